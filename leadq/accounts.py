@@ -1,0 +1,244 @@
+"""Account-based qualification: roll scored contacts up into accounts.
+
+A ruleset's ``accounts`` section (see :mod:`leadq.ruleset_actions`) says how:
+
+* **key**: which contact field names the account, tried in order; the first
+  non-blank one wins (``[account_id, company_domain]``). ``company_domain`` is
+  normalised (``https://www.Acme.com/about`` -> ``acme.com``); ``email_domain``
+  skips free-mail and disposable domains; ``workspace_id`` is the product
+  workspace of the lead's most recent product event that carries one.
+  Contacts without a key belong to no account.
+* **account fit**: with ``fit_rules``, the firmographic part of fit: the sum of
+  those fit rules' points, for the account's best-scoring contact (contacts of
+  one account share firmographics, so the max picks the most complete record).
+  Without it, the best contact's whole fit score.
+* **account intent**: the sum of the contacts' decayed intent scores, each
+  clipped to ``contact_intent_cap`` first when given (so that one very busy
+  contact cannot make an account look engaged).
+* **engaged contacts**: contacts for which ``engaged`` holds (default
+  ``intent > 0``).
+* **roles**: buying roles (economic buyer, technical evaluator, user ...),
+  each a condition over contact fields (``seniority``, ``department``, scores).
+  A role is *covered* when at least one engaged contact holds it.
+* **tiers**: ordered, first match wins, over the account fields below.
+
+Account-tier conditions may name ``account_fit``, ``account_intent``,
+``contacts``, ``engaged_contacts``, ``roles`` (how many roles are covered),
+each role id (true when covered) and the firmographic fields (``company_size``,
+``industry``, ``country`` ..., the first non-blank value among the contacts).
+
+Everything is one ``group_by`` over the scored contacts; the account tier is
+joined back to every contact as ``account_tier``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from leadq.conditions import FieldRef, Scope, Type
+from leadq.ruleset import Ruleset
+
+KEY_COLUMN = "_account_key"
+ACCOUNT_OUTPUT = ("account_id", "contacts", "engaged_contacts", "account_fit", "account_intent", "roles_covered",
+                  "account_tier")
+# Firmographic fields an account-tier condition may name (first non-blank value among the contacts).
+FIRMOGRAPHICS = ("company", "company_size", "annual_revenue", "industry", "country", "region", "technologies")
+_FIELD_TYPES = {"company_size": Type.NUMBER, "annual_revenue": Type.NUMBER}
+
+
+def normalise_domain(expr: pl.Expr) -> pl.Expr:
+    """``https://www.Acme.com/about`` -> ``acme.com``; blank -> null."""
+    out = (expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+           .str.replace(r"^[a-z][a-z0-9+.-]*://", "")
+           .str.replace(r"^www\.", "")
+           .str.replace(r"[/?#:].*$", "")
+           .str.strip_chars("."))
+    return pl.when(out.str.len_chars() > 0).then(out)
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    text = expr.cast(pl.String).str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def key_expr(ruleset: Ruleset) -> pl.Expr:
+    """The account key of a contact: the first non-blank of the configured key fields."""
+    parts = []
+    for key in ruleset.actions.accounts.key:
+        if key == "company_domain":
+            parts.append(normalise_domain(pl.col("company_domain")))
+        elif key == "email_domain":
+            free = list(ruleset.lists.get("personal_email_domains", ())) + list(
+                ruleset.lists.get("disposable_email_domains", ()))
+            dom = _blank_to_null(pl.col("email_domain")).str.to_lowercase()
+            parts.append(pl.when(~dom.is_in(free)).then(dom))
+        elif key == "workspace_id":
+            parts.append(_blank_to_null(pl.col("_workspace_id")))
+        else:
+            parts.append(_blank_to_null(pl.col(key)))
+    return pl.coalesce(parts).alias(KEY_COLUMN)
+
+
+def lead_workspaces(events: pl.LazyFrame, as_of: datetime) -> pl.LazyFrame:
+    """Each lead's product workspace: the ``workspace_id`` of its latest event (up to ``as_of``) that has one.
+
+    Args:
+        events: typed events with ``lead_id``, ``occurred_at`` and ``workspace_id``.
+        as_of: the run's "now"; later events are ignored, as everywhere else.
+    """
+    ws = _blank_to_null(pl.col("workspace_id"))
+    return (events.filter(ws.is_not_null() & pl.col("lead_id").is_not_null()
+                          & (pl.col("occurred_at") <= pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))))
+            .group_by("lead_id")
+            .agg(ws.sort_by("occurred_at").last().alias("_workspace_id")))
+
+
+def uses_workspaces(ruleset: Ruleset) -> bool:
+    """True when accounts are keyed (partly) by product workspace."""
+    acc = ruleset.actions.accounts if ruleset.actions else None
+    return bool(acc and "workspace_id" in acc.key)
+
+
+def _firmographic_fields(ruleset: Ruleset) -> list[str]:
+    mapped = set(ruleset.columns) | set(ruleset.account_columns)
+    return [f for f in FIRMOGRAPHICS if f in mapped]
+
+
+def account_scope(ruleset: Ruleset, where: str) -> Scope:
+    """What an account-tier condition may name."""
+    acc = ruleset.actions.accounts
+    fields = {
+        "account_fit": FieldRef(pl.col("account_fit"), Type.NUMBER),
+        "account_intent": FieldRef(pl.col("account_intent"), Type.NUMBER),
+        "contacts": FieldRef(pl.col("contacts"), Type.NUMBER),
+        "engaged_contacts": FieldRef(pl.col("engaged_contacts"), Type.NUMBER),
+        "roles": FieldRef(pl.col("_roles_n"), Type.NUMBER),
+    }
+    for f in _firmographic_fields(ruleset):
+        fields[f] = FieldRef(pl.col(f"_firm__{f}"), _FIELD_TYPES.get(f, Type.TEXT))
+    for role in acc.roles:
+        fields[role.name] = FieldRef(pl.col(f"_covers__{role.name}"), Type.BOOL)
+    return Scope(fields=fields, where=where, lists=ruleset.lists)
+
+
+def contact_expressions(ruleset: Ruleset, as_of: datetime) -> list[pl.Expr]:
+    """Per-contact columns the rollup needs: account key, engaged flag, capped intent, roles held."""
+    from leadq.compiler import compile_condition_at, score_scope
+
+    acc = ruleset.actions.accounts
+    scope = score_scope(ruleset, as_of, "accounts.engaged", with_verdicts=True)
+    scope.fields["tier"] = FieldRef(pl.col("tier"), Type.TEXT)
+    engaged = (compile_condition_at(acc.engaged, scope) if acc.engaged is not None
+               else pl.col("intent_score") > 0)
+    intent = pl.col("intent_score")
+    if acc.contact_intent_cap is not None:
+        intent = intent.clip(upper_bound=acc.contact_intent_cap)
+    if acc.fit_rules:
+        fit = pl.sum_horizontal([pl.col(f"_pts__{r}") for r in acc.fit_rules])
+    else:
+        fit = pl.col("fit_score")
+    exprs = [key_expr(ruleset), engaged.alias("_acct__engaged"), intent.alias("_acct__intent"),
+             fit.alias("_acct__fit")]
+    for role in acc.roles:
+        scope.where = f"accounts.roles.{role.name}"
+        exprs.append(compile_condition_at(role.when, scope).alias(f"_role__{role.name}"))
+    return exprs
+
+
+def _tier_expr(ruleset: Ruleset) -> pl.Expr:
+    from leadq.compiler import compile_condition_at
+
+    out: pl.Expr | None = None
+    for tier in reversed(ruleset.actions.accounts.tiers):
+        if tier.when is None:
+            out = pl.lit(tier.name)
+            continue
+        cond = compile_condition_at(tier.when, account_scope(ruleset, f"account tier '{tier.name}'"))
+        out = pl.when(cond).then(pl.lit(tier.name)).otherwise(out)
+    return out  # type: ignore[return-value]
+
+
+def rollup(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
+    """One row per account from contacts carrying :func:`contact_expressions` and the scores.
+
+    Returns:
+        A LazyFrame with :data:`ACCOUNT_OUTPUT` columns (``company`` after
+        ``account_id`` when mapped), sorted by account intent (highest first),
+        then account id.
+    """
+    acc = ruleset.actions.accounts
+    engaged = pl.col("_acct__engaged")
+    firm = _firmographic_fields(ruleset)
+    aggs = [
+        pl.len().cast(pl.Int64).alias("contacts"),
+        engaged.sum().cast(pl.Int64).alias("engaged_contacts"),
+        pl.col("_acct__fit").max().alias("account_fit"),
+        pl.col("_acct__intent").sum().alias("account_intent"),
+    ]
+    aggs += [pl.col(f).drop_nulls().first().alias(f"_firm__{f}") for f in firm]
+    aggs += [(engaged & pl.col(f"_role__{r.name}")).any().alias(f"_covers__{r.name}") for r in acc.roles]
+    grouped = contacts.filter(pl.col(KEY_COLUMN).is_not_null()).group_by(KEY_COLUMN).agg(aggs)
+    if acc.roles:
+        covered = pl.concat_list([pl.when(pl.col(f"_covers__{r.name}")).then(pl.lit(r.name))
+                                  for r in acc.roles]).list.drop_nulls()
+    else:
+        covered = pl.lit([], dtype=pl.List(pl.String))
+    grouped = grouped.with_columns(covered.alias("roles_covered"))
+    grouped = grouped.with_columns(pl.col("roles_covered").list.len().cast(pl.Int64).alias("_roles_n"))
+    grouped = grouped.with_columns(_tier_expr(ruleset).alias("account_tier"))
+    cols = [pl.col(KEY_COLUMN).alias("account_id")]
+    if "company" in firm:
+        cols.append(pl.col("_firm__company").alias("company"))
+    cols += [pl.col(c) for c in ACCOUNT_OUTPUT[1:]]
+    return grouped.select(cols).sort(["account_intent", "account_id"], descending=[True, False], nulls_last=True)
+
+
+_CARRY = "_acct_row__"
+
+
+def with_account_tier(contacts: pl.LazyFrame, accounts: pl.LazyFrame, *, carry: bool = False) -> pl.LazyFrame:
+    """Join each contact's account tier (null when it has no account).
+
+    With ``carry``, the whole account row comes along as ``_acct_row__*`` columns, so that
+    :func:`accounts_from_leads` can take the accounts back from the collected leads.
+    """
+    if carry:
+        cols = accounts.collect_schema().names()
+        rows = accounts.with_row_index(f"{_CARRY}order").select(
+            [pl.col("account_id").alias(KEY_COLUMN), "account_tier"]
+            + [pl.col(c).alias(f"{_CARRY}{c}") for c in cols] + [f"{_CARRY}order"])
+        return contacts.join(rows, on=KEY_COLUMN, how="left", maintain_order="left")
+    tiers = accounts.select(pl.col("account_id").alias(KEY_COLUMN), "account_tier")
+    return contacts.join(tiers, on=KEY_COLUMN, how="left", maintain_order="left")
+
+
+def carried_account_columns(frame: pl.LazyFrame) -> list[str]:
+    """The ``_acct_row__*`` columns :func:`with_account_tier` added (``carry=True``)."""
+    return [c for c in frame.collect_schema().names() if c.startswith(_CARRY)]
+
+
+def accounts_from_leads(leads: pl.DataFrame) -> pl.DataFrame:
+    """The accounts carried on the collected leads: one row each, in :func:`rollup`'s order."""
+    cols = [c for c in leads.columns if c.startswith(_CARRY)]
+    order = f"{_CARRY}order"
+    return (leads.select(cols).filter(pl.col(order).is_not_null()).unique(order).sort(order)
+            .drop(order).rename({c: c[len(_CARRY):] for c in cols if c != order}))
+
+
+def check_accounts(ruleset: Ruleset, as_of: datetime) -> None:
+    """Compile every accounts condition once so that load-time errors carry positions."""
+    from leadq.errors import RulesetError
+
+    acc = ruleset.actions.accounts if ruleset.actions else None
+    if acc is None:
+        return
+    reserved = {"account_fit", "account_intent", "contacts", "engaged_contacts", "roles",
+                *_firmographic_fields(ruleset)}
+    for role in acc.roles:
+        if role.name in reserved:
+            raise RulesetError(f"accounts.roles: '{role.name}' is the name of an account field; rename the role",
+                               role.pos)
+    contact_expressions(ruleset, as_of)
+    _tier_expr(ruleset)

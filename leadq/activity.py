@@ -1,0 +1,139 @@
+"""Activity aggregation: one pass over the events, one row per lead.
+
+For every event rule the aggregation yields four columns per lead, all computed
+in a single ``group_by(lead_id)`` with conditional sums (no per-(lead, type)
+groups, no pivot, no second join):
+
+* ``_n__<rule>``    matching events inside the rule's lookback window
+* ``_raw__<rule>``  points before decay (``points * n``)
+* ``_dec__<rule>``  points after exponential decay, ``points * 0.5 ** (age / half_life)``
+* ``_last__<rule>`` time of the most recent matching event
+
+Ages are measured from the run's ``as_of``; events after ``as_of`` are ignored
+so that re-running with the same ``--as-of`` gives the same result.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from leadq.ruleset import Rule, Ruleset
+
+DAY_US = 86_400_000_000
+
+
+def col_names(rule_id: str) -> dict[str, str]:
+    """Names of the aggregate columns of one event rule."""
+    return {k: f"_{k}__{rule_id}" for k in ("n", "raw", "dec", "last")}
+
+
+def age_days(occurred_at: pl.Expr, as_of: datetime) -> pl.Expr:
+    """Age of a timestamp in fractional days before ``as_of``."""
+    return (pl.lit(as_of, dtype=pl.Datetime("us", "UTC")) - occurred_at).dt.total_microseconds() / DAY_US
+
+
+def max_window_days(ruleset: Ruleset) -> float:
+    """The longest lookback window of any event rule (0 when there are none)."""
+    return max((r.within_days or 0.0 for r in ruleset.event_rules), default=0.0)
+
+
+def rule_match(rule: Rule, where_expr: pl.Expr | None, age: pl.Expr,
+               event_type: pl.Expr | None = None) -> pl.Expr:
+    """Boolean expression: this event counts for this rule.
+
+    ``event_type`` is the already trimmed, lower-cased type column when the
+    caller has one (the aggregation computes it once for all rules).
+    """
+    types = [t.lower() for t in rule.events]
+    if event_type is None:
+        event_type = pl.col("event_type").str.strip_chars().str.to_lowercase()
+    cond = event_type.is_in(types) if len(types) > 1 else event_type == types[0]
+    if where_expr is not None:
+        cond = cond & where_expr
+    return cond & (age <= rule.within_days)
+
+
+def _decay_name(half_life: float | None) -> str:
+    return "_w__none" if half_life is None else f"_w__{half_life:g}"
+
+
+def aggregate_expressions(rules: list[Rule], where_exprs: dict[str, pl.Expr | None],
+                          age: pl.Expr) -> list[pl.Expr]:
+    """The per-rule aggregation expressions for ``group_by(lead_id).agg(...)``.
+
+    Self-contained (every expression computes its own match and decay); the
+    pipeline uses :func:`aggregate_events`, which computes them once per event.
+    """
+    out: list[pl.Expr] = []
+    for rule in rules:
+        names = col_names(rule.id)
+        match = rule_match(rule, where_exprs.get(rule.id), age)
+        decay = pl.lit(1.0) if rule.half_life_days is None else (pl.lit(0.5) ** (age / rule.half_life_days))
+        out += [
+            match.sum().cast(pl.Int64).alias(names["n"]),
+            pl.when(match).then(pl.lit(rule.points)).otherwise(0.0).sum().alias(names["raw"]),
+            pl.when(match).then(decay * rule.points).otherwise(0.0).sum().alias(names["dec"]),
+            pl.when(match).then(pl.col("occurred_at")).max().alias(names["last"]),
+        ]
+    return out
+
+
+def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
+                     where_exprs: dict[str, pl.Expr | None]) -> pl.LazyFrame:
+    """Aggregate typed events (canonical columns) into one row per lead_id.
+
+    The plan is built for speed on hundreds of millions of events:
+
+    * only the columns the rules use are read (lead id, type, time, and the
+      fields named in ``where`` conditions);
+    * the event type is trimmed and lower-cased once, the age computed once,
+      and events outside every rule's types and window are dropped first;
+    * each rule's match flag and each distinct half-life's decay factor are
+      computed once per event, element-wise (this streams), so the one
+      ``group_by(lead_id)`` only sums and takes maxima of ready columns;
+    * ``_raw__<rule>`` (points before decay) is ``points * n``, computed after
+      the aggregation instead of summed per event.
+
+    Args:
+        events: LazyFrame with at least lead_id, event_type, occurred_at (UTC).
+        ruleset: the ruleset whose event rules are scored.
+        as_of: the run's "now".
+        where_exprs: compiled ``where`` condition per rule id (None when absent).
+    """
+    rules = list(ruleset.event_rules)
+    window = max_window_days(ruleset)
+    relevant = sorted({t.lower() for r in rules for t in r.events})
+    used = {"lead_id", "event_type", "occurred_at"}
+    for expr in where_exprs.values():
+        if expr is not None:
+            used |= set(expr.meta.root_names())
+    schema = events.collect_schema()
+    age = pl.col("_age")
+    etype = pl.col("_type")
+    base = (
+        events.select([c for c in schema if c in used])
+        .with_columns(_type=pl.col("event_type").str.strip_chars().str.to_lowercase(),
+                      _age=age_days(pl.col("occurred_at"), as_of))
+        .filter(pl.col("lead_id").is_not_null() & pl.col("occurred_at").is_not_null()
+                & (age >= 0) & (age <= window) & etype.is_in(relevant))
+    )
+    half_lives = sorted({r.half_life_days for r in rules if r.half_life_days is not None})
+    flags = [rule_match(r, where_exprs.get(r.id), age, etype).alias(f"_m{i}") for i, r in enumerate(rules)]
+    decays = [(pl.lit(0.5) ** (age / h)).alias(_decay_name(h)) for h in half_lives]
+    prepared = base.with_columns(flags + decays).select(["lead_id", "occurred_at"] + [
+        f"_m{i}" for i in range(len(rules))] + [_decay_name(h) for h in half_lives])
+    aggs: list[pl.Expr] = []
+    for i, rule in enumerate(rules):
+        names = col_names(rule.id)
+        m = pl.col(f"_m{i}")
+        value = (pl.lit(rule.points) if rule.half_life_days is None
+                 else pl.col(_decay_name(rule.half_life_days)) * rule.points)
+        aggs += [
+            m.sum().cast(pl.Int64).alias(names["n"]),
+            pl.when(m).then(value).otherwise(0.0).sum().alias(names["dec"]),
+            pl.when(m).then(pl.col("occurred_at")).max().alias(names["last"]),
+        ]
+    raw = [(pl.col(col_names(r.id)["n"]).cast(pl.Float64) * r.points).alias(col_names(r.id)["raw"]) for r in rules]
+    return prepared.group_by("lead_id").agg(aggs).with_columns(raw)

@@ -1,0 +1,516 @@
+"""Back-testing a ruleset on history whose outcome is known, as plain data.
+
+``leadq calibrate`` scores past leads and sets the scores against what really
+happened to them (reached SQL, opportunity or won, or any yes/no or date
+column of the export). Every figure is computed with Polars expressions over
+the scored frame; :mod:`leadq.calibrate_report` draws the result and
+``--json`` writes :meth:`CalibrationReport.to_dict` as it is.
+
+Definitions used throughout:
+
+* **converted**: the outcome is true for the lead (see :mod:`leadq.outcome`);
+  **base rate** = converted / scored leads.
+* **rate** of a segment = converted / leads in the segment; **lift** = rate /
+  base rate (1.0 = no better than picking leads at random).
+* **score decile** k (1..10, 10 = highest scores): ``floor(10 * below / n) + 1``
+  where ``below`` counts leads with a strictly lower total score, so tied
+  scores always share a decile (some deciles may then be empty).
+* **ROC AUC** of the total score: the Mann-Whitney statistic with average
+  ranks for ties, ``(sum of ranks of converted - n1 (n1 + 1) / 2) / (n1 n0)``:
+  the chance that a random converted lead outscores a random other lead.
+* **sales tiers**: the tiers that hand leads to sales. By default every tier
+  name except the catch-all tier's (``otherwise: true``), tiers named
+  ``disqualified`` or ``nurture``, and tiers whose whole condition is a
+  verdict flag (``bad_fit``, ``bad_timing``, ``disqualified``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Sequence
+
+import polars as pl
+
+from leadq.conditions import Compare, Literal, Logical, Name, Node, Not
+from leadq.errors import InputError, UsageError, did_you_mean
+from leadq.io import input_error_from_polars
+from leadq.outcome import CONVERTED as _Y
+from leadq.outcome import Outcome, outcome_column, resolve_outcome
+from leadq.rescoring import InputFrames, score_detail
+from leadq.ruleset import Ruleset
+
+HOLDING_TIER_NAMES = ("disqualified", "nurture")
+VERDICT_FLAGS = ("bad_fit", "bad_timing", "disqualified")
+
+
+# --------------------------------------------------------------------------- report data
+
+
+@dataclass
+class Segment:
+    """Conversion in one group of leads (a tier, a grade or a score decile)."""
+
+    name: str
+    leads: int
+    converted: int
+    rate: float | None
+    lift: float | None
+
+
+@dataclass
+class Decile:
+    """Conversion in one total-score decile (10 = the highest scores)."""
+
+    decile: int
+    min_score: float
+    max_score: float
+    leads: int
+    converted: int
+    rate: float | None
+    lift: float | None
+
+
+@dataclass
+class Classifier:
+    """How well one yes/no rule ("tier is a sales tier", "total >= 60") picks converters."""
+
+    name: str
+    predicted: int
+    true_positives: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+
+@dataclass
+class RuleEvidence:
+    """Conversion among leads where a rule fired versus where it did not."""
+
+    rule: str
+    label: str
+    section: str
+    points: float
+    fired: int
+    fired_converted: int
+    fired_rate: float | None
+    not_fired: int
+    not_fired_converted: int
+    not_fired_rate: float | None
+    lift: float | None  # fired rate / base rate
+    verdict: str  # predictive | no lift: use it for nurture | penalises converters | never fired | ...
+    few_leads: bool  # fewer fired leads than settings.small_segment: read with care
+
+
+@dataclass
+class Suggestion:
+    """A total-score threshold meeting the user's target, with what it gives."""
+
+    target: str  # "precision >= 0.3" | "volume <= 200"
+    threshold: float | None
+    volume: int
+    true_positives: int
+    precision: float | None
+    recall: float | None
+    note: str = ""
+
+
+@dataclass
+class AuditRow:
+    """Leads held back by one disqualification reason, and how many converted anyway."""
+
+    code: str
+    label: str
+    category: str
+    leads: int
+    converted: int
+    rate: float | None
+    lift: float | None
+
+
+@dataclass
+class CalibrationReport:
+    """Everything ``leadq calibrate`` shows."""
+
+    ruleset: str
+    as_of: str
+    outcome: str
+    outcome_description: str
+    leads: int
+    converted: int
+    base_rate: float | None
+    sales_tiers: list[str]
+    tiers: list[Segment]
+    grades: list[Segment]
+    deciles: list[Decile]
+    auc: float | None
+    classifiers: list[Classifier]
+    rules: list[RuleEvidence]
+    mean_score_converted: float | None
+    mean_score_not_converted: float | None
+    median_score_converted: float | None
+    suggestions: list[Suggestion]
+    audit: list[AuditRow]
+    disqualified_converted: int
+    nurtured_converted: int
+    rejected: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- tiers and thresholds
+
+
+def default_sales_tiers(ruleset: Ruleset) -> list[str]:
+    """Tier names that hand leads to sales (see the module docstring for the rule)."""
+    holding = set(HOLDING_TIER_NAMES)
+    for t in ruleset.tiers:
+        if t.when is None or (isinstance(t.when.tree, Name) and t.when.tree.name in VERDICT_FLAGS):
+            holding.add(t.name)
+    return [n for n in ruleset.tier_names if n not in holding]
+
+
+def _walk(node: Node):
+    yield node
+    if isinstance(node, Logical):
+        for op in node.operands:
+            yield from _walk(op)
+    elif isinstance(node, Not):
+        yield from _walk(node.operand)
+
+
+def total_thresholds(ruleset: Ruleset, tiers: Sequence[str]) -> list[tuple[str, float, str]]:
+    """``(op, value, tier)`` for every ``total >= N`` / ``total > N`` test in the given tiers' conditions."""
+    flipped = {"<=": ">=", "<": ">"}
+    found: list[tuple[str, float, str]] = []
+    for t in ruleset.tiers:
+        if t.name not in tiers or t.when is None:
+            continue
+        for node in _walk(t.when.tree):
+            if not isinstance(node, Compare):
+                continue
+            left, right, op = node.left, node.right, node.op
+            if isinstance(right, Name) and isinstance(left, Literal):
+                left, right, op = right, left, flipped.get(op, "")
+            if (isinstance(left, Name) and left.name == "total" and isinstance(right, Literal)
+                    and isinstance(right.value, (int, float)) and not isinstance(right.value, bool)
+                    and op in (">=", ">")):
+                item = (op, float(right.value), t.name)
+                if not any(f[:2] == item[:2] for f in found):
+                    found.append(item)
+    return found
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def _lift(rate: float | None, base: float | None) -> float | None:
+    return rate / base if rate is not None and base else None
+
+
+def _segments(frame: pl.DataFrame, key: pl.Expr, order: Sequence[str], base: float | None) -> list[Segment]:
+    got = frame.group_by(key.alias("_key")).agg(pl.len().alias("leads"), pl.col(_Y).sum().alias("converted"))
+    rows = {r["_key"]: r for r in got.to_dicts()}  # one row per tier or grade
+    names = list(order) + sorted(k for k in rows if k not in order and k is not None)
+    out = []
+    for name in names:
+        r = rows.get(name, {"leads": 0, "converted": 0})
+        rate = _ratio(r["converted"], r["leads"])
+        out.append(Segment(name, int(r["leads"]), int(r["converted"]), rate, _lift(rate, base)))
+    return out
+
+
+def _deciles(frame: pl.DataFrame, base: float | None) -> list[Decile]:
+    n = frame.height
+    if not n:
+        return []
+    below = pl.col("total_score").rank("min").cast(pl.Int64) - 1
+    got = (frame.group_by((below * 10 // n + 1).alias("decile"))
+           .agg(pl.len().alias("leads"), pl.col(_Y).sum().alias("converted"),
+                pl.col("total_score").min().alias("lo"), pl.col("total_score").max().alias("hi"))
+           .sort("decile", descending=True))
+    out = []
+    for r in got.to_dicts():  # at most ten rows
+        rate = _ratio(r["converted"], r["leads"])
+        out.append(Decile(int(r["decile"]), r["lo"], r["hi"], int(r["leads"]), int(r["converted"]), rate,
+                          _lift(rate, base)))
+    return out
+
+
+def roc_auc(frame: pl.DataFrame, score: str = "total_score", outcome: str = _Y) -> float | None:
+    """ROC AUC of ``score`` for the boolean ``outcome`` (Mann-Whitney, average ranks for ties).
+
+    Returns None when every lead converted or none did.
+    """
+    n1 = int(frame[outcome].sum())
+    n0 = frame.height - n1
+    if not n1 or not n0:
+        return None
+    rank_sum = frame.select(pl.col(score).rank("average").filter(pl.col(outcome)).sum()).item()
+    return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def _classifiers(frame: pl.DataFrame, predicates: list[tuple[str, pl.Expr]], converted: int) -> list[Classifier]:
+    if not predicates:
+        return []
+    aggs = []
+    for i, (_, pred) in enumerate(predicates):
+        aggs += [pred.sum().alias(f"p{i}"), (pred & pl.col(_Y)).sum().alias(f"t{i}")]
+    row = frame.select(aggs).row(0, named=True)
+    out = []
+    for i, (name, _) in enumerate(predicates):
+        p, tp = int(row[f"p{i}"] or 0), int(row[f"t{i}"] or 0)
+        precision, recall = _ratio(tp, p), _ratio(tp, converted)
+        f1 = (2 * precision * recall / (precision + recall) if precision is not None and recall is not None
+              and precision + recall else (0.0 if precision is not None and recall is not None else None))
+        out.append(Classifier(name, p, tp, precision, recall, f1))
+    return out
+
+
+def _rule_evidence(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> list[RuleEvidence]:
+    if not ruleset.rules:
+        return []
+    aggs = []
+    for r in ruleset.rules:
+        hit = pl.col(f"_hit__{r.id}").fill_null(False)
+        aggs += [hit.sum().alias(f"f__{r.id}"), (hit & pl.col(_Y)).sum().alias(f"c__{r.id}")]
+    row = frame.select(aggs).row(0, named=True)
+    total, converted = frame.height, int(frame[_Y].sum())
+    small = ruleset.settings.small_segment
+    out = []
+    for r in ruleset.rules:
+        fired, fired_conv = int(row[f"f__{r.id}"]), int(row[f"c__{r.id}"])
+        rest, rest_conv = total - fired, converted - fired_conv
+        f_rate, n_rate = _ratio(fired_conv, fired), _ratio(rest_conv, rest)
+        if not fired:
+            verdict = "never fired"
+        elif not rest:
+            verdict = "always fired"
+        elif r.points >= 0:
+            verdict = "predictive" if f_rate > n_rate else "no lift: use it for nurture"  # type: ignore[operator]
+        else:
+            verdict = "predictive" if f_rate < n_rate else "penalises converters"  # type: ignore[operator]
+        out.append(RuleEvidence(r.id, r.label, r.section, r.points, fired, fired_conv, f_rate, rest, rest_conv,
+                                n_rate, _lift(f_rate, base), verdict, 0 < fired < small))
+    return out
+
+
+def _threshold_curve(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per distinct total score t: leads with total >= t (volume), converters among them, precision."""
+    return (frame.group_by("total_score").agg(pl.len().alias("n"), pl.col(_Y).sum().alias("tp"))
+            .sort("total_score", descending=True)
+            .with_columns(pl.col("n").cum_sum().alias("volume"), pl.col("tp").cum_sum().alias("tp_cum"))
+            .with_columns((pl.col("tp_cum") / pl.col("volume")).alias("precision")))
+
+
+def _suggestion(curve: pl.DataFrame, converted: int, target_precision: float | None,
+                target_volume: int | None) -> Suggestion | None:
+    if target_precision is not None:
+        target = f"precision >= {target_precision:g}"
+        hits = curve.filter(pl.col("precision") >= target_precision)
+        note = "" if hits.height else "no threshold reaches this precision"
+        row = hits.sort("total_score").head(1)
+    elif target_volume is not None:
+        target = f"volume <= {target_volume:,}"
+        hits = curve.filter(pl.col("volume") <= target_volume)
+        note = ""
+        row = hits.sort("total_score").head(1)
+        if not row.height and curve.height:
+            row = curve.head(1)  # even the top score is shared by more leads than the target
+            note = "the highest score alone exceeds this volume"
+    else:
+        return None
+    if not row.height:
+        return Suggestion(target, None, 0, 0, None, None, note)
+    r = row.row(0, named=True)
+    return Suggestion(target, r["total_score"], int(r["volume"]), int(r["tp_cum"]), r["precision"],
+                      _ratio(r["tp_cum"], converted), note)
+
+
+def _audit(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> list[AuditRow]:
+    held = (frame.filter(pl.col("bad_fit") | pl.col("bad_timing"))
+            .select(pl.col("disqualification_reasons").alias("code"), _Y).explode("code").drop_nulls("code"))
+    got = {r["code"]: r for r in held.group_by("code").agg(pl.len().alias("leads"),
+                                                           pl.col(_Y).sum().alias("converted")).to_dicts()}
+    out = []
+    for d in ruleset.disqualifiers:
+        r = got.get(d.code)
+        if r is None:
+            continue
+        rate = _ratio(r["converted"], r["leads"])
+        out.append(AuditRow(d.code, d.label, d.category, int(r["leads"]), int(r["converted"]), rate,
+                            _lift(rate, base)))
+    order = {d.code: i for i, d in enumerate(ruleset.disqualifiers)}
+    return sorted(out, key=lambda a: (-a.converted, order[a.code]))
+
+
+def calibrate_detail(
+    detail: pl.DataFrame,
+    converted: pl.Series,
+    ruleset: Ruleset,
+    *,
+    outcome: Outcome,
+    as_of: str,
+    target_precision: float | None = None,
+    target_volume: int | None = None,
+    sales_tiers: Sequence[str] | None = None,
+    rejected: int = 0,
+) -> CalibrationReport:
+    """Compute the calibration figures from a scored detail frame and its outcome.
+
+    Args:
+        detail: ``ScoreResult.detail`` of a scoring run (``detail=True``).
+        converted: boolean outcome per row of ``detail``.
+        ruleset: the ruleset that scored ``detail``.
+        outcome: the resolved outcome (for the report's wording).
+        as_of: the run's as-of time, as text.
+        target_precision: find the lowest total score whose leads convert at least this often.
+        target_volume: find the lowest total score that passes at most this many leads.
+        sales_tiers: tier names counting as "sent to sales" (default: :func:`default_sales_tiers`).
+        rejected: rows the scoring run rejected (reported, not scored).
+
+    Raises:
+        UsageError: for an unknown sales tier name or an out-of-range target.
+    """
+    if target_precision is not None and not 0 < target_precision <= 1:
+        raise UsageError(f"--target-precision must be in (0, 1], got {target_precision:g}")
+    if target_volume is not None and target_volume < 1:
+        raise UsageError(f"--target-volume must be at least 1, got {target_volume}")
+    names = list(ruleset.tier_names)
+    if sales_tiers is None:
+        sales = default_sales_tiers(ruleset)
+    else:
+        sales = list(dict.fromkeys(sales_tiers))
+        for t in sales:
+            if t not in names:
+                raise UsageError(f"--sales-tiers: unknown tier '{t}'{did_you_mean(t, names)}; "
+                                 f"expected one of: {', '.join(names)}")
+    frame = detail.with_columns(converted.alias(_Y))
+    n = frame.height
+    conv = int(frame[_Y].sum()) if n else 0
+    base = _ratio(conv, n)
+    notes: list[str] = []
+    if not n:
+        notes.append("no lead was scored")
+    elif not conv:
+        notes.append("no lead converted: rates, lifts and AUC cannot be computed; check --outcome")
+    elif conv == n:
+        notes.append("every lead converted: there is nothing to rank; check --outcome")
+    elif conv < ruleset.settings.small_segment:
+        notes.append(f"only {conv} converted lead(s): figures are noisy")
+
+    predicates: list[tuple[str, pl.Expr]] = []
+    if sales:
+        predicates.append((f"tier in sales tiers ({', '.join(sales)})", pl.col("tier").is_in(sales)))
+    for op, value, tier in total_thresholds(ruleset, sales):
+        expr = pl.col("total_score") >= value if op == ">=" else pl.col("total_score") > value
+        predicates.append((f"total {op} {value:g} (tier {tier})", expr))
+
+    means = frame.select(
+        pl.col("total_score").filter(pl.col(_Y)).mean().alias("mc"),
+        pl.col("total_score").filter(~pl.col(_Y)).mean().alias("mn"),
+        pl.col("total_score").filter(pl.col(_Y)).median().alias("md"),
+        (pl.col("bad_fit") & pl.col(_Y)).sum().alias("dq"),
+        (~pl.col("bad_fit") & pl.col("bad_timing") & pl.col(_Y)).sum().alias("nu"),
+    ).row(0, named=True) if n else {"mc": None, "mn": None, "md": None, "dq": 0, "nu": 0}
+    curve = _threshold_curve(frame)
+    suggestions = [s for s in (_suggestion(curve, conv, target_precision, None),
+                               _suggestion(curve, conv, None, target_volume)) if s is not None]
+    return CalibrationReport(
+        ruleset=ruleset.name,
+        as_of=as_of,
+        outcome=outcome.spec,
+        outcome_description=outcome.description,
+        leads=n,
+        converted=conv,
+        base_rate=base,
+        sales_tiers=sales,
+        tiers=_segments(frame, pl.col("tier"), names, base),
+        grades=_segments(frame, pl.col("grade"), list(ruleset.grade_letters), base),
+        deciles=_deciles(frame, base),
+        auc=roc_auc(frame) if n else None,
+        classifiers=_classifiers(frame, predicates, conv),
+        rules=_rule_evidence(frame, ruleset, base),
+        mean_score_converted=means["mc"],
+        mean_score_not_converted=means["mn"],
+        median_score_converted=means["md"],
+        suggestions=suggestions,
+        audit=_audit(frame, ruleset, base),
+        disqualified_converted=int(means["dq"] or 0),
+        nurtured_converted=int(means["nu"] or 0),
+        rejected=rejected,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def calibrate(
+    ruleset: Ruleset,
+    frames: InputFrames,
+    *,
+    outcome: str,
+    as_of: datetime,
+    target_precision: float | None = None,
+    target_volume: int | None = None,
+    sales_tiers: Sequence[str] | None = None,
+    created_since: datetime | None = None,
+    created_until: datetime | None = None,
+) -> CalibrationReport:
+    """Score the inputs and back-test the ruleset against ``outcome``.
+
+    Args:
+        created_since: keep only leads created at or after this time (e.g. the start of last quarter).
+        created_until: keep only leads created before this time.
+
+    Raises:
+        UsageError: for a bad outcome, target, sales tier or creation window.
+        InputError: when the inputs cannot be read or do not fit the ruleset.
+    """
+    window = created_since is not None or created_until is not None
+    if window and "created_at" not in ruleset.columns:
+        raise UsageError("--since/--until select leads by creation date, but the ruleset maps no created_at column")
+    if created_since is not None and created_until is not None and created_since >= created_until:
+        raise UsageError("--since must be before --until")
+    try:
+        columns = list(frames.contacts.collect_schema())
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, frames.contacts_label) from exc
+    resolved = resolve_outcome(outcome, ruleset, columns)
+    result = score_detail(ruleset, frames, as_of, resolved.keep_columns)
+    detail = result.detail
+    if detail is None:  # pragma: no cover - score_frames always fills it with detail=True
+        raise InputError("scoring returned no detail")
+    converted = outcome_column(detail, resolved, ruleset)
+    if window:
+        created = pl.col("created_at")
+        keep = pl.lit(True)
+        if created_since is not None:
+            keep = keep & (created >= pl.lit(created_since, dtype=pl.Datetime("us", "UTC")))
+        if created_until is not None:
+            keep = keep & (created < pl.lit(created_until, dtype=pl.Datetime("us", "UTC")))
+        mask = detail.select(keep.fill_null(False).alias("keep")).to_series()
+        detail, converted = detail.filter(mask), converted.filter(mask)
+    report = calibrate_detail(
+        detail, converted, ruleset, outcome=resolved, as_of=as_of.isoformat().replace("+00:00", "Z"),
+        target_precision=target_precision, target_volume=target_volume, sales_tiers=sales_tiers,
+        rejected=result.stats.rejected)
+    if window:
+        since = created_since.date().isoformat() if created_since else "the start"
+        until = f"before {created_until.date().isoformat()}" if created_until else "up to now"
+        report.outcome_description += f"; leads created from {since} {until}"
+    return report
+
+
+__all__ = [
+    "AuditRow", "CalibrationReport", "Classifier", "Decile", "RuleEvidence", "Segment", "Suggestion", "calibrate",
+    "calibrate_detail", "default_sales_tiers", "roc_auc", "total_thresholds",
+]

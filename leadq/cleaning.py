@@ -1,0 +1,137 @@
+"""From CRM columns to typed canonical fields, with a flag for every value that fails to parse.
+
+CRM exports are text: numbers with thousands separators ("1,200"), booleans
+as "Yes"/"true"/"1", dates in ISO, US or European order with or without time
+and time zone. Each parser here is a Polars expression; a value that is present
+but cannot be read yields null plus a ``_bad__<field>`` flag, so the pipeline
+can reject the row (when a rule uses the field) or blank the value (when none does).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from leadq.conditions import Type
+from leadq.ruleset import Column, Settings
+
+UTC = pl.Datetime("us", "UTC")
+
+_ISO_NAIVE = (
+    "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d", "%Y/%m/%d", "%Y/%m/%d %H:%M",
+)
+_ISO_ZONED = (
+    "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M%z",
+)
+_ORDERED = {
+    "us": ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y",
+           "%m-%d-%Y", "%m/%d/%y %H:%M", "%m/%d/%y"),
+    "eu": ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
+           "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y"),
+    "iso": (),
+}
+_TRUE = ["true", "yes", "y", "1", "t", "x", "checked", "on"]
+_FALSE = ["false", "no", "n", "0", "f", "unchecked", "off"]
+
+
+def parse_number(text: pl.Expr) -> pl.Expr:
+    """Read a number from CRM text: "1,200", "1 200", "$3,500.50", "  42 ", "12%"."""
+    cleaned = text.str.strip_chars().str.replace_all(r"[,\s$€£%\u00a0']", "")
+    return cleaned.cast(pl.Float64, strict=False)
+
+
+def parse_bool(text: pl.Expr) -> pl.Expr:
+    """Read a boolean from CRM text (true/yes/1/checked, false/no/0/unchecked)."""
+    low = text.str.strip_chars().str.to_lowercase()
+    return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False).otherwise(None)
+
+
+def parse_datetime(text: pl.Expr, date_order: str = "iso", timezone: str = "UTC") -> pl.Expr:
+    """Read a timestamp from CRM text, always returning UTC.
+
+    Values with an offset (``Z``, ``+02:00``) are converted to UTC; values
+    without are read in ``timezone`` (the ruleset's ``settings.timezone``).
+    ISO order is always accepted; ``date_order`` adds US (month first) or
+    European (day first) forms.
+    """
+    stripped = text.str.strip_chars()
+    zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
+    zoned = [zoned_text.str.strptime(UTC, fmt, strict=False) for fmt in _ISO_ZONED]
+    naive = [stripped.str.strptime(pl.Datetime("us"), fmt, strict=False)
+             for fmt in _ISO_NAIVE + _ORDERED[date_order]]
+    local = pl.coalesce(naive).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+    return pl.coalesce(zoned + [local.dt.convert_time_zone("UTC")])
+
+
+def typed(col: Column, dtype: pl.DataType, settings: Settings) -> pl.Expr:
+    """Expression turning the CRM column into the canonical field's type."""
+    src = pl.col(col.column)
+    if col.type is Type.TEXT:
+        if dtype == pl.String:
+            return src.str.strip_chars().replace("", None)
+        return src.cast(pl.String)
+    if col.type is Type.NUMBER:
+        if dtype.is_numeric():
+            return src.cast(pl.Float64)
+        if dtype == pl.Boolean:
+            return src.cast(pl.Float64)
+        return parse_number(src.cast(pl.String))
+    if col.type is Type.BOOL:
+        if dtype == pl.Boolean:
+            return src
+        if dtype.is_numeric():
+            return src != 0
+        return parse_bool(src.cast(pl.String))
+    # datetime
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            return src.dt.replace_time_zone(settings.timezone).dt.convert_time_zone("UTC").cast(UTC)
+        return src.dt.convert_time_zone("UTC").cast(UTC)
+    if dtype == pl.Date:
+        return src.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return parse_datetime(src.cast(pl.String), settings.date_order, settings.timezone)
+
+
+def bad_value(col: Column, dtype: pl.DataType) -> pl.Expr:
+    """True where the CRM value is present but could not be read as the field's type."""
+    src = pl.col(col.column)
+    present = src.is_not_null()
+    if dtype == pl.String:
+        present = present & (src.str.strip_chars() != "")
+    return present & pl.col(col.field).is_null()
+
+
+def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,
+                *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """Select, rename and type the mapped columns; add ``_bad__<field>`` flags.
+
+    Mapped columns missing from ``schema`` become nulls (the caller decides
+    beforehand which missing columns are errors). Raw CRM columns named in
+    ``keep`` are carried through as ``keep::<name>``.
+    """
+    present = {name: col for name, col in columns.items() if col.column in schema}
+    exprs = [typed(col, schema[col.column], settings).alias(name) for name, col in present.items()]
+    exprs += [pl.lit(None, dtype=polars_type(col.type)).alias(name)
+              for name, col in columns.items() if name not in present]
+    passthrough = [c for c in ("_source_file", "_source_row") if c in schema]
+    kept = [pl.col(c).alias(f"keep::{c}") for c in keep]
+    frame = frame.select([pl.col(c) for c in passthrough] + exprs + kept + [
+        pl.col(col.column).alias(f"_raw__{name}") for name, col in present.items() if col.type is not Type.TEXT
+    ])
+    flags = [bad_value(Column(name, f"_raw__{name}", col.type, col.pos), schema[col.column]).alias(f"_bad__{name}")
+             for name, col in present.items() if col.type is not Type.TEXT]
+    if flags:
+        frame = frame.with_columns(flags)
+    return frame.drop([f"_raw__{name}" for name, col in present.items() if col.type is not Type.TEXT])
+
+
+def polars_type(t: Type) -> pl.DataType:
+    """The Polars dtype that holds values of a condition-language type."""
+    return {Type.TEXT: pl.String, Type.NUMBER: pl.Float64, Type.BOOL: pl.Boolean, Type.DATETIME: UTC}[t]
+
+
+def email_domain(email: pl.Expr) -> pl.Expr:
+    """Lower-cased domain of an e-mail address (text after the last '@'), null when absent."""
+    low = email.str.strip_chars().str.to_lowercase()
+    return pl.when(low.str.contains("@")).then(low.str.extract(r"@([^@\s]+)$", 1)).otherwise(None)

@@ -1,0 +1,157 @@
+"""The leadq command line: parses options, calls the library, maps errors to exit codes.
+
+This package is the only place that imports typer. ``leadq.cli`` holds the app,
+the shared options and the error handling; each command has a module of its own.
+
+Exit codes:
+  0  success
+  1  finished, but rows were rejected and --strict was given (validate: warnings under --strict)
+  2  usage or ruleset error (nothing read, nothing written)
+  3  input data error (missing/unreadable/malformed file, missing columns)
+  4  output error (cannot write, disk full, output locked by another run)
+  70  internal error: a bug in leadq, reported in one line (LEADQ_DEBUG=1 shows the traceback)
+  130 interrupted (SIGINT/SIGTERM); the previous output is left intact
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+
+from leadq.errors import EXIT_INTERRUPTED, EXIT_OUTPUT, LeadqError, UsageError
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 1 rows rejected under --strict; 2 usage or ruleset error; "
+    "3 input data error; 4 output error; 70 internal error (a bug); 130 interrupted."
+)
+
+app = typer.Typer(
+    name="leadq",
+    help="Batch lead scoring from a reviewable YAML ruleset, compiled to Polars.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+# Unexpected exceptions (a bug, not bad input) exit 70, sysexits' EX_SOFTWARE.
+EXIT_INTERNAL = 70
+
+
+def _err(message: str) -> None:
+    # Messages quote input data (headers, values): escape control characters so that
+    # a hostile file cannot inject terminal escape sequences or extra lines.
+    safe = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in message)
+    sys.stderr.write(f"leadq: error: {safe}\n")
+    sys.stderr.flush()
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Turn library exceptions into one-line messages and documented exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except LeadqError as exc:
+            _err(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _err("interrupted; the previous output was left intact")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            # The reader of our stdout went away (e.g. `| head`): not an error.
+            try:
+                sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the flush at exit
+            except OSError:
+                pass
+            raise typer.Exit(0) from None
+        except MemoryError:
+            _err("out of memory; process the input in parts or use a machine with more memory")
+            raise typer.Exit(EXIT_OUTPUT) from None
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise
+        except Exception as exc:
+            # Never a traceback for the user: one line, a distinct exit code, and a way to see more.
+            if os.environ.get("LEADQ_DEBUG"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            _err(f"internal error: {type(exc).__name__}: {first}; this is a bug in leadq, please report it "
+                 "(set LEADQ_DEBUG=1 to see the traceback)")
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _parse_as_of(value: str | None):
+    from datetime import datetime, timezone
+
+    from leadq.conditions import literal_date
+
+    if value is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return literal_date(value)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+def _split_multi(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out += [p.strip() for p in v.split(",") if p.strip()] if "," in v and not Path(v).exists() else [v]
+    return out
+
+
+def _default_rejects(out: str) -> str | None:
+    if out == "-":
+        return None
+    p = Path(out)
+    stem = p.name.split(".")[0] or "scored"
+    return str(p.with_name(f"{stem}.rejects.csv"))
+
+
+RulesetOpt = Annotated[Optional[str], typer.Option(
+    "--ruleset", "-r", help="Ruleset YAML file, or the name of a built-in one; default: the embedded b2b_saas.")]
+ActivitiesOpt = Annotated[Optional[list[str]], typer.Option(
+    "--activities", "-a", help="Activity log files or globs (repeatable); '-' for CSV on stdin.")]
+AccountsOpt = Annotated[Optional[list[str]], typer.Option(
+    "--accounts", help="Accounts (companies) export files or globs; fills blank company fields.")]
+AsOfOpt = Annotated[Optional[str], typer.Option(
+    "--as-of", help="'Now' for decay and windows (YYYY-MM-DD or ISO time, UTC); default: the current time.")]
+InputFormatOpt = Annotated[Optional[str], typer.Option(
+    "--input-format", help="Force the input format: csv, parquet or ndjson (default: from the extension).")]
+EncodingOpt = Annotated[Optional[str], typer.Option(
+    "--encoding", help="CSV encoding (default: detected; e.g. utf-8, utf-16, cp1252, latin-1).")]
+DelimiterOpt = Annotated[Optional[str], typer.Option(
+    "--delimiter", help="CSV delimiter (default: detected among , ; and tab).")]
+
+
+def _read_options(input_format, encoding, delimiter):
+    from leadq.io import ReadOptions
+
+    return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# Each command lives in a module of its own and registers itself on `app`.
+from leadq.cli import score as _score  # noqa: E402,F401
+from leadq.cli import explain as _explain  # noqa: E402,F401
+from leadq.cli import calibrate as _calibrate  # noqa: E402,F401
+from leadq.cli import diff as _diff  # noqa: E402,F401
+from leadq.cli import validate as _validate  # noqa: E402,F401
+from leadq.cli import funnel as _funnel  # noqa: E402,F401
+from leadq.cli import init as _init  # noqa: E402,F401
+from leadq.cli import sql as _sql  # noqa: E402,F401

@@ -1,0 +1,101 @@
+"""`leadq calibrate`: back-test a ruleset against known outcomes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from leadq.cli import (
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors,
+)
+from leadq.errors import UsageError
+
+JsonOpt = Annotated[Optional[str], typer.Option(
+    "--json", help="Write the report as JSON to this file ('-' for stdout; the terminal report then goes to "
+    "stderr).")]
+
+
+def write_report_json(data: dict, path: str) -> None:
+    """Write a report dict as JSON to ``path`` (atomically) or to stdout for ``-``."""
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from leadq.io import write_text
+
+    write_text(path, text)
+
+
+def _date_option(name: str, value: str | None):
+    from leadq.conditions import literal_date
+
+    if value is None:
+        return None
+    try:
+        return literal_date(value)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+@app.command()
+@handle_errors
+def calibrate(
+    contacts: Annotated[list[str], typer.Argument(
+        help="Contacts export with known outcomes (files or globs; '-' for CSV on stdin).")],
+    outcome: Annotated[str, typer.Option(
+        "--outcome", help="What counts as converted: a stage (sql, opportunity, won: that stage's date or a later "
+        "one is set), a ruleset field (won_at), or a contacts column (true/yes/1/won, or any date).")],
+    activities: ActivitiesOpt = None,
+    accounts: AccountsOpt = None,
+    ruleset: RulesetOpt = None,
+    as_of: AsOfOpt = None,
+    target_precision: Annotated[Optional[float], typer.Option(
+        "--target-precision", help="Suggest the lowest total score whose leads convert at least this often "
+        "(0-1).")] = None,
+    target_volume: Annotated[Optional[int], typer.Option(
+        "--target-volume", help="Suggest the lowest total score that passes at most this many leads.")] = None,
+    sales_tiers: Annotated[Optional[str], typer.Option(
+        "--sales-tiers", help="Comma-separated tiers that count as 'sent to sales' (default: every tier except "
+        "the catch-all, disqualified, nurture and tiers that only test bad_fit/bad_timing).")] = None,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="Only leads created on or after this date (YYYY-MM-DD), e.g. the start of last "
+        "quarter.")] = None,
+    until: Annotated[Optional[str], typer.Option(
+        "--until", help="Only leads created before this date (YYYY-MM-DD).")] = None,
+    json_out: JsonOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Back-test the ruleset on history: conversion by tier, grade and score decile, ROC AUC, precision and
+    recall of the current thresholds, per-rule evidence, suggested thresholds and a disqualification audit.
+
+    Example:
+
+        leadq calibrate sample_data/contacts.csv -a 'sample_data/events/*.csv' --accounts sample_data/accounts.csv
+        --as-of 2026-11-01 --outcome sql --target-precision 0.3
+    """
+    from leadq.calibrate import calibrate as run_calibration
+    from leadq.rescoring import read_frames
+    from leadq.calibrate_report import calibration_report
+    from leadq.report import make_console
+    from leadq.ruleset import load_ruleset
+
+    if target_precision is not None and target_volume is not None:
+        raise UsageError("--target-precision and --target-volume are alternatives; give one of them")
+    rs = load_ruleset(ruleset)
+    as_of_dt = _parse_as_of(as_of)
+    frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
+                         options=_read_options(input_format, encoding, delimiter))
+    tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
+    report = run_calibration(rs, frames, outcome=outcome, as_of=as_of_dt, target_precision=target_precision,
+                             target_volume=target_volume, sales_tiers=tiers,
+                             created_since=_date_option("--since", since), created_until=_date_option("--until", until))
+    if json_out:
+        write_report_json(report.to_dict(), json_out)
+    make_console(sys.stderr if json_out == "-" else sys.stdout).print(calibration_report(report))

@@ -1,0 +1,54 @@
+"""`leadq diff`: score the same leads with two rulesets and compare."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from leadq.cli import (
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors,
+)
+from leadq.cli.calibrate import JsonOpt, write_report_json
+
+
+@app.command()
+@handle_errors
+def diff(
+    ruleset_a: Annotated[str, typer.Argument(help="The current ruleset (file, or a built-in name).")],
+    ruleset_b: Annotated[str, typer.Argument(help="The proposed ruleset (file, or a built-in name).")],
+    contacts: Annotated[list[str], typer.Argument(help="Contacts export files or globs; '-' for CSV on stdin.")],
+    activities: ActivitiesOpt = None,
+    accounts: AccountsOpt = None,
+    as_of: AsOfOpt = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="How many of the most-moved leads to list.")] = 20,
+    json_out: JsonOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Compare two rulesets on the same leads: tier migration matrix, the leads that moved most (with the
+    rules responsible) and the change in score distribution.
+
+    Example:
+
+        leadq diff rulesets/b2b_saas.yaml my_change.yaml sample_data/contacts.csv -a 'sample_data/events/*.csv'
+        --accounts sample_data/accounts.csv --as-of 2026-11-01
+    """
+    from leadq.calibrate_report import diff_report
+    from leadq.diff import diff_rulesets
+    from leadq.report import make_console
+    from leadq.rescoring import read_frames
+    from leadq.ruleset import load_ruleset
+
+    rs_a = load_ruleset(ruleset_a)
+    rs_b = load_ruleset(ruleset_b)
+    as_of_dt = _parse_as_of(as_of)
+    frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
+                         options=_read_options(input_format, encoding, delimiter))
+    report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
+    if json_out:
+        write_report_json(report.to_dict(), json_out)
+    make_console(sys.stderr if json_out == "-" else sys.stdout).print(diff_report(report))

@@ -1,0 +1,107 @@
+"""`leadq explain`: why a lead got its score, grade and tier."""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from leadq.cli import (
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors,
+)
+from leadq.errors import InputError, UsageError
+
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".ndjson", ".jsonl", ".json")
+
+
+def _is_input(arg: str) -> bool:
+    """An argument that names input data: '-', an existing file, or a glob matching files."""
+    if arg == "-" or Path(arg).is_file():
+        return True
+    return any(ch in arg for ch in "*?[") and bool(glob.glob(arg))
+
+
+def _looks_like_path(arg: str) -> bool:
+    return "/" in arg or any(ch in arg for ch in "*?[") or arg.lower().endswith(_DATA_SUFFIXES)
+
+
+def split_arguments(args: list[str], leads: list[str]) -> tuple[list[str], list[str]]:
+    """Split positional arguments into (lead ids, contact inputs).
+
+    With ``--lead`` every positional argument is an input. Otherwise lead ids
+    come first and the inputs start at the first argument that is an existing
+    file, a glob matching files, or '-'.
+    """
+    if leads:
+        return leads, args
+    first = next((i for i, a in enumerate(args) if _is_input(a)), None)
+    if first is None:
+        paths = [a for a in args if _looks_like_path(a)]
+        if paths:
+            raise InputError(f"contacts file not found: {paths[-1]}")
+        raise UsageError("give the lead ids, then the contacts file(s): leadq explain ID [ID...] CONTACTS "
+                         "(or --lead ID)")
+    ids, inputs = args[:first], args[first:]
+    stray = [a for a in inputs if not _is_input(a)]
+    if stray:
+        if _looks_like_path(stray[0]):
+            raise InputError(f"contacts file not found: {stray[0]}")
+        raise UsageError(f"'{stray[0]}' comes after the contacts file; put lead ids first "
+                         f"(leadq explain {stray[0]} ... {inputs[0]}) or pass them with --lead")
+    if not ids:
+        raise UsageError("give at least one lead id before the contacts file(s), or use --lead ID")
+    return ids, inputs
+
+
+@app.command()
+@handle_errors
+def explain(
+    args: Annotated[list[str], typer.Argument(
+        metavar="LEAD_ID... CONTACTS...",
+        help="Lead ids, then contacts export files or globs ('-' for stdin). Inputs start at the first "
+             "argument that is an existing file or a matching glob; use --lead when an id looks like a file.")],
+    lead: Annotated[Optional[list[str]], typer.Option(
+        "--lead", "-l", help="A lead id to explain (repeatable); then every argument is an input file.")] = None,
+    activities: ActivitiesOpt = None,
+    accounts: AccountsOpt = None,
+    ruleset: RulesetOpt = None,
+    as_of: AsOfOpt = None,
+    json_out: Annotated[Optional[str], typer.Option(
+        "--json", help="Write the explanation as JSON to this file, or '-' for stdout (instead of the report).")] = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Explain leads: every rule, the values it saw, its points, the grade, each tier tried, the reasons.
+
+    Ends each lead with the hand-off line a sales rep reads before the first call.
+    Exit 3 when a lead id is not in the data (with close ids).
+
+    Example:
+
+        leadq explain 1042 1043 sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01
+    """
+    from leadq.explain import explain_leads
+    from leadq.explain_report import explain_report
+    from leadq.report import make_console
+    from leadq.ruleset import load_ruleset
+
+    ids, inputs = split_arguments(list(args), _split_multi(lead))
+    rs = load_ruleset(ruleset)
+    report = explain_leads(rs, inputs, ids, _split_multi(activities), _split_multi(accounts),
+                           as_of=_parse_as_of(as_of), options=_read_options(input_format, encoding, delimiter))
+    if json_out:
+        text = json.dumps(report.to_dict(), indent=2, default=str) + "\n"
+        if json_out == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        from leadq.io import write_text
+
+        write_text(json_out, text)
+    make_console(sys.stdout).print(explain_report(report))

@@ -1,0 +1,105 @@
+"""`leadq funnel`: stage conversions, time between stages, lead velocity and speed to lead."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import timedelta
+from typing import Annotated, Optional
+
+import typer
+
+from leadq.cli import (
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt, _parse_as_of,
+    _read_options, _split_multi, app, handle_errors,
+)
+from leadq.errors import UsageError
+
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+
+def _period_bound(value: str | None, option: str, *, end: bool):
+    """--from/--to as a UTC instant; a date-only --to includes that whole day."""
+    from leadq.conditions import literal_date
+
+    if value is None:
+        return None
+    try:
+        moment = literal_date(value)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+    if end and _DATE_ONLY.match(value):
+        moment += timedelta(days=1)
+    return moment
+
+
+@app.command()
+@handle_errors
+def funnel(
+    contacts: Annotated[list[str], typer.Argument(
+        help="Contacts export (or `leadq score` output) files or globs; '-' for CSV on stdin.")],
+    ruleset: RulesetOpt = None,
+    by: Annotated[Optional[list[str]], typer.Option(
+        "--by", "-b", help="Break down by a field (lead_source, industry, country, region, company_size, tier, "
+        "grade, ... or an input column); repeatable or comma-separated.")] = None,
+    date_from: Annotated[Optional[str], typer.Option(
+        "--from", help="Only leads that entered on or after this date (YYYY-MM-DD or ISO time, UTC).")] = None,
+    date_to: Annotated[Optional[str], typer.Option(
+        "--to", help="Only leads that entered up to this date (a date includes the whole day).")] = None,
+    json_out: Annotated[Optional[str], typer.Option(
+        "--json", help="Write every figure as JSON to this file, or '-' for stdout (the report then goes to "
+        "stderr).")] = None,
+    as_of: AsOfOpt = None,
+    score: Annotated[bool, typer.Option(
+        "--score", help="Score the contacts first (tier, grade, reasons; SLA per tier). Implied by --by "
+        "tier/grade when the input has no such column.")] = False,
+    activities: ActivitiesOpt = None,
+    accounts: AccountsOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no report (use with --json).")] = False,
+) -> None:
+    """Funnel report: stage counts and conversions, time between stages, lead velocity, speed to lead, cohorts.
+
+    Stage dates come from the ruleset's columns (created_at, mql_at, sql_at, opportunity_at, won_at,
+    lost_at, first_touch_at, lifecycle_stage). A lead has reached a stage when it has that stage's
+    date or a later one.
+
+    Example:
+
+        leadq funnel sample_data/contacts.csv --by lead_source --as-of 2026-11-01 --json funnel.json
+    """
+    from leadq.funnel import compute_funnel
+    from leadq.funnel_input import read_funnel_input
+    from leadq.funnel_report import funnel_report
+    from leadq.report import make_console
+    from leadq.ruleset import load_ruleset
+
+    start = _period_bound(date_from, "--from", end=False)
+    end = _period_bound(date_to, "--to", end=True)
+    if start is not None and end is not None and start >= end:
+        raise UsageError(f"--from {date_from} is not before --to {date_to}")
+    breakdowns = list(dict.fromkeys(_split_multi(by)))
+    rs = load_ruleset(ruleset)
+    as_of_dt = _parse_as_of(as_of)
+    inp = read_funnel_input(
+        rs, contacts, by=breakdowns, options=_read_options(input_format, encoding, delimiter),
+        activity_specs=_split_multi(activities), account_specs=_split_multi(accounts),
+        score=score or bool(activities), as_of=as_of_dt,
+    )
+    report = compute_funnel(inp, rs, as_of=as_of_dt, period_from=start, period_to=end, by=breakdowns)
+    data = report.to_dict()
+    if json_out:
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        if json_out == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            from leadq.io import write_text
+
+            write_text(json_out, text)
+    if not quiet:
+        console = make_console(sys.stderr if json_out == "-" else sys.stdout)
+        console.print(funnel_report(data, console.width))

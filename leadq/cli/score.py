@@ -1,0 +1,249 @@
+"""`leadq score` and `leadq sample`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Annotated, Optional
+
+import typer
+
+from leadq.cli import (
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
+    _default_rejects, _parse_as_of, _read_options, _split_multi, app, handle_errors,
+)
+from leadq.errors import UsageError
+
+
+@app.command()
+@handle_errors
+def score(
+    ctx: typer.Context,
+    contacts: Annotated[list[str], typer.Argument(help="Contacts/leads export files or globs; '-' for CSV on stdin.")],
+    activities: ActivitiesOpt = None,
+    accounts: AccountsOpt = None,
+    ruleset: RulesetOpt = None,
+    as_of: AsOfOpt = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file, or '-' for stdout.")] = "scored.parquet",
+    fmt: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="Output format: parquet, csv or ndjson (default: from --out's extension).")] = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    keep_columns: Annotated[Optional[list[str]], typer.Option(
+        "--keep-columns", "-k", help="Input columns to carry into the output (repeatable or comma-separated).")] = None,
+    rejects: Annotated[Optional[str], typer.Option(
+        "--rejects", help="Where rejected rows go (CSV, or '-' for stdout); default: <out>.rejects.csv "
+        "beside the output (scored.rejects.csv with --out -).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was rejected.")] = False,
+    escape_formulas: Annotated[bool, typer.Option(
+        "--escape-formulas/--no-escape-formulas",
+        help="Neutralise spreadsheet formulas (=, +, -, @) in CSV output.")] = True,
+    summary_json: Annotated[Optional[str], typer.Option(
+        "--summary-json", help="Also write the summary figures as JSON to this file ('-' for stdout).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    rollup: Annotated[Optional[str], typer.Option(
+        "--rollup", help="'account': also score accounts (the ruleset's accounts section) and write them to "
+        "<out stem>.accounts.<ext> beside the leads file.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="polars (default), duckdb or spark; duckdb/spark read Parquet or database tables.")] = "polars",
+    spark_master: Annotated[Optional[str], typer.Option(
+        "--spark-master", help="Spark master URL for --engine spark (default: SPARK_MASTER, else local[*]).")] = None,
+    table: Annotated[Optional[str], typer.Option(
+        "--table", help="With a database URI as CONTACTS: the contacts table.")] = None,
+    query: Annotated[Optional[str], typer.Option(
+        "--query", help="With a database URI as CONTACTS: a SELECT giving the contacts.")] = None,
+    activities_table: Annotated[Optional[str], typer.Option(
+        "--activities-table", help="Activity-log table in the CONTACTS database.")] = None,
+    activities_query: Annotated[Optional[str], typer.Option(
+        "--activities-query", help="A SELECT giving the activity log from the CONTACTS database.")] = None,
+    accounts_table: Annotated[Optional[str], typer.Option(
+        "--accounts-table", help="Accounts table in the CONTACTS database.")] = None,
+    out_table: Annotated[Optional[str], typer.Option(
+        "--out-table", help="With a database URI as --out: the table to write.")] = None,
+    if_exists: Annotated[str, typer.Option(
+        "--if-exists", help="With --out-table: replace (default) or append; either way in one transaction.")] = "replace",
+) -> None:
+    """Score, grade and tier every lead, with an explanation of the points.
+
+    CONTACTS and --out may also be database URIs (postgresql://user@host/db, sqlite:///file.db):
+
+        leadq score postgresql://crm@db/crm --table contacts --activities-table events --out postgresql://crm@db/crm --out-table scored_leads
+
+    Example:
+
+        leadq score sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01 -o scored.parquet
+    """
+    from leadq.io import format_from_path, interruptible, output_lock, write_frame
+    from leadq.pipeline import read_and_score
+    from leadq.report import make_console, run_summary
+    from leadq.ruleset import load_ruleset
+    from leadq.summary import summarise
+
+    from leadq.db import describe, is_database_uri
+
+    started = time.perf_counter()
+    to_db = is_database_uri(out)
+    if to_db and not out_table:
+        raise UsageError("--out is a database URI; name the table with --out-table")
+    if out_table and not to_db:
+        raise UsageError("--out-table needs a database URI as --out (postgresql://... or sqlite:///...)")
+    out_fmt = fmt or ("parquet" if to_db else format_from_path(out))
+    if out_fmt not in ("parquet", "csv", "ndjson"):
+        raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: csv, ndjson, parquet")
+    if out == "-" and out_fmt == "parquet":
+        raise UsageError("parquet cannot be written to stdout; use --format csv or ndjson")
+    if out == "-" and summary_json == "-":
+        raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
+    rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
+    accounts_path = _accounts_path(rollup, out, out_fmt, to_db, engine)
+    rs = load_ruleset(ruleset)
+    as_of_dt = _parse_as_of(as_of)
+    # Held until the command ends (Click closes the context even on errors): a second run on the
+    # same output refuses at once (exit 4) instead of scoring and then overwriting; SIGTERM
+    # unwinds like Ctrl-C (exit 130), releasing the lock and removing temporary files.
+    ctx.with_resource(interruptible())
+    if not to_db:
+        ctx.with_resource(output_lock(out))
+    db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
+    if engine != "polars":
+        from leadq.engines import score_with_engine
+
+        if keep_columns:
+            raise UsageError("--keep-columns works with --engine polars only")
+        sources = db_inputs or (contacts, _split_multi(activities), _split_multi(accounts))
+        result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master)
+    elif db_inputs:
+        from leadq.pipeline import score_frames
+
+        frames = [f.lazy() if f is not None else None for f in db_inputs]
+        result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
+                              keep_columns=_split_multi(keep_columns), rollup=rollup,
+                              contacts_label=describe(contacts[0], table, query))
+    else:
+        result = read_and_score(
+            rs, contacts, _split_multi(activities), _split_multi(accounts),
+            options=_read_options(input_format, encoding, delimiter), as_of=as_of_dt,
+            keep_columns=_split_multi(keep_columns), rollup=rollup,
+            # The detail frame carries the typed stage dates for the compact funnel at the end of the summary.
+            detail=any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
+        )
+    summary = summarise(result)
+    metadata = {
+        "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
+        "leadq.ruleset_path": rs.path,
+    }
+    if to_db:
+        from leadq.db import write_database
+
+        write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
+    else:
+        write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata)
+    if rejects_path:
+        write_frame(result.rejects, rejects_path, "csv", escape_formulas=escape_formulas)
+    if accounts_path and result.accounts is not None:
+        write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata)
+    summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
+    if rejects_path:
+        summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
+    if accounts_path:
+        summary.outputs["accounts"] = accounts_path
+    summary.elapsed_seconds = round(time.perf_counter() - started, 3)
+    if summary_json:
+        _write_json(summary.to_dict(), summary_json)
+    if not quiet:
+        console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path) else sys.stdout)
+        console.print(run_summary(summary))
+    if strict and summary.rejected:
+        from leadq.errors import RejectedRowsError
+
+        raise RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {summary.outputs.get('rejects', 'the summary')}")
+
+
+def _database_inputs(contacts: list[str], table, query, activities_table, activities_query, accounts_table):
+    """(contacts, activities, accounts) frames read from a database URI, or None for file inputs."""
+    from leadq.db import is_database_uri, read_database
+
+    if not (len(contacts) == 1 and is_database_uri(contacts[0])):
+        if table or query or activities_table or activities_query or accounts_table:
+            raise UsageError("--table/--query/--activities-table/--activities-query/--accounts-table need a "
+                             "database URI as CONTACTS (postgresql://... or sqlite:///...)")
+        return None
+    uri = contacts[0]
+    found = read_database(uri, table=table, query=query, what="contacts")
+    events = (read_database(uri, table=activities_table, query=activities_query, what="activities")
+              if activities_table or activities_query else None)
+    accounts = read_database(uri, table=accounts_table, what="accounts") if accounts_table else None
+    return found, events, accounts
+
+
+def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool, engine: str) -> str | None:
+    """Where ``--rollup account`` writes the accounts: ``<out stem>.accounts.<ext>`` beside the leads file."""
+    if rollup is None:
+        return None
+    if rollup != "account":
+        raise UsageError(f"--rollup: unknown rollup '{rollup}'; expected one of: account")
+    if out == "-" or to_db:
+        raise UsageError("--rollup account writes the accounts beside the leads file; give --out a file name")
+    if engine != "polars":
+        raise UsageError("--rollup works with --engine polars only")
+    from pathlib import Path
+
+    p = Path(out)
+    stem = p.name.split(".")[0] or "scored"
+    ext = p.suffix.lstrip(".") or out_fmt
+    return str(p.with_name(f"{stem}.accounts.{ext}"))
+
+
+def _rejects_path(rejects: str | None, out: str, summary_json: str | None) -> str:
+    """Where rejected rows go: --rejects, else beside the output (``scored.rejects.csv`` for ``--out -``)."""
+    path = rejects or _default_rejects(out) or "scored.rejects.csv"
+    if path == "-" and "-" in (out, summary_json):
+        raise UsageError("--rejects - would share stdout with --out - or --summary-json -; give it a file")
+    if path != "-" and out != "-" and os.path.abspath(path) == os.path.abspath(out):
+        raise UsageError(f"--rejects and --out are the same file ({out}); give the rejects another name")
+    return path
+
+
+def _write_json(data: dict, path: str) -> None:
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    import polars as pl  # noqa: F401 - keeps write_text_atomic's imports warm
+
+    from leadq.io import write_text
+
+    write_text(path, text)
+
+
+def _version() -> str:
+    from leadq import __version__
+
+    return __version__
+
+
+@app.command()
+@handle_errors
+def sample(
+    out: Annotated[str, typer.Option("--out", "-o", help="Directory to write the data set into.")] = "sample_data",
+    leads: Annotated[int, typer.Option("--leads", min=1, help="Number of contacts.")] = 3000,
+    events: Annotated[int, typer.Option("--events", min=0, help="Number of activity events.")] = 40000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")] = 7,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or parquet.")] = "csv",
+) -> None:
+    """Write a deterministic, realistic sample data set (contacts, accounts, events).
+
+    Example:
+
+        leadq sample --leads 100000 --events 2000000 --seed 7 --out /tmp/leads --format parquet
+    """
+    from leadq.sample import SampleSpec, write_sample
+
+    if fmt not in ("csv", "parquet"):
+        raise UsageError(f"--format: unknown format '{fmt}'; expected one of: csv, parquet")
+    paths = write_sample(SampleSpec(leads=leads, events=events, seed=seed), out, fmt=fmt)
+    sys.stdout.write(f"wrote {len(paths)} files to {out}\n")

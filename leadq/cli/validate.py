@@ -1,0 +1,50 @@
+"""`leadq validate`: static checks of a ruleset, fast enough for a pre-commit hook."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from leadq.cli import DelimiterOpt, EncodingOpt, InputFormatOpt, _read_options, _split_multi, app, handle_errors
+
+
+@app.command()
+@handle_errors
+def validate(
+    ruleset: Annotated[str, typer.Argument(help="The ruleset YAML file (or the name of a built-in ruleset).")],
+    data: Annotated[Optional[list[str]], typer.Option(
+        "--data", "-d", help="Contacts export files or globs: check that the mapped columns exist (repeatable).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Check a ruleset: schema, types, regexes, unreachable or overlapping tiers, caps, thresholds, columns.
+
+    Prints one line per finding (file:line:column: severity: item: message [check]).
+    Exit 0 clean (warnings allowed), 1 warnings under --strict, 2 errors.
+
+    Example:
+
+        leadq validate rulesets/b2b_saas.yaml --data sample_data/contacts.csv --strict
+    """
+    from leadq.lint import lint_ruleset
+
+    specs = _split_multi(data)
+    report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter) if specs else None)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        # Plain lines, one per finding, the format editors and CI annotate (no rich: startup stays fast).
+        lines = [str(f) for f in report.findings]
+        counts = [f"{report.count(s)} {s}{'s' if report.count(s) != 1 and s != 'info' else ''}"
+                  for s in ("error", "warning", "info") if report.count(s)]
+        lines.append(f"{report.path}: {', '.join(counts) if counts else 'ok, no findings'}")
+        sys.stdout.write("\n".join(lines) + "\n")
+    code = report.exit_code(strict)
+    if code:
+        raise typer.Exit(code)

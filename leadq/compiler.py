@@ -1,0 +1,363 @@
+"""Ruleset -> named Polars expressions, in stages.
+
+The scored frame is built by applying, in order, the expression lists of a
+:class:`CompiledRuleset` to a frame holding the typed contact fields and the
+per-lead event aggregates (:mod:`leadq.activity`):
+
+1. ``hits``      ``_hit__<rule>``: did the rule fire (bool)
+2. ``points``    ``_pts__<rule>``: points after decay, ``min_count`` and cap
+3. ``scores``    ``fit_score``, ``intent_score``
+4. ``totals``    ``total_score``, ``grade``, ``_grade_rank``
+5. ``gates``     ``_dq__<code>``: disqualifier flags
+6. ``verdicts``  ``disqualification_reasons``, ``bad_fit``, ``bad_timing``, ``disqualified``
+7. ``tiers``     ``tier``, ``explanation``
+
+Every condition is compiled through :mod:`leadq.conditions` against a
+:class:`~leadq.conditions.Scope` that lists exactly what that place of the
+ruleset may name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import polars as pl
+
+from leadq.activity import DAY_US, age_days, col_names
+from leadq.conditions import FieldRef, Function, Scope, Type, compile_tree, names_in
+from leadq.errors import ConditionError, RulesetError
+from leadq.fields import DERIVED_FIELDS
+from leadq.ruleset import Condition, Rule, Ruleset
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """The staged expressions that score a typed, activity-joined contacts frame."""
+
+    ruleset: Ruleset
+    as_of: datetime
+    event_where: dict[str, pl.Expr | None]
+    stages: tuple[tuple[str, tuple[pl.Expr, ...]], ...]
+    used_fields: frozenset[str]
+
+    def add_columns(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Add every scoring column to ``frame``."""
+        for _, exprs in self.stages:
+            frame = frame.with_columns(list(exprs))
+        return frame
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+def _as_of_lit(as_of: datetime) -> pl.Expr:
+    return pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
+
+
+def contact_fields(ruleset: Ruleset) -> dict[str, FieldRef]:
+    """Contact fields a condition may name: mapped columns, account fields, derived ones."""
+    fields = {name: FieldRef(pl.col(name), col.type) for name, col in ruleset.columns.items()}
+    for name, col in ruleset.account_columns.items():
+        fields.setdefault(name, FieldRef(pl.col(name), col.type))
+    if "email" in fields:
+        fields["email_domain"] = FieldRef(pl.col("email_domain"), DERIVED_FIELDS["email_domain"])
+    if "job_title" in fields:
+        fields["seniority"] = FieldRef(pl.col("seniority"), Type.TEXT)
+        fields["department"] = FieldRef(pl.col("department"), Type.TEXT)
+    return fields
+
+
+def _raw_columns(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[str, FieldRef]:
+    return {col.column: fields[name] for name, col in ruleset.columns.items() if name in fields}
+
+
+def _days_since(as_of: datetime):
+    def build(arg):
+        kind, value = arg
+        target = pl.col(col_names(value)["last"]) if kind == "rule" else value
+        return (_as_of_lit(as_of) - target).dt.total_microseconds() / DAY_US
+
+    return build
+
+
+def _rule_functions(ruleset: Ruleset, as_of: datetime, *, with_reasons: bool) -> dict[str, Function]:
+    event_ids = {r.id for r in ruleset.event_rules}
+
+    def count(arg):
+        _, rule_id = arg
+        if rule_id not in event_ids:
+            raise ValueError(f"'{rule_id}' is not an event rule; count() counts matching events")
+        return pl.col(col_names(rule_id)["n"])
+
+    funcs = {
+        "fired": Function(("rule",), Type.BOOL, lambda a: pl.col(f"_hit__{a[1]}"),
+                          "fired(rule): true when the rule gave its points"),
+        "points": Function(("rule",), Type.NUMBER, lambda a: pl.col(f"_pts__{a[1]}"),
+                           "points(rule): the points the rule gave, after decay and cap"),
+        "count": Function(("rule",), Type.NUMBER, count,
+                          "count(event_rule): matching events inside the rule's window"),
+        "days_since": Function(("field_or_rule",), Type.NUMBER, _days_since(as_of),
+                               "days_since(event_rule or date field): days from it to the run's as-of time"),
+    }
+    if with_reasons:
+        codes = {d.code for d in ruleset.disqualifiers}
+
+        def has_reason(code):
+            if not isinstance(code, str) or code not in codes:
+                raise ValueError(f"unknown disqualifier code {code!r}; expected one of: {', '.join(sorted(codes))}")
+            return pl.col(f"_dq__{code}")
+
+        funcs["has_reason"] = Function((Type.TEXT,), Type.BOOL, has_reason,
+                                       "has_reason(\"code\"): the lead has this disqualification reason")
+    return funcs
+
+
+def contact_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
+    """Scope of fit, intent and negative contact rules."""
+    fields = contact_fields(ruleset)
+    days_since = Function(("field_or_rule",), Type.NUMBER, _days_since(as_of),
+                          "days_since(date field): days from it to the run's as-of time")
+    return Scope(fields=fields, where=where, raw_columns=_raw_columns(ruleset, fields), lists=ruleset.lists,
+                 functions={"days_since": days_since}, grades=ruleset.grade_letters)
+
+
+def event_scope(ruleset: Ruleset, where: str) -> Scope:
+    """Scope of an event rule's ``where``: the activity log's fields."""
+    fields = {name: FieldRef(pl.col(name), col.type) for name, col in ruleset.activity_columns.items()}
+    raw = {col.column: fields[name] for name, col in ruleset.activity_columns.items()}
+    return Scope(fields=fields, where=where, raw_columns=raw, lists=ruleset.lists, grades=ruleset.grade_letters)
+
+
+def score_scope(ruleset: Ruleset, as_of: datetime, where: str, *, with_verdicts: bool) -> Scope:
+    """Scope of disqualifiers (scores) and tiers (scores and verdicts)."""
+    scope = contact_scope(ruleset, as_of, where)
+    scope.fields.update({
+        "fit": FieldRef(pl.col("fit_score"), Type.NUMBER),
+        "intent": FieldRef(pl.col("intent_score"), Type.NUMBER),
+        "total": FieldRef(pl.col("total_score"), Type.NUMBER),
+        "grade": FieldRef(pl.col("_grade_rank"), Type.GRADE),
+    })
+    if with_verdicts:
+        scope.fields.update({
+            "disqualified": FieldRef(pl.col("disqualified"), Type.BOOL),
+            "bad_fit": FieldRef(pl.col("bad_fit"), Type.BOOL),
+            "bad_timing": FieldRef(pl.col("bad_timing"), Type.BOOL),
+        })
+    scope.functions = _rule_functions(ruleset, as_of, with_reasons=with_verdicts)
+    scope.rules = {r.id: r for r in ruleset.rules}
+    return scope
+
+
+def compile_condition_at(cond: Condition, scope: Scope) -> pl.Expr:
+    """Compile a ruleset condition, turning errors into positioned RulesetErrors."""
+    try:
+        return compile_tree(cond.text, cond.tree, scope)
+    except ConditionError as exc:
+        raise RulesetError(f"{scope.where}: {exc.message}", cond.error_position(exc.offset)) from None
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def fmt_number(expr: pl.Expr, signed: bool = False) -> pl.Expr:
+    """Render a number with at most one decimal ("15", "8.4"), optionally with a sign.
+
+    Built from integer tenths rather than ``round(1).cast(String)`` plus a regex:
+    the text is the same (``Expr.round`` rounds ``x * 10`` half to even, as
+    ``(x * 10).round()`` does; "-0" reads "0") at a fraction of the cost, which
+    matters because explanations format numbers for every lead and rule.
+    """
+    tenths = (expr * 10).round().cast(pl.Int64)
+    mag = tenths.abs()
+    frac = mag % 10
+    text = pl.concat_str([
+        pl.when(tenths < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        (mag // 10).cast(pl.String),
+        pl.when(frac != 0).then(pl.lit(".") + frac.cast(pl.String)).otherwise(pl.lit("")),
+    ])
+    if signed:
+        return pl.when(expr >= 0).then(pl.lit("+") + text).otherwise(text)
+    return text
+
+
+def fmt_constant(value: float, signed: bool = False) -> str:
+    """:func:`fmt_number` for a number known when compiling (Python rounds ``x * 10`` half to even too)."""
+    tenths = round(value * 10)
+    mag = abs(tenths)
+    text = ("-" if tenths < 0 else "") + str(mag // 10) + (f".{mag % 10}" if mag % 10 else "")
+    return ("+" + text) if signed and value >= 0 else text
+
+
+def _days_ago(last: pl.Expr, as_of: datetime) -> pl.Expr:
+    days = age_days(last, as_of).floor().cast(pl.Int64)
+    return (pl.when(days <= 0).then(pl.lit("today"))
+            .when(days == 1).then(pl.lit("1 day ago"))
+            .otherwise(days.cast(pl.String) + pl.lit(" days ago")))
+
+
+def _fragment_parts(rule: Rule, as_of: datetime) -> tuple[pl.Expr, pl.Expr]:
+    """(when the rule appears in the explanation, its text there) for one rule.
+
+    A contact rule's points are a constant, so its text is a literal. An event
+    rule's text is formatted from its aggregates: points, events, decay, cap.
+    """
+    if not rule.is_event_rule:
+        return pl.col(f"_hit__{rule.id}"), pl.lit(f"{rule.label} {fmt_constant(rule.points, True)}")
+    pts = pl.col(f"_pts__{rule.id}")
+    names = col_names(rule.id)
+    n, raw, dec, last = (pl.col(names[k]) for k in ("n", "raw", "dec", "last"))
+    basis = raw if rule.per == "event" else pl.lit(rule.points)
+    ago = _days_ago(last, as_of)
+    details = [
+        pl.when(n > 1).then(n.cast(pl.String) + pl.lit(" events")),
+        pl.when((basis - pts).abs() > 0.05).then(pl.lit("decayed from ") + fmt_number(basis))
+        if rule.half_life_days is not None else None,
+        pl.when(n > 1).then(pl.lit("last ") + ago).otherwise(ago),
+        pl.when(dec.abs() > rule.cap).then(pl.lit(f"capped at {rule.cap:g}")) if rule.cap is not None else None,
+    ]
+    detail = pl.concat_str([d for d in details if d is not None], separator=", ", ignore_nulls=True)
+    text = pl.concat_str([pl.lit(f"{rule.label} "), fmt_number(pts, signed=True), pl.lit(" ("), detail, pl.lit(")")])
+    return pl.col(f"_hit__{rule.id}") & (pts != 0), text
+
+
+def _fragment(rule: Rule, as_of: datetime) -> pl.Expr:
+    """One rule's part of the explanation as a column; null when the rule gave nothing."""
+    cond, text = _fragment_parts(rule, as_of)
+    return pl.when(cond).then(text)
+
+
+def explanation_expr(ruleset: Ruleset, as_of: datetime) -> pl.Expr:
+    """The explanation column: every rule's fragment that applies, joined with "; " ("" when none).
+
+    Contact-rule fragments are literals picked by the hit flag; ``concat_str``
+    with ``ignore_nulls`` skips the rules that gave nothing (a ``concat_list`` +
+    ``drop_nulls`` + ``list.join`` gave the same text at several times the cost).
+    Event-rule fragments are still formatted for every lead (``when/then``
+    evaluates both sides), which is what remains of the explanation's cost.
+    """
+    fragments = [_fragment(r, as_of) for r in ruleset.rules]
+    if not fragments:
+        return pl.lit("")
+    return pl.concat_str(fragments, separator="; ", ignore_nulls=True)
+
+
+# --------------------------------------------------------------------------- compilation
+
+
+def _rule_hit_and_points(rule: Rule, scope: Scope, as_of: datetime) -> tuple[pl.Expr, pl.Expr]:
+    if not rule.is_event_rule:
+        hit = compile_condition_at(rule.when, scope)  # type: ignore[arg-type]
+        return hit, pl.when(hit).then(pl.lit(rule.points)).otherwise(0.0)
+    names = col_names(rule.id)
+    n = pl.col(names["n"]).fill_null(0)
+    hit = n >= rule.min_count
+    if rule.per == "lead":
+        last_age = age_days(pl.col(names["last"]), as_of)
+        decay = pl.lit(1.0) if rule.half_life_days is None else pl.lit(0.5) ** (last_age / rule.half_life_days)
+        value = pl.lit(rule.points) * decay
+    else:
+        value = pl.col(names["dec"]).fill_null(0.0)
+    if rule.cap is not None:
+        value = value.clip(-rule.cap, rule.cap)
+    return hit, pl.when(hit).then(value).otherwise(0.0)
+
+
+def compile_ruleset(ruleset: Ruleset, as_of: datetime) -> CompiledRuleset:
+    """Compile every rule, gate, grade and tier of a ruleset into staged expressions.
+
+    Raises:
+        RulesetError: when a condition names something unknown or mixes types.
+    """
+    used: set[str] = set()
+
+    def note(cond: Condition | None) -> None:
+        if cond is not None:
+            fields, raw, _ = names_in(cond.tree)
+            used.update(fields)
+            used.update(name for name, col in ruleset.columns.items() if col.column in raw)
+
+    event_where: dict[str, pl.Expr | None] = {}
+    hits: list[pl.Expr] = []
+    points: list[pl.Expr] = []
+    for rule in ruleset.rules:
+        where = f"{rule.section} rule '{rule.id}'"
+        scope = contact_scope(ruleset, as_of, where)
+        if rule.is_event_rule:
+            event_where[rule.id] = (compile_condition_at(rule.where, event_scope(ruleset, where))
+                                    if rule.where is not None else None)
+        note(rule.when)
+        hit, pts = _rule_hit_and_points(rule, scope, as_of)
+        hits.append(hit.alias(f"_hit__{rule.id}"))
+        points.append(pts.alias(f"_pts__{rule.id}"))
+
+    def total(rules: tuple[Rule, ...]) -> pl.Expr:
+        if not rules:
+            return pl.lit(0.0)
+        return pl.sum_horizontal([pl.col(f"_pts__{r.id}") for r in rules])
+
+    scores = [total(ruleset.fit_rules).alias("fit_score"), total(ruleset.intent_rules).alias("intent_score")]
+
+    grade_expr: pl.Expr | None = None
+    rank_expr: pl.Expr | None = None
+    for i, g in reversed(list(enumerate(ruleset.grades))):
+        if g.min_fit is None:
+            grade_expr, rank_expr = pl.lit(g.letter), pl.lit(-float(i))
+        else:
+            cond = pl.col("fit_score") >= g.min_fit
+            grade_expr = pl.when(cond).then(pl.lit(g.letter)).otherwise(grade_expr)
+            rank_expr = pl.when(cond).then(pl.lit(-float(i))).otherwise(rank_expr)
+    totals = [
+        (pl.col("fit_score") + pl.col("intent_score")).alias("total_score"),
+        grade_expr.alias("grade"),  # type: ignore[union-attr]
+        rank_expr.alias("_grade_rank"),  # type: ignore[union-attr]
+    ]
+
+    gates = []
+    for d in ruleset.disqualifiers:
+        note(d.when)
+        scope = score_scope(ruleset, as_of, f"disqualifier '{d.code}'", with_verdicts=False)
+        gates.append(compile_condition_at(d.when, scope).alias(f"_dq__{d.code}"))
+
+    def any_of(category: str | None) -> pl.Expr:
+        flags = [pl.col(f"_dq__{d.code}") for d in ruleset.disqualifiers if category in (None, d.category)]
+        return pl.any_horizontal(flags) if flags else pl.lit(False)
+
+    if ruleset.disqualifiers:
+        reasons = pl.concat_list([
+            pl.when(pl.col(f"_dq__{d.code}")).then(pl.lit(d.code)) for d in ruleset.disqualifiers
+        ]).list.drop_nulls()
+    else:
+        reasons = pl.lit([], dtype=pl.List(pl.String))
+    verdicts = [
+        reasons.alias("disqualification_reasons"),
+        any_of("bad_fit").alias("bad_fit"),
+        any_of("bad_timing").alias("bad_timing"),
+        any_of("bad_fit").alias("disqualified"),
+    ]
+
+    tier_expr: pl.Expr | None = None
+    for tier in reversed(ruleset.tiers):
+        if tier.when is None:
+            tier_expr = pl.lit(tier.name)
+            continue
+        note(tier.when)
+        scope = score_scope(ruleset, as_of, f"tier '{tier.name}'", with_verdicts=True)
+        cond = compile_condition_at(tier.when, scope)
+        tier_expr = pl.when(cond).then(pl.lit(tier.name)).otherwise(tier_expr)
+    final = [tier_expr.alias("tier"), explanation_expr(ruleset, as_of).alias("explanation")]  # type: ignore[union-attr]
+
+    return CompiledRuleset(
+        ruleset=ruleset,
+        as_of=as_of,
+        event_where=event_where,
+        stages=(("hits", tuple(hits)), ("points", tuple(points)), ("scores", tuple(scores)),
+                ("totals", tuple(totals)), ("gates", tuple(gates)), ("verdicts", tuple(verdicts)),
+                ("tiers", tuple(final))),
+        used_fields=frozenset(used),
+    )
+
+
+def check_ruleset(ruleset: Ruleset) -> None:
+    """Compile every condition once so that load-time errors surface with positions."""
+    compile_ruleset(ruleset, datetime.now(timezone.utc))

@@ -1,0 +1,234 @@
+"""Comparing two rulesets on the same leads, as plain data.
+
+``leadq diff`` is how a team reviews a ruleset change before it ships: the
+inputs are read once and scored twice (ruleset A, the current one, and B, the
+proposed one), and the two scored frames are set side by side:
+
+* the **tier migration matrix**: leads per (tier under A, tier under B), tiers
+  in ruleset order (A's tiers, then those only B has);
+* the **leads that moved most**: tier distance (positions apart in that order)
+  first, then the absolute change of total score, each with the rules
+  responsible, i.e. the rules whose points differ (a rule only one ruleset has
+  counts 0 in the other);
+* the **score distributions** of total, fit and intent under A and B (count,
+  mean, p10/p25/median/p75/p90, linear interpolation) and a shared-bin
+  histogram of the total score.
+
+Leads are matched on ``lead_id``; a lead scored by only one side (e.g. rejected
+for an unreadable value in a field only the other ruleset uses) is counted,
+not compared. Everything is computed with Polars expressions;
+:mod:`leadq.calibrate_report` draws it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from leadq.rescoring import InputFrames, score_detail
+from leadq.errors import UsageError
+from leadq.ruleset import Ruleset
+
+MEASURES = (("total", "total_score"), ("fit", "fit_score"), ("intent", "intent_score"))
+QUANTILES = (("p10", 0.10), ("p25", 0.25), ("median", 0.50), ("p75", 0.75), ("p90", 0.90))
+HISTOGRAM_BINS = 10
+_EPS = 1e-9  # points equal up to float noise are "unchanged"
+
+
+@dataclass
+class RuleChange:
+    """A rule whose points for a lead differ between the rulesets."""
+
+    rule: str
+    label: str
+    points_a: float
+    points_b: float
+
+
+@dataclass
+class MovedLead:
+    """A lead whose tier changed, with the rules that made the difference."""
+
+    lead_id: str
+    tier_a: str
+    tier_b: str
+    distance: int
+    total_a: float
+    total_b: float
+    total_delta: float
+    rules: list[RuleChange]
+    cause: str  # "points": some rule's points differ; "tier conditions": same points, the tiers' tests changed
+
+
+@dataclass
+class Distribution:
+    """Summary figures of one score (total, fit or intent) under A and under B."""
+
+    measure: str
+    a: dict[str, float | None]
+    b: dict[str, float | None]
+
+
+@dataclass
+class Histogram:
+    """Total-score counts under A and B in shared, equal-width bins ``[edges[i], edges[i+1])``."""
+
+    edges: list[float]
+    a: list[int]
+    b: list[int]
+
+
+@dataclass
+class DiffReport:
+    """Everything ``leadq diff`` shows."""
+
+    ruleset_a: str
+    ruleset_b: str
+    path_a: str
+    path_b: str
+    as_of: str
+    leads: int
+    only_a: int
+    only_b: int
+    tiers: list[str]
+    matrix: list[list[int]]  # matrix[i][j]: leads in tiers[i] under A and tiers[j] under B
+    changed: int
+    moved: list[MovedLead]
+    distributions: list[Distribution]
+    histogram: Histogram
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def tier_order(a: Ruleset, b: Ruleset) -> list[str]:
+    """Tier names in ruleset order: A's, then those only B has."""
+    return list(dict.fromkeys(list(a.tier_names) + list(b.tier_names)))
+
+
+def _side(detail: pl.DataFrame, ruleset: Ruleset, tag: str) -> pl.DataFrame:
+    cols = ["tier", "total_score", "fit_score", "intent_score"] + [f"_pts__{r.id}" for r in ruleset.rules]
+    return detail.select(["lead_id"] + [pl.col(c).alias(f"{tag}::{c}") for c in cols])
+
+
+def _matrix(joined: pl.DataFrame, tiers: list[str]) -> list[list[int]]:
+    cells = joined.group_by("a::tier", "b::tier").len()
+    index = {t: i for i, t in enumerate(tiers)}
+    matrix = [[0] * len(tiers) for _ in tiers]
+    for ta, tb, n in cells.iter_rows():  # one row per (tier, tier) cell, not per lead
+        matrix[index[ta]][index[tb]] = int(n)
+    return matrix
+
+
+def _rule_changes(a: Ruleset, b: Ruleset) -> pl.Expr:
+    """A list of {rule, points_a, points_b} structs for the rules whose points differ."""
+    ids_a = {r.id for r in a.rules}
+    ids_b = {r.id for r in b.rules}
+    items = []
+    for rid in dict.fromkeys([r.id for r in a.rules] + [r.id for r in b.rules]):
+        pa = pl.col(f"a::_pts__{rid}").fill_null(0.0) if rid in ids_a else pl.lit(0.0)
+        pb = pl.col(f"b::_pts__{rid}").fill_null(0.0) if rid in ids_b else pl.lit(0.0)
+        items.append(pl.when((pa - pb).abs() > _EPS).then(
+            pl.struct(pl.lit(rid).alias("rule"), pa.cast(pl.Float64).alias("points_a"),
+                      pb.cast(pl.Float64).alias("points_b"))))
+    if not items:
+        return pl.lit([], dtype=pl.List(pl.Struct({"rule": pl.String, "points_a": pl.Float64,
+                                                   "points_b": pl.Float64})))
+    return pl.concat_list(items).list.drop_nulls()
+
+
+def _stats(frame: pl.DataFrame, column: str) -> dict[str, float | None]:
+    aggs = [pl.col(column).count().alias("count"), pl.col(column).mean().alias("mean")]
+    aggs += [pl.col(column).quantile(q, interpolation="linear").alias(name) for name, q in QUANTILES]
+    return frame.select(aggs).row(0, named=True)
+
+
+def _histogram(joined: pl.DataFrame) -> Histogram:
+    if not joined.height:
+        return Histogram([], [], [])
+    lo, hi = joined.select(
+        pl.min_horizontal(pl.col("a::total_score").min(), pl.col("b::total_score").min()).alias("lo"),
+        pl.max_horizontal(pl.col("a::total_score").max(), pl.col("b::total_score").max()).alias("hi"),
+    ).row(0)
+    width = (hi - lo) / HISTOGRAM_BINS if hi > lo else 1.0
+    edges = [lo + i * width for i in range(HISTOGRAM_BINS + 1)]
+
+    def counts(column: str) -> list[int]:
+        # The top edge is inclusive: the maximum falls in the last bin.
+        bins = ((pl.col(column) - lo) / width).floor().clip(0, HISTOGRAM_BINS - 1).cast(pl.Int64)
+        got = dict(joined.group_by(bins.alias("bin")).len().iter_rows())  # at most ten rows
+        return [int(got.get(i, 0)) for i in range(HISTOGRAM_BINS)]
+
+    return Histogram(edges, counts("a::total_score"), counts("b::total_score"))
+
+
+def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: Ruleset, *,
+                 as_of: str, top: int = 20) -> DiffReport:
+    """Compare two detail frames of the same leads (``ScoreResult.detail`` under A and under B).
+
+    Raises:
+        UsageError: when ``top`` is negative.
+    """
+    if top < 0:
+        raise UsageError(f"--top must be 0 or more, got {top}")
+    side_a, side_b = _side(detail_a, a, "a"), _side(detail_b, b, "b")
+    joined = side_a.join(side_b, on="lead_id", how="inner", maintain_order="left")
+    only_a = side_a.join(side_b, on="lead_id", how="anti").height
+    only_b = side_b.join(side_a, on="lead_id", how="anti").height
+    tiers = tier_order(a, b)
+    rank = {t: i for i, t in enumerate(tiers)}
+    moved_frame = (
+        joined.filter(pl.col("a::tier") != pl.col("b::tier"))
+        .with_columns(
+            (pl.col("a::tier").replace_strict(rank, return_dtype=pl.Int64)
+             - pl.col("b::tier").replace_strict(rank, return_dtype=pl.Int64)).abs().alias("distance"),
+            (pl.col("b::total_score") - pl.col("a::total_score")).alias("delta"),
+        )
+    )
+    changed = moved_frame.height
+    top_frame = (moved_frame.sort(["distance", pl.col("delta").abs(), "lead_id"], descending=[True, True, False])
+                 .head(top)
+                 .select("lead_id", "a::tier", "b::tier", "distance", "a::total_score", "b::total_score", "delta",
+                         _rule_changes(a, b).alias("rules")))
+    labels = {r.id: r.label for r in b.rules} | {r.id: r.label for r in a.rules}
+    moved = []
+    for row in top_frame.to_dicts():  # at most --top rows, for display
+        moved.append(MovedLead(
+            row["lead_id"], row["a::tier"], row["b::tier"], int(row["distance"]), row["a::total_score"],
+            row["b::total_score"], row["delta"],
+            [RuleChange(c["rule"], labels.get(c["rule"], c["rule"]), c["points_a"], c["points_b"])
+             for c in row["rules"]],
+            "points" if row["rules"] else "tier conditions"))
+    distributions = [Distribution(name, _stats(joined, f"a::{col}"), _stats(joined, f"b::{col}"))
+                     for name, col in MEASURES]
+    notes = []
+    if only_a or only_b:
+        notes.append(f"{only_a:,} lead(s) scored only under A and {only_b:,} only under B (rejected by the "
+                     "other ruleset) are left out of the comparison")
+    return DiffReport(
+        ruleset_a=a.name, ruleset_b=b.name, path_a=a.path, path_b=b.path, as_of=as_of, leads=joined.height,
+        only_a=only_a, only_b=only_b,
+        tiers=tiers, matrix=_matrix(joined, tiers), changed=changed, moved=moved, distributions=distributions,
+        histogram=_histogram(joined), notes=notes)
+
+
+def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetime, top: int = 20) -> DiffReport:
+    """Score the same inputs with both rulesets and compare the results.
+
+    The input LazyFrames are opened once (by :func:`leadq.rescoring.read_frames`)
+    and scored twice.
+
+    Raises:
+        UsageError: for a bad ``top``.
+        InputError: when the inputs cannot be read or do not fit a ruleset.
+    """
+    if top < 0:
+        raise UsageError(f"--top must be 0 or more, got {top}")
+    detail_a = score_detail(a, frames, as_of).detail
+    detail_b = score_detail(b, frames, as_of).detail
+    assert detail_a is not None and detail_b is not None  # detail=True always fills them
+    return diff_details(detail_a, detail_b, a, b, as_of=as_of.isoformat().replace("+00:00", "Z"), top=top)

@@ -1,0 +1,289 @@
+"""Run a ruleset on DuckDB or Spark: the SQL back end (:mod:`leadq.sqlgen`) executed in process.
+
+The Polars engine (:mod:`leadq.pipeline`) stays the default. These engines read
+typed inputs (Parquet files, Spark tables, or frames already read from a
+database), register them as ``leadq_contacts`` / ``leadq_activities`` /
+``leadq_accounts``, run the generated query and return a Polars frame with the
+columns of the Polars engine's output. CSV messiness (number formats, US/EU
+dates, yes/no booleans) is the Polars reader's job: give these engines Parquet
+or database tables with proper types, or ISO text timestamps.
+
+* **DuckDB** runs in process and spills to disk, so it also handles inputs
+  larger than memory (``SET memory_limit`` / ``temp_directory`` as usual).
+* **Spark** runs in local mode unless ``spark_master`` (or the standard
+  ``SPARK_MASTER`` / ``spark-submit`` environment) names a cluster. The only
+  shuffle of size is the per-lead event aggregation (``GROUP BY lead_id``); the
+  de-duplication windows and the join to contacts are per lead as well.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence, Union
+
+import polars as pl
+
+from leadq.errors import InputError, UsageError
+from leadq.fields import OUTPUT_COLUMNS
+from leadq.pipeline import RunStats, ScoreResult
+from leadq.ruleset import Ruleset
+from leadq.sqlgen.query import ORDER_COLUMN, QueryBuilder, SqlTables
+
+ENGINES = ("polars", "duckdb", "spark")
+ROW_COLUMN = "_leadq_row"  # input order added when registering a source
+Source = Union[Sequence[str], pl.DataFrame, pl.LazyFrame, None]
+
+
+@dataclass
+class _Registered:
+    name: str
+    columns: frozenset[str]
+    label: str
+
+
+def _paths(specs: Sequence[str], what: str) -> list[str]:
+    out: list[str] = []
+    for spec in specs:
+        matches = sorted(glob.glob(spec)) if any(ch in spec for ch in "*?[") else [spec]
+        if not matches:
+            raise InputError(f"{what}: no files match '{spec}'")
+        for m in matches:
+            if not Path(m).exists():
+                raise InputError(f"{what}: file not found: {m}")
+            if Path(m).suffix.lower() not in (".parquet", ".pq"):
+                raise UsageError(f"{what}: the SQL engines read Parquet files or tables, not '{m}'; convert CSV "
+                                 "with the polars engine (leadq score --engine polars) or export Parquet")
+            out.append(m)
+    return out
+
+
+def _as_frame(source: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    frame = source.collect() if isinstance(source, pl.LazyFrame) else source
+    frame = frame.drop([c for c in ("_source_file", "_source_row") if c in frame.columns])
+    return frame.with_row_index(ROW_COLUMN)
+
+
+def _is_table_name(specs: Sequence[str]) -> bool:
+    return len(specs) == 1 and not Path(specs[0]).suffix and not Path(specs[0]).exists() \
+        and not any(ch in specs[0] for ch in "*?[/")
+
+
+def _reasons_list(frame: pl.DataFrame) -> pl.DataFrame:
+    text = pl.col("disqualification_reasons")
+    return frame.with_columns(
+        pl.when(text.is_null() | (text == "")).then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(text.str.split("; ")).alias("disqualification_reasons"))
+
+
+class _Engine:
+    """Registers sources and runs queries; DuckDB and Spark implement it."""
+
+    label = ""
+
+    def register(self, name: str, source: Source, what: str) -> _Registered | None:
+        raise NotImplementedError
+
+    def query(self, sql: str) -> pl.DataFrame:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the engine's resources."""
+
+
+class DuckDBEngine(_Engine):
+    """DuckDB in process; UTC session time zone so timestamps read as UTC wall time."""
+
+    dialect = "duckdb"
+
+    def __init__(self) -> None:
+        try:
+            import duckdb
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise UsageError("--engine duckdb needs the duckdb package: pip install 'leadq[duckdb]'") from None
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._frames: list[pl.DataFrame] = []
+
+    def register(self, name: str, source: Source, what: str) -> _Registered | None:
+        if source is None or (not isinstance(source, (pl.DataFrame, pl.LazyFrame)) and not source):
+            return None
+        if isinstance(source, (pl.DataFrame, pl.LazyFrame)):
+            frame = _as_frame(source)
+            self._frames.append(frame)
+            self.con.register(f"{name}_frame", frame.to_arrow())
+            self.con.execute(f'CREATE OR REPLACE VIEW {name} AS SELECT * FROM "{name}_frame"')
+            return _Registered(name, frozenset(frame.columns), what)
+        files = _paths(source, what)
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * EXCLUDE (_leadq_file, _leadq_file_row), "
+            f"ROW_NUMBER() OVER (ORDER BY _leadq_file, _leadq_file_row) - 1 AS {ROW_COLUMN} FROM "
+            f"(SELECT *, filename AS _leadq_file, file_row_number AS _leadq_file_row "
+            f"FROM read_parquet([{listing}], filename = true, file_row_number = true, union_by_name = true))")
+        columns = [r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()]
+        return _Registered(name, frozenset(columns), ", ".join(source))
+
+    def query(self, sql: str) -> pl.DataFrame:
+        return pl.from_arrow(self.con.sql(sql).to_arrow_table())  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+_SPARK = None
+
+
+def spark_session(master: str | None = None):
+    """A Spark session: ``master``, else ``SPARK_MASTER``, else local mode on every core.
+
+    The session time zone is UTC so that timestamps mean the same as in Polars.
+    """
+    global _SPARK
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise UsageError("--engine spark needs pyspark and a Java runtime: pip install 'leadq[spark]'") from None
+    if _SPARK is not None and master is None:
+        return _SPARK
+    builder = SparkSession.builder.appName("leadq").config("spark.sql.session.timeZone", "UTC") \
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+    chosen = master or os.environ.get("SPARK_MASTER")
+    if chosen or "SPARK_REMOTE" not in os.environ:
+        builder = builder.master(chosen or "local[*]")
+    _SPARK = builder.getOrCreate()
+    return _SPARK
+
+
+class SparkEngine(_Engine):
+    """PySpark; local mode by default."""
+
+    dialect = "spark"
+
+    def register(self, name: str, source: Source, what: str) -> _Registered | None:
+        from pyspark.sql import functions as F
+
+        if source is None or (not isinstance(source, (pl.DataFrame, pl.LazyFrame)) and not source):
+            return None
+        if isinstance(source, (pl.DataFrame, pl.LazyFrame)):
+            path = os.path.join(self._tmp.name, f"{name}.parquet")
+            _as_frame(source).write_parquet(path)
+            df = self.spark.read.parquet(path)
+        elif _is_table_name(source):
+            df = self.spark.table(source[0]).withColumn(ROW_COLUMN, F.monotonically_increasing_id())
+        else:
+            files = _paths(source, what)
+            df = self.spark.read.parquet(*files)
+            df = df.withColumn("_leadq_file", F.input_file_name()) \
+                .withColumn(ROW_COLUMN, F.monotonically_increasing_id())
+            df = df.drop("_leadq_file")
+        df.createOrReplaceTempView(name)
+        return _Registered(name, frozenset(df.columns), what)
+
+    # Stages after which the plan is cut (localCheckpoint): Spark's optimizer otherwise inlines
+    # every stage's expressions into the next and spends minutes on the plan of one long query.
+    CHECKPOINTS = {"lq_unique", "lq_leads", "lq_activity", "lq_points", "lq_totals", "lq_verdicts"}
+
+    def __init__(self, master: str | None = None) -> None:  # noqa: D107
+        self.spark = spark_session(master)
+        self._tmp = tempfile.TemporaryDirectory(prefix="leadq-spark-")
+        self._views: list[str] = []
+
+    def run_stages(self, ctes: list[tuple[str, object]]) -> None:
+        """Register the query's CTEs one by one as temporary views, checkpointing the big stages."""
+        for name, select in ctes:
+            df = self.spark.sql(select.sql(dialect="spark"))  # type: ignore[attr-defined]
+            if name in self.CHECKPOINTS:
+                df = df.localCheckpoint(eager=True)
+            df.createOrReplaceTempView(name)
+            self._views.append(name)
+
+    def query(self, sql: str) -> pl.DataFrame:
+        return pl.from_arrow(self.spark.sql(sql).toArrow())  # type: ignore[return-value]
+
+    def close(self) -> None:
+        for name in ["leadq_contacts", "leadq_activities", "leadq_accounts", *self._views]:
+            self.spark.catalog.dropTempView(name)
+        self._tmp.cleanup()
+
+
+def open_engine(engine: str, spark_master: str | None = None) -> _Engine:
+    """A DuckDB or Spark engine (``polars`` is :mod:`leadq.pipeline`)."""
+    if engine == "duckdb":
+        return DuckDBEngine()
+    if engine == "spark":
+        return SparkEngine(spark_master)
+    raise UsageError(f"--engine: unknown engine '{engine}'; expected one of: {', '.join(ENGINES)}")
+
+
+def score_with_engine(
+    engine: str,
+    ruleset: Ruleset,
+    contacts: Source,
+    activities: Source = None,
+    accounts: Source = None,
+    *,
+    as_of: datetime | None = None,
+    spark_master: str | None = None,
+) -> ScoreResult:
+    """Score with DuckDB or Spark; the result has the Polars engine's output columns.
+
+    Args:
+        engine: ``duckdb`` or ``spark``.
+        ruleset: a loaded ruleset.
+        contacts / activities / accounts: Parquet paths or globs, a Spark table name (spark), or a
+            Polars frame (e.g. read from a database).
+        as_of: "now" for decay and windows (default: the current UTC time).
+        spark_master: Spark master URL for ``spark`` (default: local mode).
+
+    Raises:
+        UsageError: an unknown engine, or a ruleset feature the SQL engines do not have.
+        InputError, MissingColumnsError: inputs that do not fit the ruleset.
+    """
+    as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    eng = open_engine(engine, spark_master)
+    try:
+        c = eng.register("leadq_contacts", contacts, "contacts")
+        if c is None:
+            raise UsageError("no contacts given")
+        a = eng.register("leadq_activities", activities, "activities") if ruleset.event_rules else None
+        acc = eng.register("leadq_accounts", accounts, "accounts") if ruleset.account_columns else None
+        tables = SqlTables(contacts=c.name, activities=a.name if a else None, accounts=acc.name if acc else None,
+                           order_column=ROW_COLUMN, contacts_columns=c.columns,
+                           activities_columns=a.columns if a else None, accounts_columns=acc.columns if acc else None)
+        builder = QueryBuilder(ruleset, as_of, eng.dialect, tables)  # type: ignore[attr-defined]
+        queries = [builder.build(), builder.counts_query(), builder.rejects_query()]
+        try:
+            if isinstance(eng, SparkEngine):
+                eng.run_stages(builder.ctes)
+                for q in queries:
+                    q.set("with_", None)
+            scored, counts_df, rejects = (eng.query(q.sql(dialect=eng.dialect)) for q in queries)  # type: ignore[attr-defined]
+            counts = counts_df.row(0, named=True)
+        except Exception as exc:  # engine errors carry no leadq type; report them as input errors
+            if type(exc).__name__ in ("KeyboardInterrupt",):
+                raise
+            raise InputError(f"{engine} could not run the scoring query: {str(exc).splitlines()[0]}") from exc
+    finally:
+        eng.close()
+    scored = _reasons_list(scored.sort(ORDER_COLUMN).drop(ORDER_COLUMN)).select(OUTPUT_COLUMNS)
+    scored = scored.with_columns(pl.col("lead_id").cast(pl.String), pl.col("disqualified").cast(pl.Boolean))
+    stats = RunStats(as_of=as_of)
+    stats.files = [{"file": c.label, "rows": int(counts["rows"]), "scored": scored.height,
+                    "rejected": int(counts["rows"]) - scored.height}]
+    reasons = {"missing lead id": int(counts["missing_id"]), "duplicate lead id": int(counts["duplicate_id"]),
+               "duplicate e-mail": int(counts["duplicate_email"])}
+    stats.rejected_by_reason = {k: v for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]) if v}
+    stats.duplicates = reasons["duplicate lead id"] + reasons["duplicate e-mail"]
+    if a is not None:
+        stats.events_read = int(counts["events_read"])
+        stats.events_unreadable = int(counts["events_unreadable"])
+        stats.events_scored = int(counts["events_in_window"])
+        stats.events_unknown_lead = int(counts["events_unknown"])
+    rejects = rejects.with_columns(pl.lit(c.label).alias("source_file")).select(
+        "source_file", pl.col("source_row").cast(pl.Int64), "reason").sort("source_row")
+    return ScoreResult(scored=scored, rejects=rejects, stats=stats, ruleset=ruleset)

@@ -1,0 +1,441 @@
+"""Why a lead got its score, grade and tier: the explanation of one lead as plain data.
+
+``leadq explain`` scores only the requested leads (the filter is applied in the
+Polars plan, after de-duplication, so every event of those leads still counts)
+with ``detail=True``, then reads the internal columns of each lead:
+
+* every rule, fired or not, with the values it saw and its points before decay
+  (raw), after decay and after the cap;
+* fit, intent and total; the grade with the threshold that gave it;
+* every tier condition in order, each evaluated on its own (not only the
+  first that matched), with the values it named;
+* the disqualification reasons with labels and categories;
+* a one-paragraph hand-off line for the sales rep.
+
+The figures are dataclasses (``to_dict`` for ``--json``); :mod:`leadq.explain_report`
+draws them. Building them reads one row per requested lead: a handful of rows,
+never the data set.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, Sequence
+
+import polars as pl
+
+from leadq.activity import DAY_US, col_names
+from leadq.compiler import compile_condition_at, score_scope
+from leadq.conditions import Call, Name, Node, names_in
+from leadq.errors import InputError, UsageError
+from leadq.io import ReadOptions, read_inputs
+from leadq.pipeline import ScoreResult, score_frames
+from leadq.ruleset import Rule, Ruleset
+
+# Names a tier or disqualifier condition may use for the scores, and the column holding each.
+SCORE_NAMES = {"fit": "fit_score", "intent": "intent_score", "total": "total_score", "grade": "grade",
+               "disqualified": "disqualified", "bad_fit": "bad_fit", "bad_timing": "bad_timing"}
+MAX_LEADS = 200  # explain is for reading; a bigger selection is a `score` job
+
+
+@dataclass
+class Points:
+    """A rule's points at each step: before decay, after decay, and what counted (after cap)."""
+
+    raw: float
+    decayed: float
+    final: float
+
+
+@dataclass
+class RuleExplanation:
+    """One rule for one lead."""
+
+    id: str
+    label: str
+    section: str
+    score: str
+    fired: bool
+    points: Points
+    values: dict[str, Any] = field(default_factory=dict)  # fields named in the condition, as seen
+    events: int | None = None  # event rules: matching events inside the window
+    last_event_at: str | None = None
+    days_since_last: int | None = None
+    cap: float | None = None
+    capped: bool = False
+    note: str = ""  # why it did not fire, or what limited it
+
+
+@dataclass
+class TierStep:
+    """One tier condition, tried in ruleset order."""
+
+    name: str
+    condition: str  # "otherwise" for the catch-all
+    matched: bool
+    chosen: bool
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Reason:
+    """A disqualification reason the lead has."""
+
+    code: str
+    label: str
+    category: str
+
+
+@dataclass
+class LeadExplanation:
+    """Everything leadq knows about why one lead scored as it did."""
+
+    lead_id: str
+    source_file: str
+    source_row: int
+    fit_score: float
+    intent_score: float
+    total_score: float
+    grade: str
+    grade_rule: str
+    tier: str
+    disqualified: bool
+    reasons: list[Reason]
+    rules: list[RuleExplanation]
+    tiers: list[TierStep]
+    explanation: str
+    handoff: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExplainReport:
+    """The explanations of the requested leads, in the order they were asked for."""
+
+    ruleset: str
+    ruleset_path: str
+    as_of: str
+    leads: list[LeadExplanation]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the ``--json`` output)."""
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly version of a cell value (datetimes as ISO text, floats as given)."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _num(value: Any) -> float:
+    return 0.0 if value is None else round(float(value), 4)
+
+
+def fmt_points(value: float, signed: bool = False) -> str:
+    """Points with at most one decimal, like the score's explanation column ("15", "8.4")."""
+    text = f"{value:.1f}".removesuffix(".0")
+    if text == "-0":
+        text = "0"
+    return ("+" + text) if signed and value >= 0 else text
+
+
+def _days_ago(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days <= 0:
+        return "today"
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def _call_names(node: Node) -> list[tuple[str, str]]:
+    """(function, argument name) of every call in a condition tree, in order."""
+    out: list[tuple[str, str]] = []
+
+    def walk(n: object) -> None:
+        if isinstance(n, Call):
+            for a in n.args:
+                if isinstance(a, Name) and not a.raw_column:
+                    out.append((n.name, a.name))
+                elif hasattr(a, "value") and isinstance(getattr(a, "value"), str):
+                    out.append((n.name, a.value))  # has_reason("code")
+        if isinstance(n, Node):
+            for value in vars(n).values():
+                if isinstance(value, Node):
+                    walk(value)
+                elif isinstance(value, tuple):
+                    for item in value:
+                        walk(item)
+
+    walk(node)
+    return list(dict.fromkeys(out))
+
+
+def _value_exprs(ruleset: Ruleset, tree: Node, as_of: datetime) -> dict[str, pl.Expr]:
+    """Expressions giving the value of every field and function call a condition names."""
+    fields, raws, _ = names_in(tree)
+    by_column = {col.column: name for name, col in ruleset.columns.items()}
+    names = sorted(fields) + sorted(by_column[r] for r in raws if r in by_column)
+    out: dict[str, pl.Expr] = {}
+    for name in dict.fromkeys(names):
+        out[name] = pl.col(SCORE_NAMES.get(name, name))
+    event_ids = {r.id for r in ruleset.event_rules}
+    as_of_lit = pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
+    for func, arg in _call_names(tree):
+        label = f'{func}("{arg}")' if func == "has_reason" else f"{func}({arg})"
+        if func == "fired":
+            out[label] = pl.col(f"_hit__{arg}")
+        elif func == "points":
+            out[label] = pl.col(f"_pts__{arg}")
+        elif func == "count" and arg in event_ids:
+            out[label] = pl.col(col_names(arg)["n"]).fill_null(0)
+        elif func == "has_reason":
+            out[label] = pl.col(f"_dq__{arg}")
+        elif func == "days_since":
+            target = pl.col(col_names(arg)["last"]) if arg in event_ids else pl.col(arg)
+            out[label] = ((as_of_lit - target).dt.total_microseconds() / DAY_US).floor().cast(pl.Int64)
+    return out
+
+
+def _grade_rule(ruleset: Ruleset, letter: str) -> str:
+    grades = list(ruleset.grades)
+    for i, g in enumerate(grades):
+        if g.letter != letter:
+            continue
+        if g.min_fit is not None:
+            return f"fit >= {g.min_fit:g}"
+        above = grades[i - 1].min_fit if i else None
+        return f"fit below {above:g}" if above is not None else "every lead"
+    return ""
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _explain_columns(ruleset: Ruleset, as_of: datetime) -> tuple[list[pl.Expr], dict, dict]:
+    """Extra columns evaluated on the detail frame: each tier alone and the values conditions saw."""
+    exprs: list[pl.Expr] = []
+    rule_values: dict[str, list[str]] = {}
+    tier_values: dict[int, list[str]] = {}
+    for rule in ruleset.rules:
+        if rule.when is None:
+            continue
+        values = _value_exprs(ruleset, rule.when.tree, as_of)
+        rule_values[rule.id] = list(values)
+        exprs += [e.alias(f"_see__{rule.id}__{k}") for k, e in values.items()]
+    for i, tier in enumerate(ruleset.tiers):
+        if tier.when is None:
+            tier_values[i] = []
+            continue
+        scope = score_scope(ruleset, as_of, f"tier '{tier.name}'", with_verdicts=True)
+        exprs.append(compile_condition_at(tier.when, scope).alias(f"_tier__{i}"))
+        values = _value_exprs(ruleset, tier.when.tree, as_of)
+        tier_values[i] = list(values)
+        exprs += [e.alias(f"_tsee__{i}__{k}") for k, e in values.items()]
+    return exprs, rule_values, tier_values
+
+
+def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -> RuleExplanation:
+    final = _num(row.get(f"_pts__{rule.id}"))
+    fired = bool(row.get(f"_hit__{rule.id}"))
+    values = {k: _plain(row.get(f"_see__{rule.id}__{k}")) for k in seen}
+    if not rule.is_event_rule:
+        raw = rule.points if fired else 0.0
+        return RuleExplanation(rule.id, rule.label, rule.section, rule.score, fired, Points(raw, raw, final),
+                               values, note="" if fired else "condition not met")
+    names = col_names(rule.id)
+    n = int(row.get(names["n"]) or 0)
+    last = row.get(names["last"])
+    days = None if last is None else int((as_of - last).total_seconds() // 86400)
+    if rule.per == "lead":
+        raw = rule.points if n else 0.0
+        decayed = raw if (rule.half_life_days is None or last is None) else \
+            rule.points * 0.5 ** (((as_of - last).total_seconds() / 86400) / rule.half_life_days)
+    else:
+        raw, decayed = _num(row.get(names["raw"])), _num(row.get(names["dec"]))
+    decayed = round(decayed, 4)
+    capped = rule.cap is not None and abs(decayed) > rule.cap
+    if n == 0:
+        note = f"no events in the last {rule.within_days:g} days"
+    elif n < rule.min_count:
+        note = f"needs {rule.min_count} events"
+    elif capped:
+        note = f"capped at {rule.cap:g}"
+    else:
+        note = ""
+    return RuleExplanation(rule.id, rule.label, rule.section, rule.score, fired, Points(raw, decayed, final),
+                           values, events=n, last_event_at=_plain(last), days_since_last=days, cap=rule.cap,
+                           capped=capped, note=note)
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, float):
+        return fmt_points(value)
+    return str(value)
+
+
+def handoff_line(lead: LeadExplanation) -> str:
+    """The paragraph a sales rep reads before the first call: who, what they did, how they scored."""
+    f = lead.fields
+    who = []
+    title, company = f.get("job_title"), f.get("company")
+    if title and company:
+        who.append(f"{title} at {company}")
+    elif title or company:
+        who.append(str(title or company))
+    if f.get("company_size") is not None:
+        who.append(f"{int(f['company_size']):,} employees")
+    for key in ("industry", "country"):
+        if f.get(key):
+            who.append(str(f[key]))
+    signals = []
+    for r in sorted((r for r in lead.rules if r.fired and r.score == "intent" and r.points.final > 0),
+                    key=lambda r: (r.days_since_last if r.days_since_last is not None else -1, -r.points.final)):
+        if r.events is None:
+            signals.append(r.label)
+        elif r.events > 1:
+            signals.append(f"{r.label} x{r.events}, last {_days_ago(r.days_since_last)}")
+        else:
+            signals.append(f"{r.label} {_days_ago(r.days_since_last)}")
+    watch = [f"{r.label} ({fmt_points(r.points.final)})" for r in lead.rules if r.fired and r.points.final < 0]
+    parts = ["; ".join(who) if who else f"lead {lead.lead_id}"]
+    parts.append("signals: " + "; ".join(signals) if signals else "no buying signals yet")
+    if watch:
+        parts.append("watch: " + "; ".join(watch))
+    parts.append(f"grade {lead.grade} (fit {fmt_points(lead.fit_score)}), intent {fmt_points(lead.intent_score)}, "
+                 f"total {fmt_points(lead.total_score)} -> {lead.tier}")
+    if lead.reasons:
+        parts.append("disqualified: " if lead.disqualified else "on hold: ")
+        parts[-1] += "; ".join(r.label for r in lead.reasons)
+    return ". ".join(p[0].upper() + p[1:] for p in parts) + "."
+
+
+def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime) -> ExplainReport:
+    """Build the explanations from a ``detail=True`` scoring result that holds the requested leads."""
+    ruleset = result.ruleset
+    detail = result.detail
+    assert detail is not None, "score with detail=True"
+    extra, rule_values, tier_values = _explain_columns(ruleset, as_of)
+    frame = detail.filter(pl.col("lead_id").is_in(list(lead_ids)))
+    if extra:
+        frame = frame.with_columns(extra)
+    rows = {row["lead_id"]: row for row in frame.to_dicts()}  # one row per requested lead
+    codes = {d.code: d for d in ruleset.disqualifiers}
+    shown_fields = [f for f in ruleset.columns if f != "lead_id"] + \
+        [f for f in ruleset.account_columns if f not in ruleset.columns and f != "account_id"]
+    leads = []
+    for lead_id in lead_ids:
+        row = rows[lead_id]
+        rules = [_rule_explanation(r, row, rule_values.get(r.id, []), as_of) for r in ruleset.rules]
+        steps, chosen_seen = [], False
+        for i, tier in enumerate(ruleset.tiers):
+            matched = True if tier.when is None else bool(row[f"_tier__{i}"])
+            chosen = tier.name == row["tier"] and matched and not chosen_seen
+            chosen_seen = chosen_seen or chosen
+            steps.append(TierStep(tier.name, "otherwise" if tier.when is None else tier.when.text, matched, chosen,
+                                  {k: _plain(row[f"_tsee__{i}__{k}"]) for k in tier_values[i]}))
+        reasons = [Reason(c, codes[c].label, codes[c].category) for c in row["disqualification_reasons"] or []]
+        lead = LeadExplanation(
+            lead_id=lead_id,
+            source_file=str(row.get("_source_file")), source_row=int(row.get("_source_row") or 0),
+            fit_score=_num(row["fit_score"]), intent_score=_num(row["intent_score"]),
+            total_score=_num(row["total_score"]), grade=row["grade"], grade_rule=_grade_rule(ruleset, row["grade"]),
+            tier=row["tier"], disqualified=bool(row["disqualified"]), reasons=reasons, rules=rules, tiers=steps,
+            explanation=row.get("explanation") or "", handoff="",
+            fields={f: _plain(row.get(f)) for f in shown_fields if f in row},
+        )
+        lead.handoff = handoff_line(lead)
+        leads.append(lead)
+    return ExplainReport(ruleset.name, ruleset.path, as_of.isoformat().replace("+00:00", "Z"), leads)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _missing_message(result: ScoreResult, missing: list[str], all_ids: pl.Series, where: str) -> str:
+    """Why requested ids were not scored: rejected (with the reason) or unknown (with close ids)."""
+    parts = []
+    lead_col = result.ruleset.columns["lead_id"].column
+    rejects = result.rejects
+    for lead_id in missing:
+        hit = rejects.filter(pl.col(lead_col) == lead_id) if lead_col in rejects.columns else rejects.clear()
+        if hit.height:
+            parts.append(f"lead '{lead_id}' was rejected ({hit['source_file'][0]} row {hit['source_row'][0]}): "
+                         f"{hit['reason'][0]}")
+            continue
+        # Narrow the candidates in Polars first (same length +-2), then let difflib rank a few thousand.
+        pool = all_ids.filter((all_ids.str.len_chars() - len(lead_id)).abs() <= 2).head(20_000).to_list()
+        close = difflib.get_close_matches(lead_id, pool, n=3, cutoff=0.6)
+        close.sort(key=lambda c: (-difflib.SequenceMatcher(None, lead_id, c).ratio(), c))  # ties: by id
+        hint = f"; did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
+        parts.append(f"no lead '{lead_id}' in {where}{hint}")
+    return "; ".join(parts)
+
+
+def explain_frames(
+    ruleset: Ruleset,
+    contacts: pl.LazyFrame,
+    lead_ids: Sequence[str],
+    events: pl.LazyFrame | None = None,
+    accounts: pl.LazyFrame | None = None,
+    *,
+    as_of: datetime,
+    contacts_label: str = "contacts",
+    events_label: str = "activities",
+) -> ExplainReport:
+    """Score only ``lead_ids`` and explain each.
+
+    Raises:
+        UsageError: no lead id, or too many.
+        InputError: a lead id is not in the contacts (with close ids), or its row was rejected.
+    """
+    ids = list(dict.fromkeys(str(i).strip() for i in lead_ids))
+    if not ids:
+        raise UsageError("give at least one lead id")
+    if len(ids) > MAX_LEADS:
+        raise UsageError(f"{len(ids)} lead ids given; explain reads at most {MAX_LEADS} (use `leadq score` for more)")
+    result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, detail=True, lead_ids=ids,
+                          contacts_label=contacts_label, events_label=events_label)
+    found = set(result.detail["lead_id"].to_list()) if result.detail is not None else set()
+    missing = [i for i in ids if i not in found]
+    if missing:
+        lead_col = ruleset.columns["lead_id"].column
+        all_ids = contacts.select(pl.col(lead_col).cast(pl.String).str.strip_chars()).collect().to_series() \
+            .drop_nulls().unique()
+        raise InputError(_missing_message(result, missing, all_ids, contacts_label))
+    return explain_result(result, ids, as_of)
+
+
+def explain_leads(
+    ruleset: Ruleset,
+    contact_specs: Sequence[str],
+    lead_ids: Sequence[str],
+    activity_specs: Sequence[str] = (),
+    account_specs: Sequence[str] = (),
+    *,
+    as_of: datetime,
+    options: ReadOptions = ReadOptions(),
+) -> ExplainReport:
+    """Read the input files (paths, globs or ``-``) and explain the given leads."""
+    if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
+        raise UsageError("only one input can come from stdin ('-')")
+    contacts = read_inputs(contact_specs, options)
+    events = read_inputs(activity_specs, options) if activity_specs and ruleset.event_rules else None
+    accounts = read_inputs(account_specs, options) if account_specs else None
+    try:
+        return explain_frames(ruleset, contacts, lead_ids, events, accounts, as_of=as_of,
+                              contacts_label=", ".join(contact_specs), events_label=", ".join(activity_specs))
+    except pl.exceptions.PolarsError as exc:
+        from leadq.io import input_error_from_polars
+
+        raise input_error_from_polars(exc, ", ".join(contact_specs)) from exc

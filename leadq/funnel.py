@@ -1,0 +1,479 @@
+"""Funnel figures as data: stage conversions, time between stages, speed to lead, breakdowns.
+
+Input: one row per lead with stage dates (:mod:`leadq.funnel_input`). Every
+figure is a Polars expression over the whole frame; loops run over stages,
+pairs, segments and months, never over leads.
+
+Definitions (the README documents them for users):
+
+* A lead has **reached** a stage when it has that stage's date, or a later
+  stage's date (``lost_at`` counts as evidence of the opportunity stage), or a
+  ``lifecycle_stage`` at or past it. Skipped stages do not break the chain.
+* A lead's **entry date** is ``created_at``, else its earliest stage date. The
+  period (``--from`` / ``--to``) and cohorts use it.
+* **Time between stages** uses only leads with both dates, in order; a later
+  stage dated before an earlier one is counted as out of order and left out.
+* **Speed to lead**: hours from ``mql_at`` to ``first_touch_at``; the SLA is
+  the ruleset's per tier (default: hand_raiser 1 h, everything else the mql 24 h).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+import polars as pl
+
+from leadq.funnel_input import BLANK, SIZE_BAND, FunnelInput, size_band_labels
+from leadq.funnel_settings import DEFAULT_SLA_HOURS, Benchmark, FunnelSettings, normalise_stage_value, sla_hours
+from leadq.ruleset import Ruleset
+
+SCHEMA_VERSION = 1
+STAGES = ("lead", "mql", "sql", "opportunity", "won")
+STAGE_LABELS = {"lead": "Lead", "mql": "MQL", "sql": "SQL", "opportunity": "Opportunity", "won": "Won"}
+STAGE_DATES = {"lead": "created_at", "mql": "mql_at", "sql": "sql_at", "opportunity": "opportunity_at",
+               "won": "won_at"}
+# Consecutive conversions, then overall.
+CONVERSIONS = (("lead", "mql"), ("mql", "sql"), ("sql", "opportunity"), ("opportunity", "won"), ("lead", "won"))
+# Time between stages; mql -> won is the sales-cycle figure the 84-day benchmark is about.
+DURATIONS = (("lead", "mql"), ("mql", "sql"), ("sql", "opportunity"), ("opportunity", "won"), ("mql", "won"),
+             ("lead", "won"))
+# Stages checked for dates out of order, with the earlier stages to compare with (nearest first).
+ORDER_CHECKS = {"mql": ("created_at",), "sql": ("mql_at", "created_at"),
+                "opportunity": ("sql_at", "mql_at", "created_at"),
+                "won": ("opportunity_at", "sql_at", "mql_at", "created_at"),
+                "lost": ("opportunity_at", "sql_at", "mql_at", "created_at")}
+VELOCITY_MONTHS = 12
+_US_PER_DAY = 86_400_000_000
+_US_PER_HOUR = 3_600_000_000
+
+
+def key(a: str, b: str) -> str:
+    """The name of a stage pair: ``mql_to_sql``."""
+    return f"{a}_to_{b}"
+
+
+@dataclass
+class FunnelReport:
+    """Every figure of ``leadq funnel``; :meth:`to_dict` is the ``--json`` document."""
+
+    ruleset: str
+    as_of: str
+    period: dict
+    input: dict
+    stages: list[dict]
+    closed: dict
+    conversions: list[dict]
+    durations: list[dict]
+    out_of_order: dict
+    speed_to_lead: dict
+    velocity: dict
+    cohorts: list[dict]
+    breakdowns: list[dict] = field(default_factory=list)
+    disqualification: dict | None = None
+    benchmarks: dict = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (schema documented in the README, pinned by a golden test)."""
+        data = asdict(self)
+        return {"schema_version": data.pop("schema_version"), **data}
+
+    def compact(self) -> dict:
+        """The few figures ``leadq score`` shows at the end of its summary (and puts in its JSON)."""
+        return {"leads": self.input["leads"], "stages": self.stages, "conversions": self.conversions,
+                "out_of_order": self.out_of_order["leads"],
+                "speed_to_lead": {k: self.speed_to_lead[k] for k in
+                                  ("mqls", "median_hours", "share_within_sla", "untouched_past_sla")}}
+
+
+# --------------------------------------------------------------------------- row-level expressions
+
+
+def _days(later: str, earlier: str) -> pl.Expr:
+    return (pl.col(later) - pl.col(earlier)).dt.total_microseconds() / _US_PER_DAY
+
+
+def _lifecycle_rank(settings: FunnelSettings, present: bool) -> pl.Expr:
+    if not present:
+        return pl.lit(0, dtype=pl.Int8)
+    norm = pl.col("lifecycle_stage").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+    out: pl.Expr = pl.lit(0, dtype=pl.Int8)
+    for rank, stage in enumerate(STAGES):
+        values = [normalise_stage_value(v) for v in settings.lifecycle_stages.get(stage, ())]
+        if values:
+            out = pl.when(norm.is_in(values)).then(pl.lit(rank, dtype=pl.Int8)).otherwise(out)
+    return out
+
+
+def _evidence(stage: str) -> list[str]:
+    """Date columns showing a lead reached ``stage``: its own and every later stage's."""
+    i = STAGES.index(stage)
+    cols = [STAGE_DATES[s] for s in STAGES[i:]]
+    if i <= STAGES.index("opportunity"):
+        cols.append("lost_at")  # a closed-lost deal was an opportunity
+    return cols
+
+
+def _row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[str, float], as_of: datetime) -> list:
+    """Per-lead helper columns: reached flags, entry date, durations, order checks, SLA outcome."""
+    rank = _lifecycle_rank(settings, "lifecycle_stage" in frame.columns)
+    exprs: list[pl.Expr] = [rank.alias("_life")]
+    all_dates = [STAGE_DATES[s] for s in STAGES] + ["lost_at"]
+    exprs.append(pl.coalesce(pl.col("created_at"), pl.min_horizontal(all_dates)).alias("_entry"))
+    exprs.append((pl.all_horizontal([pl.col(c).is_null() for c in all_dates + ["first_touch_at"]])
+                  & (pl.col("lifecycle_stage").is_null() if "lifecycle_stage" in frame.columns else pl.lit(True)))
+                 .alias("_no_data"))
+    for i, stage in enumerate(STAGES[1:], start=1):
+        ev = _evidence(stage)
+        exprs.append((pl.any_horizontal([pl.col(c).is_not_null() for c in ev]) | (rank >= i)).alias(f"_r_{stage}"))
+        exprs.append(pl.min_horizontal(ev).alias(f"_at_{stage}"))
+    for stage, earlier in ORDER_CHECKS.items():
+        date = STAGE_DATES.get(stage, "lost_at")
+        exprs.append((pl.col(date) < pl.coalesce(earlier)).fill_null(False).alias(f"_o_{stage}"))
+    for a, b in DURATIONS:
+        d = _days(STAGE_DATES[b], STAGE_DATES[a])
+        exprs.append(pl.when(d >= 0).then(d).alias(f"_d_{key(a, b)}"))
+        exprs.append((d < 0).fill_null(False).alias(f"_x_{key(a, b)}"))
+    # Speed to lead.
+    mql_sla = sla.get("mql", DEFAULT_SLA_HOURS["mql"])
+    tier_sla = {t: h for t, h in sla.items()}
+    sla_expr = (pl.col("tier").replace_strict(tier_sla, default=mql_sla, return_dtype=pl.Float64)
+                if "tier" in frame.columns else pl.lit(mql_sla, dtype=pl.Float64))
+    hours = (pl.col("first_touch_at") - pl.col("mql_at")).dt.total_microseconds() / _US_PER_HOUR
+    waited = (pl.lit(as_of, dtype=pl.Datetime("us", "UTC")) - pl.col("mql_at")).dt.total_microseconds() / _US_PER_HOUR
+    mql = pl.col("mql_at").is_not_null()
+    touched = mql & pl.col("first_touch_at").is_not_null()
+    exprs += [
+        sla_expr.alias("_sla"),
+        pl.when(touched & (hours >= 0)).then(hours).alias("_hours"),
+        (touched & (hours < 0)).alias("_touch_before"),
+        (mql & pl.col("first_touch_at").is_null() & (waited > sla_expr)).alias("_untouched_past"),
+        (mql & pl.col("first_touch_at").is_null() & ~(waited > sla_expr).fill_null(False)).alias("_untouched_open"),
+    ]
+    return exprs
+
+
+def _core_aggs() -> list[pl.Expr]:
+    """Aggregations giving the core figures of a group of leads (the whole set or one segment)."""
+    aggs = [pl.len().alias("leads"), pl.col("_no_data").sum().alias("no_stage_data")]
+    for stage in STAGES[1:]:
+        aggs.append(pl.col(f"_r_{stage}").sum().alias(f"reached_{stage}"))
+    for stage in STAGES:
+        aggs.append(pl.col(STAGE_DATES[stage]).is_not_null().sum().alias(f"dated_{stage}"))
+    aggs.append(pl.col("lost_at").is_not_null().sum().alias("lost"))
+    aggs.append((pl.col("won_at").is_null() & pl.col("lost_at").is_null() & pl.col("_r_opportunity")
+                 & (pl.col("_life") < STAGES.index("won"))).sum().alias("open_opportunities"))
+    for stage in ORDER_CHECKS:
+        aggs.append(pl.col(f"_o_{stage}").sum().alias(f"ooo_{stage}"))
+    aggs.append(pl.any_horizontal([pl.col(f"_o_{s}") for s in ORDER_CHECKS]).sum().alias("ooo_leads"))
+    for a, b in DURATIONS:
+        d = pl.col(f"_d_{key(a, b)}")
+        aggs += [d.count().alias(f"n_{key(a, b)}"), d.median().alias(f"med_{key(a, b)}"),
+                 d.quantile(0.9, "linear").alias(f"p90_{key(a, b)}"),
+                 pl.col(f"_x_{key(a, b)}").sum().alias(f"x_{key(a, b)}")]
+    h = pl.col("_hours")
+    aggs += [
+        pl.col("mql_at").is_not_null().sum().alias("s_mqls"),
+        h.count().alias("s_touched"),
+        pl.col("_touch_before").sum().alias("s_touch_before"),
+        (h <= pl.col("_sla")).sum().alias("s_within"),
+        (h > pl.col("_sla")).sum().alias("s_missed"),
+        pl.col("_untouched_past").sum().alias("s_untouched_past"),
+        pl.col("_untouched_open").sum().alias("s_untouched_open"),
+        h.median().alias("s_median"), h.quantile(0.9, "linear").alias("s_p90"),
+    ]
+    return aggs
+
+
+# --------------------------------------------------------------------------- plain-data figures
+
+
+def _rate(n: int, d: int) -> float | None:
+    return round(n / d, 6) if d else None
+
+
+def _round(v: Any, digits: int = 4) -> float | None:
+    return None if v is None else round(float(v), digits)
+
+
+def _bench(name: str, benchmarks: dict[str, Benchmark]) -> dict | None:
+    b = benchmarks.get(name)
+    return None if b is None else {"low": round(b.low, 6), "high": round(b.high, 6), "text": b.text}
+
+
+def _figures(row: dict, benchmarks: dict[str, Benchmark]) -> dict:
+    """Core figures of one group from its aggregated row."""
+    leads = int(row["leads"])
+    reached = {"lead": leads, **{s: int(row[f"reached_{s}"]) for s in STAGES[1:]}}
+    stages = [{"stage": s, "label": STAGE_LABELS[s], "reached": reached[s], "dated": int(row[f"dated_{s}"]),
+               "undated": reached[s] - int(row[f"dated_{s}"]) if s != "lead" else leads - int(row["dated_lead"]),
+               "share_of_leads": _rate(reached[s], leads)} for s in STAGES]
+    conversions = []
+    for a, b in CONVERSIONS:
+        rate = _rate(reached[b], reached[a])
+        bench = benchmarks.get(key(a, b))
+        conversions.append({"key": key(a, b), "from": a, "to": b, "from_count": reached[a], "to_count": reached[b],
+                            "rate": rate, "benchmark": _bench(key(a, b), benchmarks),
+                            "mark": bench.mark(rate) if bench else None})
+    durations = []
+    for a, b in DURATIONS:
+        k = key(a, b)
+        med = _round(row[f"med_{k}"])
+        bench = benchmarks.get(f"{k}_days")
+        durations.append({"key": k, "from": a, "to": b, "leads": int(row[f"n_{k}"]),
+                          "out_of_order": int(row[f"x_{k}"]), "median_days": med,
+                          "p90_days": _round(row[f"p90_{k}"]), "benchmark": _bench(f"{k}_days", benchmarks),
+                          "mark": bench.mark(med) if bench else None})
+    known = int(row["s_within"]) + int(row["s_missed"]) + int(row["s_untouched_past"])
+    speed = {"mqls": int(row["s_mqls"]), "touched": int(row["s_touched"]),
+             "touched_before_mql": int(row["s_touch_before"]), "median_hours": _round(row["s_median"]),
+             "p90_hours": _round(row["s_p90"]), "within_sla": int(row["s_within"]),
+             "missed_sla": int(row["s_missed"]), "untouched_past_sla": int(row["s_untouched_past"]),
+             "untouched_within_sla": int(row["s_untouched_open"]), "share_within_sla": _rate(int(row["s_within"]),
+                                                                                           known)}
+    won, lost = reached["won"], int(row["lost"])
+    return {
+        "leads": leads, "no_stage_data": int(row["no_stage_data"]), "stages": stages,
+        "closed": {"won": reached["won"], "lost": lost, "open_opportunities": int(row["open_opportunities"]),
+                   "win_rate_of_closed": _rate(won, won + lost)},
+        "conversions": conversions, "durations": durations,
+        "out_of_order": {"leads": int(row["ooo_leads"]), "by_stage": {s: int(row[f"ooo_{s}"]) for s in ORDER_CHECKS}},
+        "speed_to_lead": speed,
+    }
+
+
+def _months(end_exclusive: datetime, n: int) -> list[datetime]:
+    """The ``n`` calendar months (first days, UTC) up to the one holding the instant before ``end_exclusive``."""
+    last = end_exclusive - timedelta(microseconds=1)
+    y, m = last.year, last.month
+    out = []
+    for _ in range(n):
+        out.append(datetime(y, m, 1, tzinfo=timezone.utc))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
+
+
+def _velocity(frame: pl.LazyFrame, end: datetime, benchmarks: dict[str, Benchmark]) -> tuple[pl.LazyFrame, dict]:
+    months = _months(end, VELOCITY_MONTHS + 1)
+    start = months[0]
+    grid = pl.LazyFrame({"month": months}, schema={"month": pl.Datetime("us", "UTC")})
+    parts = []
+    for stage in ("mql", "sql"):
+        at = pl.col(f"_at_{stage}")
+        counts = (frame.filter((at >= start) & (at < end)).group_by(at.dt.truncate("1mo").alias("month"))
+                  .agg(pl.len().alias(stage)))
+        parts.append(counts)
+    plan = grid.join(parts[0], on="month", how="left").join(parts[1], on="month", how="left") \
+        .with_columns(pl.col("mql").fill_null(0), pl.col("sql").fill_null(0)).sort("month")
+    first_of_end = datetime(end.year, end.month, 1, tzinfo=timezone.utc)
+    meta = {"months": VELOCITY_MONTHS, "end": end.isoformat().replace("+00:00", "Z"),
+            "partial_last_month": end != first_of_end, "benchmark": _bench("lead_velocity", benchmarks)}
+    return plan, meta
+
+
+def _velocity_figures(df: pl.DataFrame, meta: dict, benchmarks: dict[str, Benchmark]) -> dict:
+    bench = benchmarks.get("lead_velocity")
+    rows = df.to_dicts()  # 13 monthly rows
+    series = []
+    for prev, cur in zip(rows, rows[1:]):
+        series.append({"month": cur["month"].strftime("%Y-%m"), "mql": int(cur["mql"]), "sql": int(cur["sql"]),
+                       "mql_growth": _rate(cur["mql"] - prev["mql"], prev["mql"]),
+                       "sql_growth": _rate(cur["sql"] - prev["sql"], prev["sql"])})
+    out = {**meta, "base_month": {"month": rows[0]["month"].strftime("%Y-%m"), "mql": int(rows[0]["mql"]),
+                                  "sql": int(rows[0]["sql"])}, "series": series}
+    for stage in ("mql", "sql"):
+        first, last = rows[0][stage], rows[-1][stage]
+        # Compound monthly growth over the 12 months: steadier than the mean of monthly rates.
+        growth = round((last / first) ** (1 / VELOCITY_MONTHS) - 1, 6) if first else None
+        out[f"{stage}_monthly_growth"] = growth
+        out[f"{stage}_mark"] = bench.mark(growth) if bench else None
+    return out
+
+
+def _cohorts(frame: pl.LazyFrame) -> pl.LazyFrame:
+    aggs = [pl.len().alias("leads")] + [pl.col(f"_r_{s}").sum().alias(s) for s in STAGES[1:]]
+    return (frame.filter(pl.col("_entry").is_not_null())
+            .group_by(pl.col("_entry").dt.truncate("1mo").alias("month")).agg(aggs).sort("month"))
+
+
+def _cohort_figures(df: pl.DataFrame, as_of: datetime) -> list[dict]:
+    out = []
+    for row in df.to_dicts():  # one row per month
+        month: datetime = row["month"]
+        out.append({"month": month.strftime("%Y-%m"), "age_days": max(0, (as_of - month).days),
+                    "leads": int(row["leads"]), **{s: int(row[s]) for s in STAGES[1:]},
+                    "lead_to_mql": _rate(row["mql"], row["leads"]), "mql_to_sql": _rate(row["sql"], row["mql"]),
+                    "lead_to_won": _rate(row["won"], row["leads"])})
+    return out
+
+
+def _disqualification(frame: pl.LazyFrame, ruleset: Ruleset, leads: int) -> tuple[list[pl.LazyFrame], Any]:
+    codes = {d.code: d for d in ruleset.disqualifiers}
+    exploded = frame.select(pl.int_range(pl.len()).alias("_lead"), pl.col("reasons")).explode("reasons") \
+        .drop_nulls("reasons").rename({"reasons": "reason"})
+    category = pl.col("reason").replace_strict({c: d.category for c, d in codes.items()}, default="unknown",
+                                               return_dtype=pl.String)
+    by_reason = exploded.group_by("reason").agg(pl.col("_lead").n_unique().alias("leads"))
+    by_category = exploded.with_columns(category.alias("category")).group_by("category") \
+        .agg(pl.col("_lead").n_unique().alias("leads"))
+    any_reason = exploded.select(pl.col("_lead").n_unique().alias("leads"))
+    return [by_reason, by_category, any_reason], codes
+
+
+def _disqualification_figures(dfs: list[pl.DataFrame], codes: dict, leads: int) -> dict:
+    by_reason, by_category, any_reason = dfs
+    reasons = [{"reason": r, "label": codes[r].label if r in codes else r,
+                "category": codes[r].category if r in codes else "unknown", "leads": int(n),
+                "share": _rate(int(n), leads)}
+               for r, n in by_reason.sort(["leads", "reason"], descending=[True, False]).iter_rows()]
+    cats = dict(by_category.iter_rows())
+    categories = [{"category": c, "leads": int(cats.get(c, 0)), "share": _rate(int(cats.get(c, 0)), leads)}
+                  for c in ("bad_fit", "bad_timing")] + [
+        {"category": c, "leads": int(n), "share": _rate(int(n), leads)} for c, n in sorted(cats.items())
+        if c not in ("bad_fit", "bad_timing")]
+    n_any = int(any_reason.item(0, 0)) if any_reason.height else 0
+    return {"leads_with_reasons": n_any, "share": _rate(n_any, leads), "reasons": reasons, "categories": categories}
+
+
+def _expected_values(name: str, ruleset: Ruleset, settings: FunnelSettings) -> list[str]:
+    """Segment values shown even with no leads (empty segments), in their natural order."""
+    if name == "tier":
+        return list(ruleset.tier_names)
+    if name == "grade":
+        return list(ruleset.grade_letters)
+    if name == SIZE_BAND:
+        return size_band_labels(settings.size_bands)
+    return []
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat().replace("+00:00", "Z")
+
+
+def compute_funnel(
+    inp: FunnelInput,
+    ruleset: Ruleset,
+    *,
+    as_of: datetime,
+    period_from: datetime | None = None,
+    period_to: datetime | None = None,
+    by: Sequence[str] = (),
+) -> FunnelReport:
+    """Compute every funnel figure.
+
+    Args:
+        inp: the typed contacts (:func:`leadq.funnel_input.read_funnel_input`).
+        ruleset: benchmarks, SLA hours, tiers/grades and disqualifier categories come from it.
+        as_of: "now": the end of the velocity window, the SLA clock for untouched leads, cohort ages.
+        period_from: keep leads whose entry date is at or after this instant.
+        period_to: keep leads whose entry date is before this instant (exclusive end).
+        by: breakdowns (``seg::<name>`` columns of ``inp.frame``).
+    """
+    settings: FunnelSettings = ruleset.funnel or FunnelSettings()
+    benchmarks = settings.benchmarks
+    sla = sla_hours(ruleset.sections.get("sla"))
+    small = settings.small_segment or ruleset.settings.small_segment
+    base = inp.frame.with_columns(_row_columns(inp.frame, settings, sla, as_of)).lazy()
+    entry = pl.col("_entry")
+    frame = base.filter(_in_period(entry, period_from, period_to)) if period_from or period_to else base
+    end = min(as_of, period_to) if period_to is not None else as_of
+    aggs = _core_aggs()
+    plans: list[pl.LazyFrame] = [
+        frame.select(aggs),
+        base.select(entry.is_null().sum().alias("undated"),
+                    (entry.is_not_null() & ~_in_period(entry, period_from, period_to)).sum().alias("outside")),
+    ]
+    # Velocity counts MQLs/SQLs by the month they qualified, whatever the lead's entry date: the
+    # period only sets where the 12 months end.
+    velocity_plan, velocity_meta = _velocity(base, end, benchmarks)
+    plans += [velocity_plan, _cohorts(frame)]
+    for name in by:
+        plans.append(frame.group_by(pl.col(f"seg::{name}").alias("value")).agg(aggs))
+    has_tier = "tier" in inp.frame.columns
+    if has_tier:
+        plans.append(frame.filter(pl.col("mql_at").is_not_null())
+                     .group_by(pl.col("tier").fill_null(BLANK).alias("value")).agg(aggs).sort("value"))
+    dq_plans: list[pl.LazyFrame] = []
+    codes: dict = {}
+    if "reasons" in inp.frame.columns:
+        dq_plans, codes = _disqualification(frame, ruleset, 0)
+    results = pl.collect_all(plans + dq_plans)
+    overall_df, counts_df, velocity_df, cohort_df = results[:4]
+    seg_dfs = results[4:4 + len(by)]
+    rest = results[4 + len(by):]
+    overall = _figures(overall_df.row(0, named=True), benchmarks)
+    counts = counts_df.row(0, named=True)
+    filtered = period_from is not None or period_to is not None
+
+    speed = dict(overall["speed_to_lead"])
+    speed["sla_hours"] = dict(sorted(sla.items()))
+    speed["by_tier"] = []
+    if has_tier:
+        tier_df = rest[0]
+        rest = rest[1:]
+        for row in tier_df.to_dicts():  # one row per tier
+            fig = _figures(row, benchmarks)["speed_to_lead"]
+            speed["by_tier"].append({"tier": row["value"], "sla_hours": sla.get(row["value"], sla["mql"]), **fig})
+
+    breakdowns = []
+    for name, df in zip(by, seg_dfs):
+        got = {row["value"]: row for row in df.to_dicts()}  # one row per segment
+        order = sorted(got, key=lambda v: (v == BLANK, -got[v]["leads"], str(v)))
+        expected = [v for v in _expected_values(name, ruleset, settings) if v not in got]
+        segments = []
+        for value in order + expected:
+            fig = _figures(got[value], benchmarks) if value in got else _figures(_empty_row(overall_df), benchmarks)
+            segments.append({"value": value, "small": fig["leads"] < small, "empty": fig["leads"] == 0, **fig})
+        breakdowns.append({"by": name, "column": inp.columns.get(name, name), "small_segment": small,
+                           "segments": segments})
+
+    return FunnelReport(
+        ruleset=ruleset.name,
+        as_of=_iso(as_of),
+        period={"from": _iso(period_from), "to": _iso(period_to),
+                "basis": "entry date: created_at, else the earliest stage date"},
+        input={"rows": inp.rows, "dropped": inp.dropped, "leads": overall["leads"],
+               "outside_period": int(counts["outside"]) if filtered else 0,
+               "undated": int(counts["undated"]), "no_stage_data": overall["no_stage_data"],
+               "unreadable_dates": inp.unreadable_dates, "missing_columns": inp.missing_columns,
+               "columns": inp.columns, "scored_on_the_fly": inp.scored_on_the_fly},
+        stages=overall["stages"],
+        closed=overall["closed"],
+        conversions=overall["conversions"],
+        durations=overall["durations"],
+        out_of_order=overall["out_of_order"],
+        speed_to_lead=speed,
+        velocity=_velocity_figures(velocity_df, velocity_meta, benchmarks),
+        cohorts=_cohort_figures(cohort_df, as_of),
+        breakdowns=breakdowns,
+        disqualification=_disqualification_figures(rest, codes, overall["leads"]) if dq_plans else None,
+        benchmarks={k: _bench(k, benchmarks) for k in sorted(benchmarks)},
+    )
+
+
+def compact_funnel_of(result) -> dict | None:
+    """The compact funnel of a scoring run made with ``detail=True``; None when the input has no stage dates."""
+    from leadq.funnel_input import has_stage_columns, input_from_score
+
+    inp = input_from_score(result, result.ruleset)
+    if not has_stage_columns(inp, result.ruleset):
+        return None
+    return compute_funnel(inp, result.ruleset, as_of=result.stats.as_of).compact()
+
+
+def _in_period(entry: pl.Expr, start: datetime | None, end: datetime | None) -> pl.Expr:
+    """True for an entry date inside [start, end); false for a blank one."""
+    out = entry.is_not_null()
+    if start is not None:
+        out = out & (entry >= start)
+    if end is not None:
+        out = out & (entry < end)
+    return out
+
+
+def _empty_row(template: pl.DataFrame) -> dict:
+    """An aggregated row for a segment with no leads: counts 0, statistics null."""
+    return {c: (None if c.split("_")[0] in ("med", "p90") or c in ("s_median", "s_p90") else 0)
+            for c in template.columns}

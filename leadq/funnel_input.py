@@ -1,0 +1,332 @@
+"""Contacts in, one typed frame of stage dates and segment columns out (the input of :mod:`leadq.funnel`).
+
+The contacts are read and typed with the same code as scoring
+(:func:`leadq.io.read_inputs`, :func:`leadq.cleaning.map_columns`), through
+the ruleset's ``columns`` mapping, so dates, encodings and delimiters behave
+the same. Two kinds of input work:
+
+* a CRM export (columns named as the ruleset maps them), and
+* the output of ``leadq score`` (``lead_id``, ``tier``, ``grade``,
+  ``disqualification_reasons`` plus the raw CRM columns kept with
+  ``--keep-columns``): a field whose CRM column is absent is also looked up
+  under its canonical name.
+
+Rows without a lead id are dropped and duplicate lead ids keep the most
+recently updated row (then the first), as scoring does; both are counted.
+When tier or grade is needed and the input has none, the contacts are scored
+on the fly with :func:`leadq.pipeline.score_frames` (which also de-duplicates
+by e-mail when the ruleset says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO, Sequence
+
+import polars as pl
+
+from leadq.cleaning import UTC, map_columns
+from leadq.conditions import Type
+from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
+from leadq.fields import CONTACT_FIELDS
+from leadq.funnel_settings import DEFAULT_SIZE_BANDS
+from leadq.io import ReadOptions, input_error_from_polars, read_inputs
+from leadq.ruleset import Column, Ruleset
+
+DATE_FIELDS = ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at", "lost_at", "first_touch_at")
+SCORE_FIELDS = ("tier", "grade")
+REASONS = "disqualification_reasons"
+BLANK = "(blank)"
+# --by names that are not plain text columns.
+SIZE_BAND = "company_size"
+
+
+@dataclass
+class FunnelInput:
+    """The typed contacts and what happened on the way in.
+
+    Attributes:
+        frame: one row per lead: the date fields (UTC, null when blank), ``lifecycle_stage``,
+            ``tier`` / ``grade`` / ``reasons`` when known, and ``seg::<by>`` text columns.
+        rows: contact rows read.
+        dropped: reason -> rows left out ("missing lead id", "duplicate lead id", and the reasons
+            on-the-fly scoring rejects rows for).
+        unreadable_dates: CRM column -> values present but not readable as a date (treated as blank).
+        missing_columns: CRM columns for stage fields that the input does not have (treated as blank).
+        columns: canonical field -> the input column it was read from.
+        scored_on_the_fly: True when tier/grade came from scoring the contacts here.
+    """
+
+    frame: pl.DataFrame
+    rows: int
+    dropped: dict[str, int] = field(default_factory=dict)
+    unreadable_dates: dict[str, int] = field(default_factory=dict)
+    missing_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    scored_on_the_fly: bool = False
+
+
+def size_band_expr(size: pl.Expr, bounds: Sequence[float]) -> pl.Expr:
+    """Company-size band label ("51-200", "10,001+") from an employee count; null when blank."""
+    labels = size_band_labels(bounds)
+    out: pl.Expr = pl.lit(labels[-1])
+    for bound, label in reversed(list(zip(bounds, labels))):
+        out = pl.when(size <= bound).then(pl.lit(label)).otherwise(out)
+    return pl.when(size.is_null()).then(pl.lit(None, dtype=pl.String)).otherwise(out)
+
+
+def size_band_labels(bounds: Sequence[float]) -> list[str]:
+    """Labels of the bands that ``bounds`` (upper bounds, ascending) make, smallest first."""
+    labels, low = [], 1
+    for b in bounds:
+        labels.append(f"{low:,}-{int(b):,}")
+        low = int(b) + 1
+    labels.append(f"{low:,}+")
+    return labels
+
+
+def by_choices(ruleset: Ruleset) -> list[str]:
+    """The canonical names ``--by`` accepts with this ruleset (raw input columns are accepted too)."""
+    text = [f for f, c in ruleset.columns.items() if c.type in (Type.TEXT, Type.BOOL) and f != "lead_id"
+            and f not in ("email", "first_name", "last_name")]
+    return sorted(set(text) | {"tier", "grade", SIZE_BAND})
+
+
+def _resolve(ruleset: Ruleset, schema: pl.Schema, fields: Sequence[str]) -> dict[str, Column]:
+    """Columns to read for each wanted field: the mapped CRM column, else one named like the field."""
+    out: dict[str, Column] = {}
+    for name in fields:
+        col = ruleset.columns.get(name)
+        if col is not None and col.column in schema:
+            out[name] = col
+        elif name in schema:
+            typ = col.type if col is not None else CONTACT_FIELDS.get(name, Type.TEXT)
+            out[name] = Column(name, name, typ, col.pos if col else Position(ruleset.path))
+        elif col is not None:
+            out[name] = col  # absent: map_columns makes it null, and it is reported
+    return out
+
+
+def _by_columns(ruleset: Ruleset, schema: pl.Schema, by: Sequence[str], label: str,
+                resolved: dict[str, Column]) -> dict[str, str]:
+    """--by name -> the field or raw column to group on; raises for unknown or absent ones."""
+    out: dict[str, str] = {}
+    choices = by_choices(ruleset)
+    for name in by:
+        if name in SCORE_FIELDS:
+            out[name] = name
+            continue
+        if name in resolved or name in ruleset.columns or name in CONTACT_FIELDS:
+            col = resolved.get(name)
+            if col is None or col.column not in schema:
+                mapped = ruleset.columns.get(name)
+                where = f"column '{mapped.column}'" if mapped else f"a column '{name}'"
+                raise MissingColumnsError(f"--by {name}: the input has no {where}; the file has: "
+                                          f"{', '.join(c for c in list(schema)[:30] if not c.startswith('_'))}",
+                                          Position(label))
+            out[name] = name
+        elif name in schema:
+            out[name] = name  # a raw input column
+        else:
+            raise UsageError(f"--by: unknown field or column '{name}'{did_you_mean(name, choices + list(schema))}; "
+                             f"expected one of: {', '.join(choices)} (or a column of the input)")
+    return out
+
+
+def _empty_events(ruleset: Ruleset) -> pl.LazyFrame:
+    """An empty activity log with the ruleset's column names, so event rules score zero."""
+    return pl.LazyFrame(schema={c.column: pl.String for c in ruleset.activity_columns.values()})
+
+
+def _reasons_expr(dtype: pl.DataType) -> pl.Expr:
+    """Disqualification reason codes as a list: a list column as is, CSV text split on ';'."""
+    col = pl.col(REASONS)
+    if isinstance(dtype, pl.List):
+        return col.cast(pl.List(pl.String))
+    parts = col.cast(pl.String).str.split(";")
+    return parts.list.eval(pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""))
+
+
+def read_funnel_input(
+    ruleset: Ruleset,
+    contact_specs: Sequence[str],
+    *,
+    by: Sequence[str] = (),
+    options: ReadOptions = ReadOptions(),
+    stdin: BinaryIO | None = None,
+    activity_specs: Sequence[str] = (),
+    account_specs: Sequence[str] = (),
+    score: bool = False,
+    as_of: datetime | None = None,
+    size_bands: Sequence[float] = (),
+) -> FunnelInput:
+    """Read and type the contacts for the funnel.
+
+    Args:
+        ruleset: gives the column mapping, date settings and (for scoring) the rules.
+        contact_specs: files, globs or ``-``.
+        by: breakdown names (canonical fields, ``tier``, ``grade``, ``company_size`` or raw columns).
+        options: input format, encoding, delimiter.
+        stdin: where ``-`` reads from.
+        activity_specs, account_specs: used only when scoring on the fly.
+        score: score the contacts even if tier/grade are not asked for (e.g. for SLA per tier).
+        as_of: "now" for on-the-fly scoring.
+        size_bands: upper bounds of the company-size bands.
+
+    Raises:
+        InputError, MissingColumnsError: unreadable input, or no stage column at all.
+        UsageError: an unknown ``--by`` name.
+    """
+    label = ", ".join(contact_specs)
+    if not size_bands:
+        size_bands = ruleset.funnel.size_bands if ruleset.funnel is not None else DEFAULT_SIZE_BANDS
+    if list(contact_specs).count("-") + list(activity_specs).count("-") + list(account_specs).count("-") > 1:
+        raise UsageError("only one input can come from stdin ('-')")
+    contacts = read_inputs(contact_specs, options, stdin=stdin)
+    try:
+        schema = contacts.collect_schema()
+        wanted = ("lead_id", "updated_at", "lifecycle_stage", "company_size") + DATE_FIELDS + tuple(
+            b for b in by if b not in SCORE_FIELDS)
+        resolved = _resolve(ruleset, schema, list(dict.fromkeys(wanted)))
+        stage_present = [f for f in DATE_FIELDS + ("lifecycle_stage",)
+                         if f in resolved and resolved[f].column in schema]
+        if not stage_present:
+            names = [f"'{ruleset.columns[f].column}' ({f})" for f in DATE_FIELDS if f in ruleset.columns]
+            raise MissingColumnsError(
+                "the input has none of the stage columns the ruleset maps: " + (", ".join(names) or "(none mapped)")
+                + "; map created_at, mql_at, sql_at ... in the ruleset's columns", Position(label))
+        by_cols = _by_columns(ruleset, schema, by, label, resolved)
+        need_scores = score or any(b in SCORE_FIELDS and b not in schema for b in by)
+        if need_scores and not all(f in schema for f in SCORE_FIELDS):
+            return _scored_input(ruleset, contacts, schema, activity_specs, account_specs, options, stdin, as_of,
+                                 by_cols, resolved, size_bands, label)
+        return _plain_input(ruleset, contacts, schema, resolved, by_cols, size_bands, label)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+
+
+def _segment_exprs(by_cols: dict[str, str], size_bands: Sequence[float], schema: pl.Schema) -> list[pl.Expr]:
+    out = []
+    for name, col in by_cols.items():
+        if name == SIZE_BAND:
+            expr = size_band_expr(pl.col("company_size"), size_bands)
+        else:
+            dtype = schema.get(col)
+            expr = pl.col(col).cast(pl.String)
+            if dtype is None or dtype == pl.String:
+                expr = expr.str.strip_chars().replace("", None)
+        out.append(expr.fill_null(pl.lit(BLANK)).alias(f"seg::{name}"))
+    return out
+
+
+def _keep(typed_cols: list[str]) -> list[str]:
+    base = ["lead_id", "lifecycle_stage", "company_size", *DATE_FIELDS, "tier", "grade", "reasons"]
+    return [c for c in base if c in typed_cols] + [c for c in typed_cols if c.startswith("seg::")]
+
+
+def _plain_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, resolved: dict[str, Column],
+                 by_cols: dict[str, str], size_bands: Sequence[float], label: str) -> FunnelInput:
+    raw_by = [c for n, c in by_cols.items() if n not in resolved and n not in SCORE_FIELDS]
+    typed = map_columns(contacts, schema, resolved, ruleset.settings)
+    extra = [pl.col(c) for c in SCORE_FIELDS if c in schema]
+    if REASONS in schema:
+        extra.append(_reasons_expr(schema[REASONS]).alias("reasons"))
+    extra += [pl.col(c) for c in raw_by]
+    if extra:
+        typed = pl.concat([typed, contacts.select(extra)], how="horizontal")
+    for f in DATE_FIELDS:
+        if f not in resolved:
+            typed = typed.with_columns(pl.lit(None, dtype=UTC).alias(f))
+    seg_schema = {**dict(typed.collect_schema()), **{c: schema[c] for c in raw_by}}
+    typed = typed.with_columns(_segment_exprs(by_cols, size_bands, pl.Schema(seg_schema)))
+    typed = typed.with_row_index("_order")
+    has_id = "lead_id" in resolved and resolved["lead_id"].column in schema
+    if has_id:
+        keys = (["updated_at"] if "updated_at" in resolved and resolved["updated_at"].column in schema else [])
+        keys.append("_order")
+        kept = (typed.filter(pl.col("lead_id").is_not_null())
+                .sort(keys, descending=[True] * (len(keys) - 1) + [False], nulls_last=True)
+                .unique("lead_id", keep="first").sort("_order"))
+    else:
+        kept = typed
+    bad_cols = [c for c in typed.collect_schema() if c.startswith("_bad__") and c[6:] in DATE_FIELDS]
+    counts = typed.select(pl.len().alias("rows"),
+                          (pl.col("lead_id").is_null().sum() if has_id else pl.lit(0)).alias("no_id"),
+                          *[pl.col(c).sum().alias(c) for c in bad_cols])
+    frame, counts_df = pl.collect_all([kept.select(_keep(list(kept.collect_schema()))), counts])
+    c = counts_df.row(0, named=True)
+    without_id = int(c["no_id"])
+    dropped = {"missing lead id": without_id, "duplicate lead id": int(c["rows"]) - without_id - frame.height}
+    return FunnelInput(
+        frame=frame, rows=int(c["rows"]), dropped={k: v for k, v in dropped.items() if v},
+        unreadable_dates={resolved[b[6:]].column: int(c[b]) for b in bad_cols if c[b]},
+        missing_columns=[resolved[f].column for f in DATE_FIELDS + ("lifecycle_stage",)
+                         if f in resolved and resolved[f].column not in schema],
+        columns={f: col.column for f, col in resolved.items() if col.column in schema},
+    )
+
+
+def _scored_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, activity_specs: Sequence[str],
+                  account_specs: Sequence[str], options: ReadOptions, stdin: BinaryIO | None,
+                  as_of: datetime | None, by_cols: dict[str, str], resolved: dict[str, Column],
+                  size_bands: Sequence[float], label: str) -> FunnelInput:
+    from leadq.pipeline import score_frames
+
+    raw_by = [c for n, c in by_cols.items() if n not in resolved and n not in SCORE_FIELDS]
+    events = read_inputs(activity_specs, options, stdin=stdin) if activity_specs else None
+    if events is None and ruleset.event_rules:
+        events = _empty_events(ruleset)
+    accounts = read_inputs(account_specs, options, stdin=stdin) if account_specs else None
+    result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, keep_columns=raw_by, detail=True,
+                          contacts_label=label, events_label=", ".join(activity_specs))
+    inp = input_from_score(result, ruleset, by_cols=by_cols, raw_by=raw_by, raw_schema=schema,
+                           size_bands=size_bands)
+    inp.columns = {f: col.column for f, col in resolved.items() if col.column in schema}
+    return inp
+
+
+def input_from_score(result, ruleset: Ruleset, *, by_cols: dict[str, str] | None = None,
+                     raw_by: Sequence[str] = (), raw_schema: pl.Schema | None = None,
+                     size_bands: Sequence[float] = DEFAULT_SIZE_BANDS) -> FunnelInput:
+    """Funnel input from a scoring run made with ``detail=True`` (its typed fields, tier, grade and reasons).
+
+    Args:
+        result: a :class:`leadq.pipeline.ScoreResult` whose ``detail`` frame is set.
+        ruleset: the ruleset the run used.
+        by_cols: breakdown name -> column, as for :func:`read_funnel_input`.
+        raw_by: raw input columns kept through scoring for breakdowns.
+        raw_schema: the raw input's schema (dtypes of ``raw_by``).
+        size_bands: upper bounds of the company-size bands.
+    """
+    detail = result.detail
+    if detail is None:
+        raise ValueError("input_from_score needs a ScoreResult made with detail=True")
+    renames = {f"keep::{c}": c for c in raw_by if f"keep::{c}" in detail.columns}
+    frame = detail.rename(renames)
+    frame = frame.with_columns(pl.col("disqualification_reasons").alias("reasons"))
+    for f in DATE_FIELDS + ("lifecycle_stage",):
+        if f not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=UTC if f != "lifecycle_stage" else pl.String).alias(f))
+    if by_cols:
+        seg_schema = pl.Schema({**dict(frame.schema), **{c: raw_schema[c] for c in raw_by if raw_schema}})
+        frame = frame.with_columns(_segment_exprs(by_cols, size_bands, seg_schema))
+    bad = {ruleset.columns[c[6:]].column: int(frame[c].sum()) for c in frame.columns
+           if c.startswith("_bad__") and c[6:] in DATE_FIELDS}
+    stats = result.stats
+    stage_columns = [ruleset.columns[f].column for f in DATE_FIELDS if f in ruleset.columns]
+    return FunnelInput(
+        frame=frame.select(_keep(frame.columns)), rows=stats.input_rows, dropped=dict(stats.rejected_by_reason),
+        unreadable_dates={k: v for k, v in bad.items() if v},
+        missing_columns=[c for c in stats.missing_columns if c in stage_columns],
+        columns={f: c.column for f, c in ruleset.columns.items() if c.column not in stats.missing_columns},
+        scored_on_the_fly=True,
+    )
+
+
+def has_stage_columns(inp: FunnelInput, ruleset: Ruleset) -> bool:
+    """True when at least one mapped stage date column was present in the input."""
+    mapped = [ruleset.columns[f].column for f in DATE_FIELDS if f in ruleset.columns]
+    return any(c not in inp.missing_columns for c in mapped)
+
+

@@ -1,0 +1,880 @@
+"""Reading lead files into one LazyFrame, and writing results atomically.
+
+Reading
+    :func:`expand_inputs` turns command-line specs (paths, globs, ``-``) into a
+    checked list of files; :func:`read_inputs` builds one ``pl.LazyFrame`` over
+    all of them with two provenance columns, ``_source_file`` and
+    ``_source_row``. CSV columns are always read as String (the ruleset decides
+    the types); Parquet and NDJSON keep their native types.
+
+    Plain UTF-8 CSV files are scanned lazily so large files stream. Files that
+    need transcoding (UTF-16, cp1252/Latin-1, a forced ``encoding=``) and stdin
+    are read whole, decoded, and parsed from the UTF-8 bytes.
+
+    Polars raises parse errors when the frame is *collected*, not when it is
+    built, so callers must collect through :func:`collect_input` (or catch
+    ``pl.exceptions.PolarsError`` and map it with :func:`input_error_from_polars`)
+    to turn them into an :class:`~leadq.errors.InputError` naming the file.
+
+Writing
+    :func:`write_frame` writes Parquet, CSV or NDJSON to a temporary file next
+    to the target, fsyncs it and renames it into place, so an interrupted or
+    failed run never leaves a truncated output or clobbers the previous one.
+    :func:`output_lock` keeps two runs from writing the same output.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import errno
+import glob as globlib
+import io
+import os
+import signal
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Iterator, Sequence
+
+import polars as pl
+
+from leadq.errors import InputError, OutputError, Position, UsageError, one_of
+
+__all__ = [
+    "FORMATS",
+    "INPUT_FORMATS",
+    "SOURCE_FILE",
+    "SOURCE_ROW",
+    "STDIN_LABEL",
+    "ReadOptions",
+    "Terminated",
+    "collect_input",
+    "expand_inputs",
+    "format_from_path",
+    "input_error_from_polars",
+    "interruptible",
+    "output_lock",
+    "read_inputs",
+    "read_parquet_metadata",
+    "write_frame",
+]
+
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+STDIN = "-"
+STDIN_LABEL = "<stdin>"
+
+INPUT_FORMATS = ("csv", "parquet", "ndjson")
+FORMATS = ("parquet", "csv", "ndjson")
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".json": "ndjson",
+}
+
+# Candidate delimiters in order of preference when counts tie.
+_DELIMITERS = (",", ";", "\t")
+_DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+
+# Prefixes that make spreadsheet software evaluate a cell (OWASP CSV injection).
+_FORMULA_PREFIX = r"^[=+\-@\t\r]"
+
+# Bounded row groups keep Parquet readers' memory flat on big outputs.
+ROW_GROUP_SIZE = 1_000_000
+
+_CHUNK = 1 << 20
+
+
+# --------------------------------------------------------------------------- #
+# Reading
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read input files.
+
+    Attributes:
+        input_format: ``"csv"``, ``"parquet"`` or ``"ndjson"``; ``None`` picks
+            it from each file's extension (``.csv .tsv .txt``, ``.parquet .pq``,
+            ``.ndjson .jsonl .json``). Stdin is CSV unless this says otherwise.
+        encoding: A Python codec name forcing the CSV encoding; ``None``
+            detects it (BOM, then UTF-8, falling back to cp1252).
+        delimiter: A one-character CSV delimiter (``"tab"`` and ``"\\t"`` are
+            accepted); ``None`` detects it from the header line.
+    """
+
+    input_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def expand_inputs(specs: Sequence[str]) -> list[str]:
+    """Expand input specs into an ordered, de-duplicated list of readable files.
+
+    Args:
+        specs: Paths, glob patterns (``*``, ``?``, ``[...]``, ``**``) or ``"-"``
+            for stdin. Each glob's matches are sorted; directories matched by a
+            glob are skipped.
+
+    Returns:
+        The files in spec order, each kept at its first occurrence.
+
+    Raises:
+        InputError: A glob matches no file, or a path is missing, is a
+            directory, or cannot be read.
+    """
+    seen: dict[str, None] = {}
+    for spec in specs:
+        if spec == STDIN:
+            seen.setdefault(STDIN, None)
+            continue
+        # A literal file whose name happens to contain glob characters wins.
+        if globlib.has_magic(spec) and not os.path.lexists(spec):
+            matches = [m for m in sorted(globlib.glob(spec, recursive=True)) if not os.path.isdir(m)]
+            if not matches:
+                raise InputError(f"no files match '{spec}'; check the pattern and the current directory")
+            for match in matches:
+                _check_readable(match)
+                seen.setdefault(match, None)
+            continue
+        _check_readable(spec)
+        seen.setdefault(spec, None)
+    return list(seen)
+
+
+def _check_readable(path: str) -> None:
+    """Raise InputError unless ``path`` is an existing, readable regular file."""
+    if not os.path.exists(path):
+        raise InputError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise InputError(f"{path} is a directory: pass the files inside it, e.g. '{path.rstrip('/')}/*.csv'")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {path}: permission denied; check the file's permissions")
+
+
+def read_inputs(
+    specs: Sequence[str],
+    options: ReadOptions = ReadOptions(),
+    *,
+    stdin: BinaryIO | None = None,
+) -> pl.LazyFrame:
+    """Build one LazyFrame over every input file.
+
+    The frames are concatenated with ``how="diagonal_relaxed"`` (columns are
+    matched by name, missing ones are null) and carry two extra columns:
+    ``_source_file`` (the path after glob expansion, ``"<stdin>"`` for ``-``)
+    and ``_source_row`` (Int64, 1-based data row within that file, header
+    excluded; blank lines are dropped but keep their number).
+
+    CSV values are String with surrounding whitespace stripped and empty
+    values as null; column names are stripped of whitespace and of a BOM.
+
+    Parse errors in lazily scanned files surface only when the frame is
+    collected: collect it with :func:`collect_input`.
+
+    Args:
+        specs: As for :func:`expand_inputs`.
+        options: Format, encoding and delimiter overrides.
+        stdin: Where ``"-"`` reads from; defaults to ``sys.stdin.buffer``.
+
+    Returns:
+        The lazy concatenation of all inputs.
+
+    Raises:
+        InputError: A file is missing, unreadable, or malformed in its header.
+        UsageError: An option is invalid (unknown encoding or format, a
+            delimiter that is not one character).
+    """
+    encoding = _resolve_encoding(options.encoding)
+    delimiter = _resolve_delimiter(options.delimiter)
+    if options.input_format is not None and options.input_format not in INPUT_FORMATS:
+        raise UsageError(f"unknown input format '{options.input_format}'; {one_of(INPUT_FORMATS)}")
+    frames: list[pl.LazyFrame] = []
+    for path in expand_inputs(specs):
+        if path == STDIN:
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            try:
+                raw = stream.read()
+            except OSError as exc:
+                raise InputError(f"cannot read {STDIN_LABEL}: {exc.strerror or exc}") from exc
+            fmt = options.input_format or "csv"
+            frames.append(_read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter))
+            continue
+        fmt = options.input_format or _input_format_from_path(path)
+        if fmt == "csv":
+            frames.append(_read_csv_file(path, encoding, delimiter))
+        else:
+            frames.append(_scan_native(path, fmt, path))
+    if not frames:
+        raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
+    if len(frames) == 1:
+        return frames[0]
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def collect_input(lf: pl.LazyFrame, what: str, **collect_kwargs: object) -> pl.DataFrame:
+    """Collect a frame built from inputs, mapping read errors to InputError.
+
+    Args:
+        lf: A LazyFrame returned by :func:`read_inputs` (or derived from one).
+        what: Names the inputs in error messages (e.g. the file or the specs).
+        **collect_kwargs: Passed to ``LazyFrame.collect`` (e.g.
+            ``engine="streaming"`` for large files).
+
+    Returns:
+        The collected DataFrame.
+
+    Raises:
+        InputError: The data could not be read or parsed.
+    """
+    try:
+        return lf.collect(**collect_kwargs)  # type: ignore[arg-type]
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, what) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {_os_reason(exc)}") from exc
+
+
+def input_error_from_polars(exc: BaseException, what: str) -> InputError:
+    """Translate a Polars read error into a one-line InputError naming ``what``.
+
+    Args:
+        exc: The exception Polars raised (usually a ``PolarsError``).
+        what: The file (or description of the inputs) being read.
+
+    Returns:
+        An InputError to raise (the caller chains it with ``from exc``).
+    """
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else type(exc).__name__
+    lowered = text.lower()
+    if "more fields than defined" in lowered:
+        hint = "a row has more fields than the header; check the delimiter or quoting"
+    elif "utf-8" in lowered or "utf8" in lowered:
+        hint = "the file is not valid UTF-8; pass the encoding explicitly (e.g. --encoding cp1252)"
+    elif "not properly escaped" in lowered or "quote" in lowered:
+        hint = f"{first}; check the quoting (a '\"' inside a field must be doubled)"
+    else:
+        hint = f"{first}; check that it is a valid CSV, Parquet or NDJSON file"
+    return InputError(hint, Position(what))
+
+
+def _input_format_from_path(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _EXTENSIONS:
+        raise UsageError(
+            f"cannot tell the format of {path} from its extension; "
+            f"pass --input-format ({one_of(INPUT_FORMATS)})"
+        )
+    return _EXTENSIONS[ext]
+
+
+def _resolve_encoding(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UsageError(
+            f"unknown encoding '{name}'; use a Python codec name such as utf-8, utf-16, cp1252 or latin-1"
+        ) from None
+
+
+def _resolve_delimiter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = _DELIMITER_ALIASES.get(value.lower(), value)
+    if len(value) != 1 or len(value.encode("utf-8")) != 1 or value in "\"\r\n":
+        raise UsageError(f"invalid delimiter {value!r}: give one ASCII character such as ',', ';' or 'tab'")
+    return value
+
+
+def _is_utf8(codec: str) -> bool:
+    return codec in ("utf-8", "utf-8-sig")
+
+
+def _detect_file_encoding(path: str) -> str:
+    """Return the codec of a CSV file: from its BOM, else UTF-8 if valid, else cp1252."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        # Validate the whole file in C-speed chunks: a Latin-1 byte can sit
+        # anywhere, and finding it only at collect time would be too late to
+        # switch codecs.
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def _detect_bytes_encoding(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _decode(raw: bytes, codec: str, label: str, *, detected: bool) -> str:
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        if detected and codec == "cp1252":
+            # cp1252 leaves five bytes undefined; Latin-1 maps every byte.
+            text = raw.decode("latin-1")
+        else:
+            raise InputError(
+                f"cannot decode as {codec} (byte {exc.start}); pass the right --encoding",
+                Position(label),
+            ) from exc
+    return text.lstrip("\ufeff")
+
+
+def _read_csv_file(path: str, encoding: str | None, delimiter: str | None) -> pl.LazyFrame:
+    try:
+        codec = encoding or _detect_file_encoding(path)
+        if _is_utf8(codec):
+            header = _read_header_text(path)
+            return _csv_frame(path, header, path, delimiter)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {_os_reason(exc)}") from exc
+    text = _decode(raw, codec, path, detected=encoding is None)
+    data = text.encode("utf-8")
+    return _csv_frame(data, text[: _header_end(text) + 1], path, delimiter)
+
+
+def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None) -> pl.LazyFrame:
+    if fmt == "csv":
+        codec = encoding or _detect_bytes_encoding(raw)
+        text = _decode(raw, codec, label, detected=encoding is None)
+        return _csv_frame(text.encode("utf-8"), text[: _header_end(text) + 1], label, delimiter)
+    return _scan_native(raw, fmt, label)
+
+
+def _read_header_text(path: str) -> str:
+    """Read a UTF-8 file until its header record ends (newline outside quotes)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = ""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(64 * 1024)
+            text += decoder.decode(chunk, final=not chunk)
+            end = _header_end(text)
+            if end < len(text) or not chunk:
+                return text[: end + 1].lstrip("\ufeff")
+
+
+def _header_end(text: str) -> int:
+    """Index of the newline ending the first record, or len(text) if none."""
+    in_quotes = False
+    for i, ch in enumerate(text):  # the header line only, never the data
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif ch == "\n" and not in_quotes:
+            return i
+    return len(text)
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    in_quotes = False
+    for ch in header:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in counts:
+            counts[ch] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])  # max keeps the first on ties
+    return best if counts[best] else ","
+
+
+def _clean_names(raw_names: list[str], label: str) -> list[str]:
+    names: list[str] = []
+    for i, raw in enumerate(raw_names, start=1):
+        name = raw.replace("\ufeff", "").strip() or f"column_{i}"
+        if name in (SOURCE_FILE, SOURCE_ROW):
+            raise InputError(f"column '{name}' is reserved by leadq; rename it in the header", Position(label))
+        if name in names:
+            raise InputError(
+                f"duplicate column name '{name}' (columns {names.index(name) + 1} and {i}); rename one of them",
+                Position(label),
+            )
+        names.append(name)
+    return names
+
+
+def _empty_frame() -> pl.LazyFrame:
+    return pl.LazyFrame(schema={SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64})
+
+
+def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | None) -> pl.LazyFrame:
+    """Build the lazy, all-String frame for one CSV source (a path or UTF-8 bytes)."""
+    if not header.strip():
+        # Zero bytes (or only blank lines): no columns, no rows; not an error.
+        return _empty_frame()
+    sep = delimiter or _sniff_delimiter(header)
+    raw_names = next(csv.reader(io.StringIO(header.rstrip("\r\n")), delimiter=sep), [])
+    names = _clean_names(raw_names, label)
+    lf = pl.scan_csv(
+        source,
+        has_header=True,
+        separator=sep,
+        quote_char='"',
+        infer_schema=False,
+        new_columns=names,
+        empty_string_is_null=False,
+        # Too many fields are reported by the field-count check below with a
+        # line number; Polars' own error would name neither file nor line.
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+        glob=False,
+    )
+    values = [pl.col(n).str.strip_chars() for n in names]
+    data = (
+        lf.with_row_index(SOURCE_ROW, offset=1)
+        .with_columns(*(pl.when(v != "").then(v).alias(n) for v, n in zip(values, names)))
+        # Blank lines (trailing ones in particular) parse as all-empty rows.
+        .filter(pl.any_horizontal(pl.col(names).is_not_null()))
+        .select(*names, pl.lit(label, pl.String).alias(SOURCE_FILE), pl.col(SOURCE_ROW).cast(pl.Int64))
+    )
+    check = _field_count_check(source, sep, len(names), label)
+    return pl.concat([data, check], how="diagonal_relaxed")
+
+
+def _field_count_check(source: str | bytes, sep: str, expected: int, label: str) -> pl.LazyFrame:
+    """A zero-row frame that raises InputError, when collected, on a ragged record.
+
+    Polars pads short rows with empty strings and its error for long rows has
+    no file or line, so the check reads the physical lines again (in Polars,
+    vectorised), joins lines inside quotes into records, counts delimiters
+    outside quotes, and reports the first record whose field count differs.
+    """
+    lines = pl.scan_csv(
+        source,
+        has_header=False,
+        separator="\x00",  # never in text CSV: each physical line is one field
+        quote_char=None,
+        schema={"line": pl.String},
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+        glob=False,
+    )
+    line = pl.col("line")
+    quotes = line.str.count_matches('"', literal=True)
+    cum_quotes = quotes.cum_sum()
+    opened = ((cum_quotes - quotes) % 2) == 1  # line starts inside a quoted field
+    ends = (cum_quotes % 2) == 0  # line ends a record
+    outside = (
+        pl.when(pl.col("opened")).then(pl.lit('"') + line).otherwise(line)
+        # Drop quoted segments (an unclosed one runs to the end of the line).
+        .str.replace_all(r'"[^"]*"?', "")
+        .str.count_matches(sep, literal=True)
+    )
+    cum_delims = pl.col("delims").cum_sum()
+    records = (
+        lines.with_row_index("line_no", offset=1)
+        .with_columns(opened=opened, ends=ends)
+        .with_columns(delims=outside.cast(pl.Int64))
+        .with_columns(
+            cum_delims=cum_delims,
+            prev_delims=pl.when(pl.col("ends")).then(cum_delims).shift(1).forward_fill().fill_null(0),
+            first_line=pl.when(pl.col("ends")).then(pl.col("line_no")).shift(1).forward_fill().fill_null(0) + 1,
+        )
+        .filter(pl.col("ends") & (pl.col("first_line") > 1))
+        .with_columns(found=pl.col("cum_delims") - pl.col("prev_delims") + 1)
+        .filter(
+            (pl.col("found") != expected)
+            & ~((pl.col("first_line") == pl.col("line_no")) & (line.str.strip_chars() == ""))
+        )
+        .select("first_line", "found")
+        .head(1)
+    )
+
+    def raise_if_ragged(bad: pl.DataFrame) -> pl.DataFrame:
+        if bad.height:
+            at, found = bad.row(0)
+            raise InputError(
+                f"line {at}: expected {expected} fields, found {found}; check the delimiter or quoting",
+                Position(label),
+            )
+        return pl.DataFrame(schema={SOURCE_FILE: pl.String})
+
+    return records.map_batches(raise_if_ragged, schema={SOURCE_FILE: pl.String})
+
+
+def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
+    """Scan a Parquet or NDJSON source lazily, keeping its native types."""
+    try:
+        if fmt == "parquet":
+            if isinstance(source, bytes):
+                lf = pl.read_parquet(io.BytesIO(source)).lazy()
+            else:
+                lf = pl.scan_parquet(source, glob=False)
+        else:
+            lf = pl.scan_ndjson(source if isinstance(source, str) else io.BytesIO(source))
+        # Reading the schema now (footer / first lines) reports a corrupt file
+        # before any work is done.
+        schema = lf.collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {label}: {_os_reason(exc)}") from exc
+    for reserved in (SOURCE_FILE, SOURCE_ROW):
+        if reserved in schema:
+            raise InputError(f"column '{reserved}' is reserved by leadq; rename it", Position(label))
+    return lf.with_row_index(SOURCE_ROW, offset=1).select(
+        pl.exclude(SOURCE_ROW),
+        pl.lit(label, pl.String).alias(SOURCE_FILE),
+        pl.col(SOURCE_ROW).cast(pl.Int64),
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Writing
+# --------------------------------------------------------------------------- #
+
+
+def format_from_path(path: str, default: str = "parquet") -> str:
+    """Pick the output format from a path's extension.
+
+    Args:
+        path: The output path; ``"-"`` (stdout) is CSV.
+        default: The format for an unknown or missing extension.
+
+    Returns:
+        One of :data:`FORMATS`.
+    """
+    if path == STDIN:
+        return "csv"
+    return _EXTENSIONS.get(os.path.splitext(path)[1].lower(), default)
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised inside :func:`interruptible` when the process receives SIGTERM.
+
+    A KeyboardInterrupt subclass, so SIGTERM is cleaned up and reported like
+    Ctrl-C (exit 130, previous output intact).
+    """
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Turn SIGTERM into a raised :class:`Terminated` while the block runs.
+
+    Python runs signal handlers between bytecodes, so a SIGTERM arriving
+    during a long Polars write is raised when that call returns; either way
+    the ``finally`` blocks run and temporary files are removed. The previous
+    handler is restored on exit. Outside the main thread (where handlers
+    cannot be installed) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated(f"received signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def write_frame(
+    df: pl.DataFrame,
+    path: str,
+    fmt: str,
+    *,
+    escape_formulas: bool = True,
+    metadata: dict[str, str] | None = None,
+    stdout: BinaryIO | None = None,
+) -> None:
+    """Write a frame atomically (or to stdout).
+
+    A file target is written to a temporary file in its directory, fsynced and
+    renamed over the target; on any failure or interrupt (including SIGTERM
+    and a full disk) the temporary file is removed and the previous target is
+    left untouched.
+
+    Args:
+        df: The frame to write.
+        path: The target file, or ``"-"`` for stdout (CSV or NDJSON only).
+        fmt: One of :data:`FORMATS`.
+        escape_formulas: In CSV only, prefix String cells starting with
+            ``= + - @``, tab or carriage return with ``'`` so spreadsheets do
+            not evaluate them.
+        metadata: Parquet key-value metadata (ignored by CSV and NDJSON).
+        stdout: The stream for ``"-"``; defaults to ``sys.stdout.buffer``.
+
+    Raises:
+        UsageError: Unknown format, or Parquet to stdout.
+        OutputError: The file cannot be written.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown output format '{fmt}'; {one_of(FORMATS)}")
+    if fmt == "csv":
+        df = _csv_ready(df, escape_formulas)
+    separator = "\t" if path.lower().endswith(".tsv") else ","
+
+    if path == STDIN:
+        if fmt == "parquet":
+            raise UsageError("parquet cannot be written to stdout; use --format csv or ndjson")
+        stream = stdout if stdout is not None else sys.stdout.buffer
+        try:
+            _write(df, stream, fmt, separator, metadata)
+            stream.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write to stdout: {_os_reason(exc)}") from exc
+        return
+
+    atomic_write(path, lambda fh: _write(df, fh, fmt, separator, metadata))
+
+
+def write_text(path: str, text: str) -> None:
+    """Write UTF-8 text atomically (or to stdout for ``"-"``).
+
+    Raises:
+        OutputError: The file cannot be written.
+    """
+    if path == STDIN:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write to stdout: {_os_reason(exc)}") from exc
+        return
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
+    """Run ``writer`` on a temporary file beside ``path``, fsync it and rename it over ``path``.
+
+    On any failure or interrupt (SIGINT, SIGTERM, a full disk) the temporary
+    file is removed and the previous ``path`` is left untouched.
+
+    Raises:
+        OutputError: The file cannot be written.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if not os.path.isdir(directory):
+        raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
+    with interruptible():
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                writer(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, _target_mode(path))
+            os.replace(tmp, path)
+            tmp = None
+            _fsync_dir(directory)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {_os_reason(exc)}") from exc
+        except pl.exceptions.PolarsError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise OutputError(f"cannot write {path}: {reason}") from exc
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+
+def _write(df: pl.DataFrame, fh: BinaryIO, fmt: str, separator: str, metadata: dict[str, str] | None) -> None:
+    if fmt == "parquet":
+        df.write_parquet(fh, metadata=dict(metadata) if metadata else None, row_group_size=ROW_GROUP_SIZE)
+    elif fmt == "csv":
+        df.write_csv(fh, separator=separator)
+    else:
+        df.write_ndjson(fh)
+
+
+def _csv_ready(df: pl.DataFrame, escape_formulas: bool) -> pl.DataFrame:
+    """Flatten nested columns to text and neutralise formulas, in Polars."""
+    exprs = []
+    for name, dtype in df.schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.Array):
+            col, dtype = col.arr.to_list(), pl.List(dtype.inner)
+        if isinstance(dtype, pl.List) and not dtype.inner.is_nested():
+            text = col.list.eval(pl.element().cast(pl.String)).list.join("; ")
+        elif isinstance(dtype, pl.Struct):
+            text = pl.when(col.is_not_null()).then(col.struct.json_encode())
+        elif dtype.is_nested():
+            # Lists of lists/structs: JSON-encode via a one-field struct wrapper.
+            encoded = pl.struct(col.alias("v")).struct.json_encode()
+            text = pl.when(col.is_not_null()).then(encoded.str.strip_prefix('{"v":').str.strip_suffix("}"))
+        elif isinstance(dtype, (pl.Categorical, pl.Enum)):
+            text = col.cast(pl.String)
+        elif dtype == pl.String:
+            text = col
+        else:
+            exprs.append(col)
+            continue
+        if escape_formulas:
+            text = pl.when(text.str.contains(_FORMULA_PREFIX)).then(pl.lit("'") + text).otherwise(text)
+        exprs.append(text.alias(name))
+    return df.select(exprs)
+
+
+def _target_mode(path: str) -> int:
+    """Keep an existing target's permissions; new files get 0666 minus umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_dir(directory: str) -> None:
+    # Makes the rename durable; some platforms cannot open directories.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _os_reason(exc: OSError) -> str:
+    reasons = {
+        errno.ENOSPC: "no space left on device; free some space and retry",
+        errno.EACCES: "permission denied; check the permissions",
+        errno.EPERM: "permission denied; check the permissions",
+        errno.EROFS: "read-only file system",
+        errno.ENOENT: "no such file or directory",
+        errno.EPIPE: "broken pipe",
+        errno.EDQUOT: "disk quota exceeded",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def read_parquet_metadata(path: str) -> dict[str, str]:
+    """Return a Parquet file's user key-value metadata (Arrow internals omitted).
+
+    Raises:
+        InputError: The file is missing or not Parquet.
+    """
+    try:
+        meta = pl.read_parquet_metadata(path)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, path) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {_os_reason(exc)}") from exc
+    return {k: v for k, v in meta.items() if not k.startswith("ARROW:")}
+
+
+# --------------------------------------------------------------------------- #
+# Locking
+# --------------------------------------------------------------------------- #
+
+
+@contextmanager
+def output_lock(path: str) -> Iterator[None]:
+    """Hold ``<path>.lock`` while writing ``path``, so two runs cannot collide.
+
+    The lock file is created exclusively and holds the owner's pid. A lock
+    whose pid is no longer running is stale and taken over. Stdout (``"-"``)
+    needs no lock.
+
+    Raises:
+        OutputError: Another live leadq run holds the lock, or the lock file
+            cannot be created.
+    """
+    if path == STDIN:
+        yield
+        return
+    lock = f"{path}.lock"
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
+    for _ in range(5):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pid = _lock_pid(lock)
+            if pid is not None and _pid_alive(pid):
+                raise OutputError(
+                    f"{path} is being written by another leadq run (pid {pid}); remove {lock} if that run is gone"
+                ) from None
+            # Stale (dead pid or unreadable): take it over.
+            try:
+                os.unlink(lock)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise OutputError(f"cannot remove stale lock {lock}: {_os_reason(exc)}") from exc
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot create lock {lock}: {_os_reason(exc)}") from exc
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise OutputError(f"cannot take the lock {lock}; another run keeps recreating it")
+    try:
+        yield
+    finally:
+        # Only remove the lock if it is still ours.
+        if _lock_pid(lock) == os.getpid():
+            try:
+                os.unlink(lock)
+            except OSError:
+                pass
+
+
+def _lock_pid(lock: str) -> int | None:
+    try:
+        with open(lock) as fh:
+            return int(fh.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    return True

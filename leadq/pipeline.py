@@ -1,0 +1,446 @@
+"""Contacts + accounts + activity -> one scored frame, built lazily and collected once.
+
+The pipeline:
+
+1. maps and types the CRM columns (:mod:`leadq.cleaning`), flagging values
+   that cannot be read;
+2. rejects rows with no lead id, with unreadable values in fields the ruleset
+   uses, and duplicates (keeping the most recently updated row; events of an
+   e-mail duplicate are merged into the kept lead);
+3. joins account fields (contact values win; account values fill blanks);
+4. aggregates activity per lead (:mod:`leadq.activity`);
+5. applies the compiled ruleset (:mod:`leadq.compiler`), then the account rollup
+   (:mod:`leadq.accounts`) and routing, SLAs and nurture tracks (:mod:`leadq.routing`);
+6. collects the scored frame, the rejects and the run's counts together.
+
+Every input row ends in exactly one place: the scored output or the rejects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import BinaryIO, Sequence
+
+import polars as pl
+
+from leadq.accounts import contact_expressions as account_contact_columns
+from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
+from leadq.accounts import rollup as account_rollup
+from leadq.activity import aggregate_events
+from leadq.cleaning import email_domain, map_columns
+from leadq.compiler import CompiledRuleset, compile_ruleset
+from leadq.conditions import Type, names_in
+from leadq.errors import InputError, MissingColumnsError, Position, UsageError, did_you_mean
+from leadq.fields import OUTPUT_COLUMNS
+from leadq.io import STDIN_LABEL, ReadOptions, expand_inputs, input_error_from_polars, read_inputs
+from leadq.routing import apply_actions
+from leadq.routing import output_columns as routing_output_columns
+from leadq.ruleset import Column, Ruleset
+
+DERIVED_FROM = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
+
+
+@dataclass
+class RunStats:
+    """Counts that account for every input row and event."""
+
+    as_of: datetime
+    files: list[dict] = field(default_factory=list)  # {"file", "rows", "scored", "rejected"}
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    blanked_values: dict[str, int] = field(default_factory=dict)
+    missing_columns: list[str] = field(default_factory=list)
+    events_read: int = 0
+    events_scored: int = 0
+    events_unknown_lead: int = 0
+    events_unreadable: int = 0
+    unmatched_titles: int = 0
+
+    @property
+    def input_rows(self) -> int:
+        """Contact rows read."""
+        return sum(f["rows"] for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        """Contact rows rejected."""
+        return sum(f["rejected"] for f in self.files)
+
+
+@dataclass
+class ScoreResult:
+    """What a scoring run produces."""
+
+    scored: pl.DataFrame
+    rejects: pl.DataFrame
+    stats: RunStats
+    ruleset: Ruleset
+    detail: pl.DataFrame | None = None  # every internal column, for explain/calibrate
+    accounts: pl.DataFrame | None = None  # one row per account, with rollup="account"
+
+
+def _used_fields(ruleset: Ruleset, compiled: CompiledRuleset) -> set[str]:
+    """Fields the ruleset reads, including date fields passed to functions (``days_since(created_at)``)."""
+    used = set(compiled.used_fields)
+    rule_ids = {r.id for r in ruleset.rules}
+    conditions = [r.when for r in ruleset.rules] + [d.when for d in ruleset.disqualifiers] \
+        + [t.when for t in ruleset.tiers]
+    for cond in conditions:
+        if cond is not None:
+            # names_in() reports call arguments as rule ids; those naming a mapped field are fields.
+            used |= {n for n in names_in(cond.tree)[2] if n in ruleset.columns and n not in rule_ids}
+    return used
+
+
+def _required_fields(ruleset: Ruleset, compiled: CompiledRuleset) -> set[str]:
+    needed = {"lead_id"}
+    for name in _used_fields(ruleset, compiled):
+        needed.add(DERIVED_FROM.get(name, name))
+    if "email" in ruleset.settings.dedupe_on:
+        needed.add("email")
+    return {n for n in needed if n in ruleset.columns}
+
+
+def check_columns(schema: pl.Schema, columns: dict[str, Column], required: set[str], what: str) -> list[str]:
+    """Raise MissingColumnsError for absent required columns; return the absent optional ones."""
+    names = [c for c in schema if not c.startswith("_source_")]
+    missing = [col for f, col in columns.items() if f in required and col.column not in schema]
+    if missing:
+        parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
+        raise MissingColumnsError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
+            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}. Fix the ruleset's column mapping "
+            "or the export", Position(what))
+    return [col.column for f, col in columns.items() if col.column not in schema]
+
+
+def _title_columns(ruleset: Ruleset, used: set[str]) -> list[pl.Expr]:
+    # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
+    if "job_title" not in ruleset.columns:
+        return []
+    from leadq.titles import DEFAULT_TITLE_MAP, department_expr, seniority_expr
+
+    tmap = (ruleset.actions.title_map if ruleset.actions else None) or DEFAULT_TITLE_MAP
+    return [seniority_expr(pl.col("job_title"), tmap).alias("seniority"),
+            department_expr(pl.col("job_title"), tmap).alias("department")]
+
+
+def _reject_reason(ruleset: Ruleset, bad_fields: list[str], required: set[str]) -> pl.Expr:
+    reasons = [pl.when(pl.col("lead_id").is_null()).then(pl.lit("missing lead id"))]
+    for name in bad_fields:
+        if name in required:
+            col = ruleset.columns[name]
+            kind = {Type.NUMBER: "number", Type.BOOL: "true/false value", Type.DATETIME: "date"}[col.type]
+            reasons.append(pl.when(pl.col(f"_bad__{name}")).then(pl.lit(f"unreadable {kind} in '{col.column}'")))
+    return pl.coalesce(reasons)
+
+
+def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
+    schema = accounts.collect_schema()
+    check_columns(schema, ruleset.account_columns, {"account_id"}, "accounts")
+    typed = map_columns(accounts, schema, ruleset.account_columns, ruleset.settings)
+    fields = [f for f in ruleset.account_columns if f != "account_id"]
+    typed = (typed.filter(pl.col("account_id").is_not_null())
+             .unique("account_id", keep="first", maintain_order=True)
+             .select(["account_id"] + [pl.col(f).alias(f"_acct__{f}") for f in fields]))
+    joined = contacts.join(typed, on="account_id", how="left")
+    exprs = []
+    for f in fields:
+        if f in ruleset.columns:
+            exprs.append(pl.coalesce(pl.col(f), pl.col(f"_acct__{f}")).alias(f))
+        else:
+            exprs.append(pl.col(f"_acct__{f}").alias(f))
+    return joined.with_columns(exprs).drop([f"_acct__{f}" for f in fields])
+
+
+def score_frames(
+    ruleset: Ruleset,
+    contacts: pl.LazyFrame,
+    events: pl.LazyFrame | None = None,
+    accounts: pl.LazyFrame | None = None,
+    *,
+    as_of: datetime | None = None,
+    keep_columns: Sequence[str] = (),
+    detail: bool = False,
+    lead_ids: Sequence[str] | None = None,
+    contacts_label: str = "contacts",
+    events_label: str = "activities",
+    rollup: str | None = None,
+) -> ScoreResult:
+    """Score contacts (raw CRM columns) with the ruleset.
+
+    Args:
+        ruleset: a loaded ruleset.
+        contacts: raw contacts; ``_source_file`` / ``_source_row`` are used when present.
+        events: raw activity log, or None.
+        accounts: raw accounts export, or None.
+        as_of: "now" for decay and windows (default: current UTC time).
+        keep_columns: raw contact columns to carry into the output.
+        detail: also return every internal column (rule hits and points).
+        lead_ids: score only these leads (after de-duplication, so the kept row is the one
+            a full run keeps); their events are still all aggregated. Scored and event
+            counts then cover only these leads. Used by ``leadq explain``.
+        rollup: ``"account"`` also returns one row per account (``ScoreResult.accounts``;
+            needs an ``accounts`` section). Leads get ``account_tier`` whenever the
+            ruleset has that section.
+
+    Raises:
+        MissingColumnsError, InputError: when the inputs do not fit the ruleset.
+    """
+    as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    compiled = compile_ruleset(ruleset, as_of)
+    stats = RunStats(as_of=as_of)
+    if rollup not in (None, "account"):
+        raise UsageError(f"--rollup: unknown rollup '{rollup}'; expected one of: account")
+    has_accounts = ruleset.actions is not None and ruleset.actions.accounts is not None
+    if rollup == "account" and not has_accounts:
+        raise UsageError(f"--rollup account: the ruleset '{ruleset.name}' has no 'accounts' section "
+                         "(how contacts roll up: key, roles, tiers)")
+
+    schema = contacts.collect_schema()
+    if "_source_file" not in schema:
+        contacts = contacts.with_columns(pl.lit(contacts_label).alias("_source_file"),
+                                         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_source_row"))
+        schema = contacts.collect_schema()
+    required = _required_fields(ruleset, compiled)
+    stats.missing_columns = check_columns(schema, ruleset.columns, required, contacts_label) \
+        if any(not c.startswith("_source_") for c in schema) else []  # zero bytes: empty input, no columns
+    unknown_keep = [c for c in keep_columns if c not in schema]
+    if unknown_keep:
+        raise UsageError(f"--keep-columns: no column '{unknown_keep[0]}' in {contacts_label}"
+                         f"{did_you_mean(unknown_keep[0], list(schema))}")
+    action_cols = routing_output_columns(ruleset) + (["account_tier"] if has_accounts else [])
+    clash = [c for c in keep_columns if c in OUTPUT_COLUMNS or c in action_cols]
+    if clash:
+        raise UsageError(f"--keep-columns: '{clash[0]}' has the name of an output column; rename it first")
+
+    raw = contacts.with_row_index("_order")
+    typed = map_columns(raw.drop("_order"), schema, ruleset.columns, ruleset.settings, keep=tuple(keep_columns))
+    typed = typed.with_columns(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_order"))
+    typed_schema = typed.collect_schema()
+    bad_fields = [c[len("_bad__"):] for c in typed_schema if c.startswith("_bad__")]
+    used_required = required | {DERIVED_FROM.get(f, f) for f in _used_fields(ruleset, compiled)}
+    typed = typed.with_columns(_reject_reason(ruleset, bad_fields, used_required).alias("_reason"))
+
+    # De-duplication: keep the most recently updated row, then the first in input order.
+    order_keys = (["updated_at"] if "updated_at" in ruleset.columns else []) + ["_order"]
+    descending = [True] * (len(order_keys) - 1) + [False]
+    valid = typed.filter(pl.col("_reason").is_null())
+    dup_exprs = []
+    for key in ruleset.settings.dedupe_on:
+        part = "lead_id" if key == "lead_id" else "_email_key"
+        if key == "email":
+            valid = valid.with_columns(pl.col("email").str.strip_chars().str.to_lowercase().alias("_email_key"))
+        kept = pl.col("_order").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        kept_id = pl.col("lead_id").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        kept_row = pl.col("_source_row").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        valid = valid.with_columns(
+            pl.when(pl.col(part).is_not_null()).then(kept.over(part)).otherwise(pl.col("_order")).alias("_kept"),
+            kept_id.over(part).alias("_kept_id"),
+            kept_row.over(part).alias("_kept_row"),
+        )
+        dup = pl.col("_kept") != pl.col("_order")
+        reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
+                  + pl.col("_kept_id") + pl.lit(" (row ") + pl.col("_kept_row").cast(pl.String)
+                  + pl.lit(", most recently updated)"))
+        dup_exprs.append(valid.filter(dup).select("_source_file", "_source_row", "lead_id", "_kept_id",
+                                                  reason.alias("_reason")))
+        valid = valid.filter(~dup)
+    drop_helpers = [c for c in ("_kept", "_kept_id", "_kept_row", "_email_key") if c in valid.collect_schema()]
+    valid = valid.drop(drop_helpers)
+    if lead_ids is not None:
+        valid = valid.filter(pl.col("lead_id").is_in(list(lead_ids)))
+
+    if "email" in ruleset.columns:
+        valid = valid.with_columns(email_domain(pl.col("email")).alias("email_domain"))
+    title_exprs = _title_columns(ruleset, set(compiled.used_fields))
+    if title_exprs:
+        valid = valid.with_columns(title_exprs)
+    if accounts is not None and ruleset.account_columns:
+        valid = _with_accounts(valid, accounts, ruleset)
+
+    event_stats: list[pl.LazyFrame] = []
+    if ruleset.event_rules:
+        agg, event_stats, typed_events = _activity(ruleset, compiled, events, valid, dup_exprs, events_label)
+        if uses_workspaces(ruleset):
+            valid = valid.join(lead_workspaces(typed_events, as_of), on="lead_id", how="left",
+                               maintain_order="left")
+        if lead_ids is not None:  # a filter on the group key: Polars pushes it below the group_by
+            agg = agg.filter(pl.col("lead_id").is_in(list(lead_ids)))
+        valid = valid.join(agg, on="lead_id", how="left")
+    if uses_workspaces(ruleset) and "_workspace_id" not in valid.collect_schema():
+        valid = valid.with_columns(pl.lit(None, dtype=pl.String).alias("_workspace_id"))
+    scored = compiled.add_columns(valid).sort("_order")
+    accounts_lf = None
+    if has_accounts:
+        scored = scored.with_columns(account_contact_columns(ruleset, as_of))
+        accounts_lf = account_rollup(scored, ruleset)
+        # With --rollup the account rows ride along on their contacts (internal columns) and are
+        # taken back after the one collect: a second plan would score every lead again.
+        scored = with_account_tier(scored, accounts_lf, carry=rollup == "account")
+    scored = apply_actions(scored, ruleset, as_of)
+
+    out_cols = list(OUTPUT_COLUMNS) + action_cols + [pl.col(f"keep::{c}").alias(c) for c in keep_columns]
+    internal = ["_source_file", "bad_timing"]
+    rejects_lf = pl.concat(
+        [typed.filter(pl.col("_reason").is_not_null()).select("_source_file", "_source_row", "_reason")]
+        + [d.select("_source_file", "_source_row", "_reason") for d in dup_exprs],
+        how="vertical_relaxed",
+    )
+    per_file = raw.group_by("_source_file", maintain_order=True).agg(pl.len().alias("rows"))
+    blanked = typed.filter(pl.col("_reason").is_null()).select(
+        [pl.col(f"_bad__{f}").sum().alias(f) for f in bad_fields if f not in used_required]
+        or [pl.lit(0).alias("_none")])
+    if "job_title" in ruleset.columns:
+        # A column of the scored plan, not a plan of its own: a second plan over `scored`
+        # would compute the whole scoring again (collect_all does not share it).
+        blank = pl.col("job_title").cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) == 0
+        scored = scored.with_columns((~blank & pl.col("seniority").is_null()).alias("_unmatched_title"))
+        internal.append("_unmatched_title")
+    plans = [scored.select(out_cols + internal) if not detail else scored, rejects_lf, per_file, blanked,
+             *event_stats]
+    if rollup == "account" and not detail:
+        plans[0] = scored.select(out_cols + internal + carried_account_columns(scored))
+    try:
+        frames = pl.collect_all(plans)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, contacts_label) from exc
+    scored_df, rejects_df, per_file_df, blanked_df = frames[:4]
+    if event_stats:
+        ev = frames[4].row(0, named=True)
+        stats.events_read = ev["read"]
+        stats.events_unreadable = ev["unreadable"]
+        stats.events_scored = ev["in_window"]
+        stats.events_unknown_lead = frames[5].height and frames[5].item(0, 0)
+
+    rejects_full = _rejects_with_raw(contacts, rejects_df)
+    stats.rejected_by_reason = _reason_counts(rejects_df)
+    stats.duplicates = sum(v for k, v in stats.rejected_by_reason.items() if k.startswith("duplicate"))
+    stats.blanked_values = {ruleset.columns[k].column: int(v) for k, v in blanked_df.row(0, named=True).items()
+                            if k != "_none" and v}
+    scored_counts = scored_df.group_by("_source_file").len()
+    reject_counts = rejects_df.group_by("_source_file").len()
+    for row in per_file_df.to_dicts():  # one row per input file, not per lead
+        name = row["_source_file"]
+        stats.files.append({
+            "file": name, "rows": row["rows"],
+            "scored": _lookup(scored_counts, name), "rejected": _lookup(reject_counts, name),
+        })
+    stats.unmatched_titles = int(scored_df["_unmatched_title"].sum()) if "_unmatched_title" in scored_df.columns else 0
+    output = scored_df.select([c for c in scored_df.columns if not c.startswith("_") and c not in ("bad_timing",)]) \
+        if not detail else scored_df.select(out_cols)
+    return ScoreResult(scored=output, rejects=rejects_full, stats=stats, ruleset=ruleset,
+                       detail=scored_df if detail else None,
+                       accounts=accounts_from_leads(scored_df) if rollup == "account" else None)
+
+
+def _lookup(counts: pl.DataFrame, name: str) -> int:
+    hit = counts.filter(pl.col("_source_file") == name)
+    return int(hit["len"][0]) if hit.height else 0
+
+
+def _reason_counts(rejects: pl.DataFrame) -> dict[str, int]:
+    if rejects.height == 0:
+        return {}
+    general = rejects.with_columns(
+        pl.when(pl.col("_reason").str.starts_with("duplicate lead id")).then(pl.lit("duplicate lead id"))
+        .when(pl.col("_reason").str.starts_with("duplicate e-mail")).then(pl.lit("duplicate e-mail"))
+        .otherwise(pl.col("_reason")).alias("_reason"))
+    counts = general.group_by("_reason").len().sort(["len", "_reason"], descending=[True, False])
+    return dict(zip(counts["_reason"].to_list(), counts["len"].to_list()))
+
+
+def _rejects_with_raw(contacts: pl.LazyFrame, rejects: pl.DataFrame) -> pl.DataFrame:
+    """Rejected rows with their raw CRM values, in input order."""
+    keys = rejects.rename({"_source_file": "source_file", "_source_row": "source_row", "_reason": "reason"})
+    if keys.height == 0:
+        schema = contacts.collect_schema()
+        cols = {c: pl.String for c in schema if not c.startswith("_source_")}
+        return pl.DataFrame(schema={"source_file": pl.String, "source_row": pl.Int64, "reason": pl.String, **cols})
+    raw = contacts.join(keys.lazy(), left_on=["_source_file", "_source_row"],
+                        right_on=["source_file", "source_row"], how="inner")
+    raw = raw.rename({"_source_file": "source_file", "_source_row": "source_row"})
+    schema = raw.collect_schema()
+    values = [pl.col(c).cast(pl.String) for c in schema if c not in ("source_file", "source_row", "reason")]
+    return raw.select(["source_file", pl.col("source_row").cast(pl.Int64), "reason"] + values) \
+        .sort(["source_file", "source_row"]).collect()
+
+
+def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None, valid: pl.LazyFrame,
+              dup_frames: list[pl.LazyFrame], label: str
+              ) -> tuple[pl.LazyFrame, list[pl.LazyFrame], pl.LazyFrame]:
+    """Per-lead aggregates of the event rules, frames of event counts, and the typed events."""
+    if events is None:
+        # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
+        from leadq.cleaning import polars_type
+
+        schema = {name: polars_type(col.type) for name, col in ruleset.activity_columns.items()}
+        schema.update({"lead_id": pl.String, "event_type": pl.String, "occurred_at": pl.Datetime("us", "UTC"),
+                       "workspace_id": pl.String})
+        empty = pl.LazyFrame(schema=schema)
+        return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), [], empty
+    schema = events.collect_schema()
+    needed = {"lead_id", "event_type", "occurred_at"}
+    for expr in compiled.event_where.values():
+        if expr is not None:
+            needed |= set(expr.meta.root_names())
+    check_columns(schema, ruleset.activity_columns, needed, label)
+    typed = map_columns(events, schema, ruleset.activity_columns, ruleset.settings)
+    if "email" in ruleset.settings.dedupe_on and dup_frames:
+        # Events of a dropped e-mail duplicate belong to the lead that was kept.
+        remap = pl.concat([d.select("lead_id", "_kept_id") for d in dup_frames], how="vertical_relaxed") \
+            .unique("lead_id", keep="first")
+        typed = typed.join(remap, on="lead_id", how="left") \
+            .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
+    unreadable = pl.col("lead_id").is_null() | pl.col("occurred_at").is_null()
+    counts = typed.select(
+        pl.len().alias("read"),
+        unreadable.sum().alias("unreadable"),
+        (~unreadable & (pl.col("occurred_at") <= pl.lit(compiled.as_of, dtype=pl.Datetime("us", "UTC"))))
+        .sum().alias("in_window"),
+    )
+    known = valid.select("lead_id")
+    unknown = typed.filter(~unreadable).join(known, on="lead_id", how="anti").select(pl.len().alias("unknown"))
+    return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where), [counts, unknown], typed
+
+
+def read_and_score(
+    ruleset: Ruleset,
+    contact_specs: Sequence[str],
+    activity_specs: Sequence[str] = (),
+    account_specs: Sequence[str] = (),
+    *,
+    options: ReadOptions = ReadOptions(),
+    as_of: datetime | None = None,
+    keep_columns: Sequence[str] = (),
+    stdin: BinaryIO | None = None,
+    detail: bool = False,
+    lead_ids: Sequence[str] | None = None,
+    rollup: str | None = None,
+) -> ScoreResult:
+    """Read the input files (paths, globs or ``-``) and score them (``lead_ids``: only those; ``rollup``:
+    ``"account"`` for the accounts too)."""
+    if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
+        raise UsageError("only one input can come from stdin ('-')")
+    contacts = read_inputs(contact_specs, options, stdin=stdin)
+    events = read_inputs(activity_specs, options, stdin=stdin) if activity_specs else None
+    accounts = read_inputs(account_specs, options, stdin=stdin) if account_specs else None
+    if activity_specs and not ruleset.event_rules:
+        events = None
+    try:
+        result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, keep_columns=keep_columns,
+                              detail=detail, lead_ids=lead_ids, contacts_label=", ".join(contact_specs),
+                              events_label=", ".join(activity_specs), rollup=rollup)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, ", ".join(contact_specs)) from exc
+    _count_empty_files(result.stats, contact_specs)
+    return result
+
+
+def _count_empty_files(stats: RunStats, contact_specs: Sequence[str]) -> None:
+    """List input files without data rows too (0 = 0 + 0), keeping input order."""
+    names = [STDIN_LABEL if n == "-" else n for n in expand_inputs(contact_specs)]
+    counted = {f["file"]: f for f in stats.files}
+    stats.files = [counted.pop(n, {"file": n, "rows": 0, "scored": 0, "rejected": 0}) for n in names] \
+        + list(counted.values())

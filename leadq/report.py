@@ -1,0 +1,134 @@
+"""Terminal rendering of run summaries with rich (the only library module that imports rich).
+
+Figures come from :mod:`leadq.summary` as plain data; this module only draws
+them. Colour appears only on a terminal, and never when ``NO_COLOR`` is set
+(rich's own detection); width follows the terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from leadq.summary import RunSummary
+
+TIER_STYLES = {
+    "disqualified": "red", "nurture": "yellow", "mql": "cyan", "sql": "green",
+    "hand_raiser": "bold green", "pql": "bold magenta",
+}
+
+
+def make_console(stream: TextIO | None = None) -> Console:
+    """A console on ``stream`` (stdout by default): colour only on a TTY, NO_COLOR respected."""
+    stream = stream or sys.stdout
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, force_terminal=None if is_tty else False,
+                   no_color=bool(os.environ.get("NO_COLOR")) or not is_tty,
+                   highlight=False, soft_wrap=False,
+                   width=None if is_tty else int(os.environ.get("COLUMNS", "100")))
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def _bar(share: float, width: int = 20) -> str:
+    filled = int(round(share * width))
+    return "█" * filled + "·" * (width - filled)
+
+
+def run_summary(summary: RunSummary) -> Group:
+    """The end-of-run summary of `leadq score`."""
+    parts: list = []
+    head = Text()
+    head.append("leadq score", style="bold")
+    head.append(f"  ruleset: {summary.ruleset}  as of: {summary.as_of}")
+    parts.append(head)
+    acct = Text(f"input rows {summary.input_rows:,} = scored {summary.scored:,} + rejected {summary.rejected:,}")
+    if summary.input_rows == 0:
+        acct.append("  (the input holds no rows; an empty output was written)", style="yellow")
+    parts.append(acct)
+    if len(summary.files) > 1:
+        files = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
+        for col in ("file", "rows", "scored", "rejected"):
+            files.add_column(col, justify="left" if col == "file" else "right")
+        for f in summary.files:
+            files.add_row(f["file"], f"{f['rows']:,}", f"{f['scored']:,}", f"{f['rejected']:,}")
+        parts.append(files)
+    if summary.rejected_by_reason:
+        parts.append(Text("rejected: " + "; ".join(f"{k} {v:,}" for k, v in summary.rejected_by_reason.items()),
+                          style="yellow"))
+    ev = summary.events
+    if ev.get("read"):
+        parts.append(Text(f"events read {ev['read']:,}; unreadable {ev['unreadable']:,}; "
+                          f"for unknown leads {ev['unknown_lead']:,}"))
+    if summary.blanked_values:
+        parts.append(Text("blanked unreadable values in unused columns: "
+                          + "; ".join(f"{k} {v:,}" for k, v in summary.blanked_values.items()), style="yellow"))
+    if summary.missing_columns:
+        parts.append(Text("mapped columns absent from the input (treated as blank): "
+                          + ", ".join(summary.missing_columns), style="yellow"))
+    if summary.scored:
+        tiers = Table(title="Tiers", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        tiers.add_column("tier")
+        tiers.add_column("leads", justify="right")
+        tiers.add_column("share", justify="right")
+        tiers.add_column("", no_wrap=True)
+        for t in summary.tiers:
+            tiers.add_row(Text(t.name, style=TIER_STYLES.get(t.name, "")), f"{t.count:,}", _pct(t.share),
+                          _bar(t.share))
+        matrix = Table(title="Fit grade by intent", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        matrix.add_column("grade")
+        for band in summary.matrix_bands:
+            matrix.add_column(f"intent {band}", justify="right")
+        matrix.add_column("all", justify="right")
+        for letter, row in zip(summary.matrix_grades, summary.matrix):
+            matrix.add_row(letter, *[f"{n:,}" for n in row], f"{sum(row):,}")
+        parts += [tiers, matrix]
+        if summary.reasons:
+            reasons = Table(title="Disqualification reasons", box=box.SIMPLE_HEAD, title_justify="left",
+                            pad_edge=False)
+            for col in ("reason", "category", "leads", "share"):
+                reasons.add_column(col, justify="right" if col in ("leads", "share") else "left")
+            for r in summary.reasons[:10]:
+                reasons.add_row(r.label, r.category, f"{r.count:,}", _pct(r.share))
+            parts.append(reasons)
+    if summary.funnel:
+        from leadq.funnel_report import compact_funnel
+
+        parts.append(compact_funnel(summary.funnel))
+    parts += _action_lines(summary)
+    for kind, path in summary.outputs.items():
+        parts.append(Text(f"{kind}: {path}", style="dim"))
+    return Group(*parts)
+
+
+def _joined(counts: dict[str, int]) -> str:
+    return "; ".join(f"{k} {v:,}" for k, v in counts.items())
+
+
+def _action_lines(summary: RunSummary) -> list[Text]:
+    """Routes, SLAs, nurture tracks, accounts and unmatched titles, one line each."""
+    lines: list[Text] = []
+    r = summary.routing or {}
+    if "routes" in r:
+        lines.append(Text(f"routes: {_joined(r['routes'])}; unrouted {r['unrouted']:,}"))
+    if r.get("flags"):
+        lines.append(Text(f"flags: {_joined(r['flags'])}"))
+    if "sla_due" in r:
+        lines.append(Text(f"SLA: {r['sla_due']:,} leads with a due time; {r['sla_overdue']:,} already due "
+                          "before the as-of time", style="yellow" if r["sla_overdue"] else ""))
+    if r.get("nurture_tracks"):
+        lines.append(Text(f"nurture tracks: {_joined(r['nurture_tracks'])}"))
+    if summary.accounts:
+        lines.append(Text(f"accounts {summary.accounts['accounts']:,}: {_joined(summary.accounts['tiers'])}"))
+    if summary.unmatched_titles is not None:
+        lines.append(Text(f"job titles without a seniority match: {summary.unmatched_titles:,}",
+                          style="yellow" if summary.unmatched_titles else ""))
+    return lines

@@ -1,0 +1,62 @@
+"""Inputs read once and scored several times, with every internal column.
+
+``leadq diff`` scores the same leads with two rulesets and ``leadq calibrate``
+needs the rule hits behind each score: both open the files once
+(:func:`read_frames`, lazily) and call :func:`score_detail` per ruleset on the
+same LazyFrames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Sequence
+
+import polars as pl
+
+from leadq.errors import UsageError
+from leadq.io import ReadOptions, input_error_from_polars, read_inputs
+from leadq.pipeline import ScoreResult, score_frames
+from leadq.ruleset import Ruleset
+
+
+@dataclass
+class InputFrames:
+    """The lazily read inputs of a run, shared by several scorings of the same data."""
+
+    contacts: pl.LazyFrame
+    events: pl.LazyFrame | None
+    accounts: pl.LazyFrame | None
+    contacts_label: str
+    events_label: str
+
+
+def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = (),
+                account_specs: Sequence[str] = (), *, options: ReadOptions = ReadOptions(),
+                stdin: BinaryIO | None = None) -> InputFrames:
+    """Open the input files (paths, globs or ``-``) once, lazily.
+
+    Raises:
+        UsageError, InputError: as :func:`leadq.io.read_inputs`.
+    """
+    if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
+        raise UsageError("only one input can come from stdin ('-')")
+    contacts = read_inputs(contact_specs, options, stdin=stdin)
+    events = read_inputs(activity_specs, options, stdin=stdin) if activity_specs else None
+    accounts = read_inputs(account_specs, options, stdin=stdin) if account_specs else None
+    return InputFrames(contacts, events, accounts, ", ".join(contact_specs), ", ".join(activity_specs))
+
+
+def score_detail(ruleset: Ruleset, frames: InputFrames, as_of: datetime,
+                 keep_columns: Sequence[str] = ()) -> ScoreResult:
+    """Score the inputs with every internal column (``ScoreResult`` with ``detail``).
+
+    Raises:
+        InputError, MissingColumnsError: when the inputs do not fit the ruleset.
+    """
+    try:
+        return score_frames(ruleset, frames.contacts, frames.events if ruleset.event_rules else None,
+                            frames.accounts, as_of=as_of, keep_columns=keep_columns, detail=True,
+                            contacts_label=frames.contacts_label, events_label=frames.events_label)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, frames.contacts_label) from exc

@@ -1,0 +1,219 @@
+"""From tier to action: routing, owners, SLA due times, next steps and nurture tracks, as Polars expressions.
+
+The ruleset's ``routing``, ``sla`` and ``nurture`` sections (parsed by
+:mod:`leadq.ruleset_actions`) compile to the stages of :func:`action_stages`,
+applied to the scored frame after the tiers (and after the account rollup, so
+that routing may use ``account_tier``):
+
+``route`` / ``owner``
+    The first routing rule whose condition holds gives the route (a queue name).
+    Owners rotate round-robin within a route: leads of the route are ordered by
+    ``lead_id`` and the *n*-th gets owner ``n mod len(owners)``. The assignment
+    depends only on the set of leads in the route (not on the input order or a
+    hash that could change between Polars versions), so the same input and
+    ``--as-of`` always give the same owners. Leads no rule matches get no route.
+``route_flags``
+    Every flag whose condition holds (e.g. "also notify a solutions engineer").
+``sla_due_at`` / ``next_step``
+    From the SLA of the lead's tier or of its route; when both apply, the earlier
+    due time wins (a hand-raiser routed to a slower queue keeps its one hour).
+    A name that is both a tier and a route counts as a route. The clock starts at the run's as-of time
+    or, when the SLA names event rules under ``from``, at the lead's most recent
+    event of those rules (a demo request made yesterday was due yesterday plus
+    one hour, even if the batch runs today). Due times are clock hours, not
+    business hours, and are UTC: event timestamps are converted to UTC when read
+    (``settings.timezone`` applies to those without a zone), and ``sla_due_at``
+    is a UTC timestamp. ``next_step`` is the SLA's procedure name.
+``nurture_track`` / ``recheck_at``
+    For leads of the nurtured tiers, the first matching track and the run's
+    as-of time plus the track's ``recheck_days``.
+
+Routing, flag and track conditions may name everything a tier condition may,
+plus ``tier``, ``territory`` (from ``country`` via the territory lists),
+``segment`` and ``product_line`` (ordered conditions) when defined, and
+``account_tier`` when the ruleset has an ``accounts`` section.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import polars as pl
+
+from leadq.activity import col_names
+from leadq.conditions import FieldRef, Scope, Type
+from leadq.errors import RulesetError
+from leadq.ruleset import Ruleset
+
+ROUTE_RANK = "_route__rank"
+
+
+def output_columns(ruleset: Ruleset) -> list[str]:
+    """The routing columns a ruleset adds to the scored output, in order."""
+    actions = ruleset.actions
+    if actions is None:
+        return []
+    cols: list[str] = []
+    if actions.routing is not None:
+        cols += ["route", "owner"]
+        if actions.routing.flags:
+            cols.append("route_flags")
+    if actions.sla:
+        cols += ["sla_due_at", "next_step"]
+    if actions.nurture is not None:
+        cols += ["nurture_track", "recheck_at"]
+    return cols
+
+
+def _utc(as_of: datetime) -> pl.Expr:
+    return pl.lit(as_of.astimezone(timezone.utc), dtype=pl.Datetime("us", "UTC"))
+
+
+def _base_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
+    from leadq.compiler import score_scope
+
+    scope = score_scope(ruleset, as_of, where, with_verdicts=True)
+    scope.fields["tier"] = FieldRef(pl.col("tier"), Type.TEXT)
+    if ruleset.actions.accounts is not None:
+        scope.fields["account_tier"] = FieldRef(pl.col("account_tier"), Type.TEXT)
+    return scope
+
+
+def _first_match(items, scope: Scope, where: str, value) -> pl.Expr:
+    """``when(c1).then(v1).when(c2)...``; items have ``when`` (None: otherwise)."""
+    from leadq.compiler import compile_condition_at
+
+    out: pl.Expr = pl.lit(None, dtype=pl.String)
+    for item in reversed(items):
+        if item.when is None:
+            out = value(item)
+            continue
+        scope.where = where.format(item=item)
+        out = pl.when(compile_condition_at(item.when, scope)).then(value(item)).otherwise(out)
+    return out
+
+
+def _dimensions(ruleset: Ruleset, as_of: datetime) -> dict[str, pl.Expr]:
+    """territory / segment / product_line expressions (only those the ruleset defines)."""
+    routing = ruleset.actions.routing
+    out: dict[str, pl.Expr] = {}
+    if routing.territories:
+        if "country" not in ruleset.columns and "country" not in ruleset.account_columns:
+            raise RulesetError("routing.territories: map 'country' under 'columns' to route by territory",
+                               routing.territories[0].pos)
+        mapping = {c.strip().lower(): t.name for t in routing.territories for c in t.countries}
+        out["territory"] = (pl.col("country").cast(pl.String).str.strip_chars().str.to_lowercase()
+                            .replace_strict(mapping, default=None, return_dtype=pl.String))
+    for name, items in (("segment", routing.segments), ("product_line", routing.product_lines)):
+        if items:
+            scope = _base_scope(ruleset, as_of, "")
+            out[name] = _first_match(items, scope, f"routing.{name}s.{{item.name}}",
+                                     lambda item: pl.lit(item.name))
+    return out
+
+
+def _routing_scope(ruleset: Ruleset, as_of: datetime, dims: dict[str, pl.Expr]) -> Scope:
+    scope = _base_scope(ruleset, as_of, "routing")
+    for name in dims:
+        scope.fields[name] = FieldRef(pl.col(f"_route__{name}"), Type.TEXT)
+    return scope
+
+
+def _owner_expr(ruleset: Ruleset) -> pl.Expr:
+    routing = ruleset.actions.routing
+    # Rank of the lead within its route, by lead_id: independent of input order.
+    out: pl.Expr = pl.lit(None, dtype=pl.String)
+    for route in reversed(routing.routes):
+        owners = routing.owners(route)
+        if not owners:
+            continue
+        pick = pl.lit(list(owners), dtype=pl.List(pl.String)).list.get(pl.col(ROUTE_RANK) % len(owners))
+        out = pl.when(pl.col("route") == route).then(pick).otherwise(out)
+    return out
+
+
+def _sla_exprs(ruleset: Ruleset, as_of: datetime) -> tuple[pl.Expr, pl.Expr]:
+    routes = set(ruleset.actions.routing.routes) if ruleset.actions.routing else set()
+
+    def chain(slas) -> tuple[pl.Expr, pl.Expr]:
+        due: pl.Expr = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+        step: pl.Expr = pl.lit(None, dtype=pl.String)
+        for sla in reversed(slas):
+            start = _utc(as_of)
+            if sla.start_rules:
+                last = pl.max_horizontal([pl.col(col_names(r)["last"]) for r in sla.start_rules])
+                start = pl.coalesce(last, start)
+            cond = pl.col("route" if sla.key in routes else "tier") == sla.key
+            due = pl.when(cond).then(start + pl.lit(timedelta(hours=sla.hours))).otherwise(due)
+            step = pl.when(cond).then(pl.lit(sla.procedure)).otherwise(step)
+        return due, step
+
+    # A lead may have both a tier SLA and a route SLA: the earlier due time wins, so that
+    # routing a hand-raiser to a slower queue never slows its response down.
+    tier_due, tier_step = chain([s for s in ruleset.actions.sla if s.key not in routes])
+    route_due, route_step = chain([s for s in ruleset.actions.sla if s.key in routes])
+    route_wins = route_due.is_not_null() & (tier_due.is_null() | (route_due < tier_due))
+    return (pl.when(route_wins).then(route_due).otherwise(tier_due),
+            pl.when(route_wins).then(route_step).otherwise(tier_step))
+
+
+def action_stages(ruleset: Ruleset, as_of: datetime) -> list[list[pl.Expr]]:
+    """Expression stages adding the routing, SLA and nurture columns (``with_columns`` each in turn).
+
+    Raises:
+        RulesetError: when a condition names something unknown (with its position).
+    """
+    actions = ruleset.actions
+    if actions is None:
+        return []
+    stages: list[list[pl.Expr]] = []
+    routing = actions.routing
+    if routing is not None:
+        dims = _dimensions(ruleset, as_of)
+        stages.append([expr.alias(f"_route__{name}") for name, expr in dims.items()])
+        scope = _routing_scope(ruleset, as_of, dims)
+        route = _first_match(routing.rules, scope, "routing rule (route '{item.route}')",
+                             lambda item: pl.lit(item.route))
+        rule_stage = [route.alias("route")]
+        if routing.flags:
+            from leadq.compiler import compile_condition_at
+
+            flags = []
+            for flag in routing.flags:
+                scope.where = f"routing flag '{flag.id}'"
+                flags.append(pl.when(compile_condition_at(flag.when, scope)).then(pl.lit(flag.id)))
+            rule_stage.append(pl.concat_list(flags).list.drop_nulls().alias("route_flags"))
+        stages.append(rule_stage)
+        stages.append([pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id").alias(ROUTE_RANK)])
+        stages.append([_owner_expr(ruleset).alias("owner")])
+    if actions.sla:
+        due, step = _sla_exprs(ruleset, as_of)
+        stages.append([due.alias("sla_due_at"), step.alias("next_step")])
+    if actions.nurture is not None:
+        nurture = actions.nurture
+        scope = _routing_scope(ruleset, as_of, _dimensions(ruleset, as_of) if routing else {})
+        in_nurture = pl.col("tier").is_in(list(nurture.tiers))
+        track = _first_match(nurture.tracks, scope, "nurture track '{item.id}'", lambda item: pl.lit(item.id))
+        recheck = _first_match(nurture.tracks, scope, "nurture track '{item.id}'",
+                               lambda item: _utc(as_of) + pl.lit(timedelta(days=item.recheck_days)))
+        recheck = recheck.cast(pl.Datetime("us", "UTC"))
+        stages.append([pl.when(in_nurture).then(track).alias("nurture_track"),
+                       pl.when(in_nurture).then(recheck).alias("recheck_at")])
+    return stages
+
+
+def apply_actions(frame: pl.LazyFrame, ruleset: Ruleset, as_of: datetime) -> pl.LazyFrame:
+    """Add the routing, SLA and nurture columns to a scored (tiered) frame."""
+    for stage in action_stages(ruleset, as_of):
+        if stage:
+            frame = frame.with_columns(stage)
+    return frame
+
+
+def check_actions(ruleset: Ruleset) -> None:
+    """Compile the routing, SLA, nurture and accounts conditions once, for load-time errors with positions."""
+    from leadq.accounts import check_accounts
+
+    now = datetime.now(timezone.utc)
+    check_accounts(ruleset, now)
+    action_stages(ruleset, now)

@@ -1,0 +1,84 @@
+"""Text the scoring query builds: concatenation, joined lists and numbers printed as Polars prints them.
+
+Explanations must read the same on every engine ("demo request +28.6 (decayed from 30, 2 days
+ago)"), so numbers are rounded and printed here with plain arithmetic and string
+concatenation that every dialect has, instead of ROUND/FORMAT whose rules differ.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from leadq.sqlgen.conditions import dbl, num
+from leadq.sqlgen.dialects import SqlDialect, cast
+
+
+def concat(parts: list[exp.Expression]) -> exp.Expression:
+    """``a || b || ...`` (every part must be non-null: some engines null the whole text otherwise)."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p, safe=True)
+    return out
+
+
+def case_when(cond: exp.Expression, then: exp.Expression, otherwise: exp.Expression | None = None) -> exp.Case:
+    """``CASE WHEN cond THEN then [ELSE otherwise] END``."""
+    case = exp.Case(ifs=[exp.If(this=cond, true=then)])
+    if otherwise is not None:
+        case.set("default", otherwise)
+    return case
+
+
+def lit(text: str) -> exp.Literal:
+    """A text constant."""
+    return exp.Literal.string(text)
+
+
+def joined(pieces: list[tuple[exp.Expression, exp.Expression]], sep: str) -> exp.Expression:
+    """``sep``-joined text of the pieces whose condition holds ('' when none does)."""
+    if not pieces:
+        return lit("")
+    parts = [case_when(cond, exp.DPipe(this=lit(sep), expression=text, safe=True), lit("")) for cond, text in pieces]
+    return exp.Substring(this=exp.Paren(this=concat(parts)), start=exp.Literal.number(len(sep) + 1))
+
+
+def tenths(value: exp.Expression) -> exp.Expression:
+    """``value * 10`` rounded half to even, as BIGINT: what Polars' ``round(1)`` keeps of a number.
+
+    Written with FLOOR and comparisons that every engine has, because ROUND's tie rule
+    differs between engines (half away from zero in DuckDB and Spark, half even in Polars).
+    """
+    y = exp.Paren(this=exp.Mul(this=cast(value, "DOUBLE"), expression=dbl(10)))
+    f = cast(exp.Floor(this=y.copy()), "DOUBLE")
+    frac = exp.Sub(this=y.copy(), expression=f.copy())
+    even = exp.EQ(this=exp.Sub(this=f.copy(), expression=exp.Mul(
+        this=dbl(2), expression=exp.Floor(this=exp.Div(this=f.copy(), expression=dbl(2))))), expression=dbl(0))
+    up = exp.Add(this=f.copy(), expression=dbl(1))
+    rounded = exp.Case(ifs=[exp.If(this=exp.GT(this=frac.copy(), expression=dbl(0.5)), true=up.copy()),
+                            exp.If(this=exp.LT(this=frac.copy(), expression=dbl(0.5)), true=f.copy()),
+                            exp.If(this=even, true=f.copy())], default=up)
+    return cast(rounded, "BIGINT")
+
+
+def fmt_tenths(tenth: exp.Expression, dialect: SqlDialect, sign_of: exp.Expression | None = None) -> exp.Expression:
+    """Text of a number given in rounded tenths, like :func:`leadq.compiler.fmt_number`.
+
+    Polars prints the shortest decimal and then drops ``.0``, so 286 tenths read "28.6",
+    150 read "15" and -0.4 rounded to zero reads "0". With ``sign_of``, "+" is put in
+    front when that (unrounded) value is >= 0.
+    """
+    magnitude = exp.Abs(this=tenth.copy())
+    whole = cast(exp.Floor(this=exp.Div(this=cast(magnitude.copy(), "DOUBLE"), expression=dbl(10))),
+                     "BIGINT")
+    digit = exp.Paren(this=exp.Sub(this=magnitude.copy(), expression=exp.Mul(
+        this=exp.Literal.number(10), expression=whole.copy())))
+    text = concat([
+        case_when(exp.LT(this=tenth.copy(), expression=exp.Literal.number(0)), lit("-"), lit("")),
+        dialect.text(whole),
+        case_when(exp.NEQ(this=digit.copy(), expression=exp.Literal.number(0)),
+              exp.DPipe(this=lit("."), expression=dialect.text(digit), safe=True), lit("")),
+    ])
+    if sign_of is not None:
+        text = exp.DPipe(this=case_when(exp.GTE(this=sign_of, expression=num(0)), lit("+"), lit("")), expression=text,
+                         safe=True)
+    return exp.Paren(this=text)

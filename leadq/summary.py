@@ -1,0 +1,168 @@
+"""The figures of a scoring run, as plain data (for JSON and for the terminal report).
+
+Nothing here draws: :mod:`leadq.report` renders these dataclasses with rich,
+and ``--summary-json`` writes :meth:`RunSummary.to_dict` as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import polars as pl
+
+from leadq.pipeline import ScoreResult
+
+INTENT_BANDS = (("none", None, 0.0), ("low", 0.0, 20.0), ("medium", 20.0, 40.0), ("high", 40.0, None))
+
+
+@dataclass
+class Count:
+    """A labelled count with its share of the scored leads."""
+
+    name: str
+    count: int
+    share: float
+    label: str = ""
+    category: str = ""
+
+
+@dataclass
+class RunSummary:
+    """Everything the end-of-run summary shows."""
+
+    ruleset: str
+    as_of: str
+    input_rows: int
+    scored: int
+    rejected: int
+    files: list[dict]
+    rejected_by_reason: dict[str, int]
+    duplicates: int
+    tiers: list[Count]
+    grades: list[Count]
+    reasons: list[Count]
+    matrix_grades: list[str]
+    matrix_bands: list[str]
+    matrix: list[list[int]]
+    events: dict[str, int]
+    blanked_values: dict[str, int]
+    missing_columns: list[str]
+    outputs: dict[str, str] = field(default_factory=dict)
+    elapsed_seconds: float | None = None
+    funnel: dict | None = None
+    unmatched_titles: int | None = None  # non-blank job titles no seniority pattern matched (None: no titles)
+    routing: dict | None = None  # routes, unrouted, flags, sla_due, sla_overdue, nurture_tracks
+    accounts: dict | None = None  # accounts, tiers (with --rollup account)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the schema documented in the README)."""
+        return asdict(self)
+
+
+def _counts(frame: pl.DataFrame, column: str, order: list[str], total: int) -> list[Count]:
+    got = dict(frame.group_by(column).len().iter_rows()) if frame.height else {}
+    names = order + sorted(k for k in got if k not in order and k is not None)
+    return [Count(n, int(got.get(n, 0)), (got.get(n, 0) / total) if total else 0.0) for n in names]
+
+
+def intent_band(expr: pl.Expr) -> pl.Expr:
+    """The intent band of a score: none (<= 0), low (< 20), medium (< 40), high."""
+    out = pl.lit("high")
+    for name, low, high in reversed(INTENT_BANDS[:-1]):
+        out = pl.when(expr <= 0 if low is None else expr < high).then(pl.lit(name)).otherwise(out)
+    return out
+
+
+def summarise(result: ScoreResult) -> RunSummary:
+    """Build the run's figures from a :class:`~leadq.pipeline.ScoreResult`."""
+    scored = result.scored
+    rs = result.ruleset
+    total = scored.height
+    stats = result.stats
+    tiers = _counts(scored, "tier", list(rs.tier_names), total)
+    grades = _counts(scored, "grade", list(rs.grade_letters), total)
+    reasons: list[Count] = []
+    if total:
+        exploded = scored.select(pl.col("disqualification_reasons").explode().alias("code")).drop_nulls()
+        got = dict(exploded.group_by("code").len().iter_rows()) if exploded.height else {}
+        for d in sorted(rs.disqualifiers, key=lambda d: -got.get(d.code, 0)):
+            if got.get(d.code):
+                reasons.append(Count(d.code, int(got[d.code]), got[d.code] / total, d.label, d.category))
+    bands = [b[0] for b in INTENT_BANDS]
+    letters = list(rs.grade_letters)
+    matrix = [[0] * len(bands) for _ in letters]
+    if total:
+        cells = scored.select("grade", intent_band(pl.col("intent_score")).alias("band")) \
+            .group_by("grade", "band").len()
+        for grade, band, n in cells.iter_rows():
+            if grade in letters:
+                matrix[letters.index(grade)][bands.index(band)] = int(n)
+    return RunSummary(
+        ruleset=rs.name,
+        as_of=stats.as_of.isoformat().replace("+00:00", "Z"),
+        input_rows=stats.input_rows,
+        scored=total,
+        rejected=stats.rejected,
+        files=stats.files,
+        rejected_by_reason=stats.rejected_by_reason,
+        duplicates=stats.duplicates,
+        tiers=tiers,
+        grades=grades,
+        reasons=reasons,
+        matrix_grades=letters,
+        matrix_bands=bands,
+        matrix=matrix,
+        events={"read": stats.events_read, "unreadable": stats.events_unreadable,
+                "unknown_lead": stats.events_unknown_lead, "up_to_as_of": stats.events_scored},
+        blanked_values=stats.blanked_values,
+        missing_columns=stats.missing_columns,
+        funnel=_funnel(result),
+        unmatched_titles=stats.unmatched_titles if "job_title" in rs.columns else None,
+        routing=_routing(result),
+        accounts=_accounts(result),
+    )
+
+
+def _named_counts(frame: pl.DataFrame, column: str, order: tuple[str, ...]) -> dict[str, int]:
+    got = dict(frame.group_by(column).len().iter_rows()) if frame.height else {}
+    return {name: int(got[name]) for name in list(order) + sorted(k for k in got if k is not None and k not in order)
+            if got.get(name)}
+
+
+def _routing(result: ScoreResult) -> dict | None:
+    """Leads per route, per flag and per nurture track, and SLA figures (None without a routing section)."""
+    actions = result.ruleset.actions
+    scored = result.scored
+    if actions is None or (actions.routing is None and not actions.sla and actions.nurture is None):
+        return None
+    out: dict = {}
+    if actions.routing is not None and "route" in scored.columns:
+        out["routes"] = _named_counts(scored, "route", actions.routing.routes)
+        out["unrouted"] = int(scored["route"].null_count())
+        if "route_flags" in scored.columns:
+            flags = scored.select(pl.col("route_flags").explode().alias("flag")).drop_nulls()
+            out["flags"] = _named_counts(flags, "flag", tuple(f.id for f in actions.routing.flags))
+    if actions.sla and "sla_due_at" in scored.columns:
+        due = scored["sla_due_at"]
+        out["sla_due"] = int(due.is_not_null().sum())
+        out["sla_overdue"] = int((due < result.stats.as_of).sum())  # already past due at the as-of time
+    if actions.nurture is not None and "nurture_track" in scored.columns:
+        out["nurture_tracks"] = _named_counts(scored, "nurture_track", tuple(t.id for t in actions.nurture.tracks))
+    return out
+
+
+def _accounts(result: ScoreResult) -> dict | None:
+    """Accounts per account tier (None unless the run rolled up accounts)."""
+    if result.accounts is None:
+        return None
+    tiers = tuple(dict.fromkeys(t.name for t in result.ruleset.actions.accounts.tiers))
+    return {"accounts": result.accounts.height, "tiers": _named_counts(result.accounts, "account_tier", tiers)}
+
+
+def _funnel(result: ScoreResult) -> dict | None:
+    """The compact funnel (stage counts and rates) when the run kept its detail and the input has stage dates."""
+    if result.detail is None:
+        return None
+    from leadq.funnel import compact_funnel_of
+
+    return compact_funnel_of(result)

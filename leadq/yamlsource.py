@@ -1,0 +1,116 @@
+"""Safe YAML loading that keeps the source position of every key and value.
+
+Rulesets are parsed with PyYAML's SafeLoader node graph (no Python tags, no
+aliases), and turned into :class:`YMap` / :class:`YList` containers that remember
+where each key and value came from, so every validation error can say
+``file:line:column``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from leadq.errors import Position, RulesetError
+
+MAX_RULESET_BYTES = 1_000_000
+
+
+class YMap(dict):
+    """A mapping that remembers the positions of its keys and values."""
+
+    pos: Position
+    key_pos: dict[str, Position]
+    value_pos: dict[str, Position]
+    value_style: dict[str, str | None]
+
+
+class YList(list):
+    """A sequence that remembers the position of each item."""
+
+    pos: Position
+    item_pos: list[Position]
+    item_style: list[str | None]
+
+
+def _position(path: str, node: yaml.Node) -> Position:
+    mark = node.start_mark
+    return Position(path, mark.line + 1, mark.column + 1)
+
+
+_STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq",
+                                                      "timestamp", "merge")}
+
+
+def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    if node.tag not in _STANDARD_TAGS:
+        # Checked before the node is built: a collection's tag would otherwise be ignored silently.
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise RulesetError(f"YAML tag '{tag}' is not allowed in rulesets; write plain text, numbers, lists "
+                           "and mappings", _position(path, node))
+    if isinstance(node, yaml.MappingNode):
+        out = YMap()
+        out.pos = _position(path, node)
+        out.key_pos, out.value_pos, out.value_style = {}, {}, {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise RulesetError("YAML merge keys ('<<') are not supported; write the keys out",
+                                   _position(path, key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise RulesetError("mapping keys must be plain names", _position(path, key_node))
+            key = str(loader.construct_object(key_node))
+            if key in out:
+                raise RulesetError(f"duplicate key '{key}' (first at line {out.key_pos[key].line})",
+                                   _position(path, key_node))
+            out[key] = _convert(path, value_node, loader)
+            out.key_pos[key] = _position(path, key_node)
+            out.value_pos[key] = _position(path, value_node)
+            out.value_style[key] = value_node.style if isinstance(value_node, yaml.ScalarNode) else None
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        seq = YList()
+        seq.pos = _position(path, node)
+        seq.item_pos, seq.item_style = [], []
+        for item in node.value:
+            seq.append(_convert(path, item, loader))
+            seq.item_pos.append(_position(path, item))
+            seq.item_style.append(item.style if isinstance(item, yaml.ScalarNode) else None)
+        return seq
+    value = loader.construct_object(node)
+    # Dates and timestamps stay text: leadq parses them itself, in UTC.
+    if node.tag in ("tag:yaml.org,2002:timestamp",):
+        return node.value
+    return value
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """Parse YAML text safely into YMap/YList/scalars, with positions.
+
+    Raises:
+        RulesetError: on syntax errors, aliases, oversize input, or tags.
+    """
+    if len(text.encode("utf-8", "replace")) > MAX_RULESET_BYTES:
+        raise RulesetError(f"ruleset is larger than {MAX_RULESET_BYTES // 1000} kB; split or trim it",
+                           Position(path))
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                raise RulesetError("YAML aliases ('*name') are not allowed in rulesets; repeat the value",
+                                   Position(path, mark.line + 1, mark.column + 1))
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            return _convert(path, node, loader)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Position(path, mark.line + 1, mark.column + 1) if mark else Position(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise RulesetError(f"YAML syntax error: {problem}", pos) from None
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"YAML error: {exc}", Position(path)) from None
