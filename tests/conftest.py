@@ -1,0 +1,37 @@
+"""Shared test helpers: paths to fixtures and one way to run the CLI in-process."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+RULESETS = ROOT / "rulesets"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE_AS_OF = "2026-11-01"
+AS_OF = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def run_cli(args: list[str], *, input: bytes | str | None = None, exit_code: int = 0):
+    """Run `leadq ARGS` in-process and assert its exit code; return the Click result.
+
+    stdout and stderr are kept apart (``result.stdout`` / ``result.stderr``).
+    """
+    from leadq.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+    assert result.exit_code == exit_code, (
+        f"exit {result.exit_code} != {exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
+    return result
+
+
+@pytest.fixture
+def cli():
+    """The run_cli helper as a fixture."""
+    return run_cli

@@ -1,0 +1,162 @@
+"""Account rollup on a hand-computed fixture (tests/fixtures/accounts/).
+
+Contacts (fit rules size +20, software +10, senior title +15; intent demo +30,
+page +5 each, unsubscribe -10; no decay):
+
+========  ==================  =========  ===========  ===============  ======================  ========
+contact   title               key        fit (firm.)  intent (capped)  roles held              engaged
+========  ==================  =========  ===========  ===============  ======================  ========
+c1        VP Marketing        A1         45 (30)      45 (40)          economic_buyer           yes
+c2        Software Engineer   A1         30 (30)      5                technical_evaluator,user yes
+c3        CTO                 A1         45 (30)      0                economic_buyer,tech_eval no
+c4        Marketing Manager   A1         0  (0)       -10              user                     no
+c5        Director of IT      beta.io    15 (0)       30               technical_evaluator      yes
+c6        Data Analyst        beta.io    0  (0)       10               technical_evaluator,user yes
+c7        Marketing Manager   gamma.com  20 (20)      0                user                     no
+c8        Consultant          (none: personal e-mail, no account id or website)
+========  ==================  =========  ===========  ===============  ======================  ========
+
+A1: 4 contacts, 2 engaged, fit max(30, 30, 30, 0) = 30, intent 40 + 5 + 0 - 10 = 35, roles covered by
+engaged contacts: economic_buyer (c1), technical_evaluator and user (c2) -> committee.
+beta.io ("https://www.Beta.io/about" and "BETA.IO"): 2 contacts, 2 engaged, fit 0, intent 40,
+roles technical_evaluator, user -> engaged (intent >= 30).
+gamma.com (from the e-mail): 1 contact, 0 engaged, fit 20, intent 0, no roles -> target.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from leadq.errors import RulesetError
+from leadq.pipeline import read_and_score
+from leadq.ruleset import load_ruleset
+from tests.conftest import AS_OF, FIXTURES, SAMPLE, run_cli
+
+DIR = FIXTURES / "accounts"
+RULESET = DIR / "ruleset.yaml"
+
+
+def _run(ruleset_path=RULESET, rollup="account"):
+    return read_and_score(load_ruleset(str(ruleset_path)), [str(DIR / "contacts.csv")], [str(DIR / "events.csv")],
+                          as_of=AS_OF, rollup=rollup)
+
+
+EXPECTED = pl.DataFrame(
+    {
+        "account_id": ["beta.io", "A1", "gamma.com"],
+        "company": ["Beta", "Alpha", "Gamma"],  # the first non-blank company name among the contacts
+        "contacts": [2, 4, 1],
+        "engaged_contacts": [2, 2, 0],
+        "account_fit": [0.0, 30.0, 20.0],
+        "account_intent": [40.0, 35.0, 0.0],
+        "roles_covered": [["technical_evaluator", "user"], ["economic_buyer", "technical_evaluator", "user"], []],
+        "account_tier": ["engaged", "committee", "target"],
+    },
+    schema_overrides={"roles_covered": pl.List(pl.String)},
+)
+
+
+def test_account_rollup_figures():
+    result = _run()
+    # Sorted by account intent, highest first.
+    assert_frame_equal(result.accounts, EXPECTED)
+
+
+def test_each_lead_carries_its_account_tier():
+    scored = _run().scored
+    assert dict(zip(scored["lead_id"], scored["account_tier"])) == {
+        "c1": "committee", "c2": "committee", "c3": "committee", "c4": "committee",
+        "c5": "engaged", "c6": "engaged", "c7": "target", "c8": None,
+    }
+    assert scored.columns[-1] == "account_tier"
+
+
+def test_contact_scores_behind_the_rollup():
+    scored = _run().scored
+    got = {r["lead_id"]: (r["fit_score"], r["intent_score"]) for r in scored.to_dicts()}
+    assert got == {"c1": (45, 45), "c2": (30, 5), "c3": (45, 0), "c4": (0, -10), "c5": (15, 30), "c6": (0, 10),
+                   "c7": (20, 0), "c8": (0, 0)}
+
+
+def test_accounts_are_computed_without_rollup_but_not_returned():
+    result = _run(rollup=None)
+    assert result.accounts is None
+    assert result.scored.filter(pl.col("lead_id") == "c1")["account_tier"].item() == "committee"
+
+
+def test_account_fit_defaults_to_the_best_contact_fit(tmp_path):
+    """Without fit_rules: A1 max(45, 30, 45, 0) = 45, beta.io max(15, 0) = 15, gamma.com 20."""
+    path = tmp_path / "r.yaml"
+    path.write_text(RULESET.read_text().replace("  fit_rules: [size, software]\n", ""))
+    accounts = _run(path).accounts
+    assert dict(zip(accounts["account_id"], accounts["account_fit"])) == {"A1": 45.0, "beta.io": 15.0,
+                                                                          "gamma.com": 20.0}
+
+
+def test_no_intent_cap_and_a_custom_engaged_condition(tmp_path):
+    """No cap: A1 intent 45 + 5 + 0 - 10 = 40. engaged = intent >= 10: c1 and c5, c6 only."""
+    path = tmp_path / "r.yaml"
+    path.write_text(RULESET.read_text().replace("  contact_intent_cap: 40\n", "  engaged: intent >= 10\n"))
+    accounts = _run(path).accounts
+    rows = {r["account_id"]: r for r in accounts.to_dicts()}
+    assert rows["A1"]["account_intent"] == 40.0
+    assert rows["A1"]["engaged_contacts"] == 1
+    assert rows["A1"]["roles_covered"] == ["economic_buyer"]  # c2 (5) no longer engaged
+    assert rows["A1"]["account_tier"] == "engaged"  # one engaged contact: not a committee
+    assert rows["beta.io"]["engaged_contacts"] == 2
+
+
+def test_cli_writes_the_accounts_file_beside_the_leads(tmp_path):
+    out = tmp_path / "leads.csv"
+    result = run_cli(["score", DIR / "contacts.csv", "-a", DIR / "events.csv", "-r", RULESET,
+                      "--as-of", "2026-11-01", "-o", out, "--rollup", "account"])
+    path = tmp_path / "leads.accounts.csv"
+    assert path.read_text().splitlines() == [
+        "account_id,company,contacts,engaged_contacts,account_fit,account_intent,roles_covered,account_tier",
+        "beta.io,Beta,2,2,0.0,40.0,technical_evaluator; user,engaged",
+        "A1,Alpha,4,2,30.0,35.0,economic_buyer; technical_evaluator; user,committee",
+        "gamma.com,Gamma,1,0,20.0,0.0,\"\",target",  # an empty list is "" (a blank would be null)
+    ]
+    assert "accounts 3: committee 1; engaged 1; target 1" in result.stdout
+    assert f"accounts: {path}" in result.stdout
+
+
+def test_sample_rollup_accounts_for_every_contact_with_a_key(tmp_path):
+    out = tmp_path / "scored.parquet"
+    run_cli(["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--accounts",
+             SAMPLE / "accounts.csv", "--as-of", "2026-11-01", "-o", out, "--rollup", "account", "-q"])
+    leads = pl.read_parquet(out)
+    accounts = pl.read_parquet(tmp_path / "scored.accounts.parquet")
+    assert accounts["account_id"].n_unique() == accounts.height
+    assert accounts["contacts"].sum() == leads["account_tier"].is_not_null().sum()
+    assert (accounts["engaged_contacts"] <= accounts["contacts"]).all()
+    assert set(accounts["account_tier"]) <= {"buying_committee", "engaged", "target", "other"}
+    # Each lead's account tier is its account's.
+    per_tier = leads.drop_nulls("account_tier").group_by("account_tier").len()
+    expected = accounts.group_by("account_tier").agg(pl.col("contacts").sum().cast(pl.UInt32).alias("len"))
+    assert_frame_equal(per_tier.sort("account_tier"), expected.sort("account_tier"))
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("  key: [account_id, company_domain, email_domain]", "  key: [account_id, domain]",
+     ":55:8: accounts.key: unknown key 'domain'"),
+    ("  key: [account_id, company_domain, email_domain]", "  key: [workspace_id]",
+     "accounts.key: 'workspace_id' needs 'workspace_id' mapped under 'activity_columns'"),
+    ("  fit_rules: [size, software]", "  fit_rules: [size, demo]", "accounts.fit_rules: 'demo' is not a fit rule"),
+    ('    user: seniority in ["manager", "ic"]', '    contacts: seniority in ["manager", "ic"]',
+     "accounts.roles: 'contacts' is the name of an account field; rename the role"),
+    ("      when: account_intent >= 30", "      when: intent >= 30",
+     ":66:13: account tier 'engaged': unknown field 'intent'"),
+    ('    economic_buyer: seniority in ["c_level", "vp"]', '    economic_buyer: seniorty in ["c_level", "vp"]',
+     ":59:21: accounts.roles.economic_buyer: unknown field 'seniorty'; did you mean 'seniority'?"),
+])
+def test_accounts_section_errors(tmp_path, old, new, message):
+    text = RULESET.read_text()
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new))
+    with pytest.raises(RulesetError) as err:
+        load_ruleset(str(path))
+    assert message in str(err.value)

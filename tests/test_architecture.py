@@ -1,0 +1,64 @@
+"""Architecture rules the style guide promises, checked on the source tree.
+
+* Only ``leadq.cli`` imports typer; only the CLI and the report renderers import rich.
+* The scoring path has no per-row Python (no map_elements/apply/iter_rows) and no eval/exec.
+* Every module and every command has a docstring (the docstring is the command's --help).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "leadq"
+MODULES = sorted(PACKAGE.rglob("*.py"))
+SCORING_PATH = ["activity.py", "cleaning.py", "compiler.py", "conditions.py", "pipeline.py", "ruleset.py",
+                "yamlsource.py", "io.py", "titles.py"]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_layering(path):
+    rel = path.relative_to(PACKAGE)
+    imports = _imports(path)
+    in_cli = rel.parts[0] == "cli"
+    if not in_cli:
+        assert "typer" not in imports, f"{rel}: only leadq/cli may import typer"
+    if not in_cli and "report" not in rel.stem:
+        assert "rich" not in imports, f"{rel}: only leadq/cli and report modules may import rich"
+
+
+@pytest.mark.parametrize("name", SCORING_PATH)
+def test_no_per_row_python_on_scoring_path(name):
+    source = (PACKAGE / name).read_text()
+    hits = re.findall(r"map_elements|\.apply\(|iter_rows|(?<![.\w])eval\(|(?<![.\w])exec\(|yaml\.load\(", source)
+    assert not hits, f"{name}: {hits}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_module_docstrings(path):
+    assert ast.get_docstring(ast.parse(path.read_text())), f"{path.relative_to(PACKAGE)} has no docstring"
+
+
+def test_every_command_has_help():
+    from typer.main import get_command
+
+    from leadq.cli import app
+
+    group = get_command(app)
+    assert group.commands, "no commands registered"
+    for name, command in group.commands.items():
+        assert command.help and len(command.help.strip()) > 20, f"leadq {name} has no help text"

@@ -1,0 +1,350 @@
+"""`leadq calibrate`: figures checked against an independent plain-Python computation.
+
+The fixture (tests/fixtures/calibrate) has twelve leads scored by fit rules
+only, without decay, so every total is written down by hand below. The test
+recomputes every rate, lift, AUC (by counting pairs, ties as one half),
+precision/recall and suggestion in plain Python from the CSV and the hand
+scores, and compares with what leadq computes in Polars.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from tests.conftest import FIXTURES, SAMPLE, SAMPLE_AS_OF, run_cli
+
+FIX = FIXTURES / "calibrate"
+RULESET = FIX / "ruleset.yaml"
+CONTACTS = FIX / "contacts.csv"
+AS_OF = "2026-06-01"
+
+# Hand-computed from the ruleset: director 30, 200+ employees 20, UK 10, intern -10.
+SCORES = {"L01": 60, "L02": 50, "L03": 40, "L04": 30, "L05": 20, "L06": 10, "L07": -10, "L08": 40,
+          "L09": 60, "L10": 0, "L11": 50, "L12": 30}
+TIERS = {"L01": "sql", "L02": "sql", "L03": "mql", "L04": "mql", "L05": "nurture", "L06": "nurture",
+         "L07": "nurture", "L08": "disqualified", "L09": "nurture", "L10": "nurture", "L11": "sql", "L12": "mql"}
+GRADES = {k: "A" if v >= 50 else "B" if v >= 30 else "C" for k, v in SCORES.items()}
+REASONS = {"L08": ["tiny"], "L09": ["not_now"]}
+HITS = {  # rule -> leads where it fired
+    "director": {"L01", "L02", "L03", "L08", "L09", "L11"},
+    "big_company": {"L01", "L02", "L04", "L05", "L09", "L11", "L12"},
+    "uk": {"L01", "L03", "L04", "L06", "L08", "L09", "L12"},
+    "intern": {"L07"},
+}
+
+
+def _rows() -> list[dict]:
+    with open(CONTACTS, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _outcome_sql() -> dict[str, bool]:
+    return {r["Lead ID"]: any(r[c] for c in ("SQL Date", "Opportunity Date", "Won Date")) for r in _rows()}
+
+
+def _pairwise_auc(scores: dict[str, float], y: dict[str, bool]) -> float:
+    pos = [scores[k] for k in scores if y[k]]
+    neg = [scores[k] for k in scores if not y[k]]
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def _rate(leads: list[str], y: dict[str, bool]) -> tuple[int, int, float | None]:
+    conv = sum(y[k] for k in leads)
+    return len(leads), conv, (conv / len(leads) if leads else None)
+
+
+def _calibrate(*extra: str) -> dict:
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-", *extra])
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    return _calibrate("--outcome", "sql", "--target-precision", "0.65")
+
+
+def test_scores_are_the_hand_computed_ones():
+    from leadq.conditions import literal_date
+    from leadq.rescoring import read_frames, score_detail
+    from leadq.ruleset import load_ruleset
+
+    detail = score_detail(load_ruleset(str(RULESET)), read_frames([str(CONTACTS)]), literal_date(AS_OF)).detail
+    assert dict(zip(detail["lead_id"], detail["total_score"])) == SCORES
+    assert dict(zip(detail["lead_id"], detail["tier"])) == TIERS
+    assert dict(zip(detail["lead_id"], detail["grade"])) == GRADES
+
+
+def test_base_rate_and_outcome_description(report):
+    y = _outcome_sql()
+    assert report["leads"] == 12
+    assert report["converted"] == sum(y.values()) == 6
+    assert report["base_rate"] == pytest.approx(0.5)
+    assert report["outcome_description"] == \
+        "reached SQL or a later stage (sql_at, opportunity_at, won_at set)"
+
+
+def test_tier_and_grade_rates_and_lifts(report):
+    y = _outcome_sql()
+    base = sum(y.values()) / len(y)
+    assert [t["name"] for t in report["tiers"]] == ["disqualified", "nurture", "sql", "mql"]
+    for seg in report["tiers"]:
+        n, conv, rate = _rate([k for k, t in TIERS.items() if t == seg["name"]], y)
+        assert (seg["leads"], seg["converted"]) == (n, conv)
+        assert seg["rate"] == pytest.approx(rate)
+        assert seg["lift"] == pytest.approx(rate / base)
+    # Written out for the reader: sql = L01, L02, L11 -> 2 of 3; lift 0.667 / 0.5.
+    sql = next(t for t in report["tiers"] if t["name"] == "sql")
+    assert (sql["leads"], sql["converted"], sql["lift"]) == (3, 2, pytest.approx(4 / 3))
+    for seg in report["grades"]:
+        n, conv, rate = _rate([k for k, g in GRADES.items() if g == seg["name"]], y)
+        assert (seg["leads"], seg["converted"], seg["rate"]) == (n, conv, pytest.approx(rate))
+        assert seg["lift"] == pytest.approx(rate / base)
+
+
+def test_deciles_keep_ties_together(report):
+    y = _outcome_sql()
+    n = len(SCORES)
+    decile = {k: sum(o < s for o in SCORES.values()) * 10 // n + 1 for k, s in SCORES.items()}
+    expected = []
+    for d in sorted(set(decile.values()), reverse=True):
+        members = [k for k in SCORES if decile[k] == d]
+        count, conv, rate = _rate(members, y)
+        expected.append({"decile": d, "leads": count, "converted": conv,
+                         "min_score": min(SCORES[k] for k in members), "max_score": max(SCORES[k] for k in members)})
+    got = [{k: d[k] for k in ("decile", "leads", "converted", "min_score", "max_score")} for d in report["deciles"]]
+    assert got == expected
+    # Both 60s share the top decile (scores below them: 10 of 12 -> decile 9).
+    assert got[0] == {"decile": 9, "leads": 2, "converted": 2, "min_score": 60, "max_score": 60}
+
+
+def test_auc_with_ties_matches_pairwise_count(report):
+    y = _outcome_sql()
+    expected = _pairwise_auc(SCORES, y)
+    # 6 converters x 6 others = 36 pairs; ties at 50, 40 and 30 count one half each.
+    assert expected == pytest.approx(27.5 / 36)
+    assert report["auc"] == pytest.approx(expected)
+
+
+def test_precision_recall_of_sales_tiers_and_thresholds(report):
+    y = _outcome_sql()
+    conv = sum(y.values())
+
+    def figures(predicted: set[str]) -> tuple:
+        tp = sum(y[k] for k in predicted)
+        p, r = tp / len(predicted), tp / conv
+        return len(predicted), tp, pytest.approx(p), pytest.approx(r), pytest.approx(2 * p * r / (p + r))
+
+    assert report["sales_tiers"] == ["sql", "mql"]
+    by_name = {c["name"]: c for c in report["classifiers"]}
+    assert list(by_name) == ["tier in sales tiers (sql, mql)", "total >= 50 (tier sql)", "total >= 30 (tier mql)"]
+    cases = {
+        "tier in sales tiers (sql, mql)": {k for k, t in TIERS.items() if t in ("sql", "mql")},
+        "total >= 50 (tier sql)": {k for k, s in SCORES.items() if s >= 50},
+        "total >= 30 (tier mql)": {k for k, s in SCORES.items() if s >= 30},
+    }
+    for name, predicted in cases.items():
+        c = by_name[name]
+        assert (c["predicted"], c["true_positives"], c["precision"], c["recall"], c["f1"]) == figures(predicted)
+
+
+def test_rule_evidence_and_verdicts(report):
+    y = _outcome_sql()
+    base = sum(y.values()) / len(y)
+    rules = {r["rule"]: r for r in report["rules"]}
+    assert list(rules) == ["director", "big_company", "uk", "intern"]
+    for rule, fired in HITS.items():
+        rest = [k for k in SCORES if k not in fired]
+        n, conv, rate = _rate(sorted(fired), y)
+        m, rest_conv, rest_rate = _rate(rest, y)
+        r = rules[rule]
+        assert (r["fired"], r["fired_converted"], r["not_fired"], r["not_fired_converted"]) == (n, conv, m, rest_conv)
+        assert r["fired_rate"] == pytest.approx(rate)
+        assert r["not_fired_rate"] == pytest.approx(rest_rate)
+        assert r["lift"] == pytest.approx(rate / base)
+        assert r["few_leads"] is True  # every rule fired for fewer than 30 leads
+    # director: 4 of 6 vs 2 of 6 -> predictive; big_company: 4 of 7 vs 2 of 5 -> predictive;
+    # uk: 5 of 7 vs 1 of 5 -> predictive; intern (negative): 0 of 1 vs 6 of 11 -> predictive.
+    assert {k: r["verdict"] for k, r in rules.items()} == {
+        "director": "predictive", "big_company": "predictive", "uk": "predictive", "intern": "predictive"}
+
+
+def test_opportunity_stage_counts_later_stages():
+    report = _calibrate("--outcome", "opportunity")
+    # L01 (opportunity and won), L02 (opportunity), L09 (won only: a skipped stage still counts).
+    assert report["converted"] == 3
+    assert report["outcome_description"] == \
+        "reached opportunity or a later stage (opportunity_at, won_at set)"
+
+
+def test_no_lift_and_penalising_verdicts():
+    import polars as pl
+
+    from leadq.calibrate import calibrate_detail
+    from leadq.conditions import literal_date
+    from leadq.outcome import Outcome
+    from leadq.rescoring import read_frames, score_detail
+    from leadq.ruleset import load_ruleset
+
+    rs = load_ruleset(str(RULESET))
+    detail = score_detail(rs, read_frames([str(CONTACTS)]), literal_date(AS_OF)).detail
+    # Converted = the leads where uk did NOT fire, plus L07 (the intern).
+    converted = ~pl.Series([k in HITS["uk"] for k in detail["lead_id"]])
+    report = calibrate_detail(detail, converted, rs, outcome=Outcome("x", "column", ("x",), "x"), as_of="t")
+    verdicts = {r.rule: r.verdict for r in report.rules}
+    assert verdicts["uk"] == "no lift: use it for nurture"  # 0 of 7 vs 5 of 5
+    assert verdicts["intern"] == "penalises converters"  # 1 of 1 vs 4 of 11, with negative points
+
+
+def test_suggested_threshold_for_target_precision(report):
+    y = _outcome_sql()
+    conv = sum(y.values())
+    candidates = []
+    for t in sorted(set(SCORES.values())):
+        chosen = [k for k, s in SCORES.items() if s >= t]
+        tp = sum(y[k] for k in chosen)
+        if tp / len(chosen) >= 0.65:
+            candidates.append((t, len(chosen), tp))
+    t, volume, tp = candidates[0]
+    # >= 30: 8 leads, 5 converted (62.5%); >= 40: 6 leads, 4 converted (66.7%).
+    assert (t, volume, tp) == (40, 6, 4)
+    (s,) = report["suggestions"]
+    assert s["target"] == "precision >= 0.65"
+    assert (s["threshold"], s["volume"], s["true_positives"]) == (t, volume, tp)
+    assert s["recall"] == pytest.approx(tp / conv)
+
+
+def test_suggested_threshold_for_target_volume():
+    report = _calibrate("--outcome", "sql", "--target-volume", "5")
+    (s,) = report["suggestions"]
+    # Totals >= 50: L01, L09, L02, L11 = 4 leads (<= 5); >= 40 would be 6.
+    assert (s["threshold"], s["volume"], s["true_positives"]) == (50, 4, 3)
+    assert s["target"] == "volume <= 5"
+    report = _calibrate("--outcome", "sql", "--target-volume", "1")
+    (s,) = report["suggestions"]
+    assert (s["threshold"], s["volume"]) == (60, 2)
+    assert s["note"] == "the highest score alone exceeds this volume"
+
+
+def test_average_scores_and_disqualification_audit(report):
+    y = _outcome_sql()
+    conv = [SCORES[k] for k in SCORES if y[k]]
+    other = [SCORES[k] for k in SCORES if not y[k]]
+    assert report["mean_score_converted"] == pytest.approx(sum(conv) / len(conv))
+    assert report["mean_score_not_converted"] == pytest.approx(sum(other) / len(other))
+    # L08 (too small, reached SQL) and L09 (bad timing, won) converted anyway.
+    assert report["disqualified_converted"] == 1
+    assert report["nurtured_converted"] == 1
+    assert [(a["code"], a["category"], a["leads"], a["converted"]) for a in report["audit"]] == [
+        ("tiny", "bad_fit", 1, 1), ("not_now", "bad_timing", 1, 1)]
+    assert all(a["lift"] == pytest.approx(2.0) for a in report["audit"])
+
+
+def test_raw_outcome_column_reads_yes_no_and_dates():
+    report = _calibrate("--outcome", "Converted")
+    # yes, TRUE, 1, a date and "won" are converted: L01, L02, L04, L06, L08.
+    assert report["converted"] == 5
+    y = {k: k in {"L01", "L02", "L04", "L06", "L08"} for k in SCORES}
+    assert report["auc"] == pytest.approx(_pairwise_auc(SCORES, y))
+    assert report["outcome_description"] == "column 'Converted' is true or set"
+
+
+def test_canonical_date_field_as_outcome():
+    report = _calibrate("--outcome", "won_at")
+    assert report["converted"] == 2  # L01, L09
+    assert report["outcome_description"] == "won_at ('Won Date') is true or set"
+
+
+def test_sales_tiers_option():
+    report = _calibrate("--outcome", "sql", "--sales-tiers", "sql")
+    assert report["sales_tiers"] == ["sql"]
+    assert [c["name"] for c in report["classifiers"]] == ["tier in sales tiers (sql)", "total >= 50 (tier sql)"]
+    first = report["classifiers"][0]
+    assert (first["predicted"], first["true_positives"]) == (3, 2)
+
+
+def test_terminal_report_shows_the_figures():
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--as-of", AS_OF, "--outcome", "sql",
+                      "--target-precision", "0.65"])
+    out = result.stdout
+    assert "leads scored 12; converted 6; base rate 50.0%" in out
+    assert "ROC AUC of the total score: 0.764" in out
+    assert "suggested threshold for precision >= 0.65: total >= 40.00" in out
+    assert "Sales marked as bad timing (not_now)" in out
+    assert "\x1b[" not in out  # no colour when not on a terminal
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--outcome", "sqll"], 2, "--outcome: 'sqll' is neither a stage (sql, opportunity, won), a ruleset field nor "
+                                "a column of the contacts; did you mean 'sql'?"),
+    (["--outcome", "Bad Outcome"], 2, "--outcome Bad Outcome: values that are neither yes/no nor a date: 'maybe', "
+                                      "'unknown'"),
+    (["--outcome", "sql", "--sales-tiers", "sql,hot"], 2, "--sales-tiers: unknown tier 'hot'"),
+    (["--outcome", "sql", "--target-precision", "0.5", "--target-volume", "3"], 2,
+     "--target-precision and --target-volume are alternatives"),
+    (["--outcome", "sql", "--target-precision", "1.5"], 2, "--target-precision must be in (0, 1], got 1.5"),
+])
+def test_usage_errors(args, code, message):
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--as-of", AS_OF, *args], exit_code=code)
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_stage_without_mapped_column_is_a_usage_error(tmp_path):
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status\nL1,Director,500,UK,OPEN\n")
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--outcome", "won"], exit_code=2)
+    assert "--outcome won: the contacts have no column 'Won Date'" in result.stderr
+
+
+def test_missing_contacts_file_is_an_input_error(tmp_path):
+    result = run_cli(["calibrate", tmp_path / "nope.csv", "--ruleset", RULESET, "--outcome", "sql"], exit_code=3)
+    assert "nope.csv" in result.stderr
+
+
+def test_json_to_file(tmp_path):
+    out = tmp_path / "cal.json"
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--as-of", AS_OF, "--outcome", "sql",
+                      "--json", out])
+    data = json.loads(out.read_text())
+    assert data["converted"] == 6 and data["ruleset"] == "Calibrate fixture"
+    assert "leadq calibrate" in result.stdout
+
+
+def test_sample_data_calibration_is_meaningful():
+    """The sample generator's outcomes depend on fit and intent: calibration must find it."""
+    result = run_cli(["calibrate", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"),
+                      "--accounts", SAMPLE / "accounts.csv", "--as-of", SAMPLE_AS_OF, "--outcome", "sql",
+                      "--json", "-"])
+    data = json.loads(result.stdout)
+    assert data["converted"] > 100
+    assert data["auc"] > 0.8  # 0.858 when written; the README quotes it
+    tiers = {t["name"]: t for t in data["tiers"]}
+    assert tiers["mql"]["lift"] > 3 and tiers["hand_raiser"]["lift"] > 3
+    assert tiers["disqualified"]["lift"] < 0.5
+    grades = [g["rate"] for g in data["grades"]]
+    assert grades == sorted(grades, reverse=True)  # A converts best, F worst
+    assert data["deciles"][0]["decile"] == 10 and data["deciles"][0]["lift"] > 3
+
+
+def test_creation_window_selects_leads():
+    report = _calibrate("--outcome", "sql", "--since", "2026-04-01")
+    # L07-L12 were created in April; L08 and L09 converted.
+    assert (report["leads"], report["converted"]) == (6, 2)
+    assert report["outcome_description"].endswith("; leads created from 2026-04-01 up to now")
+    report = _calibrate("--outcome", "sql", "--until", "2026-04-01")
+    assert (report["leads"], report["converted"]) == (6, 4)  # L01, L02, L04, L06
+    report = _calibrate("--outcome", "sql", "--since", "2026-01-03", "--until", "2026-04-08")
+    assert (report["leads"], report["converted"]) == (5, 2)  # L03-L07 (L08 is on the 8th); L04 and L06
+
+
+def test_creation_window_errors():
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--outcome", "sql", "--since", "2026-05-01",
+                      "--until", "2026-04-01"], exit_code=2)
+    assert "--since must be before --until" in result.stderr
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--outcome", "sql", "--since", "April"],
+                     exit_code=2)
+    assert result.stderr.startswith("leadq: error: --since: ")

@@ -1,0 +1,103 @@
+"""The condition language: parsing, semantics and error offsets, on small frames."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from leadq.conditions import FieldRef, Scope, Type, compile_condition, parse, tokenize
+from leadq.errors import ConditionError
+
+FRAME = pl.DataFrame({
+    "title": ["Marketing Director", None, "  intern ", ""],
+    "size": [500.0, 20.0, None, 1200.0],
+    "grade_rank": [0.0, -1.0, -3.0, -2.0],
+    "flag": [True, False, None, True],
+    "at": pl.Series(["2026-10-01", "2025-01-01", None, "2026-01-01"]).str.to_datetime().dt.replace_time_zone("UTC"),
+})
+SCOPE = Scope(
+    fields={
+        "title": FieldRef(pl.col("title"), Type.TEXT),
+        "size": FieldRef(pl.col("size"), Type.NUMBER),
+        "grade": FieldRef(pl.col("grade_rank"), Type.GRADE),
+        "flag": FieldRef(pl.col("flag"), Type.BOOL),
+        "at": FieldRef(pl.col("at"), Type.DATETIME),
+    },
+    raw_columns={"Job Title": FieldRef(pl.col("title"), Type.TEXT)},
+    lists={"juniors": ("Intern", "student")},
+    grades=("A", "B", "C", "D"),
+)
+
+
+def evaluate(text: str) -> list[bool]:
+    return FRAME.with_columns(compile_condition(text, SCOPE).alias("_c"))["_c"].to_list()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('title = "marketing director"', [True, False, False, False]),
+    ('title != "marketing director"', [False, False, True, True]),
+    ("title in @juniors", [False, False, True, False]),
+    ("title not in @juniors", [True, True, False, True]),
+    ('title matches "\\bdirector\\b"', [True, False, False, False]),
+    ('title contains ["DIRECT", "tern"]', [True, False, True, False]),
+    ('title starts with "market"', [True, False, False, False]),
+    ('title ends with "intern"', [False, False, True, False]),
+    ("title is null", [False, True, False, False]),
+    ("title is empty", [False, True, False, True]),
+    ("title is not empty", [True, False, True, False]),
+    ("size between 20 and 500", [True, True, False, False]),
+    ("size not between 20 and 500", [False, False, True, True]),
+    ("size > 100 or title is null", [True, True, False, True]),
+    ("not (size > 100)", [False, True, True, False]),
+    ("size * 2 - 40 >= 960", [True, False, False, True]),
+    ("size in [20, 1200]", [False, True, False, True]),
+    ('grade >= "B"', [True, True, False, False]),
+    ('grade < "B"', [False, False, True, True]),
+    ('grade in ["A", "C"]', [True, False, False, True]),
+    ("flag", [True, False, False, True]),
+    ("not flag", [False, True, True, False]),
+    ("flag = false", [False, True, False, False]),
+    ('at >= "2026-01-01"', [True, False, False, True]),
+    ('`Job Title` contains "director"', [True, False, False, False]),
+    ("true", [True, True, True, True]),
+])
+def test_semantics(text, expected):
+    assert evaluate(text) == expected
+
+
+def test_strings_are_raw_except_escaped_quotes():
+    assert parse(r'title = "say \"hi\""').right.value == 'say "hi"'
+    assert parse(r'title matches "\d+"').pattern.value == r"\d+"
+
+
+def test_keywords_are_case_insensitive():
+    assert evaluate("size > 100 AND NOT title IS NULL") == [True, False, False, True]
+
+
+@pytest.mark.parametrize("text,message,offset", [
+    ("size >", "condition ends too early", 6),
+    ("size > 1 size", "unexpected 'size' at column 10", 9),
+    ("size ? 1", "unexpected character '?' at column 6", 5),
+    ("titel = 'x'", "unknown field 'titel'; did you mean 'title'?", 0),
+    ("size = 'x'", "cannot compare number with text", 5),
+    ("title > 'x'", "'>' needs numbers, dates or grades", 6),
+    ("size", "expected a true/false condition", 0),
+    ("title in @nope", "unknown list '@nope'", 9),
+    ("upper(title) = 'x'", "functions cannot be used in condition", 0),
+    ("title matches 'a(?=b)'", "lookaround", 14),
+    ("size is nothing", "expected 'null' or 'empty' after 'is'", 8),
+    ("`Title` = 'x'", "unknown column `Title`", 0),
+    ("[1, 2]", "a list can only follow", 0),
+    ("(" * 100 + "true" + ")" * 100, "nests deeper than 64", 65),
+    ("x" * 5000, "the limit is 4000", 0),
+])
+def test_errors(text, message, offset):
+    with pytest.raises(ConditionError) as info:
+        compile_condition(text, SCOPE)
+    assert message in info.value.message
+    assert info.value.offset == offset
+
+
+def test_tokenizer_offsets():
+    assert [(t.kind, t.value, t.offset) for t in tokenize("a >= 'b'")] == [
+        ("name", "a", 0), ("op", ">=", 2), ("string", "'b'", 5), ("end", "", 8)]

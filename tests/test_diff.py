@@ -1,0 +1,196 @@
+"""`leadq diff` on a crafted pair of rulesets (tests/fixtures/diff) with hand-computed results.
+
+Ruleset A: director 30, 200+ employees 20, UK 10, intern -10; tiers
+disqualified (bad fit), nurture (bad timing), sql >= 50, mql >= 30, nurture.
+Ruleset B: director 20, VP 25 (new), 200+ employees 20, intern -10 (UK
+dropped); tiers disqualified, hot >= 45 (new), mql >= 25, nurture.
+
+    lead  title     emp  country  total A  tier A        total B  tier B
+    D01   Director  500  UK            60  sql                40  mql
+    D02   Director  500  US            50  sql                40  mql
+    D03   Director   50  UK            40  mql                20  nurture
+    D04   Manager   500  UK            30  mql                20  nurture
+    D05   VP Sales  500  UK            30  mql                45  hot
+    D06   VP Sales   50  US             0  nurture            25  mql
+    D07   Intern     50  US           -10  nurture           -10  nurture
+    D08   Director    5  UK            40  disqualified       20  disqualified
+    D09   Manager    50  UK            10  nurture             0  nurture
+    D10   Manager   500  US            20  nurture            20  nurture
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from tests.conftest import FIXTURES, run_cli
+
+FIX = FIXTURES / "diff"
+A, B, CONTACTS = FIX / "ruleset_a.yaml", FIX / "ruleset_b.yaml", FIX / "contacts.csv"
+AS_OF = "2026-06-01"
+TOTAL_A = {"D01": 60, "D02": 50, "D03": 40, "D04": 30, "D05": 30, "D06": 0, "D07": -10, "D08": 40, "D09": 10,
+           "D10": 20}
+TOTAL_B = {"D01": 40, "D02": 40, "D03": 20, "D04": 20, "D05": 45, "D06": 25, "D07": -10, "D08": 20, "D09": 0,
+           "D10": 20}
+
+
+def _diff(*extra: str) -> dict:
+    result = run_cli(["diff", A, B, CONTACTS, "--as-of", AS_OF, "--json", "-", *extra])
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    return _diff()
+
+
+def test_tier_migration_matrix(report):
+    # Tiers in ruleset order: A's, then B's new "hot".
+    assert report["tiers"] == ["disqualified", "nurture", "sql", "mql", "hot"]
+    assert report["matrix"] == [
+        # disq nurt sql mql hot      (tier under B)
+        [1, 0, 0, 0, 0],  # disqualified: D08
+        [0, 3, 0, 1, 0],  # nurture: D07, D09, D10 stay; D06 -> mql
+        [0, 0, 0, 2, 0],  # sql: D01, D02 -> mql
+        [0, 2, 0, 0, 1],  # mql: D03, D04 -> nurture; D05 -> hot
+        [0, 0, 0, 0, 0],  # hot: only in B
+    ]
+    assert (report["leads"], report["changed"], report["only_a"], report["only_b"]) == (10, 6, 0, 0)
+
+
+def test_moved_leads_ordered_by_distance_then_score_change(report):
+    moved = [(m["lead_id"], m["tier_a"], m["tier_b"], m["distance"], m["total_delta"]) for m in report["moved"]]
+    # Ranks: disqualified 0, nurture 1, sql 2, mql 3, hot 4.
+    assert moved == [
+        ("D06", "nurture", "mql", 2, 25.0),
+        ("D03", "mql", "nurture", 2, -20.0),
+        ("D04", "mql", "nurture", 2, -10.0),
+        ("D01", "sql", "mql", 1, -20.0),
+        ("D05", "mql", "hot", 1, 15.0),
+        ("D02", "sql", "mql", 1, -10.0),
+    ]
+    for m in report["moved"]:
+        assert (m["total_a"], m["total_b"]) == (TOTAL_A[m["lead_id"]], TOTAL_B[m["lead_id"]])
+
+
+def test_rules_responsible_compare_points_by_rule_id(report):
+    rules = {m["lead_id"]: [(c["rule"], c["points_a"], c["points_b"]) for c in m["rules"]] for m in report["moved"]}
+    assert rules == {
+        "D06": [("vp", 0.0, 25.0)],  # only in B: 0 under A
+        "D03": [("director", 30.0, 20.0), ("uk", 10.0, 0.0)],  # uk only in A: 0 under B
+        "D04": [("uk", 10.0, 0.0)],
+        "D01": [("director", 30.0, 20.0), ("uk", 10.0, 0.0)],
+        "D05": [("uk", 10.0, 0.0), ("vp", 0.0, 25.0)],
+        "D02": [("director", 30.0, 20.0)],
+    }
+    assert {m["cause"] for m in report["moved"]} == {"points"}
+    labels = {c["rule"]: c["label"] for m in report["moved"] for c in m["rules"]}
+    assert labels == {"vp": "VP title", "director": "Director title", "uk": "UK"}
+
+
+def test_top_limits_the_list():
+    report = _diff("--top", "2")
+    assert [m["lead_id"] for m in report["moved"]] == ["D06", "D03"]
+    assert report["changed"] == 6
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    s = sorted(values)
+    pos = q * (len(s) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def test_score_distribution_matches_plain_python(report):
+    dist = {d["measure"]: d for d in report["distributions"]}
+    assert list(dist) == ["total", "fit", "intent"]
+    for side, totals in (("a", TOTAL_A), ("b", TOTAL_B)):
+        values = list(totals.values())
+        got = dist["total"][side]
+        assert got["count"] == 10
+        assert got["mean"] == pytest.approx(sum(values) / 10)
+        for name, q in (("p10", 0.1), ("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9)):
+            assert got[name] == pytest.approx(_quantile(values, q)), (side, name)
+        assert dist["fit"][side] == got  # no intent rules: fit is the total
+        assert dist["intent"][side]["mean"] == 0
+    assert dist["total"]["a"]["mean"] == 27.0 and dist["total"]["b"]["mean"] == 22.0
+
+
+def test_histogram_uses_shared_bins(report):
+    h = report["histogram"]
+    lo, hi = -10, 60  # over both rulesets
+    width = (hi - lo) / 10
+    assert h["edges"] == pytest.approx([lo + i * width for i in range(11)])
+
+    def counts(totals: dict[str, int]) -> list[int]:
+        out = [0] * 10
+        for v in totals.values():
+            out[min(int((v - lo) // width), 9)] += 1
+        return out
+
+    assert h["a"] == counts(TOTAL_A) == [1, 1, 1, 0, 1, 2, 0, 2, 1, 1]
+    assert h["b"] == counts(TOTAL_B) == [1, 1, 0, 0, 4, 1, 0, 3, 0, 0]
+
+
+def test_terminal_report():
+    out = run_cli(["diff", A, B, CONTACTS, "--as-of", AS_OF]).stdout
+    assert "A: Diff fixture A" in out and "B: Diff fixture B" in out
+    assert "leads compared 10; tier changed 6 (60.0%)" in out
+    assert "D05    mql -> hot" in out
+    assert "uk 10.0 -> 0.0; vp 0.0 -> 25.0" in out
+    assert "Total score histogram" in out
+
+
+def test_inputs_are_read_once_so_stdin_works():
+    # stdin can be read only once: scoring twice must reuse the parsed input.
+    result = run_cli(["diff", A, B, "-", "--as-of", AS_OF, "--json", "-"], input=CONTACTS.read_bytes())
+    assert json.loads(result.stdout)["matrix"][2] == [0, 0, 0, 2, 0]
+
+
+def test_tier_change_without_point_change_names_the_tier_conditions(tmp_path):
+    lowered = tmp_path / "lowered.yaml"
+    lowered.write_text(A.read_text().replace("when: total >= 30", "when: total >= 20"))
+    report = json.loads(run_cli(["diff", A, lowered, CONTACTS, "--as-of", AS_OF, "--json", "-"]).stdout)
+    # D10 (20) moves from nurture to mql; no rule's points changed.
+    assert [(m["lead_id"], m["tier_a"], m["tier_b"], m["rules"], m["cause"]) for m in report["moved"]] == [
+        ("D10", "nurture", "mql", [], "tier conditions")]
+    out = run_cli(["diff", A, lowered, CONTACTS, "--as-of", AS_OF]).stdout
+    assert "same points: the tier conditions changed" in out
+
+
+def test_json_to_file_and_same_ruleset_is_no_change(tmp_path):
+    out = tmp_path / "diff.json"
+    run_cli(["diff", A, A, CONTACTS, "--as-of", AS_OF, "--json", out])
+    data = json.loads(out.read_text())
+    assert data["changed"] == 0 and data["moved"] == []
+    assert data["matrix"] == [[1, 0, 0, 0], [0, 4, 0, 0], [0, 0, 2, 0], [0, 0, 0, 3]]
+
+
+def test_leads_scored_on_one_side_only_are_counted():
+    from leadq.conditions import literal_date
+    from leadq.diff import diff_details
+    from leadq.rescoring import read_frames, score_detail
+    from leadq.ruleset import load_ruleset
+
+    a, b = load_ruleset(str(A)), load_ruleset(str(B))
+    frames = read_frames([str(CONTACTS)])
+    da = score_detail(a, frames, literal_date(AS_OF)).detail
+    db = score_detail(b, frames, literal_date(AS_OF)).detail.filter(pl.col("lead_id") != "D06")
+    report = diff_details(da, db, a, b, as_of=AS_OF)
+    assert (report.leads, report.only_a, report.only_b, report.changed) == (9, 1, 0, 5)
+    assert report.notes == ["1 lead(s) scored only under A and 0 only under B (rejected by the other ruleset) "
+                            "are left out of the comparison"]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    ([A, FIX / "missing.yaml", CONTACTS], 2, "missing.yaml"),
+    ([A, B, FIX / "nope.csv"], 3, "nope.csv"),
+    ([A, B, CONTACTS, "--top", "-1"], 2, "--top"),
+])
+def test_errors(args, code, message):
+    result = run_cli(["diff", *args], exit_code=code)
+    assert message in result.stderr

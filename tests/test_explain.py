@@ -1,0 +1,200 @@
+"""`leadq explain` on the worked example (leads A, B and C): exact figures, exact report text.
+
+The data (tests/fixtures/explain/) is the textbook example of rulesets/worked_example.yaml, with
+no decay, as of 2026-11-01T00:00Z:
+
+* A: Marketing Intern, 20 employees, Retail; one blog download 2026-10-20 09:00 (11.6 days ago)
+  -> fit -10 (intern), intent +2, total -8, grade D, nurture.
+* B: Marketing Director, 500 employees, SaaS; case study 2026-10-25 10:00 (6.6 days), pricing
+  2026-10-28 15:00 (3.4 days) -> fit 15+10+10 = 35, intent 5+10 = 15, total 50, grade A, nurture.
+* C: as B, with two pricing views (20 raw, capped at 10) and a demo request 2026-10-29 22:00
+  (2.1 days) -> fit 35, intent 5+10+25 = 40, total 75, grade A, mql.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE, SAMPLE_AS_OF, run_cli
+
+from leadq.cli.explain import split_arguments
+from leadq.conditions import literal_date
+from leadq.errors import InputError, UsageError
+from leadq.explain import explain_leads
+from leadq.ruleset import load_ruleset
+
+CONTACTS = "tests/fixtures/explain/contacts.csv"
+EVENTS = "tests/fixtures/explain/events.csv"
+WORKED = "rulesets/worked_example.yaml"
+ARGS = ["-a", EVENTS, "-r", WORKED, "--as-of", "2026-11-01"]
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)  # the report names the input files as given: keep them relative
+    monkeypatch.setenv("COLUMNS", "100")
+
+
+@pytest.fixture(scope="module")
+def report():
+    rs = load_ruleset(str(ROOT / WORKED))
+    return explain_leads(rs, [str(ROOT / CONTACTS)], ["A", "B", "C"], [str(ROOT / EVENTS)],
+                         as_of=literal_date("2026-11-01"))
+
+
+def _rules(lead) -> dict:
+    return {r.id: (r.fired, r.points.raw, r.points.decayed, r.points.final) for r in lead.rules}
+
+
+def test_scores_grades_and_tiers(report):
+    got = [(l.lead_id, l.fit_score, l.intent_score, l.total_score, l.grade, l.grade_rule, l.tier)
+           for l in report.leads]
+    assert got == [
+        ("A", -10.0, 2.0, -8.0, "D", "fit below 5", "nurture"),
+        ("B", 35.0, 15.0, 50.0, "A", "fit >= 30", "nurture"),
+        ("C", 35.0, 40.0, 75.0, "A", "fit >= 30", "mql"),
+    ]
+
+
+def test_every_rule_with_points_before_decay_after_decay_and_after_cap(report):
+    a, b, c = report.leads
+    not_fired = (False, 0.0, 0.0, 0.0)
+    assert _rules(a) == {
+        "director_title": not_fired, "manager_title": not_fired, "company_200_1000": not_fired,
+        "saas_industry": not_fired, "blog_download": (True, 2.0, 2.0, 2.0), "case_study_download": not_fired,
+        "pricing_page": not_fired, "demo_request": not_fired, "intern_title": (True, -10.0, -10.0, -10.0),
+    }
+    assert _rules(b)["pricing_page"] == (True, 10.0, 10.0, 10.0)
+    assert _rules(c) == {
+        "director_title": (True, 15.0, 15.0, 15.0), "manager_title": not_fired,
+        "company_200_1000": (True, 10.0, 10.0, 10.0), "saas_industry": (True, 10.0, 10.0, 10.0),
+        "blog_download": not_fired, "case_study_download": (True, 5.0, 5.0, 5.0),
+        "pricing_page": (True, 20.0, 20.0, 10.0),  # two views, 10 each, capped at 10
+        "demo_request": (True, 25.0, 25.0, 25.0), "intern_title": not_fired,
+    }
+    pricing = next(r for r in c.rules if r.id == "pricing_page")
+    assert (pricing.events, pricing.days_since_last, pricing.capped, pricing.note) == (2, 4, True, "capped at 10")
+    assert pricing.last_event_at == "2026-10-27T11:00:00Z"
+
+
+def test_values_seen_and_tiers_tried(report):
+    a, _, c = report.leads
+    assert next(r for r in a.rules if r.id == "company_200_1000").values == {"company_size": 20.0}
+    assert next(r for r in c.rules if r.id == "director_title").values == {"job_title": "Marketing Director"}
+    assert [(t.name, t.condition, t.matched, t.chosen, t.values) for t in a.tiers] == [
+        ("mql", "total >= 75", False, False, {"total": -8.0}),
+        ("nurture", "otherwise", True, True, {}),
+    ]
+    assert [(t.name, t.matched, t.chosen) for t in c.tiers] == [("mql", True, True), ("nurture", True, False)]
+
+
+def test_handoff_lines(report):
+    assert [l.handoff for l in report.leads] == [
+        "Marketing Intern at Tiny Start; 20 employees; Retail; United Kingdom. Signals: blog post download 11 "
+        "days ago. Watch: Intern title (-10). Grade D (fit -10), intent 2, total -8 -> nurture.",
+        "Marketing Director at Acme Analytics; 500 employees; SaaS; United Kingdom. Signals: pricing page view "
+        "3 days ago; case study download 6 days ago. Grade A (fit 35), intent 15, total 50 -> nurture.",
+        "Marketing Director at Bright Data; 500 employees; SaaS; United Kingdom. Signals: demo request 2 days "
+        "ago; pricing page view x2, last 4 days ago; case study download 10 days ago. Grade A (fit 35), "
+        "intent 40, total 75 -> mql.",
+    ]
+
+
+def test_plain_report_text_is_exact():
+    result = run_cli(["explain", "A", "B", "C", CONTACTS] + ARGS)
+    got = "\n".join(line.rstrip() for line in result.stdout.splitlines())
+    expected = (ROOT / "tests/fixtures/explain/worked_example.txt").read_text().rstrip("\n")
+    assert got == expected
+
+
+def test_json_figures(tmp_path):
+    data = json.loads(run_cli(["explain", "--lead", "C", CONTACTS, "--json", "-"] + ARGS).stdout)
+    assert data["as_of"] == "2026-11-01T00:00:00Z"
+    (c,) = data["leads"]
+    assert (c["fit_score"], c["intent_score"], c["total_score"], c["grade"], c["tier"]) == (35.0, 40.0, 75.0, "A", "mql")
+    assert (c["source_file"], c["source_row"]) == (CONTACTS, 3)
+    demo = next(r for r in c["rules"] if r["id"] == "demo_request")
+    assert demo == {
+        "id": "demo_request", "label": "demo request", "section": "intent", "score": "intent", "fired": True,
+        "points": {"raw": 25.0, "decayed": 25.0, "final": 25.0}, "values": {}, "events": 1,
+        "last_event_at": "2026-10-29T22:00:00Z", "days_since_last": 2, "cap": None, "capped": False, "note": "",
+    }
+    assert c["explanation"].startswith("Director title +15; 200-1,000 employees +10; SaaS industry +10")
+    out = tmp_path / "c.json"
+    result = run_cli(["explain", "C", CONTACTS, "--json", str(out)] + ARGS)
+    assert json.loads(out.read_text())["leads"][0]["total_score"] == 75.0
+    assert "lead C" in result.stdout  # a JSON file does not replace the report
+
+
+def test_unknown_lead_exits_3_with_close_ids(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Industry\nL-1001,CTO,300,SaaS\nL-1002,CEO,40,SaaS\nQ-9,Intern,5,Retail\n")
+    result = run_cli(["explain", "L-1003", str(contacts)] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: no lead 'L-1003' in {contacts}; did you mean: 'L-1001', 'L-1002'?\n")
+
+
+def test_rejected_lead_says_why(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Industry\nX1,CTO,lots,SaaS\nX2,CEO,40,SaaS\n")
+    result = run_cli(["explain", "X1", str(contacts)] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: lead 'X1' was rejected ({contacts} row 1): "
+                             "unreadable number in 'Employees'\n")
+
+
+def test_argument_splitting(tmp_path):
+    assert split_arguments(["A", "B", CONTACTS], []) == (["A", "B"], [CONTACTS])
+    assert split_arguments(["tests/fixtures/explain/*.csv"], ["A"]) == (["A"], ["tests/fixtures/explain/*.csv"])
+    assert split_arguments(["A", "tests/fixtures/explain/c*.csv"], []) == (["A"], ["tests/fixtures/explain/c*.csv"])
+    with pytest.raises(UsageError, match="put lead ids first"):
+        split_arguments([CONTACTS, "A"], [])
+    with pytest.raises(UsageError, match="give the lead ids, then the contacts"):
+        split_arguments(["A", "B"], [])
+    with pytest.raises(UsageError, match="at least one lead id"):
+        split_arguments([CONTACTS], [])
+    with pytest.raises(InputError, match="contacts file not found: missing.csv"):
+        split_arguments(["A", "missing.csv"], [])
+
+
+def test_cli_usage_errors():
+    result = run_cli(["explain", CONTACTS, "A"] + ARGS, exit_code=2)
+    assert "put lead ids first" in result.stderr
+    result = run_cli(["explain", "A", "nowhere/contacts.csv"] + ARGS, exit_code=3)
+    assert result.stderr == "leadq: error: contacts file not found: nowhere/contacts.csv\n"
+
+
+def test_explain_matches_a_full_score_run_on_the_sample():
+    """Scoring only the requested leads gives the same figures as scoring everyone."""
+    from leadq.pipeline import read_and_score
+
+    rs = load_ruleset(None)
+    as_of = literal_date(SAMPLE_AS_OF)
+    contacts, events, accounts = [str(SAMPLE / "contacts.csv")], [str(SAMPLE / "events" / "*.csv")], \
+        [str(SAMPLE / "accounts.csv")]
+    full = read_and_score(rs, contacts, events, accounts, as_of=as_of).scored
+    import polars as pl
+
+    # One lead of each tier, and the disqualified one with the most reasons.
+    picks = full.group_by("tier").agg(pl.col("lead_id").sort().first())["lead_id"].sort().to_list()
+    worst = full.sort([pl.col("disqualification_reasons").list.len(), "lead_id"], descending=[True, False])
+    picks.append(worst["lead_id"][0])
+    report = explain_leads(rs, contacts, picks, events, accounts, as_of=as_of)
+    want = full.filter(pl.col("lead_id").is_in(picks)).select(
+        "lead_id", "fit_score", "intent_score", "total_score", "grade", "tier", "disqualification_reasons")
+    want = {r["lead_id"]: r for r in want.to_dicts()}
+    for lead in report.leads:
+        row = want[lead.lead_id]
+        assert (lead.fit_score, lead.intent_score, lead.total_score, lead.grade, lead.tier) == pytest.approx(
+            (round(row["fit_score"], 4), round(row["intent_score"], 4), round(row["total_score"], 4),
+             row["grade"], row["tier"]))
+        assert [r.code for r in lead.reasons] == row["disqualification_reasons"]
+        assert sum(r.points.final for r in lead.rules) == pytest.approx(row["total_score"], abs=1e-3)
+        chosen = [t.name for t in lead.tiers if t.chosen]
+        assert chosen == [row["tier"]]
+        first_match = next(t for t in lead.tiers if t.matched)
+        assert first_match.chosen  # first match wins
+    worst_lead = next(l for l in report.leads if l.lead_id == worst["lead_id"][0])
+    codes = {d.code: (d.label, d.category) for d in rs.disqualifiers}
+    assert [(r.label, r.category) for r in worst_lead.reasons] == [codes[r.code] for r in worst_lead.reasons]
+    assert len(worst_lead.reasons) >= 2

@@ -1,0 +1,407 @@
+"""Funnel figures on a hand-computed fixture (tests/fixtures/funnel).
+
+The fixture (as of 2026-07-01) has 11 rows: lead 5 twice (the older update is
+dropped), one row without an id, and nine leads:
+
+  1  created 01-05, MQL 01-06, SQL 01-08, opp 01-18, won 03-19; touched 1 h after MQL; 200 employees (hot)
+  2  created 01-10, MQL 01-12, SQL skipped, opp 01-22, lost 02-21; touched 24 h after MQL; 50 (cold)
+  3  created 02-01, MQL 02-03, SQL 02-02 (out of order); never touched; 5 employees (too_small)
+  4  created 02-15, MQL 02-16; touched 12 h *before* the MQL date; 120 (hot)
+  5  created 03-01, nothing else; an unreadable touch date; 30
+  6  no data at all
+  7  created 03-10, lifecycle stage MQL but no MQL date; 300 (hot)
+  8  created 06-30 12:00, MQL 06-30 20:00, untouched 4 h later at as-of; 500 (hot, SLA 2 h)
+  11 created 04-01, MQL 04-02, SQL 04-03; touched after 30 h; source "bad" (not_now)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import polars as pl
+import pytest
+
+from leadq.errors import MissingColumnsError, RulesetError, UsageError
+from leadq.funnel import compute_funnel
+from leadq.funnel_input import read_funnel_input, size_band_labels
+from leadq.funnel_settings import Benchmark, sla_hours
+from leadq.ruleset import load_ruleset
+from tests.conftest import FIXTURES, run_cli
+
+HERE = FIXTURES / "funnel"
+CONTACTS = str(HERE / "contacts.csv")
+RULESET = str(HERE / "ruleset.yaml")
+AS_OF = datetime(2026, 7, 1, tzinfo=timezone.utc)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def rs():
+    return load_ruleset(RULESET)
+
+
+def report(rs, *, by=(), score=False, period_from=None, period_to=None, contacts=CONTACTS):
+    inp = read_funnel_input(rs, [contacts], by=by, score=score, as_of=AS_OF)
+    return compute_funnel(inp, rs, as_of=AS_OF, period_from=period_from, period_to=period_to, by=by).to_dict()
+
+
+def by_key(items, key="key"):
+    return {i[key]: i for i in items}
+
+
+# --------------------------------------------------------------------------- stages and conversions
+
+
+def test_input_accounting(rs):
+    d = report(rs)
+    assert d["input"]["rows"] == 11
+    assert d["input"]["dropped"] == {"missing lead id": 1, "duplicate lead id": 1}
+    assert d["input"]["leads"] == 9
+    assert d["input"]["no_stage_data"] == 1  # lead 6
+    assert d["input"]["undated"] == 1
+    assert d["input"]["unreadable_dates"] == {"touch": 1}
+    assert d["input"]["missing_columns"] == []
+
+
+def test_stage_counts_with_skipped_stages_and_lifecycle(rs):
+    stages = by_key(report(rs)["stages"], "stage")
+    # MQL: 1, 2, 3, 4, 8, 11 by date, 7 by lifecycle stage only.
+    assert (stages["mql"]["reached"], stages["mql"]["dated"], stages["mql"]["undated"]) == (7, 6, 1)
+    # SQL: 1, 3, 11 by date; 2 skipped SQL but has an opportunity date.
+    assert (stages["sql"]["reached"], stages["sql"]["dated"], stages["sql"]["undated"]) == (4, 3, 1)
+    assert stages["opportunity"]["reached"] == 2
+    assert stages["won"]["reached"] == 1
+    assert (stages["lead"]["reached"], stages["lead"]["undated"]) == (9, 1)
+
+
+def test_conversion_rates_and_benchmark_marks(rs):
+    c = by_key(report(rs)["conversions"])
+    assert c["lead_to_mql"]["rate"] == pytest.approx(7 / 9, abs=1e-6)
+    assert c["mql_to_sql"]["rate"] == pytest.approx(4 / 7, abs=1e-6)
+    assert c["sql_to_opportunity"]["rate"] == 0.5
+    assert c["opportunity_to_won"]["rate"] == 0.5
+    assert c["lead_to_won"]["rate"] == pytest.approx(1 / 9, abs=1e-6)
+    # The ruleset sets lead_to_mql to 40-60%; mql_to_sql and sql_to_opportunity keep the defaults.
+    assert c["lead_to_mql"]["benchmark"] == {"low": 0.4, "high": 0.6, "text": "40-60%"}
+    assert c["lead_to_mql"]["mark"] == "above"
+    assert c["mql_to_sql"]["benchmark"]["text"] == "10-20%"
+    assert c["sql_to_opportunity"]["mark"] == "above"
+    assert c["opportunity_to_won"]["benchmark"] is None and c["opportunity_to_won"]["mark"] is None
+
+
+def test_closed_deals(rs):
+    assert report(rs)["closed"] == {"won": 1, "lost": 1, "open_opportunities": 0, "win_rate_of_closed": 0.5}
+
+
+# --------------------------------------------------------------------------- time between stages
+
+
+def test_durations_exclude_missing_and_out_of_order_pairs(rs):
+    d = by_key(report(rs)["durations"])
+    # created -> MQL: 1.0, 2.0, 2.0, 1.0, 1/3 (lead 8), 1.0 days.
+    assert d["lead_to_mql"]["leads"] == 6
+    assert d["lead_to_mql"]["median_days"] == 1.0
+    assert d["lead_to_mql"]["p90_days"] == 2.0
+    # MQL -> SQL: lead 1 (2 d), lead 11 (1 d); lead 3 is out of order and left out.
+    assert (d["mql_to_sql"]["leads"], d["mql_to_sql"]["out_of_order"]) == (2, 1)
+    assert d["mql_to_sql"]["median_days"] == 1.5
+    assert d["mql_to_sql"]["p90_days"] == 1.9
+    assert (d["sql_to_opportunity"]["leads"], d["sql_to_opportunity"]["median_days"]) == (1, 10.0)
+    assert d["opportunity_to_won"]["median_days"] == 60.0
+    assert d["mql_to_won"]["median_days"] == 72.0
+    assert d["mql_to_won"]["mark"] == "below"  # faster than ~84 days (75.6-92.4)
+    assert d["lead_to_won"]["median_days"] == 73.0
+
+
+def test_out_of_order_dates_are_reported(rs):
+    assert report(rs)["out_of_order"] == {
+        "leads": 1, "by_stage": {"mql": 0, "sql": 1, "opportunity": 0, "won": 0, "lost": 0}}
+
+
+# --------------------------------------------------------------------------- speed to lead
+
+
+def test_speed_to_lead_without_tiers_uses_the_mql_sla(rs):
+    s = report(rs)["speed_to_lead"]
+    assert s["sla_hours"] == {"hand_raiser": 1.0, "hot": 2.0, "mql": 24.0}
+    assert (s["mqls"], s["touched"], s["touched_before_mql"]) == (6, 3, 1)
+    assert (s["median_hours"], s["p90_hours"]) == (24.0, 28.8)  # 1, 24, 30 hours
+    assert (s["within_sla"], s["missed_sla"]) == (2, 1)  # 24 h exactly is within
+    assert (s["untouched_past_sla"], s["untouched_within_sla"]) == (1, 1)  # lead 3; lead 8 waited 4 h of 24
+    assert s["share_within_sla"] == 0.5
+    assert s["by_tier"] == []
+
+
+def test_speed_to_lead_per_tier_when_scored(rs):
+    s = report(rs, score=True)["speed_to_lead"]
+    # Lead 8 is hot (2 h SLA): 4 h untouched is now past its SLA.
+    assert (s["within_sla"], s["missed_sla"], s["untouched_past_sla"], s["untouched_within_sla"]) == (2, 1, 2, 0)
+    assert s["share_within_sla"] == 0.4
+    tiers = by_key(s["by_tier"], "tier")
+    assert (tiers["hot"]["sla_hours"], tiers["hot"]["mqls"], tiers["hot"]["within_sla"]) == (2.0, 3, 1)
+    assert tiers["hot"]["touched_before_mql"] == 1
+    assert (tiers["cold"]["sla_hours"], tiers["cold"]["mqls"], tiers["cold"]["share_within_sla"]) == (
+        24.0, 3, pytest.approx(1 / 3, abs=1e-6))
+
+
+# --------------------------------------------------------------------------- velocity and cohorts
+
+
+def test_lead_velocity_last_12_months(rs):
+    v = report(rs)["velocity"]
+    assert v["base_month"] == {"month": "2025-06", "mql": 0, "sql": 0}
+    series = {m["month"]: m for m in v["series"]}
+    assert list(series) == [f"2025-{m:02d}" for m in range(7, 13)] + [f"2026-{m:02d}" for m in range(1, 7)]
+    # MQL month = earliest of the MQL-or-later dates (lead 3: its SQL date 02-02).
+    assert [series[m]["mql"] for m in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06")] == \
+        [2, 2, 0, 1, 0, 1]
+    assert [series[m]["sql"] for m in ("2026-01", "2026-02", "2026-03", "2026-04")] == [2, 1, 0, 1]
+    assert series["2026-01"]["mql_growth"] is None  # from zero
+    assert series["2026-02"]["mql_growth"] == 0.0
+    assert series["2026-02"]["sql_growth"] == -0.5
+    assert series["2026-03"]["mql_growth"] == -1.0
+    assert v["mql_monthly_growth"] is None and v["mql_mark"] is None  # base month is zero
+    assert v["partial_last_month"] is False
+
+
+def test_velocity_growth_and_mark_on_a_steady_series(rs, tmp_path):
+    # 10 MQLs in 2025-06 growing to 20 in 2026-06: compound growth 2^(1/12) - 1 = 5.946%.
+    rows = ["id,created,mql"]
+    n = 0
+    for month, count in (("2025-06", 10), ("2026-06", 20)):
+        for _ in range(count):
+            n += 1
+            rows.append(f"{n},{month}-01 00:00,{month}-02 00:00")
+    path = tmp_path / "steady.csv"
+    path.write_text("\n".join(rows) + "\n")
+    v = report(rs, contacts=str(path))["velocity"]
+    assert v["mql_monthly_growth"] == pytest.approx(2 ** (1 / 12) - 1, abs=1e-6)
+    assert v["mql_mark"] == "below"
+    assert v["series"][-1] == {"month": "2026-06", "mql": 20, "sql": 0, "mql_growth": None, "sql_growth": None}
+
+
+def test_cohorts_by_entry_month(rs):
+    cohorts = by_key(report(rs)["cohorts"], "month")
+    assert list(cohorts) == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-06"]
+    assert cohorts["2026-01"] == {"month": "2026-01", "age_days": 181, "leads": 2, "mql": 2, "sql": 2,
+                                  "opportunity": 2, "won": 1, "lead_to_mql": 1.0, "mql_to_sql": 1.0,
+                                  "lead_to_won": 0.5}
+    assert (cohorts["2026-02"]["sql"], cohorts["2026-03"]["mql"], cohorts["2026-06"]["age_days"]) == (1, 1, 30)
+
+
+# --------------------------------------------------------------------------- period filter
+
+
+def test_period_filter_on_entry_date(rs):
+    d = report(rs, period_from=utc(2026, 2, 1), period_to=utc(2026, 4, 1))
+    assert d["input"]["leads"] == 4  # leads 3, 4, 5, 7
+    assert d["input"]["outside_period"] == 4  # 1, 2, 8, 11; lead 6 has no date
+    stages = by_key(d["stages"], "stage")
+    assert [stages[s]["reached"] for s in ("lead", "mql", "sql", "opportunity", "won")] == [4, 3, 1, 0, 0]
+    c = by_key(d["conversions"])
+    assert c["lead_to_mql"]["rate"] == 0.75
+    assert c["sql_to_opportunity"]["rate"] == 0.0
+    assert c["opportunity_to_won"]["rate"] is None  # no opportunity: no rate, no mark
+    assert c["opportunity_to_won"]["mark"] is None
+    assert d["period"]["from"] == "2026-02-01T00:00:00Z"
+
+
+def test_cli_to_date_includes_the_whole_day(tmp_path):
+    out = tmp_path / "f.json"
+    run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "--from", "2026-02-01",
+             "--to", "2026-03-31", "--json", str(out), "--quiet"])
+    d = json.loads(out.read_text())
+    assert d["period"]["to"] == "2026-04-01T00:00:00Z"
+    assert d["input"]["leads"] == 4
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def test_breakdown_by_source_sorted_by_volume_with_small_flags(rs):
+    b = report(rs, by=["lead_source"])["breakdowns"][0]
+    assert (b["by"], b["column"], b["small_segment"]) == ("lead_source", "source", 3)
+    segs = [(s["value"], s["leads"], s["small"]) for s in b["segments"]]
+    assert segs == [("web", 4, False), ("ads", 3, False), ("bad", 1, True), ("(blank)", 1, True)]
+    web = b["segments"][0]
+    assert [s["reached"] for s in web["stages"]] == [4, 3, 2, 2, 1]
+    assert by_key(web["conversions"])["mql_to_sql"]["rate"] == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_breakdown_by_size_band_lists_empty_bands(rs):
+    b = report(rs, by=["company_size"])["breakdowns"][0]
+    segs = [(s["value"], s["leads"], s["empty"]) for s in b["segments"]]
+    assert segs == [("51-200", 3, False), ("11-50", 2, False), ("201-500", 2, False), ("1-10", 1, False),
+                    ("(blank)", 1, False), ("501-1,000", 0, True), ("1,001-5,000", 0, True),
+                    ("5,001-10,000", 0, True), ("10,001+", 0, True)]
+    empty = b["segments"][-1]
+    assert empty["conversions"][0]["rate"] is None and empty["durations"][0]["median_days"] is None
+
+
+def test_breakdown_by_tier_scores_on_the_fly(rs):
+    d = report(rs, by=["tier", "grade"])
+    assert d["input"]["scored_on_the_fly"] is True
+    tiers = [(s["value"], s["leads"]) for s in d["breakdowns"][0]["segments"]]
+    assert tiers == [("cold", 5), ("hot", 4)]  # hot: 1, 4, 7, 8
+    grades = [(s["value"], s["leads"]) for s in d["breakdowns"][1]["segments"]]
+    assert grades[0] == ("D", 9) and {g for g, n in grades[1:]} == {"A", "B", "C"}
+
+
+def test_size_band_labels():
+    assert size_band_labels([10, 50, 1000]) == ["1-10", "11-50", "51-1,000", "1,001+"]
+
+
+# --------------------------------------------------------------------------- disqualification
+
+
+def test_disqualification_reasons_when_scored(rs):
+    dq = report(rs, score=True)["disqualification"]
+    assert dq["leads_with_reasons"] == 2
+    assert [(r["reason"], r["category"], r["leads"]) for r in dq["reasons"]] == [
+        ("not_now", "bad_timing", 1), ("too_small", "bad_fit", 1)]
+    assert by_key(dq["categories"], "category")["bad_fit"] == {
+        "category": "bad_fit", "leads": 1, "share": pytest.approx(1 / 9, abs=1e-6)}
+
+
+def test_no_disqualification_section_without_reasons(rs):
+    assert report(rs)["disqualification"] is None
+
+
+def test_score_output_as_input_gives_the_same_figures(rs, tmp_path):
+    scored = tmp_path / "scored.csv"
+    run_cli(["score", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "-o", str(scored), "-q",
+             "-k", "created,mql,sql,opp,won,lost,touch,stage,source,employees,updated"])
+    from_score = report(rs, contacts=str(scored), by=["tier"])
+    on_the_fly = report(rs, by=["tier"])
+    assert from_score["input"]["scored_on_the_fly"] is False
+    for section in ("stages", "conversions", "durations", "speed_to_lead", "cohorts"):
+        assert from_score[section] == on_the_fly[section], section
+    assert from_score["disqualification"]["reasons"] == on_the_fly["disqualification"]["reasons"]
+    assert from_score["breakdowns"][0]["segments"] == on_the_fly["breakdowns"][0]["segments"]
+
+
+# --------------------------------------------------------------------------- edge inputs
+
+
+def test_empty_input_gives_empty_figures(rs, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("id,created,mql\n")
+    d = report(rs, contacts=str(path), by=["lead_source"] if False else ())
+    assert d["input"]["leads"] == 0
+    assert all(c["rate"] is None for c in d["conversions"])
+    assert d["speed_to_lead"]["share_within_sla"] is None
+    assert d["cohorts"] == []
+
+
+def test_no_stage_columns_is_an_input_error(rs, tmp_path):
+    path = tmp_path / "nostage.csv"
+    path.write_text("id,source\n1,web\n")
+    with pytest.raises(MissingColumnsError, match="none of the stage columns"):
+        report(rs, contacts=str(path))
+    result = run_cli(["funnel", str(path), "-r", RULESET], exit_code=3)
+    assert "none of the stage columns" in result.stderr
+
+
+def test_unknown_by_is_a_usage_error(rs):
+    with pytest.raises(UsageError, match="did you mean 'lead_source'"):
+        read_funnel_input(rs, [CONTACTS], by=["lead_sourc"])
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--by", "nope"], exit_code=2)
+    assert "unknown field or column 'nope'" in result.stderr
+
+
+def test_by_a_raw_input_column(rs):
+    b = report(rs, by=["stage"])["breakdowns"][0]
+    assert b["segments"][0]["value"] == "marketingqualifiedlead"
+
+
+def test_bad_period_options():
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--from", "2026-05-01", "--to", "2026-04-01"], exit_code=2)
+    assert "--from 2026-05-01 is not before --to 2026-04-01" in result.stderr
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--from", "May 1st"], exit_code=2)
+    assert "--from: cannot read 'May 1st' as a date" in result.stderr
+
+
+def test_json_to_stdout_moves_the_report_to_stderr():
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "--json", "-"])
+    data = json.loads(result.stdout)
+    assert data["input"]["leads"] == 9
+    assert "leadq funnel" in result.stderr
+
+
+# --------------------------------------------------------------------------- ruleset sections
+
+
+def write_ruleset(tmp_path, funnel_yaml: str, sla_yaml: str = "") -> str:
+    base = (HERE / "ruleset.yaml").read_text().split("funnel:")[0]
+    path = tmp_path / "rs.yaml"
+    path.write_text(base + funnel_yaml + sla_yaml)
+    return str(path)
+
+
+@pytest.mark.parametrize("funnel_yaml, message, line, column", [
+    ("funnel:\n  benchmark: {}\n", "funnel: unknown key 'benchmark'; did you mean 'benchmarks'?", 32, 3),
+    ("funnel:\n  benchmarks:\n    mql_to_sq: [10%, 20%]\n", "unknown benchmark 'mql_to_sq'; did you mean "
+     "'mql_to_sql'?", 33, 5),
+    ("funnel:\n  benchmarks:\n    mql_to_sql: [20%, 10%]\n", "the low end 20% is above the high end 10%", 33, 17),
+    ("funnel:\n  benchmarks:\n    mql_to_sql: 15\n", "15 is not a fraction; write 0.15 or '15%'", 33, 17),
+    ("funnel:\n  benchmarks:\n    mql_to_sql: [0.1, lots]\n", "expected a rate such as 0.15 or '15%'", 33, 23),
+    ("funnel:\n  benchmarks:\n    mql_to_won_days: -3\n", "expected a number of days greater than 0", 33, 22),
+    ("funnel:\n  small_segment: 0\n", "funnel.small_segment: expected a whole number", 32, 18),
+    ("funnel:\n  size_bands: [10, 5]\n", "each bound must be a number above the one before it", 32, 20),
+    ("funnel:\n  lifecycle_stages:\n    customer: [won]\n", "unknown stage 'customer'", 33, 5),
+])
+def test_funnel_section_errors_have_positions(tmp_path, funnel_yaml, message, line, column):
+    path = write_ruleset(tmp_path, funnel_yaml)
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(path)
+    assert message in info.value.message
+    assert (info.value.position.line, info.value.position.column) == (line, column)
+
+
+def test_funnel_section_overrides(tmp_path):
+    path = write_ruleset(tmp_path, "funnel:\n  benchmarks:\n    mql_to_sql: null\n    lead_velocity: 0.2\n"
+                                   "    lead_to_won_days: [30, 60]\n  size_bands: [100]\n"
+                                   "  lifecycle_stages:\n    won: [Closed Won]\n")
+    rs = load_ruleset(path)
+    b = rs.funnel.benchmarks
+    assert "mql_to_sql" not in b
+    assert b["lead_velocity"] == Benchmark(pytest.approx(0.18), pytest.approx(0.22), "~20%")
+    assert (b["lead_to_won_days"].low, b["lead_to_won_days"].high, b["lead_to_won_days"].text) == (30, 60, "30-60 d")
+    assert rs.funnel.size_bands == (100.0,)
+    assert rs.funnel.lifecycle_stages["won"] == ("closedwon",)
+    assert rs.funnel.small_segment is None  # falls back to settings.small_segment
+
+
+def test_benchmark_marks():
+    b = Benchmark(0.1, 0.2, "10-20%")
+    assert [b.mark(v) for v in (0.05, 0.1, 0.2, 0.2000000001, 0.25, None)] == [
+        "below", "within", "within", "within", "above", None]
+
+
+@pytest.mark.parametrize("section, expected", [
+    (None, {"hand_raiser": 1.0, "mql": 24.0}),
+    ({"hand_raiser": {"hours": 1, "procedure": "call"}, "mql": {"hours": 12}}, {"hand_raiser": 1.0, "mql": 12.0}),
+    ({"sql": 4, "vip": {"minutes": 30}, "slow": {"within": "2d"}}, {"hand_raiser": 1.0, "mql": 24.0, "sql": 4.0,
+                                                                   "vip": 0.5, "slow": 48.0}),
+    ({"tiers": {"sql": {"hours": 8}}}, {"hand_raiser": 1.0, "mql": 24.0, "sql": 8.0}),
+    ([{"tier": "sql", "hours": 3}, {"name": "x"}], {"hand_raiser": 1.0, "mql": 24.0, "sql": 3.0}),
+    ({"sql": {"procedure": "no hours"}, "odd": "soon"}, {"hand_raiser": 1.0, "mql": 24.0}),
+])
+def test_sla_hours_reader_is_tolerant(section, expected):
+    assert sla_hours(section) == expected
+
+
+def test_dates_in_other_orders_parse_as_in_scoring(rs, tmp_path):
+    path = tmp_path / "eu.csv"
+    ruleset = tmp_path / "eu.yaml"
+    ruleset.write_text(open(RULESET).read().replace("  updated_at: updated\n",
+                                                    "  updated_at: updated\nsettings:\n  date_order: eu\n"))
+    path.write_text("id,created,mql\n1,05/01/2026,06/01/2026 10:00\n")
+    eu = load_ruleset(str(ruleset))
+    inp = read_funnel_input(eu, [str(path)])
+    assert inp.frame["mql_at"][0] == utc(2026, 1, 6, 10)
+    assert isinstance(inp.frame, pl.DataFrame)

@@ -1,0 +1,583 @@
+"""Tests for leadq.io: input expansion and reading, atomic writing, locking."""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from leadq.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE, InputError, OutputError, UsageError
+from leadq.io import (
+    FORMATS,
+    ReadOptions,
+    collect_input,
+    expand_inputs,
+    format_from_path,
+    input_error_from_polars,
+    output_lock,
+    read_inputs,
+    read_parquet_metadata,
+    write_frame,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def expected(label: str, rows: list[int], **columns: list[str | None]) -> pl.DataFrame:
+    """The frame read_inputs yields for a CSV: String columns then provenance."""
+    data = {name: pl.Series(name, values, dtype=pl.String) for name, values in columns.items()}
+    return pl.DataFrame(
+        {
+            **data,
+            "_source_file": pl.Series([label] * len(rows), dtype=pl.String),
+            "_source_row": pl.Series(rows, dtype=pl.Int64),
+        }
+    )
+
+
+def read(path: Path | str, **options: str) -> pl.DataFrame:
+    return collect_input(read_inputs([str(path)], ReadOptions(**options)), str(path))
+
+
+def write_bytes(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# --------------------------------------------------------------------------- #
+# Encodings and delimiters
+# --------------------------------------------------------------------------- #
+
+ACCENTED = expected("", [1, 2], name=["José", "Zoë"], city=["Málaga", "Köln"])
+
+
+def with_label(df: pl.DataFrame, label: str) -> pl.DataFrame:
+    return df.with_columns(pl.lit(label).alias("_source_file"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param("name,city\nJosé,Málaga\nZoë,Köln\n".encode("utf-8"), id="utf8"),
+        pytest.param(codecs.BOM_UTF8 + "name,city\nJosé,Málaga\nZoë,Köln\n".encode("utf-8"), id="utf8-bom"),
+        pytest.param("name,city\r\nJosé,Málaga\r\nZoë,Köln\r\n".encode("utf-8"), id="utf8-crlf"),
+        pytest.param(
+            codecs.BOM_UTF16_LE + "name\tcity\r\nJosé\tMálaga\r\nZoë\tKöln\r\n".encode("utf-16-le"),
+            id="utf16le-tab",
+        ),
+        pytest.param(
+            codecs.BOM_UTF16_BE + "name\tcity\r\nJosé\tMálaga\r\nZoë\tKöln\r\n".encode("utf-16-be"),
+            id="utf16be-tab",
+        ),
+        pytest.param("name;city\nJosé;Málaga\nZoë;Köln\n".encode("cp1252"), id="cp1252-semicolon"),
+        pytest.param("name,city\nJosé,Málaga\nZoë,Köln\n".encode("latin-1"), id="latin1"),
+    ],
+)
+def test_encodings_are_detected(tmp_path: Path, data: bytes) -> None:
+    path = write_bytes(tmp_path, "leads.csv", data)
+    assert_frame_equal(read(path), with_label(ACCENTED, str(path)))
+
+
+def test_cp1252_specific_characters(tmp_path: Path) -> None:
+    # 0x80 is the euro sign in cp1252 and a control character in Latin-1.
+    path = write_bytes(tmp_path, "leads.csv", "deal,note\n€500,“quoted”\n".encode("cp1252"))
+    assert_frame_equal(read(path), expected(str(path), [1], deal=["€500"], note=["“quoted”"]))
+
+
+def test_forced_encoding_overrides_detection(tmp_path: Path) -> None:
+    # Valid UTF-8 bytes, but the user says they are Latin-1: honour it.
+    path = write_bytes(tmp_path, "leads.csv", "name\nJosé\n".encode("utf-8"))
+    assert_frame_equal(read(path, encoding="latin-1"), expected(str(path), [1], name=["JosÃ©"]))
+
+
+def test_forced_utf16_le_with_bom_strips_bom(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "leads.txt", codecs.BOM_UTF16_LE + "id\tname\n1\tAda\n".encode("utf-16-le"))
+    assert_frame_equal(read(path, encoding="utf-16-le"), expected(str(path), [1], id=["1"], name=["Ada"]))
+
+
+def test_unknown_encoding_is_a_usage_error(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "leads.csv", b"a\n1\n")
+    with pytest.raises(UsageError, match="unknown encoding 'klingon'") as info:
+        read_inputs([str(path)], ReadOptions(encoding="klingon"))
+    assert info.value.exit_code == EXIT_USAGE
+
+
+def test_undecodable_forced_encoding_names_file(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "leads.csv", b"a\n\xff\xfe\xfa\n")
+    with pytest.raises(InputError) as info:
+        read_inputs([str(path)], ReadOptions(encoding="ascii"))
+    assert str(path) in str(info.value) and "--encoding" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "sep"),
+    [("a,b;c", ","), ("a;b;c", ";"), ("a\tb\tc", "\t"), ('"x;y",b,c', ",")],
+)
+def test_delimiter_detected_from_header(tmp_path: Path, header: str, sep: str) -> None:
+    names = next(__import__("csv").reader([header], delimiter=sep))
+    row = sep.join(["1", "2", "3"][: len(names)])
+    path = write_bytes(tmp_path, "d.csv", f"{header}\n{row}\n".encode())
+    df = read(path)
+    assert df.columns[:-2] == names
+    assert df.row(0)[: len(names)] == tuple(["1", "2", "3"][: len(names)])
+
+
+def test_quoted_semicolons_do_not_fool_detection(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "d.csv", b'"a;b;c;d",e\n"1;2",3\n')
+    assert_frame_equal(read(path), expected(str(path), [1], **{"a;b;c;d": ["1;2"], "e": ["3"]}))
+
+
+def test_delimiter_option_forces(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "d.csv", b"a,b|c\n1,2|3\n")
+    assert_frame_equal(read(path, delimiter="|"), expected(str(path), [1], **{"a,b": ["1,2"], "c": ["3"]}))
+    assert_frame_equal(
+        read(path, delimiter="tab"), expected(str(path), [1], **{"a,b|c": ["1,2|3"]})
+    )
+
+
+def test_bad_delimiter_option_is_usage_error(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "d.csv", b"a\n1\n")
+    with pytest.raises(UsageError, match="invalid delimiter"):
+        read_inputs([str(path)], ReadOptions(delimiter=";;"))
+
+
+# --------------------------------------------------------------------------- #
+# CSV shape and values
+# --------------------------------------------------------------------------- #
+
+
+def test_whitespace_and_empty_values_become_null_and_names_are_stripped(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "w.csv", codecs.BOM_UTF8 + b" email , score \n  a@x.io  ,   \n,7\n")
+    assert_frame_equal(read(path), expected(str(path), [1, 2], email=["a@x.io", None], score=[None, "7"]))
+
+
+def test_everything_is_string_even_mixed_columns(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "m.csv", b"v\n1\n2.5\nabc\n2024-01-01\n")
+    df = read(path)
+    assert df.schema["v"] == pl.String
+    assert df["v"].to_list() == ["1", "2.5", "abc", "2024-01-01"]
+
+
+def test_embedded_newlines_and_delimiters_keep_row_numbers(tmp_path: Path) -> None:
+    data = b'id,note\n1,"line one\nline two, with comma"\n2,plain\n3,"a\n\nb"\n4,last\n'
+    path = write_bytes(tmp_path, "n.csv", data)
+    assert_frame_equal(
+        read(path),
+        expected(
+            str(path),
+            [1, 2, 3, 4],
+            id=["1", "2", "3", "4"],
+            note=["line one\nline two, with comma", "plain", "a\n\nb", "last"],
+        ),
+    )
+
+
+def test_trailing_empty_lines_are_ignored(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "t.csv", b"a,b\n1,2\n3,4\n\n\n\r\n")
+    assert_frame_equal(read(path), expected(str(path), [1, 2], a=["1", "3"], b=["2", "4"]))
+
+
+def test_header_only_file_has_columns_and_no_rows(tmp_path: Path) -> None:
+    for data in (b"email,company\n", b"email,company"):
+        path = write_bytes(tmp_path, "h.csv", data)
+        assert_frame_equal(read(path), expected(str(path), [], email=[], company=[]))
+
+
+def test_zero_byte_file_has_no_rows_and_no_columns(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "e.csv", b"")
+    df = read(path)
+    assert df.shape == (0, 2)
+    assert df.columns == ["_source_file", "_source_row"]
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "found"),
+    [
+        (b"a,b,c,d,e\n1,2,3,4,5\n1,2,3,4,5,6\n", 3, 6),
+        (b"a,b,c,d,e\n1,2,3,4,5\n1,2,3,4\n", 3, 4),
+        # The 6th record, on physical line 8: a quoted newline and blank lines precede it.
+        (b'a,b,c,d,e\n1,2,3,4,5\n1,"x\ny",3,4,5\n\n1,2,3,4,5\n\n1,2,3,4,5,6\n', 8, 6),
+    ],
+)
+def test_ragged_rows_name_file_and_line(tmp_path: Path, data: bytes, line: int, found: int) -> None:
+    path = write_bytes(tmp_path, "r.csv", data)
+    with pytest.raises(InputError) as info:
+        read(path)
+    assert str(info.value) == (
+        f"{path}: line {line}: expected 5 fields, found {found}; check the delimiter or quoting"
+    )
+    assert info.value.exit_code == EXIT_INPUT
+
+
+def test_ragged_rows_in_transcoded_file(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "r.csv", "a;b\nJosé;1\nZoë\n".encode("cp1252"))
+    with pytest.raises(InputError, match=r"line 3: expected 2 fields, found 1"):
+        read(path)
+
+
+def test_duplicate_header_names_are_rejected(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "d.csv", b"email, email\n1,2\n")
+    with pytest.raises(InputError, match=r"duplicate column name 'email' \(columns 1 and 2\)"):
+        read_inputs([str(path)])
+
+
+def test_polars_errors_are_mapped() -> None:
+    err = input_error_from_polars(pl.exceptions.ComputeError("found more fields than defined in 'Schema'"), "x.csv")
+    assert isinstance(err, InputError)
+    assert str(err) == "x.csv: a row has more fields than the header; check the delimiter or quoting"
+
+
+def test_corrupt_parquet_is_input_error(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "bad.parquet", b"this is not parquet")
+    with pytest.raises(InputError) as info:
+        collect_input(read_inputs([str(path)]), str(path))
+    assert str(path) in str(info.value)
+
+
+def test_bad_ndjson_is_input_error(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "bad.ndjson", b'{"a": 1}\n{not json\n')
+    with pytest.raises(InputError) as info:
+        collect_input(read_inputs([str(path)]), str(path))
+    assert str(path) in str(info.value)
+
+
+# --------------------------------------------------------------------------- #
+# Multiple inputs, formats, stdin
+# --------------------------------------------------------------------------- #
+
+
+def test_native_formats_keep_types_and_concat_diagonally(tmp_path: Path) -> None:
+    pq = tmp_path / "a.parquet"
+    pl.DataFrame({"email": ["a@x.io", "b@x.io"], "score": [1, 2]}).write_parquet(pq)
+    nd = tmp_path / "b.jsonl"
+    nd.write_text('{"email": "c@x.io", "employees": 50}\n')
+    csv_path = write_bytes(tmp_path, "c.csv", b"email\nd@x.io\n")
+    df = collect_input(read_inputs([str(pq), str(nd), str(csv_path)]), "inputs")
+    assert_frame_equal(
+        df,
+        pl.DataFrame(
+            {
+                "email": ["a@x.io", "b@x.io", "c@x.io", "d@x.io"],
+                "score": pl.Series([1, 2, None, None], dtype=pl.Int64),
+                "_source_file": [str(pq), str(pq), str(nd), str(csv_path)],
+                "_source_row": pl.Series([1, 2, 1, 1], dtype=pl.Int64),
+                "employees": pl.Series([None, None, 50, None], dtype=pl.Int64),
+            }
+        ),
+    )
+
+
+def test_input_format_option_overrides_extension(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "leads.dat", b"a\n1\n")
+    with pytest.raises(UsageError, match="cannot tell the format of"):
+        read_inputs([str(path)])
+    assert_frame_equal(read(path, input_format="csv"), expected(str(path), [1], a=["1"]))
+
+
+def test_stdin_csv() -> None:
+    stdin = io.BytesIO("name;city\r\nJosé;Málaga\r\n".encode("cp1252"))
+    df = collect_input(read_inputs(["-"], stdin=stdin), "<stdin>")
+    assert_frame_equal(df, expected("<stdin>", [1], name=["José"], city=["Málaga"]))
+
+
+def test_stdin_and_files_together(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "f.csv", b"a\nfile\n")
+    df = collect_input(read_inputs([str(path), "-", "-"], stdin=io.BytesIO(b"a\nstdin\n")), "inputs")
+    assert df["a"].to_list() == ["file", "stdin"]
+    assert df["_source_file"].to_list() == [str(path), "<stdin>"]
+
+
+def test_globs_sorted_deduped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("b.csv", "a.csv", "c.txt"):
+        Path(name).write_text("x\n1\n")
+    (tmp_path / "sub").mkdir()
+    Path("sub/d.csv").write_text("x\n1\n")
+    assert expand_inputs(["*.csv"]) == ["a.csv", "b.csv"]
+    assert expand_inputs(["b.csv", "*.csv", "a.csv", "-", "-"]) == ["b.csv", "a.csv", "-"]
+    assert expand_inputs(["**/*.csv"]) == ["a.csv", "b.csv", "sub/d.csv"]
+    assert expand_inputs(["[ab].csv", "?.txt"]) == ["a.csv", "b.csv", "c.txt"]
+    # Directories matched by a glob are skipped, not errors.
+    assert expand_inputs(["*"]) == ["a.csv", "b.csv", "c.txt"]
+
+
+def test_glob_matching_nothing(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no files match '.*\*\.parquet'") as info:
+        expand_inputs([str(tmp_path / "*.parquet")])
+    assert info.value.exit_code == EXIT_INPUT
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(InputError) as info:
+        read_inputs([str(missing)])
+    assert str(info.value) == f"no such file: {missing}"
+    assert info.value.exit_code == EXIT_INPUT
+
+
+def test_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        expand_inputs([str(tmp_path)])
+    assert str(info.value) == f"{tmp_path} is a directory: pass the files inside it, e.g. '{tmp_path}/*.csv'"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file, so permission denial cannot be tested")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "secret.csv", b"a\n1\n")
+    path.chmod(0)
+    try:
+        with pytest.raises(InputError, match=f"cannot read {path}: permission denied") as info:
+            expand_inputs([str(path)])
+        assert info.value.exit_code == EXIT_INPUT
+    finally:
+        path.chmod(0o644)
+
+
+# --------------------------------------------------------------------------- #
+# Writing
+# --------------------------------------------------------------------------- #
+
+
+def test_format_from_path() -> None:
+    assert FORMATS == ("parquet", "csv", "ndjson")
+    assert format_from_path("-") == "csv"
+    assert format_from_path("out.CSV") == "csv"
+    assert format_from_path("out.pq") == "parquet"
+    assert format_from_path("out.jsonl") == "ndjson"
+    assert format_from_path("out") == "parquet"
+    assert format_from_path("out.xyz", default="csv") == "csv"
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("safe = value", "safe = value"),
+        ("a@b.io", "a@b.io"),
+    ],
+)
+def test_csv_formula_escaping(value: str, written: str) -> None:
+    out = io.BytesIO()
+    write_frame(pl.DataFrame({"v": [value], "n": [-5]}), "-", "csv", stdout=out)
+    back = pl.read_csv(out.getvalue(), infer_schema=False)
+    assert back["v"].to_list() == [written]
+    assert back["n"].to_list() == ["-5"]  # numeric columns are left alone
+
+
+def test_formula_escaping_can_be_disabled_and_skips_other_formats(tmp_path: Path) -> None:
+    df = pl.DataFrame({"v": ["=HYPERLINK()"]})
+    out = io.BytesIO()
+    write_frame(df, "-", "csv", stdout=out, escape_formulas=False)
+    assert out.getvalue() == b"v\n=HYPERLINK()\n"
+    out = io.BytesIO()
+    write_frame(df, "-", "ndjson", stdout=out)
+    assert out.getvalue() == b'{"v":"=HYPERLINK()"}\n'
+    write_frame(df, str(tmp_path / "o.parquet"), "parquet")
+    assert_frame_equal(pl.read_parquet(tmp_path / "o.parquet"), df)
+
+
+def test_csv_nested_columns() -> None:
+    df = pl.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "disqualification_reasons": [["free email", "=bad"], [], None],
+            "detail": [{"rule": "r1", "points": 5}, None, {"rule": "r2", "points": -1}],
+            "nested": [[{"a": 1}], None, []],
+        }
+    )
+    out = io.BytesIO()
+    write_frame(df, "-", "csv", stdout=out)
+    assert out.getvalue().decode() == (
+        "id,disqualification_reasons,detail,nested\n"
+        '1,free email; =bad,"{""rule"":""r1"",""points"":5}","[{""a"":1}]"\n'
+        '2,"",,\n'  # an empty list is an empty string; null struct/list stay null
+        '3,,"{""rule"":""r2"",""points"":-1}",[]\n'
+    )
+
+
+def test_tsv_output_uses_tabs(tmp_path: Path) -> None:
+    target = tmp_path / "out.tsv"
+    write_frame(pl.DataFrame({"a": ["x"], "b": ["y"]}), str(target), "csv")
+    assert target.read_text() == "a\tb\nx\ty\n"
+
+
+def test_parquet_to_stdout_is_usage_error() -> None:
+    with pytest.raises(UsageError, match="parquet cannot be written to stdout; use --format csv or ndjson"):
+        write_frame(pl.DataFrame({"a": [1]}), "-", "parquet", stdout=io.BytesIO())
+
+
+def test_unknown_format_is_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown output format 'xlsx'"):
+        write_frame(pl.DataFrame({"a": [1]}), str(tmp_path / "o.xlsx"), "xlsx")
+
+
+def test_parquet_metadata_round_trip(tmp_path: Path) -> None:
+    target = tmp_path / "scored.parquet"
+    df = pl.DataFrame({"email": ["a@x.io"], "score": [42]})
+    meta = {"leadq.ruleset": "b2b.yaml", "leadq.ruleset_sha256": "ab" * 32}
+    write_frame(df, str(target), "parquet", metadata=meta)
+    assert read_parquet_metadata(str(target)) == meta
+    assert_frame_equal(pl.read_parquet(target), df)
+
+
+def test_write_replaces_and_keeps_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    write_frame(pl.DataFrame({"a": ["new"]}), str(target), "csv")
+    assert target.read_text() == "a\nnew\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize(
+    ("exc", "expect"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "no space left on device"),
+        (OSError(errno.EACCES, "Permission denied"), "permission denied"),
+        (KeyboardInterrupt(), None),
+    ],
+)
+def test_failed_write_keeps_old_file_and_removes_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException, expect: str | None
+) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("previous,output\n")
+
+    def half_write(self: pl.DataFrame, file: io.BufferedWriter, **kwargs: object) -> None:
+        file.write(b"a\npartial")
+        raise exc
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", half_write)
+    if expect is None:
+        with pytest.raises(KeyboardInterrupt):
+            write_frame(pl.DataFrame({"a": ["x"]}), str(target), "csv")
+    else:
+        with pytest.raises(OutputError) as info:
+            write_frame(pl.DataFrame({"a": ["x"]}), str(target), "csv")
+        assert str(info.value).startswith(f"cannot write {target}: {expect}")
+        assert info.value.exit_code == EXIT_OUTPUT
+    assert target.read_text() == "previous,output\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_write_to_missing_directory(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out.parquet"
+    with pytest.raises(OutputError) as info:
+        write_frame(pl.DataFrame({"a": [1]}), str(target), "parquet")
+    assert str(info.value) == (
+        f"cannot write {target}: directory {target.parent} does not exist; create it first"
+    )
+    assert info.value.exit_code == EXIT_OUTPUT
+
+
+def test_write_onto_directory(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="is a directory"):
+        write_frame(pl.DataFrame({"a": [1]}), str(tmp_path), "csv")
+
+
+def test_sigterm_during_write_keeps_previous_output(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("previous\n")
+    script = textwrap.dedent(
+        f"""
+        import polars as pl
+        from leadq.io import write_frame
+        n = 12_000_000
+        df = pl.DataFrame({{"a": pl.int_range(n, eager=True).cast(pl.String) + "-lead@example.com", "b": pl.int_range(n, eager=True)}})
+        write_frame(df, {str(target)!r}, "csv")
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    try:
+        while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"writer never created its temp file: {proc.stderr.read().decode()}")
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert b"Terminated" in err
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+# --------------------------------------------------------------------------- #
+# Locking
+# --------------------------------------------------------------------------- #
+
+
+def test_lock_created_and_removed(tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    with output_lock(str(target)):
+        assert (tmp_path / "out.parquet.lock").read_text().strip() == str(os.getpid())
+    assert not (tmp_path / "out.parquet.lock").exists()
+
+
+def test_lock_refused_while_owner_alive(tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "out.parquet.lock").write_text(f"{owner.pid}\n")
+        with pytest.raises(OutputError) as info:
+            with output_lock(str(target)):
+                pass
+        assert str(info.value) == (
+            f"{target} is being written by another leadq run (pid {owner.pid}); "
+            f"remove {target}.lock if that run is gone"
+        )
+        assert info.value.exit_code == EXIT_OUTPUT
+        assert (tmp_path / "out.parquet.lock").read_text() == f"{owner.pid}\n"
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def test_stale_lock_taken_over(tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "out.parquet.lock").write_text(f"{dead.pid}\n")
+    with output_lock(str(target)):
+        assert (tmp_path / "out.parquet.lock").read_text().strip() == str(os.getpid())
+    assert not (tmp_path / "out.parquet.lock").exists()
+
+
+def test_lock_noop_for_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with output_lock("-"):
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_lock_in_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="does not exist"):
+        with output_lock(str(tmp_path / "nope" / "out.csv")):
+            pass
+
+
+def test_ndjson_file_round_trip(tmp_path: Path) -> None:
+    target = tmp_path / "out.ndjson"
+    write_frame(pl.DataFrame({"a": ["=x"], "l": [["p", "q"]]}), str(target), "ndjson")
+    assert [json.loads(line) for line in target.read_text().splitlines()] == [{"a": "=x", "l": ["p", "q"]}]

@@ -1,0 +1,155 @@
+"""Ruleset loading and validation: every error names file, line, column and what is allowed."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from leadq.errors import RulesetError
+from leadq.ruleset import builtin_ruleset_names, load_ruleset
+from tests.conftest import RULESETS, run_cli
+
+BASE = textwrap.dedent("""\
+    version: 1
+    columns:
+      lead_id: Id
+      job_title: Title
+      company_size: Employees
+      email: Email
+    activity_columns:
+      lead_id: Id
+      event_type: Type
+      occurred_at: At
+    fit:
+      - id: director
+        when: job_title matches "director"
+        points: 10
+    intent:
+      - id: demo
+        event: demo_request
+        points: 20
+    disqualifiers:
+      - code: tiny
+        category: bad_fit
+        when: company_size < 5
+    tiers:
+      - name: hot
+        when: total >= 20
+      - name: rest
+        otherwise: true
+""")
+
+
+def _load(tmp_path, text):
+    path = tmp_path / "rs.yaml"
+    path.write_text(text)
+    return load_ruleset(str(path)), path
+
+
+def _error(tmp_path, old, new):
+    text = BASE.replace(old, new)
+    assert text != BASE, f"replacement {old!r} not found"
+    with pytest.raises(RulesetError) as info:
+        _load(tmp_path, text)
+    return str(info.value)
+
+
+def test_base_loads(tmp_path):
+    rs, _ = _load(tmp_path, BASE)
+    assert [r.id for r in rs.rules] == ["director", "demo"]
+    assert rs.grade_letters == ("A", "B", "C", "D")
+    assert rs.tier_names == ("hot", "rest")
+
+
+CASES = [
+    ("unknown top-level key", "fit:\n", "fitt: []\nfit:\n", ":11:1: ruleset: unknown key 'fitt'; did you mean 'fit'?"),
+    ("unknown rule key", "    points: 10", "    points: 10\n    pionts: 3",
+     ":15:5: fit rule 'director': unknown key 'pionts'; did you mean 'points'?"),
+    ("points not a number", "points: 10", "points: ten", ":14:13: fit rule 'director': 'points' must be a number, got 'ten'"),
+    ("bad regex", 'matches "director"', 'matches "direc(tor"', "fit rule 'director': regex 'direc(tor': invalid"),
+    ("lookaround", 'matches "director"', 'matches "(?<!co-)director"', ":13:29: fit rule 'director': regex"),
+    ("unknown field", "when: job_title matches", "when: job_tittle matches",
+     ":13:11: fit rule 'director': unknown field 'job_tittle'; did you mean 'job_title'?"),
+    ("type mismatch", "company_size < 5", 'company_size < "five"', "cannot compare number with text"),
+    ("unknown operator word", "company_size < 5", "company_size gte 5", "unexpected 'gte'"),
+    ("unknown function", "total >= 20", "totl(x) >= 20", "unknown function 'totl'"),
+    ("unknown list", "company_size < 5", "job_title in @competitors", "unknown list '@competitors'"),
+    ("bad category", "category: bad_fit", "category: bad_fitt",
+     "disqualifier 'tiny': unknown category 'bad_fitt'; did you mean 'bad_fit'?"),
+    ("duplicate rule id", "id: demo", "id: director", "rule id 'director' is used twice"),
+    ("unreachable tier", "  - name: hot\n    when: total >= 20\n",
+     "  - name: all\n    otherwise: true\n  - name: hot\n    when: total >= 20\n",
+     "tier 'hot' can never be reached: tier 'all' above it matches every lead"),
+    ("same condition twice", "  - name: rest\n", "  - name: hot2\n    when: total >= 20\n  - name: rest\n",
+     "tier 'hot2' can never be reached: tier 'hot' above it has the same condition"),
+    ("no catch-all", "  - name: rest\n    otherwise: true\n", "  - name: rest\n    when: fit > 0\n",
+     "the last tier must be 'otherwise: true'"),
+    ("tier id not snake_case", "name: hot", "name: Hot Leads", "must be snake_case"),
+    ("unknown column type", "  email: Email\n", "  email: Email\n  score: {column: Score, type: integer}\n",
+     "columns.score: unknown type 'integer'; expected one of: boolean, datetime, number, text"),
+    ("event rule without activity mapping", "activity_columns:\n  lead_id: Id\n  event_type: Type\n  occurred_at: At\n",
+     "", "activity_columns: event rules need lead_id, event_type, occurred_at mapped"),
+    ("negative with positive points", "intent:\n", "negative:\n  - id: neg\n    when: company_size < 3\n    points: 5\nintent:\n",
+     "negative rules take points below 0"),
+    ("yaml syntax", "    points: 20", "    points: [20", "YAML syntax error"),
+    ("alias", "    points: 10", "    points: &p 10\n    label: *p", "YAML aliases ('*name') are not allowed"),
+    ("python tag", "    points: 10", "    points: !!python/object:os.system 10", "YAML"),
+    ("duplicate key", "    points: 20", "    points: 20\n    points: 30", "duplicate key 'points'"),
+    ("grade order", "tiers:", "grades:\n  A: 10\n  B: 20\n  C: otherwise\ntiers:", "grades.B: minimum fit 20 must be below"),
+    ("has_reason unknown code", "total >= 20", 'has_reason("tinyy")', "unknown disqualifier code 'tinyy'"),
+    ("count on a contact rule", "total >= 20", "count(director) > 1", "'director' is not an event rule"),
+    ("rule used as a field", "total >= 20", "demo > 1", "'demo' is a rule; use fired(demo)"),
+    ("bad date order", "tiers:", "settings:\n  date_order: dmy\ntiers:", "unknown date_order 'dmy'"),
+    ("bad timezone", "tiers:", "settings:\n  timezone: Mars/Base\ntiers:", "unknown time zone 'Mars/Base'"),
+    ("empty condition", 'when: job_title matches "director"', 'when: ""', "condition is empty"),
+]
+
+
+@pytest.mark.parametrize("old,new,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_validation_errors(tmp_path, old, new, message):
+    text = _error(tmp_path, old, new)
+    assert message in text
+    assert text.startswith(str(tmp_path / "rs.yaml"))
+
+
+def test_cli_reports_ruleset_errors_with_exit_2(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BASE.replace("when: job_title matches", "when: job_tittle matches"))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Id,Title,Employees,Email\n1,Director,10,a@b.co\n")
+    result = run_cli(["score", contacts, "-r", path, "-o", tmp_path / "o.csv"], exit_code=2)
+    assert result.stderr.startswith(f"leadq: error: {path}:13:11: fit rule 'director': unknown field 'job_tittle'")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_missing_ruleset_file(tmp_path):
+    result = run_cli(["score", tmp_path / "c.csv", "-r", tmp_path / "nope.yaml"], exit_code=2)
+    assert "nope.yaml: ruleset file not found" in result.stderr
+
+
+def test_size_limit(tmp_path):
+    with pytest.raises(RulesetError, match="larger than"):
+        _load(tmp_path, BASE + "#" * 1_100_000)
+
+
+def test_every_shipped_ruleset_loads():
+    for path in sorted(RULESETS.glob("*.yaml")):
+        load_ruleset(str(path))
+    assert {"b2b_saas", "worked_example", "salesforce_b2b_saas"} <= set(builtin_ruleset_names())
+
+
+def test_default_ruleset_is_embedded():
+    rs = load_ruleset(None)
+    assert rs.name == "B2B SaaS (sales-led)"
+    assert "personal_email_domains" in rs.lists and "gmail.com" in rs.lists["personal_email_domains"]
+
+
+def test_extends_merges_columns(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f"version: 1\nextends: {RULESETS / 'b2b_saas.yaml'}\ncolumns:\n  job_title: Title\n")
+    rs = load_ruleset(str(child))
+    assert rs.columns["job_title"].column == "Title"
+    assert rs.columns["email"].column == "Email"
+    assert len(rs.rules) == len(load_ruleset(None).rules)

@@ -1,0 +1,190 @@
+"""Tests of the sample-data generator (leadq.sample)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from leadq.sample import SampleSpec, generate, iter_event_chunks, write_sample
+
+REPO = Path(__file__).resolve().parent.parent
+DATE_FMT = "%Y-%m-%d %H:%M"
+MQL = "Became a Marketing Qualified Lead Date"
+SQL = "Became a Sales Qualified Lead Date"
+OPP = "Became an Opportunity Date"
+WON = "Became a Customer Date"
+LOST = "Closed Lost Date"
+STAGE_DATES = [MQL, SQL, OPP, WON, LOST, "Date of first engagement"]
+
+
+@pytest.fixture(scope="module")
+def default() -> dict[str, pl.DataFrame]:
+    return generate(SampleSpec())
+
+
+def _reached(*cols: str) -> pl.Expr:
+    # A contact reached a stage if that date or any later one is set (stages can be skipped).
+    return pl.any_horizontal([pl.col(c).is_not_null() for c in cols])
+
+
+def test_deterministic() -> None:
+    spec = SampleSpec(leads=500, events=4000, seed=11)
+    a, b = generate(spec), generate(spec)
+    assert a.keys() == b.keys() == {"contacts", "accounts", "events"}
+    for key in a:
+        assert_frame_equal(a[key], b[key])
+
+
+def test_seed_changes_output() -> None:
+    a = generate(SampleSpec(leads=300, events=1000, seed=1))["contacts"]
+    b = generate(SampleSpec(leads=300, events=1000, seed=2))["contacts"]
+    assert not a.equals(b)
+
+
+def test_row_counts(default: dict[str, pl.DataFrame]) -> None:
+    spec = SampleSpec()
+    assert default["contacts"].height == spec.leads
+    assert default["accounts"].height == spec.leads // 4
+    assert default["events"].height == spec.events
+    small = generate(SampleSpec(leads=40, events=0, accounts=3))
+    assert (small["contacts"].height, small["accounts"].height, small["events"].height) == (40, 3, 0)
+
+
+def test_columns(default: dict[str, pl.DataFrame]) -> None:
+    assert default["events"].columns == [
+        "Contact ID", "Event Type", "Timestamp", "Page URL", "Campaign", "Workspace ID",
+    ]
+    assert default["accounts"].columns[:3] == ["Record ID", "Company name", "Company Domain Name"]
+    c = default["contacts"]
+    for col in ["Record ID", "Email", "Job Title", "Original Source", "Lifecycle Stage",
+                "Create Date", *STAGE_DATES, "Associated Company ID", "Requested Demo"]:
+        assert col in c.columns
+    assert all(dtype == pl.String for dtype in c.schema.values())
+
+
+def test_duplicates_are_the_intended_ones(default: dict[str, pl.DataFrame]) -> None:
+    c = default["contacts"]
+    dup_ids = c.filter(pl.col("Record ID").is_duplicated())
+    n_extra = c.height - c["Record ID"].n_unique()
+    assert 0.003 * c.height <= n_extra <= 0.02 * c.height
+    # A duplicated Record ID is the same record exported twice: only Last Modified Date differs.
+    per_id = dup_ids.drop("Last Modified Date").unique()
+    assert per_id["Record ID"].n_unique() == per_id.height
+    assert dup_ids.group_by("Record ID").agg(pl.col("Last Modified Date").n_unique())[
+        "Last Modified Date"
+    ].min() >= 1
+    # Same person, new Record ID: the e-mail differs only by case/whitespace.
+    norm = c.unique("Record ID").with_columns(
+        key=pl.col("Email").str.strip_chars().str.to_lowercase()
+    )
+    raw_variants = norm.filter(pl.col("key").is_duplicated() & (pl.col("Email") != pl.col("key")))
+    assert raw_variants.height >= 0.003 * c.height
+
+
+def test_no_date_after_as_of(default: dict[str, pl.DataFrame]) -> None:
+    c = default["contacts"]
+    limit = SampleSpec().as_of.strftime(DATE_FMT)
+    for col in ["Create Date", *STAGE_DATES, "Last Modified Date"]:
+        # Zero-padded ISO-like strings compare in time order.
+        assert (c[col].drop_nulls() <= limit).all(), col
+    ts = default["events"]["Timestamp"]
+    assert (ts < SampleSpec().as_of.strftime("%Y-%m-%dT%H:%M:%SZ")).all()
+    assert ts.min() >= "2026-05-01T00:00:00Z"
+
+
+def test_conversion_rates(default: dict[str, pl.DataFrame]) -> None:
+    r = default["contacts"].select(
+        n=pl.len(),
+        mql=_reached(MQL, SQL, OPP, WON, LOST).sum(),
+        sql=_reached(SQL, OPP, WON, LOST).sum(),
+        opp=_reached(OPP, WON, LOST).sum(),
+        won=_reached(WON).sum(),
+        lost=_reached(LOST).sum(),
+    ).row(0, named=True)
+    assert 0.25 <= r["mql"] / r["n"] <= 0.35
+    assert 0.15 <= r["sql"] / r["mql"] <= 0.25
+    assert 0.25 <= r["opp"] / r["sql"] <= 0.40
+    assert 0.20 <= r["won"] / (r["won"] + r["lost"]) <= 0.30
+
+
+def test_funnel_quirks(default: dict[str, pl.DataFrame]) -> None:
+    c = default["contacts"].with_columns(
+        [pl.col(x).str.to_datetime(DATE_FMT) for x in ["Create Date", *STAGE_DATES]]
+    )
+    # Stage skipped: SQL missing although an opportunity exists (or MQL missing with SQL).
+    skipped = c.filter(
+        (pl.col(SQL).is_null() & pl.col(OPP).is_not_null())
+        | (pl.col(MQL).is_null() & pl.col(SQL).is_not_null())
+    )
+    assert skipped.height >= 1
+    assert c.filter(pl.col(SQL) < pl.col(MQL)).height >= 1
+    assert (c[MQL].drop_nulls() >= c.filter(pl.col(MQL).is_not_null())["Create Date"]).all()
+    won_stage = c.filter(pl.col(WON).is_not_null())["Lifecycle Stage"]
+    assert (won_stage == "customer").all()
+    mqls = c.filter(pl.col(MQL).is_not_null())
+    untouched = mqls["Date of first engagement"].null_count() / mqls.height
+    assert 0.05 <= untouched <= 0.2
+    hours = (mqls["Date of first engagement"] - mqls[MQL]).dt.total_minutes().drop_nulls() / 60
+    assert 2 <= hours.median() <= 12
+
+
+def test_won_contacts_have_more_events(default: dict[str, pl.DataFrame]) -> None:
+    counts = default["events"].group_by("Contact ID").len()
+    c = (
+        default["contacts"]
+        .unique("Record ID", keep="first", maintain_order=True)
+        .join(counts, left_on="Record ID", right_on="Contact ID", how="left")
+        .with_columns(pl.col("len").fill_null(0))
+    )
+    won = c.filter(pl.col(WON).is_not_null())["len"].mean()
+    rest = c.filter(pl.col(WON).is_null())["len"].mean()
+    assert won > 2 * rest
+
+
+def test_event_shares_and_unknown_ids(default: dict[str, pl.DataFrame]) -> None:
+    e = default["events"]
+    share = dict(e["Event Type"].value_counts(normalize=True).iter_rows())
+    assert 0.40 <= share["page_view"] <= 0.50
+    assert 0.005 <= share["demo_request"] <= 0.02
+    known = e["Contact ID"].is_in(default["contacts"]["Record ID"].implode())
+    assert 0.003 <= 1 - known.mean() <= 0.02
+    product = e.filter(pl.col("Event Type").is_in(["signed_up", "used_core_feature"]))
+    assert product["Workspace ID"].null_count() == 0
+    assert e.filter(pl.col("Event Type") == "page_view")["Page URL"].null_count() == 0
+
+
+def test_chunks_match_single_pass() -> None:
+    spec = SampleSpec(leads=400, events=5000)
+    whole = generate(spec)["events"]
+    chunks = list(iter_event_chunks(spec, chunk_rows=1200))
+    assert [ch.height for ch in chunks] == [1200, 1200, 1200, 1200, 200]
+    key = ["Timestamp", "Contact ID", "Event Type", "Page URL"]
+    assert_frame_equal(pl.concat(chunks).sort(key), whole.sort(key))
+
+
+def test_write_sample_parquet_chunks(tmp_path: Path) -> None:
+    spec = SampleSpec(leads=200, events=3000, as_of=datetime(2026, 3, 15, tzinfo=UTC), event_months=2)
+    paths = write_sample(spec, str(tmp_path), fmt="parquet", chunk_rows=1000)
+    names = sorted(Path(p).name for p in paths if "/events/" in p)
+    assert names[0] == "events-2026-01-part0000.parquet"
+    assert {n[7:14] for n in names} == {"2026-01", "2026-02", "2026-03"}
+    events = pl.read_parquet(tmp_path / "events" / "*.parquet")
+    assert events.height == 3000
+    assert pl.read_parquet(tmp_path / "contacts.parquet").height == 200
+
+
+def test_committed_sample_is_current(tmp_path: Path) -> None:
+    committed = REPO / "sample_data"
+    paths = write_sample(SampleSpec(leads=3000, events=40000, seed=7), str(tmp_path))
+    for path in paths:
+        rel = Path(path).relative_to(tmp_path)
+        assert (committed / rel).read_bytes() == Path(path).read_bytes(), (
+            f"sample_data/{rel} is stale: regenerate with "
+            "python -m leadq.sample --leads 3000 --events 40000 --seed 7 --out sample_data"
+        )
+    on_disk = {p.relative_to(committed) for p in committed.rglob("*.csv")}
+    assert on_disk == {Path(p).relative_to(tmp_path) for p in paths}

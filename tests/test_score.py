@@ -1,0 +1,211 @@
+"""`leadq score` end to end: the worked example, CRM mappings, input/output formats, pipes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from leadq.io import read_parquet_metadata
+from leadq.pipeline import read_and_score
+from leadq.ruleset import load_ruleset
+from tests.conftest import AS_OF, FIXTURES, RULESETS, SAMPLE, run_cli
+
+WORKED = FIXTURES / "worked_example"
+CRM = FIXTURES / "crm"
+
+
+def _worked_args(out, *extra):
+    return ["score", WORKED / "contacts.csv", "-a", WORKED / "events.csv", "-r", RULESETS / "worked_example.yaml",
+            "--as-of", "2026-11-01", "-o", out, *extra]
+
+
+def test_worked_example_exact():
+    """The field's worked example: A = -8, B = 50 (not yet MQL), C = 75 (MQL)."""
+    ruleset = load_ruleset(str(RULESETS / "worked_example.yaml"))
+    result = read_and_score(ruleset, [str(WORKED / "contacts.csv")], [str(WORKED / "events.csv")], as_of=AS_OF)
+    got = result.scored.select("lead_id", "fit_score", "intent_score", "total_score", "tier")
+    expected = pl.DataFrame({
+        "lead_id": ["A", "B", "C"],
+        "fit_score": [-10.0, 35.0, 35.0],
+        "intent_score": [2.0, 15.0, 40.0],
+        "total_score": [-8.0, 50.0, 75.0],
+        "tier": ["nurture", "nurture", "mql"],
+    })
+    assert_frame_equal(got, expected)
+    explanations = result.scored["explanation"].to_list()
+    assert explanations[0] == "blog post download +2 (12 days ago); Intern title -10"
+    assert explanations[2] == (
+        "Director title +15; 200-1,000 employees +10; SaaS industry +10; case study download +5 (11 days ago); "
+        "pricing page view +10 (10 days ago); demo request +25 (3 days ago)"
+    )
+
+
+def test_worked_example_cli_csv(tmp_path):
+    out = tmp_path / "scored.csv"
+    result = run_cli(_worked_args(out))
+    assert "input rows 3 = scored 3 + rejected 0" in result.stdout
+    df = pl.read_csv(out)
+    assert df["total_score"].to_list() == [-8.0, 50.0, 75.0]
+    assert df.columns == ["lead_id", "fit_score", "intent_score", "total_score", "grade", "tier", "disqualified",
+                          "disqualification_reasons", "explanation"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "ndjson"])
+def test_output_formats_agree(tmp_path, fmt):
+    out = tmp_path / f"scored.{fmt}"
+    run_cli(_worked_args(out, "-q"))
+    reader = {"parquet": pl.read_parquet, "csv": pl.read_csv, "ndjson": pl.read_ndjson}[fmt]
+    df = reader(out)
+    assert df["lead_id"].to_list() == ["A", "B", "C"]
+    assert df["tier"].to_list() == ["nurture", "nurture", "mql"]
+    if fmt != "csv":
+        assert df["disqualification_reasons"].to_list() == [[], [], []]
+
+
+def test_parquet_metadata_records_as_of(tmp_path):
+    out = tmp_path / "scored.parquet"
+    run_cli(_worked_args(out, "-q"))
+    meta = read_parquet_metadata(str(out))
+    assert meta["leadq.as_of"] == "2026-11-01T00:00:00Z"
+    assert meta["leadq.ruleset"] == "Worked example (Marketing Director ICP)"
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "ndjson"])
+def test_input_formats(tmp_path, fmt):
+    contacts = pl.read_csv(WORKED / "contacts.csv", infer_schema=False)
+    events = pl.read_csv(WORKED / "events.csv", infer_schema=False)
+    if fmt == "parquet":
+        contacts = contacts.with_columns(pl.col("Employees").cast(pl.Int64))
+        contacts.write_parquet(tmp_path / "c.parquet")
+        events.write_parquet(tmp_path / "e.parquet")
+    else:
+        contacts.write_ndjson(tmp_path / "c.ndjson")
+        events.write_ndjson(tmp_path / "e.ndjson")
+    out = tmp_path / "out.csv"
+    run_cli(["score", tmp_path / f"c.{fmt}", "-a", tmp_path / f"e.{fmt}", "-r", RULESETS / "worked_example.yaml",
+             "--as-of", "2026-11-01", "-o", out, "-q"])
+    assert pl.read_csv(out)["total_score"].to_list() == [-8.0, 50.0, 75.0]
+
+
+def test_input_format_forced(tmp_path):
+    copy = tmp_path / "contacts.export"
+    copy.write_bytes((WORKED / "contacts.csv").read_bytes())
+    out = tmp_path / "out.csv"
+    run_cli(["score", copy, "-a", WORKED / "events.csv", "-r", RULESETS / "worked_example.yaml", "--as-of",
+             "2026-11-01", "--input-format", "csv", "-o", out, "-q"])
+    assert pl.read_csv(out).height == 3
+
+
+def test_stdin_and_stdout_pipeline():
+    data = (WORKED / "contacts.csv").read_bytes()
+    result = run_cli(["score", "-", "-a", WORKED / "events.csv", "-r", RULESETS / "worked_example.yaml",
+                      "--as-of", "2026-11-01", "-o", "-"], input=data)
+    df = pl.read_csv(io.StringIO(result.stdout))
+    assert df["total_score"].to_list() == [-8.0, 50.0, 75.0]
+    # The summary moved to stderr so stdout carries only data.
+    assert "input rows 3 = scored 3" in result.stderr
+
+
+def test_ndjson_to_stdout():
+    result = run_cli(_worked_args("-", "--format", "ndjson"))
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["total_score"] for r in rows] == [-8.0, 50.0, 75.0]
+    assert rows[2]["disqualification_reasons"] == []
+
+
+def test_parquet_to_stdout_is_refused():
+    result = run_cli(_worked_args("-", "--format", "parquet"), exit_code=2)
+    assert "parquet cannot be written to stdout" in result.stderr
+
+
+def test_globs_over_daily_files(tmp_path):
+    events = pl.read_csv(WORKED / "events.csv", infer_schema=False)
+    for i, part in enumerate(events.partition_by("Date", maintain_order=True)):
+        part.write_csv(tmp_path / f"events-{i:02d}.csv")
+    out = tmp_path / "out.csv"
+    result = run_cli(["score", WORKED / "contacts.csv", "-a", str(tmp_path / "events-*.csv"), "-r",
+                      RULESETS / "worked_example.yaml", "--as-of", "2026-11-01", "-o", out])
+    assert pl.read_csv(out)["total_score"].to_list() == [-8.0, 50.0, 75.0]
+    assert "events read 6" in result.stdout
+
+
+def test_keep_columns_and_summary_json(tmp_path):
+    out = tmp_path / "out.parquet"
+    summary = tmp_path / "summary.json"
+    run_cli(_worked_args(out, "--keep-columns", "Email,Company", "--summary-json", summary, "-q"))
+    df = pl.read_parquet(out)
+    assert df["Email"].to_list() == ["amy@tinystartup.io", "ben@saasco.co.uk", "cat@saasco.co.uk"]
+    doc = json.loads(summary.read_text())
+    assert doc["input_rows"] == 3 and doc["scored"] == 3 and doc["rejected"] == 0
+    assert {t["name"]: t["count"] for t in doc["tiers"]} == {"mql": 1, "nurture": 2}
+    assert doc["as_of"] == "2026-11-01T00:00:00Z"
+
+
+def test_quiet_prints_nothing(tmp_path):
+    result = run_cli(_worked_args(tmp_path / "o.csv", "--quiet"))
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_unknown_keep_column_is_a_usage_error(tmp_path):
+    result = run_cli(_worked_args(tmp_path / "o.csv", "--keep-columns", "Emial"), exit_code=2)
+    assert "no column 'Emial'" in result.stderr and "did you mean 'Email'" in result.stderr
+
+
+def _crm_run(ruleset, contacts, events):
+    rs = load_ruleset(str(RULESETS / ruleset))
+    return read_and_score(rs, [str(CRM / contacts)], [str(CRM / events)], as_of=AS_OF).scored
+
+
+def test_hubspot_and_salesforce_exports_score_identically():
+    """The same two leads exported by HubSpot and by Salesforce (US dates) score the same."""
+    hubspot = _crm_run("b2b_saas.yaml", "hubspot_contacts.csv", "hubspot_events.csv")
+    salesforce = _crm_run("salesforce_b2b_saas.yaml", "salesforce_leads.csv", "salesforce_activities.csv")
+    assert_frame_equal(hubspot, salesforce)
+    dana, jo = hubspot.to_dicts()
+    # Dana: VP +15, marketing +10, 1,200 employees +15, software +10, US +5, Salesforce user +10 = 65.
+    assert dana["fit_score"] == 65 and dana["grade"] == "A"
+    # Demo request 2 days ago, half-life 14: 30 * 0.5 ** (2/14); CRM checkbox +15; pricing today +10.
+    assert dana["intent_score"] == pytest.approx(30 * 0.5 ** (2 / 14) + 15 + 10, abs=1e-9)
+    assert dana["tier"] == "hand_raiser"
+    # Jo: marketing +10, intern -20, gmail -15 = -25; Iran is not served; quiet for 22 months.
+    assert jo["fit_score"] == -25 and jo["grade"] == "F"
+    assert jo["disqualification_reasons"] == ["unserved_country", "gone_quiet"]
+    assert jo["tier"] == "disqualified" and jo["disqualified"] is True
+
+
+def test_default_ruleset_on_sample_data(tmp_path):
+    """The quick start: the embedded default ruleset on sample_data accounts for every row."""
+    out = tmp_path / "scored.parquet"
+    summary = tmp_path / "s.json"
+    run_cli(["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--accounts",
+             SAMPLE / "accounts.csv", "--as-of", "2026-11-01", "-o", out, "--summary-json", summary, "-q"])
+    doc = json.loads(summary.read_text())
+    assert doc["input_rows"] == 3000
+    assert doc["scored"] + doc["rejected"] == 3000
+    df = pl.read_parquet(out)
+    assert df.height == doc["scored"] and df["lead_id"].n_unique() == df.height
+    assert set(df["tier"].unique()) <= {"disqualified", "nurture", "hand_raiser", "sql", "mql"}
+    rejects = pl.read_csv(tmp_path / "scored.rejects.csv", infer_schema=False)
+    assert rejects.height == doc["rejected"]
+    assert rejects.columns[:3] == ["source_file", "source_row", "reason"]
+
+
+def test_sample_command_writes_a_scorable_data_set(tmp_path):
+    run_cli(["sample", "--leads", "60", "--events", "400", "--seed", "3", "--out", tmp_path])
+    assert (tmp_path / "contacts.csv").exists() and (tmp_path / "accounts.csv").exists()
+    out = tmp_path / "scored.csv"
+    run_cli(["score", tmp_path / "contacts.csv", "-a", str(tmp_path / "events" / "*.csv"), "--as-of", "2026-11-01",
+             "-o", out, "-q"])
+    assert pl.read_csv(out).height > 0
+
+
+def test_event_rules_without_an_activity_log(tmp_path):
+    """No --activities: event rules (with `where` on event fields) simply score nothing."""
+    out = tmp_path / "o.csv"
+    run_cli(["score", WORKED / "contacts.csv", "-r", RULESETS / "worked_example.yaml", "--as-of", "2026-11-01",
+             "-o", out, "-q"])
+    assert pl.read_csv(out)["total_score"].to_list() == [-10.0, 35.0, 35.0]

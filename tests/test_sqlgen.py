@@ -1,0 +1,182 @@
+"""The SQL back end: every dialect parses back, the pitfalls are handled, and the text runs.
+
+DuckDB and Spark execute the generated query in tests/test_engines.py; here PostgreSQL runs
+it on a real server (the worked example's hand-computed points, and the sample data against
+the Polars engine).
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from leadq.compiler import fmt_number
+from leadq.ruleset import load_ruleset
+
+from conftest import AS_OF, RULESETS, run_cli
+
+sqlglot = pytest.importorskip("sqlglot")
+duckdb = pytest.importorskip("duckdb")
+
+from leadq.sqlgen import DIALECTS, SqlTables, scoring_sql  # noqa: E402
+from leadq.sqlgen.dialects import SqlDialect  # noqa: E402
+from leadq.sqlgen.text import fmt_tenths, tenths  # noqa: E402
+
+EXAMPLES = sorted(p.name for p in RULESETS.glob("*.yaml"))
+TABLES = SqlTables(contacts="crm.contacts", activities="crm.events", accounts="crm.accounts",
+                   order_column="row_no")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("ruleset_name", EXAMPLES)
+def test_every_dialect_parses_back(ruleset_name, dialect):
+    text = scoring_sql(load_ruleset(str(RULESETS / ruleset_name)), AS_OF, dialect, TABLES)
+    parsed = sqlglot.parse_one(text, read=dialect)
+    assert parsed.find(sqlglot.exp.With) is not None
+    assert {t.sql() for t in parsed.find_all(sqlglot.exp.Table) if t.db} >= {"crm.contacts"}
+    # BigQuery rejects column lists in table aliases; none are generated for any dialect.
+    assert not re.search(r"\bAS\s+\w+\s*\(", text, re.IGNORECASE)
+
+
+def _matches_sql(dialect: str) -> str:
+    rs = load_ruleset(str(RULESETS / "worked_example.yaml"))
+    return scoring_sql(rs, AS_OF, dialect, TABLES, pretty=False)
+
+
+def test_dialect_pitfalls():
+    # Snowflake's REGEXP_LIKE matches the whole string: substring search with REGEXP_INSTR instead.
+    snow = _matches_sql("snowflake")
+    assert "REGEXP_LIKE" not in snow
+    assert "REGEXP_INSTR(\"job_title\", '\\\\bdirector\\\\b', 1, 1, 0, 'i') > 0" in snow
+    # PostgreSQL: \b is a backspace there; word boundaries are \y; case-insensitivity is ~*.
+    pg = _matches_sql("postgres")
+    assert "\"job_title\" ~* '\\ydirector\\y'" in pg
+    # DuckDB takes the flag as an argument; Spark, Trino and BigQuery an inline (?i).
+    assert "REGEXP_MATCHES(\"job_title\", '\\bdirector\\b', 'i')" in _matches_sql("duckdb")
+    assert "RLIKE '(?i)\\\\bdirector\\\\b'" in _matches_sql("spark")
+    assert "REGEXP_LIKE(\"job_title\", '(?i)\\bdirector\\b')" in _matches_sql("trino")
+    assert "REGEXP_CONTAINS(`job_title`, '(?i)\\\\bdirector\\\\b')" in _matches_sql("bigquery")
+
+
+def test_unknown_dialect():
+    with pytest.raises(ValueError, match="unknown SQL dialect 'oracle'"):
+        SqlDialect("oracle")
+
+
+def test_number_text_matches_polars():
+    values = [0.25, 0.35, 1.45, 2.5, -2.5, 28.55, 28.599999, -0.04, 0.04, -0.05, 15.0, 0.0, -12.96, 1234.45, 9.95]
+    expected_plain = pl.select(fmt_number(pl.Series(values))).to_series().to_list()
+    expected_signed = pl.select(fmt_number(pl.Series(values), signed=True)).to_series().to_list()
+    assert expected_plain[:5] == ["0.2", "0.4", "1.4", "2.5", "-2.5"]  # half to even on x * 10
+    d = SqlDialect("duckdb")
+    v = sqlglot.exp.column("v")
+    t = sqlglot.exp.column("t")
+    inner = sqlglot.exp.select(v, sqlglot.exp.alias_(tenths(v.copy()), "t")).from_("vals")
+    query = sqlglot.exp.select(sqlglot.exp.alias_(fmt_tenths(t, d), "plain"),
+                               sqlglot.exp.alias_(fmt_tenths(t.copy(), d, sign_of=v.copy()), "signed")) \
+        .from_(inner.subquery("x"))
+    con = duckdb.connect()
+    con.register("vals", pl.DataFrame({"v": values}).to_arrow())
+    rows = con.sql(query.select(v.copy()).sql("duckdb")).fetchall()
+    got = {value: (plain, signed) for plain, signed, value in rows}
+    assert [got[value] for value in values] == list(zip(expected_plain, expected_signed))
+
+
+def test_seniority_is_refused(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("version: 1\ncolumns: {lead_id: id, job_title: title}\n"
+                    "fit:\n  - {id: senior, when: 'department = \"sales\"', points: 5}\n"
+                    "tiers:\n  - {name: all, otherwise: true}\n")
+    result = run_cli(["sql", "--ruleset", path, "--dialect", "spark"], exit_code=2)
+    assert "fit rule 'senior': 'department' (from the job-title map) is computed by the polars engine only" \
+        in result.stderr
+
+
+def test_cli_prints_the_query():
+    result = run_cli(["sql", "--dialect", "bigquery", "--contacts-table", "crm.contacts", "--activities-table",
+                      "crm.events", "--as-of", "2026-11-01", "--ruleset", RULESETS / "b2b_saas.yaml"])
+    assert result.stdout.startswith("WITH lq_contacts AS (")
+    assert result.stdout.rstrip().endswith(";")
+    assert "FROM crm.contacts" in result.stdout and "FROM crm.events" in result.stdout
+    assert "UNIX_MICROS" in result.stdout
+    sqlglot.parse_one(result.stdout.rstrip().rstrip(";"), read="bigquery")
+    result = run_cli(["sql", "--dialect", "oracle"], exit_code=2)
+    assert "--dialect: unknown dialect 'oracle'; expected one of: bigquery, duckdb, postgres, snowflake, spark, " \
+           "trino" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ PostgreSQL
+
+pytest.importorskip("adbc_driver_postgresql")
+from test_db import pg_uri  # noqa: E402,F401 - the same real server (LEADQ_TEST_PG_URI, or one started here)
+
+
+@pytest.fixture(scope="module")
+def pg(pg_uri):  # noqa: F811
+    """The PostgreSQL URI."""
+    return pg_uri
+
+
+def _run_pg(uri: str, sql: str) -> pl.DataFrame:
+    import adbc_driver_postgresql.dbapi as pgdb
+
+    with pgdb.connect(uri) as conn, conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+        cur.execute(sql)
+        return pl.from_arrow(cur.fetch_arrow_table())
+
+
+def test_postgres_runs_the_worked_example(pg):
+    contacts = pl.DataFrame({
+        "Lead ID": ["A", "B", "C"],
+        "Email": ["a@startup.io", "b@saas.co.uk", "c@saas.co.uk"],
+        "Title": ["Marketing Intern", "Marketing Director", "Director of Marketing"],
+        "Employees": [20.0, 500.0, 500.0],
+        "Industry": ["Retail", "SaaS", "SaaS"],
+        "Country": ["US", "UK", "UK"],
+    })
+    at = pl.datetime(2026, 10, 20, time_zone="UTC")
+    events = pl.DataFrame({
+        "Lead ID": ["A", "B", "B", "C", "C", "C"],
+        "Activity": ["content_download", "content_download", "page_view", "content_download", "page_view",
+                     "demo_request"],
+        "URL": ["/blog/seo", "/case-studies/acme", "/pricing", "/case-studies/acme", "/pricing", "/demo"],
+    }).with_columns(at.alias("Date"))
+    contacts.write_database("we_contacts", connection=pg, engine="adbc", if_table_exists="replace")
+    events.write_database("we_events", connection=pg, engine="adbc", if_table_exists="replace")
+    rs = load_ruleset(str(RULESETS / "worked_example.yaml"))
+    sql = scoring_sql(rs, AS_OF, "postgres", SqlTables(contacts="we_contacts", activities="we_events"))
+    got = _run_pg(pg, sql).sort("lead_id")
+    assert got["total_score"].to_list() == [-8.0, 50.0, 75.0]
+    assert got["tier"].to_list() == ["nurture", "nurture", "mql"]
+    assert got["grade"].to_list() == ["D", "A", "A"]
+    assert got["explanation"][2] == ("Director title +15; 200-1,000 employees +10; SaaS industry +10; "
+                                     "case study download +5 (12 days ago); pricing page view +10 (12 days ago); "
+                                     "demo request +25 (12 days ago)")
+
+
+def test_postgres_scores_the_sample_like_polars(pg):
+    from test_engines import BASE, _typed_frame
+    from leadq.pipeline import score_frames
+    from leadq.sample import SampleSpec, generate
+
+    data = generate(SampleSpec(leads=600, events=6000, seed=2))
+    frames = {"contacts": _typed_frame(data["contacts"], BASE.columns),
+              "events": _typed_frame(data["events"], BASE.activity_columns),
+              "accounts": _typed_frame(data["accounts"], BASE.account_columns)}
+    frames["contacts"] = frames["contacts"].with_row_index("row_no")
+    frames["accounts"] = frames["accounts"].with_row_index("row_no")
+    for name, frame in frames.items():
+        frame.write_database(f"sg_{name}", connection=pg, engine="adbc", if_table_exists="replace")
+    sql = scoring_sql(BASE, AS_OF, "postgres", SqlTables("sg_contacts", "sg_events", "sg_accounts", "row_no"))
+    got = _run_pg(pg, sql)
+    expected = score_frames(BASE, frames["contacts"].drop("row_no").lazy(), frames["events"].lazy(),
+                            frames["accounts"].drop("row_no").lazy(), as_of=AS_OF).scored
+    assert got["lead_id"].to_list() == expected["lead_id"].to_list()  # input order kept (ORDER BY row_no)
+    for c in ("fit_score", "intent_score", "total_score"):
+        assert (got[c] - expected[c]).abs().max() <= 1e-9
+    for c in ("grade", "tier", "disqualified", "explanation"):
+        assert got[c].to_list() == expected[c].to_list(), c
+    assert got["disqualification_reasons"].to_list() == expected["disqualification_reasons"].list.join("; ").to_list()

@@ -1,0 +1,187 @@
+"""`leadq validate`: one crafted ruleset with one of each problem, every finding pinned; exit codes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from tests.conftest import FIXTURES, RULESETS, run_cli
+
+from leadq.conditions import parse
+from leadq.lint import Bound, Reasoner, lint_ruleset, score_bounds
+from leadq.ruleset import load_ruleset
+
+VALIDATE = FIXTURES / "validate"
+PROBLEMS = str(VALIDATE / "problems.yaml")
+
+# (line, column, severity, check, item, message) for tests/fixtures/validate/problems.yaml, in file order.
+EXPECTED = [
+    (18, 3, "warning", "unused-list", "list 'never_used'", "is never used: no condition refers to @never_used"),
+    (24, 29, "warning", "regex-substring", "fit rule 'cto'",
+     'matches "cto" is a substring search and also matches longer words containing "cto"; '
+     'write "\\bcto\\b" for the whole word'),
+    (29, 5, "warning", "duplicate-condition", "fit rule 'big_company_again'",
+     "has the same condition as rule 'big_company' (line 26): both always fire together, counting one fact "
+     "twice in fit"),
+    (32, 5, "warning", "rule-no-effect", "fit rule 'in_market'",
+     "gives 0 points and no condition uses it (fired(), count(), days_since()); it never changes a score or a tier"),
+    (40, 5, "warning", "cap-below-points", "intent rule 'pricing'",
+     "cap 5 is below the points (10): each event is cut to 5, so the 10 points as written can never count"),
+    (41, 5, "info", "uncapped-event-rule", "intent rule 'webinar'",
+     "has no cap: 8 points for every event makes intent (and total) unbounded, so one very active lead can "
+     "outscore everyone; add `cap:`"),
+    (48, 5, "warning", "disqualifier-unreachable", "disqualifier 'impossible'",
+     "can never apply: it needs fit > 100 but the highest reachable fit is 50"),
+    (52, 3, "warning", "grade-unreachable", "grade 'A'",
+     "needs fit >= 60 but the highest reachable fit is 50 (the sum of the positive fit points)"),
+    (55, 3, "warning", "grade-unreachable", "grade 'D'",
+     "is never given: the lowest reachable fit is 0, which already earns a better grade"),
+    (57, 5, "warning", "disqualifier-not-routed", "tiers",
+     "no tier tests bad_fit (bad_fit, disqualified or has_reason()): leads with bad_fit reasons such as "
+     "'tiny' (line 45) can still reach 'sql'"),
+    (57, 5, "warning", "disqualifier-not-routed", "tiers",
+     "no tier tests bad_timing (bad_timing or has_reason()): leads with bad_timing reasons such as "
+     "'impossible' (line 48) can still reach 'sql'"),
+    (59, 5, "warning", "tier-shadowed", "tier 'hot'",
+     "can never be reached: every lead meeting `fit >= 50 and intent >= 40 and grade >= \"B\"` also meets "
+     "`fit >= 45 and intent >= 40` of tier 'sql' (line 57), which comes first"),
+    (61, 5, "warning", "tier-unreachable", "tier 'elite'",
+     "can never match: it needs fit >= 80 but the highest reachable fit is 50"),
+    (65, 5, "info", "tiers-overlap", "tier 'warm'",
+     "overlaps tier 'mql' (line 63) on total: leads meeting both go to 'mql', which comes first"),
+]
+
+
+def _tuples(report):
+    return [(f.line, f.column, f.severity, f.code, f.subject, f.message) for f in report.findings]
+
+
+def test_every_problem_is_found_once_with_its_line_and_severity():
+    report = lint_ruleset(PROBLEMS)
+    assert _tuples(report) == EXPECTED
+    assert {f.path for f in report.findings} == {PROBLEMS}
+
+
+def test_bounds_of_the_crafted_ruleset():
+    # fit: 20 + 10 + 15 + 5 + 0 (no negative fit rules, so the lowest is 0);
+    # intent: pricing is capped at 5, webinar has no cap -> unbounded.
+    bounds = lint_ruleset(PROBLEMS).bounds
+    assert (bounds["fit"].low, bounds["fit"].high) == (0.0, 50.0)
+    assert (bounds["intent"].low, bounds["intent"].high) == (0.0, math.inf)
+    assert bounds["intent"].unbounded_by == ("webinar",)
+    assert bounds["total"].high == math.inf
+
+
+def test_cli_lines_and_exit_codes():
+    result = run_cli(["validate", PROBLEMS], exit_code=0)  # warnings alone do not fail without --strict
+    lines = result.stdout.splitlines()
+    assert lines[0] == (f"{PROBLEMS}:18:3: warning: list 'never_used': is never used: no condition refers to "
+                        "@never_used [unused-list]")
+    assert lines[-1] == f"{PROBLEMS}: 12 warnings, 2 info"
+    assert len(lines) == len(EXPECTED) + 1
+    run_cli(["validate", PROBLEMS, "--strict"], exit_code=1)
+
+
+def test_json_output():
+    data = json.loads(run_cli(["validate", PROBLEMS, "--json"]).stdout)
+    assert data["counts"] == {"error": 0, "warning": 12, "info": 2}
+    assert data["bounds"]["fit"] == {"low": 0.0, "high": 50.0, "unbounded_by": []}
+    assert data["bounds"]["intent"]["high"] is None
+    first = data["findings"][0]
+    assert (first["line"], first["severity"], first["code"], first["subject"]) == \
+        (18, "warning", "unused-list", "list 'never_used'")
+
+
+def test_columns_missing_from_data_are_errors_when_read_and_warnings_otherwise():
+    contacts = str(VALIDATE / "contacts.csv")
+    report = lint_ruleset(PROBLEMS, [contacts])
+    columns = [(f.line, f.column, f.severity, f.message) for f in report.findings if f.code == "column-missing"]
+    assert columns == [
+        (7, 14, "error", f"column 'Job Title' is not in {contacts} (did you mean 'Job title'?); the ruleset reads "
+                         "job_title, so `leadq score` would stop (exit 3)"),
+        (9, 13, "warning", f"column 'Industry' is not in {contacts}; industry will be blank"),
+    ]
+    result = run_cli(["validate", PROBLEMS, "--data", contacts], exit_code=2)
+    assert result.stdout.splitlines()[-1] == f"{PROBLEMS}: 1 error, 13 warnings, 2 info"
+
+
+def test_missing_data_file_is_an_input_error(tmp_path):
+    result = run_cli(["validate", PROBLEMS, "--data", str(tmp_path / "nope.csv")], exit_code=3)
+    assert "nope.csv" in result.stderr
+
+
+def test_load_error_is_reported_with_file_line_column_and_exit_2():
+    broken = str(VALIDATE / "broken.yaml")
+    result = run_cli(["validate", broken], exit_code=2)
+    assert result.stdout.splitlines() == [
+        f"{broken}:7:11: error: fit rule 'big': unknown field 'company_sise'; did you mean 'company_size'? "
+        "[load-error]",
+        f"{broken}: 1 error",
+    ]
+    data = json.loads(run_cli(["validate", broken, "--json"], exit_code=2).stdout)
+    assert data["counts"]["error"] == 1 and data["findings"][0]["line"] == 7
+
+
+def test_missing_ruleset_file(tmp_path):
+    result = run_cli(["validate", str(tmp_path / "gone.yaml")], exit_code=2)
+    assert "ruleset file not found" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["b2b_saas.yaml", "salesforce_b2b_saas.yaml", "worked_example.yaml"])
+def test_shipped_rulesets_have_no_warnings(name):
+    report = lint_ruleset(str(RULESETS / name))
+    assert [f for f in report.findings if f.severity != "info"] == []
+    run_cli(["validate", str(RULESETS / name), "--strict"])
+
+
+def test_shipped_ruleset_bounds_are_the_hand_computed_sums():
+    # worked example: fit 15 + 5 + 10 + 10 = 40 at most, -10 (intern) at least;
+    # intent: three uncapped event rules (unbounded) and pricing capped at 10.
+    bounds = score_bounds(load_ruleset(str(RULESETS / "worked_example.yaml")))
+    assert (bounds["fit"].low, bounds["fit"].high) == (-10.0, 40.0)
+    assert bounds["intent"].unbounded_by == ("blog_download", "case_study_download", "demo_request")
+
+
+# --------------------------------------------------------------------------- the reasoning, directly
+
+
+@pytest.fixture(scope="module")
+def reasoner():
+    rs = load_ruleset(str(RULESETS / "worked_example.yaml"))  # grades A 30, B 15, C 5, D otherwise
+    bounds = {"fit": Bound(-10, 40), "intent": Bound(0, 60), "total": Bound(-10, 100)}
+    return Reasoner(rs, bounds)
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("total >= 75", "total >= 60", True),
+    ("total >= 60", "total >= 75", False),
+    ("total > 60", "total >= 60", True),
+    ("total >= 60", "total > 60", False),
+    ('grade >= "A" and intent >= 10', 'grade >= "B"', True),
+    ('grade >= "B"', 'grade >= "A"', False),
+    ("company_size between 200 and 500", "company_size >= 100", True),
+    ("fit >= 20 or fit >= 30", "fit >= 10", True),
+    ("fit >= 20", "fit >= 30 or intent >= 5", False),
+    ("fit >= 20 and intent >= 5", "intent >= 1 and fit >= 20", True),
+    ('industry = "SaaS"', 'industry = " saas "', True),  # text comparisons ignore case and spaces
+])
+def test_implication(reasoner, a, b, expected):
+    assert reasoner.implies(parse(a), parse(b)) is expected
+
+
+@pytest.mark.parametrize("text, why", [
+    ("fit >= 41", "it needs fit >= 41 but the highest reachable fit is 40"),
+    ("fit > 40", "it needs fit > 40 but the highest reachable fit is 40"),
+    ("fit >= 40", None),
+    ("intent < 0", "it needs intent < 0 but the lowest reachable intent is 0"),
+    ("total >= 50 and total < 20", "its conditions on total contradict each other"),
+    ("fit >= 50 or intent >= 10", None),
+    ('grade <= "B" and grade >= "C"', None),  # B or worse, and C or better: B or C
+    ('grade >= "A" and grade <= "C"', "no reachable grade meets it (reachable: A, B, C, D)"),
+    ('grade = "A" and grade = "B"', "no reachable grade meets it (reachable: A, B, C, D)"),
+    ("fired(demo_request)", None),
+])
+def test_impossible(reasoner, text, why):
+    assert reasoner.impossible(parse(text)) == why
