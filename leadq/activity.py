@@ -34,6 +34,37 @@ def age_days(occurred_at: pl.Expr, as_of: datetime) -> pl.Expr:
     return (pl.lit(as_of, dtype=pl.Datetime("us", "UTC")) - occurred_at).dt.total_microseconds() / DAY_US
 
 
+NORMALISED_PREFIX = "_lc__"
+
+
+def normalised_text(field: str) -> str:
+    """Name of the column holding an event text field stripped and lower-cased.
+
+    ``where`` conditions compile against these columns (see
+    :func:`leadq.compiler.event_scope`), so that ten rules matching on the page
+    URL lower-case it once per event instead of ten times.
+    """
+    return NORMALISED_PREFIX + field
+
+
+def where_fields(where_exprs: dict[str, pl.Expr | None]) -> set[str]:
+    """The event fields that the compiled ``where`` conditions read."""
+    names: set[str] = set()
+    for expr in where_exprs.values():
+        if expr is not None:
+            names |= {n.removeprefix(NORMALISED_PREFIX) for n in expr.meta.root_names()}
+    return names
+
+
+def _normalised_columns(where_exprs: dict[str, pl.Expr | None]) -> list[pl.Expr]:
+    names: set[str] = set()
+    for expr in where_exprs.values():
+        if expr is not None:
+            names |= {n for n in expr.meta.root_names() if n.startswith(NORMALISED_PREFIX)}
+    return [pl.col(n.removeprefix(NORMALISED_PREFIX)).str.strip_chars().str.to_lowercase().alias(n)
+            for n in sorted(names)]
+
+
 def max_window_days(ruleset: Ruleset) -> float:
     """The longest lookback window of any event rule (0 when there are none)."""
     return max((r.within_days or 0.0 for r in ruleset.event_rules), default=0.0)
@@ -57,27 +88,6 @@ def rule_match(rule: Rule, where_expr: pl.Expr | None, age: pl.Expr,
 
 def _decay_name(half_life: float | None) -> str:
     return "_w__none" if half_life is None else f"_w__{half_life:g}"
-
-
-def aggregate_expressions(rules: list[Rule], where_exprs: dict[str, pl.Expr | None],
-                          age: pl.Expr) -> list[pl.Expr]:
-    """The per-rule aggregation expressions for ``group_by(lead_id).agg(...)``.
-
-    Self-contained (every expression computes its own match and decay); the
-    pipeline uses :func:`aggregate_events`, which computes them once per event.
-    """
-    out: list[pl.Expr] = []
-    for rule in rules:
-        names = col_names(rule.id)
-        match = rule_match(rule, where_exprs.get(rule.id), age)
-        decay = pl.lit(1.0) if rule.half_life_days is None else (pl.lit(0.5) ** (age / rule.half_life_days))
-        out += [
-            match.sum().cast(pl.Int64).alias(names["n"]),
-            pl.when(match).then(pl.lit(rule.points)).otherwise(0.0).sum().alias(names["raw"]),
-            pl.when(match).then(decay * rule.points).otherwise(0.0).sum().alias(names["dec"]),
-            pl.when(match).then(pl.col("occurred_at")).max().alias(names["last"]),
-        ]
-    return out
 
 
 def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
@@ -105,10 +115,7 @@ def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     rules = list(ruleset.event_rules)
     window = max_window_days(ruleset)
     relevant = sorted({t.lower() for r in rules for t in r.events})
-    used = {"lead_id", "event_type", "occurred_at"}
-    for expr in where_exprs.values():
-        if expr is not None:
-            used |= set(expr.meta.root_names())
+    used = {"lead_id", "event_type", "occurred_at"} | where_fields(where_exprs)
     schema = events.collect_schema()
     age = pl.col("_age")
     etype = pl.col("_type")
@@ -118,6 +125,7 @@ def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
                       _age=age_days(pl.col("occurred_at"), as_of))
         .filter(pl.col("lead_id").is_not_null() & pl.col("occurred_at").is_not_null()
                 & (age >= 0) & (age <= window) & etype.is_in(relevant))
+        .with_columns(_normalised_columns(where_exprs))
     )
     half_lives = sorted({r.half_life_days for r in rules if r.half_life_days is not None})
     flags = [rule_match(r, where_exprs.get(r.id), age, etype).alias(f"_m{i}") for i, r in enumerate(rules)]

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from leadq.activity import DAY_US, age_days, col_names
+from leadq.activity import DAY_US, age_days, col_names, normalised_text
 from leadq.conditions import FieldRef, Function, Scope, Type, compile_tree, names_in
 from leadq.errors import ConditionError, RulesetError
 from leadq.fields import DERIVED_FIELDS
@@ -124,9 +124,13 @@ def contact_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
 
 def event_scope(ruleset: Ruleset, where: str) -> Scope:
     """Scope of an event rule's ``where``: the activity log's fields."""
-    fields = {name: FieldRef(pl.col(name), col.type) for name, col in ruleset.activity_columns.items()}
+    # Text fields name their normalised column, computed once per event for every rule that reads it.
+    fields = {name: FieldRef(pl.col(normalised_text(name) if col.type is Type.TEXT else name), col.type)
+              for name, col in ruleset.activity_columns.items()}
     raw = {col.column: fields[name] for name, col in ruleset.activity_columns.items()}
-    return Scope(fields=fields, where=where, raw_columns=raw, lists=ruleset.lists, grades=ruleset.grade_letters)
+    normalised = frozenset(normalised_text(n) for n, c in ruleset.activity_columns.items() if c.type is Type.TEXT)
+    return Scope(fields=fields, where=where, raw_columns=raw, lists=ruleset.lists, grades=ruleset.grade_letters,
+                 normalised=normalised)
 
 
 def score_scope(ruleset: Ruleset, as_of: datetime, where: str, *, with_verdicts: bool) -> Scope:

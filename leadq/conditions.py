@@ -505,6 +505,9 @@ class Scope:
     functions: dict[str, Function] = field(default_factory=dict)
     rules: dict[str, object] = field(default_factory=dict)
     grades: tuple[str, ...] = ()
+    # Columns that already hold their text stripped and lower-cased (see
+    # leadq.activity.normalised_text): case-insensitive comparisons use them as they are.
+    normalised: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------- compiler
@@ -527,7 +530,9 @@ def regex_problem(pattern: str) -> str | None:
     return None
 
 
-def _text(expr: pl.Expr) -> pl.Expr:
+def _text(expr: pl.Expr, normalised: frozenset[str] = frozenset()) -> pl.Expr:
+    if normalised and expr.meta.is_column() and expr.meta.output_name() in normalised:
+        return expr
     return expr.str.strip_chars().str.to_lowercase()
 
 
@@ -654,8 +659,9 @@ class _Compiler:
                 hint = "; declare the column with 'type: number' under 'columns' or quote the value"
             raise self.error(node, f"cannot compare {lt.value} with {rt.value}{hint}")
         if lt is Type.TEXT:
-            lexpr = _text(lexpr)
-            rexpr = pl.lit(str(right.value).strip().lower()) if isinstance(right, Literal) else _text(rexpr)
+            lexpr = _text(lexpr, self.scope.normalised)
+            rexpr = (pl.lit(str(right.value).strip().lower()) if isinstance(right, Literal)
+                     else _text(rexpr, self.scope.normalised))
         return lexpr, rexpr, lt
 
     def _as_date(self, node: Literal) -> pl.Expr:
@@ -722,7 +728,7 @@ class _Compiler:
         if st is Type.TEXT:
             if values and vt is not Type.TEXT:
                 raise self.error(node.items, "this field is text; quote the list values")
-            expr = _text(subject).is_in([v.strip().lower() for v in values])
+            expr = _text(subject, self.scope.normalised).is_in([v.strip().lower() for v in values])
         elif st is Type.NUMBER:
             if values and vt is not Type.NUMBER:
                 raise self.error(node.items, "this field is a number; the list must hold numbers")
@@ -767,7 +773,7 @@ class _Compiler:
             else:
                 raise self.error(node.pattern, f"'{node.op}' takes quoted text or a list of quoted text")
             lowered = [v.strip().lower() for v in values if v.strip()]
-            text = _text(subject)
+            text = _text(subject, self.scope.normalised)
             if not lowered:
                 expr = pl.lit(False)
             elif node.op == "contains":

@@ -27,7 +27,7 @@ import polars as pl
 from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
-from leadq.activity import aggregate_events
+from leadq.activity import aggregate_events, where_fields
 from leadq.cleaning import email_domain, map_columns
 from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
@@ -115,15 +115,14 @@ def check_columns(schema: pl.Schema, columns: dict[str, Column], required: set[s
     return [col.column for f, col in columns.items() if col.column not in schema]
 
 
-def _title_columns(ruleset: Ruleset, used: set[str]) -> list[pl.Expr]:
+def _with_titles(frame: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
     # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
     if "job_title" not in ruleset.columns:
-        return []
-    from leadq.titles import DEFAULT_TITLE_MAP, department_expr, seniority_expr
+        return frame
+    from leadq.titles import DEFAULT_TITLE_MAP, with_title_columns
 
     tmap = (ruleset.actions.title_map if ruleset.actions else None) or DEFAULT_TITLE_MAP
-    return [seniority_expr(pl.col("job_title"), tmap).alias("seniority"),
-            department_expr(pl.col("job_title"), tmap).alias("department")]
+    return with_title_columns(frame, tmap)
 
 
 def _reject_reason(ruleset: Ruleset, bad_fields: list[str], required: set[str]) -> pl.Expr:
@@ -254,9 +253,7 @@ def score_frames(
 
     if "email" in ruleset.columns:
         valid = valid.with_columns(email_domain(pl.col("email")).alias("email_domain"))
-    title_exprs = _title_columns(ruleset, set(compiled.used_fields))
-    if title_exprs:
-        valid = valid.with_columns(title_exprs)
+    valid = _with_titles(valid, ruleset)
     if accounts is not None and ruleset.account_columns:
         valid = _with_accounts(valid, accounts, ruleset)
 
@@ -381,10 +378,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
         empty = pl.LazyFrame(schema=schema)
         return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), [], empty
     schema = events.collect_schema()
-    needed = {"lead_id", "event_type", "occurred_at"}
-    for expr in compiled.event_where.values():
-        if expr is not None:
-            needed |= set(expr.meta.root_names())
+    needed = {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
     check_columns(schema, ruleset.activity_columns, needed, label)
     typed = map_columns(events, schema, ruleset.activity_columns, ruleset.settings)
     if "email" in ruleset.settings.dedupe_on and dup_frames:
