@@ -24,6 +24,8 @@ _ISO_ZONED = (
     "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%z",
     "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M%z",
 )
+# Values ending in "Z" are UTC: read as naive times, which is several times faster than "%z".
+_ISO_UTC = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%d %H:%M:%SZ", "%Y-%m-%d %H:%M:%S%.fZ")
 _ORDERED = {
     "us": ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y",
            "%m-%d-%Y", "%m/%d/%y %H:%M", "%m/%d/%y"),
@@ -47,25 +49,82 @@ def parse_bool(text: pl.Expr) -> pl.Expr:
     return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False).otherwise(None)
 
 
+def _formats(date_order: str) -> tuple[str, ...]:
+    return _ISO_UTC + _ISO_ZONED + _ISO_NAIVE + _ORDERED[date_order]
+
+
+def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str) -> pl.Expr:
+    """The first of ``formats`` that reads each value, in UTC (UTC, then zoned, then local formats)."""
+    stripped = text.str.strip_chars()
+    parts = [stripped.str.strptime(pl.Datetime("us"), f, strict=False).dt.replace_time_zone("UTC")
+             for f in _ISO_UTC if f in formats]
+    zoned = [f for f in _ISO_ZONED if f in formats]
+    if zoned:
+        zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
+        parts += [zoned_text.str.strptime(UTC, f, strict=False) for f in zoned]
+    naive = [stripped.str.strptime(pl.Datetime("us"), f, strict=False)
+             for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED]
+    if naive:
+        local = pl.coalesce(naive).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        parts.append(local.dt.convert_time_zone("UTC"))
+    return pl.coalesce(parts) if parts else pl.lit(None, dtype=UTC)
+
+
 def parse_datetime(text: pl.Expr, date_order: str = "iso", timezone: str = "UTC") -> pl.Expr:
     """Read a timestamp from CRM text, always returning UTC.
 
     Values with an offset (``Z``, ``+02:00``) are converted to UTC; values
     without are read in ``timezone`` (the ruleset's ``settings.timezone``).
     ISO order is always accepted; ``date_order`` adds US (month first) or
-    European (day first) forms.
+    European (day first) forms. Every format is tried on every value: for
+    large columns, :func:`map_columns` reads with the formats a sample uses
+    first (:func:`parse_datetime_likely`) and finishes with :func:`parse_datetime_rest`.
     """
-    stripped = text.str.strip_chars()
-    zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
-    zoned = [zoned_text.str.strptime(UTC, fmt, strict=False) for fmt in _ISO_ZONED]
-    naive = [stripped.str.strptime(pl.Datetime("us"), fmt, strict=False)
-             for fmt in _ISO_NAIVE + _ORDERED[date_order]]
-    local = pl.coalesce(naive).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-    return pl.coalesce(zoned + [local.dt.convert_time_zone("UTC")])
+    return _parse_formats(text, _formats(date_order), timezone)
 
 
-def typed(col: Column, dtype: pl.DataType, settings: Settings) -> pl.Expr:
-    """Expression turning the CRM column into the canonical field's type."""
+def likely_date_formats(sample: pl.Series, date_order: str = "iso", timezone: str = "UTC") -> tuple[str, ...]:
+    """A small set of accepted formats that reads every readable value of ``sample`` (text).
+
+    Greedy: the format that reads the most values still unread, until none reads more.
+    """
+    frame = sample.cast(pl.String).to_frame("v").drop_nulls()
+    if frame.height == 0:
+        return ()
+    formats = _formats(date_order)
+    hits = frame.select([_parse_formats(pl.col("v"), (f,), timezone).is_not_null().alias(f) for f in formats])
+    chosen: list[str] = []
+    unread = pl.Series([True] * hits.height, dtype=pl.Boolean)
+    while True:
+        counts = {f: int((hits[f] & unread).sum()) for f in formats if f not in chosen}
+        best = max(counts, key=lambda f: counts[f], default=None)
+        if best is None or counts[best] == 0:
+            return tuple(chosen)
+        chosen.append(best)
+        unread = unread & ~hits[best]
+
+
+def parse_datetime_likely(text: pl.Expr, likely: tuple[str, ...], timezone: str = "UTC") -> pl.Expr:
+    """First pass of a large text date column: only the ``likely`` formats (null where none reads)."""
+    return _parse_formats(text, likely, timezone)
+
+
+def parse_datetime_rest(text: pl.Expr, first: pl.Expr, date_order: str = "iso", timezone: str = "UTC") -> pl.Expr:
+    """Second pass: the distinct values the first pass left null are tried with every format.
+
+    ``first`` must be a column (the first pass, already computed), so it is not
+    evaluated again. The result equals :func:`parse_datetime` on ``text``.
+    """
+    rest = text.filter(first.is_null() & text.is_not_null()).unique(maintain_order=True)
+    return text.replace_strict(rest, parse_datetime(rest, date_order, timezone), default=first, return_dtype=UTC)
+
+
+def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str, ...] | None = None) -> pl.Expr:
+    """Expression turning the CRM column into the canonical field's type.
+
+    ``likely``: for a date column held as text, read only with these formats;
+    the caller finishes with :func:`parse_datetime_rest` (as :func:`map_columns` does).
+    """
     src = pl.col(col.column)
     if col.type is Type.TEXT:
         if dtype == pl.String:
@@ -90,6 +149,8 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings) -> pl.Expr:
         return src.dt.convert_time_zone("UTC").cast(UTC)
     if dtype == pl.Date:
         return src.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    if likely is not None:
+        return parse_datetime_likely(src.cast(pl.String), likely, settings.timezone)
     return parse_datetime(src.cast(pl.String), settings.date_order, settings.timezone)
 
 
@@ -111,7 +172,8 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     ``keep`` are carried through as ``keep::<name>``.
     """
     present = {name: col for name, col in columns.items() if col.column in schema}
-    exprs = [typed(col, schema[col.column], settings).alias(name) for name, col in present.items()]
+    likely = _sample_date_formats(frame, schema, present, settings)
+    exprs = [typed(col, schema[col.column], settings, likely.get(name)).alias(name) for name, col in present.items()]
     exprs += [pl.lit(None, dtype=polars_type(col.type)).alias(name)
               for name, col in columns.items() if name not in present]
     passthrough = [c for c in ("_source_file", "_source_row") if c in schema]
@@ -119,11 +181,31 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     frame = frame.select([pl.col(c) for c in passthrough] + exprs + kept + [
         pl.col(col.column).alias(f"_raw__{name}") for name, col in present.items() if col.type is not Type.TEXT
     ])
+    if likely:
+        frame = frame.with_columns(
+            parse_datetime_rest(pl.col(f"_raw__{name}"), pl.col(name), settings.date_order, settings.timezone)
+            .alias(name) for name in likely)
     flags = [bad_value(Column(name, f"_raw__{name}", col.type, col.pos), schema[col.column]).alias(f"_bad__{name}")
              for name, col in present.items() if col.type is not Type.TEXT]
     if flags:
         frame = frame.with_columns(flags)
     return frame.drop([f"_raw__{name}" for name, col in present.items() if col.type is not Type.TEXT])
+
+
+DATE_SAMPLE_ROWS = 5_000
+
+
+def _sample_date_formats(frame: pl.LazyFrame, schema: pl.Schema, present: dict[str, Column],
+                         settings: Settings) -> dict[str, tuple[str, ...]]:
+    """The date formats of each text date column, read off the first rows of the input."""
+    text_dates = {name: col for name, col in present.items()
+                  if col.type is Type.DATETIME and schema[col.column] == pl.String}
+    if not text_dates:
+        return {}
+    columns = sorted({col.column for col in text_dates.values()})
+    sample = frame.select(columns).head(DATE_SAMPLE_ROWS).collect()
+    return {name: likely_date_formats(sample[col.column], settings.date_order, settings.timezone)
+            for name, col in text_dates.items()}
 
 
 def polars_type(t: Type) -> pl.DataType:

@@ -1,0 +1,51 @@
+"""Typing of CRM text: the sampled fast path for dates reads exactly what trying every format reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import polars as pl
+import pytest
+
+from leadq import cleaning
+from leadq.cleaning import likely_date_formats, map_columns, parse_datetime
+from leadq.conditions import Type
+from leadq.errors import Position
+from leadq.ruleset import Column, Settings
+
+MESSY = ["2026-05-01T00:00:39Z", " 05/01/2026 10:00 ", None, "junk", "2026-05-02T00:00:00+02:00", "2026-05-01",
+         "2026-05-01 10:00:00.5Z", "2026-03-29 02:30", "12/31/2025 11:59 PM", "", "2026-05-01 UTC"]
+
+
+def _typed(values: list[str | None], order: str, tz: str) -> pl.DataFrame:
+    col = Column("created_at", "Created", Type.DATETIME, Position("test"))
+    frame = pl.LazyFrame({"Created": values}, schema={"Created": pl.String})
+    settings = Settings(date_order=order, timezone=tz)
+    return map_columns(frame, frame.collect_schema(), {"created_at": col}, settings).collect()
+
+
+@pytest.mark.parametrize("order", ["iso", "us", "eu"])
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Paris", "America/New_York"])
+def test_sampled_formats_read_what_every_format_reads(order, tz):
+    full = pl.DataFrame({"v": MESSY}, schema={"v": pl.String}).select(parse_datetime(pl.col("v"), order, tz))
+    got = _typed(MESSY, order, tz)
+    assert got["created_at"].to_list() == full["v"].to_list()
+    present = [v is not None and v.strip() != "" for v in MESSY]
+    assert got["_bad__created_at"].to_list() == [p and r is None for p, r in zip(present, full["v"].to_list())]
+
+
+def test_formats_missing_from_the_sample_are_still_read(monkeypatch):
+    # The sample (first rows) is all ISO with Z; a US date far down the file must still be read.
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", 3)
+    values = ["2026-05-01T00:00:39Z"] * 5 + ["05/01/2026 10:00", "31/12/2026"]
+    got = _typed(values, "us", "UTC")
+    assert got["created_at"].to_list()[5] == datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+    assert got["created_at"].to_list()[6] is None
+    assert got["_bad__created_at"].to_list() == [False] * 6 + [True]
+
+
+def test_likely_formats_are_a_small_cover_of_the_sample():
+    sample = pl.Series(["2026-05-01T00:00:39Z", "2026-05-01T10:00:00Z", "05/01/2026 10:00"])
+    assert likely_date_formats(sample, "us") == ("%Y-%m-%dT%H:%M:%SZ", "%m/%d/%Y %H:%M")
+    assert likely_date_formats(pl.Series([None, None], dtype=pl.String)) == ()
+    assert likely_date_formats(pl.Series(["junk"])) == ()
