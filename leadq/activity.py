@@ -140,8 +140,30 @@ def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
                  else pl.col(_decay_name(rule.half_life_days)) * rule.points)
         aggs += [
             m.sum().cast(pl.Int64).alias(names["n"]),
-            pl.when(m).then(value).otherwise(0.0).sum().alias(names["dec"]),
+            pl.when(m).then(to_fixed(value)).otherwise(0).sum().alias(names["dec"]),
             pl.when(m).then(pl.col("occurred_at")).max().alias(names["last"]),
         ]
-    raw = [(pl.col(col_names(r.id)["n"]).cast(pl.Float64) * r.points).alias(col_names(r.id)["raw"]) for r in rules]
-    return prepared.group_by("lead_id").agg(aggs).with_columns(raw)
+    after = [(pl.col(col_names(r.id)["n"]).cast(pl.Float64) * r.points).alias(col_names(r.id)["raw"]) for r in rules]
+    after += [from_fixed(pl.col(col_names(r.id)["dec"])) for r in rules]
+    return prepared.group_by("lead_id").agg(aggs).with_columns(after)
+
+
+FIXED_POINT = 1e12
+
+
+def to_fixed(value: pl.Expr) -> pl.Expr:
+    """Points as integer trillionths, so that sums do not depend on the order of the events.
+
+    A parallel group-by adds a lead's events in an order that varies from run to
+    run; float addition is not associative, so the last bits of a decayed sum
+    (and, rarely, a tier at a threshold) would change between identical runs.
+    Integer addition is exact: rounding each event to 1e-12 points costs far
+    less precision than any score needs, and the same input always gives the
+    same bytes.
+    """
+    return (value * FIXED_POINT).round().cast(pl.Int64)
+
+
+def from_fixed(total: pl.Expr) -> pl.Expr:
+    """The inverse of :func:`to_fixed` for a sum."""
+    return total.cast(pl.Float64) / FIXED_POINT

@@ -1,0 +1,45 @@
+"""Event aggregation: sums that do not depend on the order of the events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import yaml
+
+from leadq.activity import aggregate_events
+from leadq.compiler import compile_ruleset
+from leadq.ruleset import load_ruleset
+from tests.conftest import AS_OF
+from tests.test_rule_cases import BASE
+
+
+def test_decayed_sums_are_the_same_in_any_event_order(tmp_path):
+    # Points 0.1, 0.2 and 0.3 (per event, no decay): in floats (0.1 + 0.2) + 0.3 != 0.1 + (0.2 + 0.3),
+    # so a parallel group-by that adds them in another order would change the last bits between runs.
+    rules = {"intent": [
+        {"id": f"r{i}", "label": f"r{i}", "event": f"e{i}", "points": p, "per": "event"}
+        for i, p in enumerate([0.1, 0.2, 0.3])] + [
+        {"id": "all", "label": "all", "event": ["e0", "e1", "e2"], "points": 0.1, "per": "event",
+         "half_life_days": 3}]}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
+    ruleset = load_ruleset(str(path))
+    compiled = compile_ruleset(ruleset, AS_OF)
+    n = 3000
+    events = pl.DataFrame({
+        "lead_id": ["L1"] * n,
+        "event_type": [f"e{i % 3}" for i in range(n)],
+        "occurred_at": [AS_OF - timedelta(hours=i % 500) for i in range(n)],
+        "url": [None] * n,
+    }, schema_overrides={"url": pl.String})
+    sums = {
+        order: aggregate_events(frame.lazy(), ruleset, AS_OF, compiled.event_where).collect()
+        .select("_dec__all").item()
+        for order, frame in (("forward", events), ("reverse", events.reverse()),
+                             ("shuffled", events.sample(fraction=1.0, shuffle=True, seed=7)))
+    }
+    assert sums["forward"] == sums["reverse"] == sums["shuffled"]
+    # ... and equal, to far better than a score needs, to the exact sum.
+    exact = sum(0.1 * 0.5 ** ((i % 500) / 24 / 3) for i in range(n))
+    assert abs(sums["forward"] - exact) < 1e-9
