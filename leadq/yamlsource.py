@@ -84,6 +84,10 @@ def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
     return value
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): same nodes and marks, ~8x faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(text: str, path: str) -> Any:
     """Parse YAML text safely into YMap/YList/scalars, with positions.
 
@@ -94,12 +98,12 @@ def load_yaml(text: str, path: str) -> Any:
         raise RulesetError(f"ruleset is larger than {MAX_RULESET_BYTES // 1000} kB; split or trim it",
                            Position(path))
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
                 raise RulesetError("YAML aliases ('*name') are not allowed in rulesets; repeat the value",
                                    Position(path, mark.line + 1, mark.column + 1))
-        loader = yaml.SafeLoader(text)
+        loader = _LOADER(text)
         try:
             node = loader.get_single_node()
             if node is None:
