@@ -1,0 +1,32 @@
+"""The README's quick start stays true: its first command prints what the README shows."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from tests.conftest import ROOT, run_cli
+
+
+def _quick_start() -> tuple[list[str], str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1]
+    commands = re.search(r"```sh\n(.*?)```", section, re.S).group(1).splitlines()
+    shown = re.search(r"and prints:\n\n```\n(.*?)```", section, re.S).group(1)
+    install, run = commands[0].split(" && ", 1)
+    assert install == "pip install ."
+    assert commands[1] == "pip install '.[test]' && pytest"
+    return shlex.split(run), shown
+
+
+def test_quick_start_output_is_what_the_readme_shows(tmp_path, monkeypatch):
+    args, shown = _quick_start()
+    assert args[:2] == ["leadq", "score"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sample_data").symlink_to(ROOT / "sample_data")
+    monkeypatch.setenv("COLUMNS", "100")
+    result = run_cli(args[1:])
+    printed = "\n".join(line.rstrip() for line in result.output.splitlines())
+    printed = re.sub(r"\n{3,}", "\n\n", printed) + "\n"
+    assert printed == shown
+    assert (tmp_path / "scored.parquet").is_file()
