@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
 from leadq.conditions import (
-    Arith, Between, Call, Compare, InList, ListRef, Literal, Logical, Name, Node, Not, TextMatch, names_in,
+    Arith, Between, Call, Compare, ListRef, Literal, Logical, Name, Node, TextMatch, names_in,
 )
 from leadq.errors import Position, RulesetError, did_you_mean
 from leadq.ruleset import Condition, Rule, Ruleset, Tier, load_ruleset

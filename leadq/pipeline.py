@@ -31,7 +31,7 @@ from leadq.activity import aggregate_events, where_fields
 from leadq.cleaning import email_domain, map_columns
 from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
-from leadq.errors import InputError, MissingColumnsError, Position, UsageError, did_you_mean
+from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.io import STDIN_LABEL, ReadOptions, expand_inputs, input_error_from_polars, read_inputs
 from leadq.routing import apply_actions

@@ -19,7 +19,6 @@ import functools
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -133,6 +132,18 @@ EncodingOpt = Annotated[Optional[str], typer.Option(
     "--encoding", help="CSV encoding (default: detected; e.g. utf-8, utf-16, cp1252, latin-1).")]
 DelimiterOpt = Annotated[Optional[str], typer.Option(
     "--delimiter", help="CSV delimiter (default: detected among , ; and tab).")]
+
+
+def write_report_json(data: dict, path: str) -> None:
+    """Write a report dict as JSON to ``path`` (atomically) or to stdout for ``-``."""
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from leadq.io import write_text
+
+    write_text(path, text)
 
 
 def _read_options(input_format, encoding, delimiter):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Optional
 
@@ -10,25 +9,13 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
 )
 from leadq.errors import UsageError
 
 JsonOpt = Annotated[Optional[str], typer.Option(
     "--json", help="Write the report as JSON to this file ('-' for stdout; the terminal report then goes to "
     "stderr).")]
-
-
-def write_report_json(data: dict, path: str) -> None:
-    """Write a report dict as JSON to ``path`` (atomically) or to stdout for ``-``."""
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from leadq.io import write_text
-
-    write_text(path, text)
 
 
 def _date_option(name: str, value: str | None):

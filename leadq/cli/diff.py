@@ -11,7 +11,8 @@ from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt,
     _parse_as_of, _read_options, _split_multi, app, handle_errors,
 )
-from leadq.cli.calibrate import JsonOpt, write_report_json
+from leadq.cli import write_report_json
+from leadq.cli.calibrate import JsonOpt
 
 
 @app.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -12,7 +11,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _default_rejects, _parse_as_of, _read_options, _split_multi, app, handle_errors,
+    _default_rejects, _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -152,7 +151,7 @@ def score(
         summary.outputs["accounts"] = accounts_path
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     if summary_json:
-        _write_json(summary.to_dict(), summary_json)
+        write_report_json(summary.to_dict(), summary_json)
     if not quiet:
         console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path) else sys.stdout)
         console.print(run_summary(summary))
@@ -205,19 +204,6 @@ def _rejects_path(rejects: str | None, out: str, summary_json: str | None) -> st
     if path != "-" and out != "-" and os.path.abspath(path) == os.path.abspath(out):
         raise UsageError(f"--rejects and --out are the same file ({out}); give the rejects another name")
     return path
-
-
-def _write_json(data: dict, path: str) -> None:
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    import polars as pl  # noqa: F401 - keeps write_text_atomic's imports warm
-
-    from leadq.io import write_text
-
-    write_text(path, text)
 
 
 def _version() -> str:

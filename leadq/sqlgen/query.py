@@ -35,7 +35,7 @@ from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError
 from leadq.fields import DERIVED_FIELDS
 from leadq.ruleset import Column, Rule, Ruleset
 from leadq.sqlgen.conditions import (
-    SqlField, SqlScope, col, compile_sql_condition, days_between, dbl, false, lower_text, num, predicate,
+    SqlField, SqlScope, col, compile_sql_condition, days_between, dbl, false, lower_text, num,
 )
 from leadq.sqlgen.dialects import SqlDialect, cast
 from leadq.sqlgen.text import case_when, concat, fmt_tenths, joined, lit, tenths
