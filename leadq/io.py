@@ -46,17 +46,20 @@ from leadq.errors import InputError, OutputError, Position, UsageError, one_of
 __all__ = [
     "FORMATS",
     "INPUT_FORMATS",
+    "InputFile",
     "SOURCE_FILE",
     "SOURCE_ROW",
     "STDIN_LABEL",
     "ReadOptions",
     "Terminated",
     "collect_input",
+    "concat_inputs",
     "expand_inputs",
     "format_from_path",
     "input_error_from_polars",
     "interruptible",
     "output_lock",
+    "read_input_files",
     "read_inputs",
     "read_parquet_metadata",
     "write_frame",
@@ -162,6 +165,22 @@ def _check_readable(path: str) -> None:
         raise InputError(f"cannot read {path}: permission denied; check the file's permissions")
 
 
+@dataclass(frozen=True)
+class InputFile:
+    """One input file as read: its name in messages, its data columns and its lazy frame.
+
+    Attributes:
+        label: The path after glob expansion, or ``"<stdin>"``.
+        columns: The file's own columns, without the provenance columns; empty
+            for a zero-byte file.
+        frame: The file's rows, with ``_source_file`` and ``_source_row``.
+    """
+
+    label: str
+    columns: tuple[str, ...]
+    frame: pl.LazyFrame
+
+
 def read_inputs(
     specs: Sequence[str],
     options: ReadOptions = ReadOptions(),
@@ -180,7 +199,9 @@ def read_inputs(
     values as null; column names are stripped of whitespace and of a BOM.
 
     Parse errors in lazily scanned files surface only when the frame is
-    collected: collect it with :func:`collect_input`.
+    collected: collect it with :func:`collect_input`. A column missing from
+    some of the files is null in their rows; callers that must know which file
+    lacks which column use :func:`read_input_files` and :func:`concat_inputs`.
 
     Args:
         specs: As for :func:`expand_inputs`.
@@ -195,11 +216,24 @@ def read_inputs(
         UsageError: An option is invalid (unknown encoding or format, a
             delimiter that is not one character).
     """
+    return concat_inputs(read_input_files(specs, options, stdin=stdin))
+
+
+def read_input_files(
+    specs: Sequence[str],
+    options: ReadOptions = ReadOptions(),
+    *,
+    stdin: BinaryIO | None = None,
+) -> list[InputFile]:
+    """Open every input file lazily, one :class:`InputFile` each, in input order.
+
+    Takes the same arguments and raises the same errors as :func:`read_inputs`.
+    """
     encoding = _resolve_encoding(options.encoding)
     delimiter = _resolve_delimiter(options.delimiter)
     if options.input_format is not None and options.input_format not in INPUT_FORMATS:
         raise UsageError(f"unknown input format '{options.input_format}'; {one_of(INPUT_FORMATS)}")
-    frames: list[pl.LazyFrame] = []
+    files: list[InputFile] = []
     for path in expand_inputs(specs):
         if path == STDIN:
             stream = stdin if stdin is not None else sys.stdin.buffer
@@ -208,18 +242,23 @@ def read_inputs(
             except OSError as exc:
                 raise InputError(f"cannot read {STDIN_LABEL}: {exc.strerror or exc}") from exc
             fmt = options.input_format or "csv"
-            frames.append(_read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter))
-            continue
-        fmt = options.input_format or _input_format_from_path(path)
-        if fmt == "csv":
-            frames.append(_read_csv_file(path, encoding, delimiter))
+            label, frame = STDIN_LABEL, _read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter)
         else:
-            frames.append(_scan_native(path, fmt, path))
-    if not frames:
+            fmt = options.input_format or _input_format_from_path(path)
+            label = path
+            frame = _read_csv_file(path, encoding, delimiter) if fmt == "csv" else _scan_native(path, fmt, path)
+        columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
+        files.append(InputFile(label, columns, frame))
+    if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
-    if len(frames) == 1:
-        return frames[0]
-    return pl.concat(frames, how="diagonal_relaxed")
+    return files
+
+
+def concat_inputs(files: Sequence[InputFile]) -> pl.LazyFrame:
+    """Concatenate input files by column name (``diagonal_relaxed``): a column a file lacks is null there."""
+    if len(files) == 1:
+        return files[0].frame
+    return pl.concat([f.frame for f in files], how="diagonal_relaxed")
 
 
 def collect_input(lf: pl.LazyFrame, what: str, **collect_kwargs: object) -> pl.DataFrame:
