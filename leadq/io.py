@@ -20,6 +20,8 @@ Writing
     :func:`write_frame` writes Parquet, CSV or NDJSON to a temporary file next
     to the target, fsyncs it and renames it into place, so an interrupted or
     failed run never leaves a truncated output or clobbers the previous one.
+    :class:`AtomicWrites` does the same for several files at once (the scored
+    output and its rejects): all are prepared first, then all renamed, or none.
     :func:`output_lock` keeps two runs from writing the same output.
 """
 
@@ -35,7 +37,7 @@ import signal
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, Sequence
 
@@ -46,12 +48,15 @@ from leadq.errors import InputError, OutputError, Position, UsageError, one_of
 __all__ = [
     "FORMATS",
     "INPUT_FORMATS",
-    "InputFile",
     "SOURCE_FILE",
     "SOURCE_ROW",
     "STDIN_LABEL",
+    "AtomicWrites",
+    "InputFile",
     "ReadOptions",
     "Terminated",
+    "atomic_write",
+    "check_output_path",
     "collect_input",
     "concat_inputs",
     "expand_inputs",
@@ -652,13 +657,15 @@ def write_frame(
     escape_formulas: bool = True,
     metadata: dict[str, str] | None = None,
     stdout: BinaryIO | None = None,
+    files: AtomicWrites | None = None,
 ) -> None:
     """Write a frame atomically (or to stdout).
 
     A file target is written to a temporary file in its directory, fsynced and
     renamed over the target; on any failure or interrupt (including SIGTERM
     and a full disk) the temporary file is removed and the previous target is
-    left untouched.
+    left untouched. With ``files``, the frame is only prepared (stdout: held
+    back) and appears when ``files.commit()`` commits it with the others.
 
     Args:
         df: The frame to write.
@@ -669,6 +676,7 @@ def write_frame(
             not evaluate them.
         metadata: Parquet key-value metadata (ignored by CSV and NDJSON).
         stdout: The stream for ``"-"``; defaults to ``sys.stdout.buffer``.
+        files: Commit this write together with others (:class:`AtomicWrites`).
 
     Raises:
         UsageError: Unknown format, or Parquet to stdout.
@@ -684,14 +692,27 @@ def write_frame(
         if fmt == "parquet":
             raise UsageError("parquet cannot be written to stdout; use --format csv or ndjson")
         stream = stdout if stdout is not None else sys.stdout.buffer
-        try:
-            _write(df, stream, fmt, separator, metadata)
-            stream.flush()
-        except OSError as exc:
-            raise OutputError(f"cannot write to stdout: {_os_reason(exc)}") from exc
+
+        def to_stream() -> None:
+            try:
+                _write(df, stream, fmt, separator, metadata)
+                stream.flush()
+            except OSError as exc:
+                raise OutputError(f"cannot write to stdout: {_os_reason(exc)}") from exc
+
+        if files is not None:
+            files.defer(to_stream)
+        else:
+            to_stream()
         return
 
-    atomic_write(path, lambda fh: _write(df, fh, fmt, separator, metadata))
+    def to_file(fh: BinaryIO) -> None:
+        _write(df, fh, fmt, separator, metadata)
+
+    if files is not None:
+        files.prepare(path, to_file)
+    else:
+        atomic_write(path, to_file)
 
 
 def write_text(path: str, text: str) -> None:
@@ -719,12 +740,111 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
     Raises:
         OutputError: The file cannot be written.
     """
+    with AtomicWrites() as files:
+        files.prepare(path, writer)
+        files.commit()
+
+
+def check_output_path(path: str) -> None:
+    """Raise OutputError now if ``path`` can obviously not be written (a directory, or no directory to hold it).
+
+    Lets a command refuse before a long run rather than after it; ``"-"`` (stdout) always passes.
+    """
+    if path == STDIN:
+        return
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise OutputError(f"cannot write {path}: {directory} is a file, not a directory")
     if not os.path.isdir(directory):
         raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
-    with interruptible():
+
+
+@dataclass
+class _Prepared:
+    """A target and the fsynced temporary file (beside it) that will replace it."""
+
+    path: str
+    tmp: str
+    previous: bool = False  # the target existed when the commit began
+    backup: str | None = None  # a hard link to that previous target, while several files are committed
+
+    def keep_previous(self) -> None:
+        """Hard-link the current target under a hidden name, so a failed commit can put it back."""
+        self.previous = os.path.isfile(self.path)
+        if not self.previous:
+            return
+        try:
+            self.backup = _hard_link_beside(self.path)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                raise OutputError(f"cannot write {self.path}: {_os_reason(exc)}") from exc
+            # No hard links on this file system: this target cannot be put back.
+
+    def put_back(self) -> None:
+        """Undo the rename: the previous target again (or none, if there was none)."""
+        try:
+            if self.backup is not None:
+                os.replace(self.backup, self.path)
+                self.backup = None
+            elif not self.previous:
+                os.unlink(self.path)
+        except OSError:
+            pass  # best effort: the file system refuses even the way back
+
+    def drop_backup(self) -> None:
+        if self.backup is not None:
+            _unlink_quietly(self.backup)
+            self.backup = None
+
+
+class AtomicWrites:
+    """Several output files written all-or-nothing, as far as the file system allows.
+
+    :meth:`prepare` writes each file to a temporary file in its target's
+    directory and fsyncs it; nothing visible changes. :meth:`commit` then
+    renames them all into place. A failure or interrupt while preparing leaves
+    every previous file untouched; a failure while renaming puts back the
+    files already renamed (from hard links made just before), so the targets
+    are either all new or all as they were. Temporary files never outlive the
+    ``with`` block. Stdout writes (:meth:`defer`) run at commit time, before
+    the renames, so nothing is printed when a file cannot be prepared.
+
+    Example::
+
+        with AtomicWrites() as files:
+            files.prepare("scored.parquet", write_scored)
+            files.prepare("scored.rejects.csv", write_rejects)
+            files.commit()
+    """
+
+    def __init__(self) -> None:
+        self._prepared: list[_Prepared] = []
+        self._deferred: list[Callable[[], None]] = []
+        self._stack = ExitStack()
+
+    def __enter__(self) -> AtomicWrites:
+        self._stack.enter_context(interruptible())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            for p in self._prepared:
+                _unlink_quietly(p.tmp)
+            self._prepared = []
+            self._deferred = []
+        finally:
+            self._stack.close()
+
+    def prepare(self, path: str, writer: Callable[[BinaryIO], object]) -> None:
+        """Run ``writer`` on a new temporary file beside ``path`` and fsync it.
+
+        Raises:
+            OutputError: The file cannot be written (the temporary file is removed).
+        """
+        check_output_path(path)
+        directory = os.path.dirname(os.path.abspath(path))
         tmp = None
         try:
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
@@ -733,9 +853,8 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, _target_mode(path))
-            os.replace(tmp, path)
+            self._prepared.append(_Prepared(path, tmp))
             tmp = None
-            _fsync_dir(directory)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {_os_reason(exc)}") from exc
         except pl.exceptions.PolarsError as exc:
@@ -743,10 +862,100 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
             raise OutputError(f"cannot write {path}: {reason}") from exc
         finally:
             if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+                _unlink_quietly(tmp)
+
+    def defer(self, write: Callable[[], None]) -> None:
+        """Run ``write`` (a write to stdout) at commit time, before the files are renamed."""
+        self._deferred.append(write)
+
+    def commit(self) -> None:
+        """Run the deferred writes, then rename every prepared file over its target.
+
+        A SIGINT or SIGTERM arriving while the files are renamed is held back
+        until they are all in place; then the renames are undone and the signal
+        is delivered, so an interrupted run keeps all of its previous outputs.
+
+        Raises:
+            OutputError: A deferred write or a rename failed; the targets are as they were.
+        """
+        for write in self._deferred:
+            write()
+        self._deferred = []
+        with _signals_held() as held:
+            try:
+                if len(self._prepared) > 1:  # one rename is atomic by itself; several need a way back
+                    for p in self._prepared:
+                        p.keep_previous()
+                done: list[_Prepared] = []
+                for p in self._prepared:
+                    try:
+                        os.replace(p.tmp, p.path)
+                    except OSError as exc:
+                        for q in reversed(done):
+                            q.put_back()
+                        raise OutputError(f"cannot write {p.path}: {_os_reason(exc)}") from exc
+                    done.append(p)
+                if held:
+                    for q in reversed(done):
+                        q.put_back()
+            finally:
+                for p in self._prepared:
+                    p.drop_backup()
+        directories = dict.fromkeys(os.path.dirname(os.path.abspath(p.path)) for p in self._prepared)
+        self._prepared = []
+        for directory in directories:
+            _fsync_dir(directory)
+
+
+@contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """Record SIGINT/SIGTERM instead of acting on them while the block runs; re-deliver them after.
+
+    Yields the list the received signals are appended to, so the block can undo its work first.
+    Outside the main thread (no handlers can be installed) nothing is held.
+    """
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+
+    def hold(signum: int, frame: object) -> None:
+        if previous[signum] is not signal.SIG_IGN:
+            held.append(signum)
+
+    for sig in signals:
+        signal.signal(sig, hold)
+    try:
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(held):
+            signal.raise_signal(sig)
+
+
+def _hard_link_beside(path: str) -> str | None:
+    """A hard link to ``path`` under a fresh hidden name in its directory; None when there is no file to keep."""
+    if not os.path.isfile(path):
+        return None
+    directory, base = os.path.split(os.path.abspath(path))
+    for _ in range(100):
+        backup = os.path.join(directory, f".{base}.{os.urandom(4).hex()}.bak")
+        try:
+            os.link(path, backup)
+            return backup
+        except FileExistsError:
+            continue
+    raise OSError(errno.EEXIST, f"cannot find a free name for a backup of {path}")
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _write(df: pl.DataFrame, fh: BinaryIO, fmt: str, separator: str, metadata: dict[str, str] | None) -> None:

@@ -581,3 +581,37 @@ def test_ndjson_file_round_trip(tmp_path: Path) -> None:
     target = tmp_path / "out.ndjson"
     write_frame(pl.DataFrame({"a": ["=x"], "l": [["p", "q"]]}), str(target), "ndjson")
     assert [json.loads(line) for line in target.read_text().splitlines()] == [{"a": "=x", "l": ["p", "q"]}]
+
+
+def test_atomic_writes_commit_all_or_nothing(tmp_path: Path) -> None:
+    from leadq.io import AtomicWrites
+
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("old a\n")
+    with pytest.raises(OutputError, match=r"b\.csv: permission denied"):
+        with AtomicWrites() as files:
+            files.prepare(str(first), lambda fh: fh.write(b"new a\n"))
+            files.prepare(str(second), lambda fh: (_ for _ in ()).throw(PermissionError(errno.EACCES, "denied")))
+            files.commit()
+    assert first.read_text() == "old a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+    with AtomicWrites() as files:
+        files.prepare(str(first), lambda fh: fh.write(b"new a\n"))
+        files.prepare(str(second), lambda fh: fh.write(b"new b\n"))
+        assert first.read_text() == "old a\n" and not second.exists()  # nothing visible before the commit
+        files.commit()
+    assert (first.read_text(), second.read_text()) == ("new a\n", "new b\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+def test_atomic_writes_hold_stdout_until_the_files_are_ready(tmp_path: Path) -> None:
+    from leadq.io import AtomicWrites
+
+    out = io.BytesIO()
+    with pytest.raises(OutputError):
+        with AtomicWrites() as files:
+            write_frame(pl.DataFrame({"a": ["x"]}), "-", "csv", stdout=out, files=files)
+            write_frame(pl.DataFrame({"a": ["x"]}), str(tmp_path / "missing" / "r.csv"), "csv", files=files)
+            files.commit()
+    assert out.getvalue() == b""
