@@ -15,6 +15,9 @@ Reading
     built, so callers must collect through :func:`collect_input` (or catch
     ``pl.exceptions.PolarsError`` and map it with :func:`input_error_from_polars`)
     to turn them into an :class:`~leadq.errors.InputError` naming the file.
+    That includes a CSV record with more or fewer fields than the header: the
+    query itself fails on it (no Python runs during a collect) and the error
+    is translated back into the file and line.
 
 Writing
     :func:`write_frame` writes Parquet, CSV or NDJSON to a temporary file next
@@ -33,6 +36,7 @@ import errno
 import glob as globlib
 import io
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -100,6 +104,11 @@ _FORMULA_PREFIX = r"^[=+\-@\t\r]"
 ROW_GROUP_SIZE = 1_000_000
 
 _CHUNK = 1 << 20
+
+# A ragged CSV record, as _field_count_check reports it through a failing cast:
+# marker:first line:fields found:fields expected:hex of the file label:end
+_RAGGED_MARKER = "leadq-ragged-record"
+_RAGGED_RE = re.compile(rf"{_RAGGED_MARKER}:(\d+):(\d+):(\d+):([0-9a-f]*):end")
 
 
 # --------------------------------------------------------------------------- #
@@ -292,6 +301,9 @@ def collect_input(lf: pl.LazyFrame, what: str, **collect_kwargs: object) -> pl.D
 def input_error_from_polars(exc: BaseException, what: str) -> InputError:
     """Translate a Polars read error into a one-line InputError naming ``what``.
 
+    A ragged CSV record found by the field-count check of :func:`read_inputs`
+    is named by its own file and line instead.
+
     Args:
         exc: The exception Polars raised (usually a ``PolarsError``).
         what: The file (or description of the inputs) being read.
@@ -300,6 +312,9 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
         An InputError to raise (the caller chains it with ``from exc``).
     """
     text = str(exc).strip()
+    ragged = _ragged_record_error(text)
+    if ragged is not None:
+        return ragged
     first = text.splitlines()[0].strip() if text else type(exc).__name__
     lowered = text.lower()
     if "more fields than defined" in lowered:
@@ -490,8 +505,9 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         infer_schema=False,
         new_columns=names,
         empty_string_is_null=False,
-        # Too many fields are reported by the field-count check below with a
-        # line number; Polars' own error would name neither file nor line.
+        # Ragged rows are reported by the field-count check below with a line
+        # number; Polars' own error (long rows only) would name neither file nor
+        # line, and raced with the check's.
         truncate_ragged_lines=True,
         raise_if_empty=False,
         glob=False,
@@ -509,12 +525,21 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
 
 
 def _field_count_check(source: str | bytes, sep: str, expected: int, label: str) -> pl.LazyFrame:
-    """A zero-row frame that raises InputError, when collected, on a ragged record.
+    """A zero-row frame whose collection fails, naming the line, on the first ragged record.
 
-    Polars pads short rows with empty strings and its error for long rows has
-    no file or line, so the check reads the physical lines again (in Polars,
-    vectorised), joins lines inside quotes into records, counts delimiters
-    outside quotes, and reports the first record whose field count differs.
+    Polars 2.1 reads a missing trailing field exactly like an empty one (with
+    ``empty_string_is_null=False`` too), so a short row cannot be told from
+    the parsed values, and its error for a long row names neither file nor
+    line. The check therefore scans the physical lines (no CSV parsing: a
+    cheap scan), joins lines inside quotes into records, counts delimiters
+    outside quotes (the quoted-segment regex only on lines that have quotes)
+    and keeps the first record whose field count differs.
+
+    It raises inside the plan, without calling back into Python (a signal
+    landing in a Python callback during collect makes Polars panic): the
+    record becomes a marker string whose strict cast fails, and
+    :func:`input_error_from_polars` turns the cast error back into
+    ``<label>: line N: expected E fields, found F``.
     """
     lines = pl.scan_csv(
         source,
@@ -528,19 +553,20 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
         glob=False,
     )
     line = pl.col("line")
-    quotes = line.str.count_matches('"', literal=True)
+    quotes = pl.col("quotes")
     cum_quotes = quotes.cum_sum()
     opened = ((cum_quotes - quotes) % 2) == 1  # line starts inside a quoted field
     ends = (cum_quotes % 2) == 0  # line ends a record
-    outside = (
+    with_quotes = pl.when(pl.col("opened") | (quotes > 0)).then(
         pl.when(pl.col("opened")).then(pl.lit('"') + line).otherwise(line)
         # Drop quoted segments (an unclosed one runs to the end of the line).
         .str.replace_all(r'"[^"]*"?', "")
-        .str.count_matches(sep, literal=True)
     )
+    outside = pl.coalesce(with_quotes, line).str.count_matches(sep, literal=True)
     cum_delims = pl.col("delims").cum_sum()
-    records = (
+    first_bad = (
         lines.with_row_index("line_no", offset=1)
+        .with_columns(quotes=line.str.count_matches('"', literal=True))
         .with_columns(opened=opened, ends=ends)
         .with_columns(delims=outside.cast(pl.Int64))
         .with_columns(
@@ -554,20 +580,27 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
             (pl.col("found") != expected)
             & ~((pl.col("first_line") == pl.col("line_no")) & (line.str.strip_chars() == ""))
         )
-        .select("first_line", "found")
         .head(1)
     )
+    marker = pl.format(f"{_RAGGED_MARKER}:{{}}:{{}}:{expected}:{label.encode('utf-8').hex()}:end",
+                       pl.col("first_line"), pl.col("found"))
+    # A filter, not a column: the frame's row count is always needed, so no optimisation prunes it.
+    return (
+        first_bad.with_columns(marker.alias("_ragged"))
+        .filter(pl.col("_ragged").cast(pl.Int8, strict=True).is_null())
+        .with_columns(pl.lit(None, pl.String).alias(SOURCE_FILE))
+        .select(SOURCE_FILE)
+    )
 
-    def raise_if_ragged(bad: pl.DataFrame) -> pl.DataFrame:
-        if bad.height:
-            at, found = bad.row(0)
-            raise InputError(
-                f"line {at}: expected {expected} fields, found {found}; check the delimiter or quoting",
-                Position(label),
-            )
-        return pl.DataFrame(schema={SOURCE_FILE: pl.String})
 
-    return records.map_batches(raise_if_ragged, schema={SOURCE_FILE: pl.String})
+def _ragged_record_error(text: str) -> InputError | None:
+    """The InputError a failed :func:`_field_count_check` stands for, if ``text`` carries its marker."""
+    found = _RAGGED_RE.search(text)
+    if found is None:
+        return None
+    line, count, expected, label = found.groups()
+    return InputError(f"line {line}: expected {expected} fields, found {count}; check the delimiter or quoting",
+                      Position(bytes.fromhex(label).decode("utf-8")))
 
 
 def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
@@ -630,16 +663,23 @@ def interruptible() -> Iterator[None]:
     """Turn SIGTERM into a raised :class:`Terminated` while the block runs.
 
     Python runs signal handlers between bytecodes, so a SIGTERM arriving
-    during a long Polars write is raised when that call returns; either way
-    the ``finally`` blocks run and temporary files are removed. The previous
-    handler is restored on exit. Outside the main thread (where handlers
-    cannot be installed) this does nothing.
+    during a long Polars call is raised when that call returns; either way the
+    ``finally`` blocks run and temporary files are removed. A SIGTERM arriving
+    while a signal is already being handled (during that cleanup) is ignored,
+    so the cleanup finishes. The previous handler is restored on exit.
+    Outside the main thread (where handlers cannot be installed) this does
+    nothing.
+
+    SIGINT is left alone: Polars cancels a running query on SIGINT itself
+    (the console script keeps that working, see ``leadq.cli.main``).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: object) -> None:
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            return  # already stopping on a signal: let the cleanup finish
         raise Terminated(f"received signal {signum}")
 
     previous = signal.signal(signal.SIGTERM, handler)

@@ -222,6 +222,24 @@ def test_ragged_rows_name_file_and_line(tmp_path: Path, data: bytes, line: int, 
     assert info.value.exit_code == EXIT_INPUT
 
 
+def test_ragged_row_in_one_of_several_files_names_that_file(tmp_path: Path) -> None:
+    good = write_bytes(tmp_path, "a.csv", b"a,b\n1,2\n")
+    bad = write_bytes(tmp_path, 'day 2, "é".csv', b"a,b\n1,2\n3\n")  # the name survives the round trip
+    with pytest.raises(InputError) as info:
+        collect_input(read_inputs([str(good), str(bad)]), "both")
+    assert str(info.value) == f"{bad}: line 3: expected 2 fields, found 1; check the delimiter or quoting"
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+def test_ragged_rows_are_found_whatever_the_query_reads(tmp_path: Path, engine: str) -> None:
+    """The check is a filter, so no projection or engine can optimise it away."""
+    path = write_bytes(tmp_path, "r.csv", b"a,b,c\n1,2,3\n1,2,3,4\n")
+    for query in (read_inputs([str(path)]).select("a"), read_inputs([str(path)]).select(pl.len()),
+                  read_inputs([str(path)]).group_by("_source_file").len()):
+        with pytest.raises(InputError, match=r"line 3: expected 3 fields, found 4"):
+            collect_input(query, str(path), engine=engine)
+
+
 def test_ragged_rows_in_transcoded_file(tmp_path: Path) -> None:
     path = write_bytes(tmp_path, "r.csv", "a;b\nJosé;1\nZoë\n".encode("cp1252"))
     with pytest.raises(InputError, match=r"line 3: expected 2 fields, found 1"):
