@@ -1,6 +1,7 @@
 """From CRM columns to typed canonical fields, with a flag for every value that fails to parse.
 
-CRM exports are text: numbers with thousands separators ("1,200"), booleans
+CRM exports are text: numbers with thousands separators ("1,200", or "1.200,5"
+in a European export, as the ruleset's ``number_format`` says), booleans
 as "Yes"/"true"/"1", dates in ISO, US or European order with or without time
 and time zone. Each parser here is a Polars expression; a value that is present
 but cannot be read yields null plus a ``_bad__<field>`` flag, so the pipeline
@@ -8,6 +9,8 @@ can reject the row (when a rule uses the field) or blank the value (when none do
 """
 
 from __future__ import annotations
+
+import re
 
 import polars as pl
 
@@ -37,10 +40,36 @@ _TRUE = ["true", "yes", "y", "1", "t", "x", "checked", "on"]
 _FALSE = ["false", "no", "n", "0", "f", "unchecked", "off"]
 
 
-def parse_number(text: pl.Expr) -> pl.Expr:
-    """Read a number from CRM text: "1,200", "1 200", "$3,500.50", "  42 ", "12%"."""
-    cleaned = text.str.strip_chars().str.replace_all(r"[,\s$€£%\u00a0']", "")
-    return cleaned.cast(pl.Float64, strict=False)
+# number_format -> (thousands separators as a regex class body, decimal separator). \s covers the
+# no-break and narrow no-break spaces spreadsheets put between digit groups.
+_NUMBER_SEPARATORS = {
+    "1,234.5": (r",'\s", "."),
+    "1.234,5": (r".\s", ","),
+    "1 234,5": (r"\s", ","),
+}
+
+
+def parse_number(text: pl.Expr, number_format: str = "1,234.5") -> pl.Expr:
+    """Read a number from CRM text written in ``number_format`` (see ``ruleset.NUMBER_FORMATS``).
+
+    With the default "1,234.5": "1,200", "1 200", "$3,500.50", "  42 ", "12%". With
+    "1.234,5": "1.200" is 1200 and "1,5" is 1.5; with "1 234,5": "1 200,5". Thousands
+    separators must group digits by three, so a value written in another format is
+    unreadable (null) where it can be told apart: "1,5" read as "1,234.5" is not 15, and
+    in the comma-decimal formats a point is never a decimal separator. "1.200" read as
+    "1,234.5" is 1.2: only the ruleset's setting can say it is 1200.
+    """
+    groups, decimal = _NUMBER_SEPARATORS[number_format]
+    body = text.str.replace_all(r"[$€£%]", "").str.strip_chars()
+    grouped = pl.when(body.str.contains(f"[{groups}]")).then(body)
+    well_grouped = grouped.str.contains(rf"^[+-]?\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{re.escape(decimal)}\d*)?$")
+    readable = well_grouped.fill_null(True)
+    plain = body.str.replace_all(f"[{groups}]", "")
+    if decimal == ",":
+        if "." not in groups:  # "1 234,5": a point is neither separator
+            readable = readable & ~body.str.contains(".", literal=True)
+        plain = plain.str.replace(",", ".", literal=True)
+    return pl.when(readable).then(plain).cast(pl.Float64, strict=False)
 
 
 def parse_bool(text: pl.Expr) -> pl.Expr:
@@ -135,7 +164,7 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
             return src.cast(pl.Float64)
         if dtype == pl.Boolean:
             return src.cast(pl.Float64)
-        return parse_number(src.cast(pl.String))
+        return parse_number(src.cast(pl.String), settings.number_format)
     if col.type is Type.BOOL:
         if dtype == pl.Boolean:
             return src

@@ -30,7 +30,7 @@ from leadq.activity import DAY_US, col_names
 from leadq.compiler import compile_condition_at, score_scope
 from leadq.conditions import Call, Name, Node, names_in
 from leadq.errors import InputError, UsageError
-from leadq.io import ReadOptions, read_inputs
+from leadq.io import InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.pipeline import ScoreResult, score_frames
 from leadq.ruleset import Rule, Ruleset
 
@@ -392,8 +392,11 @@ def explain_frames(
     as_of: datetime,
     contacts_label: str = "contacts",
     events_label: str = "activities",
+    contacts_files: Sequence[InputFile] = (),
+    events_files: Sequence[InputFile] = (),
+    accounts_files: Sequence[InputFile] = (),
 ) -> ExplainReport:
-    """Score only ``lead_ids`` and explain each.
+    """Score only ``lead_ids`` and explain each (``*_files``: as for :func:`leadq.pipeline.score_frames`).
 
     Raises:
         UsageError: no lead id, or too many.
@@ -405,7 +408,8 @@ def explain_frames(
     if len(ids) > MAX_LEADS:
         raise UsageError(f"{len(ids)} lead ids given; explain reads at most {MAX_LEADS} (use `leadq score` for more)")
     result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, detail=True, lead_ids=ids,
-                          contacts_label=contacts_label, events_label=events_label)
+                          contacts_label=contacts_label, events_label=events_label, contacts_files=contacts_files,
+                          events_files=events_files, accounts_files=accounts_files)
     found = set(result.detail["lead_id"].to_list()) if result.detail is not None else set()
     missing = [i for i in ids if i not in found]
     if missing:
@@ -429,12 +433,14 @@ def explain_leads(
     """Read the input files (paths, globs or ``-``) and explain the given leads."""
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
-    contacts = read_inputs(contact_specs, options)
-    events = read_inputs(activity_specs, options) if activity_specs and ruleset.event_rules else None
-    accounts = read_inputs(account_specs, options) if account_specs else None
+    contacts = read_input_files(contact_specs, options)
+    events = read_input_files(activity_specs, options) if activity_specs and ruleset.event_rules else []
+    accounts = read_input_files(account_specs, options) if account_specs else []
     try:
-        return explain_frames(ruleset, contacts, lead_ids, events, accounts, as_of=as_of,
-                              contacts_label=", ".join(contact_specs), events_label=", ".join(activity_specs))
+        return explain_frames(ruleset, concat_inputs(contacts), lead_ids, concat_inputs(events) if events else None,
+                              concat_inputs(accounts) if accounts else None, as_of=as_of,
+                              contacts_label=", ".join(contact_specs), events_label=", ".join(activity_specs),
+                              contacts_files=contacts, events_files=events, accounts_files=accounts)
     except pl.exceptions.PolarsError as exc:
         from leadq.io import input_error_from_polars
 

@@ -31,7 +31,7 @@ from leadq.conditions import Type
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.fields import CONTACT_FIELDS
 from leadq.funnel_settings import DEFAULT_SIZE_BANDS
-from leadq.io import ReadOptions, input_error_from_polars, read_inputs
+from leadq.io import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
 from leadq.ruleset import Column, Ruleset
 
 DATE_FIELDS = ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at", "lost_at", "first_touch_at")
@@ -183,7 +183,8 @@ def read_funnel_input(
         size_bands = ruleset.funnel.size_bands if ruleset.funnel is not None else DEFAULT_SIZE_BANDS
     if list(contact_specs).count("-") + list(activity_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
-    contacts = read_inputs(contact_specs, options, stdin=stdin)
+    contact_files = read_input_files(contact_specs, options, stdin=stdin)
+    contacts = concat_inputs(contact_files)
     try:
         schema = contacts.collect_schema()
         wanted = ("lead_id", "updated_at", "lifecycle_stage", "company_size") + DATE_FIELDS + tuple(
@@ -200,7 +201,7 @@ def read_funnel_input(
         need_scores = score or any(b in SCORE_FIELDS and b not in schema for b in by)
         if need_scores and not all(f in schema for f in SCORE_FIELDS):
             return _scored_input(ruleset, contacts, schema, activity_specs, account_specs, options, stdin, as_of,
-                                 by_cols, resolved, size_bands, label)
+                                 by_cols, resolved, size_bands, label, contact_files)
         return _plain_input(ruleset, contacts, schema, resolved, by_cols, size_bands, label)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
@@ -270,16 +271,19 @@ def _plain_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, re
 def _scored_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, activity_specs: Sequence[str],
                   account_specs: Sequence[str], options: ReadOptions, stdin: BinaryIO | None,
                   as_of: datetime | None, by_cols: dict[str, str], resolved: dict[str, Column],
-                  size_bands: Sequence[float], label: str) -> FunnelInput:
+                  size_bands: Sequence[float], label: str, contact_files: Sequence[InputFile]) -> FunnelInput:
     from leadq.pipeline import score_frames
 
     raw_by = [c for n, c in by_cols.items() if n not in resolved and n not in SCORE_FIELDS]
-    events = read_inputs(activity_specs, options, stdin=stdin) if activity_specs else None
+    event_files = read_input_files(activity_specs, options, stdin=stdin) if activity_specs else []
+    events = concat_inputs(event_files) if event_files else None
     if events is None and ruleset.event_rules:
         events = _empty_events(ruleset)
-    accounts = read_inputs(account_specs, options, stdin=stdin) if account_specs else None
+    account_files = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
+    accounts = concat_inputs(account_files) if account_files else None
     result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, keep_columns=raw_by, detail=True,
-                          contacts_label=label, events_label=", ".join(activity_specs))
+                          contacts_label=label, events_label=", ".join(activity_specs), contacts_files=contact_files,
+                          events_files=event_files, accounts_files=account_files)
     inp = input_from_score(result, ruleset, by_cols=by_cols, raw_by=raw_by, raw_schema=schema,
                            size_bands=size_bands)
     inp.columns = {f: col.column for f, col in resolved.items() if col.column in schema}

@@ -15,11 +15,16 @@ Reading
     built, so callers must collect through :func:`collect_input` (or catch
     ``pl.exceptions.PolarsError`` and map it with :func:`input_error_from_polars`)
     to turn them into an :class:`~leadq.errors.InputError` naming the file.
+    That includes a CSV record with more or fewer fields than the header: the
+    query itself fails on it (no Python runs during a collect) and the error
+    is translated back into the file and line.
 
 Writing
     :func:`write_frame` writes Parquet, CSV or NDJSON to a temporary file next
     to the target, fsyncs it and renames it into place, so an interrupted or
     failed run never leaves a truncated output or clobbers the previous one.
+    :class:`AtomicWrites` does the same for several files at once (the scored
+    output and its rejects): all are prepared first, then all renamed, or none.
     :func:`output_lock` keeps two runs from writing the same output.
 """
 
@@ -31,11 +36,12 @@ import errno
 import glob as globlib
 import io
 import os
+import re
 import signal
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, Sequence
 
@@ -49,14 +55,20 @@ __all__ = [
     "SOURCE_FILE",
     "SOURCE_ROW",
     "STDIN_LABEL",
+    "AtomicWrites",
+    "InputFile",
     "ReadOptions",
     "Terminated",
+    "atomic_write",
+    "check_output_path",
     "collect_input",
+    "concat_inputs",
     "expand_inputs",
     "format_from_path",
     "input_error_from_polars",
     "interruptible",
     "output_lock",
+    "read_input_files",
     "read_inputs",
     "read_parquet_metadata",
     "write_frame",
@@ -92,6 +104,11 @@ _FORMULA_PREFIX = r"^[=+\-@\t\r]"
 ROW_GROUP_SIZE = 1_000_000
 
 _CHUNK = 1 << 20
+
+# A ragged CSV record, as _field_count_check reports it through a failing cast:
+# marker:first line:fields found:fields expected:hex of the file label:end
+_RAGGED_MARKER = "leadq-ragged-record"
+_RAGGED_RE = re.compile(rf"{_RAGGED_MARKER}:(\d+):(\d+):(\d+):([0-9a-f]*):end")
 
 
 # --------------------------------------------------------------------------- #
@@ -162,6 +179,22 @@ def _check_readable(path: str) -> None:
         raise InputError(f"cannot read {path}: permission denied; check the file's permissions")
 
 
+@dataclass(frozen=True)
+class InputFile:
+    """One input file as read: its name in messages, its data columns and its lazy frame.
+
+    Attributes:
+        label: The path after glob expansion, or ``"<stdin>"``.
+        columns: The file's own columns, without the provenance columns; empty
+            for a zero-byte file.
+        frame: The file's rows, with ``_source_file`` and ``_source_row``.
+    """
+
+    label: str
+    columns: tuple[str, ...]
+    frame: pl.LazyFrame
+
+
 def read_inputs(
     specs: Sequence[str],
     options: ReadOptions = ReadOptions(),
@@ -180,7 +213,9 @@ def read_inputs(
     values as null; column names are stripped of whitespace and of a BOM.
 
     Parse errors in lazily scanned files surface only when the frame is
-    collected: collect it with :func:`collect_input`.
+    collected: collect it with :func:`collect_input`. A column missing from
+    some of the files is null in their rows; callers that must know which file
+    lacks which column use :func:`read_input_files` and :func:`concat_inputs`.
 
     Args:
         specs: As for :func:`expand_inputs`.
@@ -195,11 +230,24 @@ def read_inputs(
         UsageError: An option is invalid (unknown encoding or format, a
             delimiter that is not one character).
     """
+    return concat_inputs(read_input_files(specs, options, stdin=stdin))
+
+
+def read_input_files(
+    specs: Sequence[str],
+    options: ReadOptions = ReadOptions(),
+    *,
+    stdin: BinaryIO | None = None,
+) -> list[InputFile]:
+    """Open every input file lazily, one :class:`InputFile` each, in input order.
+
+    Takes the same arguments and raises the same errors as :func:`read_inputs`.
+    """
     encoding = _resolve_encoding(options.encoding)
     delimiter = _resolve_delimiter(options.delimiter)
     if options.input_format is not None and options.input_format not in INPUT_FORMATS:
         raise UsageError(f"unknown input format '{options.input_format}'; {one_of(INPUT_FORMATS)}")
-    frames: list[pl.LazyFrame] = []
+    files: list[InputFile] = []
     for path in expand_inputs(specs):
         if path == STDIN:
             stream = stdin if stdin is not None else sys.stdin.buffer
@@ -208,18 +256,23 @@ def read_inputs(
             except OSError as exc:
                 raise InputError(f"cannot read {STDIN_LABEL}: {exc.strerror or exc}") from exc
             fmt = options.input_format or "csv"
-            frames.append(_read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter))
-            continue
-        fmt = options.input_format or _input_format_from_path(path)
-        if fmt == "csv":
-            frames.append(_read_csv_file(path, encoding, delimiter))
+            label, frame = STDIN_LABEL, _read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter)
         else:
-            frames.append(_scan_native(path, fmt, path))
-    if not frames:
+            fmt = options.input_format or _input_format_from_path(path)
+            label = path
+            frame = _read_csv_file(path, encoding, delimiter) if fmt == "csv" else _scan_native(path, fmt, path)
+        columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
+        files.append(InputFile(label, columns, frame))
+    if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
-    if len(frames) == 1:
-        return frames[0]
-    return pl.concat(frames, how="diagonal_relaxed")
+    return files
+
+
+def concat_inputs(files: Sequence[InputFile]) -> pl.LazyFrame:
+    """Concatenate input files by column name (``diagonal_relaxed``): a column a file lacks is null there."""
+    if len(files) == 1:
+        return files[0].frame
+    return pl.concat([f.frame for f in files], how="diagonal_relaxed")
 
 
 def collect_input(lf: pl.LazyFrame, what: str, **collect_kwargs: object) -> pl.DataFrame:
@@ -248,6 +301,9 @@ def collect_input(lf: pl.LazyFrame, what: str, **collect_kwargs: object) -> pl.D
 def input_error_from_polars(exc: BaseException, what: str) -> InputError:
     """Translate a Polars read error into a one-line InputError naming ``what``.
 
+    A ragged CSV record found by the field-count check of :func:`read_inputs`
+    is named by its own file and line instead.
+
     Args:
         exc: The exception Polars raised (usually a ``PolarsError``).
         what: The file (or description of the inputs) being read.
@@ -256,6 +312,9 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
         An InputError to raise (the caller chains it with ``from exc``).
     """
     text = str(exc).strip()
+    ragged = _ragged_record_error(text)
+    if ragged is not None:
+        return ragged
     first = text.splitlines()[0].strip() if text else type(exc).__name__
     lowered = text.lower()
     if "more fields than defined" in lowered:
@@ -446,8 +505,9 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         infer_schema=False,
         new_columns=names,
         empty_string_is_null=False,
-        # Too many fields are reported by the field-count check below with a
-        # line number; Polars' own error would name neither file nor line.
+        # Ragged rows are reported by the field-count check below with a line
+        # number; Polars' own error (long rows only) would name neither file nor
+        # line, and raced with the check's.
         truncate_ragged_lines=True,
         raise_if_empty=False,
         glob=False,
@@ -465,12 +525,21 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
 
 
 def _field_count_check(source: str | bytes, sep: str, expected: int, label: str) -> pl.LazyFrame:
-    """A zero-row frame that raises InputError, when collected, on a ragged record.
+    """A zero-row frame whose collection fails, naming the line, on the first ragged record.
 
-    Polars pads short rows with empty strings and its error for long rows has
-    no file or line, so the check reads the physical lines again (in Polars,
-    vectorised), joins lines inside quotes into records, counts delimiters
-    outside quotes, and reports the first record whose field count differs.
+    Polars 2.1 reads a missing trailing field exactly like an empty one (with
+    ``empty_string_is_null=False`` too), so a short row cannot be told from
+    the parsed values, and its error for a long row names neither file nor
+    line. The check therefore scans the physical lines (no CSV parsing: a
+    cheap scan), joins lines inside quotes into records, counts delimiters
+    outside quotes (the quoted-segment regex only on lines that have quotes)
+    and keeps the first record whose field count differs.
+
+    It raises inside the plan, without calling back into Python (a signal
+    landing in a Python callback during collect makes Polars panic): the
+    record becomes a marker string whose strict cast fails, and
+    :func:`input_error_from_polars` turns the cast error back into
+    ``<label>: line N: expected E fields, found F``.
     """
     lines = pl.scan_csv(
         source,
@@ -484,19 +553,20 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
         glob=False,
     )
     line = pl.col("line")
-    quotes = line.str.count_matches('"', literal=True)
+    quotes = pl.col("quotes")
     cum_quotes = quotes.cum_sum()
     opened = ((cum_quotes - quotes) % 2) == 1  # line starts inside a quoted field
     ends = (cum_quotes % 2) == 0  # line ends a record
-    outside = (
+    with_quotes = pl.when(pl.col("opened") | (quotes > 0)).then(
         pl.when(pl.col("opened")).then(pl.lit('"') + line).otherwise(line)
         # Drop quoted segments (an unclosed one runs to the end of the line).
         .str.replace_all(r'"[^"]*"?', "")
-        .str.count_matches(sep, literal=True)
     )
+    outside = pl.coalesce(with_quotes, line).str.count_matches(sep, literal=True)
     cum_delims = pl.col("delims").cum_sum()
-    records = (
+    first_bad = (
         lines.with_row_index("line_no", offset=1)
+        .with_columns(quotes=line.str.count_matches('"', literal=True))
         .with_columns(opened=opened, ends=ends)
         .with_columns(delims=outside.cast(pl.Int64))
         .with_columns(
@@ -510,20 +580,27 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
             (pl.col("found") != expected)
             & ~((pl.col("first_line") == pl.col("line_no")) & (line.str.strip_chars() == ""))
         )
-        .select("first_line", "found")
         .head(1)
     )
+    marker = pl.format(f"{_RAGGED_MARKER}:{{}}:{{}}:{expected}:{label.encode('utf-8').hex()}:end",
+                       pl.col("first_line"), pl.col("found"))
+    # A filter, not a column: the frame's row count is always needed, so no optimisation prunes it.
+    return (
+        first_bad.with_columns(marker.alias("_ragged"))
+        .filter(pl.col("_ragged").cast(pl.Int8, strict=True).is_null())
+        .with_columns(pl.lit(None, pl.String).alias(SOURCE_FILE))
+        .select(SOURCE_FILE)
+    )
 
-    def raise_if_ragged(bad: pl.DataFrame) -> pl.DataFrame:
-        if bad.height:
-            at, found = bad.row(0)
-            raise InputError(
-                f"line {at}: expected {expected} fields, found {found}; check the delimiter or quoting",
-                Position(label),
-            )
-        return pl.DataFrame(schema={SOURCE_FILE: pl.String})
 
-    return records.map_batches(raise_if_ragged, schema={SOURCE_FILE: pl.String})
+def _ragged_record_error(text: str) -> InputError | None:
+    """The InputError a failed :func:`_field_count_check` stands for, if ``text`` carries its marker."""
+    found = _RAGGED_RE.search(text)
+    if found is None:
+        return None
+    line, count, expected, label = found.groups()
+    return InputError(f"line {line}: expected {expected} fields, found {count}; check the delimiter or quoting",
+                      Position(bytes.fromhex(label).decode("utf-8")))
 
 
 def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
@@ -586,16 +663,23 @@ def interruptible() -> Iterator[None]:
     """Turn SIGTERM into a raised :class:`Terminated` while the block runs.
 
     Python runs signal handlers between bytecodes, so a SIGTERM arriving
-    during a long Polars write is raised when that call returns; either way
-    the ``finally`` blocks run and temporary files are removed. The previous
-    handler is restored on exit. Outside the main thread (where handlers
-    cannot be installed) this does nothing.
+    during a long Polars call is raised when that call returns; either way the
+    ``finally`` blocks run and temporary files are removed. A SIGTERM arriving
+    while a signal is already being handled (during that cleanup) is ignored,
+    so the cleanup finishes. The previous handler is restored on exit.
+    Outside the main thread (where handlers cannot be installed) this does
+    nothing.
+
+    SIGINT is left alone: Polars cancels a running query on SIGINT itself
+    (the console script keeps that working, see ``leadq.cli.main``).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: object) -> None:
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            return  # already stopping on a signal: let the cleanup finish
         raise Terminated(f"received signal {signum}")
 
     previous = signal.signal(signal.SIGTERM, handler)
@@ -613,13 +697,15 @@ def write_frame(
     escape_formulas: bool = True,
     metadata: dict[str, str] | None = None,
     stdout: BinaryIO | None = None,
+    files: AtomicWrites | None = None,
 ) -> None:
     """Write a frame atomically (or to stdout).
 
     A file target is written to a temporary file in its directory, fsynced and
     renamed over the target; on any failure or interrupt (including SIGTERM
     and a full disk) the temporary file is removed and the previous target is
-    left untouched.
+    left untouched. With ``files``, the frame is only prepared (stdout: held
+    back) and appears when ``files.commit()`` commits it with the others.
 
     Args:
         df: The frame to write.
@@ -630,6 +716,7 @@ def write_frame(
             not evaluate them.
         metadata: Parquet key-value metadata (ignored by CSV and NDJSON).
         stdout: The stream for ``"-"``; defaults to ``sys.stdout.buffer``.
+        files: Commit this write together with others (:class:`AtomicWrites`).
 
     Raises:
         UsageError: Unknown format, or Parquet to stdout.
@@ -645,14 +732,27 @@ def write_frame(
         if fmt == "parquet":
             raise UsageError("parquet cannot be written to stdout; use --format csv or ndjson")
         stream = stdout if stdout is not None else sys.stdout.buffer
-        try:
-            _write(df, stream, fmt, separator, metadata)
-            stream.flush()
-        except OSError as exc:
-            raise OutputError(f"cannot write to stdout: {_os_reason(exc)}") from exc
+
+        def to_stream() -> None:
+            try:
+                _write(df, stream, fmt, separator, metadata)
+                stream.flush()
+            except OSError as exc:
+                raise OutputError(f"cannot write to stdout: {_os_reason(exc)}") from exc
+
+        if files is not None:
+            files.defer(to_stream)
+        else:
+            to_stream()
         return
 
-    atomic_write(path, lambda fh: _write(df, fh, fmt, separator, metadata))
+    def to_file(fh: BinaryIO) -> None:
+        _write(df, fh, fmt, separator, metadata)
+
+    if files is not None:
+        files.prepare(path, to_file)
+    else:
+        atomic_write(path, to_file)
 
 
 def write_text(path: str, text: str) -> None:
@@ -680,12 +780,111 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
     Raises:
         OutputError: The file cannot be written.
     """
+    with AtomicWrites() as files:
+        files.prepare(path, writer)
+        files.commit()
+
+
+def check_output_path(path: str) -> None:
+    """Raise OutputError now if ``path`` can obviously not be written (a directory, or no directory to hold it).
+
+    Lets a command refuse before a long run rather than after it; ``"-"`` (stdout) always passes.
+    """
+    if path == STDIN:
+        return
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise OutputError(f"cannot write {path}: {directory} is a file, not a directory")
     if not os.path.isdir(directory):
         raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
-    with interruptible():
+
+
+@dataclass
+class _Prepared:
+    """A target and the fsynced temporary file (beside it) that will replace it."""
+
+    path: str
+    tmp: str
+    previous: bool = False  # the target existed when the commit began
+    backup: str | None = None  # a hard link to that previous target, while several files are committed
+
+    def keep_previous(self) -> None:
+        """Hard-link the current target under a hidden name, so a failed commit can put it back."""
+        self.previous = os.path.isfile(self.path)
+        if not self.previous:
+            return
+        try:
+            self.backup = _hard_link_beside(self.path)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                raise OutputError(f"cannot write {self.path}: {_os_reason(exc)}") from exc
+            # No hard links on this file system: this target cannot be put back.
+
+    def put_back(self) -> None:
+        """Undo the rename: the previous target again (or none, if there was none)."""
+        try:
+            if self.backup is not None:
+                os.replace(self.backup, self.path)
+                self.backup = None
+            elif not self.previous:
+                os.unlink(self.path)
+        except OSError:
+            pass  # best effort: the file system refuses even the way back
+
+    def drop_backup(self) -> None:
+        if self.backup is not None:
+            _unlink_quietly(self.backup)
+            self.backup = None
+
+
+class AtomicWrites:
+    """Several output files written all-or-nothing, as far as the file system allows.
+
+    :meth:`prepare` writes each file to a temporary file in its target's
+    directory and fsyncs it; nothing visible changes. :meth:`commit` then
+    renames them all into place. A failure or interrupt while preparing leaves
+    every previous file untouched; a failure while renaming puts back the
+    files already renamed (from hard links made just before), so the targets
+    are either all new or all as they were. Temporary files never outlive the
+    ``with`` block. Stdout writes (:meth:`defer`) run at commit time, before
+    the renames, so nothing is printed when a file cannot be prepared.
+
+    Example::
+
+        with AtomicWrites() as files:
+            files.prepare("scored.parquet", write_scored)
+            files.prepare("scored.rejects.csv", write_rejects)
+            files.commit()
+    """
+
+    def __init__(self) -> None:
+        self._prepared: list[_Prepared] = []
+        self._deferred: list[Callable[[], None]] = []
+        self._stack = ExitStack()
+
+    def __enter__(self) -> AtomicWrites:
+        self._stack.enter_context(interruptible())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            for p in self._prepared:
+                _unlink_quietly(p.tmp)
+            self._prepared = []
+            self._deferred = []
+        finally:
+            self._stack.close()
+
+    def prepare(self, path: str, writer: Callable[[BinaryIO], object]) -> None:
+        """Run ``writer`` on a new temporary file beside ``path`` and fsync it.
+
+        Raises:
+            OutputError: The file cannot be written (the temporary file is removed).
+        """
+        check_output_path(path)
+        directory = os.path.dirname(os.path.abspath(path))
         tmp = None
         try:
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
@@ -694,9 +893,8 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, _target_mode(path))
-            os.replace(tmp, path)
+            self._prepared.append(_Prepared(path, tmp))
             tmp = None
-            _fsync_dir(directory)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {_os_reason(exc)}") from exc
         except pl.exceptions.PolarsError as exc:
@@ -704,10 +902,100 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
             raise OutputError(f"cannot write {path}: {reason}") from exc
         finally:
             if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+                _unlink_quietly(tmp)
+
+    def defer(self, write: Callable[[], None]) -> None:
+        """Run ``write`` (a write to stdout) at commit time, before the files are renamed."""
+        self._deferred.append(write)
+
+    def commit(self) -> None:
+        """Run the deferred writes, then rename every prepared file over its target.
+
+        A SIGINT or SIGTERM arriving while the files are renamed is held back
+        until they are all in place; then the renames are undone and the signal
+        is delivered, so an interrupted run keeps all of its previous outputs.
+
+        Raises:
+            OutputError: A deferred write or a rename failed; the targets are as they were.
+        """
+        for write in self._deferred:
+            write()
+        self._deferred = []
+        with _signals_held() as held:
+            try:
+                if len(self._prepared) > 1:  # one rename is atomic by itself; several need a way back
+                    for p in self._prepared:
+                        p.keep_previous()
+                done: list[_Prepared] = []
+                for p in self._prepared:
+                    try:
+                        os.replace(p.tmp, p.path)
+                    except OSError as exc:
+                        for q in reversed(done):
+                            q.put_back()
+                        raise OutputError(f"cannot write {p.path}: {_os_reason(exc)}") from exc
+                    done.append(p)
+                if held:
+                    for q in reversed(done):
+                        q.put_back()
+            finally:
+                for p in self._prepared:
+                    p.drop_backup()
+        directories = dict.fromkeys(os.path.dirname(os.path.abspath(p.path)) for p in self._prepared)
+        self._prepared = []
+        for directory in directories:
+            _fsync_dir(directory)
+
+
+@contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """Record SIGINT/SIGTERM instead of acting on them while the block runs; re-deliver them after.
+
+    Yields the list the received signals are appended to, so the block can undo its work first.
+    Outside the main thread (no handlers can be installed) nothing is held.
+    """
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+
+    def hold(signum: int, frame: object) -> None:
+        if previous[signum] is not signal.SIG_IGN:
+            held.append(signum)
+
+    for sig in signals:
+        signal.signal(sig, hold)
+    try:
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(held):
+            signal.raise_signal(sig)
+
+
+def _hard_link_beside(path: str) -> str | None:
+    """A hard link to ``path`` under a fresh hidden name in its directory; None when there is no file to keep."""
+    if not os.path.isfile(path):
+        return None
+    directory, base = os.path.split(os.path.abspath(path))
+    for _ in range(100):
+        backup = os.path.join(directory, f".{base}.{os.urandom(4).hex()}.bak")
+        try:
+            os.link(path, backup)
+            return backup
+        except FileExistsError:
+            continue
+    raise OSError(errno.EEXIST, f"cannot find a free name for a backup of {path}")
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _write(df: pl.DataFrame, fh: BinaryIO, fmt: str, separator: str, metadata: dict[str, str] | None) -> None:

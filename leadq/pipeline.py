@@ -33,7 +33,9 @@ from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
-from leadq.io import STDIN_LABEL, ReadOptions, expand_inputs, input_error_from_polars, read_inputs
+from leadq.io import (
+    STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
+)
 from leadq.routing import apply_actions
 from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Column, Ruleset
@@ -50,7 +52,8 @@ class RunStats:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     blanked_values: dict[str, int] = field(default_factory=dict)
-    missing_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)  # mapped columns absent from every input file
+    partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
     events_read: int = 0
     events_scored: int = 0
     events_unknown_lead: int = 0
@@ -105,14 +108,52 @@ def _required_fields(ruleset: Ruleset, compiled: CompiledRuleset) -> set[str]:
 def check_columns(schema: pl.Schema, columns: dict[str, Column], required: set[str], what: str) -> list[str]:
     """Raise MissingColumnsError for absent required columns; return the absent optional ones."""
     names = [c for c in schema if not c.startswith("_source_")]
-    missing = [col for f, col in columns.items() if f in required and col.column not in schema]
+    _raise_if_missing(names, columns, required, what)
+    return [col.column for f, col in columns.items() if col.column not in schema]
+
+
+def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], required: set[str]
+                       ) -> tuple[list[str], dict[str, list[str]]]:
+    """Check each input file on its own for the mapped columns.
+
+    Files are concatenated by column name, so a column one day's export lost
+    would silently read as blank in that file's rows: a required column must
+    be in every file. Zero-byte files (no columns, no rows) are skipped.
+
+    Args:
+        files: The input files, as read by :func:`leadq.io.read_input_files`.
+        columns: The ruleset's mapping (field -> column).
+        required: Fields whose column every file must have.
+
+    Returns:
+        The mapped columns absent from every file (blank everywhere), and for
+        each file the mapped columns only it lacks (blank in its rows).
+
+    Raises:
+        MissingColumnsError: A file lacks a required column (names the file).
+    """
+    with_columns = [f for f in files if f.columns]
+    absent: dict[str, list[str]] = {}
+    for f in with_columns:
+        _raise_if_missing(list(f.columns), columns, required, f.label)
+        have = set(f.columns)
+        absent[f.label] = [col.column for col in columns.values() if col.column not in have]
+    everywhere = [c for c in dict.fromkeys(c for cols in absent.values() for c in cols)
+                  if all(c in cols for cols in absent.values())]
+    partly = {label: [c for c in cols if c not in everywhere] for label, cols in absent.items()}
+    return everywhere, {label: cols for label, cols in partly.items() if cols}
+
+
+def _raise_if_missing(names: list[str], columns: dict[str, Column], required: set[str], what: str) -> None:
+    """Raise MissingColumnsError naming the required columns absent from ``names``, with did-you-mean."""
+    present = set(names)
+    missing = [col for f, col in columns.items() if f in required and col.column not in present]
     if missing:
         parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
         raise MissingColumnsError(
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
             f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}. Fix the ruleset's column mapping "
             "or the export", Position(what))
-    return [col.column for f, col in columns.items() if col.column not in schema]
 
 
 def _with_titles(frame: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
@@ -166,6 +207,9 @@ def score_frames(
     contacts_label: str = "contacts",
     events_label: str = "activities",
     rollup: str | None = None,
+    contacts_files: Sequence[InputFile] = (),
+    events_files: Sequence[InputFile] = (),
+    accounts_files: Sequence[InputFile] = (),
 ) -> ScoreResult:
     """Score contacts (raw CRM columns) with the ruleset.
 
@@ -183,6 +227,10 @@ def score_frames(
         rollup: ``"account"`` also returns one row per account (``ScoreResult.accounts``;
             needs an ``accounts`` section). Leads get ``account_tier`` whenever the
             ruleset has that section.
+        contacts_files, events_files, accounts_files: the files each input was concatenated
+            from (:func:`leadq.io.read_input_files`), so that every file is checked for the
+            columns the ruleset needs, not just their union; mapped columns only some files
+            lack are listed in ``stats.partly_missing_columns``.
 
     Raises:
         MissingColumnsError, InputError: when the inputs do not fit the ruleset.
@@ -203,8 +251,17 @@ def score_frames(
                                          pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_source_row"))
         schema = contacts.collect_schema()
     required = _required_fields(ruleset, compiled)
-    stats.missing_columns = check_columns(schema, ruleset.columns, required, contacts_label) \
-        if any(not c.startswith("_source_") for c in schema) else []  # zero bytes: empty input, no columns
+    if contacts_files:
+        stats.missing_columns, partly = check_file_columns(contacts_files, ruleset.columns, required)
+        stats.partly_missing_columns.update(partly)
+    elif any(not c.startswith("_source_") for c in schema):  # zero bytes: empty input, no columns
+        stats.missing_columns = check_columns(schema, ruleset.columns, required, contacts_label)
+    if events is not None and ruleset.event_rules and events_files:
+        _, partly = check_file_columns(events_files, ruleset.activity_columns, _event_fields_needed(compiled))
+        stats.partly_missing_columns.update(partly)
+    if accounts is not None and ruleset.account_columns and accounts_files:
+        _, partly = check_file_columns(accounts_files, ruleset.account_columns, {"account_id"})
+        stats.partly_missing_columns.update(partly)
     unknown_keep = [c for c in keep_columns if c not in schema]
     if unknown_keep:
         raise UsageError(f"--keep-columns: no column '{unknown_keep[0]}' in {contacts_label}"
@@ -364,6 +421,11 @@ def _rejects_with_raw(contacts: pl.LazyFrame, rejects: pl.DataFrame) -> pl.DataF
         .sort(["source_file", "source_row"]).collect()
 
 
+def _event_fields_needed(compiled: CompiledRuleset) -> set[str]:
+    """Activity fields every events file must have: lead, type, time and those the `where` conditions use."""
+    return {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
+
+
 def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None, valid: pl.LazyFrame,
               dup_frames: list[pl.LazyFrame], label: str
               ) -> tuple[pl.LazyFrame, list[pl.LazyFrame], pl.LazyFrame]:
@@ -378,8 +440,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
         empty = pl.LazyFrame(schema=schema)
         return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), [], empty
     schema = events.collect_schema()
-    needed = {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
-    check_columns(schema, ruleset.activity_columns, needed, label)
+    check_columns(schema, ruleset.activity_columns, _event_fields_needed(compiled), label)
     typed = map_columns(events, schema, ruleset.activity_columns, ruleset.settings)
     if "email" in ruleset.settings.dedupe_on and dup_frames:
         # Events of a dropped e-mail duplicate belong to the lead that was kept.
@@ -417,15 +478,19 @@ def read_and_score(
     ``"account"`` for the accounts too)."""
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
-    contacts = read_inputs(contact_specs, options, stdin=stdin)
-    events = read_inputs(activity_specs, options, stdin=stdin) if activity_specs else None
-    accounts = read_inputs(account_specs, options, stdin=stdin) if account_specs else None
-    if activity_specs and not ruleset.event_rules:
-        events = None
+    contact_files = read_input_files(contact_specs, options, stdin=stdin)
+    event_files = read_input_files(activity_specs, options, stdin=stdin) if activity_specs else []
+    account_files = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
+    if not ruleset.event_rules:
+        event_files = []
     try:
-        result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, keep_columns=keep_columns,
+        result = score_frames(ruleset, concat_inputs(contact_files),
+                              concat_inputs(event_files) if event_files else None,
+                              concat_inputs(account_files) if account_files else None,
+                              as_of=as_of, keep_columns=keep_columns,
                               detail=detail, lead_ids=lead_ids, contacts_label=", ".join(contact_specs),
-                              events_label=", ".join(activity_specs), rollup=rollup)
+                              events_label=", ".join(activity_specs), rollup=rollup,
+                              contacts_files=contact_files, events_files=event_files, accounts_files=account_files)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, ", ".join(contact_specs)) from exc
     _count_empty_files(result.stats, contact_specs)

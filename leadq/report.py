@@ -74,6 +74,10 @@ def run_summary(summary: RunSummary) -> Group:
     if summary.missing_columns:
         parts.append(Text("mapped columns absent from the input (treated as blank): "
                           + ", ".join(summary.missing_columns), style="yellow"))
+    if summary.partly_missing_columns:
+        lacking = "; ".join(f"{name}: {', '.join(cols)}" for name, cols in summary.partly_missing_columns.items())
+        parts.append(Text(f"mapped columns absent from some input files (blank in their rows): {lacking}",
+                          style="yellow"))
     if summary.scored:
         tiers = Table(title="Tiers", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
         tiers.add_column("tier")

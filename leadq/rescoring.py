@@ -8,14 +8,14 @@ same LazyFrames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Sequence
 
 import polars as pl
 
 from leadq.errors import UsageError
-from leadq.io import ReadOptions, input_error_from_polars, read_inputs
+from leadq.io import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
 from leadq.pipeline import ScoreResult, score_frames
 from leadq.ruleset import Ruleset
 
@@ -29,6 +29,9 @@ class InputFrames:
     accounts: pl.LazyFrame | None
     contacts_label: str
     events_label: str
+    contacts_files: list[InputFile] = field(default_factory=list)  # each checked for the ruleset's columns
+    events_files: list[InputFile] = field(default_factory=list)
+    accounts_files: list[InputFile] = field(default_factory=list)
 
 
 def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = (),
@@ -41,10 +44,12 @@ def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = ()
     """
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
-    contacts = read_inputs(contact_specs, options, stdin=stdin)
-    events = read_inputs(activity_specs, options, stdin=stdin) if activity_specs else None
-    accounts = read_inputs(account_specs, options, stdin=stdin) if account_specs else None
-    return InputFrames(contacts, events, accounts, ", ".join(contact_specs), ", ".join(activity_specs))
+    contacts = read_input_files(contact_specs, options, stdin=stdin)
+    events = read_input_files(activity_specs, options, stdin=stdin) if activity_specs else []
+    accounts = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
+    return InputFrames(concat_inputs(contacts), concat_inputs(events) if events else None,
+                       concat_inputs(accounts) if accounts else None, ", ".join(contact_specs),
+                       ", ".join(activity_specs), contacts, events, accounts)
 
 
 def score_detail(ruleset: Ruleset, frames: InputFrames, as_of: datetime,
@@ -57,6 +62,8 @@ def score_detail(ruleset: Ruleset, frames: InputFrames, as_of: datetime,
     try:
         return score_frames(ruleset, frames.contacts, frames.events if ruleset.event_rules else None,
                             frames.accounts, as_of=as_of, keep_columns=keep_columns, detail=True,
-                            contacts_label=frames.contacts_label, events_label=frames.events_label)
+                            contacts_label=frames.contacts_label, events_label=frames.events_label,
+                            contacts_files=frames.contacts_files, events_files=frames.events_files,
+                            accounts_files=frames.accounts_files)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, frames.contacts_label) from exc

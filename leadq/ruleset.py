@@ -5,7 +5,7 @@ A ruleset is a YAML file a RevOps analyst can read aloud. Its sections:
 ``columns`` / ``account_columns`` / ``activity_columns``
     CRM column names for leadq's canonical fields (see :mod:`leadq.fields`).
 ``settings``
-    defaults: decay half-life, lookback window, date order, de-duplication.
+    defaults: decay half-life, lookback window, date order, number format, de-duplication.
 ``lists``
     named value lists (``@competitor_domains``); built-in lists are added.
 ``fit`` / ``intent`` / ``negative``
@@ -37,6 +37,12 @@ MAX_EXTENDS_DEPTH = 5
 DEFAULT_RULESET = "b2b_saas"
 CATEGORIES = ("bad_fit", "bad_timing")
 DATE_ORDERS = ("iso", "us", "eu")
+# How numbers are written in CSV text: thousands separator, then decimal separator.
+NUMBER_FORMATS = {
+    "1,234.5": "comma thousands, point decimals; the default",
+    "1.234,5": "point thousands, comma decimals, as in German or Dutch exports",
+    "1 234,5": "space thousands, comma decimals, as in French or Nordic exports",
+}
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_LEVEL_KEYS = {
@@ -142,6 +148,7 @@ class Settings:
     half_life_days: float | None = 30.0
     lookback_days: float = 180.0
     date_order: str = "iso"
+    number_format: str = "1,234.5"  # one of NUMBER_FORMATS
     timezone: str = "UTC"
     dedupe_on: tuple[str, ...] = ("lead_id",)
     small_segment: int = 30
@@ -344,11 +351,17 @@ def _settings(data: Any, pos: Position) -> Settings:
     if data is None:
         return Settings()
     r = _Reader(_mapping(data, "settings", pos), "settings")
-    r.check_keys({"half_life_days", "lookback_days", "date_order", "timezone", "dedupe_on", "small_segment"})
+    r.check_keys({"half_life_days", "lookback_days", "date_order", "number_format", "timezone", "dedupe_on",
+                  "small_segment"})
     date_order = r.text("date_order", "iso")
     if date_order not in DATE_ORDERS:
         raise RulesetError(f"settings: unknown date_order '{date_order}'; {one_of(DATE_ORDERS)} "
                            "(us = month/day/year, eu = day/month/year)", r.pos("date_order"))
+    number_format = r.text("number_format", "1,234.5")
+    if number_format not in NUMBER_FORMATS:
+        allowed = ", ".join(f'"{name}" ({what})' for name, what in NUMBER_FORMATS.items())
+        raise RulesetError(f"settings: unknown number_format '{number_format}'; expected one of: {allowed}",
+                           r.pos("number_format"))
     dedupe = r.get("dedupe_on", ["lead_id"])
     if isinstance(dedupe, str):
         dedupe = [dedupe]
@@ -367,6 +380,7 @@ def _settings(data: Any, pos: Position) -> Settings:
         half_life_days=r.number("half_life_days", 30.0, positive=True, allow_none=True),
         lookback_days=r.number("lookback_days", 180.0, positive=True),
         date_order=date_order,
+        number_format=number_format,
         timezone=tz,
         dedupe_on=tuple(dedupe),
         small_segment=int(small or 30),

@@ -47,6 +47,7 @@ class RunSummary:
     events: dict[str, int]
     blanked_values: dict[str, int]
     missing_columns: list[str]
+    partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
     outputs: dict[str, str] = field(default_factory=dict)
     elapsed_seconds: float | None = None
     funnel: dict | None = None
@@ -116,6 +117,7 @@ def summarise(result: ScoreResult) -> RunSummary:
                 "unknown_lead": stats.events_unknown_lead, "up_to_as_of": stats.events_scored},
         blanked_values=stats.blanked_values,
         missing_columns=stats.missing_columns,
+        partly_missing_columns=stats.partly_missing_columns,
         funnel=_funnel(result),
         unmatched_titles=stats.unmatched_titles if "job_title" in rs.columns else None,
         routing=_routing(result),

@@ -1,7 +1,9 @@
 """Architecture rules the style guide promises, checked on the source tree.
 
 * Only ``leadq.cli`` imports typer; only the CLI and the report renderers import rich.
-* The scoring path has no per-row Python (no map_elements/apply/iter_rows) and no eval/exec.
+* The scoring path has no per-row Python (no map_elements/apply/iter_rows) and no eval/exec, and no
+  Python callback during a collect (map_batches): a signal landing in one makes Polars panic.
+* Importing the CLI does not import Polars (``leadq.cli.main`` installs its SIGINT handler first).
 * Every module and every command has a docstring (the docstring is the command's --help).
 """
 
@@ -44,8 +46,19 @@ def test_layering(path):
 @pytest.mark.parametrize("name", SCORING_PATH)
 def test_no_per_row_python_on_scoring_path(name):
     source = (PACKAGE / name).read_text()
-    hits = re.findall(r"map_elements|\.apply\(|iter_rows|(?<![.\w])eval\(|(?<![.\w])exec\(|yaml\.load\(", source)
+    hits = re.findall(r"map_elements|map_batches|\.apply\(|iter_rows|(?<![.\w])eval\(|(?<![.\w])exec\(|yaml\.load\(",
+                      source)
     assert not hits, f"{name}: {hits}"
+
+
+def test_importing_the_cli_does_not_import_polars():
+    """Polars chains its SIGINT hook to the handler installed before it is imported (see leadq.cli.main)."""
+    import subprocess
+    import sys
+
+    code = "import sys, leadq.cli; print('polars' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -51,7 +51,7 @@ def _fill(value, out: Path):
     if isinstance(value, list):
         return [_fill(v, out) for v in value]
     if isinstance(value, dict):
-        return {k: _fill(v, out) for k, v in value.items()}
+        return {_fill(k, out): _fill(v, out) for k, v in value.items()}
     return value
 
 

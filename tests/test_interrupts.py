@@ -73,10 +73,6 @@ def _score_args(contacts: Path, out: Path) -> list[str]:
     return ["score", str(contacts), "-r", str(RULESET), "--as-of", SAMPLE_AS_OF, "-o", str(out), "-q"]
 
 
-@pytest.mark.xfail(reason="known gap: a signal landing while Polars calls back into Python (the map_batches "
-                   "field-count check in leadq.io) makes Polars panic (exit 1, Rust message on stderr) instead of "
-                   "exit 130; the previous output does survive. Deferring the signal lost it (see the report).",
-                   strict=False)
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_killed_run_leaves_previous_output_intact(big_input: Path, tmp_path: Path, sig: int, fmt: str) -> None:
@@ -202,3 +198,119 @@ def test_unreadable_input_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.stderr == (f"leadq: error: cannot read {CORPUS / 'good_contacts.csv'}: permission denied; "
                              "check the file's permissions\n")
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- #
+# The scored output and its rejects are committed together
+# --------------------------------------------------------------------------- #
+
+
+def _previous_outputs(tmp_path: Path) -> tuple[Path, Path]:
+    out, rejects = tmp_path / "scored.csv", tmp_path / "scored.rejects.csv"
+    out.write_bytes(b"previous output\n")
+    rejects.write_bytes(b"previous rejects\n")
+    return out, rejects
+
+
+def _assert_previous_outputs_intact(tmp_path: Path) -> None:
+    assert (tmp_path / "scored.csv").read_bytes() == b"previous output\n"
+    assert (tmp_path / "scored.rejects.csv").read_bytes() == b"previous rejects\n"
+    # No temporary file, no backup link, no lock.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.csv", "scored.rejects.csv"]
+
+
+def test_rejects_in_a_directory_that_is_a_file_refuses_before_writing(tmp_path: Path) -> None:
+    """A parent that is a regular file fails even for root (a read-only directory would not)."""
+    out, _ = _previous_outputs(tmp_path)
+    blocker = tmp_path / "scored.rejects.csv"
+    result = run_cli(_score_args(CORPUS / "good_contacts.csv", out) + ["--rejects", blocker / "rejects.csv"],
+                     exit_code=4)
+    assert result.stderr == (f"leadq: error: cannot write {blocker / 'rejects.csv'}: {blocker} is a file, "
+                             "not a directory\n")
+    _assert_previous_outputs_intact(tmp_path)
+
+
+def test_rejects_write_failing_keeps_both_previous_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scored output is ready first; the rejects then hit a full disk: neither file changes."""
+    import errno
+
+    from leadq import io as leadq_io
+
+    out, rejects = _previous_outputs(tmp_path)
+    real_write = leadq_io._write
+    calls = []
+
+    def full_on_rejects(df, fh, *args):
+        calls.append(fh.name)
+        if len(calls) == 2:
+            fh.write(b"some bytes")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(df, fh, *args)
+
+    monkeypatch.setattr(leadq_io, "_write", full_on_rejects)
+    result = run_cli(_score_args(CORPUS / "duplicate_ids.csv", out), exit_code=4)
+    assert result.stderr == f"leadq: error: cannot write {rejects}: no space left on device; free some space and retry\n"
+    assert len(calls) == 2  # the scored output was fully written (to its temporary file) first
+    _assert_previous_outputs_intact(tmp_path)
+
+
+def test_failed_rename_of_the_rejects_puts_the_scored_output_back(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from leadq import io as leadq_io
+
+    out, rejects = _previous_outputs(tmp_path)
+    real_replace = os.replace
+
+    def refuse_rejects(src, dst):
+        if str(dst) == str(rejects) and str(src).endswith(".tmp"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(leadq_io.os, "replace", refuse_rejects)
+    result = run_cli(_score_args(CORPUS / "duplicate_ids.csv", out), exit_code=4)
+    assert result.stderr == f"leadq: error: cannot write {rejects}: Input/output error\n"
+    _assert_previous_outputs_intact(tmp_path)
+
+
+def test_signal_during_the_renames_keeps_both_previous_outputs(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM right after the scored output was renamed: it is put back before the run stops (exit 130)."""
+    from leadq import io as leadq_io
+
+    out, _ = _previous_outputs(tmp_path)
+    real_replace = os.replace
+
+    def replace_then_signal(src, dst):
+        real_replace(src, dst)
+        if str(dst) == str(out):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(leadq_io.os, "replace", replace_then_signal)
+    result = run_cli(_score_args(CORPUS / "duplicate_ids.csv", out), exit_code=130)
+    assert result.stderr == "leadq: error: interrupted; the previous output was left intact\n"
+    _assert_previous_outputs_intact(tmp_path)
+
+
+def test_scored_output_and_rejects_are_replaced_together(tmp_path: Path) -> None:
+    out, rejects = _previous_outputs(tmp_path)
+    run_cli(_score_args(CORPUS / "duplicate_ids.csv", out))
+    assert pl.read_csv(out)["lead_id"].to_list() == ["L2", "L1"]
+    assert pl.read_csv(rejects)["source_row"].to_list() == [1, 4]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.csv", "scored.rejects.csv"]
+
+
+def test_ctrl_c_inside_the_scoring_query(big_input: Path, tmp_path: Path) -> None:
+    """SIGINT well inside the collect: Polars stops the query, one clean line, exit 130, nothing left."""
+    out = tmp_path / "scored.csv"
+    out.write_bytes(b"previous output\n")
+    proc = _start(_score_args(big_input, out))
+    _wait_for(tmp_path / "scored.csv.lock", proc)
+    time.sleep(1.0)  # the scoring query runs for seconds at this size
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr == "leadq: error: interrupted; the previous output was left intact\n"
+    assert out.read_bytes() == b"previous output\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.csv"]

@@ -222,6 +222,24 @@ def test_ragged_rows_name_file_and_line(tmp_path: Path, data: bytes, line: int, 
     assert info.value.exit_code == EXIT_INPUT
 
 
+def test_ragged_row_in_one_of_several_files_names_that_file(tmp_path: Path) -> None:
+    good = write_bytes(tmp_path, "a.csv", b"a,b\n1,2\n")
+    bad = write_bytes(tmp_path, 'day 2, "é".csv', b"a,b\n1,2\n3\n")  # the name survives the round trip
+    with pytest.raises(InputError) as info:
+        collect_input(read_inputs([str(good), str(bad)]), "both")
+    assert str(info.value) == f"{bad}: line 3: expected 2 fields, found 1; check the delimiter or quoting"
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+def test_ragged_rows_are_found_whatever_the_query_reads(tmp_path: Path, engine: str) -> None:
+    """The check is a filter, so no projection or engine can optimise it away."""
+    path = write_bytes(tmp_path, "r.csv", b"a,b,c\n1,2,3\n1,2,3,4\n")
+    for query in (read_inputs([str(path)]).select("a"), read_inputs([str(path)]).select(pl.len()),
+                  read_inputs([str(path)]).group_by("_source_file").len()):
+        with pytest.raises(InputError, match=r"line 3: expected 3 fields, found 4"):
+            collect_input(query, str(path), engine=engine)
+
+
 def test_ragged_rows_in_transcoded_file(tmp_path: Path) -> None:
     path = write_bytes(tmp_path, "r.csv", "a;b\nJosé;1\nZoë\n".encode("cp1252"))
     with pytest.raises(InputError, match=r"line 3: expected 2 fields, found 1"):
@@ -581,3 +599,37 @@ def test_ndjson_file_round_trip(tmp_path: Path) -> None:
     target = tmp_path / "out.ndjson"
     write_frame(pl.DataFrame({"a": ["=x"], "l": [["p", "q"]]}), str(target), "ndjson")
     assert [json.loads(line) for line in target.read_text().splitlines()] == [{"a": "=x", "l": ["p", "q"]}]
+
+
+def test_atomic_writes_commit_all_or_nothing(tmp_path: Path) -> None:
+    from leadq.io import AtomicWrites
+
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("old a\n")
+    with pytest.raises(OutputError, match=r"b\.csv: permission denied"):
+        with AtomicWrites() as files:
+            files.prepare(str(first), lambda fh: fh.write(b"new a\n"))
+            files.prepare(str(second), lambda fh: (_ for _ in ()).throw(PermissionError(errno.EACCES, "denied")))
+            files.commit()
+    assert first.read_text() == "old a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+    with AtomicWrites() as files:
+        files.prepare(str(first), lambda fh: fh.write(b"new a\n"))
+        files.prepare(str(second), lambda fh: fh.write(b"new b\n"))
+        assert first.read_text() == "old a\n" and not second.exists()  # nothing visible before the commit
+        files.commit()
+    assert (first.read_text(), second.read_text()) == ("new a\n", "new b\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+def test_atomic_writes_hold_stdout_until_the_files_are_ready(tmp_path: Path) -> None:
+    from leadq.io import AtomicWrites
+
+    out = io.BytesIO()
+    with pytest.raises(OutputError):
+        with AtomicWrites() as files:
+            write_frame(pl.DataFrame({"a": ["x"]}), "-", "csv", stdout=out, files=files)
+            write_frame(pl.DataFrame({"a": ["x"]}), str(tmp_path / "missing" / "r.csv"), "csv", files=files)
+            files.commit()
+    assert out.getvalue() == b""

@@ -209,3 +209,85 @@ def test_event_rules_without_an_activity_log(tmp_path):
     run_cli(["score", WORKED / "contacts.csv", "-r", RULESETS / "worked_example.yaml", "--as-of", "2026-11-01",
              "-o", out, "-q"])
     assert pl.read_csv(out)["total_score"].to_list() == [-10.0, 35.0, 35.0]
+
+
+# --------------------------------------------------------------------------- #
+# Several input files: each is checked for the ruleset's columns on its own
+# --------------------------------------------------------------------------- #
+
+_PER_FILE_RULESET = """\
+version: 1
+columns:
+  lead_id: Lead ID
+  company_size: Employees
+  budget: {column: Budget, type: number}
+activity_columns:
+  lead_id: Lead ID
+  event_type: Event
+  occurred_at: When
+  url: URL
+  campaign: Campaign
+settings:
+  half_life_days: none
+fit:
+  - id: big
+    when: company_size >= 200
+    points: 20
+intent:
+  - id: pricing
+    event: page_view
+    where: url contains "/pricing"
+    points: 10
+tiers:
+  - name: all
+    otherwise: true
+"""
+
+
+def _per_file_inputs(tmp_path):
+    (tmp_path / "rules.yaml").write_text(_PER_FILE_RULESET)
+    (tmp_path / "day1.csv").write_text("Lead ID,Employees,Budget\nL1,500,10\n")
+    (tmp_path / "day2.csv").write_text("Lead ID,Employees\nL2,300\n")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "ev1.csv").write_text("Lead ID,Event,When,URL,Campaign\nL1,page_view,2026-10-30,/pricing,spring\n")
+    (tmp_path / "ev2.csv").write_text("Lead ID,Event,When,URL\nL2,page_view,2026-10-30,/pricing\n")
+    return load_ruleset(str(tmp_path / "rules.yaml"))
+
+
+def test_optional_columns_missing_from_some_files_are_reported_per_file(tmp_path):
+    ruleset = _per_file_inputs(tmp_path)
+    files = [str(tmp_path / n) for n in ("day1.csv", "empty.csv", "day2.csv")]
+    result = read_and_score(ruleset, files, [str(tmp_path / "ev1.csv"), str(tmp_path / "ev2.csv")], as_of=AS_OF)
+    assert result.scored["intent_score"].to_list() == [10.0, 10.0]
+    assert result.stats.missing_columns == []
+    # The zero-byte file has no columns and no rows: nothing to report for it.
+    assert result.stats.partly_missing_columns == {str(tmp_path / "day2.csv"): ["Budget"],
+                                                   str(tmp_path / "ev2.csv"): ["Campaign"]}
+
+
+def test_a_column_missing_from_every_file_is_not_partly_missing(tmp_path):
+    ruleset = _per_file_inputs(tmp_path)
+    (tmp_path / "day1.csv").write_text("Lead ID,Employees\nL1,500\n")
+    result = read_and_score(ruleset, [str(tmp_path / "day1.csv"), str(tmp_path / "day2.csv")], as_of=AS_OF)
+    assert result.stats.missing_columns == ["Budget"]
+    assert result.stats.partly_missing_columns == {}
+
+
+def test_required_column_missing_from_one_events_file_names_that_file(tmp_path):
+    from leadq.errors import MissingColumnsError
+
+    ruleset = _per_file_inputs(tmp_path)
+    (tmp_path / "ev2.csv").write_text("Lead ID,Event,When,Url\nL2,page_view,2026-10-30,/pricing\n")
+    with pytest.raises(MissingColumnsError) as info:
+        read_and_score(ruleset, [str(tmp_path / "day1.csv")], [str(tmp_path / "ev1.csv"), str(tmp_path / "ev2.csv")],
+                       as_of=AS_OF)
+    assert str(info.value) == (f"{tmp_path / 'ev2.csv'}: missing column 'URL' (for url); did you mean 'Url'?; the file "
+                               "has: Lead ID, Event, When, Url. Fix the ruleset's column mapping or the export")
+
+
+def test_summary_names_the_file_lacking_an_optional_column(tmp_path):
+    _per_file_inputs(tmp_path)
+    result = run_cli(["score", tmp_path / "day1.csv", tmp_path / "day2.csv", "-r", tmp_path / "rules.yaml",
+                      "--as-of", "2026-11-01", "-o", tmp_path / "out.csv"])
+    assert (f"mapped columns absent from some input files (blank in their rows): {tmp_path / 'day2.csv'}: Budget"
+            in result.stdout.replace("\n", ""))

@@ -18,7 +18,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -64,7 +67,12 @@ def handle_errors(func: Callable) -> Callable:
             _err(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            _err("interrupted; the previous output was left intact")
+            try:
+                _err("interrupted; the previous output was left intact")
+            except KeyboardInterrupt:
+                # Outside io.interruptible, Polars raises its own KeyboardInterrupt for a SIGINT and
+                # Python's handler raises the same signal again at the next call (pola-rs/polars#23988).
+                _err("interrupted; the previous output was left intact")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:
             # The reader of our stdout went away (e.g. `| head`): not an error.
@@ -152,8 +160,21 @@ def _read_options(input_format, encoding, delimiter):
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter)
 
 
+def _on_sigint(signum: int, frame: object) -> None:
+    if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        return  # the same Ctrl-C again, or a second one: already stopping, let the cleanup finish
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    # On SIGINT, Polars cancels the running query and raises KeyboardInterrupt; Python's handler then
+    # raises a second one wherever the cleanup has got to (pola-rs/polars#23988), e.g. between removing
+    # a temporary file and releasing the lock. Polars chains to the handler installed before it is
+    # imported, so this one is installed first (test_architecture checks that importing leadq.cli
+    # does not import polars): the query still stops at once, and one Ctrl-C is one exception.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
     app()
 
 

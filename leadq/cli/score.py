@@ -75,7 +75,7 @@ def score(
 
         leadq score sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01 -o scored.parquet
     """
-    from leadq.io import format_from_path, interruptible, output_lock, write_frame
+    from leadq.io import AtomicWrites, check_output_path, format_from_path, interruptible, output_lock, write_frame
     from leadq.pipeline import read_and_score
     from leadq.report import make_console, run_summary
     from leadq.ruleset import load_ruleset
@@ -100,6 +100,9 @@ def score(
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db, engine)
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
+    for path in (rejects_path, accounts_path, summary_json):  # refuse now, not after a long run
+        if path:
+            check_output_path(path)
     # Held until the command ends (Click closes the context even on errors): a second run on the
     # same output refuses at once (exit 4) instead of scoring and then overwriting; SIGTERM
     # unwinds like Ctrl-C (exit 130), releasing the lock and removing temporary files.
@@ -134,16 +137,22 @@ def score(
         "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
         "leadq.ruleset_path": rs.path,
     }
-    if to_db:
-        from leadq.db import write_database
+    # The scored output, its rejects and the accounts appear together or not at all: each is written
+    # to a temporary file first, and only when all are ready are they renamed into place.
+    with AtomicWrites() as files:
+        if not to_db:
+            write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
+        if rejects_path:
+            write_frame(result.rejects, rejects_path, "csv", escape_formulas=escape_formulas, files=files)
+        if accounts_path and result.accounts is not None:
+            write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
+                        files=files)
+        if to_db:
+            from leadq.db import write_database
 
-        write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
-    else:
-        write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata)
-    if rejects_path:
-        write_frame(result.rejects, rejects_path, "csv", escape_formulas=escape_formulas)
-    if accounts_path and result.accounts is not None:
-        write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata)
+            # The table commits in its own transaction: last, once the files are ready to be renamed.
+            write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
+        files.commit()
     summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
     if rejects_path:
         summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
