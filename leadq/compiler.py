@@ -167,19 +167,13 @@ def compile_condition_at(cond: Condition, scope: Scope) -> pl.Expr:
 def fmt_number(expr: pl.Expr, signed: bool = False) -> pl.Expr:
     """Render a number with at most one decimal ("15", "8.4"), optionally with a sign.
 
-    Built from integer tenths rather than ``round(1).cast(String)`` plus a regex:
-    the text is the same (``Expr.round`` rounds ``x * 10`` half to even, as
-    ``(x * 10).round()`` does; "-0" reads "0") at a fraction of the cost, which
-    matters because explanations format numbers for every lead and rule.
+    ``round(1)`` then the shortest float text, less a trailing ".0"; a value that
+    rounds to zero reads "0", never "-0". Explanations format numbers for every
+    lead and rule, so this is kept to a few cheap kernels (no regex).
     """
-    tenths = (expr * 10).round().cast(pl.Int64)
-    mag = tenths.abs()
-    frac = mag % 10
-    text = pl.concat_str([
-        pl.when(tenths < 0).then(pl.lit("-")).otherwise(pl.lit("")),
-        (mag // 10).cast(pl.String),
-        pl.when(frac != 0).then(pl.lit(".") + frac.cast(pl.String)).otherwise(pl.lit("")),
-    ])
+    rounded = expr.round(1)
+    text = (pl.when(rounded == 0).then(pl.lit(0.0)).otherwise(rounded)
+            .cast(pl.String).str.strip_suffix(".0"))
     if signed:
         return pl.when(expr >= 0).then(pl.lit("+") + text).otherwise(text)
     return text
@@ -204,13 +198,16 @@ def _fragment_parts(rule: Rule, as_of: datetime) -> tuple[pl.Expr, pl.Expr]:
     """(when the rule appears in the explanation, its text there) for one rule.
 
     A contact rule's points are a constant, so its text is a literal. An event
-    rule's text is formatted from its aggregates: points, events, decay, cap.
+    rule's text is formatted from its aggregates (points, events, decay, cap)
+    and is already null where the rule does not appear.
     """
     if not rule.is_event_rule:
         return pl.col(f"_hit__{rule.id}"), pl.lit(f"{rule.label} {fmt_constant(rule.points, True)}")
-    pts = pl.col(f"_pts__{rule.id}")
     names = col_names(rule.id)
-    n, raw, dec, last = (pl.col(names[k]) for k in ("n", "raw", "dec", "last"))
+    shown = pl.col(f"_hit__{rule.id}") & (pl.col(f"_pts__{rule.id}") != 0)
+    # Null where the rule does not show, so that no text is built for those leads.
+    pts, n, raw, dec, last = (pl.when(shown).then(pl.col(c)) for c in
+                              (f"_pts__{rule.id}", names["n"], names["raw"], names["dec"], names["last"]))
     basis = raw if rule.per == "event" else pl.lit(rule.points)
     ago = _days_ago(last, as_of)
     details = [
@@ -222,13 +219,13 @@ def _fragment_parts(rule: Rule, as_of: datetime) -> tuple[pl.Expr, pl.Expr]:
     ]
     detail = pl.concat_str([d for d in details if d is not None], separator=", ", ignore_nulls=True)
     text = pl.concat_str([pl.lit(f"{rule.label} "), fmt_number(pts, signed=True), pl.lit(" ("), detail, pl.lit(")")])
-    return pl.col(f"_hit__{rule.id}") & (pts != 0), text
+    return shown, text
 
 
 def _fragment(rule: Rule, as_of: datetime) -> pl.Expr:
     """One rule's part of the explanation as a column; null when the rule gave nothing."""
     cond, text = _fragment_parts(rule, as_of)
-    return pl.when(cond).then(text)
+    return text if rule.is_event_rule else pl.when(cond).then(text)
 
 
 def explanation_expr(ruleset: Ruleset, as_of: datetime) -> pl.Expr:
