@@ -91,7 +91,7 @@ def _decay_name(half_life: float | None) -> str:
 
 
 def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
-                     where_exprs: dict[str, pl.Expr | None]) -> pl.LazyFrame:
+                     where_exprs: dict[str, pl.Expr | None], *, counts: bool = False) -> pl.LazyFrame:
     """Aggregate typed events (canonical columns) into one row per lead_id.
 
     The plan is built for speed on hundreds of millions of events:
@@ -106,11 +106,18 @@ def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     * ``_raw__<rule>`` (points before decay) is ``points * n``, computed after
       the aggregation instead of summed per event.
 
+    With ``counts``, nothing is dropped before the group-by (the rule flags carry
+    the filter instead) and each group also gets ``_ev_rows`` (events),
+    ``_ev_timed`` (events with a readable time) and ``_ev_due`` (events at or
+    before ``as_of``), including the group of events without a lead id: the
+    run's event accounting comes from this one pass (:func:`event_count_columns`).
+
     Args:
         events: LazyFrame with at least lead_id, event_type, occurred_at (UTC).
         ruleset: the ruleset whose event rules are scored.
         as_of: the run's "now".
         where_exprs: compiled ``where`` condition per rule id (None when absent).
+        counts: add the per-lead event counts (see above).
     """
     rules = list(ruleset.event_rules)
     window = max_window_days(ruleset)
@@ -119,20 +126,31 @@ def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     schema = events.collect_schema()
     age = pl.col("_age")
     etype = pl.col("_type")
+    keep = (pl.col("lead_id").is_not_null() & pl.col("occurred_at").is_not_null()
+            & (age >= 0) & (age <= window) & etype.is_in(relevant))
     base = (
         events.select([c for c in schema if c in used])
         .with_columns(_type=pl.col("event_type").str.strip_chars().str.to_lowercase(),
                       _age=age_days(pl.col("occurred_at"), as_of))
-        .filter(pl.col("lead_id").is_not_null() & pl.col("occurred_at").is_not_null()
-                & (age >= 0) & (age <= window) & etype.is_in(relevant))
-        .with_columns(_normalised_columns(where_exprs))
     )
+    if not counts:
+        base = base.filter(keep)
+    base = base.with_columns(_normalised_columns(where_exprs))
     half_lives = sorted({r.half_life_days for r in rules if r.half_life_days is not None})
-    flags = [rule_match(r, where_exprs.get(r.id), age, etype).alias(f"_m{i}") for i, r in enumerate(rules)]
+    flags = [rule_match(r, where_exprs.get(r.id), age, etype) for r in rules]
+    if counts:
+        base = base.with_columns(keep.fill_null(False).alias("_keep"))
+        flags = [(pl.col("_keep") & f).fill_null(False) for f in flags]
+    flags = [f.alias(f"_m{i}") for i, f in enumerate(flags)]
     decays = [(pl.lit(0.5) ** (age / h)).alias(_decay_name(h)) for h in half_lives]
     prepared = base.with_columns(flags + decays).select(["lead_id", "occurred_at"] + [
         f"_m{i}" for i in range(len(rules))] + [_decay_name(h) for h in half_lives])
     aggs: list[pl.Expr] = []
+    if counts:
+        aggs += [pl.len().cast(pl.Int64).alias("_ev_rows"),
+                 pl.col("occurred_at").is_not_null().sum().cast(pl.Int64).alias("_ev_timed"),
+                 (pl.col("occurred_at") <= pl.lit(as_of, dtype=pl.Datetime("us", "UTC")))
+                 .sum().cast(pl.Int64).alias("_ev_due")]
     for i, rule in enumerate(rules):
         names = col_names(rule.id)
         m = pl.col(f"_m{i}")
@@ -167,3 +185,24 @@ def to_fixed(value: pl.Expr) -> pl.Expr:
 def from_fixed(total: pl.Expr) -> pl.Expr:
     """The inverse of :func:`to_fixed` for a sum."""
     return total.cast(pl.Float64) / FIXED_POINT
+
+
+def event_count_columns(known: pl.Expr) -> list[pl.Expr]:
+    """The run's event accounting, from the per-lead counts of ``aggregate_events(counts=True)``.
+
+    Evaluated over the aggregates joined (full) to the scored leads; ``known`` is
+    true on the rows of scored leads. Each result is one number, broadcast:
+
+    * ``_stat_read``: events read;
+    * ``_stat_unreadable``: events without a lead id or a readable time;
+    * ``_stat_in_window``: readable events at or before the as-of time;
+    * ``_stat_unknown``: readable events whose lead is not among the scored leads.
+    """
+    lead = pl.col("lead_id").is_not_null()
+    rows, timed, due = (pl.col(c).fill_null(0) for c in ("_ev_rows", "_ev_timed", "_ev_due"))
+    return [
+        rows.sum().alias("_stat_read"),
+        pl.when(lead).then(rows - timed).otherwise(rows).sum().alias("_stat_unreadable"),
+        pl.when(lead).then(due).otherwise(0).sum().alias("_stat_in_window"),
+        pl.when(lead & ~known).then(timed).otherwise(0).sum().alias("_stat_unknown"),
+    ]

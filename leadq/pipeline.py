@@ -27,7 +27,7 @@ import polars as pl
 from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
-from leadq.activity import aggregate_events, where_fields
+from leadq.activity import aggregate_events, event_count_columns, where_fields
 from leadq.cleaning import email_domain, map_columns
 from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
@@ -40,6 +40,7 @@ from leadq.routing import apply_actions
 from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Column, Ruleset
 
+EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
 DERIVED_FROM = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
 
 
@@ -314,15 +315,22 @@ def score_frames(
     if accounts is not None and ruleset.account_columns:
         valid = _with_accounts(valid, accounts, ruleset)
 
-    event_stats: list[pl.LazyFrame] = []
+    counted = False
     if ruleset.event_rules:
-        agg, event_stats, typed_events = _activity(ruleset, compiled, events, valid, dup_exprs, events_label)
+        agg, typed_events, counted = _activity(ruleset, compiled, events, dup_exprs, events_label)
         if uses_workspaces(ruleset):
             valid = valid.join(lead_workspaces(typed_events, as_of), on="lead_id", how="left",
                                maintain_order="left")
         if lead_ids is not None:  # a filter on the group key: Polars pushes it below the group_by
             agg = agg.filter(pl.col("lead_id").is_in(list(lead_ids)))
-        valid = valid.join(agg, on="lead_id", how="left")
+        if counted:
+            # A full join keeps the aggregates of events whose lead is not scored, so that the
+            # event accounting comes from this one pass; those rows leave right after.
+            known = pl.col("_order").is_not_null()
+            valid = (valid.join(agg, on="lead_id", how="full", coalesce=True)
+                     .with_columns(event_count_columns(known)).filter(known))
+        else:
+            valid = valid.join(agg, on="lead_id", how="left")
     if uses_workspaces(ruleset) and "_workspace_id" not in valid.collect_schema():
         valid = valid.with_columns(pl.lit(None, dtype=pl.String).alias("_workspace_id"))
     scored = compiled.add_columns(valid).sort("_order")
@@ -336,7 +344,7 @@ def score_frames(
     scored = apply_actions(scored, ruleset, as_of)
 
     out_cols = list(OUTPUT_COLUMNS) + action_cols + [pl.col(f"keep::{c}").alias(c) for c in keep_columns]
-    internal = ["_source_file", "bad_timing"]
+    internal = ["_source_file", "bad_timing"] + (list(EVENT_STATS) if counted else [])
     rejects_lf = pl.concat(
         [typed.filter(pl.col("_reason").is_not_null()).select("_source_file", "_source_row", "_reason")]
         + [d.select("_source_file", "_source_row", "_reason") for d in dup_exprs],
@@ -352,8 +360,7 @@ def score_frames(
         blank = pl.col("job_title").cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) == 0
         scored = scored.with_columns((~blank & pl.col("seniority").is_null()).alias("_unmatched_title"))
         internal.append("_unmatched_title")
-    plans = [scored.select(out_cols + internal) if not detail else scored, rejects_lf, per_file, blanked,
-             *event_stats]
+    plans = [scored.select(out_cols + internal) if not detail else scored, rejects_lf, per_file, blanked]
     if rollup == "account" and not detail:
         plans[0] = scored.select(out_cols + internal + carried_account_columns(scored))
     try:
@@ -361,12 +368,13 @@ def score_frames(
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, contacts_label) from exc
     scored_df, rejects_df, per_file_df, blanked_df = frames[:4]
-    if event_stats:
-        ev = frames[4].row(0, named=True)
-        stats.events_read = ev["read"]
-        stats.events_unreadable = ev["unreadable"]
-        stats.events_scored = ev["in_window"]
-        stats.events_unknown_lead = frames[5].height and frames[5].item(0, 0)
+    if counted:
+        if scored_df.height:
+            ev = scored_df.select(EVENT_STATS).row(0, named=True)
+        else:  # no lead scored: every readable event belongs to an unknown lead
+            ev = agg.select(event_count_columns(pl.lit(False))).collect().row(0, named=True)
+        stats.events_read, stats.events_unreadable, stats.events_scored, stats.events_unknown_lead = (
+            int(ev[c]) for c in EVENT_STATS)
 
     rejects_full = _rejects_with_raw(contacts, rejects_df)
     stats.rejected_by_reason = _reason_counts(rejects_df)
@@ -426,10 +434,9 @@ def _event_fields_needed(compiled: CompiledRuleset) -> set[str]:
     return {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
 
 
-def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None, valid: pl.LazyFrame,
-              dup_frames: list[pl.LazyFrame], label: str
-              ) -> tuple[pl.LazyFrame, list[pl.LazyFrame], pl.LazyFrame]:
-    """Per-lead aggregates of the event rules, frames of event counts, and the typed events."""
+def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
+              dup_frames: list[pl.LazyFrame], label: str) -> tuple[pl.LazyFrame, pl.LazyFrame, bool]:
+    """Per-lead aggregates of the event rules, the typed events, and whether the aggregates carry counts."""
     if events is None:
         # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
         from leadq.cleaning import polars_type
@@ -438,7 +445,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
         schema.update({"lead_id": pl.String, "event_type": pl.String, "occurred_at": pl.Datetime("us", "UTC"),
                        "workspace_id": pl.String})
         empty = pl.LazyFrame(schema=schema)
-        return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), [], empty
+        return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), empty, False
     schema = events.collect_schema()
     check_columns(schema, ruleset.activity_columns, _event_fields_needed(compiled), label)
     typed = map_columns(events, schema, ruleset.activity_columns, ruleset.settings)
@@ -448,16 +455,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
             .unique("lead_id", keep="first")
         typed = typed.join(remap, on="lead_id", how="left") \
             .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
-    unreadable = pl.col("lead_id").is_null() | pl.col("occurred_at").is_null()
-    counts = typed.select(
-        pl.len().alias("read"),
-        unreadable.sum().alias("unreadable"),
-        (~unreadable & (pl.col("occurred_at") <= pl.lit(compiled.as_of, dtype=pl.Datetime("us", "UTC"))))
-        .sum().alias("in_window"),
-    )
-    known = valid.select("lead_id")
-    unknown = typed.filter(~unreadable).join(known, on="lead_id", how="anti").select(pl.len().alias("unknown"))
-    return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where), [counts, unknown], typed
+    return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True
 
 
 def read_and_score(
