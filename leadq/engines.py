@@ -28,10 +28,11 @@ from typing import Sequence, Union
 
 import polars as pl
 
-from leadq.errors import InputError, UsageError
+from leadq.errors import InputError, Position, UsageError
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.pipeline import RunStats, ScoreResult
-from leadq.ruleset import Ruleset
+from leadq.conditions import Type
+from leadq.ruleset import Column, Ruleset
 from leadq.sqlgen.query import ORDER_COLUMN, QueryBuilder, SqlTables
 
 ENGINES = ("polars", "duckdb", "spark")
@@ -60,6 +61,29 @@ def _paths(specs: Sequence[str], what: str) -> list[str]:
                                  "with the polars engine (leadq score --engine polars) or export Parquet")
             out.append(m)
     return out
+
+
+def _check_typed(source: Source, columns: dict[str, Column], what: str) -> None:
+    """Refuse numbers and true/false values stored as text: the SQL engines would read them as null.
+
+    Polars' reader understands "2,349", "$1,200" or "Yes"; a SQL cast does not, and a
+    TRY_CAST turns them into blanks without a word, which would change scores silently.
+    """
+    if source is None or (isinstance(source, (list, tuple)) and _is_table_name(source)):
+        return
+    if isinstance(source, (pl.DataFrame, pl.LazyFrame)):
+        schema, label = source.collect_schema(), what
+    else:
+        paths = _paths(source, what)
+        if not paths:
+            return
+        schema, label = pl.scan_parquet(paths).collect_schema(), ", ".join(paths)
+    for name, col in columns.items():
+        if col.type in (Type.NUMBER, Type.BOOL) and schema.get(col.column) == pl.String:
+            kind = "number" if col.type is Type.NUMBER else "true/false"
+            raise InputError(f"column '{col.column}' ({name}, a {kind} field) is stored as text; the SQL engines "
+                             "read only typed columns. Use --engine polars (it reads \"1,200\" or \"Yes\"), or "
+                             "store the column as a number/boolean", Position(label))
 
 
 def _as_frame(source: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -245,6 +269,11 @@ def score_with_engine(
         InputError, MissingColumnsError: inputs that do not fit the ruleset.
     """
     as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    _check_typed(contacts, ruleset.columns, "contacts")
+    if ruleset.event_rules:
+        _check_typed(activities, ruleset.activity_columns, "activities")
+    if ruleset.account_columns:
+        _check_typed(accounts, ruleset.account_columns, "accounts")
     eng = open_engine(engine, spark_master)
     try:
         c = eng.register("leadq_contacts", contacts, "contacts")

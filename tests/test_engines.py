@@ -181,6 +181,23 @@ def test_title_fields_are_polars_only(tmp_path):
         score_with_engine("duckdb", load_ruleset(str(path)), [str(contacts)], as_of=AS_OF)
 
 
+def test_numbers_stored_as_text_are_refused_not_blanked(tmp_path):
+    # A SQL TRY_CAST reads "2,349" as null: the lead would silently lose its company-size points.
+    path = tmp_path / "size.yaml"
+    path.write_text("version: 1\ncolumns: {lead_id: id, company_size: {column: Employees, type: number}}\n"
+                    "fit:\n  - {id: big, when: 'company_size >= 1000', points: 5}\n"
+                    "tiers:\n  - {name: all, otherwise: true}\n")
+    contacts = tmp_path / "c.parquet"
+    pl.DataFrame({"id": ["1"], "Employees": ["2,349"]}).write_parquet(contacts)
+    result = run_cli(["score", contacts, "-r", path, "--engine", "duckdb", "--out", tmp_path / "x.parquet"],
+                     exit_code=3)
+    assert (f"{contacts}: column 'Employees' (company_size, a number field) is stored as text; the SQL engines "
+            "read only typed columns. Use --engine polars") in result.stderr
+    assert not (tmp_path / "x.parquet").exists()
+    scored = run_cli(["score", contacts, "-r", path, "--out", tmp_path / "p.parquet", "-q"])
+    assert scored.exit_code == 0 and pl.read_parquet(tmp_path / "p.parquet")["fit_score"].to_list() == [5.0]
+
+
 # ---------------------------------------------------------------------------------------------
 # Property-based: random rulesets and random data, Polars vs DuckDB.
 
