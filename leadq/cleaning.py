@@ -69,7 +69,8 @@ def parse_number(text: pl.Expr, number_format: str = "1,234.5") -> pl.Expr:
         if "." not in groups:  # "1 234,5": a point is neither separator
             readable = readable & ~body.str.contains(".", literal=True)
         plain = plain.str.replace(",", ".", literal=True)
-    return pl.when(readable).then(plain).cast(pl.Float64, strict=False)
+    value = pl.when(readable).then(plain).cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)  # "NaN" and "inf" are not amounts
 
 
 def parse_bool(text: pl.Expr) -> pl.Expr:

@@ -72,6 +72,7 @@ __all__ = [
     "read_inputs",
     "read_parquet_metadata",
     "write_frame",
+    "write_text",
 ]
 
 SOURCE_FILE = "_source_file"

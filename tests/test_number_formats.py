@@ -37,6 +37,9 @@ NUMBERS = {
     "1,2345": (None, 1.2345, 1.2345),
     "12,34,567": (None, None, None),  # digit groups of three only
     "about 300": (None, None, None),
+    "NaN": (None, None, None),  # a number, but not one a rule can compare
+    "inf": (None, None, None),
+    "-Infinity": (None, None, None),
     "": (None, None, None),
 }
 
