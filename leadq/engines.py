@@ -174,12 +174,15 @@ def spark_session(master: str | None = None):
         raise UsageError("--engine spark needs pyspark and a Java runtime: pip install 'leadq[spark]'") from None
     if _SPARK is not None and master is None:
         return _SPARK
+    # No progress bars on stderr: leadq's own summary (or --quiet) says what happened.
     builder = SparkSession.builder.appName("leadq").config("spark.sql.session.timeZone", "UTC") \
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false") \
+        .config("spark.sql.shuffle.partitions", "8")
     chosen = master or os.environ.get("SPARK_MASTER")
     if chosen or "SPARK_REMOTE" not in os.environ:
         builder = builder.master(chosen or "local[*]")
     _SPARK = builder.getOrCreate()
+    _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
 
 
