@@ -9,6 +9,7 @@ output must survive byte for byte.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -299,6 +300,36 @@ def test_scored_output_and_rejects_are_replaced_together(tmp_path: Path) -> None
     assert pl.read_csv(out)["lead_id"].to_list() == ["L2", "L1"]
     assert pl.read_csv(rejects)["source_row"].to_list() == [1, 4]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.csv", "scored.rejects.csv"]
+
+
+def test_summary_json_is_committed_with_the_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed rename of the summary file leaves the previous outputs too; a good run replaces all three."""
+    import errno
+
+    from leadq import io as leadq_io
+
+    out, rejects = _previous_outputs(tmp_path)
+    summary = tmp_path / "summary.json"
+    summary.write_bytes(b"previous summary\n")
+    real_replace = os.replace
+
+    def refuse_summary(src, dst):
+        if str(dst) == str(summary) and str(src).endswith(".tmp"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(leadq_io.os, "replace", refuse_summary)
+    args = _score_args(CORPUS / "duplicate_ids.csv", out) + ["--summary-json", summary]
+    run_cli(args, exit_code=4)
+    assert summary.read_bytes() == b"previous summary\n"
+    summary.unlink()
+    _assert_previous_outputs_intact(tmp_path)
+    monkeypatch.setattr(leadq_io.os, "replace", real_replace)
+    summary.write_bytes(b"previous summary\n")
+    run_cli(args)
+    data = json.loads(summary.read_text())
+    assert data["outputs"] == {"scored": str(out), "rejects": str(rejects)}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.csv", "scored.rejects.csv", "summary.json"]
 
 
 def test_ctrl_c_inside_the_scoring_query(big_input: Path, tmp_path: Path) -> None:

@@ -142,9 +142,14 @@ DelimiterOpt = Annotated[Optional[str], typer.Option(
     "--delimiter", help="CSV delimiter (default: detected among , ; and tab).")]
 
 
+def report_json_text(data: dict) -> str:
+    """A report dict as the JSON text that ``--json`` / ``--summary-json`` write."""
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
 def write_report_json(data: dict, path: str) -> None:
     """Write a report dict as JSON to ``path`` (atomically) or to stdout for ``-``."""
-    text = json.dumps(data, indent=2, default=str) + "\n"
+    text = report_json_text(data)
     if path == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -11,7 +11,8 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _default_rejects, _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
+    _default_rejects, _parse_as_of, _read_options, _split_multi, app, handle_errors, report_json_text,
+    write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -137,8 +138,13 @@ def score(
         "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
         "leadq.ruleset_path": rs.path,
     }
-    # The scored output, its rejects and the accounts appear together or not at all: each is written
-    # to a temporary file first, and only when all are ready are they renamed into place.
+    summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
+    if rejects_path:
+        summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
+    if accounts_path:
+        summary.outputs["accounts"] = accounts_path
+    # The scored output, its rejects, the accounts and the summary file appear together or not at
+    # all: each is written to a temporary file first, and only when all are ready are they renamed.
     with AtomicWrites() as files:
         if not to_db:
             write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
@@ -147,19 +153,17 @@ def score(
         if accounts_path and result.accounts is not None:
             write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
                         files=files)
+        summary.elapsed_seconds = round(time.perf_counter() - started, 3)
+        if summary_json and summary_json != "-":
+            text = report_json_text(summary.to_dict()).encode("utf-8")
+            files.prepare(summary_json, lambda fh: fh.write(text))
         if to_db:
             from leadq.db import write_database
 
             # The table commits in its own transaction: last, once the files are ready to be renamed.
             write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
         files.commit()
-    summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
-    if rejects_path:
-        summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
-    if accounts_path:
-        summary.outputs["accounts"] = accounts_path
-    summary.elapsed_seconds = round(time.perf_counter() - started, 3)
-    if summary_json:
+    if summary_json == "-":
         write_report_json(summary.to_dict(), summary_json)
     if not quiet:
         console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path) else sys.stdout)
