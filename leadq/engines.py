@@ -21,6 +21,7 @@ from __future__ import annotations
 import glob
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -168,6 +169,8 @@ def spark_session(master: str | None = None):
     The session time zone is UTC so that timestamps mean the same as in Polars.
     """
     global _SPARK
+    # PySpark warns about the pandas version on every run; leadq does not use pandas with it.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError:  # pragma: no cover - depends on the installation
@@ -181,6 +184,10 @@ def spark_session(master: str | None = None):
     chosen = master or os.environ.get("SPARK_MASTER")
     if chosen or "SPARK_REMOTE" not in os.environ:
         builder = builder.master(chosen or "local[*]")
+    if not chosen and "SPARK_REMOTE" not in os.environ and "PYSPARK_SUBMIT_ARGS" not in os.environ:
+        # Local mode runs everything in the driver, whose default 1 GB heap fails at a million leads.
+        total_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
+        builder = builder.config("spark.driver.memory", f"{max(1, total_gb // 2)}g")
     _SPARK = builder.getOrCreate()
     _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
