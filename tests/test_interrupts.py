@@ -255,21 +255,26 @@ def test_rejects_write_failing_keeps_both_previous_outputs(tmp_path: Path, monke
     _assert_previous_outputs_intact(tmp_path)
 
 
-def test_failed_rename_of_the_rejects_puts_the_scored_output_back(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def _refuse_rename_to(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the commit's rename of a temporary file onto ``target`` fail with EIO."""
     import errno
 
     from leadq import io as leadq_io
 
-    out, rejects = _previous_outputs(tmp_path)
     real_replace = os.replace
 
-    def refuse_rejects(src, dst):
-        if str(dst) == str(rejects) and str(src).endswith(".tmp"):
+    def refuse(src, dst):
+        if str(dst) == str(target) and str(src).endswith(".tmp"):
             raise OSError(errno.EIO, "Input/output error")
         real_replace(src, dst)
 
-    monkeypatch.setattr(leadq_io.os, "replace", refuse_rejects)
+    monkeypatch.setattr(leadq_io.os, "replace", refuse)
+
+
+def test_failed_rename_of_the_rejects_puts_the_scored_output_back(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    out, rejects = _previous_outputs(tmp_path)
+    _refuse_rename_to(rejects, monkeypatch)
     result = run_cli(_score_args(CORPUS / "duplicate_ids.csv", out), exit_code=4)
     assert result.stderr == f"leadq: error: cannot write {rejects}: Input/output error\n"
     _assert_previous_outputs_intact(tmp_path)
@@ -304,27 +309,16 @@ def test_scored_output_and_rejects_are_replaced_together(tmp_path: Path) -> None
 
 def test_summary_json_is_committed_with_the_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failed rename of the summary file leaves the previous outputs too; a good run replaces all three."""
-    import errno
-
-    from leadq import io as leadq_io
-
     out, rejects = _previous_outputs(tmp_path)
     summary = tmp_path / "summary.json"
     summary.write_bytes(b"previous summary\n")
-    real_replace = os.replace
-
-    def refuse_summary(src, dst):
-        if str(dst) == str(summary) and str(src).endswith(".tmp"):
-            raise OSError(errno.EIO, "Input/output error")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(leadq_io.os, "replace", refuse_summary)
+    _refuse_rename_to(summary, monkeypatch)
     args = _score_args(CORPUS / "duplicate_ids.csv", out) + ["--summary-json", summary]
     run_cli(args, exit_code=4)
     assert summary.read_bytes() == b"previous summary\n"
     summary.unlink()
     _assert_previous_outputs_intact(tmp_path)
-    monkeypatch.setattr(leadq_io.os, "replace", real_replace)
+    monkeypatch.undo()
     summary.write_bytes(b"previous summary\n")
     run_cli(args)
     data = json.loads(summary.read_text())
