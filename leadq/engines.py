@@ -185,9 +185,11 @@ def spark_session(master: str | None = None):
     if chosen or "SPARK_REMOTE" not in os.environ:
         builder = builder.master(chosen or "local[*]")
     if not chosen and "SPARK_REMOTE" not in os.environ and "PYSPARK_SUBMIT_ARGS" not in os.environ:
-        # Local mode runs everything in the driver, whose default 1 GB heap fails at a million leads.
+        # Local mode runs everything in the driver, whose default 1 GB heap fails at a million leads,
+        # and the scored leads come back to it (1.2 GB of results at 9M leads, over the 1 GB default).
         total_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
-        builder = builder.config("spark.driver.memory", f"{max(1, total_gb // 2)}g")
+        half = f"{max(1, total_gb // 2)}g"
+        builder = builder.config("spark.driver.memory", half).config("spark.driver.maxResultSize", half)
     _SPARK = builder.getOrCreate()
     _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
