@@ -189,11 +189,15 @@ class InputFile:
         columns: The file's own columns, without the provenance columns; empty
             for a zero-byte file.
         frame: The file's rows, with ``_source_file`` and ``_source_row``.
+        parquet_path: The path of a Parquet file on disk (scanned, not loaded),
+            else None; such a file can be re-scanned cheaply, with filters
+            pushed into the reader.
     """
 
     label: str
     columns: tuple[str, ...]
     frame: pl.LazyFrame
+    parquet_path: str | None = None
 
 
 def read_inputs(
@@ -263,7 +267,8 @@ def read_input_files(
             label = path
             frame = _read_csv_file(path, encoding, delimiter) if fmt == "csv" else _scan_native(path, fmt, path)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
-        files.append(InputFile(label, columns, frame))
+        on_disk = path if path != STDIN and fmt == "parquet" else None
+        files.append(InputFile(label, columns, frame, on_disk))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files

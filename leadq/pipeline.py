@@ -27,11 +27,13 @@ import polars as pl
 from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
-from leadq.activity import aggregate_events, event_count_columns, where_fields
+from leadq.activity import aggregate_events, event_count_columns, event_partials, finish_aggregates, where_fields
 from leadq.cleaning import email_domain, map_columns
+from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
+from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.io import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
@@ -317,7 +319,8 @@ def score_frames(
 
     counted = False
     if ruleset.event_rules:
-        agg, typed_events, counted = _activity(ruleset, compiled, events, dup_exprs, events_label)
+        agg, typed_events, counted = _activity(ruleset, compiled, events, dup_exprs, events_label,
+                                               events_files, lead_ids)
         if uses_workspaces(ruleset):
             valid = valid.join(lead_workspaces(typed_events, as_of), on="lead_id", how="left",
                                maintain_order="left")
@@ -435,8 +438,14 @@ def _event_fields_needed(compiled: CompiledRuleset) -> set[str]:
 
 
 def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
-              dup_frames: list[pl.LazyFrame], label: str) -> tuple[pl.LazyFrame, pl.LazyFrame, bool]:
-    """Per-lead aggregates of the event rules, the typed events, and whether the aggregates carry counts."""
+              dup_frames: list[pl.LazyFrame], label: str, files: Sequence[InputFile] = (),
+              lead_ids: Sequence[str] | None = None) -> tuple[pl.LazyFrame, pl.LazyFrame, bool]:
+    """Per-lead aggregates of the event rules, the typed events, and whether the aggregates carry counts.
+
+    Large Parquet activity logs are aggregated now, in partitions by a hash of the lead id
+    (:mod:`leadq.event_partitions`), so that memory stays bounded; the others stay lazy, part
+    of the one plan of the run.
+    """
     if events is None:
         # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
         from leadq.cleaning import polars_type
@@ -448,14 +457,36 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
         return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), empty, False
     schema = events.collect_schema()
     check_columns(schema, ruleset.activity_columns, _event_fields_needed(compiled), label)
-    typed = map_columns(events, schema, ruleset.activity_columns, ruleset.settings)
+    remap = None
     if "email" in ruleset.settings.dedupe_on and dup_frames:
         # Events of a dropped e-mail duplicate belong to the lead that was kept.
         remap = pl.concat([d.select("lead_id", "_kept_id") for d in dup_frames], how="vertical_relaxed") \
             .unique("lead_id", keep="first")
-        typed = typed.join(remap, on="lead_id", how="left") \
-            .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
-    return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True
+
+    def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
+        typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings)
+        if remap is not None:
+            typed = typed.join(remap, on="lead_id", how="left") \
+                .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
+        return typed
+
+    typed = typed_events(events)
+    parts = partition_count(files) if lead_ids is None else 1
+    scan = scan_together(files) if parts > 1 else None
+    if scan is None:
+        return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True
+    scan_schema = scan.collect_schema()
+    lead = ruleset.activity_columns["lead_id"]
+    key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
+    try:
+        partials = aggregate_in_partitions(
+            scan, key, parts,
+            lambda raw: event_partials(typed_events(raw, scan_schema), ruleset, compiled.as_of,
+                                       compiled.event_where, counts=True),
+            merge=remap is not None)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    return finish_aggregates(partials.lazy(), ruleset), typed, True
 
 
 def read_and_score(

@@ -1,0 +1,75 @@
+"""Large activity logs aggregated in partitions by lead: the same output, byte for byte, as one pass."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from leadq.errors import EXIT_USAGE, UsageError
+from leadq.event_partitions import ENV_VAR, events_per_partition, partition_count
+from leadq.io import ReadOptions, read_input_files
+from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
+
+
+@pytest.fixture(scope="module")
+def parquet_events(tmp_path_factory) -> str:
+    """The sample activity log as Parquet files, one per month, every column text as exported."""
+    folder = tmp_path_factory.mktemp("events")
+    for path in sorted((SAMPLE / "events").glob("*.csv")):
+        pl.read_csv(path, infer_schema=False).write_parquet(folder / f"{path.stem}.parquet")
+    return str(folder / "*.parquet")
+
+
+def _score(tmp_path, events: str, name: str) -> tuple[pl.DataFrame, dict]:
+    out, summary = tmp_path / f"{name}.parquet", tmp_path / f"{name}.json"
+    run_cli(["score", SAMPLE / "contacts.csv", "--activities", events, "--as-of", SAMPLE_AS_OF,
+             "-o", out, "--summary-json", summary, "-q"])
+    return pl.read_parquet(out), json.loads(summary.read_text())
+
+
+def test_partitions_give_the_same_output_as_one_pass(tmp_path, monkeypatch, parquet_events):
+    one_pass, one_summary = _score(tmp_path, parquet_events, "one")
+    files = read_input_files([parquet_events], ReadOptions())
+    events = sum(pl.scan_parquet(f.parquet_path).select(pl.len()).collect().item() for f in files)
+    assert partition_count(files) == 1
+
+    monkeypatch.setenv(ENV_VAR, str(events // 7))
+    assert partition_count(files) == 8
+    parts, parts_summary = _score(tmp_path, parquet_events, "parts")
+
+    # The default ruleset de-duplicates on e-mail too: the events of a dropped duplicate join the
+    # kept lead, possibly from another partition (the merge step).
+    assert one_summary["rejected_by_reason"].get("duplicate e-mail", 0) > 0
+    assert parts.equals(one_pass)
+    for key in ("read", "unreadable", "unknown_lead", "up_to_as_of"):
+        assert parts_summary["events"][key] == one_summary["events"][key], key
+    assert one_summary["events"]["read"] == events
+
+
+def test_csv_activity_logs_are_not_partitioned(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "1")
+    files = read_input_files([str(SAMPLE / "events" / "*.csv")], ReadOptions())
+    assert partition_count(files) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "1.5"])
+def test_a_bad_partition_size_is_a_usage_error(monkeypatch, value):
+    monkeypatch.setenv(ENV_VAR, value)
+    with pytest.raises(UsageError, match=ENV_VAR):
+        events_per_partition()
+
+
+def test_a_bad_partition_size_exits_with_the_usage_code(tmp_path, monkeypatch, parquet_events):
+    monkeypatch.setenv(ENV_VAR, "none")
+    out = tmp_path / "out.parquet"
+    result = run_cli(["score", SAMPLE / "contacts.csv", "--activities", parquet_events, "-o", out, "-q"],
+                     exit_code=EXIT_USAGE)
+    assert ENV_VAR in result.stderr
+    assert not out.exists()
+
+
+def test_the_partition_size_takes_underscores(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "2_000_000")
+    assert events_per_partition() == 2_000_000
