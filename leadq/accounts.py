@@ -177,7 +177,8 @@ def rollup(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
         pl.col("_acct__fit").max().alias("account_fit"),
         pl.col("_acct__intent").sum().alias("account_intent"),
     ]
-    aggs += [pl.col(f).drop_nulls().first().alias(f"_firm__{f}") for f in firm]
+    # The first contact in input order that has the value: the group-by does not keep the order.
+    aggs += [pl.col(f).sort_by("_order").drop_nulls().first().alias(f"_firm__{f}") for f in firm]
     aggs += [(engaged & pl.col(f"_role__{r.name}")).any().alias(f"_covers__{r.name}") for r in acc.roles]
     grouped = contacts.filter(pl.col(KEY_COLUMN).is_not_null()).group_by(KEY_COLUMN).agg(aggs)
     if acc.roles:

@@ -291,23 +291,24 @@ def score_frames(
         part = "lead_id" if key == "lead_id" else "_email_key"
         if key == "email":
             valid = valid.with_columns(pl.col("email").str.strip_chars().str.to_lowercase().alias("_email_key"))
-        kept = pl.col("_order").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        # The windows run over the rows whose key repeats only (usually none), on a narrow
+        # projection; the wide frame just drops the losers by row number.
+        repeated = valid.select(["_order", "_source_file", "_source_row", "lead_id", *order_keys[:-1]]
+                                + ([part] if part != "lead_id" else [])) \
+            .filter(pl.col(part).is_not_null() & pl.col(part).is_duplicated())
         kept_id = pl.col("lead_id").sort_by(order_keys, descending=descending, nulls_last=True).first()
         kept_row = pl.col("_source_row").sort_by(order_keys, descending=descending, nulls_last=True).first()
-        valid = valid.with_columns(
-            pl.when(pl.col(part).is_not_null()).then(kept.over(part)).otherwise(pl.col("_order")).alias("_kept"),
-            kept_id.over(part).alias("_kept_id"),
-            kept_row.over(part).alias("_kept_row"),
-        )
-        dup = pl.col("_kept") != pl.col("_order")
+        kept = pl.col("_order").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        losers = repeated.with_columns(kept.over(part).alias("_kept"), kept_id.over(part).alias("_kept_id"),
+                                       kept_row.over(part).alias("_kept_row")) \
+            .filter(pl.col("_kept") != pl.col("_order"))
         reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
                   + pl.col("_kept_id") + pl.lit(" (row ") + pl.col("_kept_row").cast(pl.String)
                   + pl.lit(", most recently updated)"))
-        dup_exprs.append(valid.filter(dup).select("_source_file", "_source_row", "lead_id", "_kept_id",
-                                                  reason.alias("_reason")))
-        valid = valid.filter(~dup)
-    drop_helpers = [c for c in ("_kept", "_kept_id", "_kept_row", "_email_key") if c in valid.collect_schema()]
-    valid = valid.drop(drop_helpers)
+        dup_exprs.append(losers.select("_source_file", "_source_row", "lead_id", "_kept_id", reason.alias("_reason")))
+        valid = valid.join(losers.select("_order"), on="_order", how="anti", maintain_order="left")
+    if "_email_key" in valid.collect_schema():
+        valid = valid.drop("_email_key")
     if lead_ids is not None:
         valid = valid.filter(pl.col("lead_id").is_in(list(lead_ids)))
 
@@ -318,15 +319,16 @@ def score_frames(
         valid = _with_accounts(valid, accounts, ruleset)
 
     counted = False
+    ready: pl.DataFrame | None = None  # the per-lead aggregates, when already computed in partitions
     if ruleset.event_rules:
-        agg, typed_events, counted = _activity(ruleset, compiled, events, dup_exprs, events_label,
-                                               events_files, lead_ids)
+        agg, typed_events, counted, ready = _activity(ruleset, compiled, events, dup_exprs, events_label,
+                                                      events_files, lead_ids)
         if uses_workspaces(ruleset):
             valid = valid.join(lead_workspaces(typed_events, as_of), on="lead_id", how="left",
                                maintain_order="left")
         if lead_ids is not None:  # a filter on the group key: Polars pushes it below the group_by
             agg = agg.filter(pl.col("lead_id").is_in(list(lead_ids)))
-        if counted:
+        if counted and ready is None:
             # A full join keeps the aggregates of events whose lead is not scored, so that the
             # event accounting comes from this one pass; those rows leave right after.
             known = pl.col("_order").is_not_null()
@@ -336,7 +338,7 @@ def score_frames(
             valid = valid.join(agg, on="lead_id", how="left")
     if uses_workspaces(ruleset) and "_workspace_id" not in valid.collect_schema():
         valid = valid.with_columns(pl.lit(None, dtype=pl.String).alias("_workspace_id"))
-    scored = compiled.add_columns(valid).sort("_order")
+    scored = compiled.add_columns(valid)
     accounts_lf = None
     if has_accounts:
         scored = scored.with_columns(account_contact_columns(ruleset, as_of))
@@ -347,7 +349,7 @@ def score_frames(
     scored = apply_actions(scored, ruleset, as_of)
 
     out_cols = list(OUTPUT_COLUMNS) + action_cols + [pl.col(f"keep::{c}").alias(c) for c in keep_columns]
-    internal = ["_source_file", "bad_timing"] + (list(EVENT_STATS) if counted else [])
+    internal = ["_source_file", "bad_timing"] + (list(EVENT_STATS) if counted and ready is None else [])
     rejects_lf = pl.concat(
         [typed.filter(pl.col("_reason").is_not_null()).select("_source_file", "_source_row", "_reason")]
         + [d.select("_source_file", "_source_row", "_reason") for d in dup_exprs],
@@ -363,16 +365,22 @@ def score_frames(
         blank = pl.col("job_title").cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) == 0
         scored = scored.with_columns((~blank & pl.col("seniority").is_null()).alias("_unmatched_title"))
         internal.append("_unmatched_title")
-    plans = [scored.select(out_cols + internal) if not detail else scored, rejects_lf, per_file, blanked]
-    if rollup == "account" and not detail:
-        plans[0] = scored.select(out_cols + internal + carried_account_columns(scored))
+    if not detail:
+        carried = carried_account_columns(scored) if rollup == "account" else []
+        scored = scored.select(out_cols + internal + carried + ["_order"])
+    # Sorted last, on the output columns only: joins need not keep the input order, and a
+    # sort before the select would hold every internal column of every lead at once.
+    plans = [scored.sort("_order").drop("_order"), rejects_lf, per_file, blanked]
     try:
         frames = pl.collect_all(plans)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, contacts_label) from exc
     scored_df, rejects_df, per_file_df, blanked_df = frames[:4]
     if counted:
-        if scored_df.height:
+        if ready is not None:
+            known = pl.col("lead_id").is_in(scored_df.get_column("lead_id").unique().implode())
+            ev = ready.select(event_count_columns(known)).row(0, named=True)
+        elif scored_df.height:
             ev = scored_df.select(EVENT_STATS).row(0, named=True)
         else:  # no lead scored: every readable event belongs to an unknown lead
             ev = agg.select(event_count_columns(pl.lit(False))).collect().row(0, named=True)
@@ -439,8 +447,10 @@ def _event_fields_needed(compiled: CompiledRuleset) -> set[str]:
 
 def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
               dup_frames: list[pl.LazyFrame], label: str, files: Sequence[InputFile] = (),
-              lead_ids: Sequence[str] | None = None) -> tuple[pl.LazyFrame, pl.LazyFrame, bool]:
-    """Per-lead aggregates of the event rules, the typed events, and whether the aggregates carry counts.
+              lead_ids: Sequence[str] | None = None
+              ) -> tuple[pl.LazyFrame, pl.LazyFrame, bool, pl.DataFrame | None]:
+    """Per-lead aggregates of the event rules, the typed events, whether the aggregates carry counts,
+    and the aggregates' counts when they were computed already (else None).
 
     Large Parquet activity logs are aggregated now, in partitions by a hash of the lead id
     (:mod:`leadq.event_partitions`), so that memory stays bounded; the others stay lazy, part
@@ -454,7 +464,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
         schema.update({"lead_id": pl.String, "event_type": pl.String, "occurred_at": pl.Datetime("us", "UTC"),
                        "workspace_id": pl.String})
         empty = pl.LazyFrame(schema=schema)
-        return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), empty, False
+        return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), empty, False, None
     schema = events.collect_schema()
     check_columns(schema, ruleset.activity_columns, _event_fields_needed(compiled), label)
     remap = None
@@ -474,7 +484,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
     parts = partition_count(files) if lead_ids is None else 1
     scan = scan_together(files) if parts > 1 else None
     if scan is None:
-        return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True
+        return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True, None
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
     key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
@@ -486,7 +496,8 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
             merge=remap is not None)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
-    return finish_aggregates(partials.lazy(), ruleset), typed, True
+    counts = partials.select("lead_id", "_ev_rows", "_ev_timed", "_ev_due")
+    return finish_aggregates(partials.lazy(), ruleset), typed, True, counts
 
 
 def read_and_score(
