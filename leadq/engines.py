@@ -132,6 +132,11 @@ class DuckDBEngine(_Engine):
             raise UsageError("--engine duckdb needs the duckdb package: pip install 'leadq[duckdb]'") from None
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        # The result comes back through Arrow into Polars, beside DuckDB's own buffers (80% of
+        # RAM by default): a third of RAM for DuckDB, which spills the rest to disk. Rows need
+        # not keep their order inside DuckDB: the result is sorted by input row afterwards.
+        self.con.execute(f"SET memory_limit = '{max(1, _physical_memory_gb() // 3)}GB'")
+        self.con.execute("SET preserve_insertion_order = false")
         self._frames: list[pl.DataFrame] = []
 
     def register(self, name: str, source: Source, what: str) -> _Registered | None:
@@ -187,8 +192,7 @@ def spark_session(master: str | None = None):
     if not chosen and "SPARK_REMOTE" not in os.environ and "PYSPARK_SUBMIT_ARGS" not in os.environ:
         # Local mode runs everything in the driver, whose default 1 GB heap fails at a million leads,
         # and the scored leads come back to it (1.2 GB of results at 9M leads, over the 1 GB default).
-        total_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
-        half = f"{max(1, total_gb // 2)}g"
+        half = f"{max(1, _physical_memory_gb() // 2)}g"
         builder = builder.config("spark.driver.memory", half).config("spark.driver.maxResultSize", half)
     _SPARK = builder.getOrCreate()
     _SPARK.sparkContext.setLogLevel("ERROR")
@@ -245,6 +249,11 @@ class SparkEngine(_Engine):
         for name in ["leadq_contacts", "leadq_activities", "leadq_accounts", *self._views]:
             self.spark.catalog.dropTempView(name)
         self._tmp.cleanup()
+
+
+def _physical_memory_gb() -> int:
+    """The machine's memory in whole GiB."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
 
 
 def open_engine(engine: str, spark_master: str | None = None) -> _Engine:
