@@ -4,6 +4,7 @@ Reuses :mod:`leadq.sample` (vectorised, chunked, deterministic) and lays the
 files out under ``benchmarks/data/<size>/``::
 
     parquet/contacts.parquet        contacts export (all String, as a CRM writes it)
+    parquet/contacts_typed.parquet  the same with the company size as a number (``--typed``)
     parquet/events/part-NNNN.parquet activity log, Timestamp typed (UTC), row groups <= 1M rows
     csv/contacts.csv                the same contacts as CSV
     csv/events/part-NNNN.csv        the same events as CSV (ISO timestamps with Z)
@@ -116,14 +117,34 @@ def generate(size: str, root: str = DATA, *, csv: bool = True, log=print) -> dic
     return paths(size, "parquet", root)
 
 
+def typed_contacts(size: str, root: str = DATA) -> str:
+    """The size's contacts with the company size as a number; written once, returns its path.
+
+    The SQL engines (``leadq score --engine duckdb|spark``) refuse numbers stored as
+    text (exit 3): a SQL cast would read "2,349" as a blank. The engine crossover in
+    the README is measured on this file.
+    """
+    out = os.path.join(size_dir(size, root), "parquet", "contacts_typed.parquet")
+    if not os.path.exists(out):
+        employees = pl.col("Number of Employees").str.replace_all(r"[,\s]", "").cast(pl.Float64, strict=False)
+        pl.scan_parquet(paths(size, "parquet", root)["contacts"]).with_columns(employees) \
+            .sink_parquet(out + ".tmp", row_group_size=ROW_GROUP)
+        os.replace(out + ".tmp", out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: generate one or more sizes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), action="append", required=True)
     parser.add_argument("--no-csv", action="store_true", help="Parquet only (saves time and disk at L)")
+    parser.add_argument("--typed", action="store_true",
+                        help="also parquet/contacts_typed.parquet, company size as a number (for --engine duckdb|spark)")
     args = parser.parse_args(argv)
     for size in args.size:
         generate(size, csv=not args.no_csv)
+        if args.typed:
+            print(typed_contacts(size))
     return 0
 
 

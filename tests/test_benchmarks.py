@@ -112,3 +112,20 @@ def test_number_formatting_matches_round_and_cast():
     reference = pl.when(text == "-0").then(pl.lit("0")).otherwise(text)
     got = values.to_frame().select(fmt_number(pl.col("v")).alias("a"), reference.alias("b"))
     assert (got["a"] == got["b"]).all()
+
+
+def test_typed_contacts_score_the_same_on_the_duckdb_engine(tiny):
+    # The engine crossover in the README is measured on these typed contacts.
+    pytest.importorskip("duckdb", reason="duckdb is in the 'test' extras")
+    from leadq.engines import score_with_engine
+
+    files, _, result, root = tiny
+    typed = bdata.typed_contacts("tiny", str(root))
+    assert pl.read_parquet_schema(typed)["Number of Employees"] == pl.Float64
+    assert bdata.typed_contacts("tiny", str(root)) == typed  # written once
+    duck = score_with_engine("duckdb", load_ruleset(RULESET), [typed], [files["events"]], as_of=AS_OF)
+    both = result.scored.select("lead_id", "tier", "total_score").join(
+        duck.scored.select("lead_id", "tier", "total_score"), on="lead_id", how="full", suffix="_duck")
+    assert both.height == result.scored.height
+    assert both.filter(pl.col("tier") != pl.col("tier_duck")).height == 0
+    assert both.select((pl.col("total_score") - pl.col("total_score_duck")).abs().max()).item() <= 1e-9
