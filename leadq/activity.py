@@ -156,9 +156,10 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     # decayed points are its points times the sum of its events' factors.
     decays = [to_fixed((age * (-LN2 / h)).exp()).alias(_decay_name(h)) for h in half_lives]
     base = base.with_columns([f.alias(f"_m{i}") for i, f in enumerate(flags)] + decays)
-    # Every per-event input of the aggregation is computed here, element-wise (this runs in
-    # parallel and streams), so that the group-by only adds and takes maxima of ready columns:
-    # plain sums are several times cheaper per row than conditional ones.
+    # Every per-event input of the aggregation is computed here, element-wise, so that the
+    # group-by only adds and takes maxima of ready columns. (In memory, plain sums were several
+    # times cheaper per row than conditional ones; under the streaming engine the two measured
+    # the same, so this is for clarity and for the partials' plain types.)
     per_event: list[pl.Expr] = []
     aggs: list[pl.Expr] = []
     if counts:

@@ -170,25 +170,28 @@ def test_cli_engine_errors(tmp_path, example_data):
     assert "--keep-columns works with --engine polars only" in result.stderr
 
 
+def _one_rule_case(tmp_path: Path, columns: str, rule: str, contacts: dict) -> tuple[Path, Path]:
+    """A one-rule ruleset (one tier) and a one-file Parquet contacts export; their paths."""
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(f"version: 1\ncolumns: {columns}\nfit:\n  - {rule}\ntiers:\n  - {{name: all, otherwise: true}}\n")
+    data = tmp_path / "c.parquet"
+    pl.DataFrame(contacts).write_parquet(data)
+    return path, data
+
+
 def test_title_fields_are_polars_only(tmp_path):
-    path = tmp_path / "titles.yaml"
-    path.write_text("version: 1\ncolumns: {lead_id: id, job_title: title}\n"
-                    "fit:\n  - {id: senior, when: 'seniority = \"vp\"', points: 5}\n"
-                    "tiers:\n  - {name: all, otherwise: true}\n")
-    contacts = tmp_path / "c.parquet"
-    pl.DataFrame({"id": ["1"], "title": ["VP Sales"]}).write_parquet(contacts)
+    path, contacts = _one_rule_case(tmp_path, "{lead_id: id, job_title: title}",
+                                    "{id: senior, when: 'seniority = \"vp\"', points: 5}",
+                                    {"id": ["1"], "title": ["VP Sales"]})
     with pytest.raises(UsageError, match="'seniority' .* polars engine only"):
         score_with_engine("duckdb", load_ruleset(str(path)), [str(contacts)], as_of=AS_OF)
 
 
 def test_numbers_stored_as_text_are_refused_not_blanked(tmp_path):
     # A SQL TRY_CAST reads "2,349" as null: the lead would silently lose its company-size points.
-    path = tmp_path / "size.yaml"
-    path.write_text("version: 1\ncolumns: {lead_id: id, company_size: {column: Employees, type: number}}\n"
-                    "fit:\n  - {id: big, when: 'company_size >= 1000', points: 5}\n"
-                    "tiers:\n  - {name: all, otherwise: true}\n")
-    contacts = tmp_path / "c.parquet"
-    pl.DataFrame({"id": ["1"], "Employees": ["2,349"]}).write_parquet(contacts)
+    path, contacts = _one_rule_case(tmp_path, "{lead_id: id, company_size: {column: Employees, type: number}}",
+                                    "{id: big, when: 'company_size >= 1000', points: 5}",
+                                    {"id": ["1"], "Employees": ["2,349"]})
     result = run_cli(["score", contacts, "-r", path, "--engine", "duckdb", "--out", tmp_path / "x.parquet"],
                      exit_code=3)
     assert (f"{contacts}: column 'Employees' (company_size, a number field) is stored as text; the SQL engines "
