@@ -537,9 +537,10 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
     ``empty_string_is_null=False`` too), so a short row cannot be told from
     the parsed values, and its error for a long row names neither file nor
     line. The check therefore scans the physical lines (no CSV parsing: a
-    cheap scan), joins lines inside quotes into records, counts delimiters
-    outside quotes (the quoted-segment regex only on lines that have quotes)
-    and keeps the first record whose field count differs.
+    cheap scan), keeps the lines that could make a record ragged, joins lines
+    inside quotes into records, counts delimiters outside quotes (the
+    quoted-segment regex only on lines that have quotes) and keeps the first
+    record whose field count differs.
 
     It raises inside the plan, without calling back into Python (a signal
     landing in a Python callback during collect makes Polars panic): the
@@ -560,26 +561,35 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
     )
     line = pl.col("line")
     quotes = pl.col("quotes")
-    cum_quotes = quotes.cum_sum()
-    opened = ((cum_quotes - quotes) % 2) == 1  # line starts inside a quoted field
-    ends = (cum_quotes % 2) == 0  # line ends a record
-    with_quotes = pl.when(pl.col("opened") | (quotes > 0)).then(
-        pl.when(pl.col("opened")).then(pl.lit('"') + line).otherwise(line)
-        # Drop quoted segments (an unclosed one runs to the end of the line).
-        .str.replace_all(r'"[^"]*"?', "")
-    )
-    outside = pl.coalesce(with_quotes, line).str.count_matches(sep, literal=True)
-    cum_delims = pl.col("delims").cum_sum()
-    first_bad = (
+    opened = pl.col("opened")
+    # A line with no quotes and the expected number of delimiters is a whole record, or lies inside
+    # a quoted field that starts and ends on lines with quotes; either way it cannot make a record
+    # ragged, so it is dropped while streaming and the sequential part of the check (cumulative sums
+    # over the lines) runs on the few lines left: those with quotes, and short, long or blank ones.
+    candidates = (
         lines.with_row_index("line_no", offset=1)
-        .with_columns(quotes=line.str.count_matches('"', literal=True))
-        .with_columns(opened=opened, ends=ends)
-        .with_columns(delims=outside.cast(pl.Int64))
-        .with_columns(
-            cum_delims=cum_delims,
-            prev_delims=pl.when(pl.col("ends")).then(cum_delims).shift(1).forward_fill().fill_null(0),
-            first_line=pl.when(pl.col("ends")).then(pl.col("line_no")).shift(1).forward_fill().fill_null(0) + 1,
-        )
+        .with_columns(quotes=line.str.count_matches('"', literal=True).cast(pl.Int64),
+                      delims=line.str.count_matches(sep, literal=True).cast(pl.Int64))
+        .filter((quotes > 0) | (pl.col("delims") != expected - 1))
+    )
+    cum_quotes = quotes.cum_sum()
+    outside = (
+        pl.when(quotes > 0)
+        # Drop quoted segments (an unclosed one runs to the end of the line), count what is left.
+        .then(pl.when(opened).then(pl.lit('"') + line).otherwise(line)
+              .str.replace_all(r'"[^"]*"?', "").str.count_matches(sep, literal=True).cast(pl.Int64))
+        .when(opened).then(pl.lit(0, pl.Int64))  # the whole line is inside a quoted field
+        .otherwise(pl.col("delims"))
+    )
+    cum_delims = pl.col("outside").cum_sum()
+    first_bad = (
+        candidates
+        .with_columns(opened=((cum_quotes - quotes) % 2) == 1,  # the line starts inside quotes
+                      ends=(cum_quotes % 2) == 0)  # the line ends a record
+        .with_columns(outside=outside,
+                      first_line=pl.when(~opened).then(pl.col("line_no")).forward_fill())
+        .with_columns(prev_delims=pl.when(pl.col("ends")).then(cum_delims).shift(1).forward_fill().fill_null(0),
+                      cum_delims=cum_delims)
         .filter(pl.col("ends") & (pl.col("first_line") > 1))
         .with_columns(found=pl.col("cum_delims") - pl.col("prev_delims") + 1)
         .filter(

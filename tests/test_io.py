@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import errno
 import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -220,6 +222,44 @@ def test_ragged_rows_name_file_and_line(tmp_path: Path, data: bytes, line: int, 
         f"{path}: line {line}: expected 5 fields, found {found}; check the delimiter or quoting"
     )
     assert info.value.exit_code == EXIT_INPUT
+
+
+def _first_ragged_record(text: str, expected_fields: int) -> tuple[int, int] | None:
+    """(first physical line, field count) of the first ragged record, as Python's csv module reads it."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    end = 0
+    for record in reader:
+        start, end = end + 1, reader.line_num
+        single_blank = start == end and len(record) <= 1 and "".join(record).strip() == ""
+        if start > 1 and not single_blank and len(record) != expected_fields:
+            return start, len(record)
+    return None
+
+
+def test_ragged_check_agrees_with_the_csv_module_on_random_files(tmp_path: Path) -> None:
+    """Quoted delimiters and newlines, doubled quotes, blank lines and short and long rows, mixed at random."""
+    rng = random.Random(7)
+    pieces = ["x", "yy", "", " ", '"a,b"', '"l1\nl2"', '"q""q"', '"\n,\n"', '"x,y\nz"']
+    found_ragged = 0
+    for case in range(150):
+        lines = ["a,b,c"]
+        for _ in range(rng.randint(1, 8)):
+            if rng.random() < 0.1:
+                lines.append(rng.choice(["", "  "]))
+                continue
+            width = 3 if rng.random() < 0.8 else rng.choice([1, 2, 4])
+            lines.append(",".join(rng.choice(pieces) for _ in range(width)))
+        text = "\n".join(lines) + "\n"
+        path = write_bytes(tmp_path, f"c{case}.csv", text.encode())
+        want = _first_ragged_record(text, 3)
+        if want is None:
+            read(path)
+            continue
+        found_ragged += 1
+        with pytest.raises(InputError) as info:
+            read(path)
+        assert f"line {want[0]}: expected 3 fields, found {want[1]};" in str(info.value), text
+    assert 30 < found_ragged < 120  # both outcomes are exercised
 
 
 def test_ragged_row_in_one_of_several_files_names_that_file(tmp_path: Path) -> None:
