@@ -149,6 +149,16 @@ def parse_datetime_rest(text: pl.Expr, first: pl.Expr, date_order: str = "iso", 
     return text.replace_strict(rest, parse_datetime(rest, date_order, timezone), default=first, return_dtype=UTC)
 
 
+def blank_to_null(text: pl.Expr) -> pl.Expr:
+    """Empty strings as null.
+
+    A ``when``, not ``replace("", None)``: Polars 2.1's streaming engine does not
+    stream ``replace``, which held all 200M lead ids of an activity log in memory
+    (14 GB against 1.1 GB).
+    """
+    return pl.when(text != "").then(text)
+
+
 def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str, ...] | None = None) -> pl.Expr:
     """Expression turning the CRM column into the canonical field's type.
 
@@ -158,7 +168,7 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
     src = pl.col(col.column)
     if col.type is Type.TEXT:
         if dtype == pl.String:
-            return src.str.strip_chars().replace("", None)
+            return blank_to_null(src.str.strip_chars())
         return src.cast(pl.String)
     if col.type is Type.NUMBER:
         if dtype.is_numeric():

@@ -26,7 +26,7 @@ from typing import BinaryIO, Sequence
 
 import polars as pl
 
-from leadq.cleaning import UTC, map_columns
+from leadq.cleaning import UTC, blank_to_null, map_columns
 from leadq.conditions import Type
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.fields import CONTACT_FIELDS
@@ -216,7 +216,7 @@ def _segment_exprs(by_cols: dict[str, str], size_bands: Sequence[float], schema:
             dtype = schema.get(col)
             expr = pl.col(col).cast(pl.String)
             if dtype is None or dtype == pl.String:
-                expr = expr.str.strip_chars().replace("", None)
+                expr = blank_to_null(expr.str.strip_chars())
         out.append(expr.fill_null(pl.lit(BLANK)).alias(f"seg::{name}"))
     return out
 
