@@ -511,12 +511,14 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
     key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
+    columns = [c.column for f, c in ruleset.activity_columns.items()
+               if f in _event_fields_needed(compiled) and c.column in scan_schema]
     try:
         partials = aggregate_in_partitions(
             scan, key, parts,
-            lambda raw: event_partials(typed_events(raw, scan_schema), ruleset, compiled.as_of,
+            lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
                                        compiled.event_where, counts=True),
-            merge=remap is not None)
+            columns=columns, merge=remap is not None)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
     counts = partials.select("lead_id", *EVENT_COUNTS)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import polars as pl
 import pytest
 
 from leadq.errors import EXIT_USAGE, UsageError
-from leadq.event_partitions import ENV_VAR, events_per_partition, partition_count
+from leadq.event_partitions import (
+    ENV_VAR, SPILL_FROM_PARTITIONS, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
+)
 from leadq.io import ReadOptions, read_input_files
 from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
 
@@ -29,23 +32,49 @@ def _score(tmp_path, events: str, name: str) -> tuple[pl.DataFrame, dict]:
     return pl.read_parquet(out), json.loads(summary.read_text())
 
 
-def test_partitions_give_the_same_output_as_one_pass(tmp_path, monkeypatch, parquet_events):
+@pytest.mark.parametrize("parts", [3, 8])  # 3: each partition filters the files; 8: written apart first
+def test_partitions_give_the_same_output_as_one_pass(tmp_path, monkeypatch, parquet_events, parts):
     one_pass, one_summary = _score(tmp_path, parquet_events, "one")
     files = read_input_files([parquet_events], ReadOptions())
     events = sum(pl.scan_parquet(f.parquet_path).select(pl.len()).collect().item() for f in files)
     assert partition_count(files) == 1
 
-    monkeypatch.setenv(ENV_VAR, str(events // 7))
-    assert partition_count(files) == 8
-    parts, parts_summary = _score(tmp_path, parquet_events, "parts")
+    monkeypatch.setenv(ENV_VAR, str(-(-events // parts)))
+    assert partition_count(files) == parts
+    assert (parts >= SPILL_FROM_PARTITIONS) == (parts == 8)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    in_parts, parts_summary = _score(tmp_path, parquet_events, "parts")
 
     # The default ruleset de-duplicates on e-mail too: the events of a dropped duplicate join the
     # kept lead, possibly from another partition (the merge step).
     assert one_summary["rejected_by_reason"].get("duplicate e-mail", 0) > 0
-    assert parts.equals(one_pass)
+    assert in_parts.equals(one_pass)
     for key in ("read", "unreadable", "unknown_lead", "up_to_as_of"):
         assert parts_summary["events"][key] == one_summary["events"][key], key
     assert one_summary["events"]["read"] == events
+    assert list(scratch.iterdir()) == []  # the events written apart are gone
+
+
+def test_events_written_apart_are_removed_when_the_run_fails(tmp_path, monkeypatch, parquet_events):
+    rows = pl.scan_parquet(parquet_events).select(pl.len()).collect().item()
+    monkeypatch.setenv(ENV_VAR, str(rows // 7))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    seen = []
+
+    def failing(raw: pl.LazyFrame) -> pl.LazyFrame:
+        seen.append(sorted(p.name for p in scratch.iterdir()))
+        raise pl.exceptions.ComputeError("boom")
+
+    files = read_input_files([parquet_events], ReadOptions())
+    scan = scan_together(files)
+    with pytest.raises(pl.exceptions.ComputeError):
+        aggregate_in_partitions(scan, pl.col("Contact ID"), 8, failing, columns=["Contact ID"])
+    assert len(seen) == 1 and seen[0][0].startswith("leadq-events-")
+    assert list(scratch.iterdir()) == []
 
 
 def test_csv_activity_logs_are_not_partitioned(monkeypatch):
