@@ -176,7 +176,8 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
         per_event += [m.cast(pl.UInt32).alias(names["n"]),
                       pl.when(m).then(weight).otherwise(pl.lit(0, dtype=pl.Int64)).alias(names["dec"]),
                       pl.when(m).then(pl.col("occurred_at")).alias(names["last"])]
-        aggs += [pl.col(names["n"]).sum().cast(pl.Int64), pl.col(names["dec"]).sum(), pl.col(names["last"]).max()]
+        # Counts stay UInt32 (4 bytes a lead and rule): the partials of every lead are held for the join.
+        aggs += [pl.col(names["n"]).sum().cast(pl.UInt32), pl.col(names["dec"]).sum(), pl.col(names["last"]).max()]
     return base.select(["lead_id"] + per_event).group_by("lead_id").agg(aggs)
 
 

@@ -5,8 +5,10 @@ events until it finishes; with millions of distinct leads a batch hardly
 shrinks, so its memory grows with the number of events (about 200 bytes an
 event: 18 GB for 200M events over 7.8M leads). The aggregation is per lead,
 so the leads are split into disjoint partitions by a hash of their id, each
-partition is aggregated on its own and the results are concatenated: the peak
-is that of one partition. The partition filter reads the raw id column, so
+partition is aggregated on its own and its result written to a Parquet file
+in the run's scratch folder (:class:`ScratchFolder`): the peak is that of one
+partition, and the scoring plan's join reads the results back from disk
+instead of holding them a second time. The partition filter reads the raw id column, so
 the Parquet reader applies it and decodes the other columns only for the
 partition's rows: a pass costs its share of the work plus a read of the ids.
 
@@ -17,9 +19,10 @@ With many partitions, re-reading the ids for each would cost more than the
 work itself (200M ids, about 8 s a pass at L), so from
 :data:`SPILL_FROM_PARTITIONS` partitions on the events are first written once,
 narrowed to the columns the rules read and split by the hash, to temporary
-Parquet files (LZ4, about 12 bytes an event, in the system's temporary
-directory: ``TMPDIR``), and each partition reads its own file. The files are
-removed when the aggregation ends, also on error.
+Parquet files (LZ4, about 12 bytes an event), and each partition reads its
+own file; they are removed when the aggregation ends. The scratch folder is in
+the system's temporary directory (``TMPDIR``) and is removed when the run ends,
+also on error.
 
 ``LEADQ_EVENTS_PER_PARTITION`` sets the partition size (default 10 million
 events, about 2 GB at peak); fewer, larger partitions are a little faster and
@@ -102,10 +105,35 @@ def in_partition(lead_key: pl.Expr, index: int, parts: int) -> pl.Expr:
     return partition_of(lead_key, parts) == index
 
 
+class ScratchFolder:
+    """A run's temporary folder: made on first use, removed with its files when the run ends."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory | None = None
+
+    def path(self) -> str:
+        """The folder (made now if it does not exist yet)."""
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="leadq-")
+        return self._folder.name
+
+    def __enter__(self) -> "ScratchFolder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+
 def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
                             partials: Callable[[pl.LazyFrame], pl.LazyFrame], *, columns: Sequence[str],
-                            merge: bool = False) -> pl.DataFrame:
-    """Aggregate the raw events partition by partition.
+                            folder: str, merge: bool = False) -> pl.LazyFrame:
+    """Aggregate the raw events partition by partition, into Parquet files under ``folder``.
+
+    Each partition's partial aggregates are written as they are computed, so the
+    events phase does not hold them, and the join of the scoring plan reads them
+    back from disk (at L, 7.8M leads: 2.2 GB that are not held twice).
 
     Args:
         events: The raw activity log (CRM column names).
@@ -115,23 +143,35 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
         partials: Types and aggregates one partition's raw events
             (:func:`leadq.activity.event_partials`); it is given only ``columns``.
         columns: The raw columns ``partials`` reads.
+        folder: Where the partial aggregates (and, from
+            :data:`SPILL_FROM_PARTITIONS` partitions, the split events) are
+            written; the caller removes it after the run (:class:`ScratchFolder`).
         merge: Merge rows of the same lead across partitions: needed when
             ``partials`` gives events a lead id other than ``lead_key``
             (events of a dropped e-mail duplicate go to the lead kept).
 
     Returns:
-        The partial aggregates, one row per lead.
+        A scan of the partial aggregates, one row per lead.
     """
     narrow = events.select(columns)
+    written: list[str] = []
+
+    def write(frame: pl.LazyFrame) -> None:
+        path = os.path.join(folder, f"partials-{len(written):05d}.parquet")
+        frame.sink_parquet(path, compression="lz4")
+        written.append(path)
+
     if parts < SPILL_FROM_PARTITIONS:
-        frames = [partials(narrow.filter(in_partition(lead_key, k, parts))).collect(engine="streaming")
-                  for k in range(parts)]
+        for k in range(parts):
+            write(partials(narrow.filter(in_partition(lead_key, k, parts))))
     else:
-        with tempfile.TemporaryDirectory(prefix="leadq-events-") as folder:
-            frames = [partials(part).collect(engine="streaming")
-                      for part in _spilled_partitions(narrow, lead_key, parts, folder)]
-    combined = pl.concat(frames, how="vertical")
-    return combine_partials(combined.lazy()).collect() if merge else combined
+        with tempfile.TemporaryDirectory(prefix="events-", dir=folder) as spill:
+            for part in _spilled_partitions(narrow, lead_key, parts, spill):
+                write(partials(part))
+    if not written:  # no events at all: the aggregates' columns, no rows
+        write(partials(narrow.clear()))
+    combined = pl.scan_parquet(written, glob=False)
+    return combine_partials(combined) if merge else combined
 
 
 def _spilled_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int, folder: str) -> list[pl.LazyFrame]:

@@ -21,20 +21,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import BinaryIO, Sequence
+from typing import Any, BinaryIO, Sequence
 
 import polars as pl
 
 from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
-from leadq.activity import aggregate_events, event_count_columns, event_partials, finish_aggregates, where_fields
+from leadq.activity import event_count_columns, event_partials, finish_aggregates, where_fields
 from leadq.cleaning import email_domain, map_columns
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
-from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
+from leadq.event_partitions import ScratchFolder, aggregate_in_partitions, partition_count, scan_together
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.io import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
@@ -199,23 +199,8 @@ def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Rule
     return joined.with_columns(exprs).drop([f"_acct__{f}" for f in fields])
 
 
-def score_frames(
-    ruleset: Ruleset,
-    contacts: pl.LazyFrame,
-    events: pl.LazyFrame | None = None,
-    accounts: pl.LazyFrame | None = None,
-    *,
-    as_of: datetime | None = None,
-    keep_columns: Sequence[str] = (),
-    detail: bool = False,
-    lead_ids: Sequence[str] | None = None,
-    contacts_label: str = "contacts",
-    events_label: str = "activities",
-    rollup: str | None = None,
-    contacts_files: Sequence[InputFile] = (),
-    events_files: Sequence[InputFile] = (),
-    accounts_files: Sequence[InputFile] = (),
-) -> ScoreResult:
+def score_frames(ruleset: Ruleset, contacts: pl.LazyFrame, events: pl.LazyFrame | None = None,
+                 accounts: pl.LazyFrame | None = None, **options: Any) -> ScoreResult:
     """Score contacts (raw CRM columns) with the ruleset.
 
     Args:
@@ -237,9 +222,35 @@ def score_frames(
             columns the ruleset needs, not just their union; mapped columns only some files
             lack are listed in ``stats.partly_missing_columns``.
 
+    Large activity logs are aggregated into temporary files, removed when the
+    function returns or raises (:class:`leadq.event_partitions.ScratchFolder`).
+
     Raises:
         MissingColumnsError, InputError: when the inputs do not fit the ruleset.
     """
+    with ScratchFolder() as scratch:
+        return _score_frames(ruleset, contacts, events, accounts, scratch=scratch, **options)
+
+
+def _score_frames(
+    ruleset: Ruleset,
+    contacts: pl.LazyFrame,
+    events: pl.LazyFrame | None = None,
+    accounts: pl.LazyFrame | None = None,
+    *,
+    as_of: datetime | None = None,
+    keep_columns: Sequence[str] = (),
+    detail: bool = False,
+    lead_ids: Sequence[str] | None = None,
+    contacts_label: str = "contacts",
+    events_label: str = "activities",
+    rollup: str | None = None,
+    contacts_files: Sequence[InputFile] = (),
+    events_files: Sequence[InputFile] = (),
+    accounts_files: Sequence[InputFile] = (),
+    scratch: ScratchFolder,
+) -> ScoreResult:
+    """The body of :func:`score_frames`, with its scratch folder."""
     as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
     compiled = compile_ruleset(ruleset, as_of)
     stats = RunStats(as_of=as_of)
@@ -321,10 +332,10 @@ def score_frames(
         valid = _with_accounts(valid, accounts, ruleset)
 
     counted = False
-    ready: pl.DataFrame | None = None  # the per-lead aggregates, when already computed in partitions
+    ready: pl.LazyFrame | None = None  # the per-lead event counts, when computed in partitions already
     if ruleset.event_rules:
         agg, typed_events, counted, ready = _activity(ruleset, compiled, events, dup_exprs, events_label,
-                                                      events_files, lead_ids)
+                                                      scratch, events_files, lead_ids)
         if uses_workspaces(ruleset):
             valid = valid.join(lead_workspaces(typed_events, as_of), on="lead_id", how="left",
                                maintain_order="left")
@@ -338,6 +349,8 @@ def score_frames(
                      .with_columns(event_count_columns(known)).filter(known))
         else:
             valid = valid.join(agg, on="lead_id", how="left")
+        # Points from the partial sums after the join, so that the join holds only the partials.
+        valid = finish_aggregates(valid, ruleset)
     if uses_workspaces(ruleset) and "_workspace_id" not in valid.collect_schema():
         valid = valid.with_columns(pl.lit(None, dtype=pl.String).alias("_workspace_id"))
     scored = compiled.add_columns(valid)
@@ -381,7 +394,7 @@ def score_frames(
     if counted:
         if ready is not None:
             known = pl.col("lead_id").is_in(scored_df.get_column("lead_id").unique().implode())
-            ev = ready.select(event_count_columns(known)).row(0, named=True)
+            ev = ready.select(event_count_columns(known)).collect().row(0, named=True)
         elif scored_df.height:
             ev = scored_df.select(EVENT_STATS).row(0, named=True)
         else:  # no lead scored: every readable event belongs to an unknown lead
@@ -469,15 +482,16 @@ def _event_fields_needed(compiled: CompiledRuleset) -> set[str]:
 
 
 def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
-              dup_frames: list[pl.LazyFrame], label: str, files: Sequence[InputFile] = (),
+              dup_frames: list[pl.LazyFrame], label: str, scratch: ScratchFolder, files: Sequence[InputFile] = (),
               lead_ids: Sequence[str] | None = None
-              ) -> tuple[pl.LazyFrame, pl.LazyFrame, bool, pl.DataFrame | None]:
-    """Per-lead aggregates of the event rules, the typed events, whether the aggregates carry counts,
-    and the aggregates' counts when they were computed already (else None).
+              ) -> tuple[pl.LazyFrame, pl.LazyFrame, bool, pl.LazyFrame | None]:
+    """Per-lead partial aggregates of the event rules (:func:`leadq.activity.event_partials`; the
+    caller finishes them), the typed events, whether the aggregates carry counts, and the
+    aggregates' counts when they were computed already (else None).
 
     Large Parquet activity logs are aggregated now, in partitions by a hash of the lead id
-    (:mod:`leadq.event_partitions`), so that memory stays bounded; the others stay lazy, part
-    of the one plan of the run.
+    (:mod:`leadq.event_partitions`), into files in ``scratch`` that the run's plan reads, so
+    that memory stays bounded; the others stay lazy, part of the one plan of the run.
     """
     if events is None:
         # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
@@ -487,7 +501,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
         schema.update({"lead_id": pl.String, "event_type": pl.String, "occurred_at": pl.Datetime("us", "UTC"),
                        "workspace_id": pl.String})
         empty = pl.LazyFrame(schema=schema)
-        return aggregate_events(empty, ruleset, compiled.as_of, compiled.event_where), empty, False, None
+        return event_partials(empty, ruleset, compiled.as_of, compiled.event_where), empty, False, None
     schema = events.collect_schema()
     check_columns(schema, ruleset.activity_columns, _event_fields_needed(compiled), label)
     remap = None
@@ -507,7 +521,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
     parts = partition_count(files) if lead_ids is None else 1
     scan = scan_together(files) if parts > 1 else None
     if scan is None:
-        return aggregate_events(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True, None
+        return event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True, None
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
     key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
@@ -518,11 +532,10 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
             scan, key, parts,
             lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
                                        compiled.event_where, counts=True),
-            columns=columns, merge=remap is not None)
+            columns=columns, folder=scratch.path(), merge=remap is not None)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
-    counts = partials.select("lead_id", *EVENT_COUNTS)
-    return finish_aggregates(partials.drop(EVENT_COUNTS).lazy(), ruleset), typed, True, counts
+    return partials.drop(EVENT_COUNTS), typed, True, partials.select("lead_id", *EVENT_COUNTS)
 
 
 def read_and_score(

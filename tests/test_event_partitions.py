@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import tempfile
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from leadq.errors import EXIT_USAGE, UsageError
 from leadq.event_partitions import (
-    ENV_VAR, SPILL_FROM_PARTITIONS, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
+    ENV_VAR, SPILL_FROM_PARTITIONS, ScratchFolder, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
 )
 from leadq.io import ReadOptions, read_input_files
 from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
@@ -60,21 +61,30 @@ def test_partitions_give_the_same_output_as_one_pass(tmp_path, monkeypatch, parq
 def test_events_written_apart_are_removed_when_the_run_fails(tmp_path, monkeypatch, parquet_events):
     rows = pl.scan_parquet(parquet_events).select(pl.len()).collect().item()
     monkeypatch.setenv(ENV_VAR, str(rows // 7))
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     seen = []
 
     def failing(raw: pl.LazyFrame) -> pl.LazyFrame:
-        seen.append(sorted(p.name for p in scratch.iterdir()))
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
         raise pl.exceptions.ComputeError("boom")
 
     files = read_input_files([parquet_events], ReadOptions())
-    scan = scan_together(files)
     with pytest.raises(pl.exceptions.ComputeError):
-        aggregate_in_partitions(scan, pl.col("Contact ID"), 8, failing, columns=["Contact ID"])
-    assert len(seen) == 1 and seen[0][0].startswith("leadq-events-")
-    assert list(scratch.iterdir()) == []
+        aggregate_in_partitions(scan_together(files), pl.col("Contact ID"), 8, failing, columns=["Contact ID"],
+                                folder=str(tmp_path))
+    assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].startswith("events-")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_scratch_folder_is_made_on_first_use_and_removed_at_the_end(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(RuntimeError):
+        with ScratchFolder() as scratch:
+            assert list(tmp_path.iterdir()) == []
+            folder = Path(scratch.path())
+            (folder / "partials-00000.parquet").write_bytes(b"x")
+            assert folder.parent == tmp_path and scratch.path() == str(folder)
+            raise RuntimeError("the run fails")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_csv_activity_logs_are_not_partitioned(monkeypatch):
