@@ -12,8 +12,8 @@ instead of holding them a second time. The partition filter reads the raw id col
 the Parquet reader applies it and decodes the other columns only for the
 partition's rows: a pass costs its share of the work plus a read of the ids.
 
-Only Parquet files on disk are partitioned: a CSV or NDJSON file would be
-parsed again for every partition.
+A CSV or NDJSON file would be parsed again for every partition, so a text log
+is partitioned only when it is large enough to be written apart first (below).
 
 With many partitions, re-reading the ids for each would cost more than the
 work itself (200M ids, about 8 s a pass at L), so from
@@ -39,10 +39,11 @@ import polars as pl
 
 from leadq.activity import combine_partials
 from leadq.errors import UsageError
-from leadq.io import InputFile
+from leadq.io import SOURCE_FILE, SOURCE_ROW, InputFile, concat_inputs
 
 EVENTS_PER_PARTITION = 10_000_000
 SPILL_FROM_PARTITIONS = 4
+TEXT_BYTES_PER_EVENT = 100  # a CSV or NDJSON event with a page URL: the benchmark's CSV has 85
 PARTITION_COLUMN = "_leadq_partition"
 ENV_VAR = "LEADQ_EVENTS_PER_PARTITION"
 
@@ -64,28 +65,40 @@ def events_per_partition() -> int:
 def partition_count(files: Sequence[InputFile], per_partition: int | None = None) -> int:
     """How many partitions the events of ``files`` need (1: aggregate them in one pass).
 
-    The row counts come from the Parquet footers; files of other formats give 1.
+    Parquet files on disk: the row counts come from their footers. CSV and
+    NDJSON files on disk: the rows are estimated from the file sizes
+    (:data:`TEXT_BYTES_PER_EVENT`), and a text log is partitioned only from
+    :data:`SPILL_FROM_PARTITIONS` partitions on, when its events are written
+    apart first: filtering it per partition would parse it again for each.
+    Standard input gives 1.
     """
-    paths = [f.parquet_path for f in files]
-    if not paths or any(p is None for p in paths):
-        return 1
-    rows = sum(pl.scan_parquet(p, glob=False).select(pl.len()).collect().item() for p in paths)
     size = per_partition or events_per_partition()
-    return max(1, -(-rows // size))
+    paths = [f.parquet_path for f in files]
+    if paths and all(p is not None for p in paths):
+        rows = sum(pl.scan_parquet(p, glob=False).select(pl.len()).collect().item() for p in paths)
+        return max(1, -(-rows // size))
+    if not files or any(f.disk_bytes is None for f in files):
+        return 1
+    parts = -(-sum(f.disk_bytes or 0 for f in files) // (TEXT_BYTES_PER_EVENT * size))
+    return parts if parts >= SPILL_FROM_PARTITIONS else 1
 
 
 def scan_together(files: Sequence[InputFile]) -> pl.LazyFrame | None:
-    """One multi-file scan of Parquet files on disk, or None when they cannot share one.
+    """One scan of all the event files, for :func:`aggregate_in_partitions`; None when they cannot share one.
 
-    A scan per file, concatenated, lets the streaming engine read every file at
-    once (with 40 files of 1M-row groups, 14 GB just to read the lead ids of
-    200M events); one scan reads a few files at a time. The files must agree on
-    the type of every column they share; a column some lack reads as null
-    there, as in :func:`leadq.io.concat_inputs`. No ``_source_file`` or
-    ``_source_row``: the aggregation does not use them.
+    Parquet files on disk get one multi-file scan: a scan per file,
+    concatenated, lets the streaming engine read every file at once (with 40
+    files of 1M-row groups, 14 GB just to read the lead ids of 200M events);
+    one scan reads a few files at a time. The files must agree on the type of
+    every column they share; a column some lack reads as null there, as in
+    :func:`leadq.io.concat_inputs`. Text files (CSV, NDJSON) are concatenated
+    as read. No ``_source_file`` or ``_source_row``: the aggregation does not
+    use them.
     """
     if any(f.parquet_path is None for f in files):
-        return None
+        if any(f.disk_bytes is None for f in files):
+            return None
+        return concat_inputs(files).drop(SOURCE_FILE, SOURCE_ROW, strict=False)
     schema: dict[str, pl.DataType] = {}
     for f in files:
         for name, dtype in pl.scan_parquet(f.parquet_path, glob=False).collect_schema().items():

@@ -192,12 +192,14 @@ class InputFile:
         parquet_path: The path of a Parquet file on disk (scanned, not loaded),
             else None; such a file can be re-scanned cheaply, with filters
             pushed into the reader.
+        disk_bytes: The size of a file on disk of any format (None for stdin).
     """
 
     label: str
     columns: tuple[str, ...]
     frame: pl.LazyFrame
     parquet_path: str | None = None
+    disk_bytes: int | None = None
 
 
 def read_inputs(
@@ -268,7 +270,7 @@ def read_input_files(
             frame = _read_csv_file(path, encoding, delimiter) if fmt == "csv" else _scan_native(path, fmt, path)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
-        files.append(InputFile(label, columns, frame, on_disk))
+        files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path)))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files

@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from leadq.errors import EXIT_USAGE, UsageError
+from leadq.errors import EXIT_INPUT, EXIT_USAGE, UsageError
 from leadq.event_partitions import (
-    ENV_VAR, SPILL_FROM_PARTITIONS, ScratchFolder, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
+    ENV_VAR, SPILL_FROM_PARTITIONS, TEXT_BYTES_PER_EVENT, ScratchFolder, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
 )
 from leadq.io import ReadOptions, read_input_files
 from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
@@ -87,10 +87,43 @@ def test_the_scratch_folder_is_made_on_first_use_and_removed_at_the_end(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_csv_activity_logs_are_not_partitioned(monkeypatch):
-    monkeypatch.setenv(ENV_VAR, "1")
-    files = read_input_files([str(SAMPLE / "events" / "*.csv")], ReadOptions())
-    assert partition_count(files) == 1
+SAMPLE_EVENTS = str(SAMPLE / "events" / "*.csv")
+
+
+def _per_partition_for(parts: int) -> int:
+    """A partition size that gives CSV logs of the sample data ``parts`` partitions."""
+    size = sum(p.stat().st_size for p in (SAMPLE / "events").glob("*.csv"))
+    return -(-size // (TEXT_BYTES_PER_EVENT * parts))
+
+
+def test_csv_activity_logs_are_partitioned_only_when_written_apart(monkeypatch):
+    files = read_input_files([SAMPLE_EVENTS], ReadOptions())
+    monkeypatch.setenv(ENV_VAR, str(_per_partition_for(3)))
+    assert partition_count(files) == 1  # 3 partitions would parse the files 3 times
+    monkeypatch.setenv(ENV_VAR, str(_per_partition_for(5)))
+    assert partition_count(files) == 5
+
+
+def test_partitioned_csv_logs_give_the_same_output_as_one_pass(tmp_path, monkeypatch):
+    one_pass, one_summary = _score(tmp_path, SAMPLE_EVENTS, "one")
+    monkeypatch.setenv(ENV_VAR, str(_per_partition_for(5)))
+    in_parts, parts_summary = _score(tmp_path, SAMPLE_EVENTS, "parts")
+    assert in_parts.equals(one_pass)
+    assert parts_summary["events"] == one_summary["events"]
+
+
+def test_a_ragged_row_in_a_partitioned_csv_log_names_the_file_and_line(tmp_path, monkeypatch):
+    events = tmp_path / "events.csv"
+    lines = (SAMPLE / "events" / "events-2026-10.csv").read_text().splitlines()
+    lines[500] = lines[500] + ",extra"
+    events.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv(ENV_VAR, str(-(-events.stat().st_size // (TEXT_BYTES_PER_EVENT * 6))))
+    assert partition_count(read_input_files([str(events)], ReadOptions())) == 6
+    out = tmp_path / "out.parquet"
+    result = run_cli(["score", SAMPLE / "contacts.csv", "--activities", events, "--as-of", SAMPLE_AS_OF,
+                      "-o", out, "-q"], exit_code=EXIT_INPUT)
+    assert f"{events}: line 501: expected 6 fields, found 7" in result.stderr
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "lots", "1.5"])
