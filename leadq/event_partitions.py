@@ -38,7 +38,7 @@ from typing import Callable, Sequence
 import polars as pl
 
 from leadq.activity import combine_partials
-from leadq.errors import UsageError
+from leadq.errors import OutputError, UsageError
 from leadq.io import SOURCE_FILE, SOURCE_ROW, InputFile, concat_inputs
 
 EVENTS_PER_PARTITION = 10_000_000
@@ -125,9 +125,19 @@ class ScratchFolder:
         self._folder: tempfile.TemporaryDirectory | None = None
 
     def path(self) -> str:
-        """The folder (made now if it does not exist yet)."""
+        """The folder (made now if it does not exist yet).
+
+        Raises:
+            OutputError: The system's temporary directory cannot hold it (exit 4).
+        """
         if self._folder is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="leadq-")
+            try:
+                self._folder = tempfile.TemporaryDirectory(prefix="leadq-")
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot make a scratch folder for the activity log in {tempfile.gettempdir()}: "
+                    f"{exc.strerror or exc}; set TMPDIR to a writable directory with room for about "
+                    "12 bytes an event") from exc
         return self._folder.name
 
     def __enter__(self) -> "ScratchFolder":

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from leadq.errors import EXIT_INPUT, EXIT_USAGE, UsageError
+from leadq.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE, UsageError
 from leadq.event_partitions import (
     ENV_VAR, SPILL_FROM_PARTITIONS, TEXT_BYTES_PER_EVENT, ScratchFolder, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
 )
@@ -94,6 +94,18 @@ def _per_partition_for(parts: int) -> int:
     """A partition size that gives CSV logs of the sample data ``parts`` partitions."""
     size = sum(p.stat().st_size for p in (SAMPLE / "events").glob("*.csv"))
     return -(-size // (TEXT_BYTES_PER_EVENT * parts))
+
+
+def test_an_unwritable_temporary_directory_is_an_output_error(tmp_path, monkeypatch, parquet_events):
+    rows = pl.scan_parquet(parquet_events).select(pl.len()).collect().item()
+    monkeypatch.setenv(ENV_VAR, str(rows // 7))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    out = tmp_path / "out.parquet"
+    result = run_cli(["score", SAMPLE / "contacts.csv", "--activities", parquet_events, "-o", out, "-q"],
+                     exit_code=EXIT_OUTPUT)
+    assert f"cannot make a scratch folder for the activity log in {tmp_path / 'missing'}" in result.stderr
+    assert "set TMPDIR" in result.stderr
+    assert not out.exists()
 
 
 def test_csv_activity_logs_are_partitioned_only_when_written_apart(monkeypatch):
