@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/run.py --size S            # or tiny, M, L
     python benchmarks/run.py --size M --repeat 2 # best of two runs per step
-    python benchmarks/run.py --scaling           # events 2M/20M/200M, rules 10/30/100/300
+    python benchmarks/run.py --scaling           # events 2M/20M/200M; rules 10/30/100/300 at S
 
 Every step runs in a fresh child process, one after another, on the same
 files; wall time is measured around the child, and peak RSS and CPU time are
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling", action="store_true", help="the scaling run instead of one size")
     parser.add_argument("--scaling-sizes", default="S,M,L")
     parser.add_argument("--rules", default="10,30,100,300")
-    parser.add_argument("--rules-size", default="M")
+    parser.add_argument("--rules-size", default="S")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
     if args.scaling:
