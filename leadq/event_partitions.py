@@ -175,8 +175,21 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
 
     Returns:
         A scan of the partial aggregates, one row per lead.
+
+    Raises:
+        OutputError: The scratch folder's disk filled up (exit 4).
     """
-    narrow = events.select(columns)
+    try:
+        return _aggregate_into(folder, events.select(columns), lead_key, parts, partials, merge)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        if "No space left on device" in str(exc) or "os error 28" in str(exc):
+            raise OutputError(f"no space left for the scratch files of the activity log in {folder}; set TMPDIR "
+                              "to a directory with room for about 12 bytes an event") from exc
+        raise
+
+
+def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts: int,
+                    partials: Callable[[pl.LazyFrame], pl.LazyFrame], merge: bool) -> pl.LazyFrame:
     written: list[str] = []
 
     def write(frame: pl.LazyFrame) -> None:

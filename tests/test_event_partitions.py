@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from leadq.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE, UsageError
+from leadq.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE, OutputError, UsageError
 from leadq.event_partitions import (
     ENV_VAR, SPILL_FROM_PARTITIONS, TEXT_BYTES_PER_EVENT, ScratchFolder, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
 )
@@ -72,6 +72,17 @@ def test_events_written_apart_are_removed_when_the_run_fails(tmp_path, monkeypat
         aggregate_in_partitions(scan_together(files), pl.col("Contact ID"), 8, failing, columns=["Contact ID"],
                                 folder=str(tmp_path))
     assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].startswith("events-")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_scratch_disk_is_an_output_error(tmp_path, parquet_events):
+    def full(raw: pl.LazyFrame) -> pl.LazyFrame:
+        raise pl.exceptions.ComputeError("failed to write: No space left on device (os error 28)")
+
+    files = read_input_files([parquet_events], ReadOptions())
+    with pytest.raises(OutputError, match=r"no space left for the scratch files of the activity log in .*TMPDIR"):
+        aggregate_in_partitions(scan_together(files), pl.col("Contact ID"), 8, full, columns=["Contact ID"],
+                                folder=str(tmp_path))
     assert list(tmp_path.iterdir()) == []
 
 
