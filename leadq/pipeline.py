@@ -489,7 +489,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
     caller finishes them), the typed events, whether the aggregates carry counts, and the
     aggregates' counts when they were computed already (else None).
 
-    Large Parquet activity logs are aggregated now, in partitions by a hash of the lead id
+    Large activity logs are aggregated now, in partitions by a hash of the lead id
     (:mod:`leadq.event_partitions`), into files in ``scratch`` that the run's plan reads, so
     that memory stays bounded; the others stay lazy, part of the one plan of the run.
     """
