@@ -8,9 +8,10 @@ so the leads are split into disjoint partitions by a hash of their id, each
 partition is aggregated on its own and its result written to a Parquet file
 in the run's scratch folder (:class:`ScratchFolder`): the peak is that of one
 partition, and the scoring plan's join reads the results back from disk
-instead of holding them a second time. The partition filter reads the raw id column, so
-the Parquet reader applies it and decodes the other columns only for the
-partition's rows: a pass costs its share of the work plus a read of the ids.
+instead of holding them a second time. The partition filter reads the raw id
+column, so the Parquet reader applies it and decodes the other columns only
+for the partition's rows: a pass costs its share of the work plus a read of
+the ids.
 
 A CSV or NDJSON file would be parsed again for every partition, so a text log
 is partitioned only when it is large enough to be written apart first (below).
@@ -45,6 +46,7 @@ EVENTS_PER_PARTITION = 10_000_000
 SPILL_FROM_PARTITIONS = 4
 TEXT_BYTES_PER_EVENT = 100  # a CSV or NDJSON event with a page URL: the benchmark's CSV has 85
 PARTITION_COLUMN = "_leadq_partition"
+TMPDIR_HINT = "set TMPDIR to a writable directory with room for about 12 bytes an event"
 ENV_VAR = "LEADQ_EVENTS_PER_PARTITION"
 
 
@@ -136,8 +138,7 @@ class ScratchFolder:
             except OSError as exc:
                 raise OutputError(
                     f"cannot make a scratch folder for the activity log in {tempfile.gettempdir()}: "
-                    f"{exc.strerror or exc}; set TMPDIR to a writable directory with room for about "
-                    "12 bytes an event") from exc
+                    f"{exc.strerror or exc}; {TMPDIR_HINT}") from exc
         return self._folder.name
 
     def __enter__(self) -> "ScratchFolder":
@@ -183,8 +184,8 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
         return _aggregate_into(folder, events.select(columns), lead_key, parts, partials, merge)
     except (pl.exceptions.PolarsError, OSError) as exc:
         if "No space left on device" in str(exc) or "os error 28" in str(exc):
-            raise OutputError(f"no space left for the scratch files of the activity log in {folder}; set TMPDIR "
-                              "to a directory with room for about 12 bytes an event") from exc
+            raise OutputError(f"no space left for the scratch files of the activity log in {folder}; "
+                              f"{TMPDIR_HINT}") from exc
         raise
 
 
