@@ -622,16 +622,33 @@ def _check_pattern(where: str, pattern: Any) -> str:
         raise ValueError(f"{where}: invalid regex {pattern!r}: {exc}") from None
     if compiled.search(""):
         raise ValueError(f"{where}: pattern {pattern!r} matches the empty string, so it would match every title")
-    # Python accepts some syntax Rust's engine rejects (atomic groups,
-    # possessive quantifiers, conditionals); ask the real engine once.
-    try:
-        pl.select(pl.lit("").str.contains(pattern))
-    except pl.exceptions.PolarsError as exc:
-        # Polars' message draws a caret diagram; keep its "error: ..." line.
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip().startswith("error:")]
-        reason = lines[0].removeprefix("error:").strip() if lines else str(exc).splitlines()[0]
-        raise ValueError(f"{where}: pattern {pattern!r} is not supported by the Polars regex engine: {reason}") from None
     return pattern
+
+
+def _check_engine(checked: list[tuple[str, str]]) -> None:
+    """Ask Polars' regex engine about every ``(where, pattern)`` at once.
+
+    Python accepts some syntax Rust's engine rejects (atomic groups, possessive
+    quantifiers, conditionals). One query for all patterns; only when it fails
+    is each pattern asked alone, to name the first one the engine rejects.
+    """
+    def ask(patterns: list[str]) -> None:
+        pl.select([pl.lit("").str.contains(p).alias(str(i)) for i, p in enumerate(patterns)])
+
+    try:
+        ask([p for _, p in checked])
+        return
+    except pl.exceptions.PolarsError:
+        pass
+    for where, pattern in checked:
+        try:
+            ask([pattern])
+        except pl.exceptions.PolarsError as exc:
+            # Polars' message draws a caret diagram; keep its "error: ..." line.
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip().startswith("error:")]
+            reason = lines[0].removeprefix("error:").strip() if lines else str(exc).splitlines()[0]
+            raise ValueError(f"{where}: pattern {pattern!r} is not supported by the Polars regex engine: "
+                             f"{reason}") from None
 
 
 def _levels_from_dict(section: str, data: Any) -> Levels:
@@ -672,10 +689,14 @@ def title_map_from_dict(data: Mapping[str, Any]) -> TitleMap:
     if unknown:
         name = str(unknown[0])
         raise ValueError(f"titles: unknown section {name!r}{did_you_mean(name, _SECTIONS)}; {one_of(_SECTIONS)}")
-    return TitleMap(
+    tmap = TitleMap(
         seniority=_levels_from_dict("seniority", data.get("seniority", {})),
         department=_levels_from_dict("department", data.get("department", {})),
     )
+    _check_engine([(f"titles.{section}.{value}", p) for section, levels in
+                   (("seniority", tmap.seniority), ("department", tmap.department))
+                   for value, patterns in levels for p in patterns])
+    return tmap
 
 
 def title_map_to_dict(tmap: TitleMap) -> dict[str, dict[str, list[str]]]:
