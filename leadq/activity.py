@@ -62,8 +62,8 @@ def _normalised_columns(where_exprs: dict[str, pl.Expr | None]) -> list[pl.Expr]
     for expr in where_exprs.values():
         if expr is not None:
             names |= {n for n in expr.meta.root_names() if n.startswith(NORMALISED_PREFIX)}
-    return [pl.col(n.removeprefix(NORMALISED_PREFIX)).str.strip_chars().str.to_lowercase().alias(n)
-            for n in sorted(names)]
+    # Typed text is stripped already (leadq.cleaning.map_columns).
+    return [pl.col(n.removeprefix(NORMALISED_PREFIX)).str.to_lowercase().alias(n) for n in sorted(names)]
 
 
 def max_window_days(ruleset: Ruleset) -> float:
@@ -109,8 +109,9 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
 
     * only the columns the rules use are read (lead id, type, time, and the
       fields named in ``where`` conditions);
-    * the event type is trimmed and lower-cased once, the age computed once,
-      and events outside every rule's types and window are dropped first;
+    * the event type is lower-cased once (typed text is trimmed already, by
+      :func:`leadq.cleaning.map_columns`), the age computed once, and events
+      outside every rule's types and window are dropped first;
     * each rule's match flag and each distinct half-life's decay factor are
       computed once per event, element-wise (this streams), so the one
       ``group_by(lead_id)`` only sums and takes maxima of ready columns;
@@ -124,7 +125,8 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     run's event accounting comes from this one pass (:func:`event_count_columns`).
 
     Args:
-        events: LazyFrame with at least lead_id, event_type, occurred_at (UTC).
+        events: typed events (:func:`leadq.cleaning.map_columns`: text trimmed, blank
+            as null), with at least lead_id, event_type, occurred_at (UTC).
         ruleset: the ruleset whose event rules are scored.
         as_of: the run's "now".
         where_exprs: compiled ``where`` condition per rule id (None when absent).
@@ -141,7 +143,7 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
             & (age >= 0) & (age <= window) & etype.is_in(relevant))
     base = (
         events.select([c for c in schema if c in used])
-        .with_columns(_type=pl.col("event_type").str.strip_chars().str.to_lowercase(),
+        .with_columns(_type=pl.col("event_type").str.to_lowercase(),
                       _age=age_days(pl.col("occurred_at"), as_of))
     )
     if not counts:

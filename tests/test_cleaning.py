@@ -49,3 +49,16 @@ def test_likely_formats_are_a_small_cover_of_the_sample():
     assert likely_date_formats(sample, "us") == ("%Y-%m-%dT%H:%M:%SZ", "%m/%d/%Y %H:%M")
     assert likely_date_formats(pl.Series([None, None], dtype=pl.String)) == ()
     assert likely_date_formats(pl.Series(["junk"])) == ()
+
+
+@pytest.mark.parametrize("dtype", [pl.String, pl.Categorical, pl.Int64])
+def test_text_fields_are_trimmed_and_blank_is_null_whatever_the_source_type(dtype):
+    values = {pl.String: [" Demo_Request ", "", "  ", None, "page_view"],
+              pl.Categorical: [" Demo_Request ", "", "  ", None, "page_view"],
+              pl.Int64: [42, None, 7, None, 0]}[dtype]
+    expected = {pl.Int64: ["42", None, "7", None, "0"]}.get(dtype, ["Demo_Request", None, None, None, "page_view"])
+    col = Column("event_type", "Event Type", Type.TEXT, Position("test"))
+    frame = pl.LazyFrame({"Event Type": pl.Series(values).cast(dtype)})
+    out = map_columns(frame, frame.collect_schema(), {"event_type": col}, Settings()).collect()
+    assert out.get_column("event_type").to_list() == expected
+    assert out.schema["event_type"] == pl.String
