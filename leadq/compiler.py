@@ -168,15 +168,21 @@ def fmt_number(expr: pl.Expr, signed: bool = False) -> pl.Expr:
     """Render a number with at most one decimal ("15", "8.4"), optionally with a sign.
 
     ``round(1)`` then the shortest float text, less a trailing ".0"; a value that
-    rounds to zero reads "0", never "-0". Explanations format numbers for every
-    lead and rule, so this is kept to a few cheap kernels (no regex).
+    rounds to zero reads "0", never "-0" (not ``+ 0.0``: Polars simplifies that away).
+    Explanations format numbers for every lead and rule, so this is kept to a
+    few cheap kernels (no regex).
     """
     rounded = expr.round(1)
     text = (pl.when(rounded == 0).then(pl.lit(0.0)).otherwise(rounded)
             .cast(pl.String).str.strip_suffix(".0"))
     if signed:
-        return pl.when(expr >= 0).then(pl.lit("+") + text).otherwise(text)
+        return pl.concat_str([_plus_sign(expr), text])
     return text
+
+
+def _plus_sign(expr: pl.Expr) -> pl.Expr:
+    """"+" where ``expr`` is at least zero, else "" (a literal per row, cheaper than a second concatenation)."""
+    return pl.when(expr >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
 
 
 def fmt_constant(value: float, signed: bool = False) -> str:
@@ -188,7 +194,7 @@ def fmt_constant(value: float, signed: bool = False) -> str:
 
 
 def _days_ago(last: pl.Expr, as_of: datetime) -> pl.Expr:
-    days = age_days(last, as_of).floor().cast(pl.Int64)
+    days = (_as_of_lit(as_of) - last).dt.total_days()  # whole days; `last` is never after as_of
     return (pl.when(days <= 0).then(pl.lit("today"))
             .when(days == 1).then(pl.lit("1 day ago"))
             .otherwise(days.cast(pl.String) + pl.lit(" days ago")))
@@ -218,7 +224,8 @@ def _fragment_parts(rule: Rule, as_of: datetime) -> tuple[pl.Expr, pl.Expr]:
         pl.when(dec.abs() > rule.cap).then(pl.lit(f"capped at {rule.cap:g}")) if rule.cap is not None else None,
     ]
     detail = pl.concat_str([d for d in details if d is not None], separator=", ", ignore_nulls=True)
-    text = pl.concat_str([pl.lit(f"{rule.label} "), fmt_number(pts, signed=True), pl.lit(" ("), detail, pl.lit(")")])
+    text = pl.concat_str([pl.lit(f"{rule.label} "), _plus_sign(pts), fmt_number(pts), pl.lit(" ("), detail,
+                          pl.lit(")")])
     return shown, text
 
 
