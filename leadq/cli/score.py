@@ -78,7 +78,6 @@ def score(
     """
     from leadq.io import AtomicWrites, check_output_path, format_from_path, interruptible, output_lock, write_frame
     from leadq.pipeline import read_and_score
-    from leadq.report import make_console, run_summary
     from leadq.ruleset import load_ruleset
     from leadq.summary import summarise
 
@@ -166,6 +165,8 @@ def score(
     if summary_json == "-":
         write_report_json(summary.to_dict(), summary_json)
     if not quiet:
+        from leadq.report import make_console, run_summary  # Rich: only when there is something to print
+
         console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path) else sys.stdout)
         console.print(run_summary(summary))
     if strict and summary.rejected:
