@@ -673,3 +673,22 @@ def test_atomic_writes_hold_stdout_until_the_files_are_ready(tmp_path: Path) -> 
             write_frame(pl.DataFrame({"a": ["x"]}), str(tmp_path / "missing" / "r.csv"), "csv", files=files)
             files.commit()
     assert out.getvalue() == b""
+
+
+@pytest.mark.parametrize("chunks, codec", [
+    # A two-byte character split by a chunk boundary.
+    ([b"x" * 99 + b"\xc3", b"\xa9" + b"x" * 99, b"x" * 100], "utf-8"),
+    # Its first byte ends a chunk, a whole ASCII chunk follows: not UTF-8, even though the byte
+    # that would complete the character starts the next chunk.
+    ([b"x" * 99 + b"\xc3", b"x" * 100, b"\xa9" + b"x" * 99], "cp1252"),
+    # A Latin byte in the last chunk of an ASCII file.
+    ([b"x" * 100, b"x" * 100, b"x" * 50 + "é".encode("cp1252") + b"x" * 49], "cp1252"),
+])
+def test_encoding_detection_reads_the_whole_file_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           chunks: list[bytes], codec: str) -> None:
+    # ASCII chunks are only checked, not decoded; a sequence left open at a chunk's end still is.
+    from leadq import io as leadq_io
+
+    monkeypatch.setattr(leadq_io, "_CHUNK", 100)
+    path = write_bytes(tmp_path, "big.csv", b"".join(chunks))
+    assert leadq_io._detect_file_encoding(str(path)) == codec
