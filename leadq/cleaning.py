@@ -118,34 +118,20 @@ def likely_date_formats(sample: pl.Series, date_order: str = "iso", timezone: st
 
     Greedy: the format that reads the most values still unread, until none reads more.
     """
-    return _likely_formats({"v": sample}, date_order, timezone)["v"]
-
-
-def _likely_formats(samples: dict[str, pl.Series], date_order: str, timezone: str) -> dict[str, tuple[str, ...]]:
-    """:func:`likely_date_formats` of several text columns, with one query for all their parses."""
+    frame = sample.cast(pl.String).to_frame("v").drop_nulls()
+    if frame.height == 0:
+        return ()
     formats = _formats(date_order)
-    frame = pl.DataFrame({name: sample.cast(pl.String) for name, sample in samples.items()}) if samples \
-        else pl.DataFrame()
-    # One boolean column per (column, format): does the format read the value?
-    hits = frame.select([_parse_formats(pl.col(name), (f,), timezone).is_not_null().alias(f"{i}:{j}")
-                         for i, name in enumerate(samples) for j, f in enumerate(formats)])
-    chosen: dict[str, list[int]] = {name: [] for name in samples}
+    hits = frame.select([_parse_formats(pl.col("v"), (f,), timezone).is_not_null().alias(f) for f in formats])
+    chosen: list[str] = []
+    unread = pl.Series([True] * hits.height, dtype=pl.Boolean)
     while True:
-        # Per column and format: values read that no chosen format of the column reads yet.
-        unread = {name: ~pl.any_horizontal([pl.col(f"{i}:{j}") for j in chosen[name]]) if chosen[name]
-                  else pl.lit(True) for i, name in enumerate(samples)}
-        counts = hits.select([(pl.col(f"{i}:{j}") & unread[name]).sum().alias(f"{i}:{j}")
-                              for i, name in enumerate(samples) for j in range(len(formats))
-                              if j not in chosen[name]]).row(0, named=True) if hits.width else {}
-        more = False
-        for i, name in enumerate(samples):
-            best = max((j for j in range(len(formats)) if j not in chosen[name]),
-                       key=lambda j: counts.get(f"{i}:{j}", 0), default=None)
-            if best is not None and counts.get(f"{i}:{best}", 0) > 0:
-                chosen[name].append(best)
-                more = True
-        if not more:
-            return {name: tuple(formats[j] for j in chosen[name]) for name in samples}
+        counts = {f: int((hits[f] & unread).sum()) for f in formats if f not in chosen}
+        best = max(counts, key=lambda f: counts[f], default=None)
+        if best is None or counts[best] == 0:
+            return tuple(chosen)
+        chosen.append(best)
+        unread = unread & ~hits[best]
 
 
 def parse_datetime_likely(text: pl.Expr, likely: tuple[str, ...], timezone: str = "UTC") -> pl.Expr:
@@ -268,8 +254,8 @@ def _sample_date_formats(frame: pl.LazyFrame, schema: pl.Schema, present: dict[s
         return {}
     columns = sorted({col.column for col in text_dates.values()})
     sample = frame.select(columns).head(DATE_SAMPLE_ROWS).collect()
-    likely = _likely_formats({c: sample[c] for c in columns}, settings.date_order, settings.timezone)
-    return {name: likely[col.column] for name, col in text_dates.items()}
+    return {name: likely_date_formats(sample[col.column], settings.date_order, settings.timezone)
+            for name, col in text_dates.items()}
 
 
 def polars_type(t: Type) -> pl.DataType:
