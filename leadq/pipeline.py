@@ -433,8 +433,9 @@ def _engine_for(files: Sequence[InputFile]) -> str:
 
     Setting up the streaming engine for a plan of this size costs about 0.8 s, which
     a 100-row file notices: the sample data (4 MB of CSV) scored in 1.4 s in memory and
-    2.3 s streaming (0.6 s in memory now that small contacts are typed once). From the benchmark's size S on (18 MB of Parquet, 100k leads)
-    streaming is faster (2.1 s against 2.6 s) and holds less (0.65 GB against 0.98).
+    2.3 s streaming (0.6 s in memory now that small contacts are typed once). From the
+    benchmark's size S on (18 MB of Parquet, 100k leads) streaming is faster (2.1 s
+    against 2.6 s) and holds less (0.65 GB against 0.98).
     Inputs not on disk (stdin, a database) are in memory already and count as small.
     """
     total = 0
