@@ -291,3 +291,20 @@ def test_summary_names_the_file_lacking_an_optional_column(tmp_path):
                       "--as-of", "2026-11-01", "-o", tmp_path / "out.csv"])
     assert (f"mapped columns absent from some input files (blank in their rows): {tmp_path / 'day2.csv'}: Budget"
             in result.stdout.replace("\n", ""))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "ndjson"])
+def test_padded_text_scores_the_same_from_every_format(tmp_path, fmt):
+    # CSV values are stripped by the reader, and every format's text again when typed: blanks
+    # around a value change nothing, whatever the format.
+    ruleset = load_ruleset(str(RULESETS / "worked_example.yaml"))
+    plain = read_and_score(ruleset, [str(WORKED / "contacts.csv")], [str(WORKED / "events.csv")], as_of=AS_OF)
+    paths = []
+    for name in ("contacts", "events"):
+        frame = pl.read_csv(WORKED / f"{name}.csv", infer_schema=False)
+        padded = frame.with_columns(pl.format("  {} \t", pl.col(c)).alias(c) for c in frame.columns)
+        path = tmp_path / f"{name}.{fmt}"
+        {"csv": padded.write_csv, "parquet": padded.write_parquet, "ndjson": padded.write_ndjson}[fmt](path)
+        paths.append(str(path))
+    result = read_and_score(ruleset, [paths[0]], [paths[1]], as_of=AS_OF)
+    assert_frame_equal(result.scored, plain.scored)
