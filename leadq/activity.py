@@ -118,8 +118,8 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     * ``_raw__<rule>`` (points before decay) is ``points * n``, computed after
       the aggregation instead of summed per event.
 
-    With ``counts``, nothing is dropped before the group-by (the rule flags carry
-    the filter instead) and each group also gets ``_ev_rows`` (events),
+    With ``counts``, nothing is dropped before the group-by (an event no rule can
+    use has a null type instead, so no rule flag is set on it) and each group also gets ``_ev_rows`` (events),
     ``_ev_timed`` (events with a readable time) and ``_ev_due`` (events at or
     before ``as_of``), including the group of events without a lead id: the
     run's event accounting comes from this one pass (:func:`event_count_columns`).
@@ -146,14 +146,15 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
         .with_columns(_type=pl.col("event_type").str.to_lowercase(),
                       _age=age_days(pl.col("occurred_at"), as_of))
     )
-    if not counts:
+    if counts:
+        # Every event is grouped, for the accounting. An event that no rule can use gets a null
+        # type, so every rule flag is null there, which the sums and maxima below skip.
+        base = base.with_columns(_type=pl.when(keep).then(etype))
+    else:
         base = base.filter(keep)
     base = base.with_columns(_normalised_columns(where_exprs))
     half_lives = sorted({r.half_life_days for r in rules if r.half_life_days is not None})
     flags = [rule_match(r, where_exprs.get(r.id), age, etype) for r in rules]
-    if counts:
-        base = base.with_columns(keep.fill_null(False).alias("_keep"))
-        flags = [(pl.col("_keep") & f).fill_null(False) for f in flags]
     # Decay factors once per distinct half-life, as integer trillionths (see to_fixed); a rule's
     # decayed points are its points times the sum of its events' factors.
     decays = [to_fixed((age * (-LN2 / h)).exp()).alias(_decay_name(h)) for h in half_lives]
