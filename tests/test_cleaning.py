@@ -24,9 +24,11 @@ def _typed(values: list[str | None], order: str, tz: str) -> pl.DataFrame:
     return map_columns(frame, frame.collect_schema(), {"created_at": col}, settings).collect()
 
 
+@pytest.mark.parametrize("sample_rows", [3, len(MESSY) - 1])
 @pytest.mark.parametrize("order", ["iso", "us", "eu"])
 @pytest.mark.parametrize("tz", ["UTC", "Europe/Paris", "America/New_York"])
-def test_sampled_formats_read_what_every_format_reads(order, tz):
+def test_sampled_formats_read_what_every_format_reads(monkeypatch, sample_rows, order, tz):
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", sample_rows)  # shorter than the input: sampled
     full = pl.DataFrame({"v": MESSY}, schema={"v": pl.String}).select(parse_datetime(pl.col("v"), order, tz))
     got = _typed(MESSY, order, tz)
     assert got["created_at"].to_list() == full["v"].to_list()
@@ -42,6 +44,16 @@ def test_formats_missing_from_the_sample_are_still_read(monkeypatch):
     assert got["created_at"].to_list()[5] == datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
     assert got["created_at"].to_list()[6] is None
     assert got["_bad__created_at"].to_list() == [False] * 6 + [True]
+
+
+def test_an_input_no_longer_than_the_sample_tries_every_format_instead(monkeypatch):
+    col = Column("created_at", "Created", Type.DATETIME, Position("test"))
+    frame = pl.LazyFrame({"Created": MESSY})
+    sampled = lambda: cleaning._sample_date_formats(frame, frame.collect_schema(), {"created_at": col}, Settings())
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", len(MESSY) + 1)
+    assert sampled() == {}
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", len(MESSY))
+    assert sampled() == {"created_at": likely_date_formats(pl.Series(MESSY))} != {"created_at": ()}
 
 
 def test_likely_formats_are_a_small_cover_of_the_sample():
