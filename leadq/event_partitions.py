@@ -6,7 +6,7 @@ shrinks, so its memory grows with the number of events (about 200 bytes an
 event: 18 GB for 200M events over 7.8M leads). The aggregation is per lead,
 so the leads are split into disjoint partitions by a hash of their id, each
 partition is aggregated on its own and its result written to a Parquet file
-in the run's scratch folder (:class:`ScratchFolder`): the peak is that of one
+in the run's scratch folder (:class:`leadq.scratch.ScratchFolder`): the peak is that of one
 partition, and the scoring plan's join reads the results back from disk
 instead of holding them a second time. The partition filter reads the raw id
 column, so the Parquet reader applies it and decodes the other columns only
@@ -40,14 +40,14 @@ from typing import Callable, Sequence
 import polars as pl
 
 from leadq.activity import combine_partials
-from leadq.errors import OutputError, UsageError
+from leadq.errors import UsageError
 from leadq.io import SOURCE_FILE, SOURCE_ROW, InputFile, concat_inputs
+from leadq.scratch import disk_full_as_output_error
 
 EVENTS_PER_PARTITION = 20_000_000
 SPILL_FROM_PARTITIONS = 4
 TEXT_BYTES_PER_EVENT = 100  # a CSV or NDJSON event with a page URL: the benchmark's CSV has 85
 PARTITION_COLUMN = "_leadq_partition"
-TMPDIR_HINT = "set TMPDIR to a writable directory with room for about 12 bytes an event"
 ENV_VAR = "LEADQ_EVENTS_PER_PARTITION"
 
 
@@ -121,36 +121,6 @@ def in_partition(lead_key: pl.Expr, index: int, parts: int) -> pl.Expr:
     return partition_of(lead_key, parts) == index
 
 
-class ScratchFolder:
-    """A run's temporary folder: made on first use, removed with its files when the run ends."""
-
-    def __init__(self) -> None:
-        self._folder: tempfile.TemporaryDirectory | None = None
-
-    def path(self) -> str:
-        """The folder (made now if it does not exist yet).
-
-        Raises:
-            OutputError: The system's temporary directory cannot hold it (exit 4).
-        """
-        if self._folder is None:
-            try:
-                self._folder = tempfile.TemporaryDirectory(prefix="leadq-")
-            except OSError as exc:
-                raise OutputError(
-                    f"cannot make a scratch folder for the activity log in {tempfile.gettempdir()}: "
-                    f"{exc.strerror or exc}; {TMPDIR_HINT}") from exc
-        return self._folder.name
-
-    def __enter__(self) -> "ScratchFolder":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._folder is not None:
-            self._folder.cleanup()
-            self._folder = None
-
-
 def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
                             partials: Callable[[pl.LazyFrame], pl.LazyFrame], *, columns: Sequence[str],
                             folder: str, merge: bool = False) -> pl.LazyFrame:
@@ -170,7 +140,7 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
         columns: The raw columns ``partials`` reads.
         folder: Where the partial aggregates (and, from
             :data:`SPILL_FROM_PARTITIONS` partitions, the split events) are
-            written; the caller removes it after the run (:class:`ScratchFolder`).
+            written; the caller removes it after the run (:class:`leadq.scratch.ScratchFolder`).
         merge: Merge rows of the same lead across partitions: needed when
             ``partials`` gives events a lead id other than ``lead_key``
             (events of a dropped e-mail duplicate go to the lead kept).
@@ -181,13 +151,8 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
     Raises:
         OutputError: The scratch folder's disk filled up (exit 4).
     """
-    try:
+    with disk_full_as_output_error(folder, "the activity log"):
         return _aggregate_into(folder, events.select(columns), lead_key, parts, partials, merge)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        if "No space left on device" in str(exc) or "os error 28" in str(exc):
-            raise OutputError(f"no space left for the scratch files of the activity log in {folder}; "
-                              f"{TMPDIR_HINT}") from exc
-        raise
 
 
 def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts: int,

@@ -34,7 +34,7 @@ from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
-from leadq.event_partitions import ScratchFolder, aggregate_in_partitions, partition_count, scan_together
+from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.io import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
@@ -42,6 +42,7 @@ from leadq.io import (
 from leadq.routing import apply_actions
 from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Column, Ruleset
+from leadq.scratch import ScratchFolder
 
 EVENT_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")  # per lead, from activity.event_partials(counts=True)
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
@@ -223,7 +224,7 @@ def score_frames(ruleset: Ruleset, contacts: pl.LazyFrame, events: pl.LazyFrame 
             lack are listed in ``stats.partly_missing_columns``.
 
     Large activity logs are aggregated into temporary files, removed when the
-    function returns or raises (:class:`leadq.event_partitions.ScratchFolder`).
+    function returns or raises (:class:`leadq.scratch.ScratchFolder`).
 
     Raises:
         MissingColumnsError, InputError: when the inputs do not fit the ruleset.
@@ -287,8 +288,7 @@ def _score_frames(
     if clash:
         raise UsageError(f"--keep-columns: '{clash[0]}' has the name of an output column; rename it first")
 
-    raw = contacts.with_row_index("_order")
-    typed = map_columns(raw.drop("_order"), schema, ruleset.columns, ruleset.settings, keep=tuple(keep_columns))
+    typed = map_columns(contacts, schema, ruleset.columns, ruleset.settings, keep=tuple(keep_columns))
     typed = typed.with_columns(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_order"))
     typed_schema = typed.collect_schema()
     bad_fields = [c[len("_bad__"):] for c in typed_schema if c.startswith("_bad__")]
@@ -299,6 +299,13 @@ def _score_frames(
         # Typed once: de-duplication, rejects and counts all read it, and Polars would plan
         # and run the typing again in each branch (a plan 4x the size; 0.2 s of a 100-row job).
         typed = _collect([typed], engine, contacts_label)[0].lazy()
+    elif any(f.parquet_path is None for f in contacts_files):
+        # Large text contacts, for the same reason, are typed once into the scratch folder:
+        # each plan would parse and check the text again (4 s of 21 at M with CSV contacts).
+        try:
+            typed = scratch.spill(typed, "contacts", "the contacts")
+        except pl.exceptions.PolarsError as exc:
+            raise input_error_from_polars(exc, contacts_label) from exc
 
     # De-duplication: keep the most recently updated row, then the first in input order.
     order_keys = (["updated_at"] if "updated_at" in ruleset.columns else []) + ["_order"]
@@ -375,7 +382,7 @@ def _score_frames(
         + [d.select("_source_file", "_source_row", "_reason") for d in dup_exprs],
         how="vertical_relaxed",
     )
-    per_file = raw.group_by("_source_file", maintain_order=True).agg(pl.len().alias("rows"))
+    per_file = typed.group_by("_source_file", maintain_order=True).agg(pl.len().alias("rows"))
     blanked = typed.filter(pl.col("_reason").is_null()).select(
         [pl.col(f"_bad__{f}").sum().alias(f) for f in bad_fields if f not in used_required]
         or [pl.lit(0).alias("_none")])

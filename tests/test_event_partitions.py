@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from leadq.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE, OutputError, UsageError
 from leadq.event_partitions import (
-    ENV_VAR, SPILL_FROM_PARTITIONS, TEXT_BYTES_PER_EVENT, ScratchFolder, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
+    ENV_VAR, SPILL_FROM_PARTITIONS, TEXT_BYTES_PER_EVENT, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
 )
 from leadq.io import ReadOptions, read_input_files
 from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
@@ -86,18 +85,6 @@ def test_a_full_scratch_disk_is_an_output_error(tmp_path, parquet_events):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_scratch_folder_is_made_on_first_use_and_removed_at_the_end(tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with pytest.raises(RuntimeError):
-        with ScratchFolder() as scratch:
-            assert list(tmp_path.iterdir()) == []
-            folder = Path(scratch.path())
-            (folder / "partials-00000.parquet").write_bytes(b"x")
-            assert folder.parent == tmp_path and scratch.path() == str(folder)
-            raise RuntimeError("the run fails")
-    assert list(tmp_path.iterdir()) == []
-
-
 SAMPLE_EVENTS = str(SAMPLE / "events" / "*.csv")
 
 
@@ -114,7 +101,7 @@ def test_an_unwritable_temporary_directory_is_an_output_error(tmp_path, monkeypa
     out = tmp_path / "out.parquet"
     result = run_cli(["score", SAMPLE / "contacts.csv", "--activities", parquet_events, "-o", out, "-q"],
                      exit_code=EXIT_OUTPUT)
-    assert f"cannot make a scratch folder for the activity log in {tmp_path / 'missing'}" in result.stderr
+    assert f"cannot make a scratch folder for the run in {tmp_path / 'missing'}" in result.stderr
     assert "set TMPDIR" in result.stderr
     assert not out.exists()
 

@@ -1,0 +1,76 @@
+"""The run's scratch folder: temporary files that keep a large run's memory bounded.
+
+Large activity logs are aggregated in partitions whose results are written
+here (:mod:`leadq.event_partitions`), and large text contacts are typed once
+into a Parquet file here instead of being parsed again by every plan that
+reads them (:func:`leadq.pipeline.score_frames`). The folder is made in the
+system's temporary directory (``TMPDIR``) on first use and removed with its
+files when the run ends, also on error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator
+
+import polars as pl
+
+from leadq.errors import OutputError
+
+TMPDIR_HINT = ("set TMPDIR to a writable directory with room for about 12 bytes an event of the activity log"
+               " and 100 bytes a contact")
+
+
+class ScratchFolder:
+    """A run's temporary folder: made on first use, removed with its files when the run ends."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory | None = None
+
+    def path(self) -> str:
+        """The folder (made now if it does not exist yet).
+
+        Raises:
+            OutputError: The system's temporary directory cannot hold it (exit 4).
+        """
+        if self._folder is None:
+            try:
+                self._folder = tempfile.TemporaryDirectory(prefix="leadq-")
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot make a scratch folder for the run in {tempfile.gettempdir()}: "
+                    f"{exc.strerror or exc}; {TMPDIR_HINT}") from exc
+        return self._folder.name
+
+    def spill(self, frame: pl.LazyFrame, name: str, what: str) -> pl.LazyFrame:
+        """Write ``frame`` to ``<name>.parquet`` in the folder (LZ4); a scan of the file.
+
+        Raises:
+            OutputError: The folder's disk filled up (exit 4); ``what`` names the data.
+            polars.exceptions.PolarsError: From computing ``frame`` (the caller names the input).
+        """
+        path = os.path.join(self.path(), f"{name}.parquet")
+        with disk_full_as_output_error(self.path(), what):
+            frame.sink_parquet(path, compression="lz4")
+        return pl.scan_parquet(path, glob=False)
+
+    def __enter__(self) -> "ScratchFolder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+
+@contextmanager
+def disk_full_as_output_error(folder: str, what: str) -> Iterator[None]:
+    """Turn a full disk while writing scratch files into an :class:`OutputError` with the TMPDIR hint."""
+    try:
+        yield
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        if "No space left on device" in str(exc) or "os error 28" in str(exc):
+            raise OutputError(f"no space left for the scratch files of {what} in {folder}; {TMPDIR_HINT}") from exc
+        raise
