@@ -119,10 +119,11 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
       the aggregation instead of summed per event.
 
     With ``counts``, nothing is dropped before the group-by (an event no rule can
-    use has a null type instead, so no rule flag is set on it) and each group also gets ``_ev_rows`` (events),
-    ``_ev_timed`` (events with a readable time) and ``_ev_due`` (events at or
-    before ``as_of``), including the group of events without a lead id: the
-    run's event accounting comes from this one pass (:func:`event_count_columns`).
+    use has a null type instead, so no rule flag is set on it) and each group
+    also gets ``_ev_rows`` (events), ``_ev_timed`` (events with a readable time)
+    and ``_ev_due`` (events at or before ``as_of``), including the group of
+    events without a lead id: the run's event accounting comes from this one
+    pass (:func:`event_count_columns`).
 
     Args:
         events: typed events (:func:`leadq.cleaning.map_columns`: text trimmed, blank

@@ -223,8 +223,9 @@ def score_frames(ruleset: Ruleset, contacts: pl.LazyFrame, events: pl.LazyFrame 
             columns the ruleset needs, not just their union; mapped columns only some files
             lack are listed in ``stats.partly_missing_columns``.
 
-    Large activity logs are aggregated into temporary files, removed when the
-    function returns or raises (:class:`leadq.scratch.ScratchFolder`).
+    Large activity logs are aggregated into temporary files, and large text
+    contacts typed into one, removed when the function returns or raises
+    (:class:`leadq.scratch.ScratchFolder`).
 
     Raises:
         MissingColumnsError, InputError: when the inputs do not fit the ruleset.
