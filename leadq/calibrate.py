@@ -34,7 +34,7 @@ import polars as pl
 
 from leadq.conditions import Compare, Literal, Logical, Name, Node, Not
 from leadq.errors import InputError, UsageError, did_you_mean
-from leadq.io import input_error_from_polars
+from leadq.inputs import input_error_from_polars
 from leadq.outcome import CONVERTED as _Y
 from leadq.outcome import Outcome, outcome_column, resolve_outcome
 from leadq.rescoring import InputFrames, score_detail

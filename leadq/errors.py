@@ -8,6 +8,7 @@ Only ``leadq.cli`` turns them into a one-line message on stderr and an exit code
 from __future__ import annotations
 
 import difflib
+import errno
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -108,3 +109,19 @@ def did_you_mean(name: str, candidates: Iterable[str], n: int = 1) -> str:
 def one_of(allowed: Iterable[str]) -> str:
     """Format allowed values as ``expected one of: a, b, c``."""
     return "expected one of: " + ", ".join(sorted(allowed))
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "no space left on device; free some space and retry",
+    errno.EACCES: "permission denied; check the permissions",
+    errno.EPERM: "permission denied; check the permissions",
+    errno.EROFS: "read-only file system",
+    errno.ENOENT: "no such file or directory",
+    errno.EPIPE: "broken pipe",
+    errno.EDQUOT: "disk quota exceeded",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """What an operating-system error means for the user, with what to do where there is something."""
+    return _OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))

@@ -41,7 +41,7 @@ import polars as pl
 
 from leadq.activity import combine_partials
 from leadq.errors import UsageError
-from leadq.io import SOURCE_FILE, SOURCE_ROW, InputFile, concat_inputs
+from leadq.inputs import SOURCE_FILE, SOURCE_ROW, InputFile, concat_inputs
 from leadq.scratch import disk_full_as_output_error
 
 EVENTS_PER_PARTITION = 20_000_000
@@ -94,7 +94,7 @@ def scan_together(files: Sequence[InputFile]) -> pl.LazyFrame | None:
     files of 1M-row groups, 14 GB just to read the lead ids of 200M events);
     one scan reads a few files at a time. The files must agree on the type of
     every column they share; a column some lack reads as null there, as in
-    :func:`leadq.io.concat_inputs`. Text files (CSV, NDJSON) are concatenated
+    :func:`leadq.inputs.concat_inputs`. Text files (CSV, NDJSON) are concatenated
     as read. No ``_source_file`` or ``_source_row``: the aggregation does not
     use them.
     """

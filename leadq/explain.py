@@ -30,7 +30,7 @@ from leadq.activity import DAY_US, col_names
 from leadq.compiler import compile_condition_at, score_scope
 from leadq.conditions import Call, Name, Node, names_in
 from leadq.errors import InputError, UsageError
-from leadq.io import InputFile, ReadOptions, concat_inputs, read_input_files
+from leadq.inputs import InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.pipeline import ScoreResult, score_frames
 from leadq.ruleset import Rule, Ruleset
 
@@ -442,6 +442,6 @@ def explain_leads(
                               contacts_label=", ".join(contact_specs), events_label=", ".join(activity_specs),
                               contacts_files=contacts, events_files=events, accounts_files=accounts)
     except pl.exceptions.PolarsError as exc:
-        from leadq.io import input_error_from_polars
+        from leadq.inputs import input_error_from_polars
 
         raise input_error_from_polars(exc, ", ".join(contact_specs)) from exc

@@ -1,7 +1,7 @@
 """Contacts in, one typed frame of stage dates and segment columns out (the input of :mod:`leadq.funnel`).
 
 The contacts are read and typed with the same code as scoring
-(:func:`leadq.io.read_inputs`, :func:`leadq.cleaning.map_columns`), through
+(:func:`leadq.inputs.read_inputs`, :func:`leadq.cleaning.map_columns`), through
 the ruleset's ``columns`` mapping, so dates, encodings and delimiters behave
 the same. Two kinds of input work:
 
@@ -31,7 +31,7 @@ from leadq.conditions import Type
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.fields import CONTACT_FIELDS
 from leadq.funnel_settings import DEFAULT_SIZE_BANDS
-from leadq.io import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
+from leadq.inputs import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
 from leadq.ruleset import Column, Ruleset
 
 DATE_FIELDS = ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at", "lost_at", "first_touch_at")

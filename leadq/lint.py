@@ -545,7 +545,7 @@ def check_data_columns(ruleset: Ruleset, headers: Sequence[str], label: str) -> 
 
 def read_headers(specs: Sequence[str], options: Any = None) -> list[str]:
     """Column names of the data files (reads headers only)."""
-    from leadq.io import ReadOptions, read_inputs
+    from leadq.inputs import ReadOptions, read_inputs
 
     schema = read_inputs(specs, options or ReadOptions()).collect_schema()
     return [c for c in schema if not c.startswith("_source_")]
@@ -560,7 +560,7 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None)
     Args:
         path: the ruleset file (or the name of a built-in ruleset).
         data_specs: contacts files or globs whose headers the column mapping is checked against.
-        options: :class:`leadq.io.ReadOptions` for reading those files.
+        options: :class:`leadq.inputs.ReadOptions` for reading those files.
 
     Raises:
         InputError: a ``data_specs`` file is missing or unreadable.

@@ -36,7 +36,7 @@ from leadq.conditions import Type, names_in
 from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.fields import OUTPUT_COLUMNS
-from leadq.io import (
+from leadq.inputs import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
 )
 from leadq.routing import apply_actions
@@ -127,7 +127,7 @@ def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], r
     be in every file. Zero-byte files (no columns, no rows) are skipped.
 
     Args:
-        files: The input files, as read by :func:`leadq.io.read_input_files`.
+        files: The input files, as read by :func:`leadq.inputs.read_input_files`.
         columns: The ruleset's mapping (field -> column).
         required: Fields whose column every file must have.
 
@@ -219,7 +219,7 @@ def score_frames(ruleset: Ruleset, contacts: pl.LazyFrame, events: pl.LazyFrame 
             needs an ``accounts`` section). Leads get ``account_tier`` whenever the
             ruleset has that section.
         contacts_files, events_files, accounts_files: the files each input was concatenated
-            from (:func:`leadq.io.read_input_files`), so that every file is checked for the
+            from (:func:`leadq.inputs.read_input_files`), so that every file is checked for the
             columns the ruleset needs, not just their union; mapped columns only some files
             lack are listed in ``stats.partly_missing_columns``.
 

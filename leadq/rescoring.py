@@ -15,7 +15,7 @@ from typing import BinaryIO, Sequence
 import polars as pl
 
 from leadq.errors import UsageError
-from leadq.io import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
+from leadq.inputs import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
 from leadq.pipeline import ScoreResult, score_frames
 from leadq.ruleset import Ruleset
 
@@ -40,7 +40,7 @@ def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = ()
     """Open the input files (paths, globs or ``-``) once, lazily.
 
     Raises:
-        UsageError, InputError: as :func:`leadq.io.read_inputs`.
+        UsageError, InputError: as :func:`leadq.inputs.read_inputs`.
     """
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")

@@ -56,7 +56,7 @@ def write_template(name: str, path: str = DEFAULT_PATH, *, force: bool = False) 
 
     Raises:
         UsageError: unknown template, or ``path`` exists and ``force`` is not given.
-        OutputError: the file cannot be written (from :func:`leadq.io.write_text`).
+        OutputError: the file cannot be written (from :func:`leadq.outputs.write_text`).
     """
     text = template_text(name)
     target = Path(path)
@@ -64,7 +64,7 @@ def write_template(name: str, path: str = DEFAULT_PATH, *, force: bool = False) 
         raise UsageError(f"{path} is a directory; give the file name to write, e.g. {Path(path) / DEFAULT_PATH}")
     if target.exists() and not force:
         raise UsageError(f"{path} already exists; pass --force to overwrite it, or give another path")
-    from leadq.io import write_text  # atomic: a failed write never leaves half a ruleset
+    from leadq.outputs import write_text  # atomic: a failed write never leaves half a ruleset
 
     write_text(str(target), text)
     return str(target)

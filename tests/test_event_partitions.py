@@ -12,7 +12,7 @@ from leadq.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE, OutputError, Usage
 from leadq.event_partitions import (
     ENV_VAR, SPILL_FROM_PARTITIONS, TEXT_BYTES_PER_EVENT, aggregate_in_partitions, events_per_partition, partition_count, scan_together,
 )
-from leadq.io import ReadOptions, read_input_files
+from leadq.inputs import ReadOptions, read_input_files
 from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
 
 

@@ -95,18 +95,18 @@ def test_killed_run_leaves_previous_output_intact(big_input: Path, tmp_path: Pat
 
 def test_sigterm_during_the_write_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A signal arriving inside the writer (after some bytes are out) removes the temporary file."""
-    from leadq import io as leadq_io
+    from leadq import outputs as leadq_outputs
 
     out = tmp_path / "scored.csv"
     out.write_bytes(b"previous output\n")
-    real_write = leadq_io._write
+    real_write = leadq_outputs._write
 
     def write_then_signal(df, fh, *args):
         fh.write(b"partial")
         os.kill(os.getpid(), signal.SIGTERM)
         real_write(df, fh, *args)
 
-    monkeypatch.setattr(leadq_io, "_write", write_then_signal)
+    monkeypatch.setattr(leadq_outputs, "_write", write_then_signal)
     result = run_cli(_score_args(CORPUS / "good_contacts.csv", out), exit_code=130)
     assert "interrupted" in result.stderr
     assert out.read_bytes() == b"previous output\n"
@@ -157,7 +157,7 @@ def test_lock_held_by_live_process_refuses_before_reading(tmp_path: Path) -> Non
 def test_disk_full_keeps_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from leadq import io as leadq_io
+    from leadq import outputs as leadq_outputs
 
     out = tmp_path / "scored.parquet"
     out.write_bytes(b"previous output")
@@ -166,7 +166,7 @@ def test_disk_full_keeps_previous_output(tmp_path: Path, monkeypatch: pytest.Mon
         fh.write(b"some bytes")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(leadq_io, "_write", full)
+    monkeypatch.setattr(leadq_outputs, "_write", full)
     result = run_cli(_score_args(CORPUS / "good_contacts.csv", out), exit_code=4)
     assert result.stderr == f"leadq: error: cannot write {out}: no space left on device; free some space and retry\n"
     assert out.read_bytes() == b"previous output"
@@ -192,9 +192,9 @@ def test_permission_denied_on_write(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_unreadable_input_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from leadq import io as leadq_io
+    from leadq import outputs as leadq_outputs
 
-    monkeypatch.setattr(leadq_io.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(leadq_outputs.os, "access", lambda path, mode: False)
     result = run_cli(_score_args(CORPUS / "good_contacts.csv", tmp_path / "scored.csv"), exit_code=3)
     assert result.stderr == (f"leadq: error: cannot read {CORPUS / 'good_contacts.csv'}: permission denied; "
                              "check the file's permissions\n")
@@ -235,10 +235,10 @@ def test_rejects_write_failing_keeps_both_previous_outputs(tmp_path: Path, monke
     """The scored output is ready first; the rejects then hit a full disk: neither file changes."""
     import errno
 
-    from leadq import io as leadq_io
+    from leadq import outputs as leadq_outputs
 
     out, rejects = _previous_outputs(tmp_path)
-    real_write = leadq_io._write
+    real_write = leadq_outputs._write
     calls = []
 
     def full_on_rejects(df, fh, *args):
@@ -248,7 +248,7 @@ def test_rejects_write_failing_keeps_both_previous_outputs(tmp_path: Path, monke
             raise OSError(errno.ENOSPC, "No space left on device")
         real_write(df, fh, *args)
 
-    monkeypatch.setattr(leadq_io, "_write", full_on_rejects)
+    monkeypatch.setattr(leadq_outputs, "_write", full_on_rejects)
     result = run_cli(_score_args(CORPUS / "duplicate_ids.csv", out), exit_code=4)
     assert result.stderr == f"leadq: error: cannot write {rejects}: no space left on device; free some space and retry\n"
     assert len(calls) == 2  # the scored output was fully written (to its temporary file) first
@@ -259,7 +259,7 @@ def _refuse_rename_to(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the commit's rename of a temporary file onto ``target`` fail with EIO."""
     import errno
 
-    from leadq import io as leadq_io
+    from leadq import outputs as leadq_outputs
 
     real_replace = os.replace
 
@@ -268,7 +268,7 @@ def _refuse_rename_to(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             raise OSError(errno.EIO, "Input/output error")
         real_replace(src, dst)
 
-    monkeypatch.setattr(leadq_io.os, "replace", refuse)
+    monkeypatch.setattr(leadq_outputs.os, "replace", refuse)
 
 
 def test_failed_rename_of_the_rejects_puts_the_scored_output_back(tmp_path: Path,
@@ -283,7 +283,7 @@ def test_failed_rename_of_the_rejects_puts_the_scored_output_back(tmp_path: Path
 def test_signal_during_the_renames_keeps_both_previous_outputs(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """SIGTERM right after the scored output was renamed: it is put back before the run stops (exit 130)."""
-    from leadq import io as leadq_io
+    from leadq import outputs as leadq_outputs
 
     out, _ = _previous_outputs(tmp_path)
     real_replace = os.replace
@@ -293,7 +293,7 @@ def test_signal_during_the_renames_keeps_both_previous_outputs(tmp_path: Path,
         if str(dst) == str(out):
             os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr(leadq_io.os, "replace", replace_then_signal)
+    monkeypatch.setattr(leadq_outputs.os, "replace", replace_then_signal)
     result = run_cli(_score_args(CORPUS / "duplicate_ids.csv", out), exit_code=130)
     assert result.stderr == "leadq: error: interrupted; the previous output was left intact\n"
     _assert_previous_outputs_intact(tmp_path)

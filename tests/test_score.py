@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from leadq.io import read_parquet_metadata
+from leadq.inputs import read_parquet_metadata
 from leadq.pipeline import read_and_score
 from leadq.ruleset import load_ruleset
 from tests.conftest import AS_OF, FIXTURES, RULESETS, SAMPLE, run_cli

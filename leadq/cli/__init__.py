@@ -21,7 +21,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -70,7 +69,7 @@ def handle_errors(func: Callable) -> Callable:
             try:
                 _err("interrupted; the previous output was left intact")
             except KeyboardInterrupt:
-                # Outside io.interruptible, Polars raises its own KeyboardInterrupt for a SIGINT and
+                # Outside outputs.interruptible, Polars raises its own KeyboardInterrupt for a SIGINT and
                 # Python's handler raises the same signal again at the next call (pola-rs/polars#23988).
                 _err("interrupted; the previous output was left intact")
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -154,13 +153,13 @@ def write_report_json(data: dict, path: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from leadq.io import write_text
+    from leadq.outputs import write_text
 
     write_text(path, text)
 
 
 def _read_options(input_format, encoding, delimiter):
-    from leadq.io import ReadOptions
+    from leadq.inputs import ReadOptions
 
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter)
 

@@ -101,7 +101,7 @@ def explain(
             sys.stdout.write(text)
             sys.stdout.flush()
             return
-        from leadq.io import write_text
+        from leadq.outputs import write_text
 
         write_text(json_out, text)
     make_console(sys.stdout).print(explain_report(report))

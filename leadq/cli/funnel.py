@@ -97,7 +97,7 @@ def funnel(
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            from leadq.io import write_text
+            from leadq.outputs import write_text
 
             write_text(json_out, text)
     if not quiet:

@@ -1,0 +1,297 @@
+"""Tests for leadq.outputs: output formats, atomic writing, interrupts during a write, locking."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from leadq.errors import EXIT_OUTPUT, OutputError, UsageError
+from leadq.inputs import read_parquet_metadata
+from leadq.outputs import (
+    FORMATS,
+    AtomicWrites,
+    format_from_path,
+    output_lock,
+    write_frame,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------- #
+# Writing
+# --------------------------------------------------------------------------- #
+
+
+def test_format_from_path() -> None:
+    assert FORMATS == ("parquet", "csv", "ndjson")
+    assert format_from_path("-") == "csv"
+    assert format_from_path("out.CSV") == "csv"
+    assert format_from_path("out.pq") == "parquet"
+    assert format_from_path("out.jsonl") == "ndjson"
+    assert format_from_path("out") == "parquet"
+    assert format_from_path("out.xyz", default="csv") == "csv"
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("safe = value", "safe = value"),
+        ("a@b.io", "a@b.io"),
+    ],
+)
+def test_csv_formula_escaping(value: str, written: str) -> None:
+    out = io.BytesIO()
+    write_frame(pl.DataFrame({"v": [value], "n": [-5]}), "-", "csv", stdout=out)
+    back = pl.read_csv(out.getvalue(), infer_schema=False)
+    assert back["v"].to_list() == [written]
+    assert back["n"].to_list() == ["-5"]  # numeric columns are left alone
+
+
+def test_formula_escaping_can_be_disabled_and_skips_other_formats(tmp_path: Path) -> None:
+    df = pl.DataFrame({"v": ["=HYPERLINK()"]})
+    out = io.BytesIO()
+    write_frame(df, "-", "csv", stdout=out, escape_formulas=False)
+    assert out.getvalue() == b"v\n=HYPERLINK()\n"
+    out = io.BytesIO()
+    write_frame(df, "-", "ndjson", stdout=out)
+    assert out.getvalue() == b'{"v":"=HYPERLINK()"}\n'
+    write_frame(df, str(tmp_path / "o.parquet"), "parquet")
+    assert_frame_equal(pl.read_parquet(tmp_path / "o.parquet"), df)
+
+
+def test_csv_nested_columns() -> None:
+    df = pl.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "disqualification_reasons": [["free email", "=bad"], [], None],
+            "detail": [{"rule": "r1", "points": 5}, None, {"rule": "r2", "points": -1}],
+            "nested": [[{"a": 1}], None, []],
+        }
+    )
+    out = io.BytesIO()
+    write_frame(df, "-", "csv", stdout=out)
+    assert out.getvalue().decode() == (
+        "id,disqualification_reasons,detail,nested\n"
+        '1,free email; =bad,"{""rule"":""r1"",""points"":5}","[{""a"":1}]"\n'
+        '2,"",,\n'  # an empty list is an empty string; null struct/list stay null
+        '3,,"{""rule"":""r2"",""points"":-1}",[]\n'
+    )
+
+
+def test_tsv_output_uses_tabs(tmp_path: Path) -> None:
+    target = tmp_path / "out.tsv"
+    write_frame(pl.DataFrame({"a": ["x"], "b": ["y"]}), str(target), "csv")
+    assert target.read_text() == "a\tb\nx\ty\n"
+
+
+def test_parquet_to_stdout_is_usage_error() -> None:
+    with pytest.raises(UsageError, match="parquet cannot be written to stdout; use --format csv or ndjson"):
+        write_frame(pl.DataFrame({"a": [1]}), "-", "parquet", stdout=io.BytesIO())
+
+
+def test_unknown_format_is_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown output format 'xlsx'"):
+        write_frame(pl.DataFrame({"a": [1]}), str(tmp_path / "o.xlsx"), "xlsx")
+
+
+def test_parquet_metadata_round_trip(tmp_path: Path) -> None:
+    target = tmp_path / "scored.parquet"
+    df = pl.DataFrame({"email": ["a@x.io"], "score": [42]})
+    meta = {"leadq.ruleset": "b2b.yaml", "leadq.ruleset_sha256": "ab" * 32}
+    write_frame(df, str(target), "parquet", metadata=meta)
+    assert read_parquet_metadata(str(target)) == meta
+    assert_frame_equal(pl.read_parquet(target), df)
+
+
+def test_write_replaces_and_keeps_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    write_frame(pl.DataFrame({"a": ["new"]}), str(target), "csv")
+    assert target.read_text() == "a\nnew\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize(
+    ("exc", "expect"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "no space left on device"),
+        (OSError(errno.EACCES, "Permission denied"), "permission denied"),
+        (KeyboardInterrupt(), None),
+    ],
+)
+def test_failed_write_keeps_old_file_and_removes_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException, expect: str | None
+) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("previous,output\n")
+
+    def half_write(self: pl.DataFrame, file: io.BufferedWriter, **kwargs: object) -> None:
+        file.write(b"a\npartial")
+        raise exc
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", half_write)
+    if expect is None:
+        with pytest.raises(KeyboardInterrupt):
+            write_frame(pl.DataFrame({"a": ["x"]}), str(target), "csv")
+    else:
+        with pytest.raises(OutputError) as info:
+            write_frame(pl.DataFrame({"a": ["x"]}), str(target), "csv")
+        assert str(info.value).startswith(f"cannot write {target}: {expect}")
+        assert info.value.exit_code == EXIT_OUTPUT
+    assert target.read_text() == "previous,output\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_write_to_missing_directory(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out.parquet"
+    with pytest.raises(OutputError) as info:
+        write_frame(pl.DataFrame({"a": [1]}), str(target), "parquet")
+    assert str(info.value) == (
+        f"cannot write {target}: directory {target.parent} does not exist; create it first"
+    )
+    assert info.value.exit_code == EXIT_OUTPUT
+
+
+def test_write_onto_directory(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="is a directory"):
+        write_frame(pl.DataFrame({"a": [1]}), str(tmp_path), "csv")
+
+
+def test_sigterm_during_write_keeps_previous_output(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("previous\n")
+    script = textwrap.dedent(
+        f"""
+        import polars as pl
+        from leadq.outputs import write_frame
+        n = 12_000_000
+        df = pl.DataFrame({{"a": pl.int_range(n, eager=True).cast(pl.String) + "-lead@example.com", "b": pl.int_range(n, eager=True)}})
+        write_frame(df, {str(target)!r}, "csv")
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    try:
+        while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"writer never created its temp file: {proc.stderr.read().decode()}")
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert b"Terminated" in err
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+# --------------------------------------------------------------------------- #
+# Locking
+# --------------------------------------------------------------------------- #
+
+
+def test_lock_created_and_removed(tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    with output_lock(str(target)):
+        assert (tmp_path / "out.parquet.lock").read_text().strip() == str(os.getpid())
+    assert not (tmp_path / "out.parquet.lock").exists()
+
+
+def test_lock_refused_while_owner_alive(tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "out.parquet.lock").write_text(f"{owner.pid}\n")
+        with pytest.raises(OutputError) as info:
+            with output_lock(str(target)):
+                pass
+        assert str(info.value) == (
+            f"{target} is being written by another leadq run (pid {owner.pid}); "
+            f"remove {target}.lock if that run is gone"
+        )
+        assert info.value.exit_code == EXIT_OUTPUT
+        assert (tmp_path / "out.parquet.lock").read_text() == f"{owner.pid}\n"
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def test_stale_lock_taken_over(tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "out.parquet.lock").write_text(f"{dead.pid}\n")
+    with output_lock(str(target)):
+        assert (tmp_path / "out.parquet.lock").read_text().strip() == str(os.getpid())
+    assert not (tmp_path / "out.parquet.lock").exists()
+
+
+def test_lock_noop_for_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with output_lock("-"):
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_lock_in_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="does not exist"):
+        with output_lock(str(tmp_path / "nope" / "out.csv")):
+            pass
+
+
+def test_ndjson_file_round_trip(tmp_path: Path) -> None:
+    target = tmp_path / "out.ndjson"
+    write_frame(pl.DataFrame({"a": ["=x"], "l": [["p", "q"]]}), str(target), "ndjson")
+    assert [json.loads(line) for line in target.read_text().splitlines()] == [{"a": "=x", "l": ["p", "q"]}]
+
+
+def test_atomic_writes_commit_all_or_nothing(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("old a\n")
+    with pytest.raises(OutputError, match=r"b\.csv: permission denied"):
+        with AtomicWrites() as files:
+            files.prepare(str(first), lambda fh: fh.write(b"new a\n"))
+            files.prepare(str(second), lambda fh: (_ for _ in ()).throw(PermissionError(errno.EACCES, "denied")))
+            files.commit()
+    assert first.read_text() == "old a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+    with AtomicWrites() as files:
+        files.prepare(str(first), lambda fh: fh.write(b"new a\n"))
+        files.prepare(str(second), lambda fh: fh.write(b"new b\n"))
+        assert first.read_text() == "old a\n" and not second.exists()  # nothing visible before the commit
+        files.commit()
+    assert (first.read_text(), second.read_text()) == ("new a\n", "new b\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+def test_atomic_writes_hold_stdout_until_the_files_are_ready(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with pytest.raises(OutputError):
+        with AtomicWrites() as files:
+            write_frame(pl.DataFrame({"a": ["x"]}), "-", "csv", stdout=out, files=files)
+            write_frame(pl.DataFrame({"a": ["x"]}), str(tmp_path / "missing" / "r.csv"), "csv", files=files)
+            files.commit()
+    assert out.getvalue() == b""
