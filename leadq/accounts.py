@@ -37,7 +37,8 @@ from datetime import datetime
 
 import polars as pl
 
-from leadq.conditions import FieldRef, Scope, Type
+from leadq.condition_compiler import FieldRef, Scope
+from leadq.conditions import Type
 from leadq.ruleset import Ruleset
 
 KEY_COLUMN = "_account_key"

@@ -12,8 +12,8 @@ per-lead event aggregates (:mod:`leadq.activity`):
 6. ``verdicts``  ``disqualification_reasons``, ``bad_fit``, ``bad_timing``, ``disqualified``
 7. ``tiers``     ``tier``, ``explanation``
 
-Every condition is compiled through :mod:`leadq.conditions` against a
-:class:`~leadq.conditions.Scope` that lists exactly what that place of the
+Every condition is compiled through :mod:`leadq.condition_compiler` against a
+:class:`~leadq.condition_compiler.Scope` that lists exactly what that place of the
 ruleset may name.
 """
 
@@ -25,7 +25,8 @@ from datetime import datetime, timezone
 import polars as pl
 
 from leadq.activity import DAY_US, age_days, col_names, normalised_text
-from leadq.conditions import FieldRef, Function, Scope, Type, compile_tree, names_in
+from leadq.condition_compiler import FieldRef, Function, Scope, compile_tree
+from leadq.conditions import Type, names_in
 from leadq.errors import ConditionError, RulesetError
 from leadq.fields import DERIVED_FIELDS
 from leadq.ruleset import Condition, Rule, Ruleset

@@ -7,9 +7,9 @@ Rulesets write conditions as text an analyst can read aloud::
     days_since(demo_request) <= 14 and grade >= "B"
 
 The text is tokenised and parsed here into a tree of plain dataclasses; it is
-never handed to ``eval``. Names resolve only through a :class:`Scope` that the
-caller builds (fields of the data, documented functions); nothing else can be
-reached. Compilation turns the tree into one ``pl.Expr``.
+never handed to ``eval``. :mod:`leadq.condition_compiler` turns a tree into one
+``pl.Expr`` against a scope of the names that place of the ruleset may use, and
+:mod:`leadq.sqlgen.conditions` into SQL; this module knows neither.
 
 Semantics worth knowing:
 
@@ -23,14 +23,11 @@ Semantics worth knowing:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Callable
 
-import polars as pl
-
-from leadq.errors import ConditionError, did_you_mean, one_of
+from leadq.errors import ConditionError
 
 MAX_CONDITION_LENGTH = 4000
 MAX_DEPTH = 64
@@ -468,351 +465,7 @@ def parse(text: str) -> Node:
     return _Parser(text).parse()
 
 
-# --------------------------------------------------------------------------- scope
-
-
-@dataclass(frozen=True)
-class FieldRef:
-    """How a name compiles: its Polars expression and its type."""
-
-    expr: pl.Expr
-    type: Type
-
-
-@dataclass(frozen=True)
-class Function:
-    """A documented function: argument kinds, result type and a compiler.
-
-    ``args`` holds one entry per parameter: a :class:`Type` for a value
-    argument, or ``"rule"`` for the id of a rule (compiled by ``build``),
-    or ``"field_or_rule"``.
-    """
-
-    args: tuple[object, ...]
-    result: Type
-    build: Callable[..., pl.Expr]
-    doc: str
-
-
-@dataclass
-class Scope:
-    """Everything a condition may name in one place of the ruleset."""
-
-    fields: dict[str, FieldRef]
-    where: str = "condition"
-    raw_columns: dict[str, FieldRef] = field(default_factory=dict)
-    lists: dict[str, tuple] = field(default_factory=dict)
-    functions: dict[str, Function] = field(default_factory=dict)
-    rules: dict[str, object] = field(default_factory=dict)
-    grades: tuple[str, ...] = ()
-    # Columns that already hold their text stripped and lower-cased (see
-    # leadq.activity.normalised_text): case-insensitive comparisons use them as they are.
-    normalised: frozenset[str] = frozenset()
-
-
-# --------------------------------------------------------------------------- compiler
-
-
-def regex_problem(pattern: str) -> str | None:
-    """Return why ``pattern`` is not portable across engines, or None when it is fine.
-
-    Patterns must compile and stay within the subset shared by Rust ``regex``,
-    RE2, Java and POSIX engines: no lookaround, no backreferences.
-    """
-    if re.search(r"\(\?<?[=!]", pattern):
-        return "lookaround ((?=, (?!, (?<=, (?<!) is not supported"
-    if re.search(r"\\[1-9]|\(\?P=", pattern):
-        return "backreferences are not supported"
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"invalid regular expression: {exc}"
-    return None
-
-
-def _text(expr: pl.Expr, normalised: frozenset[str] = frozenset()) -> pl.Expr:
-    if normalised and expr.meta.is_column() and expr.meta.output_name() in normalised:
-        return expr
-    return expr.str.strip_chars().str.to_lowercase()
-
-
-def _date_literal(value: str) -> datetime | None:
-    for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
-        try:
-            return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    return None
-
-
-class _Compiler:
-    def __init__(self, text: str, scope: Scope):
-        self.text = text
-        self.scope = scope
-
-    def error(self, node: Node, message: str) -> ConditionError:
-        return ConditionError(message, self.text, node.offset)
-
-    def bool_(self, node: Node) -> pl.Expr:
-        expr, typ = self.value(node)
-        if typ is not Type.BOOL:
-            raise self.error(node, f"expected a true/false condition here, but this is a {typ.value} value; "
-                             "compare it with =, <, >, in, matches ...")
-        return expr
-
-    def predicate(self, expr: pl.Expr) -> pl.Expr:
-        return expr.fill_null(False)
-
-    def value(self, node: Node) -> tuple[pl.Expr, Type]:
-        method = getattr(self, "_" + type(node).__name__.lower())
-        return method(node)
-
-    def _literal(self, node: Literal) -> tuple[pl.Expr, Type]:
-        v = node.value
-        if isinstance(v, bool):
-            return pl.lit(v), Type.BOOL
-        if isinstance(v, (int, float)):
-            return pl.lit(float(v)), Type.NUMBER
-        if v is None:
-            raise self.error(node, "use 'is null' / 'is not null' to test for blanks")
-        return pl.lit(v), Type.TEXT
-
-    def _name(self, node: Name) -> tuple[pl.Expr, Type]:
-        pool = self.scope.raw_columns if node.raw_column else self.scope.fields
-        ref = pool.get(node.name)
-        if ref is None:
-            if node.raw_column:
-                raise self.error(node, f"unknown column `{node.name}`{did_you_mean(node.name, pool)}; "
-                                 "raw columns must be declared under 'columns'")
-            if node.name in self.scope.rules and "days_since" in self.scope.functions:
-                raise self.error(node, f"'{node.name}' is a rule; use fired({node.name}), points({node.name}), "
-                                 f"count({node.name}) or days_since({node.name})")
-            hint = did_you_mean(node.name, list(pool) + list(self.scope.functions))
-            raise self.error(node, f"unknown field '{node.name}'{hint}")
-        return ref.expr, ref.type
-
-    def _call(self, node: Call) -> tuple[pl.Expr, Type]:
-        fn = self.scope.functions.get(node.name)
-        if fn is None:
-            allowed = sorted(self.scope.functions)
-            if not allowed:
-                raise self.error(node, f"functions cannot be used in {self.scope.where}")
-            raise self.error(node, f"unknown function '{node.name}'{did_you_mean(node.name, allowed)}; "
-                             f"{one_of(allowed)}")
-        if len(node.args) != len(fn.args):
-            raise self.error(node, f"{node.name}() takes {len(fn.args)} argument(s), got {len(node.args)}")
-        built: list[object] = []
-        for arg, kind in zip(node.args, fn.args):
-            if kind in ("rule", "field_or_rule"):
-                if not isinstance(arg, Name) or arg.raw_column:
-                    raise self.error(arg, f"{node.name}() takes a rule id" +
-                                     (" or a date field" if kind == "field_or_rule" else ""))
-                if arg.name in self.scope.rules:
-                    built.append(("rule", arg.name))
-                elif kind == "field_or_rule" and arg.name in self.scope.fields:
-                    ref = self.scope.fields[arg.name]
-                    if ref.type is not Type.DATETIME:
-                        raise self.error(arg, f"{node.name}() needs a date field; '{arg.name}' is {ref.type.value}")
-                    built.append(("field", ref.expr))
-                else:
-                    pool = list(self.scope.rules) + (
-                        [n for n, r in self.scope.fields.items() if r.type is Type.DATETIME]
-                        if kind == "field_or_rule" else [])
-                    raise self.error(arg, f"{node.name}(): unknown rule '{arg.name}'{did_you_mean(arg.name, pool)}")
-            else:
-                expr, typ = self.value(arg)
-                if typ is not kind:
-                    raise self.error(arg, f"{node.name}() expects a {kind.value} argument, got {typ.value}")  # type: ignore[union-attr]
-                if kind is Type.TEXT and isinstance(arg, Literal):
-                    built.append(arg.value)
-                else:
-                    built.append(expr)
-        try:
-            return fn.build(*built), fn.result
-        except ValueError as exc:
-            raise self.error(node, f"{node.name}(): {exc}") from None
-
-    def _arith(self, node: Arith) -> tuple[pl.Expr, Type]:
-        right, rt = self.value(node.right)
-        if rt is not Type.NUMBER:
-            raise self.error(node.right, f"arithmetic needs numbers, got {rt.value}")
-        if node.left is None:
-            return -right, Type.NUMBER
-        left, lt = self.value(node.left)
-        if lt is not Type.NUMBER:
-            raise self.error(node.left, f"arithmetic needs numbers, got {lt.value}")
-        ops = {"+": left + right, "-": left - right, "*": left * right, "/": left / right}
-        return ops[node.op], Type.NUMBER
-
-    def _coerce_pair(self, node: Node, left: Node, right: Node) -> tuple[pl.Expr, pl.Expr, Type]:
-        lexpr, lt = self.value(left)
-        rexpr, rt = self.value(right)
-        if lt is Type.GRADE or rt is Type.GRADE:
-            return self._grade_pair(node, left, lexpr, lt, right, rexpr, rt)
-        if lt is Type.DATETIME and rt is Type.TEXT and isinstance(right, Literal):
-            rexpr, rt = self._as_date(right), Type.DATETIME
-        if rt is Type.DATETIME and lt is Type.TEXT and isinstance(left, Literal):
-            lexpr, lt = self._as_date(left), Type.DATETIME
-        if lt is not rt:
-            hint = ""
-            if lt is Type.TEXT and rt is Type.NUMBER:
-                hint = "; declare the column with 'type: number' under 'columns' or quote the value"
-            raise self.error(node, f"cannot compare {lt.value} with {rt.value}{hint}")
-        if lt is Type.TEXT:
-            lexpr = _text(lexpr, self.scope.normalised)
-            rexpr = (pl.lit(str(right.value).strip().lower()) if isinstance(right, Literal)
-                     else _text(rexpr, self.scope.normalised))
-        return lexpr, rexpr, lt
-
-    def _as_date(self, node: Literal) -> pl.Expr:
-        parsed = _date_literal(str(node.value))
-        if parsed is None:
-            raise self.error(node, f"cannot read {node.value!r} as a date; write it as \"YYYY-MM-DD\"")
-        return pl.lit(parsed, dtype=pl.Datetime("us", "UTC"))
-
-    def _grade_pair(self, node, left, lexpr, lt, right, rexpr, rt):
-        grades = self.scope.grades
-
-        def rank(n: Node, expr: pl.Expr, t: Type) -> pl.Expr:
-            if t is Type.GRADE:
-                return expr
-            if isinstance(n, Literal) and isinstance(n.value, str):
-                letter = n.value.strip().upper()
-                if letter not in grades:
-                    raise self.error(n, f"unknown grade {n.value!r}; {one_of(grades)}")
-                # Rank is negated so that "grade >= B" reads as "B or better".
-                return pl.lit(-float(grades.index(letter)))
-            raise self.error(n, "compare grade with a quoted letter such as \"B\"")
-
-        return rank(left, lexpr, lt), rank(right, rexpr, rt), Type.NUMBER
-
-    def _compare(self, node: Compare) -> tuple[pl.Expr, Type]:
-        lexpr, rexpr, typ = self._coerce_pair(node, node.left, node.right)
-        if typ in (Type.BOOL, Type.TEXT) and node.op not in ("=", "!="):
-            raise self.error(node, f"'{node.op}' needs numbers, dates or grades; use = or != for {typ.value} values")
-        ops = {
-            "=": lexpr == rexpr, "!=": lexpr != rexpr, "<": lexpr < rexpr,
-            "<=": lexpr <= rexpr, ">": lexpr > rexpr, ">=": lexpr >= rexpr,
-        }
-        return self.predicate(ops[node.op]), Type.BOOL
-
-    def _logical(self, node: Logical) -> tuple[pl.Expr, Type]:
-        exprs = [self.bool_(op) for op in node.operands]
-        combined = pl.all_horizontal(exprs) if node.op == "and" else pl.any_horizontal(exprs)
-        return combined, Type.BOOL
-
-    def _not(self, node: Not) -> tuple[pl.Expr, Type]:
-        return ~self.predicate(self.bool_(node.operand)), Type.BOOL
-
-    def _items(self, node: Node) -> tuple[list, Type]:
-        if isinstance(node, ListRef):
-            if node.name not in self.scope.lists:
-                raise self.error(node, f"unknown list '@{node.name}'{did_you_mean(node.name, self.scope.lists)}; "
-                                 "define it under 'lists'")
-            values = list(self.scope.lists[node.name])
-        elif isinstance(node, ListLit):
-            values = [item.value for item in node.items]
-        else:
-            raise self.error(node, "expected a list")
-        if not values:
-            return [], Type.TEXT
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            return [float(v) for v in values], Type.NUMBER
-        if all(isinstance(v, str) for v in values):
-            return values, Type.TEXT
-        raise self.error(node, "a list must hold only numbers or only text")
-
-    def _inlist(self, node: InList) -> tuple[pl.Expr, Type]:
-        subject, st = self.value(node.subject)
-        values, vt = self._items(node.items)
-        if st is Type.TEXT:
-            if values and vt is not Type.TEXT:
-                raise self.error(node.items, "this field is text; quote the list values")
-            expr = _text(subject, self.scope.normalised).is_in([v.strip().lower() for v in values])
-        elif st is Type.NUMBER:
-            if values and vt is not Type.NUMBER:
-                raise self.error(node.items, "this field is a number; the list must hold numbers")
-            expr = subject.is_in(values)
-        elif st is Type.GRADE:
-            bad = [v for v in values if str(v).upper() not in self.scope.grades]
-            if bad:
-                raise self.error(node.items, f"unknown grade {bad[0]!r}; {one_of(self.scope.grades)}")
-            ranks = [-float(self.scope.grades.index(str(v).upper())) for v in values]
-            expr = subject.is_in(ranks)
-        else:
-            raise self.error(node, f"'in' does not apply to {st.value} values")
-        expr = self.predicate(expr)
-        return (~expr if node.negated else expr), Type.BOOL
-
-    def _between(self, node: Between) -> tuple[pl.Expr, Type]:
-        subject, low, t1 = self._coerce_pair(node, node.subject, node.low)
-        subject2, high, t2 = self._coerce_pair(node, node.subject, node.high)
-        if t1 not in (Type.NUMBER, Type.DATETIME):
-            raise self.error(node, "'between' needs numbers or dates")
-        expr = self.predicate((subject >= low) & (subject2 <= high))
-        return (~expr if node.negated else expr), Type.BOOL
-
-    def _textmatch(self, node: TextMatch) -> tuple[pl.Expr, Type]:
-        subject, st = self.value(node.subject)
-        if st is not Type.TEXT:
-            raise self.error(node, f"'{node.op}' applies to text; this is a {st.value} value")
-        if node.op == "matches":
-            if not (isinstance(node.pattern, Literal) and isinstance(node.pattern.value, str)):
-                raise self.error(node.pattern, "'matches' takes a quoted regular expression")
-            problem = regex_problem(node.pattern.value)
-            if problem:
-                raise self.error(node.pattern, f"regex {node.pattern.value!r}: {problem}")
-            expr = subject.str.contains("(?i)" + node.pattern.value)
-        else:
-            if isinstance(node.pattern, (ListLit, ListRef)):
-                values, vt = self._items(node.pattern)
-                if values and vt is not Type.TEXT:
-                    raise self.error(node.pattern, f"'{node.op}' needs quoted text values")
-            elif isinstance(node.pattern, Literal) and isinstance(node.pattern.value, str):
-                values = [node.pattern.value]
-            else:
-                raise self.error(node.pattern, f"'{node.op}' takes quoted text or a list of quoted text")
-            lowered = [v.strip().lower() for v in values if v.strip()]
-            text = _text(subject, self.scope.normalised)
-            if not lowered:
-                expr = pl.lit(False)
-            elif node.op == "contains":
-                expr = pl.any_horizontal([text.str.contains(v, literal=True) for v in lowered]) if len(
-                    lowered) < 4 else text.str.contains_any(lowered)
-            elif node.op == "starts with":
-                expr = pl.any_horizontal([text.str.starts_with(v) for v in lowered])
-            else:
-                expr = pl.any_horizontal([text.str.ends_with(v) for v in lowered])
-        expr = self.predicate(expr)
-        return (~expr if node.negated else expr), Type.BOOL
-
-    def _isnull(self, node: IsNull) -> tuple[pl.Expr, Type]:
-        subject, st = self.value(node.subject)
-        expr = subject.is_null()
-        if node.empty:
-            if st is not Type.TEXT:
-                raise self.error(node, "'is empty' applies to text; use 'is null'")
-            expr = expr | (subject.str.strip_chars() == "")
-        expr = expr.fill_null(True) if node.empty else expr
-        return (~expr if node.negated else expr), Type.BOOL
-
-    def _listlit(self, node: ListLit) -> tuple[pl.Expr, Type]:
-        raise self.error(node, "a list can only follow 'in', 'contains', 'starts with' or 'ends with'")
-
-    _listref = _listlit
-
-
-def compile_condition(text: str, scope: Scope) -> pl.Expr:
-    """Parse and compile a boolean condition to a ``pl.Expr`` (never null)."""
-    node = parse(text)
-    comp = _Compiler(text, scope)
-    return comp.predicate(comp.bool_(node))
-
-
-def compile_tree(text: str, node: Node, scope: Scope) -> pl.Expr:
-    """Compile an already parsed boolean condition."""
-    comp = _Compiler(text, scope)
-    return comp.predicate(comp.bool_(node))
+# --------------------------------------------------------------------------- queries
 
 
 def names_in(node: Node) -> tuple[set[str], set[str], set[str]]:
@@ -843,6 +496,33 @@ def names_in(node: Node) -> tuple[set[str], set[str], set[str]]:
     return fields, raws, rules
 
 
+def regex_problem(pattern: str) -> str | None:
+    """Return why ``pattern`` is not portable across engines, or None when it is fine.
+
+    Patterns must compile and stay within the subset shared by Rust ``regex``,
+    RE2, Java and POSIX engines: no lookaround, no backreferences.
+    """
+    if re.search(r"\(\?<?[=!]", pattern):
+        return "lookaround ((?=, (?!, (?<=, (?<!) is not supported"
+    if re.search(r"\\[1-9]|\(\?P=", pattern):
+        return "backreferences are not supported"
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"invalid regular expression: {exc}"
+    return None
+
+
+def date_literal(value: str) -> datetime | None:
+    """A date or date-time literal of a condition ("2026-01-31", "2026-01-31T09:00:00") as UTC; None if it is not one."""
+    for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
 def literal_date(value: str | date | datetime) -> datetime:
     """Turn a date given by the user into a UTC datetime (used for --as-of and --from/--to)."""
     if isinstance(value, datetime):
@@ -859,12 +539,6 @@ def literal_date(value: str | date | datetime) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def describe_functions(functions: dict[str, Function]) -> list[tuple[str, str]]:
-    """(name, doc) pairs for help output and documentation."""
-    return sorted((name, fn.doc) for name, fn in functions.items())
-
-
 __all__ = [
-    "Type", "Scope", "FieldRef", "Function", "parse", "compile_condition", "compile_tree",
-    "names_in", "regex_problem", "literal_date", "tokenize",
+    "Type", "Node", "parse", "tokenize", "names_in", "regex_problem", "date_literal", "literal_date",
 ]

@@ -41,7 +41,8 @@ from datetime import datetime, timedelta, timezone
 import polars as pl
 
 from leadq.activity import col_names
-from leadq.conditions import FieldRef, Scope, Type
+from leadq.condition_compiler import FieldRef, Scope
+from leadq.conditions import Type
 from leadq.errors import RulesetError
 from leadq.ruleset import Ruleset
 

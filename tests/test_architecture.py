@@ -3,6 +3,8 @@
 * Only ``leadq.cli`` imports typer; only the CLI and the report renderers import rich.
 * The scoring path has no per-row Python (no map_elements/apply/iter_rows) and no eval/exec, and no
   Python callback during a collect (map_batches): a signal landing in one makes Polars panic.
+* The condition language (``leadq.conditions``) knows no back end: both compilers, to Polars and
+  to SQL, read its trees.
 * Importing the CLI does not import Polars (``leadq.cli.main`` installs its SIGINT handler first).
 * Every module and every command has a docstring (the docstring is the command's --help).
 """
@@ -60,6 +62,11 @@ def test_importing_the_cli_does_not_import_polars():
     code = "import sys, leadq.cli; print('polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_condition_language_knows_no_back_end():
+    imports = _imports(PACKAGE / "conditions.py")
+    assert not imports & {"polars", "sqlglot"}, imports
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from leadq.conditions import FieldRef, Scope, Type, compile_condition, parse, tokenize
+from leadq.condition_compiler import FieldRef, Scope, compile_condition
+from leadq.conditions import Type, parse, tokenize
 from leadq.errors import ConditionError
 
 FRAME = pl.DataFrame({

@@ -8,9 +8,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadq.conditions import FieldRef, Scope, Type, compile_condition
+from leadq.condition_compiler import FieldRef, Scope, compile_condition
+from leadq.conditions import Type
 from leadq.errors import ConditionError
-from leadq.io import write_frame
+from leadq.outputs import write_frame
 
 SCOPE = Scope(
     fields={

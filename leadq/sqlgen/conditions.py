@@ -1,6 +1,6 @@
 """Condition syntax trees (:mod:`leadq.conditions`) -> sqlglot expressions.
 
-This is the SQL twin of ``leadq.conditions._Compiler``: the same tree, the same
+This is the SQL twin of ``leadq.condition_compiler._Compiler``: the same tree, the same
 types and the same semantics, so that a rule means the same on every engine:
 
 * text is compared lower-cased and trimmed (fields are trimmed when typed; literals here);
@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from leadq.conditions import (
     Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, TextMatch,
-    Type, _date_literal,
+    Type, date_literal,
 )
 from leadq.errors import RulesetError
 from leadq.sqlgen.dialects import SqlDialect, cast
@@ -180,7 +180,7 @@ class SqlConditionCompiler:
         return lexpr, rexpr, lt
 
     def _date(self, node: Literal) -> exp.Expression:
-        parsed = _date_literal(str(node.value))
+        parsed = date_literal(str(node.value))
         if parsed is None:  # pragma: no cover - rejected when the ruleset is loaded
             raise RulesetError(f"{self.scope.where}: cannot read {node.value!r} as a date")
         return self.dialect.timestamp_literal(parsed.strftime("%Y-%m-%d %H:%M:%S"))
