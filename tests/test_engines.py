@@ -10,8 +10,7 @@ rulesets/ runs on every engine. Property-based tests add random rulesets and ran
 from __future__ import annotations
 
 import os
-import string
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
