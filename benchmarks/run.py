@@ -74,6 +74,7 @@ class Run:
     steps: list[Step] = field(default_factory=list)
     agreement: dict = field(default_factory=dict)
     started: str = ""
+    repeat: int = 1  # runs per step; the fastest counts
 
 
 def machine() -> dict:
@@ -197,7 +198,7 @@ def run_size(size: str, repeat: int = 1, only: list[str] | None = None, timeout:
     bdata.generate(size, csv=size != "L", log=log)
     counts = dict(line.split("=") for line in open(os.path.join(bdata.size_dir(size), "done")).read().split())
     run = Run(size=size, contacts=int(counts["contacts"]), events=int(counts["events"]), machine=machine(),
-              started=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
+              started=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), repeat=repeat)
     run.machine["load_average_at_start"] = round(os.getloadavg()[0], 1)
     work = os.path.join(bdata.size_dir(size), "out")
     os.makedirs(work, exist_ok=True)
@@ -285,7 +286,9 @@ def write_markdown() -> None:
     for size in order:
         run = runs[size]
         out += [f"## Size {size}: {run['contacts']:,} contacts, {run['events']:,} events", "",
-                f"Run {run['started']}. Time ratio > 1 means slower than leadq.", ""]
+                f"Run {run['started']}"
+                + (f", fastest of {run['repeat']} runs per step" if run.get("repeat", 1) > 1 else "")
+                + ". Time ratio > 1 means slower than leadq.", ""]
         out += table(run) + [""]
     if "scaling" in runs:
         out += scaling_markdown(runs["scaling"])
