@@ -7,8 +7,11 @@ all of them with two provenance columns, ``_source_file`` and
 the types); Parquet and NDJSON keep their native types.
 
 Plain UTF-8 CSV files are scanned lazily so large files stream. Files that
-need transcoding (UTF-16, cp1252/Latin-1, a forced ``encoding=``) and stdin
-are read whole, decoded, and parsed from the UTF-8 bytes.
+need transcoding (UTF-16, cp1252/Latin-1, a forced ``encoding=``), files with
+classic Mac line ends (CR only) and stdin are read whole, decoded, and parsed
+from the UTF-8 bytes. Blank lines before the header are skipped; a file that
+is not CSV text at all (Parquet, a zip or Excel workbook, NUL bytes) is an
+:class:`~leadq.errors.InputError` saying what it is.
 
 Polars raises parse errors when the frame is *collected*, not when it is
 built, so callers must collect through :func:`collect_input` (or catch
@@ -93,7 +96,8 @@ class ReadOptions:
             it from each file's extension (``.csv .tsv .txt``, ``.parquet .pq``,
             ``.ndjson .jsonl .json``). Stdin is CSV unless this says otherwise.
         encoding: A Python codec name forcing the CSV encoding; ``None``
-            detects it (BOM, then UTF-8, falling back to cp1252).
+            detects it (BOM, then UTF-16 by its NUL bytes, then UTF-8, falling
+            back to cp1252).
         delimiter: A one-character CSV delimiter (``"tab"`` and ``"\\t"`` are
             accepted); ``None`` detects it from the header line.
     """
@@ -338,13 +342,17 @@ def _is_utf8(codec: str) -> bool:
 
 
 def _detect_file_encoding(path: str) -> str:
-    """Return the codec of a CSV file: from its BOM, else UTF-8 if valid, else cp1252."""
+    """Return the codec of a CSV file: from its BOM, else UTF-16 by its NUL bytes, else UTF-8 if valid, else cp1252."""
     with open(path, "rb") as fh:
         head = fh.read(4)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
+        fh.seek(0)
+        utf16 = _bomless_utf16(fh.read(_UTF16_PROBE))
+        if utf16:
+            return utf16
         # Validate the whole file in C-speed chunks: a Latin-1 byte can sit
         # anywhere, and finding it only at collect time would be too late to
         # switch codecs.
@@ -362,11 +370,35 @@ def _detect_file_encoding(path: str) -> str:
     return "utf-8"
 
 
+_UTF16_PROBE = 64
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for UTF-16 text without a byte-order mark, judged by its first bytes.
+
+    A header of Latin letters in UTF-16 has a NUL in every other byte, which no
+    CSV in a one-byte encoding or UTF-8 has; anything else is left to the
+    other checks.
+    """
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if not odd.strip(b"\x00") and b"\x00" not in even:
+        return "utf-16-le"
+    if not even.strip(b"\x00") and b"\x00" not in odd:
+        return "utf-16-be"
+    return None
+
+
 def _detect_bytes_encoding(raw: bytes) -> str:
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    utf16 = _bomless_utf16(raw[:_UTF16_PROBE])
+    if utf16:
+        return utf16
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -394,22 +426,42 @@ def _read_csv_file(path: str, encoding: str | None, delimiter: str | None) -> pl
         codec = encoding or _detect_file_encoding(path)
         if _is_utf8(codec):
             header = _read_header_text(path)
-            return _csv_frame(path, header, path, delimiter)
+            if not _cr_line_ends(header):
+                return _csv_frame(path, header, path, delimiter)
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
-    text = _decode(raw, codec, path, detected=encoding is None)
-    data = text.encode("utf-8")
-    return _csv_frame(data, text[: _header_end(text) + 1], path, delimiter)
+    return _csv_text_frame(_decode(raw, codec, path, detected=encoding is None), path, delimiter)
 
 
 def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None) -> pl.LazyFrame:
     if fmt == "csv":
         codec = encoding or _detect_bytes_encoding(raw)
-        text = _decode(raw, codec, label, detected=encoding is None)
-        return _csv_frame(text.encode("utf-8"), text[: _header_end(text) + 1], label, delimiter)
+        return _csv_text_frame(_decode(raw, codec, label, detected=encoding is None), label, delimiter)
     return _scan_native(raw, fmt, label)
+
+
+def _csv_text_frame(text: str, label: str, delimiter: str | None) -> pl.LazyFrame:
+    """:func:`_csv_frame` over CSV text read whole (transcoded, from stdin, or with old Mac line ends)."""
+    if _cr_line_ends(text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _csv_frame(text.encode("utf-8"), text[: _header_end(text) + 1], label, delimiter)
+
+
+def _cr_line_ends(text: str) -> bool:
+    """Whether the first record ends with a lone CR: a file saved with classic Mac OS line ends.
+
+    Excel for Mac wrote CSV that way for years. Polars splits records on LF
+    only, so such a file is read whole and its line ends turned into LF.
+    """
+    in_quotes = False
+    for i, ch in enumerate(text):  # up to the first line end outside quotes, never further
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in "\r\n":
+            return ch == "\r" and text[i + 1: i + 2] != "\n"
+    return False
 
 
 def _read_header_text(path: str) -> str:
@@ -426,14 +478,28 @@ def _read_header_text(path: str) -> str:
 
 
 def _header_end(text: str) -> int:
-    """Index of the newline ending the first record, or len(text) if none."""
+    """Index of the newline ending the first record that is not blank, or len(text) if none."""
     in_quotes = False
-    for i, ch in enumerate(text):  # the header line only, never the data
+    blank = True
+    for i, ch in enumerate(text):  # blank lines and the header only, never the data
         if ch == '"':
             in_quotes = not in_quotes
+            blank = False
         elif ch == "\n" and not in_quotes:
-            return i
+            if not blank:
+                return i
+        elif ch not in " \t\r":
+            blank = False
     return len(text)
+
+
+def _split_blank_lines(header: str) -> tuple[int, str]:
+    """(how many blank lines come first, the header record after them)."""
+    start = skipped = 0
+    while (end := header.find("\n", start)) >= 0 and not header[start:end].strip(" \t\r"):
+        start = end + 1
+        skipped += 1
+    return skipped, header[start:]
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -463,6 +529,25 @@ def _clean_names(raw_names: list[str], label: str) -> list[str]:
     return names
 
 
+# What a file read as CSV really is, by its first bytes (as read: cp1252 keeps them as they are).
+_NOT_CSV_SIGNATURES = (
+    ("PAR1", "a Parquet file; give it a .parquet extension or pass --input-format parquet"),
+    ("PK\x03\x04", "a zip archive (an Excel workbook?); export the sheet as CSV"),
+    ("\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook; export the sheet as CSV"),
+)
+
+
+def _not_csv_text(header: str) -> str | None:
+    """Why a file that should be CSV is not CSV text at all, judged by its first record; None if it may be."""
+    for signature, what in _NOT_CSV_SIGNATURES:
+        if header.startswith(signature):
+            return f"this is not CSV text but {what}"
+    if "\x00" in header:
+        return ("this is not CSV text: its first line holds NUL bytes (a binary file, or UTF-16 without a "
+                "byte-order mark: pass --encoding utf-16-le)")
+    return None
+
+
 def _empty_frame() -> pl.LazyFrame:
     return pl.LazyFrame(schema={SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64})
 
@@ -472,12 +557,22 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     if not header.strip():
         # Zero bytes (or only blank lines): no columns, no rows; not an error.
         return _empty_frame()
+    problem = _not_csv_text(header)
+    if problem:
+        raise InputError(problem, Position(label))
+    # Blank lines before the header are skipped, as pandas and spreadsheets do.
+    blank_lines, header = _split_blank_lines(header)
     sep = delimiter or _sniff_delimiter(header)
-    raw_names = next(csv.reader(io.StringIO(header.rstrip("\r\n")), delimiter=sep), [])
+    try:
+        raw_names = next(csv.reader(io.StringIO(header.rstrip("\r\n")), delimiter=sep), [])
+    except csv.Error as exc:
+        raise InputError(f"line {blank_lines + 1}: cannot read the header as CSV ({exc}); check that the file "
+                         "is CSV text", Position(label)) from None
     names = _clean_names(raw_names, label)
     lf = pl.scan_csv(
         source,
         has_header=True,
+        skip_lines=blank_lines,
         separator=sep,
         quote_char='"',
         infer_schema=False,
@@ -499,11 +594,12 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         .filter(pl.any_horizontal(pl.col(names).is_not_null()))
         .select(*names, pl.lit(label, pl.String).alias(SOURCE_FILE), pl.col(SOURCE_ROW).cast(pl.Int64))
     )
-    check = _field_count_check(source, sep, len(names), label)
+    check = _field_count_check(source, sep, len(names), label, header_line=blank_lines + 1)
     return pl.concat([data, check], how="diagonal_relaxed")
 
 
-def _field_count_check(source: str | bytes, sep: str, expected: int, label: str) -> pl.LazyFrame:
+def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,
+                       header_line: int) -> pl.LazyFrame:
     """A zero-row frame whose collection fails, naming the line, on the first ragged record.
 
     Polars 2.1 reads a missing trailing field exactly like an empty one (with
@@ -513,7 +609,7 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
     cheap scan), keeps the lines that could make a record ragged, joins lines
     inside quotes into records, counts delimiters outside quotes (the
     quoted-segment regex only on lines that have quotes) and keeps the first
-    record whose field count differs.
+    record after the header (on line ``header_line``) whose field count differs.
 
     It raises inside the plan, without calling back into Python (a signal
     landing in a Python callback during collect makes Polars panic): the
@@ -564,7 +660,7 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str)
                       first_line=pl.when(~opened).then(pl.col("line_no")).forward_fill())
         .with_columns(prev_delims=pl.when(pl.col("ends")).then(cum_delims).shift(1).forward_fill().fill_null(0),
                       cum_delims=cum_delims)
-        .filter(pl.col("ends") & (pl.col("first_line") > 1))
+        .filter(pl.col("ends") & (pl.col("first_line") > header_line))
         .with_columns(found=pl.col("cum_delims") - pl.col("prev_delims") + 1)
         .filter(
             (pl.col("found") != expected)

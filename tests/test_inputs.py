@@ -73,11 +73,72 @@ def with_label(df: pl.DataFrame, label: str) -> pl.DataFrame:
         ),
         pytest.param("name;city\nJosé;Málaga\nZoë;Köln\n".encode("cp1252"), id="cp1252-semicolon"),
         pytest.param("name,city\nJosé,Málaga\nZoë,Köln\n".encode("latin-1"), id="latin1"),
+        # UTF-16 without a byte-order mark: told by the NUL in every other byte.
+        pytest.param("name,city\r\nJosé,Málaga\r\nZoë,Köln\r\n".encode("utf-16-le"), id="utf16le-no-bom"),
+        pytest.param("name\tcity\nJosé\tMálaga\nZoë\tKöln\n".encode("utf-16-be"), id="utf16be-no-bom"),
+        # Classic Mac OS line ends (CR only), as Excel for Mac wrote CSV.
+        pytest.param("name,city\rJosé,Málaga\rZoë,Köln\r".encode("utf-8"), id="utf8-cr"),
+        pytest.param("name;city\rJosé;Málaga\rZoë;Köln".encode("cp1252"), id="cp1252-cr"),
+        # Blank lines before the header are skipped.
+        pytest.param("\n  \r\nname,city\nJosé,Málaga\nZoë,Köln\n".encode("utf-8"), id="utf8-blank-lines-first"),
+        pytest.param("\r\n\r\nname,city\r\nJosé,Málaga\r\nZoë,Köln\r\n".encode("cp1252"),
+                     id="cp1252-blank-lines-first"),
     ],
 )
 def test_encodings_are_detected(tmp_path: Path, data: bytes) -> None:
     path = write_bytes(tmp_path, "leads.csv", data)
     assert_frame_equal(read(path), with_label(ACCENTED, str(path)))
+
+
+def test_classic_mac_line_ends_keep_quoted_line_breaks_and_row_numbers(tmp_path: Path) -> None:
+    # A CR inside quotes is a line break in the value; it reads as LF, like every line end of the file.
+    path = write_bytes(tmp_path, "mac.csv", b'name,note\rAda,"two\rlines"\r\rBob,x\r')
+    assert_frame_equal(read(path), expected(str(path), [1, 3], name=["Ada", "Bob"], note=["two\nlines", "x"]))
+    stdin = io.BytesIO(b"name,note\rAda,one\r")
+    assert_frame_equal(collect_input(read_inputs(["-"], stdin=stdin), "<stdin>"),
+                       expected("<stdin>", [1], name=["Ada"], note=["one"]))
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    (b"name,note\rAda,x\rBob,x,y\r", 3),  # CR line ends
+    (b"\n\nname,note\nAda,x\nBob,x,y\n", 5),  # blank lines before the header still count
+])
+def test_ragged_rows_name_the_physical_line(tmp_path: Path, data: bytes, line: int) -> None:
+    path = write_bytes(tmp_path, "r.csv", data)
+    with pytest.raises(InputError) as info:
+        read(path)
+    assert str(info.value) == f"{path}: line {line}: expected 2 fields, found 3; check the delimiter or quoting"
+
+
+def _parquet_bytes() -> bytes:
+    buffer = io.BytesIO()
+    pl.DataFrame({"Email": ["a@b.c"]}).write_parquet(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (_parquet_bytes(), "this is not CSV text but a Parquet file; give it a .parquet extension or pass "
+                       "--input-format parquet"),
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml", "this is not CSV text but a zip archive (an Excel "
+                                                              "workbook?); export the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "this is not CSV text but an old Excel (.xls) workbook; "
+                                                   "export the sheet as CSV"),
+    (b"Email,Na\x00me\n1,2\n", "this is not CSV text: its first line holds NUL bytes (a binary file, or UTF-16 "
+                              "without a byte-order mark: pass --encoding utf-16-le)"),
+])
+def test_files_that_are_not_csv_text_say_what_they_are(tmp_path: Path, data: bytes, message: str) -> None:
+    path = write_bytes(tmp_path, "leads.csv", data)
+    with pytest.raises(InputError) as info:
+        read(path)
+    assert str(info.value) == f"{path}: {message}"
+    assert info.value.exit_code == EXIT_INPUT
+
+
+def test_header_the_csv_module_cannot_read_is_an_input_error() -> None:
+    from leadq.inputs import _csv_frame
+
+    with pytest.raises(InputError, match=r"^x\.csv: line 1: cannot read the header as CSV \(new-line character"):
+        _csv_frame(b"", "a\rb,c\n", "x.csv", None)
 
 
 def test_cp1252_specific_characters(tmp_path: Path) -> None:

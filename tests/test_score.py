@@ -308,3 +308,16 @@ def test_padded_text_scores_the_same_from_every_format(tmp_path, fmt):
         paths.append(str(path))
     result = read_and_score(ruleset, [paths[0]], [paths[1]], as_of=AS_OF)
     assert_frame_equal(result.scored, plain.scored)
+
+
+def test_a_parquet_export_named_csv_is_an_input_error_and_nothing_is_written(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    pl.read_csv(SAMPLE / "contacts.csv", infer_schema=False).write_parquet(contacts)
+    out = tmp_path / "scored.parquet"
+    result = run_cli(["score", contacts, "-o", out, "--as-of", "2026-11-01"], exit_code=3)
+    assert result.stderr.strip() == (f"leadq: error: {contacts}: this is not CSV text but a Parquet file; give it a "
+                                     ".parquet extension or pass --input-format parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv"]
+    # What the message says to do works.
+    run_cli(["score", contacts, "--input-format", "parquet", "-o", out, "--as-of", "2026-11-01", "-q"])
+    assert pl.read_parquet(out).height > 0
