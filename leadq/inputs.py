@@ -9,9 +9,9 @@ the types); Parquet and NDJSON keep their native types.
 Plain UTF-8 CSV files are scanned lazily so large files stream. Files that
 need transcoding (UTF-16, cp1252/Latin-1, a forced ``encoding=``), files with
 classic Mac line ends (CR only) and stdin are read whole, decoded, and parsed
-from the UTF-8 bytes. Blank lines before the header are skipped; a file that
-is not CSV text at all (Parquet, a zip or Excel workbook, NUL bytes) is an
-:class:`~leadq.errors.InputError` saying what it is.
+from the UTF-8 bytes. Blank lines and Excel's "sep=;" line before the header
+are skipped; a file that is not CSV text at all (Parquet, a zip or Excel
+workbook, NUL bytes) is an :class:`~leadq.errors.InputError` saying what it is.
 
 Polars raises parse errors when the frame is *collected*, not when it is
 built, so callers must collect through :func:`collect_input` (or catch
@@ -478,28 +478,45 @@ def _read_header_text(path: str) -> str:
 
 
 def _header_end(text: str) -> int:
-    """Index of the newline ending the first record that is not blank, or len(text) if none."""
+    """Index of the newline ending the header record (after any :func:`_preamble` lines), or len(text)."""
     in_quotes = False
-    blank = True
-    for i, ch in enumerate(text):  # blank lines and the header only, never the data
+    start = 0
+    for i, ch in enumerate(text):  # the preamble and the header only, never the data
         if ch == '"':
             in_quotes = not in_quotes
-            blank = False
         elif ch == "\n" and not in_quotes:
-            if not blank:
+            if _preamble_line(text[start:i]) is None:
                 return i
-        elif ch not in " \t\r":
-            blank = False
+            start = i + 1
     return len(text)
 
 
-def _split_blank_lines(header: str) -> tuple[int, str]:
-    """(how many blank lines come first, the header record after them)."""
+# Excel's "sep=;" line: the delimiter, written before the header by Excel and read by it.
+_SEP_LINE = re.compile(r"sep=(.)")
+
+
+def _preamble_line(line: str) -> str | None:
+    """"" for a blank line, the delimiter for an Excel "sep=" line, None for anything else."""
+    if not line.strip(" \t\r"):
+        return ""
+    found = _SEP_LINE.fullmatch(line.rstrip("\r"))  # "sep=\t" ends in a blank
+    return found.group(1) if found else None
+
+
+def _preamble(header: str) -> tuple[int, str | None, str]:
+    """(lines before the header record, the delimiter a "sep=" line among them names, the header record).
+
+    Blank lines before the header are skipped, as pandas and spreadsheets do,
+    and so is the "sep=;" line Excel writes in locales whose delimiter is not
+    a comma.
+    """
     start = skipped = 0
-    while (end := header.find("\n", start)) >= 0 and not header[start:end].strip(" \t\r"):
+    sep = None
+    while (end := header.find("\n", start)) >= 0 and (kind := _preamble_line(header[start:end])) is not None:
+        sep = kind or sep
         start = end + 1
         skipped += 1
-    return skipped, header[start:]
+    return skipped, sep, header[start:]
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -560,19 +577,18 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     problem = _not_csv_text(header)
     if problem:
         raise InputError(problem, Position(label))
-    # Blank lines before the header are skipped, as pandas and spreadsheets do.
-    blank_lines, header = _split_blank_lines(header)
-    sep = delimiter or _sniff_delimiter(header)
+    skipped, sep_line, header = _preamble(header)
+    sep = delimiter or sep_line or _sniff_delimiter(header)
     try:
         raw_names = next(csv.reader(io.StringIO(header.rstrip("\r\n")), delimiter=sep), [])
     except csv.Error as exc:
-        raise InputError(f"line {blank_lines + 1}: cannot read the header as CSV ({exc}); check that the file "
+        raise InputError(f"line {skipped + 1}: cannot read the header as CSV ({exc}); check that the file "
                          "is CSV text", Position(label)) from None
     names = _clean_names(raw_names, label)
     lf = pl.scan_csv(
         source,
         has_header=True,
-        skip_lines=blank_lines,
+        skip_lines=skipped,
         separator=sep,
         quote_char='"',
         infer_schema=False,
@@ -594,7 +610,7 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         .filter(pl.any_horizontal(pl.col(names).is_not_null()))
         .select(*names, pl.lit(label, pl.String).alias(SOURCE_FILE), pl.col(SOURCE_ROW).cast(pl.Int64))
     )
-    check = _field_count_check(source, sep, len(names), label, header_line=blank_lines + 1)
+    check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1)
     return pl.concat([data, check], how="diagonal_relaxed")
 
 

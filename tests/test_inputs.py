@@ -83,6 +83,10 @@ def with_label(df: pl.DataFrame, label: str) -> pl.DataFrame:
         pytest.param("\n  \r\nname,city\nJosé,Málaga\nZoë,Köln\n".encode("utf-8"), id="utf8-blank-lines-first"),
         pytest.param("\r\n\r\nname,city\r\nJosé,Málaga\r\nZoë,Köln\r\n".encode("cp1252"),
                      id="cp1252-blank-lines-first"),
+        # Excel's "sep=" line names the delimiter (a semicolon here, though a comma is in the header).
+        pytest.param("sep=;\nname;city\nJosé;Málaga\nZoë;Köln\n".encode("utf-8"), id="excel-sep-line"),
+        pytest.param("\r\nsep=\t\r\nname\tcity\r\nJosé\tMálaga\r\nZoë\tKöln\r\n".encode("utf-16-le"),
+                     id="excel-sep-tab-utf16"),
     ],
 )
 def test_encodings_are_detected(tmp_path: Path, data: bytes) -> None:
@@ -102,6 +106,7 @@ def test_classic_mac_line_ends_keep_quoted_line_breaks_and_row_numbers(tmp_path:
 @pytest.mark.parametrize(("data", "line"), [
     (b"name,note\rAda,x\rBob,x,y\r", 3),  # CR line ends
     (b"\n\nname,note\nAda,x\nBob,x,y\n", 5),  # blank lines before the header still count
+    (b"sep=,\nname,note\nAda,x\nBob,x,y\n", 4),  # so does Excel's "sep=" line
 ])
 def test_ragged_rows_name_the_physical_line(tmp_path: Path, data: bytes, line: int) -> None:
     path = write_bytes(tmp_path, "r.csv", data)
