@@ -51,19 +51,43 @@ _FORMULA_PREFIX = r"^[=+\-@\t\r]"
 ROW_GROUP_SIZE = 262_144
 
 
+# Extensions of files leadq does not write, with what to do instead: writing Parquet bytes under
+# such a name (the default for an unknown extension) would hand a spreadsheet or a decompressor a
+# file it cannot open.
+_FOREIGN_OUTPUTS = {
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"),
+                    "a spreadsheet workbook; write .csv, which spreadsheets open"),
+    **dict.fromkeys((".gz", ".zip", ".bz2", ".xz", ".zst"),
+                    "compressed files; Parquet is compressed already, or pipe --out - through gzip"),
+    **dict.fromkeys((".db", ".sqlite", ".sqlite3"),
+                    "a database file by name; pass --out sqlite:///PATH with --out-table"),
+    **dict.fromkeys((".arrow", ".feather", ".ipc", ".avro", ".orc", ".xml", ".html"),
+                    "that format; write .parquet, .csv, .tsv or .ndjson"),
+}
+
+
 def format_from_path(path: str, default: str = "parquet") -> str:
     """Pick the output format from a path's extension.
 
     Args:
         path: The output path; ``"-"`` (stdout) is CSV.
-        default: The format for an unknown or missing extension.
+        default: The format for a missing or unknown extension (``scored``,
+            ``scored.2026-11-01``).
 
     Returns:
         One of :data:`FORMATS`.
+
+    Raises:
+        UsageError: The extension names a kind of file leadq does not write
+            (``.xlsx``, ``.csv.gz``, ``.db`` ...): the message says what to do.
     """
     if path == STDIN:
         return "csv"
-    return FORMAT_BY_EXTENSION.get(os.path.splitext(path)[1].lower(), default)
+    ext = os.path.splitext(path)[1].lower()
+    if ext in _FOREIGN_OUTPUTS:
+        raise UsageError(f"--out {path}: leadq does not write {_FOREIGN_OUTPUTS[ext]} (or pass --format to "
+                         "write parquet, csv or ndjson under this name)")
+    return FORMAT_BY_EXTENSION.get(ext, default)
 
 
 class Terminated(KeyboardInterrupt):

@@ -43,6 +43,20 @@ def test_format_from_path() -> None:
     assert format_from_path("out.jsonl") == "ndjson"
     assert format_from_path("out") == "parquet"
     assert format_from_path("out.xyz", default="csv") == "csv"
+    assert format_from_path("scored.2026-11-01") == "parquet"
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("leads.xlsx", "a spreadsheet workbook; write .csv, which spreadsheets open"),
+    ("leads.csv.gz", "compressed files; Parquet is compressed already, or pipe --out - through gzip"),
+    ("crm.db", "a database file by name; pass --out sqlite:///PATH with --out-table"),
+    ("leads.feather", "that format; write .parquet, .csv, .tsv or .ndjson"),
+])
+def test_extensions_of_files_leadq_does_not_write_are_refused(name: str, hint: str) -> None:
+    with pytest.raises(UsageError) as info:
+        format_from_path(name)
+    assert str(info.value) == (f"--out {name}: leadq does not write {hint} (or pass --format to write parquet, "
+                               "csv or ndjson under this name)")
 
 
 @pytest.mark.parametrize(
