@@ -30,3 +30,15 @@ def test_quick_start_output_is_what_the_readme_shows(tmp_path, monkeypatch):
     printed = re.sub(r"\n{3,}", "\n\n", printed) + "\n"
     assert printed == shown
     assert (tmp_path / "scored.parquet").is_file()
+
+
+def test_the_exit_code_table_lists_every_code_once():
+    from leadq import errors
+    from leadq.cli import EXIT_INTERNAL
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("### Exit codes", 1)[1].split("\n## ", 1)[0]
+    codes = [int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)]
+    constants = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
+    assert sorted(codes) == sorted(set(codes)), codes
+    assert set(codes) == constants | {EXIT_INTERNAL}
