@@ -88,6 +88,11 @@ def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _line(text: str, index: int) -> str:
+    lines = text.splitlines()
+    return lines[index] if 0 <= index < len(lines) else ""
+
+
 def load_yaml(text: str, path: str) -> Any:
     """Parse YAML text safely into YMap/YList/scalars, with positions.
 
@@ -115,6 +120,8 @@ def load_yaml(text: str, path: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(path, mark.line + 1, mark.column + 1) if mark else Position(path)
         problem = exc.problem or exc.context or "invalid YAML"
+        if mark and "\t" in problem + _line(text, mark.line)[: mark.column + 1]:
+            problem += "; YAML indents with spaces, never tabs: replace the tabs with spaces"
         raise RulesetError(f"YAML syntax error: {problem}", pos) from None
     except yaml.YAMLError as exc:
         raise RulesetError(f"YAML error: {exc}", Position(path)) from None

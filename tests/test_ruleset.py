@@ -93,6 +93,8 @@ CASES = [
     ("negative with positive points", "intent:\n", "negative:\n  - id: neg\n    when: company_size < 3\n    points: 5\nintent:\n",
      "negative rules take points below 0"),
     ("yaml syntax", "    points: 20", "    points: [20", "YAML syntax error"),
+    ("tab indentation", "    points: 20", "\tpoints: 20",
+     "YAML indents with spaces, never tabs: replace the tabs with spaces"),
     ("alias", "    points: 10", "    points: &p 10\n    label: *p", "YAML aliases ('*name') are not allowed"),
     ("python tag", "    points: 10", "    points: !!python/object:os.system 10", "YAML"),
     ("duplicate key", "    points: 20", "    points: 20\n    points: 30", "duplicate key 'points'"),
@@ -111,6 +113,12 @@ def test_validation_errors(tmp_path, old, new, message):
     text = _error(tmp_path, old, new)
     assert message in text
     assert text.startswith(str(tmp_path / "rs.yaml"))
+
+
+def test_the_tab_hint_is_only_for_tabs(tmp_path):
+    assert "tabs" not in _error(tmp_path, "    points: 20", "    points: [20")
+    # A tab inside a quoted value is text, not indentation.
+    assert "tabs" not in _error(tmp_path, "    points: 20", '    label: "a\tb"\n    points: [20')
 
 
 def test_cli_reports_ruleset_errors_with_exit_2(tmp_path):
