@@ -158,7 +158,9 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     flags = [rule_match(r, where_exprs.get(r.id), age, etype) for r in rules]
     # Decay factors once per distinct half-life, as integer trillionths (see to_fixed); a rule's
     # decayed points are its points times the sum of its events' factors.
-    decays = [to_fixed((age * (-LN2 / h)).exp()).alias(_decay_name(h)) for h in half_lives]
+    # The age is clipped at 0: with counts, events after as_of are still grouped (no rule flag is set
+    # on them), and a factor of 2 ** (years / half-life) would overflow the fixed-point integers.
+    decays = [to_fixed((age.clip(lower_bound=0) * (-LN2 / h)).exp()).alias(_decay_name(h)) for h in half_lives]
     base = base.with_columns([f.alias(f"_m{i}") for i, f in enumerate(flags)] + decays)
     # Every per-event input of the aggregation is computed here, element-wise, so that the
     # group-by only adds and takes maxima of ready columns. (In memory, plain sums were several

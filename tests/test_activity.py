@@ -43,3 +43,23 @@ def test_decayed_sums_are_the_same_in_any_event_order(tmp_path):
     # ... and equal, to far better than a score needs, to the exact sum.
     exact = sum(0.1 * 0.5 ** ((i % 500) / 24 / 3) for i in range(n))
     assert abs(sums["forward"] - exact) < 1e-9
+
+
+def test_events_years_after_the_as_of_time_are_not_counted_and_do_not_overflow(tmp_path):
+    # With the event accounting every event is grouped, those after as_of too; their decay factor
+    # (2 ** (years / half-life)) once overflowed the fixed-point sum and failed the whole run.
+    rules = {"intent": [{"id": "demo", "label": "Demo", "event": "demo_request", "points": 10, "per": "event",
+                         "half_life_days": 7}]}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
+    ruleset = load_ruleset(str(path))
+    compiled = compile_ruleset(ruleset, AS_OF)
+    events = pl.DataFrame({
+        "lead_id": ["L1", "L1", "L1"],
+        "event_type": ["demo_request"] * 3,
+        "occurred_at": [AS_OF - timedelta(days=7), AS_OF + timedelta(days=3 * 365), AS_OF + timedelta(seconds=1)],
+        "url": [None] * 3,
+    }, schema_overrides={"url": pl.String})
+    row = aggregate_events(events.lazy(), ruleset, AS_OF, compiled.event_where, counts=True).collect().row(0, named=True)
+    assert (row["_n__demo"], row["_dec__demo"], row["_ev_rows"], row["_ev_due"]) == (1, 5.0, 3, 1)
+    assert row["_last__demo"] == AS_OF - timedelta(days=7)

@@ -321,3 +321,19 @@ def test_a_parquet_export_named_csv_is_an_input_error_and_nothing_is_written(tmp
     # What the message says to do works.
     run_cli(["score", contacts, "--input-format", "parquet", "-o", out, "--as-of", "2026-11-01", "-q"])
     assert pl.read_parquet(out).height > 0
+
+
+def test_activity_dated_years_after_the_as_of_time_is_left_out_not_fatal(tmp_path):
+    # The default ruleset decays every event rule; an event in 2030 once overflowed the decay sum.
+    events = tmp_path / "events.csv"
+    events.write_text("Contact ID,Event Type,Timestamp,Page URL\n"
+                      "1002260,demo_request,2030-01-01T00:00:00Z,\n"
+                      "1002260,demo_request,2026-10-31T00:00:00Z,\n")
+    summary = tmp_path / "summary.json"
+    run_cli(["score", SAMPLE / "contacts.csv", "-a", events, "--as-of", "2026-11-01", "-o", tmp_path / "out.csv",
+             "--summary-json", summary, "-q"])
+    assert json.loads(summary.read_text())["events"] == {"read": 2, "unreadable": 0, "unknown_lead": 0,
+                                                         "up_to_as_of": 1}
+    lead = pl.read_csv(tmp_path / "out.csv", infer_schema=False).filter(pl.col("lead_id") == "1002260")
+    # 30 points halving every 14 days, one day old: 30 * 0.5 ** (1 / 14) = 28.55
+    assert "demo request +28.6 (decayed from 30, 1 day ago)" in lead["explanation"].item()
