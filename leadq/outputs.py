@@ -178,7 +178,7 @@ def write_frame(
                 _write(df, stream, fmt, separator, metadata)
                 stream.flush()
             except OSError as exc:
-                raise OutputError(f"cannot write to stdout: {os_reason(exc)}") from exc
+                raise _stdout_error(exc) from exc
 
         if files is not None:
             files.defer(to_stream)
@@ -195,6 +195,18 @@ def write_frame(
         atomic_write(path, to_file)
 
 
+def _stdout_error(exc: OSError) -> Exception:
+    """What a failed write to stdout means: the reader left (``| head``), or a real output error.
+
+    A closed pipe is a :class:`BrokenPipeError` (the CLI ends without a message,
+    with exit 0); Polars' writer reports it as an OSError without
+    an errno, so its text is checked too.
+    """
+    if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE or "broken pipe" in str(exc).lower():
+        return BrokenPipeError(errno.EPIPE, "broken pipe")
+    return OutputError(f"cannot write to stdout: {os_reason(exc)}")
+
+
 def write_text(path: str, text: str) -> None:
     """Write UTF-8 text atomically (or to stdout for ``"-"``).
 
@@ -206,7 +218,7 @@ def write_text(path: str, text: str) -> None:
             sys.stdout.write(text)
             sys.stdout.flush()
         except OSError as exc:
-            raise OutputError(f"cannot write to stdout: {os_reason(exc)}") from exc
+            raise _stdout_error(exc) from exc
         return
     atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 

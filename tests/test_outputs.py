@@ -309,3 +309,15 @@ def test_atomic_writes_hold_stdout_until_the_files_are_ready(tmp_path: Path) -> 
             write_frame(pl.DataFrame({"a": ["x"]}), str(tmp_path / "missing" / "r.csv"), "csv", files=files)
             files.commit()
     assert out.getvalue() == b""
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
+    # `leadq score ... -o - | head -1`: the reader closes the pipe; leadq stops without
+    # a word and exits 0, as it does for its reports. (The scored rows are far more than a pipe buffer.)
+    script = "from leadq.cli import main; main()"
+    cmd = [sys.executable, "-c", script, "score", "sample_data/contacts.csv", "-o", "-", "-q", "--as-of", "2026-11-01"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.read(1)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err.decode()) == (0, "")
