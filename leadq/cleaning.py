@@ -36,6 +36,11 @@ _ORDERED = {
            "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y"),
     "iso": (),
 }
+# Unix time, as product-analytics tools and APIs export it: the pseudo-format "epoch" reads 10 to 19
+# digits (seconds from 2001-09-09; milliseconds, microseconds or nanoseconds by magnitude), so that
+# "20261031" stays a date and small numbers are never read as days of 1970.
+EPOCH = "epoch"
+_EPOCH_TEXT = r"^\d{10,19}(\.\d+)?$"
 _TRUE = ["true", "yes", "y", "1", "t", "x", "checked", "on"]
 _FALSE = ["false", "no", "n", "0", "f", "unchecked", "off"]
 
@@ -80,7 +85,21 @@ def parse_bool(text: pl.Expr) -> pl.Expr:
 
 
 def _formats(date_order: str) -> tuple[str, ...]:
-    return _ISO_UTC + _ISO_ZONED + _ISO_NAIVE + _ORDERED[date_order]
+    return _ISO_UTC + _ISO_ZONED + _ISO_NAIVE + _ORDERED[date_order] + (EPOCH,)
+
+
+def from_epoch(number: pl.Expr) -> pl.Expr:
+    """Unix time in seconds, milliseconds, microseconds or nanoseconds (told by magnitude) as UTC.
+
+    Null below 1e9 (2001-09-09 in seconds): a count or a year is not a time.
+    """
+    v = number.cast(pl.Float64)
+    micros = (pl.when(v < 1e9).then(None)
+              .when(v < 1e11).then(v * 1e6)
+              .when(v < 1e14).then(v * 1e3)
+              .when(v < 1e17).then(v)
+              .otherwise(v / 1e3))
+    return micros.round().cast(pl.Int64).cast(UTC)
 
 
 def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str) -> pl.Expr:
@@ -93,10 +112,12 @@ def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str) -> pl
         zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
         parts += [zoned_text.str.strptime(UTC, f, strict=False) for f in zoned]
     naive = [stripped.str.strptime(pl.Datetime("us"), f, strict=False)
-             for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED]
+             for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f != EPOCH]
     if naive:
         local = pl.coalesce(naive).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
         parts.append(local.dt.convert_time_zone("UTC"))
+    if EPOCH in formats:
+        parts.append(pl.when(stripped.str.contains(_EPOCH_TEXT)).then(from_epoch(stripped.cast(pl.Float64, strict=False))))
     return pl.coalesce(parts) if parts else pl.lit(None, dtype=UTC)
 
 
@@ -193,6 +214,8 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
         return src.dt.convert_time_zone("UTC").cast(UTC)
     if dtype == pl.Date:
         return src.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    if dtype.is_numeric():
+        return from_epoch(src)
     if likely is not None:
         return parse_datetime_likely(src.cast(pl.String), likely, settings.timezone)
     return parse_datetime(src.cast(pl.String), settings.date_order, settings.timezone)

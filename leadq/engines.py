@@ -65,7 +65,7 @@ def _paths(specs: Sequence[str], what: str) -> list[str]:
 
 
 def _check_typed(source: Source, columns: dict[str, Column], what: str) -> None:
-    """Refuse numbers and true/false values stored as text: the SQL engines would read them as null.
+    """Refuse values the SQL engines would read as null: numbers and booleans as text, dates as numbers.
 
     Polars' reader understands "2,349", "$1,200" or "Yes"; a SQL cast does not, and a
     TRY_CAST turns them into blanks without a word, which would change scores silently.
@@ -85,6 +85,10 @@ def _check_typed(source: Source, columns: dict[str, Column], what: str) -> None:
             raise InputError(f"column '{col.column}' ({name}, a {kind} field) is stored as text; the SQL engines "
                              "read only typed columns. Use --engine polars (it reads \"1,200\" or \"Yes\"), or "
                              "store the column as a number/boolean", Position(label))
+        if col.type is Type.DATETIME and schema.get(col.column, pl.Null).is_numeric():
+            raise InputError(f"column '{col.column}' ({name}, a date field) is stored as a number (Unix time?); the "
+                             "SQL engines read only timestamp columns. Use --engine polars (it reads Unix seconds "
+                             "and milliseconds), or store the column as a timestamp", Position(label))
 
 
 def _as_frame(source: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:

@@ -14,7 +14,8 @@ from leadq.errors import Position
 from leadq.ruleset import Column, Settings
 
 MESSY = ["2026-05-01T00:00:39Z", " 05/01/2026 10:00 ", None, "junk", "2026-05-02T00:00:00+02:00", "2026-05-01",
-         "2026-05-01 10:00:00.5Z", "2026-03-29 02:30", "12/31/2025 11:59 PM", "", "2026-05-01 UTC"]
+         "2026-05-01 10:00:00.5Z", "2026-03-29 02:30", "12/31/2025 11:59 PM", "", "2026-05-01 UTC",
+         "1730419200", "1730419200123", "20261031"]
 
 
 def _typed(values: list[str | None], order: str, tz: str) -> pl.DataFrame:
@@ -74,3 +75,19 @@ def test_text_fields_are_trimmed_and_blank_is_null_whatever_the_source_type(dtyp
     out = map_columns(frame, frame.collect_schema(), {"event_type": col}, Settings()).collect()
     assert out.get_column("event_type").to_list() == expected
     assert out.schema["event_type"] == pl.String
+
+
+def test_unix_time_is_read_in_seconds_to_nanoseconds_from_text_and_numbers():
+    # 1730419200 s is 2024-11-01T00:00:00Z; the unit is told by the magnitude.
+    base = datetime(2024, 11, 1, tzinfo=timezone.utc)
+    text = ["1730419200", " 1730419200123 ", "1730419200123456", "1730419200.5", "20261031", "999999999", "-1730419200"]
+    got = _typed(text, "iso", "Europe/Paris")  # Unix time has no zone to apply
+    assert got["created_at"].to_list() == [base, base.replace(microsecond=123000), base.replace(microsecond=123456),
+                                           base.replace(microsecond=500000), None, None, None]
+    assert got["_bad__created_at"].to_list() == [False] * 4 + [True] * 3
+    col = Column("created_at", "Created", Type.DATETIME, Position("test"))
+    for values in ([1730419200, 1730419200000, 5, None], [1730419200.0, 1.730419200e12, 5.0, None]):
+        frame = pl.LazyFrame({"Created": values})
+        out = map_columns(frame, frame.collect_schema(), {"created_at": col}, Settings()).collect()
+        assert out["created_at"].to_list() == [base, base, None, None]
+        assert out["_bad__created_at"].to_list() == [False, False, True, False]

@@ -314,3 +314,16 @@ def test_random_rulesets_score_the_same_on_polars_and_duckdb(tmp_path, text, dat
     expected = score_frames(rs, contacts.lazy(), events.lazy(), as_of=AS_OF).scored
     got = score_with_engine("duckdb", rs, contacts, events, as_of=AS_OF).scored
     assert_same_scores(expected.select(got.columns), got)
+
+
+def test_dates_stored_as_unix_time_are_refused_by_sql_and_read_by_polars(tmp_path):
+    # 1761955200 is 2025-11-01T00:00:00Z, one year before the as-of date: the rule fires.
+    path, contacts = _one_rule_case(tmp_path, "{lead_id: id, created_at: Created}",
+                                    "{id: old, when: 'days_since(created_at) >= 365', points: 5}",
+                                    {"id": ["1", "2"], "Created": [1761955200, 1761955200000]})
+    result = run_cli(["score", contacts, "-r", path, "--engine", "duckdb", "--out", tmp_path / "x.parquet"],
+                     exit_code=3)
+    assert (f"{contacts}: column 'Created' (created_at, a date field) is stored as a number (Unix time?); the SQL "
+            "engines read only timestamp columns. Use --engine polars") in result.stderr
+    run_cli(["score", contacts, "-r", path, "--out", tmp_path / "p.parquet", "-q", "--as-of", "2026-11-01"])
+    assert pl.read_parquet(tmp_path / "p.parquet")["fit_score"].to_list() == [5.0, 5.0]
