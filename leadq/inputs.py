@@ -706,13 +706,17 @@ def _ragged_record_error(text: str) -> InputError | None:
 
 
 def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
-    """Scan a Parquet or NDJSON source lazily, keeping its native types."""
+    """Scan a Parquet or NDJSON source lazily (a JSON array is read whole), keeping its native types."""
     try:
         if fmt == "parquet":
             if isinstance(source, bytes):
                 lf = pl.read_parquet(io.BytesIO(source)).lazy()
             else:
                 lf = pl.scan_parquet(source, glob=False)
+        elif _is_json_array(source):
+            # A JSON array of records (what many APIs and "export as JSON" buttons write) is read
+            # whole; NDJSON, one record a line, streams.
+            lf = pl.read_json(source if isinstance(source, str) else io.BytesIO(source)).lazy()
         else:
             lf = pl.scan_ndjson(source if isinstance(source, str) else io.BytesIO(source))
         # Reading the schema now (footer / first lines) reports a corrupt file
@@ -730,6 +734,16 @@ def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
         pl.lit(label, pl.String).alias(SOURCE_FILE),
         pl.col(SOURCE_ROW).cast(pl.Int64),
     )
+
+
+def _is_json_array(source: str | bytes) -> bool:
+    """Whether a JSON source is one array (``[{...}, ...]``) rather than a record per line."""
+    if isinstance(source, bytes):
+        head = source[:4096]
+    else:
+        with open(source, "rb") as fh:
+            head = fh.read(4096)
+    return head.lstrip(codecs.BOM_UTF8).lstrip().startswith(b"[")
 
 
 def read_parquet_metadata(path: str) -> dict[str, str]:

@@ -391,6 +391,17 @@ def test_native_formats_keep_types_and_concat_diagonally(tmp_path: Path) -> None
     )
 
 
+def test_a_json_array_of_records_reads_like_ndjson(tmp_path: Path) -> None:
+    # "Export as JSON" and most APIs write one array; NDJSON writes a record a line.
+    records = b'\xef\xbb\xbf [\n {"id": 1, "email": "a@b.co"},\n {"id": 2, "email": null}\n]\n'
+    want = pl.DataFrame({"id": [1, 2], "email": ["a@b.co", None], "_source_file": ["x", "x"], "_source_row": [1, 2]})
+    path = write_bytes(tmp_path, "leads.json", records)
+    assert_frame_equal(read(path), want.with_columns(_source_file=pl.lit(str(path))))
+    stdin = io.BytesIO(records)
+    got = collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"), stdin=stdin), "<stdin>")
+    assert_frame_equal(got, want.with_columns(_source_file=pl.lit("<stdin>")))
+
+
 def test_input_format_option_overrides_extension(tmp_path: Path) -> None:
     path = write_bytes(tmp_path, "leads.dat", b"a\n1\n")
     with pytest.raises(UsageError, match="cannot tell the format of"):
