@@ -120,7 +120,7 @@ def load_yaml(text: str, path: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(path, mark.line + 1, mark.column + 1) if mark else Position(path)
         problem = exc.problem or exc.context or "invalid YAML"
-        if mark and "\t" in problem + _line(text, mark.line)[: mark.column + 1]:
+        if mark and "\t" in _line(text, mark.line)[: mark.column + 1]:
             problem += "; YAML indents with spaces, never tabs: replace the tabs with spaces"
         raise RulesetError(f"YAML syntax error: {problem}", pos) from None
     except yaml.YAMLError as exc:
