@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
+from typing import Iterator
 
 from leadq.errors import ConditionError
 
@@ -468,31 +469,31 @@ def parse(text: str) -> Node:
 # --------------------------------------------------------------------------- queries
 
 
+def walk(node: object) -> Iterator[Node]:
+    """Every node of a tree, parents before their operands, left to right."""
+    if isinstance(node, Node):
+        yield node
+        for value in vars(node).values():
+            yield from walk(value)
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from walk(item)
+
+
 def names_in(node: Node) -> tuple[set[str], set[str], set[str]]:
-    """Return the (field names, raw columns, rule ids used in calls) a tree refers to."""
+    """Return the (field names, raw columns, rule ids used in calls) a tree refers to.
+
+    A plain name given to a function (``fired(demo_request)``) counts as a rule id.
+    """
+    nodes = list(walk(node))
+    call_args = {id(a) for n in nodes if isinstance(n, Call) for a in n.args
+                 if isinstance(a, Name) and not a.raw_column}
     fields: set[str] = set()
     raws: set[str] = set()
     rules: set[str] = set()
-
-    def walk(n: object) -> None:
+    for n in nodes:
         if isinstance(n, Name):
-            (raws if n.raw_column else fields).add(n.name)
-        elif isinstance(n, Call):
-            for a in n.args:
-                if isinstance(a, Name) and not a.raw_column:
-                    rules.add(a.name)
-                else:
-                    walk(a)
-            return
-        if isinstance(n, Node):
-            for value in vars(n).values():
-                if isinstance(value, Node):
-                    walk(value)
-                elif isinstance(value, tuple):
-                    for item in value:
-                        walk(item)
-
-    walk(node)
+            (rules if id(n) in call_args else raws if n.raw_column else fields).add(n.name)
     return fields, raws, rules
 
 
@@ -540,5 +541,5 @@ def literal_date(value: str | date | datetime) -> datetime:
 
 
 __all__ = [
-    "Type", "Node", "parse", "tokenize", "names_in", "regex_problem", "date_literal", "literal_date",
+    "Type", "Node", "parse", "tokenize", "walk", "names_in", "regex_problem", "date_literal", "literal_date",
 ]

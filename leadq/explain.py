@@ -28,7 +28,7 @@ import polars as pl
 
 from leadq.activity import DAY_US, col_names
 from leadq.compiler import compile_condition_at, score_scope
-from leadq.conditions import Call, Name, Node, names_in
+from leadq.conditions import Call, Name, Node, names_in, walk
 from leadq.errors import InputError, UsageError
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.pipeline import ScoreResult, score_frames
@@ -161,23 +161,13 @@ def _days_ago(days: int | None) -> str:
 def _call_names(node: Node) -> list[tuple[str, str]]:
     """(function, argument name) of every call in a condition tree, in order."""
     out: list[tuple[str, str]] = []
-
-    def walk(n: object) -> None:
+    for n in walk(node):
         if isinstance(n, Call):
             for a in n.args:
                 if isinstance(a, Name) and not a.raw_column:
                     out.append((n.name, a.name))
                 elif hasattr(a, "value") and isinstance(getattr(a, "value"), str):
                     out.append((n.name, a.value))  # has_reason("code")
-        if isinstance(n, Node):
-            for value in vars(n).values():
-                if isinstance(value, Node):
-                    walk(value)
-                elif isinstance(value, tuple):
-                    for item in value:
-                        walk(item)
-
-    walk(node)
     return list(dict.fromkeys(out))
 
 

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
 from leadq.conditions import (
-    Arith, Between, Call, Compare, ListRef, Literal, Logical, Name, Node, TextMatch, names_in,
+    Arith, Between, Call, Compare, ListRef, Literal, Logical, Name, Node, TextMatch, names_in, walk,
 )
 from leadq.errors import Position, RulesetError, did_you_mean
 from leadq.ruleset import Condition, Rule, Ruleset, Tier, load_ruleset
@@ -364,16 +364,6 @@ def _conditions(ruleset: Ruleset) -> Iterator[tuple[str, Condition]]:
             yield f"tier '{t.name}'", t.when
 
 
-def _walk(node: Any) -> Iterator[Node]:
-    if isinstance(node, Node):
-        yield node
-        for value in vars(node).values():
-            yield from _walk(value)
-    elif isinstance(node, tuple):
-        for item in node:
-            yield from _walk(item)
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -437,7 +427,7 @@ def check_disqualifiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Findin
         if t.when is not None:
             fields, _, _ = names_in(t.when.tree)
             used |= fields
-            codes |= {n.args[0].value for n in _walk(t.when.tree)  # type: ignore[attr-defined]
+            codes |= {n.args[0].value for n in walk(t.when.tree)  # type: ignore[attr-defined]
                       if isinstance(n, Call) and n.name == "has_reason" and n.args and isinstance(n.args[0], Literal)}
     for category, names in (("bad_fit", {"bad_fit", "disqualified"}), ("bad_timing", {"bad_timing"})):
         of_category = [d for d in ruleset.disqualifiers if d.category == category]
@@ -485,7 +475,7 @@ def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
 def check_regexes(ruleset: Ruleset) -> Iterator[Finding]:
     """``matches "cto"``: a short bare word is a substring search and also matches "director"."""
     for subject, cond in _conditions(ruleset):
-        for node in _walk(cond.tree):
+        for node in walk(cond.tree):
             if (isinstance(node, TextMatch) and node.op == "matches" and isinstance(node.pattern, Literal)
                     and isinstance(node.pattern.value, str) and re.fullmatch(r"[A-Za-z]{2,4}", node.pattern.value)):
                 word = node.pattern.value
@@ -500,7 +490,7 @@ def check_lists(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
 
     used: set[str] = set()
     for _, cond in _conditions(ruleset):
-        used |= {n.name for n in _walk(cond.tree) if isinstance(n, ListRef)}
+        used |= {n.name for n in walk(cond.tree) if isinstance(n, ListRef)}
     section = positions.data.get("lists") if positions.data else None
     for name in ruleset.lists:
         if name in used or (name in BUILTIN_LISTS and not (hasattr(section, "key_pos") and name in section)):
