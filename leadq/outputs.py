@@ -467,7 +467,7 @@ def _csv_ready(df: pl.DataFrame, escape_formulas: bool) -> pl.DataFrame:
         if isinstance(dtype, pl.Array):
             col, dtype = col.arr.to_list(), pl.List(dtype.inner)
         if isinstance(dtype, pl.List) and not dtype.inner.is_nested():
-            text = col.list.eval(pl.element().cast(pl.String)).list.join("; ")
+            text = col.cast(pl.List(pl.String)).list.join("; ")
         elif isinstance(dtype, pl.Struct):
             text = pl.when(col.is_not_null()).then(col.struct.json_encode())
         elif dtype.is_nested():
