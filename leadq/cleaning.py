@@ -1,7 +1,8 @@
 """From CRM columns to typed canonical fields, with a flag for every value that fails to parse.
 
 CRM exports are text: numbers with thousands separators ("1,200", or "1.200,5"
-in a European export, as the ruleset's ``number_format`` says), booleans
+in a European export, as the ruleset's ``number_format`` says) or as ranges
+("51-200", see :mod:`leadq.number_text`), booleans
 as "Yes"/"true"/"1", dates in ISO, US or European order with or without time
 and time zone. Each parser here is a Polars expression; a value that is present
 but cannot be read yields null plus a ``_bad__<field>`` flag, so the pipeline
@@ -15,6 +16,7 @@ import re
 import polars as pl
 
 from leadq.conditions import Type
+from leadq.number_text import parse_number, with_ranges
 from leadq.ruleset import Column, Settings
 
 UTC = pl.Datetime("us", "UTC")
@@ -43,39 +45,6 @@ EPOCH = "epoch"
 _EPOCH_TEXT = r"^\d{10,19}(\.\d+)?$"
 _TRUE = ["true", "yes", "y", "1", "t", "x", "checked", "on"]
 _FALSE = ["false", "no", "n", "0", "f", "unchecked", "off"]
-
-
-# number_format -> (thousands separators as a regex class body, decimal separator). \s covers the
-# no-break and narrow no-break spaces spreadsheets put between digit groups.
-_NUMBER_SEPARATORS = {
-    "1,234.5": (r",'\s", "."),
-    "1.234,5": (r".\s", ","),
-    "1 234,5": (r"\s", ","),
-}
-
-
-def parse_number(text: pl.Expr, number_format: str = "1,234.5") -> pl.Expr:
-    """Read a number from CRM text written in ``number_format`` (see ``ruleset.NUMBER_FORMATS``).
-
-    With the default "1,234.5": "1,200", "1 200", "$3,500.50", "  42 ", "12%". With
-    "1.234,5": "1.200" is 1200 and "1,5" is 1.5; with "1 234,5": "1 200,5". Thousands
-    separators must group digits by three, so a value written in another format is
-    unreadable (null) where it can be told apart: "1,5" read as "1,234.5" is not 15, and
-    in the comma-decimal formats a point is never a decimal separator. "1.200" read as
-    "1,234.5" is 1.2: only the ruleset's setting can say it is 1200.
-    """
-    groups, decimal = _NUMBER_SEPARATORS[number_format]
-    body = text.str.replace_all(r"[$€£%]", "").str.strip_chars()
-    grouped = pl.when(body.str.contains(f"[{groups}]")).then(body)
-    well_grouped = grouped.str.contains(rf"^[+-]?\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{re.escape(decimal)}\d*)?$")
-    readable = well_grouped.fill_null(True)
-    plain = body.str.replace_all(f"[{groups}]", "")
-    if decimal == ",":
-        if "." not in groups:  # "1 234,5": a point is neither separator
-            readable = readable & ~body.str.contains(".", literal=True)
-        plain = plain.str.replace(",", ".", literal=True)
-    value = pl.when(readable).then(plain).cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value)  # "NaN" and "inf" are not amounts
 
 
 def parse_bool(text: pl.Expr) -> pl.Expr:
@@ -254,6 +223,9 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     ])
     if text:
         frame = frame.with_columns(blank_to_null(pl.col(name)).alias(name) for name in text)
+    numbers = {name: f"_raw__{name}" for name, col in present.items()
+               if col.type is Type.NUMBER and schema[col.column] == pl.String}
+    frame = with_ranges(frame, numbers, settings.number_format, settings.number_ranges)
     if likely:
         frame = frame.with_columns(
             parse_datetime_rest(pl.col(f"_raw__{name}"), pl.col(name), settings.date_order, settings.timezone)

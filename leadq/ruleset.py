@@ -43,6 +43,12 @@ NUMBER_FORMATS = {
     "1.234,5": "point thousands, comma decimals, as in German or Dutch exports",
     "1 234,5": "space thousands, comma decimals, as in French or Nordic exports",
 }
+# How a range in a number column ("51-200", as enrichment tools write company size) reads as one number.
+RANGE_READINGS = {
+    "low": "the lower bound: 51-200 is 51, 'at least'; the default",
+    "middle": "the midpoint: 51-200 is 125.5",
+    "high": "the upper bound: 51-200 is 200",
+}
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_LEVEL_KEYS = {
@@ -149,6 +155,7 @@ class Settings:
     lookback_days: float = 180.0
     date_order: str = "iso"
     number_format: str = "1,234.5"  # one of NUMBER_FORMATS
+    number_ranges: str = "low"  # one of RANGE_READINGS
     timezone: str = "UTC"
     dedupe_on: tuple[str, ...] = ("lead_id",)
     small_segment: int = 30
@@ -351,8 +358,8 @@ def _settings(data: Any, pos: Position) -> Settings:
     if data is None:
         return Settings()
     r = _Reader(_mapping(data, "settings", pos), "settings")
-    r.check_keys({"half_life_days", "lookback_days", "date_order", "number_format", "timezone", "dedupe_on",
-                  "small_segment"})
+    r.check_keys({"half_life_days", "lookback_days", "date_order", "number_format", "number_ranges", "timezone",
+                  "dedupe_on", "small_segment"})
     date_order = r.text("date_order", "iso")
     if date_order not in DATE_ORDERS:
         raise RulesetError(f"settings: unknown date_order '{date_order}'; {one_of(DATE_ORDERS)} "
@@ -362,6 +369,11 @@ def _settings(data: Any, pos: Position) -> Settings:
         allowed = ", ".join(f'"{name}" ({what})' for name, what in NUMBER_FORMATS.items())
         raise RulesetError(f"settings: unknown number_format '{number_format}'; expected one of: {allowed}",
                            r.pos("number_format"))
+    number_ranges = r.text("number_ranges", "low")
+    if number_ranges not in RANGE_READINGS:
+        allowed = ", ".join(f"{name} ({what})" for name, what in RANGE_READINGS.items())
+        raise RulesetError(f"settings: unknown number_ranges '{number_ranges}'; expected one of: {allowed}",
+                           r.pos("number_ranges"))
     dedupe = r.get("dedupe_on", ["lead_id"])
     if isinstance(dedupe, str):
         dedupe = [dedupe]
@@ -381,6 +393,7 @@ def _settings(data: Any, pos: Position) -> Settings:
         lookback_days=r.number("lookback_days", 180.0, positive=True),
         date_order=date_order,
         number_format=number_format,
+        number_ranges=number_ranges,
         timezone=tz,
         dedupe_on=tuple(dedupe),
         small_segment=int(small or 30),

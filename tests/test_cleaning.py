@@ -91,3 +91,14 @@ def test_unix_time_is_read_in_seconds_to_nanoseconds_from_text_and_numbers():
         out = map_columns(frame, frame.collect_schema(), {"created_at": col}, Settings()).collect()
         assert out["created_at"].to_list() == [base, base, None, None]
         assert out["_bad__created_at"].to_list() == [False, False, True, False]
+
+
+@pytest.mark.parametrize(("reading", "want"), [("low", [51.0, 10001.0, 1200.0, None, None]),
+                                               ("high", [200.0, 10001.0, 1200.0, None, None])])
+def test_number_columns_read_ranges_as_the_settings_say(reading, want):
+    col = Column("company_size", "Employees", Type.NUMBER, Position("test"))
+    frame = pl.LazyFrame({"Employees": ["51-200", "10,001+", "1,200", "lots", None]})
+    out = map_columns(frame, frame.collect_schema(), {"company_size": col}, Settings(number_ranges=reading)).collect()
+    assert out.columns == ["company_size", "_bad__company_size"]
+    assert out["company_size"].to_list() == want
+    assert out["_bad__company_size"].to_list() == [False, False, False, True, False]

@@ -1,12 +1,12 @@
-"""Reading numbers from CRM text in each of the ruleset's number formats (leadq.cleaning)."""
+"""Reading numbers from CRM text in each of the ruleset's number formats (leadq.number_text)."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from leadq.cleaning import parse_number
-from leadq.ruleset import NUMBER_FORMATS, Settings
+from leadq.number_text import parse_number, with_ranges
+from leadq.ruleset import NUMBER_FORMATS, RANGE_READINGS, Settings
 
 # text -> value in "1,234.5", "1.234,5", "1 234,5" (None: unreadable)
 NUMBERS = {
@@ -56,3 +56,72 @@ def test_the_default_format_keeps_its_old_readings() -> None:
     assert Settings().number_format == "1,234.5"
     got = pl.select(parse_number(pl.lit(pl.Series(["1,200", "$2,500,000", "1 200", "12%"])))).to_series().to_list()
     assert got == [1200.0, 2500000.0, 1200.0, 12.0]
+
+
+# Ranges and abbreviations, as enrichment tools write company size and revenue, under the default
+# format: text -> (low, middle, high); None: unreadable.
+RANGES = {
+    "51-200": (51.0, 125.5, 200.0),
+    "51 - 200": (51.0, 125.5, 200.0),
+    "51–200": (51.0, 125.5, 200.0),  # en dash
+    "51 to 200 employees": (51.0, 125.5, 200.0),
+    "1,001-5,000": (1001.0, 3000.5, 5000.0),
+    "10,001+": (10001.0, 10001.0, 10001.0),
+    "1000+ employees": (1000.0, 1000.0, 1000.0),
+    "over 500": (500.0, 500.0, 500.0),
+    "> 1000": (1000.0, 1000.0, 1000.0),
+    "under 10": (0.0, 5.0, 10.0),
+    "<$1M": (0.0, 500000.0, 1000000.0),
+    "$10M-$50M": (10e6, 30e6, 50e6),
+    "10-50M": (10e6, 30e6, 50e6),  # both bounds in millions
+    "500K-1M": (500e3, 750e3, 1e6),
+    "500-1M": (500.0, 500250.0, 1e6),  # 500M would be above 1M: the bound stays 500
+    "10 to 50 million": (10e6, 30e6, 50e6),
+    "€5m - €10m": (5e6, 7.5e6, 10e6),
+    "$2.5M": (2.5e6, 2.5e6, 2.5e6),
+    "2.5 M": (2.5e6, 2.5e6, 2.5e6),
+    "10k": (10e3, 10e3, 10e3),
+    "10K": (10e3, 10e3, 10e3),
+    "$1.2B": (1.2e9, 1.2e9, 1.2e9),
+    "1.5bn": (1.5e9, 1.5e9, 1.5e9),
+    "$50MM": (50e6, 50e6, 50e6),
+    "USD 50M+": (50e6, 50e6, 50e6),
+    "5000-1000": (None, None, None),  # bounds reversed
+    "under 10+": (None, None, None),
+    "over 5-10": (None, None, None),
+    "10-": (None, None, None),
+    "1,5M": (None, None, None),  # a comma decimal is not the default format's
+    "about 300": (None, None, None),
+    "lots": (None, None, None),
+    "10 apples": (None, None, None),
+    # plain numbers are the first pass's, and stay what it read
+    "1,200": (1200.0, 1200.0, 1200.0),
+    "-5": (-5.0, -5.0, -5.0),
+    "": (None, None, None),
+}
+
+
+def _read(texts: list[str | None], number_format: str = "1,234.5", reading: str = "low") -> list[float | None]:
+    frame = pl.LazyFrame({"v": pl.Series(texts, dtype=pl.String)})
+    frame = frame.with_columns(n=parse_number(pl.col("v"), number_format))
+    return with_ranges(frame, {"n": "v"}, number_format, reading).collect()["n"].to_list()
+
+
+@pytest.mark.parametrize("reading", list(RANGE_READINGS))
+def test_ranges_and_abbreviations(reading: str) -> None:
+    index = list(RANGE_READINGS).index(reading)
+    assert _read(list(RANGES) + [None], reading=reading) == [want[index] for want in RANGES.values()] + [None]
+
+
+def test_range_bounds_are_read_in_the_rulesets_number_format() -> None:
+    assert _read(["1.001-5.000", "10.001+", "1,5M", "2,5 Mio. €", "1-2 Mrd", "1.5M"], "1.234,5", "high") == [
+        5000.0, 10001.0, 1.5e6, 2.5e6, 2e9, None]
+    assert _read(["1 001 - 5 000", "2,5k"], "1 234,5") == [1001.0, 2500.0]
+
+
+def test_ranges_leave_no_temporary_columns_and_keep_readable_values() -> None:
+    frame = pl.LazyFrame({"v": ["12", "51-200"], "w": ["3k", "x"]}).with_columns(
+        a=parse_number(pl.col("v")), b=parse_number(pl.col("w")))
+    out = with_ranges(frame, {"a": "v", "b": "w"}).collect()
+    assert out.columns == ["v", "w", "a", "b"]
+    assert out.rows() == [("12", "3k", 12.0, 3000.0), ("51-200", "x", 51.0, None)]

@@ -1,0 +1,134 @@
+"""Numbers written as text in CRM and enrichment exports, read as Polars expressions.
+
+Two passes, as for dates: :func:`parse_number` reads the plain amounts that make up
+nearly every value ("1,200", "$3,500.50", "12%") at the cost of a few string
+operations; :func:`with_ranges` then reads what it left, the ranges and
+abbreviations enrichment tools write for company size and revenue ("51-200",
+"10,001+", "$10M-$50M", "2.5M", "under 10"), only on those rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import polars as pl
+
+# number_format -> (thousands separators as a regex class body, decimal separator). \s covers the
+# no-break and narrow no-break spaces spreadsheets put between digit groups.
+_NUMBER_SEPARATORS = {
+    "1,234.5": (r",'\s", "."),
+    "1.234,5": (r".\s", ","),
+    "1 234,5": (r"\s", ","),
+}
+
+# Scale words as English, finance ("MM") and German ("Mio.", "Mrd.") exports write them.
+_SCALES = {"k": 1e3, "thousand": 1e3, "tsd": 1e3, "tsd.": 1e3,
+           "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6, "mio": 1e6, "mio.": 1e6,
+           "b": 1e9, "bn": 1e9, "billion": 1e9, "mrd": 1e9, "mrd.": 1e9}
+_SCALE = "(" + "|".join(re.escape(s) for s in sorted(_SCALES, key=len, reverse=True)) + ")?"
+_AMOUNT = r"(\d[\d.,'\s]*?)"
+# Lower-cased, currency removed: an optional "under"/"over" word, an amount with an optional scale,
+# then "+" or "-"/"to" and a second amount; "employees" and the like may follow.
+_RANGE = re.compile(
+    r"^(?:(under|below|less than|fewer than|up to|<=|<|≤)\s*)?"
+    r"(?:(over|above|more than|greater than|>=|>|≥)\s*)?"
+    + _AMOUNT + r"\s*" + _SCALE
+    + r"\s*(?:(\+|or more|and more|and above|and over|or above)|(?:-|–|—|to)\s*" + _AMOUNT + r"\s*" + _SCALE + r")?"
+    + r"\s*(?:employees|employee|people|staff|emps|emp|per year|/year|/yr|a year|annually)?$"
+).pattern
+
+
+def parse_number(text: pl.Expr, number_format: str = "1,234.5") -> pl.Expr:
+    """Read a number from CRM text written in ``number_format`` (see ``ruleset.NUMBER_FORMATS``).
+
+    With the default "1,234.5": "1,200", "1 200", "$3,500.50", "  42 ", "12%". With
+    "1.234,5": "1.200" is 1200 and "1,5" is 1.5; with "1 234,5": "1 200,5". Thousands
+    separators must group digits by three, so a value written in another format is
+    unreadable (null) where it can be told apart: "1,5" read as "1,234.5" is not 15, and
+    in the comma-decimal formats a point is never a decimal separator. "1.200" read as
+    "1,234.5" is 1.2: only the ruleset's setting can say it is 1200.
+    """
+    groups, decimal = _NUMBER_SEPARATORS[number_format]
+    body = text.str.replace_all(r"[$€£%]", "").str.strip_chars()
+    grouped = pl.when(body.str.contains(f"[{groups}]")).then(body)
+    well_grouped = grouped.str.contains(rf"^[+-]?\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{re.escape(decimal)}\d*)?$")
+    readable = well_grouped.fill_null(True)
+    plain = body.str.replace_all(f"[{groups}]", "")
+    if decimal == ",":
+        if "." not in groups:  # "1 234,5": a point is neither separator
+            readable = readable & ~body.str.contains(".", literal=True)
+        plain = plain.str.replace(",", ".", literal=True)
+    value = pl.when(readable).then(plain).cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)  # "NaN" and "inf" are not amounts
+
+
+def _scale(suffix: pl.Expr) -> pl.Expr:
+    return suffix.replace_strict(list(_SCALES), list(_SCALES.values()), default=None, return_dtype=pl.Float64)
+
+
+_PARTS = ("under", "over", "first", "first_suffix", "plus", "second", "second_suffix")
+
+
+def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str = "1,234.5",
+                reading: str = "low") -> pl.LazyFrame:
+    """Second pass: read the ranges and abbreviations :func:`parse_number` left null.
+
+    ``numbers`` maps each first-pass number column to its text column. Where a number
+    is null and its text present, the text is read as "51-200", "51 to 200 employees",
+    "$10M-$50M", "10-50M" (both in millions), "10,001+", "over 500", "under 10" (0 to
+    10), "2.5M", "10k" or "$1.2bn", each amount in ``number_format``, and the range
+    becomes one number as ``reading`` says (see ``ruleset.RANGE_READINGS``). Anything else,
+    or a range whose bounds are reversed, stays null.
+
+    Step by step through temporary columns: as one expression, each part was
+    evaluated again at each use (18 s for 1M values instead of 0.2 s).
+    """
+    if not numbers:
+        return frame
+
+    def part(name: str, what: str) -> pl.Expr:
+        return pl.col(f"_range__{name}__{what}")
+
+    def step(exprs: dict[str, Callable[[str], pl.Expr]]) -> pl.LazyFrame:
+        return frame.with_columns(make(name).alias(f"_range__{name}__{what}")
+                                  for name in numbers for what, make in exprs.items())
+
+    frame = step({"text": lambda name: pl.when(pl.col(name).is_null()).then(pl.col(numbers[name]))
+                  .str.to_lowercase().str.replace_all(r"[$€£%]|\b(?:usd|eur|gbp)\b", "").str.strip_chars()})
+    # One extract per part: fields of extract_groups' struct made Polars 2.1 panic (a mask of length 0).
+    frame = step({what: (lambda i: lambda name: part(name, "text").str.extract(_RANGE, i))(i)
+                  for i, what in enumerate(_PARTS, 1)})
+    frame = step({
+        "amount": lambda name: parse_number(part(name, "first"), number_format),
+        "second_amount": lambda name: parse_number(part(name, "second"), number_format),
+        "first_scale": lambda name: _scale(part(name, "first_suffix")),
+        "second_scale": lambda name: _scale(part(name, "second_suffix")),
+    })
+    frame = step({
+        # "10-50M" is 10M to 50M: a bare lower bound takes the upper bound's scale, unless that puts it above.
+        "lower": lambda name: (
+            pl.when(part(name, "first_scale").is_not_null()).then(part(name, "amount") * part(name, "first_scale"))
+            .when(part(name, "amount") * part(name, "second_scale")
+                  <= part(name, "second_amount") * part(name, "second_scale"))
+            .then(part(name, "amount") * part(name, "second_scale"))
+            .otherwise(part(name, "amount"))),
+        "upper": lambda name: part(name, "second_amount") * part(name, "second_scale").fill_null(1.0),
+    })
+    frame = frame.with_columns(
+        pl.coalesce(pl.col(name), _reading(lambda what: part(name, what), reading)).alias(name) for name in numbers)
+    return frame.drop(f"_range__{name}__{what}" for name in numbers
+                      for what in ("text", *_PARTS, "amount", "second_amount", "first_scale", "second_scale",
+                                   "lower", "upper"))
+
+
+def _reading(part: Callable[[str], pl.Expr], reading: str) -> pl.Expr:
+    """The one number a parsed range stands for, or null where the parts do not make one."""
+    lower, upper = part("lower"), part("upper")
+    under, has_second = part("under").is_not_null(), part("second").is_not_null()
+    open_ended = part("over").is_not_null() | part("plus").is_not_null()
+    lo = pl.when(under).then(0.0).otherwise(lower)
+    hi = pl.when(has_second).then(upper).otherwise(lower)
+    valid = (lower.is_not_null() & (~has_second | (upper.is_not_null() & (lower <= upper)))
+             & ~(under & (open_ended | has_second)) & ~(open_ended & has_second))
+    return pl.when(valid).then({"low": lo, "high": hi, "middle": (lo + hi) / 2}[reading])
