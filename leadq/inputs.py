@@ -28,6 +28,7 @@ import codecs
 import csv
 import glob as globlib
 import io
+import json
 import os
 import re
 import sys
@@ -296,6 +297,11 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
         return ragged
     first = text.splitlines()[0].strip() if text else type(exc).__name__
     lowered = text.lower()
+    if "syntax at character" in lowered or "error parsing line" in lowered or "json" in lowered:
+        for path in what.split(", "):
+            located = _json_error_line(path) if _is_json_path(path) else None
+            if located is not None:
+                return InputError(located, Position(path))
     if "more fields than defined" in lowered:
         hint = "a row has more fields than the header; check the delimiter or quoting"
     elif "utf-8" in lowered or "utf8" in lowered:
@@ -715,14 +721,19 @@ def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
                 lf = pl.scan_parquet(source, glob=False)
         elif _is_json_array(source):
             # A JSON array of records (what many APIs and "export as JSON" buttons write) is read
-            # whole; NDJSON, one record a line, streams.
-            lf = pl.read_json(source if isinstance(source, str) else io.BytesIO(source)).lazy()
+            # whole, its types inferred from every record; NDJSON, one record a line, streams.
+            lf = pl.read_json(source if isinstance(source, str) else io.BytesIO(source),
+                              infer_schema_length=None).lazy()
         else:
-            lf = pl.scan_ndjson(source if isinstance(source, str) else io.BytesIO(source))
+            lf = _scan_ndjson(source)
         # Reading the schema now (footer / first lines) reports a corrupt file
         # before any work is done.
         schema = lf.collect_schema()
     except pl.exceptions.PolarsError as exc:
+        if fmt != "parquet":
+            located = _json_error_line(source)
+            if located is not None:
+                raise InputError(located, Position(label)) from exc
         raise input_error_from_polars(exc, label) from exc
     except OSError as exc:
         raise InputError(f"cannot read {label}: {os_reason(exc)}") from exc
@@ -734,6 +745,62 @@ def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
         pl.lit(label, pl.String).alias(SOURCE_FILE),
         pl.col(SOURCE_ROW).cast(pl.Int64),
     )
+
+
+def _scan_ndjson(source: str | bytes) -> pl.LazyFrame:
+    """Scan NDJSON with its scalar fields as text, typed later like CSV values.
+
+    Polars infers each field's type from the first lines and fails on a later line
+    that differs (a size of 300 early on, "51-200" line 5,000: "cannot parse '51-200'
+    as Int64"), and CRM and analytics exports mix them freely. As text every value
+    is read, and the ruleset's column types read numbers, booleans and dates from it
+    as they do from CSV. Nested fields (lists, objects) keep their types.
+    """
+    def scan(schema: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
+        return pl.scan_ndjson(source if isinstance(source, str) else io.BytesIO(source), schema=schema)
+
+    inferred = scan().collect_schema()
+    if all(dtype == pl.String or dtype.is_nested() for dtype in inferred.values()):
+        return scan()
+    return scan({name: dtype if dtype.is_nested() else pl.String for name, dtype in inferred.items()})
+
+
+def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
+    """Where a JSON or NDJSON source stops being valid, as "line N: what", for an error message.
+
+    Polars says only "Syntax at character 15"; Python's json module finds the line.
+    Only called once reading has failed; None when the source is too large (over
+    ``limit`` bytes) or Python finds nothing wrong.
+    """
+    try:
+        data = source if isinstance(source, bytes) else (
+            None if os.path.getsize(source) > limit else open(source, "rb").read())
+    except OSError:
+        return None
+    if data is None:
+        return None
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if text.lstrip().startswith("["):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}; fix or remove that record"
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return (f"line {number}, column {exc.colno}: invalid JSON: {exc.msg}; each line must hold one "
+                    "complete JSON object (a record split over several lines is JSON, not NDJSON)")
+        if not isinstance(record, dict):
+            return f"line {number}: expected a JSON object ({{...}}), found {type(record).__name__}"
+    return None
+
+
+def _is_json_path(path: str) -> bool:
+    return FORMAT_BY_EXTENSION.get(os.path.splitext(path)[1].lower()) == "ndjson" and os.path.isfile(path)
 
 
 def _is_json_array(source: str | bytes) -> bool:

@@ -370,7 +370,7 @@ def test_bad_ndjson_is_input_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def test_native_formats_keep_types_and_concat_diagonally(tmp_path: Path) -> None:
+def test_parquet_keeps_types_ndjson_scalars_are_text_and_files_concat_diagonally(tmp_path: Path) -> None:
     pq = tmp_path / "a.parquet"
     pl.DataFrame({"email": ["a@x.io", "b@x.io"], "score": [1, 2]}).write_parquet(pq)
     nd = tmp_path / "b.jsonl"
@@ -385,10 +385,42 @@ def test_native_formats_keep_types_and_concat_diagonally(tmp_path: Path) -> None
                 "score": pl.Series([1, 2, None, None], dtype=pl.Int64),
                 "_source_file": [str(pq), str(pq), str(nd), str(csv_path)],
                 "_source_row": pl.Series([1, 2, 1, 1], dtype=pl.Int64),
-                "employees": pl.Series([None, None, 50, None], dtype=pl.Int64),
+                "employees": pl.Series([None, None, "50", None], dtype=pl.String),
             }
         ),
     )
+
+
+def test_ndjson_fields_whose_type_changes_after_the_first_lines_are_read(tmp_path: Path) -> None:
+    # Polars infers types from the first lines; a later "51-200" in a number field failed the run.
+    lines = [f'{{"id": "L{i}", "size": {i}, "paid": true, "tags": ["a"]}}' for i in range(3000)]
+    lines.append('{"id": "L3000", "size": "51-200", "paid": "yes", "tags": ["b", "c"]}')
+    path = write_bytes(tmp_path, "leads.ndjson", "\n".join(lines).encode())
+    df = collect_input(read_inputs([str(path)]), "inputs")
+    assert df.schema["size"] == pl.String and df.schema["tags"] == pl.List(pl.String)
+    assert df.row(0, named=True) | {"_source_file": None} == {
+        "id": "L0", "size": "0", "paid": "true", "tags": ["a"], "_source_file": None, "_source_row": 1}
+    assert df.row(-1) == ("L3000", "51-200", "yes", ["b", "c"], str(path), 3001)
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("cut.ndjson", b'{"id": "L1"}\n{"id": "L2",\n', "line 2, column 13: invalid JSON: Expecting property name"),
+    ("pretty.jsonl", b'{\n  "id": "L1"\n}\n', "line 1, column 2: invalid JSON: Expecting property name"),
+    ("list.ndjson", b'{"id": "L1"}\n[1, 2]\n', "line 2: expected a JSON object ({...}), found list"),
+    ("array.json", b'[{"id": "L1"},\n {"id": "L2",}]', "line 2, column 14: invalid JSON: Expecting property name"),
+])
+def test_invalid_json_is_named_by_line(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = write_bytes(tmp_path, name, content)
+    with pytest.raises(InputError) as info:
+        collect_input(read_inputs([str(path)]), str(path))
+    assert str(info.value).startswith(f"{path}: {message}")
+
+
+def test_invalid_ndjson_after_the_first_lines_is_named_by_line(tmp_path: Path) -> None:
+    lines = [f'{{"id": "L{i}"}}' for i in range(3000)] + ['{"id": "L3000"']
+    path = write_bytes(tmp_path, "leads.ndjson", "\n".join(lines).encode())
+    with pytest.raises(InputError, match="line 3001, column 15: invalid JSON: Expecting ',' delimiter"):
+        collect_input(read_inputs([str(path)]), str(path))
 
 
 def test_a_json_array_of_records_reads_like_ndjson(tmp_path: Path) -> None:
