@@ -312,6 +312,10 @@ def test_json_to_file(tmp_path):
     data = json.loads(out.read_text())
     assert data["converted"] == 6 and data["ruleset"] == "Calibrate fixture"
     assert "leadq calibrate" in result.stdout
+    quiet = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--as-of", AS_OF, "--outcome", "sql",
+                     "--json", out, "--quiet"])
+    assert (quiet.stdout, quiet.stderr) == ("", "")
+    assert json.loads(out.read_text()) == data
 
 
 def test_sample_data_calibration_is_meaningful():

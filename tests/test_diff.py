@@ -168,6 +168,8 @@ def test_json_to_file_and_same_ruleset_is_no_change(tmp_path):
     data = json.loads(out.read_text())
     assert data["changed"] == 0 and data["moved"] == []
     assert data["matrix"] == [[1, 0, 0, 0], [0, 4, 0, 0], [0, 0, 2, 0], [0, 0, 0, 3]]
+    quiet = run_cli(["diff", A, A, CONTACTS, "--as-of", AS_OF, "--json", "-", "-q"])
+    assert json.loads(quiet.stdout) == data and quiet.stderr == ""
 
 
 def test_leads_scored_on_one_side_only_are_counted():

@@ -139,11 +139,14 @@ EncodingOpt = Annotated[Optional[str], typer.Option(
     "--encoding", help="CSV encoding (default: detected; e.g. utf-8, utf-16, cp1252, latin-1).")]
 DelimiterOpt = Annotated[Optional[str], typer.Option(
     "--delimiter", help="CSV delimiter (default: detected among , ; and tab).")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print no report, for cron jobs and pipelines (use with --json); errors still go to "
+    "stderr.")]
 
 
 def report_json_text(data: dict) -> str:
     """A report dict as the JSON text that ``--json`` / ``--summary-json`` write."""
-    return json.dumps(data, indent=2, default=str) + "\n"
+    return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
 
 
 def write_report_json(data: dict, path: str) -> None:

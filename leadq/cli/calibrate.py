@@ -9,7 +9,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
+    QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -55,6 +55,7 @@ def calibrate(
     until: Annotated[Optional[str], typer.Option(
         "--until", help="Only leads created before this date (YYYY-MM-DD).")] = None,
     json_out: JsonOpt = None,
+    quiet: QuietOpt = False,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
@@ -85,4 +86,5 @@ def calibrate(
                              created_since=_date_option("--since", since), created_until=_date_option("--until", until))
     if json_out:
         write_report_json(report.to_dict(), json_out)
-    make_console(sys.stderr if json_out == "-" else sys.stdout).print(calibration_report(report))
+    if not quiet:
+        make_console(sys.stderr if json_out == "-" else sys.stdout).print(calibration_report(report))

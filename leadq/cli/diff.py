@@ -9,7 +9,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors,
+    QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors,
 )
 from leadq.cli import write_report_json
 from leadq.cli.calibrate import JsonOpt
@@ -26,6 +26,7 @@ def diff(
     as_of: AsOfOpt = None,
     top: Annotated[int, typer.Option("--top", min=0, help="How many of the most-moved leads to list.")] = 20,
     json_out: JsonOpt = None,
+    quiet: QuietOpt = False,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
@@ -52,4 +53,5 @@ def diff(
     report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
     if json_out:
         write_report_json(report.to_dict(), json_out)
-    make_console(sys.stderr if json_out == "-" else sys.stdout).print(diff_report(report))
+    if not quiet:
+        make_console(sys.stderr if json_out == "-" else sys.stdout).print(diff_report(report))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from datetime import timedelta
@@ -11,8 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from leadq.cli import (
-    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt, _parse_as_of,
-    _read_options, _split_multi, app, handle_errors,
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, QuietOpt, RulesetOpt,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -59,7 +58,7 @@ def funnel(
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no report (use with --json).")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Funnel report: stage counts and conversions, time between stages, lead velocity, speed to lead, cohorts.
 
@@ -92,14 +91,7 @@ def funnel(
     report = compute_funnel(inp, rs, as_of=as_of_dt, period_from=start, period_to=end, by=breakdowns)
     data = report.to_dict()
     if json_out:
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        if json_out == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        else:
-            from leadq.outputs import write_text
-
-            write_text(json_out, text)
+        write_report_json(data, json_out)
     if not quiet:
         console = make_console(sys.stderr if json_out == "-" else sys.stdout)
         console.print(funnel_report(data, console.width))
