@@ -14,30 +14,29 @@ from collections.abc import Callable
 
 import polars as pl
 
-# number_format -> (thousands separators as a regex class body, decimal separator). \s covers the
-# no-break and narrow no-break spaces spreadsheets put between digit groups.
+# number_format -> (digit-group separators, decimal separator). Spaces include the no-break, narrow
+# no-break and thin spaces spreadsheets put between digit groups. Literal characters, removed with
+# replace_many: several times cheaper than a regex over every value.
 _NUMBER_SEPARATORS = {
-    "1,234.5": (r",'\s", "."),
-    "1.234,5": (r".\s", ","),
-    "1 234,5": (r"\s", ","),
+    "1,234.5": (",' \u00a0\u202f\u2009", "."),
+    "1.234,5": (". \u00a0\u202f\u2009", ","),
+    "1 234,5": (" \u00a0\u202f\u2009", ","),
 }
+_CURRENCY = ["$", "€", "£", "%"]
 
 # Scale words as English, finance ("MM") and German ("Mio.", "Mrd.") exports write them.
 _SCALES = {"k": 1e3, "thousand": 1e3, "tsd": 1e3, "tsd.": 1e3,
            "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6, "mio": 1e6, "mio.": 1e6,
            "b": 1e9, "bn": 1e9, "billion": 1e9, "mrd": 1e9, "mrd.": 1e9}
 _SCALE = "(" + "|".join(re.escape(s) for s in sorted(_SCALES, key=len, reverse=True)) + ")?"
-# The ranges' digit-group separators, as literal characters (a regex class in parse_number): the
-# second pass removes them with replace_many, several times cheaper than a regex.
-_RANGE_GROUPS = {"1,234.5": ",' \u00a0\u202f", "1.234,5": ". \u00a0\u202f", "1 234,5": " \u00a0\u202f"}
-_CURRENCY = ["$", "€", "£", "%", "usd", "eur", "gbp"]
+_RANGE_CURRENCY = [*_CURRENCY, "usd", "eur", "gbp"]
 
 
 def _range_pattern(number_format: str) -> str:
     """Lower-cased, currency removed: an optional "under"/"over" word, an amount with an optional
     scale, then "+" or "-"/"to" and a second amount; "employees" and the like may follow.
     Amounts group digits by three, as :func:`parse_number` requires."""
-    groups, decimal = re.escape(_RANGE_GROUPS[number_format]), re.escape(_NUMBER_SEPARATORS[number_format][1])
+    groups, decimal = (re.escape(s) for s in _NUMBER_SEPARATORS[number_format])
     amount = rf"(\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{decimal}\d+)?|\d+(?:{decimal}\d+)?)"
     return (r"^(?:(under|below|less than|fewer than|up to|<=|<|≤)\s*)?"
             r"(?:(over|above|more than|greater than|>=|>|≥)\s*)?"
@@ -48,36 +47,33 @@ def _range_pattern(number_format: str) -> str:
 
 
 def _amount(text: pl.Expr, number_format: str) -> pl.Expr:
-    """An amount the range pattern matched (digit groups already checked) as a float."""
-    groups = list(_RANGE_GROUPS[number_format])
-    plain = text.str.replace_many(groups, [""] * len(groups))
-    if _NUMBER_SEPARATORS[number_format][1] == ",":
-        plain = plain.str.replace_many([","], ["."])
-    return plain.cast(pl.Float64, strict=False)
+    """Text whose digit groups are checked, as a float: separators removed, a decimal comma made a point."""
+    groups, decimal = _NUMBER_SEPARATORS[number_format]
+    patterns = [*groups, *([","] if decimal == "," else [])]
+    replacements = [""] * len(groups) + (["."] if decimal == "," else [])
+    return text.str.replace_many(patterns, replacements).cast(pl.Float64, strict=False)
 
 
 def parse_number(text: pl.Expr, number_format: str = "1,234.5") -> pl.Expr:
     """Read a number from CRM text written in ``number_format`` (see ``ruleset.NUMBER_FORMATS``).
 
-    With the default "1,234.5": "1,200", "1 200", "$3,500.50", "  42 ", "12%". With
+    With the default "1,234.5": "1,200", "1 200", "$3,500.50", "  42 ", "12%", "1e3". With
     "1.234,5": "1.200" is 1200 and "1,5" is 1.5; with "1 234,5": "1 200,5". Thousands
     separators must group digits by three, so a value written in another format is
     unreadable (null) where it can be told apart: "1,5" read as "1,234.5" is not 15, and
     in the comma-decimal formats a point is never a decimal separator. "1.200" read as
-    "1,234.5" is 1.2: only the ruleset's setting can say it is 1200.
+    "1,234.5" is 1.2: only the ruleset's setting can say it is 1200. "NaN" and "inf"
+    are not amounts.
+
+    One regex says whether the text is a number (grouped by three, or plain with an
+    optional exponent of at most two digits, so no value overflows to infinity), as
+    Polars evaluates an intermediate expression again at each of its uses.
     """
-    groups, decimal = _NUMBER_SEPARATORS[number_format]
-    body = text.str.replace_all(r"[$€£%]", "").str.strip_chars()
-    grouped = pl.when(body.str.contains(f"[{groups}]")).then(body)
-    well_grouped = grouped.str.contains(rf"^[+-]?\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{re.escape(decimal)}\d*)?$")
-    readable = well_grouped.fill_null(True)
-    plain = body.str.replace_all(f"[{groups}]", "")
-    if decimal == ",":
-        if "." not in groups:  # "1 234,5": a point is neither separator
-            readable = readable & ~body.str.contains(".", literal=True)
-        plain = plain.str.replace(",", ".", literal=True)
-    value = pl.when(readable).then(plain).cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value)  # "NaN" and "inf" are not amounts
+    groups, decimal = (re.escape(s) for s in _NUMBER_SEPARATORS[number_format])
+    body = text.str.replace_many(_CURRENCY, [""] * len(_CURRENCY)).str.strip_chars()
+    readable = body.str.contains(rf"^[+-]?(?:\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{decimal}\d*)?"
+                                 rf"|(?:\d+(?:{decimal}\d*)?|{decimal}\d+)(?:[eE][+-]?\d{{1,2}})?)$")
+    return pl.when(readable).then(_amount(body, number_format))
 
 
 def _scale(suffix: pl.Expr) -> pl.Expr:
@@ -119,7 +115,7 @@ def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str
 
     frame = step({"text": lambda name: pl.when(pl.col(name).is_null() & pl.col(numbers[name]).is_not_null())
                   .then(pl.col(numbers[name]))
-                  .str.to_lowercase().str.replace_many(_CURRENCY, [""] * len(_CURRENCY)).str.strip_chars()})
+                  .str.to_lowercase().str.replace_many(_RANGE_CURRENCY, [""] * len(_RANGE_CURRENCY)).str.strip_chars()})
     # One extract per part: fields of extract_groups' struct made Polars 2.1 panic (a mask of length 0).
     pattern = _range_pattern(number_format)
     frame = step({what: (lambda i: lambda name: part(name, "text").str.extract(pattern, i))(i)

@@ -37,6 +37,13 @@ NUMBERS = {
     "1,2345": (None, 1.2345, 1.2345),
     "12,34,567": (None, None, None),  # digit groups of three only
     "about 300": (None, None, None),
+    "1e3": (1000.0, 1000.0, 1000.0),
+    "2.5E-2": (0.025, None, None),
+    "1e999": (None, None, None),  # would overflow to infinity
+    "1\u2009234": (1234.0, 1234.0, 1234.0),  # thin space
+    "+5": (5.0, 5.0, 5.0),
+    ".5": (0.5, None, None),
+    "12abc": (None, None, None),
     "NaN": (None, None, None),  # a number, but not one a rule can compare
     "inf": (None, None, None),
     "-Infinity": (None, None, None),
