@@ -140,7 +140,7 @@ def test_files_that_are_not_csv_text_say_what_they_are(tmp_path: Path, data: byt
 
 
 def test_header_the_csv_module_cannot_read_is_an_input_error() -> None:
-    from leadq.inputs import _csv_frame
+    from leadq.csv_input import _csv_frame
 
     with pytest.raises(InputError, match=r"^x\.csv: line 1: cannot read the header as CSV \(new-line character"):
         _csv_frame(b"", "a\rb,c\n", "x.csv", None)
@@ -512,8 +512,8 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_encoding_detection_reads_the_whole_file_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            chunks: list[bytes], codec: str) -> None:
     # ASCII chunks are only checked, not decoded; a sequence left open at a chunk's end still is.
-    from leadq import inputs as leadq_inputs
+    from leadq import csv_input
 
-    monkeypatch.setattr(leadq_inputs, "_CHUNK", 100)
+    monkeypatch.setattr(csv_input, "_CHUNK", 100)
     path = write_bytes(tmp_path, "big.csv", b"".join(chunks))
-    assert leadq_inputs._detect_file_encoding(str(path)) == codec
+    assert csv_input.detect_file_encoding(str(path)) == codec
