@@ -365,33 +365,39 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
     """Where a JSON or NDJSON source stops being valid, as "line N: what", for an error message.
 
     Polars says only "Syntax at character 15"; Python's json module finds the line.
-    Only called once reading has failed; None when the source is too large (over
-    ``limit`` bytes) or Python finds nothing wrong.
+    Only called once reading has failed. NDJSON is read line by line; a JSON array
+    is parsed whole. None when the problem lies beyond ``limit`` bytes or Python
+    finds nothing wrong.
     """
     try:
-        data = source if isinstance(source, bytes) else (
-            None if os.path.getsize(source) > limit else open(source, "rb").read())
+        stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     except OSError:
         return None
-    if data is None:
-        return None
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
-    if text.lstrip().startswith("["):
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}; fix or remove that record"
-        return None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            return (f"line {number}, column {exc.colno}: invalid JSON: {exc.msg}; each line must hold one "
-                    "complete JSON object (a record split over several lines is JSON, not NDJSON)")
-        if not isinstance(record, dict):
-            return f"line {number}: expected a JSON object ({{...}}), found {type(record).__name__}"
+    with stream:
+        if _is_json_array(source):
+            data = stream.read(limit + 1)
+            if len(data) > limit:
+                return None
+            try:
+                json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"))
+            except json.JSONDecodeError as exc:
+                return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}; fix or remove that record"
+            return None
+        seen = 0
+        for number, raw in enumerate(stream, 1):
+            seen += len(raw)
+            if seen > limit:
+                return None
+            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return (f"line {number}, column {exc.colno}: invalid JSON: {exc.msg}; each line must hold one "
+                        "complete JSON object (a record split over several lines is JSON, not NDJSON)")
+            if not isinstance(record, dict):
+                return f"line {number}: expected a JSON object ({{...}}), found {type(record).__name__}"
     return None
 
 
