@@ -28,9 +28,11 @@ import polars as pl
 
 from leadq.activity import DAY_US, col_names
 from leadq.compiler import compile_condition_at, score_scope
-from leadq.conditions import Call, Name, Node, names_in, walk
+from leadq.conditions import Call, Name, Node, Type, names_in, walk
 from leadq.errors import InputError, UsageError
+from leadq.fields import OUTPUT_COLUMNS
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, read_input_files
+from leadq.number_text import parse_number
 from leadq.pipeline import ScoreResult, score_frames
 from leadq.ruleset import Rule, Ruleset
 
@@ -108,6 +110,8 @@ class LeadExplanation:
     explanation: str
     handoff: str
     fields: dict[str, Any] = field(default_factory=dict)
+    # Number fields the CRM wrote as a range or an abbreviation: field -> its text ("51-200").
+    read_from: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -283,7 +287,10 @@ def handoff_line(lead: LeadExplanation) -> str:
         who.append(f"{title} at {company}")
     elif title or company:
         who.append(str(title or company))
-    if f.get("company_size") is not None:
+    if "company_size" in lead.read_from:
+        size = lead.read_from["company_size"]
+        who.append(size if "employee" in size.lower() else f"{size} employees")
+    elif f.get("company_size") is not None:
         who.append(f"{int(f['company_size']):,} employees")
     for key in ("industry", "country"):
         if f.get(key):
@@ -316,6 +323,10 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
     detail = result.detail
     assert detail is not None, "score with detail=True"
     extra, rule_values, tier_values = _explain_columns(ruleset, as_of)
+    ranged = {name: f"keep::{col.column}" for name, col in ruleset.columns.items()
+              if col.type is Type.NUMBER and f"keep::{col.column}" in detail.columns}
+    extra += [parse_number(pl.col(raw).cast(pl.String), ruleset.settings.number_format).alias(f"_plain__{name}")
+              for name, raw in ranged.items()]
     frame = detail.filter(pl.col("lead_id").is_in(list(lead_ids)))
     if extra:
         frame = frame.with_columns(extra)
@@ -343,6 +354,8 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
             tier=row["tier"], disqualified=bool(row["disqualified"]), reasons=reasons, rules=rules, tiers=steps,
             explanation=row.get("explanation") or "", handoff="",
             fields={f: _plain(row.get(f)) for f in shown_fields if f in row},
+            read_from={name: str(row[raw]).strip() for name, raw in ranged.items()
+                       if row.get(name) is not None and row[f"_plain__{name}"] is None},
         )
         lead.handoff = handoff_line(lead)
         leads.append(lead)
@@ -397,8 +410,12 @@ def explain_frames(
         raise UsageError("give at least one lead id")
     if len(ids) > MAX_LEADS:
         raise UsageError(f"{len(ids)} lead ids given; explain reads at most {MAX_LEADS} (use `leadq score` for more)")
+    schema = contacts.collect_schema()
+    # Number columns held as text ride along, so that a value read from "51-200" can say so.
+    keep = sorted({col.column for col in ruleset.columns.values() if col.type is Type.NUMBER
+                   and schema.get(col.column) == pl.String and col.column not in OUTPUT_COLUMNS})
     result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, detail=True, lead_ids=ids,
-                          contacts_label=contacts_label, events_label=events_label, contacts_files=contacts_files,
+                          keep_columns=keep, contacts_label=contacts_label, events_label=events_label, contacts_files=contacts_files,
                           events_files=events_files, accounts_files=accounts_files)
     found = set(result.detail["lead_id"].to_list()) if result.detail is not None else set()
     missing = [i for i in ids if i not in found]

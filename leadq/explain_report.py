@@ -30,9 +30,15 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _saw(rule: RuleExplanation) -> str:
+def _values(values: dict[str, Any], read_from: dict[str, str]) -> str:
+    """ "k = v" for each value a condition saw; a number read from a range says from what."""
+    return ", ".join(f"{k} = {_value(v)}" + (f' (from "{read_from[k]}")' if k in read_from else "")
+                     for k, v in values.items())
+
+
+def _saw(rule: RuleExplanation, read_from: dict[str, str]) -> str:
     if rule.events is None:
-        text = ", ".join(f"{k} = {_value(v)}" for k, v in rule.values.items())
+        text = _values(rule.values, read_from)
     elif rule.events == 0:
         return rule.note
     else:
@@ -65,7 +71,7 @@ def _lead(lead: LeadExplanation) -> Group:
     rules.add_column("saw")
     for r in lead.rules:
         rules.add_row(r.id, r.score, "yes" if r.fired else "no", fmt_points(r.points.raw),
-                      fmt_points(r.points.decayed), fmt_points(r.points.final, signed=r.fired), _saw(r),
+                      fmt_points(r.points.decayed), fmt_points(r.points.final, signed=r.fired), _saw(r, lead.read_from),
                       style="" if r.fired else "dim")
     parts.append(rules)
 
@@ -79,7 +85,7 @@ def _lead(lead: LeadExplanation) -> Group:
         if t.matched and not t.chosen and any(s.chosen for s in lead.tiers[:i - 1]):
             result = "matched, not reached"
         tiers.add_row(str(i), Text(t.name, style=TIER_STYLES.get(t.name, "")), result, t.condition,
-                      ", ".join(f"{k} = {_value(v)}" for k, v in t.values.items()))
+                      _values(t.values, lead.read_from))
     parts.append(tiers)
 
     if lead.reasons:

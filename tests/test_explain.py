@@ -198,3 +198,18 @@ def test_explain_matches_a_full_score_run_on_the_sample():
     codes = {d.code: (d.label, d.category) for d in rs.disqualifiers}
     assert [(r.label, r.category) for r in worst_lead.reasons] == [codes[r.code] for r in worst_lead.reasons]
     assert len(worst_lead.reasons) >= 2
+
+
+def test_a_number_read_from_a_range_says_from_what():
+    """Enrichment tools write company sizes as bands: explain shows the band beside the number it read."""
+    bands = ROOT / "tests" / "bad_inputs" / "employee_bands.csv"
+    ruleset = ROOT / "tests" / "bad_inputs" / "base_ruleset.yaml"
+    args = ["explain", "L1", "L2", str(bands), "-r", str(ruleset), "--as-of", "2026-11-01"]
+    data = json.loads(run_cli(args + ["--json", "-"]).stdout)
+    l1, l2 = data["leads"]
+    assert l1["read_from"] == {"company_size": "51-200", "annual_revenue": "$10M-$50M"}
+    assert (l1["fields"]["company_size"], l1["fields"]["annual_revenue"]) == (51.0, 10_000_000.0)
+    assert l1["handoff"].startswith("CEO; 51-200 employees. No buying signals yet.")
+    assert l2["read_from"] == {"company_size": "201-500"}  # a blank revenue was read from nothing
+    out = run_cli(args).stdout
+    assert 'company_size = 51 (from "51-200")' in out
