@@ -200,8 +200,11 @@ def bad_value(col: Column, dtype: pl.DataType) -> pl.Expr:
 
 
 def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,
-                *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
+                *, keep: tuple[str, ...] = (), flag_ranges: bool = False) -> pl.LazyFrame:
     """Select, rename and type the mapped columns; add ``_bad__<field>`` flags.
+
+    With ``flag_ranges``, text number fields also get ``_ranged__<field>``: the value
+    was read from a range or an abbreviation ("51-200", "2.5M").
 
     Mapped columns missing from ``schema`` become nulls (the caller decides
     beforehand which missing columns are errors). Raw CRM columns named in
@@ -225,7 +228,8 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
         frame = frame.with_columns(blank_to_null(pl.col(name)).alias(name) for name in text)
     numbers = {name: f"_raw__{name}" for name, col in present.items()
                if col.type is Type.NUMBER and schema[col.column] == pl.String}
-    frame = with_ranges(frame, numbers, settings.number_format, settings.number_ranges)
+    frame = with_ranges(frame, numbers, settings.number_format, settings.number_ranges,
+                        flag_prefix="_ranged__" if flag_ranges else None)
     if likely:
         frame = frame.with_columns(
             parse_datetime_rest(pl.col(f"_raw__{name}"), pl.col(name), settings.date_order, settings.timezone)

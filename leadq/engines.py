@@ -64,8 +64,9 @@ def _paths(specs: Sequence[str], what: str) -> list[str]:
     return out
 
 
-def _check_typed(source: Source, columns: dict[str, Column], what: str) -> None:
-    """Refuse values the SQL engines would read as null: numbers and booleans as text, dates as numbers.
+def _check_typed(source: Source, columns: dict[str, Column], what: str, date_order: str = "iso") -> None:
+    """Refuse values the SQL engines would read as null: numbers and booleans as text, dates as numbers,
+    and text dates in US or European order (``date_order``).
 
     Polars' reader understands "2,349", "$1,200" or "Yes"; a SQL cast does not, and a
     TRY_CAST turns them into blanks without a word, which would change scores silently.
@@ -85,6 +86,10 @@ def _check_typed(source: Source, columns: dict[str, Column], what: str) -> None:
             raise InputError(f"column '{col.column}' ({name}, a {kind} field) is stored as text; the SQL engines "
                              "read only typed columns. Use --engine polars (it reads \"1,200\" or \"Yes\"), or "
                              "store the column as a number/boolean", Position(label))
+        if col.type is Type.DATETIME and schema.get(col.column) == pl.String and date_order != "iso":
+            raise InputError(f"column '{col.column}' ({name}, a date field) is text and settings.date_order is "
+                             f"{date_order}; the SQL engines read text dates in ISO order only (2026-12-31). Use "
+                             "--engine polars, or store the column as a timestamp", Position(label))
         if col.type is Type.DATETIME and schema.get(col.column, pl.Null).is_numeric():
             raise InputError(f"column '{col.column}' ({name}, a date field) is stored as a number (Unix time?); the "
                              "SQL engines read only timestamp columns. Use --engine polars (it reads Unix seconds "
@@ -294,11 +299,12 @@ def score_with_engine(
         InputError, MissingColumnsError: inputs that do not fit the ruleset.
     """
     as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    _check_typed(contacts, ruleset.columns, "contacts")
+    order = ruleset.settings.date_order
+    _check_typed(contacts, ruleset.columns, "contacts", order)
     if ruleset.event_rules:
-        _check_typed(activities, ruleset.activity_columns, "activities")
+        _check_typed(activities, ruleset.activity_columns, "activities", order)
     if ruleset.account_columns:
-        _check_typed(accounts, ruleset.account_columns, "accounts")
+        _check_typed(accounts, ruleset.account_columns, "accounts", order)
     eng = open_engine(engine, spark_master)
     try:
         c = eng.register("leadq_contacts", contacts, "contacts")
@@ -331,6 +337,8 @@ def score_with_engine(
                     "rejected": int(counts["rows"]) - scored.height}]
     reasons = {"missing lead id": int(counts["missing_id"]), "duplicate lead id": int(counts["duplicate_id"]),
                "duplicate e-mail": int(counts["duplicate_email"])}
+    reasons.update({f"unreadable date in '{ruleset.columns[f].column}'": int(counts[f"unreadable__{f}"])
+                    for f in builder.checked_dates})
     stats.rejected_by_reason = {k: v for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]) if v}
     stats.duplicates = reasons["duplicate lead id"] + reasons["duplicate e-mail"]
     if a is not None:

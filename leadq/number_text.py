@@ -90,7 +90,7 @@ _PARTS = ("under", "over", "first", "first_suffix", "plus", "second", "second_su
 
 
 def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str = "1,234.5",
-                reading: str = "low") -> pl.LazyFrame:
+                reading: str = "low", *, flag_prefix: str | None = None) -> pl.LazyFrame:
     """Second pass: read the ranges and abbreviations :func:`parse_number` left null.
 
     ``numbers`` maps each first-pass number column to its text column. Where a number
@@ -99,6 +99,9 @@ def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str
     10), "2.5M", "10k" or "$1.2bn", each amount in ``number_format``, and the range
     becomes one number as ``reading`` says (see ``ruleset.RANGE_READINGS``). Anything else,
     or a range whose bounds are reversed, stays null.
+
+    With ``flag_prefix``, a boolean column ``<flag_prefix><number column>`` says which
+    values were read this way.
 
     Step by step through temporary columns: as one expression, each part was
     evaluated again at each use (18 s for 1M values instead of 0.2 s).
@@ -136,8 +139,11 @@ def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str
             .otherwise(part(name, "amount"))),
         "upper": lambda name: part(name, "second_amount") * part(name, "second_scale").fill_null(1.0),
     })
+    read = {name: _reading((lambda name: lambda what: part(name, what))(name), reading) for name in numbers}
     frame = frame.with_columns(
-        pl.coalesce(pl.col(name), _reading(lambda what: part(name, what), reading)).alias(name) for name in numbers)
+        [pl.coalesce(pl.col(name), read[name]).alias(name) for name in numbers]
+        + ([(pl.col(name).is_null() & read[name].is_not_null()).alias(f"{flag_prefix}{name}") for name in numbers]
+           if flag_prefix else []))
     return frame.drop(f"_range__{name}__{what}" for name in numbers
                       for what in ("text", *_PARTS, "amount", "second_amount", "first_scale", "second_scale",
                                    "lower", "upper"))

@@ -58,6 +58,7 @@ class RunStats:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     blanked_values: dict[str, int] = field(default_factory=dict)
+    ranged_values: dict[str, int] = field(default_factory=dict)  # column -> values read from ranges ("51-200")
     missing_columns: list[str] = field(default_factory=list)  # mapped columns absent from every input file
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
     events_read: int = 0
@@ -289,7 +290,8 @@ def _score_frames(
     if clash:
         raise UsageError(f"--keep-columns: '{clash[0]}' has the name of an output column; rename it first")
 
-    typed = map_columns(contacts, schema, ruleset.columns, ruleset.settings, keep=tuple(keep_columns))
+    typed = map_columns(contacts, schema, ruleset.columns, ruleset.settings, keep=tuple(keep_columns),
+                        flag_ranges=True)
     typed = typed.with_columns(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_order"))
     typed_schema = typed.collect_schema()
     bad_fields = [c[len("_bad__"):] for c in typed_schema if c.startswith("_bad__")]
@@ -384,8 +386,10 @@ def _score_frames(
         how="vertical_relaxed",
     )
     per_file = typed.group_by("_source_file", maintain_order=True).agg(pl.len().alias("rows"))
+    ranged_fields = [c[len("_ranged__"):] for c in typed_schema if c.startswith("_ranged__")]
     blanked = typed.filter(pl.col("_reason").is_null()).select(
         [pl.col(f"_bad__{f}").sum().alias(f) for f in bad_fields if f not in used_required]
+        + [pl.col(f"_ranged__{f}").sum().alias(f"_ranged__{f}") for f in ranged_fields]
         or [pl.lit(0).alias("_none")])
     if "job_title" in ruleset.columns:
         # A column of the scored plan, not a plan of its own: a second plan over `scored`
@@ -415,8 +419,11 @@ def _score_frames(
     rejects_full = _rejects_with_raw(contacts, rejects_df)
     stats.rejected_by_reason = _reason_counts(rejects_df)
     stats.duplicates = sum(v for k, v in stats.rejected_by_reason.items() if k.startswith("duplicate"))
-    stats.blanked_values = {ruleset.columns[k].column: int(v) for k, v in blanked_df.row(0, named=True).items()
-                            if k != "_none" and v}
+    counts = blanked_df.row(0, named=True)
+    stats.blanked_values = {ruleset.columns[k].column: int(v) for k, v in counts.items()
+                            if k != "_none" and not k.startswith("_ranged__") and v}
+    stats.ranged_values = {ruleset.columns[f].column: int(counts[f"_ranged__{f}"]) for f in ranged_fields
+                           if counts[f"_ranged__{f}"]}
     scored_counts = scored_df.group_by("_source_file").len()
     reject_counts = rejects_df.group_by("_source_file").len()
     for row in per_file_df.to_dicts():  # one row per input file, not per lead

@@ -71,6 +71,9 @@ def run_summary(summary: RunSummary) -> Group:
     if summary.blanked_values:
         parts.append(Text("blanked unreadable values in unused columns: "
                           + "; ".join(f"{k} {v:,}" for k, v in summary.blanked_values.items()), style="yellow"))
+    if summary.ranged_values:
+        parts.append(Text("numbers read from ranges such as 51-200 (one bound, as settings.number_ranges says): "
+                          + "; ".join(f"{k} {v:,}" for k, v in summary.ranged_values.items())))
     if summary.missing_columns:
         parts.append(Text("mapped columns absent from the input (treated as blank): "
                           + ", ".join(summary.missing_columns), style="yellow"))

@@ -46,6 +46,7 @@ class RunSummary:
     matrix: list[list[int]]
     events: dict[str, int]
     blanked_values: dict[str, int]
+    ranged_values: dict[str, int]  # column -> values read from a range or an abbreviation ("51-200", "2.5M")
     missing_columns: list[str]
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
     outputs: dict[str, str] = field(default_factory=dict)
@@ -116,6 +117,7 @@ def summarise(result: ScoreResult) -> RunSummary:
         events={"read": stats.events_read, "unreadable": stats.events_unreadable,
                 "unknown_lead": stats.events_unknown_lead, "up_to_as_of": stats.events_scored},
         blanked_values=stats.blanked_values,
+        ranged_values=stats.ranged_values,
         missing_columns=stats.missing_columns,
         partly_missing_columns=stats.partly_missing_columns,
         funnel=_funnel(result),

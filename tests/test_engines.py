@@ -9,6 +9,7 @@ rulesets/ runs on every engine. Property-based tests add random rulesets and ran
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -198,6 +199,42 @@ def test_numbers_stored_as_text_are_refused_not_blanked(tmp_path):
     assert not (tmp_path / "x.parquet").exists()
     scored = run_cli(["score", contacts, "-r", path, "--out", tmp_path / "p.parquet", "-q"])
     assert scored.exit_code == 0 and pl.read_parquet(tmp_path / "p.parquet")["fit_score"].to_list() == [5.0]
+
+
+def test_unreadable_dates_in_used_fields_are_rejected_by_every_engine(tmp_path):
+    # DuckDB's TRY_CAST read "junk" as null, so the lead was scored as if it had no date: the polars
+    # engine rejects the row. Both now reject it with the same reason, and count it the same way.
+    path, contacts = _one_rule_case(
+        tmp_path, "{lead_id: id, created_at: Created, updated_at: Updated}",
+        "{id: recent, when: 'days_since(created_at) < 30', points: 5}",
+        {"id": ["1", "2", "3", None], "Created": ["junk", "2026-10-20", "", "also junk"],
+         "Updated": ["bad", "2026-10-20", "2026-10-21", None]})
+    results = {}
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        summary = tmp_path / f"{engine}.json"
+        run_cli(["score", contacts, "-r", path, "--engine", engine, "--as-of", "2026-11-01", "--out", out,
+                 "--summary-json", summary, "-q"])
+        results[engine] = (pl.read_csv(out).select("lead_id", "fit_score").rows(),
+                           pl.read_csv(tmp_path / f"{engine}.rejects.csv").select("source_row", "reason").rows(),
+                           json.loads(summary.read_text())["rejected_by_reason"])
+    # Row 3's blank date is no date (scored, 0 points); the unused Updated "bad" does not reject row 1.
+    assert results["polars"] == results["duckdb"] == (
+        [(2, 5.0), (3, 0.0)], [(1, "unreadable date in 'Created'"), (4, "missing lead id")],
+        {"missing lead id": 1, "unreadable date in 'Created'": 1})
+
+
+def test_text_dates_in_us_or_european_order_are_refused_by_the_sql_engines(tmp_path):
+    path, contacts = _one_rule_case(tmp_path, "{lead_id: id, created_at: Created}",
+                                    "{id: recent, when: 'days_since(created_at) < 30', points: 5}",
+                                    {"id": ["1"], "Created": ["10/20/2026"]})
+    path.write_text(path.read_text() + "settings: {date_order: us}\n")
+    result = run_cli(["score", contacts, "-r", path, "--engine", "duckdb", "--out", tmp_path / "x.parquet"],
+                     exit_code=3)
+    assert (f"{contacts}: column 'Created' (created_at, a date field) is text and settings.date_order is us; the "
+            "SQL engines read text dates in ISO order only (2026-12-31). Use --engine polars") in result.stderr
+    run_cli(["score", contacts, "-r", path, "--as-of", "2026-11-01", "--out", tmp_path / "p.parquet", "-q"])
+    assert pl.read_parquet(tmp_path / "p.parquet")["fit_score"].to_list() == [5.0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,6 +91,13 @@ def _typed(column: Column, dialect: SqlDialect, present: bool) -> exp.Expression
     return dialect.cast_timestamp(src)
 
 
+def _unreadable(column: Column, dialect: SqlDialect) -> exp.Expression:
+    """True where the CRM value is present but its typed reading is null (see :func:`leadq.cleaning.bad_value`)."""
+    present = exp.Not(this=exp.Is(this=_typed(Column(column.field, column.column, Type.TEXT, column.pos), dialect,
+                                               True), expression=exp.Null()))
+    return exp.and_(present, exp.Is(this=_typed(column, dialect, True), expression=exp.Null()))
+
+
 class QueryBuilder:
     """Builds the scoring query for one ruleset, ``as_of`` and dialect."""
 
@@ -101,6 +108,9 @@ class QueryBuilder:
         self.t = tables
         self.ctes: list[tuple[str, exp.Select]] = []
         self.events_source: str | None = None
+        # Date fields a rule uses whose unreadable values reject the row, as in the polars engine
+        # (numbers and booleans held as text are refused before any query: engines._check_typed).
+        self.checked_dates: list[str] = []
         self._check_supported()
 
     # ------------------------------------------------------------------ helpers
@@ -174,6 +184,9 @@ class QueryBuilder:
         select = self._select_typed(rs.columns, fields, t.contacts_columns, required, t.contacts)
         if t.order_column:
             select.append(_alias(col(t.order_column), ORDER_COLUMN, quoted=True))
+        self.checked_dates = [f for f in fields if f in required and rs.columns[f].type is Type.DATETIME
+                              and (t.contacts_columns is None or rs.columns[f].column in t.contacts_columns)]
+        select += [_alias(_unreadable(rs.columns[f], self.d), f"_bad__{f}", quoted=True) for f in self.checked_dates]
         self.add("lq_contacts", exp.select(*select).from_(_table(t.contacts)))
 
         order = self._order_keys()
@@ -181,7 +194,7 @@ class QueryBuilder:
         lead_count = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[col("lead_id")])
         self.add("lq_valid", exp.select(exp.Star(), _alias(lead_rank, "_rank_id", quoted=True),
                                         _alias(lead_count, "_rows_id", quoted=True))
-                 .from_("lq_contacts").where(exp.Not(this=exp.Is(this=col("lead_id"), expression=exp.Null()))))
+                 .from_("lq_contacts").where(self._readable()))
         cols = fields + ([ORDER_COLUMN] if t.order_column else [])
         current = "lq_valid"
         keep = exp.EQ(this=col("_rank_id"), expression=exp.Literal.number(1))
@@ -213,6 +226,20 @@ class QueryBuilder:
         if t.accounts and rs.account_columns and "account_id" in rs.columns:
             current, cols = self._accounts(current, cols)
         return current, cols
+
+    def _readable(self) -> exp.Expression:
+        """Rows that are not rejected before de-duplication: a lead id, and every used date readable."""
+        ok: exp.Expression = exp.Not(this=exp.Is(this=col("lead_id"), expression=exp.Null()))
+        for f in self.checked_dates:
+            ok = exp.and_(ok, exp.Not(this=col(f"_bad__{f}")))
+        return ok
+
+    def _unreadable_reason(self) -> exp.Expression:
+        """The reject reason of a row with a lead id and an unreadable used date (the first such field)."""
+        case = exp.Case(ifs=[exp.If(this=col(f"_bad__{f}"),
+                                    true=lit(f"unreadable date in '{self.rs.columns[f].column}'"))
+                             for f in self.checked_dates])
+        return case
 
     def _order_keys(self) -> list[exp.Ordered]:
         keys = []
@@ -551,6 +578,12 @@ class QueryBuilder:
             ("duplicate_email", count("lq_unique_id", exp.and_(exp.Not(this=null("email")), rank_gt_1("_rank_email")))
              if email else zero),
         ]
+        earlier: list[str] = []
+        for f in self.checked_dates:  # each row counts under its first unreadable field, as its reason says
+            where = exp.and_(exp.Not(this=null("lead_id")), col(f"_bad__{f}"),
+                             *[exp.Not(this=col(f"_bad__{e}")) for e in earlier])
+            fields.append((f"unreadable__{f}", count("lq_contacts", where)))
+            earlier.append(f)
         if self.events_source:
             unreadable = exp.Paren(this=exp.or_(null("lead_id"), null("occurred_at")))
             readable = exp.Not(this=unreadable.copy())
@@ -577,6 +610,12 @@ class QueryBuilder:
                                             safe=True), "reason", quoted=True))
             .from_("lq_valid").where(exp.GT(this=col("_rank_id"), expression=exp.Literal.number(1))),
         ]
+        if self.checked_dates:
+            parts.append(exp.select(_alias(row.copy(), "source_row", quoted=True),
+                                    _alias(self._unreadable_reason(), "reason", quoted=True))
+                         .from_("lq_contacts").where(exp.and_(
+                             exp.Not(this=exp.Is(this=col("lead_id"), expression=exp.Null())),
+                             exp.Paren(this=exp.or_(*[col(f"_bad__{f}") for f in self.checked_dates])))))
         if "email" in self.rs.settings.dedupe_on:
             parts.append(exp.select(_alias(row.copy(), "source_row", quoted=True),
                                     _alias(exp.DPipe(this=lit("duplicate e-mail: kept lead "),
