@@ -109,10 +109,13 @@ def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str
     if not numbers:
         return frame
 
+    temporary: list[str] = []
+
     def part(name: str, what: str) -> pl.Expr:
         return pl.col(f"_range__{name}__{what}")
 
     def step(exprs: dict[str, Callable[[str], pl.Expr]]) -> pl.LazyFrame:
+        temporary.extend(f"_range__{name}__{what}" for name in numbers for what in exprs)
         return frame.with_columns(make(name).alias(f"_range__{name}__{what}")
                                   for name in numbers for what, make in exprs.items())
 
@@ -144,9 +147,7 @@ def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str
         [pl.coalesce(pl.col(name), read[name]).alias(name) for name in numbers]
         + ([(pl.col(name).is_null() & read[name].is_not_null()).alias(f"{flag_prefix}{name}") for name in numbers]
            if flag_prefix else []))
-    return frame.drop(f"_range__{name}__{what}" for name in numbers
-                      for what in ("text", *_PARTS, "amount", "second_amount", "first_scale", "second_scale",
-                                   "lower", "upper"))
+    return frame.drop(temporary)
 
 
 def _reading(part: Callable[[str], pl.Expr], reading: str) -> pl.Expr:
