@@ -29,7 +29,7 @@ from typing import Any, Iterator, Sequence
 from leadq.conditions import (
     Arith, Between, Call, Compare, ListRef, Literal, Logical, Name, Node, TextMatch, names_in, walk,
 )
-from leadq.errors import Position, RulesetError, did_you_mean
+from leadq.errors import Position, RulesetError
 from leadq.ruleset import Condition, Rule, Ruleset, Tier, load_ruleset
 
 SEVERITIES = ("error", "warning", "info")
@@ -515,32 +515,6 @@ def used_contact_fields(ruleset: Ruleset) -> set[str]:
     return {DERIVED_FROM.get(f, f) for f in used if DERIVED_FROM.get(f, f) in ruleset.columns}
 
 
-def check_data_columns(ruleset: Ruleset, headers: Sequence[str], label: str) -> Iterator[Finding]:
-    """Mapped columns absent from the data: errors when a condition reads them, warnings otherwise."""
-    present = set(headers)
-    used = used_contact_fields(ruleset)
-    for name, col in ruleset.columns.items():
-        if col.column in present:
-            continue
-        close = did_you_mean(col.column, headers)
-        hint = f" ({close[2:]})" if close else ""
-        if name in used:
-            yield _finding("error", "column-missing", col.pos, f"columns.{name}",
-                           f"column '{col.column}' is not in {label}{hint}; the ruleset reads {name}, so "
-                           "`leadq score` would stop (exit 3)")
-        else:
-            yield _finding("warning", "column-missing", col.pos, f"columns.{name}",
-                           f"column '{col.column}' is not in {label}{hint}; {name} will be blank")
-
-
-def read_headers(specs: Sequence[str], options: Any = None) -> list[str]:
-    """Column names of the data files (reads headers only)."""
-    from leadq.inputs import ReadOptions, read_inputs
-
-    schema = read_inputs(specs, options or ReadOptions()).collect_schema()
-    return [c for c in schema if not c.startswith("_source_")]
-
-
 # --------------------------------------------------------------------------- entry point
 
 
@@ -549,7 +523,8 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None)
 
     Args:
         path: the ruleset file (or the name of a built-in ruleset).
-        data_specs: contacts files or globs whose headers the column mapping is checked against.
+        data_specs: contacts files or globs the column mapping and the values are checked against
+            (:mod:`leadq.data_check`).
         options: :class:`leadq.inputs.ReadOptions` for reading those files.
 
     Raises:
@@ -575,6 +550,8 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None)
     findings += check_regexes(ruleset)
     findings += check_lists(ruleset, positions)
     if data_specs:
-        findings += check_data_columns(ruleset, read_headers(data_specs, options), ", ".join(data_specs))
+        from leadq.data_check import check_data
+
+        findings += check_data(ruleset, data_specs, options)
     report.findings = sorted(findings, key=lambda f: (f.path != ruleset.path, f.path, f.line, f.column, f.code))
     return report

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tests.conftest import FIXTURES, RULESETS, run_cli
+from tests.conftest import FIXTURES, ROOT, RULESETS, run_cli
 
 from leadq.conditions import parse
 from leadq.lint import Bound, Reasoner, lint_ruleset, score_bounds
@@ -185,3 +185,46 @@ def test_implication(reasoner, a, b, expected):
 ])
 def test_impossible(reasoner, text, why):
     assert reasoner.impossible(parse(text)) == why
+
+
+BAD_INPUTS = ROOT / "tests" / "bad_inputs"
+
+
+def test_values_the_run_would_reject_or_blank_are_reported_with_examples_and_a_hint():
+    ruleset = str(BAD_INPUTS / "base_ruleset.yaml")
+    files = [str(BAD_INPUTS / "employee_bands.csv"), str(BAD_INPUTS / "decimal_comma.csv")]
+    report = lint_ruleset(ruleset, files)
+    found = [(f.line, f.severity, f.code, f.message) for f in report.findings if f.code.startswith("value-")]
+    bands, comma = files
+    assert found == [
+        (17, "info", "value-range", f"4 values in column 'Employees' read from ranges or abbreviations ({bands} row "
+                                    f"1: '51-200', {bands} row 2: '201-500', {bands} row 3: '10,001+'), as their "
+                                    "lower bound (settings.number_ranges)"),
+        (17, "warning", "value-unreadable", f"2 values in column 'Employees' cannot be read as a number ({bands} row "
+                                            f"5: 'about 300', {comma} row 3: '199,5'); `leadq score` rejects those "
+                                            'rows; a decimal comma needs settings.number_format: "1.234,5" (or '
+                                            '"1 234,5")'),
+        (18, "info", "value-range", f"1 value in column 'Revenue' read from ranges or abbreviations ({bands} row 1: "
+                                    "'$10M-$50M'), as their lower bound (settings.number_ranges)"),
+        (18, "warning", "value-unreadable", f"2 values in column 'Revenue' cannot be read as a number ({comma} row 1: "
+                                            f"'2.000.000,50', {comma} row 3: '5.000.000'); `leadq score` rejects "
+                                            'those rows; a decimal comma needs settings.number_format: "1.234,5" (or '
+                                            '"1 234,5")'),
+        (19, "warning", "value-unreadable", f"3 values in column 'Created' cannot be read as a date ({comma} row 1: "
+                                            f"'03.04.2026', {comma} row 2: '15.01.2026', {comma} row 3: '30.06.2026 "
+                                            "14:30'); `leadq score` rejects those rows; if these are dates in another "
+                                            "order, set settings.date_order: eu"),
+        (21, "info", "value-unreadable", f"1 value in column 'Budget' cannot be read as a number ({comma} row 2: "
+                                         "'1,5'); no rule reads budget, so `leadq score` leaves them blank; a decimal "
+                                         'comma needs settings.number_format: "1.234,5" (or "1 234,5")'),
+    ]
+    # Unreadable values a rule needs are warnings: --strict fails the pre-flight of a cron job.
+    run_cli(["validate", ruleset, "--data", files[0], "--strict"], exit_code=1)
+    clean = run_cli(["validate", ruleset, "--data", str(BAD_INPUTS / "good_contacts.csv")])
+    assert "value-" not in clean.stdout
+
+
+def test_a_malformed_data_file_is_an_input_error_naming_the_line():
+    result = run_cli(["validate", str(BAD_INPUTS / "base_ruleset.yaml"), "--data", str(BAD_INPUTS / "ragged_row.csv")],
+                     exit_code=3)
+    assert "ragged_row.csv: line 3: expected 8 fields, found 9" in result.stderr

@@ -16,7 +16,7 @@ from leadq.cli import DelimiterOpt, EncodingOpt, InputFormatOpt, _read_options, 
 def validate(
     ruleset: Annotated[str, typer.Argument(help="The ruleset YAML file (or the name of a built-in ruleset).")],
     data: Annotated[Optional[list[str]], typer.Option(
-        "--data", "-d", help="Contacts export files or globs: check that the mapped columns exist (repeatable).")] = None,
+        "--data", "-d", help="Contacts export files or globs: check the mapped columns and their values (repeatable).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     input_format: InputFormatOpt = None,
