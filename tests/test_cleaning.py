@@ -15,7 +15,8 @@ from leadq.ruleset import Column, Settings
 
 MESSY = ["2026-05-01T00:00:39Z", " 05/01/2026 10:00 ", None, "junk", "2026-05-02T00:00:00+02:00", "2026-05-01",
          "2026-05-01 10:00:00.5Z", "2026-03-29 02:30", "12/31/2025 11:59 PM", "", "2026-05-01 UTC",
-         "1730419200", "1730419200123", "20261031"]
+         "1730419200", "1730419200123", "20261031", "12/31/26", "1/5/26 14:30", "31.12.26", "Nov 23, 2026",
+         "23-Nov-26", "Mon, 23 Nov 2026 15:04:05 GMT"]
 
 
 def _typed(values: list[str | None], order: str, tz: str) -> pl.DataFrame:
@@ -102,3 +103,41 @@ def test_number_columns_read_ranges_as_the_settings_say(reading, want):
     assert out.columns == ["company_size", "_bad__company_size"]
     assert out["company_size"].to_list() == want
     assert out["_bad__company_size"].to_list() == [False, False, False, True, False]
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("order", "text", "want"), [
+    # Excel's short dates: chrono's %Y read "26" as the year 26, and "%Y/%m/%d" read "1/5/26" as the year 1
+    ("us", "12/31/26", _utc(2026, 12, 31)),
+    ("us", "1/5/26", _utc(2026, 1, 5)),
+    ("us", "12/31/26 3:04 PM", _utc(2026, 12, 31, 15, 4)),
+    ("us", "12/31/2026", _utc(2026, 12, 31)),
+    ("eu", "31/12/26", _utc(2026, 12, 31)),
+    ("eu", "31.12.26", _utc(2026, 12, 31)),
+    ("eu", "5/1/26 14:30", _utc(2026, 1, 5, 14, 30)),
+    ("iso", "1/5/26", None),  # no order given: unreadable, not the year 1
+    ("iso", "31/12/26", None),
+    ("iso", "0001-01-01", _utc(1, 1, 1)),  # four digits: what it says
+    # month names, whatever the order
+    ("iso", "Nov 23, 2026", _utc(2026, 11, 23)),
+    ("us", "November 23, 2026 3:04 PM", _utc(2026, 11, 23, 15, 4)),
+    ("eu", "23-Nov-2026", _utc(2026, 11, 23)),
+    ("eu", "23-Nov-26", _utc(2026, 11, 23)),
+    ("iso", "23 Nov 2026", _utc(2026, 11, 23)),
+    # RFC 2822, as web APIs and e-mail tools write it
+    ("iso", "Mon, 23 Nov 2026 15:04:05 GMT", _utc(2026, 11, 23, 15, 4, 5)),
+    ("iso", "Mon, 23 Nov 2026 15:04:05 +0100", _utc(2026, 11, 23, 14, 4, 5)),
+])
+def test_short_years_month_names_and_rfc_2822(order, text, want):
+    assert pl.select(parse_datetime(pl.lit(pl.Series([text])), order)).item() == want
+
+
+def test_a_short_year_after_the_sample_is_not_read_as_the_year_26(monkeypatch):
+    # The sample picks "%m/%d/%Y", which reads "1/5/26" as the year 26: the second pass reads it again.
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", 3)
+    got = _typed(["12/31/2026", "11/30/2026", "10/31/2026", "1/5/26", "2/6/26 9:15 AM"], "us", "UTC")
+    assert got["created_at"].to_list()[3:] == [_utc(2026, 1, 5), _utc(2026, 2, 6, 9, 15)]
+    assert not got["_bad__created_at"].any()
