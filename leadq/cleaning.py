@@ -181,7 +181,14 @@ def blank_to_null(text: pl.Expr) -> pl.Expr:
 
 
 def stripped_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A text field's values without surrounding blanks (any source type: numbers and categories too)."""
+    """A text field's values without surrounding blanks (any source type: numbers and categories too).
+
+    A whole number in a float column is written without ".0": pandas stores an id column
+    with blanks as floats, and "1000001.0" would match no event of lead 1000001.
+    """
+    if dtype.is_float():
+        whole = src.is_finite() & (src == src.floor()) & (src.abs() < 2.0 ** 53)
+        return pl.when(whole).then(src.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(src.cast(pl.String))
     return (src if dtype == pl.String else src.cast(pl.String)).str.strip_chars()
 
 

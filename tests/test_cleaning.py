@@ -141,3 +141,29 @@ def test_a_short_year_after_the_sample_is_not_read_as_the_year_26(monkeypatch):
     got = _typed(["12/31/2026", "11/30/2026", "10/31/2026", "1/5/26", "2/6/26 9:15 AM"], "us", "UTC")
     assert got["created_at"].to_list()[3:] == [_utc(2026, 1, 5), _utc(2026, 2, 6, 9, 15)]
     assert not got["_bad__created_at"].any()
+
+
+def test_whole_numbers_in_float_columns_are_text_without_a_decimal_point():
+    # pandas stores an id column with blanks as floats: "1000001.0" matched no event of lead 1000001.
+    col = Column("lead_id", "Lead ID", Type.TEXT, Position("test"))
+    frame = pl.LazyFrame({"Lead ID": [1000001.0, 2.5, None, -3.0, 1e20]})
+    out = map_columns(frame, frame.collect_schema(), {"lead_id": col}, Settings()).collect()
+    assert out["lead_id"].to_list() == ["1000001", "2.5", None, "-3", "1e+20"]
+
+
+def test_float_lead_ids_match_their_events(tmp_path):
+    from tests.conftest import run_cli
+
+    contacts, events, out = tmp_path / "c.parquet", tmp_path / "e.parquet", tmp_path / "s.csv"
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: Lead ID}\n"
+                       "activity_columns: {lead_id: Lead ID, event_type: Event, occurred_at: When}\n"
+                       "settings: {half_life_days: none}\n"
+                       "intent:\n  - {id: demo, event: demo_request, points: 30}\n"
+                       "tiers:\n  - {name: all, otherwise: true}\n")
+    pl.DataFrame({"Lead ID": [1000001.0, None], "Email": ["a@acme.com", "b@acme.com"]}).write_parquet(contacts)
+    pl.DataFrame({"Lead ID": [1000001, 1000001], "Event": ["demo_request"] * 2,
+                  "When": ["2026-10-30"] * 2}).write_parquet(events)
+    run_cli(["score", contacts, "-a", events, "-r", ruleset, "--as-of", "2026-11-01", "-o", out, "-q"])
+    assert pl.read_csv(out, schema_overrides={"lead_id": pl.String}).select("lead_id", "intent_score").rows() == [
+        ("1000001", 60.0)]
