@@ -316,7 +316,12 @@ def polars_type(t: Type) -> pl.DataType:
     return {Type.TEXT: pl.String, Type.NUMBER: pl.Float64, Type.BOOL: pl.Boolean, Type.DATETIME: UTC}[t]
 
 
+# The domain of the first address in the text: "John <john@x.com>", "a@b.co; c@d.co" and "a@b.co."
+# give x.com, b.co and b.co. Shared with the SQL engines (sqlgen), so that they agree.
+EMAIL_DOMAIN_PATTERN = r"@([^@\s<>,;:()\"']*[^@\s<>,;:()\"'.])"
+
+
 def email_domain(email: pl.Expr) -> pl.Expr:
-    """Lower-cased domain of an e-mail address (text after the last '@'), null when absent."""
+    """Lower-cased domain of the first e-mail address in the text, null when absent."""
     low = email.str.strip_chars().str.to_lowercase()
-    return pl.when(low.str.contains("@")).then(low.str.extract(r"@([^@\s]+)$", 1)).otherwise(None)
+    return pl.when(low.str.contains("@")).then(low.str.extract(EMAIL_DOMAIN_PATTERN, 1)).otherwise(None)

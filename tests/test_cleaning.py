@@ -167,3 +167,12 @@ def test_float_lead_ids_match_their_events(tmp_path):
     run_cli(["score", contacts, "-a", events, "-r", ruleset, "--as-of", "2026-11-01", "-o", out, "-q"])
     assert pl.read_csv(out, schema_overrides={"lead_id": pl.String}).select("lead_id", "intent_score").rows() == [
         ("1000001", 60.0)]
+
+
+def test_email_domain_is_the_first_addresss_domain():
+    from leadq.cleaning import email_domain
+
+    texts = ["John <John@X.com>", "mailto:a@b.co", "a@b.co.", " a@B.CO ", "a@b.co; c@d.co", "x@müller.de", "a@",
+             "no address", None]
+    got = pl.select(email_domain(pl.lit(pl.Series(texts, dtype=pl.String)))).to_series().to_list()
+    assert got == ["x.com", "b.co", "b.co", "b.co", "b.co", "müller.de", None, None, None]

@@ -321,7 +321,8 @@ def random_data(draw) -> tuple[pl.DataFrame, pl.DataFrame]:
     times = st.one_of(st.none(), st.builds(lambda h: AS_OF - timedelta(hours=h), st.integers(-48, 24 * 250)))
     contacts = pl.DataFrame({
         "id": ids,
-        "email": [draw(st.sampled_from([None, "a@x.com", "A@X.com ", "b@gmail.com", "c@y.org"])) for _ in ids],
+        "email": [draw(st.sampled_from([None, "a@x.com", "A@X.com ", "b@gmail.com", "c@y.org", "Bo <B@Gmail.com>",
+                                        "c@y.org.", "a@x.com; b@gmail.com"])) for _ in ids],
         "title": [draw(_TEXT) for _ in ids], "size": [draw(_NUM) for _ in ids],
         "industry": [draw(_TEXT) for _ in ids],
         "country": [draw(st.sampled_from([None, "Germany", " germany", "United States"])) for _ in ids],

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from sqlglot import exp
 
 from leadq.activity import max_window_days
+from leadq.cleaning import EMAIL_DOMAIN_PATTERN
 from leadq.conditions import Call, Literal, Name, Node, Type, names_in
 from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError, did_you_mean
 from leadq.fields import DERIVED_FIELDS
@@ -41,7 +42,6 @@ from leadq.sqlgen.dialects import SqlDialect, cast
 from leadq.sqlgen.text import case_when, concat, fmt_tenths, joined, lit, tenths
 
 ORDER_COLUMN = "_row"  # input order, used to break ties in de-duplication and to sort the output
-EMAIL_DOMAIN_PATTERN = r"@([^@\s]+)$"
 
 
 @dataclass(frozen=True)
