@@ -57,8 +57,8 @@ _NAMED = ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%B %d, %Y %I:%M %p", 
 # "20261031" stays a date and small numbers are never read as days of 1970.
 EPOCH = "epoch"
 _EPOCH_TEXT = r"^\d{10,19}(\.\d+)?$"
-_TRUE = ["true", "yes", "y", "1", "t", "x", "checked", "on"]
-_FALSE = ["false", "no", "n", "0", "f", "unchecked", "off"]
+_TRUE = ["true", "yes", "y", "1", "1.0", "t", "x", "checked", "on"]
+_FALSE = ["false", "no", "n", "0", "0.0", "f", "unchecked", "off"]  # 1.0/0.0: a pandas float column written as text
 
 
 def parse_bool(text: pl.Expr) -> pl.Expr:

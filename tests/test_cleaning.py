@@ -176,3 +176,11 @@ def test_email_domain_is_the_first_addresss_domain():
              "no address", None]
     got = pl.select(email_domain(pl.lit(pl.Series(texts, dtype=pl.String)))).to_series().to_list()
     assert got == ["x.com", "b.co", "b.co", "b.co", "b.co", "müller.de", None, None, None]
+
+
+def test_booleans_as_crms_and_pandas_write_them():
+    from leadq.cleaning import parse_bool
+
+    texts = ["Yes", " TRUE ", "1", "1.0", "checked", "x", "No", "false", "0", "0.0", "unchecked", "maybe", "", None]
+    got = pl.select(parse_bool(pl.lit(pl.Series(texts, dtype=pl.String)))).to_series().to_list()
+    assert got == [True] * 6 + [False] * 5 + [None] * 3
