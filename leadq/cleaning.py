@@ -231,13 +231,23 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
     return _parse_formats(src.cast(pl.String), _formats(settings.date_order), settings.timezone)
 
 
+# What spreadsheets and CRMs write for "no value" in a number, true/false or date column: a blank,
+# not an unreadable value (which would reject the row when a rule reads the field).
+NULL_MARKERS = ["n/a", "na", "#n/a", "null", "none", "nan", "nil", "-", "--", "–", "—", "(blank)", "(none)"]
+
+
 def bad_value(col: Column, dtype: pl.DataType) -> pl.Expr:
-    """True where the CRM value is present but could not be read as the field's type."""
+    """True where the CRM value is present but could not be read as the field's type.
+
+    Blank text and the :data:`NULL_MARKERS` are absent values. They are looked for only
+    where the typed value is null (few rows), so most values cost one null check.
+    """
     src = pl.col(col.column)
-    present = src.is_not_null()
-    if dtype == pl.String:
-        present = present & (src.str.strip_chars() != "")
-    return present & pl.col(col.field).is_null()
+    unread = pl.col(col.field).is_null()
+    if dtype != pl.String:
+        return src.is_not_null() & unread
+    text = pl.when(unread).then(src).str.strip_chars().str.to_lowercase()
+    return unread & ((text != "") & ~text.is_in(NULL_MARKERS)).fill_null(False)
 
 
 def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,

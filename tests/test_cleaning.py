@@ -184,3 +184,14 @@ def test_booleans_as_crms_and_pandas_write_them():
     texts = ["Yes", " TRUE ", "1", "1.0", "checked", "x", "No", "false", "0", "0.0", "unchecked", "maybe", "", None]
     got = pl.select(parse_bool(pl.lit(pl.Series(texts, dtype=pl.String)))).to_series().to_list()
     assert got == [True] * 6 + [False] * 5 + [None] * 3
+
+
+@pytest.mark.parametrize("marker", ["N/A", "#N/A", "n/a", " null ", "None", "NaN", "-", "—", "(blank)"])
+def test_null_markers_in_typed_columns_are_blanks_not_unreadable_values(marker):
+    cols = {"company_size": Column("company_size", "Employees", Type.NUMBER, Position("test")),
+            "created_at": Column("created_at", "Created", Type.DATETIME, Position("test")),
+            "demo": Column("demo", "Demo", Type.BOOL, Position("test"))}
+    frame = pl.LazyFrame({"Employees": [marker, "about 300"], "Created": [marker, "soon"], "Demo": [marker, "maybe"]})
+    out = map_columns(frame, frame.collect_schema(), cols, Settings()).collect()
+    assert out.select(pl.all().first()).row(0) == (None, None, None, False, False, False)
+    assert out.select(pl.col("^_bad__.*$").last()).row(0) == (True, True, True)

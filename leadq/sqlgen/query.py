@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from sqlglot import exp
 
 from leadq.activity import max_window_days
-from leadq.cleaning import EMAIL_DOMAIN_PATTERN
+from leadq.cleaning import EMAIL_DOMAIN_PATTERN, NULL_MARKERS
 from leadq.conditions import Call, Literal, Name, Node, Type, names_in
 from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError, did_you_mean
 from leadq.fields import DERIVED_FIELDS
@@ -93,8 +93,9 @@ def _typed(column: Column, dialect: SqlDialect, present: bool) -> exp.Expression
 
 def _unreadable(column: Column, dialect: SqlDialect) -> exp.Expression:
     """True where the CRM value is present but its typed reading is null (see :func:`leadq.cleaning.bad_value`)."""
-    present = exp.Not(this=exp.Is(this=_typed(Column(column.field, column.column, Type.TEXT, column.pos), dialect,
-                                               True), expression=exp.Null()))
+    text = _typed(Column(column.field, column.column, Type.TEXT, column.pos), dialect, True)
+    marker = exp.In(this=exp.Lower(this=text.copy()), expressions=[lit(m) for m in NULL_MARKERS])
+    present = exp.and_(exp.Not(this=exp.Is(this=text, expression=exp.Null())), exp.Not(this=exp.Paren(this=marker)))
     return exp.and_(present, exp.Is(this=_typed(column, dialect, True), expression=exp.Null()))
 
 
