@@ -12,6 +12,7 @@ can reject the row (when a rule uses the field) or blank the value (when none do
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import polars as pl
 
@@ -52,6 +53,11 @@ _ORDERED = {
 _NAMED_SHORT_YEAR = ("%d-%b-%y",)
 _NAMED = ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%B %d, %Y %I:%M %p", "%b %d, %Y %H:%M",
           "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d %b %Y %H:%M")
+# Dates outside these years are placeholders for "no date" (0001-01-01, 9999-12-31, as databases and
+# CRMs write them), read as blanks: in another time zone they fall outside what Python's datetime
+# holds (the year 0), which explain and the funnel's cohorts convert to.
+EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2201, 1, 1, tzinfo=timezone.utc)
 # Unix time, as product-analytics tools and APIs export it: the pseudo-format "epoch" reads 10 to 19
 # digits (seconds from 2001-09-09; milliseconds, microseconds or nanoseconds by magnitude), so that
 # "20261031" stays a date and small numbers are never read as days of 1970.
@@ -296,6 +302,12 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
              for name, col in present.items() if col.type is not Type.TEXT]
     if flags:
         frame = frame.with_columns(flags)
+    dates = [name for name, col in present.items() if col.type is Type.DATETIME]
+    if dates:
+        # After the flags: a read date outside the years 1800-2200 is a placeholder, blank rather than bad.
+        frame = frame.with_columns(
+            pl.when(pl.col(name).is_between(EARLIEST, LATEST, closed="left")).then(pl.col(name)).alias(name)
+            for name in dates)
     return frame.drop([f"_raw__{name}" for name, col in present.items() if col.type is not Type.TEXT])
 
 

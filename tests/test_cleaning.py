@@ -195,3 +195,17 @@ def test_null_markers_in_typed_columns_are_blanks_not_unreadable_values(marker):
     out = map_columns(frame, frame.collect_schema(), cols, Settings()).collect()
     assert out.select(pl.all().first()).row(0) == (None, None, None, False, False, False)
     assert out.select(pl.col("^_bad__.*$").last()).row(0) == (True, True, True)
+
+
+def test_placeholder_dates_are_blanks():
+    # 0001-01-01 and 9999-12-31 stand for "no date"; in Europe/Paris the first is the year 0 in UTC,
+    # which Python's datetime cannot hold (explain and the funnel's cohorts failed with exit 70).
+    col = Column("created_at", "Created", Type.DATETIME, Position("test"))
+    frame = pl.LazyFrame({"Created": ["0001-01-01", "9999-12-31", "1900-01-01", "2026-05-01", "junk"]})
+    out = map_columns(frame, frame.collect_schema(), {"created_at": col}, Settings(timezone="Europe/Paris")).collect()
+    assert out["created_at"].to_list()[:2] == [None, None]
+    assert out["created_at"].dt.year().to_list()[2:4] == [1899, 2026]  # 1900-01-01 in Paris is 1899 in UTC
+    assert out["_bad__created_at"].to_list() == [False, False, False, False, True]
+    typed = pl.LazyFrame({"Created": [datetime(9999, 12, 31), datetime(2026, 5, 1)]})
+    out = map_columns(typed, typed.collect_schema(), {"created_at": col}, Settings(timezone="America/New_York"))
+    assert out.collect()["created_at"].to_list() == [None, _utc(2026, 5, 1, 4)]

@@ -207,8 +207,8 @@ def test_unreadable_dates_in_used_fields_are_rejected_by_every_engine(tmp_path):
     path, contacts = _one_rule_case(
         tmp_path, "{lead_id: id, created_at: Created, updated_at: Updated}",
         "{id: recent, when: 'days_since(created_at) < 30', points: 5}",
-        {"id": ["1", "2", "3", None, "5"], "Created": ["junk", "2026-10-20", "", "also junk", " N/A "],
-         "Updated": ["bad", "2026-10-20", "2026-10-21", None, None]})
+        {"id": ["1", "2", "3", None, "5", "6"], "Created": ["junk", "2026-10-20", "", "also junk", " N/A ", "0001-01-01"],
+         "Updated": ["bad", "2026-10-20", "2026-10-21", None, None, None]})
     results = {}
     for engine in ("polars", "duckdb"):
         out = tmp_path / f"{engine}.csv"
@@ -218,9 +218,10 @@ def test_unreadable_dates_in_used_fields_are_rejected_by_every_engine(tmp_path):
         results[engine] = (pl.read_csv(out).select("lead_id", "fit_score").rows(),
                            pl.read_csv(tmp_path / f"{engine}.rejects.csv").select("source_row", "reason").rows(),
                            json.loads(summary.read_text())["rejected_by_reason"])
-    # Rows 3 and 5 have no date (blank, "N/A": scored, 0 points); the unused Updated "bad" does not reject row 1.
+    # Rows 3, 5 and 6 have no date (blank, "N/A", a placeholder: scored, 0 points); the unused Updated "bad"
+    # does not reject row 1.
     assert results["polars"] == results["duckdb"] == (
-        [(2, 5.0), (3, 0.0), (5, 0.0)], [(1, "unreadable date in 'Created'"), (4, "missing lead id")],
+        [(2, 5.0), (3, 0.0), (5, 0.0), (6, 0.0)], [(1, "unreadable date in 'Created'"), (4, "missing lead id")],
         {"missing lead id": 1, "unreadable date in 'Created'": 1})
 
 

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from sqlglot import exp
 
 from leadq.activity import max_window_days
-from leadq.cleaning import EMAIL_DOMAIN_PATTERN, NULL_MARKERS
+from leadq.cleaning import EARLIEST, EMAIL_DOMAIN_PATTERN, LATEST, NULL_MARKERS
 from leadq.conditions import Call, Literal, Name, Node, Type, names_in
 from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError, did_you_mean
 from leadq.fields import DERIVED_FIELDS
@@ -88,7 +88,11 @@ def _typed(column: Column, dialect: SqlDialect, present: bool) -> exp.Expression
         return dialect.cast_number(src)
     if column.type is Type.BOOL:
         return dialect.cast_bool(src)
-    return dialect.cast_timestamp(src)
+    # Placeholder dates (0001-01-01, 9999-12-31) are blanks, as in leadq.cleaning.map_columns.
+    ts = dialect.cast_timestamp(src)
+    in_range = exp.and_(exp.GTE(this=ts.copy(), expression=dialect.timestamp_literal(f"{EARLIEST:%Y-%m-%d %H:%M:%S}")),
+                        exp.LT(this=ts.copy(), expression=dialect.timestamp_literal(f"{LATEST:%Y-%m-%d %H:%M:%S}")))
+    return case_when(in_range, ts)
 
 
 def _unreadable(column: Column, dialect: SqlDialect) -> exp.Expression:
@@ -96,7 +100,8 @@ def _unreadable(column: Column, dialect: SqlDialect) -> exp.Expression:
     text = _typed(Column(column.field, column.column, Type.TEXT, column.pos), dialect, True)
     marker = exp.In(this=exp.Lower(this=text.copy()), expressions=[lit(m) for m in NULL_MARKERS])
     present = exp.and_(exp.Not(this=exp.Is(this=text, expression=exp.Null())), exp.Not(this=exp.Paren(this=marker)))
-    return exp.and_(present, exp.Is(this=_typed(column, dialect, True), expression=exp.Null()))
+    # The cast itself, not _typed: a placeholder date is read (then blanked), not unreadable.
+    return exp.and_(present, exp.Is(this=dialect.cast_timestamp(col(column.column)), expression=exp.Null()))
 
 
 class QueryBuilder:
