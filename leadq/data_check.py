@@ -30,9 +30,9 @@ _ORDERED_DATE = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d{1,3}(\.\d{3})*,\d+\s*$")
 
 
-def _finding(severity: str, code: str, col: Column, message: str) -> Finding:
+def _finding(severity: str, code: str, col: Column, message: str, section: str = "columns") -> Finding:
     pos = col.pos
-    return Finding(severity, code, pos.path, pos.line, pos.column, f"columns.{col.field}", message)
+    return Finding(severity, code, pos.path, pos.line, pos.column, f"{section}.{col.field}", message)
 
 
 def check_data(ruleset: Ruleset, specs: Sequence[str], options: ReadOptions | None = None) -> list[Finding]:
@@ -123,3 +123,72 @@ def _hint(ruleset: Ruleset, col: Column, values: list[str]) -> str:
         return '; a decimal comma needs settings.number_format: "1.234,5" (or "1 234,5")'
     return ""
 
+
+
+UNUSED_SHOWN = 5
+
+
+def _spelling(event_type: str) -> str:
+    """An event type without case, spaces, hyphens or underscores: "Demo Request" ~ "demo_request"."""
+    return re.sub(r"[\s_-]+", "", event_type.lower())
+
+
+def _events(n: int) -> str:
+    return f"{n:,} event{'s' if n != 1 else ''}"
+
+
+def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOptions | None = None) -> list[Finding]:
+    """The activity log's event types against the event rules' ``event:`` types.
+
+    An event rule whose types never occur in the log scores nothing: a warning, naming
+    the log's type spelled the same but for case, spaces, hyphens or underscores
+    ("Demo Request" for ``demo_request``) or the most frequent types. The log's most
+    frequent types that no rule scores are listed once (info).
+
+    Raises:
+        InputError: a file is missing, unreadable or malformed.
+    """
+    if not ruleset.event_rules:
+        return []
+    frame = concat_inputs(read_input_files(specs, options or ReadOptions()))
+    schema = frame.collect_schema()
+    label = ", ".join(specs)
+    type_col = ruleset.activity_columns["event_type"]
+    findings = [_finding("error", "column-missing", col,
+                         f"column '{col.column}' is not in {label}{did_you_mean(col.column, list(schema))}; "
+                         "`leadq score` would stop (exit 3)", "activity_columns")
+                for name, col in ruleset.activity_columns.items()
+                if name in ("lead_id", "event_type", "occurred_at") and col.column not in schema]
+    if type_col.column not in schema:
+        return findings
+    try:
+        counts = (map_columns(frame, schema, {"event_type": type_col}, ruleset.settings)
+                  .group_by(pl.col("event_type").str.to_lowercase()).len()
+                  .drop_nulls("event_type").sort(["len", "event_type"], descending=[True, False]).collect())
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    seen = dict(zip(counts["event_type"].to_list(), counts["len"].to_list()))
+    by_spelling = {}
+    for event_type in seen:
+        by_spelling.setdefault(_spelling(event_type), event_type)
+    top = ", ".join(f"'{t}' ({n:,})" for t, n in list(seen.items())[:UNUSED_SHOWN])
+    scored: set[str] = set()
+    for rule in ruleset.event_rules:
+        for wanted in (t.lower() for t in rule.events):
+            scored.add(wanted)
+            if wanted in seen:
+                continue
+            close = by_spelling.get(_spelling(wanted))
+            hint = (f"the log writes it '{close}' ({_events(seen[close])}): use that spelling in `event:`" if close
+                    else f"the log's most frequent types: {top}" if seen else "the log has no event types")
+            pos = rule.pos
+            findings.append(Finding("warning", "event-type-missing", pos.path, pos.line, pos.column,
+                                    f"{rule.section} rule '{rule.id}'",
+                                    f"no event of type '{wanted}' in {label}, so the rule scores nothing; {hint}"))
+    unused = [(t, n) for t, n in seen.items() if t not in scored]
+    if unused:
+        shown = ", ".join(f"'{t}' ({n:,})" for t, n in unused[:UNUSED_SHOWN])
+        more = f" and {len(unused) - UNUSED_SHOWN} more" if len(unused) > UNUSED_SHOWN else ""
+        findings.append(_finding("info", "event-type-unused", type_col,
+                                 f"event types in {label} that no rule scores: {shown}{more}", "activity_columns"))
+    return findings

@@ -518,13 +518,15 @@ def used_contact_fields(ruleset: Ruleset) -> set[str]:
 # --------------------------------------------------------------------------- entry point
 
 
-def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None) -> LintReport:
+def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
+                 activity_specs: Sequence[str] = ()) -> LintReport:
     """Load a ruleset and run every check; a load error becomes the report's only (error) finding.
 
     Args:
         path: the ruleset file (or the name of a built-in ruleset).
         data_specs: contacts files or globs the column mapping and the values are checked against
             (:mod:`leadq.data_check`).
+        activity_specs: activity log files or globs whose event types are checked against the event rules.
         options: :class:`leadq.inputs.ReadOptions` for reading those files.
 
     Raises:
@@ -549,9 +551,12 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None)
     findings += check_rules(ruleset, positions)
     findings += check_regexes(ruleset)
     findings += check_lists(ruleset, positions)
-    if data_specs:
-        from leadq.data_check import check_data
+    if data_specs or activity_specs:
+        from leadq.data_check import check_activity_types, check_data
 
-        findings += check_data(ruleset, data_specs, options)
+        if data_specs:
+            findings += check_data(ruleset, data_specs, options)
+        if activity_specs:
+            findings += check_activity_types(ruleset, activity_specs, options)
     report.findings = sorted(findings, key=lambda f: (f.path != ruleset.path, f.path, f.line, f.column, f.code))
     return report

@@ -228,3 +228,36 @@ def test_a_malformed_data_file_is_an_input_error_naming_the_line():
     result = run_cli(["validate", str(BAD_INPUTS / "base_ruleset.yaml"), "--data", str(BAD_INPUTS / "ragged_row.csv")],
                      exit_code=3)
     assert "ragged_row.csv: line 3: expected 8 fields, found 9" in result.stderr
+
+
+def test_event_types_the_rules_name_are_looked_for_in_the_activity_log(tmp_path):
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(
+        "version: 1\ncolumns: {lead_id: Lead ID}\n"
+        "activity_columns: {lead_id: Lead ID, event_type: Event, occurred_at: When}\n"
+        "intent:\n"
+        "  - {id: demo, event: demo_request, points: 30, cap: 30}\n"
+        "  - {id: pricing, event: page_view, points: 5, cap: 20}\n"
+        "  - {id: trial, event: trial_started, points: 20, cap: 20}\n"
+        "tiers:\n  - {name: all, otherwise: true}\n")
+    log = tmp_path / "events.csv"
+    log.write_text("Lead ID,Event,When\n" + "".join(f"L{i},{t},2026-10-01\n" for i, t in enumerate(
+        ["Demo Request", "Demo Request", "page_view", "Email Open", "Email Open", "Email Open", "webinar"])))
+    report = lint_ruleset(str(ruleset), activity_specs=[str(log)])
+    found = [(f.line, f.severity, f.code, f.subject, f.message) for f in report.findings if f.code.startswith("event")]
+    assert found == [
+        (3, "info", "event-type-unused", "activity_columns.event_type",
+         f"event types in {log} that no rule scores: 'email open' (3), 'demo request' (2), 'webinar' (1)"),
+        (5, "warning", "event-type-missing", "intent rule 'demo'",
+         f"no event of type 'demo_request' in {log}, so the rule scores nothing; the log writes it 'demo request' "
+         "(2 events): use that spelling in `event:`"),
+        (7, "warning", "event-type-missing", "intent rule 'trial'",
+         f"no event of type 'trial_started' in {log}, so the rule scores nothing; the log's most frequent types: "
+         "'email open' (3), 'demo request' (2), 'page_view' (1), 'webinar' (1)"),
+    ]
+    result = run_cli(["validate", ruleset, "-a", log, "--strict"], exit_code=1)
+    assert "[event-type-missing]" in result.stdout
+    lost = tmp_path / "lost.csv"
+    lost.write_text("Lead ID,Type,When\nL1,page_view,2026-10-01\n")
+    result = run_cli(["validate", ruleset, "-a", lost], exit_code=2)
+    assert f"activity_columns.event_type: column 'Event' is not in {lost}" in result.stdout

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from leadq.cli import DelimiterOpt, EncodingOpt, InputFormatOpt, _read_options, _split_multi, app, handle_errors
+from leadq.errors import UsageError
 
 
 @app.command()
@@ -17,6 +18,9 @@ def validate(
     ruleset: Annotated[str, typer.Argument(help="The ruleset YAML file (or the name of a built-in ruleset).")],
     data: Annotated[Optional[list[str]], typer.Option(
         "--data", "-d", help="Contacts export files or globs: check the mapped columns and their values (repeatable).")] = None,
+    activities: Annotated[Optional[list[str]], typer.Option(
+        "--activities", "-a", help="Activity log files or globs: check that the event rules' types occur in it "
+        "(repeatable).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     input_format: InputFormatOpt = None,
@@ -34,8 +38,10 @@ def validate(
     """
     from leadq.lint import lint_ruleset
 
-    specs = _split_multi(data)
-    report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter) if specs else None)
+    specs, activity_specs = _split_multi(data), _split_multi(activities)
+    if specs.count("-") + activity_specs.count("-") > 1:
+        raise UsageError("only one input can come from stdin ('-')")
+    report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter), activity_specs)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
