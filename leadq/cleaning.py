@@ -257,11 +257,14 @@ def bad_value(col: Column, dtype: pl.DataType) -> pl.Expr:
 
 
 def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,
-                *, keep: tuple[str, ...] = (), flag_ranges: bool = False) -> pl.LazyFrame:
+                *, keep: tuple[str, ...] = (), flag_ranges: bool = False,
+                blank_placeholder_dates: bool = True) -> pl.LazyFrame:
     """Select, rename and type the mapped columns; add ``_bad__<field>`` flags.
 
     With ``flag_ranges``, text number fields also get ``_ranged__<field>``: the value
-    was read from a range or an abbreviation ("51-200", "2.5M").
+    was read from a range or an abbreviation ("51-200", "2.5M"). ``blank_placeholder_dates``
+    blanks dates outside the years 1800-2200 (:data:`EARLIEST`, :data:`LATEST`); the
+    activity log does without (its events that far away are outside every window anyway).
 
     Mapped columns missing from ``schema`` become nulls (the caller decides
     beforehand which missing columns are errors). Raw CRM columns named in
@@ -302,7 +305,7 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
              for name, col in present.items() if col.type is not Type.TEXT]
     if flags:
         frame = frame.with_columns(flags)
-    dates = [name for name, col in present.items() if col.type is Type.DATETIME]
+    dates = [name for name, col in present.items() if col.type is Type.DATETIME] if blank_placeholder_dates else []
     if dates:
         # After the flags: a read date outside the years 1800-2200 is a placeholder, blank rather than bad.
         frame = frame.with_columns(

@@ -76,8 +76,11 @@ def _table(name: str) -> exp.Table:
     return exp.to_table(name)
 
 
-def _typed(column: Column, dialect: SqlDialect, present: bool) -> exp.Expression:
-    """A mapped CRM column read as its field's type (see :func:`leadq.cleaning.typed`)."""
+def _typed(column: Column, dialect: SqlDialect, present: bool, placeholders: bool = True) -> exp.Expression:
+    """A mapped CRM column read as its field's type (see :func:`leadq.cleaning.typed`).
+
+    ``placeholders``: dates outside the years 1800-2200 are blanks, as ``map_columns``
+    makes them for contacts and accounts (not for the activity log)."""
     src: exp.Expression = col(column.column) if present else exp.Null()
     if column.type is Type.TEXT:
         return exp.Nullif(this=exp.Trim(this=dialect.text(src)), expression=exp.Literal.string(""))
@@ -90,6 +93,8 @@ def _typed(column: Column, dialect: SqlDialect, present: bool) -> exp.Expression
         return dialect.cast_bool(src)
     # Placeholder dates (0001-01-01, 9999-12-31) are blanks, as in leadq.cleaning.map_columns.
     ts = dialect.cast_timestamp(src)
+    if not placeholders:
+        return ts
     in_range = exp.and_(exp.GTE(this=ts.copy(), expression=dialect.timestamp_literal(f"{EARLIEST:%Y-%m-%d %H:%M:%S}")),
                         exp.LT(this=ts.copy(), expression=dialect.timestamp_literal(f"{LATEST:%Y-%m-%d %H:%M:%S}")))
     return case_when(in_range, ts)
@@ -162,7 +167,7 @@ class QueryBuilder:
 
     # ------------------------------------------------------------------ contacts
     def _select_typed(self, columns: dict[str, Column], fields: list[str], known: frozenset[str] | None,
-                      required: set[str], label: str) -> list[exp.Expression]:
+                      required: set[str], label: str, placeholders: bool = True) -> list[exp.Expression]:
         if known is not None:
             missing = [columns[f] for f in fields if f in required and columns[f].column not in known]
             if missing:
@@ -170,7 +175,8 @@ class QueryBuilder:
                 parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
                 raise MissingColumnsError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; "
                                           f"the table has: {', '.join(names[:30])}", Position(label))
-        return [_alias(_typed(columns[f], self.d, known is None or columns[f].column in known), f, quoted=True)
+        return [_alias(_typed(columns[f], self.d, known is None or columns[f].column in known, placeholders), f,
+                       quoted=True)
                 for f in fields]
 
     def contacts(self) -> tuple[str, list[str]]:
@@ -309,10 +315,12 @@ class QueryBuilder:
         relevant = sorted({e.lower() for r in rules for e in r.events})
         if t.activities is None:
             # No activity log: an empty relation with the right columns.
-            select = [_alias(_typed(rs.activity_columns[f], self.d, False), f, quoted=True) for f in fields]
+            select = [_alias(_typed(rs.activity_columns[f], self.d, False, placeholders=False), f, quoted=True)
+                      for f in fields]
             self.add("lq_events_typed", exp.select(*select).where(false()))
         else:
-            select = self._select_typed(rs.activity_columns, fields, t.activities_columns, needed, t.activities)
+            select = self._select_typed(rs.activity_columns, fields, t.activities_columns, needed, t.activities,
+                                        placeholders=False)
             self.add("lq_events_typed", exp.select(*select).from_(_table(t.activities)))
         source = "lq_events_typed"
         self.events_source = source
