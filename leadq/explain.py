@@ -34,6 +34,7 @@ from leadq.fields import OUTPUT_COLUMNS
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.number_text import parse_number
 from leadq.pipeline import ScoreResult, score_frames
+from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Rule, Ruleset
 
 # Names a tier or disqualifier condition may use for the scores, and the column holding each.
@@ -412,8 +413,9 @@ def explain_frames(
         raise UsageError(f"{len(ids)} lead ids given; explain reads at most {MAX_LEADS} (use `leadq score` for more)")
     schema = contacts.collect_schema()
     # Number columns held as text ride along, so that a value read from "51-200" can say so.
+    taken = {*OUTPUT_COLUMNS, *routing_output_columns(ruleset), "account_tier"}  # names keep_columns refuses
     keep = sorted({col.column for col in ruleset.columns.values() if col.type is Type.NUMBER
-                   and schema.get(col.column) == pl.String and col.column not in OUTPUT_COLUMNS})
+                   and schema.get(col.column) == pl.String and col.column not in taken})
     result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, detail=True, lead_ids=ids,
                           keep_columns=keep, contacts_label=contacts_label, events_label=events_label, contacts_files=contacts_files,
                           events_files=events_files, accounts_files=accounts_files)

@@ -213,3 +213,13 @@ def test_a_number_read_from_a_range_says_from_what():
     assert l2["read_from"] == {"company_size": "201-500"}  # a blank revenue was read from nothing
     out = run_cli(args).stdout
     assert 'company_size = 51 (from "51-200")' in out
+
+
+def test_a_number_column_named_like_an_output_column_is_explained_without_its_text(tmp_path):
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,tier\nL1,51-200\n")  # a column called "tier" holding the company size
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: id, company_size: tier}\n"
+                       "fit:\n  - {id: big, when: 'company_size >= 50', points: 10}\ntiers:\n  - {name: all, otherwise: true}\n")
+    data = json.loads(run_cli(["explain", "L1", contacts, "-r", ruleset, "--as-of", "2026-11-01", "--json", "-"]).stdout)
+    assert data["leads"][0]["fields"]["company_size"] == 51.0 and data["leads"][0]["read_from"] == {}
