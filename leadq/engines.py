@@ -65,8 +65,8 @@ def _paths(specs: Sequence[str], what: str) -> list[str]:
 
 
 def _check_typed(source: Source, columns: dict[str, Column], what: str, date_order: str = "iso") -> None:
-    """Refuse values the SQL engines would read as null: numbers and booleans as text, dates as numbers,
-    and text dates in US or European order (``date_order``).
+    """Refuse values the SQL engines would read as null or misread: numbers and booleans as text, dates
+    as numbers, text dates in US or European order (``date_order``), and text fields held as floats.
 
     Polars' reader understands "2,349", "$1,200" or "Yes"; a SQL cast does not, and a
     TRY_CAST turns them into blanks without a word, which would change scores silently.
@@ -86,6 +86,11 @@ def _check_typed(source: Source, columns: dict[str, Column], what: str, date_ord
             raise InputError(f"column '{col.column}' ({name}, a {kind} field) is stored as text; the SQL engines "
                              "read only typed columns. Use --engine polars (it reads \"1,200\" or \"Yes\"), or "
                              "store the column as a number/boolean", Position(label))
+        if col.type is Type.TEXT and schema.get(col.column, pl.Null).is_float():
+            raise InputError(f"column '{col.column}' ({name}, a text field) is stored as floats; the SQL engines "
+                             "would read 1000001 as '1000001.0' (and match no event of lead 1000001). Use --engine "
+                             "polars (it reads whole floats as integers), or store the column as integers or text",
+                             Position(label))
         if col.type is Type.DATETIME and schema.get(col.column) == pl.String and date_order != "iso":
             raise InputError(f"column '{col.column}' ({name}, a date field) is text and settings.date_order is "
                              f"{date_order}; the SQL engines read text dates in ISO order only (2026-12-31). Use "

@@ -225,6 +225,19 @@ def test_unreadable_dates_in_used_fields_are_rejected_by_every_engine(tmp_path):
         {"missing lead id": 1, "unreadable date in 'Created'": 1})
 
 
+def test_float_ids_are_refused_by_the_sql_engines(tmp_path):
+    # pandas stores an id column with blanks as floats; a SQL cast writes 1000001 as '1000001.0'.
+    path, contacts = _one_rule_case(tmp_path, "{lead_id: id, company_size: size}",
+                                    "{id: big, when: 'company_size >= 100', points: 5}",
+                                    {"id": [1000001.0, None], "size": [200.0, 50.0]})
+    result = run_cli(["score", contacts, "-r", path, "--engine", "duckdb", "--out", tmp_path / "x.parquet"],
+                     exit_code=3)
+    assert (f"{contacts}: column 'id' (lead_id, a text field) is stored as floats; the SQL engines would read "
+            "1000001 as '1000001.0'") in result.stderr
+    run_cli(["score", contacts, "-r", path, "--out", tmp_path / "p.parquet", "-q"])
+    assert pl.read_parquet(tmp_path / "p.parquet").select("lead_id", "fit_score").rows() == [("1000001", 5.0)]
+
+
 def test_text_dates_in_us_or_european_order_are_refused_by_the_sql_engines(tmp_path):
     path, contacts = _one_rule_case(tmp_path, "{lead_id: id, created_at: Created}",
                                     "{id: recent, when: 'days_since(created_at) < 30', points: 5}",
