@@ -15,6 +15,7 @@ from typing import Iterator, Sequence
 
 import polars as pl
 
+from leadq.activity import event_type_key
 from leadq.cleaning import map_columns
 from leadq.conditions import Type
 from leadq.errors import did_you_mean
@@ -117,33 +118,25 @@ def _hint(ruleset: Ruleset, col: Column, values: list[str]) -> str:
     settings = ruleset.settings
     if col.type is Type.DATETIME and any(_ORDERED_DATE.match(v) for v in values):
         other = {"iso": "us or eu", "us": "eu", "eu": "us"}[settings.date_order]
-        return f"; if these are dates in {'US or European' if settings.date_order == 'iso' else 'another'} order, "                f"set settings.date_order: {other}"
+        return (f"; if these are dates in {'US or European' if settings.date_order == 'iso' else 'another'} order, "
+                f"set settings.date_order: {other}")
     if col.type is Type.NUMBER and settings.number_format == "1,234.5" and any(
             _DECIMAL_COMMA.match(v) for v in values):
         return '; a decimal comma needs settings.number_format: "1.234,5" (or "1 234,5")'
     return ""
 
 
-
 UNUSED_SHOWN = 5
-
-
-def _spelling(event_type: str) -> str:
-    """An event type without case, spaces, hyphens or underscores: "Demo Request" ~ "demo_request"."""
-    return re.sub(r"[\s_-]+", "", event_type.lower())
-
-
-def _events(n: int) -> str:
-    return f"{n:,} event{'s' if n != 1 else ''}"
 
 
 def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOptions | None = None) -> list[Finding]:
     """The activity log's event types against the event rules' ``event:`` types.
 
-    An event rule whose types never occur in the log scores nothing: a warning, naming
-    the log's type spelled the same but for case, spaces, hyphens or underscores
-    ("Demo Request" for ``demo_request``) or the most frequent types. The log's most
-    frequent types that no rule scores are listed once (info).
+    Types match as :func:`leadq.activity.event_type_key` has them, as when scoring:
+    without case, spaces, hyphens or underscores ("Demo Request" counts for
+    ``demo_request``). An event rule whose types never occur in the log scores
+    nothing: a warning, naming the log's most frequent types. The log's most frequent
+    types that no rule scores are listed once (info).
 
     Raises:
         InputError: a file is missing, unreadable or malformed.
@@ -168,24 +161,22 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
     seen = dict(zip(counts["event_type"].to_list(), counts["len"].to_list()))
-    by_spelling = {}
-    for event_type in seen:
-        by_spelling.setdefault(_spelling(event_type), event_type)
+    seen_keys = {event_type_key(t) for t in seen}
     top = ", ".join(f"'{t}' ({n:,})" for t, n in list(seen.items())[:UNUSED_SHOWN])
+    hint = f"the log's most frequent types: {top}" if seen else "the log has no event types"
     scored: set[str] = set()
     for rule in ruleset.event_rules:
-        for wanted in (t.lower() for t in rule.events):
-            scored.add(wanted)
-            if wanted in seen:
+        for wanted in rule.events:
+            key = event_type_key(wanted)
+            scored.add(key)
+            if key in seen_keys:
                 continue
-            close = by_spelling.get(_spelling(wanted))
-            hint = (f"the log writes it '{close}' ({_events(seen[close])}): use that spelling in `event:`" if close
-                    else f"the log's most frequent types: {top}" if seen else "the log has no event types")
             pos = rule.pos
             findings.append(Finding("warning", "event-type-missing", pos.path, pos.line, pos.column,
                                     f"{rule.section} rule '{rule.id}'",
-                                    f"no event of type '{wanted}' in {label}, so the rule scores nothing; {hint}"))
-    unused = [(t, n) for t, n in seen.items() if t not in scored]
+                                    f"no event of type '{wanted.lower()}' in {label}, so the rule scores nothing; "
+                                    f"{hint}"))
+    unused = [(t, n) for t, n in seen.items() if event_type_key(t) not in scored]
     if unused:
         shown = ", ".join(f"'{t}' ({n:,})" for t, n in unused[:UNUSED_SHOWN])
         more = f" and {len(unused) - UNUSED_SHOWN} more" if len(unused) > UNUSED_SHOWN else ""

@@ -179,6 +179,37 @@ def _one_rule_case(tmp_path: Path, columns: str, rule: str, contacts: dict) -> t
     return path, data
 
 
+def test_event_types_match_without_case_spaces_hyphens_or_underscores_on_every_engine(tmp_path):
+    # A HubSpot log writes "Demo Request" where the ruleset says demo_request: the lead's intent was 0.
+    # A rule may also spell its type the log's way ("Page View"); both rules share the key.
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(
+        "version: 1\ncolumns: {lead_id: id}\n"
+        "activity_columns: {lead_id: id, event_type: type, occurred_at: at}\n"
+        "intent:\n"
+        "  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n"
+        "  - {id: views, event: Page View, points: 1, per: event, half_life_days: none}\n"
+        "  - {id: other, event: [webinar-attended, e_book], points: 100, per: event, half_life_days: none}\n"
+        "tiers:\n  - {name: all, otherwise: true}\n")
+    contacts = tmp_path / "c.parquet"
+    pl.DataFrame({"id": ["1", "2", "3"]}).write_parquet(contacts)
+    events = tmp_path / "e.parquet"
+    types = {"1": ["Demo Request", "demo-request", "DemoRequest", "DEMO_REQUEST", "demo  request"],
+             "2": ["page_view", "Page View", "page-view", "pageview", "Page Views"],
+             "3": ["Webinar Attended", "ebook", "e-book", "webinar", "demo.request"]}
+    rows = [(lead, t) for lead, ts in types.items() for t in ts]
+    pl.DataFrame({"id": [r[0] for r in rows], "type": [r[1] for r in rows],
+                  "at": [AS_OF - timedelta(days=1)] * len(rows)}).write_parquet(events)
+    scores = {}
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
+                 "--out", out, "-q"])
+        scores[engine] = pl.read_csv(out).select("lead_id", "intent_score").rows()
+    # "Page Views" (a plural), "webinar" and "demo.request" are other types.
+    assert scores["polars"] == scores["duckdb"] == [(1, 50.0), (2, 4.0), (3, 300.0)]
+
+
 def test_title_fields_are_polars_only(tmp_path):
     path, contacts = _one_rule_case(tmp_path, "{lead_id: id, job_title: title}",
                                     "{id: senior, when: 'seniority = \"vp\"', points: 5}",
