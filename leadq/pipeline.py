@@ -29,7 +29,7 @@ from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
 from leadq.activity import event_count_columns, event_partials, finish_aggregates, where_fields
-from leadq.cleaning import email_domain, map_columns
+from leadq.cleaning import email_domain, email_key, map_columns
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset, compile_ruleset
 from leadq.conditions import Type, names_in
@@ -318,7 +318,7 @@ def _score_frames(
     for key in ruleset.settings.dedupe_on:
         part = "lead_id" if key == "lead_id" else "_email_key"
         if key == "email":
-            valid = valid.with_columns(pl.col("email").str.strip_chars().str.to_lowercase().alias("_email_key"))
+            valid = valid.with_columns(email_key(pl.col("email")).alias("_email_key"))
         # The windows run over the rows whose key repeats only (usually none), on a narrow
         # projection; the wide frame just drops the losers by row number.
         repeated = valid.select(["_order", "_source_file", "_source_row", "lead_id", *order_keys[:-1]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -142,9 +142,8 @@ def test_engine_summary_counts_match_polars(example_data):
     assert duck.stats.events_read == polars_result.stats.events_read == 15000
     assert duck.stats.events_unknown_lead == polars_result.stats.events_unknown_lead
     assert duck.rejects.height == polars_result.rejects.height
-    # The same rows are rejected for the same reasons, naming the same kept lead.
-    polars_reasons = polars_result.rejects["reason"].str.replace(r" \(row \d+, most recently updated\)$", "")
-    assert sorted(duck.rejects["reason"].to_list()) == sorted(polars_reasons.to_list())
+    # The same rows are rejected for the same reasons, naming the same kept lead and row.
+    assert sorted(duck.rejects["reason"].to_list()) == sorted(polars_result.rejects["reason"].to_list())
     assert sorted(duck.rejects["source_row"].to_list()) == sorted(polars_result.rejects["source_row"].to_list())
 
 
@@ -208,6 +207,29 @@ def test_event_types_match_without_case_spaces_hyphens_or_underscores_on_every_e
         scores[engine] = pl.read_csv(out).select("lead_id", "intent_score").rows()
     # "Page Views" (a plural), "webinar" and "demo.request" are other types.
     assert scores["polars"] == scores["duckdb"] == [(1, 50.0), (2, 4.0), (3, 300.0)]
+
+
+def test_email_duplicates_share_the_first_address_on_every_engine(tmp_path):
+    # "John <John@X.com>" is john@x.com; "N/A" and "n/a" are no address, so those two leads are not
+    # duplicates of each other (they were: the key was the whole lower-cased text).
+    path, contacts = _one_rule_case(
+        tmp_path, "{lead_id: id, email: email, updated_at: updated}", "{id: any, when: 'true', points: 1}",
+        {"id": [str(i) for i in range(1, 10)],
+         "email": ["John <John@X.com>", "john@x.com", "N/A", "n/a", "o'brien@x.com",
+                   "Pat O'Brien <O'Brien@X.com>", "a@b.co.", "A@B.co", None],
+         "updated": [datetime(2026, 10, d, tzinfo=timezone.utc) for d in (1, 5, 1, 1, 1, 2, 1, 3, 1)]})
+    path.write_text(path.read_text() + "settings: {dedupe_on: [lead_id, email]}\n")
+    results = {}
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-r", path, "--engine", engine, "--as-of", "2026-11-01", "--out", out, "-q"])
+        results[engine] = (pl.read_csv(out)["lead_id"].to_list(),
+                           pl.read_csv(tmp_path / f"{engine}.rejects.csv").select("source_row", "reason").rows())
+    assert results["polars"] == results["duckdb"] == (
+        [2, 3, 4, 6, 8, 9],
+        [(1, "duplicate e-mail: kept lead 2 (row 2, most recently updated)"),
+         (5, "duplicate e-mail: kept lead 6 (row 6, most recently updated)"),
+         (7, "duplicate e-mail: kept lead 8 (row 8, most recently updated)")])
 
 
 def test_title_fields_are_polars_only(tmp_path):

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from sqlglot import exp
 
 from leadq.activity import max_window_days, rule_event_keys
-from leadq.cleaning import EARLIEST, EMAIL_DOMAIN_PATTERN, LATEST, NULL_MARKERS
+from leadq.cleaning import EARLIEST, EMAIL_ADDRESS_PATTERN, EMAIL_DOMAIN_PATTERN, EMAIL_LIST_MARKS, LATEST, NULL_MARKERS
 from leadq.conditions import Call, Literal, Name, Node, Type, names_in
 from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError, did_you_mean
 from leadq.fields import DERIVED_FIELDS
@@ -204,22 +204,28 @@ class QueryBuilder:
         order = self._order_keys()
         lead_rank = exp.Window(this=exp.RowNumber(), partition_by=[col("lead_id")], order=exp.Order(expressions=order))
         lead_count = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[col("lead_id")])
+        kept_row = ([_alias(exp.Window(this=exp.FirstValue(this=col(ORDER_COLUMN)), partition_by=[col("lead_id")],
+                                       order=exp.Order(expressions=self._order_keys())), "_kept_row", quoted=True)]
+                    if t.order_column else [])
         self.add("lq_valid", exp.select(exp.Star(), _alias(lead_rank, "_rank_id", quoted=True),
-                                        _alias(lead_count, "_rows_id", quoted=True))
+                                        _alias(lead_count, "_rows_id", quoted=True), *kept_row)
                  .from_("lq_contacts").where(self._readable()))
         cols = fields + ([ORDER_COLUMN] if t.order_column else [])
         current = "lq_valid"
         keep = exp.EQ(this=col("_rank_id"), expression=exp.Literal.number(1))
         if "email" in rs.settings.dedupe_on:
-            key = lower_text(col("email"))
+            key = self._email_key()
             window = dict(partition_by=[key], order=exp.Order(expressions=self._order_keys()))
+            kept_row = ([_alias(exp.Window(this=exp.FirstValue(this=col(ORDER_COLUMN)), **window), "_kept_row",
+                                quoted=True)] if t.order_column else [])
             self.add("lq_unique_id", exp.select(
-                *[col(c) for c in cols], col("_rows_id"),
+                *[col(c) for c in cols], col("_rows_id"), _alias(key.copy(), "_email_key", quoted=True),
                 _alias(exp.Window(this=exp.RowNumber(), **window), "_rank_email", quoted=True),
                 _alias(exp.Window(this=exp.FirstValue(this=col("lead_id")), **window), "_kept_id", quoted=True),
+                *kept_row,
             ).from_(current).where(keep))
             current = "lq_unique_id"
-            no_email = exp.Is(this=col("email"), expression=exp.Null())
+            no_email = exp.Is(this=col("_email_key"), expression=exp.Null())
             keep = exp.Or(this=no_email, expression=exp.EQ(this=col("_rank_email"), expression=exp.Literal.number(1)))
             # Events of a dropped e-mail duplicate belong to the lead that was kept. (As in the
             # polars pipeline, a lead id that also had lead-id duplicates keeps its own events.)
@@ -252,6 +258,18 @@ class QueryBuilder:
                                     true=lit(f"unreadable date in '{self.rs.columns[f].column}'"))
                              for f in self.checked_dates])
         return case
+
+    def _email_key(self) -> exp.Expression:
+        """:func:`leadq.cleaning.email_key` in SQL, branch for branch, so that the engines agree."""
+        low = lower_text(col("email"))
+
+        def has(text: str) -> exp.Expression:
+            return exp.GT(this=exp.StrPosition(this=low.copy(), substr=lit(text)), expression=exp.Literal.number(0))
+
+        marked = exp.or_(*[has(m) for m in EMAIL_LIST_MARKS], exp.Like(this=low.copy(), expression=lit("%.")))
+        return exp.Case(ifs=[exp.If(this=exp.Not(this=has("@")), true=exp.Null()),
+                             exp.If(this=marked, true=self.d.regex_group(low.copy(), EMAIL_ADDRESS_PATTERN))],
+                        default=low.copy())
 
     def _order_keys(self) -> list[exp.Ordered]:
         keys = []
@@ -589,7 +607,8 @@ class QueryBuilder:
         fields = [
             ("rows", count("lq_contacts")), ("missing_id", count("lq_contacts", null("lead_id"))),
             ("duplicate_id", count("lq_valid", rank_gt_1("_rank_id"))),
-            ("duplicate_email", count("lq_unique_id", exp.and_(exp.Not(this=null("email")), rank_gt_1("_rank_email")))
+            ("duplicate_email", count("lq_unique_id", exp.and_(exp.Not(this=null("_email_key")),
+                                                               rank_gt_1("_rank_email")))
              if email else zero),
         ]
         earlier: list[str] = []
@@ -611,6 +630,14 @@ class QueryBuilder:
             ]
         return self._with_ctes(exp.select(*[_alias(e, n, quoted=True) for n, e in fields]), self._INPUT_CTES)
 
+    def _duplicate_reason(self, key: str, kept_id: exp.Expression) -> exp.Expression:
+        """The polars pipeline's reason: "duplicate e-mail: kept lead L1 (row 3, most recently updated)"."""
+        parts = [lit(f"duplicate {key}: kept lead "), kept_id]
+        if self.t.order_column:  # without an input order there is no row to name
+            row = exp.Add(this=col("_kept_row"), expression=exp.Literal.number(1))
+            parts += [lit(" (row "), cast(row, "VARCHAR"), lit(", most recently updated)")]
+        return concat(parts)
+
     def rejects_query(self) -> exp.Select:
         """Rejected rows (input order key + 1, reason) over the CTEs of :meth:`build`."""
         row: exp.Expression = (exp.Add(this=col(ORDER_COLUMN), expression=exp.Literal.number(1))
@@ -620,8 +647,7 @@ class QueryBuilder:
                                                                                      quoted=True))
             .from_("lq_contacts").where(exp.Is(this=col("lead_id"), expression=exp.Null())),
             exp.select(_alias(row.copy(), "source_row", quoted=True),
-                       _alias(exp.DPipe(this=lit("duplicate lead id: kept lead "), expression=col("lead_id"),
-                                            safe=True), "reason", quoted=True))
+                       _alias(self._duplicate_reason("lead id", col("lead_id")), "reason", quoted=True))
             .from_("lq_valid").where(exp.GT(this=col("_rank_id"), expression=exp.Literal.number(1))),
         ]
         if self.checked_dates:
@@ -632,10 +658,9 @@ class QueryBuilder:
                              exp.Paren(this=exp.or_(*[col(f"_bad__{f}") for f in self.checked_dates])))))
         if "email" in self.rs.settings.dedupe_on:
             parts.append(exp.select(_alias(row.copy(), "source_row", quoted=True),
-                                    _alias(exp.DPipe(this=lit("duplicate e-mail: kept lead "),
-                                                         expression=col("_kept_id"), safe=True), "reason", quoted=True))
+                                    _alias(self._duplicate_reason("e-mail", col("_kept_id")), "reason", quoted=True))
                          .from_("lq_unique_id").where(exp.and_(
-                             exp.Not(this=exp.Is(this=col("email"), expression=exp.Null())),
+                             exp.Not(this=exp.Is(this=col("_email_key"), expression=exp.Null())),
                              exp.GT(this=col("_rank_email"), expression=exp.Literal.number(1)))))
         union = parts[0]
         for p in parts[1:]:
