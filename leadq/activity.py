@@ -20,6 +20,7 @@ from datetime import datetime
 
 import polars as pl
 
+from leadq.cleaning import NULL_MARKERS
 from leadq.ruleset import Rule, Ruleset
 
 DAY_US = 86_400_000_000
@@ -257,11 +258,12 @@ def event_count_columns(known: pl.Expr) -> list[pl.Expr]:
     true on the rows of scored leads. Each result is one number, broadcast:
 
     * ``_stat_read``: events read;
-    * ``_stat_unreadable``: events without a lead id or a readable time;
+    * ``_stat_unreadable``: events without a lead id (or with a null marker for one) or a readable time;
     * ``_stat_in_window``: readable events at or before the as-of time;
     * ``_stat_unknown``: readable events whose lead is not among the scored leads.
     """
-    lead = pl.col("lead_id").is_not_null()
+    # A null marker for a lead id ("#N/A") is no lead id, as in the contacts (cleaning.map_columns).
+    lead = pl.col("lead_id").is_not_null() & ~pl.col("lead_id").str.to_lowercase().is_in(NULL_MARKERS)
     rows, timed, due = (pl.col(c).fill_null(0) for c in ("_ev_rows", "_ev_timed", "_ev_due"))
     return [
         rows.sum().alias("_stat_read"),

@@ -256,15 +256,26 @@ def bad_value(col: Column, dtype: pl.DataType) -> pl.Expr:
     return unread & ((text != "") & ~text.is_in(NULL_MARKERS)).fill_null(False)
 
 
+# Fields that name a record: a null marker there ("#N/A" from a spreadsheet lookup) is no id.
+ID_FIELDS = ("lead_id", "account_id")
+
+
+def _blank_marker(text: pl.Expr) -> pl.Expr:
+    """Stripped text with blanks and :data:`NULL_MARKERS` as null."""
+    return pl.when((text != "") & ~text.str.to_lowercase().is_in(NULL_MARKERS)).then(text)
+
+
 def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,
                 *, keep: tuple[str, ...] = (), flag_ranges: bool = False,
-                blank_placeholder_dates: bool = True) -> pl.LazyFrame:
+                blank_placeholders: bool = True) -> pl.LazyFrame:
     """Select, rename and type the mapped columns; add ``_bad__<field>`` flags.
 
     With ``flag_ranges``, text number fields also get ``_ranged__<field>``: the value
-    was read from a range or an abbreviation ("51-200", "2.5M"). ``blank_placeholder_dates``
-    blanks dates outside the years 1800-2200 (:data:`EARLIEST`, :data:`LATEST`); the
-    activity log does without (its events that far away are outside every window anyway).
+    was read from a range or an abbreviation ("51-200", "2.5M"). ``blank_placeholders``
+    blanks dates outside the years 1800-2200 (:data:`EARLIEST`, :data:`LATEST`) and the
+    :data:`NULL_MARKERS` in id fields (a lead id "#N/A" is a missing one, not a lead); the
+    activity log does without (its events that far away are outside every window anyway, and
+    its ids are looked at once per lead, in :func:`leadq.activity.event_count_columns`).
 
     Mapped columns missing from ``schema`` become nulls (the caller decides
     beforehand which missing columns are errors). Raw CRM columns named in
@@ -285,7 +296,9 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
         pl.col(col.column).alias(f"_raw__{name}") for name, col in present.items() if col.type is not Type.TEXT
     ])
     if text:
-        frame = frame.with_columns(blank_to_null(pl.col(name)).alias(name) for name in text)
+        frame = frame.with_columns(
+            (_blank_marker(pl.col(name)) if blank_placeholders and name in ID_FIELDS else blank_to_null(pl.col(name)))
+            .alias(name) for name in text)
     numbers = {name: f"_raw__{name}" for name, col in present.items()
                if col.type is Type.NUMBER and schema[col.column] == pl.String}
     frame = with_ranges(frame, numbers, settings.number_format, settings.number_ranges,
@@ -305,7 +318,7 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
              for name, col in present.items() if col.type is not Type.TEXT]
     if flags:
         frame = frame.with_columns(flags)
-    dates = [name for name, col in present.items() if col.type is Type.DATETIME] if blank_placeholder_dates else []
+    dates = [name for name, col in present.items() if col.type is Type.DATETIME] if blank_placeholders else []
     if dates:
         # After the flags: a read date outside the years 1800-2200 is a placeholder, blank rather than bad.
         frame = frame.with_columns(

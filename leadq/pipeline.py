@@ -537,7 +537,7 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
             .unique("lead_id", keep="first")
 
     def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
-        typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholder_dates=False)
+        typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False)
         if remap is not None:
             typed = typed.join(remap, on="lead_id", how="left") \
                 .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")

@@ -232,6 +232,36 @@ def test_email_duplicates_share_the_first_address_on_every_engine(tmp_path):
          (7, "duplicate e-mail: kept lead 8 (row 8, most recently updated)")])
 
 
+def test_null_markers_in_lead_ids_are_missing_ids_on_every_engine(tmp_path):
+    # "#N/A" (a spreadsheet lookup that found nothing) was a lead id: two such rows were a lead and
+    # its duplicate, and the events of "#N/A" counted as events of an unknown lead.
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(
+        "version: 1\ncolumns: {lead_id: id}\n"
+        "activity_columns: {lead_id: id, event_type: type, occurred_at: at}\n"
+        "intent:\n  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n"
+        "tiers:\n  - {name: all, otherwise: true}\n")
+    contacts = tmp_path / "c.parquet"
+    pl.DataFrame({"id": ["1", "#N/A", " n/a ", "2", "NA-7"]}).write_parquet(contacts)
+    events = tmp_path / "e.parquet"
+    pl.DataFrame({"id": ["1", "#N/A", "N/A", "3", None, "NA-7"], "type": ["demo_request"] * 6,
+                  "at": [AS_OF - timedelta(days=1)] * 6}).write_parquet(events)
+    results = {}
+    for engine in ("polars", "duckdb"):
+        out, summary = tmp_path / f"{engine}.csv", tmp_path / f"{engine}.json"
+        run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
+                 "--out", out, "--summary-json", summary, "-q"])
+        figures = json.loads(summary.read_text())
+        results[engine] = (pl.read_csv(out, schema_overrides={"lead_id": pl.String})
+                           .select("lead_id", "intent_score").rows(),
+                           pl.read_csv(tmp_path / f"{engine}.rejects.csv").select("source_row", "reason").rows(),
+                           {k: figures["events"][k] for k in ("read", "unreadable", "unknown_lead")})
+    assert results["polars"] == results["duckdb"] == (
+        [("1", 10.0), ("2", 0.0), ("NA-7", 10.0)],
+        [(2, "missing lead id"), (3, "missing lead id")],
+        {"read": 6, "unreadable": 3, "unknown_lead": 1})
+
+
 def test_title_fields_are_polars_only(tmp_path):
     path, contacts = _one_rule_case(tmp_path, "{lead_id: id, job_title: title}",
                                     "{id: senior, when: 'seniority = \"vp\"', points: 5}",

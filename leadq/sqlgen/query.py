@@ -30,7 +30,9 @@ from datetime import datetime, timezone
 from sqlglot import exp
 
 from leadq.activity import max_window_days, rule_event_keys
-from leadq.cleaning import EARLIEST, EMAIL_ADDRESS_PATTERN, EMAIL_DOMAIN_PATTERN, EMAIL_LIST_MARKS, LATEST, NULL_MARKERS
+from leadq.cleaning import (
+    EARLIEST, EMAIL_ADDRESS_PATTERN, EMAIL_DOMAIN_PATTERN, EMAIL_LIST_MARKS, ID_FIELDS, LATEST, NULL_MARKERS,
+)
 from leadq.conditions import Call, Literal, Name, Node, Type, names_in
 from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError, did_you_mean
 from leadq.fields import DERIVED_FIELDS
@@ -83,7 +85,10 @@ def _typed(column: Column, dialect: SqlDialect, present: bool, placeholders: boo
     makes them for contacts and accounts (not for the activity log)."""
     src: exp.Expression = col(column.column) if present else exp.Null()
     if column.type is Type.TEXT:
-        return exp.Nullif(this=exp.Trim(this=dialect.text(src)), expression=exp.Literal.string(""))
+        text = exp.Nullif(this=exp.Trim(this=dialect.text(src)), expression=exp.Literal.string(""))
+        if placeholders and column.field in ID_FIELDS:  # "#N/A" names no lead
+            return case_when(exp.Not(this=exp.Paren(this=_null_marker(text))), text.copy())
+        return text
     if not present:
         target = {Type.NUMBER: "DOUBLE", Type.BOOL: "BOOLEAN"}.get(column.type)
         return cast(src, target) if target else cast(src, dialect.timestamp_type)
@@ -100,11 +105,16 @@ def _typed(column: Column, dialect: SqlDialect, present: bool, placeholders: boo
     return case_when(in_range, ts)
 
 
+def _null_marker(text: exp.Expression) -> exp.Expression:
+    """True where trimmed text is one of the :data:`leadq.cleaning.NULL_MARKERS` ("N/A", "#N/A", "-")."""
+    return exp.In(this=exp.Lower(this=text.copy()), expressions=[lit(m) for m in NULL_MARKERS])
+
+
 def _unreadable(column: Column, dialect: SqlDialect) -> exp.Expression:
     """True where the CRM value is present but its typed reading is null (see :func:`leadq.cleaning.bad_value`)."""
     text = _typed(Column(column.field, column.column, Type.TEXT, column.pos), dialect, True)
-    marker = exp.In(this=exp.Lower(this=text.copy()), expressions=[lit(m) for m in NULL_MARKERS])
-    present = exp.and_(exp.Not(this=exp.Is(this=text, expression=exp.Null())), exp.Not(this=exp.Paren(this=marker)))
+    present = exp.and_(exp.Not(this=exp.Is(this=text, expression=exp.Null())),
+                       exp.Not(this=exp.Paren(this=_null_marker(text))))
     # The cast itself, not _typed: a placeholder date is read (then blanked), not unreadable.
     return exp.and_(present, exp.Is(this=dialect.cast_timestamp(col(column.column)), expression=exp.Null()))
 
@@ -618,7 +628,7 @@ class QueryBuilder:
             fields.append((f"unreadable__{f}", count("lq_contacts", where)))
             earlier.append(f)
         if self.events_source:
-            unreadable = exp.Paren(this=exp.or_(null("lead_id"), null("occurred_at")))
+            unreadable = exp.Paren(this=exp.or_(null("lead_id"), _null_marker(col("lead_id")), null("occurred_at")))
             readable = exp.Not(this=unreadable.copy())
             in_past = exp.GTE(this=self.days(col("occurred_at")), expression=num(0))
             known = exp.In(this=col("lead_id"), query=exp.Subquery(this=exp.select(col("lead_id")).from_("lq_unique")))
