@@ -77,7 +77,7 @@ def compile_seconds(path: str) -> float:
     from datetime import datetime, timezone
 
     from leadq.compiler import compile_ruleset
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     best = float("inf")
     for _ in range(3):

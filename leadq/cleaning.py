@@ -11,7 +11,6 @@ can reject the row (when a rule uses the field) or blank the value (when none do
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 import polars as pl

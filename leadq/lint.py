@@ -30,7 +30,8 @@ from leadq.conditions import (
     Arith, Between, Call, Compare, ListRef, Literal, Logical, Name, Node, TextMatch, names_in, walk,
 )
 from leadq.errors import Position, RulesetError
-from leadq.ruleset import Condition, Rule, Ruleset, Tier, load_ruleset
+from leadq.ruleset import Condition, Rule, Ruleset, Tier
+from leadq.ruleset_loader import load_ruleset
 
 SEVERITIES = ("error", "warning", "info")
 SCORE_VARS = {"fit": "fit", "intent": "intent", "total": "total"}
@@ -328,7 +329,7 @@ class _Positions:
     """Key positions from the merged YAML, for findings about a single key (``cap:``, a list)."""
 
     def __init__(self, path: str):
-        from leadq.ruleset import _load_merged  # the same merged YAML the loader builds, with positions
+        from leadq.ruleset_loader import _load_merged  # the same merged YAML the loader builds, with positions
 
         try:
             self.data = _load_merged(path)

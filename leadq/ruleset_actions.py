@@ -170,7 +170,7 @@ class ActionSections:
 
 
 def _reader(value: Any, where: str, pos: Position):
-    from leadq.ruleset import _mapping, _Reader
+    from leadq.ruleset_loader import _mapping, _Reader
 
     return _Reader(_mapping(value, where, pos), where)
 
@@ -194,7 +194,7 @@ def _text_list(value: Any, where: str, pos: Position, *, lists: dict[str, tuple]
 
 
 def _named_conditions(value: Any, where: str, pos: Position, *, allow_otherwise: bool) -> tuple[NamedCondition, ...]:
-    from leadq.ruleset import _check_id, _mapping, parse_condition
+    from leadq.ruleset_loader import _check_id, _mapping, parse_condition
 
     data = _mapping(value, where, pos)
     out: list[NamedCondition] = []
@@ -241,7 +241,7 @@ def _check_unreachable(items: list, where: str) -> None:
 
 
 def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
-    from leadq.ruleset import _check_id, _mapping, _sequence
+    from leadq.ruleset_loader import _check_id, _mapping, _sequence
 
     r = _reader(value, "routing", pos)
     r.check_keys({"territories", "segments", "product_lines", "rules", "flags"}, {"rules"})
@@ -301,7 +301,7 @@ def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
 
 def _sla(value: Any, pos: Position, tiers: tuple[str, ...], routes: tuple[str, ...],
          event_rules: tuple[str, ...]) -> tuple[Sla, ...]:
-    from leadq.ruleset import _mapping
+    from leadq.ruleset_loader import _mapping
 
     data = _mapping(value, "sla", pos)
     known = tuple(dict.fromkeys(tiers + routes))
@@ -330,7 +330,7 @@ def _sla(value: Any, pos: Position, tiers: tuple[str, ...], routes: tuple[str, .
 
 
 def _nurture(value: Any, pos: Position, tiers: tuple[str, ...]) -> Nurture:
-    from leadq.ruleset import _check_id, _sequence
+    from leadq.ruleset_loader import _check_id, _sequence
 
     r = _reader(value, "nurture", pos)
     r.check_keys({"tiers", "tracks"}, {"tracks"})
@@ -365,7 +365,7 @@ def _nurture(value: Any, pos: Position, tiers: tuple[str, ...]) -> Nurture:
 
 
 def _accounts(value: Any, pos: Position, ruleset_parts: dict) -> Accounts:
-    from leadq.ruleset import _tiers
+    from leadq.ruleset_loader import _tiers
 
     r = _reader(value, "accounts", pos)
     r.check_keys({"key", "fit_rules", "contact_intent_cap", "engaged", "roles", "tiers"}, {"tiers"})

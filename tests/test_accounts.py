@@ -31,7 +31,7 @@ from polars.testing import assert_frame_equal
 
 from leadq.errors import RulesetError
 from leadq.pipeline import read_and_score
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF, FIXTURES, SAMPLE, run_cli
 
 DIR = FIXTURES / "accounts"

@@ -9,7 +9,7 @@ import yaml
 
 from leadq.activity import aggregate_events
 from leadq.compiler import compile_ruleset
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF
 from tests.test_rule_cases import BASE
 

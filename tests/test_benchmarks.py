@@ -19,7 +19,7 @@ from benchmarks import handwritten
 from benchmarks.run import RULESET, agreement
 from leadq.compiler import _fragment, fmt_constant, fmt_number
 from leadq.pipeline import read_and_score
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 
 AS_OF = datetime(2026, 11, 1, tzinfo=timezone.utc)
 

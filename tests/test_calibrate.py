@@ -70,7 +70,7 @@ def report() -> dict:
 def test_scores_are_the_hand_computed_ones():
     from leadq.conditions import literal_date
     from leadq.rescoring import read_frames, score_detail
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     detail = score_detail(load_ruleset(str(RULESET)), read_frames([str(CONTACTS)]), literal_date(AS_OF)).detail
     assert dict(zip(detail["lead_id"], detail["total_score"])) == SCORES
@@ -187,7 +187,7 @@ def test_no_lift_and_penalising_verdicts():
     from leadq.conditions import literal_date
     from leadq.outcome import Outcome
     from leadq.rescoring import read_frames, score_detail
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     rs = load_ruleset(str(RULESET))
     detail = score_detail(rs, read_frames([str(CONTACTS)]), literal_date(AS_OF)).detail

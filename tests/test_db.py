@@ -20,7 +20,7 @@ import pytest
 
 from leadq.cleaning import typed
 from leadq.pipeline import score_frames
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from leadq.sample import SampleSpec, generate
 
 from conftest import AS_OF, RULESETS, run_cli

@@ -176,7 +176,7 @@ def test_leads_scored_on_one_side_only_are_counted():
     from leadq.conditions import literal_date
     from leadq.diff import diff_details
     from leadq.rescoring import read_frames, score_detail
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     a, b = load_ruleset(str(A)), load_ruleset(str(B))
     frames = read_frames([str(CONTACTS)])

@@ -23,7 +23,7 @@ from leadq.cli.explain import split_arguments
 from leadq.conditions import literal_date
 from leadq.errors import InputError, UsageError
 from leadq.explain import explain_leads
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 
 CONTACTS = "tests/fixtures/explain/contacts.csv"
 EVENTS = "tests/fixtures/explain/events.csv"

@@ -26,7 +26,7 @@ from leadq.errors import MissingColumnsError, RulesetError, UsageError
 from leadq.funnel import compute_funnel
 from leadq.funnel_input import read_funnel_input, size_band_labels
 from leadq.funnel_settings import Benchmark, sla_hours
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import FIXTURES, run_cli
 
 HERE = FIXTURES / "funnel"

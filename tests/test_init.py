@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 from leadq.lint import lint_ruleset
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from leadq.templates import template_names, template_text
 
 TEMPLATES = ["b2b-saas", "cybersecurity", "it-services", "product-led"]

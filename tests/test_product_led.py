@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from leadq.pipeline import read_and_score
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF, FIXTURES, SAMPLE, run_cli
 
 DIR = FIXTURES / "product_led"

@@ -14,7 +14,7 @@ import pytest
 
 from leadq.errors import RulesetError, UsageError
 from leadq.pipeline import score_frames
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF, FIXTURES, RULESETS, SAMPLE, run_cli
 
 RULESET = FIXTURES / "routing" / "ruleset.yaml"

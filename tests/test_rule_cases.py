@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from leadq.pipeline import score_frames
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF
 
 CASES_DIR = Path(__file__).parent / "cases" / "rules"

@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from leadq.inputs import read_parquet_metadata
 from leadq.pipeline import read_and_score
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF, FIXTURES, RULESETS, SAMPLE, run_cli
 
 WORKED = FIXTURES / "worked_example"

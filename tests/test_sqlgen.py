@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from leadq.compiler import fmt_number
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 
 from conftest import AS_OF, RULESETS, run_cli
 

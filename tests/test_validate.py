@@ -11,7 +11,7 @@ from tests.conftest import FIXTURES, ROOT, RULESETS, run_cli
 
 from leadq.conditions import parse
 from leadq.lint import Bound, Reasoner, lint_ruleset, score_bounds
-from leadq.ruleset import load_ruleset
+from leadq.ruleset_loader import load_ruleset
 
 VALIDATE = FIXTURES / "validate"
 PROBLEMS = str(VALIDATE / "problems.yaml")

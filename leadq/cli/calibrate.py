@@ -72,7 +72,7 @@ def calibrate(
     from leadq.rescoring import read_frames
     from leadq.calibrate_report import calibration_report
     from leadq.report import make_console
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     if target_precision is not None and target_volume is not None:
         raise UsageError("--target-precision and --target-volume are alternatives; give one of them")

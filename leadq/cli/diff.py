@@ -43,7 +43,7 @@ def diff(
     from leadq.diff import diff_rulesets
     from leadq.report import make_console
     from leadq.rescoring import read_frames
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     rs_a = load_ruleset(ruleset_a)
     rs_b = load_ruleset(ruleset_b)

@@ -89,7 +89,7 @@ def explain(
     from leadq.explain import explain_leads
     from leadq.explain_report import explain_report
     from leadq.report import make_console
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     ids, inputs = split_arguments(list(args), _split_multi(lead))
     rs = load_ruleset(ruleset)

@@ -74,7 +74,7 @@ def funnel(
     from leadq.funnel_input import read_funnel_input
     from leadq.funnel_report import funnel_report
     from leadq.report import make_console
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
 
     start = _period_bound(date_from, "--from", end=False)
     end = _period_bound(date_to, "--to", end=True)

@@ -78,7 +78,7 @@ def score(
     """
     from leadq.outputs import AtomicWrites, check_output_path, format_from_path, interruptible, output_lock, write_frame
     from leadq.pipeline import read_and_score
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
 
     from leadq.db import describe, is_database_uri

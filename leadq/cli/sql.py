@@ -37,7 +37,7 @@ def sql(
 
         leadq sql --dialect snowflake --contacts-table crm.contacts --activities-table crm.events --as-of 2026-11-01
     """
-    from leadq.ruleset import load_ruleset
+    from leadq.ruleset_loader import load_ruleset
     from leadq.sqlgen import DIALECTS, SqlTables, scoring_sql
 
     if dialect not in DIALECTS:

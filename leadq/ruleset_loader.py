@@ -1,0 +1,587 @@
+"""Reading a ruleset: YAML in, :mod:`leadq.ruleset` dataclasses out, every error with its position.
+
+Checks structure and types (unknown keys with did-you-mean, ids, numbers, condition
+syntax), resolves ``extends`` and the built-in rulesets; :mod:`leadq.compiler` then
+checks that conditions name real fields. :func:`load_ruleset` runs both.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from leadq.conditions import Type, parse
+from leadq.errors import ConditionError, Position, RulesetError, did_you_mean, one_of
+from leadq.fields import ACCOUNT_FIELDS, COLUMN_TYPES, CONTACT_FIELDS, DERIVED_FIELDS, EVENT_FIELDS
+from leadq.ruleset import (
+    CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Condition, Disqualifier, Grade, Rule, Ruleset,
+    Settings, Tier,
+)
+from leadq.yamlsource import YList, YMap, load_yaml
+
+MAX_RULES = 5000
+MAX_EXTENDS_DEPTH = 5
+DEFAULT_RULESET = "b2b_saas"
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+TOP_LEVEL_KEYS = {
+    "version", "name", "description", "extends", "columns", "account_columns", "activity_columns",
+    "settings", "lists", "fit", "intent", "negative", "disqualifiers", "grades", "tiers",
+    # Sections read by later stages (routing, funnel, titles, accounts); kept raw here.
+    "titles", "routing", "sla", "nurture", "funnel", "accounts",
+}
+# Sections whose keys merge with the parent's under `extends` (others replace it).
+MERGED_SECTIONS = {"columns", "account_columns", "activity_columns", "settings", "lists", "funnel"}
+
+
+class _Reader:
+    """Typed access to a YMap, raising positioned RulesetErrors."""
+
+    def __init__(self, data: YMap, where: str):
+        self.data = data
+        self.where = where
+
+    def check_keys(self, allowed: set[str], required: set[str] = frozenset()) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise RulesetError(
+                    f"{self.where}: unknown key '{key}'{did_you_mean(key, allowed)}; {one_of(allowed)}",
+                    self.data.key_pos[key],
+                )
+        for key in sorted(required):
+            if key not in self.data:
+                raise RulesetError(f"{self.where}: missing required key '{key}'", self.data.pos)
+
+    def pos(self, key: str) -> Position:
+        return self.data.value_pos.get(key, self.data.pos)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        value = self.data.get(key, default)
+        if value is None or value is default:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise RulesetError(f"{self.where}: '{key}' must be text", self.pos(key))
+        return str(value)
+
+    def number(self, key: str, default: float | None = None, *, positive: bool = False,
+               allow_none: bool = False) -> float | None:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off", "never")):
+            if allow_none:
+                return None
+            raise RulesetError(f"{self.where}: '{key}' must be a number", self.pos(key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RulesetError(f"{self.where}: '{key}' must be a number, got {value!r}", self.pos(key))
+        if positive and value <= 0:
+            raise RulesetError(f"{self.where}: '{key}' must be greater than 0, got {value}", self.pos(key))
+        return float(value)
+
+    def condition(self, key: str) -> Condition | None:
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        pos = self.pos(key)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if not isinstance(value, str):
+            raise RulesetError(f"{self.where}: '{key}' must be a condition written as text", pos)
+        quoted = self.data.value_style.get(key) in ('"', "'")
+        return parse_condition(value, pos, self.where, quoted)
+
+
+def parse_condition(text: str, pos: Position, where: str, quoted: bool = False) -> Condition:
+    """Parse condition text, mapping syntax errors to file positions."""
+    try:
+        tree = parse(text)
+    except ConditionError as exc:
+        cond = Condition(text, None, pos, quoted)  # type: ignore[arg-type]
+        raise RulesetError(f"{where}: {exc.message}", cond.error_position(exc.offset)) from None
+    return Condition(text, tree, pos, quoted)
+
+
+def _mapping(value: Any, where: str, pos: Position) -> YMap:
+    if not isinstance(value, YMap):
+        raise RulesetError(f"{where} must be a mapping of keys to values", pos)
+    return value
+
+
+def _sequence(value: Any, where: str, pos: Position) -> YList:
+    if not isinstance(value, YList):
+        raise RulesetError(f"{where} must be a list (items starting with '- ')", pos)
+    return value
+
+
+def _check_id(value: Any, where: str, pos: Position) -> str:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise RulesetError(
+            f"{where}: id {value!r} must be snake_case (lower-case letters, digits and _; starting with a letter)",
+            pos,
+        )
+    return value
+
+
+def _humanise(identifier: str) -> str:
+    return identifier.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, custom: bool) -> dict[str, Column]:
+    data = _mapping(data, section, pos)
+    out: dict[str, Column] = {}
+    for name, spec in data.items():
+        kpos = data.key_pos[name]
+        vpos = data.value_pos[name]
+        if name in DERIVED_FIELDS:
+            raise RulesetError(f"{section}: '{name}' is derived by leadq and cannot be mapped", kpos)
+        if name not in known and not custom:
+            raise RulesetError(f"{section}: unknown field '{name}'{did_you_mean(name, known)}; {one_of(known)}", kpos)
+        if name not in known:
+            _check_id(name, f"{section}: custom field", kpos)
+        default_type = known.get(name, Type.TEXT)
+        if isinstance(spec, YMap):
+            reader = _Reader(spec, f"{section}.{name}")
+            reader.check_keys({"column", "type"}, {"column"})
+            column = reader.text("column")
+            type_name = reader.text("type")
+            if type_name is None:
+                typ = default_type
+            elif type_name not in COLUMN_TYPES:
+                raise RulesetError(f"{section}.{name}: unknown type '{type_name}'; {one_of(COLUMN_TYPES)}",
+                                   reader.pos("type"))
+            else:
+                typ = COLUMN_TYPES[type_name]
+                if name in known and typ is not known[name]:
+                    raise RulesetError(
+                        f"{section}.{name}: '{name}' is always {known[name].value}; remove 'type'", reader.pos("type"))
+        elif isinstance(spec, (str, int)) and not isinstance(spec, bool):
+            column, typ = str(spec), default_type
+        else:
+            raise RulesetError(f"{section}.{name}: expected the CRM column name as text", vpos)
+        if not column:
+            raise RulesetError(f"{section}.{name}: the column name is empty", vpos)
+        out[name] = Column(name, str(column), typ, vpos)
+    return out
+
+
+def _settings(data: Any, pos: Position) -> Settings:
+    if data is None:
+        return Settings()
+    r = _Reader(_mapping(data, "settings", pos), "settings")
+    r.check_keys({"half_life_days", "lookback_days", "date_order", "number_format", "number_ranges", "timezone",
+                  "dedupe_on", "small_segment"})
+    date_order = r.text("date_order", "iso")
+    if date_order not in DATE_ORDERS:
+        raise RulesetError(f"settings: unknown date_order '{date_order}'; {one_of(DATE_ORDERS)} "
+                           "(us = month/day/year, eu = day/month/year)", r.pos("date_order"))
+    number_format = r.text("number_format", "1,234.5")
+    if number_format not in NUMBER_FORMATS:
+        allowed = ", ".join(f'"{name}" ({what})' for name, what in NUMBER_FORMATS.items())
+        raise RulesetError(f"settings: unknown number_format '{number_format}'; expected one of: {allowed}",
+                           r.pos("number_format"))
+    number_ranges = r.text("number_ranges", "low")
+    if number_ranges not in RANGE_READINGS:
+        allowed = ", ".join(f"{name} ({what})" for name, what in RANGE_READINGS.items())
+        raise RulesetError(f"settings: unknown number_ranges '{number_ranges}'; expected one of: {allowed}",
+                           r.pos("number_ranges"))
+    dedupe = r.get("dedupe_on", ["lead_id"])
+    if isinstance(dedupe, str):
+        dedupe = [dedupe]
+    if not isinstance(dedupe, list) or not dedupe or any(d not in ("lead_id", "email") for d in dedupe):
+        raise RulesetError("settings: dedupe_on must list lead_id and/or email", r.pos("dedupe_on"))
+    tz = r.text("timezone", "UTC")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz)
+    except Exception:
+        raise RulesetError(f"settings: unknown time zone '{tz}'; use an IANA name such as Europe/London",
+                           r.pos("timezone")) from None
+    small = r.number("small_segment", 30, positive=True)
+    return Settings(
+        half_life_days=r.number("half_life_days", 30.0, positive=True, allow_none=True),
+        lookback_days=r.number("lookback_days", 180.0, positive=True),
+        date_order=date_order,
+        number_format=number_format,
+        number_ranges=number_ranges,
+        timezone=tz,
+        dedupe_on=tuple(dedupe),
+        small_segment=int(small or 30),
+    )
+
+
+def _lists(data: Any, pos: Position) -> dict[str, tuple]:
+    from leadq.domain_lists import BUILTIN_LISTS, load_builtin_list
+
+    out: dict[str, tuple] = {name: load_builtin_list(name) for name in BUILTIN_LISTS}
+    if data is None:
+        return out
+    data = _mapping(data, "lists", pos)
+    for name, values in data.items():
+        _check_id(name, "lists", data.key_pos[name])
+        seq = _sequence(values, f"lists.{name}", data.value_pos[name])
+        for item, ipos in zip(seq, seq.item_pos):
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise RulesetError(f"lists.{name}: items must be text or numbers", ipos)
+        out[name] = tuple(seq)
+    return out
+
+
+_RULE_KEYS_CONTACT = {"id", "label", "when", "points", "score"}
+_RULE_KEYS_EVENT = {"id", "label", "event", "where", "points", "cap", "within_days", "half_life_days",
+                    "min_count", "per", "score"}
+
+
+def _rules(data: Any, pos: Position, section: str, settings: Settings) -> list[Rule]:
+    if data is None:
+        return []
+    seq = _sequence(data, section, pos)
+    out: list[Rule] = []
+    for item, ipos in zip(seq, seq.item_pos):
+        entry = _mapping(item, f"{section} rule", ipos)
+        rid = entry.get("id")
+        where = f"{section} rule '{rid}'" if isinstance(rid, str) else f"{section} rule"
+        r = _Reader(entry, where)
+        is_event = "event" in entry
+        if is_event:
+            r.check_keys(_RULE_KEYS_EVENT, {"id", "event", "points"})
+        else:
+            extra = [k for k in entry if k in _RULE_KEYS_EVENT - _RULE_KEYS_CONTACT]
+            if extra:
+                raise RulesetError(f"{where}: '{extra[0]}' applies only to event rules (rules with 'event:')",
+                                   entry.key_pos[extra[0]])
+            r.check_keys(_RULE_KEYS_CONTACT, {"id", "when", "points"})
+        rule_id = _check_id(rid, where, r.pos("id"))
+        points = r.number("points")
+        if section == "negative" and points is not None and points >= 0:
+            raise RulesetError(f"{where}: negative rules take points below 0, got {points:g}", r.pos("points"))
+        default_score = "intent" if (section == "intent" or is_event) else "fit"
+        score = r.text("score", default_score)
+        if score not in ("fit", "intent"):
+            raise RulesetError(f"{where}: score must be fit or intent", r.pos("score"))
+        label = r.text("label") or _humanise(rule_id)
+        if section == "fit" and is_event:
+            raise RulesetError(f"{where}: fit rules describe who the lead is; move event rules to 'intent'",
+                               entry.key_pos["event"])
+        if is_event:
+            events = entry["event"]
+            if isinstance(events, str):
+                events = [events]
+            if not isinstance(events, list) or not events or not all(isinstance(e, str) and e for e in events):
+                raise RulesetError(f"{where}: 'event' must be an event type or a list of them", r.pos("event"))
+            per = r.text("per", "event")
+            if per not in ("event", "lead"):
+                raise RulesetError(f"{where}: per must be 'event' (points for each event) or 'lead' "
+                                   "(points once)", r.pos("per"))
+            min_count = r.number("min_count", 1, positive=True)
+            if min_count is not None and min_count != int(min_count):
+                raise RulesetError(f"{where}: min_count must be a whole number", r.pos("min_count"))
+            half_life = (r.number("half_life_days", None, positive=True, allow_none=True)
+                         if "half_life_days" in entry else settings.half_life_days)
+            out.append(Rule(
+                id=rule_id, label=label, section=section, score=score, points=points or 0.0, pos=ipos,
+                events=tuple(events), where=r.condition("where"),
+                cap=r.number("cap", None, positive=True),
+                within_days=r.number("within_days", settings.lookback_days, positive=True),
+                half_life_days=half_life, min_count=int(min_count or 1), per=per,
+            ))
+        else:
+            out.append(Rule(id=rule_id, label=label, section=section, score=score, points=points or 0.0,
+                            pos=ipos, when=r.condition("when")))
+    return out
+
+
+def _disqualifiers(data: Any, pos: Position) -> list[Disqualifier]:
+    if data is None:
+        return []
+    seq = _sequence(data, "disqualifiers", pos)
+    out = []
+    for item, ipos in zip(seq, seq.item_pos):
+        entry = _mapping(item, "disqualifier", ipos)
+        code = entry.get("code")
+        where = f"disqualifier '{code}'" if isinstance(code, str) else "disqualifier"
+        r = _Reader(entry, where)
+        r.check_keys({"code", "label", "category", "when"}, {"code", "category", "when"})
+        code = _check_id(code, where, r.pos("code"))
+        category = r.text("category")
+        if category not in CATEGORIES:
+            raise RulesetError(f"{where}: unknown category '{category}'{did_you_mean(str(category), CATEGORIES)}; "
+                               f"{one_of(CATEGORIES)} (bad_fit disqualifies; bad_timing routes to nurture)",
+                               r.pos("category"))
+        out.append(Disqualifier(code, r.text("label") or _humanise(code), category, r.condition("when"), ipos))
+    return out
+
+
+def _grades(data: Any, pos: Position) -> list[Grade]:
+    if data is None:
+        data = YMap({"A": 40, "B": 25, "C": 10, "D": "otherwise"})
+        data.pos, data.key_pos, data.value_pos = pos, {k: pos for k in data}, {k: pos for k in data}
+    data = _mapping(data, "grades", pos)
+    out: list[Grade] = []
+    previous: float | None = None
+    items = list(data.items())
+    if not items:
+        raise RulesetError("grades: give at least one letter", pos)
+    for i, (letter, value) in enumerate(items):
+        kpos, vpos = data.key_pos[letter], data.value_pos[letter]
+        if not re.fullmatch(r"[A-Z][+-]?", str(letter)):
+            raise RulesetError(f"grades: '{letter}' is not a grade letter (A, B, C ... optionally with + or -)", kpos)
+        last = i == len(items) - 1
+        if isinstance(value, str) and value.strip().lower() == "otherwise":
+            if not last:
+                raise RulesetError(f"grades: '{letter}: otherwise' must be the last grade; "
+                                   "the grades after it can never be given", vpos)
+            out.append(Grade(str(letter), None, kpos))
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RulesetError(f"grades.{letter}: expected the minimum fit score (a number) or 'otherwise'", vpos)
+        if previous is not None and value >= previous:
+            raise RulesetError(f"grades.{letter}: minimum fit {value:g} must be below the grade above it "
+                               f"({previous:g}); list grades best first", vpos)
+        previous = float(value)
+        if last:
+            raise RulesetError(f"grades: the last grade must be 'otherwise' so that every lead gets a letter "
+                               f"(write '{letter}: otherwise' or add one below it)", vpos)
+        out.append(Grade(str(letter), float(value), kpos))
+    return out
+
+
+def _tiers(data: Any, pos: Position) -> list[Tier]:
+    if data is None:
+        raise RulesetError("missing required section 'tiers'", pos)
+    seq = _sequence(data, "tiers", pos)
+    out: list[Tier] = []
+    for item, ipos in zip(seq, seq.item_pos):
+        entry = _mapping(item, "tier", ipos)
+        name = entry.get("name")
+        where = f"tier '{name}'" if isinstance(name, str) else "tier"
+        r = _Reader(entry, where)
+        r.check_keys({"name", "when", "otherwise", "description"}, {"name"})
+        name = _check_id(name, where, r.pos("name"))
+        otherwise = entry.get("otherwise", False)
+        if otherwise not in (True, False):
+            raise RulesetError(f"{where}: otherwise must be true or false", r.pos("otherwise"))
+        if otherwise and "when" in entry:
+            raise RulesetError(f"{where}: give either 'when' or 'otherwise: true', not both", r.pos("otherwise"))
+        if not otherwise and "when" not in entry:
+            raise RulesetError(f"{where}: needs 'when: <condition>' (or 'otherwise: true' for the last tier)", ipos)
+        out.append(Tier(name, None if otherwise else r.condition("when"), ipos, r.text("description", "") or ""))
+    if not out:
+        raise RulesetError("tiers: give at least one tier", pos)
+    for i, tier in enumerate(out):
+        if tier.when is None and i != len(out) - 1:
+            raise RulesetError(f"tier '{out[i + 1].name}' can never be reached: tier '{tier.name}' above it "
+                               "matches every lead ('otherwise')", out[i + 1].pos)
+        earlier = [t for t in out[:i] if t.when is not None and tier.when is not None
+                   and t.when.text.strip() == tier.when.text.strip()]
+        if earlier:
+            raise RulesetError(f"tier '{tier.name}' can never be reached: tier '{earlier[0].name}' above it has "
+                               "the same condition", tier.pos)
+    if out[-1].when is not None:
+        raise RulesetError(f"tiers: the last tier must be 'otherwise: true' so that every lead gets a tier "
+                           f"(tier '{out[-1].name}' has a condition)", out[-1].pos)
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(2_000_001)
+    except FileNotFoundError:
+        raise RulesetError("ruleset file not found", Position(path)) from None
+    except IsADirectoryError:
+        raise RulesetError("is a directory; give the ruleset's .yaml file", Position(path)) from None
+    except PermissionError:
+        raise RulesetError("cannot read the ruleset: permission denied", Position(path)) from None
+    except OSError as exc:
+        raise RulesetError(f"cannot read the ruleset: {exc.strerror}", Position(path)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RulesetError(f"ruleset is not UTF-8 text (byte {exc.start})", Position(path)) from None
+
+
+def builtin_ruleset_path(name: str) -> str | None:
+    """Path of a ruleset shipped inside the package (``b2b_saas`` ...), or None."""
+    stem = name[:-5] if name.endswith(".yaml") else name
+    ref = resources.files("leadq") / "rulesets" / f"{stem}.yaml"
+    try:
+        with resources.as_file(ref) as p:
+            return str(p) if Path(p).is_file() else None
+    except (FileNotFoundError, ModuleNotFoundError):
+        return None
+
+
+def builtin_ruleset_names() -> list[str]:
+    """Names of the rulesets shipped inside the package."""
+    folder = resources.files("leadq") / "rulesets"
+    try:
+        return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _resolve_extends(base: str, current: str, pos: Position) -> str:
+    candidate = Path(current).parent / base
+    if candidate.is_file():
+        return str(candidate)
+    builtin = builtin_ruleset_path(base)
+    if builtin:
+        return builtin
+    raise RulesetError(f"extends: cannot find '{base}' next to this file or among the built-in rulesets "
+                       f"({', '.join(builtin_ruleset_names())})", pos)
+
+
+def _load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = ()) -> YMap:
+    real = str(Path(path).resolve())
+    if real in seen:
+        raise RulesetError("extends: rulesets extend each other in a cycle", Position(path))
+    if depth > MAX_EXTENDS_DEPTH:
+        raise RulesetError(f"extends: more than {MAX_EXTENDS_DEPTH} levels deep", Position(path))
+    data = load_yaml(_read_text(path), path)
+    if data is None:
+        raise RulesetError("ruleset file is empty", Position(path))
+    if not isinstance(data, YMap):
+        raise RulesetError("a ruleset must be a YAML mapping (keys such as fit:, intent:, tiers:)", Position(path))
+    _Reader(data, "ruleset").check_keys(TOP_LEVEL_KEYS)
+    if "extends" not in data:
+        return data
+    base = data["extends"]
+    if not isinstance(base, str):
+        raise RulesetError("extends: give the file name of the ruleset to build on", data.value_pos["extends"])
+    parent = _load_merged(_resolve_extends(base, path, data.value_pos["extends"]), depth + 1, seen + (real,))
+    merged = YMap(parent)
+    merged.pos = data.pos
+    merged.key_pos = dict(parent.key_pos)
+    merged.value_pos = dict(parent.value_pos)
+    merged.value_style = dict(parent.value_style)
+    for key, value in data.items():
+        if key == "extends":
+            continue
+        if key in MERGED_SECTIONS and isinstance(value, YMap) and isinstance(parent.get(key), YMap):
+            combined = YMap(parent[key])
+            combined.pos = value.pos
+            combined.key_pos = {**parent[key].key_pos, **value.key_pos}
+            combined.value_pos = {**parent[key].value_pos, **value.value_pos}
+            combined.value_style = {**parent[key].value_style, **value.value_style}
+            combined.update(value)
+            merged[key] = combined
+        else:
+            merged[key] = value
+        merged.key_pos[key] = data.key_pos[key]
+        merged.value_pos[key] = data.value_pos[key]
+        merged.value_style[key] = data.value_style[key]
+    return merged
+
+
+def parse_ruleset(path: str) -> Ruleset:
+    """Read a ruleset file and check its structure (not yet its conditions' names)."""
+    data = _load_merged(path)
+    pos = data.pos
+
+    def vpos(key: str) -> Position:
+        return data.value_pos.get(key, pos)
+
+    version = data.get("version", 1)
+    if version != 1:
+        raise RulesetError(f"version: this leadq reads ruleset version 1, not {version!r}", vpos("version"))
+    if "columns" not in data:
+        raise RulesetError("missing required section 'columns' (at least lead_id: <CRM column>)", pos)
+    columns = _columns(data["columns"], vpos("columns"), "columns", CONTACT_FIELDS, custom=True)
+    if "lead_id" not in columns:
+        raise RulesetError("columns: map 'lead_id' to the CRM's record id column", vpos("columns"))
+    account_columns = (_columns(data["account_columns"], vpos("account_columns"), "account_columns",
+                                ACCOUNT_FIELDS, custom=True) if "account_columns" in data else {})
+    if account_columns and "account_id" not in account_columns:
+        raise RulesetError("account_columns: map 'account_id' to the accounts file's id column",
+                           vpos("account_columns"))
+    activity_columns = (_columns(data["activity_columns"], vpos("activity_columns"), "activity_columns",
+                                 EVENT_FIELDS, custom=True) if "activity_columns" in data else {})
+    settings = _settings(data.get("settings"), vpos("settings"))
+    rules = (_rules(data.get("fit"), vpos("fit"), "fit", settings)
+             + _rules(data.get("intent"), vpos("intent"), "intent", settings)
+             + _rules(data.get("negative"), vpos("negative"), "negative", settings))
+    if len(rules) > MAX_RULES:
+        raise RulesetError(f"ruleset has {len(rules)} rules; the limit is {MAX_RULES}", pos)
+    if any(r.is_event_rule for r in rules):
+        missing = [f for f in ("lead_id", "event_type", "occurred_at") if f not in activity_columns]
+        if missing:
+            raise RulesetError(f"activity_columns: event rules need {', '.join(missing)} mapped", vpos("activity_columns")
+                               if "activity_columns" in data else pos)
+    seen: dict[str, Position] = {}
+    for r in rules:
+        if r.id in seen:
+            raise RulesetError(f"rule id '{r.id}' is used twice (first at line {seen[r.id].line})", r.pos)
+        seen[r.id] = r.pos
+    disqualifiers = _disqualifiers(data.get("disqualifiers"), vpos("disqualifiers"))
+    codes: dict[str, Position] = {}
+    for d in disqualifiers:
+        if d.code in codes:
+            raise RulesetError(f"disqualifier code '{d.code}' is used twice (first at line {codes[d.code].line})",
+                               d.pos)
+        codes[d.code] = d.pos
+    sections = {k: data[k] for k in ("titles", "routing", "sla", "nurture", "funnel", "accounts") if k in data}
+    from leadq.funnel_settings import parse_funnel
+
+    funnel = parse_funnel(data.get("funnel"), vpos("funnel"))
+    from leadq.ruleset_actions import parse_action_sections
+
+    lists = _lists(data.get("lists"), vpos("lists"))
+    grades = tuple(_grades(data.get("grades"), vpos("grades")))
+    tiers = tuple(_tiers(data.get("tiers"), vpos("tiers")))
+    actions = parse_action_sections(sections, {k: data.value_pos[k] for k in sections}, {
+        "tiers": tuple(dict.fromkeys(t.name for t in tiers)), "lists": lists, "columns": columns,
+        "activity_columns": activity_columns, "event_rule_ids": tuple(r.id for r in rules if r.is_event_rule),
+        "fit_rule_ids": tuple(r.id for r in rules if r.score == "fit")})
+    return Ruleset(
+        name=str(data.get("name") or Path(path).stem),
+        path=path,
+        description=str(data.get("description") or ""),
+        columns=columns,
+        account_columns=account_columns,
+        activity_columns=activity_columns,
+        settings=settings,
+        lists=lists,
+        rules=tuple(rules),
+        disqualifiers=tuple(disqualifiers),
+        grades=grades,
+        tiers=tiers,
+        sections=sections,
+        section_pos={k: data.value_pos[k] for k in sections},
+        funnel=funnel,
+        actions=actions,
+    )
+
+
+def load_ruleset(path: str | None = None) -> Ruleset:
+    """Load and fully validate a ruleset; ``None`` loads the embedded default.
+
+    Raises:
+        RulesetError: with file, line and column of the first problem.
+    """
+    if path is None:
+        builtin = builtin_ruleset_path(DEFAULT_RULESET)
+        if builtin is None:  # pragma: no cover - packaging error
+            raise RulesetError(f"the embedded default ruleset '{DEFAULT_RULESET}' is missing from the package")
+        path = builtin
+    elif not Path(path).exists() and builtin_ruleset_path(path):
+        path = builtin_ruleset_path(path)  # type: ignore[assignment]
+    ruleset = parse_ruleset(path)
+    from leadq.compiler import check_ruleset
+
+    check_ruleset(ruleset)
+    from leadq.routing import check_actions
+
+    check_actions(ruleset)
+    return ruleset
