@@ -8,7 +8,7 @@ compile the conditions (and so check the names they use) at load time.
 
 Shapes (every key but the ones marked required is optional)::
 
-    titles:                       # overrides of leadq.titles.DEFAULT_TITLE_MAP
+    titles:                       # overrides of leadq.title_taxonomy.DEFAULT_TITLE_MAP
       seniority: {vp: ['\\bvp\\b', ...]}
       department: {data: ['\\banalytics\\b', ...]}
     routing:
@@ -163,7 +163,7 @@ class ActionSections:
     sla: tuple[Sla, ...] = ()
     nurture: Nurture | None = None
     accounts: Accounts | None = None
-    title_map: Any = None  # leadq.titles.TitleMap (merged over the defaults) | None
+    title_map: Any = None  # leadq.title_taxonomy.TitleMap (merged over the defaults) | None
 
 
 # --------------------------------------------------------------------------- helpers

@@ -9,11 +9,8 @@ import pytest
 import yaml
 from polars.testing import assert_frame_equal
 
+from leadq.title_taxonomy import DEFAULT_TITLE_MAP, DEPARTMENTS, SENIORITY_LEVELS, TitleMap
 from leadq.titles import (
-    DEFAULT_TITLE_MAP,
-    DEPARTMENTS,
-    SENIORITY_LEVELS,
-    TitleMap,
     department_expr,
     merge_title_maps,
     normalise_title_expr,
