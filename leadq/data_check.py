@@ -20,7 +20,8 @@ from leadq.cleaning import map_columns
 from leadq.conditions import Type
 from leadq.errors import did_you_mean
 from leadq.inputs import ReadOptions, concat_inputs, input_error_from_polars, read_input_files
-from leadq.lint import Finding, used_contact_fields
+from leadq.input_columns import used_contact_fields
+from leadq.lint import Finding
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW
 from leadq.ruleset import Column, Ruleset
 

@@ -35,7 +35,6 @@ from leadq.ruleset_loader import load_ruleset
 
 SEVERITIES = ("error", "warning", "info")
 SCORE_VARS = {"fit": "fit", "intent": "intent", "total": "total"}
-DERIVED_FROM = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
 INF = math.inf
 
 
@@ -499,21 +498,6 @@ def check_lists(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
         pos = positions.key("lists", name, Position(ruleset.path))
         yield _finding("warning", "unused-list", pos, f"list '{name}'",
                        f"is never used: no condition refers to @{name}")
-
-
-def used_contact_fields(ruleset: Ruleset) -> set[str]:
-    """Contact fields the conditions read (derived fields as their source), plus lead_id and dedupe keys."""
-    used = {"lead_id"} | ({"email"} if "email" in ruleset.settings.dedupe_on else set())
-    by_column = {col.column: name for name, col in ruleset.columns.items()}
-    for r in ruleset.rules:
-        conds = [r.when] if r.when is not None else []
-        for cond in conds:
-            fields, raws, calls = names_in(cond.tree)
-            used |= fields | {by_column[c] for c in raws if c in by_column} | (calls & set(ruleset.columns))
-    for _, cond in [("", d.when) for d in ruleset.disqualifiers] + [("", t.when) for t in ruleset.tiers if t.when]:
-        fields, raws, calls = names_in(cond.tree)
-        used |= fields | {by_column[c] for c in raws if c in by_column} | (calls & set(ruleset.columns))
-    return {DERIVED_FROM.get(f, f) for f in used if DERIVED_FROM.get(f, f) in ruleset.columns}
 
 
 # --------------------------------------------------------------------------- entry point

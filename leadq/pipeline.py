@@ -29,24 +29,25 @@ from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
 from leadq.activity import event_count_columns, event_partials, finish_aggregates, where_fields
-from leadq.cleaning import email_domain, email_key, map_columns
+from leadq.cleaning import email_domain, map_columns
+from leadq.dedupe import drop_duplicates
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset, compile_ruleset
-from leadq.conditions import Type, names_in
-from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
+from leadq.conditions import Type
+from leadq.errors import UsageError, did_you_mean
 from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.fields import OUTPUT_COLUMNS
+from leadq.input_columns import check_columns, check_file_columns, used_contact_fields
 from leadq.inputs import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
 )
 from leadq.routing import apply_actions
 from leadq.routing import output_columns as routing_output_columns
-from leadq.ruleset import Column, Ruleset
+from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 
 EVENT_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")  # per lead, from activity.event_partials(counts=True)
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
-DERIVED_FROM = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
 
 
 @dataclass
@@ -88,79 +89,6 @@ class ScoreResult:
     ruleset: Ruleset
     detail: pl.DataFrame | None = None  # every internal column, for explain/calibrate
     accounts: pl.DataFrame | None = None  # one row per account, with rollup="account"
-
-
-def _used_fields(ruleset: Ruleset, compiled: CompiledRuleset) -> set[str]:
-    """Fields the ruleset reads, including date fields passed to functions (``days_since(created_at)``)."""
-    used = set(compiled.used_fields)
-    rule_ids = {r.id for r in ruleset.rules}
-    conditions = [r.when for r in ruleset.rules] + [d.when for d in ruleset.disqualifiers] \
-        + [t.when for t in ruleset.tiers]
-    for cond in conditions:
-        if cond is not None:
-            # names_in() reports call arguments as rule ids; those naming a mapped field are fields.
-            used |= {n for n in names_in(cond.tree)[2] if n in ruleset.columns and n not in rule_ids}
-    return used
-
-
-def _required_fields(ruleset: Ruleset, compiled: CompiledRuleset) -> set[str]:
-    needed = {"lead_id"}
-    for name in _used_fields(ruleset, compiled):
-        needed.add(DERIVED_FROM.get(name, name))
-    if "email" in ruleset.settings.dedupe_on:
-        needed.add("email")
-    return {n for n in needed if n in ruleset.columns}
-
-
-def check_columns(schema: pl.Schema, columns: dict[str, Column], required: set[str], what: str) -> list[str]:
-    """Raise MissingColumnsError for absent required columns; return the absent optional ones."""
-    names = [c for c in schema if not c.startswith("_source_")]
-    _raise_if_missing(names, columns, required, what)
-    return [col.column for f, col in columns.items() if col.column not in schema]
-
-
-def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], required: set[str]
-                       ) -> tuple[list[str], dict[str, list[str]]]:
-    """Check each input file on its own for the mapped columns.
-
-    Files are concatenated by column name, so a column one day's export lost
-    would silently read as blank in that file's rows: a required column must
-    be in every file. Zero-byte files (no columns, no rows) are skipped.
-
-    Args:
-        files: The input files, as read by :func:`leadq.inputs.read_input_files`.
-        columns: The ruleset's mapping (field -> column).
-        required: Fields whose column every file must have.
-
-    Returns:
-        The mapped columns absent from every file (blank everywhere), and for
-        each file the mapped columns only it lacks (blank in its rows).
-
-    Raises:
-        MissingColumnsError: A file lacks a required column (names the file).
-    """
-    with_columns = [f for f in files if f.columns]
-    absent: dict[str, list[str]] = {}
-    for f in with_columns:
-        _raise_if_missing(list(f.columns), columns, required, f.label)
-        have = set(f.columns)
-        absent[f.label] = [col.column for col in columns.values() if col.column not in have]
-    everywhere = [c for c in dict.fromkeys(c for cols in absent.values() for c in cols)
-                  if all(c in cols for cols in absent.values())]
-    partly = {label: [c for c in cols if c not in everywhere] for label, cols in absent.items()}
-    return everywhere, {label: cols for label, cols in partly.items() if cols}
-
-
-def _raise_if_missing(names: list[str], columns: dict[str, Column], required: set[str], what: str) -> None:
-    """Raise MissingColumnsError naming the required columns absent from ``names``, with did-you-mean."""
-    present = set(names)
-    missing = [col for f, col in columns.items() if f in required and col.column not in present]
-    if missing:
-        parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
-        raise MissingColumnsError(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
-            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}. Fix the ruleset's column mapping "
-            "or the export", Position(what))
 
 
 def _with_titles(frame: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
@@ -269,7 +197,7 @@ def _score_frames(
         contacts = contacts.with_columns(pl.lit(contacts_label).alias("_source_file"),
                                          pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_source_row"))
         schema = contacts.collect_schema()
-    required = _required_fields(ruleset, compiled)
+    required = used_contact_fields(ruleset)
     if contacts_files:
         stats.missing_columns, partly = check_file_columns(contacts_files, ruleset.columns, required)
         stats.partly_missing_columns.update(partly)
@@ -295,8 +223,7 @@ def _score_frames(
     typed = typed.with_columns(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("_order"))
     typed_schema = typed.collect_schema()
     bad_fields = [c[len("_bad__"):] for c in typed_schema if c.startswith("_bad__")]
-    used_required = required | {DERIVED_FROM.get(f, f) for f in _used_fields(ruleset, compiled)}
-    typed = typed.with_columns(_reject_reason(ruleset, bad_fields, used_required).alias("_reason"))
+    typed = typed.with_columns(_reject_reason(ruleset, bad_fields, required).alias("_reason"))
     engine = _engine_for([*contacts_files, *events_files, *accounts_files])
     if engine == "in-memory":
         # Typed once: de-duplication, rejects and counts all read it, and Polars would plan
@@ -310,33 +237,7 @@ def _score_frames(
         except pl.exceptions.PolarsError as exc:
             raise input_error_from_polars(exc, contacts_label) from exc
 
-    # De-duplication: keep the most recently updated row, then the first in input order.
-    order_keys = (["updated_at"] if "updated_at" in ruleset.columns else []) + ["_order"]
-    descending = [True] * (len(order_keys) - 1) + [False]
-    valid = typed.filter(pl.col("_reason").is_null())
-    dup_exprs = []
-    for key in ruleset.settings.dedupe_on:
-        part = "lead_id" if key == "lead_id" else "_email_key"
-        if key == "email":
-            valid = valid.with_columns(email_key(pl.col("email")).alias("_email_key"))
-        # The windows run over the rows whose key repeats only (usually none), on a narrow
-        # projection; the wide frame just drops the losers by row number.
-        repeated = valid.select(["_order", "_source_file", "_source_row", "lead_id", *order_keys[:-1]]
-                                + ([part] if part != "lead_id" else [])) \
-            .filter(pl.col(part).is_not_null() & pl.col(part).is_duplicated())
-        kept_id = pl.col("lead_id").sort_by(order_keys, descending=descending, nulls_last=True).first()
-        kept_row = pl.col("_source_row").sort_by(order_keys, descending=descending, nulls_last=True).first()
-        kept = pl.col("_order").sort_by(order_keys, descending=descending, nulls_last=True).first()
-        losers = repeated.with_columns(kept.over(part).alias("_kept"), kept_id.over(part).alias("_kept_id"),
-                                       kept_row.over(part).alias("_kept_row")) \
-            .filter(pl.col("_kept") != pl.col("_order"))
-        reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
-                  + pl.col("_kept_id") + pl.lit(" (row ") + pl.col("_kept_row").cast(pl.String)
-                  + pl.lit(", most recently updated)"))
-        dup_exprs.append(losers.select("_source_file", "_source_row", "lead_id", "_kept_id", reason.alias("_reason")))
-        valid = valid.join(losers.select("_order"), on="_order", how="anti", maintain_order="left")
-    if "_email_key" in valid.collect_schema():
-        valid = valid.drop("_email_key")
+    valid, dup_exprs = drop_duplicates(typed.filter(pl.col("_reason").is_null()), ruleset)
     if lead_ids is not None:
         valid = valid.filter(pl.col("lead_id").is_in(list(lead_ids)))
 
@@ -388,7 +289,7 @@ def _score_frames(
     per_file = typed.group_by("_source_file", maintain_order=True).agg(pl.len().alias("rows"))
     ranged_fields = [c[len("_ranged__"):] for c in typed_schema if c.startswith("_ranged__")]
     blanked = typed.filter(pl.col("_reason").is_null()).select(
-        [pl.col(f"_bad__{f}").sum().alias(f) for f in bad_fields if f not in used_required]
+        [pl.col(f"_bad__{f}").sum().alias(f) for f in bad_fields if f not in required]
         + [pl.col(f"_ranged__{f}").sum().alias(f"_ranged__{f}") for f in ranged_fields]
         or [pl.lit(0).alias("_none")])
     if "job_title" in ruleset.columns:

@@ -1,0 +1,56 @@
+"""De-duplication of the typed contacts, by lead id and optionally by e-mail address.
+
+Of the rows sharing a key the most recently updated (``updated_at``) is kept, then the
+first in input order; each other row becomes a reject naming the lead and row kept
+("duplicate e-mail: kept lead L1 (row 3, most recently updated)"). The e-mail key is
+the first address in the field (:func:`leadq.cleaning.email_key`). The events of a
+dropped e-mail duplicate are merged into the kept lead by the pipeline, from the
+``_kept_id`` of these rejects.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from leadq.cleaning import email_key
+from leadq.ruleset import Ruleset
+
+
+def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset) -> tuple[pl.LazyFrame, list[pl.LazyFrame]]:
+    """The rows kept, and per key of ``settings.dedupe_on`` the rows dropped.
+
+    Args:
+        valid: typed contacts without a reject reason, with ``_order`` (input order),
+            ``_source_file`` and ``_source_row``.
+        ruleset: its ``settings.dedupe_on`` names the keys, in order.
+
+    Returns:
+        The kept rows (input order kept), and for each key a frame of the dropped rows:
+        ``_source_file``, ``_source_row``, ``lead_id``, ``_kept_id`` and ``_reason``.
+    """
+    order_keys = (["updated_at"] if "updated_at" in ruleset.columns else []) + ["_order"]
+    descending = [True] * (len(order_keys) - 1) + [False]
+    dup_exprs = []
+    for key in ruleset.settings.dedupe_on:
+        part = "lead_id" if key == "lead_id" else "_email_key"
+        if key == "email":
+            valid = valid.with_columns(email_key(pl.col("email")).alias("_email_key"))
+        # The windows run over the rows whose key repeats only (usually none), on a narrow
+        # projection; the wide frame just drops the losers by row number.
+        repeated = valid.select(["_order", "_source_file", "_source_row", "lead_id", *order_keys[:-1]]
+                                + ([part] if part != "lead_id" else [])) \
+            .filter(pl.col(part).is_not_null() & pl.col(part).is_duplicated())
+        kept_id = pl.col("lead_id").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        kept_row = pl.col("_source_row").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        kept = pl.col("_order").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        losers = repeated.with_columns(kept.over(part).alias("_kept"), kept_id.over(part).alias("_kept_id"),
+                                       kept_row.over(part).alias("_kept_row")) \
+            .filter(pl.col("_kept") != pl.col("_order"))
+        reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
+                  + pl.col("_kept_id") + pl.lit(" (row ") + pl.col("_kept_row").cast(pl.String)
+                  + pl.lit(", most recently updated)"))
+        dup_exprs.append(losers.select("_source_file", "_source_row", "lead_id", "_kept_id", reason.alias("_reason")))
+        valid = valid.join(losers.select("_order"), on="_order", how="anti", maintain_order="left")
+    if "_email_key" in valid.collect_schema():
+        valid = valid.drop("_email_key")
+    return valid, dup_exprs

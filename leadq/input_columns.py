@@ -1,0 +1,90 @@
+"""Which mapped columns a run needs, and whether every input file has them.
+
+A contact field is *used* when a rule, disqualifier or tier condition reads it (a
+derived field such as ``email_domain`` or ``seniority`` counts as its source, ``email``
+or ``job_title``), or when de-duplication keys on it; ``lead_id`` always is. A used
+column missing from an input file stops the run (exit 3, naming the file and the
+closest column names); an unreadable value in a used field rejects its row, where
+one in a field nothing reads is blanked and counted. ``leadq validate --data`` and
+``leadq score`` share these definitions.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import polars as pl
+
+from leadq.conditions import names_in
+from leadq.errors import MissingColumnsError, Position, did_you_mean
+from leadq.inputs import InputFile
+from leadq.ruleset import Column, Ruleset
+
+# Fields leadq derives from a mapped column: a condition on one needs its source.
+DERIVED_FROM = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
+
+
+def used_contact_fields(ruleset: Ruleset) -> set[str]:
+    """Contact fields the conditions read (derived fields as their source), plus lead_id and dedupe keys."""
+    used = {"lead_id"} | ({"email"} if "email" in ruleset.settings.dedupe_on else set())
+    by_column = {col.column: name for name, col in ruleset.columns.items()}
+    for r in ruleset.rules:
+        conds = [r.when] if r.when is not None else []
+        for cond in conds:
+            fields, raws, calls = names_in(cond.tree)
+            used |= fields | {by_column[c] for c in raws if c in by_column} | (calls & set(ruleset.columns))
+    for _, cond in [("", d.when) for d in ruleset.disqualifiers] + [("", t.when) for t in ruleset.tiers if t.when]:
+        fields, raws, calls = names_in(cond.tree)
+        used |= fields | {by_column[c] for c in raws if c in by_column} | (calls & set(ruleset.columns))
+    return {DERIVED_FROM.get(f, f) for f in used if DERIVED_FROM.get(f, f) in ruleset.columns}
+
+
+def check_columns(schema: pl.Schema, columns: dict[str, Column], required: set[str], what: str) -> list[str]:
+    """Raise MissingColumnsError for absent required columns; return the absent optional ones."""
+    names = [c for c in schema if not c.startswith("_source_")]
+    _raise_if_missing(names, columns, required, what)
+    return [col.column for f, col in columns.items() if col.column not in schema]
+
+
+def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], required: set[str]
+                       ) -> tuple[list[str], dict[str, list[str]]]:
+    """Check each input file on its own for the mapped columns.
+
+    Files are concatenated by column name, so a column one day's export lost
+    would silently read as blank in that file's rows: a required column must
+    be in every file. Zero-byte files (no columns, no rows) are skipped.
+
+    Args:
+        files: The input files, as read by :func:`leadq.inputs.read_input_files`.
+        columns: The ruleset's mapping (field -> column).
+        required: Fields whose column every file must have.
+
+    Returns:
+        The mapped columns absent from every file (blank everywhere), and for
+        each file the mapped columns only it lacks (blank in its rows).
+
+    Raises:
+        MissingColumnsError: A file lacks a required column (names the file).
+    """
+    with_columns = [f for f in files if f.columns]
+    absent: dict[str, list[str]] = {}
+    for f in with_columns:
+        _raise_if_missing(list(f.columns), columns, required, f.label)
+        have = set(f.columns)
+        absent[f.label] = [col.column for col in columns.values() if col.column not in have]
+    everywhere = [c for c in dict.fromkeys(c for cols in absent.values() for c in cols)
+                  if all(c in cols for cols in absent.values())]
+    partly = {label: [c for c in cols if c not in everywhere] for label, cols in absent.items()}
+    return everywhere, {label: cols for label, cols in partly.items() if cols}
+
+
+def _raise_if_missing(names: list[str], columns: dict[str, Column], required: set[str], what: str) -> None:
+    """Raise MissingColumnsError naming the required columns absent from ``names``, with did-you-mean."""
+    present = set(names)
+    missing = [col for f, col in columns.items() if f in required and col.column not in present]
+    if missing:
+        parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
+        raise MissingColumnsError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
+            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}. Fix the ruleset's column mapping "
+            "or the export", Position(what))
