@@ -244,7 +244,8 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _clean_names(raw_names: list[str], label: str) -> list[str]:
+def clean_column_names(raw_names: list[str], label: str) -> list[str]:
+    """Header names trimmed (and of a BOM); a blank one is ``column_<n>``; reserved or repeated names are errors."""
     names: list[str] = []
     for i, raw in enumerate(raw_names, start=1):
         name = raw.replace("\ufeff", "").strip() or f"column_{i}"
@@ -262,8 +263,10 @@ def _clean_names(raw_names: list[str], label: str) -> list[str]:
 # What a file read as CSV really is, by its first bytes (as read: cp1252 keeps them as they are).
 _NOT_CSV_SIGNATURES = (
     ("PAR1", "a Parquet file; give it a .parquet extension or pass --input-format parquet"),
-    ("PK\x03\x04", "a zip archive (an Excel workbook?); export the sheet as CSV"),
-    ("\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook; export the sheet as CSV"),
+    ("PK\x03\x04", "a zip archive (an Excel workbook?); name it .xlsx or pass --input-format excel, or export "
+                    "the sheet as CSV"),
+    ("\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook; name it .xls or pass --input-format excel, or export "
+                         "the sheet as CSV"),
 )
 
 
@@ -278,7 +281,8 @@ def _not_csv_text(header: str) -> str | None:
     return None
 
 
-def _empty_frame() -> pl.LazyFrame:
+def empty_frame() -> pl.LazyFrame:
+    """An input with no columns and no rows (a zero-byte file): not an error."""
     return pl.LazyFrame(schema={SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64})
 
 
@@ -286,7 +290,7 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     """Build the lazy, all-String frame for one CSV source (a path or UTF-8 bytes)."""
     if not header.strip():
         # Zero bytes (or only blank lines): no columns, no rows; not an error.
-        return _empty_frame()
+        return empty_frame()
     problem = _not_csv_text(header)
     if problem:
         raise InputError(problem, Position(label))
@@ -297,7 +301,7 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     except csv.Error as exc:
         raise InputError(f"line {skipped + 1}: cannot read the header as CSV ({exc}); check that the file "
                          "is CSV text", Position(label)) from None
-    names = _clean_names(raw_names, label)
+    names = clean_column_names(raw_names, label)
     lf = pl.scan_csv(
         source,
         has_header=True,
@@ -314,7 +318,18 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         raise_if_empty=False,
         glob=False,
     )
-    data = (
+    data = text_rows(lf, names, label)
+    check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1)
+    return pl.concat([data, check], how="diagonal_relaxed")
+
+
+def text_rows(lf: pl.LazyFrame, names: list[str], label: str) -> pl.LazyFrame:
+    """Rows of text cells (header excluded) with values stripped, blanks null, empty rows dropped, provenance added.
+
+    ``_source_row`` numbers the data rows before empty ones are dropped, so that it still
+    names the row in the file.
+    """
+    return (
         lf.with_row_index(SOURCE_ROW, offset=1)
         # Stripped, then blanked in a second step: in one when/then Polars strips every value twice.
         .with_columns(pl.col(n).str.strip_chars() for n in names)
@@ -323,8 +338,6 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         .filter(pl.any_horizontal(pl.col(names).is_not_null()))
         .select(*names, pl.lit(label, pl.String).alias(SOURCE_FILE), pl.col(SOURCE_ROW).cast(pl.Int64))
     )
-    check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1)
-    return pl.concat([data, check], how="diagonal_relaxed")
 
 
 def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,

@@ -1,11 +1,12 @@
-"""Reading lead files (CSV, Parquet, NDJSON; files, globs, stdin) into one LazyFrame.
+"""Reading lead files (CSV, Parquet, NDJSON, Excel; files, globs, stdin) into one LazyFrame.
 
 :func:`expand_inputs` turns command-line specs (paths, globs, ``-``) into a
 checked list of files; :func:`read_inputs` builds one ``pl.LazyFrame`` over
 all of them with two provenance columns, ``_source_file`` and
 ``_source_row``. CSV columns are always read as String (see
-:mod:`leadq.csv_input`), and so are NDJSON's scalar fields, so that the
-ruleset decides the types; Parquet keeps its native types.
+:mod:`leadq.csv_input`), and so are NDJSON's scalar fields and the cells of a
+workbook's first sheet (:mod:`leadq.excel_input`), so that the ruleset decides
+the types; Parquet keeps its native types.
 
 Polars raises parse errors when the frame is *collected*, not when it is
 built, so callers must collect through :func:`collect_input` (or catch
@@ -29,6 +30,7 @@ import polars as pl
 
 from leadq.csv_input import ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
+from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW
 
 __all__ = [
@@ -52,7 +54,7 @@ __all__ = [
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
 
-INPUT_FORMATS = ("csv", "parquet", "ndjson")
+INPUT_FORMATS = ("csv", "parquet", "ndjson", "excel")
 
 # File formats by extension, for inputs and outputs alike.
 FORMAT_BY_EXTENSION = {
@@ -65,15 +67,18 @@ FORMAT_BY_EXTENSION = {
     ".jsonl": "ndjson",
     ".json": "ndjson",
 }
+# Formats leadq reads but does not write.
+INPUT_ONLY_FORMAT_BY_EXTENSION = {ext: "excel" for ext in EXCEL_EXTENSIONS}
 
 @dataclass(frozen=True)
 class ReadOptions:
     """How to read input files.
 
     Attributes:
-        input_format: ``"csv"``, ``"parquet"`` or ``"ndjson"``; ``None`` picks
-            it from each file's extension (``.csv .tsv .txt``, ``.parquet .pq``,
-            ``.ndjson .jsonl .json``). Stdin is CSV unless this says otherwise.
+        input_format: ``"csv"``, ``"parquet"``, ``"ndjson"`` or ``"excel"``; ``None``
+            picks it from each file's extension (``.csv .tsv .txt``, ``.parquet .pq``,
+            ``.ndjson .jsonl .json``, ``.xlsx .xlsm .xlsb .xls .ods``: the first sheet).
+            Stdin is CSV unless this says otherwise.
         encoding: A Python codec name forcing the CSV encoding; ``None``
             detects it (BOM, then UTF-16 by its NUL bytes, then UTF-8, falling
             back to cp1252).
@@ -217,7 +222,8 @@ def read_input_files(
         else:
             fmt = options.input_format or _input_format_from_path(path)
             label = path
-            frame = read_csv_file(path, encoding, delimiter) if fmt == "csv" else _scan_native(path, fmt, path)
+            frame = (read_csv_file(path, encoding, delimiter) if fmt == "csv"
+                     else read_excel_source(path, path) if fmt == "excel" else _scan_native(path, fmt, path))
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
         files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path)))
@@ -293,17 +299,20 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
 
 def _input_format_from_path(path: str) -> str:
     ext = os.path.splitext(path)[1].lower()
-    if ext not in FORMAT_BY_EXTENSION:
+    fmt = FORMAT_BY_EXTENSION.get(ext) or INPUT_ONLY_FORMAT_BY_EXTENSION.get(ext)
+    if fmt is None:
         raise UsageError(
             f"cannot tell the format of {path} from its extension; "
             f"pass --input-format ({one_of(INPUT_FORMATS)})"
         )
-    return FORMAT_BY_EXTENSION[ext]
+    return fmt
 
 
 def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None) -> pl.LazyFrame:
     if fmt == "csv":
         return read_csv_bytes(raw, label, encoding, delimiter)
+    if fmt == "excel":
+        return read_excel_source(raw, label)
     return _scan_native(raw, fmt, label)
 
 

@@ -125,9 +125,11 @@ def _parquet_bytes() -> bytes:
     (_parquet_bytes(), "this is not CSV text but a Parquet file; give it a .parquet extension or pass "
                        "--input-format parquet"),
     (b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml", "this is not CSV text but a zip archive (an Excel "
-                                                              "workbook?); export the sheet as CSV"),
+                                                              "workbook?); name it .xlsx or pass --input-format "
+                                                              "excel, or export the sheet as CSV"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "this is not CSV text but an old Excel (.xls) workbook; "
-                                                   "export the sheet as CSV"),
+                                                   "name it .xls or pass --input-format excel, or export the "
+                                                   "sheet as CSV"),
     (b"Email,Na\x00me\n1,2\n", "this is not CSV text: its first line holds NUL bytes (a binary file, or UTF-16 "
                               "without a byte-order mark: pass --encoding utf-16-le)"),
 ])
@@ -432,6 +434,29 @@ def test_a_json_array_of_records_reads_like_ndjson(tmp_path: Path) -> None:
     stdin = io.BytesIO(records)
     got = collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"), stdin=stdin), "<stdin>")
     assert_frame_equal(got, want.with_columns(_source_file=pl.lit("<stdin>")))
+
+
+WORKBOOK = REPO / "tests" / "fixtures" / "crm" / "hubspot_contacts.xlsx"
+
+
+def test_an_excel_workbook_reads_its_first_sheet_as_text() -> None:
+    # Cells typed as Excel types them (made by tests/fixtures/crm/make_workbooks.py): numbers read
+    # without ".0", date cells as ISO text, a checkbox as "true"; the blank row between the two
+    # contacts is dropped but keeps its number; the header's stray spaces are trimmed.
+    got = read(WORKBOOK).select("Record ID", "Number of Employees", "Create Date", "Requested Demo", "_source_row")
+    assert got.rows() == [("101", "1200", "2026-09-01 10:00:00", "true", 1), ("102", "15", "2025-01-01 08:00:00", None, 3)]
+    stdin = io.BytesIO(WORKBOOK.read_bytes())
+    from_stdin = collect_input(read_inputs(["-"], ReadOptions(input_format="excel"), stdin=stdin), "<stdin>")
+    assert_frame_equal(from_stdin.drop("_source_file"), read(WORKBOOK).drop("_source_file"))
+
+
+def test_workbooks_that_cannot_be_read_are_input_errors(tmp_path: Path) -> None:
+    assert read(write_bytes(tmp_path, "empty.xlsx", b"")).height == 0  # zero bytes: an empty input, as for CSV
+    with pytest.raises(InputError, match=r"cannot read it as an Excel workbook \(calamine error: .*\); open it in "
+                                         r"Excel and save it as \.xlsx, or export the sheet as CSV"):
+        read_inputs([str(write_bytes(tmp_path, "broken.xlsx", b"PK\x03\x04 not really a zip"))])
+    with pytest.raises(InputError, match="cannot read it as an Excel workbook"):
+        read_inputs([str(write_bytes(tmp_path, "text.xls", b"Email\na@b.co\n"))])  # CSV text named .xls
 
 
 def test_input_format_option_overrides_extension(tmp_path: Path) -> None:

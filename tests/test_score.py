@@ -177,6 +177,12 @@ def test_hubspot_and_salesforce_exports_score_identically():
     assert jo["tier"] == "disqualified" and jo["disqualified"] is True
 
 
+def test_an_excel_export_scores_like_the_csv_export_of_the_same_leads():
+    """Contacts and events as Excel holds them (numbers, date cells, a checkbox) score as their CSV does."""
+    assert_frame_equal(_crm_run("b2b_saas.yaml", "hubspot_contacts.xlsx", "hubspot_events.xlsx"),
+                       _crm_run("b2b_saas.yaml", "hubspot_contacts.csv", "hubspot_events.csv"))
+
+
 def test_default_ruleset_on_sample_data(tmp_path):
     """The quick start: the embedded default ruleset on sample_data accounts for every row."""
     out = tmp_path / "scored.parquet"
