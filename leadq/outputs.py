@@ -1,12 +1,12 @@
-"""Writing results atomically: output files, stdout, and the output lock.
+"""Writing results atomically: output files and stdout.
 
 :func:`write_frame` writes Parquet, CSV or NDJSON to a temporary file next to
 the target, fsyncs it and renames it into place, so an interrupted or failed
 run never leaves a truncated output or clobbers the previous one.
 :class:`AtomicWrites` does the same for several files at once (the scored
 output and its rejects): all are prepared first, then all renamed, or none.
-:func:`output_lock` keeps two runs from writing the same output, and
-:func:`interruptible` turns SIGTERM into the same clean stop as Ctrl-C.
+:mod:`leadq.output_lock` keeps two runs from writing the same output, and
+:mod:`leadq.interrupts` turns SIGTERM into the same clean stop as Ctrl-C.
 """
 
 from __future__ import annotations
@@ -25,17 +25,15 @@ import polars as pl
 
 from leadq.errors import OutputError, UsageError, one_of, os_reason
 from leadq.inputs import FORMAT_BY_EXTENSION, STDIN
+from leadq.interrupts import interruptible
 
 __all__ = [
     "FORMATS",
     "ROW_GROUP_SIZE",
     "AtomicWrites",
-    "Terminated",
     "atomic_write",
     "check_output_path",
     "format_from_path",
-    "interruptible",
-    "output_lock",
     "write_frame",
     "write_text",
 ]
@@ -88,45 +86,6 @@ def format_from_path(path: str, default: str = "parquet") -> str:
         raise UsageError(f"--out {path}: leadq does not write {_FOREIGN_OUTPUTS[ext]} (or pass --format to "
                          "write parquet, csv or ndjson under this name)")
     return FORMAT_BY_EXTENSION.get(ext, default)
-
-
-class Terminated(KeyboardInterrupt):
-    """Raised inside :func:`interruptible` when the process receives SIGTERM.
-
-    A KeyboardInterrupt subclass, so SIGTERM is cleaned up and reported like
-    Ctrl-C (exit 130, previous output intact).
-    """
-
-
-@contextmanager
-def interruptible() -> Iterator[None]:
-    """Turn SIGTERM into a raised :class:`Terminated` while the block runs.
-
-    Python runs signal handlers between bytecodes, so a SIGTERM arriving
-    during a long Polars call is raised when that call returns; either way the
-    ``finally`` blocks run and temporary files are removed. A SIGTERM arriving
-    while a signal is already being handled (during that cleanup) is ignored,
-    so the cleanup finishes. The previous handler is restored on exit.
-    Outside the main thread (where handlers cannot be installed) this does
-    nothing.
-
-    SIGINT is left alone: Polars cancels a running query on SIGINT itself
-    (the console script keeps that working, see ``leadq.cli.main``).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
-            return  # already stopping on a signal: let the cleanup finish
-        raise Terminated(f"received signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def write_frame(
@@ -509,84 +468,3 @@ def _fsync_dir(directory: str) -> None:
         pass
     finally:
         os.close(fd)
-
-
-# --------------------------------------------------------------------------- #
-# Locking
-# --------------------------------------------------------------------------- #
-
-
-@contextmanager
-def output_lock(path: str) -> Iterator[None]:
-    """Hold ``<path>.lock`` while writing ``path``, so two runs cannot collide.
-
-    The lock file is created exclusively and holds the owner's pid. A lock
-    whose pid is no longer running is stale and taken over. Stdout (``"-"``)
-    needs no lock.
-
-    Raises:
-        OutputError: Another live leadq run holds the lock, or the lock file
-            cannot be created.
-    """
-    if path == STDIN:
-        yield
-        return
-    lock = f"{path}.lock"
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
-    for _ in range(5):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            pid = _lock_pid(lock)
-            if pid is not None and _pid_alive(pid):
-                raise OutputError(
-                    f"{path} is being written by another leadq run (pid {pid}); remove {lock} if that run is gone"
-                ) from None
-            # Stale (dead pid or unreadable): take it over.
-            try:
-                os.unlink(lock)
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise OutputError(f"cannot remove stale lock {lock}: {os_reason(exc)}") from exc
-            continue
-        except OSError as exc:
-            raise OutputError(f"cannot create lock {lock}: {os_reason(exc)}") from exc
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
-        break
-    else:
-        raise OutputError(f"cannot take the lock {lock}; another run keeps recreating it")
-    try:
-        yield
-    finally:
-        # Only remove the lock if it is still ours.
-        if _lock_pid(lock) == os.getpid():
-            try:
-                os.unlink(lock)
-            except OSError:
-                pass
-
-
-def _lock_pid(lock: str) -> int | None:
-    try:
-        with open(lock) as fh:
-            return int(fh.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return False
-    return True

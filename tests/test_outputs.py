@@ -19,13 +19,8 @@ from polars.testing import assert_frame_equal
 
 from leadq.errors import EXIT_OUTPUT, OutputError, UsageError
 from leadq.inputs import read_parquet_metadata
-from leadq.outputs import (
-    FORMATS,
-    AtomicWrites,
-    format_from_path,
-    output_lock,
-    write_frame,
-)
+from leadq.output_lock import output_lock
+from leadq.outputs import FORMATS, AtomicWrites, format_from_path, write_frame
 
 REPO = Path(__file__).resolve().parents[1]
 

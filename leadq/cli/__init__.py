@@ -69,7 +69,7 @@ def handle_errors(func: Callable) -> Callable:
             try:
                 _err("interrupted; the previous output was left intact")
             except KeyboardInterrupt:
-                # Outside outputs.interruptible, Polars raises its own KeyboardInterrupt for a SIGINT and
+                # Outside interrupts.interruptible, Polars raises its own KeyboardInterrupt for a SIGINT and
                 # Python's handler raises the same signal again at the next call (pola-rs/polars#23988).
                 _err("interrupted; the previous output was left intact")
             raise typer.Exit(EXIT_INTERRUPTED) from None

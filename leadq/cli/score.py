@@ -76,7 +76,9 @@ def score(
 
         leadq score sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01 -o scored.parquet
     """
-    from leadq.outputs import AtomicWrites, check_output_path, format_from_path, interruptible, output_lock, write_frame
+    from leadq.interrupts import interruptible
+    from leadq.output_lock import output_lock
+    from leadq.outputs import AtomicWrites, check_output_path, format_from_path, write_frame
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
