@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 
 import polars as pl
 
-from leadq.activity import event_type_key
+from leadq.activity import event_type_spellings
 from leadq.cleaning import map_columns
 from leadq.conditions import Type
 from leadq.errors import did_you_mean
@@ -133,9 +133,9 @@ UNUSED_SHOWN = 5
 def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOptions | None = None) -> list[Finding]:
     """The activity log's event types against the event rules' ``event:`` types.
 
-    Types match as :func:`leadq.activity.event_type_key` has them, as when scoring:
-    without case, spaces, hyphens or underscores ("Demo Request" counts for
-    ``demo_request``). An event rule whose types never occur in the log scores
+    Types match as when scoring (:func:`leadq.activity.event_type_spellings`): in any
+    case, with the words joined by a space, "_", "-" or nothing ("Demo Request" counts
+    for ``demo_request``). An event rule whose types never occur in the log scores
     nothing: a warning, naming the log's most frequent types. The log's most frequent
     types that no rule scores are listed once (info).
 
@@ -162,22 +162,21 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
     seen = dict(zip(counts["event_type"].to_list(), counts["len"].to_list()))
-    seen_keys = {event_type_key(t) for t in seen}
     top = ", ".join(f"'{t}' ({n:,})" for t, n in list(seen.items())[:UNUSED_SHOWN])
     hint = f"the log's most frequent types: {top}" if seen else "the log has no event types"
     scored: set[str] = set()
     for rule in ruleset.event_rules:
         for wanted in rule.events:
-            key = event_type_key(wanted)
-            scored.add(key)
-            if key in seen_keys:
+            spellings = event_type_spellings(wanted)
+            scored.update(spellings)
+            if any(s in seen for s in spellings):
                 continue
             pos = rule.pos
             findings.append(Finding("warning", "event-type-missing", pos.path, pos.line, pos.column,
                                     f"{rule.section} rule '{rule.id}'",
                                     f"no event of type '{wanted.lower()}' in {label}, so the rule scores nothing; "
                                     f"{hint}"))
-    unused = [(t, n) for t, n in seen.items() if event_type_key(t) not in scored]
+    unused = [(t, n) for t, n in seen.items() if t not in scored]
     if unused:
         shown = ", ".join(f"'{t}' ({n:,})" for t, n in unused[:UNUSED_SHOWN])
         more = f" and {len(unused) - UNUSED_SHOWN} more" if len(unused) > UNUSED_SHOWN else ""

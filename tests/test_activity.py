@@ -7,7 +7,7 @@ from datetime import timedelta
 import polars as pl
 import yaml
 
-from leadq.activity import aggregate_events
+from leadq.activity import aggregate_events, event_type_spellings
 from leadq.compiler import compile_ruleset
 from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF
@@ -63,3 +63,12 @@ def test_events_years_after_the_as_of_time_are_not_counted_and_do_not_overflow(t
     row = aggregate_events(events.lazy(), ruleset, AS_OF, compiled.event_where, counts=True).collect().row(0, named=True)
     assert (row["_n__demo"], row["_dec__demo"], row["_ev_rows"], row["_ev_due"]) == (1, 5.0, 3, 1)
     assert row["_last__demo"] == AS_OF - timedelta(days=7)
+
+
+def test_an_event_type_matches_its_spellings_in_any_case_and_with_any_word_joiner():
+    assert event_type_spellings("demo_request") == ["demo request", "demo-request", "demo_request", "demorequest"]
+    # Written as the log writes it, or in camel case: the same spellings.
+    assert event_type_spellings(" Demo Request ") == event_type_spellings("DemoRequest") \
+        == event_type_spellings("demo-request")
+    assert event_type_spellings("e_book") == ["e book", "e-book", "e_book", "ebook"]
+    assert "page.view" not in event_type_spellings("page_view")

@@ -25,7 +25,6 @@ from leadq.conditions import (
     Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, TextMatch,
     Type, date_literal,
 )
-from leadq.activity import EVENT_TYPE_SEPARATORS
 from leadq.errors import RulesetError
 from leadq.sqlgen.dialects import SqlDialect, cast
 
@@ -88,14 +87,6 @@ def negate(expr: exp.Expression) -> exp.Expression:
 def lower_text(expr: exp.Expression) -> exp.Expression:
     """Text as conditions compare it: lower-cased and trimmed."""
     return exp.Lower(this=exp.Trim(this=expr))
-
-
-def event_type_key_sql(expr: exp.Expression) -> exp.Expression:
-    """:func:`leadq.activity.event_type_key` in SQL: lower-cased, trimmed, separators removed."""
-    out = lower_text(expr)
-    for sep in EVENT_TYPE_SEPARATORS:
-        out = exp.func("REPLACE", out, exp.Literal.string(sep), exp.Literal.string(""))
-    return out
 
 
 def days_between(dialect: SqlDialect, as_of: datetime, ts: exp.Expression) -> exp.Expression:

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 
 from sqlglot import exp
 
-from leadq.activity import max_window_days, rule_event_keys
+from leadq.activity import max_window_days, rule_event_spellings
 from leadq.cleaning import (
     EARLIEST, EMAIL_ADDRESS_PATTERN, EMAIL_DOMAIN_PATTERN, EMAIL_LIST_MARKS, ID_FIELDS, LATEST, NULL_MARKERS,
 )
@@ -38,7 +38,7 @@ from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError
 from leadq.fields import DERIVED_FIELDS
 from leadq.ruleset import Column, Rule, Ruleset
 from leadq.sqlgen.conditions import (
-    SqlField, SqlScope, col, compile_sql_condition, days_between, dbl, event_type_key_sql, false, lower_text, num,
+    SqlField, SqlScope, col, compile_sql_condition, days_between, dbl, false, lower_text, num,
 )
 from leadq.sqlgen.dialects import SqlDialect, cast
 from leadq.sqlgen.text import case_when, concat, fmt_tenths, joined, lit, tenths
@@ -340,7 +340,7 @@ class QueryBuilder:
                 fields, raws, _ = names_in(r.where.tree)
                 needed |= fields | {n for n, c in rs.activity_columns.items() if c.column in raws}
         fields = [f for f in rs.activity_columns if f in needed]
-        relevant = sorted({k for r in rules for k in rule_event_keys(r)})
+        relevant = sorted({k for r in rules for k in rule_event_spellings(r)})
         if t.activities is None:
             # No activity log: an empty relation with the right columns.
             select = [_alias(_typed(rs.activity_columns[f], self.d, False, placeholders=False), f, quoted=True)
@@ -364,7 +364,7 @@ class QueryBuilder:
             source = "lq_events_moved"
             self.events_source = source
         self.add("lq_events_aged", exp.select(exp.Star(), _alias(self.days(col("occurred_at")), "_age", quoted=True),
-                                              _alias(event_type_key_sql(col("event_type")), "_type", quoted=True))
+                                              _alias(lower_text(col("event_type")), "_type", quoted=True))
                  .from_(source).where(exp.and_(
                      exp.Not(this=exp.Is(this=col("lead_id"), expression=exp.Null())),
                      exp.Not(this=exp.Is(this=col("occurred_at"), expression=exp.Null())))))
@@ -375,7 +375,7 @@ class QueryBuilder:
         aggs: list[exp.Expression] = []
         for r in rules:
             scope = self.event_scope(f"{r.section} rule '{r.id}'")
-            match = [exp.In(this=col("_type"), expressions=[lit(k) for k in rule_event_keys(r)])]
+            match = [exp.In(this=col("_type"), expressions=[lit(k) for k in rule_event_spellings(r)])]
             if r.where is not None:
                 match.append(compile_sql_condition(r.where.tree, scope, self.d))
             match.append(exp.LTE(this=col("_age"), expression=num(r.within_days)))
