@@ -252,7 +252,7 @@ def from_fixed(total: pl.Expr) -> pl.Expr:
     return total.cast(pl.Float64) / FIXED_POINT
 
 
-def event_count_columns(known: pl.Expr) -> list[pl.Expr]:
+def event_count_columns(known: pl.Expr, rules: tuple[Rule, ...] = ()) -> list[pl.Expr]:
     """The run's event accounting, from the per-lead counts of ``aggregate_events(counts=True)``.
 
     Evaluated over the aggregates joined (full) to the scored leads; ``known`` is
@@ -261,7 +261,8 @@ def event_count_columns(known: pl.Expr) -> list[pl.Expr]:
     * ``_stat_read``: events read;
     * ``_stat_unreadable``: events without a lead id (or with a null marker for one) or a readable time;
     * ``_stat_in_window``: readable events at or before the as-of time;
-    * ``_stat_unknown``: readable events whose lead is not among the scored leads.
+    * ``_stat_unknown``: readable events whose lead is not among the scored leads;
+    * ``_stat_n__<rule>`` for each of ``rules``: the events the rule counted for scored leads.
     """
     # A null marker for a lead id ("#N/A") is no lead id, as in the contacts (cleaning.map_columns).
     lead = pl.col("lead_id").is_not_null() & ~pl.col("lead_id").str.to_lowercase().is_in(NULL_MARKERS)
@@ -271,4 +272,5 @@ def event_count_columns(known: pl.Expr) -> list[pl.Expr]:
         pl.when(lead).then(rows - timed).otherwise(rows).sum().alias("_stat_unreadable"),
         pl.when(lead).then(due).otherwise(0).sum().alias("_stat_in_window"),
         pl.when(lead & ~known).then(timed).otherwise(0).sum().alias("_stat_unknown"),
-    ]
+    ] + [pl.when(known).then(pl.col(col_names(r.id)["n"])).otherwise(0).fill_null(0).sum().alias(f"_stat_n__{r.id}")
+         for r in rules]

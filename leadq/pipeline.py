@@ -28,7 +28,7 @@ import polars as pl
 from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
-from leadq.activity import event_count_columns, event_partials, finish_aggregates, where_fields
+from leadq.activity import col_names, event_count_columns, event_partials, finish_aggregates, where_fields
 from leadq.cleaning import email_domain, map_columns
 from leadq.dedupe import drop_duplicates
 from leadq.cleaning import typed as typed_column
@@ -66,6 +66,7 @@ class RunStats:
     events_scored: int = 0
     events_unknown_lead: int = 0
     events_unreadable: int = 0
+    events_by_rule: dict[str, int] = field(default_factory=dict)  # event rule id -> events it counted
     unmatched_titles: int = 0
 
     @property
@@ -262,7 +263,7 @@ def _score_frames(
             # event accounting comes from this one pass; those rows leave right after.
             known = pl.col("_order").is_not_null()
             valid = (valid.join(agg, on="lead_id", how="full", coalesce=True)
-                     .with_columns(event_count_columns(known)).filter(known))
+                     .with_columns(event_count_columns(known, ruleset.event_rules)).filter(known))
         else:
             valid = valid.join(agg, on="lead_id", how="left")
         # Points from the partial sums after the join, so that the join holds only the partials.
@@ -280,7 +281,8 @@ def _score_frames(
     scored = apply_actions(scored, ruleset, as_of)
 
     out_cols = list(OUTPUT_COLUMNS) + action_cols + [pl.col(f"keep::{c}").alias(c) for c in keep_columns]
-    internal = ["_source_file", "bad_timing"] + (list(EVENT_STATS) if counted and ready is None else [])
+    rule_stats = [f"_stat_n__{r.id}" for r in ruleset.event_rules]
+    internal = ["_source_file", "bad_timing"] + (list(EVENT_STATS) + rule_stats if counted and ready is None else [])
     rejects_lf = pl.concat(
         [typed.filter(pl.col("_reason").is_not_null()).select("_source_file", "_source_row", "_reason")]
         + [d.select("_source_file", "_source_row", "_reason") for d in dup_exprs],
@@ -309,13 +311,14 @@ def _score_frames(
     if counted:
         if ready is not None:
             known = pl.col("lead_id").is_in(scored_df.get_column("lead_id").unique().implode())
-            ev = ready.select(event_count_columns(known)).collect().row(0, named=True)
+            ev = ready.select(event_count_columns(known, ruleset.event_rules)).collect().row(0, named=True)
         elif scored_df.height:
-            ev = scored_df.select(EVENT_STATS).row(0, named=True)
+            ev = scored_df.select(*EVENT_STATS, *rule_stats).row(0, named=True)
         else:  # no lead scored: every readable event belongs to an unknown lead
-            ev = agg.select(event_count_columns(pl.lit(False))).collect().row(0, named=True)
+            ev = agg.select(event_count_columns(pl.lit(False), ruleset.event_rules)).collect().row(0, named=True)
         stats.events_read, stats.events_unreadable, stats.events_scored, stats.events_unknown_lead = (
             int(ev[c]) for c in EVENT_STATS)
+        stats.events_by_rule = {r.id: int(ev[f"_stat_n__{r.id}"]) for r in ruleset.event_rules}
 
     rejects_full = _rejects_with_raw(contacts, rejects_df)
     stats.rejected_by_reason = _reason_counts(rejects_df)
@@ -462,7 +465,8 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
             columns=columns, folder=scratch.path(), merge=remap is not None)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
-    return partials.drop(EVENT_COUNTS), typed, True, partials.select("lead_id", *EVENT_COUNTS)
+    counts = [col_names(r.id)["n"] for r in ruleset.event_rules]
+    return partials.drop(EVENT_COUNTS), typed, True, partials.select("lead_id", *EVENT_COUNTS, *counts)
 
 
 def read_and_score(

@@ -68,6 +68,10 @@ def run_summary(summary: RunSummary) -> Group:
     if ev.get("read"):
         parts.append(Text(f"events read {ev['read']:,}; unreadable {ev['unreadable']:,}; "
                           f"for unknown leads {ev['unknown_lead']:,}"))
+        idle = [rule for rule, n in ev.get("by_rule", {}).items() if not n]
+        if idle and ev.get("up_to_as_of"):
+            parts.append(Text(f"event rules that counted no event: {', '.join(idle)} (check their `event:` types "
+                              "with leadq validate --activities)", style="yellow"))
     if summary.blanked_values:
         parts.append(Text("blanked unreadable values in unused columns: "
                           + "; ".join(f"{k} {v:,}" for k, v in summary.blanked_values.items()), style="yellow"))

@@ -51,8 +51,9 @@ def test_partitions_give_the_same_output_as_one_pass(tmp_path, monkeypatch, parq
     # kept lead, possibly from another partition (the merge step).
     assert one_summary["rejected_by_reason"].get("duplicate e-mail", 0) > 0
     assert in_parts.equals(one_pass)
-    for key in ("read", "unreadable", "unknown_lead", "up_to_as_of"):
+    for key in ("read", "unreadable", "unknown_lead", "up_to_as_of", "by_rule"):
         assert parts_summary["events"][key] == one_summary["events"][key], key
+    assert one_summary["events"]["by_rule"]["demo_request"] == 319  # as the sample's events have it
     assert one_summary["events"]["read"] == events
     assert list(scratch.iterdir()) == []  # the events written apart are gone
 

@@ -133,6 +133,19 @@ def test_globs_over_daily_files(tmp_path):
     assert "events read 6" in result.stdout
 
 
+def test_event_rules_that_counted_nothing_are_named(tmp_path):
+    # A cron job does not run `validate`: a rule whose `event:` type the log never writes gives every
+    # lead 0 points for it, silently; the summary names such rules and counts each rule's events.
+    summary = tmp_path / "s.json"
+    result = run_cli(["score", CRM / "hubspot_contacts.csv", "-a", CRM / "hubspot_events.csv", "--as-of",
+                      "2026-11-01", "-o", tmp_path / "o.csv", "--summary-json", summary])
+    by_rule = json.loads(summary.read_text())["events"]["by_rule"]
+    assert by_rule["demo_request"] == 1 and by_rule["pricing_page"] == 1
+    idle = [rule for rule, n in by_rule.items() if n == 0]
+    assert idle[:2] == ["case_study", "content_download"] and len(idle) == 8
+    assert " ".join(result.stdout.split()).count(f"event rules that counted no event: {', '.join(idle)} ") == 1
+
+
 def test_keep_columns_and_summary_json(tmp_path):
     out = tmp_path / "out.parquet"
     summary = tmp_path / "summary.json"
@@ -338,8 +351,9 @@ def test_activity_dated_years_after_the_as_of_time_is_left_out_not_fatal(tmp_pat
     summary = tmp_path / "summary.json"
     run_cli(["score", SAMPLE / "contacts.csv", "-a", events, "--as-of", "2026-11-01", "-o", tmp_path / "out.csv",
              "--summary-json", summary, "-q"])
-    assert json.loads(summary.read_text())["events"] == {"read": 2, "unreadable": 0, "unknown_lead": 0,
-                                                         "up_to_as_of": 1}
+    events_summary = json.loads(summary.read_text())["events"]
+    assert events_summary == {"read": 2, "unreadable": 0, "unknown_lead": 0, "up_to_as_of": 1,
+                              "by_rule": {**dict.fromkeys(events_summary["by_rule"], 0), "demo_request": 1}}
     lead = pl.read_csv(tmp_path / "out.csv", infer_schema=False).filter(pl.col("lead_id") == "1002260")
     # 30 points halving every 14 days, one day old: 30 * 0.5 ** (1 / 14) = 28.55
     assert "demo request +28.6 (decayed from 30, 1 day ago)" in lead["explanation"].item()
