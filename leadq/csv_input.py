@@ -341,7 +341,9 @@ def _report_footer(source: str | bytes, sep: str, fields: int) -> list[str]:
 
     A footer is a blank line followed, to the end of the file, by at most
     :data:`FOOTER_MAX_LINES` non-blank lines of one field each (no delimiter outside
-    quotes), as Salesforce report exports end. A file of one column has none.
+    quotes) that read as text, quoted or with a space in it, as Salesforce report
+    exports end. A lone value such as ``2`` is a short record, not a footer, and a
+    file of one column has none.
     """
     if fields < 2:
         return []
@@ -358,7 +360,8 @@ def _report_footer(source: str | bytes, sep: str, fields: int) -> list[str]:
     footer: list[str] = []
     while lines and lines[-1].strip() and len(footer) <= FOOTER_MAX_LINES:
         line = lines.pop()
-        if sep in re.sub(r'"[^"]*"?', "", line):
+        text = line.strip()
+        if sep in re.sub(r'"[^"]*"?', "", line) or not (" " in text or (text[0] == text[-1] == '"')):
             return []
         footer.append(line)
     if not footer or len(footer) > FOOTER_MAX_LINES or len(lines) < 2 or lines[-1].strip():

@@ -301,8 +301,10 @@ def test_a_report_footer_is_not_read_as_records(tmp_path: Path, line_end: bytes)
     (b"a,b\n1,2\nFooter\n", 3),
     # A one-field line before the end, between records: a short record.
     (b"a,b\n1,2\n\nnote\n3,4\n", 4),
+    # A lone value after a blank line is a short record, not text of a footer.
+    (b"a,b\n1,2\n\n2\n", 4),
     # More lines than a footer has.
-    (b"a,b\n1,2\n\n" + b"".join(b"line %d\n" % i for i in range(13)), 4),
+    (b"a,b\n1,2\n\n" + b"".join(b"a line %d\n" % i for i in range(13)), 4),
 ])
 def test_lines_that_are_no_report_footer_are_still_short_records(tmp_path: Path, data: bytes, line: int) -> None:
     path = write_bytes(tmp_path, "r.csv", data)
