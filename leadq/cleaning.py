@@ -62,6 +62,12 @@ LATEST = datetime(2201, 1, 1, tzinfo=timezone.utc)
 # "20261031" stays a date and small numbers are never read as days of 1970.
 EPOCH = "epoch"
 _EPOCH_TEXT = r"^\d{10,19}(\.\d+)?$"
+# A spreadsheet's date serial, as a date cell formatted as a number reads (Excel, LibreOffice, Google
+# Sheets): days since 1899-12-30, the fraction the time of day. Five digits only (10000 is 1927-05-18,
+# 99999 is 2173-10-14), so that no count, year or Unix time is read as one.
+EXCEL_SERIAL = "excel-serial"
+_EXCEL_SERIAL_TEXT = r"^\d{5}(\.\d+)?$"
+_EXCEL_EPOCH = datetime(1899, 12, 30)
 _TRUE = ["true", "yes", "y", "1", "1.0", "t", "x", "checked", "on"]
 _FALSE = ["false", "no", "n", "0", "0.0", "f", "unchecked", "off"]  # 1.0/0.0: a pandas float column written as text
 
@@ -75,7 +81,7 @@ def parse_bool(text: pl.Expr) -> pl.Expr:
 def _formats(date_order: str) -> tuple[str, ...]:
     """Every accepted format, in the order they are tried (the first that reads a value wins)."""
     return (_ISO_UTC + _ISO_ZONED + _SHORT_YEAR[date_order] + _NAMED_SHORT_YEAR + _ISO_NAIVE
-            + _ORDERED[date_order] + _NAMED + (EPOCH,))
+            + _ORDERED[date_order] + _NAMED + (EPOCH, EXCEL_SERIAL))
 
 
 def _plausible(value: pl.Expr, text: pl.Expr) -> pl.Expr:
@@ -104,6 +110,14 @@ def from_epoch(number: pl.Expr) -> pl.Expr:
     return micros.round().cast(pl.Int64).cast(UTC)
 
 
+def from_excel_serial(number: pl.Expr, timezone: str) -> pl.Expr:
+    """A spreadsheet date serial (days since 1899-12-30, local time in ``timezone``) as UTC; null outside 5 digits."""
+    v = number.cast(pl.Float64)
+    micros = pl.when((v >= 10_000) & (v < 100_000)).then((v * 86_400_000_000).round().cast(pl.Int64))
+    local = pl.lit(_EXCEL_EPOCH, dtype=pl.Datetime("us")) + pl.duration(microseconds=micros)
+    return local.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+
+
 def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str) -> pl.Expr:
     """The first of ``formats`` that reads each value, in UTC (UTC, then zoned, then local formats)."""
     stripped = text.str.strip_chars()
@@ -114,12 +128,15 @@ def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str) -> pl
         zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
         parts += [zoned_text.str.strptime(UTC, f, strict=False) for f in zoned]
     naive = [stripped.str.strptime(pl.Datetime("us"), f, strict=False)
-             for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f != EPOCH]
+             for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f not in (EPOCH, EXCEL_SERIAL)]
     if naive:
         local = pl.coalesce(naive).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
         parts.append(local.dt.convert_time_zone("UTC"))
     if EPOCH in formats:
         parts.append(pl.when(stripped.str.contains(_EPOCH_TEXT)).then(from_epoch(stripped.cast(pl.Float64, strict=False))))
+    if EXCEL_SERIAL in formats:
+        serial = pl.when(stripped.str.contains(_EXCEL_SERIAL_TEXT)).then(stripped).cast(pl.Float64, strict=False)
+        parts.append(from_excel_serial(serial, timezone))
     return pl.coalesce(parts) if parts else pl.lit(None, dtype=UTC)
 
 
@@ -228,7 +245,7 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
     if dtype == pl.Date:
         return src.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     if dtype.is_numeric():
-        return from_epoch(src)
+        return pl.coalesce(from_epoch(src), from_excel_serial(src, settings.timezone))
     if likely is not None:
         return parse_datetime_likely(src.cast(pl.String), likely, settings.timezone)
     # Every format, but not yet checked for misread years: map_columns does that on the column,

@@ -94,6 +94,19 @@ def test_unix_time_is_read_in_seconds_to_nanoseconds_from_text_and_numbers():
         assert out["_bad__created_at"].to_list() == [False, False, True, False]
 
 
+def test_spreadsheet_date_serials_are_read_in_the_settings_time_zone_from_text_and_numbers():
+    # A date cell formatted as a number reads 46296 (days since 1899-12-30): 2026-10-01, the fraction
+    # the time of day, local time like any zone-less date. Only five digits: 2026, 123456 are no dates.
+    paris = [datetime(2026, 9, 30, 22, tzinfo=timezone.utc), datetime(2026, 10, 1, 10, tzinfo=timezone.utc)]
+    got = _typed(["46296", "46296.5", "2026", "123456"], "iso", "Europe/Paris")
+    assert got["created_at"].to_list() == paris + [None, None]
+    assert got["_bad__created_at"].to_list() == [False, False, True, True]
+    col = Column("created_at", "Created", Type.DATETIME, Position("test"))
+    frame = pl.LazyFrame({"Created": [46296.0, 46296.5, 2026.0, None]})
+    out = map_columns(frame, frame.collect_schema(), {"created_at": col}, Settings(timezone="Europe/Paris")).collect()
+    assert out["created_at"].to_list() == paris + [None, None]
+
+
 @pytest.mark.parametrize(("reading", "want"), [("low", [51.0, 10001.0, 1200.0, None, None]),
                                                ("high", [200.0, 10001.0, 1200.0, None, None])])
 def test_number_columns_read_ranges_as_the_settings_say(reading, want):
