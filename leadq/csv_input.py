@@ -361,7 +361,9 @@ def _report_footer(source: str | bytes, sep: str, fields: int) -> list[str]:
     while lines and lines[-1].strip() and len(footer) <= FOOTER_MAX_LINES:
         line = lines.pop()
         text = line.strip()
-        if sep in re.sub(r'"[^"]*"?', "", line) or not (" " in text or (text[0] == text[-1] == '"')):
+        # One field of text, its quotes closed on the line: not the end of a quoted multi-line field.
+        if (sep in re.sub(r'"[^"]*"?', "", line) or line.count('"') % 2
+                or not (" " in text or (text[0] == text[-1] == '"'))):
             return []
         footer.append(line)
     if not footer or len(footer) > FOOTER_MAX_LINES or len(lines) < 2 or lines[-1].strip():
