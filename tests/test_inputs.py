@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from leadq.csv_input import _report_footer
 from leadq.errors import EXIT_INPUT, EXIT_USAGE, InputError, UsageError
 from leadq.inputs import (
     ReadOptions,
@@ -310,6 +311,13 @@ def test_lines_that_are_no_report_footer_are_still_short_records(tmp_path: Path,
     path = write_bytes(tmp_path, "r.csv", data)
     with pytest.raises(InputError, match=f"line {line}: expected 2 fields, found 1"):
         read(path)
+
+
+def test_the_end_of_a_quoted_multi_line_field_is_no_footer() -> None:
+    # Its closing line has one quote; taken for a footer line, the ragged-row check would lose the
+    # quote and misjudge the records after it.
+    assert _report_footer(b'id,note\n1,"Called\n\nThanks a lot"\n', ",", 2) == []
+    assert _report_footer(b'id,note\n1,2\n\n"Footer text"\n', ",", 2) == ['"Footer text"']
 
 
 def test_a_one_column_file_has_no_footer(tmp_path: Path) -> None:
