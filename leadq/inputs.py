@@ -84,11 +84,14 @@ class ReadOptions:
             back to cp1252).
         delimiter: A one-character CSV delimiter (``"tab"`` and ``"\\t"`` are
             accepted); ``None`` detects it from the header line.
+        sheet: The sheet read from every workbook input, by name or 1-based
+            number; ``None`` reads the first.
     """
 
     input_format: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None
 
 
 def expand_inputs(specs: Sequence[str]) -> list[str]:
@@ -218,12 +221,13 @@ def read_input_files(
             except OSError as exc:
                 raise InputError(f"cannot read {STDIN_LABEL}: {exc.strerror or exc}") from exc
             fmt = options.input_format or "csv"
-            label, frame = STDIN_LABEL, _read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter)
+            label, frame = STDIN_LABEL, _read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter, options.sheet)
         else:
             fmt = options.input_format or _input_format_from_path(path)
             label = path
             frame = (read_csv_file(path, encoding, delimiter) if fmt == "csv"
-                     else read_excel_source(path, path) if fmt == "excel" else _scan_native(path, fmt, path))
+                     else read_excel_source(path, path, options.sheet) if fmt == "excel"
+                     else _scan_native(path, fmt, path))
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
         files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path)))
@@ -308,11 +312,12 @@ def _input_format_from_path(path: str) -> str:
     return fmt
 
 
-def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None) -> pl.LazyFrame:
+def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None,
+                sheet: str | None) -> pl.LazyFrame:
     if fmt == "csv":
         return read_csv_bytes(raw, label, encoding, delimiter)
     if fmt == "excel":
-        return read_excel_source(raw, label)
+        return read_excel_source(raw, label, sheet)
     return _scan_native(raw, fmt, label)
 
 

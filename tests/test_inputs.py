@@ -496,6 +496,16 @@ def test_an_excel_workbook_reads_its_first_sheet_as_text() -> None:
     assert_frame_equal(from_stdin.drop("_source_file"), read(WORKBOOK).drop("_source_file"))
 
 
+def test_another_sheet_is_read_by_name_or_number() -> None:
+    # The fixture's second sheet, "Notes", holds one cell: a header without rows.
+    for sheet in ("Notes", "2"):
+        assert read(WORKBOOK, sheet=sheet).columns == ["only the first sheet is read", "_source_file", "_source_row"]
+    assert read(WORKBOOK, sheet="1").equals(read(WORKBOOK))
+    with pytest.raises(InputError, match=r"hubspot_contacts.xlsx: no sheet 'Leads' in the workbook; its sheets: "
+                                         r"'Export', 'Notes' \(--sheet takes a name or a number\)"):
+        read_inputs([str(WORKBOOK)], ReadOptions(sheet="Leads"))
+
+
 def test_workbooks_that_cannot_be_read_are_input_errors(tmp_path: Path) -> None:
     assert read(write_bytes(tmp_path, "empty.xlsx", b"")).height == 0  # zero bytes: an empty input, as for CSV
     with pytest.raises(InputError, match=r"cannot read it as an Excel workbook \(calamine error: .*\); open it in "

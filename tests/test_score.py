@@ -196,7 +196,16 @@ def test_an_excel_export_scores_like_the_csv_export_of_the_same_leads():
                        _crm_run("b2b_saas.yaml", "hubspot_contacts.csv", "hubspot_events.csv"))
 
 
-def test_default_ruleset_on_sample_data(tmp_path):
+def test_sheet_option_names_the_sheet_of_every_workbook_input(tmp_path):
+    args = ["score", CRM / "hubspot_contacts.xlsx", "-a", CRM / "hubspot_events.xlsx", "--as-of", "2026-11-01",
+            "-o", tmp_path / "o.csv", "-q"]
+    run_cli(args + ["--sheet", "Export"])
+    assert pl.read_csv(tmp_path / "o.csv")["lead_id"].to_list() == [101, 102]
+    result = run_cli(args + ["--sheet", "Notes"], exit_code=3)
+    assert "hubspot_contacts.xlsx: missing columns 'Record ID' (for lead_id)" in result.stderr
+
+
+
     """The quick start: the embedded default ruleset on sample_data accounts for every row."""
     out = tmp_path / "scored.parquet"
     summary = tmp_path / "s.json"

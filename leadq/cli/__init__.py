@@ -139,6 +139,8 @@ EncodingOpt = Annotated[Optional[str], typer.Option(
     "--encoding", help="CSV encoding (default: detected; e.g. utf-8, utf-16, cp1252, latin-1).")]
 DelimiterOpt = Annotated[Optional[str], typer.Option(
     "--delimiter", help="CSV delimiter (default: detected among , ; and tab).")]
+SheetOpt = Annotated[Optional[str], typer.Option(
+    "--sheet", help="The sheet read from Excel/OpenDocument workbooks, by name or number (default: the first).")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print no report, for cron jobs and pipelines (use with --json); errors still go to "
     "stderr.")]
@@ -161,10 +163,10 @@ def write_report_json(data: dict, path: str) -> None:
     write_text(path, text)
 
 
-def _read_options(input_format, encoding, delimiter):
+def _read_options(input_format, encoding, delimiter, sheet=None):
     from leadq.inputs import ReadOptions
 
-    return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter)
+    return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter, sheet=sheet)
 
 
 def _on_sigint(signum: int, frame: object) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from leadq.cli import (
-    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
     QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
 )
 from leadq.errors import UsageError
@@ -59,6 +59,7 @@ def calibrate(
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Back-test the ruleset on history: conversion by tier, grade and score decile, ROC AUC, precision and
     recall of the current thresholds, per-rule evidence, suggested thresholds and a disqualification audit.
@@ -79,7 +80,7 @@ def calibrate(
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
     frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
-                         options=_read_options(input_format, encoding, delimiter))
+                         options=_read_options(input_format, encoding, delimiter, sheet))
     tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
     report = run_calibration(rs, frames, outcome=outcome, as_of=as_of_dt, target_precision=target_precision,
                              target_volume=target_volume, sales_tiers=tiers,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from leadq.cli import (
-    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt,
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt,
     QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors,
 )
 from leadq.cli import write_report_json
@@ -30,6 +30,7 @@ def diff(
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Compare two rulesets on the same leads: tier migration matrix, the leads that moved most (with the
     rules responsible) and the change in score distribution.
@@ -49,7 +50,7 @@ def diff(
     rs_b = load_ruleset(ruleset_b)
     as_of_dt = _parse_as_of(as_of)
     frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
-                         options=_read_options(input_format, encoding, delimiter))
+                         options=_read_options(input_format, encoding, delimiter, sheet))
     report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
     if json_out:
         write_report_json(report.to_dict(), json_out)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from leadq.cli import (
-    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
     _parse_as_of, _read_options, _split_multi, app, handle_errors,
 )
 from leadq.errors import InputError, UsageError
@@ -76,6 +76,7 @@ def explain(
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Explain leads: every rule, the values it saw, its points, the grade, each tier tried, the reasons.
 
@@ -94,7 +95,7 @@ def explain(
     ids, inputs = split_arguments(list(args), _split_multi(lead))
     rs = load_ruleset(ruleset)
     report = explain_leads(rs, inputs, ids, _split_multi(activities), _split_multi(accounts),
-                           as_of=_parse_as_of(as_of), options=_read_options(input_format, encoding, delimiter))
+                           as_of=_parse_as_of(as_of), options=_read_options(input_format, encoding, delimiter, sheet))
     if json_out:
         text = json.dumps(report.to_dict(), indent=2, default=str) + "\n"
         if json_out == "-":

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from leadq.cli import (
-    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, QuietOpt, RulesetOpt,
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, QuietOpt, RulesetOpt,
     _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
 )
 from leadq.errors import UsageError
@@ -58,6 +58,7 @@ def funnel(
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Funnel report: stage counts and conversions, time between stages, lead velocity, speed to lead, cohorts.
@@ -84,7 +85,7 @@ def funnel(
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
     inp = read_funnel_input(
-        rs, contacts, by=breakdowns, options=_read_options(input_format, encoding, delimiter),
+        rs, contacts, by=breakdowns, options=_read_options(input_format, encoding, delimiter, sheet),
         activity_specs=_split_multi(activities), account_specs=_split_multi(accounts),
         score=score or bool(activities), as_of=as_of_dt,
     )

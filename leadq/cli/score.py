@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from leadq.cli import (
-    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
+    AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
     _default_rejects, _parse_as_of, _read_options, _split_multi, app, handle_errors, report_json_text,
     write_report_json,
 )
@@ -32,6 +32,7 @@ def score(
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     keep_columns: Annotated[Optional[list[str]], typer.Option(
         "--keep-columns", "-k", help="Input columns to carry into the output (repeatable or comma-separated).")] = None,
     rejects: Annotated[Optional[str], typer.Option(
@@ -129,7 +130,7 @@ def score(
     else:
         result = read_and_score(
             rs, contacts, _split_multi(activities), _split_multi(accounts),
-            options=_read_options(input_format, encoding, delimiter), as_of=as_of_dt,
+            options=_read_options(input_format, encoding, delimiter, sheet), as_of=as_of_dt,
             keep_columns=_split_multi(keep_columns), rollup=rollup,
             # The detail frame carries the typed stage dates for the compact funnel at the end of the summary.
             detail=any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadq.cli import DelimiterOpt, EncodingOpt, InputFormatOpt, _read_options, _split_multi, app, handle_errors
+from leadq.cli import DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, _read_options, _split_multi, app, handle_errors
 from leadq.errors import UsageError
 
 
@@ -26,6 +26,7 @@ def validate(
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Check a ruleset: schema, types, regexes, unreachable or overlapping tiers, caps, thresholds, columns.
 
@@ -41,7 +42,7 @@ def validate(
     specs, activity_specs = _split_multi(data), _split_multi(activities)
     if specs.count("-") + activity_specs.count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
-    report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter), activity_specs)
+    report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter, sheet), activity_specs)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
