@@ -18,6 +18,8 @@ from rich.text import Text
 
 from leadq.summary import RunSummary
 
+TRANSITIONS_SHOWN = 8  # tier moves listed after "since ...:", commonest first
+
 TIER_STYLES = {
     "disqualified": "red", "nurture": "yellow", "mql": "cyan", "sql": "green",
     "hand_raiser": "bold green", "pql": "bold magenta",
@@ -115,9 +117,31 @@ def run_summary(summary: RunSummary) -> Group:
 
         parts.append(compact_funnel(summary.funnel))
     parts += _action_lines(summary)
+    if summary.changes is not None:
+        parts += _change_lines(summary.changes)
     for kind, path in summary.outputs.items():
         parts.append(Text(f"{kind}: {path}", style="dim"))
     return Group(*parts)
+
+
+def _change_lines(ch: dict) -> list[Text]:
+    """Changes since the --previous output: counts, the commonest tier moves, kept owners."""
+    if ch.get("first_run"):
+        return [Text(f"since {ch['previous']}: no previous output yet (a first run): every lead is new")]
+    when = f"as of {ch['previous_as_of']}, " if ch.get("previous_as_of") else ""
+    counts = [("new", "new"), ("tier changed", "tier_changed"), ("route changed", "route_changed"),
+              ("score changed", "score_changed"), ("unchanged", "unchanged"), ("gone", "gone")]
+    lines = [Text(f"since {ch['previous']} ({when}{ch['previous_leads']:,} leads): "
+                  + "; ".join(f"{label} {ch[key]:,}" for label, key in counts
+                              if ch[key] or key != "route_changed"))]
+    moves = ch["transitions"]
+    if moves:
+        shown = "; ".join(f"{m['from']} -> {m['to']} {m['leads']:,}" for m in moves[:TRANSITIONS_SHOWN])
+        more = f"; {len(moves) - TRANSITIONS_SHOWN} more" if len(moves) > TRANSITIONS_SHOWN else ""
+        lines.append(Text(f"tier changes: {shown}{more}"))
+    if ch.get("owners_kept") is not None:
+        lines.append(Text(f"owners kept from the previous run: {ch['owners_kept']:,}"))
+    return lines
 
 
 def _joined(counts: dict[str, int]) -> str:

@@ -55,6 +55,7 @@ class RunSummary:
     unmatched_titles: int | None = None  # non-blank job titles no seniority pattern matched (None: no titles)
     routing: dict | None = None  # routes, unrouted, flags, sla_due, sla_overdue, nurture_tracks
     accounts: dict | None = None  # accounts, tiers (with --rollup account)
+    changes: dict | None = None  # since the --previous output (leadq.changes.compare_with_previous)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (the schema documented in the README)."""

@@ -42,3 +42,20 @@ def test_the_exit_code_table_lists_every_code_once():
     constants = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
     assert sorted(codes) == sorted(set(codes)), codes
     assert set(codes) == constants | {EXIT_INTERNAL}
+
+
+def test_the_changes_example_prints_what_the_readme_shows(tmp_path, monkeypatch):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("- **Changes since the previous run**", 1)[1]
+    command = re.search(r"```sh\n(.*?)```", section, re.S).group(1).replace("\\\n", " ")
+    shown = re.search(r"after a run as of (\S+) prints, among the rest:\n\n *```\n(.*?) *```", section, re.S)
+    args = shlex.split(command)
+    assert args[:2] == ["leadq", "score"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sample_data").symlink_to(ROOT / "sample_data")
+    monkeypatch.setenv("COLUMNS", "250")
+    as_of = args.index("--as-of") + 1
+    run_cli(args[1:as_of] + [shown.group(1)] + args[as_of + 1:] + ["-q"])  # the earlier run
+    printed = run_cli(args[1:]).output.splitlines()
+    expected = [line.strip() for line in shown.group(2).strip().splitlines()]
+    assert [line.rstrip() for line in printed if line.split(" ")[0] in ("since", "tier", "owners")] == expected

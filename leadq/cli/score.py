@@ -44,6 +44,16 @@ def score(
         help="Neutralise spreadsheet formulas (=, +, -, @) in CSV output.")] = True,
     summary_json: Annotated[Optional[str], typer.Option(
         "--summary-json", help="Also write the summary figures as JSON to this file ('-' for stdout).")] = None,
+    previous: Annotated[Optional[str], typer.Option(
+        "--previous", help="The output of an earlier run (it may be --out itself): add previous_tier, "
+        "score_change and change (new, tier_changed, score_changed, unchanged); owners stay with their leads.")] = None,
+    changes_out: Annotated[Optional[str], typer.Option(
+        "--changes", help="With --previous: also write the leads whose change is not 'unchanged' to this file "
+        "(format from its extension; '-' for CSV on stdout), for the hand-off; --out keeps every lead.")] = None,
+    min_score_change: Annotated[float, typer.Option(
+        "--min-score-change", metavar="POINTS",
+        help="With --previous: a total score that moved less than this is 'unchanged' (decay moves scores a "
+        "little every day).")] = 1.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     rollup: Annotated[Optional[str], typer.Option(
         "--rollup", help="'account': also score accounts (the ruleset's accounts section) and write them to "
@@ -101,9 +111,21 @@ def score(
         raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
     rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db, engine)
+    if changes_out and not previous:
+        raise UsageError("--changes needs --previous (the output of an earlier run to compare with)")
+    if changes_out == "-" and "-" in (out, summary_json, rejects):
+        raise UsageError("--changes - would share stdout with another output; give one of them a file")
+    if changes_out and changes_out != "-" and os.path.abspath(changes_out) in {
+            os.path.abspath(p) for p in (out, rejects or "", summary_json or "") if p and p != "-"}:
+        raise UsageError(f"--changes {changes_out}: another output has this name; give the changes their own file")
+    changes_fmt = format_from_path(changes_out) if changes_out else None
+    if previous:
+        from leadq.changes import check_min_score_change
+
+        check_min_score_change(min_score_change)
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
-    for path in (rejects_path, accounts_path, summary_json):  # refuse now, not after a long run
+    for path in (rejects_path, accounts_path, summary_json, changes_out):  # refuse now, not after a long run
         if path:
             check_output_path(path)
     # Held until the command ends (Click closes the context even on errors): a second run on the
@@ -112,6 +134,13 @@ def score(
     ctx.with_resource(interruptible())
     if not to_db:
         ctx.with_resource(output_lock(out))
+    earlier = None
+    if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
+        from leadq.changes import read_previous
+
+        # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
+        earlier = read_previous(previous, missing_ok=not to_db and out != "-"
+                                and os.path.abspath(previous) == os.path.abspath(out))
     db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
     if engine != "polars":
         from leadq.engines import score_with_engine
@@ -135,7 +164,13 @@ def score(
             # The detail frame carries the typed stage dates for the compact funnel at the end of the summary.
             detail=any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
         )
+    if earlier is not None:
+        from leadq.changes import compare_with_previous
+
+        result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change)
     summary = summarise(result)
+    if earlier is not None:
+        summary.changes = changes
     metadata = {
         "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
         "leadq.ruleset_path": rs.path,
@@ -145,6 +180,8 @@ def score(
         summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
     if accounts_path:
         summary.outputs["accounts"] = accounts_path
+    if changes_out:
+        summary.outputs["changes"] = "<stdout>" if changes_out == "-" else changes_out
     # The scored output, its rejects, the accounts and the summary file appear together or not at
     # all: each is written to a temporary file first, and only when all are ready are they renamed.
     with AtomicWrites() as files:
@@ -152,6 +189,11 @@ def score(
             write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
         if rejects_path:
             write_frame(result.rejects, rejects_path, "csv", escape_formulas=escape_formulas, files=files)
+        if changes_out:
+            from leadq.changes import only_changed
+
+            write_frame(only_changed(result.scored), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
+                        escape_formulas=escape_formulas, metadata=metadata, files=files)
         if accounts_path and result.accounts is not None:
             write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
                         files=files)
@@ -170,7 +212,7 @@ def score(
     if not quiet:
         from leadq.report import make_console, run_summary  # Rich: only when there is something to print
 
-        console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path) else sys.stdout)
+        console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path, changes_out) else sys.stdout)
         console.print(run_summary(summary))
     if strict and summary.rejected:
         from leadq.errors import RejectedRowsError

@@ -1,0 +1,190 @@
+"""Changes since a previous run: what a scheduled job hands on to the CRM.
+
+A nightly ``leadq score`` that feeds a CRM should not rewrite every record to
+move a score by a tenth of a point, nor hand a lead that was an MQL yesterday to
+sales again as news. With ``--previous`` (the output of an earlier run) each
+scored lead gets:
+
+* ``previous_tier``: its tier in the previous output (null for a new lead);
+* ``score_change``: ``total_score`` now minus then (null for a new lead);
+* ``change``: the first that holds of ``new`` (not in the previous output),
+  ``tier_changed``, ``route_changed`` (when the ruleset routes), ``score_changed``
+  (the total moved by at least ``min_score_change`` points: decay moves scores
+  a little every day) and ``unchanged``.
+
+Leads of the previous output that are not scored now are counted as ``gone``.
+When the ruleset routes with owners, a lead that stays in its route keeps the
+owner the previous output gave it (if that owner is still on the route); the
+other leads of a route share its owners round-robin by lead id, as without
+``--previous``. Everything here is Polars on the scored frame, after scoring.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import polars as pl
+
+from leadq.errors import InputError, UsageError, did_you_mean
+from leadq.inputs import FORMAT_BY_EXTENSION
+from leadq.routing import owner_expr
+from leadq.ruleset import Ruleset
+
+CHANGE_COLUMNS = ("previous_tier", "score_change", "change")
+CHANGES = ("new", "tier_changed", "route_changed", "score_changed", "unchanged")
+DEFAULT_MIN_SCORE_CHANGE = 1.0
+REQUIRED = ("lead_id", "tier", "total_score")
+_ROUTING = ("route", "owner")
+_FORMULA_ESCAPE = r"^'[=+\-@\t\r]"  # outputs.py prefixes such CSV values with "'"
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The leads of an earlier ``leadq score`` output: lead_id, tier, total_score (and route, owner)."""
+
+    path: str
+    frame: pl.DataFrame
+    as_of: str | None = None
+    first_run: bool = False  # no previous output yet: every lead is new
+
+
+def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
+    """Read an earlier output of ``leadq score`` (Parquet, CSV/TSV or NDJSON, by its extension).
+
+    With ``missing_ok`` a missing file is a first run (no lead seen before): the
+    CLI allows it when ``--previous`` is ``--out`` itself, the file each run replaces.
+
+    Raises:
+        InputError: the file is missing (unless ``missing_ok``) or unreadable,
+            lacks a column, repeats a lead id or holds an unreadable total score.
+    """
+    where = f"--previous {path}"
+    if not os.path.exists(path):
+        if missing_ok:
+            empty = pl.DataFrame(schema={"lead_id": pl.String, "tier": pl.String, "total_score": pl.Float64})
+            return PreviousRun(path=path, frame=empty, first_run=True)
+        raise InputError(f"{where}: no such file (a first run has no previous output: leave --previous out, "
+                         "or make --previous the --out file, which a first run creates)")
+    if os.path.isdir(path):
+        raise InputError(f"{where}: is a directory; give the scored file of the earlier run")
+    fmt = FORMAT_BY_EXTENSION.get(os.path.splitext(path)[1].lower(), "parquet")
+    as_of = None
+    try:
+        if fmt == "parquet":
+            names = list(pl.read_parquet_schema(path))
+            _check_columns(names, where)
+            frame = pl.read_parquet(path, columns=[c for c in (*REQUIRED, *_ROUTING) if c in names])
+            as_of = pl.read_parquet_metadata(path).get("leadq.as_of")
+        elif fmt == "csv":
+            frame = pl.read_csv(path, infer_schema=False, separator="\t" if path.lower().endswith(".tsv") else ",")
+            _check_columns(frame.columns, where)
+            frame = frame.with_columns(  # undo the escape of formula-like values (outputs.py)
+                pl.when(pl.col(c).str.contains(_FORMULA_ESCAPE)).then(pl.col(c).str.slice(1)).otherwise(pl.col(c))
+                for c in frame.columns if c in (*REQUIRED, *_ROUTING))
+        else:
+            frame = pl.read_ndjson(path, infer_schema_length=None)
+            _check_columns(frame.columns, where)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{where}: cannot be read as {fmt} ({first}); give the output file of an earlier "
+                         "leadq score run") from None
+    frame = frame.select([c for c in (*REQUIRED, *_ROUTING) if c in frame.columns])
+    frame = frame.with_columns(pl.col("lead_id").cast(pl.String), pl.col("tier").cast(pl.String),
+                               pl.col("total_score").cast(pl.Float64, strict=False).alias("_total"))
+    bad = frame.with_row_index("_row").filter(pl.col("_total").is_null() | pl.col("lead_id").is_null())
+    if bad.height:
+        row = bad.row(0, named=True)
+        what = "no lead_id" if row["lead_id"] is None else f"total_score '{row['total_score']}' is not a number"
+        raise InputError(f"{where}: record {row['_row'] + 1}: {what}; give the output file of an earlier leadq "
+                         "score run")
+    dup = frame.group_by("lead_id").len().filter(pl.col("len") > 1).sort("lead_id").head(1)
+    if dup.height:
+        raise InputError(f"{where}: lead_id '{dup['lead_id'][0]}' appears {dup['len'][0]} times; a scored output "
+                         "holds each lead once")
+    frame = frame.drop("total_score").rename({"_total": "total_score"})
+    return PreviousRun(path=path, frame=frame, as_of=as_of)
+
+
+def _check_columns(names: list[str], where: str) -> None:
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise InputError(f"{where}: no column '{missing[0]}'{did_you_mean(missing[0], names)}; give the output "
+                         "file of an earlier leadq score run")
+
+
+def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: Ruleset,
+                          min_score_change: float = DEFAULT_MIN_SCORE_CHANGE) -> tuple[pl.DataFrame, dict]:
+    """The scored frame with the change columns (and kept owners), and the change figures for the summary.
+
+    Raises:
+        UsageError: ``min_score_change`` is negative or not a number, or the
+            scored frame already has a column named like a change column.
+    """
+    check_min_score_change(min_score_change)
+    clash = [c for c in CHANGE_COLUMNS if c in scored.columns]
+    if clash:
+        raise UsageError(f"--keep-columns: '{clash[0]}' has the name of a column --previous adds; rename it first")
+    prev = previous.frame.select(
+        "lead_id", pl.col("tier").alias("previous_tier"), pl.col("total_score").alias("_prev_total"),
+        *[pl.col(c).cast(pl.String).alias(f"_prev_{c}") for c in _ROUTING if c in previous.frame.columns],
+        pl.lit(True).alias("_seen"))
+    joined = scored.join(prev, on="lead_id", how="left", maintain_order="left")
+    seen = pl.col("_seen").fill_null(False)
+    delta = (pl.col("total_score") - pl.col("_prev_total")).round(9)
+    change = (pl.when(~seen).then(pl.lit("new"))
+              .when(pl.col("tier") != pl.col("previous_tier")).then(pl.lit("tier_changed")))
+    if "route" in scored.columns and "_prev_route" in joined.columns:
+        change = change.when(pl.col("route").ne_missing(pl.col("_prev_route"))).then(pl.lit("route_changed"))
+    change = change.when(delta.abs() >= min_score_change).then(pl.lit("score_changed")).otherwise(pl.lit("unchanged"))
+    joined = joined.with_columns(delta.alias("score_change"), change.alias("change"))
+    owners_kept = None
+    if _owners_of(ruleset) and "owner" in scored.columns and "_prev_owner" in joined.columns:
+        joined, owners_kept = _keep_owners(joined, ruleset)
+    out = joined.select(*scored.columns, *CHANGE_COLUMNS)
+    counts = dict(out.group_by("change").len().iter_rows())  # at most four rows
+    moves = (out.filter(pl.col("change") == "tier_changed").group_by("previous_tier", "tier").len()
+             .sort(["len", "previous_tier", "tier"], descending=[True, False, False]))
+    gone = previous.frame.join(scored.select("lead_id"), on="lead_id", how="anti").height
+    figures = {
+        "previous": previous.path, "previous_as_of": previous.as_of, "previous_leads": previous.frame.height,
+        "first_run": previous.first_run,
+        "min_score_change": min_score_change,
+        **{c: int(counts.get(c, 0)) for c in CHANGES}, "gone": gone,
+        "transitions": [{"from": a, "to": b, "leads": int(n)} for a, b, n in moves.iter_rows()],
+        "owners_kept": owners_kept,
+    }
+    return out, figures
+
+
+def check_min_score_change(points: float) -> None:
+    """Refuse a threshold that is negative or not a finite number (UsageError)."""
+    if not (points >= 0 and math.isfinite(points)):
+        raise UsageError(f"--min-score-change: expected a number of points >= 0, got {points}")
+
+
+def only_changed(scored: pl.DataFrame) -> pl.DataFrame:
+    """The leads whose ``change`` is not ``unchanged`` (what ``--changes`` writes)."""
+    return scored.filter(pl.col("change") != "unchanged")
+
+
+def _owners_of(ruleset: Ruleset) -> dict[str, tuple[str, ...]]:
+    routing = ruleset.actions.routing if ruleset.actions is not None else None
+    if routing is None:
+        return {}
+    return {route: routing.owners(route) for route in routing.routes if routing.owners(route)}
+
+
+def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, int]:
+    """A lead in the same route as before keeps its previous owner while that owner is still on the route;
+    the route's other leads take its owners round-robin by lead id (as :mod:`leadq.routing` does)."""
+    owners = _owners_of(ruleset)
+    pairs = [f"{route}\x1f{owner}" for route, names in owners.items() for owner in names]
+    keep = ((pl.col("route") == pl.col("_prev_route")).fill_null(False)
+            & pl.concat_str([pl.col("route"), pl.col("_prev_owner")], separator="\x1f").is_in(pairs).fill_null(False))
+    rank = pl.int_range(pl.len(), dtype=pl.Int64).over(["route", "_keep"], order_by="lead_id")
+    fresh = owner_expr(ruleset, pl.col("_rank"))
+    joined = (joined.with_columns(keep.alias("_keep")).with_columns(rank.alias("_rank"))
+              .with_columns(pl.when(pl.col("_keep")).then(pl.col("_prev_owner")).otherwise(fresh).alias("owner")))
+    return joined, int(joined["_keep"].sum())

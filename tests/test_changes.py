@@ -1,0 +1,229 @@
+"""Changes since a previous run (`leadq score --previous`, `--changes`): leadq/changes.py.
+
+The scored leads are those of tests/test_routing.py (its fixture ruleset routes with owners);
+the previous output is written by hand below, and every expected value is worked out from it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from leadq.changes import PreviousRun, compare_with_previous, read_previous
+from leadq.errors import InputError, UsageError
+from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
+from tests.test_routing import RULESET, _by_id  # noqa: F401  (the routing fixtures: scored leads L01-L12)
+
+# Now (tests/test_routing.py): L01-L03 hand_raiser 50/50/80 on emea_mm_sdr [anna, ben, chloe]; L04
+# hand_raiser 50 on enterprise_ae [erin]; L05 mql 20 on partner_desk (no owners); L06-L08 mql 26/22/20
+# on inbound_sdr [sam, tina]; L09-L11 nurture 0/0/20 on nurture; L12 disqualified 0, unrouted.
+PREVIOUS = [
+    # lead   tier           total  route          owner
+    ("L01", "hand_raiser", 50.0, "emea_mm_sdr", "chloe"),   # unchanged; keeps chloe
+    ("L02", "hand_raiser", 49.5, "emea_mm_sdr", "zoe"),     # +0.5 < 1: unchanged; zoe left the route
+    # L03 was not scored before: new
+    ("L04", "mql", 30.0, "inbound_sdr", "tina"),            # tier changed (+20), and its route
+    ("L05", "mql", 20.0, "inbound_sdr", "sam"),             # same tier and score, route changed
+    ("L06", "mql", 24.0, "inbound_sdr", "tina"),            # +2: score changed; keeps tina
+    ("L07", "mql", 22.0, "inbound_sdr", "sam"),             # unchanged; keeps sam
+    ("L08", "mql", 20.0, "inbound_sdr", "tina"),            # unchanged; keeps tina
+    ("L09", "nurture", 0.0, "nurture", None),
+    ("L10", "nurture", 0.0, "nurture", None),
+    ("L11", "nurture", 20.0, "nurture", None),
+    ("L12", "disqualified", 0.0, None, None),               # unrouted then and now: unchanged
+    ("L99", "mql", 35.0, "inbound_sdr", "sam"),             # not scored now: gone
+]
+
+
+def _previous(rows=PREVIOUS) -> PreviousRun:
+    frame = pl.DataFrame(rows, schema=["lead_id", "tier", "total_score", "route", "owner"], orient="row")
+    return PreviousRun(path="prev.parquet", frame=frame, as_of="2026-10-31T00:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def routed():
+    from tests.test_routing import _contacts, _events
+    from leadq.pipeline import score_frames
+    from leadq.ruleset_loader import load_ruleset
+    from tests.conftest import AS_OF
+
+    rs = load_ruleset(str(RULESET))
+    return rs, score_frames(rs, _contacts(), _events(), as_of=AS_OF).scored
+
+
+def test_each_lead_gets_its_previous_tier_score_change_and_change(routed):
+    rs, scored = routed
+    out, figures = compare_with_previous(scored, _previous(), rs)
+    assert out.columns == scored.columns + ["previous_tier", "score_change", "change"]
+    assert out["lead_id"].to_list() == scored["lead_id"].to_list()  # same leads, same order
+    got = {r["lead_id"]: (r["previous_tier"], r["score_change"], r["change"]) for r in out.to_dicts()}
+    assert got == {
+        "L01": ("hand_raiser", 0.0, "unchanged"),
+        "L02": ("hand_raiser", 0.5, "unchanged"),
+        "L03": (None, None, "new"),
+        "L04": ("mql", 20.0, "tier_changed"),
+        "L05": ("mql", 0.0, "route_changed"),
+        "L06": ("mql", 2.0, "score_changed"),
+        "L07": ("mql", 0.0, "unchanged"),
+        "L08": ("mql", 0.0, "unchanged"),
+        "L09": ("nurture", 0.0, "unchanged"),
+        "L10": ("nurture", 0.0, "unchanged"),
+        "L11": ("nurture", 0.0, "unchanged"),
+        "L12": ("disqualified", 0.0, "unchanged"),
+    }
+    assert figures == {
+        "previous": "prev.parquet", "previous_as_of": "2026-10-31T00:00:00Z", "previous_leads": 12,
+        "first_run": False, "min_score_change": 1.0,
+        "new": 1, "tier_changed": 1, "route_changed": 1, "score_changed": 1, "unchanged": 8, "gone": 1,
+        "transitions": [{"from": "mql", "to": "hand_raiser", "leads": 1}],
+        "owners_kept": 4,
+    }
+
+
+def test_owners_stay_with_their_leads_and_the_others_share_the_route_round_robin(routed):
+    rs, scored = routed
+    out, _ = compare_with_previous(scored, _previous(), rs)
+    owners = {r["lead_id"]: r["owner"] for r in out.to_dicts()}
+    # Kept: L01 chloe (was anna without --previous), L06 tina, L07 sam, L08 tina (was sam).
+    # emea_mm_sdr's other leads by lead id: L02 (zoe is no longer on the route) anna, L03 (new) ben.
+    # L04 moved to enterprise_ae: erin. Routes without owners stay without.
+    assert owners == {"L01": "chloe", "L02": "anna", "L03": "ben", "L04": "erin", "L05": None, "L06": "tina",
+                      "L07": "sam", "L08": "tina", "L09": None, "L10": None, "L11": None, "L12": None}
+
+
+def test_the_score_threshold_decides_what_counts_as_a_score_change(routed):
+    rs, scored = routed
+    out, figures = compare_with_previous(scored, _previous(), rs, min_score_change=0.25)
+    assert _by_id(out)["L02"]["change"] == "score_changed"  # +0.5
+    assert (figures["score_changed"], figures["unchanged"]) == (2, 7)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(UsageError, match="--min-score-change: expected a number of points >= 0"):
+            compare_with_previous(scored, _previous(), rs, min_score_change=bad)
+
+
+def test_a_kept_column_named_like_a_change_column_is_refused(routed):
+    rs, scored = routed
+    with pytest.raises(UsageError, match="'change' has the name of a column --previous adds"):
+        compare_with_previous(scored.with_columns(pl.lit("x").alias("change")), _previous(), rs)
+
+
+def test_without_routing_columns_nothing_about_routes_or_owners(routed):
+    rs, scored = routed
+    previous = PreviousRun(path="p.csv", frame=_previous().frame.drop("route", "owner"))
+    out, figures = compare_with_previous(scored.drop("route", "owner"), previous, rs)
+    assert figures["owners_kept"] is None and figures["route_changed"] == 0
+    assert _by_id(out)["L05"]["change"] == "unchanged"
+
+
+# --------------------------------------------------------------------------- reading the previous output
+
+
+def test_previous_outputs_read_in_each_format(tmp_path):
+    frame = pl.DataFrame({"lead_id": ["007", "-12"], "tier": ["mql", "sql"], "total_score": [41.5, -3.0],
+                          "explanation": ["a", "b"]})
+    frame.write_parquet(tmp_path / "p.parquet", metadata={"leadq.as_of": "2026-10-31T00:00:00Z"})
+    frame.write_ndjson(tmp_path / "p.ndjson")
+    # As leadq writes CSV: a value starting with - (or = + @) is escaped with a quote.
+    (tmp_path / "p.csv").write_text("lead_id,tier,total_score,explanation\n007,mql,41.5,a\n'-12,sql,-3.0,b\n")
+    (tmp_path / "p.tsv").write_text("lead_id\ttier\ttotal_score\n007\tmql\t41.5\n'-12\tsql\t-3\n")
+    for name in ("p.parquet", "p.ndjson", "p.csv", "p.tsv"):
+        prev = read_previous(str(tmp_path / name))
+        assert prev.frame.to_dicts() == [{"lead_id": "007", "tier": "mql", "total_score": 41.5},
+                                         {"lead_id": "-12", "tier": "sql", "total_score": -3.0}], name
+    assert read_previous(str(tmp_path / "p.parquet")).as_of == "2026-10-31T00:00:00Z"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("id,tier,total_score\n1,mql,3\n", "no column 'lead_id'; give the output file of an earlier leadq score run"),
+    ("lead_id,tier,total\n1,mql,3\n", "no column 'total_score'; did you mean 'total'?"),
+    ("lead_id,tier,total_score\n1,mql,3\n2,sql,high\n", "record 2: total_score 'high' is not a number"),
+    ("lead_id,tier,total_score\n1,mql,3\n,sql,4\n", "record 2: no lead_id"),
+    ("lead_id,tier,total_score\n7,mql,3\n7,sql,4\n", "lead_id '7' appears 2 times; a scored output holds each lead once"),
+])
+def test_a_previous_output_that_is_not_one_is_an_input_error(tmp_path, text, message):
+    path = tmp_path / "prev.csv"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_previous(str(path))
+    assert err.value.message.startswith(f"--previous {path}: ") and message in err.value.message
+
+
+def test_a_missing_or_unreadable_previous_output(tmp_path):
+    with pytest.raises(InputError, match="no such file .*leave --previous out, or make --previous the --out file"):
+        read_previous(str(tmp_path / "nope.parquet"))
+    first = read_previous(str(tmp_path / "nope.parquet"), missing_ok=True)
+    assert first.first_run and first.frame.height == 0
+    (tmp_path / "x.parquet").write_text("not parquet")
+    with pytest.raises(InputError, match=r"x.parquet: cannot be read as parquet \("):
+        read_previous(str(tmp_path / "x.parquet"))
+    with pytest.raises(InputError, match="is a directory"):
+        read_previous(str(tmp_path))
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def _score(tmp_path, as_of: str, *extra, exit_code: int = 0):
+    return run_cli(["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"),
+                    "--as-of", as_of, *extra], exit_code=exit_code)
+
+
+def test_a_scheduled_job_keeps_its_state_in_out_and_hands_on_the_changes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # short paths: the summary lines are checked whole
+    state, delta = "scored.parquet", "delta.csv"
+    args = ["-o", state, "--previous", state, "--changes", delta, "--summary-json", "s.json"]
+    first = _score(tmp_path, "2026-10-25", *args)
+    assert f"since {state}: no previous output yet (a first run): every lead is new" in first.stdout
+    assert pl.read_csv(delta, infer_schema=False).height == pl.read_parquet(state).height == 2941
+    before = pl.read_parquet(state)
+
+    second = _score(tmp_path, SAMPLE_AS_OF, *args)
+    now = pl.read_parquet(state)
+    changed = pl.read_csv(delta, infer_schema=False)
+    figures = json.loads((tmp_path / "s.json").read_text())["changes"]
+    assert figures["previous_as_of"] == "2026-10-25T00:00:00Z" and figures["first_run"] is False
+    assert figures["new"] == figures["gone"] == 0
+    assert sum(figures[k] for k in ("tier_changed", "route_changed", "score_changed", "unchanged")) == 2941
+    # The state holds every lead; the hand-off file only those that changed, with the same columns.
+    assert now.height == 2941 and changed.height == 2941 - figures["unchanged"]
+    assert set(changed["change"]) <= {"tier_changed", "route_changed", "score_changed"}
+    assert changed.columns == now.columns
+    # Worked out from the two states: the tier moves, and score changes of a point or more.
+    joined = now.join(before.select("lead_id", pl.col("tier").alias("t0"), pl.col("total_score").alias("s0")),
+                      on="lead_id")
+    assert figures["tier_changed"] == joined.filter(pl.col("tier") != pl.col("t0")).height > 0
+    assert (joined["total_score"] - joined["s0"]).round(9).to_list() == now["score_change"].to_list()
+    moves = joined.filter(pl.col("tier") != pl.col("t0")).group_by("t0", "tier").len()
+    assert {(m["from"], m["to"]): m["leads"] for m in figures["transitions"]} == \
+        {(a, b): n for a, b, n in moves.iter_rows()}
+    assert f"since {state} (as of 2026-10-25T00:00:00Z, 2,941 leads): new 0; tier changed " \
+           f"{figures['tier_changed']:,}; " in second.stdout
+    assert f"changes: {delta}" in second.stdout
+
+
+def test_changes_to_stdout_in_a_pipeline(tmp_path):
+    state = tmp_path / "scored.parquet"
+    _score(tmp_path, "2026-10-25", "-o", state, "-q")
+    result = _score(tmp_path, SAMPLE_AS_OF, "-o", tmp_path / "now.parquet", "--previous", state,
+                    "--changes", "-", "-q")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("lead_id,fit_score,") and lines[0].endswith(",previous_tier,score_change,change")
+    assert 1 < len(lines) < 2942
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--changes", "d.csv"], 2, "--changes needs --previous (the output of an earlier run to compare with)"),
+    (["--previous", "missing.parquet"], 3, "--previous missing.parquet: no such file"),
+    (["--previous", "scored.parquet", "--changes", "scored.parquet"], 2,
+     "--changes scored.parquet: another output has this name"),
+    (["--previous", "p.parquet", "--min-score-change", "-2"], 2, "--min-score-change: expected a number of points"),
+])
+def test_bad_change_options_exit_with_a_message_and_write_nothing(tmp_path, monkeypatch, args, code, message):
+    monkeypatch.chdir(tmp_path)
+    if "p.parquet" in args:
+        pl.DataFrame({"lead_id": ["1"], "tier": ["mql"], "total_score": [1.0]}).write_parquet("p.parquet")
+    result = _score(tmp_path, SAMPLE_AS_OF, "-o", "scored.parquet", *args, exit_code=code)
+    assert message in result.stderr
+    assert not (tmp_path / "scored.parquet").exists() and not (tmp_path / "d.csv").exists()
