@@ -143,7 +143,8 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
     if _owners_of(ruleset) and "owner" in scored.columns and "_prev_owner" in joined.columns:
         joined, owners_kept = _keep_owners(joined, ruleset)
     out = joined.select(*scored.columns, *CHANGE_COLUMNS)
-    counts = dict(out.group_by("change").len().iter_rows())  # at most four rows
+    per_change = out.group_by("change").len()  # at most five rows
+    counts = dict(zip(per_change["change"].to_list(), per_change["len"].to_list()))
     moves = (out.filter(pl.col("change") == "tier_changed").group_by("previous_tier", "tier").len()
              .sort(["len", "previous_tier", "tier"], descending=[True, False, False]))
     gone = previous.frame.join(scored.select("lead_id"), on="lead_id", how="anti").height
@@ -152,7 +153,8 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
         "first_run": previous.first_run,
         "min_score_change": min_score_change,
         **{c: int(counts.get(c, 0)) for c in CHANGES}, "gone": gone,
-        "transitions": [{"from": a, "to": b, "leads": int(n)} for a, b, n in moves.iter_rows()],
+        "transitions": moves.select(pl.col("previous_tier").alias("from"), pl.col("tier").alias("to"),
+                                    pl.col("len").cast(pl.Int64).alias("leads")).to_dicts(),
         "owners_kept": owners_kept,
     }
     return out, figures
