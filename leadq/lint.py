@@ -13,7 +13,7 @@ but something in it can never take effect), ``info`` (worth knowing, often
 intended). The reasoning about conditions is syntactic and conservative: a
 check only reports what it can prove from the text (interval bounds on
 ``fit``, ``intent``, ``total`` and number fields, grade letters, and
-conditions contained in one another).
+conditions contained in one another; :mod:`leadq.condition_reasoning`).
 
 This module imports Polars only through the ruleset loader and, with
 ``--data``, to read the data files' headers.
@@ -26,16 +26,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
-from leadq.conditions import (
-    Arith, Between, Call, Compare, ListRef, Literal, Logical, Name, Node, TextMatch, names_in, walk,
-)
+from leadq.condition_reasoning import Bound, Reasoner, canon, reachable_grades, score_bounds
+from leadq.conditions import Call, ListRef, Literal, Logical, TextMatch, names_in, walk
 from leadq.errors import Position, RulesetError
 from leadq.ruleset import Condition, Rule, Ruleset, Tier
 from leadq.ruleset_loader import load_ruleset
 
 SEVERITIES = ("error", "warning", "info")
-SCORE_VARS = {"fit": "fit", "intent": "intent", "total": "total"}
-INF = math.inf
 
 
 @dataclass(frozen=True)
@@ -60,19 +57,6 @@ class Finding:
         return f"{self.location}: {self.severity}: {subject}{self.message} [{self.code}]"
 
 
-@dataclass(frozen=True)
-class Bound:
-    """The lowest and highest value a score can take (``-inf`` / ``inf`` when unbounded)."""
-
-    low: float
-    high: float
-    unbounded_by: tuple[str, ...] = ()  # rule ids that leave the score without a ceiling
-
-    def text(self) -> str:
-        """``[-20, 120]`` with ``inf`` written out."""
-        def one(v: float) -> str:
-            return "unbounded" if math.isinf(v) else f"{v:g}"
-        return f"{one(self.low)} to {one(self.high)}"
 
 
 @dataclass
@@ -105,220 +89,6 @@ class LintReport:
                            "unbounded_by": list(b.unbounded_by)} for k, b in self.bounds.items()},
             "findings": [asdict(f) for f in self.findings],
         }
-
-
-# --------------------------------------------------------------------------- score bounds
-
-
-def rule_range(rule: Rule) -> tuple[float, float]:
-    """The lowest and highest points one rule can give a lead."""
-    p = rule.points
-    if rule.is_event_rule and rule.per == "event":
-        reach = rule.cap if rule.cap is not None else INF
-        return (-reach, 0.0) if p < 0 else (0.0, reach if p > 0 else 0.0)
-    low, high = min(0.0, p), max(0.0, p)
-    if rule.cap is not None:
-        low, high = max(low, -rule.cap), min(high, rule.cap)
-    return low, high
-
-
-def score_bounds(ruleset: Ruleset) -> dict[str, Bound]:
-    """Bounds of fit, intent and total: sums of every rule's range (an upper bound, since
-    rules that exclude each other are counted together)."""
-    out: dict[str, Bound] = {}
-    for score in ("fit", "intent"):
-        rules = [r for r in ruleset.rules if r.score == score]
-        ranges = [rule_range(r) for r in rules]
-        unbounded = tuple(r.id for r, (lo, hi) in zip(rules, ranges) if math.isinf(hi) or math.isinf(lo))
-        out[score] = Bound(sum(lo for lo, _ in ranges), sum(hi for _, hi in ranges), unbounded)
-    fit, intent = out["fit"], out["intent"]
-    out["total"] = Bound(fit.low + intent.low, fit.high + intent.high, fit.unbounded_by + intent.unbounded_by)
-    return out
-
-
-def reachable_grades(ruleset: Ruleset, fit: Bound) -> dict[str, tuple[float, float]]:
-    """Grade letters some reachable fit score gets, with the fit interval of each."""
-    out: dict[str, tuple[float, float]] = {}
-    above = INF
-    for g in ruleset.grades:
-        low = -INF if g.min_fit is None else g.min_fit
-        # The grade covers [low, above); it is reachable when that meets [fit.low, fit.high].
-        if low <= fit.high and above > fit.low:
-            out[g.letter] = (low, above)
-        above = low
-    return out
-
-
-# --------------------------------------------------------------------------- condition reasoning
-
-
-def canon(node: Any) -> Any:
-    """A hashable form of a condition tree that ignores offsets and the case of text literals."""
-    if isinstance(node, Literal):
-        v = node.value
-        return ("lit", v.strip().lower() if isinstance(v, str) else v)
-    if isinstance(node, Node):
-        return (type(node).__name__,) + tuple(canon(v) for k, v in vars(node).items() if k != "offset")
-    if isinstance(node, tuple):
-        return tuple(canon(v) for v in node)
-    return node
-
-
-def _number(node: Node) -> float | None:
-    if isinstance(node, Literal) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return float(node.value)
-    if isinstance(node, Arith) and node.left is None and node.op == "-":
-        inner = _number(node.right)
-        return -inner if inner is not None else None
-    return None
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A numeric interval a condition atom requires of one name."""
-
-    name: str
-    low: float = -INF
-    high: float = INF
-    low_open: bool = False
-    high_open: bool = False
-
-    def meet(self, other: "Interval") -> "Interval":
-        """The intersection of two intervals on the same name."""
-        lo = self if (self.low, self.low_open) >= (other.low, other.low_open) else other
-        hi = self if (self.high, not self.high_open) <= (other.high, not other.high_open) else other
-        return Interval(self.name, lo.low, hi.high, lo.low_open, hi.high_open)
-
-    def empty(self) -> bool:
-        """True when no number lies in the interval."""
-        return self.low > self.high or (self.low == self.high and (self.low_open or self.high_open))
-
-    def within(self, other: "Interval") -> bool:
-        """True when every number in self is also in other."""
-        lo_ok = self.low > other.low or (self.low == other.low and (self.low_open or not other.low_open))
-        hi_ok = self.high < other.high or (self.high == other.high and (self.high_open or not other.high_open))
-        return lo_ok and hi_ok
-
-
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
-
-
-def interval_of(node: Node) -> Interval | None:
-    """The interval a ``name op number`` or ``name between a and b`` atom requires, or None."""
-    if isinstance(node, Compare) and node.op in _FLIP:
-        name, num, op = node.left, _number(node.right), node.op
-        if num is None:
-            name, num, op = node.right, _number(node.left), _FLIP[node.op]
-        if not isinstance(name, Name) or num is None or name.name == "grade":
-            return None
-        return {
-            "<": Interval(name.name, high=num, high_open=True), "<=": Interval(name.name, high=num),
-            ">": Interval(name.name, low=num, low_open=True), ">=": Interval(name.name, low=num),
-            "=": Interval(name.name, low=num, high=num),
-        }[op]
-    if isinstance(node, Between) and not node.negated and isinstance(node.subject, Name):
-        low, high = _number(node.low), _number(node.high)
-        if low is not None and high is not None:
-            return Interval(node.subject.name, low, high)
-    return None
-
-
-def grades_of(node: Node, letters: Sequence[str]) -> set[str] | None:
-    """The grade letters a ``grade op "X"`` atom allows (letters best first), or None."""
-    if not isinstance(node, Compare) or node.op not in ("=", "!=", "<", "<=", ">", ">="):
-        return None
-    left, right, op = node.left, node.right, node.op
-    if isinstance(right, Name) and right.name == "grade":
-        left, right, op = right, left, {"=": "=", "!=": "!=", **_FLIP}[op]
-    if not (isinstance(left, Name) and left.name == "grade" and isinstance(right, Literal)
-            and isinstance(right.value, str) and right.value.strip().upper() in letters):
-        return None
-    i = list(letters).index(right.value.strip().upper())
-    # Letters are best first, so "grade >= B" is every letter at index <= i.
-    pick = {"=": lambda j: j == i, "!=": lambda j: j != i, ">=": lambda j: j <= i, ">": lambda j: j < i,
-            "<=": lambda j: j >= i, "<": lambda j: j > i}[op]
-    return {letter for j, letter in enumerate(letters) if pick(j)}
-
-
-class Reasoner:
-    """Answers "can this condition ever be true?" and "does A imply B?" from the text alone."""
-
-    def __init__(self, ruleset: Ruleset, bounds: dict[str, Bound]):
-        self.letters = ruleset.grade_letters
-        self.bounds = bounds
-        self.grades = reachable_grades(ruleset, bounds["fit"])
-
-    def _atoms(self, node: Node) -> list[Node]:
-        if isinstance(node, Logical) and node.op == "and":
-            return [a for op in node.operands for a in self._atoms(op)]
-        return [node]
-
-    def impossible(self, node: Node) -> str | None:
-        """Why ``node`` can never be true for any lead, or None when it might be."""
-        if isinstance(node, Logical) and node.op == "or":
-            reasons = [self.impossible(op) for op in node.operands]
-            return "; ".join(r for r in reasons if r) if all(reasons) else None
-        atoms = self._atoms(node)
-        for atom in atoms:
-            if isinstance(atom, Logical):
-                why = self.impossible(atom)
-                if why:
-                    return why
-        merged: dict[str, Interval] = {}
-        for atom in atoms:
-            iv = interval_of(atom)
-            if iv is None:
-                continue
-            merged[iv.name] = merged[iv.name].meet(iv) if iv.name in merged else iv
-            if merged[iv.name].empty():
-                return f"its conditions on {iv.name} contradict each other"
-            if iv.name in SCORE_VARS:
-                b = self.bounds[iv.name]
-                if iv.low > b.high or (iv.low == b.high and iv.low_open):
-                    return f"it needs {iv.name} {'>' if iv.low_open else '>='} {iv.low:g} but the highest " \
-                           f"reachable {iv.name} is {b.high:g}"
-                if iv.high < b.low or (iv.high == b.low and iv.high_open):
-                    return f"it needs {iv.name} {'<' if iv.high_open else '<='} {iv.high:g} but the lowest " \
-                           f"reachable {iv.name} is {b.low:g}"
-        allowed = set(self.grades)
-        for atom in atoms:
-            letters = grades_of(atom, self.letters)
-            if letters is not None:
-                allowed &= letters
-                if not allowed:
-                    return f"no reachable grade meets it (reachable: {', '.join(self.grades)})"
-        return None
-
-    def implies(self, a: Node, b: Node) -> bool:
-        """True when every lead meeting ``a`` also meets ``b`` (provable from the text)."""
-        if canon(a) == canon(b):
-            return True
-        if isinstance(b, Logical) and b.op == "and":
-            return all(self.implies(a, x) for x in b.operands)
-        if isinstance(a, Logical) and a.op == "or":
-            return all(self.implies(x, b) for x in a.operands)
-        if isinstance(a, Logical) and a.op == "and" and any(self.implies(x, b) for x in a.operands):
-            return True
-        if isinstance(b, Logical) and b.op == "or":
-            return any(self.implies(a, x) for x in b.operands)
-        ia, ib = interval_of(a), interval_of(b)
-        if ia is not None and ib is not None and ia.name == ib.name:
-            return ia.within(ib)
-        ga, gb = grades_of(a, self.letters), grades_of(b, self.letters)
-        if ga is not None and gb is not None:
-            return ga <= gb
-        return False
-
-    def constrained(self, node: Node) -> set[str]:
-        """Names a condition puts numeric or grade bounds on."""
-        out = set()
-        for atom in self._atoms(node):
-            iv = interval_of(atom)
-            if iv is not None:
-                out.add(iv.name)
-            elif grades_of(atom, self.letters) is not None:
-                out.add("grade")
-        return out
 
 
 # --------------------------------------------------------------------------- positions
