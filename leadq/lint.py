@@ -98,10 +98,10 @@ class _Positions:
     """Key positions from the merged YAML, for findings about a single key (``cap:``, a list)."""
 
     def __init__(self, path: str):
-        from leadq.ruleset_loader import _load_merged  # the same merged YAML the loader builds, with positions
+        from leadq.ruleset_files import load_merged  # the same merged YAML the loader reads, with positions
 
         try:
-            self.data = _load_merged(path)
+            self.data = load_merged(path)
         except RulesetError:  # pragma: no cover - the ruleset has just loaded
             self.data = {}
 

@@ -1,14 +1,14 @@
 """Reading a ruleset: YAML in, :mod:`leadq.ruleset` dataclasses out, every error with its position.
 
 Checks structure and types (unknown keys with did-you-mean, ids, numbers, condition
-syntax), resolves ``extends`` and the built-in rulesets; :mod:`leadq.compiler` then
-checks that conditions name real fields. :func:`load_ruleset` runs both.
+syntax) of the YAML that :mod:`leadq.ruleset_files` reads (``extends`` merged, the
+built-in rulesets); :mod:`leadq.compiler` then checks that conditions name real
+fields. :func:`load_ruleset` runs both.
 """
 
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ from leadq.ruleset import (
     CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Condition, Disqualifier, Grade, Rule, Ruleset,
     Settings, Tier,
 )
-from leadq.yamlsource import YList, YMap, load_yaml
+from leadq.ruleset_files import builtin_ruleset_path, load_merged
+from leadq.yamlsource import YList, YMap
 
 MAX_RULES = 5000
-MAX_EXTENDS_DEPTH = 5
 DEFAULT_RULESET = "b2b_saas"
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -32,8 +32,6 @@ TOP_LEVEL_KEYS = {
     # Sections read by later stages (routing, funnel, titles, accounts); kept raw here.
     "titles", "routing", "sla", "nurture", "funnel", "accounts",
 }
-# Sections whose keys merge with the parent's under `extends` (others replace it).
-MERGED_SECTIONS = {"columns", "account_columns", "activity_columns", "settings", "lists", "funnel"}
 
 
 class _Reader:
@@ -394,100 +392,10 @@ def _tiers(data: Any, pos: Position) -> list[Tier]:
 # --------------------------------------------------------------------------- loading
 
 
-def _read_text(path: str) -> str:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(2_000_001)
-    except FileNotFoundError:
-        raise RulesetError("ruleset file not found", Position(path)) from None
-    except IsADirectoryError:
-        raise RulesetError("is a directory; give the ruleset's .yaml file", Position(path)) from None
-    except PermissionError:
-        raise RulesetError("cannot read the ruleset: permission denied", Position(path)) from None
-    except OSError as exc:
-        raise RulesetError(f"cannot read the ruleset: {exc.strerror}", Position(path)) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RulesetError(f"ruleset is not UTF-8 text (byte {exc.start})", Position(path)) from None
-
-
-def builtin_ruleset_path(name: str) -> str | None:
-    """Path of a ruleset shipped inside the package (``b2b_saas`` ...), or None."""
-    stem = name[:-5] if name.endswith(".yaml") else name
-    ref = resources.files("leadq") / "rulesets" / f"{stem}.yaml"
-    try:
-        with resources.as_file(ref) as p:
-            return str(p) if Path(p).is_file() else None
-    except (FileNotFoundError, ModuleNotFoundError):
-        return None
-
-
-def builtin_ruleset_names() -> list[str]:
-    """Names of the rulesets shipped inside the package."""
-    folder = resources.files("leadq") / "rulesets"
-    try:
-        return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def _resolve_extends(base: str, current: str, pos: Position) -> str:
-    candidate = Path(current).parent / base
-    if candidate.is_file():
-        return str(candidate)
-    builtin = builtin_ruleset_path(base)
-    if builtin:
-        return builtin
-    raise RulesetError(f"extends: cannot find '{base}' next to this file or among the built-in rulesets "
-                       f"({', '.join(builtin_ruleset_names())})", pos)
-
-
-def _load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = ()) -> YMap:
-    real = str(Path(path).resolve())
-    if real in seen:
-        raise RulesetError("extends: rulesets extend each other in a cycle", Position(path))
-    if depth > MAX_EXTENDS_DEPTH:
-        raise RulesetError(f"extends: more than {MAX_EXTENDS_DEPTH} levels deep", Position(path))
-    data = load_yaml(_read_text(path), path)
-    if data is None:
-        raise RulesetError("ruleset file is empty", Position(path))
-    if not isinstance(data, YMap):
-        raise RulesetError("a ruleset must be a YAML mapping (keys such as fit:, intent:, tiers:)", Position(path))
-    _Reader(data, "ruleset").check_keys(TOP_LEVEL_KEYS)
-    if "extends" not in data:
-        return data
-    base = data["extends"]
-    if not isinstance(base, str):
-        raise RulesetError("extends: give the file name of the ruleset to build on", data.value_pos["extends"])
-    parent = _load_merged(_resolve_extends(base, path, data.value_pos["extends"]), depth + 1, seen + (real,))
-    merged = YMap(parent)
-    merged.pos = data.pos
-    merged.key_pos = dict(parent.key_pos)
-    merged.value_pos = dict(parent.value_pos)
-    merged.value_style = dict(parent.value_style)
-    for key, value in data.items():
-        if key == "extends":
-            continue
-        if key in MERGED_SECTIONS and isinstance(value, YMap) and isinstance(parent.get(key), YMap):
-            combined = YMap(parent[key])
-            combined.pos = value.pos
-            combined.key_pos = {**parent[key].key_pos, **value.key_pos}
-            combined.value_pos = {**parent[key].value_pos, **value.value_pos}
-            combined.value_style = {**parent[key].value_style, **value.value_style}
-            combined.update(value)
-            merged[key] = combined
-        else:
-            merged[key] = value
-        merged.key_pos[key] = data.key_pos[key]
-        merged.value_pos[key] = data.value_pos[key]
-        merged.value_style[key] = data.value_style[key]
-    return merged
-
-
 def parse_ruleset(path: str) -> Ruleset:
     """Read a ruleset file and check its structure (not yet its conditions' names)."""
-    data = _load_merged(path)
+    data = load_merged(path)
+    _Reader(data, "ruleset").check_keys(TOP_LEVEL_KEYS)
     pos = data.pos
 
     def vpos(key: str) -> Position:

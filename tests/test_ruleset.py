@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from leadq.errors import RulesetError
-from leadq.ruleset_loader import builtin_ruleset_names, load_ruleset
+from leadq.ruleset_files import builtin_ruleset_names
+from leadq.ruleset_loader import load_ruleset
 from tests.conftest import RULESETS, run_cli
 
 BASE = textwrap.dedent("""\
