@@ -351,6 +351,7 @@ def score_with_engine(
         stats.events_unreadable = int(counts["events_unreadable"])
         stats.events_scored = int(counts["events_in_window"])
         stats.events_unknown_lead = int(counts["events_unknown"])
+        stats.events_by_rule = {r.id: int(counts[f"by_rule__{r.id}"]) for r in ruleset.event_rules}
     rejects = rejects.with_columns(pl.lit(c.label).alias("source_file")).select(
         "source_file", pl.col("source_row").cast(pl.Int64), "reason").sort("source_row")
     return ScoreResult(scored=scored, rejects=rejects, stats=stats, ruleset=ruleset)

@@ -141,6 +141,8 @@ def test_engine_summary_counts_match_polars(example_data):
     assert duck.stats.rejected_by_reason == polars_result.stats.rejected_by_reason
     assert duck.stats.events_read == polars_result.stats.events_read == 15000
     assert duck.stats.events_unknown_lead == polars_result.stats.events_unknown_lead
+    assert duck.stats.events_by_rule == polars_result.stats.events_by_rule
+    assert len(duck.stats.events_by_rule) == len(rs.event_rules) and any(duck.stats.events_by_rule.values())
     assert duck.rejects.height == polars_result.rejects.height
     # The same rows are rejected for the same reasons, naming the same kept lead and row.
     assert sorted(duck.rejects["reason"].to_list()) == sorted(polars_result.rejects["reason"].to_list())
@@ -446,9 +448,10 @@ def test_random_rulesets_score_the_same_on_polars_and_duckdb(tmp_path, text, dat
     path.write_text(text)
     rs = load_ruleset(str(path))
     contacts, events = data
-    expected = score_frames(rs, contacts.lazy(), events.lazy(), as_of=AS_OF).scored
-    got = score_with_engine("duckdb", rs, contacts, events, as_of=AS_OF).scored
-    assert_same_scores(expected.select(got.columns), got)
+    expected = score_frames(rs, contacts.lazy(), events.lazy(), as_of=AS_OF)
+    got = score_with_engine("duckdb", rs, contacts, events, as_of=AS_OF)
+    assert_same_scores(expected.scored.select(got.scored.columns), got.scored)
+    assert got.stats.events_by_rule == expected.stats.events_by_rule
 
 
 def test_dates_stored_as_unix_time_are_refused_by_sql_and_read_by_polars(tmp_path):

@@ -374,12 +374,7 @@ class QueryBuilder:
             exp.GTE(this=col("_age"), expression=num(0)), exp.LTE(this=col("_age"), expression=num(window)))))
         aggs: list[exp.Expression] = []
         for r in rules:
-            scope = self.event_scope(f"{r.section} rule '{r.id}'")
-            match = [exp.In(this=col("_type"), expressions=[lit(k) for k in rule_event_spellings(r)])]
-            if r.where is not None:
-                match.append(compile_sql_condition(r.where.tree, scope, self.d))
-            match.append(exp.LTE(this=col("_age"), expression=num(r.within_days)))
-            m = exp.Paren(this=exp.and_(*match))
+            m = self.rule_match(r)
             decay = (dbl(1.0) if r.half_life_days is None else
                      exp.Pow(this=dbl(0.5), expression=exp.Div(this=col("_age"), expression=dbl(r.half_life_days))))
             aggs += [
@@ -391,6 +386,15 @@ class QueryBuilder:
                 _alias(exp.Max(this=case_when(m.copy(), col("occurred_at"))), f"_last__{r.id}", quoted=True),
             ]
         return self.add("lq_activity", exp.select(col("lead_id"), *aggs).from_("lq_events").group_by(col("lead_id")))
+
+    def rule_match(self, r: Rule) -> exp.Expression:
+        """True on the rows of ``lq_events`` that event rule ``r`` counts: its types, ``where`` and window."""
+        scope = self.event_scope(f"{r.section} rule '{r.id}'")
+        match = [exp.In(this=col("_type"), expressions=[lit(k) for k in rule_event_spellings(r)])]
+        if r.where is not None:
+            match.append(compile_sql_condition(r.where.tree, scope, self.d))
+        match.append(exp.LTE(this=col("_age"), expression=num(r.within_days)))
+        return exp.Paren(this=exp.and_(*match))
 
     # ------------------------------------------------------------------ scoring stages
     def contact_fields(self) -> dict[str, SqlField]:
@@ -614,6 +618,7 @@ class QueryBuilder:
         rank_gt_1 = lambda c: exp.GT(this=col(c), expression=exp.Literal.number(1))  # noqa: E731
         zero = exp.Literal.number(0)
         email = "email" in self.rs.settings.dedupe_on
+        ctes = self._INPUT_CTES
         fields = [
             ("rows", count("lq_contacts")), ("missing_id", count("lq_contacts", null("lead_id"))),
             ("duplicate_id", count("lq_valid", rank_gt_1("_rank_id"))),
@@ -638,7 +643,19 @@ class QueryBuilder:
                 ("events_in_window", count("lq_events_typed", exp.and_(readable.copy(), in_past))),
                 ("events_unknown", count(self.events_source, exp.and_(readable.copy(), exp.Not(this=known)))),
             ]
-        return self._with_ctes(exp.select(*[_alias(e, n, quoted=True) for n, e in fields]), self._INPUT_CTES)
+            # The events each event rule counted for scored leads (the polars engine's events.by_rule),
+            # in one pass over the events that some rule can count.
+            by_rule = [_alias(exp.Coalesce(this=cast(exp.Sum(this=case_when(self.rule_match(r), exp.Literal.number(1),
+                                                                            exp.Literal.number(0))), "BIGINT"),
+                                           expressions=[exp.Literal.number(0)]), f"by_rule__{r.id}", quoted=True)
+                       for r in self.rs.event_rules]
+            if by_rule:
+                if not any(name == "lq_by_rule" for name, _ in self.ctes):  # a stage, so Spark registers it too
+                    self.add("lq_by_rule", exp.select(*by_rule).from_("lq_events").where(known.copy()))
+                fields += [(f"by_rule__{r.id}", exp.Subquery(this=exp.select(col(f"by_rule__{r.id}")).from_("lq_by_rule")))
+                           for r in self.rs.event_rules]
+                ctes = self._INPUT_CTES | {"lq_events_aged", "lq_events", "lq_by_rule"}
+        return self._with_ctes(exp.select(*[_alias(e, n, quoted=True) for n, e in fields]), ctes)
 
     def _duplicate_reason(self, key: str, kept_id: exp.Expression) -> exp.Expression:
         """The polars pipeline's reason: "duplicate e-mail: kept lead L1 (row 3, most recently updated)"."""
