@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from leadq.errors import InputError, UsageError, did_you_mean
-from leadq.inputs import FORMAT_BY_EXTENSION
+from leadq.inputs import SOURCE_ROW, collect_input, read_input_files
 from leadq.routing import owner_expr
 from leadq.ruleset import Ruleset
 
@@ -51,7 +51,7 @@ class PreviousRun:
 
 
 def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
-    """Read an earlier output of ``leadq score`` (Parquet, CSV/TSV or NDJSON, by its extension).
+    """Read an earlier output of ``leadq score``, in any format leadq reads (by its extension).
 
     With ``missing_ok`` a missing file is a first run (no lead seen before): the
     CLI allows it when ``--previous`` is ``--out`` itself, the file each run replaces.
@@ -69,49 +69,40 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
                          "or make --previous the --out file, which a first run creates)")
     if os.path.isdir(path):
         raise InputError(f"{where}: is a directory; give the scored file of the earlier run")
-    fmt = FORMAT_BY_EXTENSION.get(os.path.splitext(path)[1].lower(), "parquet")
-    as_of = None
+    # The readers of the inputs: every format leadq reads (a CSV re-saved by a spreadsheet with
+    # semicolons or a BOM, a workbook), text kept as text, rows numbered as in error messages.
     try:
-        if fmt == "parquet":
-            names = list(pl.read_parquet_schema(path))
-            _check_columns(names, where)
-            frame = pl.read_parquet(path, columns=[c for c in (*REQUIRED, *_ROUTING) if c in names])
-            as_of = pl.read_parquet_metadata(path).get("leadq.as_of")
-        elif fmt == "csv":
-            frame = pl.read_csv(path, infer_schema=False, separator="\t" if path.lower().endswith(".tsv") else ",")
-            _check_columns(frame.columns, where)
-            frame = frame.with_columns(  # undo the escape of formula-like values (outputs.py)
-                pl.when(pl.col(c).str.contains(_FORMULA_ESCAPE)).then(pl.col(c).str.slice(1)).otherwise(pl.col(c))
-                for c in frame.columns if c in (*REQUIRED, *_ROUTING))
-        else:
-            frame = pl.read_ndjson(path, infer_schema_length=None)
-            _check_columns(frame.columns, where)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{where}: cannot be read as {fmt} ({first}); give the output file of an earlier "
-                         "leadq score run") from None
-    frame = frame.select([c for c in (*REQUIRED, *_ROUTING) if c in frame.columns])
+        files = read_input_files([path])
+    except InputError as exc:
+        raise InputError(f"--previous: {exc}") from None
+    names = files[0].columns
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise InputError(f"{where}: no column '{missing[0]}'{did_you_mean(missing[0], names)}; give the output "
+                         "file of an earlier leadq score run")
+    wanted = [c for c in (*REQUIRED, *_ROUTING) if c in names]
+    frame = collect_input(files[0].frame.select(*wanted, SOURCE_ROW), where)
+    if files[0].parquet_path is None:  # text: undo the escape of formula-like values in CSV output
+        frame = frame.with_columns(
+            pl.when(pl.col(c).str.contains(_FORMULA_ESCAPE)).then(pl.col(c).str.slice(1)).otherwise(pl.col(c))
+            for c in wanted if frame.schema[c] == pl.String)
+    as_of = None
+    if files[0].parquet_path is not None:
+        as_of = pl.read_parquet_metadata(files[0].parquet_path).get("leadq.as_of")
     frame = frame.with_columns(pl.col("lead_id").cast(pl.String), pl.col("tier").cast(pl.String),
                                pl.col("total_score").cast(pl.Float64, strict=False).alias("_total"))
-    bad = frame.with_row_index("_row").filter(pl.col("_total").is_null() | pl.col("lead_id").is_null())
+    bad = frame.filter(pl.col("_total").is_null() | pl.col("lead_id").is_null())
     if bad.height:
         row = bad.row(0, named=True)
         what = "no lead_id" if row["lead_id"] is None else f"total_score '{row['total_score']}' is not a number"
-        raise InputError(f"{where}: record {row['_row'] + 1}: {what}; give the output file of an earlier leadq "
+        raise InputError(f"{where}: row {row[SOURCE_ROW]}: {what}; give the output file of an earlier leadq "
                          "score run")
     dup = frame.group_by("lead_id").len().filter(pl.col("len") > 1).sort("lead_id").head(1)
     if dup.height:
         raise InputError(f"{where}: lead_id '{dup['lead_id'][0]}' appears {dup['len'][0]} times; a scored output "
                          "holds each lead once")
-    frame = frame.drop("total_score").rename({"_total": "total_score"})
+    frame = frame.drop("total_score", SOURCE_ROW).rename({"_total": "total_score"})
     return PreviousRun(path=path, frame=frame, as_of=as_of)
-
-
-def _check_columns(names: list[str], where: str) -> None:
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        raise InputError(f"{where}: no column '{missing[0]}'{did_you_mean(missing[0], names)}; give the output "
-                         "file of an earlier leadq score run")
 
 
 def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: Ruleset,

@@ -128,7 +128,9 @@ def test_previous_outputs_read_in_each_format(tmp_path):
     # As leadq writes CSV: a value starting with - (or = + @) is escaped with a quote.
     (tmp_path / "p.csv").write_text("lead_id,tier,total_score,explanation\n007,mql,41.5,a\n'-12,sql,-3.0,b\n")
     (tmp_path / "p.tsv").write_text("lead_id\ttier\ttotal_score\n007\tmql\t41.5\n'-12\tsql\t-3\n")
-    for name in ("p.parquet", "p.ndjson", "p.csv", "p.tsv"):
+    # The same, re-saved by a spreadsheet in a European locale: a BOM and semicolons.
+    (tmp_path / "resaved.csv").write_bytes("\ufefflead_id;tier;total_score\n007;mql;41.5\n'-12;sql;-3\n".encode())
+    for name in ("p.parquet", "p.ndjson", "p.csv", "p.tsv", "resaved.csv"):
         prev = read_previous(str(tmp_path / name))
         assert prev.frame.to_dicts() == [{"lead_id": "007", "tier": "mql", "total_score": 41.5},
                                          {"lead_id": "-12", "tier": "sql", "total_score": -3.0}], name
@@ -138,8 +140,8 @@ def test_previous_outputs_read_in_each_format(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("id,tier,total_score\n1,mql,3\n", "no column 'lead_id'; give the output file of an earlier leadq score run"),
     ("lead_id,tier,total\n1,mql,3\n", "no column 'total_score'; did you mean 'total'?"),
-    ("lead_id,tier,total_score\n1,mql,3\n2,sql,high\n", "record 2: total_score 'high' is not a number"),
-    ("lead_id,tier,total_score\n1,mql,3\n,sql,4\n", "record 2: no lead_id"),
+    ("lead_id,tier,total_score\n1,mql,3\n2,sql,high\n", "row 2: total_score 'high' is not a number"),
+    ("lead_id,tier,total_score\n1,mql,3\n,sql,4\n", "row 2: no lead_id"),
     ("lead_id,tier,total_score\n7,mql,3\n7,sql,4\n", "lead_id '7' appears 2 times; a scored output holds each lead once"),
 ])
 def test_a_previous_output_that_is_not_one_is_an_input_error(tmp_path, text, message):
@@ -156,7 +158,7 @@ def test_a_missing_or_unreadable_previous_output(tmp_path):
     first = read_previous(str(tmp_path / "nope.parquet"), missing_ok=True)
     assert first.first_run and first.frame.height == 0
     (tmp_path / "x.parquet").write_text("not parquet")
-    with pytest.raises(InputError, match=r"x.parquet: cannot be read as parquet \("):
+    with pytest.raises(InputError, match=r"^--previous: .*x.parquet: parquet: .*check that it is a valid"):
         read_previous(str(tmp_path / "x.parquet"))
     with pytest.raises(InputError, match="is a directory"):
         read_previous(str(tmp_path))
