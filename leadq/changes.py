@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import Sequence
 
 import polars as pl
 
@@ -149,6 +150,23 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
         "owners_kept": owners_kept,
     }
     return out, figures
+
+
+def check_change_options(previous: str | None, changes: str | None, min_score_change: float,
+                         other_outputs: Sequence[str | None]) -> None:
+    """Refuse ``--changes`` without ``--previous``, a changes file that is another output, and a bad threshold.
+
+    Raises:
+        UsageError: before anything is read or written.
+    """
+    if changes and not previous:
+        raise UsageError("--changes needs --previous (the output of an earlier run to compare with)")
+    others = [p for p in other_outputs if p]
+    if changes == "-" and "-" in others:
+        raise UsageError("--changes - would share stdout with another output; give one of them a file")
+    if changes and changes != "-" and os.path.abspath(changes) in {os.path.abspath(p) for p in others if p != "-"}:
+        raise UsageError(f"--changes {changes}: another output has this name; give the changes their own file")
+    check_min_score_change(min_score_change)
 
 
 def check_min_score_change(points: float) -> None:

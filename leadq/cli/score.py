@@ -46,7 +46,8 @@ def score(
         "--summary-json", help="Also write the summary figures as JSON to this file ('-' for stdout).")] = None,
     previous: Annotated[Optional[str], typer.Option(
         "--previous", help="The output of an earlier run (it may be --out itself): add previous_tier, "
-        "score_change and change (new, tier_changed, score_changed, unchanged); owners stay with their leads.")] = None,
+        "score_change and change (new, tier_changed, route_changed, score_changed, unchanged); owners stay "
+        "with their leads.")] = None,
     changes_out: Annotated[Optional[str], typer.Option(
         "--changes", help="With --previous: also write the leads whose change is not 'unchanged' to this file "
         "(format from its extension; '-' for CSV on stdout), for the hand-off; --out keeps every lead.")] = None,
@@ -111,18 +112,11 @@ def score(
         raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
     rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db, engine)
-    if changes_out and not previous:
-        raise UsageError("--changes needs --previous (the output of an earlier run to compare with)")
-    if changes_out == "-" and "-" in (out, summary_json, rejects):
-        raise UsageError("--changes - would share stdout with another output; give one of them a file")
-    if changes_out and changes_out != "-" and os.path.abspath(changes_out) in {
-            os.path.abspath(p) for p in (out, rejects or "", summary_json or "") if p and p != "-"}:
-        raise UsageError(f"--changes {changes_out}: another output has this name; give the changes their own file")
-    changes_fmt = format_from_path(changes_out) if changes_out else None
-    if previous:
-        from leadq.changes import check_min_score_change
+    if previous or changes_out:
+        from leadq.changes import check_change_options
 
-        check_min_score_change(min_score_change)
+        check_change_options(previous, changes_out, min_score_change, (out, rejects_path, summary_json))
+    changes_fmt = format_from_path(changes_out) if changes_out else None
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
     for path in (rejects_path, accounts_path, summary_json, changes_out):  # refuse now, not after a long run
