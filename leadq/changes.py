@@ -8,7 +8,8 @@ scored lead gets:
 * ``previous_tier``: its tier in the previous output (null for a new lead);
 * ``score_change``: ``total_score`` now minus then (null for a new lead);
 * ``change``: the first that holds of ``new`` (not in the previous output),
-  ``tier_changed``, ``route_changed`` (when the ruleset routes), ``score_changed``
+  ``tier_changed``, ``route_changed`` (a new route or owner, when the ruleset
+  routes), ``score_changed``
   (the total moved by at least ``min_score_change`` points: decay moves scores
   a little every day) and ``unchanged``.
 
@@ -123,17 +124,19 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
         *[pl.col(c).cast(pl.String).alias(f"_prev_{c}") for c in _ROUTING if c in previous.frame.columns],
         pl.lit(True).alias("_seen"))
     joined = scored.join(prev, on="lead_id", how="left", maintain_order="left")
+    owners_kept = None
+    if _owners_of(ruleset) and "owner" in scored.columns and "_prev_owner" in joined.columns:
+        joined, owners_kept = _keep_owners(joined, ruleset)
     seen = pl.col("_seen").fill_null(False)
     delta = (pl.col("total_score") - pl.col("_prev_total")).round(9)
     change = (pl.when(~seen).then(pl.lit("new"))
               .when(pl.col("tier") != pl.col("previous_tier")).then(pl.lit("tier_changed")))
-    if "route" in scored.columns and "_prev_route" in joined.columns:
-        change = change.when(pl.col("route").ne_missing(pl.col("_prev_route"))).then(pl.lit("route_changed"))
+    moved = [pl.col(c).ne_missing(pl.col(f"_prev_{c}")) for c in _ROUTING
+             if c in scored.columns and f"_prev_{c}" in joined.columns]
+    if moved:  # a new route, or a new owner on the same route (the previous one left it)
+        change = change.when(pl.any_horizontal(moved)).then(pl.lit("route_changed"))
     change = change.when(delta.abs() >= min_score_change).then(pl.lit("score_changed")).otherwise(pl.lit("unchanged"))
     joined = joined.with_columns(delta.alias("score_change"), change.alias("change"))
-    owners_kept = None
-    if _owners_of(ruleset) and "owner" in scored.columns and "_prev_owner" in joined.columns:
-        joined, owners_kept = _keep_owners(joined, ruleset)
     out = joined.select(*scored.columns, *CHANGE_COLUMNS)
     per_change = out.group_by("change").len()  # at most five rows
     counts = dict(zip(per_change["change"].to_list(), per_change["len"].to_list()))

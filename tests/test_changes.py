@@ -22,12 +22,12 @@ from tests.test_routing import RULESET, _by_id  # noqa: F401  (the routing fixtu
 PREVIOUS = [
     # lead   tier           total  route          owner
     ("L01", "hand_raiser", 50.0, "emea_mm_sdr", "chloe"),   # unchanged; keeps chloe
-    ("L02", "hand_raiser", 49.5, "emea_mm_sdr", "zoe"),     # +0.5 < 1: unchanged; zoe left the route
+    ("L02", "hand_raiser", 50.0, "emea_mm_sdr", "zoe"),     # zoe left the route: a new owner, route changed
     # L03 was not scored before: new
     ("L04", "mql", 30.0, "inbound_sdr", "tina"),            # tier changed (+20), and its route
     ("L05", "mql", 20.0, "inbound_sdr", "sam"),             # same tier and score, route changed
     ("L06", "mql", 24.0, "inbound_sdr", "tina"),            # +2: score changed; keeps tina
-    ("L07", "mql", 22.0, "inbound_sdr", "sam"),             # unchanged; keeps sam
+    ("L07", "mql", 21.5, "inbound_sdr", "sam"),             # +0.5 < 1: unchanged; keeps sam
     ("L08", "mql", 20.0, "inbound_sdr", "tina"),            # unchanged; keeps tina
     ("L09", "nurture", 0.0, "nurture", None),
     ("L10", "nurture", 0.0, "nurture", None),
@@ -61,12 +61,12 @@ def test_each_lead_gets_its_previous_tier_score_change_and_change(routed):
     got = {r["lead_id"]: (r["previous_tier"], r["score_change"], r["change"]) for r in out.to_dicts()}
     assert got == {
         "L01": ("hand_raiser", 0.0, "unchanged"),
-        "L02": ("hand_raiser", 0.5, "unchanged"),
+        "L02": ("hand_raiser", 0.0, "route_changed"),
         "L03": (None, None, "new"),
         "L04": ("mql", 20.0, "tier_changed"),
         "L05": ("mql", 0.0, "route_changed"),
         "L06": ("mql", 2.0, "score_changed"),
-        "L07": ("mql", 0.0, "unchanged"),
+        "L07": ("mql", 0.5, "unchanged"),
         "L08": ("mql", 0.0, "unchanged"),
         "L09": ("nurture", 0.0, "unchanged"),
         "L10": ("nurture", 0.0, "unchanged"),
@@ -76,7 +76,7 @@ def test_each_lead_gets_its_previous_tier_score_change_and_change(routed):
     assert figures == {
         "previous": "prev.parquet", "previous_as_of": "2026-10-31T00:00:00Z", "previous_leads": 12,
         "first_run": False, "min_score_change": 1.0,
-        "new": 1, "tier_changed": 1, "route_changed": 1, "score_changed": 1, "unchanged": 8, "gone": 1,
+        "new": 1, "tier_changed": 1, "route_changed": 2, "score_changed": 1, "unchanged": 7, "gone": 1,
         "transitions": [{"from": "mql", "to": "hand_raiser", "leads": 1}],
         "owners_kept": 4,
     }
@@ -96,8 +96,8 @@ def test_owners_stay_with_their_leads_and_the_others_share_the_route_round_robin
 def test_the_score_threshold_decides_what_counts_as_a_score_change(routed):
     rs, scored = routed
     out, figures = compare_with_previous(scored, _previous(), rs, min_score_change=0.25)
-    assert _by_id(out)["L02"]["change"] == "score_changed"  # +0.5
-    assert (figures["score_changed"], figures["unchanged"]) == (2, 7)
+    assert _by_id(out)["L07"]["change"] == "score_changed"  # +0.5
+    assert (figures["score_changed"], figures["unchanged"]) == (2, 6)
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(UsageError, match="--min-score-change: expected a number of points >= 0"):
             compare_with_previous(scored, _previous(), rs, min_score_change=bad)
