@@ -87,6 +87,10 @@ def score(
     Example:
 
         leadq score sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01 -o scored.parquet
+
+    A nightly job that hands on only what changed since the last run (the first run starts the file):
+
+        leadq score contacts.csv -a 'events/*.csv' -o scored.parquet --previous scored.parquet --changes handoff.csv -q
     """
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
