@@ -116,9 +116,7 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
             scored frame already has a column named like a change column.
     """
     check_min_score_change(min_score_change)
-    clash = [c for c in CHANGE_COLUMNS if c in scored.columns]
-    if clash:
-        raise UsageError(f"--keep-columns: '{clash[0]}' has the name of a column --previous adds; rename it first")
+    _check_no_clash(scored.columns)
     prev = previous.frame.select(
         "lead_id", pl.col("tier").alias("previous_tier"), pl.col("total_score").alias("_prev_total"),
         *[pl.col(c).cast(pl.String).alias(f"_prev_{c}") for c in _ROUTING if c in previous.frame.columns],
@@ -156,8 +154,9 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
 
 
 def check_change_options(previous: str | None, changes: str | None, min_score_change: float,
-                         other_outputs: Sequence[str | None]) -> None:
-    """Refuse ``--changes`` without ``--previous``, a changes file that is another output, and a bad threshold.
+                         other_outputs: Sequence[str | None], keep_columns: Sequence[str] = ()) -> None:
+    """Refuse ``--changes`` without ``--previous``, a changes file that is another output, a bad
+    threshold, and a kept column named like a change column.
 
     Raises:
         UsageError: before anything is read or written.
@@ -170,6 +169,14 @@ def check_change_options(previous: str | None, changes: str | None, min_score_ch
     if changes and changes != "-" and os.path.abspath(changes) in {os.path.abspath(p) for p in others if p != "-"}:
         raise UsageError(f"--changes {changes}: another output has this name; give the changes their own file")
     check_min_score_change(min_score_change)
+    if previous:
+        _check_no_clash(keep_columns)
+
+
+def _check_no_clash(columns: Sequence[str]) -> None:
+    clash = [c for c in CHANGE_COLUMNS if c in columns]
+    if clash:
+        raise UsageError(f"--keep-columns: '{clash[0]}' has the name of a column --previous adds; rename it first")
 
 
 def check_min_score_change(points: float) -> None:

@@ -221,6 +221,7 @@ def test_changes_to_stdout_in_a_pipeline(tmp_path):
     (["--previous", "scored.parquet", "--changes", "scored.parquet"], 2,
      "--changes scored.parquet: another output has this name"),
     (["--previous", "p.parquet", "--min-score-change", "-2"], 2, "--min-score-change: expected a number of points"),
+    (["--previous", "p.parquet", "-k", "Email,change"], 2, "--keep-columns: 'change' has the name of a column"),
 ])
 def test_bad_change_options_exit_with_a_message_and_write_nothing(tmp_path, monkeypatch, args, code, message):
     monkeypatch.chdir(tmp_path)

@@ -119,7 +119,8 @@ def score(
     if previous or changes_out:
         from leadq.changes import check_change_options
 
-        check_change_options(previous, changes_out, min_score_change, (out, rejects_path, summary_json))
+        check_change_options(previous, changes_out, min_score_change, (out, rejects_path, summary_json),
+                             _split_multi(keep_columns))
     changes_fmt = format_from_path(changes_out) if changes_out else None
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
