@@ -13,7 +13,8 @@ scored lead gets:
   (the total moved by at least ``min_score_change`` points: decay moves scores
   a little every day) and ``unchanged``.
 
-Leads of the previous output that are not scored now are counted as ``gone``.
+Leads of the previous output that are not scored now are counted as ``gone``, and
+``--changes`` lists them too (:func:`only_changed`).
 When the ruleset routes with owners, a lead that stays in its route keeps the
 owner the previous output gave it (if that owner is still on the route); the
 other leads of a route share its owners round-robin by lead id, as without
@@ -185,9 +186,16 @@ def check_min_score_change(points: float) -> None:
         raise UsageError(f"--min-score-change: expected a number of points >= 0, got {points}")
 
 
-def only_changed(scored: pl.DataFrame) -> pl.DataFrame:
-    """The leads whose ``change`` is not ``unchanged`` (what ``--changes`` writes)."""
-    return scored.filter(pl.col("change") != "unchanged")
+def only_changed(scored: pl.DataFrame, previous: PreviousRun) -> pl.DataFrame:
+    """What ``--changes`` writes: the leads whose ``change`` is not ``unchanged``, then a row for each
+    lead of the previous output that is not scored now (``change`` = ``gone``: only ``lead_id`` and
+    ``previous_tier`` set), so that a CRM sync can take it out of the queues it was in."""
+    changed = scored.filter(pl.col("change") != "unchanged")
+    gone = (previous.frame.join(scored.select("lead_id"), on="lead_id", how="anti")
+            .select("lead_id", pl.col("tier").alias("previous_tier"), pl.lit("gone").alias("change")))
+    if not gone.height:
+        return changed
+    return pl.concat([changed, gone], how="diagonal_relaxed").select(scored.columns)
 
 
 def _owners_of(ruleset: Ruleset) -> dict[str, tuple[str, ...]]:

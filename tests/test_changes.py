@@ -11,7 +11,7 @@ import json
 import polars as pl
 import pytest
 
-from leadq.changes import PreviousRun, compare_with_previous, read_previous
+from leadq.changes import PreviousRun, compare_with_previous, only_changed, read_previous
 from leadq.errors import InputError, UsageError
 from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
 from tests.test_routing import RULESET, _by_id  # noqa: F401  (the routing fixtures: scored leads L01-L12)
@@ -80,6 +80,18 @@ def test_each_lead_gets_its_previous_tier_score_change_and_change(routed):
         "transitions": [{"from": "mql", "to": "hand_raiser", "leads": 1}],
         "owners_kept": 4,
     }
+
+
+def test_the_hand_off_holds_the_changed_leads_then_those_gone(routed):
+    rs, scored = routed
+    out, _ = compare_with_previous(scored, _previous(), rs)
+    handoff = only_changed(out, _previous())
+    assert handoff.columns == out.columns
+    assert handoff.select("lead_id", "change").rows() == [
+        ("L02", "route_changed"), ("L03", "new"), ("L04", "tier_changed"), ("L05", "route_changed"),
+        ("L06", "score_changed"), ("L99", "gone")]
+    gone = handoff.row(5, named=True)
+    assert gone["previous_tier"] == "mql" and gone["tier"] is None and gone["total_score"] is None
 
 
 def test_owners_stay_with_their_leads_and_the_others_share_the_route_round_robin(routed):
@@ -189,7 +201,7 @@ def test_a_scheduled_job_keeps_its_state_in_out_and_hands_on_the_changes(tmp_pat
     assert figures["new"] == figures["gone"] == 0
     assert sum(figures[k] for k in ("tier_changed", "route_changed", "score_changed", "unchanged")) == 2941
     # The state holds every lead; the hand-off file only those that changed, with the same columns.
-    assert now.height == 2941 and changed.height == 2941 - figures["unchanged"]
+    assert now.height == 2941 and changed.height == 2941 - figures["unchanged"] + figures["gone"]
     assert set(changed["change"]) <= {"tier_changed", "route_changed", "score_changed"}
     assert changed.columns == now.columns
     # Worked out from the two states: the tier moves, and score changes of a point or more.

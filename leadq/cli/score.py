@@ -191,7 +191,7 @@ def score(
         if changes_out:
             from leadq.changes import only_changed
 
-            write_frame(only_changed(result.scored), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
+            write_frame(only_changed(result.scored, earlier), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
                         escape_formulas=escape_formulas, metadata=metadata, files=files)
         if accounts_path and result.accounts is not None:
             write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
