@@ -17,8 +17,7 @@ Leads of the previous output that are not scored now are counted as ``gone``, an
 ``--changes`` lists them too (:func:`only_changed`).
 When the ruleset routes with owners, a lead that stays in its route keeps the
 owner the previous output gave it (if that owner is still on the route); the
-other leads of a route share its owners round-robin by lead id, as without
-``--previous``. Everything here is Polars on the scored frame, after scoring.
+other leads of a route go to its least loaded owners, in lead-id order. Everything here is Polars on the scored frame, after scoring.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ import polars as pl
 
 from leadq.errors import InputError, UsageError, did_you_mean
 from leadq.inputs import SOURCE_ROW, collect_input, read_input_files
-from leadq.routing import owner_expr
 from leadq.ruleset import Ruleset
 
 CHANGE_COLUMNS = ("previous_tier", "score_change", "change")
@@ -207,13 +205,39 @@ def _owners_of(ruleset: Ruleset) -> dict[str, tuple[str, ...]]:
 
 def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, int]:
     """A lead in the same route as before keeps its previous owner while that owner is still on the route;
-    the route's other leads take its owners round-robin by lead id (as :mod:`leadq.routing` does)."""
+    the route's other leads go to its least loaded owners (:func:`_balanced_owners`)."""
     owners = _owners_of(ruleset)
     pairs = [f"{route}\x1f{owner}" for route, names in owners.items() for owner in names]
     keep = ((pl.col("route") == pl.col("_prev_route")).fill_null(False)
             & pl.concat_str([pl.col("route"), pl.col("_prev_owner")], separator="\x1f").is_in(pairs).fill_null(False))
-    rank = pl.int_range(pl.len(), dtype=pl.Int64).over(["route", "_keep"], order_by="lead_id")
-    fresh = owner_expr(ruleset, pl.col("_rank"))
-    joined = (joined.with_columns(keep.alias("_keep")).with_columns(rank.alias("_rank"))
-              .with_columns(pl.when(pl.col("_keep")).then(pl.col("_prev_owner")).otherwise(fresh).alias("owner")))
+    joined = joined.with_columns(keep.alias("_keep"))
+    fresh = _balanced_owners(joined, owners)
+    joined = (joined.join(fresh, on="lead_id", how="left", maintain_order="left")
+              .with_columns(pl.when(pl.col("_keep")).then(pl.col("_prev_owner"))
+                            .when(pl.col("route").is_in(list(owners))).then(pl.col("_fresh_owner"))
+                            .otherwise(pl.col("owner")).alias("owner")))
     return joined, int(joined["_keep"].sum())
+
+
+def _balanced_owners(joined: pl.DataFrame, owners: dict[str, tuple[str, ...]]) -> pl.DataFrame:
+    """An owner for each lead of a route with owners that keeps none: lead_id, _fresh_owner.
+
+    Fills the owners up evenly: each owner has a slot at every load from the leads it
+    keeps upward; the slots are taken lowest load first (ties in the ruleset's order of
+    owners), the leads in lead-id order. Without kept leads this is the round-robin of
+    :mod:`leadq.routing`; with them, new leads go first to the owners who kept fewest.
+    """
+    roster = pl.DataFrame([(route, i, name) for route, names in owners.items() for i, name in enumerate(names)],
+                          schema={"route": pl.String, "_pos": pl.Int64, "owner": pl.String}, orient="row")
+    leads = (joined.filter(~pl.col("_keep") & pl.col("route").is_in(list(owners))).select("lead_id", "route")
+             .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id").alias("_slot")))
+    kept = joined.filter(pl.col("_keep")).group_by("route", pl.col("_prev_owner").alias("owner")).len()
+    load = (roster.join(kept, on=["route", "owner"], how="left").with_columns(pl.col("len").fill_null(0).cast(pl.Int64))
+            .join(leads.group_by("route").len("_new"), on="route", how="inner")
+            .with_columns(((pl.col("len").max() + pl.col("_new") // pl.len().cast(pl.Int64) + 1)
+                           .over("route")).alias("_top")))
+    slots = (load.with_columns(pl.int_ranges("len", "_top", dtype=pl.Int64).alias("_level")).explode("_level")
+             .sort("route", "_level", "_pos")
+             .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("route").alias("_slot")))
+    return leads.join(slots.select("route", "_slot", pl.col("owner").alias("_fresh_owner")),
+                      on=["route", "_slot"], how="left").select("lead_id", "_fresh_owner")

@@ -120,15 +120,15 @@ def _routing_scope(ruleset: Ruleset, as_of: datetime, dims: dict[str, pl.Expr]) 
     return scope
 
 
-def owner_expr(ruleset: Ruleset, rank: pl.Expr) -> pl.Expr:
-    """The owner of each lead's route that is ``rank`` (0, 1, ...) round-robin: ``rank mod len(owners)``."""
+def _owner_expr(ruleset: Ruleset) -> pl.Expr:
     routing = ruleset.actions.routing
+    # Rank of the lead within its route, by lead_id: independent of input order.
     out: pl.Expr = pl.lit(None, dtype=pl.String)
     for route in reversed(routing.routes):
         owners = routing.owners(route)
         if not owners:
             continue
-        pick = pl.lit(list(owners), dtype=pl.List(pl.String)).list.get(rank % len(owners))
+        pick = pl.lit(list(owners), dtype=pl.List(pl.String)).list.get(pl.col(ROUTE_RANK) % len(owners))
         out = pl.when(pl.col("route") == route).then(pick).otherwise(out)
     return out
 
@@ -186,8 +186,7 @@ def action_stages(ruleset: Ruleset, as_of: datetime) -> list[list[pl.Expr]]:
             rule_stage.append(pl.concat_list(flags).list.drop_nulls().alias("route_flags"))
         stages.append(rule_stage)
         stages.append([pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id").alias(ROUTE_RANK)])
-        # The rank of a lead within its route is by lead_id, so independent of input order.
-        stages.append([owner_expr(ruleset, pl.col(ROUTE_RANK)).alias("owner")])
+        stages.append([_owner_expr(ruleset).alias("owner")])
     if actions.sla:
         due, step = _sla_exprs(ruleset, as_of)
         stages.append([due.alias("sla_due_at"), step.alias("next_step")])

@@ -242,3 +242,31 @@ def test_bad_change_options_exit_with_a_message_and_write_nothing(tmp_path, monk
     result = _score(tmp_path, SAMPLE_AS_OF, "-o", "scored.parquet", *args, exit_code=code)
     assert message in result.stderr
     assert not (tmp_path / "scored.parquet").exists() and not (tmp_path / "d.csv").exists()
+
+
+def test_leads_without_a_kept_owner_go_to_the_least_loaded_owners_first(routed):
+    rs, scored = routed
+    # inbound_sdr [sam, tina]: sam keeps L06 and L07, so the new L08 goes to tina (round-robin by
+    # lead id would have given sam its third lead). emea_mm_sdr has no kept lead: anna, ben, chloe.
+    previous = _previous([("L06", "mql", 26.0, "inbound_sdr", "sam"), ("L07", "mql", 22.0, "inbound_sdr", "sam")])
+    out, figures = compare_with_previous(scored, previous, rs)
+    owners = {r["lead_id"]: r["owner"] for r in out.to_dicts() if r["owner"]}
+    assert owners == {"L01": "anna", "L02": "ben", "L03": "chloe", "L04": "erin", "L06": "sam", "L07": "sam",
+                      "L08": "tina"}
+    assert figures["owners_kept"] == 2
+
+
+def test_balancing_fills_the_lowest_loads_then_takes_turns():
+    from leadq.changes import _balanced_owners
+
+    # Route r [a, b, c] keeps 3 leads for a and 1 for b; five leads need an owner, in lead-id order.
+    # Lowest load first, ties in roster order: c (load 0 -> 1), b (1 -> 2), c (1 -> 2), b (2 -> 3),
+    # c (2 -> 3). Everyone ends at 3; a sixth lead would go to a.
+    frame = pl.DataFrame({
+        "lead_id": ["k1", "k2", "k3", "k4", "n1", "n2", "n3", "n4", "n5"],
+        "route": ["r"] * 9,
+        "_keep": [True] * 4 + [False] * 5,
+        "_prev_owner": ["a", "a", "a", "b", None, None, None, None, None],
+    })
+    got = _balanced_owners(frame, {"r": ("a", "b", "c")}).sort("lead_id")
+    assert got.rows() == [("n1", "c"), ("n2", "b"), ("n3", "c"), ("n4", "b"), ("n5", "c")]
