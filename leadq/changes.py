@@ -29,7 +29,7 @@ from typing import Sequence
 
 import polars as pl
 
-from leadq.errors import InputError, UsageError, did_you_mean
+from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_mean
 from leadq.inputs import SOURCE_ROW, collect_input, read_input_files
 from leadq.ruleset import Ruleset
 
@@ -153,15 +153,19 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
 
 
 def check_change_options(previous: str | None, changes: str | None, min_score_change: float,
-                         other_outputs: Sequence[str | None], keep_columns: Sequence[str] = ()) -> None:
-    """Refuse ``--changes`` without ``--previous``, a changes file that is another output, a bad
-    threshold, and a kept column named like a change column.
+                         other_outputs: Sequence[str | None], keep_columns: Sequence[str] = (),
+                         max_tier_changes: float | None = None) -> None:
+    """Refuse ``--changes`` or ``--max-tier-changes`` without ``--previous``, a changes file that is
+    another output, bad thresholds, and a kept column named like a change column.
 
     Raises:
         UsageError: before anything is read or written.
     """
-    if changes and not previous:
-        raise UsageError("--changes needs --previous (the output of an earlier run to compare with)")
+    for option, given in (("--changes", changes), ("--max-tier-changes", max_tier_changes is not None)):
+        if given and not previous:
+            raise UsageError(f"{option} needs --previous (the output of an earlier run to compare with)")
+    if max_tier_changes is not None and not 0 <= max_tier_changes <= 100:
+        raise UsageError(f"--max-tier-changes: expected a percentage from 0 to 100, got {max_tier_changes:g}")
     others = [p for p in other_outputs if p]
     if changes == "-" and "-" in others:
         raise UsageError("--changes - would share stdout with another output; give one of them a file")
@@ -182,6 +186,28 @@ def check_min_score_change(points: float) -> None:
     """Refuse a threshold that is negative or not a finite number (UsageError)."""
     if not (points >= 0 and math.isfinite(points)):
         raise UsageError(f"--min-score-change: expected a number of points >= 0, got {points}")
+
+
+def check_tier_changes(figures: dict, max_percent: float) -> None:
+    """Stop a run whose leads changed tier (or went) more than ``max_percent`` of the previous output's.
+
+    A scheduled job's guard against a broken export: an activity log that did not
+    arrive, or a contacts file cut short, moves thousands of leads at once, and the
+    CRM should not follow. A first run (no previous output) is not checked.
+
+    Raises:
+        TooManyChangesError: with the share, the counts and the commonest moves.
+    """
+    base = figures["previous_leads"]
+    moved = figures["tier_changed"] + figures["gone"]
+    if not base or moved * 100 <= max_percent * base:
+        return
+    moves = "; ".join(f"{m['from']} -> {m['to']} {m['leads']:,}" for m in figures["transitions"][:3])
+    raise TooManyChangesError(
+        f"--max-tier-changes {max_percent:g}: {moved * 100 / base:.2f}% of the {base:,} leads of "
+        f"{figures['previous']} changed tier ({figures['tier_changed']:,}) or are gone ({figures['gone']:,})"
+        + (f"; most: {moves}" if moves else "") + ". Nothing was written: check the inputs, then run "
+        "again with a higher limit to accept the changes")
 
 
 def only_changed(scored: pl.DataFrame, previous: PreviousRun) -> pl.DataFrame:

@@ -18,6 +18,7 @@ EXIT_REJECTS = 1  # finished, but rows were rejected under --strict (or warnings
 EXIT_USAGE = 2  # bad command line or bad ruleset: nothing was read or written
 EXIT_INPUT = 3  # an input file is missing, unreadable or malformed
 EXIT_OUTPUT = 4  # the output could not be written (permissions, full disk, locked)
+EXIT_TOO_MANY_CHANGES = 5  # score --max-tier-changes: more leads changed tier than allowed; nothing was written
 EXIT_INTERRUPTED = 130  # SIGINT/SIGTERM: previous output left intact
 
 
@@ -88,6 +89,12 @@ class OutputError(LeadqError):
     """The output cannot be written."""
 
     exit_code = EXIT_OUTPUT
+
+
+class TooManyChangesError(LeadqError):
+    """More leads changed tier (or are gone) since --previous than --max-tier-changes allows."""
+
+    exit_code = EXIT_TOO_MANY_CHANGES
 
 
 class RejectedRowsError(LeadqError):

@@ -7,6 +7,7 @@ the previous output is written by hand below, and every expected value is worked
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 import pytest
@@ -234,6 +235,9 @@ def test_changes_to_stdout_in_a_pipeline(tmp_path):
      "--changes scored.parquet: another output has this name"),
     (["--previous", "p.parquet", "--min-score-change", "-2"], 2, "--min-score-change: expected a number of points"),
     (["--previous", "p.parquet", "-k", "Email,change"], 2, "--keep-columns: 'change' has the name of a column"),
+    (["--max-tier-changes", "10"], 2, "--max-tier-changes needs --previous"),
+    (["--previous", "p.parquet", "--max-tier-changes", "150"], 2,
+     "--max-tier-changes: expected a percentage from 0 to 100, got 150"),
 ])
 def test_bad_change_options_exit_with_a_message_and_write_nothing(tmp_path, monkeypatch, args, code, message):
     monkeypatch.chdir(tmp_path)
@@ -270,3 +274,23 @@ def test_balancing_fills_the_lowest_loads_then_takes_turns():
     })
     got = _balanced_owners(frame, {"r": ("a", "b", "c")}).sort("lead_id")
     assert got.rows() == [("n1", "c"), ("n2", "b"), ("n3", "c"), ("n4", "b"), ("n5", "c")]
+
+
+def test_a_broken_export_trips_the_guard_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _score(tmp_path, SAMPLE_AS_OF, "-o", "scored.parquet", "-q")
+    before = (tmp_path / "scored.parquet").read_bytes()
+    # The activity log did not arrive: every lead loses its intent points, many their tier.
+    args = ["score", SAMPLE / "contacts.csv", "--as-of", SAMPLE_AS_OF, "-o", "scored.parquet",
+            "--previous", "scored.parquet", "--changes", "handoff.csv", "--summary-json", "s.json"]
+    result = run_cli(args + ["--max-tier-changes", "5"], exit_code=5)
+    moved = re.search(r"--max-tier-changes 5: (\d+\.\d\d)% of the 2,941 leads of scored.parquet changed tier "
+                      r"\(([\d,]+)\) or are gone \(0\); most: hand_raiser -> nurture", result.stderr)
+    assert moved and float(moved.group(1)) > 5
+    assert "Nothing was written" in result.stderr
+    assert (tmp_path / "scored.parquet").read_bytes() == before
+    assert not (tmp_path / "handoff.csv").exists() and not (tmp_path / "s.json").exists()
+    # The same share under a higher limit is accepted.
+    run_cli(args + ["--max-tier-changes", str(float(moved.group(1)) + 0.01), "-q"])
+    changed = int(moved.group(2).replace(",", ""))
+    assert json.loads((tmp_path / "s.json").read_text())["changes"]["tier_changed"] == changed

@@ -55,6 +55,10 @@ def score(
         "--min-score-change", metavar="POINTS",
         help="With --previous: a total score that moved less than this is 'unchanged' (decay moves scores a "
         "little every day).")] = 1.0,
+    max_tier_changes: Annotated[Optional[float], typer.Option(
+        "--max-tier-changes", metavar="PERCENT",
+        help="With --previous: write nothing and exit 5 when more than this percentage of the previous "
+        "output's leads changed tier or are gone (a broken export should not reach the CRM).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     rollup: Annotated[Optional[str], typer.Option(
         "--rollup", help="'account': also score accounts (the ruleset's accounts section) and write them to "
@@ -116,11 +120,11 @@ def score(
         raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
     rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db, engine)
-    if previous or changes_out:
+    if previous or changes_out or max_tier_changes is not None:
         from leadq.changes import check_change_options
 
         check_change_options(previous, changes_out, min_score_change, (out, rejects_path, summary_json),
-                             _split_multi(keep_columns))
+                             _split_multi(keep_columns), max_tier_changes)
     changes_fmt = format_from_path(changes_out) if changes_out else None
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
@@ -164,9 +168,11 @@ def score(
             detail=any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
         )
     if earlier is not None:
-        from leadq.changes import compare_with_previous
+        from leadq.changes import check_tier_changes, compare_with_previous
 
         result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change)
+        if max_tier_changes is not None:
+            check_tier_changes(changes, max_tier_changes)
     summary = summarise(result)
     if earlier is not None:
         summary.changes = changes
