@@ -9,15 +9,16 @@ scored lead gets:
 * ``score_change``: ``total_score`` now minus then (null for a new lead);
 * ``change``: the first that holds of ``new`` (not in the previous output),
   ``tier_changed``, ``route_changed`` (a new route or owner, when the ruleset
-  routes), ``score_changed``
-  (the total moved by at least ``min_score_change`` points: decay moves scores
-  a little every day) and ``unchanged``.
+  routes), ``score_changed`` (the total moved by at least ``min_score_change``
+  points: decay moves scores a little every day) and ``unchanged``.
 
-Leads of the previous output that are not scored now are counted as ``gone``, and
-``--changes`` lists them too (:func:`only_changed`).
-When the ruleset routes with owners, a lead that stays in its route keeps the
-owner the previous output gave it (if that owner is still on the route); the
-other leads of a route go to its least loaded owners, in lead-id order. Everything here is Polars on the scored frame, after scoring.
+Leads of the previous output that are not scored now are counted as ``gone``,
+and ``--changes`` lists them too (:func:`only_changed`). When the ruleset routes
+with owners, a lead that stays in its route keeps the owner the previous output
+gave it (if that owner is still on the route); the other leads of a route go to
+its least loaded owners, in lead-id order. ``--max-tier-changes`` stops a run
+that moves too many leads at once (:func:`check_tier_changes`). Everything here
+is Polars on the scored frame, after scoring.
 """
 
 from __future__ import annotations
