@@ -119,7 +119,8 @@ def _matrix(joined: pl.DataFrame, tiers: list[str]) -> list[list[int]]:
     cells = joined.group_by("a::tier", "b::tier").len()
     index = {t: i for i, t in enumerate(tiers)}
     matrix = [[0] * len(tiers) for _ in tiers]
-    for ta, tb, n in cells.iter_rows():  # one row per (tier, tier) cell, not per lead
+    # One row per (tier, tier) cell, not per lead.
+    for ta, tb, n in zip(cells["a::tier"].to_list(), cells["b::tier"].to_list(), cells["len"].to_list()):
         matrix[index[ta]][index[tb]] = int(n)
     return matrix
 
@@ -160,7 +161,8 @@ def _histogram(joined: pl.DataFrame) -> Histogram:
     def counts(column: str) -> list[int]:
         # The top edge is inclusive: the maximum falls in the last bin.
         bins = ((pl.col(column) - lo) / width).floor().clip(0, HISTOGRAM_BINS - 1).cast(pl.Int64)
-        got = dict(joined.group_by(bins.alias("bin")).len().iter_rows())  # at most ten rows
+        per_bin = joined.group_by(bins.alias("bin")).len()  # at most ten rows
+        got = dict(zip(per_bin["bin"].to_list(), per_bin["len"].to_list()))
         return [int(got.get(i, 0)) for i in range(HISTOGRAM_BINS)]
 
     return Histogram(edges, counts("a::total_score"), counts("b::total_score"))

@@ -327,8 +327,8 @@ def _disqualification_figures(dfs: list[pl.DataFrame], codes: dict, leads: int) 
     reasons = [{"reason": r, "label": codes[r].label if r in codes else r,
                 "category": codes[r].category if r in codes else "unknown", "leads": int(n),
                 "share": _rate(int(n), leads)}
-               for r, n in by_reason.sort(["leads", "reason"], descending=[True, False]).iter_rows()]
-    cats = dict(by_category.iter_rows())
+               for r, n in by_reason.sort(["leads", "reason"], descending=[True, False]).rows()]
+    cats = dict(by_category.rows())
     categories = [{"category": c, "leads": int(cats.get(c, 0)), "share": _rate(int(cats.get(c, 0)), leads)}
                   for c in ("bad_fit", "bad_timing")] + [
         {"category": c, "leads": int(n), "share": _rate(int(n), leads)} for c, n in sorted(cats.items())

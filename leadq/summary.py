@@ -62,8 +62,16 @@ class RunSummary:
         return asdict(self)
 
 
+def count_by(frame: pl.DataFrame, column: str) -> dict:
+    """Rows per value of ``column`` (a group-by; one dict entry per distinct value, never per row)."""
+    if not frame.height:
+        return {}
+    per = frame.group_by(column).len()
+    return dict(zip(per[column].to_list(), per["len"].to_list()))
+
+
 def _counts(frame: pl.DataFrame, column: str, order: list[str], total: int) -> list[Count]:
-    got = dict(frame.group_by(column).len().iter_rows()) if frame.height else {}
+    got = count_by(frame, column)
     names = order + sorted(k for k in got if k not in order and k is not None)
     return [Count(n, int(got.get(n, 0)), (got.get(n, 0) / total) if total else 0.0) for n in names]
 
@@ -87,7 +95,7 @@ def summarise(result: ScoreResult) -> RunSummary:
     reasons: list[Count] = []
     if total:
         exploded = scored.select(pl.col("disqualification_reasons").explode().alias("code")).drop_nulls()
-        got = dict(exploded.group_by("code").len().iter_rows()) if exploded.height else {}
+        got = count_by(exploded, "code")
         for d in sorted(rs.disqualifiers, key=lambda d: -got.get(d.code, 0)):
             if got.get(d.code):
                 reasons.append(Count(d.code, int(got[d.code]), got[d.code] / total, d.label, d.category))
@@ -97,7 +105,7 @@ def summarise(result: ScoreResult) -> RunSummary:
     if total:
         cells = scored.select("grade", intent_band(pl.col("intent_score")).alias("band")) \
             .group_by("grade", "band").len()
-        for grade, band, n in cells.iter_rows():
+        for grade, band, n in zip(cells["grade"].to_list(), cells["band"].to_list(), cells["len"].to_list()):
             if grade in letters:
                 matrix[letters.index(grade)][bands.index(band)] = int(n)
     return RunSummary(
@@ -130,7 +138,7 @@ def summarise(result: ScoreResult) -> RunSummary:
 
 
 def _named_counts(frame: pl.DataFrame, column: str, order: tuple[str, ...]) -> dict[str, int]:
-    got = dict(frame.group_by(column).len().iter_rows()) if frame.height else {}
+    got = count_by(frame, column)
     return {name: int(got[name]) for name in list(order) + sorted(k for k in got if k is not None and k not in order)
             if got.get(name)}
 
