@@ -32,6 +32,7 @@ import polars as pl
 
 from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_mean
 from leadq.inputs import SOURCE_ROW, collect_input, read_input_files
+from leadq.outputs import FORMULA_PREFIX
 from leadq.ruleset import Ruleset
 
 CHANGE_COLUMNS = ("previous_tier", "score_change", "change")
@@ -39,7 +40,7 @@ CHANGES = ("new", "tier_changed", "route_changed", "score_changed", "unchanged")
 DEFAULT_MIN_SCORE_CHANGE = 1.0
 REQUIRED = ("lead_id", "tier", "total_score")
 _ROUTING = ("route", "owner")
-_FORMULA_ESCAPE = r"^'[=+\-@\t\r]"  # outputs.py prefixes such CSV values with "'"
+_FORMULA_ESCAPE = "^'" + FORMULA_PREFIX[1:]  # a CSV value as outputs.py escapes a formula
 
 
 @dataclass(frozen=True)

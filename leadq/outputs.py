@@ -41,7 +41,7 @@ __all__ = [
 FORMATS = ("parquet", "csv", "ndjson")
 
 # Prefixes that make spreadsheet software evaluate a cell (OWASP CSV injection).
-_FORMULA_PREFIX = r"^[=+\-@\t\r]"
+FORMULA_PREFIX = r"^[=+\-@\t\r]"  # CSV values that start so are written with a "'" first
 
 # Bounded row groups keep Parquet readers' memory flat on big outputs. Polars' own default
 # (512^2): the writer encodes row groups in parallel, so 1M leads write in 0.44 s against
@@ -441,7 +441,7 @@ def _csv_ready(df: pl.DataFrame, escape_formulas: bool) -> pl.DataFrame:
             exprs.append(col)
             continue
         if escape_formulas:
-            text = pl.when(text.str.contains(_FORMULA_PREFIX)).then(pl.lit("'") + text).otherwise(text)
+            text = pl.when(text.str.contains(FORMULA_PREFIX)).then(pl.lit("'") + text).otherwise(text)
         exprs.append(text.alias(name))
     return df.select(exprs)
 
