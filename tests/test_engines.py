@@ -125,9 +125,13 @@ def spark():
 @pytest.mark.parametrize("ruleset_name", EXAMPLES)
 def test_spark_scores_like_polars(ruleset_name, example_data, spark):
     files, expected = example_data(ruleset_name)
-    result = score_with_engine("spark", load_ruleset(str(RULESETS / ruleset_name)), *files, as_of=AS_OF,
-                               spark_master="local[2]")
+    rs = load_ruleset(str(RULESETS / ruleset_name))
+    result = score_with_engine("spark", rs, *files, as_of=AS_OF, spark_master="local[2]")
     assert_same_scores(expected.select(result.scored.columns), result.scored)
+    # The per-rule event counts, as DuckDB's (which test_engine_summary_counts_match_polars checks).
+    duck = score_with_engine("duckdb", rs, *files, as_of=AS_OF)
+    assert result.stats.events_by_rule == duck.stats.events_by_rule
+    assert set(result.stats.events_by_rule) == {r.id for r in rs.event_rules}
 
 
 def test_engine_summary_counts_match_polars(example_data):
