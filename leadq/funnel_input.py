@@ -144,8 +144,9 @@ def _reasons_expr(dtype: pl.DataType) -> pl.Expr:
     col = pl.col(REASONS)
     if isinstance(dtype, pl.List):
         return col.cast(pl.List(pl.String))
-    parts = col.cast(pl.String).str.split(";")
-    return parts.list.eval(pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""))
+    # Spaces around the separators go before the split, so the parts need only a filter.
+    text = col.cast(pl.String).str.replace_all(r"\s*;\s*", ";").str.strip_chars()
+    return text.str.split(";").list.filter(pl.element() != "")
 
 
 def read_funnel_input(
