@@ -34,6 +34,7 @@ from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_me
 from leadq.inputs import SOURCE_ROW, collect_input, read_input_files
 from leadq.outputs import FORMULA_PREFIX
 from leadq.ruleset import Ruleset
+from leadq.summary import count_by
 
 CHANGE_COLUMNS = ("previous_tier", "score_change", "change")
 CHANGES = ("new", "tier_changed", "route_changed", "score_changed", "unchanged")
@@ -137,8 +138,7 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
     change = change.when(delta.abs() >= min_score_change).then(pl.lit("score_changed")).otherwise(pl.lit("unchanged"))
     joined = joined.with_columns(delta.alias("score_change"), change.alias("change"))
     out = joined.select(*scored.columns, *CHANGE_COLUMNS)
-    per_change = out.group_by("change").len()  # at most five rows
-    counts = dict(zip(per_change["change"].to_list(), per_change["len"].to_list()))
+    counts = count_by(out, "change")  # at most five values
     moves = (out.filter(pl.col("change") == "tier_changed").group_by("previous_tier", "tier").len()
              .sort(["len", "previous_tier", "tier"], descending=[True, False, False]))
     gone = previous.frame.join(scored.select("lead_id"), on="lead_id", how="anti").height
