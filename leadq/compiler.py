@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from leadq.activity import DAY_US, age_days, col_names, normalised_text
+from leadq.activity import DAY_US, age_days, as_of_literal, col_names, normalised_text
 from leadq.condition_compiler import FieldRef, Function, Scope, compile_tree
 from leadq.conditions import Type, names_in
 from leadq.errors import ConditionError, RulesetError
@@ -52,10 +52,6 @@ class CompiledRuleset:
 # --------------------------------------------------------------------------- scopes
 
 
-def _as_of_lit(as_of: datetime) -> pl.Expr:
-    return pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
-
-
 def contact_fields(ruleset: Ruleset) -> dict[str, FieldRef]:
     """Contact fields a condition may name: mapped columns, account fields, derived ones."""
     fields = {name: FieldRef(pl.col(name), col.type) for name, col in ruleset.columns.items()}
@@ -77,7 +73,7 @@ def _days_since(as_of: datetime):
     def build(arg):
         kind, value = arg
         target = pl.col(col_names(value)["last"]) if kind == "rule" else value
-        return (_as_of_lit(as_of) - target).dt.total_microseconds() / DAY_US
+        return (as_of_literal(as_of) - target).dt.total_microseconds() / DAY_US
 
     return build
 
@@ -196,7 +192,7 @@ def fmt_constant(value: float, signed: bool = False) -> str:
 
 def _days_ago(last: pl.Expr, as_of: datetime) -> pl.Expr:
     """"today", "1 day ago" or "N days ago" since ``last`` (never after as_of; not null where shown)."""
-    days = (_as_of_lit(as_of) - last).dt.total_days()  # whole days
+    days = (as_of_literal(as_of) - last).dt.total_days()  # whole days
     return (pl.when(days > 1).then(days.cast(pl.String) + pl.lit(" days ago"))
             .when(days == 1).then(pl.lit("1 day ago"))
             .otherwise(pl.lit("today")))
@@ -269,8 +265,11 @@ def _rule_hit_and_points(rule: Rule, scope: Scope, as_of: datetime) -> tuple[pl.
     return hit, pl.when(hit).then(value).otherwise(0.0)
 
 
-def compile_ruleset(ruleset: Ruleset, as_of: datetime) -> CompiledRuleset:
+def compile_ruleset(ruleset: Ruleset, as_of: datetime, *, explain: bool = True) -> CompiledRuleset:
     """Compile every rule, gate, grade and tier of a ruleset into staged expressions.
+
+    ``explain=False`` leaves the explanation column out (it cannot fail to
+    compile; checking a ruleset does not need it).
 
     Raises:
         RulesetError: when a condition names something unknown or mixes types.
@@ -353,7 +352,9 @@ def compile_ruleset(ruleset: Ruleset, as_of: datetime) -> CompiledRuleset:
         scope = score_scope(ruleset, as_of, f"tier '{tier.name}'", with_verdicts=True)
         cond = compile_condition_at(tier.when, scope)
         tier_expr = pl.when(cond).then(pl.lit(tier.name)).otherwise(tier_expr)
-    final = [tier_expr.alias("tier"), explanation_expr(ruleset, as_of).alias("explanation")]  # type: ignore[union-attr]
+    final = [tier_expr.alias("tier")]  # type: ignore[union-attr]
+    if explain:
+        final.append(explanation_expr(ruleset, as_of).alias("explanation"))
 
     return CompiledRuleset(
         ruleset=ruleset,
@@ -368,4 +369,4 @@ def compile_ruleset(ruleset: Ruleset, as_of: datetime) -> CompiledRuleset:
 
 def check_ruleset(ruleset: Ruleset) -> None:
     """Compile every condition once so that load-time errors surface with positions."""
-    compile_ruleset(ruleset, datetime.now(timezone.utc))
+    compile_ruleset(ruleset, datetime.now(timezone.utc), explain=False)

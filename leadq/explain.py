@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import polars as pl
 
-from leadq.activity import DAY_US, col_names
+from leadq.activity import DAY_US, as_of_literal, col_names
 from leadq.compiler import compile_condition_at, score_scope
 from leadq.conditions import Call, Name, Node, Type, names_in, walk
 from leadq.errors import InputError, UsageError
@@ -185,7 +185,7 @@ def _value_exprs(ruleset: Ruleset, tree: Node, as_of: datetime) -> dict[str, pl.
     for name in dict.fromkeys(names):
         out[name] = pl.col(SCORE_NAMES.get(name, name))
     event_ids = {r.id for r in ruleset.event_rules}
-    as_of_lit = pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
+    as_of_lit = as_of_literal(as_of)
     for func, arg in _call_names(tree):
         label = f'{func}("{arg}")' if func == "has_reason" else f"{func}({arg})"
         if func == "fired":

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 
 import polars as pl
 
-from leadq.activity import col_names
+from leadq.activity import as_of_literal, col_names
 from leadq.condition_compiler import FieldRef, Scope
 from leadq.conditions import Type
 from leadq.errors import RulesetError
@@ -67,7 +67,7 @@ def output_columns(ruleset: Ruleset) -> list[str]:
 
 
 def _utc(as_of: datetime) -> pl.Expr:
-    return pl.lit(as_of.astimezone(timezone.utc), dtype=pl.Datetime("us", "UTC"))
+    return as_of_literal(as_of.astimezone(timezone.utc))
 
 
 def _base_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:

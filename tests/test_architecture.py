@@ -66,6 +66,31 @@ def test_importing_the_cli_does_not_import_polars():
     assert out.stdout.strip() == "False"
 
 
+def test_the_entry_point_builds_only_the_command_it_runs():
+    from leadq.cli import app, app_for
+
+    assert [c.callback.__name__ for c in app_for(["score", "x.csv"]).registered_commands] == ["score"]
+    assert app_for([]) is app and app_for(["scor"]) is app and app_for(["--help"]) is app
+    assert len(app.registered_commands) == 9
+
+
+@pytest.mark.parametrize(("args", "code", "text"), [
+    (["score"], 2, "Usage: leadq score [OPTIONS] {contacts}...\nTry 'leadq score --help' for help."),
+    (["scor"], 2, "No such command 'scor'. Did you mean 'score'?"),
+    (["validate", "--help"], 0, "Usage: leadq validate [OPTIONS] {ruleset}"),
+    ([], 2, "Commands:\n  score "),
+])
+def test_the_entry_point_runs_as_the_whole_app(args, code, text):
+    """``main`` builds one command when the arguments name it; usage, help and errors stay the app's."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "import sys; sys.argv[0] = 'leadq'; from leadq.cli import main; main()", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert out.returncode == code
+    assert text in out.stdout + out.stderr
+
+
 def test_the_condition_language_knows_no_back_end():
     imports = _imports(PACKAGE / "conditions.py")
     assert not imports & {"polars", "sqlglot"}, imports
