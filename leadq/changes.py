@@ -224,18 +224,20 @@ def only_changed(scored: pl.DataFrame, previous: PreviousRun) -> pl.DataFrame:
     return pl.concat([changed, gone], how="diagonal_relaxed").select(scored.columns)
 
 
-def _owners_of(ruleset: Ruleset) -> dict[str, tuple[str, ...]]:
+def _owners_of(ruleset: Ruleset) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Each route with owners: its owners and their shares of new leads."""
     routing = ruleset.actions.routing if ruleset.actions is not None else None
     if routing is None:
         return {}
-    return {route: routing.owners(route) for route in routing.routes if routing.owners(route)}
+    return {route: tuple(zip(routing.owners(route), routing.shares(route)))
+            for route in routing.routes if routing.owners(route)}
 
 
 def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, int]:
-    """A lead in the same route as before keeps its previous owner while that owner is still on the route;
-    the route's other leads go to its least loaded owners (:func:`_balanced_owners`)."""
+    """A lead in the same route as before keeps its previous owner while that owner is still on the route
+    (away or not); the route's other leads go to its least loaded owners (:func:`_balanced_owners`)."""
     owners = _owners_of(ruleset)
-    pairs = [f"{route}\x1f{owner}" for route, names in owners.items() for owner in names]
+    pairs = [f"{route}\x1f{owner}" for route, roster in owners.items() for owner, _ in roster]
     keep = ((pl.col("route") == pl.col("_prev_route")).fill_null(False)
             & pl.concat_str([pl.col("route"), pl.col("_prev_owner")], separator="\x1f").is_in(pairs).fill_null(False))
     joined = joined.with_columns(keep.alias("_keep"))
@@ -247,25 +249,33 @@ def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, 
     return joined, int(joined["_keep"].sum())
 
 
-def _balanced_owners(joined: pl.DataFrame, owners: dict[str, tuple[str, ...]]) -> pl.DataFrame:
+def _balanced_owners(joined: pl.DataFrame, owners: dict[str, tuple[tuple[str, int], ...]]) -> pl.DataFrame:
     """An owner for each lead of a route with owners that keeps none: lead_id, _fresh_owner.
 
-    Fills the owners up evenly: each owner has a slot at every load from the leads it
-    keeps upward; the slots are taken lowest load first (ties in the ruleset's order of
-    owners), the leads in lead-id order. Without kept leads this is the round-robin of
-    :mod:`leadq.routing`; with them, new leads go first to the owners who kept fewest.
+    Each owner with a share above 0 has turns ordered by :func:`leadq.routing.turn_order`
+    from the leads it keeps upward: (2 * (kept + turn) + 1) / (2 * share), ties in the
+    ruleset's order of owners. The route's leads, in lead-id order, take the turns in
+    that order. Without kept leads this is the rotation of :mod:`leadq.routing`; with
+    them, new leads go first to the owners who keep fewest for their share. A route
+    whose owners all have share 0 (away) gives its new leads no owner.
     """
-    roster = pl.DataFrame([(route, i, name) for route, names in owners.items() for i, name in enumerate(names)],
-                          schema={"route": pl.String, "_pos": pl.Int64, "owner": pl.String}, orient="row")
+    roster = pl.DataFrame([(route, i, name, share) for route, names in owners.items()
+                           for i, (name, share) in enumerate(names)],
+                          schema={"route": pl.String, "_pos": pl.Int64, "owner": pl.String, "_share": pl.Int64},
+                          orient="row")
     leads = (joined.filter(~pl.col("_keep") & pl.col("route").is_in(list(owners))).select("lead_id", "route")
              .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id").alias("_slot")))
     kept = joined.filter(pl.col("_keep")).group_by("route", pl.col("_prev_owner").alias("owner")).len()
-    load = (roster.join(kept, on=["route", "owner"], how="left").with_columns(pl.col("len").fill_null(0).cast(pl.Int64))
-            .join(leads.group_by("route").len("_new"), on="route", how="inner")
-            .with_columns(((pl.col("len").max() + pl.col("_new") // pl.len().cast(pl.Int64) + 1)
-                           .over("route")).alias("_top")))
-    slots = (load.with_columns(pl.int_ranges("len", "_top", dtype=pl.Int64).alias("_level")).explode("_level")
-             .sort("route", "_level", "_pos")
+    load = (roster.filter(pl.col("_share") > 0)
+            .join(kept, on=["route", "owner"], how="left").with_columns(pl.col("len").fill_null(0).cast(pl.Int64))
+            .join(leads.group_by("route").len("_new"), on="route", how="inner"))
+    # Every owner's turns up to this key: together at least the route's new leads, whatever each keeps.
+    reach = ((pl.col("len") / pl.col("_share")).max() + (pl.col("_new") + pl.len()) / pl.col("_share").sum()).over("route")
+    slots = (load.with_columns((reach * pl.col("_share") - pl.col("len") + 0.5).floor().cast(pl.Int64).alias("_turns"))
+             .filter(pl.col("_turns") > 0)
+             .with_columns(pl.int_ranges(0, "_turns", dtype=pl.Int64).alias("_turn")).explode("_turn")
+             .with_columns(((2 * (pl.col("len") + pl.col("_turn")) + 1) / (2 * pl.col("_share"))).alias("_key"))
+             .sort("route", "_key", "_pos")
              .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("route").alias("_slot")))
     return leads.join(slots.select("route", "_slot", pl.col("owner").alias("_fresh_owner")),
                       on=["route", "_slot"], how="left").select("lead_id", "_fresh_owner")

@@ -154,6 +154,11 @@ def _action_lines(summary: RunSummary) -> list[Text]:
     r = summary.routing or {}
     if "routes" in r:
         lines.append(Text(f"routes: {_joined(r['routes'])}; unrouted {r['unrouted']:,}"))
+    if r.get("away"):
+        lines.append(Text(f"owners away (no new leads): {', '.join(r['away'])}"))
+    if r.get("unassigned"):
+        lines.append(Text(f"without an owner (every owner of the route away): {_joined(r['unassigned'])}",
+                          style="yellow"))
     if r.get("flags"):
         lines.append(Text(f"flags: {_joined(r['flags'])}"))
     if "sla_due" in r:

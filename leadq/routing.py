@@ -12,6 +12,11 @@ that routing may use ``account_tier``):
     depends only on the set of leads in the route (not on the input order or a
     hash that could change between Polars versions), so the same input and
     ``--as-of`` always give the same owners. Leads no rule matches get no route.
+    Owners given with shares (``owners: {sam: 2, casey: 1}``) rotate through a
+    cycle in which each has as many turns as its share, spread out
+    (:func:`owner_cycle`); an owner with share 0, or away for the run
+    (:func:`with_owners_away`), gets no new lead, and a route whose owners are
+    all away leaves its leads without an owner.
 ``route_flags``
     Every flag whose condition holds (e.g. "also notify a solutions engineer").
 ``sla_due_at`` / ``next_step``
@@ -36,14 +41,16 @@ plus ``tier``, ``territory`` (from ``country`` via the territory lists),
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 
 import polars as pl
 
 from leadq.activity import as_of_literal, col_names
 from leadq.condition_compiler import FieldRef, Scope
 from leadq.conditions import Type
-from leadq.errors import RulesetError
+from leadq.errors import RulesetError, UsageError, did_you_mean
 from leadq.ruleset import Ruleset
 
 ROUTE_RANK = "_route__rank"
@@ -120,15 +127,55 @@ def _routing_scope(ruleset: Ruleset, as_of: datetime, dims: dict[str, pl.Expr]) 
     return scope
 
 
+def turn_order(load: int, turn: int, share: int) -> Fraction:
+    """When an owner with ``load`` leads and ``share`` takes its ``turn``-th next lead (lower is sooner).
+
+    Turns are spread over the cycle, each in the middle of its 1/share interval
+    (Webster's order): shares {a: 2, b: 1} give a, b, a; equal shares give the
+    owners in their listed order, which ties break. With loads (the leads each
+    owner keeps, :mod:`leadq.changes`) the least loaded owners come first.
+    """
+    return Fraction(2 * (load + turn) + 1, 2 * share)
+
+
+def owner_cycle(owners: tuple[str, ...], shares: tuple[int, ...]) -> list[str]:
+    """One cycle of a route's rotation: each owner ``share`` times, spread out (:func:`turn_order`)."""
+    turns = [(turn_order(0, turn, share), i, name) for i, (name, share) in enumerate(zip(owners, shares))
+             for turn in range(share)]
+    return [name for _, _, name in sorted(turns)]
+
+
+def with_owners_away(ruleset: Ruleset, away: list[str]) -> Ruleset:
+    """The ruleset with the ``away`` owners given no new leads (share 0) on every route, for one run.
+
+    Raises:
+        UsageError: for a name that is no route's owner (a typo would otherwise route as usual).
+    """
+    routing = ruleset.actions.routing if ruleset.actions is not None else None
+    if not away:
+        return ruleset
+    known = {name for rule in (routing.rules if routing else ()) for name in rule.owners}
+    unknown = next((name for name in away if name not in known), None)
+    if unknown is not None:
+        hint = did_you_mean(unknown, sorted(known))
+        roster = f"; the owners are: {', '.join(sorted(known))}" if known else "; the ruleset's routes have no owners"
+        raise UsageError(f"--away: no route has an owner '{unknown}'{hint}{roster}")
+    rules = tuple(replace(rule, shares=tuple(0 if name in away else rule.share(i)
+                                              for i, name in enumerate(rule.owners)))
+                  if rule.owners else rule for rule in routing.rules)
+    routing = replace(routing, rules=rules, away=tuple(sorted(set(away) | set(routing.away))))
+    return replace(ruleset, actions=replace(ruleset.actions, routing=routing))
+
+
 def _owner_expr(ruleset: Ruleset) -> pl.Expr:
     routing = ruleset.actions.routing
     # Rank of the lead within its route, by lead_id: independent of input order.
     out: pl.Expr = pl.lit(None, dtype=pl.String)
     for route in reversed(routing.routes):
-        owners = routing.owners(route)
-        if not owners:
+        cycle = owner_cycle(routing.owners(route), routing.shares(route))
+        if not cycle:  # no owners, or every owner away: no owner
             continue
-        pick = pl.lit(list(owners), dtype=pl.List(pl.String)).list.get(pl.col(ROUTE_RANK) % len(owners))
+        pick = pl.lit(cycle, dtype=pl.List(pl.String)).list.get(pl.col(ROUTE_RANK) % len(cycle))
         out = pl.when(pl.col("route") == route).then(pick).otherwise(out)
     return out
 

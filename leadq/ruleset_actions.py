@@ -17,6 +17,7 @@ Shapes (every key but the ones marked required is optional)::
       product_lines: {analytics: fired(analytics_pages)}               # ordered conditions
       rules:                      # ordered, first match wins
         - {when: <condition>, route: emea_sdr, owners: [anna, ben]}   # route required
+        - {when: <condition>, route: amer_sdr, owners: {sam: 2, casey: 1}}   # weighted shares
         - {otherwise: true, route: marketing_nurture}
       flags:                      # not exclusive: every flag that applies
         - {id: solutions_engineer, label: ..., when: <condition>}
@@ -74,6 +75,13 @@ class RouteRule:
     owners: tuple[str, ...]
     pos: Position
     label: str = ""
+    # Each owner's share of the route's new leads (``owners: {sam: 2, casey: 1}``): all 1 for a list.
+    # 0 keeps an owner on the route without new leads (the leads it has stay with it under --previous).
+    shares: tuple[int, ...] = ()
+
+    def share(self, i: int) -> int:
+        """The share of the i-th owner (1 when the owners were a list)."""
+        return self.shares[i] if self.shares else 1
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ class Routing:
     rules: tuple[RouteRule, ...]
     flags: tuple[Flag, ...]
     pos: Position
+    away: tuple[str, ...] = ()  # owners given no new leads for this run (leadq score --away), sorted
 
     @property
     def routes(self) -> tuple[str, ...]:
@@ -105,6 +114,11 @@ class Routing:
     def owners(self, route: str) -> tuple[str, ...]:
         """The owners of a route (those given by the first rule naming them)."""
         return next((r.owners for r in self.rules if r.route == route and r.owners), ())
+
+    def shares(self, route: str) -> tuple[int, ...]:
+        """Each owner's share of the route's new leads, in the order of :meth:`owners`."""
+        rule = next((r for r in self.rules if r.route == route and r.owners), None)
+        return tuple(rule.share(i) for i in range(len(rule.owners))) if rule else ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,31 @@ def _text_list(value: Any, where: str, pos: Position, *, lists: dict[str, tuple]
     return tuple(str(v) for v in value)
 
 
+MAX_OWNER_SHARE = 100
+
+
+def _owners(value: Any, where: str, pos: Position) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """A route's owners and their shares: a list (equal shares, ``()``) or a mapping of owner to share."""
+    if not isinstance(value, YMap):
+        owners = _text_list(value, f"{where}: owners", pos)
+        if len(set(owners)) != len(owners):
+            raise RulesetError(f"{where}: an owner is listed twice", pos)
+        return owners, ()
+    shares = []
+    for name, share in value.items():
+        if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= MAX_OWNER_SHARE:
+            raise RulesetError(f"{where}: owners: {name}'s share must be a whole number from 0 to {MAX_OWNER_SHARE} "
+                               f"(its part of the route's new leads, e.g. {{{name}: 2}}), not {share!r}",
+                               value.value_pos[name])
+        shares.append(share)
+    if not value:
+        raise RulesetError(f"{where}: owners: expected a list of names, or a mapping of name to share", pos)
+    if not any(shares):
+        raise RulesetError(f"{where}: owners: every share is 0, so no owner would get a lead; give one a share above 0 "
+                           "(owners away for a run: leadq score --away)", pos)
+    return tuple(str(k) for k in value), (() if all(x == 1 for x in shares) else tuple(shares))
+
+
 def _named_conditions(value: Any, where: str, pos: Position, *, allow_otherwise: bool) -> tuple[NamedCondition, ...]:
     from leadq.ruleset_loader import _check_id, _mapping, parse_condition
 
@@ -271,16 +310,16 @@ def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
         rr.check_keys({"route", "when", "otherwise", "owners", "label"}, {"route"})
         route = _check_id(rr.get("route"), f"{where}: route", rr.pos("route"))
         where = f"routing rule {n} (route '{route}')"
-        owners = _text_list(rr.get("owners"), f"{where}: owners", rr.pos("owners")) if "owners" in rr.data else ()
-        if len(set(owners)) != len(owners):
-            raise RulesetError(f"{where}: an owner is listed twice", rr.pos("owners"))
-        rules.append(RouteRule(route, _when_or_otherwise(rr, where, ipos), owners, ipos, rr.text("label", "") or ""))
+        owners, shares = _owners(rr.get("owners"), where, rr.pos("owners")) if "owners" in rr.data \
+            else ((), ())
+        rules.append(RouteRule(route, _when_or_otherwise(rr, where, ipos), owners, ipos, rr.text("label", "") or "",
+                               shares))
     if not rules:
         raise RulesetError("routing.rules: give at least one rule", r.pos("rules"))
     _check_unreachable(rules, "routing.rules")
     for rule in rules:
         first = next(x for x in rules if x.route == rule.route and (x.owners or x is rule))
-        if rule.owners and first.owners != rule.owners:
+        if rule.owners and (first.owners, first.shares) != (rule.owners, rule.shares):
             raise RulesetError(f"routing: route '{rule.route}' already has owners {list(first.owners)} (line "
                                f"{first.pos.line}); list a route's owners once, or the same way", rule.pos)
     flags: list[Flag] = []

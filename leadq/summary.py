@@ -53,7 +53,7 @@ class RunSummary:
     elapsed_seconds: float | None = None
     funnel: dict | None = None
     unmatched_titles: int | None = None  # non-blank job titles no seniority pattern matched (None: no titles)
-    routing: dict | None = None  # routes, unrouted, flags, sla_due, sla_overdue, nurture_tracks
+    routing: dict | None = None  # routes, unrouted, owners, away, unassigned, flags, sla_*, nurture_tracks
     accounts: dict | None = None  # accounts, tiers (with --rollup account)
     changes: dict | None = None  # since the --previous output (leadq.changes.compare_with_previous)
 
@@ -153,6 +153,7 @@ def _routing(result: ScoreResult) -> dict | None:
     if actions.routing is not None and "route" in scored.columns:
         out["routes"] = _named_counts(scored, "route", actions.routing.routes)
         out["unrouted"] = int(scored["route"].null_count())
+        out.update(_owner_counts(scored, actions.routing))
         if "route_flags" in scored.columns:
             flags = scored.select(pl.col("route_flags").explode().alias("flag")).drop_nulls()
             out["flags"] = _named_counts(flags, "flag", tuple(f.id for f in actions.routing.flags))
@@ -163,6 +164,20 @@ def _routing(result: ScoreResult) -> dict | None:
     if actions.nurture is not None and "nurture_track" in scored.columns:
         out["nurture_tracks"] = _named_counts(scored, "nurture_track", tuple(t.id for t in actions.nurture.tracks))
     return out
+
+
+def _owner_counts(scored: pl.DataFrame, routing) -> dict:
+    """Leads per owner of each route with owners (every owner, 0 included), owners away, and the leads of
+    those routes left without an owner (every owner away)."""
+    routes = [route for route in routing.routes if routing.owners(route)]
+    if not routes or "owner" not in scored.columns:
+        return {}
+    got = scored.filter(pl.col("route").is_in(routes)).group_by("route", "owner").len()
+    counts = {(r, o): int(n) for r, o, n in zip(got["route"].to_list(), got["owner"].to_list(), got["len"].to_list())}
+    return {"owners": {route: {owner: counts.get((route, owner), 0) for owner in routing.owners(route)}
+                       for route in routes},
+            "away": list(routing.away),
+            "unassigned": {route: counts[(route, None)] for route in routes if counts.get((route, None))}}
 
 
 def _accounts(result: ScoreResult) -> dict | None:

@@ -185,6 +185,20 @@ def _score(tmp_path, as_of: str, *extra, exit_code: int = 0):
                     "--as-of", as_of, *extra], exit_code=exit_code)
 
 
+def test_an_owner_away_keeps_their_leads_and_gets_no_new_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _score(tmp_path, "2026-10-01", "-o", "before.parquet", "-q")
+    _score(tmp_path, SAMPLE_AS_OF, "-o", "after.parquet", "--previous", "before.parquet", "--away", "sam.okafor", "-q")
+    before = pl.read_parquet("before.parquet").select("lead_id", pl.col("route").alias("r0"), pl.col("owner").alias("o0"))
+    after = pl.read_parquet("after.parquet").join(before, on="lead_id", how="left")
+    sams = after.filter(pl.col("owner") == "sam.okafor")
+    # Sam keeps leads that stayed in amer_sdr with him, and gets none that were not his.
+    assert sams.height > 0
+    assert sams.filter((pl.col("o0") != "sam.okafor") | pl.col("o0").is_null()).height == 0
+    amer_new = after.filter((pl.col("route") == "amer_sdr") & ((pl.col("r0") != "amer_sdr") | pl.col("r0").is_null()))
+    assert amer_new.height > 0 and "sam.okafor" not in amer_new["owner"].to_list()
+
+
 def test_a_scheduled_job_keeps_its_state_in_out_and_hands_on_the_changes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # short paths: the summary lines are checked whole
     state, delta = "scored.parquet", "delta.csv"
@@ -272,8 +286,41 @@ def test_balancing_fills_the_lowest_loads_then_takes_turns():
         "_keep": [True] * 4 + [False] * 5,
         "_prev_owner": ["a", "a", "a", "b", None, None, None, None, None],
     })
-    got = _balanced_owners(frame, {"r": ("a", "b", "c")}).sort("lead_id")
+    got = _balanced_owners(frame, {"r": (("a", 1), ("b", 1), ("c", 1))}).sort("lead_id")
     assert got.rows() == [("n1", "c"), ("n2", "b"), ("n3", "c"), ("n4", "b"), ("n5", "c")]
+
+
+def test_balancing_weighs_loads_by_share():
+    from leadq.changes import _balanced_owners
+
+    # a (share 2) keeps 2 leads, b (share 1) keeps 2, c (share 1) is away (share 0) and keeps 1.
+    # Turn keys (2 * (kept + turn) + 1) / (2 * share): a 1.25, 1.75, 2.25...; b 2.5, 3.5...; c none.
+    # So a, a, a, b, a for five new leads.
+    frame = pl.DataFrame({
+        "lead_id": ["k1", "k2", "k3", "k4", "k5", "n1", "n2", "n3", "n4", "n5"],
+        "route": ["r"] * 10,
+        "_keep": [True] * 5 + [False] * 5,
+        "_prev_owner": ["a", "a", "b", "b", "c", None, None, None, None, None],
+    })
+    got = _balanced_owners(frame, {"r": (("a", 2), ("b", 1), ("c", 0))}).sort("lead_id")
+    assert got.rows() == [("n1", "a"), ("n2", "a"), ("n3", "a"), ("n4", "b"), ("n5", "a")]
+    # Every owner away: the new leads get none.
+    got = _balanced_owners(frame, {"r": (("a", 0), ("b", 0), ("c", 0))})
+    assert got["_fresh_owner"].null_count() == 5
+
+
+@pytest.mark.parametrize("shares", [(1, 1, 1), (2, 1, 1), (3, 1, 2), (1, 0, 4), (5, 3, 0)])
+def test_balancing_without_kept_leads_is_the_rotation(shares):
+    from leadq.changes import _balanced_owners
+    from leadq.routing import owner_cycle
+
+    names = ("a", "b", "c")
+    leads = [f"n{i:02d}" for i in range(23)]
+    frame = pl.DataFrame({"lead_id": leads, "route": ["r"] * 23, "_keep": [False] * 23,
+                          "_prev_owner": [None] * 23}, schema_overrides={"_prev_owner": pl.String})
+    got = _balanced_owners(frame, {"r": tuple(zip(names, shares))}).sort("lead_id")["_fresh_owner"].to_list()
+    cycle = owner_cycle(names, shares)
+    assert got == [cycle[i % len(cycle)] for i in range(23)]
 
 
 def test_a_broken_export_trips_the_guard_and_nothing_is_written(tmp_path, monkeypatch):

@@ -59,3 +59,19 @@ def test_the_changes_example_prints_what_the_readme_shows(tmp_path, monkeypatch)
     printed = run_cli(args[1:]).output.splitlines()
     expected = [line.strip() for line in shown.group(2).strip().splitlines()]
     assert [line.rstrip() for line in printed if line.split(" ")[0] in ("since", "tier", "owners")] == expected
+
+
+def test_the_away_example_prints_what_the_readme_shows(tmp_path, monkeypatch):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    routing = text.split("**Routing** (`routing:`)", 1)[0].rsplit("the sample data:", 1)[1]
+    command = re.search(r"```sh\n(.*?)```", routing, re.S).group(1).replace("\\\n", " ")
+    section = text.split("**`--away`**", 1)[1]
+    away = re.search(r"with\n`(--away [^`]+)`\):\n\n```\n(.*?)```", section, re.S)
+    args = shlex.split(command) + shlex.split(away.group(1))
+    assert args[:2] == ["leadq", "score"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sample_data").symlink_to(ROOT / "sample_data")
+    monkeypatch.setenv("COLUMNS", "250")
+    printed = run_cli(args[1:]).output.splitlines()
+    expected = away.group(2).strip().splitlines()
+    assert [line.rstrip() for line in printed if line.startswith(("owners away", "without an owner"))] == expected

@@ -187,6 +187,63 @@ def test_round_robin_balances_a_route(ruleset):
     assert counts == {"sam": 15, "tina": 15}
 
 
+def test_owner_cycle_spreads_each_share_over_the_cycle():
+    from leadq.routing import owner_cycle
+
+    assert owner_cycle(("a", "b", "c"), (1, 1, 1)) == ["a", "b", "c"]
+    # Turn keys (2 * turn + 1) / (2 * share): a 1/6, 1/2, 5/6; b 1/2; c none. Ties in listed order.
+    assert owner_cycle(("a", "b", "c"), (3, 1, 0)) == ["a", "a", "b", "a"]
+    # a 1/4, 3/4; b 1/2 -> a, b, a.
+    assert owner_cycle(("a", "b"), (2, 1)) == ["a", "b", "a"]
+    assert owner_cycle(("a", "b"), (0, 0)) == []
+
+
+def test_owner_shares_split_a_route_in_proportion(tmp_path):
+    """30 MQLs in inbound_sdr with {sam: 2, tina: 1}: sam 20, tina 10, in the order sam, tina, sam."""
+    path = _write(tmp_path, "      owners: [sam, tina]", "      owners: {sam: 2, tina: 1}")
+    rows = [(f"M{i:02d}", "Manager", "300", "United States", "WEB", None) for i in range(30)]
+    scored = score_frames(load_ruleset(path), _contacts(rows), None, as_of=AS_OF).scored.sort("lead_id")
+    assert scored["owner"].to_list()[:6] == ["sam", "tina", "sam", "sam", "tina", "sam"]
+    assert dict(scored.group_by("owner").len().iter_rows()) == {"sam": 20, "tina": 10}
+
+
+def test_owners_away_get_no_new_leads(ruleset):
+    from leadq.routing import with_owners_away
+
+    rows = [(f"M{i:02d}", "Manager", "300", "United States", "WEB", None) for i in range(30)]
+    scored = score_frames(with_owners_away(ruleset, ["tina"]), _contacts(rows), None, as_of=AS_OF).scored
+    assert dict(scored.group_by("owner").len().iter_rows()) == {"sam": 30}
+    # Every owner of the route away: its leads stay in the route, without an owner.
+    scored = score_frames(with_owners_away(ruleset, ["sam", "tina"]), _contacts(rows), None, as_of=AS_OF).scored
+    assert scored["route"].unique().to_list() == ["inbound_sdr"] and scored["owner"].null_count() == 30
+    assert with_owners_away(ruleset, []) is ruleset
+
+
+def test_an_owner_away_must_be_on_a_route(ruleset):
+    from leadq.routing import with_owners_away
+
+    with pytest.raises(UsageError, match=r"--away: no route has an owner 'tine'; did you mean 'tina'\?; "
+                                         r"the owners are: anna, ben, chloe, erin, sam, tina"):
+        with_owners_away(ruleset, ["sam", "tine"])
+
+
+def test_cli_away_option(tmp_path):
+    summary = tmp_path / "s.json"
+    args = ["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--as-of", "2026-11-01",
+            "-o", tmp_path / "scored.parquet", "--summary-json", summary, "-q"]
+    run_cli(args + ["--away", "mei.lin,sam.okafor", "--away", "jordan.wells"])
+    df = pl.read_parquet(tmp_path / "scored.parquet")
+    owners = dict(df.filter(pl.col("route") == "apac_sdr").group_by("owner").len().iter_rows())
+    assert set(owners) == {"dev.patel"}
+    amer = set(df.filter(pl.col("route") == "amer_sdr")["owner"].unique())
+    assert amer == {"alex.rivera", "casey.morgan"}
+    doc = json.loads(summary.read_text())["routing"]
+    assert doc["owners"]["apac_sdr"] == {"dev.patel": owners["dev.patel"], "mei.lin": 0}
+    assert doc["away"] == ["jordan.wells", "mei.lin", "sam.okafor"]
+    result = run_cli(args + ["--away", "mei.lim"], exit_code=2)
+    assert "leadq: error: --away: no route has an owner 'mei.lim'; did you mean 'mei.lin'?" in result.stderr
+
+
 def test_unmatched_titles_are_counted(ruleset):
     result = score_frames(ruleset, _contacts(), _events(), as_of=AS_OF)
     # "Astronaut" is the one non-blank title with no seniority pattern.
@@ -242,6 +299,11 @@ def _write(tmp_path, old: str, new: str) -> str:
     ('    - when: tier = "nurture"\n      route: nurture', '    - when: teir = "nurture"\n      route: nurture',
      ":83:13: routing rule (route 'nurture'): unknown field 'teir'"),
     ("      owners: [sam, tina]", "      owners: [sam, sam]", "routing rule 4 (route 'inbound_sdr'): an owner is listed twice"),
+    ("      owners: [sam, tina]", "      owners: {sam: 2, tina: 1.5}", ":82:30: routing rule 4 (route 'inbound_sdr'): "
+     "owners: tina's share must be a whole number from 0 to 100 (its part of the route's new leads, e.g. {tina: 2}), "
+     "not 1.5"),
+    ("      owners: [sam, tina]", "      owners: {sam: 0, tina: 0}", ":82:15: routing rule 4 (route 'inbound_sdr'): "
+     "owners: every share is 0, so no owner would get a lead"),
     ("    emea: [Germany, France]", "    emea: [Germany, France, Canada]",
      "routing.territories.amer: 'Canada' is already in territory 'emea'"),
     ("    smb: otherwise", "    smb: otherwise\n    micro: company_size < 10",

@@ -59,6 +59,10 @@ def score(
         "--max-tier-changes", metavar="PERCENT",
         help="With --previous: write nothing and exit 5 when more than this percentage of the previous "
         "output's leads changed tier or are gone (a broken export should not reach the CRM).")] = None,
+    away: Annotated[Optional[list[str]], typer.Option(
+        "--away", metavar="OWNER",
+        help="Owners who get no new leads this run, e.g. out of office (repeatable or comma-separated); their "
+        "routes' other owners take their turns, and with --previous they keep the leads they have.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     rollup: Annotated[Optional[str], typer.Option(
         "--rollup", help="'account': also score accounts (the ruleset's accounts section) and write them to "
@@ -127,6 +131,12 @@ def score(
                              _split_multi(keep_columns), max_tier_changes)
     changes_fmt = format_from_path(changes_out) if changes_out else None
     rs = load_ruleset(ruleset)
+    if away:
+        from leadq.routing import with_owners_away
+
+        if engine != "polars":
+            raise UsageError("--away works with --engine polars only (the SQL engines do not route)")
+        rs = with_owners_away(rs, _split_multi(away))
     as_of_dt = _parse_as_of(as_of)
     for path in (rejects_path, accounts_path, summary_json, changes_out):  # refuse now, not after a long run
         if path:
