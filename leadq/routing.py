@@ -151,9 +151,9 @@ def with_owners_away(ruleset: Ruleset, away: list[str]) -> Ruleset:
     Raises:
         UsageError: for a name that is no route's owner (a typo would otherwise route as usual).
     """
-    routing = ruleset.actions.routing if ruleset.actions is not None else None
     if not away:
         return ruleset
+    routing = ruleset.actions.routing if ruleset.actions is not None else None
     known = {name for rule in (routing.rules if routing else ()) for name in rule.owners}
     unknown = next((name for name in away if name not in known), None)
     if unknown is not None:
