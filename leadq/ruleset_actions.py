@@ -210,9 +210,21 @@ def _text_list(value: Any, where: str, pos: Position, *, lists: dict[str, tuple]
 MAX_OWNER_SHARE = 100
 
 
+def _shown(value: Any) -> str:
+    """A YAML value as the ruleset wrote it, for messages: blank, true, 1.5, [1]."""
+    if value is None:
+        return "blank"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(list(value)) if isinstance(value, list) else str(value)
+
+
 def _owners(value: Any, where: str, pos: Position) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """A route's owners and their shares: a list (equal shares, ``()``) or a mapping of owner to share."""
     if not isinstance(value, YMap):
+        if isinstance(value, YList) and any(isinstance(item, YMap) for item in value):
+            raise RulesetError(f"{where}: owners: give shares as one mapping, {{sam: 2, tina: 1}}, not as items of "
+                               "a list", pos)
         owners = _text_list(value, f"{where}: owners", pos)
         if len(set(owners)) != len(owners):
             raise RulesetError(f"{where}: an owner is listed twice", pos)
@@ -221,7 +233,7 @@ def _owners(value: Any, where: str, pos: Position) -> tuple[tuple[str, ...], tup
     for name, share in value.items():
         if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= MAX_OWNER_SHARE:
             raise RulesetError(f"{where}: owners: {name}'s share must be a whole number from 0 to {MAX_OWNER_SHARE} "
-                               f"(its part of the route's new leads, e.g. {{{name}: 2}}), not {share!r}",
+                               f"(its part of the route's new leads, e.g. {{{name}: 2}}), not {_shown(share)}",
                                value.value_pos[name])
         shares.append(share)
     if not value:

@@ -304,6 +304,11 @@ def _write(tmp_path, old: str, new: str) -> str:
      "not 1.5"),
     ("      owners: [sam, tina]", "      owners: {sam: 0, tina: 0}", ":82:15: routing rule 4 (route 'inbound_sdr'): "
      "owners: every share is 0, so no owner would get a lead"),
+    ("      owners: [sam, tina]", "      owners: {sam: 2, tina: }", ":82:30: routing rule 4 (route 'inbound_sdr'): "
+     "owners: tina's share must be a whole number from 0 to 100 (its part of the route's new leads, e.g. {tina: 2}), "
+     "not blank"),
+    ("      owners: [sam, tina]", "      owners: [sam, {tina: 2}]", ":82:15: routing rule 4 (route 'inbound_sdr'): "
+     "owners: give shares as one mapping, {sam: 2, tina: 1}, not as items of a list"),
     ("    emea: [Germany, France]", "    emea: [Germany, France, Canada]",
      "routing.territories.amer: 'Canada' is already in territory 'emea'"),
     ("    smb: otherwise", "    smb: otherwise\n    micro: company_size < 10",
