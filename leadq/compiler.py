@@ -29,7 +29,7 @@ from leadq.condition_compiler import FieldRef, Function, Scope, compile_tree
 from leadq.conditions import Type, names_in
 from leadq.errors import ConditionError, RulesetError
 from leadq.fields import DERIVED_FIELDS
-from leadq.ruleset import Condition, Rule, Ruleset
+from leadq.ruleset import Condition, Rule, Ruleset, ScoreGroup
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,20 @@ def _fragment(rule: Rule, as_of: datetime) -> pl.Expr:
     return pl.when(shown).then(pl.concat_str(pieces, ignore_nulls=True))
 
 
+def group_points(group: ScoreGroup) -> pl.Expr:
+    """A score group's points before its cap: the sum of its rules' points."""
+    return pl.sum_horizontal([pl.col(f"_pts__{rid}") for rid in group.rules])
+
+
+def _group_fragment(group: ScoreGroup) -> pl.Expr:
+    """"Web activity: capped at +40 (rules gave +57.2)" where the group's cap cut its points; else null."""
+    raw = group_points(group)
+    cap = pl.when(raw >= 0).then(pl.lit(fmt_constant(group.cap, True))).otherwise(pl.lit(fmt_constant(-group.cap, True)))
+    return pl.when(raw.abs() > group.cap).then(
+        pl.concat_str([pl.lit(f"{group.label}: capped at "), cap, pl.lit(" (rules gave "), fmt_number(raw, True),
+                       pl.lit(")")]))
+
+
 def explanation_expr(ruleset: Ruleset, as_of: datetime) -> pl.Expr:
     """The explanation column: every rule's fragment that applies, joined with "; " ("" when none).
 
@@ -238,7 +252,7 @@ def explanation_expr(ruleset: Ruleset, as_of: datetime) -> pl.Expr:
     Event-rule fragments are still formatted for every lead (``when/then``
     evaluates both sides), which is what remains of the explanation's cost.
     """
-    fragments = [_fragment(r, as_of) for r in ruleset.rules]
+    fragments = [_fragment(r, as_of) for r in ruleset.rules] + [_group_fragment(g) for g in ruleset.groups]
     if not fragments:
         return pl.lit("")
     return pl.concat_str(fragments, separator="; ", ignore_nulls=True)
@@ -296,12 +310,12 @@ def compile_ruleset(ruleset: Ruleset, as_of: datetime, *, explain: bool = True) 
         hits.append(hit.alias(f"_hit__{rule.id}"))
         points.append(pts.alias(f"_pts__{rule.id}"))
 
-    def total(rules: tuple[Rule, ...]) -> pl.Expr:
-        if not rules:
-            return pl.lit(0.0)
-        return pl.sum_horizontal([pl.col(f"_pts__{r.id}") for r in rules])
+    def total(score: str) -> pl.Expr:
+        rules, groups = ruleset.score_parts(score)
+        parts = [pl.col(f"_pts__{r.id}") for r in rules] + [group_points(g).clip(-g.cap, g.cap) for g in groups]
+        return pl.sum_horizontal(parts) if parts else pl.lit(0.0)
 
-    scores = [total(ruleset.fit_rules).alias("fit_score"), total(ruleset.intent_rules).alias("intent_score")]
+    scores = [total("fit").alias("fit_score"), total("intent").alias("intent_score")]
 
     grade_expr: pl.Expr | None = None
     rank_expr: pl.Expr | None = None

@@ -93,11 +93,28 @@ class Rule:
     half_life_days: float | None = None  # None: no decay
     min_count: int = 1
     per: str = "event"  # "event": points per matching event; "lead": once when min_count reached
+    group: str | None = None  # the score group whose cap it shares (Ruleset.groups)
 
     @property
     def is_event_rule(self) -> bool:
         """True when the rule scores activity events rather than contact fields."""
         return bool(self.events)
+
+
+@dataclass(frozen=True)
+class ScoreGroup:
+    """Rules whose points count together up to a cap, like a rule's own cap ("web activity: at most 40").
+
+    The group's points are the sum of its rules' points (each after its own cap),
+    clipped to ``-cap..cap``; its rules all count toward the same score.
+    """
+
+    id: str
+    label: str
+    cap: float
+    score: str  # "fit" | "intent"
+    rules: tuple[str, ...]
+    pos: Position
 
 
 @dataclass(frozen=True)
@@ -164,6 +181,7 @@ class Ruleset:
     section_pos: dict[str, Position] = field(default_factory=dict)
     funnel: Any = None  # leadq.funnel_settings.FunnelSettings: the typed `funnel` section
     actions: Any = None  # leadq.ruleset_actions.ActionSections: typed routing, sla, nurture, accounts, titles
+    groups: tuple[ScoreGroup, ...] = ()
 
     @property
     def fit_rules(self) -> tuple[Rule, ...]:
@@ -174,6 +192,11 @@ class Ruleset:
     def intent_rules(self) -> tuple[Rule, ...]:
         """Rules counting toward the intent score."""
         return tuple(r for r in self.rules if r.score == "intent")
+
+    def score_parts(self, score: str) -> tuple[tuple[Rule, ...], tuple[ScoreGroup, ...]]:
+        """What a score adds up: its rules in no group, and its groups (each capped)."""
+        return (tuple(r for r in self.rules if r.score == score and r.group is None),
+                tuple(g for g in self.groups if g.score == score))
 
     @property
     def event_rules(self) -> tuple[Rule, ...]:

@@ -17,7 +17,7 @@ from leadq.errors import ConditionError, Position, RulesetError, did_you_mean, o
 from leadq.fields import ACCOUNT_FIELDS, COLUMN_TYPES, CONTACT_FIELDS, DERIVED_FIELDS, EVENT_FIELDS
 from leadq.ruleset import (
     CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Condition, Disqualifier, Grade, Rule, Ruleset,
-    Settings, Tier,
+    ScoreGroup, Settings, Tier,
 )
 from leadq.ruleset_files import builtin_ruleset_path, load_merged
 from leadq.yamlsource import YList, YMap
@@ -28,7 +28,7 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_LEVEL_KEYS = {
     "version", "name", "description", "extends", "columns", "account_columns", "activity_columns",
-    "settings", "lists", "fit", "intent", "negative", "disqualifiers", "grades", "tiers",
+    "settings", "lists", "groups", "fit", "intent", "negative", "disqualifiers", "grades", "tiers",
     # Sections read by later stages (routing, funnel, titles, accounts); kept raw here.
     "titles", "routing", "sla", "nurture", "funnel", "accounts",
 }
@@ -233,12 +233,42 @@ def _lists(data: Any, pos: Position) -> dict[str, tuple]:
     return out
 
 
-_RULE_KEYS_CONTACT = {"id", "label", "when", "points", "score"}
+_RULE_KEYS_CONTACT = {"id", "label", "when", "points", "score", "group"}
 _RULE_KEYS_EVENT = {"id", "label", "event", "where", "points", "cap", "within_days", "half_life_days",
-                    "min_count", "per", "score"}
+                    "min_count", "per", "score", "group"}
 
 
-def _rules(data: Any, pos: Position, section: str, settings: Settings) -> list[Rule]:
+def _group_caps(data: Any, pos: Position) -> dict[str, tuple[str, float, Position]]:
+    """The ``groups`` section: group id -> (label, cap, position)."""
+    if data is None:
+        return {}
+    data = _mapping(data, "groups", pos)
+    out: dict[str, tuple[str, float, Position]] = {}
+    for gid, spec in data.items():
+        _check_id(gid, "groups", data.key_pos[gid])
+        r = _Reader(_mapping(spec, f"groups.{gid}", data.value_pos[gid]), f"groups.{gid}")
+        r.check_keys({"label", "cap"}, {"cap"})
+        out[gid] = (r.text("label") or _humanise(gid), r.number("cap", positive=True), data.key_pos[gid])  # type: ignore[assignment]
+    return out
+
+
+def _groups(caps: dict[str, tuple[str, float, Position]], rules: list[Rule]) -> tuple[ScoreGroup, ...]:
+    """Each group with its rules, which must all count toward one score."""
+    out = []
+    for gid, (label, cap, gpos) in caps.items():
+        members = [r for r in rules if r.group == gid]
+        if not members:
+            raise RulesetError(f"groups.{gid}: no rule has 'group: {gid}'; give it rules or remove it", gpos)
+        other = next((m for m in members if m.score != members[0].score), None)
+        if other is not None:
+            raise RulesetError(f"rule '{other.id}' counts toward {other.score}, but group '{gid}' caps "
+                               f"{members[0].score} (rule '{members[0].id}'); a group's rules share one score",
+                               other.pos)
+        out.append(ScoreGroup(gid, label, cap, members[0].score, tuple(m.id for m in members), gpos))
+    return tuple(out)
+
+
+def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: dict | None = None) -> list[Rule]:
     if data is None:
         return []
     seq = _sequence(data, section, pos)
@@ -266,6 +296,10 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings) -> list[R
         if score not in ("fit", "intent"):
             raise RulesetError(f"{where}: score must be fit or intent", r.pos("score"))
         label = r.text("label") or _humanise(rule_id)
+        group = r.text("group") if "group" in entry else None
+        if group is not None and group not in (groups or {}):
+            raise RulesetError(f"{where}: unknown group '{group}'{did_you_mean(str(group), groups or {})}; "
+                               "define it under 'groups' with its cap", r.pos("group"))
         if section == "fit" and is_event:
             raise RulesetError(f"{where}: fit rules describe who the lead is; move event rules to 'intent'",
                                entry.key_pos["event"])
@@ -289,11 +323,11 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings) -> list[R
                 events=tuple(events), where=r.condition("where"),
                 cap=r.number("cap", None, positive=True),
                 within_days=r.number("within_days", settings.lookback_days, positive=True),
-                half_life_days=half_life, min_count=int(min_count or 1), per=per,
+                half_life_days=half_life, min_count=int(min_count or 1), per=per, group=group,
             ))
         else:
             out.append(Rule(id=rule_id, label=label, section=section, score=score, points=points or 0.0,
-                            pos=ipos, when=r.condition("when")))
+                            pos=ipos, when=r.condition("when"), group=group))
     return out
 
 
@@ -417,9 +451,10 @@ def parse_ruleset(path: str) -> Ruleset:
     activity_columns = (_columns(data["activity_columns"], vpos("activity_columns"), "activity_columns",
                                  EVENT_FIELDS, custom=True) if "activity_columns" in data else {})
     settings = _settings(data.get("settings"), vpos("settings"))
-    rules = (_rules(data.get("fit"), vpos("fit"), "fit", settings)
-             + _rules(data.get("intent"), vpos("intent"), "intent", settings)
-             + _rules(data.get("negative"), vpos("negative"), "negative", settings))
+    caps = _group_caps(data.get("groups"), vpos("groups"))
+    rules = (_rules(data.get("fit"), vpos("fit"), "fit", settings, caps)
+             + _rules(data.get("intent"), vpos("intent"), "intent", settings, caps)
+             + _rules(data.get("negative"), vpos("negative"), "negative", settings, caps))
     if len(rules) > MAX_RULES:
         raise RulesetError(f"ruleset has {len(rules)} rules; the limit is {MAX_RULES}", pos)
     if any(r.is_event_rule for r in rules):
@@ -432,6 +467,7 @@ def parse_ruleset(path: str) -> Ruleset:
         if r.id in seen:
             raise RulesetError(f"rule id '{r.id}' is used twice (first at line {seen[r.id].line})", r.pos)
         seen[r.id] = r.pos
+    groups = _groups(caps, rules)
     disqualifiers = _disqualifiers(data.get("disqualifiers"), vpos("disqualifiers"))
     codes: dict[str, Position] = {}
     for d in disqualifiers:
@@ -469,6 +505,7 @@ def parse_ruleset(path: str) -> Ruleset:
         section_pos={k: data.value_pos[k] for k in sections},
         funnel=funnel,
         actions=actions,
+        groups=groups,
     )
 
 

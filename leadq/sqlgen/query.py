@@ -33,10 +33,11 @@ from leadq.activity import max_window_days, rule_event_spellings
 from leadq.cleaning import (
     EARLIEST, EMAIL_ADDRESS_PATTERN, EMAIL_DOMAIN_PATTERN, EMAIL_LIST_MARKS, ID_FIELDS, LATEST, NULL_MARKERS,
 )
+from leadq.compiler import fmt_constant
 from leadq.conditions import Call, Literal, Name, Node, Type, names_in
 from leadq.errors import MissingColumnsError, Position, RulesetError, UsageError, did_you_mean
 from leadq.fields import DERIVED_FIELDS
-from leadq.ruleset import Column, Rule, Ruleset
+from leadq.ruleset import Column, Rule, Ruleset, ScoreGroup
 from leadq.sqlgen.conditions import (
     SqlField, SqlScope, col, compile_sql_condition, days_between, dbl, false, lower_text, num,
 )
@@ -72,6 +73,21 @@ class SqlTables:
 
 def _alias(expr: exp.Expression, name: str, quoted: bool = False) -> exp.Expression:
     return exp.alias_(expr, name, quoted=quoted, copy=False)
+
+
+def _sum(parts: list[exp.Expression]) -> exp.Expression:
+    """``a + b + ...``."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.Add(this=out, expression=part)
+    return out
+
+
+def _clipped(value: exp.Expression, cap: float) -> exp.Expression:
+    """``value`` clipped to ``-cap..cap`` (CASE rather than LEAST/GREATEST, whose null rules differ)."""
+    return exp.Case(ifs=[exp.If(this=exp.GT(this=value.copy(), expression=num(cap)), true=dbl(cap)),
+                         exp.If(this=exp.LT(this=value.copy(), expression=num(-cap)), true=dbl(-cap))],
+                    default=value.copy())
 
 
 def _table(name: str) -> exp.Table:
@@ -498,6 +514,15 @@ class QueryBuilder:
         cond = exp.and_(hit, exp.NEQ(this=pts.copy(), expression=num(0)))
         return cond, concat([head, lit(" ("), *parts, lit(")")])
 
+    def _group_fragment(self, group: ScoreGroup) -> tuple[exp.Expression, exp.Expression]:
+        """"Research: capped at +12 (rules gave +15)" where the group's cap cut its points."""
+        raw = col(f"_grp__{group.id}")
+        cap = case_when(exp.GTE(this=raw.copy(), expression=num(0)), lit(fmt_constant(group.cap, True)),
+                        lit(fmt_constant(-group.cap, True)))
+        text = concat([lit(f"{group.label}: capped at "), cap, lit(" (rules gave "),
+                       fmt_tenths(col(f"_tg__{group.id}"), self.d, sign_of=raw.copy()), lit(")")])
+        return exp.GT(this=exp.Abs(this=raw.copy()), expression=num(group.cap)), text
+
     def build(self) -> exp.Select:
         rs = self.rs
         leads, cols = self.contacts()
@@ -519,17 +544,16 @@ class QueryBuilder:
             points.append((f"_pts__{r.id}", pts))
         current = self.stage("lq_hits", current, hits) if hits else current
         current = self.stage("lq_points", current, points) if points else current
+        if rs.groups:  # each group's points before its cap
+            current = self.stage("lq_groups", current, [(f"_grp__{g.id}", _sum([col(f"_pts__{r}") for r in g.rules]))
+                                                        for g in rs.groups])
 
-        def total(rules: tuple[Rule, ...]) -> exp.Expression:
-            if not rules:
-                return dbl(0.0)
-            out: exp.Expression = col(f"_pts__{rules[0].id}")
-            for r in rules[1:]:
-                out = exp.Add(this=out, expression=col(f"_pts__{r.id}"))
-            return out
+        def total(score: str) -> exp.Expression:
+            rules, groups = rs.score_parts(score)
+            parts = [col(f"_pts__{r.id}") for r in rules] + [_clipped(col(f"_grp__{g.id}"), g.cap) for g in groups]
+            return _sum(parts) if parts else dbl(0.0)
 
-        current = self.stage("lq_scores", current, [("fit_score", total(rs.fit_rules)),
-                                                    ("intent_score", total(rs.intent_rules))])
+        current = self.stage("lq_scores", current, [("fit_score", total("fit")), ("intent_score", total("intent"))])
         grade_ifs, rank_ifs = [], []
         default_grade: exp.Expression = lit("")
         default_rank: exp.Expression = dbl(0)
@@ -580,9 +604,11 @@ class QueryBuilder:
             if r.is_event_rule and r.half_life_days is not None:
                 basis = col(f"_raw__{r.id}") if r.per == "event" else dbl(r.points)
                 rounded.append((f"_tb__{r.id}", tenths(basis)))
+        rounded += [(f"_tg__{g.id}", tenths(col(f"_grp__{g.id}"))) for g in rs.groups]
         if rounded:
             current = self.stage("lq_rounded", current, rounded)
-        explanation = joined([self._fragment(r) for r in rs.rules], "; ")
+        explanation = joined([self._fragment(r) for r in rs.rules] + [self._group_fragment(g) for g in rs.groups],
+                             "; ")
         current = self.stage("lq_final", current, [
             ("tier", exp.Case(ifs=tier_ifs, default=tier_default) if tier_ifs else tier_default),
             ("explanation", explanation),
