@@ -54,13 +54,17 @@ def rule_range(rule: Rule) -> tuple[float, float]:
 
 def score_bounds(ruleset: Ruleset) -> dict[str, Bound]:
     """Bounds of fit, intent and total: sums of every rule's range (an upper bound, since
-    rules that exclude each other are counted together)."""
+    rules that exclude each other are counted together), each group's sum within its cap."""
     out: dict[str, Bound] = {}
     for score in ("fit", "intent"):
-        rules = [r for r in ruleset.rules if r.score == score]
+        rules, groups = ruleset.score_parts(score)
         ranges = [rule_range(r) for r in rules]
-        unbounded = tuple(r.id for r, (lo, hi) in zip(rules, ranges) if math.isinf(hi) or math.isinf(lo))
-        out[score] = Bound(sum(lo for lo, _ in ranges), sum(hi for _, hi in ranges), unbounded)
+        unbounded = [r.id for r, (lo, hi) in zip(rules, ranges) if math.isinf(hi) or math.isinf(lo)]
+        for group in groups:
+            inner = [rule_range(ruleset.rule(rid)) for rid in group.rules]
+            low, high = sum(lo for lo, _ in inner), sum(hi for _, hi in inner)
+            ranges.append((max(low, -group.cap), min(high, group.cap)))
+        out[score] = Bound(sum(lo for lo, _ in ranges), sum(hi for _, hi in ranges), tuple(unbounded))
     fit, intent = out["fit"], out["intent"]
     out["total"] = Bound(fit.low + intent.low, fit.high + intent.high, fit.unbounded_by + intent.unbounded_by)
     return out

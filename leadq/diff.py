@@ -27,6 +27,7 @@ from datetime import datetime
 
 import polars as pl
 
+from leadq.compiler import group_points
 from leadq.rescoring import InputFrames, score_detail
 from leadq.errors import UsageError
 from leadq.ruleset import Ruleset
@@ -112,7 +113,15 @@ def tier_order(a: Ruleset, b: Ruleset) -> list[str]:
 
 def _side(detail: pl.DataFrame, ruleset: Ruleset, tag: str) -> pl.DataFrame:
     cols = ["tier", "total_score", "fit_score", "intent_score"] + [f"_pts__{r.id}" for r in ruleset.rules]
-    return detail.select(["lead_id"] + [pl.col(c).alias(f"{tag}::{c}") for c in cols])
+    # What each group's cap took off its rules' sum (0 when it did not bind), so that the changes add up.
+    cuts = [(group_points(g).clip(-g.cap, g.cap) - group_points(g)).alias(f"{tag}::_pts__{_cut(g.id)}")
+            for g in ruleset.groups]
+    return detail.select(["lead_id"] + [pl.col(c).alias(f"{tag}::{c}") for c in cols] + cuts)
+
+
+def _cut(group_id: str) -> str:
+    """The name a group's cap shows under in rule changes (no rule id has a space)."""
+    return f"{group_id} (group cap)"
 
 
 def _matrix(joined: pl.DataFrame, tiers: list[str]) -> list[list[int]]:
@@ -127,10 +136,11 @@ def _matrix(joined: pl.DataFrame, tiers: list[str]) -> list[list[int]]:
 
 def _rule_changes(a: Ruleset, b: Ruleset) -> pl.Expr:
     """A list of {rule, points_a, points_b} structs for the rules whose points differ."""
-    ids_a = {r.id for r in a.rules}
-    ids_b = {r.id for r in b.rules}
+    order_a = [r.id for r in a.rules] + [_cut(g.id) for g in a.groups]
+    order_b = [r.id for r in b.rules] + [_cut(g.id) for g in b.groups]
+    ids_a, ids_b = set(order_a), set(order_b)
     items = []
-    for rid in dict.fromkeys([r.id for r in a.rules] + [r.id for r in b.rules]):
+    for rid in dict.fromkeys(order_a + order_b):
         pa = pl.col(f"a::_pts__{rid}").fill_null(0.0) if rid in ids_a else pl.lit(0.0)
         pb = pl.col(f"b::_pts__{rid}").fill_null(0.0) if rid in ids_b else pl.lit(0.0)
         items.append(pl.when((pa - pb).abs() > _EPS).then(

@@ -72,6 +72,20 @@ class RuleExplanation:
 
 
 @dataclass
+class GroupExplanation:
+    """A score group's points for one lead: its rules' sum, and what its cap let count."""
+
+    id: str
+    label: str
+    score: str
+    cap: float
+    rules: list[str]
+    rules_points: float
+    points: float
+    capped: bool
+
+
+@dataclass
 class TierStep:
     """One tier condition, tried in ruleset order."""
 
@@ -110,6 +124,7 @@ class LeadExplanation:
     tiers: list[TierStep]
     explanation: str
     handoff: str
+    groups: list[GroupExplanation] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
     # Number fields the CRM wrote as a range or an abbreviation: field -> its text ("51-200").
     read_from: dict[str, str] = field(default_factory=dict)
@@ -347,13 +362,19 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
             steps.append(TierStep(tier.name, "otherwise" if tier.when is None else tier.when.text, matched, chosen,
                                   {k: _plain(row[f"_tsee__{i}__{k}"]) for k in tier_values[i]}))
         reasons = [Reason(c, codes[c].label, codes[c].category) for c in row["disqualification_reasons"] or []]
+        finals = {r.id: r.points.final for r in rules}
+        groups = []
+        for g in ruleset.groups:
+            total = sum(finals[rid] for rid in g.rules)
+            groups.append(GroupExplanation(g.id, g.label, g.score, g.cap, list(g.rules), total,
+                                           max(-g.cap, min(g.cap, total)), abs(total) > g.cap))
         lead = LeadExplanation(
             lead_id=lead_id,
             source_file=str(row.get("_source_file")), source_row=int(row.get("_source_row") or 0),
             fit_score=_num(row["fit_score"]), intent_score=_num(row["intent_score"]),
             total_score=_num(row["total_score"]), grade=row["grade"], grade_rule=_grade_rule(ruleset, row["grade"]),
             tier=row["tier"], disqualified=bool(row["disqualified"]), reasons=reasons, rules=rules, tiers=steps,
-            explanation=row.get("explanation") or "", handoff="",
+            explanation=row.get("explanation") or "", handoff="", groups=groups,
             fields={f: _plain(row.get(f)) for f in shown_fields if f in row},
             read_from={name: str(row[raw]).strip() for name, raw in ranged.items()
                        if row.get(name) is not None and row[f"_plain__{name}"] is None},

@@ -74,6 +74,11 @@ def _lead(lead: LeadExplanation) -> Group:
                       fmt_points(r.points.decayed), fmt_points(r.points.final, signed=r.fired), _saw(r, lead.read_from),
                       style="" if r.fired else "dim")
     parts.append(rules)
+    for g in lead.groups:
+        cut = (f", capped at {fmt_points(g.points, signed=True)}" if g.capped
+               else f" (cap {fmt_points(g.cap)}: not reached)")
+        parts.append(Text(f"group {g.id} ({g.score}): rules {', '.join(g.rules)} gave "
+                          f"{fmt_points(g.rules_points, signed=True)}{cut}", style="" if g.capped else "dim"))
 
     tiers = Table(title="Tiers (first match wins)", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for col in ("#", "tier", "result"):

@@ -26,7 +26,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
-from leadq.condition_reasoning import Bound, Reasoner, canon, reachable_grades, score_bounds
+from leadq.condition_reasoning import Bound, Reasoner, canon, reachable_grades, rule_range, score_bounds
 from leadq.conditions import Call, ListRef, Literal, Logical, TextMatch, names_in, walk
 from leadq.errors import Position, RulesetError
 from leadq.ruleset import Condition, Rule, Ruleset, Tier
@@ -223,7 +223,7 @@ def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
             yield _finding("warning", "cap-below-points", pos, subject,
                            f"cap {r.cap:g} is below the points ({r.points:g}): {what} is cut to {r.cap:g}, so "
                            f"the {r.points:g} points as written can never count")
-        if r.is_event_rule and r.per == "event" and r.cap is None and r.points > 0:
+        if r.is_event_rule and r.per == "event" and r.cap is None and r.group is None and r.points > 0:
             yield _finding("info", "uncapped-event-rule", r.pos, subject,
                            f"has no cap: {r.points:g} points for every event makes {r.score} (and total) "
                            "unbounded, so one very active lead can outscore everyone; add `cap:`")
@@ -240,6 +240,13 @@ def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
                                f"fire together, counting one fact twice in {r.score}")
             else:
                 seen[key] = r
+    for g in ruleset.groups:
+        ranges = [rule_range(ruleset.rule(rid)) for rid in g.rules]
+        low, high = sum(lo for lo, _ in ranges), sum(hi for _, hi in ranges)
+        if -g.cap <= low and high <= g.cap:
+            yield _finding("info", "group-cap-unreached", g.pos, f"group '{g.id}'",
+                           f"its rules give {low:g} to {high:g} points together, within its cap of {g.cap:g}: "
+                           "the cap never applies")
 
 
 def check_regexes(ruleset: Ruleset) -> Iterator[Finding]:

@@ -381,12 +381,20 @@ _TIER_CONDITIONS = ["bad_fit", "bad_timing", 'grade >= "B"', "intent >= 10", "to
 
 @st.composite
 def random_ruleset(draw) -> str:
-    fit = [f"  - {{id: f{i}, when: '{draw(_condition())}', points: {draw(st.integers(-20, 30))}}}"
-           for i in range(draw(st.integers(1, 4)))]
+    n_fit = draw(st.integers(1, 4))
+    # Score groups: some fit rules share a cap, and some event rules another.
+    fit_group = draw(st.sets(st.integers(0, n_fit - 1), max_size=n_fit))
+    event_group = draw(st.sets(st.integers(0, 1), max_size=2))
+    groups = ([f"  gf: {{cap: {draw(st.sampled_from([5, 15, 40]))}}}"] if fit_group else []) + \
+        ([f"  ge: {{cap: {draw(st.sampled_from([4, 12.5, 30]))}, label: Events}}"] if event_group else [])
+    fit = [f"  - {{id: f{i}, when: '{draw(_condition())}', points: {draw(st.integers(-20, 30))}"
+           + (", group: gf}" if i in fit_group else "}") for i in range(n_fit)]
     events = []
     for i in range(2):
         parts = [f"id: e{i}", f"event: {draw(st.sampled_from(['page_view', 'demo_request', '[page_view, email_click]']))}",
                  f"points: {draw(st.sampled_from([1, 2.5, 10, -5, 30]))}"]
+        if i in event_group:
+            parts.append("group: ge")
         if draw(st.booleans()):
             parts.append(f"cap: {draw(st.sampled_from([3, 10, 25]))}")
         parts.append(f"half_life_days: {draw(st.sampled_from(['none', 7, 30]))}")
@@ -408,6 +416,7 @@ def random_ruleset(draw) -> str:
         "          demo_requested: {column: demo, type: boolean}}",
         "activity_columns: {lead_id: lead, event_type: type, occurred_at: at, url: url}",
         f"settings: {{dedupe_on: {draw(st.sampled_from(['[lead_id]', '[lead_id, email]']))}}}",
+        *(["groups:", *groups] if groups else []),
         "fit:", *fit, "intent:", *events,
         *(["disqualifiers:", *dq] if dq else []),
         "grades: {A: 40, B: 20, C: 0, D: otherwise}",
