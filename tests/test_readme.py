@@ -75,3 +75,13 @@ def test_the_away_example_prints_what_the_readme_shows(tmp_path, monkeypatch):
     printed = run_cli(args[1:]).output.splitlines()
     expected = away.group(2).strip().splitlines()
     assert [line.rstrip() for line in printed if line.startswith(("owners away", "without an owner"))] == expected
+
+
+def test_the_test_example_prints_what_the_readme_shows(tmp_path, monkeypatch):
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### `leadq test`", 1)[1]
+    cases, shown = re.search(r"expects too much of a VP with no activity:\n\n```yaml\n(.*?)```\n\n```\n(.*?)```",
+                             section, re.S).groups()
+    (tmp_path / "cases.yaml").write_text(cases)
+    monkeypatch.setenv("COLUMNS", "250")
+    printed = run_cli(["test", "b2b_saas", str(tmp_path / "cases.yaml")], exit_code=1).output
+    assert shown in printed

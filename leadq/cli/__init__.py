@@ -5,7 +5,8 @@ the shared options and the error handling; each command has a module of its own.
 
 Exit codes:
   0  success
-  1  finished, but rows were rejected and --strict was given (validate: warnings under --strict)
+  1  finished, but rows were rejected and --strict was given (validate: warnings under --strict; test: a case
+     failed)
   2  usage or ruleset error (nothing read, nothing written)
   3  input data error (missing/unreadable/malformed file, missing columns)
   4  output error (cannot write, disk full, output locked by another run)
@@ -30,7 +31,7 @@ import typer
 from leadq.errors import EXIT_INTERRUPTED, EXIT_OUTPUT, LeadqError, UsageError
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 rows rejected under --strict; 2 usage or ruleset error; "
+    "Exit codes: 0 success; 1 rows rejected under --strict (test: a case failed); 2 usage or ruleset error; "
     "3 input data error; 4 output error; 5 more tier changes than --max-tier-changes (nothing written); "
     "70 internal error (a bug); 130 interrupted."
 )
@@ -200,8 +201,8 @@ def app_for(args: list[str]) -> typer.Typer:
     otherwise be that command, and read the command's name as its first argument.
 
     Typer builds every command's options from its signature before it runs one
-    (about 25 ms for leadq's nine): a cron job scoring a small file should not pay
-    for the other eight. Help, usage lines and errors of the command are the same.
+    (about 25 ms for leadq's ten): a cron job scoring a small file should not pay
+    for the other nine. Help, usage lines and errors of the command are the same.
     """
     if not args:
         return app
@@ -222,3 +223,4 @@ from leadq.cli import validate as _validate  # noqa: E402,F401
 from leadq.cli import funnel as _funnel  # noqa: E402,F401
 from leadq.cli import init as _init  # noqa: E402,F401
 from leadq.cli import sql as _sql  # noqa: E402,F401
+from leadq.cli import test as _test  # noqa: E402,F401

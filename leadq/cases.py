@@ -1,0 +1,370 @@
+"""Ruleset test cases: example leads with the outcome the team agreed on, checked by ``leadq test``.
+
+Marketing and sales agree on examples as much as on rules ("a VP at a 500-person
+software company who asked for a demo yesterday is a hand-raiser"). A cases file
+writes them down next to the ruleset, and ``leadq test`` scores them all in one
+batch and says which no longer land where they should, so a change of points is
+reviewed against the examples before it ships::
+
+    as_of: 2026-11-01                 # optional: "now" for decay and windows
+    cases:
+      - name: VP at a mid-market software company who asked for a demo yesterday
+        lead: {job_title: VP Marketing, company_size: 500, industry: Software}
+        events:
+          - {type: demo_request, days_ago: 1}
+          - {type: page_view, url: /pricing, days_ago: 3, count: 4}
+        expect: {tier: hand_raiser, grade: A, intent: ">= 30", explanation_contains: demo request}
+
+``lead`` and event keys are leadq's field names (those the ruleset maps under
+``columns`` / ``activity_columns``) or the CRM's column names; values are read
+like CSV text, so ``"51-200"`` or ``"12/03/2026"`` read as the ruleset says. An
+event has ``type``, ``at`` (a time) or ``days_ago`` (before ``as_of``; default 0),
+and ``count`` (default 1). Expectations: ``tier``, ``grade`` and ``route`` (a
+value, or a list of allowed values); ``fit``, ``intent`` and ``total`` (a number,
+matched as the explanation shows it, to one decimal, or a comparison such as
+``">= 40"`` or ``"between 10 and 20"``); ``disqualified`` (true/false);
+``reasons`` (the disqualification codes, in any order); ``explanation_contains``
+(text or a list, any case).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import polars as pl
+
+from leadq.errors import InputError, Position, RulesetError, did_you_mean, one_of
+from leadq.ruleset import Ruleset
+from leadq.yamlsource import YList, YMap, load_yaml
+
+MAX_CASES = 10_000
+MAX_EVENT_COUNT = 1_000
+TEXT_EXPECTATIONS = ("tier", "grade", "route")
+NUMBER_EXPECTATIONS = {"fit": "fit_score", "intent": "intent_score", "total": "total_score"}
+EXPECTATIONS = (*TEXT_EXPECTATIONS, *NUMBER_EXPECTATIONS, "disqualified", "reasons", "explanation_contains")
+_COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq,
+            "==": operator.eq, "!=": operator.ne}
+_COMPARISON = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)\s*(-?\d+(?:\.\d+)?)\s*$")
+_BETWEEN = re.compile(r"^\s*between\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One expected outcome of a case: ``key`` (tier, fit, ...) and what satisfies it."""
+
+    key: str
+    value: Any
+    pos: Position
+
+    def describe(self) -> str:
+        """The expectation as the cases file wrote it ("tier hand_raiser", "fit >= 40")."""
+        value = self.value
+        if isinstance(value, (list, tuple)):
+            value = " or ".join(str(v) for v in value) if self.key in TEXT_EXPECTATIONS else ", ".join(map(str, value))
+        elif isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, float):
+            value = f"{value:g}"
+        return f"{self.key} {value}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """An example lead, its events and what it should get."""
+
+    name: str
+    lead_id: str
+    lead: dict[str, str]  # CRM column -> text
+    events: tuple[dict[str, str], ...]  # activity column -> text, one per event
+    expect: tuple[Expectation, ...]
+    pos: Position
+
+
+@dataclass
+class CaseResult:
+    """How one case scored, and the expectations it missed."""
+
+    name: str
+    line: int
+    passed: bool
+    failures: list[str]
+    tier: str | None = None
+    grade: str | None = None
+    fit: float | None = None
+    intent: float | None = None
+    total: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    route: str | None = None
+    explanation: str = ""
+    rejected: str | None = None  # why leadq rejected the lead's row, if it did
+
+
+@dataclass
+class CasesReport:
+    """Every case's result, in file order."""
+
+    ruleset: str
+    ruleset_path: str
+    cases_path: str
+    as_of: str
+    results: list[CaseResult]
+
+    @property
+    def failed(self) -> int:
+        """How many cases missed an expectation."""
+        return sum(not r.passed for r in self.results)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the ``--json`` output)."""
+        return asdict(self) | {"passed": len(self.results) - self.failed, "failed": self.failed}
+
+
+# --------------------------------------------------------------------------- reading the cases file
+
+
+def _text(value: Any, where: str, pos: Position) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (str, int)):
+        return str(value)
+    raise RulesetError(f"{where}: expected a value (text, a number, true/false), not a list or a mapping", pos)
+
+
+def _columns(values: YMap, mapping: dict[str, str], where: str) -> dict[str, str]:
+    """Field or CRM column names -> CRM column names, values as text (blank values left out)."""
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        column = mapping.get(key, key)
+        if column in out:
+            raise RulesetError(f"{where}: '{key}' gives the column '{column}' a second time", values.key_pos[key])
+        if value is not None:
+            out[column] = _text(value, f"{where}.{key}", values.value_pos[key])
+    return out
+
+
+def _expectations(data: YMap, where: str, ruleset: Ruleset) -> tuple[Expectation, ...]:
+    out = []
+    for key, value in data.items():
+        pos = data.value_pos[key]
+        if key not in EXPECTATIONS:
+            raise RulesetError(f"{where}: unknown expectation '{key}'{did_you_mean(key, EXPECTATIONS)}; "
+                               f"{one_of(EXPECTATIONS)}", data.key_pos[key])
+        if key in TEXT_EXPECTATIONS:
+            allowed = [_text(v, f"{where}.{key}", pos) for v in value] if isinstance(value, YList) \
+                else [_text(value, f"{where}.{key}", pos)]
+            known = {"tier": ruleset.tier_names, "grade": ruleset.grade_letters,
+                     "route": ruleset.actions.routing.routes if ruleset.actions and ruleset.actions.routing else ()}[key]
+            for name in allowed:
+                if name not in known:
+                    hint = did_you_mean(name, known) if known else f"; the ruleset has no {key}s"
+                    raise RulesetError(f"{where}.{key}: the ruleset has no {key} '{name}'{hint}", pos)
+            value = tuple(allowed)
+        elif key in NUMBER_EXPECTATIONS:
+            value = _number_test(value, f"{where}.{key}", pos)
+        elif key == "disqualified":
+            if not isinstance(value, bool):
+                raise RulesetError(f"{where}.disqualified: expected true or false", pos)
+        elif key == "reasons":
+            codes = [_text(v, f"{where}.reasons", pos) for v in value] if isinstance(value, YList) else None
+            if codes is None:
+                raise RulesetError(f"{where}.reasons: expected a list of disqualifier codes ([] for none)", pos)
+            known_codes = [d.code for d in ruleset.disqualifiers]
+            for code in codes:
+                if code not in known_codes:
+                    raise RulesetError(f"{where}.reasons: the ruleset has no disqualifier '{code}'"
+                                       f"{did_you_mean(code, known_codes)}", pos)
+            value = tuple(sorted(codes))
+        else:  # explanation_contains
+            value = tuple(_text(v, f"{where}.{key}", pos) for v in value) if isinstance(value, YList) \
+                else (_text(value, f"{where}.{key}", pos),)
+        out.append(Expectation(key, value, pos))
+    return tuple(out)
+
+
+def _number_test(value: Any, where: str, pos: Position) -> tuple[str, float] | tuple[str, float, float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ("=", float(value))
+    if isinstance(value, str):
+        if m := _COMPARISON.match(value):
+            return ("==" if m.group(1) == "=" else m.group(1), float(m.group(2)))
+        if m := _BETWEEN.match(value):
+            return ("between", float(m.group(1)), float(m.group(2)))
+    raise RulesetError(f"{where}: expected a number or a comparison such as \">= 40\" or \"between 10 and 20\"",
+                       pos)
+
+
+def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datetime) -> list[dict[str, str]]:
+    from leadq.ruleset_loader import _Reader, _mapping, _sequence
+
+    if data is None:
+        return []
+    activity = {name: col.column for name, col in ruleset.activity_columns.items()}
+    if not {"event_type", "occurred_at"} <= set(activity):
+        raise RulesetError(f"{where}: events need the ruleset to map event_type and occurred_at under "
+                           "activity_columns", pos)
+    out: list[dict[str, str]] = []
+    seq = _sequence(data, where, pos)
+    for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
+        ewhere = f"{where}[{n}]"
+        entry = _mapping(item, ewhere, ipos)
+        r = _Reader(entry, ewhere)
+        if "type" not in entry:
+            raise RulesetError(f"{ewhere}: missing required key 'type' (the event type, e.g. demo_request)", ipos)
+        if "at" in entry and "days_ago" in entry:
+            raise RulesetError(f"{ewhere}: give 'at' or 'days_ago', not both", entry.key_pos["days_ago"])
+        days = r.number("days_ago", 0.0)
+        if days is None or not math.isfinite(days):
+            raise RulesetError(f"{ewhere}: 'days_ago' must be a number", r.pos("days_ago"))
+        count = r.number("count", 1.0, positive=True)
+        if count is None or count != int(count) or count > MAX_EVENT_COUNT:
+            raise RulesetError(f"{ewhere}: 'count' must be a whole number from 1 to {MAX_EVENT_COUNT}", r.pos("count"))
+        at = _text(entry["at"], f"{ewhere}.at", r.pos("at")) if "at" in entry else \
+            (as_of - timedelta(days=days)).isoformat().replace("+00:00", "Z")
+        fields = YMap({k: v for k, v in entry.items() if k not in ("type", "at", "days_ago", "count")})
+        fields.key_pos = {k: entry.key_pos[k] for k in fields}
+        fields.value_pos = {k: entry.value_pos[k] for k in fields}
+        event = _columns(fields, activity, ewhere)
+        event[activity["event_type"]] = _text(entry["type"], f"{ewhere}.type", r.pos("type"))
+        event[activity["occurred_at"]] = at
+        out += [event] * int(count)
+    return out
+
+
+def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[list[Case], datetime]:
+    """Read a cases file: its cases and the time they are scored at (``as_of``, else the file's, else now).
+
+    Raises:
+        RulesetError: a structural problem, with its line and column (exit 2, like a ruleset).
+        InputError: the file cannot be read.
+    """
+    from leadq.ruleset_loader import _Reader, _mapping, _sequence
+
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise InputError(f"cases file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the cases file {path}: {exc}") from None
+    data = _mapping(load_yaml(text, path), "cases file", Position(path, 1, 1))
+    top = _Reader(data, "cases file")
+    top.check_keys({"as_of", "cases"}, {"cases"})
+    if as_of is None and "as_of" in data:
+        from leadq.conditions import literal_date
+
+        try:
+            as_of = literal_date(top.text("as_of") or "")
+        except ValueError as exc:
+            raise RulesetError(f"as_of: {exc}", top.pos("as_of")) from None
+    as_of = as_of or datetime.now(timezone.utc).replace(microsecond=0)
+    seq = _sequence(data["cases"], "cases", top.pos("cases"))
+    if not seq:
+        raise RulesetError("cases: give at least one case", top.pos("cases"))
+    if len(seq) > MAX_CASES:
+        raise RulesetError(f"cases: {len(seq)} cases; the limit is {MAX_CASES}", top.pos("cases"))
+    mapped = {name: col.column for name, col in ruleset.columns.items()}
+    id_column = mapped["lead_id"]
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
+        entry = _mapping(item, f"case {n}", ipos)
+        name = entry.get("name")
+        where = f"case '{name}'" if isinstance(name, str) and name.strip() else f"case {n}"
+        r = _Reader(entry, where)
+        r.check_keys({"name", "lead", "events", "expect"}, {"lead", "expect"})
+        lead = _columns(_mapping(entry["lead"], f"{where}: lead", r.pos("lead")), mapped, f"{where}: lead")
+        lead_id = lead.setdefault(id_column, f"case-{n}")
+        if lead_id in seen:
+            raise RulesetError(f"{where}: lead id '{lead_id}' is also case {seen[lead_id]}'s; give each case its own",
+                               r.pos("lead"))
+        seen[lead_id] = n
+        expect = _expectations(_mapping(entry["expect"], f"{where}: expect", r.pos("expect")), f"{where}: expect",
+                               ruleset)
+        if not expect:
+            raise RulesetError(f"{where}: expect: give at least one expectation ({one_of(EXPECTATIONS)})",
+                               r.pos("expect"))
+        events = _events(entry.get("events"), f"{where}: events", r.pos("events"), ruleset, as_of)
+        for event in events:
+            event[ruleset.activity_columns["lead_id"].column] = lead_id
+        cases.append(Case(str(name or f"case {n}"), lead_id, lead, tuple(events), expect, ipos))
+    return cases, as_of
+
+
+# --------------------------------------------------------------------------- scoring and checking
+
+
+def _frame(rows: list[dict[str, str]], columns: list[str]) -> pl.LazyFrame:
+    return pl.LazyFrame({c: [row.get(c) for row in rows] for c in columns}, schema={c: pl.String for c in columns})
+
+
+def _check(exp: Expectation, row: dict) -> str | None:
+    """Why ``row`` misses ``exp`` (None when it meets it)."""
+    key, value = exp.key, exp.value
+    if key in TEXT_EXPECTATIONS:
+        got = row.get(key)
+        return None if got in value else f"{key}: expected {' or '.join(value)}, got {got or '(none)'}"
+    if key in NUMBER_EXPECTATIONS:
+        got = float(row[NUMBER_EXPECTATIONS[key]])
+        shown = round(got, 1) + 0.0
+        if value[0] == "between":
+            ok = value[1] <= got <= value[2]
+            want = f"between {value[1]:g} and {value[2]:g}"
+        elif value[0] == "=":
+            ok = shown == round(value[1], 1)
+            want = f"{value[1]:g}"
+        else:
+            ok = _COMPARE[value[0]](got, value[1])
+            want = f"{value[0]} {value[1]:g}"
+        return None if ok else f"{key}: expected {want}, got {shown:g}"
+    if key == "disqualified":
+        got = bool(row["disqualified"])
+        return None if got == value else f"disqualified: expected {str(value).lower()}, got {str(got).lower()}"
+    if key == "reasons":
+        got = tuple(sorted(row["disqualification_reasons"] or []))
+        return None if got == value else f"reasons: expected [{', '.join(value)}], got [{', '.join(got)}]"
+    text = (row.get("explanation") or "").lower()
+    missing = [v for v in value if v.lower() not in text]
+    return None if not missing else f"explanation: no {', '.join(repr(v) for v in missing)}"
+
+
+def run_cases(ruleset: Ruleset, cases: list[Case], as_of: datetime, cases_path: str = "") -> CasesReport:
+    """Score every case in one batch and check its expectations."""
+    from leadq.pipeline import score_frames
+
+    columns = list(dict.fromkeys([col.column for col in ruleset.columns.values()]
+                                 + [c for case in cases for c in case.lead]))
+    contacts = _frame([case.lead for case in cases], columns)
+    events = None
+    if ruleset.activity_columns and (ruleset.event_rules or any(case.events for case in cases)):
+        event_rows = [e for case in cases for e in case.events]
+        event_columns = list(dict.fromkeys([col.column for col in ruleset.activity_columns.values()]
+                                           + [c for e in event_rows for c in e]))
+        events = _frame(event_rows, event_columns)
+    result = score_frames(ruleset, contacts, events, as_of=as_of, contacts_label=cases_path or "cases")
+    scored = {row["lead_id"]: row for row in result.scored.to_dicts()}  # one row per case
+    rejected = {}
+    if result.rejects.height:
+        id_column = ruleset.columns["lead_id"].column
+        for row in result.rejects.to_dicts():
+            rejected[row.get(id_column)] = row["reason"]
+    results = []
+    for case in cases:
+        row = scored.get(case.lead_id)
+        if row is None:
+            reason = rejected.get(case.lead_id, "not scored")
+            results.append(CaseResult(case.name, case.pos.line, False, [f"rejected: {reason}"], rejected=reason))
+            continue
+        failures = [f for f in (_check(e, row) for e in case.expect) if f]
+        results.append(CaseResult(
+            case.name, case.pos.line, not failures, failures, tier=row["tier"], grade=row["grade"],
+            fit=row["fit_score"], intent=row["intent_score"], total=row["total_score"],
+            reasons=list(row["disqualification_reasons"] or []), route=row.get("route"),
+            explanation=row.get("explanation") or ""))
+    return CasesReport(ruleset.name, ruleset.path, cases_path, as_of.isoformat().replace("+00:00", "Z"), results)

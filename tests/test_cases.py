@@ -1,0 +1,120 @@
+"""`leadq test`: example leads and the outcome agreed for them (leadq/cases.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leadq.cases import load_cases, run_cases
+from leadq.errors import RulesetError
+from leadq.ruleset_loader import load_ruleset
+from tests.conftest import AS_OF, RULESETS, run_cli
+
+EXAMPLE = RULESETS / "cases" / "b2b_saas.yaml"
+
+
+def _write(tmp_path, text: str) -> str:
+    path = tmp_path / "cases.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_the_example_cases_of_the_default_ruleset_pass():
+    result = run_cli(["test", RULESETS / "b2b_saas.yaml", EXAMPLE], exit_code=0)
+    assert result.stdout.rstrip().endswith("5 of 5 cases passed")
+    assert "hand_raiser" in result.stdout and "disqualified" in result.stdout
+
+
+def test_scores_of_a_case_are_those_of_leadq_score():
+    # VP 15 + marketing 10 + 200-5,000 employees 15 + software 10 + core market 5 = 55; a demo request
+    # one day old with a 14-day half-life: 30 * 0.5 ** (1 / 14) = 28.55.
+    rs = load_ruleset(str(RULESETS / "b2b_saas.yaml"))
+    cases, as_of = load_cases(str(EXAMPLE), rs, None)
+    assert as_of == AS_OF and len(cases) == 5
+    first = run_cases(rs, cases, as_of).results[0]
+    assert (first.tier, first.grade, first.fit, round(first.intent, 2)) == ("hand_raiser", "A", 55.0, 28.55)
+    assert first.explanation.endswith("demo request +28.6 (decayed from 30, 1 day ago)")
+
+
+FAILING = """\
+as_of: 2026-11-01
+cases:
+  - name: should be sql
+    lead: {job_title: VP Marketing, company_size: 500, industry: Software}
+    expect: {tier: [sql, hand_raiser], fit: ">= 60", explanation_contains: [demo, vp / director]}
+  - name: near enough
+    lead: {job_title: VP Marketing, company_size: 500, industry: Software}
+    expect: {fit: 50, total: "between 49.5 and 50.5", disqualified: false, reasons: []}
+  - name: unreadable size
+    lead: {job_title: CEO, company_size: about 300}
+    expect: {tier: mql}
+"""
+
+
+def test_failed_cases_say_what_they_got_and_exit_1(tmp_path):
+    path = _write(tmp_path, FAILING)
+    result = run_cli(["test", "b2b_saas", path], exit_code=1)
+    out = result.stdout
+    assert ("line 3: should be sql\n  tier: expected sql or hand_raiser, got nurture\n  fit: expected >= 60, got 50\n"
+            "  explanation: no 'demo'\n") in out
+    assert "line 9: unreadable size\n  rejected: unreadable number in 'Number of Employees'\n" in out
+    assert out.rstrip().endswith("1 of 3 cases passed; 2 failed")
+    doc = json.loads(run_cli(["test", "b2b_saas", path, "--json", "-", "-q"], exit_code=1).stdout)
+    assert (doc["passed"], doc["failed"]) == (1, 2)
+    assert [r["passed"] for r in doc["results"]] == [False, True, False]
+    assert doc["results"][1]["failures"] == [] and doc["results"][1]["fit"] == 50.0
+
+
+def test_events_repeat_and_count_back_from_as_of(tmp_path):
+    # Pricing 3 views 2 days old: 3 * 10 * 0.5 ** (2 / 14) = 27.17. `days_ago` counts back from the as-of
+    # time in use; `at` is fixed, so --as-of ten days later makes those views 12 days old:
+    # 3 * 10 * 0.5 ** (12 / 14) = 16.56.
+    path = _write(tmp_path, """\
+as_of: 2026-11-01
+cases:
+  - name: relative
+    lead: {job_title: Analyst}
+    events: [{type: page_view, url: /pricing, days_ago: 2, count: 3}]
+    expect: {intent: 27.2, explanation_contains: 3 events}
+  - name: fixed
+    lead: {job_title: Analyst}
+    events: [{type: page_view, url: /pricing, at: 2026-10-30, count: 3}, {type: page_view, url: /blog/x, days_ago: 1}]
+    expect: {intent: 27.2}
+""")
+    run_cli(["test", "b2b_saas", path])
+    result = run_cli(["test", "b2b_saas", path, "--as-of", "2026-11-11"], exit_code=1)
+    assert "line 7: fixed\n  intent: expected 27.2, got 16.6\n" in result.stdout
+    assert "line 3: relative" not in result.stdout
+
+
+@pytest.mark.parametrize("text,message", [
+    ("cases: []", ":1:8: cases: give at least one case"),
+    ("cases: [{lead: {}, expect: {teir: sql}}]", ":1:29: case 1: expect: unknown expectation 'teir'; did you "
+     "mean 'tier'?"),
+    ("cases: [{lead: {}, expect: {tier: sqll}}]", ":1:35: case 1: expect.tier: the ruleset has no tier 'sqll'; "
+     "did you mean 'sql'?"),
+    ("cases: [{lead: {}, expect: {reasons: [competitr]}}]", "case 1: expect.reasons: the ruleset has no "
+     "disqualifier 'competitr'; did you mean 'competitor'?"),
+    ("cases: [{lead: {}, expect: {fit: lots}}]", ":1:34: case 1: expect.fit: expected a number or a comparison"),
+    ("cases: [{lead: {}, events: [{days_ago: 3}], expect: {fit: 1}}]", "case 1: events[1]: missing required key "
+     "'type'"),
+    ("cases: [{lead: {}, expect: {}}]", "case 1: expect: give at least one expectation"),
+    ("cases: [{lead: {job_title: A}, expect: {fit: 1}}, {lead: {lead_id: case-1}, expect: {fit: 1}}]",
+     "case 2: lead id 'case-1' is also case 1's; give each case its own"),
+    ("as_of: soon\ncases: [{lead: {}, expect: {fit: 1}}]", ":1:8: as_of: cannot read 'soon' as a date"),
+    ("cases: [{lead: {x: [1]}, expect: {fit: 1}}]", ":1:20: case 1: lead.x: expected a value"),
+    ("cases: [{lead: {}, expect: {fit: 1}, extra: 1}]", "case 1: unknown key 'extra'"),
+])
+def test_errors_in_the_cases_file_name_the_place_and_exit_2(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(RulesetError) as err:
+        load_cases(path, load_ruleset("b2b_saas"), None)
+    assert message in str(err.value)
+    result = run_cli(["test", "b2b_saas", path], exit_code=2)
+    assert result.stderr.startswith(f"leadq: error: {path}:")
+
+
+def test_a_missing_cases_file_is_exit_3(tmp_path):
+    result = run_cli(["test", "b2b_saas", str(tmp_path / "nope.yaml")], exit_code=3)
+    assert "cases file not found" in result.stderr
