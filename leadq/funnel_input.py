@@ -35,6 +35,9 @@ from leadq.inputs import InputFile, ReadOptions, concat_inputs, input_error_from
 from leadq.ruleset import Column, Ruleset
 
 DATE_FIELDS = ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at", "lost_at", "first_touch_at")
+# The typed fields the compact funnel of a scoring run reads, beside lead_id, tier, grade and the reasons
+# (leadq.pipeline carries them, and the date fields' unreadable-value flags, with funnel_detail=True).
+SCORED_FUNNEL_FIELDS = ("lifecycle_stage", "company_size", *DATE_FIELDS)
 SCORE_FIELDS = ("tier", "grade")
 REASONS = "disqualification_reasons"
 BLANK = "(blank)"
@@ -294,7 +297,8 @@ def _scored_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, a
 def input_from_score(result, ruleset: Ruleset, *, by_cols: dict[str, str] | None = None,
                      raw_by: Sequence[str] = (), raw_schema: pl.Schema | None = None,
                      size_bands: Sequence[float] = DEFAULT_SIZE_BANDS) -> FunnelInput:
-    """Funnel input from a scoring run made with ``detail=True`` (its typed fields, tier, grade and reasons).
+    """Funnel input from a scoring run made with ``detail=True`` or ``funnel_detail=True`` (its typed fields,
+    tier, grade and reasons).
 
     Args:
         result: a :class:`leadq.pipeline.ScoreResult` whose ``detail`` frame is set.

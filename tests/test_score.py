@@ -366,3 +366,20 @@ def test_activity_dated_years_after_the_as_of_time_is_left_out_not_fatal(tmp_pat
     lead = pl.read_csv(tmp_path / "out.csv", infer_schema=False).filter(pl.col("lead_id") == "1002260")
     # 30 points halving every 14 days, one day old: 30 * 0.5 ** (1 / 14) = 28.55
     assert "demo request +28.6 (decayed from 30, 1 day ago)" in lead["explanation"].item()
+
+
+def test_the_compact_funnel_needs_only_its_fields_not_the_whole_detail():
+    """funnel_detail carries the stage dates etc. beside the output columns: the same funnel as full detail."""
+    from leadq.summary import summarise
+
+    ruleset = load_ruleset(None)
+    args = ([str(SAMPLE / "contacts.csv")], [str(SAMPLE / "events" / "events-2026-10.csv")])
+    narrow = read_and_score(ruleset, *args, as_of=AS_OF, funnel_detail=True)
+    full = read_and_score(ruleset, *args, as_of=AS_OF, detail=True)
+    assert narrow.detail.columns == narrow.scored.columns + [
+        "lifecycle_stage", "company_size", "created_at", "mql_at", "sql_at", "opportunity_at", "won_at", "lost_at",
+        "first_touch_at", "_bad__created_at", "_bad__mql_at", "_bad__sql_at", "_bad__opportunity_at",
+        "_bad__won_at", "_bad__lost_at", "_bad__first_touch_at"]
+    assert_frame_equal(narrow.scored, full.scored)
+    assert summarise(narrow).funnel == summarise(full).funnel is not None
+    assert read_and_score(ruleset, *args, as_of=AS_OF).detail is None

@@ -174,8 +174,10 @@ def score(
             rs, contacts, _split_multi(activities), _split_multi(accounts),
             options=_read_options(input_format, encoding, delimiter, sheet), as_of=as_of_dt,
             keep_columns=_split_multi(keep_columns), rollup=rollup,
-            # The detail frame carries the typed stage dates for the compact funnel at the end of the summary.
-            detail=any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
+            # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
+            # printed or written (a quiet cron job without --summary-json has none to compute).
+            funnel_detail=bool(not quiet or summary_json)
+            and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
         )
     if earlier is not None:
         from leadq.changes import check_tier_changes, compare_with_previous
