@@ -82,10 +82,13 @@ class FunnelReport:
 
     def compact(self) -> dict:
         """The few figures ``leadq score`` shows at the end of its summary (and puts in its JSON)."""
-        return {"leads": self.input["leads"], "stages": self.stages, "conversions": self.conversions,
-                "out_of_order": self.out_of_order["leads"],
-                "speed_to_lead": {k: self.speed_to_lead[k] for k in
-                                  ("mqls", "median_hours", "share_within_sla", "untouched_past_sla")}}
+        return _compact(self.input["leads"], self.stages, self.conversions, self.out_of_order, self.speed_to_lead)
+
+
+def _compact(leads: int, stages: list, conversions: list, out_of_order: dict, speed_to_lead: dict) -> dict:
+    return {"leads": leads, "stages": stages, "conversions": conversions, "out_of_order": out_of_order["leads"],
+            "speed_to_lead": {k: speed_to_lead[k] for k in
+                              ("mqls", "median_hours", "share_within_sla", "untouched_past_sla")}}
 
 
 # --------------------------------------------------------------------------- row-level expressions
@@ -116,10 +119,16 @@ def _evidence(stage: str) -> list[str]:
     return cols
 
 
-def _row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[str, float], as_of: datetime) -> list:
-    """Per-lead helper columns: reached flags, entry date, durations, order checks, SLA outcome."""
-    rank = _lifecycle_rank(settings, "lifecycle_stage" in frame.columns)
-    exprs: list[pl.Expr] = [rank.alias("_life")]
+def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[str, float],
+                      as_of: datetime) -> pl.DataFrame:
+    """``frame`` with the per-lead helper columns: reached flags, entry date, durations, order checks, SLA outcome.
+
+    The lifecycle rank is a column of its own first: the reached flags of four stages read
+    it, and as an expression inside each its pattern ran over every lead four more times.
+    """
+    frame = frame.with_columns(_lifecycle_rank(settings, "lifecycle_stage" in frame.columns).alias("_life"))
+    rank = pl.col("_life")
+    exprs: list[pl.Expr] = []
     all_dates = [STAGE_DATES[s] for s in STAGES] + ["lost_at"]
     exprs.append(pl.coalesce(pl.col("created_at"), pl.min_horizontal(all_dates)).alias("_entry"))
     exprs.append((pl.all_horizontal([pl.col(c).is_null() for c in all_dates + ["first_touch_at"]])
@@ -152,7 +161,7 @@ def _row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[str, f
         (mql & pl.col("first_touch_at").is_null() & (waited > sla_expr)).alias("_untouched_past"),
         (mql & pl.col("first_touch_at").is_null() & ~(waited > sla_expr).fill_null(False)).alias("_untouched_open"),
     ]
-    return exprs
+    return frame.with_columns(exprs)
 
 
 def _core_aggs() -> list[pl.Expr]:
@@ -375,7 +384,7 @@ def compute_funnel(
     benchmarks = settings.benchmarks
     sla = sla_hours(ruleset.sections.get("sla"))
     small = settings.small_segment or ruleset.settings.small_segment
-    base = inp.frame.with_columns(_row_columns(inp.frame, settings, sla, as_of)).lazy()
+    base = _with_row_columns(inp.frame, settings, sla, as_of).lazy()
     entry = pl.col("_entry")
     frame = base.filter(_in_period(entry, period_from, period_to)) if period_from or period_to else base
     end = min(as_of, period_to) if period_to is not None else as_of
@@ -457,10 +466,17 @@ def compact_funnel_of(result) -> dict | None:
     """The compact funnel of a scoring run made with ``detail=True``; None when the input has no stage dates."""
     from leadq.funnel_input import has_stage_columns, input_from_score
 
-    inp = input_from_score(result, result.ruleset)
-    if not has_stage_columns(inp, result.ruleset):
+    ruleset = result.ruleset
+    inp = input_from_score(result, ruleset)
+    if not has_stage_columns(inp, ruleset):
         return None
-    return compute_funnel(inp, result.ruleset, as_of=result.stats.as_of).compact()
+    # Only the overall figures: the velocity, cohorts and breakdowns of compute_funnel are not shown
+    # (at 1M leads they were most of the summary's 2 s).
+    settings: FunnelSettings = ruleset.funnel or FunnelSettings()
+    rows = _with_row_columns(inp.frame, settings, sla_hours(ruleset.sections.get("sla")), result.stats.as_of)
+    overall = _figures(rows.select(_core_aggs()).row(0, named=True), settings.benchmarks)
+    return _compact(overall["leads"], overall["stages"], overall["conversions"], overall["out_of_order"],
+                    overall["speed_to_lead"])
 
 
 def _in_period(entry: pl.Expr, start: datetime | None, end: datetime | None) -> pl.Expr:

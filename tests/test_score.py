@@ -382,4 +382,10 @@ def test_the_compact_funnel_needs_only_its_fields_not_the_whole_detail():
         "_bad__won_at", "_bad__lost_at", "_bad__first_touch_at"]
     assert_frame_equal(narrow.scored, full.scored)
     assert summarise(narrow).funnel == summarise(full).funnel is not None
+    # The summary computes only the overall figures; they are those of the whole funnel report.
+    from leadq.funnel import compute_funnel
+    from leadq.funnel_input import input_from_score
+
+    report = compute_funnel(input_from_score(full, ruleset), ruleset, as_of=AS_OF)
+    assert summarise(narrow).funnel == report.compact()
     assert read_and_score(ruleset, *args, as_of=AS_OF).detail is None
