@@ -37,6 +37,7 @@ from datetime import datetime
 
 import polars as pl
 
+from leadq.compiler import added
 from leadq.condition_compiler import FieldRef, Scope
 from leadq.conditions import Type
 from leadq.ruleset import Ruleset
@@ -137,7 +138,7 @@ def contact_expressions(ruleset: Ruleset, as_of: datetime) -> list[pl.Expr]:
     if acc.contact_intent_cap is not None:
         intent = intent.clip(upper_bound=acc.contact_intent_cap)
     if acc.fit_rules:
-        fit = pl.sum_horizontal([pl.col(f"_pts__{r}") for r in acc.fit_rules])
+        fit = added([pl.col(f"_pts__{r}") for r in acc.fit_rules])
     else:
         fit = pl.col("fit_score")
     exprs = [key_expr(ruleset), engaged.alias("_acct__engaged"), intent.alias("_acct__intent"),

@@ -19,6 +19,8 @@ ruleset may name.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -229,9 +231,19 @@ def _fragment(rule: Rule, as_of: datetime) -> pl.Expr:
     return pl.when(shown).then(pl.concat_str(pieces, ignore_nulls=True))
 
 
+def added(parts: list[pl.Expr]) -> pl.Expr:
+    """``parts[0] + parts[1] + ...``, added left to right (0.0 for none).
+
+    Not ``pl.sum_horizontal``: Polars adds its inputs in a parallel reduction whose order
+    depends on the threads, so the same lead's score differed in its last bits from run
+    to run. A left fold is the order the SQL engines add in too.
+    """
+    return functools.reduce(operator.add, parts) if parts else pl.lit(0.0)
+
+
 def group_points(group: ScoreGroup) -> pl.Expr:
     """A score group's points before its cap: the sum of its rules' points."""
-    return pl.sum_horizontal([pl.col(f"_pts__{rid}") for rid in group.rules])
+    return added([pl.col(f"_pts__{rid}") for rid in group.rules])
 
 
 def _group_fragment(group: ScoreGroup) -> pl.Expr:
@@ -313,7 +325,7 @@ def compile_ruleset(ruleset: Ruleset, as_of: datetime, *, explain: bool = True) 
     def total(score: str) -> pl.Expr:
         rules, groups = ruleset.score_parts(score)
         parts = [pl.col(f"_pts__{r.id}") for r in rules] + [group_points(g).clip(-g.cap, g.cap) for g in groups]
-        return pl.sum_horizontal(parts) if parts else pl.lit(0.0)
+        return added(parts)
 
     scores = [total("fit").alias("fit_score"), total("intent").alias("intent_score")]
 
