@@ -10,19 +10,28 @@ dropped e-mail duplicate are merged into the kept lead by the pipeline, from the
 
 from __future__ import annotations
 
+from typing import Callable
+
 import polars as pl
 
 from leadq.cleaning import email_key
 from leadq.ruleset import Ruleset
 
 
-def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset) -> tuple[pl.LazyFrame, list[pl.LazyFrame]]:
+def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset,
+                    collect: Callable[[pl.LazyFrame], pl.DataFrame] | None = None
+                    ) -> tuple[pl.LazyFrame, list[pl.LazyFrame]]:
     """The rows kept, and per key of ``settings.dedupe_on`` the rows dropped.
 
     Args:
         valid: typed contacts without a reject reason, with ``_order`` (input order),
             ``_source_file`` and ``_source_row``.
         ruleset: its ``settings.dedupe_on`` names the keys, in order.
+        collect: runs a plan; when given, the dropped rows of each key are found at once, on a
+            narrow projection, and the rest of the run reads them from memory. Otherwise they
+            stay a plan, which every plan reading the kept rows, the rejects or the events'
+            remapping then runs again over every contact (about 10 s of a run over 1M contacts
+            de-duplicated by e-mail).
 
     Returns:
         The kept rows (input order kept), and for each key a frame of the dropped rows:
@@ -49,8 +58,11 @@ def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset) -> tuple[pl.LazyFrame
         reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
                   + pl.col("_kept_id") + pl.lit(" (row ") + pl.col("_kept_row").cast(pl.String)
                   + pl.lit(", most recently updated)"))
-        dup_exprs.append(losers.select("_source_file", "_source_row", "lead_id", "_kept_id", reason.alias("_reason")))
-        valid = valid.join(losers.select("_order"), on="_order", how="anti", maintain_order="left")
+        dropped = losers.select("_order", "_source_file", "_source_row", "lead_id", "_kept_id", reason.alias("_reason"))
+        if collect is not None:
+            dropped = collect(dropped).lazy()
+        dup_exprs.append(dropped.drop("_order"))
+        valid = valid.join(dropped.select("_order"), on="_order", how="anti", maintain_order="left")
     if "_email_key" in valid.collect_schema():
         valid = valid.drop("_email_key")
     return valid, dup_exprs

@@ -242,7 +242,8 @@ def _score_frames(
         except pl.exceptions.PolarsError as exc:
             raise input_error_from_polars(exc, contacts_label) from exc
 
-    valid, dup_exprs = drop_duplicates(typed.filter(pl.col("_reason").is_null()), ruleset)
+    valid, dup_exprs = drop_duplicates(typed.filter(pl.col("_reason").is_null()), ruleset,
+                                       collect=lambda plan: _collect([plan], engine, contacts_label)[0])
     if lead_ids is not None:
         valid = valid.filter(pl.col("lead_id").is_in(list(lead_ids)))
 
@@ -453,9 +454,11 @@ def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame 
     check_columns(schema, ruleset.activity_columns, _event_fields_needed(compiled), label)
     remap = None
     if "email" in ruleset.settings.dedupe_on and dup_frames:
-        # Events of a dropped e-mail duplicate belong to the lead that was kept.
-        remap = pl.concat([d.select("lead_id", "_kept_id") for d in dup_frames], how="vertical_relaxed") \
-            .unique("lead_id", keep="first")
+        # Events of a dropped e-mail duplicate belong to the lead that was kept (the duplicates are in
+        # memory already: usually none, and then the events are not joined at all).
+        found = pl.concat([d.select("lead_id", "_kept_id") for d in dup_frames], how="vertical_relaxed") \
+            .unique("lead_id", keep="first", maintain_order=True).collect()
+        remap = found.lazy() if found.height else None
 
     def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
         typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False)
