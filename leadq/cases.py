@@ -47,8 +47,8 @@ MAX_EVENT_COUNT = 1_000
 TEXT_EXPECTATIONS = ("tier", "grade", "route")
 NUMBER_EXPECTATIONS = {"fit": "fit_score", "intent": "intent_score", "total": "total_score"}
 EXPECTATIONS = (*TEXT_EXPECTATIONS, *NUMBER_EXPECTATIONS, "disqualified", "reasons", "explanation_contains")
-_COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq,
-            "==": operator.eq, "!=": operator.ne}
+_COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
+            "!=": operator.ne}
 _COMPARISON = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)\s*(-?\d+(?:\.\d+)?)\s*$")
 _BETWEEN = re.compile(r"^\s*between\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
 
@@ -60,17 +60,6 @@ class Expectation:
     key: str
     value: Any
     pos: Position
-
-    def describe(self) -> str:
-        """The expectation as the cases file wrote it ("tier hand_raiser", "fit >= 40")."""
-        value = self.value
-        if isinstance(value, (list, tuple)):
-            value = " or ".join(str(v) for v in value) if self.key in TEXT_EXPECTATIONS else ", ".join(map(str, value))
-        elif isinstance(value, bool):
-            value = str(value).lower()
-        elif isinstance(value, float):
-            value = f"{value:g}"
-        return f"{self.key} {value}"
 
 
 @dataclass(frozen=True)

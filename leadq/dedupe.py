@@ -18,8 +18,7 @@ from leadq.cleaning import email_key
 from leadq.ruleset import Ruleset
 
 
-def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset,
-                    collect: Callable[[pl.LazyFrame], pl.DataFrame] | None = None
+def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset, collect: Callable[[pl.LazyFrame], pl.DataFrame]
                     ) -> tuple[pl.LazyFrame, list[pl.LazyFrame]]:
     """The rows kept, and per key of ``settings.dedupe_on`` the rows dropped.
 
@@ -27,11 +26,10 @@ def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset,
         valid: typed contacts without a reject reason, with ``_order`` (input order),
             ``_source_file`` and ``_source_row``.
         ruleset: its ``settings.dedupe_on`` names the keys, in order.
-        collect: runs a plan; when given, the dropped rows of each key are found at once, on a
-            narrow projection, and the rest of the run reads them from memory. Otherwise they
-            stay a plan, which every plan reading the kept rows, the rejects or the events'
-            remapping then runs again over every contact (about 10 s of a run over 1M contacts
-            de-duplicated by e-mail).
+        collect: runs a plan. The dropped rows of each key are found with it at once, on a
+            narrow projection, and the rest of the run reads them from memory: left as a plan,
+            every plan reading the kept rows, the rejects or the events' remapping ran it again
+            over every contact (about 10 s of a run over 1M contacts de-duplicated by e-mail).
 
     Returns:
         The kept rows (input order kept), and for each key a frame of the dropped rows:
@@ -58,9 +56,8 @@ def drop_duplicates(valid: pl.LazyFrame, ruleset: Ruleset,
         reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
                   + pl.col("_kept_id") + pl.lit(" (row ") + pl.col("_kept_row").cast(pl.String)
                   + pl.lit(", most recently updated)"))
-        dropped = losers.select("_order", "_source_file", "_source_row", "lead_id", "_kept_id", reason.alias("_reason"))
-        if collect is not None:
-            dropped = collect(dropped).lazy()
+        dropped = collect(losers.select("_order", "_source_file", "_source_row", "lead_id", "_kept_id",
+                                        reason.alias("_reason"))).lazy()
         dup_exprs.append(dropped.drop("_order"))
         valid = valid.join(dropped.select("_order"), on="_order", how="anti", maintain_order="left")
     if "_email_key" in valid.collect_schema():
