@@ -233,6 +233,12 @@ def _owners_of(ruleset: Ruleset) -> dict[str, tuple[tuple[str, int], ...]]:
             for route in routing.routes if routing.owners(route)}
 
 
+def _capacities_of(ruleset: Ruleset) -> dict[str, tuple[int | None, ...]]:
+    """Each route whose owners have capacities: each owner's (None: no limit), in the order of its owners."""
+    routing = ruleset.actions.routing
+    return {route: routing.capacities(route) for route in routing.routes if routing.capacities(route)}
+
+
 def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, int]:
     """A lead in the same route as before keeps its previous owner while that owner is still on the route
     (away or not); the route's other leads go to its least loaded owners (:func:`_balanced_owners`)."""
@@ -241,7 +247,7 @@ def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, 
     keep = ((pl.col("route") == pl.col("_prev_route")).fill_null(False)
             & pl.concat_str([pl.col("route"), pl.col("_prev_owner")], separator="\x1f").is_in(pairs).fill_null(False))
     joined = joined.with_columns(keep.alias("_keep"))
-    fresh = _balanced_owners(joined, owners)
+    fresh = _balanced_owners(joined, owners, _capacities_of(ruleset))
     joined = (joined.join(fresh, on="lead_id", how="left", maintain_order="left")
               .with_columns(pl.when(pl.col("_keep")).then(pl.col("_prev_owner"))
                             .when(pl.col("route").is_in(list(owners))).then(pl.col("_fresh_owner"))
@@ -249,29 +255,47 @@ def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, 
     return joined, int(joined["_keep"].sum())
 
 
-def _balanced_owners(joined: pl.DataFrame, owners: dict[str, tuple[tuple[str, int], ...]]) -> pl.DataFrame:
+def _balanced_owners(joined: pl.DataFrame, owners: dict[str, tuple[tuple[str, int], ...]],
+                     capacities: dict[str, tuple[int | None, ...]] | None = None) -> pl.DataFrame:
     """An owner for each lead of a route with owners that keeps none: lead_id, _fresh_owner.
 
-    Each owner with a share above 0 has turns ordered by :func:`leadq.routing.turn_order`
+    Each owner with a share above 0 has turns ordered by :func:`leadq.owners.turn_order`
     from the leads it keeps upward: (2 * (kept + turn) + 1) / (2 * share), ties in the
     ruleset's order of owners. The route's leads, in lead-id order, take the turns in
     that order. Without kept leads this is the rotation of :mod:`leadq.routing`; with
     them, new leads go first to the owners who keep fewest for their share. A route
     whose owners all have share 0 (away) gives its new leads no owner.
+
+    An owner with a capacity (``capacities``: per route, per owner, None for no limit)
+    has at most that many turns: the leads it keeps do not count, its new leads do.
+    Such a route's leads take the turns most urgent first
+    (:func:`leadq.routing.urgency_order`), and those left over get no owner.
     """
-    roster = pl.DataFrame([(route, i, name, share) for route, names in owners.items()
-                           for i, (name, share) in enumerate(names)],
-                          schema={"route": pl.String, "_pos": pl.Int64, "owner": pl.String, "_share": pl.Int64},
-                          orient="row")
-    leads = (joined.filter(~pl.col("_keep") & pl.col("route").is_in(list(owners))).select("lead_id", "route")
-             .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id").alias("_slot")))
+    capacities = capacities or {}
+    roster = pl.DataFrame([(route, i, name, share, capacities[route][i] if route in capacities else None)
+                           for route, names in owners.items() for i, (name, share) in enumerate(names)],
+                          schema={"route": pl.String, "_pos": pl.Int64, "owner": pl.String, "_share": pl.Int64,
+                                  "_cap": pl.Int64}, orient="row")
+    rank = pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id")
+    if capacities:
+        from leadq.routing import urgency_order
+
+        urgent = pl.int_range(pl.len(), dtype=pl.Int64).over(
+            "route", order_by=urgency_order("sla_due_at" in joined.columns), nulls_last=True)
+        rank = pl.when(pl.col("route").is_in(list(capacities))).then(urgent).otherwise(rank)
+    leads = (joined.filter(~pl.col("_keep") & pl.col("route").is_in(list(owners)))
+             .with_columns(rank.alias("_slot")).select("lead_id", "route", "_slot"))
     kept = joined.filter(pl.col("_keep")).group_by("route", pl.col("_prev_owner").alias("owner")).len()
     load = (roster.filter(pl.col("_share") > 0)
             .join(kept, on=["route", "owner"], how="left").with_columns(pl.col("len").fill_null(0).cast(pl.Int64))
             .join(leads.group_by("route").len("_new"), on="route", how="inner"))
-    # Every owner's turns up to this key: together at least the route's new leads, whatever each keeps.
-    reach = ((pl.col("len") / pl.col("_share")).max() + (pl.col("_new") + pl.len()) / pl.col("_share").sum()).over("route")
-    slots = (load.with_columns((reach * pl.col("_share") - pl.col("len") + 0.5).floor().cast(pl.Int64).alias("_turns"))
+    # The uncapped owners' turns up to this key: together at least the route's new leads, whatever each
+    # keeps. An owner with a capacity has exactly that many turns.
+    free = pl.col("_cap").is_null()
+    reach = ((pl.col("len") / pl.col("_share")).filter(free).max()
+             + (pl.col("_new") + free.sum()) / pl.col("_share").filter(free).sum()).over("route")
+    turns = pl.when(free).then((reach * pl.col("_share") - pl.col("len") + 0.5).floor()).otherwise(pl.col("_cap"))
+    slots = (load.with_columns(turns.cast(pl.Int64).alias("_turns"))
              .filter(pl.col("_turns") > 0)
              .with_columns(pl.int_ranges(0, "_turns", dtype=pl.Int64).alias("_turn")).explode("_turn")
              .with_columns(((2 * (pl.col("len") + pl.col("_turn")) + 1) / (2 * pl.col("_share"))).alias("_key"))

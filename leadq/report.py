@@ -156,9 +156,15 @@ def _action_lines(summary: RunSummary) -> list[Text]:
         lines.append(Text(f"routes: {_joined(r['routes'])}; unrouted {r['unrouted']:,}"))
     if r.get("away"):
         lines.append(Text(f"owners away (no new leads): {', '.join(r['away'])}"))
-    if r.get("unassigned"):
-        lines.append(Text(f"without an owner (every owner of the route away): {_joined(r['unassigned'])}",
-                          style="yellow"))
+    unassigned = r.get("unassigned") or {}
+    full = {route: n for route, n in unassigned.items()
+            if route in r.get("capacity", {}) and not set(r["owners"][route]) <= set(r.get("away", ()))}
+    away = {route: n for route, n in unassigned.items() if route not in full}
+    if away:
+        lines.append(Text(f"without an owner (every owner of the route away): {_joined(away)}", style="yellow"))
+    if full:
+        lines.append(Text(f"without an owner (every owner at capacity; the most urgent leads went first): "
+                          f"{_joined(full)}", style="yellow"))
     if r.get("flags"):
         lines.append(Text(f"flags: {_joined(r['flags'])}"))
     if "sla_due" in r:

@@ -14,9 +14,12 @@ that routing may use ``account_tier``):
     ``--as-of`` always give the same owners. Leads no rule matches get no route.
     Owners given with shares (``owners: {sam: 2, casey: 1}``) rotate through a
     cycle in which each has as many turns as its share, spread out
-    (:func:`owner_cycle`); an owner with share 0, or away for the run
+    (:func:`leadq.owners.owner_cycle`); an owner with share 0, or away for the run
     (:func:`with_owners_away`), gets no new lead, and a route whose owners are
-    all away leaves its leads without an owner.
+    all away leaves its leads without an owner. Owners with a ``capacity`` take at
+    most that many leads in a run: such a route hands its leads out most urgent
+    first (:func:`urgency_order`) and leaves those beyond its owners' capacity
+    without an owner (:func:`leadq.owners.capped_turns`).
 ``route_flags``
     Every flag whose condition holds (e.g. "also notify a solutions engineer").
 ``sla_due_at`` / ``next_step``
@@ -43,7 +46,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from fractions import Fraction
 
 import polars as pl
 
@@ -51,6 +53,7 @@ from leadq.activity import as_of_literal, col_names
 from leadq.condition_compiler import FieldRef, Scope
 from leadq.conditions import Type
 from leadq.errors import RulesetError, UsageError, did_you_mean
+from leadq.owners import capped_turns, owner_cycle
 from leadq.ruleset import Ruleset
 
 ROUTE_RANK = "_route__rank"
@@ -127,24 +130,6 @@ def _routing_scope(ruleset: Ruleset, as_of: datetime, dims: dict[str, pl.Expr]) 
     return scope
 
 
-def turn_order(load: int, turn: int, share: int) -> Fraction:
-    """When an owner with ``load`` leads and ``share`` takes its ``turn``-th next lead (lower is sooner).
-
-    Turns are spread over the cycle, each in the middle of its 1/share interval
-    (Webster's order): shares {a: 2, b: 1} give a, b, a; equal shares give the
-    owners in their listed order, which ties break. With loads (the leads each
-    owner keeps, :mod:`leadq.changes`) the least loaded owners come first.
-    """
-    return Fraction(2 * (load + turn) + 1, 2 * share)
-
-
-def owner_cycle(owners: tuple[str, ...], shares: tuple[int, ...]) -> list[str]:
-    """One cycle of a route's rotation: each owner ``share`` times, spread out (:func:`turn_order`)."""
-    turns = [(turn_order(0, turn, share), i, name) for i, (name, share) in enumerate(zip(owners, shares))
-             for turn in range(share)]
-    return [name for _, _, name in sorted(turns)]
-
-
 def with_owners_away(ruleset: Ruleset, away: list[str]) -> Ruleset:
     """The ruleset with the ``away`` owners given no new leads (share 0) on every route, for one run.
 
@@ -167,15 +152,44 @@ def with_owners_away(ruleset: Ruleset, away: list[str]) -> Ruleset:
     return replace(ruleset, actions=replace(ruleset.actions, routing=routing))
 
 
+def has_capacity(ruleset: Ruleset) -> bool:
+    """True when some route's owners have a capacity (their new leads per run are limited)."""
+    routing = ruleset.actions.routing if ruleset.actions is not None else None
+    return routing is not None and any(rule.capacities for rule in routing.rules)
+
+
+def urgency_order(has_sla: bool) -> list[pl.Expr]:
+    """The order in which a route with capacities hands out its leads: most urgent first.
+
+    The earliest SLA due time first (when the ruleset has SLAs; leads without one
+    after), then the highest total score, then the lead id. ``-0.0`` is read as
+    ``0.0`` so that equal totals fall to the lead id.
+    """
+    total = pl.col("total_score")
+    keys = [pl.col("sla_due_at")] if has_sla else []
+    return keys + [pl.when(total == 0).then(pl.lit(0.0)).otherwise(-total), pl.col("lead_id")]
+
+
 def _owner_expr(ruleset: Ruleset) -> pl.Expr:
     routing = ruleset.actions.routing
-    # Rank of the lead within its route, by lead_id: independent of input order.
     out: pl.Expr = pl.lit(None, dtype=pl.String)
+    rank = pl.col(ROUTE_RANK)
     for route in reversed(routing.routes):
-        cycle = owner_cycle(routing.owners(route), routing.shares(route))
+        owners, shares, capacities = routing.owners(route), routing.shares(route), routing.capacities(route)
+        if capacities:
+            first, then = capped_turns(owners, shares, capacities)
+            pick = pl.lit(None, dtype=pl.String)
+            if then:
+                pick = pl.lit(then, dtype=pl.List(pl.String)).list.get((rank - len(first)) % len(then))
+            if first:
+                pick = (pl.when(rank < len(first)).then(pl.lit(first, dtype=pl.List(pl.String)).list.get(rank))
+                        .otherwise(pick))
+            out = pl.when(pl.col("route") == route).then(pick).otherwise(out)
+            continue
+        cycle = owner_cycle(owners, shares)
         if not cycle:  # no owners, or every owner away: no owner
             continue
-        pick = pl.lit(cycle, dtype=pl.List(pl.String)).list.get(pl.col(ROUTE_RANK) % len(cycle))
+        pick = pl.lit(cycle, dtype=pl.List(pl.String)).list.get(rank % len(cycle))
         out = pl.when(pl.col("route") == route).then(pick).otherwise(out)
     return out
 
@@ -232,11 +246,20 @@ def action_stages(ruleset: Ruleset, as_of: datetime) -> list[list[pl.Expr]]:
                 flags.append(pl.when(compile_condition_at(flag.when, scope)).then(pl.lit(flag.id)))
             rule_stage.append(pl.concat_list(flags).list.drop_nulls().alias("route_flags"))
         stages.append(rule_stage)
-        stages.append([pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id").alias(ROUTE_RANK)])
-        stages.append([_owner_expr(ruleset).alias("owner")])
-    if actions.sla:
+    if actions.sla:  # before the owners: a route with capacities gives the leads due first an owner first
         due, step = _sla_exprs(ruleset, as_of)
         stages.append([due.alias("sla_due_at"), step.alias("next_step")])
+    if routing is not None:
+        # Rank of the lead within its route: by lead id, independent of input order; most urgent first where
+        # the route's owners have capacities.
+        rank = pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id")
+        capped = [route for route in routing.routes if routing.capacities(route)]
+        if capped:
+            urgent = pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by=urgency_order(bool(actions.sla)),
+                                                                 nulls_last=True)
+            rank = pl.when(pl.col("route").is_in(capped)).then(urgent).otherwise(rank)
+        stages.append([rank.alias(ROUTE_RANK)])
+        stages.append([_owner_expr(ruleset).alias("owner")])
     if actions.nurture is not None:
         nurture = actions.nurture
         scope = _routing_scope(ruleset, as_of, _dimensions(ruleset, as_of) if routing else {})

@@ -180,7 +180,7 @@ class Ruleset:
     sections: dict[str, Any] = field(default_factory=dict)  # raw later-stage sections (routing, titles...)
     section_pos: dict[str, Position] = field(default_factory=dict)
     funnel: Any = None  # leadq.funnel_settings.FunnelSettings: the typed `funnel` section
-    actions: Any = None  # leadq.ruleset_actions.ActionSections: typed routing, sla, nurture, accounts, titles
+    actions: Any = None  # leadq.action_model.ActionSections: typed routing, sla, nurture, accounts, titles
     groups: tuple[ScoreGroup, ...] = ()
 
     @property

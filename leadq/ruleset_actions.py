@@ -1,7 +1,8 @@
 """Typed parsing of the ruleset sections that act on a score: routing, SLAs, nurture, accounts, titles.
 
 :mod:`leadq.ruleset` keeps these sections raw in ``Ruleset.sections`` and calls
-:func:`parse_action_sections` to turn them into the frozen dataclasses below.
+:func:`parse_action_sections` to turn them into the frozen dataclasses of
+:mod:`leadq.action_model`.
 Like the rest of the ruleset model this checks structure and types only, with
 the position of every problem; :mod:`leadq.routing` and :mod:`leadq.accounts`
 compile the conditions (and so check the names they use) at load time.
@@ -18,6 +19,7 @@ Shapes (every key but the ones marked required is optional)::
       rules:                      # ordered, first match wins
         - {when: <condition>, route: emea_sdr, owners: [anna, ben]}   # route required
         - {when: <condition>, route: amer_sdr, owners: {sam: 2, casey: 1}}   # weighted shares
+        - {when: <condition>, route: apac_sdr, owners: [dev, mei], capacity: 25}   # or {dev: 10}
         - {otherwise: true, route: marketing_nurture}
       flags:                      # not exclusive: every flag that applies
         - {id: solutions_engineer, label: ..., when: <condition>}
@@ -39,146 +41,24 @@ Shapes (every key but the ones marked required is optional)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from leadq.action_model import (
+    ACCOUNT_KEYS,
+    Accounts,
+    ActionSections,
+    Flag,
+    NamedCondition,
+    Nurture,
+    NurtureTrack,
+    RouteRule,
+    Routing,
+    Sla,
+    Territory,
+)
 from leadq.errors import Position, RulesetError, did_you_mean, one_of
+from leadq.owners import MAX_OWNER_CAPACITY, MAX_OWNER_SHARE
 from leadq.yamlsource import YList, YMap
-
-ACCOUNT_KEYS = ("account_id", "company_domain", "email_domain", "workspace_id")
-
-
-@dataclass(frozen=True)
-class NamedCondition:
-    """A named value given by a condition (a segment, a product line, a role); ``when`` None: otherwise."""
-
-    name: str
-    when: Any  # leadq.ruleset.Condition | None
-    pos: Position
-
-
-@dataclass(frozen=True)
-class Territory:
-    """A territory: the countries (values of ``country``) that belong to it."""
-
-    name: str
-    countries: tuple[str, ...]
-    pos: Position
-
-
-@dataclass(frozen=True)
-class RouteRule:
-    """An ordered routing rule: leads matching ``when`` (None: every remaining lead) go to ``route``."""
-
-    route: str
-    when: Any  # Condition | None
-    owners: tuple[str, ...]
-    pos: Position
-    label: str = ""
-    # Each owner's share of the route's new leads (``owners: {sam: 2, casey: 1}``): all 1 for a list.
-    # 0 keeps an owner on the route without new leads (the leads it has stay with it under --previous).
-    shares: tuple[int, ...] = ()
-
-    def share(self, i: int) -> int:
-        """The share of the i-th owner (1 when the owners were a list)."""
-        return self.shares[i] if self.shares else 1
-
-
-@dataclass(frozen=True)
-class Flag:
-    """A non-exclusive routing flag ("also notify a solutions engineer")."""
-
-    id: str
-    label: str
-    when: Any  # Condition
-    pos: Position
-
-
-@dataclass(frozen=True)
-class Routing:
-    """The ``routing`` section."""
-
-    territories: tuple[Territory, ...]
-    segments: tuple[NamedCondition, ...]
-    product_lines: tuple[NamedCondition, ...]
-    rules: tuple[RouteRule, ...]
-    flags: tuple[Flag, ...]
-    pos: Position
-    away: tuple[str, ...] = ()  # owners given no new leads for this run (leadq score --away), sorted
-
-    @property
-    def routes(self) -> tuple[str, ...]:
-        """Route names in ruleset order."""
-        return tuple(dict.fromkeys(r.route for r in self.rules))
-
-    def owners(self, route: str) -> tuple[str, ...]:
-        """The owners of a route (those given by the first rule naming them)."""
-        return next((r.owners for r in self.rules if r.route == route and r.owners), ())
-
-    def shares(self, route: str) -> tuple[int, ...]:
-        """Each owner's share of the route's new leads, in the order of :meth:`owners`."""
-        rule = next((r for r in self.rules if r.route == route and r.owners), None)
-        return tuple(rule.share(i) for i in range(len(rule.owners))) if rule else ()
-
-
-@dataclass(frozen=True)
-class Sla:
-    """A response-time commitment for a tier or a route.
-
-    The clock starts at the run's as-of time or, when ``start_rules`` name event
-    rules, at the lead's most recent event of those rules (when it has one).
-    """
-
-    key: str  # tier or route name
-    hours: float
-    procedure: str
-    start_rules: tuple[str, ...]
-    pos: Position
-
-
-@dataclass(frozen=True)
-class NurtureTrack:
-    """An ordered nurture track; ``when`` None: every remaining nurture lead."""
-
-    id: str
-    label: str
-    when: Any  # Condition | None
-    recheck_days: float
-    pos: Position
-
-
-@dataclass(frozen=True)
-class Nurture:
-    """The ``nurture`` section: which tiers are nurtured, and their tracks."""
-
-    tiers: tuple[str, ...]
-    tracks: tuple[NurtureTrack, ...]
-    pos: Position
-
-
-@dataclass(frozen=True)
-class Accounts:
-    """The ``accounts`` section: how contacts roll up into accounts."""
-
-    key: tuple[str, ...]
-    fit_rules: tuple[str, ...]  # empty: account fit is the best contact's fit score
-    contact_intent_cap: float | None
-    engaged: Any  # Condition | None (None: intent > 0)
-    roles: tuple[NamedCondition, ...]
-    tiers: tuple[Any, ...]  # leadq.ruleset.Tier
-    pos: Position
-
-
-@dataclass(frozen=True)
-class ActionSections:
-    """Every parsed action section (None / empty when the ruleset has none)."""
-
-    routing: Routing | None = None
-    sla: tuple[Sla, ...] = ()
-    nurture: Nurture | None = None
-    accounts: Accounts | None = None
-    title_map: Any = None  # leadq.title_taxonomy.TitleMap (merged over the defaults) | None
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -207,7 +87,6 @@ def _text_list(value: Any, where: str, pos: Position, *, lists: dict[str, tuple]
     return tuple(str(v) for v in value)
 
 
-MAX_OWNER_SHARE = 100
 
 
 def _shown(value: Any) -> str:
@@ -242,6 +121,34 @@ def _owners(value: Any, where: str, pos: Position) -> tuple[tuple[str, ...], tup
         raise RulesetError(f"{where}: owners: every share is 0, so no owner would get a lead; give one a share above 0 "
                            "(owners away for a run: leadq score --away)", pos)
     return tuple(str(k) for k in value), (() if all(x == 1 for x in shares) else tuple(shares))
+
+
+def _capacities(value: Any, owners: tuple[str, ...], where: str, pos: Position) -> tuple[int | None, ...]:
+    """Each owner's capacity from ``capacity: 25`` (every owner) or ``capacity: {sam: 40}`` (those listed)."""
+    def checked(cap: Any, name: str | None, at: Position) -> int:
+        if isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= MAX_OWNER_CAPACITY:
+            whose = f"{name}'s capacity" if name else "capacity"
+            raise RulesetError(f"{where}: {whose} must be a whole number from 0 to {MAX_OWNER_CAPACITY} (the most new "
+                               f"leads an owner takes in a run), not {_shown(cap)}", at)
+        return cap
+
+    if not owners:
+        raise RulesetError(f"{where}: capacity needs owners; give the route's owners beside it", pos)
+    if not isinstance(value, YMap):
+        if checked(value, None, pos) == 0:
+            raise RulesetError(f"{where}: capacity 0 gives no owner a lead; give a number above 0 (owners away for "
+                               "a run: leadq score --away)", pos)
+        return (value,) * len(owners)
+    for name in value:
+        if str(name) not in owners:
+            raise RulesetError(f"{where}: capacity: '{name}' is not one of the route's owners"
+                               f"{did_you_mean(str(name), owners)}; its owners: {', '.join(owners)}",
+                               value.key_pos[name])
+    capacities = tuple(checked(value[name], name, value.value_pos[name]) if name in value else None
+                       for name in owners)
+    if all(cap == 0 for cap in capacities):
+        raise RulesetError(f"{where}: capacity: every owner's capacity is 0, so no owner would get a lead", pos)
+    return capacities
 
 
 def _named_conditions(value: Any, where: str, pos: Position, *, allow_otherwise: bool) -> tuple[NamedCondition, ...]:
@@ -319,21 +226,24 @@ def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
     for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
         where = f"routing rule {n}"
         rr = _reader(item, where, ipos)
-        rr.check_keys({"route", "when", "otherwise", "owners", "label"}, {"route"})
+        rr.check_keys({"route", "when", "otherwise", "owners", "capacity", "label"}, {"route"})
         route = _check_id(rr.get("route"), f"{where}: route", rr.pos("route"))
         where = f"routing rule {n} (route '{route}')"
         owners, shares = _owners(rr.get("owners"), where, rr.pos("owners")) if "owners" in rr.data \
             else ((), ())
+        capacities = (_capacities(rr.get("capacity"), owners, where, rr.pos("capacity")) if "capacity" in rr.data
+                      else ())
         rules.append(RouteRule(route, _when_or_otherwise(rr, where, ipos), owners, ipos, rr.text("label", "") or "",
-                               shares))
+                               shares, capacities))
     if not rules:
         raise RulesetError("routing.rules: give at least one rule", r.pos("rules"))
     _check_unreachable(rules, "routing.rules")
     for rule in rules:
         first = next(x for x in rules if x.route == rule.route and (x.owners or x is rule))
-        if rule.owners and (first.owners, first.shares) != (rule.owners, rule.shares):
+        if rule.owners and (first.owners, first.shares, first.capacities) != (rule.owners, rule.shares,
+                                                                               rule.capacities):
             raise RulesetError(f"routing: route '{rule.route}' already has owners {list(first.owners)} (line "
-                               f"{first.pos.line}); list a route's owners once, or the same way", rule.pos)
+                               f"{first.pos.line}); list a route's owners (and capacity) once, or the same way", rule.pos)
     flags: list[Flag] = []
     if "flags" in r.data:
         fseq = _sequence(r.get("flags"), "routing.flags", r.pos("flags"))

@@ -53,7 +53,7 @@ class RunSummary:
     elapsed_seconds: float | None = None
     funnel: dict | None = None
     unmatched_titles: int | None = None  # non-blank job titles no seniority pattern matched (None: no titles)
-    routing: dict | None = None  # routes, unrouted, owners, away, unassigned, flags, sla_*, nurture_tracks
+    routing: dict | None = None  # routes, unrouted, owners, away, capacity, unassigned, flags, sla_*, ...
     accounts: dict | None = None  # accounts, tiers (with --rollup account)
     changes: dict | None = None  # since the --previous output (leadq.changes.compare_with_previous)
 
@@ -167,16 +167,20 @@ def _routing(result: ScoreResult) -> dict | None:
 
 
 def _owner_counts(scored: pl.DataFrame, routing) -> dict:
-    """Leads per owner of each route with owners (every owner, 0 included), owners away, and the leads of
-    those routes left without an owner (every owner away)."""
+    """Leads per owner of each route with owners (every owner, 0 included), owners away, the capacities of
+    the routes that have them, and the leads of those routes left without an owner (every owner away, or
+    every owner at capacity)."""
     routes = [route for route in routing.routes if routing.owners(route)]
     if not routes or "owner" not in scored.columns:
         return {}
     got = scored.filter(pl.col("route").is_in(routes)).group_by("route", "owner").len()
     counts = {(r, o): int(n) for r, o, n in zip(got["route"].to_list(), got["owner"].to_list(), got["len"].to_list())}
+    capacities = {route: dict(zip(routing.owners(route), routing.capacities(route)))
+                  for route in routes if routing.capacities(route)}
     return {"owners": {route: {owner: counts.get((route, owner), 0) for owner in routing.owners(route)}
                        for route in routes},
             "away": list(routing.away),
+            "capacity": capacities,
             "unassigned": {route: counts[(route, None)] for route in routes if counts.get((route, None))}}
 
 

@@ -23,7 +23,7 @@ SCORING_PATH = ["activity.py", "cleaning.py", "number_text.py", "compiler.py", "
                 "condition_compiler.py", "pipeline.py", "input_columns.py", "dedupe.py", "ruleset.py",
                 "ruleset_loader.py", "yamlsource.py", "inputs.py", "csv_input.py", "excel_input.py",
                 "outputs.py", "titles.py", "title_taxonomy.py", "event_partitions.py", "scratch.py",
-                "accounts.py", "routing.py"]
+                "accounts.py", "routing.py", "owners.py", "changes.py"]
 
 
 def _imports(path: Path) -> set[str]:

@@ -312,7 +312,7 @@ def test_balancing_weighs_loads_by_share():
 @pytest.mark.parametrize("shares", [(1, 1, 1), (2, 1, 1), (3, 1, 2), (1, 0, 4), (5, 3, 0)])
 def test_balancing_without_kept_leads_is_the_rotation(shares):
     from leadq.changes import _balanced_owners
-    from leadq.routing import owner_cycle
+    from leadq.owners import owner_cycle
 
     names = ("a", "b", "c")
     leads = [f"n{i:02d}" for i in range(23)]

@@ -188,7 +188,7 @@ def test_round_robin_balances_a_route(ruleset):
 
 
 def test_owner_cycle_spreads_each_share_over_the_cycle():
-    from leadq.routing import owner_cycle
+    from leadq.owners import owner_cycle
 
     assert owner_cycle(("a", "b", "c"), (1, 1, 1)) == ["a", "b", "c"]
     # Turn keys (2 * turn + 1) / (2 * share): a 1/6, 1/2, 5/6; b 1/2; c none. Ties in listed order.

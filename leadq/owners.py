@@ -1,0 +1,71 @@
+"""Whose turn it is: the order in which a route's owners take its leads, with shares and capacities.
+
+Pure arithmetic on owner names, shares and capacities, shared by the rotation
+compiled into the scoring plan (:mod:`leadq.routing`) and the balancing of new
+leads under ``--previous`` (:mod:`leadq.changes`), so that the two give the same
+owners when no lead is kept.
+
+* An owner with share *s* takes turns at the keys ``(2 * (load + turn) + 1) / (2 * s)``
+  (Webster's order: each turn in the middle of its 1/s interval); lower keys go
+  first, ties in the route's listed order of owners. Share 0 takes no turn.
+* An owner with a capacity *c* takes at most *c* turns in a run: its new leads.
+  Once every capped owner is full, the uncapped owners go on rotating; when every
+  owner is capped, the route's remaining leads get no owner.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+MAX_OWNER_SHARE = 100
+MAX_OWNER_CAPACITY = 10_000  # new leads per owner per run
+
+
+def turn_order(load: int, turn: int, share: int) -> Fraction:
+    """When an owner with ``load`` leads and ``share`` takes its ``turn``-th next lead (lower is sooner).
+
+    Turns are spread over the cycle, each in the middle of its 1/share interval
+    (Webster's order): shares {a: 2, b: 1} give a, b, a; equal shares give the
+    owners in their listed order, which ties break. With loads (the leads each
+    owner keeps, :mod:`leadq.changes`) the least loaded owners come first.
+    """
+    return Fraction(2 * (load + turn) + 1, 2 * share)
+
+
+def owner_cycle(owners: tuple[str, ...], shares: tuple[int, ...]) -> list[str]:
+    """One cycle of a route's rotation: each owner ``share`` times, spread out (:func:`turn_order`)."""
+    turns = [(turn_order(0, turn, share), i, name) for i, (name, share) in enumerate(zip(owners, shares))
+             for turn in range(share)]
+    return [name for _, _, name in sorted(turns)]
+
+
+def capped_turns(owners: tuple[str, ...], shares: tuple[int, ...],
+                 capacities: tuple[int | None, ...]) -> tuple[list[str], list[str]]:
+    """The turns of a route whose owners have capacities: ``(first, then)``.
+
+    ``first`` holds every turn up to the last turn of the last capped owner to
+    fill up (the uncapped owners' turns among them); after it the uncapped owners
+    rotate through ``then`` over and over (empty when every owner is capped: the
+    route's later leads get no owner). The k-th lead takes ``first[k]`` while
+    there is one, else ``then[(k - len(first)) % len(then)]``.
+
+    ``then`` repeats exactly: one more turn of an owner with share s moves its key
+    by 1/s, so the turns with keys in (K + 1, K + 2] are those in (K, K + 1],
+    one later each.
+    """
+    capped = [(share, cap) for share, cap in zip(shares, capacities) if cap is not None and share > 0 and cap > 0]
+    last = max((turn_order(0, cap - 1, share) for share, cap in capped), default=Fraction(0))
+    first: list[tuple[Fraction, int, str]] = []
+    then: list[tuple[Fraction, int, str]] = []
+    for i, (name, share, cap) in enumerate(zip(owners, shares, capacities)):
+        if share == 0:
+            continue
+        if cap is not None:
+            first += [(turn_order(0, turn, share), i, name) for turn in range(cap)]
+            continue
+        # The uncapped owner's turns with keys up to `last`: (2t + 1) / (2 share) <= last.
+        taken = math.floor(last * share + Fraction(1, 2))
+        first += [(turn_order(0, turn, share), i, name) for turn in range(taken)]
+        then += [(turn_order(0, turn, share), i, name) for turn in range(taken, taken + share)]
+    return [name for _, _, name in sorted(first)], [name for _, _, name in sorted(then)]
