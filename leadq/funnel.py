@@ -125,8 +125,17 @@ def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[s
 
     The lifecycle rank is a column of its own first: the reached flags of four stages read
     it, and as an expression inside each its pattern ran over every lead four more times.
+    It is worked out once per distinct lifecycle value (a CRM has a handful) and looked up
+    for each lead: the pattern over a million leads took most of the compact funnel's time.
     """
-    frame = frame.with_columns(_lifecycle_rank(settings, "lifecycle_stage" in frame.columns).alias("_life"))
+    if "lifecycle_stage" in frame.columns:
+        values = frame.select(pl.col("lifecycle_stage").cast(pl.String).unique().drop_nulls())
+        ranks = values.select(_lifecycle_rank(settings, True))
+        life = pl.col("lifecycle_stage").cast(pl.String).replace_strict(values.to_series(), ranks.to_series(), default=0,
+                                                        return_dtype=pl.Int8)
+    else:
+        life = _lifecycle_rank(settings, False)
+    frame = frame.with_columns(life.alias("_life"))
     rank = pl.col("_life")
     exprs: list[pl.Expr] = []
     all_dates = [STAGE_DATES[s] for s in STAGES] + ["lost_at"]
