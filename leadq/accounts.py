@@ -11,7 +11,8 @@ A ruleset's ``accounts`` section (see :mod:`leadq.ruleset_actions`) says how:
 * **account fit**: with ``fit_rules``, the firmographic part of fit: the sum of
   those fit rules' points, for the account's best-scoring contact (contacts of
   one account share firmographics, so the max picks the most complete record).
-  Without it, the best contact's whole fit score.
+  Listed rules of a score group count together up to the group's cap, as in the
+  fit score. Without it, the best contact's whole fit score.
 * **account intent**: the sum of the contacts' decayed intent scores, each
   clipped to ``contact_intent_cap`` first when given (so that one very busy
   contact cannot make an account look engaged).
@@ -138,7 +139,7 @@ def contact_expressions(ruleset: Ruleset, as_of: datetime) -> list[pl.Expr]:
     if acc.contact_intent_cap is not None:
         intent = intent.clip(upper_bound=acc.contact_intent_cap)
     if acc.fit_rules:
-        fit = added([pl.col(f"_pts__{r}") for r in acc.fit_rules])
+        fit = _rules_fit(ruleset, acc.fit_rules)
     else:
         fit = pl.col("fit_score")
     exprs = [key_expr(ruleset), engaged.alias("_acct__engaged"), intent.alias("_acct__intent"),
@@ -245,3 +246,14 @@ def check_accounts(ruleset: Ruleset, as_of: datetime) -> None:
                                role.pos)
     contact_expressions(ruleset, as_of)
     _tier_expr(ruleset)
+
+
+def _rules_fit(ruleset: Ruleset, rule_ids: tuple[str, ...]) -> pl.Expr:
+    """The points of some fit rules, as the fit score counts them: those of a score group together, up to its cap."""
+    listed = set(rule_ids)
+    grouped = {rid for group in ruleset.groups for rid in group.rules}
+    parts = [pl.col(f"_pts__{rid}") for rid in rule_ids if rid not in grouped]
+    parts += [added([pl.col(f"_pts__{rid}") for rid in group.rules if rid in listed]).clip(-group.cap, group.cap)
+              for group in ruleset.groups if listed & set(group.rules)]
+    return added(parts)
+

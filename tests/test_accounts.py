@@ -95,6 +95,27 @@ def test_account_fit_defaults_to_the_best_contact_fit(tmp_path):
                                                                           "gamma.com": 20.0}
 
 
+@pytest.mark.parametrize("group,fit_rules,expected", [
+    # size + software capped at 25 together: A1's contacts 20 + 10 -> 25; gamma.com 20; beta.io 0.
+    ("[size, software]", "[size, software]", {"A1": 25.0, "beta.io": 0.0, "gamma.com": 20.0}),
+    # Only size of the group is listed: its 20 capped at 15; senior adds 15 on its own.
+    # A1: c1 and c3 15 + 15 = 30; beta.io: c5 senior 15; gamma.com 15.
+    ("[size, software]", "[size, senior]", {"A1": 30.0, "beta.io": 15.0, "gamma.com": 15.0}),
+])
+def test_account_fit_counts_a_score_groups_cap(tmp_path, group, fit_rules, expected):
+    cap = 25 if fit_rules == "[size, software]" else 15
+    text = RULESET.read_text().replace("  fit_rules: [size, software]\n", f"  fit_rules: {fit_rules}\n")
+    text = text.replace("\nfit:\n", f"\ngroups:\n  firmographic: {{label: Firmographics, cap: {cap}}}\n\nfit:\n")
+    for rule in group.strip("[]").split(", "):
+        text = text.replace(f"  - id: {rule}\n", f"  - id: {rule}\n    group: firmographic\n")
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    result = _run(path)
+    assert dict(zip(result.accounts["account_id"], result.accounts["account_fit"])) == expected
+    # The contacts' fit scores count the cap too: c1 = min(20 + 10, cap) + senior 15.
+    assert result.scored.filter(pl.col("lead_id") == "c1")["fit_score"].item() == min(30, cap) + 15
+
+
 def test_no_intent_cap_and_a_custom_engaged_condition(tmp_path):
     """No cap: A1 intent 45 + 5 + 0 - 10 = 40. engaged = intent >= 10: c1 and c5, c6 only."""
     path = tmp_path / "r.yaml"
