@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from leadq.conditions import Type, parse
+from leadq.condition_parser import parse
+from leadq.conditions import Type
 from leadq.errors import ConditionError, Position, RulesetError, did_you_mean, one_of
 from leadq.fields import ACCOUNT_FIELDS, COLUMN_TYPES, CONTACT_FIELDS, DERIVED_FIELDS, EVENT_FIELDS
 from leadq.ruleset import (
