@@ -19,11 +19,11 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "leadq"
 MODULES = sorted(PACKAGE.rglob("*.py"))
-SCORING_PATH = ["activity.py", "cleaning.py", "number_text.py", "compiler.py", "conditions.py",
-                "condition_parser.py", "condition_compiler.py", "pipeline.py", "input_columns.py", "dedupe.py",
-                "ruleset.py", "ruleset_loader.py", "yaml_reader.py", "yamlsource.py", "inputs.py", "csv_input.py",
-                "excel_input.py", "outputs.py", "titles.py", "title_taxonomy.py", "event_partitions.py", "scratch.py",
-                "accounts.py", "routing.py"]
+SCORING_PATH = ["activity.py", "activity_input.py", "cleaning.py", "number_text.py", "compiler.py",
+                "conditions.py", "condition_parser.py", "condition_compiler.py", "pipeline.py", "input_columns.py",
+                "dedupe.py", "ruleset.py", "ruleset_loader.py", "yaml_reader.py", "yamlsource.py", "inputs.py",
+                "csv_input.py", "excel_input.py", "outputs.py", "titles.py", "title_taxonomy.py",
+                "event_partitions.py", "scratch.py", "accounts.py", "routing.py"]
 
 
 def _imports(path: Path) -> set[str]:
