@@ -3,8 +3,10 @@
 ``leadq calibrate`` scores past leads and sets the scores against what really
 happened to them (reached SQL, opportunity or won, or any yes/no or date
 column of the export). Every figure is computed with Polars expressions over
-the scored frame; :mod:`leadq.calibrate_report` draws the result and
-``--json`` writes :meth:`CalibrationReport.to_dict` as it is.
+the scored frame (:mod:`leadq.calibrate_figures`, one function per figure);
+this module chooses the leads and the sales tiers and assembles the report.
+:mod:`leadq.calibrate_report` draws the result and ``--json`` writes
+:meth:`CalibrationReport.to_dict` as it is.
 
 Definitions used throughout:
 
@@ -32,6 +34,10 @@ from typing import Sequence
 
 import polars as pl
 
+from leadq.calibrate_figures import (
+    AuditRow, Classifier, Decile, RuleEvidence, Segment, Suggestion, audit, classifiers, deciles, ratio, roc_auc,
+    rule_evidence, segments, suggestion, threshold_curve,
+)
 from leadq.conditions import Compare, Literal, Logical, Name, Node, Not
 from leadq.errors import InputError, UsageError, did_you_mean
 from leadq.inputs import input_error_from_polars
@@ -45,87 +51,6 @@ VERDICT_FLAGS = ("bad_fit", "bad_timing", "disqualified")
 
 
 # --------------------------------------------------------------------------- report data
-
-
-@dataclass
-class Segment:
-    """Conversion in one group of leads (a tier, a grade or a score decile)."""
-
-    name: str
-    leads: int
-    converted: int
-    rate: float | None
-    lift: float | None
-
-
-@dataclass
-class Decile:
-    """Conversion in one total-score decile (10 = the highest scores)."""
-
-    decile: int
-    min_score: float
-    max_score: float
-    leads: int
-    converted: int
-    rate: float | None
-    lift: float | None
-
-
-@dataclass
-class Classifier:
-    """How well one yes/no rule ("tier is a sales tier", "total >= 60") picks converters."""
-
-    name: str
-    predicted: int
-    true_positives: int
-    precision: float | None
-    recall: float | None
-    f1: float | None
-
-
-@dataclass
-class RuleEvidence:
-    """Conversion among leads where a rule fired versus where it did not."""
-
-    rule: str
-    label: str
-    section: str
-    points: float
-    fired: int
-    fired_converted: int
-    fired_rate: float | None
-    not_fired: int
-    not_fired_converted: int
-    not_fired_rate: float | None
-    lift: float | None  # fired rate / base rate
-    verdict: str  # predictive | no lift: use it for nurture | penalises converters | never fired | ...
-    few_leads: bool  # fewer fired leads than settings.small_segment: read with care
-
-
-@dataclass
-class Suggestion:
-    """A total-score threshold meeting the user's target, with what it gives."""
-
-    target: str  # "precision >= 0.3" | "volume <= 200"
-    threshold: float | None
-    volume: int
-    true_positives: int
-    precision: float | None
-    recall: float | None
-    note: str = ""
-
-
-@dataclass
-class AuditRow:
-    """Leads held back by one disqualification reason, and how many converted anyway."""
-
-    code: str
-    label: str
-    category: str
-    leads: int
-    converted: int
-    rate: float | None
-    lift: float | None
 
 
 @dataclass
@@ -204,153 +129,6 @@ def total_thresholds(ruleset: Ruleset, tiers: Sequence[str]) -> list[tuple[str, 
     return found
 
 
-# --------------------------------------------------------------------------- figures
-
-
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den else None
-
-
-def _lift(rate: float | None, base: float | None) -> float | None:
-    return rate / base if rate is not None and base else None
-
-
-def _segments(frame: pl.DataFrame, key: pl.Expr, order: Sequence[str], base: float | None) -> list[Segment]:
-    got = frame.group_by(key.alias("_key")).agg(pl.len().alias("leads"), pl.col(_Y).sum().alias("converted"))
-    rows = {r["_key"]: r for r in got.to_dicts()}  # one row per tier or grade
-    names = list(order) + sorted(k for k in rows if k not in order and k is not None)
-    out = []
-    for name in names:
-        r = rows.get(name, {"leads": 0, "converted": 0})
-        rate = _ratio(r["converted"], r["leads"])
-        out.append(Segment(name, int(r["leads"]), int(r["converted"]), rate, _lift(rate, base)))
-    return out
-
-
-def _deciles(frame: pl.DataFrame, base: float | None) -> list[Decile]:
-    n = frame.height
-    if not n:
-        return []
-    below = pl.col("total_score").rank("min").cast(pl.Int64) - 1
-    got = (frame.group_by((below * 10 // n + 1).alias("decile"))
-           .agg(pl.len().alias("leads"), pl.col(_Y).sum().alias("converted"),
-                pl.col("total_score").min().alias("lo"), pl.col("total_score").max().alias("hi"))
-           .sort("decile", descending=True))
-    out = []
-    for r in got.to_dicts():  # at most ten rows
-        rate = _ratio(r["converted"], r["leads"])
-        out.append(Decile(int(r["decile"]), r["lo"], r["hi"], int(r["leads"]), int(r["converted"]), rate,
-                          _lift(rate, base)))
-    return out
-
-
-def roc_auc(frame: pl.DataFrame, score: str = "total_score", outcome: str = _Y) -> float | None:
-    """ROC AUC of ``score`` for the boolean ``outcome`` (Mann-Whitney, average ranks for ties).
-
-    Returns None when every lead converted or none did.
-    """
-    n1 = int(frame[outcome].sum())
-    n0 = frame.height - n1
-    if not n1 or not n0:
-        return None
-    rank_sum = frame.select(pl.col(score).rank("average").filter(pl.col(outcome)).sum()).item()
-    return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
-
-
-def _classifiers(frame: pl.DataFrame, predicates: list[tuple[str, pl.Expr]], converted: int) -> list[Classifier]:
-    if not predicates:
-        return []
-    aggs = []
-    for i, (_, pred) in enumerate(predicates):
-        aggs += [pred.sum().alias(f"p{i}"), (pred & pl.col(_Y)).sum().alias(f"t{i}")]
-    row = frame.select(aggs).row(0, named=True)
-    out = []
-    for i, (name, _) in enumerate(predicates):
-        p, tp = int(row[f"p{i}"] or 0), int(row[f"t{i}"] or 0)
-        precision, recall = _ratio(tp, p), _ratio(tp, converted)
-        f1 = (2 * precision * recall / (precision + recall) if precision is not None and recall is not None
-              and precision + recall else (0.0 if precision is not None and recall is not None else None))
-        out.append(Classifier(name, p, tp, precision, recall, f1))
-    return out
-
-
-def _rule_evidence(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> list[RuleEvidence]:
-    if not ruleset.rules:
-        return []
-    aggs = []
-    for r in ruleset.rules:
-        hit = pl.col(f"_hit__{r.id}").fill_null(False)
-        aggs += [hit.sum().alias(f"f__{r.id}"), (hit & pl.col(_Y)).sum().alias(f"c__{r.id}")]
-    row = frame.select(aggs).row(0, named=True)
-    total, converted = frame.height, int(frame[_Y].sum())
-    small = ruleset.settings.small_segment
-    out = []
-    for r in ruleset.rules:
-        fired, fired_conv = int(row[f"f__{r.id}"]), int(row[f"c__{r.id}"])
-        rest, rest_conv = total - fired, converted - fired_conv
-        f_rate, n_rate = _ratio(fired_conv, fired), _ratio(rest_conv, rest)
-        if not fired:
-            verdict = "never fired"
-        elif not rest:
-            verdict = "always fired"
-        elif r.points >= 0:
-            verdict = "predictive" if f_rate > n_rate else "no lift: use it for nurture"  # type: ignore[operator]
-        else:
-            verdict = "predictive" if f_rate < n_rate else "penalises converters"  # type: ignore[operator]
-        out.append(RuleEvidence(r.id, r.label, r.section, r.points, fired, fired_conv, f_rate, rest, rest_conv,
-                                n_rate, _lift(f_rate, base), verdict, 0 < fired < small))
-    return out
-
-
-def _threshold_curve(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per distinct total score t: leads with total >= t (volume), converters among them, precision."""
-    return (frame.group_by("total_score").agg(pl.len().alias("n"), pl.col(_Y).sum().alias("tp"))
-            .sort("total_score", descending=True)
-            .with_columns(pl.col("n").cum_sum().alias("volume"), pl.col("tp").cum_sum().alias("tp_cum"))
-            .with_columns((pl.col("tp_cum") / pl.col("volume")).alias("precision")))
-
-
-def _suggestion(curve: pl.DataFrame, converted: int, target_precision: float | None,
-                target_volume: int | None) -> Suggestion | None:
-    if target_precision is not None:
-        target = f"precision >= {target_precision:g}"
-        hits = curve.filter(pl.col("precision") >= target_precision)
-        note = "" if hits.height else "no threshold reaches this precision"
-        row = hits.sort("total_score").head(1)
-    elif target_volume is not None:
-        target = f"volume <= {target_volume:,}"
-        hits = curve.filter(pl.col("volume") <= target_volume)
-        note = ""
-        row = hits.sort("total_score").head(1)
-        if not row.height and curve.height:
-            row = curve.head(1)  # even the top score is shared by more leads than the target
-            note = "the highest score alone exceeds this volume"
-    else:
-        return None
-    if not row.height:
-        return Suggestion(target, None, 0, 0, None, None, note)
-    r = row.row(0, named=True)
-    return Suggestion(target, r["total_score"], int(r["volume"]), int(r["tp_cum"]), r["precision"],
-                      _ratio(r["tp_cum"], converted), note)
-
-
-def _audit(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> list[AuditRow]:
-    held = (frame.filter(pl.col("bad_fit") | pl.col("bad_timing"))
-            .select(pl.col("disqualification_reasons").alias("code"), _Y).explode("code").drop_nulls("code"))
-    got = {r["code"]: r for r in held.group_by("code").agg(pl.len().alias("leads"),
-                                                           pl.col(_Y).sum().alias("converted")).to_dicts()}
-    out = []
-    for d in ruleset.disqualifiers:
-        r = got.get(d.code)
-        if r is None:
-            continue
-        rate = _ratio(r["converted"], r["leads"])
-        out.append(AuditRow(d.code, d.label, d.category, int(r["leads"]), int(r["converted"]), rate,
-                            _lift(rate, base)))
-    order = {d.code: i for i, d in enumerate(ruleset.disqualifiers)}
-    return sorted(out, key=lambda a: (-a.converted, order[a.code]))
-
-
 def calibrate_detail(
     detail: pl.DataFrame,
     converted: pl.Series,
@@ -395,7 +173,7 @@ def calibrate_detail(
     frame = detail.with_columns(converted.alias(_Y))
     n = frame.height
     conv = int(frame[_Y].sum()) if n else 0
-    base = _ratio(conv, n)
+    base = ratio(conv, n)
     notes: list[str] = []
     if not n:
         notes.append("no lead was scored")
@@ -420,9 +198,9 @@ def calibrate_detail(
         (pl.col("bad_fit") & pl.col(_Y)).sum().alias("dq"),
         (~pl.col("bad_fit") & pl.col("bad_timing") & pl.col(_Y)).sum().alias("nu"),
     ).row(0, named=True) if n else {"mc": None, "mn": None, "md": None, "dq": 0, "nu": 0}
-    curve = _threshold_curve(frame)
-    suggestions = [s for s in (_suggestion(curve, conv, target_precision, None),
-                               _suggestion(curve, conv, None, target_volume)) if s is not None]
+    curve = threshold_curve(frame)
+    suggestions = [s for s in (suggestion(curve, conv, target_precision, None),
+                               suggestion(curve, conv, None, target_volume)) if s is not None]
     return CalibrationReport(
         ruleset=ruleset.name,
         as_of=as_of,
@@ -432,17 +210,17 @@ def calibrate_detail(
         converted=conv,
         base_rate=base,
         sales_tiers=sales,
-        tiers=_segments(frame, pl.col("tier"), names, base),
-        grades=_segments(frame, pl.col("grade"), list(ruleset.grade_letters), base),
-        deciles=_deciles(frame, base),
+        tiers=segments(frame, pl.col("tier"), names, base),
+        grades=segments(frame, pl.col("grade"), list(ruleset.grade_letters), base),
+        deciles=deciles(frame, base),
         auc=roc_auc(frame) if n else None,
-        classifiers=_classifiers(frame, predicates, conv),
-        rules=_rule_evidence(frame, ruleset, base),
+        classifiers=classifiers(frame, predicates, conv),
+        rules=rule_evidence(frame, ruleset, base),
         mean_score_converted=means["mc"],
         mean_score_not_converted=means["mn"],
         median_score_converted=means["md"],
         suggestions=suggestions,
-        audit=_audit(frame, ruleset, base),
+        audit=audit(frame, ruleset, base),
         disqualified_converted=int(means["dq"] or 0),
         nurtured_converted=int(means["nu"] or 0),
         rejected=rejected,
@@ -511,6 +289,5 @@ def calibrate(
 
 
 __all__ = [
-    "AuditRow", "CalibrationReport", "Classifier", "Decile", "RuleEvidence", "Segment", "Suggestion", "calibrate",
-    "calibrate_detail", "default_sales_tiers", "roc_auc", "total_thresholds",
+    "CalibrationReport", "calibrate", "calibrate_detail", "default_sales_tiers", "total_thresholds",
 ]

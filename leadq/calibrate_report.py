@@ -1,8 +1,8 @@
 """Terminal rendering of ``leadq calibrate`` and ``leadq diff`` reports with rich.
 
-The figures come as dataclasses from :mod:`leadq.calibrate` and
-:mod:`leadq.diff`; this module only draws them (colour only on a terminal,
-via :func:`leadq.report.make_console`).
+The figures come as dataclasses from :mod:`leadq.calibrate` (its rows from
+:mod:`leadq.calibrate_figures`) and :mod:`leadq.diff`; this module only draws
+them (colour only on a terminal, via :func:`leadq.report.make_console`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from leadq.calibrate import CalibrationReport, Decile, Segment
+from leadq.calibrate import CalibrationReport
+from leadq.calibrate_figures import Decile, Segment
 from leadq.diff import DiffReport
 from leadq.report import TIER_STYLES
 

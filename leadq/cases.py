@@ -40,6 +40,7 @@ import polars as pl
 
 from leadq.errors import InputError, Position, RulesetError, did_you_mean, one_of
 from leadq.ruleset import Ruleset
+from leadq.yaml_reader import Reader, as_mapping, as_sequence
 from leadq.yamlsource import YList, YMap, load_yaml
 
 MAX_CASES = 10_000
@@ -190,8 +191,6 @@ def _number_test(value: Any, where: str, pos: Position) -> tuple[str, float] | t
 
 
 def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datetime) -> list[dict[str, str]]:
-    from leadq.ruleset_loader import _Reader, _mapping, _sequence
-
     if data is None:
         return []
     activity = {name: col.column for name, col in ruleset.activity_columns.items()}
@@ -199,11 +198,11 @@ def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datet
         raise RulesetError(f"{where}: events need the ruleset to map event_type and occurred_at under "
                            "activity_columns", pos)
     out: list[dict[str, str]] = []
-    seq = _sequence(data, where, pos)
+    seq = as_sequence(data, where, pos)
     for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
         ewhere = f"{where}[{n}]"
-        entry = _mapping(item, ewhere, ipos)
-        r = _Reader(entry, ewhere)
+        entry = as_mapping(item, ewhere, ipos)
+        r = Reader(entry, ewhere)
         if "type" not in entry:
             raise RulesetError(f"{ewhere}: missing required key 'type' (the event type, e.g. demo_request)", ipos)
         if "at" in entry and "days_ago" in entry:
@@ -233,8 +232,6 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
         RulesetError: a structural problem, with its line and column (exit 2, like a ruleset).
         InputError: the file cannot be read.
     """
-    from leadq.ruleset_loader import _Reader, _mapping, _sequence
-
     try:
         with open(path, encoding="utf-8-sig") as fh:
             text = fh.read()
@@ -242,8 +239,8 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
         raise InputError(f"cases file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the cases file {path}: {exc}") from None
-    data = _mapping(load_yaml(text, path), "cases file", Position(path, 1, 1))
-    top = _Reader(data, "cases file")
+    data = as_mapping(load_yaml(text, path), "cases file", Position(path, 1, 1))
+    top = Reader(data, "cases file")
     top.check_keys({"as_of", "cases"}, {"cases"})
     if as_of is None and "as_of" in data:
         from leadq.conditions import literal_date
@@ -253,7 +250,7 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
         except ValueError as exc:
             raise RulesetError(f"as_of: {exc}", top.pos("as_of")) from None
     as_of = as_of or datetime.now(timezone.utc).replace(microsecond=0)
-    seq = _sequence(data["cases"], "cases", top.pos("cases"))
+    seq = as_sequence(data["cases"], "cases", top.pos("cases"))
     if not seq:
         raise RulesetError("cases: give at least one case", top.pos("cases"))
     if len(seq) > MAX_CASES:
@@ -263,18 +260,18 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
     cases: list[Case] = []
     seen: dict[str, int] = {}
     for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
-        entry = _mapping(item, f"case {n}", ipos)
+        entry = as_mapping(item, f"case {n}", ipos)
         name = entry.get("name")
         where = f"case '{name}'" if isinstance(name, str) and name.strip() else f"case {n}"
-        r = _Reader(entry, where)
+        r = Reader(entry, where)
         r.check_keys({"name", "lead", "events", "expect"}, {"lead", "expect"})
-        lead = _columns(_mapping(entry["lead"], f"{where}: lead", r.pos("lead")), mapped, f"{where}: lead")
+        lead = _columns(as_mapping(entry["lead"], f"{where}: lead", r.pos("lead")), mapped, f"{where}: lead")
         lead_id = lead.setdefault(id_column, f"case-{n}")
         if lead_id in seen:
             raise RulesetError(f"{where}: lead id '{lead_id}' is also case {seen[lead_id]}'s; give each case its own",
                                r.pos("lead"))
         seen[lead_id] = n
-        expect = _expectations(_mapping(entry["expect"], f"{where}: expect", r.pos("expect")), f"{where}: expect",
+        expect = _expectations(as_mapping(entry["expect"], f"{where}: expect", r.pos("expect")), f"{where}: expect",
                                ruleset)
         if not expect:
             raise RulesetError(f"{where}: expect: give at least one expectation ({one_of(EXPECTATIONS)})",

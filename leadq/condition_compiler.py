@@ -15,9 +15,10 @@ from typing import Callable
 
 import polars as pl
 
+from leadq.condition_parser import parse
 from leadq.conditions import (
     Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, TextMatch,
-    Type, date_literal, parse, regex_problem,
+    Type, date_literal, regex_problem,
 )
 from leadq.errors import ConditionError, did_you_mean, one_of
 

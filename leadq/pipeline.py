@@ -8,7 +8,8 @@ The pipeline:
    uses, and duplicates (keeping the most recently updated row; events of an
    e-mail duplicate are merged into the kept lead);
 3. joins account fields (contact values win; account values fill blanks);
-4. aggregates activity per lead (:mod:`leadq.activity`);
+4. aggregates activity per lead (:mod:`leadq.activity_input`, with the
+   expressions of :mod:`leadq.activity`);
 5. applies the compiled ruleset (:mod:`leadq.compiler`), then the account rollup
    (:mod:`leadq.accounts`) and routing, SLAs and nurture tracks (:mod:`leadq.routing`);
 6. collects the scored frame, the rejects and the run's counts together.
@@ -28,14 +29,13 @@ import polars as pl
 from leadq.accounts import contact_expressions as account_contact_columns
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
 from leadq.accounts import rollup as account_rollup
-from leadq.activity import col_names, event_count_columns, event_partials, finish_aggregates, where_fields
+from leadq.activity import event_count_columns, finish_aggregates
+from leadq.activity_input import aggregate_activity, event_fields_needed
 from leadq.cleaning import email_domain, map_columns
 from leadq.dedupe import drop_duplicates
-from leadq.cleaning import typed as typed_column
-from leadq.compiler import CompiledRuleset, compile_ruleset
+from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
 from leadq.errors import UsageError, did_you_mean
-from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.input_columns import check_columns, check_file_columns, used_contact_fields
 from leadq.inputs import (
@@ -46,7 +46,6 @@ from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 
-EVENT_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")  # per lead, from activity.event_partials(counts=True)
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
 
 
@@ -209,7 +208,7 @@ def _score_frames(
     elif any(not c.startswith("_source_") for c in schema):  # zero bytes: empty input, no columns
         stats.missing_columns = check_columns(schema, ruleset.columns, required, contacts_label)
     if events is not None and ruleset.event_rules and events_files:
-        _, partly = check_file_columns(events_files, ruleset.activity_columns, _event_fields_needed(compiled))
+        _, partly = check_file_columns(events_files, ruleset.activity_columns, event_fields_needed(compiled))
         stats.partly_missing_columns.update(partly)
     if accounts is not None and ruleset.account_columns and accounts_files:
         _, partly = check_file_columns(accounts_files, ruleset.account_columns, {"account_id"})
@@ -256,8 +255,8 @@ def _score_frames(
     counted = False
     ready: pl.LazyFrame | None = None  # the per-lead event counts, when computed in partitions already
     if ruleset.event_rules:
-        agg, typed_events, counted, ready = _activity(ruleset, compiled, events, dup_exprs, events_label,
-                                                      scratch, events_files, lead_ids)
+        agg, typed_events, counted, ready = aggregate_activity(ruleset, compiled, events, dup_exprs, events_label,
+                                                               scratch, events_files, lead_ids)
         if uses_workspaces(ruleset):
             valid = valid.join(lead_workspaces(typed_events, as_of), on="lead_id", how="left",
                                maintain_order="left")
@@ -422,73 +421,6 @@ def _rejects_with_raw(contacts: pl.LazyFrame, rejects: pl.DataFrame) -> pl.DataF
     values = [pl.col(c).cast(pl.String) for c in schema if c not in ("source_file", "source_row", "reason")]
     return raw.select(["source_file", pl.col("source_row").cast(pl.Int64), "reason"] + values) \
         .sort(["source_file", "source_row"]).collect()
-
-
-def _event_fields_needed(compiled: CompiledRuleset) -> set[str]:
-    """Activity fields every events file must have: lead, type, time and those the `where` conditions use."""
-    return {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
-
-
-def _activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
-              dup_frames: list[pl.LazyFrame], label: str, scratch: ScratchFolder, files: Sequence[InputFile] = (),
-              lead_ids: Sequence[str] | None = None
-              ) -> tuple[pl.LazyFrame, pl.LazyFrame, bool, pl.LazyFrame | None]:
-    """Per-lead partial aggregates of the event rules (:func:`leadq.activity.event_partials`; the
-    caller finishes them), the typed events, whether the aggregates carry counts, and the
-    aggregates' counts when they were computed already (else None).
-
-    Large activity logs are aggregated now, in partitions by a hash of the lead id
-    (:mod:`leadq.event_partitions`), into files in ``scratch`` that the run's plan reads, so
-    that memory stays bounded; the others stay lazy, part of the one plan of the run.
-    """
-    if events is None:
-        # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
-        from leadq.cleaning import polars_type
-
-        schema = {name: polars_type(col.type) for name, col in ruleset.activity_columns.items()}
-        schema.update({"lead_id": pl.String, "event_type": pl.String, "occurred_at": pl.Datetime("us", "UTC"),
-                       "workspace_id": pl.String})
-        empty = pl.LazyFrame(schema=schema)
-        return event_partials(empty, ruleset, compiled.as_of, compiled.event_where), empty, False, None
-    schema = events.collect_schema()
-    check_columns(schema, ruleset.activity_columns, _event_fields_needed(compiled), label)
-    remap = None
-    if "email" in ruleset.settings.dedupe_on and dup_frames:
-        # Events of a dropped e-mail duplicate belong to the lead that was kept (the duplicates are in
-        # memory already: usually none, and then the events are not joined at all).
-        # A lead id that also had lead-id duplicates keeps its own events: its first mapping, to
-        # itself, is the one kept (in order, as the SQL engines do).
-        found = pl.concat([d.select("lead_id", "_kept_id") for d in dup_frames], how="vertical_relaxed") \
-            .unique("lead_id", keep="first", maintain_order=True).collect()
-        remap = found.lazy() if found.height else None
-
-    def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
-        typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False)
-        if remap is not None:
-            typed = typed.join(remap, on="lead_id", how="left") \
-                .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
-        return typed
-
-    typed = typed_events(events)
-    parts = partition_count(files) if lead_ids is None else 1
-    scan = scan_together(files) if parts > 1 else None
-    if scan is None:
-        return event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True, None
-    scan_schema = scan.collect_schema()
-    lead = ruleset.activity_columns["lead_id"]
-    key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
-    columns = [c.column for f, c in ruleset.activity_columns.items()
-               if f in _event_fields_needed(compiled) and c.column in scan_schema]
-    try:
-        partials = aggregate_in_partitions(
-            scan, key, parts,
-            lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
-                                       compiled.event_where, counts=True),
-            columns=columns, folder=scratch.path(), merge=remap is not None)
-    except pl.exceptions.PolarsError as exc:
-        raise input_error_from_polars(exc, label) from exc
-    counts = [col_names(r.id)["n"] for r in ruleset.event_rules]
-    return partials.drop(EVENT_COUNTS), typed, True, partials.select("lead_id", *EVENT_COUNTS, *counts)
 
 
 def read_and_score(

@@ -58,15 +58,14 @@ from leadq.action_model import (
 )
 from leadq.errors import Position, RulesetError, did_you_mean, one_of
 from leadq.owners import MAX_OWNER_CAPACITY, MAX_OWNER_SHARE
+from leadq.yaml_reader import Reader, as_mapping, as_sequence, check_id, parse_condition
 from leadq.yamlsource import YList, YMap
 
 # --------------------------------------------------------------------------- helpers
 
 
 def _reader(value: Any, where: str, pos: Position):
-    from leadq.ruleset_loader import _mapping, _Reader
-
-    return _Reader(_mapping(value, where, pos), where)
+    return Reader(as_mapping(value, where, pos), where)
 
 
 def _text_list(value: Any, where: str, pos: Position, *, lists: dict[str, tuple] | None = None) -> tuple[str, ...]:
@@ -152,14 +151,12 @@ def _capacities(value: Any, owners: tuple[str, ...], where: str, pos: Position) 
 
 
 def _named_conditions(value: Any, where: str, pos: Position, *, allow_otherwise: bool) -> tuple[NamedCondition, ...]:
-    from leadq.ruleset_loader import _check_id, _mapping, parse_condition
-
-    data = _mapping(value, where, pos)
+    data = as_mapping(value, where, pos)
     out: list[NamedCondition] = []
     items = list(data.items())
     for i, (name, text) in enumerate(items):
         kpos, vpos = data.key_pos[name], data.value_pos[name]
-        _check_id(name, where, kpos)
+        check_id(name, where, kpos)
         if isinstance(text, str) and text.strip().lower() == "otherwise":
             if not allow_otherwise:
                 raise RulesetError(f"{where}.{name}: give a condition ('otherwise' is not allowed here)", vpos)
@@ -199,16 +196,14 @@ def _check_unreachable(items: list, where: str) -> None:
 
 
 def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
-    from leadq.ruleset_loader import _check_id, _mapping, _sequence
-
     r = _reader(value, "routing", pos)
     r.check_keys({"territories", "segments", "product_lines", "rules", "flags"}, {"rules"})
     territories: list[Territory] = []
     if "territories" in r.data:
-        data = _mapping(r.get("territories"), "routing.territories", r.pos("territories"))
+        data = as_mapping(r.get("territories"), "routing.territories", r.pos("territories"))
         seen: dict[str, str] = {}
         for name, countries in data.items():
-            _check_id(name, "routing.territories", data.key_pos[name])
+            check_id(name, "routing.territories", data.key_pos[name])
             values = _text_list(countries, f"routing.territories.{name}", data.value_pos[name], lists=lists)
             for country in values:
                 key = country.strip().lower()
@@ -222,12 +217,12 @@ def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
     product_lines = (_named_conditions(r.get("product_lines"), "routing.product_lines", r.pos("product_lines"),
                                        allow_otherwise=True) if "product_lines" in r.data else ())
     rules: list[RouteRule] = []
-    seq = _sequence(r.get("rules"), "routing.rules", r.pos("rules"))
+    seq = as_sequence(r.get("rules"), "routing.rules", r.pos("rules"))
     for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
         where = f"routing rule {n}"
         rr = _reader(item, where, ipos)
         rr.check_keys({"route", "when", "otherwise", "owners", "capacity", "label"}, {"route"})
-        route = _check_id(rr.get("route"), f"{where}: route", rr.pos("route"))
+        route = check_id(rr.get("route"), f"{where}: route", rr.pos("route"))
         where = f"routing rule {n} (route '{route}')"
         owners, shares = _owners(rr.get("owners"), where, rr.pos("owners")) if "owners" in rr.data \
             else ((), ())
@@ -246,14 +241,14 @@ def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
                                f"{first.pos.line}); list a route's owners (and capacity) once, or the same way", rule.pos)
     flags: list[Flag] = []
     if "flags" in r.data:
-        fseq = _sequence(r.get("flags"), "routing.flags", r.pos("flags"))
+        fseq = as_sequence(r.get("flags"), "routing.flags", r.pos("flags"))
         for item, ipos in zip(fseq, fseq.item_pos):
             fr = _reader(item, "routing flag", ipos)
             fid = fr.get("id")
             where = f"routing flag '{fid}'" if isinstance(fid, str) else "routing flag"
             fr.where = where
             fr.check_keys({"id", "label", "when"}, {"id", "when"})
-            fid = _check_id(fid, where, fr.pos("id"))
+            fid = check_id(fid, where, fr.pos("id"))
             if any(f.id == fid for f in flags):
                 raise RulesetError(f"{where}: flag id '{fid}' is used twice", ipos)
             flags.append(Flag(fid, fr.text("label") or fid.replace("_", " "), fr.condition("when"), ipos))
@@ -262,9 +257,7 @@ def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
 
 def _sla(value: Any, pos: Position, tiers: tuple[str, ...], routes: tuple[str, ...],
          event_rules: tuple[str, ...]) -> tuple[Sla, ...]:
-    from leadq.ruleset_loader import _mapping
-
-    data = _mapping(value, "sla", pos)
+    data = as_mapping(value, "sla", pos)
     known = tuple(dict.fromkeys(tiers + routes))
     out: list[Sla] = []
     for key, spec in data.items():
@@ -291,8 +284,6 @@ def _sla(value: Any, pos: Position, tiers: tuple[str, ...], routes: tuple[str, .
 
 
 def _nurture(value: Any, pos: Position, tiers: tuple[str, ...]) -> Nurture:
-    from leadq.ruleset_loader import _check_id, _sequence
-
     r = _reader(value, "nurture", pos)
     r.check_keys({"tiers", "tracks"}, {"tracks"})
     if "tiers" in r.data:
@@ -307,14 +298,14 @@ def _nurture(value: Any, pos: Position, tiers: tuple[str, ...]) -> Nurture:
             raise RulesetError("nurture: the ruleset has no tier named 'nurture'; list the nurtured tiers "
                                f"under 'tiers' ({one_of(tiers)})", pos)
     tracks: list[NurtureTrack] = []
-    seq = _sequence(r.get("tracks"), "nurture.tracks", r.pos("tracks"))
+    seq = as_sequence(r.get("tracks"), "nurture.tracks", r.pos("tracks"))
     for item, ipos in zip(seq, seq.item_pos):
         tr = _reader(item, "nurture track", ipos)
         tid = tr.get("id")
         where = f"nurture track '{tid}'" if isinstance(tid, str) else "nurture track"
         tr.where = where
         tr.check_keys({"id", "label", "when", "otherwise", "recheck_days"}, {"id", "recheck_days"})
-        tid = _check_id(tid, where, tr.pos("id"))
+        tid = check_id(tid, where, tr.pos("id"))
         if any(t.id == tid for t in tracks):
             raise RulesetError(f"{where}: track id '{tid}' is used twice", ipos)
         tracks.append(NurtureTrack(tid, tr.text("label") or tid.replace("_", " "), _when_or_otherwise(tr, where, ipos),

@@ -2,7 +2,8 @@
 
 Checks structure and types (unknown keys with did-you-mean, ids, numbers, condition
 syntax) of the YAML that :mod:`leadq.ruleset_files` reads (``extends`` merged, the
-built-in rulesets); :mod:`leadq.compiler` then checks that conditions name real
+built-in rulesets), section by section, through the typed reader of
+:mod:`leadq.yaml_reader`; :mod:`leadq.compiler` then checks that conditions name real
 fields. :func:`load_ruleset` runs both.
 """
 
@@ -12,19 +13,19 @@ import re
 from pathlib import Path
 from typing import Any
 
-from leadq.conditions import Type, parse
-from leadq.errors import ConditionError, Position, RulesetError, did_you_mean, one_of
+from leadq.conditions import Type
+from leadq.errors import Position, RulesetError, did_you_mean, one_of
 from leadq.fields import ACCOUNT_FIELDS, COLUMN_TYPES, CONTACT_FIELDS, DERIVED_FIELDS, EVENT_FIELDS
 from leadq.ruleset import (
-    CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Condition, Disqualifier, Grade, Rule, Ruleset,
+    CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Disqualifier, Grade, Rule, Ruleset,
     ScoreGroup, Settings, Tier,
 )
 from leadq.ruleset_files import builtin_ruleset_path, load_merged
-from leadq.yamlsource import YList, YMap
+from leadq.yaml_reader import Reader, as_mapping, as_sequence, check_id
+from leadq.yamlsource import YMap
 
 MAX_RULES = 5000
 DEFAULT_RULESET = "b2b_saas"
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_LEVEL_KEYS = {
     "version", "name", "description", "extends", "columns", "account_columns", "activity_columns",
@@ -32,97 +33,6 @@ TOP_LEVEL_KEYS = {
     # Sections read by later stages (routing, funnel, titles, accounts); kept raw here.
     "titles", "routing", "sla", "nurture", "funnel", "accounts",
 }
-
-
-class _Reader:
-    """Typed access to a YMap, raising positioned RulesetErrors."""
-
-    def __init__(self, data: YMap, where: str):
-        self.data = data
-        self.where = where
-
-    def check_keys(self, allowed: set[str], required: set[str] = frozenset()) -> None:
-        for key in self.data:
-            if key not in allowed:
-                raise RulesetError(
-                    f"{self.where}: unknown key '{key}'{did_you_mean(key, allowed)}; {one_of(allowed)}",
-                    self.data.key_pos[key],
-                )
-        for key in sorted(required):
-            if key not in self.data:
-                raise RulesetError(f"{self.where}: missing required key '{key}'", self.data.pos)
-
-    def pos(self, key: str) -> Position:
-        return self.data.value_pos.get(key, self.data.pos)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def text(self, key: str, default: str | None = None) -> str | None:
-        value = self.data.get(key, default)
-        if value is None or value is default:
-            return value
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise RulesetError(f"{self.where}: '{key}' must be text", self.pos(key))
-        return str(value)
-
-    def number(self, key: str, default: float | None = None, *, positive: bool = False,
-               allow_none: bool = False) -> float | None:
-        if key not in self.data:
-            return default
-        value = self.data[key]
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off", "never")):
-            if allow_none:
-                return None
-            raise RulesetError(f"{self.where}: '{key}' must be a number", self.pos(key))
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise RulesetError(f"{self.where}: '{key}' must be a number, got {value!r}", self.pos(key))
-        if positive and value <= 0:
-            raise RulesetError(f"{self.where}: '{key}' must be greater than 0, got {value}", self.pos(key))
-        return float(value)
-
-    def condition(self, key: str) -> Condition | None:
-        if key not in self.data:
-            return None
-        value = self.data[key]
-        pos = self.pos(key)
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        if not isinstance(value, str):
-            raise RulesetError(f"{self.where}: '{key}' must be a condition written as text", pos)
-        quoted = self.data.value_style.get(key) in ('"', "'")
-        return parse_condition(value, pos, self.where, quoted)
-
-
-def parse_condition(text: str, pos: Position, where: str, quoted: bool = False) -> Condition:
-    """Parse condition text, mapping syntax errors to file positions."""
-    try:
-        tree = parse(text)
-    except ConditionError as exc:
-        cond = Condition(text, None, pos, quoted)  # type: ignore[arg-type]
-        raise RulesetError(f"{where}: {exc.message}", cond.error_position(exc.offset)) from None
-    return Condition(text, tree, pos, quoted)
-
-
-def _mapping(value: Any, where: str, pos: Position) -> YMap:
-    if not isinstance(value, YMap):
-        raise RulesetError(f"{where} must be a mapping of keys to values", pos)
-    return value
-
-
-def _sequence(value: Any, where: str, pos: Position) -> YList:
-    if not isinstance(value, YList):
-        raise RulesetError(f"{where} must be a list (items starting with '- ')", pos)
-    return value
-
-
-def _check_id(value: Any, where: str, pos: Position) -> str:
-    if not isinstance(value, str) or not _ID_RE.match(value):
-        raise RulesetError(
-            f"{where}: id {value!r} must be snake_case (lower-case letters, digits and _; starting with a letter)",
-            pos,
-        )
-    return value
 
 
 def _humanise(identifier: str) -> str:
@@ -133,7 +43,7 @@ def _humanise(identifier: str) -> str:
 
 
 def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, custom: bool) -> dict[str, Column]:
-    data = _mapping(data, section, pos)
+    data = as_mapping(data, section, pos)
     out: dict[str, Column] = {}
     for name, spec in data.items():
         kpos = data.key_pos[name]
@@ -143,10 +53,10 @@ def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, 
         if name not in known and not custom:
             raise RulesetError(f"{section}: unknown field '{name}'{did_you_mean(name, known)}; {one_of(known)}", kpos)
         if name not in known:
-            _check_id(name, f"{section}: custom field", kpos)
+            check_id(name, f"{section}: custom field", kpos)
         default_type = known.get(name, Type.TEXT)
         if isinstance(spec, YMap):
-            reader = _Reader(spec, f"{section}.{name}")
+            reader = Reader(spec, f"{section}.{name}")
             reader.check_keys({"column", "type"}, {"column"})
             column = reader.text("column")
             type_name = reader.text("type")
@@ -173,7 +83,7 @@ def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, 
 def _settings(data: Any, pos: Position) -> Settings:
     if data is None:
         return Settings()
-    r = _Reader(_mapping(data, "settings", pos), "settings")
+    r = Reader(as_mapping(data, "settings", pos), "settings")
     r.check_keys({"half_life_days", "lookback_days", "date_order", "number_format", "number_ranges", "timezone",
                   "dedupe_on", "small_segment"})
     date_order = r.text("date_order", "iso")
@@ -222,10 +132,10 @@ def _lists(data: Any, pos: Position) -> dict[str, tuple]:
     out: dict[str, tuple] = {name: load_builtin_list(name) for name in BUILTIN_LISTS}
     if data is None:
         return out
-    data = _mapping(data, "lists", pos)
+    data = as_mapping(data, "lists", pos)
     for name, values in data.items():
-        _check_id(name, "lists", data.key_pos[name])
-        seq = _sequence(values, f"lists.{name}", data.value_pos[name])
+        check_id(name, "lists", data.key_pos[name])
+        seq = as_sequence(values, f"lists.{name}", data.value_pos[name])
         for item, ipos in zip(seq, seq.item_pos):
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 raise RulesetError(f"lists.{name}: items must be text or numbers", ipos)
@@ -242,11 +152,11 @@ def _group_caps(data: Any, pos: Position) -> dict[str, tuple[str, float, Positio
     """The ``groups`` section: group id -> (label, cap, position)."""
     if data is None:
         return {}
-    data = _mapping(data, "groups", pos)
+    data = as_mapping(data, "groups", pos)
     out: dict[str, tuple[str, float, Position]] = {}
     for gid, spec in data.items():
-        _check_id(gid, "groups", data.key_pos[gid])
-        r = _Reader(_mapping(spec, f"groups.{gid}", data.value_pos[gid]), f"groups.{gid}")
+        check_id(gid, "groups", data.key_pos[gid])
+        r = Reader(as_mapping(spec, f"groups.{gid}", data.value_pos[gid]), f"groups.{gid}")
         r.check_keys({"label", "cap"}, {"cap"})
         out[gid] = (r.text("label") or _humanise(gid), r.number("cap", positive=True), data.key_pos[gid])  # type: ignore[assignment]
     return out
@@ -271,13 +181,13 @@ def _groups(caps: dict[str, tuple[str, float, Position]], rules: list[Rule]) -> 
 def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: dict | None = None) -> list[Rule]:
     if data is None:
         return []
-    seq = _sequence(data, section, pos)
+    seq = as_sequence(data, section, pos)
     out: list[Rule] = []
     for item, ipos in zip(seq, seq.item_pos):
-        entry = _mapping(item, f"{section} rule", ipos)
+        entry = as_mapping(item, f"{section} rule", ipos)
         rid = entry.get("id")
         where = f"{section} rule '{rid}'" if isinstance(rid, str) else f"{section} rule"
-        r = _Reader(entry, where)
+        r = Reader(entry, where)
         is_event = "event" in entry
         if is_event:
             r.check_keys(_RULE_KEYS_EVENT, {"id", "event", "points"})
@@ -287,7 +197,7 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
                 raise RulesetError(f"{where}: '{extra[0]}' applies only to event rules (rules with 'event:')",
                                    entry.key_pos[extra[0]])
             r.check_keys(_RULE_KEYS_CONTACT, {"id", "when", "points"})
-        rule_id = _check_id(rid, where, r.pos("id"))
+        rule_id = check_id(rid, where, r.pos("id"))
         points = r.number("points")
         if section == "negative" and points is not None and points >= 0:
             raise RulesetError(f"{where}: negative rules take points below 0, got {points:g}", r.pos("points"))
@@ -334,15 +244,15 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
 def _disqualifiers(data: Any, pos: Position) -> list[Disqualifier]:
     if data is None:
         return []
-    seq = _sequence(data, "disqualifiers", pos)
+    seq = as_sequence(data, "disqualifiers", pos)
     out = []
     for item, ipos in zip(seq, seq.item_pos):
-        entry = _mapping(item, "disqualifier", ipos)
+        entry = as_mapping(item, "disqualifier", ipos)
         code = entry.get("code")
         where = f"disqualifier '{code}'" if isinstance(code, str) else "disqualifier"
-        r = _Reader(entry, where)
+        r = Reader(entry, where)
         r.check_keys({"code", "label", "category", "when"}, {"code", "category", "when"})
-        code = _check_id(code, where, r.pos("code"))
+        code = check_id(code, where, r.pos("code"))
         category = r.text("category")
         if category not in CATEGORIES:
             raise RulesetError(f"{where}: unknown category '{category}'{did_you_mean(str(category), CATEGORIES)}; "
@@ -356,7 +266,7 @@ def _grades(data: Any, pos: Position) -> list[Grade]:
     if data is None:
         data = YMap({"A": 40, "B": 25, "C": 10, "D": "otherwise"})
         data.pos, data.key_pos, data.value_pos = pos, {k: pos for k in data}, {k: pos for k in data}
-    data = _mapping(data, "grades", pos)
+    data = as_mapping(data, "grades", pos)
     out: list[Grade] = []
     previous: float | None = None
     items = list(data.items())
@@ -389,15 +299,15 @@ def _grades(data: Any, pos: Position) -> list[Grade]:
 def _tiers(data: Any, pos: Position) -> list[Tier]:
     if data is None:
         raise RulesetError("missing required section 'tiers'", pos)
-    seq = _sequence(data, "tiers", pos)
+    seq = as_sequence(data, "tiers", pos)
     out: list[Tier] = []
     for item, ipos in zip(seq, seq.item_pos):
-        entry = _mapping(item, "tier", ipos)
+        entry = as_mapping(item, "tier", ipos)
         name = entry.get("name")
         where = f"tier '{name}'" if isinstance(name, str) else "tier"
-        r = _Reader(entry, where)
+        r = Reader(entry, where)
         r.check_keys({"name", "when", "otherwise", "description"}, {"name"})
-        name = _check_id(name, where, r.pos("name"))
+        name = check_id(name, where, r.pos("name"))
         otherwise = entry.get("otherwise", False)
         if otherwise not in (True, False):
             raise RulesetError(f"{where}: otherwise must be true or false", r.pos("otherwise"))
@@ -429,7 +339,7 @@ def _tiers(data: Any, pos: Position) -> list[Tier]:
 def parse_ruleset(path: str) -> Ruleset:
     """Read a ruleset file and check its structure (not yet its conditions' names)."""
     data = load_merged(path)
-    _Reader(data, "ruleset").check_keys(TOP_LEVEL_KEYS)
+    Reader(data, "ruleset").check_keys(TOP_LEVEL_KEYS)
     pos = data.pos
 
     def vpos(key: str) -> Position:

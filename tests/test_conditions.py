@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 
 from leadq.condition_compiler import FieldRef, Scope, compile_condition
-from leadq.conditions import Type, parse, tokenize
+from leadq.condition_parser import parse, tokenize
+from leadq.conditions import Type
 from leadq.errors import ConditionError
 
 FRAME = pl.DataFrame({

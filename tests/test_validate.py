@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import FIXTURES, ROOT, RULESETS, run_cli
 
-from leadq.conditions import parse
+from leadq.condition_parser import parse
 from leadq.condition_reasoning import Bound, Reasoner, score_bounds
 from leadq.lint import lint_ruleset
 from leadq.ruleset_loader import load_ruleset

@@ -1,0 +1,108 @@
+"""The activity log's part of a scoring run: checked, typed and aggregated per lead.
+
+:func:`aggregate_activity` checks that the log has the columns the event rules
+need, types it, hands the events of a dropped e-mail duplicate to the lead that
+was kept, and returns the per-lead partial aggregates of the event rules
+(:func:`leadq.activity.event_partials`) that :mod:`leadq.pipeline` joins to the
+leads and finishes. Small logs stay lazy, part of the run's one plan; large ones
+are aggregated at once, in partitions by a hash of the lead id
+(:mod:`leadq.event_partitions`), into the run's scratch folder.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import polars as pl
+
+from leadq.activity import col_names, event_partials, where_fields
+from leadq.cleaning import map_columns
+from leadq.cleaning import typed as typed_column
+from leadq.compiler import CompiledRuleset
+from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
+from leadq.input_columns import check_columns
+from leadq.inputs import InputFile, input_error_from_polars
+from leadq.ruleset import Ruleset
+from leadq.scratch import ScratchFolder
+
+EVENT_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")  # per lead, from activity.event_partials(counts=True)
+
+
+def event_fields_needed(compiled: CompiledRuleset) -> set[str]:
+    """Activity fields every events file must have: lead, type, time and those the `where` conditions use."""
+    return {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
+
+
+def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
+                       dup_frames: list[pl.LazyFrame], label: str, scratch: ScratchFolder,
+                       files: Sequence[InputFile] = (), lead_ids: Sequence[str] | None = None
+                       ) -> tuple[pl.LazyFrame, pl.LazyFrame, bool, pl.LazyFrame | None]:
+    """The per-lead partial aggregates of the event rules, for the run's plan to join and finish.
+
+    Large activity logs are aggregated now, in partitions by a hash of the lead id
+    (:mod:`leadq.event_partitions`), into files in ``scratch`` that the run's plan reads, so
+    that memory stays bounded; the others stay lazy, part of the one plan of the run.
+
+    Args:
+        ruleset: the ruleset; its activity columns and event rules.
+        compiled: the compiled ruleset (``as_of`` and the ``where`` expressions of the event rules).
+        events: the raw activity log, or None (then empty aggregates of an empty log).
+        dup_frames: the contact rows dropped as duplicates, with the ``_kept_id`` of the lead kept.
+        label: the log's name in error messages.
+        scratch: the run's scratch folder.
+        files: the files the log was read from (their size decides the partitions).
+        lead_ids: only these leads are scored (``leadq explain``): never partitioned.
+
+    Returns:
+        The partial aggregates (:func:`leadq.activity.event_partials`; the caller finishes
+        them), the typed events, whether the aggregates carry counts, and the aggregates'
+        counts when they were computed already (else None).
+    """
+    if events is None:
+        # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
+        from leadq.cleaning import polars_type
+
+        schema = {name: polars_type(col.type) for name, col in ruleset.activity_columns.items()}
+        schema.update({"lead_id": pl.String, "event_type": pl.String, "occurred_at": pl.Datetime("us", "UTC"),
+                       "workspace_id": pl.String})
+        empty = pl.LazyFrame(schema=schema)
+        return event_partials(empty, ruleset, compiled.as_of, compiled.event_where), empty, False, None
+    schema = events.collect_schema()
+    check_columns(schema, ruleset.activity_columns, event_fields_needed(compiled), label)
+    remap = None
+    if "email" in ruleset.settings.dedupe_on and dup_frames:
+        # Events of a dropped e-mail duplicate belong to the lead that was kept (the duplicates are in
+        # memory already: usually none, and then the events are not joined at all).
+        # A lead id that also had lead-id duplicates keeps its own events: its first mapping, to
+        # itself, is the one kept (in order, as the SQL engines do).
+        found = pl.concat([d.select("lead_id", "_kept_id") for d in dup_frames], how="vertical_relaxed") \
+            .unique("lead_id", keep="first", maintain_order=True).collect()
+        remap = found.lazy() if found.height else None
+
+    def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
+        typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False)
+        if remap is not None:
+            typed = typed.join(remap, on="lead_id", how="left") \
+                .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
+        return typed
+
+    typed = typed_events(events)
+    parts = partition_count(files) if lead_ids is None else 1
+    scan = scan_together(files) if parts > 1 else None
+    if scan is None:
+        return event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True, None
+    scan_schema = scan.collect_schema()
+    lead = ruleset.activity_columns["lead_id"]
+    key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
+    columns = [c.column for f, c in ruleset.activity_columns.items()
+               if f in event_fields_needed(compiled) and c.column in scan_schema]
+    try:
+        partials = aggregate_in_partitions(
+            scan, key, parts,
+            lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
+                                       compiled.event_where, counts=True),
+            columns=columns, folder=scratch.path(), merge=remap is not None)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    counts = [col_names(r.id)["n"] for r in ruleset.event_rules]
+    return partials.drop(EVENT_COUNTS), typed, True, partials.select("lead_id", *EVENT_COUNTS, *counts)

@@ -1,0 +1,328 @@
+"""The condition language's parser: condition text -> the syntax tree of :mod:`leadq.conditions`.
+
+The text is split into tokens and parsed by recursive descent into the tree's
+plain dataclasses; it is never handed to ``eval``. Every syntax error is a
+:class:`~leadq.errors.ConditionError` carrying its offset in the text. Limits
+keep a hostile ruleset cheap: conditions longer than
+:data:`MAX_CONDITION_LENGTH` characters or nesting deeper than :data:`MAX_DEPTH`
+levels are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from leadq.conditions import (
+    Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, TextMatch,
+)
+from leadq.errors import ConditionError
+
+MAX_CONDITION_LENGTH = 4000
+MAX_DEPTH = 64
+
+
+# --------------------------------------------------------------------------- tokens
+
+KEYWORDS = {
+    "and", "or", "not", "in", "between", "matches", "contains", "starts", "ends",
+    "with", "is", "null", "empty", "true", "false",
+}
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<column>`[^`]*`)
+  | (?P<listref>@[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>==|!=|<>|<=|>=|<|>|=|\(|\)|\[|\]|,|\+|-|\*|/)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One lexical token with its character offset in the condition text."""
+
+    kind: str
+    value: str
+    offset: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split condition text into tokens, raising :class:`ConditionError` on stray characters."""
+    if len(text) > MAX_CONDITION_LENGTH:
+        raise ConditionError(
+            f"condition is {len(text)} characters long; the limit is {MAX_CONDITION_LENGTH}", text, 0
+        )
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if m is None:
+            ch = text[pos]
+            hint = " (quote text values with double quotes)" if ch in "\"'" else ""
+            raise ConditionError(f"unexpected character {ch!r} at column {pos + 1}{hint}", text, pos)
+        kind = m.lastgroup or ""
+        value = m.group(0)
+        if kind == "name" and value.lower() in KEYWORDS:
+            kind, value = "kw", value.lower()
+        if kind != "ws":
+            tokens.append(Token(kind, value, pos))
+        pos = m.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+# --------------------------------------------------------------------------- parser
+
+_COMPARE_OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    # helpers
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def error(self, message: str, tok: Token | None = None) -> ConditionError:
+        tok = tok or self.tok
+        return ConditionError(message, self.text, tok.offset)
+
+    def take(self) -> Token:
+        tok = self.tok
+        self.i += 1
+        return tok
+
+    def at(self, kind: str, value: str | None = None) -> bool:
+        tok = self.tok
+        return tok.kind == kind and (value is None or tok.value == value)
+
+    def expect(self, kind: str, value: str, what: str) -> Token:
+        if not self.at(kind, value):
+            raise self.error(f"expected {what} at column {self.tok.offset + 1}, found {self.describe(self.tok)}")
+        return self.take()
+
+    @staticmethod
+    def describe(tok: Token) -> str:
+        return "the end of the condition" if tok.kind == "end" else repr(tok.value)
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"condition nests deeper than {MAX_DEPTH} levels")
+
+    # grammar
+    def parse(self) -> Node:
+        if self.at("end"):
+            raise self.error("condition is empty")
+        node = self.parse_or()
+        if not self.at("end"):
+            raise self.error(
+                f"unexpected {self.describe(self.tok)} at column {self.tok.offset + 1}; "
+                "combine conditions with 'and' / 'or'"
+            )
+        return node
+
+    def parse_or(self) -> Node:
+        first = self.parse_and()
+        operands = [first]
+        while self.at("kw", "or"):
+            self.take()
+            operands.append(self.parse_and())
+        return first if len(operands) == 1 else Logical(first.offset, "or", tuple(operands))
+
+    def parse_and(self) -> Node:
+        first = self.parse_not()
+        operands = [first]
+        while self.at("kw", "and"):
+            self.take()
+            operands.append(self.parse_not())
+        return first if len(operands) == 1 else Logical(first.offset, "and", tuple(operands))
+
+    def parse_not(self) -> Node:
+        if self.at("kw", "not"):
+            tok = self.take()
+            self.enter()
+            operand = self.parse_not()
+            self.depth -= 1
+            return Not(tok.offset, operand)
+        return self.parse_predicate()
+
+    def parse_predicate(self) -> Node:
+        left = self.parse_sum()
+        tok = self.tok
+        if tok.kind == "op" and tok.value in _COMPARE_OPS:
+            self.take()
+            return Compare(tok.offset, _COMPARE_OPS[tok.value], left, self.parse_sum())
+        negated = False
+        if tok.kind == "kw" and tok.value == "not":
+            nxt = self.tokens[self.i + 1]
+            if nxt.kind == "kw" and nxt.value in {"in", "between", "matches", "contains", "starts", "ends"}:
+                self.take()
+                negated = True
+                tok = self.tok
+            else:
+                return left
+        if tok.kind != "kw":
+            if negated:
+                raise self.error("expected in, between, matches, contains, starts with or ends with after 'not'")
+            return left
+        if tok.value == "in":
+            self.take()
+            return InList(tok.offset, left, self.parse_list(), negated)
+        if tok.value == "between":
+            self.take()
+            low = self.parse_sum()
+            self.expect("kw", "and", "'and' in 'between ... and ...'")
+            high = self.parse_sum()
+            return Between(tok.offset, left, low, high, negated)
+        if tok.value in {"matches", "contains"}:
+            self.take()
+            pattern = self.parse_list() if (tok.value == "contains" and self.at_list()) else self.parse_primary()
+            return TextMatch(tok.offset, tok.value, left, pattern, negated)
+        if tok.value in {"starts", "ends"}:
+            self.take()
+            self.expect("kw", "with", f"'with' after '{tok.value}'")
+            pattern = self.parse_list() if self.at_list() else self.parse_primary()
+            return TextMatch(tok.offset, f"{tok.value} with", left, pattern, negated)
+        if tok.value == "is":
+            if negated:
+                raise self.error("write 'is not null', not 'not is null'")
+            self.take()
+            neg = False
+            if self.at("kw", "not"):
+                self.take()
+                neg = True
+            if self.at("kw", "null"):
+                self.take()
+                return IsNull(tok.offset, left, False, neg)
+            if self.at("kw", "empty"):
+                self.take()
+                return IsNull(tok.offset, left, True, neg)
+            raise self.error(f"expected 'null' or 'empty' after 'is', found {self.describe(self.tok)}")
+        if negated:
+            raise self.error("expected in, between, matches, contains, starts with or ends with after 'not'")
+        return left
+
+    def at_list(self) -> bool:
+        return self.at("op", "[") or self.tok.kind == "listref"
+
+    def parse_list(self) -> Node:
+        tok = self.tok
+        if tok.kind == "listref":
+            self.take()
+            return ListRef(tok.offset, tok.value[1:])
+        self.expect("op", "[", "a list such as [\"a\", \"b\"] or a named list such as @competitors")
+        items: list[Literal] = []
+        while not self.at("op", "]"):
+            item = self.parse_unary()
+            if not isinstance(item, Literal):
+                raise self.error("list items must be constants (numbers or quoted text)", self.tokens[self.i - 1])
+            items.append(item)
+            if self.at("op", ","):
+                self.take()
+            elif not self.at("op", "]"):
+                raise self.error(f"expected ',' or ']' in list, found {self.describe(self.tok)}")
+        self.take()
+        return ListLit(tok.offset, tuple(items))
+
+    def parse_sum(self) -> Node:
+        left = self.parse_term()
+        while self.tok.kind == "op" and self.tok.value in {"+", "-"}:
+            tok = self.take()
+            left = Arith(tok.offset, tok.value, left, self.parse_term())
+        return left
+
+    def parse_term(self) -> Node:
+        left = self.parse_unary()
+        while self.tok.kind == "op" and self.tok.value in {"*", "/"}:
+            tok = self.take()
+            left = Arith(tok.offset, tok.value, left, self.parse_unary())
+        return left
+
+    def parse_unary(self) -> Node:
+        if self.at("op", "-"):
+            tok = self.take()
+            self.enter()
+            operand = self.parse_unary()
+            self.depth -= 1
+            if isinstance(operand, Literal) and isinstance(operand.value, (int, float)) and not isinstance(
+                operand.value, bool
+            ):
+                return Literal(tok.offset, -operand.value)
+            return Arith(tok.offset, "-", None, operand)
+        return self.parse_primary()
+
+    def parse_primary(self) -> Node:
+        tok = self.tok
+        if tok.kind == "number":
+            self.take()
+            value: object = float(tok.value) if any(c in tok.value for c in ".eE") else int(tok.value)
+            return Literal(tok.offset, value)
+        if tok.kind == "string":
+            self.take()
+            return Literal(tok.offset, _unquote(tok.value))
+        if tok.kind == "kw" and tok.value in {"true", "false"}:
+            self.take()
+            return Literal(tok.offset, tok.value == "true")
+        if tok.kind == "kw" and tok.value == "null":
+            self.take()
+            return Literal(tok.offset, None)
+        if tok.kind == "column":
+            self.take()
+            return Name(tok.offset, tok.value[1:-1], raw_column=True)
+        if tok.kind == "name":
+            self.take()
+            if self.at("op", "("):
+                self.take()
+                args: list[Node] = []
+                self.enter()
+                while not self.at("op", ")"):
+                    args.append(self.parse_sum())
+                    if self.at("op", ","):
+                        self.take()
+                    elif not self.at("op", ")"):
+                        raise self.error(f"expected ',' or ')' in call of {tok.value}(), found {self.describe(self.tok)}")
+                self.depth -= 1
+                self.take()
+                return Call(tok.offset, tok.value, tuple(args))
+            return Name(tok.offset, tok.value)
+        if tok.kind == "op" and tok.value == "(":
+            self.take()
+            self.enter()
+            inner = self.parse_or()
+            self.depth -= 1
+            self.expect("op", ")", "')'")
+            return inner
+        if tok.kind == "listref" or (tok.kind == "op" and tok.value == "["):
+            raise self.error("a list can only follow 'in', 'contains', 'starts with' or 'ends with'")
+        if tok.kind == "end":
+            raise self.error("condition ends too early; a value or field is missing")
+        raise self.error(f"unexpected {self.describe(tok)} at column {tok.offset + 1}")
+
+
+def _unquote(raw: str) -> str:
+    # Strings are raw, so regexes read naturally ("\bdirector\b"); only an
+    # escaped quote of the same kind is unescaped.
+    quote = raw[0]
+    return raw[1:-1].replace("\\" + quote, quote)
+
+
+def parse(text: str) -> Node:
+    """Parse condition text into a syntax tree; raises :class:`ConditionError` on bad input."""
+    if not isinstance(text, str):
+        raise ConditionError("a condition must be text", "", 0)
+    return _Parser(text).parse()
+
+
+__all__ = ["MAX_CONDITION_LENGTH", "MAX_DEPTH", "Token", "parse", "tokenize"]
