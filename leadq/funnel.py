@@ -98,16 +98,17 @@ def _days(later: str, earlier: str) -> pl.Expr:
     return (pl.col(later) - pl.col(earlier)).dt.total_microseconds() / _US_PER_DAY
 
 
-def _lifecycle_rank(settings: FunnelSettings, present: bool) -> pl.Expr:
-    if not present:
+def _lifecycle_rank(frame: pl.DataFrame, settings: FunnelSettings) -> pl.Expr:
+    """Each lead's stage by its lifecycle value (0: none), worked out once per distinct value, then looked up."""
+    if "lifecycle_stage" not in frame.columns:
         return pl.lit(0, dtype=pl.Int8)
-    norm = pl.col("lifecycle_stage").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
-    out: pl.Expr = pl.lit(0, dtype=pl.Int8)
+    values = frame.select(pl.col("lifecycle_stage").cast(pl.String).unique().drop_nulls()).to_series()
+    norm = values.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+    ranks = pl.Series([0] * len(values), dtype=pl.Int8)
     for rank, stage in enumerate(STAGES):
-        values = [normalise_stage_value(v) for v in settings.lifecycle_stages.get(stage, ())]
-        if values:
-            out = pl.when(norm.is_in(values)).then(pl.lit(rank, dtype=pl.Int8)).otherwise(out)
-    return out
+        known = [normalise_stage_value(v) for v in settings.lifecycle_stages.get(stage, ())]
+        ranks = ranks.zip_with(~norm.is_in(known), pl.Series([rank] * len(values), dtype=pl.Int8)) if known else ranks
+    return pl.col("lifecycle_stage").cast(pl.String).replace_strict(values, ranks, default=0, return_dtype=pl.Int8)
 
 
 def _evidence(stage: str) -> list[str]:
@@ -125,17 +126,10 @@ def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[s
 
     The lifecycle rank is a column of its own first: the reached flags of four stages read
     it, and as an expression inside each its pattern ran over every lead four more times.
-    It is worked out once per distinct lifecycle value (a CRM has a handful) and looked up
-    for each lead: the pattern over a million leads took most of the compact funnel's time.
+    It is worked out once per distinct lifecycle value (a CRM has a handful): the pattern
+    over a million leads took most of the compact funnel's time.
     """
-    if "lifecycle_stage" in frame.columns:
-        values = frame.select(pl.col("lifecycle_stage").cast(pl.String).unique().drop_nulls())
-        ranks = values.select(_lifecycle_rank(settings, True))
-        life = pl.col("lifecycle_stage").cast(pl.String).replace_strict(values.to_series(), ranks.to_series(), default=0,
-                                                        return_dtype=pl.Int8)
-    else:
-        life = _lifecycle_rank(settings, False)
-    frame = frame.with_columns(life.alias("_life"))
+    frame = frame.with_columns(_lifecycle_rank(frame, settings).alias("_life"))
     rank = pl.col("_life")
     exprs: list[pl.Expr] = []
     all_dates = [STAGE_DATES[s] for s in STAGES] + ["lost_at"]
