@@ -7,25 +7,84 @@ dependency), every cell as text: a number cell reads "250" (a whole number witho
 text, so a number column holding "51-200" or a date column holding "N/A" is read,
 blanked or rejected the same way whatever the file format.
 
-The first row is the header, checked like a CSV header (trimmed; a repeated or
-reserved name is an error). Values are trimmed, blank cells are null, empty rows are
-dropped but keep their number: ``_source_row`` is the data row, so the workbook's
-row 2 is data row 1, as in a CSV file. A zero-byte file is an empty input.
+The header is the sheet's first non-blank row, checked like a CSV header (trimmed; a
+repeated or reserved name is an error), unless the sheet is a report (below). Values
+are trimmed, blank cells are null, empty rows are dropped but keep their number:
+``_source_row`` is the data row, counted from the row under the header, as in a CSV
+file; in an export whose header is the sheet's row 1, data row N is sheet row N + 1.
+A zero-byte file is an empty input.
+
+Report sheets (a Salesforce "Formatted Report", a HubSpot or hand-made report) are read
+as the table they hold, by a rule that looks at the sheet's head and tail only
+(:func:`_header_index`, :func:`_table_end`):
+
+* Above the header. A first non-blank row of two or more cells is the header, as in
+  any export. A first row of one cell is a report's title: the header is then the
+  first row, among the :data:`HEAD_ROWS` from the title, with at least two non-blank
+  cells and as many as each of the :data:`BELOW_ROWS` rows under it; the title,
+  filter and "as of" lines and blank rows above it are left out. Without such a row
+  (a one-column sheet) the first row stays the header.
+* Below the data. Read up from the last row: a row whose first non-blank cell is a
+  total's label ("Grand Totals (2,345 records)", "Total", "Subtotal", "Count") with
+  only numbers or blanks beside it is left out, and so are, under a blank row or such
+  a total, up to 12 one-cell lines of text with a space in them: the footer
+  ("Confidential Information - Do Not Distribute"), as in a CSV report export.
+  A sheet of one column has neither.
+* Columns with no header and no value from the header down, at either edge, are
+  dropped (Lightning reports leave column A empty).
+* A total's row or a group's heading ("Lead Status: Open (12 records)") anywhere else
+  is a grouped (summary) report, which has no row per lead to read: an InputError
+  naming the sheet row, asking for a "Details Only" export.
+
+With a report, data row N is sheet row N + (the header's sheet row); :class:`ReportRows`
+says what was left out, and the run summary shows it once per file.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 
 import polars as pl
 
-from leadq.csv_input import clean_column_names, empty_frame, text_rows
+from leadq.csv_input import FOOTER_MAX_LINES, clean_column_names, empty_frame, text_rows
 from leadq.errors import InputError, Position
 
 EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
+HEAD_ROWS = 30  # the header of a report is looked for among the sheet's first rows
+BELOW_ROWS = 10  # ... and must be as wide as each of the rows under it
+TAIL_ROWS = 30  # totals and footer are looked for among the sheet's last rows
 
-def read_excel_source(source: str | bytes, label: str, sheet: str | None = None) -> pl.LazyFrame:
+# A total's label, at the start of a row's first non-blank cell: "Grand Totals (2,345 records)",
+# "Total", "Subtotal: 12", "Count 3"; not "Total Wine & More" (a word follows).
+_TOTAL = r"(?i)^(grand\s+totals?|sub-?totals?|totals?|record\s+count|count)(\s*$|\s*[:(=\d])"
+# A group's heading in a summary report: "Lead Status: Open (12 records)".
+_GROUP = r"(?i)\(\s*\d[\d,.]*\s+records?\s*\)$"
+# A number as a report writes it beside a total: "2345", "1,200.50", "$3M", "-12%", "(400)".
+_NUMBER = r"^[-+(]?\s*[$€£¥]?\s*\d[\d,.\s]*[%kKmMbB]?\)?$"
+_TOTAL_RE, _NUMBER_RE = re.compile(_TOTAL), re.compile(_NUMBER)
+
+
+@dataclass(frozen=True)
+class ReportRows:
+    """What of a report sheet was left out as not data (all counts are of non-blank rows).
+
+    Attributes:
+        header_row: the header's row in the sheet, as the spreadsheet numbers it (1-based):
+            data row N is sheet row N + header_row.
+        rows_above: rows above the header (the report's title, filters, "as of" lines).
+        rows_below: rows after the data (totals, the footer).
+    """
+
+    header_row: int
+    rows_above: int
+    rows_below: int
+
+
+def read_excel_source(source: str | bytes, label: str,
+                      sheet: str | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """One sheet of a workbook (a path, or the bytes of one) as text, with provenance columns.
 
     Args:
@@ -33,18 +92,23 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None)
         label: its name in messages and in ``_source_file``.
         sheet: the sheet's name, or its 1-based number; None for the first.
 
+    Returns:
+        The rows, and what was left out of a report sheet (None when nothing was).
+
     Raises:
-        InputError: the file is not a workbook leadq can read, has no such sheet, or its
-            header has a repeated or reserved column name.
+        InputError: the file is not a workbook leadq can read, has no such sheet, its
+            header has a repeated or reserved column name, or it is a grouped report.
     """
     if (len(source) if isinstance(source, bytes) else os.path.getsize(source)) == 0:
-        return empty_frame()
+        return empty_frame(), None
     import fastexcel  # only runs that read a workbook pay for the import
 
     try:
         reader = fastexcel.read_excel(source)
         index = _sheet_index(reader.sheet_names, sheet, label)
-        cells = (reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+        # skip_rows=0 keeps the empty rows at the top: row i of the frame is sheet row i + 1.
+        cells = (reader.load_sheet(index, header_row=None, skip_rows=0, dtypes="string",
+                                   skip_whitespace_tail_rows=True).to_polars()
                  if reader.sheet_names else pl.DataFrame())
     except fastexcel.FastExcelError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -52,11 +116,107 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None)
                          ".xlsx, or export the sheet as CSV", Position(label)) from exc
     except OSError as exc:
         raise InputError(f"cannot read {label}: {exc.strerror or exc}") from exc
-    if cells.height == 0:
-        return empty_frame()
-    names = clean_column_names([v or "" for v in cells.row(0)], label)
-    rows = cells.slice(1).rename(dict(zip(cells.columns, names)))
-    return text_rows(rows.lazy(), names, label)
+    filled = cells.select(pl.any_horizontal(pl.all().is_not_null())).to_series() if cells.width else None
+    if filled is None or not filled.any():
+        return empty_frame(), None
+    start = int(filled.arg_max())  # the first row that is not empty
+    head = cells.slice(start, HEAD_ROWS + BELOW_ROWS).rows()
+    header, above = _header_index(head)
+    header += start
+    table_end, below = _table_end(cells, header) if cells.width > 1 else (cells.height, 0)
+    table = _drop_empty_edge_columns(cells.slice(header, table_end - header))
+    if table.width > 1:
+        _refuse_grouped_report(table.slice(1), header + 2, label)
+    names = clean_column_names([v or "" for v in table.row(0)], label)
+    rows = table.slice(1).rename(dict(zip(table.columns, names)))
+    report = ReportRows(header + 1, above, below) if above or below else None
+    return text_rows(rows.lazy(), names, label), report
+
+
+def _texts(row: tuple[str | None, ...]) -> list[str]:
+    """A row's non-blank cells, trimmed, left to right."""
+    return [t for t in (v.strip() for v in row if v is not None) if t]
+
+
+def _is_total(texts: list[str]) -> bool:
+    """A total's row: a total's label first, only numbers after it."""
+    return bool(texts) and bool(_TOTAL_RE.match(texts[0])) and all(_NUMBER_RE.match(t) for t in texts[1:])
+
+
+def _header_index(head: list[tuple[str | None, ...]]) -> tuple[int, int]:
+    """(index of the header among ``head``, the non-blank rows above it) by the rule in the module docstring.
+
+    ``head`` holds the sheet's first rows from the first one that is not empty; only
+    the first :data:`HEAD_ROWS` can be the header, the rest are the rows under them.
+    """
+    widths = [len(_texts(row)) for row in head]
+    first = next((i for i, n in enumerate(widths) if n), 0)
+    if widths[first] != 1:
+        return first, 0  # an export's header (or a row of blank cells, as before)
+    for i in range(first + 1, min(len(head), HEAD_ROWS)):
+        if widths[i] >= 2 and widths[i] >= max(widths[i + 1: i + 1 + BELOW_ROWS], default=0):
+            return i, sum(1 for n in widths[:i] if n)
+    return first, 0  # a one-column sheet: its first row is the header
+
+
+def _table_end(cells: pl.DataFrame, header: int) -> tuple[int, int]:
+    """(index of the first row after the table's data, the non-blank rows after it: totals and footer).
+
+    Reads up from the sheet's last row, over its last :data:`TAIL_ROWS` rows at most.
+    Footer lines count only under a blank row or a total's row: one-cell lines right
+    after the data are data.
+    """
+    low = max(header + 1, cells.height - TAIL_ROWS)
+    tail = cells.slice(low).rows()
+    end, below, footer = cells.height, 0, 0
+    for i in range(len(tail) - 1, -1, -1):
+        texts = _texts(tail[i])
+        if not texts or _is_total(texts):
+            end, below, footer = low + i, below + footer + bool(texts), 0
+        elif len(texts) == 1 and " " in texts[0] and footer < FOOTER_MAX_LINES:
+            footer += 1
+        else:
+            break
+    return end, below
+
+
+def _drop_empty_edge_columns(table: pl.DataFrame) -> pl.DataFrame:
+    """``table`` (the header row first) without its columns at either edge that are blank from the header down."""
+    blank = [v is None or not v.strip() for v in table.row(0)]
+    edge = [i for i in range(len(blank)) if all(blank[: i + 1]) or all(blank[i:])]
+    empty = table.select(~pl.col(table.columns[i]).str.strip_chars().ne("").any() for i in edge).row(0) if edge else ()
+    dropped = {i for i, e in zip(edge, empty) if e}
+    lead = next((i for i in range(table.width) if i not in dropped), table.width)
+    trail = next((i for i in range(table.width - 1, -1, -1) if i not in dropped), -1)
+    return table.select(table.columns[lead: trail + 1]) if lead <= trail else table
+
+
+# The cheap first pass of _refuse_grouped_report, on each row's first cell that is not null.
+_MAYBE_GROUPED = r"(?i)^\s*$|^\s*(grand|sub|total|count|record)|records?\s*\)\s*$"
+
+
+def _refuse_grouped_report(data: pl.DataFrame, first_row: int, label: str) -> None:
+    """Raise InputError on the first total's row or group heading among ``data`` (sheet row ``first_row`` on).
+
+    Vectorised, in two passes: the rows whose first cell could start a total's label or end
+    a group's heading (a few, if any) are picked out first, and only they are checked cell by cell.
+    """
+    maybe = data.with_row_index("_row").filter(pl.coalesce(data.columns).str.contains(_MAYBE_GROUPED))
+    if not maybe.height:
+        return
+    cells = [pl.col(c).str.strip_chars() for c in data.columns]
+    first = pl.coalesce([pl.when(c != "").then(c) for c in cells])
+    filled = pl.sum_horizontal([(c != "").fill_null(False) for c in cells])
+    wordy = pl.sum_horizontal([((c != "") & ~c.str.contains(_NUMBER)).fill_null(False) for c in cells])
+    found = (maybe.filter((first.str.contains(_TOTAL) & (wordy == 1)) | (first.str.contains(_GROUP) & (filled == 1)))
+             .select("_row", first.alias("_first")).head(1))
+    if found.height:
+        row, text = found.row(0)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        raise InputError(
+            f"sheet row {first_row + row} ('{text}') is a subtotal or a group's heading: this is a grouped "
+            "(summary) report, which has no row per lead to read; export the report as 'Details Only', or "
+            "delete its subtotal and group rows", Position(label))
 
 
 def _sheet_index(names: list[str], sheet: str | None, label: str) -> int:

@@ -30,7 +30,7 @@ import polars as pl
 
 from leadq.csv_input import ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
-from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
+from leadq.excel_input import EXCEL_EXTENSIONS, ReportRows, read_excel_source
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW
 
 __all__ = [
@@ -151,6 +151,8 @@ class InputFile:
             else None; such a file can be re-scanned cheaply, with filters
             pushed into the reader.
         disk_bytes: The size of a file on disk of any format (None for stdin).
+        report_rows: What was left out of a workbook's sheet that is a report (its title
+            rows, totals and footer: :class:`~leadq.excel_input.ReportRows`), else None.
     """
 
     label: str
@@ -158,6 +160,7 @@ class InputFile:
     frame: pl.LazyFrame
     parquet_path: str | None = None
     disk_bytes: int | None = None
+    report_rows: ReportRows | None = None
 
 
 def read_inputs(
@@ -217,20 +220,25 @@ def read_input_files(
         if path == STDIN:
             stream = stdin if stdin is not None else sys.stdin.buffer
             try:
-                raw = stream.read()
+                source: str | bytes = stream.read()
             except OSError as exc:
                 raise InputError(f"cannot read {STDIN_LABEL}: {exc.strerror or exc}") from exc
             fmt = options.input_format or "csv"
-            label, frame = STDIN_LABEL, _read_bytes(raw, STDIN_LABEL, fmt, encoding, delimiter, options.sheet)
+            label = STDIN_LABEL
         else:
             fmt = options.input_format or _input_format_from_path(path)
-            label = path
-            frame = (read_csv_file(path, encoding, delimiter) if fmt == "csv"
-                     else read_excel_source(path, path, options.sheet) if fmt == "excel"
-                     else _scan_native(path, fmt, path))
+            label = source = path
+        report_rows = None
+        if fmt == "excel":
+            frame, report_rows = read_excel_source(source, label, options.sheet)
+        elif isinstance(source, bytes):
+            frame = _read_bytes(source, label, fmt, encoding, delimiter)
+        else:
+            frame = read_csv_file(path, encoding, delimiter) if fmt == "csv" else _scan_native(path, fmt, path)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
-        files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path)))
+        files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path),
+                               report_rows))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files
@@ -312,12 +320,9 @@ def _input_format_from_path(path: str) -> str:
     return fmt
 
 
-def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None,
-                sheet: str | None) -> pl.LazyFrame:
+def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None) -> pl.LazyFrame:
     if fmt == "csv":
         return read_csv_bytes(raw, label, encoding, delimiter)
-    if fmt == "excel":
-        return read_excel_source(raw, label, sheet)
     return _scan_native(raw, fmt, label)
 
 

@@ -20,7 +20,7 @@ Every input row ends in exactly one place: the scored output or the rejects.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, BinaryIO, Sequence
 
@@ -61,6 +61,8 @@ class RunStats:
     ranged_values: dict[str, int] = field(default_factory=dict)  # column -> values read from ranges ("51-200")
     missing_columns: list[str] = field(default_factory=list)  # mapped columns absent from every input file
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
+    # file -> what of a workbook report was left out: {header_row, rows_above, rows_below} (leadq.excel_input)
+    report_rows: dict[str, dict[str, int]] = field(default_factory=dict)
     events_read: int = 0
     events_scored: int = 0
     events_unknown_lead: int = 0
@@ -213,6 +215,8 @@ def _score_frames(
     if accounts is not None and ruleset.account_columns and accounts_files:
         _, partly = check_file_columns(accounts_files, ruleset.account_columns, {"account_id"})
         stats.partly_missing_columns.update(partly)
+    stats.report_rows = {f.label: asdict(f.report_rows) for f in (*contacts_files, *events_files, *accounts_files)
+                         if f.report_rows is not None}
     unknown_keep = [c for c in keep_columns if c not in schema]
     if unknown_keep:
         raise UsageError(f"--keep-columns: no column '{unknown_keep[0]}' in {contacts_label}"

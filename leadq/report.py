@@ -45,6 +45,15 @@ def _bar(share: float, width: int = 20) -> str:
     return "█" * filled + "·" * (width - filled)
 
 
+def report_rows_note(name: str, rows: dict[str, int]) -> str:
+    """What was left out of a workbook that is a report (``RunSummary.report_rows``), in one line."""
+    left = [f"{rows[key]:,} {what}" for key, what in (("rows_above", "row(s) above it (title, filters)"),
+                                                      ("rows_below", "row(s) after the data (totals, footer)"))
+            if rows[key]]
+    return (f"{name}: read as a report: header on sheet row {rows['header_row']:,} (data row N is sheet row "
+            f"N + {rows['header_row']:,}); left out {' and '.join(left)}")
+
+
 def run_summary(summary: RunSummary) -> Group:
     """The end-of-run summary of `leadq score`."""
     parts: list = []
@@ -87,6 +96,8 @@ def run_summary(summary: RunSummary) -> Group:
         lacking = "; ".join(f"{name}: {', '.join(cols)}" for name, cols in summary.partly_missing_columns.items())
         parts.append(Text(f"mapped columns absent from some input files (blank in their rows): {lacking}",
                           style="yellow"))
+    for name, rows in summary.report_rows.items():
+        parts.append(Text(report_rows_note(name, rows)))
     if summary.scored:
         tiers = Table(title="Tiers", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
         tiers.add_column("tier")

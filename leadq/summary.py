@@ -49,6 +49,7 @@ class RunSummary:
     ranged_values: dict[str, int]  # column -> values read from a range or an abbreviation ("51-200", "2.5M")
     missing_columns: list[str]
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
+    report_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> header_row, rows_above, rows_below
     outputs: dict[str, str] = field(default_factory=dict)
     elapsed_seconds: float | None = None
     funnel: dict | None = None
@@ -130,6 +131,7 @@ def summarise(result: ScoreResult) -> RunSummary:
         ranged_values=stats.ranged_values,
         missing_columns=stats.missing_columns,
         partly_missing_columns=stats.partly_missing_columns,
+        report_rows=stats.report_rows,
         funnel=_funnel(result),
         unmatched_titles=stats.unmatched_titles if "job_title" in rs.columns else None,
         routing=_routing(result),

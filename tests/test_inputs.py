@@ -7,19 +7,27 @@ import csv
 import io
 import os
 import random
+import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from leadq.csv_input import _report_footer
+from leadq.csv_input import _report_footer, clean_column_names, text_rows
 from leadq.errors import EXIT_INPUT, EXIT_USAGE, InputError, UsageError
+from leadq.excel_input import (
+    ReportRows,
+    _header_index,
+    _refuse_grouped_report,
+    _table_end,
+)
 from leadq.inputs import (
     ReadOptions,
     collect_input,
     expand_inputs,
     input_error_from_polars,
+    read_input_files,
     read_inputs,
 )
 
@@ -513,6 +521,118 @@ def test_workbooks_that_cannot_be_read_are_input_errors(tmp_path: Path) -> None:
         read_inputs([str(write_bytes(tmp_path, "broken.xlsx", b"PK\x03\x04 not really a zip"))])
     with pytest.raises(InputError, match="cannot read it as an Excel workbook"):
         read_inputs([str(write_bytes(tmp_path, "text.xls", b"Email\na@b.co\n"))])  # CSV text named .xls
+
+
+CRM = REPO / "tests" / "fixtures" / "crm"
+
+
+def _read_as_before(path: Path, sheet: int) -> pl.DataFrame:
+    """A sheet read as leadq read every workbook before it knew reports: its first row the header."""
+    import fastexcel
+
+    cells = fastexcel.read_excel(str(path)).load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+    names = clean_column_names([v or "" for v in cells.row(0)], str(path))
+    return text_rows(cells.slice(1).rename(dict(zip(cells.columns, names))).lazy(), names, str(path)).collect()
+
+
+@pytest.mark.parametrize(("name", "sheet"), [("hubspot_contacts.xlsx", 0), ("hubspot_contacts.xlsx", 1),
+                                             ("hubspot_events.xlsx", 0)])
+def test_an_export_whose_first_row_is_the_header_reads_as_before(name: str, sheet: int) -> None:
+    path = CRM / name
+    [file] = read_input_files([str(path)], ReadOptions(sheet=str(sheet + 1)))
+    assert file.report_rows is None
+    assert_frame_equal(collect_input(file.frame, str(path)), _read_as_before(path, sheet))
+
+
+def test_a_report_sheet_is_read_from_its_header_under_the_title_rows() -> None:
+    # salesforce_leads_report.xlsx (tests/fixtures/crm/make_workbooks.py): a title, an "as of" line and
+    # filters (one line of two cells) in column A, then the table from column B on sheet row 7, then a
+    # "Grand Totals" row, a blank row and the confidential/copyright footer.
+    path = CRM / "salesforce_leads_report.xlsx"
+    [file] = read_input_files([str(path)])
+    assert file.report_rows == ReportRows(header_row=7, rows_above=4, rows_below=3)
+    got = collect_input(file.frame, str(path))
+    # Column A, blank from the header down, is dropped; the columns are those of the CSV export.
+    csv_export = read(CRM / "salesforce_leads.csv")
+    assert got.columns == csv_export.columns
+    # The two leads and nothing else (no totals, no footer); data row N is sheet row N + 7.
+    assert got.select("Lead ID", "No. of Employees", "Create Date", "_source_row").rows() == [
+        ("101", "1200", "2026-09-01 10:00:00", 1), ("102", "15", "2025-01-01 08:00:00", 2)]
+    text = [c for c in csv_export.columns if "Date" not in c and not c.startswith("_")]
+    assert_frame_equal(got.select(text), csv_export.select(text))
+
+
+@pytest.mark.parametrize(("rows", "header", "above"), [
+    # An export: its first row is the header, even when rows under it are wider (a column without a name).
+    ([("Lead ID", "Email", None), ("L1", "a@x.com", "called")], 0, 0),
+    ([(None, None), ("Lead ID", "Email"), ("L1", "a@x.com")], 1, 0),  # blank rows above it are no report
+    # A one-column export: no row has two cells, the first row stays the header.
+    ([("Email",), ("a@x.com",), ("b@y.com",)], 0, 0),
+    # A report: title, "as of" line, blank row, filters (a line of two cells, narrower than the table).
+    ([("Leads",), ("as of 11/1/2026",), (None, None, None), ("Filtered By:", "Show: All leads", None),
+      ("Lead ID", "Email", "Title"), ("L1", "a@x.com", None), ("L2", "b@y.com", "CEO")], 4, 3),
+    # A title over a table of two columns.
+    ([("Leads",), ("Lead ID", "Email"), ("L1", "a@x.com")], 1, 1),
+    # No header among the first 30 rows: the first row stays the header.
+    ([("Leads", None)] + [(None, None)] * 30 + [("Lead ID", "Email")], 0, 0),
+])
+def test_the_header_of_a_sheet(rows: list[tuple], header: int, above: int) -> None:
+    assert _header_index(rows) == (header, above)
+
+
+def _sheet(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame([list(r) for r in rows], schema=[f"c{i}" for i in range(len(rows[0]))],
+                        orient="row").cast(pl.String)
+
+
+DATA = [("Lead ID", "Email", "Employees"), ("L1", "a@x.com", "10"), ("L2", "b@y.com", None)]
+
+
+@pytest.mark.parametrize(("tail", "end", "below"), [
+    ([], 3, 0),
+    # Totals, a blank row and the footer: left out.
+    ([("Grand Totals (2 records)", None, "10"), (None, None, None),
+      ("Confidential Information - Do Not Distribute", None, None),
+      ("Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved.", None, None)], 3, 3),
+    ([("Total", "", "1,200.50"), ("Count:", "2", None)], 3, 2),
+    ([(None, None, None), ("Generated By: Pat Smith", None, None)], 3, 1),
+    # Rows that are data: a one-cell line right after the data (no blank row or total above it) ...
+    ([("Pat Smith", None, None)], 4, 0),
+    ([(None, "Pat Smith", None)], 4, 0),
+    # ... a total's word with text beside it, or starting a name ...
+    ([("Total", "c@z.com", None)], 4, 0),
+    ([("Total Wine & More", None, "12")], 4, 0),
+    # ... a lone value, or more one-cell lines than a footer has.
+    ([(None, None, None), ("2", None, None)], 5, 0),
+    ([(None, None, None)] + [(f"line {i}", None, None) for i in range(13)], 17, 0),
+])
+def test_the_totals_and_footer_at_the_end_of_a_sheet(tail: list[tuple], end: int, below: int) -> None:
+    assert _table_end(_sheet(DATA + tail), 0) == (end, below)
+
+
+@pytest.mark.parametrize(("row", "what"), [
+    (("Subtotal", None, "2"), "Subtotal"),
+    (("  Total:", "", "$1,200"), "Total:"),
+    ((None, "Lead Status: Open (3 records)", None), "Lead Status: Open (3 records)"),
+    (("Grand Totals (2 records)", None, None), "Grand Totals (2 records)"),
+])
+def test_a_subtotal_or_group_heading_amid_the_data_is_a_grouped_report(row: tuple, what: str) -> None:
+    data = _sheet(DATA[1:2] + [row] + DATA[2:])
+    with pytest.raises(InputError, match=rf"^report.xlsx: sheet row 6 \('{re.escape(what)}'\) is a subtotal or a "
+                                         r"group's heading: this is a grouped \(summary\) report, which has no row "
+                                         r"per lead to read; export the report as 'Details Only', or delete its "
+                                         r"subtotal and group rows$"):
+        _refuse_grouped_report(data, 5, "report.xlsx")
+
+
+@pytest.mark.parametrize("row", [
+    ("Total Wine & More", "pat@totalwine.com", "120"),  # a company named so
+    ("Count", "Basie", None),  # a total's word with text beside it
+    (None, "Open (3 records)", "x"),  # a heading's look, with more beside it
+    ("", "   ", None),  # blank
+])
+def test_rows_that_only_look_like_a_subtotal_are_data(row: tuple) -> None:
+    _refuse_grouped_report(_sheet(DATA[1:] + [row]), 2, "report.xlsx")
 
 
 def test_input_format_option_overrides_extension(tmp_path: Path) -> None:

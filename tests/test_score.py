@@ -196,6 +196,29 @@ def test_an_excel_export_scores_like_the_csv_export_of_the_same_leads():
                        _crm_run("b2b_saas.yaml", "hubspot_contacts.csv", "hubspot_events.csv"))
 
 
+def test_a_salesforce_report_workbook_scores_like_the_csv_export_of_the_same_leads(tmp_path):
+    """A "Formatted Report" export (title and filter rows, an empty column A, totals and footer) scores as the
+    CSV export of its leads, and the summary says once what of it was left out."""
+    report = _crm_run("salesforce_b2b_saas.yaml", "salesforce_leads_report.xlsx", "salesforce_activities.csv")
+    assert_frame_equal(report, _crm_run("salesforce_b2b_saas.yaml", "salesforce_leads.csv",
+                                        "salesforce_activities.csv"))
+    dana, jo = report.to_dicts()
+    assert (dana["lead_id"], dana["fit_score"], dana["grade"], dana["tier"]) == ("101", 65, "A", "hand_raiser")
+    assert dana["intent_score"] == pytest.approx(30 * 0.5 ** (2 / 14) + 15 + 10, abs=1e-9)
+    assert (jo["lead_id"], jo["fit_score"], jo["grade"], jo["tier"]) == ("102", -25, "F", "disqualified")
+    assert jo["disqualification_reasons"] == ["unserved_country", "gone_quiet"]
+    workbook = CRM / "salesforce_leads_report.xlsx"
+    result = run_cli(["score", workbook, "-a", CRM / "salesforce_activities.csv", "-r",
+                      RULESETS / "salesforce_b2b_saas.yaml", "--as-of", "2026-11-01", "-o", tmp_path / "o.csv",
+                      "--summary-json", tmp_path / "s.json"])
+    note = (f"{workbook}: read as a report: header on sheet row 7 (data row N is sheet row N + 7); left out 4 "
+            "row(s) above it (title, filters) and 3 row(s) after the data (totals, footer)")
+    assert " ".join(result.stdout.split()).count(note) == 1, result.stdout  # the console wraps long lines
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["report_rows"] == {str(workbook): {"header_row": 7, "rows_above": 4, "rows_below": 3}}
+    assert summary["input_rows"] == 2
+
+
 def test_sheet_option_names_the_sheet_of_every_workbook_input(tmp_path):
     args = ["score", CRM / "hubspot_contacts.xlsx", "-a", CRM / "hubspot_events.xlsx", "--as-of", "2026-11-01",
             "-o", tmp_path / "o.csv", "-q"]
