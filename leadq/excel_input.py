@@ -44,12 +44,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 import polars as pl
 
 from leadq.csv_input import FOOTER_MAX_LINES, clean_column_names, empty_frame, text_rows
 from leadq.errors import InputError, Position
+from leadq.provenance import ReportRows
 
 EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
@@ -65,22 +65,6 @@ _GROUP = r"(?i)\(\s*\d[\d,.]*\s+records?\s*\)$"
 # A number as a report writes it beside a total: "2345", "1,200.50", "$3M", "-12%", "(400)".
 _NUMBER = r"^[-+(]?\s*[$€£¥]?\s*\d[\d,.\s]*[%kKmMbB]?\)?$"
 _TOTAL_RE, _NUMBER_RE = re.compile(_TOTAL), re.compile(_NUMBER)
-
-
-@dataclass(frozen=True)
-class ReportRows:
-    """What of a report sheet was left out as not data (all counts are of non-blank rows).
-
-    Attributes:
-        header_row: the header's row in the sheet, as the spreadsheet numbers it (1-based):
-            data row N is sheet row N + header_row.
-        rows_above: rows above the header (the report's title, filters, "as of" lines).
-        rows_below: rows after the data (totals, the footer).
-    """
-
-    header_row: int
-    rows_above: int
-    rows_below: int
 
 
 def read_excel_source(source: str | bytes, label: str,

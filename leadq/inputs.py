@@ -30,8 +30,8 @@ import polars as pl
 
 from leadq.csv_input import ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
-from leadq.excel_input import EXCEL_EXTENSIONS, ReportRows, read_excel_source
-from leadq.provenance import SOURCE_FILE, SOURCE_ROW
+from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
+from leadq.provenance import SOURCE_FILE, SOURCE_ROW, ReportRows
 
 __all__ = [
     "FORMAT_BY_EXTENSION",
@@ -151,8 +151,8 @@ class InputFile:
             else None; such a file can be re-scanned cheaply, with filters
             pushed into the reader.
         disk_bytes: The size of a file on disk of any format (None for stdin).
-        report_rows: What was left out of a workbook's sheet that is a report (its title
-            rows, totals and footer: :class:`~leadq.excel_input.ReportRows`), else None.
+        report_rows: What was left out of a report export (a workbook's title rows, totals
+            and footer; a CSV report's footer: :class:`~leadq.provenance.ReportRows`), else None.
     """
 
     label: str
@@ -231,10 +231,11 @@ def read_input_files(
         report_rows = None
         if fmt == "excel":
             frame, report_rows = read_excel_source(source, label, options.sheet)
-        elif isinstance(source, bytes):
-            frame = _read_bytes(source, label, fmt, encoding, delimiter)
+        elif fmt == "csv":
+            frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter) if isinstance(source, bytes)
+                                  else read_csv_file(path, encoding, delimiter))
         else:
-            frame = read_csv_file(path, encoding, delimiter) if fmt == "csv" else _scan_native(path, fmt, path)
+            frame = _scan_native(source, fmt, label)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
         files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path),
@@ -318,12 +319,6 @@ def _input_format_from_path(path: str) -> str:
             f"pass --input-format ({one_of(INPUT_FORMATS)})"
         )
     return fmt
-
-
-def _read_bytes(raw: bytes, label: str, fmt: str, encoding: str | None, delimiter: str | None) -> pl.LazyFrame:
-    if fmt == "csv":
-        return read_csv_bytes(raw, label, encoding, delimiter)
-    return _scan_native(raw, fmt, label)
 
 
 def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:

@@ -62,7 +62,7 @@ class RunStats:
     missing_columns: list[str] = field(default_factory=list)  # mapped columns absent from every input file
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
     # file -> what of a workbook report was left out: {header_row, rows_above, rows_below} (leadq.excel_input)
-    report_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    report_rows: dict[str, dict] = field(default_factory=dict)
     events_read: int = 0
     events_scored: int = 0
     events_unknown_lead: int = 0

@@ -45,12 +45,14 @@ def _bar(share: float, width: int = 20) -> str:
     return "█" * filled + "·" * (width - filled)
 
 
-def report_rows_note(name: str, rows: dict[str, int]) -> str:
-    """What was left out of a workbook that is a report (``RunSummary.report_rows``), in one line."""
-    left = [f"{rows[key]:,} {what}" for key, what in (("rows_above", "row(s) above it (title, filters)"),
-                                                      ("rows_below", "row(s) after the data (totals, footer)"))
+def report_rows_note(name: str, rows: dict) -> str:
+    """What was left out of a report export (``RunSummary.report_rows``), in one line."""
+    unit = rows.get("unit", "sheet row")
+    word = unit.split()[-1]  # "row" or "line"
+    left = [f"{rows[key]:,} {word}(s) {what}" for key, what in (("rows_above", "above it (title, filters)"),
+                                                              ("rows_below", "after the data (totals, footer)"))
             if rows[key]]
-    return (f"{name}: read as a report: header on sheet row {rows['header_row']:,} (data row N is sheet row "
+    return (f"{name}: read as a report: header on {unit} {rows['header_row']:,} (data row N is {unit} "
             f"N + {rows['header_row']:,}); left out {' and '.join(left)}")
 
 

@@ -49,7 +49,7 @@ class RunSummary:
     ranged_values: dict[str, int]  # column -> values read from a range or an abbreviation ("51-200", "2.5M")
     missing_columns: list[str]
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
-    report_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> header_row, rows_above, rows_below
+    report_rows: dict[str, dict] = field(default_factory=dict)  # file -> header_row, rows_above, rows_below, unit
     outputs: dict[str, str] = field(default_factory=dict)
     elapsed_seconds: float | None = None
     funnel: dict | None = None

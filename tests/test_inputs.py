@@ -8,6 +8,7 @@ import io
 import os
 import random
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +18,6 @@ from polars.testing import assert_frame_equal
 from leadq.csv_input import _report_footer, clean_column_names, text_rows
 from leadq.errors import EXIT_INPUT, EXIT_USAGE, InputError, UsageError
 from leadq.excel_input import (
-    ReportRows,
     _header_index,
     _refuse_grouped_report,
     _table_end,
@@ -30,6 +30,7 @@ from leadq.inputs import (
     read_input_files,
     read_inputs,
 )
+from leadq.provenance import ReportRows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -303,6 +304,16 @@ def test_a_report_footer_is_not_read_as_records(tmp_path: Path, line_end: bytes)
                                                                    "Email": ["a@x.com", "b@y.com"]}))
     # Read whole (cp1252), the same.
     assert_frame_equal(read(path, encoding="cp1252"), read(path))
+    # The run summary is told what was left out: five footer lines after the data, under the header on line 1.
+    from leadq.csv_input import read_csv_file
+    from leadq.report import report_rows_note
+
+    left_out = read_csv_file(str(path), None, None)[1]
+    assert left_out == ReportRows(header_row=1, rows_above=0, rows_below=5, unit="line")
+    assert read_csv_file(str(path), "cp1252", None)[1] == left_out
+    assert report_rows_note("report.csv", asdict(left_out)) == (
+        "report.csv: read as a report: header on line 1 (data row N is line N + 1); left out 5 line(s) after the "
+        "data (totals, footer)")
 
 
 @pytest.mark.parametrize(("data", "line"), [

@@ -215,7 +215,8 @@ def test_a_salesforce_report_workbook_scores_like_the_csv_export_of_the_same_lea
             "row(s) above it (title, filters) and 3 row(s) after the data (totals, footer)")
     assert " ".join(result.stdout.split()).count(note) == 1, result.stdout  # the console wraps long lines
     summary = json.loads((tmp_path / "s.json").read_text())
-    assert summary["report_rows"] == {str(workbook): {"header_row": 7, "rows_above": 4, "rows_below": 3}}
+    assert summary["report_rows"] == {str(workbook): {"header_row": 7, "rows_above": 4, "rows_below": 3,
+                                                         "unit": "sheet row"}}
     assert summary["input_rows"] == 2
 
 
