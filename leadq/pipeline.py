@@ -43,7 +43,7 @@ from leadq.inputs import (
 )
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
-from leadq.titles import with_ruleset_titles
+from leadq.titles import unmatched_title, with_ruleset_titles
 
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
 
@@ -282,8 +282,7 @@ def _score_frames(
     if "job_title" in ruleset.columns:
         # A column of the scored plan, not a plan of its own: a second plan over `scored`
         # would compute the whole scoring again (collect_all does not share it).
-        blank = pl.col("job_title").cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) == 0
-        scored = scored.with_columns((~blank & pl.col("seniority").is_null()).alias("_unmatched_title"))
+        scored = scored.with_columns(unmatched_title().alias("_unmatched_title"))
         internal.append("_unmatched_title")
     funnel_cols: list[pl.Expr] = []
     if funnel_detail and not detail:

@@ -139,6 +139,12 @@ def with_ruleset_titles(frame: pl.LazyFrame, ruleset: Any) -> pl.LazyFrame:
     return with_title_columns(frame, tmap)
 
 
+def unmatched_title() -> pl.Expr:
+    """True for a lead whose non-blank ``job_title`` no seniority pattern matched (the summary counts them)."""
+    blank = pl.col("job_title").cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) == 0
+    return ~blank & pl.col("seniority").is_null()
+
+
 def _check_pattern(where: str, pattern: Any) -> str:
     if not isinstance(pattern, str) or not pattern.strip():
         raise ValueError(f"{where}: expected a non-empty regex string, got {pattern!r}")
