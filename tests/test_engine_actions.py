@@ -102,6 +102,16 @@ def test_the_query_returns_only_what_the_action_sections_read():
     assert action_inputs(load_ruleset(str(RULESETS / "worked_example.yaml")), AS_OF) == []
 
 
+def test_a_column_the_query_cannot_give_is_refused():
+    from leadq.errors import UsageError
+    from leadq.sqlgen.query import QueryBuilder, SqlTables
+
+    builder = QueryBuilder(load_ruleset(str(RULESETS / "b2b_saas.yaml")), AS_OF, "duckdb", SqlTables(),
+                           carry=["country", "_n__product_pages", "_no_such_column"])
+    with pytest.raises(UsageError, match="cannot give the column '_no_such_column'"):
+        builder.build()
+
+
 def test_owners_away_on_duckdb(files):
     rs = with_owners_away(load_ruleset(str(RULESETS / "b2b_saas.yaml")), ["mei.lin", "sam.okafor"])
     found = files("b2b_saas.yaml")
@@ -110,6 +120,29 @@ def test_owners_away_on_duckdb(files):
     assert_same_actions(expected, got)
     assert not got.filter(pl.col("owner").is_in(["mei.lin", "sam.okafor"])).height
     assert got.filter(pl.col("route") == "apac_sdr")["owner"].drop_nulls().unique().to_list() == ["dev.patel"]
+
+
+def test_owner_capacity_takes_the_most_urgent_leads_first_on_duckdb(files, tmp_path):
+    """A route with capacities hands its leads out most urgent first (SLA due time, then total, then
+    lead id): the order comes from the action columns, so DuckDB must give the same owners."""
+    text = (RULESETS / "b2b_saas.yaml").read_text()
+    amer = "      owners: [sam.okafor, jordan.wells, alex.rivera, casey.morgan]\n"
+    emea = "      owners: [anna.kowalski, ben.murphy, chloe.roux]\n"
+    assert amer in text and emea in text
+    text = text.replace(amer, amer + "      capacity: 4\n").replace(emea, emea + "      capacity: {anna.kowalski: 2}\n")
+    (tmp_path / "capacity.yaml").write_text(text)
+    rs = load_ruleset(str(tmp_path / "capacity.yaml"))
+    found = files("b2b_saas.yaml")
+    expected = polars_result(rs, found).scored
+    got = score_with_engine("duckdb", rs, *found, as_of=AS_OF).scored
+    assert_same_actions(expected, got)
+    amer_leads = got.filter(pl.col("route") == "amer_sdr")
+    assert amer_leads.height > 16 and amer_leads["owner"].drop_nulls().len() == 16  # 4 owners x 4 leads
+    # The 16 with an owner are the most urgent: none without an owner is due earlier than one with.
+    due = amer_leads.group_by(pl.col("owner").is_null().alias("waiting")).agg(pl.col("sla_due_at").min().alias("first"),
+                                                                              pl.col("sla_due_at").max().alias("last"))
+    assert due.filter(~pl.col("waiting"))["last"][0] <= due.filter(pl.col("waiting"))["first"][0]
+    assert got.filter(pl.col("owner") == "anna.kowalski").height == 2
 
 
 def test_spark_routes_like_polars(files, spark):  # noqa: F811 - the fixture imported above
