@@ -109,6 +109,12 @@ def _firmographic_fields(ruleset: Ruleset) -> list[str]:
     return [f for f in FIRMOGRAPHICS if f in mapped]
 
 
+def rollup_columns(ruleset: Ruleset) -> list[str]:
+    """Contact columns :func:`rollup` reads besides those of :func:`contact_expressions`: the firmographic
+    fields and ``_order`` (input order: each account takes its first contact's values)."""
+    return _firmographic_fields(ruleset) + ["_order"]
+
+
 def account_scope(ruleset: Ruleset, where: str) -> Scope:
     """What an account-tier condition may name."""
     acc = ruleset.actions.accounts

@@ -4,7 +4,11 @@ The Polars engine (:mod:`leadq.pipeline`) stays the default. These engines read
 typed inputs (Parquet files, Spark tables, or frames already read from a
 database), register them as ``leadq_contacts`` / ``leadq_activities`` /
 ``leadq_accounts``, run the generated query and return a Polars frame with the
-columns of the Polars engine's output. CSV messiness (number formats, US/EU
+columns of the Polars engine's output. The ruleset's action sections (account
+tier, routing, SLAs, nurture tracks) are finished in Polars on the query's
+result, by the function the Polars engine uses (:func:`leadq.actions.with_actions`):
+the query returns, besides the output columns, only the columns those sections
+read (:func:`leadq.actions.action_inputs`). CSV messiness (number formats, US/EU
 dates, yes/no booleans) is the Polars reader's job: give these engines Parquet
 or database tables with proper types, or ISO text timestamps.
 
@@ -29,15 +33,19 @@ from typing import Sequence, Union
 
 import polars as pl
 
+from leadq.accounts import accounts_from_leads
+from leadq.actions import action_columns, action_inputs, check_rollup, with_actions
 from leadq.errors import InputError, Position, UsageError
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.pipeline import RunStats, ScoreResult
 from leadq.conditions import Type
 from leadq.ruleset import Column, Ruleset
 from leadq.sqlgen.query import ORDER_COLUMN, QueryBuilder, SqlTables
+from leadq.titles import unmatched_title, with_ruleset_titles
 
 ENGINES = ("polars", "duckdb", "spark")
 ROW_COLUMN = "_leadq_row"  # input order added when registering a source
+TITLE_FIELDS = ("seniority", "department")  # derived from job_title in Polars, after the query
 Source = Union[Sequence[str], pl.DataFrame, pl.LazyFrame, None]
 
 
@@ -110,6 +118,34 @@ def _as_frame(source: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 def _is_table_name(specs: Sequence[str]) -> bool:
     return len(specs) == 1 and not Path(specs[0]).suffix and not Path(specs[0]).exists() \
         and not any(ch in specs[0] for ch in "*?[/")
+
+
+def _sql_carry(inputs: list[str]) -> list[str]:
+    """The columns the query returns for the action sections: their inputs, with ``job_title`` for the
+    title fields (derived in Polars) and without ``_order`` (the result's order)."""
+    wanted = ["job_title" if c in TITLE_FIELDS else c for c in inputs if c != "_order"]
+    return list(dict.fromkeys(wanted))
+
+
+def _utc_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as UTC-aware (the engines run in UTC; naive ones would not compare with the as-of time)."""
+    return frame.with_columns(
+        pl.col(c).dt.replace_time_zone("UTC") if dtype.time_zone is None else pl.col(c).dt.convert_time_zone("UTC")
+        for c, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime))
+
+
+def _finish_actions(leads: pl.DataFrame, ruleset: Ruleset, as_of: datetime, inputs: list[str],
+                    rollup: str | None, stats: RunStats) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """The action sections on the query's leads (in input order, with the carried columns), as in the
+    polars engine; the leads with the action columns, and the accounts with ``rollup="account"``."""
+    frame = _utc_times(leads).with_row_index("_order").lazy()
+    if any(f in inputs for f in TITLE_FIELDS):
+        frame = with_ruleset_titles(frame, ruleset)
+        frame = frame.with_columns(unmatched_title().alias("_unmatched_title"))
+    done = with_actions(frame, ruleset, as_of, carry_accounts=rollup == "account").collect()
+    if "_unmatched_title" in done.columns:
+        stats.unmatched_titles = int(done["_unmatched_title"].sum())
+    return done, accounts_from_leads(done) if rollup == "account" else None
 
 
 def _reasons_list(frame: pl.DataFrame) -> pl.DataFrame:
@@ -288,8 +324,9 @@ def score_with_engine(
     *,
     as_of: datetime | None = None,
     spark_master: str | None = None,
+    rollup: str | None = None,
 ) -> ScoreResult:
-    """Score with DuckDB or Spark; the result has the Polars engine's output columns.
+    """Score with DuckDB or Spark; the result has the Polars engine's output columns, action columns included.
 
     Args:
         engine: ``duckdb`` or ``spark``.
@@ -298,12 +335,16 @@ def score_with_engine(
             Polars frame (e.g. read from a database).
         as_of: "now" for decay and windows (default: the current UTC time).
         spark_master: Spark master URL for ``spark`` (default: local mode).
+        rollup: ``"account"`` also returns one row per account (``ScoreResult.accounts``), as
+            :func:`leadq.pipeline.score_frames` does.
 
     Raises:
-        UsageError: an unknown engine, or a ruleset feature the SQL engines do not have.
+        UsageError: an unknown engine or rollup, or a ruleset feature the SQL engines do not have.
         InputError, MissingColumnsError: inputs that do not fit the ruleset.
     """
     as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    check_rollup(ruleset, rollup)
+    inputs = action_inputs(ruleset, as_of)
     order = ruleset.settings.date_order
     _check_typed(contacts, ruleset.columns, "contacts", order)
     if ruleset.event_rules:
@@ -320,7 +361,7 @@ def score_with_engine(
         tables = SqlTables(contacts=c.name, activities=a.name if a else None, accounts=acc.name if acc else None,
                            order_column=ROW_COLUMN, contacts_columns=c.columns,
                            activities_columns=a.columns if a else None, accounts_columns=acc.columns if acc else None)
-        builder = QueryBuilder(ruleset, as_of, eng.dialect, tables)  # type: ignore[attr-defined]
+        builder = QueryBuilder(ruleset, as_of, eng.dialect, tables, carry=_sql_carry(inputs))  # type: ignore[attr-defined]
         queries = [builder.build(), builder.counts_query(), builder.rejects_query()]
         try:
             if isinstance(eng, SparkEngine):
@@ -335,9 +376,13 @@ def score_with_engine(
             raise InputError(f"{engine} could not run the scoring query: {str(exc).splitlines()[0]}") from exc
     finally:
         eng.close()
-    scored = _reasons_list(scored.sort(ORDER_COLUMN).drop(ORDER_COLUMN)).select(OUTPUT_COLUMNS)
+    scored = _reasons_list(scored.sort(ORDER_COLUMN).drop(ORDER_COLUMN))
     scored = scored.with_columns(pl.col("lead_id").cast(pl.String), pl.col("disqualified").cast(pl.Boolean))
     stats = RunStats(as_of=as_of)
+    accounts_df = None
+    if ruleset.actions is not None:
+        scored, accounts_df = _finish_actions(scored, ruleset, as_of, inputs, rollup, stats)
+    scored = scored.select(*OUTPUT_COLUMNS, *action_columns(ruleset))
     stats.files = [{"file": c.label, "rows": int(counts["rows"]), "scored": scored.height,
                     "rejected": int(counts["rows"]) - scored.height}]
     reasons = {"missing lead id": int(counts["missing_id"]), "duplicate lead id": int(counts["duplicate_id"]),
@@ -354,4 +399,4 @@ def score_with_engine(
         stats.events_by_rule = {r.id: int(counts[f"by_rule__{r.id}"]) for r in ruleset.event_rules}
     rejects = rejects.with_columns(pl.lit(c.label).alias("source_file")).select(
         "source_file", pl.col("source_row").cast(pl.Int64), "reason").sort("source_row")
-    return ScoreResult(scored=scored, rejects=rejects, stats=stats, ruleset=ruleset)
+    return ScoreResult(scored=scored, rejects=rejects, stats=stats, ruleset=ruleset, accounts=accounts_df)

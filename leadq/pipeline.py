@@ -10,8 +10,9 @@ The pipeline:
 3. joins account fields (contact values win; account values fill blanks);
 4. aggregates activity per lead (:mod:`leadq.activity_input`, with the
    expressions of :mod:`leadq.activity`);
-5. applies the compiled ruleset (:mod:`leadq.compiler`), then the account rollup
-   (:mod:`leadq.accounts`) and routing, SLAs and nurture tracks (:mod:`leadq.routing`);
+5. applies the compiled ruleset (:mod:`leadq.compiler`), then the action sections:
+   account tier, routing, SLAs and nurture tracks (:func:`leadq.actions.with_actions`,
+   which the SQL engines apply to their query's result too);
 6. collects the scored frame, the rejects and the run's counts together.
 
 Every input row ends in exactly one place: the scored output or the rejects.
@@ -26,9 +27,8 @@ from typing import Any, BinaryIO, Sequence
 
 import polars as pl
 
-from leadq.accounts import contact_expressions as account_contact_columns
-from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces, with_account_tier
-from leadq.accounts import rollup as account_rollup
+from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces
+from leadq.actions import action_columns, check_rollup, with_actions
 from leadq.activity import event_count_columns, finish_aggregates
 from leadq.activity_input import aggregate_activity, event_fields_needed
 from leadq.cleaning import email_domain, map_columns
@@ -41,10 +41,9 @@ from leadq.input_columns import check_columns, check_file_columns, used_contact_
 from leadq.inputs import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
 )
-from leadq.routing import apply_actions
-from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
+from leadq.titles import unmatched_title, with_ruleset_titles
 
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
 
@@ -91,16 +90,6 @@ class ScoreResult:
     ruleset: Ruleset
     detail: pl.DataFrame | None = None  # every internal column, for explain/calibrate
     accounts: pl.DataFrame | None = None  # one row per account, with rollup="account"
-
-
-def _with_titles(frame: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
-    # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
-    if "job_title" not in ruleset.columns:
-        return frame
-    from leadq.titles import DEFAULT_TITLE_MAP, with_title_columns
-
-    tmap = (ruleset.actions.title_map if ruleset.actions else None) or DEFAULT_TITLE_MAP
-    return with_title_columns(frame, tmap)
 
 
 def _reject_reason(ruleset: Ruleset, bad_fields: list[str], required: set[str]) -> pl.Expr:
@@ -191,12 +180,7 @@ def _score_frames(
     as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
     compiled = compile_ruleset(ruleset, as_of)
     stats = RunStats(as_of=as_of)
-    if rollup not in (None, "account"):
-        raise UsageError(f"--rollup: unknown rollup '{rollup}'; expected one of: account")
-    has_accounts = ruleset.actions is not None and ruleset.actions.accounts is not None
-    if rollup == "account" and not has_accounts:
-        raise UsageError(f"--rollup account: the ruleset '{ruleset.name}' has no 'accounts' section "
-                         "(how contacts roll up: key, roles, tiers)")
+    check_rollup(ruleset, rollup)
 
     schema = contacts.collect_schema()
     if "_source_file" not in schema:
@@ -221,7 +205,7 @@ def _score_frames(
     if unknown_keep:
         raise UsageError(f"--keep-columns: no column '{unknown_keep[0]}' in {contacts_label}"
                          f"{did_you_mean(unknown_keep[0], list(schema))}")
-    action_cols = routing_output_columns(ruleset) + (["account_tier"] if has_accounts else [])
+    action_cols = action_columns(ruleset)
     clash = [c for c in keep_columns if c in OUTPUT_COLUMNS or c in action_cols]
     if clash:
         raise UsageError(f"--keep-columns: '{clash[0]}' has the name of an output column; rename it first")
@@ -252,7 +236,8 @@ def _score_frames(
 
     if "email" in ruleset.columns:
         valid = valid.with_columns(email_domain(pl.col("email")).alias("email_domain"))
-    valid = _with_titles(valid, ruleset)
+    # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
+    valid = with_ruleset_titles(valid, ruleset)
     if accounts is not None and ruleset.account_columns:
         valid = _with_accounts(valid, accounts, ruleset)
 
@@ -278,15 +263,7 @@ def _score_frames(
         valid = finish_aggregates(valid, ruleset)
     if uses_workspaces(ruleset) and "_workspace_id" not in valid.collect_schema():
         valid = valid.with_columns(pl.lit(None, dtype=pl.String).alias("_workspace_id"))
-    scored = compiled.add_columns(valid)
-    accounts_lf = None
-    if has_accounts:
-        scored = scored.with_columns(account_contact_columns(ruleset, as_of))
-        accounts_lf = account_rollup(scored, ruleset)
-        # With --rollup the account rows ride along on their contacts (internal columns) and are
-        # taken back after the one collect: a second plan would score every lead again.
-        scored = with_account_tier(scored, accounts_lf, carry=rollup == "account")
-    scored = apply_actions(scored, ruleset, as_of)
+    scored = with_actions(compiled.add_columns(valid), ruleset, as_of, carry_accounts=rollup == "account")
 
     out_cols = list(OUTPUT_COLUMNS) + action_cols + [pl.col(f"keep::{c}").alias(c) for c in keep_columns]
     rule_stats = [f"_stat_n__{r.id}" for r in ruleset.event_rules]
@@ -305,8 +282,7 @@ def _score_frames(
     if "job_title" in ruleset.columns:
         # A column of the scored plan, not a plan of its own: a second plan over `scored`
         # would compute the whole scoring again (collect_all does not share it).
-        blank = pl.col("job_title").cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) == 0
-        scored = scored.with_columns((~blank & pl.col("seniority").is_null()).alias("_unmatched_title"))
+        scored = scored.with_columns(unmatched_title().alias("_unmatched_title"))
         internal.append("_unmatched_title")
     funnel_cols: list[pl.Expr] = []
     if funnel_detail and not detail:

@@ -130,6 +130,21 @@ def with_title_columns(frame: pl.LazyFrame, tmap: TitleMap = DEFAULT_TITLE_MAP,
     return frame.join(lookup, on=title, how="left", maintain_order="left")
 
 
+def with_ruleset_titles(frame: pl.LazyFrame, ruleset: Any) -> pl.LazyFrame:
+    """``seniority`` and ``department`` from ``job_title`` with the ruleset's title map (the defaults
+    merged with its ``titles`` section); the frame as it is when the ruleset maps no job title."""
+    if "job_title" not in ruleset.columns:
+        return frame
+    tmap = (ruleset.actions.title_map if ruleset.actions else None) or DEFAULT_TITLE_MAP
+    return with_title_columns(frame, tmap)
+
+
+def unmatched_title() -> pl.Expr:
+    """True for a lead whose non-blank ``job_title`` no seniority pattern matched (the summary counts them)."""
+    blank = pl.col("job_title").cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) == 0
+    return ~blank & pl.col("seniority").is_null()
+
+
 def _check_pattern(where: str, pattern: Any) -> str:
     if not isinstance(pattern, str) or not pattern.strip():
         raise ValueError(f"{where}: expected a non-empty regex string, got {pattern!r}")

@@ -24,7 +24,7 @@ SCORING_PATH = ["activity.py", "activity_input.py", "cleaning.py", "number_text.
                 "dedupe.py", "ruleset.py", "ruleset_loader.py", "yaml_reader.py", "yamlsource.py", "inputs.py",
                 "csv_input.py", "excel_input.py", "outputs.py", "titles.py", "title_taxonomy.py",
                 "event_partitions.py", "scratch.py", "accounts.py", "routing.py", "owners.py",
-                "changes.py"]
+                "changes.py", "actions.py"]
 
 
 def _imports(path: Path) -> set[str]:

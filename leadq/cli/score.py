@@ -123,7 +123,7 @@ def score(
     if out == "-" and summary_json == "-":
         raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
     rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
-    accounts_path = _accounts_path(rollup, out, out_fmt, to_db, engine)
+    accounts_path = _accounts_path(rollup, out, out_fmt, to_db)
     if previous or changes_out or max_tier_changes is not None:
         from leadq.changes import check_change_options
 
@@ -134,8 +134,6 @@ def score(
     if away:
         from leadq.routing import with_owners_away
 
-        if engine != "polars":
-            raise UsageError("--away works with --engine polars only (the SQL engines do not route)")
         rs = with_owners_away(rs, _split_multi(away))
     as_of_dt = _parse_as_of(as_of)
     for path in (rejects_path, accounts_path, summary_json, changes_out):  # refuse now, not after a long run
@@ -161,7 +159,7 @@ def score(
         if keep_columns:
             raise UsageError("--keep-columns works with --engine polars only")
         sources = db_inputs or (contacts, _split_multi(activities), _split_multi(accounts))
-        result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master)
+        result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
     elif db_inputs:
         from leadq.pipeline import score_frames
 
@@ -254,7 +252,7 @@ def _database_inputs(contacts: list[str], table, query, activities_table, activi
     return found, events, accounts
 
 
-def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool, engine: str) -> str | None:
+def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool) -> str | None:
     """Where ``--rollup account`` writes the accounts: ``<out stem>.accounts.<ext>`` beside the leads file."""
     if rollup is None:
         return None
@@ -262,8 +260,6 @@ def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool, engi
         raise UsageError(f"--rollup: unknown rollup '{rollup}'; expected one of: account")
     if out == "-" or to_db:
         raise UsageError("--rollup account writes the accounts beside the leads file; give --out a file name")
-    if engine != "polars":
-        raise UsageError("--rollup works with --engine polars only")
     from pathlib import Path
 
     p = Path(out)

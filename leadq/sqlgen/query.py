@@ -19,13 +19,18 @@ so that a ruleset scores the same on every engine:
 
 Output columns are those of ``leadq score`` except that
 ``disqualification_reasons`` is text joined with ``"; "`` (as in CSV output),
-because arrays are spelled differently in every warehouse.
+because arrays are spelled differently in every warehouse, and that the action
+sections' columns (route, owner, SLA, nurture track, account tier) are not
+among them: the DuckDB and Spark engines add those in Polars
+(:func:`leadq.actions.with_actions`) from the extra columns the query then
+returns (``carry``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Sequence
 
 from sqlglot import exp
 
@@ -135,14 +140,27 @@ def _unreadable(column: Column, dialect: SqlDialect) -> exp.Expression:
     return exp.and_(present, exp.Is(this=dialect.cast_timestamp(col(column.column)), expression=exp.Null()))
 
 
-class QueryBuilder:
-    """Builds the scoring query for one ruleset, ``as_of`` and dialect."""
+WORKSPACE_COLUMN = "_workspace_id"  # a lead's product workspace (leadq.accounts.lead_workspaces)
 
-    def __init__(self, ruleset: Ruleset, as_of: datetime, dialect: str, tables: SqlTables):
+
+class QueryBuilder:
+    """Builds the scoring query for one ruleset, ``as_of`` and dialect.
+
+    ``carry``: columns the query returns besides the output columns, for the action sections
+    that the engines apply in Polars afterwards (:func:`leadq.actions.action_inputs`): contact
+    and account fields, ``email_domain``, columns of the scoring stages (``_n__<rule>``,
+    ``_last__<rule>``, ``_pts__<rule>``, ``_dq__<code>``, ``_grade_rank``, ``bad_fit`` ...) and
+    ``_workspace_id``. ``leadq sql`` carries none.
+    """
+
+    def __init__(self, ruleset: Ruleset, as_of: datetime, dialect: str, tables: SqlTables,
+                 carry: Sequence[str] = ()):
         self.rs = ruleset
         self.as_of = as_of.astimezone(timezone.utc)
         self.d = SqlDialect(dialect)
         self.t = tables
+        self.carry = tuple(carry)
+        self.staged: list[str] = []  # the columns the scoring stages add (stage())
         self.ctes: list[tuple[str, exp.Select]] = []
         self.events_source: str | None = None
         # Date fields a rule uses whose unreadable values reject the row, as in the polars engine
@@ -208,8 +226,8 @@ class QueryBuilder:
     def contacts(self) -> tuple[str, list[str]]:
         rs, t = self.rs, self.t
         used = self._used_fields()
-        needed = {"lead_id"} | {f for f in used if f in rs.columns}
-        if used & {"email_domain"} or "email" in rs.settings.dedupe_on:
+        needed = {"lead_id"} | {f for f in (*used, *self.carry) if f in rs.columns}
+        if (used | set(self.carry)) & {"email_domain"} or "email" in rs.settings.dedupe_on:
             needed.add("email")
         if "updated_at" in rs.columns:
             needed.add("updated_at")
@@ -351,6 +369,8 @@ class QueryBuilder:
         if not rules:
             return None
         needed = {"lead_id", "event_type", "occurred_at"}
+        if WORKSPACE_COLUMN in self.carry:
+            needed.add("workspace_id")
         for r in rules:
             if r.where is not None:
                 fields, raws, _ = names_in(r.where.tree)
@@ -481,6 +501,7 @@ class QueryBuilder:
         return hit, case_when(col(f"_hit__{rule.id}"), value, dbl(0.0))
 
     def stage(self, name: str, source: str, columns: list[tuple[str, exp.Expression]]) -> str:
+        self.staged += [n for n, _ in columns]
         return self.add(name, exp.select(exp.Star(), *[_alias(e, n, quoted=True) for n, e in columns])
                         .from_(source))
 
@@ -527,14 +548,23 @@ class QueryBuilder:
         rs = self.rs
         leads, cols = self.contacts()
         agg = self.activity()
+        agg_cols: list[str] = []
         if agg is not None:
             agg_cols = [f"_{k}__{r.id}" for r in rs.event_rules for k in ("n", "raw", "dec", "last")]
+            workspaces = self._workspaces() if WORKSPACE_COLUMN in self.carry else None
             select = [exp.column(c, "l", quoted=True) for c in cols] + \
                      [exp.column(c, "x", quoted=True) for c in agg_cols]
-            current = self.add("lq_joined", exp.select(*select).from_(_alias(exp.to_table(leads), "l")).join(
+            lead_id = exp.column("lead_id", "l", quoted=True)
+            query = exp.select(*select).from_(_alias(exp.to_table(leads), "l")).join(
                 _alias(exp.to_table(agg), "x"),
-                on=exp.EQ(this=exp.column("lead_id", "l", quoted=True), expression=exp.column("lead_id", "x", quoted=True)),
-                join_type="left"))
+                on=exp.EQ(this=lead_id, expression=exp.column("lead_id", "x", quoted=True)), join_type="left")
+            if workspaces is not None:
+                agg_cols.append(WORKSPACE_COLUMN)
+                query = query.select(exp.column(WORKSPACE_COLUMN, "w", quoted=True)).join(
+                    _alias(exp.to_table(workspaces), "w"),
+                    on=exp.EQ(this=lead_id.copy(), expression=exp.column("lead_id", "w", quoted=True)),
+                    join_type="left")
+            current = self.add("lq_joined", query)
         else:
             current = leads
         hits, points = [], []
@@ -617,12 +647,47 @@ class QueryBuilder:
                _alias(cast(col("intent_score"), "DOUBLE"), "intent_score", quoted=True),
                _alias(cast(col("total_score"), "DOUBLE"), "total_score", quoted=True),
                col("grade"), col("tier"), col("disqualified"), col("disqualification_reasons"), col("explanation")]
+        out += self._carried({c.alias_or_name for c in out}, {*cols, *agg_cols, *self.staged})
         if self.t.order_column:
             out.append(col(ORDER_COLUMN))
         query = exp.select(*out).from_(current)
         if self.t.order_column:
             query = query.order_by(col(ORDER_COLUMN))
         return self._with_ctes(query)
+
+    def _workspaces(self) -> str | None:
+        """Each lead's product workspace: that of its latest event up to as-of that names one, as
+        :func:`leadq.accounts.lead_workspaces` (None without a mapped ``workspace_id``)."""
+        if self.events_source is None or "workspace_id" not in self.rs.activity_columns:
+            return None
+        known = [exp.Not(this=exp.Is(this=col(c), expression=exp.Null())) for c in ("workspace_id", "lead_id")]
+        latest = exp.ArgMax(this=col("workspace_id"), expression=col("occurred_at"))
+        return self.add("lq_workspaces", exp.select(col("lead_id"), _alias(latest, WORKSPACE_COLUMN, quoted=True))
+                        .from_(self.events_source)
+                        .where(exp.and_(*known, exp.GTE(this=self.days(col("occurred_at")), expression=num(0))))
+                        .group_by(col("lead_id")))
+
+    def _carried(self, shown: set[str], available: set[str]) -> list[exp.Expression]:
+        """The ``carry`` columns not among the output columns; typed nulls for fields no table has.
+
+        Raises:
+            UsageError: for a column the query cannot give (the action sections need the polars engine).
+        """
+        out: list[exp.Expression] = []
+        for name in self.carry:
+            if name in shown:
+                continue
+            column = self.rs.columns.get(name) or self.rs.account_columns.get(name)
+            if name in available:
+                out.append(col(name))
+            elif column is not None:
+                out.append(_alias(_typed(column, self.d, False), name, quoted=True))
+            elif name == WORKSPACE_COLUMN:
+                out.append(_alias(cast(exp.Null(), "VARCHAR"), name, quoted=True))
+            else:
+                raise UsageError(f"the SQL engines cannot give the column '{name}' that the ruleset's routing, SLA, "
+                                 "nurture or accounts sections read; use --engine polars for this ruleset")
+        return out
 
     def _with_ctes(self, query: exp.Select, only: set[str] | None = None) -> exp.Select:
         for name, select in self.ctes:
