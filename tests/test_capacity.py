@@ -8,6 +8,8 @@ As of 2026-11-01T00:00Z.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -68,6 +70,16 @@ def test_the_most_urgent_leads_get_the_owners_with_capacity(tmp_path):
     # C3 (two docs views), C2 (one), then C1 and C4 (no events, equal totals) by lead id.
     # Turns: sam, tina, sam, tina; then both are full.
     assert _owners(ruleset) == {"C6": "sam", "C5": "tina", "C3": "sam", "C2": "tina", "C1": None, "C4": None}
+
+
+def test_without_slas_the_highest_total_goes_first(tmp_path):
+    text = Path(_ruleset(tmp_path, OWNERS + "      capacity: 2\n")).read_text()
+    path = tmp_path / "no_sla.yaml"
+    path.write_text(re.sub(r"\nsla:\n(  .*\n)+", "\n", text))
+    # By total: C5 (demo request a day ago), C6 (two days ago: decayed more), C3 (two docs views), C2 (one);
+    # C1 and C4 (no events) are left over. Turns: sam, tina, sam, tina.
+    assert _owners(load_ruleset(str(path))) == {"C5": "sam", "C6": "tina", "C3": "sam", "C2": "tina", "C1": None,
+                                                 "C4": None}
 
 
 def test_an_owner_without_a_capacity_takes_the_rest(tmp_path):
