@@ -86,12 +86,56 @@ class ReadOptions:
             accepted); ``None`` detects it from the header line.
         sheet: The sheet read from every workbook input, by name or 1-based
             number; ``None`` reads the first.
+        sheets: Sheets of single workbooks (``--sheet FILE=SHEET``), as (the
+            file's real path, sheet) pairs; they win over ``sheet`` for their file.
     """
 
     input_format: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    sheets: tuple[tuple[str, str], ...] = ()
+
+    def sheet_for(self, path: str) -> str | None:
+        """The sheet to read from the workbook at ``path``: its own (``FILE=SHEET``), else :attr:`sheet`."""
+        if self.sheets and path != STDIN:
+            real = os.path.realpath(path)
+            return next((name for file, name in self.sheets if file == real), self.sheet)
+        return self.sheet
+
+
+def sheet_options(values: Sequence[str]) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """``--sheet`` values as (the sheet of every workbook, the sheets of single workbooks).
+
+    ``NAME`` (or a number) names the sheet of every workbook input; ``FILE=NAME`` that of
+    one workbook, when ``FILE`` ends with a workbook extension (a sheet name holding ``=``
+    is still a name). ``FILE`` is compared by its real path, so ``./a.xlsx`` is ``a.xlsx``.
+
+    Raises:
+        UsageError: two sheets for every workbook, a FILE that is not an existing file,
+            a FILE given twice, or an empty sheet name.
+    """
+    default: str | None = None
+    pairs: dict[str, str] = {}
+    for value in values:
+        cut = next((i for i, ch in enumerate(value) if ch == "=" and value[:i].lower().endswith(EXCEL_EXTENSIONS)),
+                   None)
+        if cut is None:
+            if default is not None and default != value:
+                raise UsageError(f"--sheet: '{default}' and '{value}' both name the sheet of every workbook; give "
+                                 "one, and FILE=SHEET for a workbook whose sheet differs")
+            default = value
+            continue
+        file, name = value[:cut], value[cut + 1:]
+        if not name.strip():
+            raise UsageError(f"--sheet {value}: give the sheet's name or number after '='")
+        if not os.path.isfile(file):
+            raise UsageError(f"--sheet {value}: no such workbook '{file}'")
+        real = os.path.realpath(file)
+        if pairs.get(real, name) != name:
+            raise UsageError(f"--sheet: '{file}' is given two sheets, '{pairs[real]}' and '{name}'")
+        pairs[real] = name
+    return default, tuple(pairs.items())
 
 
 def expand_inputs(specs: Sequence[str]) -> list[str]:
@@ -230,7 +274,7 @@ def read_input_files(
             label = source = path
         report_rows = None
         if fmt == "excel":
-            frame, report_rows = read_excel_source(source, label, options.sheet)
+            frame, report_rows = read_excel_source(source, label, options.sheet_for(path))
         elif fmt == "csv":
             frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter) if isinstance(source, bytes)
                                   else read_csv_file(path, encoding, delimiter))

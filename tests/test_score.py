@@ -229,6 +229,30 @@ def test_sheet_option_names_the_sheet_of_every_workbook_input(tmp_path):
     assert "hubspot_contacts.xlsx: missing columns 'Record ID' (for lead_id)" in result.stderr
 
 
+def test_sheet_option_names_one_workbooks_sheet_with_file_equals_sheet(tmp_path, monkeypatch):
+    args = ["score", CRM / "hubspot_contacts.xlsx", "-a", CRM / "hubspot_events.xlsx", "--as-of", "2026-11-01",
+            "-o", tmp_path / "o.csv", "-q"]
+    # Every workbook's sheet is Notes, except the two named: contacts by name, events by number.
+    run_cli(args + ["--sheet", "Notes", "--sheet", f"{CRM / 'hubspot_contacts.xlsx'}=Export",
+                    "--sheet", f"{CRM / 'hubspot_events.xlsx'}=1"])
+    assert pl.read_csv(tmp_path / "o.csv")["lead_id"].to_list() == [101, 102]
+    # Only the events' sheet is Notes: the contacts are read from their first sheet, the events are not.
+    monkeypatch.chdir(CRM)
+    result = run_cli(args + ["--sheet", "./hubspot_events.xlsx=Notes"], exit_code=3)
+    assert "hubspot_events.xlsx: missing columns" in result.stderr and "hubspot_contacts.xlsx" not in result.stderr
+    for sheet, message in [
+        ("nowhere.xlsx=Export", "--sheet nowhere.xlsx=Export: no such workbook 'nowhere.xlsx'"),
+        ("hubspot_events.xlsx=", "--sheet hubspot_events.xlsx=: give the sheet's name or number after '='"),
+    ]:
+        assert f"leadq: error: {message}" in run_cli(args + ["--sheet", sheet], exit_code=2).stderr
+    result = run_cli(args + ["--sheet", "Export", "--sheet", "Notes"], exit_code=2)
+    assert ("leadq: error: --sheet: 'Export' and 'Notes' both name the sheet of every workbook; give one, and "
+            "FILE=SHEET for a workbook whose sheet differs") in result.stderr
+    result = run_cli(args + ["--sheet", "hubspot_events.xlsx=1", "--sheet", "./hubspot_events.xlsx=Notes"],
+                     exit_code=2)
+    assert "leadq: error: --sheet: './hubspot_events.xlsx' is given two sheets, '1' and 'Notes'" in result.stderr
+
+
 
     """The quick start: the embedded default ruleset on sample_data accounts for every row."""
     out = tmp_path / "scored.parquet"

@@ -142,8 +142,9 @@ EncodingOpt = Annotated[Optional[str], typer.Option(
     "--encoding", help="CSV encoding (default: detected; e.g. utf-8, utf-16, cp1252, latin-1).")]
 DelimiterOpt = Annotated[Optional[str], typer.Option(
     "--delimiter", help="CSV delimiter (default: detected among , ; and tab).")]
-SheetOpt = Annotated[Optional[str], typer.Option(
-    "--sheet", help="The sheet read from Excel/OpenDocument workbooks, by name or number (default: the first).")]
+SheetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--sheet", help="The sheet read from Excel/OpenDocument workbooks, by name or number (default: the first); "
+    "FILE=SHEET for one workbook (repeatable).")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print no report, for cron jobs and pipelines (use with --json); errors still go to "
     "stderr.")]
@@ -167,9 +168,11 @@ def write_report_json(data: dict, path: str) -> None:
 
 
 def _read_options(input_format, encoding, delimiter, sheet=None):
-    from leadq.inputs import ReadOptions
+    from leadq.inputs import ReadOptions, sheet_options
 
-    return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    default, sheets = sheet_options(sheet or [])
+    return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter, sheet=default,
+                       sheets=sheets)
 
 
 def _on_sigint(signum: int, frame: object) -> None:
