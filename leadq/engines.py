@@ -40,7 +40,8 @@ from leadq.fields import OUTPUT_COLUMNS
 from leadq.pipeline import RunStats, ScoreResult
 from leadq.conditions import Type
 from leadq.ruleset import Column, Ruleset
-from leadq.sqlgen.query import ORDER_COLUMN, QueryBuilder, SqlTables
+from leadq.sqlgen.query import QueryBuilder
+from leadq.sqlgen.tables import ORDER_COLUMN, SqlTables
 from leadq.titles import unmatched_title, with_ruleset_titles
 
 ENGINES = ("polars", "duckdb", "spark")

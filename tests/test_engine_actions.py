@@ -104,7 +104,8 @@ def test_the_query_returns_only_what_the_action_sections_read():
 
 def test_a_column_the_query_cannot_give_is_refused():
     from leadq.errors import UsageError
-    from leadq.sqlgen.query import QueryBuilder, SqlTables
+    from leadq.sqlgen.query import QueryBuilder
+    from leadq.sqlgen.tables import SqlTables
 
     builder = QueryBuilder(load_ruleset(str(RULESETS / "b2b_saas.yaml")), AS_OF, "duckdb", SqlTables(),
                            carry=["country", "_n__product_pages", "_no_such_column"])

@@ -8,10 +8,15 @@ SQL for DuckDB, PostgreSQL, Spark SQL, Trino, BigQuery and Snowflake.
 * :mod:`.dialects`: the spellings that differ per engine (regexes, epochs, types);
 * :mod:`.conditions`: condition tree -> sqlglot expression;
 * :mod:`.text`: explanation text (rounded numbers printed as Polars prints them);
-* :mod:`.query`: the whole scoring query as common table expressions.
+* :mod:`.tables`: the tables the query reads, and their mapped columns read typed;
+* :mod:`.contacts`: the contact stages (typed contacts, de-duplication, accounts);
+* :mod:`.events`: the event stages (activity aggregated per lead, workspaces);
+* :mod:`.counts`: the run's counts and rejects queries;
+* :mod:`.query`: the whole scoring query as common table expressions (the scoring stages).
 """
 
 from leadq.sqlgen.dialects import DIALECTS, EXECUTED_DIALECTS
-from leadq.sqlgen.query import ORDER_COLUMN, SqlTables, build_query, scoring_sql
+from leadq.sqlgen.query import build_query, scoring_sql
+from leadq.sqlgen.tables import ORDER_COLUMN, SqlTables
 
 __all__ = ["DIALECTS", "EXECUTED_DIALECTS", "ORDER_COLUMN", "SqlTables", "build_query", "scoring_sql"]

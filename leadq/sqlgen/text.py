@@ -1,4 +1,5 @@
-"""Text the scoring query builds: concatenation, joined lists and numbers printed as Polars prints them.
+"""Text the scoring query builds: concatenation, joined lists, numbers printed as Polars prints them,
+and each rule's and score group's part of the explanation.
 
 Explanations must read the same on every engine ("demo request +28.6 (decayed from 30, 2 days
 ago)"), so numbers are rounded and printed here with plain arithmetic and string
@@ -7,9 +8,13 @@ concatenation that every dialect has, instead of ROUND/FORMAT whose rules differ
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlglot import exp
 
-from leadq.sqlgen.conditions import dbl, num
+from leadq.compiler import fmt_constant
+from leadq.ruleset import Rule, ScoreGroup
+from leadq.sqlgen.conditions import col, days_between, dbl, num
 from leadq.sqlgen.dialects import SqlDialect, cast
 
 
@@ -82,3 +87,55 @@ def fmt_tenths(tenth: exp.Expression, dialect: SqlDialect, sign_of: exp.Expressi
         text = exp.DPipe(this=case_when(exp.GTE(this=sign_of, expression=num(0)), lit("+"), lit("")), expression=text,
                          safe=True)
     return exp.Paren(this=text)
+
+
+def days_ago(last: exp.Expression, dialect: SqlDialect, as_of: datetime) -> exp.Expression:
+    """"today", "1 day ago" or "N days ago": whole days from ``last`` to ``as_of``."""
+    days = cast(exp.Floor(this=days_between(dialect, as_of, last)), "BIGINT")
+    return exp.Case(ifs=[exp.If(this=exp.LTE(this=days.copy(), expression=exp.Literal.number(0)), true=lit("today")),
+                         exp.If(this=exp.EQ(this=days.copy(), expression=exp.Literal.number(1)),
+                                true=lit("1 day ago"))],
+                    default=exp.DPipe(this=dialect.text(days.copy()), expression=lit(" days ago"), safe=True))
+
+
+def rule_fragment(rule: Rule, dialect: SqlDialect, as_of: datetime) -> tuple[exp.Expression, exp.Expression]:
+    """A rule's part of the explanation and when it is shown, as :mod:`leadq.compiler` words it.
+
+    "demo request +28.6 (2 events, decayed from 30, last 2 days ago)"; a contact rule's part is its
+    label and points. Reads the scoring stages' columns (``_pts__``, ``_t__``, ``_hit__``, ``_n__`` ...).
+
+    Returns:
+        (condition, text): the text is shown where the condition holds.
+    """
+    pts = col(f"_pts__{rule.id}")
+    head = concat([lit(f"{rule.label} "), fmt_tenths(col(f"_t__{rule.id}"), dialect, sign_of=pts.copy())])
+    hit = col(f"_hit__{rule.id}")
+    if not rule.is_event_rule:
+        return hit, head
+    n, raw, dec, last = (col(f"_{k}__{rule.id}") for k in ("n", "raw", "dec", "last"))
+    many = exp.GT(this=n.copy(), expression=exp.Literal.number(1))
+    basis = raw if rule.per == "event" else dbl(rule.points)
+    parts: list[exp.Expression] = [case_when(many.copy(), exp.DPipe(this=dialect.text(n.copy()),
+                                                                     expression=lit(" events, "), safe=True), lit(""))]
+    if rule.half_life_days is not None:
+        decayed = exp.GT(this=exp.Abs(this=exp.Sub(this=basis.copy(), expression=pts.copy())),
+                         expression=num(0.05))
+        parts.append(case_when(decayed, concat([lit("decayed from "), fmt_tenths(col(f"_tb__{rule.id}"), dialect),
+                                                lit(", ")]), lit("")))
+    parts.append(case_when(many.copy(), lit("last "), lit("")))
+    parts.append(days_ago(last, dialect, as_of))
+    if rule.cap is not None:
+        parts.append(case_when(exp.GT(this=exp.Abs(this=dec.copy()), expression=num(rule.cap)),
+                               lit(f", capped at {rule.cap:g}"), lit("")))
+    cond = exp.and_(hit, exp.NEQ(this=pts.copy(), expression=num(0)))
+    return cond, concat([head, lit(" ("), *parts, lit(")")])
+
+
+def group_fragment(group: ScoreGroup, dialect: SqlDialect) -> tuple[exp.Expression, exp.Expression]:
+    """"Research: capped at +12 (rules gave +15)" where the group's cap cut its points."""
+    raw = col(f"_grp__{group.id}")
+    cap = case_when(exp.GTE(this=raw.copy(), expression=num(0)), lit(fmt_constant(group.cap, True)),
+                    lit(fmt_constant(-group.cap, True)))
+    text = concat([lit(f"{group.label}: capped at "), cap, lit(" (rules gave "),
+                   fmt_tenths(col(f"_tg__{group.id}"), dialect, sign_of=raw.copy()), lit(")")])
+    return exp.GT(this=exp.Abs(this=raw.copy()), expression=num(group.cap)), text
