@@ -36,7 +36,7 @@ from typing import Sequence
 from sqlglot import exp
 
 from leadq.conditions import Call, Literal, Name, Node, Type, names_in
-from leadq.errors import RulesetError, UsageError
+from leadq.errors import UsageError
 from leadq.fields import DERIVED_FIELDS
 from leadq.ruleset import Rule, Ruleset
 from leadq.sqlgen.conditions import SqlField, SqlScope, col, compile_sql_condition, dbl, days_between, false, num
@@ -363,7 +363,4 @@ def build_query(ruleset: Ruleset, as_of: datetime, dialect: str = "duckdb",
 def scoring_sql(ruleset: Ruleset, as_of: datetime, dialect: str = "duckdb", tables: SqlTables = SqlTables(),
                 *, pretty: bool = True) -> str:
     """The scoring query as SQL text in ``dialect`` (see :data:`leadq.sqlgen.DIALECTS`)."""
-    try:
-        return build_query(ruleset, as_of, dialect, tables).sql(dialect=dialect, pretty=pretty)
-    except RulesetError:
-        raise
+    return build_query(ruleset, as_of, dialect, tables).sql(dialect=dialect, pretty=pretty)
