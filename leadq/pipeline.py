@@ -31,7 +31,7 @@ from leadq.accounts import accounts_from_leads, carried_account_columns, lead_wo
 from leadq.actions import action_columns, check_rollup, with_actions
 from leadq.activity import event_count_columns, finish_aggregates
 from leadq.activity_input import aggregate_activity, event_fields_needed
-from leadq.cleaning import email_domain, map_columns
+from leadq.cleaning import email_domain, map_columns, polars_type
 from leadq.dedupe import drop_duplicates
 from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
@@ -196,6 +196,9 @@ def _score_frames(
     if events is not None and ruleset.event_rules and events_files:
         _, partly = check_file_columns(events_files, ruleset.activity_columns, event_fields_needed(compiled))
         stats.partly_missing_columns.update(partly)
+    if accounts is None:
+        stats.missing_columns += [f"{c.column} (an accounts column: no --accounts given)"
+                                  for f, c in ruleset.account_columns.items() if f not in ruleset.columns]
     if accounts is not None and ruleset.account_columns and accounts_files:
         _, partly = check_file_columns(accounts_files, ruleset.account_columns, {"account_id"})
         stats.partly_missing_columns.update(partly)
@@ -240,6 +243,10 @@ def _score_frames(
     valid = with_ruleset_titles(valid, ruleset)
     if accounts is not None and ruleset.account_columns:
         valid = _with_accounts(valid, accounts, ruleset)
+    else:
+        # Fields mapped only under account_columns are blank without an accounts file (the summary says so).
+        only = {f: c for f, c in ruleset.account_columns.items() if f not in ruleset.columns}
+        valid = valid.with_columns(pl.lit(None, dtype=polars_type(c.type)).alias(f) for f, c in only.items())
 
     counted = False
     ready: pl.LazyFrame | None = None  # the per-lead event counts, when computed in partitions already

@@ -32,7 +32,7 @@ from polars.testing import assert_frame_equal
 from leadq.errors import RulesetError
 from leadq.pipeline import read_and_score
 from leadq.ruleset_loader import load_ruleset
-from tests.conftest import AS_OF, FIXTURES, SAMPLE, run_cli
+from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLE, run_cli
 
 DIR = FIXTURES / "accounts"
 RULESET = DIR / "ruleset.yaml"
@@ -181,3 +181,21 @@ def test_accounts_section_errors(tmp_path, old, new, message):
     with pytest.raises(RulesetError) as err:
         load_ruleset(str(path))
     assert message in str(err.value)
+
+
+def test_a_field_mapped_only_for_accounts_is_blank_without_an_accounts_file(tmp_path):
+    """`technologies` mapped under account_columns only: without --accounts the technographic rule never fires
+    and the summary says the column is absent; with --accounts it fills from the companies export."""
+    text = (ROOT / "rulesets" / "b2b_saas.yaml").read_text()
+    mapped = "  technologies: Technologies\n"
+    assert text.count(mapped) == 2  # under columns, then under account_columns
+    ruleset = tmp_path / "accounts_only.yaml"
+    ruleset.write_text(text.replace(mapped, "", 1))
+    args = ["score", SAMPLE / "contacts.csv", "--as-of", "2026-11-01", "-r", ruleset]
+    result = run_cli(args + ["-o", tmp_path / "without.parquet"])
+    assert ("mapped columns absent from the input (treated as blank): Technologies (an accounts column: no "
+            "--accounts given)") in " ".join(result.stdout.split())
+    fired = pl.col("explanation").str.contains("Uses a CRM we integrate with")
+    assert pl.read_parquet(tmp_path / "without.parquet").filter(fired).height == 0
+    run_cli(args + ["--accounts", SAMPLE / "accounts.csv", "-o", tmp_path / "with.parquet", "-q"])
+    assert pl.read_parquet(tmp_path / "with.parquet").filter(fired).height > 0
