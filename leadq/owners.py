@@ -34,10 +34,11 @@ def turn_order(load: int, turn: int, share: int) -> Fraction:
 
 
 def owner_cycle(owners: tuple[str, ...], shares: tuple[int, ...]) -> list[str]:
-    """One cycle of a route's rotation: each owner ``share`` times, spread out (:func:`turn_order`)."""
-    turns = [(turn_order(0, turn, share), i, name) for i, (name, share) in enumerate(zip(owners, shares))
-             for turn in range(share)]
-    return [name for _, _, name in sorted(turns)]
+    """One cycle of a route's rotation: each owner ``share`` times, spread out (:func:`turn_order`).
+
+    The repeating part of :func:`capped_turns` when no owner has a capacity.
+    """
+    return capped_turns(owners, shares, (None,) * len(owners))[1]
 
 
 def capped_turns(owners: tuple[str, ...], shares: tuple[int, ...],

@@ -53,7 +53,7 @@ from leadq.activity import as_of_literal, col_names
 from leadq.condition_compiler import FieldRef, Scope
 from leadq.conditions import Type
 from leadq.errors import RulesetError, UsageError, did_you_mean
-from leadq.owners import capped_turns, owner_cycle
+from leadq.owners import capped_turns
 from leadq.ruleset import Ruleset
 
 ROUTE_RANK = "_route__rank"
@@ -171,25 +171,21 @@ def urgency_order(has_sla: bool) -> list[pl.Expr]:
 
 
 def _owner_expr(ruleset: Ruleset) -> pl.Expr:
+    """The owner of each routed lead: its route's turns (:func:`leadq.owners.capped_turns`) at its rank."""
     routing = ruleset.actions.routing
     out: pl.Expr = pl.lit(None, dtype=pl.String)
     rank = pl.col(ROUTE_RANK)
     for route in reversed(routing.routes):
-        owners, shares, capacities = routing.owners(route), routing.shares(route), routing.capacities(route)
-        if capacities:
-            first, then = capped_turns(owners, shares, capacities)
-            pick = pl.lit(None, dtype=pl.String)
-            if then:
-                pick = pl.lit(then, dtype=pl.List(pl.String)).list.get((rank - len(first)) % len(then))
-            if first:
-                pick = (pl.when(rank < len(first)).then(pl.lit(first, dtype=pl.List(pl.String)).list.get(rank))
-                        .otherwise(pick))
-            out = pl.when(pl.col("route") == route).then(pick).otherwise(out)
+        owners = routing.owners(route)
+        first, then = capped_turns(owners, routing.shares(route), routing.capacities(route) or (None,) * len(owners))
+        if not first and not then:  # no owners, or every owner away: no owner
             continue
-        cycle = owner_cycle(owners, shares)
-        if not cycle:  # no owners, or every owner away: no owner
-            continue
-        pick = pl.lit(cycle, dtype=pl.List(pl.String)).list.get(rank % len(cycle))
+        pick = pl.lit(None, dtype=pl.String)
+        if then:  # the rotation that repeats (without capacities, the whole rotation)
+            pick = pl.lit(then, dtype=pl.List(pl.String)).list.get((rank - len(first)) % len(then))
+        if first:  # the turns until the last owner with a capacity is full
+            turns = pl.lit(first, dtype=pl.List(pl.String))
+            pick = pl.when(rank < len(first)).then(turns.list.get(rank)).otherwise(pick)
         out = pl.when(pl.col("route") == route).then(pick).otherwise(out)
     return out
 
