@@ -11,7 +11,9 @@ files when the run ends, also on error or Ctrl-C.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -37,7 +39,7 @@ class ScratchFolder:
         """
         if self._folder is None:
             try:
-                self._folder = tempfile.TemporaryDirectory(prefix="leadq-")
+                self._folder = tempfile.TemporaryDirectory(prefix="leadq-", ignore_cleanup_errors=True)
             except OSError as exc:
                 raise OutputError(
                     f"cannot make a scratch folder for the run in {tempfile.gettempdir()}: "
@@ -61,8 +63,30 @@ class ScratchFolder:
 
     def __exit__(self, *exc: object) -> None:
         if self._folder is not None:
-            self._folder.cleanup()
+            _remove(self._folder.name)
+            self._folder.cleanup()  # what is left, if anything, quietly (ignore_cleanup_errors)
             self._folder = None
+
+
+CLEANUP_TRIES = 8
+
+
+def _remove(folder: str) -> None:
+    """Remove the folder and its files, trying again while it is still being written to.
+
+    When a run fails while Polars writes partitions here (a ragged row in a large CSV
+    log), its writer threads may add a file after the removal listed the folder:
+    "Directory not empty". That must not turn the run's own error into an internal one,
+    so the removal is tried again a few times, then given up on without raising.
+    """
+    for attempt in range(CLEANUP_TRIES):
+        try:
+            shutil.rmtree(folder)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02 * (attempt + 1))
 
 
 @contextmanager

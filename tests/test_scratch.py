@@ -27,6 +27,40 @@ def test_the_scratch_folder_is_made_on_first_use_and_removed_at_the_end(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_written_while_the_folder_is_removed_does_not_hide_the_runs_error(tmp_path, monkeypatch):
+    """A writer thread of a failed sink can add a file after the removal listed the folder ("Directory not
+    empty"): the removal is tried again, and the run's own error is what the caller sees."""
+    import shutil
+
+    import leadq.scratch as scratch_module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real = shutil.rmtree
+    calls = []
+
+    def racing_rmtree(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 1:  # a late partition file: the first removal fails as on the CI machine
+            raise OSError(39, "Directory not empty", path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(scratch_module.shutil, "rmtree", racing_rmtree)
+    with pytest.raises(RuntimeError, match="a ragged row"):
+        with ScratchFolder() as scratch:
+            (Path(scratch.path()) / "partials-00000.parquet").write_bytes(b"x")
+            raise RuntimeError("a ragged row")
+    assert len(calls) >= 2 and list(tmp_path.iterdir()) == []  # tried again, then removed
+    # A folder that cannot be removed at all is left behind, without an error of its own.
+    def busy_rmtree(path, *args, **kwargs):
+        raise OSError(39, "Directory not empty", path)
+
+    monkeypatch.setattr(scratch_module.shutil, "rmtree", busy_rmtree)
+    monkeypatch.setattr(scratch_module.time, "sleep", lambda seconds: None)
+    stuck = tmp_path / "stuck"
+    stuck.mkdir()
+    assert scratch_module._remove(str(stuck)) is None and stuck.exists()
+
+
 def test_a_spilled_frame_reads_back_the_same(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     frame = pl.LazyFrame({"id": ["a", None, "c"], "n": [1.5, 2.0, None]})
