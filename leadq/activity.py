@@ -74,6 +74,23 @@ def rule_event_spellings(rule: Rule) -> list[str]:
     return sorted({s for t in rule.events for s in event_type_spellings(t)})
 
 
+def rule_types_as_read(rules: list[Rule], types_as_read: list[str]) -> list[list[str]]:
+    """For each rule, the log's event types, as read, that it counts.
+
+    ``types_as_read`` are the distinct values of the log's type column before any
+    typing. A value counts for a rule when, trimmed and lower-cased by Polars (as
+    the typed column would be), it is one of the rule's spellings
+    (:func:`rule_event_spellings`). Matching these values as read takes the
+    trimming and lower-casing of every event off the aggregation.
+    """
+    read = pl.Series(types_as_read, dtype=pl.String)
+    by_spelling: dict[str, list[str]] = {}
+    for value, spelling in zip(read.to_list(), read.str.strip_chars().str.to_lowercase().to_list()):
+        if value is not None and spelling:
+            by_spelling.setdefault(spelling, []).append(value)
+    return [sorted({v for s in rule_event_spellings(r) for v in by_spelling.get(s, ())}) for r in rules]
+
+
 NORMALISED_PREFIX = "_lc__"
 
 
@@ -111,16 +128,22 @@ def max_window_days(ruleset: Ruleset) -> float:
 
 
 def rule_match(rule: Rule, where_expr: pl.Expr | None, age: pl.Expr,
-               event_type: pl.Expr | None = None) -> pl.Expr:
+               event_type: pl.Expr | None = None, types: list[str] | list[int] | None = None) -> pl.Expr:
     """Boolean expression: this event counts for this rule.
 
     ``event_type`` is the already trimmed, lower-cased type column when the
-    caller has one (the aggregation computes it once for all rules).
+    caller has one (the aggregation computes it once for all rules); ``types``
+    the values of ``event_type`` that the rule counts, when not its spellings
+    (the codes of the log's types as read: :func:`event_partials`).
     """
-    types = rule_event_spellings(rule)
+    if types is None:
+        types = rule_event_spellings(rule)
     if event_type is None:
         event_type = pl.col("event_type").str.strip_chars().str.to_lowercase()
-    cond = event_type.is_in(types) if len(types) > 1 else event_type == types[0]
+    if not types:
+        cond = pl.lit(False)
+    else:
+        cond = event_type.is_in(types) if len(types) > 1 else event_type == types[0]
     if where_expr is not None:
         cond = cond & where_expr
     return cond & (age <= rule.within_days)
@@ -131,13 +154,16 @@ def _decay_name(half_life: float | None) -> str:
 
 
 def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
-                     where_exprs: dict[str, pl.Expr | None], *, counts: bool = False) -> pl.LazyFrame:
+                     where_exprs: dict[str, pl.Expr | None], *, counts: bool = False,
+                     types_as_read: list[str] | None = None) -> pl.LazyFrame:
     """Aggregate typed events into one row per lead_id: :func:`event_partials`, then :func:`finish_aggregates`."""
-    return finish_aggregates(event_partials(events, ruleset, as_of, where_exprs, counts=counts), ruleset)
+    return finish_aggregates(event_partials(events, ruleset, as_of, where_exprs, counts=counts,
+                                            types_as_read=types_as_read), ruleset)
 
 
 def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
-                   where_exprs: dict[str, pl.Expr | None], *, counts: bool = False) -> pl.LazyFrame:
+                   where_exprs: dict[str, pl.Expr | None], *, counts: bool = False,
+                   types_as_read: list[str] | None = None) -> pl.LazyFrame:
     """The additive per-lead aggregates of typed events (canonical columns), one row per lead_id.
 
     Every aggregate is a sum or a maximum, so the partials of disjoint sets of
@@ -172,10 +198,25 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
         as_of: the run's "now".
         where_exprs: compiled ``where`` condition per rule id (None when absent).
         counts: add the per-lead event counts (see above).
+        types_as_read: the distinct values of the log's type column as read, when
+            ``events`` carries that column as read (not trimmed; see
+            :func:`leadq.cleaning.map_columns`' ``as_read``): each event's type is then
+            looked up once among these, and each rule matches the codes of those it
+            counts (:func:`rule_types_as_read`); no event is trimmed or lower-cased.
     """
     rules = list(ruleset.event_rules)
     window = max_window_days(ruleset)
-    relevant = sorted({k for r in rules for k in rule_event_spellings(r)})
+    if types_as_read is None:
+        rule_types = [rule_event_spellings(r) for r in rules]
+        type_column = pl.col("event_type").str.to_lowercase()
+    else:
+        # Each type as its position among the log's types (an Enum's codes): one lookup per event,
+        # then every rule compares small integers (10 rules' flags: 1.05 s on strings, 0.4 s on codes).
+        known = [t for t in types_as_read if t is not None]
+        code = {t: i for i, t in enumerate(known)}
+        rule_types = [[code[t] for t in types] for types in rule_types_as_read(rules, known)]
+        type_column = pl.col("event_type").cast(pl.Enum(known)).to_physical()
+    relevant = sorted({k for types in rule_types for k in types})
     used = {"lead_id", "event_type", "occurred_at"} | where_fields(where_exprs)
     schema = events.collect_schema()
     age = pl.col("_age")
@@ -184,7 +225,7 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
             & (age >= 0) & (age <= window) & etype.is_in(relevant))
     base = (
         events.select([c for c in schema if c in used])
-        .with_columns(_type=pl.col("event_type").str.to_lowercase(),
+        .with_columns(_type=type_column,
                       _age=age_days(pl.col("occurred_at"), as_of))
     )
     if counts:
@@ -195,7 +236,7 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
         base = base.filter(keep)
     base = base.with_columns(_normalised_columns(where_exprs))
     half_lives = sorted({r.half_life_days for r in rules if r.half_life_days is not None})
-    flags = [rule_match(r, where_exprs.get(r.id), age, etype) for r in rules]
+    flags = [rule_match(r, where_exprs.get(r.id), age, etype, types) for r, types in zip(rules, rule_types)]
     # Decay factors once per distinct half-life, as integer trillionths (see to_fixed); a rule's
     # decayed points are its points times the sum of its events' factors.
     # The age is clipped at 0: with counts, events after as_of are still grouped (no rule flag is set

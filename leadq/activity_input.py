@@ -26,11 +26,34 @@ from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 
 EVENT_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")  # per lead, from activity.event_partials(counts=True)
+# Above this many distinct event types, the types are typed per event rather than matched as read.
+MAX_TYPES_AS_READ = 10_000
 
 
 def event_fields_needed(compiled: CompiledRuleset) -> set[str]:
     """Activity fields every events file must have: lead, type, time and those the `where` conditions use."""
     return {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
+
+
+def event_types_as_read(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, compiled: CompiledRuleset,
+                        files: Sequence[InputFile], label: str) -> list[str] | None:
+    """The distinct event types of a log read from Parquet files, as read; else None.
+
+    Matching these values (:func:`leadq.activity.rule_types_as_read`) instead of
+    trimming and lower-casing every event takes about 1 s off M's 20M events, for a
+    0.3 s read of the one column. A text log would be parsed a second time for it,
+    so only Parquet files qualify, and only when the type is text, ``where``
+    conditions do not read it, and it has at most :data:`MAX_TYPES_AS_READ` values.
+    """
+    column = ruleset.activity_columns["event_type"].column
+    if (not files or any(f.parquet_path is None for f in files) or schema.get(column) != pl.String
+            or "event_type" in where_fields(compiled.event_where)):
+        return None
+    try:
+        distinct = events.select(pl.col(column).unique()).collect(engine="streaming").to_series()
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    return distinct.to_list() if distinct.len() <= MAX_TYPES_AS_READ else None
 
 
 def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
@@ -79,8 +102,12 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
             .unique("lead_id", keep="first", maintain_order=True).collect()
         remap = found.lazy() if found.height else None
 
+    types_as_read = event_types_as_read(events, schema, ruleset, compiled, files, label)
+    as_read = frozenset() if types_as_read is None else frozenset({"event_type"})
+
     def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
-        typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False)
+        typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False,
+                            as_read=as_read)
         if remap is not None:
             typed = typed.join(remap, on="lead_id", how="left") \
                 .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
@@ -90,7 +117,8 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     parts = partition_count(files) if lead_ids is None else 1
     scan = scan_together(files) if parts > 1 else None
     if scan is None:
-        return event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True), typed, True, None
+        return (event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True,
+                               types_as_read=types_as_read), typed, True, None)
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
     key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
@@ -100,7 +128,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         partials = aggregate_in_partitions(
             scan, key, parts,
             lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
-                                       compiled.event_where, counts=True),
+                                       compiled.event_where, counts=True, types_as_read=types_as_read),
             columns=columns, folder=scratch.path(), merge=remap is not None)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc

@@ -283,7 +283,7 @@ def _blank_marker(text: pl.Expr) -> pl.Expr:
 
 def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,
                 *, keep: tuple[str, ...] = (), flag_ranges: bool = False,
-                blank_placeholders: bool = True) -> pl.LazyFrame:
+                blank_placeholders: bool = True, as_read: frozenset[str] = frozenset()) -> pl.LazyFrame:
     """Select, rename and type the mapped columns; add ``_bad__<field>`` flags.
 
     With ``flag_ranges``, text number fields also get ``_ranged__<field>``: the value
@@ -295,14 +295,18 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
 
     Mapped columns missing from ``schema`` become nulls (the caller decides
     beforehand which missing columns are errors). Raw CRM columns named in
-    ``keep`` are carried through as ``keep::<name>``.
+    ``keep`` are carried through as ``keep::<name>``. Text fields named in ``as_read``
+    (held as text in ``schema``) are taken as read, neither trimmed nor blanked: the
+    caller matches them by their distinct values (the activity log's event type,
+    :func:`leadq.activity.rule_types_as_read`).
     """
     present = {name: col for name, col in columns.items() if col.column in schema}
     likely = _sample_date_formats(frame, schema, present, settings)
     # Text is stripped here and blanked to null in the next step: in one expression
     # (``typed``) Polars strips every value twice (0.6 s for three columns of 20M events).
-    text = [name for name, col in present.items() if col.type is Type.TEXT]
-    exprs = [(stripped_text(pl.col(col.column), schema[col.column]) if name in text else
+    text = [name for name, col in present.items() if col.type is Type.TEXT and name not in as_read]
+    exprs = [(pl.col(col.column) if name in as_read else
+              stripped_text(pl.col(col.column), schema[col.column]) if name in text else
               typed(col, schema[col.column], settings, likely.get(name))).alias(name) for name, col in present.items()]
     exprs += [pl.lit(None, dtype=polars_type(col.type)).alias(name)
               for name, col in columns.items() if name not in present]
