@@ -19,11 +19,15 @@ import functools
 import math
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING, Sequence
 
 import polars as pl
 
 from leadq.cleaning import NULL_MARKERS
 from leadq.ruleset import Rule, Ruleset
+
+if TYPE_CHECKING:
+    from leadq.event_codes import CodedLog
 
 DAY_US = 86_400_000_000
 
@@ -74,23 +78,6 @@ def rule_event_spellings(rule: Rule) -> list[str]:
     return sorted({s for t in rule.events for s in event_type_spellings(t)})
 
 
-def rule_types_as_read(rules: list[Rule], types_as_read: list[str]) -> list[list[str]]:
-    """For each rule, the log's event types, as read, that it counts.
-
-    ``types_as_read`` are the distinct values of the log's type column before any
-    typing. A value counts for a rule when, trimmed and lower-cased by Polars (as
-    the typed column would be), it is one of the rule's spellings
-    (:func:`rule_event_spellings`). Matching these values as read takes the
-    trimming and lower-casing of every event off the aggregation.
-    """
-    read = pl.Series(types_as_read, dtype=pl.String)
-    by_spelling: dict[str, list[str]] = {}
-    for value, spelling in zip(read.to_list(), read.str.strip_chars().str.to_lowercase().to_list()):
-        if value is not None and spelling:
-            by_spelling.setdefault(spelling, []).append(value)
-    return [sorted({v for s in rule_event_spellings(r) for v in by_spelling.get(s, ())}) for r in rules]
-
-
 NORMALISED_PREFIX = "_lc__"
 
 
@@ -102,6 +89,11 @@ def normalised_text(field: str) -> str:
     URL lower-case it once per event instead of ten times.
     """
     return NORMALISED_PREFIX + field
+
+
+def code_column(field: str) -> str:
+    """Name of the column holding each event's code for a coded field (:mod:`leadq.event_codes`)."""
+    return f"_code__{field}"
 
 
 def where_fields(where_exprs: dict[str, pl.Expr | None]) -> set[str]:
@@ -128,13 +120,13 @@ def max_window_days(ruleset: Ruleset) -> float:
 
 
 def rule_match(rule: Rule, where_expr: pl.Expr | None, age: pl.Expr,
-               event_type: pl.Expr | None = None, types: list[str] | list[int] | None = None) -> pl.Expr:
+               event_type: pl.Expr | None = None, types: Sequence[str] | Sequence[int] | None = None) -> pl.Expr:
     """Boolean expression: this event counts for this rule.
 
     ``event_type`` is the already trimmed, lower-cased type column when the
     caller has one (the aggregation computes it once for all rules); ``types``
     the values of ``event_type`` that the rule counts, when not its spellings
-    (the codes of the log's types as read: :func:`event_partials`).
+    (the codes of the log's types: :mod:`leadq.event_codes`).
     """
     if types is None:
         types = rule_event_spellings(rule)
@@ -155,15 +147,14 @@ def _decay_name(half_life: float | None) -> str:
 
 def aggregate_events(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
                      where_exprs: dict[str, pl.Expr | None], *, counts: bool = False,
-                     types_as_read: list[str] | None = None) -> pl.LazyFrame:
+                     coded: CodedLog | None = None) -> pl.LazyFrame:
     """Aggregate typed events into one row per lead_id: :func:`event_partials`, then :func:`finish_aggregates`."""
-    return finish_aggregates(event_partials(events, ruleset, as_of, where_exprs, counts=counts,
-                                            types_as_read=types_as_read), ruleset)
+    return finish_aggregates(event_partials(events, ruleset, as_of, where_exprs, counts=counts, coded=coded), ruleset)
 
 
 def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
                    where_exprs: dict[str, pl.Expr | None], *, counts: bool = False,
-                   types_as_read: list[str] | None = None) -> pl.LazyFrame:
+                   coded: CodedLog | None = None) -> pl.LazyFrame:
     """The additive per-lead aggregates of typed events (canonical columns), one row per lead_id.
 
     Every aggregate is a sum or a maximum, so the partials of disjoint sets of
@@ -198,33 +189,33 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
         as_of: the run's "now".
         where_exprs: compiled ``where`` condition per rule id (None when absent).
         counts: add the per-lead event counts (see above).
-        types_as_read: the distinct values of the log's type column as read, when
-            ``events`` carries that column as read (not trimmed; see
-            :func:`leadq.cleaning.map_columns`' ``as_read``): each event's type is then
-            looked up once among these, and each rule matches the codes of those it
-            counts (:func:`rule_types_as_read`); no event is trimmed or lower-cased.
+        coded: the tests of the log's few-valued text fields, when ``events`` carries
+            those fields as read (:mod:`leadq.event_codes`): each event is then given its
+            value's code once, and the rules compare codes; none of those fields is
+            trimmed or lower-cased per event.
     """
     rules = list(ruleset.event_rules)
     window = max_window_days(ruleset)
-    if types_as_read is None:
-        rule_types = [rule_event_spellings(r) for r in rules]
-        type_column = pl.col("event_type").str.to_lowercase()
-    else:
-        # Each type as its position among the log's types (an Enum's codes): one lookup per event,
-        # then every rule compares small integers (10 rules' flags: 1.05 s on strings, 0.4 s on codes).
-        known = [t for t in types_as_read if t is not None]
-        code = {t: i for i, t in enumerate(known)}
-        rule_types = [[code[t] for t in types] for types in rule_types_as_read(rules, known)]
-        type_column = pl.col("event_type").cast(pl.Enum(known)).to_physical()
-    relevant = sorted({k for types in rule_types for k in types})
+    rule_types: list[Sequence[str] | Sequence[int]] = [rule_event_spellings(r) for r in rules]
+    type_column = pl.col("event_type").str.to_lowercase()
     used = {"lead_id", "event_type", "occurred_at"} | where_fields(where_exprs)
+    if coded is not None:
+        used |= coded.fields
+        where_exprs = coded.where
+        if coded.type_codes is not None:
+            rule_types = list(coded.type_codes)
+            type_column = pl.col(code_column("event_type"))
+    relevant = sorted({k for types in rule_types for k in types})
     schema = events.collect_schema()
     age = pl.col("_age")
     etype = pl.col("_type")
     keep = (pl.col("lead_id").is_not_null() & pl.col("occurred_at").is_not_null()
             & (age >= 0) & (age <= window) & etype.is_in(relevant))
+    base = events.select([c for c in schema if c in used])
+    if coded is not None:
+        base = base.with_columns(coded.columns)
     base = (
-        events.select([c for c in schema if c in used])
+        base
         .with_columns(_type=type_column,
                       _age=age_days(pl.col("occurred_at"), as_of))
     )

@@ -19,6 +19,7 @@ from leadq.activity import col_names, event_partials, where_fields
 from leadq.cleaning import map_columns
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset
+from leadq.event_codes import codable_fields, coded_log, distinct_values
 from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.input_columns import check_columns
 from leadq.inputs import InputFile, input_error_from_polars
@@ -26,34 +27,11 @@ from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 
 EVENT_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")  # per lead, from activity.event_partials(counts=True)
-# Above this many distinct event types, the types are typed per event rather than matched as read.
-MAX_TYPES_AS_READ = 10_000
 
 
 def event_fields_needed(compiled: CompiledRuleset) -> set[str]:
     """Activity fields every events file must have: lead, type, time and those the `where` conditions use."""
     return {"lead_id", "event_type", "occurred_at"} | where_fields(compiled.event_where)
-
-
-def event_types_as_read(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, compiled: CompiledRuleset,
-                        files: Sequence[InputFile], label: str) -> list[str] | None:
-    """The distinct event types of a log read from Parquet files, as read; else None.
-
-    Matching these values (:func:`leadq.activity.rule_types_as_read`) instead of
-    trimming and lower-casing every event takes about 1 s off M's 20M events, for a
-    0.3 s read of the one column. A text log would be parsed a second time for it,
-    so only Parquet files qualify, and only when the type is text, ``where``
-    conditions do not read it, and it has at most :data:`MAX_TYPES_AS_READ` values.
-    """
-    column = ruleset.activity_columns["event_type"].column
-    if (not files or any(f.parquet_path is None for f in files) or schema.get(column) != pl.String
-            or "event_type" in where_fields(compiled.event_where)):
-        return None
-    try:
-        distinct = events.select(pl.col(column).unique()).collect(engine="streaming").to_series()
-    except pl.exceptions.PolarsError as exc:
-        raise input_error_from_polars(exc, label) from exc
-    return distinct.to_list() if distinct.len() <= MAX_TYPES_AS_READ else None
 
 
 def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
@@ -102,8 +80,10 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
             .unique("lead_id", keep="first", maintain_order=True).collect()
         remap = found.lazy() if found.height else None
 
-    types_as_read = event_types_as_read(events, schema, ruleset, compiled, files, label)
-    as_read = frozenset() if types_as_read is None else frozenset({"event_type"})
+    coded = coded_log(ruleset, compiled.event_where,
+                      distinct_values(events, schema, ruleset, codable_fields(ruleset, compiled.event_where), files,
+                                      label))
+    as_read = frozenset() if coded is None else coded.fields
 
     def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
         typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False,
@@ -118,7 +98,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     scan = scan_together(files) if parts > 1 else None
     if scan is None:
         return (event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True,
-                               types_as_read=types_as_read), typed, True, None)
+                               coded=coded), typed, True, None)
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
     key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
@@ -128,7 +108,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         partials = aggregate_in_partitions(
             scan, key, parts,
             lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
-                                       compiled.event_where, counts=True, types_as_read=types_as_read),
+                                       compiled.event_where, counts=True, coded=coded),
             columns=columns, folder=scratch.path(), merge=remap is not None)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc

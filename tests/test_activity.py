@@ -7,8 +7,10 @@ from datetime import timedelta
 import polars as pl
 import yaml
 
-from leadq.activity import aggregate_events, event_type_spellings, rule_types_as_read
+from leadq.activity import aggregate_events, event_type_spellings
+from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
+from leadq.event_codes import codable_fields, coded_log
 from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF
 from tests.test_rule_cases import BASE
@@ -76,64 +78,100 @@ def test_an_event_type_matches_its_spellings_in_any_case_and_with_any_word_joine
 
 MESSY_TYPES = [" Demo Request ", "DEMO_REQUEST", "demo-request", "DemoRequest", "demo.request", "", "   ", "n/a",
                None, "pricing_page", "Pricing Page\t", "PRICING-PAGE", "page_view"]
+MESSY_URLS = ["https://x.com/Pricing", " https://x.com/pricing/plans ", "https://x.com/blog/a", None, "", "  ",
+              "https://x.com/BLOG", "https://x.com/"]
 
 
-def test_the_types_a_rule_counts_as_read_are_those_that_trim_and_lower_case_to_its_spellings(tmp_path):
-    rules = {"intent": [
-        {"id": "demo", "label": "Demo", "event": "demo_request", "points": 10, "per": "event"},
-        {"id": "pricing", "label": "Pricing", "event": ["PricingPage", "trial"], "points": 5, "per": "event"}]}
+def _coded_ruleset(tmp_path, rules: dict):
+    doc = {**BASE, **rules}
+    doc["activity_columns"] = {**BASE["activity_columns"], "campaign": "campaign"}
     path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
     ruleset = load_ruleset(str(path))
-    demo, pricing = rule_types_as_read(list(ruleset.event_rules), MESSY_TYPES)
-    assert demo == [" Demo Request ", "DEMO_REQUEST", "DemoRequest", "demo-request"]
-    assert pricing == ["PRICING-PAGE", "Pricing Page\t", "pricing_page"]
+    return ruleset, compile_ruleset(ruleset, AS_OF)
 
 
-def test_events_matched_by_their_types_as_read_aggregate_as_the_typed_types_do(tmp_path):
-    rules = {"intent": [
+def test_a_rule_matches_the_codes_of_the_values_that_trim_and_lower_case_to_its_test(tmp_path):
+    ruleset, compiled = _coded_ruleset(tmp_path, {"intent": [
+        {"id": "demo", "label": "Demo", "event": "demo_request", "points": 10},
+        {"id": "pricing", "label": "Pricing", "event": ["PricingPage", "page_view"], "points": 5,
+         "where": 'url contains "/pricing"'},
+        {"id": "no_blog", "label": "Not blog", "event": "page_view", "points": 1, "where": 'not url contains "/blog"'},
+        {"id": "both", "label": "Both", "event": "page_view", "points": 1,
+         "where": 'url contains "/blog" and campaign = "spring"'}]})
+    # url is read with campaign by "both": it is typed per event; the type is always coded.
+    assert codable_fields(ruleset, compiled.event_where) == ["event_type"]
+    del compiled.event_where["both"]
+    assert codable_fields(ruleset, compiled.event_where) == ["event_type", "url"]
+    types = [t for t in MESSY_TYPES if t is not None]
+    log = coded_log(ruleset, compiled.event_where, {"event_type": types, "url": [u for u in MESSY_URLS if u is not None]})
+    demo, pricing, no_blog, _ = ([types[i] for i in codes] for codes in log.type_codes)
+    assert demo == [" Demo Request ", "DEMO_REQUEST", "demo-request", "DemoRequest"]
+    assert pricing == ["pricing_page", "Pricing Page\t", "PRICING-PAGE", "page_view"]
+    assert no_blog == ["page_view"]
+    urls = [u for u in MESSY_URLS if u is not None] + [None]  # the last code: no value
+    assert log.where["demo"] is None
+    assert log.where["pricing"].meta.root_names() == ["_code__url"]
+    on = pl.DataFrame({"_code__url": list(range(len(urls)))}, schema={"_code__url": pl.UInt32})
+    assert [u for u, hit in zip(urls, on.select(log.where["pricing"]).to_series()) if hit] == [
+        "https://x.com/Pricing", " https://x.com/pricing/plans "]
+    # A blank URL does not contain "/blog", so `not` of it is true there, as for any event.
+    assert [u for u, hit in zip(urls, on.select(log.where["no_blog"]).to_series()) if not hit] == [
+        "https://x.com/blog/a", "https://x.com/BLOG"]
+
+
+def test_events_matched_by_code_aggregate_as_the_typed_events_do(tmp_path):
+    ruleset, compiled = _coded_ruleset(tmp_path, {"intent": [
         {"id": "demo", "label": "Demo", "event": "demo_request", "points": 10, "per": "event", "half_life_days": 7},
-        {"id": "pricing", "label": "Pricing", "event": "pricing_page", "points": 5, "per": "event"},
-        {"id": "trial", "label": "Trial", "event": "trial_started", "points": 5}]}  # no such event in the log
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
-    ruleset = load_ruleset(str(path))
-    compiled = compile_ruleset(ruleset, AS_OF)
-    n = len(MESSY_TYPES) * 3
+        {"id": "pricing", "label": "Pricing", "event": ["pricing_page", "page_view"], "points": 5, "per": "event",
+         "where": 'url contains "/pricing"'},
+        {"id": "no_blog", "label": "Not blog", "event": "page_view", "points": 1, "per": "event",
+         "where": 'not url contains "/blog"'},
+        {"id": "both", "label": "Both", "event": "page_view", "points": 1, "per": "event",
+         "where": 'campaign = "spring" or campaign is null'},
+        {"id": "trial", "label": "Trial", "event": "trial_started", "points": 5}]})  # no such event in the log
+    n = len(MESSY_TYPES) * len(MESSY_URLS) * 2
     raw = pl.LazyFrame({
-        "lead_id": [f"L{i % 4}" for i in range(n)],
+        "lead_id": [f"L{i % 5}" for i in range(n)],
         "event_type": [MESSY_TYPES[i % len(MESSY_TYPES)] for i in range(n)],
         "occurred_at": [AS_OF - timedelta(days=i) for i in range(n)],
-        "url": [None] * n,
-    }, schema_overrides={"url": pl.String, "event_type": pl.String})
-    from leadq.cleaning import map_columns
+        "url": [MESSY_URLS[i // len(MESSY_TYPES) % len(MESSY_URLS)] for i in range(n)],
+        "campaign": [[" Spring", "fall", None][i % 3] for i in range(n)],
+    }, schema_overrides={"url": pl.String, "event_type": pl.String, "campaign": pl.String})
+    values = {c: raw.select(pl.col(c).unique()).collect().to_series().drop_nulls().to_list()
+              for c in codable_fields(ruleset, compiled.event_where)}
+    assert sorted(values) == ["campaign", "event_type", "url"]
+    coded = coded_log(ruleset, compiled.event_where, values)
 
-    def typed(as_read: frozenset[str]) -> pl.LazyFrame:
-        return map_columns(raw, raw.collect_schema(), ruleset.activity_columns, ruleset.settings,
-                           blank_placeholders=False, as_read=as_read)
+    def aggregated(as_read: frozenset[str], log) -> pl.DataFrame:
+        typed = map_columns(raw, raw.collect_schema(), ruleset.activity_columns, ruleset.settings,
+                            blank_placeholders=False, as_read=as_read)
+        return aggregate_events(typed, ruleset, AS_OF, compiled.event_where, counts=True, coded=log) \
+            .sort("lead_id").collect()
 
-    as_typed = aggregate_events(typed(frozenset()), ruleset, AS_OF, compiled.event_where, counts=True)
-    as_read = aggregate_events(typed(frozenset({"event_type"})), ruleset, AS_OF, compiled.event_where, counts=True,
-                               types_as_read=MESSY_TYPES)
-    expected = as_typed.sort("lead_id").collect()
-    assert expected["_n__demo"].sum() == 12 and expected["_n__pricing"].sum() == 9
-    assert expected["_n__trial"].sum() == 0
-    assert as_read.sort("lead_id").collect().equals(expected)
+    expected = aggregated(frozenset(), None)
+    # 208 events, 16 blocks of the 13 types, each block with one URL (cycling) and the campaigns cycling by 3:
+    # demo 4 types x 16; pricing 4 types x 4 blocks of a pricing URL; no_blog page views in 12 blocks of
+    # 16 (2 blog URLs); both: page views (event 13b + 12) with campaign " Spring" or none: b % 3 != 1.
+    assert [expected[f"_n__{r}"].sum() for r in ("demo", "pricing", "no_blog", "both", "trial")] == [
+        64, 16, 12, 11, 0]
+    assert aggregated(coded.fields, coded).equals(expected)
 
 
-def test_a_parquet_log_is_matched_by_its_types_as_read_and_scores_as_the_same_log_in_csv(tmp_path, monkeypatch):
-    from leadq import activity_input
+def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_path, monkeypatch):
+    from leadq import activity_input, event_codes
     from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
 
     log = pl.concat([pl.read_csv(p, infer_schema=False) for p in sorted((SAMPLE / "events").glob("*.csv"))])
     spell = [lambda t: t, str.upper, lambda t: f"  {t} ", lambda t: t.replace("_", " ").title(), lambda t: " "]
-    types = [spell[i % len(spell)](t) for i, t in enumerate(log["Event Type"].to_list())]
-    log = log.with_columns(pl.Series("Event Type", types))
+    log = log.with_columns(*(
+        pl.Series(c, [spell[i % len(spell)](v) if v else v for i, v in enumerate(log[c].to_list())])
+        for c in ("Event Type", "Page URL")))
     log.write_csv(tmp_path / "events.csv")
     log.write_parquet(tmp_path / "events.parquet")
-    seen: list[list[str] | None] = []
-    find = activity_input.event_types_as_read
-    monkeypatch.setattr(activity_input, "event_types_as_read", lambda *a: seen.append(find(*a)) or seen[-1])
+    seen: list[dict] = []
+    find = activity_input.distinct_values
+    monkeypatch.setattr(activity_input, "distinct_values", lambda *a: seen.append(find(*a)) or seen[-1])
 
     def score(events: str, name: str) -> pl.DataFrame:
         out = tmp_path / f"{name}.parquet"
@@ -143,9 +181,12 @@ def test_a_parquet_log_is_matched_by_its_types_as_read_and_scores_as_the_same_lo
 
     from_csv = score("events.csv", "csv")
     from_parquet = score("events.parquet", "parquet")
-    assert seen[0] is None and sorted(seen[1]) == sorted(set(types))  # CSV: typed per event; Parquet: as read
+    # CSV: typed per event. Parquet: the types and URLs by code (the default ruleset's `where`s read the URL alone).
+    assert seen[0] == {}
+    assert sorted(seen[1]) == ["event_type", "url"]
+    assert sorted(seen[1]["url"]) == sorted(set(log["Page URL"].drop_nulls()))
     assert from_csv["intent_score"].sum() > 0
     assert from_parquet.equals(from_csv)
-    monkeypatch.setattr(activity_input, "MAX_TYPES_AS_READ", 3)  # too many distinct types: typed per event
+    monkeypatch.setattr(event_codes, "MAX_VALUES", 3)  # too many values: typed per event
     assert score("events.parquet", "typed").equals(from_csv)
-    assert seen[2] is None
+    assert seen[2] == {}

@@ -23,7 +23,7 @@ SCORING_PATH = ["activity.py", "activity_input.py", "cleaning.py", "number_text.
                 "conditions.py", "condition_parser.py", "condition_compiler.py", "pipeline.py", "input_columns.py",
                 "dedupe.py", "ruleset.py", "ruleset_loader.py", "yaml_reader.py", "yamlsource.py", "inputs.py",
                 "csv_input.py", "excel_input.py", "outputs.py", "titles.py", "title_taxonomy.py",
-                "event_partitions.py", "scratch.py", "accounts.py", "routing.py", "owners.py",
+                "event_partitions.py", "event_codes.py", "scratch.py", "accounts.py", "routing.py", "owners.py",
                 "changes.py", "actions.py"]
 
 
