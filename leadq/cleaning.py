@@ -297,8 +297,8 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     beforehand which missing columns are errors). Raw CRM columns named in
     ``keep`` are carried through as ``keep::<name>``. Text fields named in ``as_read``
     (held as text in ``schema``) are taken as read, neither trimmed nor blanked: the
-    caller matches them by their distinct values (the activity log's event type,
-    :func:`leadq.activity.rule_types_as_read`).
+    caller matches them by their distinct values (the activity log's few-valued fields,
+    :mod:`leadq.event_codes`).
     """
     present = {name: col for name, col in columns.items() if col.column in schema}
     likely = _sample_date_formats(frame, schema, present, settings)
