@@ -129,6 +129,8 @@ def test_events_matched_by_code_aggregate_as_the_typed_events_do(tmp_path):
          "where": 'not url contains "/blog"'},
         {"id": "both", "label": "Both", "event": "page_view", "points": 1, "per": "event",
          "where": 'campaign = "spring" or campaign is null'},
+        {"id": "demo_words", "label": "Demo words", "event": ["demo_request", "pricing_page"], "points": 1,
+         "per": "event", "where": 'event_type starts with "demo r"'},  # a where on the (coded) type itself
         {"id": "trial", "label": "Trial", "event": "trial_started", "points": 5}]})  # no such event in the log
     n = len(MESSY_TYPES) * len(MESSY_URLS) * 2
     raw = pl.LazyFrame({
@@ -152,9 +154,10 @@ def test_events_matched_by_code_aggregate_as_the_typed_events_do(tmp_path):
     expected = aggregated(frozenset(), None)
     # 208 events, 16 blocks of the 13 types, each block with one URL (cycling) and the campaigns cycling by 3:
     # demo 4 types x 16; pricing 4 types x 4 blocks of a pricing URL; no_blog page views in 12 blocks of
-    # 16 (2 blog URLs); both: page views (event 13b + 12) with campaign " Spring" or none: b % 3 != 1.
-    assert [expected[f"_n__{r}"].sum() for r in ("demo", "pricing", "no_blog", "both", "trial")] == [
-        64, 16, 12, 11, 0]
+    # 16 (2 blog URLs); both: page views (event 13b + 12) with campaign " Spring" or none: b % 3 != 1;
+    # demo_words: of the demo types only " Demo Request " reads "demo r..." once trimmed and lower-cased, x 16.
+    assert [expected[f"_n__{r}"].sum() for r in ("demo", "pricing", "no_blog", "both", "demo_words", "trial")] == [
+        64, 16, 12, 11, 16, 0]
     assert aggregated(coded.fields, coded).equals(expected)
 
 
