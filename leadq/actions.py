@@ -33,14 +33,19 @@ def action_columns(ruleset: Ruleset) -> list[str]:
     return output_columns(ruleset) + (["account_tier"] if has_accounts(ruleset) else [])
 
 
+def check_rollup_name(rollup_name: str | None) -> None:
+    """Refuse an unknown rollup (a UsageError naming the allowed ones)."""
+    if rollup_name not in (None, *ROLLUPS):
+        raise UsageError(f"--rollup: unknown rollup '{rollup_name}'; expected one of: {', '.join(ROLLUPS)}")
+
+
 def check_rollup(ruleset: Ruleset, rollup_name: str | None) -> None:
     """Refuse an unknown rollup, and ``account`` for a ruleset without an ``accounts`` section.
 
     Raises:
         UsageError: naming the allowed rollups, or the missing section.
     """
-    if rollup_name not in (None, *ROLLUPS):
-        raise UsageError(f"--rollup: unknown rollup '{rollup_name}'; expected one of: {', '.join(ROLLUPS)}")
+    check_rollup_name(rollup_name)
     if rollup_name == "account" and not has_accounts(ruleset):
         raise UsageError(f"--rollup account: the ruleset '{ruleset.name}' has no 'accounts' section "
                          "(how contacts roll up: key, roles, tiers)")

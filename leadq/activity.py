@@ -96,13 +96,14 @@ def code_column(field: str) -> str:
     return f"_code__{field}"
 
 
+def fields_read(expr: pl.Expr) -> set[str]:
+    """The event fields that one compiled ``where`` condition reads."""
+    return {n.removeprefix(NORMALISED_PREFIX) for n in expr.meta.root_names()}
+
+
 def where_fields(where_exprs: dict[str, pl.Expr | None]) -> set[str]:
     """The event fields that the compiled ``where`` conditions read."""
-    names: set[str] = set()
-    for expr in where_exprs.values():
-        if expr is not None:
-            names |= {n.removeprefix(NORMALISED_PREFIX) for n in expr.meta.root_names()}
-    return names
+    return {f for expr in where_exprs.values() if expr is not None for f in fields_read(expr)}
 
 
 def _normalised_columns(where_exprs: dict[str, pl.Expr | None]) -> list[pl.Expr]:
@@ -199,8 +200,7 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     rule_types: list[Sequence[str] | Sequence[int]] = [rule_event_spellings(r) for r in rules]
     type_column = pl.col("event_type").str.to_lowercase()
     used = {"lead_id", "event_type", "occurred_at"} | where_fields(where_exprs)
-    if coded is not None:
-        used |= coded.fields
+    if coded is not None:  # its fields are the type and fields of the `where`s: `used` has them
         where_exprs = coded.where
         if coded.type_codes is not None:
             rule_types = list(coded.type_codes)

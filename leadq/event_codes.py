@@ -25,7 +25,7 @@ from typing import Sequence
 
 import polars as pl
 
-from leadq.activity import NORMALISED_PREFIX, code_column, normalised_text, rule_event_spellings
+from leadq.activity import code_column, fields_read, normalised_text, rule_event_spellings
 from leadq.cleaning import map_columns
 from leadq.inputs import InputFile, input_error_from_polars
 from leadq.ruleset import Rule, Ruleset, Type
@@ -56,17 +56,13 @@ class CodedLog:
     where: dict[str, pl.Expr | None]
 
 
-def _fields_read(expr: pl.Expr) -> set[str]:
-    return {n.removeprefix(NORMALISED_PREFIX) for n in expr.meta.root_names()}
-
-
 def codable_fields(ruleset: Ruleset, where_exprs: dict[str, pl.Expr | None]) -> list[str]:
     """The text fields whose every test reads that field alone: the event type, and fields of ``where`` conditions."""
     single: set[str] = {"event_type"}
     shared: set[str] = set()
     for expr in where_exprs.values():
         if expr is not None:
-            fields = _fields_read(expr)
+            fields = fields_read(expr)
             (single if len(fields) == 1 else shared).update(fields)
     text = {name for name, col in ruleset.activity_columns.items() if col.type is Type.TEXT}
     return sorted((single - shared - NEVER_CODED) & text)
@@ -133,7 +129,7 @@ def coded_log(ruleset: Ruleset, where_exprs: dict[str, pl.Expr | None],
             for r in rules)
     where = dict(where_exprs)
     for rule_id, expr in where_exprs.items():
-        fields = _fields_read(expr) if expr is not None else set()
+        fields = fields_read(expr) if expr is not None else set()
         if len(fields) == 1 and (field := fields.pop()) in values:
             where[rule_id] = _codes_test(field, matching_codes(ruleset, field, values[field], expr))
     return CodedLog(fields=frozenset(values), columns=tuple(code_expr(f, v) for f, v in values.items()),

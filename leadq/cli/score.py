@@ -256,8 +256,9 @@ def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool) -> s
     """Where ``--rollup account`` writes the accounts: ``<out stem>.accounts.<ext>`` beside the leads file."""
     if rollup is None:
         return None
-    if rollup != "account":
-        raise UsageError(f"--rollup: unknown rollup '{rollup}'; expected one of: account")
+    from leadq.actions import check_rollup_name
+
+    check_rollup_name(rollup)  # before any input is read
     if out == "-" or to_db:
         raise UsageError("--rollup account writes the accounts beside the leads file; give --out a file name")
     from pathlib import Path
