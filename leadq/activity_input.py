@@ -19,6 +19,7 @@ from leadq.activity import col_names, event_partials, where_fields
 from leadq.cleaning import map_columns
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset
+from leadq.conditions import Type
 from leadq.event_codes import codable_fields, coded_log, distinct_values
 from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.input_columns import check_columns
@@ -84,6 +85,9 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
                       distinct_values(events, schema, ruleset, codable_fields(ruleset, compiled.event_where), files,
                                       label))
     as_read = frozenset() if coded is None else coded.fields
+    if files and all(f.text_ready for f in files):
+        # Read by leadq's CSV or Excel reader: every text value is stripped and blank as null already.
+        as_read |= {name for name, col in ruleset.activity_columns.items() if col.type is Type.TEXT}
 
     def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
         typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False,

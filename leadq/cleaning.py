@@ -298,7 +298,8 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     ``keep`` are carried through as ``keep::<name>``. Text fields named in ``as_read``
     (held as text in ``schema``) are taken as read, neither trimmed nor blanked: the
     caller matches them by their distinct values (the activity log's few-valued fields,
-    :mod:`leadq.event_codes`).
+    :mod:`leadq.event_codes`), or the reader trimmed and blanked them already (CSV and
+    Excel input, :attr:`leadq.inputs.InputFile.text_ready`).
     """
     present = {name: col for name, col in columns.items() if col.column in schema}
     likely = _sample_date_formats(frame, schema, present, settings)

@@ -197,6 +197,8 @@ class InputFile:
         disk_bytes: The size of a file on disk of any format (None for stdin).
         report_rows: What was left out of a report export (a workbook's title rows, totals
             and footer; a CSV report's footer: :class:`~leadq.provenance.ReportRows`), else None.
+        text_ready: Every cell is text, stripped, blank as null (CSV and Excel input, read by
+            :func:`leadq.csv_input.text_rows`): typing need not strip its text again.
     """
 
     label: str
@@ -205,6 +207,7 @@ class InputFile:
     parquet_path: str | None = None
     disk_bytes: int | None = None
     report_rows: ReportRows | None = None
+    text_ready: bool = False
 
 
 def read_inputs(
@@ -283,7 +286,7 @@ def read_input_files(
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
         files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path),
-                               report_rows))
+                               report_rows, text_ready=fmt in ("csv", "excel")))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files

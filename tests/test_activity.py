@@ -169,7 +169,7 @@ def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_
     spell = [lambda t: t, str.upper, lambda t: f"  {t} ", lambda t: t.replace("_", " ").title(), lambda t: " "]
     log = log.with_columns(*(
         pl.Series(c, [spell[i % len(spell)](v) if v else v for i, v in enumerate(log[c].to_list())])
-        for c in ("Event Type", "Page URL")))
+        for c in ("Event Type", "Page URL")), pl.concat_str(pl.lit(" "), "Contact ID", pl.lit("  ")))
     log.write_csv(tmp_path / "events.csv")
     log.write_parquet(tmp_path / "events.parquet")
     seen: list[dict] = []
@@ -184,7 +184,8 @@ def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_
 
     from_csv = score("events.csv", "csv")
     from_parquet = score("events.parquet", "parquet")
-    # CSV: typed per event. Parquet: the types and URLs by code (the default ruleset's `where`s read the URL alone).
+    # CSV: taken as read (the reader trimmed and blanked every cell). Parquet: the types and URLs by code (the
+    # default ruleset's `where`s read the URL alone), the padded lead ids trimmed per event.
     assert seen[0] == {}
     assert sorted(seen[1]) == ["event_type", "url"]
     assert sorted(seen[1]["url"]) == sorted(set(log["Page URL"].drop_nulls()))
@@ -193,3 +194,15 @@ def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_
     monkeypatch.setattr(event_codes, "MAX_VALUES", 3)  # too many values: typed per event
     assert score("events.parquet", "typed").equals(from_csv)
     assert seen[2] == {}
+
+
+def test_only_text_read_by_leadq_s_csv_and_excel_readers_is_taken_as_trimmed(tmp_path):
+    from leadq.inputs import read_input_files
+
+    frame = pl.DataFrame({"id": [" 1 "], "type": [" demo "]})
+    frame.write_csv(tmp_path / "a.csv")
+    frame.write_parquet(tmp_path / "a.parquet")
+    frame.write_ndjson(tmp_path / "a.ndjson")
+    files = read_input_files([str(tmp_path / f"a.{ext}") for ext in ("csv", "parquet", "ndjson")])
+    assert [f.text_ready for f in files] == [True, False, False]
+    assert files[0].frame.select("id", "type").collect().row(0) == ("1", "demo")
