@@ -47,6 +47,9 @@ FORMULA_PREFIX = r"^[=+\-@\t\r]"  # CSV values that start so are written with a 
 # (512^2): the writer encodes row groups in parallel, so 1M leads write in 0.44 s against
 # 0.75 s with 1M-row groups, and read back faster, for 0.7% more bytes.
 ROW_GROUP_SIZE = 262_144
+# Polars' default codec (zstd) at level 1 rather than its default 3: M's 1M scored leads, most of
+# them text of the explanations, write in 0.46 s against 0.65 s, in 0.14% more bytes.
+ZSTD_LEVEL = 1
 
 
 # Extensions of files leadq does not write, with what to do instead: writing Parquet bytes under
@@ -411,7 +414,8 @@ def _unlink_quietly(path: str) -> None:
 
 def _write(df: pl.DataFrame, fh: BinaryIO, fmt: str, separator: str, metadata: dict[str, str] | None) -> None:
     if fmt == "parquet":
-        df.write_parquet(fh, metadata=dict(metadata) if metadata else None, row_group_size=ROW_GROUP_SIZE)
+        df.write_parquet(fh, metadata=dict(metadata) if metadata else None, row_group_size=ROW_GROUP_SIZE,
+                         compression="zstd", compression_level=ZSTD_LEVEL)
     elif fmt == "csv":
         df.write_csv(fh, separator=separator)
     else:
