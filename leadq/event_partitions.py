@@ -168,7 +168,9 @@ def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts:
         for k in range(parts):
             write(partials(narrow.filter(in_partition(lead_key, k, parts))))
     else:
-        with tempfile.TemporaryDirectory(prefix="events-", dir=folder) as spill:
+        # A failed split (a ragged CSV row) can leave Polars' writers finishing files while the folder
+        # is removed: what is left goes with the scratch folder, so the input error is what is reported.
+        with tempfile.TemporaryDirectory(prefix="events-", dir=folder, ignore_cleanup_errors=True) as spill:
             for part in _spilled_partitions(narrow, lead_key, parts, spill):
                 write(partials(part))
     if not written:  # no events at all: the aggregates' columns, no rows

@@ -137,6 +137,18 @@ def test_a_ragged_row_in_a_partitioned_csv_log_names_the_file_and_line(tmp_path,
     assert not out.exists()
 
 
+def test_a_split_folder_that_will_not_go_away_does_not_hide_the_input_error(tmp_path, monkeypatch):
+    # After a failed split Polars' writers can still be finishing files while the folder is removed
+    # ("Directory not empty", seen in CI): the ragged row must still be what is reported, exit 3.
+    def rmtree(cls, name, ignore_errors=False, **kwargs):
+        if not ignore_errors:
+            raise OSError(39, "Directory not empty", name)
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile.TemporaryDirectory, "_rmtree", classmethod(rmtree))
+    test_a_ragged_row_in_a_partitioned_csv_log_names_the_file_and_line(tmp_path, monkeypatch)
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "lots", "1.5"])
 def test_a_bad_partition_size_is_a_usage_error(monkeypatch, value):
     monkeypatch.setenv(ENV_VAR, value)
