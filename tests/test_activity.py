@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import polars as pl
+import pytest
 import yaml
 
 from leadq.activity import aggregate_events, event_type_spellings
 from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
 from leadq.event_codes import codable_fields, coded_log
+from leadq.event_partitions import ENV_VAR, partition_count
+from leadq.inputs import ReadOptions, read_input_files
 from leadq.ruleset_loader import load_ruleset
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, run_cli
 from tests.test_rule_cases import BASE
 
 
@@ -206,3 +210,65 @@ def test_only_text_read_by_leadq_s_csv_and_excel_readers_is_taken_as_trimmed(tmp
     files = read_input_files([str(tmp_path / f"a.{ext}") for ext in ("csv", "parquet", "ndjson")])
     assert [f.text_ready for f in files] == [True, False, False]
     assert files[0].frame.select("id", "type").collect().row(0) == ("1", "demo")
+
+
+ACCOUNTING_RULESET = """version: 1
+columns: {lead_id: id}
+activity_columns: {lead_id: id, event_type: type, occurred_at: at, url: url}
+intent:
+  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none, within_days: 30}
+  - {id: pricing, event: page_view, where: 'url contains "/pricing"', points: 5, per: event, half_life_days: none,
+     within_days: 30}
+tiers:
+  - {name: all, otherwise: true}
+"""
+
+# (lead id, type, days before the as-of time (None: no time), url), each with what it counts for.
+ACCOUNTING_EVENTS = [
+    ("1", "demo_request", 1, None),           # demo, for lead 1
+    ("1", "page_view", 2, "/pricing"),        # pricing, for lead 1
+    ("1", "page_view", 2, "/blog"),           # no rule: the where
+    ("1", "email_open", 1, None),             # no rule: the type
+    ("1", "demo_request", 40, None),          # no rule: the window
+    ("2", "email_open", 1, None),             # a scored lead with no event any rule counts
+    ("2", "demo_request", None, None),        # unreadable: no time
+    ("9", "demo_request", 1, None),           # an unknown lead, an event a rule would count
+    ("9", "email_open", 1, None),             # an unknown lead, an event no rule counts
+    ("8", "email_open", 3, None),             # an unknown lead with only events no rule counts
+    (None, "demo_request", 1, None),          # unreadable: no lead id
+    ("#N/A", "demo_request", 1, None),        # unreadable: a null marker for a lead id
+    ("#N/A", "email_open", 1, None),          # unreadable: the same, no rule
+    ("3", "demo_request", -5, None),          # after the as-of time
+    ("8", "demo_request", -5, None),          # after the as-of time, an unknown lead
+]
+
+
+@pytest.mark.parametrize("layout", ["parquet", "csv", "parquet in 3 partitions", "parquet in 8 partitions"])
+def test_the_event_accounting_counts_every_kind_of_event_once(tmp_path, monkeypatch, layout):
+    # Events no rule counts are grouped apart from those some rule counts (activity._with_event_counts):
+    # each kind of event, counted by hand, on every path of the aggregation.
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(ACCOUNTING_RULESET)
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id\n1\n2\n3\n")
+    events = pl.DataFrame(
+        {"id": [e[0] for e in ACCOUNTING_EVENTS], "type": [e[1] for e in ACCOUNTING_EVENTS],
+         "at": [None if e[2] is None else AS_OF - timedelta(days=e[2]) for e in ACCOUNTING_EVENTS],
+         "url": [e[3] for e in ACCOUNTING_EVENTS]},
+        schema_overrides={"at": pl.Datetime("us", "UTC"), "url": pl.String})
+    log = tmp_path / ("events.csv" if layout == "csv" else "events.parquet")
+    if layout == "csv":
+        events.write_csv(log)
+    else:
+        events.write_parquet(log)
+    if "partitions" in layout:
+        parts = int(layout.split()[2])
+        monkeypatch.setenv(ENV_VAR, str(-(-len(ACCOUNTING_EVENTS) // parts)))
+        assert partition_count(read_input_files([str(log)], ReadOptions())) == parts
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    run_cli(["score", contacts, "-a", log, "-r", path, "--as-of", "2026-11-01", "-o", out,
+             "--summary-json", summary, "-q"])
+    assert json.loads(summary.read_text())["events"] == {
+        "read": 15, "unreadable": 4, "unknown_lead": 4, "up_to_as_of": 9, "by_rule": {"demo": 1, "pricing": 1}}
+    assert pl.read_csv(out, schema_overrides={"lead_id": pl.String}).select("lead_id", "intent_score").rows() == [
+        ("1", 15.0), ("2", 0.0), ("3", 0.0)]
