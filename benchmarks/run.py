@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py --size S            # or tiny, M, L
     python benchmarks/run.py --size M --repeat 2 # best of two runs per step
     python benchmarks/run.py --scaling           # events 2M/20M/200M; rules 10/30/100/300 at S
+    python benchmarks/run.py --startup           # `leadq --help` and a 100-row file, 11 runs each
 
 Every step runs in a fresh child process, one after another, on the same
 files; wall time is measured around the child, and peak RSS and CPU time are
@@ -131,11 +132,15 @@ def measure(cmd: list[str], log_path: str, timeout: float | None = None) -> tupl
     return wall, rss_kb / 1024.0, code, user + system
 
 
+def leadq_exe() -> list[str]:
+    """The ``leadq`` command as installed beside this Python (or a stand-in that runs the same code)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "leadq")
+    return [exe] if os.path.exists(exe) else [sys.executable, "-c", "from leadq.cli import main; main()"]
+
+
 def leadq_cmd(contacts: str, events: str, out: str, ruleset: str = RULESET) -> list[str]:
     """The ``leadq score`` command line of a step."""
-    exe = os.path.join(os.path.dirname(sys.executable), "leadq")
-    prefix = [exe] if os.path.exists(exe) else [sys.executable, "-c", "from leadq.cli import main; main()"]
-    return prefix + ["score", contacts, "--activities", events, "--ruleset", ruleset, "--as-of", AS_OF,
+    return leadq_exe() + ["score", contacts, "--activities", events, "--ruleset", ruleset, "--as-of", AS_OF,
                      "--out", out, "--rejects", out + ".rejects.csv", "--quiet"]
 
 
@@ -292,11 +297,67 @@ def write_markdown() -> None:
         out += table(run) + [""]
     if "scaling" in runs:
         out += scaling_markdown(runs["scaling"])
+    if "startup" in runs:
+        out += startup_markdown(runs["startup"])
     notes = os.path.join(HERE, "NOTES.md")
     if os.path.exists(notes):
         out += [open(notes).read().rstrip(), ""]
     with open(RESULTS_MD, "w") as fh:
         fh.write("\n".join(out))
+
+
+# --------------------------------------------------------------------------- start-up
+
+STARTUP_ROWS = 100
+SAMPLE_CONTACTS = os.path.join(ROOT, "sample_data", "contacts.csv")
+
+
+def startup_cmds(work: str) -> dict[str, list[str]]:
+    """The start-up steps: ``leadq --help``, and scoring the first 100 sample contacts (default ruleset)."""
+    with open(SAMPLE_CONTACTS, encoding="utf-8") as fh:
+        lines = [next(fh) for _ in range(STARTUP_ROWS + 1)]
+    contacts = os.path.join(work, f"contacts-{STARTUP_ROWS}.csv")
+    with open(contacts, "w", encoding="utf-8") as fh:
+        fh.writelines(lines)
+    prefix = leadq_exe()
+    return {"leadq --help": prefix + ["--help"],
+            f"score a {STARTUP_ROWS}-row file": prefix + ["score", contacts, "--as-of", AS_OF,
+                                                          "--out", os.path.join(work, "startup.parquet"), "--quiet"]}
+
+
+def startup(runs: int, work: str, log=print) -> dict:
+    """Wall time of each start-up step over ``runs`` fresh processes, as users run them.
+
+    With the bytecode cache an installed package has: ``PYTHONDONTWRITEBYTECODE`` is
+    dropped from the children's environment and each step runs once, unmeasured, first.
+    """
+    os.makedirs(work, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result: dict = {"runs": runs, "machine": machine(), "steps": []}
+    for name, cmd in startup_cmds(work).items():
+        walls = []
+        for i in range(runs + 1):
+            start = time.perf_counter()
+            code = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            if code != 0:
+                raise RuntimeError(f"{name}: exit {code} ({' '.join(cmd)})")
+            if i:  # the first run writes the bytecode cache
+                walls.append(time.perf_counter() - start)
+        walls.sort()
+        step = {"name": name, "median_s": round(walls[len(walls) // 2], 3), "min_s": round(walls[0], 3),
+                "max_s": round(walls[-1], 3)}
+        result["steps"].append(step)
+        log(f"startup {name}: median {step['median_s']:.2f} s ({step['min_s']:.2f}-{step['max_s']:.2f})")
+    return result
+
+
+def startup_markdown(res: dict) -> list[str]:
+    """The start-up run as Markdown."""
+    out = ["## Start-up", "", f"Wall time over {res['runs']} fresh processes each, with the bytecode cache "
+           "(`python benchmarks/run.py --startup`; target: under 0.5 s):", "",
+           "| step | median (s) | fastest (s) | slowest (s) |", "|---|---:|---:|---:|"]
+    out += [f"| {s['name']} | {s['median_s']:.2f} | {s['min_s']:.2f} | {s['max_s']:.2f} |" for s in res["steps"]]
+    return out + [""]
 
 
 # --------------------------------------------------------------------------- scaling
@@ -361,15 +422,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling-sizes", default="S,M,L")
     parser.add_argument("--rules", default="10,30,100,300")
     parser.add_argument("--rules-size", default="S")
+    parser.add_argument("--startup", action="store_true", help="the start-up run instead of one size")
+    parser.add_argument("--startup-runs", type=int, default=11)
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
-    if args.scaling:
-        res = scaling(args.scaling_sizes.split(","), [int(n) for n in args.rules.split(",")], args.rules_size,
-                      args.timeout)
-        os.makedirs(RESULTS_DIR, exist_ok=True)
-        with open(os.path.join(RESULTS_DIR, "scaling.json"), "w") as fh:
-            json.dump(res, fh, indent=2)
-        write_markdown()
+    if args.scaling or args.startup:
+        if args.scaling:
+            name, res = "scaling", scaling(args.scaling_sizes.split(","), [int(n) for n in args.rules.split(",")],
+                                           args.rules_size, args.timeout)
+        else:
+            name, res = "startup", startup(args.startup_runs, os.path.join(bdata.DATA, "startup"))
+        if not args.no_save:
+            os.makedirs(RESULTS_DIR, exist_ok=True)
+            with open(os.path.join(RESULTS_DIR, f"{name}.json"), "w") as fh:
+                json.dump(res, fh, indent=2)
+                fh.write("\n")
+            write_markdown()
         return 0
     if not args.size:
         parser.error("give --size or --scaling")

@@ -129,3 +129,14 @@ def test_typed_contacts_score_the_same_on_the_duckdb_engine(tiny):
     assert both.height == result.scored.height
     assert both.filter(pl.col("tier") != pl.col("tier_duck")).height == 0
     assert both.select((pl.col("total_score") - pl.col("total_score_duck")).abs().max()).item() <= 1e-9
+
+
+def test_the_startup_run_times_both_steps_and_renders_them(tmp_path):
+    from benchmarks.run import startup, startup_markdown
+
+    res = startup(1, str(tmp_path), log=lambda *_: None)
+    assert [s["name"] for s in res["steps"]] == ["leadq --help", "score a 100-row file"]
+    assert all(0 < s["min_s"] <= s["median_s"] <= s["max_s"] for s in res["steps"])
+    assert pl.read_parquet(tmp_path / "startup.parquet").height == 100
+    lines = startup_markdown(res)
+    assert lines[0] == "## Start-up" and lines[-2].startswith("| score a 100-row file | ")
