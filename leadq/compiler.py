@@ -88,7 +88,7 @@ def _rule_functions(ruleset: Ruleset, as_of: datetime, *, with_reasons: bool) ->
         _, rule_id = arg
         if rule_id not in event_ids:
             raise ValueError(f"'{rule_id}' is not an event rule; count() counts matching events")
-        return pl.col(col_names(rule_id)["n"])
+        return pl.col(col_names(rule_id)["n"]).fill_null(0)  # a lead without events has none: 0, not blank
 
     funcs = {
         "fired": Function(("rule",), Type.BOOL, lambda a: pl.col(f"_hit__{a[1]}"),

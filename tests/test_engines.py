@@ -268,6 +268,29 @@ def test_null_markers_in_lead_ids_are_missing_ids_on_every_engine(tmp_path):
         {"read": 6, "unreadable": 3, "unknown_lead": 1})
 
 
+def test_count_of_a_lead_without_matching_events_is_zero_on_every_engine(tmp_path):
+    # count(demo) was blank for a lead without events, so `count(demo) < 1` was false for it; and on
+    # the Polars engine a lead whose only events no rule counts had 0, not blank: a tier apart.
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(
+        "version: 1\ncolumns: {lead_id: id}\n"
+        "activity_columns: {lead_id: id, event_type: type, occurred_at: at}\n"
+        "intent:\n  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n"
+        "tiers:\n  - {name: no_demo, when: 'count(demo) < 1 and count(demo) = 0'}\n"
+        "  - {name: demo, otherwise: true}\n")
+    contacts = tmp_path / "c.parquet"
+    pl.DataFrame({"id": ["1", "2", "3"]}).write_parquet(contacts)
+    events = tmp_path / "e.parquet"
+    pl.DataFrame({"id": ["1", "2"], "type": ["demo_request", "email_open"],
+                  "at": [AS_OF - timedelta(days=1)] * 2}).write_parquet(events)
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
+                 "--out", out, "-q"])
+        assert pl.read_csv(out, schema_overrides={"lead_id": pl.String}).select("lead_id", "tier").rows() == [
+            ("1", "demo"), ("2", "no_demo"), ("3", "no_demo")], engine
+
+
 def test_title_fields_are_polars_only(tmp_path):
     path, contacts = _one_rule_case(tmp_path, "{lead_id: id, job_title: title}",
                                     "{id: senior, when: 'seniority = \"vp\"', points: 5}",

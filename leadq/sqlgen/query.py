@@ -160,13 +160,16 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
         if with_verdicts:
             scope.fields.update({k: SqlField(col(k), Type.BOOL) for k in ("disqualified", "bad_fit", "bad_timing")})
 
-        def rule_col(prefix: str, typ: Type):
+        def rule_col(prefix: str, typ: Type, none: int | None = None):
             def build(node: Call) -> tuple[exp.Expression, Type]:
-                return col(f"{prefix}{node.args[0].name}"), typ  # type: ignore[attr-defined]
+                value = col(f"{prefix}{node.args[0].name}")  # type: ignore[attr-defined]
+                if none is not None:  # the value of a lead without events
+                    value = exp.Coalesce(this=value, expressions=[exp.Literal.number(none)])
+                return value, typ
             return build
 
         scope.functions.update({"fired": rule_col("_hit__", Type.BOOL), "points": rule_col("_pts__", Type.NUMBER),
-                                "count": rule_col("_n__", Type.NUMBER)})
+                                "count": rule_col("_n__", Type.NUMBER, none=0)})
         if with_verdicts:
             def has_reason(node: Call) -> tuple[exp.Expression, Type]:
                 code = node.args[0]
