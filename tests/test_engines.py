@@ -184,27 +184,34 @@ def _one_rule_case(tmp_path: Path, columns: str, rule: str, contacts: dict) -> t
     return path, data
 
 
+def _event_case(tmp_path: Path, intent: str, tiers: str, contact_ids: list[str],
+                leads: list[str | None], types: list[str]) -> tuple[Path, Path, Path]:
+    """A ruleset of event rules (``intent``, ``tiers``: YAML list lines), Parquet contacts and a Parquet
+    log of events one day old; their paths."""
+    path = tmp_path / "ruleset.yaml"
+    path.write_text("version: 1\ncolumns: {lead_id: id}\n"
+                    "activity_columns: {lead_id: id, event_type: type, occurred_at: at}\n"
+                    f"intent:\n{intent}tiers:\n{tiers}")
+    contacts, events = tmp_path / "c.parquet", tmp_path / "e.parquet"
+    pl.DataFrame({"id": contact_ids}).write_parquet(contacts)
+    pl.DataFrame({"id": leads, "type": types, "at": [AS_OF - timedelta(days=1)] * len(leads)},
+                 schema_overrides={"id": pl.String}).write_parquet(events)
+    return path, contacts, events
+
+
 def test_event_types_match_in_any_case_and_with_any_word_joiner_on_every_engine(tmp_path):
     # A HubSpot log writes "Demo Request" where the ruleset says demo_request: the lead's intent was 0.
     # A rule may also spell its type the log's way ("Page View"); both rules share the key.
-    path = tmp_path / "ruleset.yaml"
-    path.write_text(
-        "version: 1\ncolumns: {lead_id: id}\n"
-        "activity_columns: {lead_id: id, event_type: type, occurred_at: at}\n"
-        "intent:\n"
-        "  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n"
-        "  - {id: views, event: Page View, points: 1, per: event, half_life_days: none}\n"
-        "  - {id: other, event: [webinar-attended, e_book], points: 100, per: event, half_life_days: none}\n"
-        "tiers:\n  - {name: all, otherwise: true}\n")
-    contacts = tmp_path / "c.parquet"
-    pl.DataFrame({"id": ["1", "2", "3"]}).write_parquet(contacts)
-    events = tmp_path / "e.parquet"
     types = {"1": ["Demo Request", "demo-request", "DemoRequest", "DEMO_REQUEST", "demo  request"],
              "2": ["page_view", "Page View", "page-view", "pageview", "Page Views"],
              "3": ["Webinar Attended", "ebook", "e-book", "webinar", "demo.request"]}
     rows = [(lead, t) for lead, ts in types.items() for t in ts]
-    pl.DataFrame({"id": [r[0] for r in rows], "type": [r[1] for r in rows],
-                  "at": [AS_OF - timedelta(days=1)] * len(rows)}).write_parquet(events)
+    path, contacts, events = _event_case(
+        tmp_path,
+        "  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n"
+        "  - {id: views, event: Page View, points: 1, per: event, half_life_days: none}\n"
+        "  - {id: other, event: [webinar-attended, e_book], points: 100, per: event, half_life_days: none}\n",
+        "  - {name: all, otherwise: true}\n", ["1", "2", "3"], [r[0] for r in rows], [r[1] for r in rows])
     scores = {}
     for engine in ("polars", "duckdb"):
         out = tmp_path / f"{engine}.csv"
@@ -241,17 +248,10 @@ def test_email_duplicates_share_the_first_address_on_every_engine(tmp_path):
 def test_null_markers_in_lead_ids_are_missing_ids_on_every_engine(tmp_path):
     # "#N/A" (a spreadsheet lookup that found nothing) was a lead id: two such rows were a lead and
     # its duplicate, and the events of "#N/A" counted as events of an unknown lead.
-    path = tmp_path / "ruleset.yaml"
-    path.write_text(
-        "version: 1\ncolumns: {lead_id: id}\n"
-        "activity_columns: {lead_id: id, event_type: type, occurred_at: at}\n"
-        "intent:\n  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n"
-        "tiers:\n  - {name: all, otherwise: true}\n")
-    contacts = tmp_path / "c.parquet"
-    pl.DataFrame({"id": ["1", "#N/A", " n/a ", "2", "NA-7"]}).write_parquet(contacts)
-    events = tmp_path / "e.parquet"
-    pl.DataFrame({"id": ["1", "#N/A", "N/A", "3", None, "NA-7"], "type": ["demo_request"] * 6,
-                  "at": [AS_OF - timedelta(days=1)] * 6}).write_parquet(events)
+    path, contacts, events = _event_case(
+        tmp_path, "  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n",
+        "  - {name: all, otherwise: true}\n", ["1", "#N/A", " n/a ", "2", "NA-7"],
+        ["1", "#N/A", "N/A", "3", None, "NA-7"], ["demo_request"] * 6)
     results = {}
     for engine in ("polars", "duckdb"):
         out, summary = tmp_path / f"{engine}.csv", tmp_path / f"{engine}.json"
@@ -271,18 +271,10 @@ def test_null_markers_in_lead_ids_are_missing_ids_on_every_engine(tmp_path):
 def test_count_of_a_lead_without_matching_events_is_zero_on_every_engine(tmp_path):
     # count(demo) was blank for a lead without events, so `count(demo) < 1` was false for it; and on
     # the Polars engine a lead whose only events no rule counts had 0, not blank: a tier apart.
-    path = tmp_path / "ruleset.yaml"
-    path.write_text(
-        "version: 1\ncolumns: {lead_id: id}\n"
-        "activity_columns: {lead_id: id, event_type: type, occurred_at: at}\n"
-        "intent:\n  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n"
-        "tiers:\n  - {name: no_demo, when: 'count(demo) < 1 and count(demo) = 0'}\n"
-        "  - {name: demo, otherwise: true}\n")
-    contacts = tmp_path / "c.parquet"
-    pl.DataFrame({"id": ["1", "2", "3"]}).write_parquet(contacts)
-    events = tmp_path / "e.parquet"
-    pl.DataFrame({"id": ["1", "2"], "type": ["demo_request", "email_open"],
-                  "at": [AS_OF - timedelta(days=1)] * 2}).write_parquet(events)
+    path, contacts, events = _event_case(
+        tmp_path, "  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n",
+        "  - {name: no_demo, when: 'count(demo) < 1 and count(demo) = 0'}\n  - {name: demo, otherwise: true}\n",
+        ["1", "2", "3"], ["1", "2"], ["demo_request", "email_open"])
     for engine in ("polars", "duckdb"):
         out = tmp_path / f"{engine}.csv"
         run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
