@@ -81,9 +81,20 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
             .unique("lead_id", keep="first", maintain_order=True).collect()
         remap = found.lazy() if found.height else None
 
-    coded = coded_log(ruleset, compiled.event_where,
-                      distinct_values(events, schema, ruleset, codable_fields(ruleset, compiled.event_where), files,
-                                      label))
+    coded = None
+    if lead_ids is None:
+        coded = coded_log(ruleset, compiled.event_where,
+                          distinct_values(events, schema, ruleset, codable_fields(ruleset, compiled.event_where),
+                                          files, label))
+    else:
+        # Only these leads are scored (`leadq explain`): their events, and those of their dropped
+        # e-mail duplicates, are picked on the raw lead column as the aggregation types it, so the
+        # reader decodes the other columns for those events only (at M: 4.3 s -> 2.3-2.8 s for one lead).
+        lead = ruleset.activity_columns["lead_id"]
+        wanted = set(lead_ids)
+        if remap is not None:
+            wanted |= set(found.filter(pl.col("_kept_id").is_in(list(lead_ids)))["lead_id"].to_list())
+        events = events.filter(typed_column(lead, schema[lead.column], ruleset.settings).is_in(sorted(wanted)))
     as_read = frozenset() if coded is None else coded.fields
     if files and all(f.text_ready for f in files):
         # Read by leadq's CSV or Excel reader: every text value is stripped and blank as null already.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from tests.conftest import ROOT, SAMPLE, SAMPLE_AS_OF, run_cli
@@ -223,3 +224,26 @@ def test_a_number_column_named_like_an_output_column_is_explained_without_its_te
                        "fit:\n  - {id: big, when: 'company_size >= 50', points: 10}\ntiers:\n  - {name: all, otherwise: true}\n")
     data = json.loads(run_cli(["explain", "L1", contacts, "-r", ruleset, "--as-of", "2026-11-01", "--json", "-"]).stdout)
     assert data["leads"][0]["fields"]["company_size"] == 51.0 and data["leads"][0]["read_from"] == {}
+
+
+def test_explain_agrees_with_score_for_leads_kept_over_email_duplicates(tmp_path):
+    # explain picks its leads' events on the raw lead column (activity_input.aggregate_activity): the
+    # events of a dropped e-mail duplicate belong to the lead kept, and a padded id is the same lead.
+    log = pl.concat([pl.read_csv(p, infer_schema=False) for p in sorted((SAMPLE / "events").glob("*.csv"))])
+    events = tmp_path / "events.parquet"
+    log.with_columns(pl.format("  {} ", pl.col("Contact ID")).alias("Contact ID")).write_parquet(events)
+    out = tmp_path / "scored.csv"
+    run_cli(["score", SAMPLE / "contacts.csv", "-a", events, "--as-of", SAMPLE_AS_OF, "-o", out, "-q"])
+    dropped = (pl.read_csv(tmp_path / "scored.rejects.csv", infer_schema=False)
+               .filter(pl.col("reason").str.starts_with("duplicate e-mail: kept lead "))
+               .filter(pl.col("Record ID").is_in(log["Contact ID"].implode())))
+    kept = sorted(set(dropped["reason"].str.extract(r"kept lead (\d+)").to_list()))[:4]
+    assert len(kept) == 4  # leads that gain a dropped duplicate's events
+    result = run_cli(["explain", *kept, SAMPLE / "contacts.csv", "-a", events, "--as-of", SAMPLE_AS_OF,
+                      "--json", "-"])
+    explained = {lead["lead_id"]: (lead["fit_score"], lead["intent_score"], lead["tier"])
+                 for lead in json.loads(result.stdout)["leads"]}
+    scored = pl.read_csv(out, infer_schema=False).filter(pl.col("lead_id").is_in(kept))
+    assert explained == {row["lead_id"]: (float(row["fit_score"]), round(float(row["intent_score"]), 4), row["tier"])
+                         for row in scored.iter_rows(named=True)}  # explain's JSON gives 4 decimals
+    assert any(intent for _, intent, _ in explained.values())
