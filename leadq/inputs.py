@@ -28,7 +28,9 @@ from typing import BinaryIO, Sequence
 
 import polars as pl
 
-from leadq.csv_input import ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding
+from leadq.csv_input import (
+    locate_long_record, ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding,
+)
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
 from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW, ReportRows
@@ -172,12 +174,24 @@ def expand_inputs(specs: Sequence[str]) -> list[str]:
     return list(seen)
 
 
+def _common_input_extension(folder: str) -> str:
+    """The extension most of the folder's readable files have (``.csv`` when it holds none)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        names = []
+    known = [ext for ext in (os.path.splitext(n)[1].lower() for n in names)
+             if ext in FORMAT_BY_EXTENSION or ext in INPUT_ONLY_FORMAT_BY_EXTENSION]
+    return max(sorted(set(known)), key=known.count, default=".csv")
+
+
 def _check_readable(path: str) -> None:
     """Raise InputError unless ``path`` is an existing, readable regular file."""
     if not os.path.exists(path):
         raise InputError(f"no such file: {path}")
     if os.path.isdir(path):
-        raise InputError(f"{path} is a directory: pass the files inside it, e.g. '{path.rstrip('/')}/*.csv'")
+        raise InputError(f"{path} is a directory: pass the files inside it, e.g. "
+                         f"'{path.rstrip('/')}/*{_common_input_extension(path)}'")
     if not os.access(path, os.R_OK):
         raise InputError(f"cannot read {path}: permission denied; check the file's permissions")
 
@@ -347,6 +361,9 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
             if located is not None:
                 return InputError(located, Position(path))
     if "more fields than defined" in lowered:
+        located = locate_long_record(_named_files(what))
+        if located is not None:
+            return located
         hint = "a row has more fields than the header; check the delimiter or quoting"
     elif "utf-8" in lowered or "utf8" in lowered:
         hint = "the file is not valid UTF-8; pass the encoding explicitly (e.g. --encoding cp1252)"
@@ -355,6 +372,17 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
     else:
         hint = f"{first}; check that it is a valid CSV, Parquet or NDJSON file"
     return InputError(hint, Position(what))
+
+
+def _named_files(what: str) -> list[str]:
+    """The files that ``what`` (input specs joined by ", ") names; none for a description ("the contacts")."""
+    files: list[str] = []
+    for spec in what.split(", "):
+        try:
+            files += expand_inputs([spec])
+        except InputError:
+            continue
+    return files
 
 
 def _input_format_from_path(path: str) -> str:

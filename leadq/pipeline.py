@@ -242,7 +242,11 @@ def _score_frames(
     # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
     valid = with_ruleset_titles(valid, ruleset)
     if accounts is not None and ruleset.account_columns:
-        valid = _with_accounts(valid, accounts, ruleset)
+        accounts_label = ", ".join(f.label for f in accounts_files) or "the accounts"
+        try:  # typing the accounts reads their first rows (the date formats)
+            valid = _with_accounts(valid, accounts, ruleset)
+        except pl.exceptions.PolarsError as exc:
+            raise input_error_from_polars(exc, accounts_label) from exc
     else:
         # Fields mapped only under account_columns are blank without an accounts file (the summary says so).
         only = {f: c for f, c in ruleset.account_columns.items() if f not in ruleset.columns}
@@ -251,8 +255,11 @@ def _score_frames(
     counted = False
     ready: pl.LazyFrame | None = None  # the per-lead event counts, when computed in partitions already
     if ruleset.event_rules:
-        agg, typed_events, counted, ready = aggregate_activity(ruleset, compiled, events, dup_exprs, events_label,
-                                                               scratch, events_files, lead_ids)
+        try:  # typing the log reads its first rows (the date formats)
+            agg, typed_events, counted, ready = aggregate_activity(ruleset, compiled, events, dup_exprs,
+                                                                   events_label, scratch, events_files, lead_ids)
+        except pl.exceptions.PolarsError as exc:
+            raise input_error_from_polars(exc, events_label) from exc
         if uses_workspaces(ruleset):
             valid = valid.join(lead_workspaces(typed_events, as_of), on="lead_id", how="left",
                                maintain_order="left")
@@ -305,7 +312,9 @@ def _score_frames(
     # Sorted last, on the output columns only: joins need not keep the input order, and a
     # sort before the select would hold every internal column of every lead at once.
     plans = [scored.sort("_order").drop("_order"), rejects_lf, per_file, blanked]
-    frames = _collect(plans, engine, contacts_label)
+    # The query reads every input (the log and the accounts too): an error in it may come from any of them.
+    inputs_label = ", ".join(f.label for f in (*contacts_files, *events_files, *accounts_files)) or contacts_label
+    frames = _collect(plans, engine, inputs_label)
     scored_df, rejects_df, per_file_df, blanked_df = frames[:4]
     if counted:
         if ready is not None:

@@ -10,6 +10,7 @@ import random
 import re
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 import pytest
@@ -390,14 +391,97 @@ def test_ragged_row_in_one_of_several_files_names_that_file(tmp_path: Path) -> N
     assert str(info.value) == f"{bad}: line 3: expected 2 fields, found 1; check the delimiter or quoting"
 
 
+# A long record that makes up for a short one (or for a blank line): the file's delimiters add up,
+# so it is read without the line-by-line check, and Polars' parser rejects the long record.
+BALANCED_RAGGED = [
+    (b"a,b,c\n1,2\n1,2,3,4\n", "line 2: expected 3 fields, found 2"),
+    (b'a,b,c\n1,"x\ny",3,4\n1,2\n', "line 2: expected 3 fields, found 4"),
+    (b"a,b,c\n1,2,3\n\n1,2,3,\n", "line 4: expected 3 fields, found 4"),
+]
+
+
 @pytest.mark.parametrize("engine", ["in-memory", "streaming"])
-def test_ragged_rows_are_found_whatever_the_query_reads(tmp_path: Path, engine: str) -> None:
+@pytest.mark.parametrize(("data", "message"), [(b"a,b,c\n1,2,3\n1,2,3,4\n", "line 3: expected 3 fields, found 4"),
+                                               *BALANCED_RAGGED])
+def test_ragged_rows_are_found_whatever_the_query_reads(tmp_path: Path, engine: str, data: bytes,
+                                                        message: str) -> None:
     """The check is a filter, so no projection or engine can optimise it away."""
-    path = write_bytes(tmp_path, "r.csv", b"a,b,c\n1,2,3\n1,2,3,4\n")
+    path = write_bytes(tmp_path, "r.csv", data)
     for query in (read_inputs([str(path)]).select("a"), read_inputs([str(path)]).select(pl.len()),
                   read_inputs([str(path)]).group_by("_source_file").len()):
-        with pytest.raises(InputError, match=r"line 3: expected 3 fields, found 4"):
+        with pytest.raises(InputError) as info:
             collect_input(query, str(path), engine=engine)
+        assert str(info.value) == f"{path}: {message}; check the delimiter or quoting"
+
+
+def test_a_long_record_making_up_for_a_short_one_is_found_among_several_files(tmp_path: Path) -> None:
+    # Polars' error names no file: each file read without the line-by-line check is checked then.
+    good = write_bytes(tmp_path, "a.csv", b"a,b,c\n1,2,3\n")
+    bad = write_bytes(tmp_path, "b.csv", BALANCED_RAGGED[0][0])
+    with pytest.raises(InputError) as info:
+        collect_input(read_inputs([str(tmp_path / "*.csv")]), str(tmp_path / "*.csv"))
+    assert str(info.value) == f"{bad}: line 2: expected 3 fields, found 2; check the delimiter or quoting"
+    assert good.exists()
+
+
+def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
+    """Quoted delimiters, line breaks and quotes keep a file on the fast path; one lost delimiter does not."""
+    from leadq.csv_input import _fields_balance
+
+    values = ["plain", "has,comma", "two\nlines", 'a "quoted" word', "", " padded ", "mixed\n,\n\"x\"", "é ü"]
+    frame = pl.DataFrame({f"c{i}": [values[(j * (i + 3)) % len(values)] for j in range(5000)] for i in range(4)})
+    good = tmp_path / "good.csv"
+    frame.write_csv(good)
+    header = "c0,c1,c2,c3\n"
+    assert _fields_balance(str(good), ",", header, 4)
+    raw = good.read_bytes()
+    cut = raw.index(b",", raw.index(b"\nplain,", len(raw) // 2) + 1)
+    (tmp_path / "bad.csv").write_bytes(raw[:cut] + raw[cut + 1:])  # two fields of one record run together
+    assert not _fields_balance(str(tmp_path / "bad.csv"), ",", header, 4)
+    (tmp_path / "blank.csv").write_bytes(raw + b"\n")  # a blank line is left to the line-by-line check
+    assert not _fields_balance(str(tmp_path / "blank.csv"), ",", header, 4)
+    # Polars' parser drops a delimiter that ends the file, so such a file is checked line by line.
+    (tmp_path / "end.csv").write_bytes(b"a,b\n1,2,")
+    assert not _fields_balance(str(tmp_path / "end.csv"), ",", "a,b\n", 2)
+    with pytest.raises(InputError, match="line 2: expected 2 fields, found 3"):
+        read(tmp_path / "end.csv")
+
+
+def test_the_fast_path_rejects_every_file_the_line_by_line_check_rejects(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random files of quotes, delimiters and line ends: read with the counts, and checked line by line."""
+    import leadq.csv_input as csv_input
+
+    counts = csv_input._fields_balance
+    rng = random.Random(11)
+    fields = ["1", "", '"q,r"', '"s\nt"', '" ""u"" "']
+    pieces = ["a", "", ",", ",", '"', "\n", "\r\n", " ", '""', "x,y", '"q,r"', '"s\nt"']
+    fast_reads = fast_rejected = 0
+    for case in range(400):
+        header = rng.choice(["a,b,c\n", 'a,"b,x",c\n', "a,b\r\n"])
+        rows = [",".join(rng.choice(fields) for _ in range(len(header.split(",")) - header.count('"b,x"')))
+                if rng.random() < 0.7 else "".join(rng.choice(pieces) for _ in range(rng.randint(0, 7)))
+                for _ in range(rng.randint(0, 6))]
+        text = header + "".join(row + rng.choice(["\n", "\r\n", ""]) for row in rows)
+        path = write_bytes(tmp_path, f"c{case}.csv", text.encode())
+
+        def outcome(balance: Callable[..., bool]) -> str | pl.DataFrame:
+            monkeypatch.setattr(csv_input, "_fields_balance", balance)
+            try:
+                return read(path)
+            except InputError as exc:
+                return str(exc)
+
+        checked = outcome(lambda *args: False)
+        counted = outcome(counts)
+        fast = str(path) in csv_input._BALANCED
+        fast_reads += fast
+        if isinstance(counted, pl.DataFrame):
+            assert isinstance(checked, pl.DataFrame), (text, checked)
+            assert_frame_equal(counted, checked)
+        else:
+            fast_rejected += fast
+    assert fast_reads > 100 and fast_rejected > 10  # files read fast, and some of them rejected
 
 
 def test_ragged_rows_in_transcoded_file(tmp_path: Path) -> None:
@@ -698,6 +782,12 @@ def test_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         expand_inputs([str(tmp_path)])
     assert str(info.value) == f"{tmp_path} is a directory: pass the files inside it, e.g. '{tmp_path}/*.csv'"
+    # The example names the kind of file the folder holds.
+    for name in ("part-0.parquet", "part-1.parquet", "notes.md", "schema.json"):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(InputError) as info:
+        expand_inputs([str(tmp_path)])
+    assert str(info.value).endswith(f"e.g. '{tmp_path}/*.parquet'")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file, so permission denial cannot be tested")
