@@ -149,7 +149,7 @@ def test_a_split_folder_that_will_not_go_away_does_not_hide_the_input_error(tmp_
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(tempfile.TemporaryDirectory, "_rmtree", classmethod(rmtree))
-    test_a_ragged_row_in_a_partitioned_csv_log_names_the_file_and_line(tmp_path, monkeypatch)
+    test_a_ragged_row_in_a_partitioned_csv_log_names_the_file_and_line(tmp_path, monkeypatch, None)
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "lots", "1.5"])
