@@ -367,6 +367,11 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
         hint = "a row has more fields than the header; check the delimiter or quoting"
     elif "utf-8" in lowered or "utf8" in lowered:
         hint = "the file is not valid UTF-8; pass the encoding explicitly (e.g. --encoding cp1252)"
+    elif "csv malformed" in lowered:
+        # Polars counts a chunk's records by its quotes and then parses fewer or more of them:
+        # a '"' inside a field that is not in quotes, as Polars' parser reads it as text.
+        hint = ("the quoting is inconsistent: a '\"' inside a field that is not in quotes, or a quoted field "
+                "left open; put such a field in quotes and double each '\"' in it")
     elif "not properly escaped" in lowered or "quote" in lowered:
         hint = f"{first}; check the quoting (a '\"' inside a field must be doubled)"
     else:
