@@ -532,9 +532,12 @@ def _fields_balance(path: str, sep: str, header: str, expected: int) -> bool:
         return pl.scan_csv(path, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
                            glob=False, **options).select(pl.len()).collect().item()
 
-    # A last line without a line end counts as one, so the stretch after the last delimiter counts too.
-    records = count()
-    delimiters = count(separator="\x00", eol_char=sep) - 1
+    try:
+        # A last line without a line end counts as one, so the stretch after the last delimiter counts too.
+        records = count()
+        delimiters = count(separator="\x00", eol_char=sep) - 1
+    except pl.exceptions.PolarsError:
+        return False  # the line-by-line check and the parse will say what is wrong, by line
     return delimiters == (expected - 1) * records
 
 

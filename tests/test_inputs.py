@@ -447,6 +447,26 @@ def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
         read(tmp_path / "end.csv")
 
 
+def test_a_failed_count_leaves_the_file_to_the_line_by_line_check(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import leadq.csv_input as csv_input
+
+    scan_csv = pl.scan_csv
+
+    def failing_count(*args: object, **kwargs: object) -> pl.LazyFrame:
+        if "eol_char" in kwargs:  # the delimiter count
+            raise pl.exceptions.ComputeError("simulated")
+        return scan_csv(*args, **kwargs)
+
+    monkeypatch.setattr(csv_input.pl, "scan_csv", failing_count)
+    path = write_bytes(tmp_path, "r.csv", b"a,b\n1,2\n3,4\n")
+    assert read(path)["a"].to_list() == ["1", "3"]
+    assert str(path) not in csv_input._BALANCED
+    bad = write_bytes(tmp_path, "bad.csv", b"a,b\n1,2\n3\n")
+    with pytest.raises(InputError, match="line 3: expected 2 fields, found 1"):
+        read(bad)
+
+
 def test_the_fast_path_rejects_every_file_the_line_by_line_check_rejects(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Random files of quotes, delimiters and line ends: read with the counts, and checked line by line."""
