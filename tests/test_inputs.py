@@ -416,12 +416,12 @@ def test_ragged_rows_are_found_whatever_the_query_reads(tmp_path: Path, engine: 
 
 def test_a_long_record_making_up_for_a_short_one_is_found_among_several_files(tmp_path: Path) -> None:
     # Polars' error names no file: each file read without the line-by-line check is checked then.
-    good = write_bytes(tmp_path, "a.csv", b"a,b,c\n1,2,3\n")
+    write_bytes(tmp_path, "a.csv", b"a,b,c\n1,2,3\n")
     bad = write_bytes(tmp_path, "b.csv", BALANCED_RAGGED[0][0])
+    write_bytes(tmp_path, "c.csv", b"a,b,c\n1,2,3\n")
     with pytest.raises(InputError) as info:
         collect_input(read_inputs([str(tmp_path / "*.csv")]), str(tmp_path / "*.csv"))
     assert str(info.value) == f"{bad}: line 2: expected 3 fields, found 2; check the delimiter or quoting"
-    assert good.exists()
 
 
 def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
