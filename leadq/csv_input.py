@@ -27,6 +27,7 @@ import codecs
 import csv
 import io
 import re
+import weakref
 from dataclasses import dataclass
 
 import polars as pl
@@ -317,8 +318,7 @@ def _csv_frame(source: str | bytes, header: str, label: str,
     # A file whose delimiters add up to the header's count on every record (two fast counts)
     # can only be ragged with a long record making up for a short one: Polars' parser
     # rejects the long one, so the line-by-line check is left out (3.5 s of M's 20M events).
-    fields_balanced = (isinstance(source, str) and not skipped and not footer
-                       and _fields_balance(source, sep, header, len(names)))
+    fields_balanced = not skipped and not footer and _fields_balance(source, sep, header, len(names))
     lf = pl.scan_csv(
         source,
         has_header=True,
@@ -342,10 +342,12 @@ def _csv_frame(source: str | bytes, header: str, label: str,
         texts = [next(csv.reader([line], delimiter=sep), [""])[0].strip() for line in footer]
         data = data.filter(~(pl.col(names[0]).is_in(texts) & pl.all_horizontal(pl.col(names[1:]).is_null())))
     left_out = ReportRows(skipped + 1, 0, len(footer), unit="line") if footer else None
-    if isinstance(source, str):
-        _BALANCED.pop(source, None)  # read before (and changed since, or to come last)
+    _BALANCED.pop(label, None)  # read before (and changed since, or to come last)
     if fields_balanced:
-        _BALANCED[source] = _Layout(sep, len(names))
+        _BALANCED[label] = _Layout(sep, len(names), source)
+        if isinstance(source, bytes):
+            # Text read whole (stdin, a transcoded file) is kept only as long as its frame.
+            weakref.finalize(data, _forget, label, source)
         return data, left_out
     check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1, footer=footer)
     return pl.concat([data, check], how="diagonal_relaxed"), left_out
@@ -492,18 +494,29 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,
 
 @dataclass(frozen=True)
 class _Layout:
-    """How a CSV file read without the line-by-line check splits its records (for :func:`locate_long_record`)."""
+    """How a CSV source read without the line-by-line check splits its records (for :func:`locate_long_record`).
+
+    ``source`` is the file's path, or the UTF-8 bytes of text read whole.
+    """
 
     sep: str
     fields: int
+    source: str | bytes
 
 
-# Files read without the line-by-line check, by path: a long record there fails Polars' parse, whose
-# error names no line, and locate_long_record runs the check then.
+# Inputs read without the line-by-line check, by label: a long record there fails Polars' parse,
+# whose error names no line, and locate_long_record runs the check then.
 _BALANCED: dict[str, _Layout] = {}
 
 
-def _fields_balance(path: str, sep: str, header: str, expected: int) -> bool:
+def _forget(label: str, source: bytes) -> None:
+    """Drop the entry of text read whole once its frame is gone (unless the label was read again since)."""
+    entry = _BALANCED.get(label)
+    if entry is not None and entry.source is source:
+        del _BALANCED[label]
+
+
+def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -> bool:
     """Whether the file's delimiters add up to ``expected`` fields on every record, by two fast counts.
 
     Polars counts a file's line ends outside quotes without parsing a field (its
@@ -519,17 +532,19 @@ def _fields_balance(path: str, sep: str, header: str, expected: int) -> bool:
     record = header.rstrip("\r\n")
     if record.count('"') % 2 or re.sub(r'"[^"]*"', "", record).count(sep) != expected - 1:
         return False
-    with open(path, "rb") as fh:
-        size = fh.seek(0, io.SEEK_END)
-        if size == 0:
-            return False
-        fh.seek(size - 1)
-        if fh.read(1) == sep.encode():
-            return False  # Polars' parser drops a delimiter that ends the file; the check does not
+    if isinstance(source, bytes):
+        last = source[-1:]
+    else:
+        with open(source, "rb") as fh:
+            size = fh.seek(0, io.SEEK_END)
+            fh.seek(max(size - 1, 0))
+            last = fh.read(1)
+    if not last or last == sep.encode():
+        return False  # Polars' parser drops a delimiter that ends the file; the check does not
 
     def count(**options: str) -> int:
         # One collect each: in one plan Polars would take the two scans of the file for one.
-        return pl.scan_csv(path, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
+        return pl.scan_csv(source, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
                            glob=False, **options).select(pl.len()).collect().item()
 
     try:
@@ -541,20 +556,20 @@ def _fields_balance(path: str, sep: str, header: str, expected: int) -> bool:
     return delimiters == (expected - 1) * records
 
 
-def locate_long_record(paths: list[str]) -> InputError | None:
-    """The record with too many fields that failed Polars' parse of one of ``paths``, by its file and line.
+def locate_long_record(labels: list[str]) -> InputError | None:
+    """The record with too many fields that failed Polars' parse of one of the inputs ``labels`` name, by line.
 
-    Only files read without the line-by-line check (:func:`_fields_balance`) are
+    Only inputs read without the line-by-line check (:func:`_fields_balance`) are
     parsed that strictly, so the check runs on those. None when it finds no such
     record: Polars reads a quote inside an unquoted field as text, where the check
     takes it for the start of a quoted stretch.
     """
-    for path in paths:
-        layout = _BALANCED.get(path)
+    for label in labels:
+        layout = _BALANCED.get(label)
         if layout is None:
             continue
         try:
-            _field_count_check(path, layout.sep, layout.fields, path, header_line=1).collect()
+            _field_count_check(layout.source, layout.sep, layout.fields, label, header_line=1).collect()
         except pl.exceptions.PolarsError as exc:
             found = ragged_record_error(str(exc))
             if found is not None:

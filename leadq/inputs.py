@@ -361,7 +361,7 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
             if located is not None:
                 return InputError(located, Position(path))
     if "more fields than defined" in lowered:
-        located = locate_long_record(_named_files(what))
+        located = locate_long_record(_named_labels(what))
         if located is not None:
             return located
         hint = "a row has more fields than the header; check the delimiter or quoting"
@@ -379,15 +379,18 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
     return InputError(hint, Position(what))
 
 
-def _named_files(what: str) -> list[str]:
-    """The files that ``what`` (input specs joined by ", ") names; none for a description ("the contacts")."""
-    files: list[str] = []
+def _named_labels(what: str) -> list[str]:
+    """The input labels ``what`` (input specs or labels joined by ", ") names; none for "the contacts"."""
+    labels: list[str] = []
     for spec in what.split(", "):
+        if spec in (STDIN, STDIN_LABEL):
+            labels.append(STDIN_LABEL)
+            continue
         try:
-            files += expand_inputs([spec])
+            labels += expand_inputs([spec])
         except InputError:
             continue
-    return files
+    return labels
 
 
 def _input_format_from_path(path: str) -> str:

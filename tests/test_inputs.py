@@ -424,6 +424,29 @@ def test_a_long_record_making_up_for_a_short_one_is_found_among_several_files(tm
     assert str(info.value) == f"{bad}: line 2: expected 3 fields, found 2; check the delimiter or quoting"
 
 
+def test_a_long_record_making_up_for_a_short_one_is_found_in_text_read_whole(tmp_path: Path) -> None:
+    """Stdin and a transcoded file are read without the line-by-line check too, and their bytes kept to find it."""
+    import gc
+
+    import leadq.csv_input as csv_input
+
+    stdin = read_inputs(["-"], stdin=io.BytesIO(BALANCED_RAGGED[0][0]))
+    with pytest.raises(InputError) as info:
+        collect_input(stdin, "-")
+    assert str(info.value) == "<stdin>: line 2: expected 3 fields, found 2; check the delimiter or quoting"
+    path = write_bytes(tmp_path, "latin.csv", "a;b;c\nJosé;1\nZoë;1;2;3\n".encode("cp1252"))
+    latin = read_inputs([str(path)])
+    assert str(path) in csv_input._BALANCED
+    with pytest.raises(InputError) as info:
+        collect_input(latin, str(path))
+    assert str(info.value) == f"{path}: line 2: expected 3 fields, found 2; check the delimiter or quoting"
+    # The bytes are let go with their frame.
+    assert "<stdin>" in csv_input._BALANCED
+    del stdin, latin, info
+    gc.collect()
+    assert "<stdin>" not in csv_input._BALANCED and str(path) not in csv_input._BALANCED
+
+
 def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
     """Quoted delimiters, line breaks and quotes keep a file on the fast path; one lost delimiter does not."""
     from leadq.csv_input import _fields_balance
