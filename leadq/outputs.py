@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import signal
 import sys
-import tempfile
 import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -301,7 +301,14 @@ class AtomicWrites:
         directory = os.path.dirname(os.path.abspath(path))
         tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+            # The name is known before the file exists (not so with mkstemp): a signal landing right
+            # after the file is created still finds it to remove.
+            tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                tmp = None  # not ours to remove
+                raise
             with os.fdopen(fd, "wb") as fh:
                 writer(fh)
                 fh.flush()

@@ -187,6 +187,28 @@ def test_write_onto_directory(tmp_path: Path) -> None:
         write_frame(pl.DataFrame({"a": [1]}), str(tmp_path), "csv")
 
 
+def test_an_interrupt_right_after_the_temporary_file_is_created_removes_it(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal can land between creating the temporary file and holding its name (mkstemp's window)."""
+    target = tmp_path / "out.csv"
+    target.write_text("previous\n")
+    real_open = os.open
+
+    def open_then_interrupt(file, flags, *args, **kwargs):
+        fd = real_open(file, flags, *args, **kwargs)
+        if ".out.csv." in str(file):
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_frame(pl.DataFrame({"a": [1]}), str(target), "csv")
+    monkeypatch.undo()
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
 def test_sigterm_during_write_keeps_previous_output(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     target.write_text("previous\n")
