@@ -176,15 +176,17 @@ def test_disk_full_keeps_previous_output(tmp_path: Path, monkeypatch: pytest.Mon
 def test_permission_denied_on_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """As root, permissions do not bite; a refused temporary file stands in for a read-only directory."""
     import errno
-    import tempfile
 
     out = tmp_path / "scored.csv"
     out.write_bytes(b"previous output\n")
+    real_open = os.open
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(errno.EACCES, "Permission denied")
+    def refuse(file, *args, **kwargs):
+        if ".scored.csv." in str(file):  # the temporary file beside the output
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     result = run_cli(_score_args(CORPUS / "good_contacts.csv", out), exit_code=4)
     assert result.stderr == f"leadq: error: cannot write {out}: permission denied; check the permissions\n"
     assert out.read_bytes() == b"previous output\n"
