@@ -318,8 +318,12 @@ def _score_frames(
     scored_df, rejects_df, per_file_df, blanked_df = frames[:4]
     if counted:
         if ready is not None:
-            known = pl.col("lead_id").is_in(scored_df.get_column("lead_id").unique().implode())
-            ev = ready.select(event_count_columns(known, ruleset.event_rules)).collect().row(0, named=True)
+            # A join, not is_in over the scored ids: Polars evaluated is_in against millions of ids
+            # in minutes (110 s at L's 9.3M leads, 8.6 s for 1M), the join takes seconds.
+            scored_ids = scored_df.lazy().select(pl.col("lead_id").unique(), pl.lit(True).alias("_stat_known"))
+            ev = (ready.join(scored_ids, on="lead_id", how="left")
+                  .select(event_count_columns(pl.col("_stat_known").fill_null(False), ruleset.event_rules))
+                  .collect().row(0, named=True))
         elif scored_df.height:
             ev = scored_df.select(*EVENT_STATS, *rule_stats).row(0, named=True)
         else:  # no lead scored: every readable event belongs to an unknown lead
