@@ -27,6 +27,7 @@ import polars as pl
 
 from leadq.activity import code_column, fields_read, normalised_text, rule_event_spellings
 from leadq.cleaning import map_columns
+from leadq.event_partitions import scan_together
 from leadq.inputs import InputFile, input_error_from_polars
 from leadq.ruleset import Rule, Ruleset, Type
 
@@ -81,6 +82,10 @@ def distinct_values(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, f
     columns = {f: c for f, c in columns.items() if schema.get(c) == pl.String}
     if not columns:
         return {}
+    # One multi-file scan reads a few files at a time; the concatenated scans of the files read them
+    # all at once (6.4 GB for the two columns of L's 40 files, 0.3 GB this way).
+    together = scan_together(files)
+    events = events if together is None else together
     try:
         sample = events.head(SAMPLE_ROWS).select(pl.col(c).n_unique().alias(f) for f, c in columns.items()).collect()
         columns = {f: c for f, c in columns.items() if sample[f].item() <= MAX_VALUES}

@@ -232,7 +232,7 @@ def _score_frames(
         except pl.exceptions.PolarsError as exc:
             raise input_error_from_polars(exc, contacts_label) from exc
 
-    valid, dup_exprs = drop_duplicates(typed.filter(pl.col("_reason").is_null()), ruleset,
+    valid, dup_exprs = drop_duplicates(typed, ruleset,
                                        collect=lambda plan: _collect([plan], engine, contacts_label)[0])
     if lead_ids is not None:
         valid = valid.filter(pl.col("lead_id").is_in(list(lead_ids)))

@@ -1,0 +1,56 @@
+"""De-duplication of the typed contacts (leadq.dedupe): which rows go, and when the search runs at all."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import polars as pl
+
+from leadq.dedupe import drop_duplicates
+
+
+def _typed(ids: list[str | None], emails: list[str | None], reasons: list[str | None]) -> pl.LazyFrame:
+    n = len(ids)
+    return pl.LazyFrame({
+        "_source_file": ["c.csv"] * n, "_source_row": list(range(1, n + 1)), "lead_id": ids, "email": emails,
+        "_order": list(range(n)), "_reason": reasons,
+    }, schema_overrides={"lead_id": pl.String, "email": pl.String, "_reason": pl.String})
+
+
+def _run(typed: pl.LazyFrame, keys: tuple[str, ...]) -> tuple[list[str], list[tuple[int, str]], int]:
+    """Kept lead ids, (row, reason) of the dropped rows, and how many plans were collected."""
+    calls = []
+
+    def collect(plan: pl.LazyFrame) -> pl.DataFrame:
+        calls.append(plan)
+        return plan.collect()
+
+    ruleset = SimpleNamespace(settings=SimpleNamespace(dedupe_on=keys), columns={"lead_id": None, "email": None})
+    kept, dropped = drop_duplicates(typed, ruleset, collect)
+    rows = pl.concat([d.select("_source_row", "_reason") for d in dropped]).collect().rows() if dropped else []
+    return kept.collect()["lead_id"].to_list(), sorted(rows), len(calls)
+
+
+def test_without_a_repeated_key_only_the_key_columns_are_counted():
+    typed = _typed(["1", "2", "3", None, None], ["a@x.com", "b@x.com", None, None, "c@x.com"], [None] * 5)
+    # One plan: the counts of both keys. The search for the rows to drop (a plan per key) is left out.
+    assert _run(typed, ("lead_id", "email")) == (["1", "2", "3", None, None], [], 1)
+
+
+def test_a_repeated_email_is_searched_and_a_unique_lead_id_is_not():
+    typed = _typed(["1", "2", "3"], ["A@x.com", "b@x.com", "a@X.com "], [None] * 3)
+    kept, dropped, plans = _run(typed, ("lead_id", "email"))
+    assert kept == ["1", "2"]
+    assert dropped == [(3, "duplicate e-mail: kept lead 1 (row 1, most recently updated)")]
+    assert plans == 2  # the counts, and the e-mail search
+
+
+def test_a_lead_id_repeated_only_by_a_rejected_row_drops_nothing():
+    # The counts see the rejected row too (a superset of the repeats), the search does not.
+    typed = _typed(["1", "1", "2"], [None] * 3, [None, "unreadable number in Employees", None])
+    assert _run(typed, ("lead_id",)) == (["1", "2"], [], 2)
+
+
+def test_a_repeated_lead_id_keeps_the_first_row():
+    typed = _typed(["1", "2", "1"], [None] * 3, [None] * 3)
+    assert _run(typed, ("lead_id",)) == (["1", "2"], [(3, "duplicate lead id: kept lead 1 (row 1, most recently updated)")], 2)
