@@ -345,12 +345,14 @@ def _csv_frame(source: str | bytes, header: str, label: str,
     _BALANCED.pop(label, None)  # read before (and changed since, or to come last)
     if fields_balanced:
         _BALANCED[label] = _Layout(sep, len(names), source)
-        if isinstance(source, bytes):
-            # Text read whole (stdin, a transcoded file) is kept only as long as its frame.
-            weakref.finalize(data, _forget, label, source)
-        return data, left_out
-    check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1, footer=footer)
-    return pl.concat([data, check], how="diagonal_relaxed"), left_out
+    else:
+        check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1, footer=footer)
+        data = pl.concat([data, check], how="diagonal_relaxed")
+    _SOURCES[label] = _Layout(sep, len(names), source)
+    if isinstance(source, bytes):
+        # Text read whole (stdin, a transcoded file) is kept only as long as its frame.
+        weakref.finalize(data, _forget, label, source)
+    return data, left_out
 
 
 FOOTER_MAX_LINES = 12
@@ -507,13 +509,16 @@ class _Layout:
 # Inputs read without the line-by-line check, by label: a long record there fails Polars' parse,
 # whose error names no line, and locate_long_record runs the check then.
 _BALANCED: dict[str, _Layout] = {}
+# Every CSV input, by label: where locate_unbalanced_quote looks when a parse fails on the quoting.
+_SOURCES: dict[str, _Layout] = {}
 
 
 def _forget(label: str, source: bytes) -> None:
-    """Drop the entry of text read whole once its frame is gone (unless the label was read again since)."""
-    entry = _BALANCED.get(label)
-    if entry is not None and entry.source is source:
-        del _BALANCED[label]
+    """Drop the entries of text read whole once its frame is gone (unless the label was read again since)."""
+    for registry in (_BALANCED, _SOURCES):
+        entry = registry.get(label)
+        if entry is not None and entry.source is source:
+            del registry[label]
 
 
 def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -> bool:
@@ -577,6 +582,49 @@ def locate_long_record(labels: list[str]) -> InputError | None:
         except OSError:
             continue
     return None
+
+
+UNBALANCED_QUOTE = ("a '\"' here opens a quoted field that is never closed, or is part of a field that is "
+                    "not in quotes (12\" monitor); close the quote, or put such a field in quotes and double "
+                    "each '\"' in it")
+
+
+def locate_unbalanced_quote(labels: list[str]) -> InputError | None:
+    """The line of a '"' that leaves the rest of a CSV input in quotes, in one of the inputs ``labels`` name.
+
+    Polars' error for such a file quotes the text it could not parse and names no
+    line. A file with an odd number of quotes ends inside quotes; the stretch runs
+    from the last line that starts outside quotes and has a quote. That line holds a
+    quoted field left open, or a '"' inside a field that is not in quotes, which opens
+    the stretch as the parser reads it. Physical lines, counted as the line-by-line
+    check counts them (:func:`_field_count_check`). None when every input's quotes pair up.
+    """
+    for label in labels:
+        layout = _SOURCES.get(label)
+        if layout is None:
+            continue
+        try:
+            line = _unbalanced_quote_line(layout.source)
+        except (pl.exceptions.PolarsError, OSError):
+            continue
+        if line is not None:
+            return InputError(f"line {line}: {UNBALANCED_QUOTE}", Position(label))
+    return None
+
+
+def _unbalanced_quote_line(source: str | bytes) -> int | None:
+    lines = pl.scan_csv(source, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.String},
+                        empty_string_is_null=False, truncate_ragged_lines=True, raise_if_empty=False, glob=False)
+    quotes = pl.col("quotes")
+    starts_outside = (quotes.cum_sum() - quotes) % 2 == 0
+    total, line = (
+        lines.with_row_index("line_no", offset=1)
+        .with_columns(quotes=pl.col("line").str.count_matches('"', literal=True).cast(pl.Int64))
+        .filter(quotes > 0)
+        .select(quotes.sum(), pl.col("line_no").filter(starts_outside).last())
+        .collect().row(0)
+    )
+    return int(line) if total % 2 else None
 
 
 def ragged_record_error(text: str) -> InputError | None:

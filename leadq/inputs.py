@@ -29,7 +29,7 @@ from typing import BinaryIO, Sequence
 import polars as pl
 
 from leadq.csv_input import (
-    locate_long_record, ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding,
+    locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding,
 )
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
 from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
@@ -361,10 +361,13 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
             if located is not None:
                 return InputError(located, Position(path))
     if "more fields than defined" in lowered:
-        located = locate_long_record(_named_labels(what))
+        located = locate_long_record(_named_labels(what)) or locate_unbalanced_quote(_named_labels(what))
         if located is not None:
             return located
         hint = "a row has more fields than the header; check the delimiter or quoting"
+    elif ("could not parse" in lowered or "csv malformed" in lowered or "quote" in lowered) and \
+            (located := locate_unbalanced_quote(_named_labels(what))) is not None:
+        return located
     elif "utf-8" in lowered or "utf8" in lowered:
         hint = "the file is not valid UTF-8; pass the encoding explicitly (e.g. --encoding cp1252)"
     elif "csv malformed" in lowered:

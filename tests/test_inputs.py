@@ -447,6 +447,39 @@ def test_a_long_record_making_up_for_a_short_one_is_found_in_text_read_whole(tmp
     assert "<stdin>" not in csv_input._BALANCED and str(path) not in csv_input._BALANCED
 
 
+def _with_quote_at(line: int, rows: int, title: str) -> bytes:
+    """A CSV of ``rows`` records, some quoted with a comma inside, whose record on physical ``line`` has ``title``."""
+    quoted = '"VP, Sales"'
+    records = ["id,title,size"] + [f"{i},{quoted if i % 7 == 0 else 'CTO'},500" for i in range(1, rows + 1)]
+    records[line - 1] = f"{line - 1},{title},500"
+    return ("\n".join(records) + "\n").encode()
+
+
+@pytest.mark.parametrize(("rows", "line", "title"), [(100_000, 40_001, '"CEO'), (20, 3, 'CTO 12" screen')])
+def test_a_quote_left_open_is_found_by_line(tmp_path: Path, rows: int, line: int, title: str) -> None:
+    """A quoted field never closed, or a '"' inside an unquoted field that leaves the file in quotes:
+    Polars' error quotes the text it could not parse, or counts a chunk's rows; leadq names the line."""
+    import gc
+
+    import leadq.csv_input as csv_input
+
+    data = _with_quote_at(line, rows, title)
+    message = (f"line {line}: a '\"' here opens a quoted field that is never closed, or is part of a field that "
+               "is not in quotes (12\" monitor); close the quote, or put such a field in quotes and double each '\"' in it")
+    path = write_bytes(tmp_path, "open.csv", data)
+    with pytest.raises(InputError) as info:
+        read(path)
+    assert str(info.value) == f"{path}: {message}"
+    stdin = read_inputs(["-"], stdin=io.BytesIO(data))
+    with pytest.raises(InputError) as info:
+        collect_input(stdin, "-")
+    assert str(info.value) == f"<stdin>: {message}"
+    assert "<stdin>" in csv_input._SOURCES
+    del stdin, info
+    gc.collect()
+    assert "<stdin>" not in csv_input._SOURCES  # the bytes are let go with their frame
+
+
 def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
     """Quoted delimiters, line breaks and quotes keep a file on the fast path; one lost delimiter does not."""
     from leadq.csv_input import _fields_balance
