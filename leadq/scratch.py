@@ -11,6 +11,7 @@ files when the run ends, also on error or Ctrl-C.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -29,7 +30,7 @@ class ScratchFolder:
     """A run's temporary folder: made on first use, removed with its files when the run ends."""
 
     def __init__(self) -> None:
-        self._folder: tempfile.TemporaryDirectory | None = None
+        self._folder: str | None = None
 
     def path(self) -> str:
         """The folder (made now if it does not exist yet).
@@ -37,14 +38,20 @@ class ScratchFolder:
         Raises:
             OutputError: The system's temporary directory cannot hold it (exit 4).
         """
-        if self._folder is None:
+        while self._folder is None:
+            # The name is held before the folder exists (not so with mkdtemp or TemporaryDirectory):
+            # a signal landing right after it is made still finds it to remove.
+            self._folder = os.path.join(tempfile.gettempdir(), f"leadq-{secrets.token_hex(6)}")
             try:
-                self._folder = tempfile.TemporaryDirectory(prefix="leadq-", ignore_cleanup_errors=True)
+                os.mkdir(self._folder, 0o700)
+            except FileExistsError:
+                self._folder = None  # another's: try another name
             except OSError as exc:
+                self._folder = None
                 raise OutputError(
                     f"cannot make a scratch folder for the run in {tempfile.gettempdir()}: "
                     f"{exc.strerror or exc}; {TMPDIR_HINT}") from exc
-        return self._folder.name
+        return self._folder
 
     def spill(self, frame: pl.LazyFrame, name: str, what: str) -> pl.LazyFrame:
         """Write ``frame`` to ``<name>.parquet`` in the folder (LZ4); a scan of the file.
@@ -63,8 +70,7 @@ class ScratchFolder:
 
     def __exit__(self, *exc: object) -> None:
         if self._folder is not None:
-            _remove(self._folder.name)
-            self._folder.cleanup()  # what is left, if anything, quietly (ignore_cleanup_errors)
+            _remove(self._folder)
             self._folder = None
 
 

@@ -27,6 +27,34 @@ def test_the_scratch_folder_is_made_on_first_use_and_removed_at_the_end(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_interrupt_right_after_the_folder_is_made_removes_it(tmp_path, monkeypatch):
+    import leadq.scratch as scratch_module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real_mkdir = scratch_module.os.mkdir
+    taken = tmp_path / "leadq-000000000000"
+    taken.mkdir()  # another run's folder: its name is not used, the folder not removed
+    names = iter(["000000000000", "111111111111"])
+    monkeypatch.setattr(scratch_module.secrets, "token_hex", lambda n: next(names))
+
+    def made_then_interrupted(path, mode=0o777):
+        real_mkdir(path, mode)
+        raise KeyboardInterrupt  # Ctrl-C lands before mkdir returns
+
+    monkeypatch.setattr(scratch_module.os, "mkdir", made_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with ScratchFolder() as scratch:
+            scratch.path()
+    assert list(tmp_path.iterdir()) == [taken]
+
+
+def test_a_scratch_folder_that_cannot_be_made_is_an_output_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with ScratchFolder() as scratch:
+        with pytest.raises(OutputError, match=r"cannot make a scratch folder for the run in .*missing: .*set TMPDIR"):
+            scratch.path()
+
+
 def test_a_file_written_while_the_folder_is_removed_does_not_hide_the_runs_error(tmp_path, monkeypatch):
     """A writer thread of a failed sink can add a file after the removal listed the folder ("Directory not
     empty"): the removal is tried again, and the run's own error is what the caller sees."""
