@@ -819,6 +819,29 @@ def test_stdin_csv() -> None:
     assert_frame_equal(df, expected("<stdin>", [1], name=["José"], city=["Málaga"]))
 
 
+def test_utf8_stdin_goes_to_the_parser_as_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain UTF-8 on stdin is not decoded and encoded again; a header over 64 KB, with a
+    character cut at the first slice's end, is read whole. A BOM or cp1252 text is decoded."""
+    import leadq.csv_input as csv_input
+
+    decoded = []
+    real_decode = csv_input._decode
+    monkeypatch.setattr(csv_input, "_decode", lambda *a, **k: decoded.append(a[1]) or real_decode(*a, **k))
+    names = [f"c{i:05d}" for i in range(11_000)]  # 77,000 bytes of header
+    cut = (64 * 1024 - 1) // 7  # the name whose é starts one byte before the first 64 KB slice ends
+    names[cut] = "x" * (64 * 1024 - 1 - 7 * cut) + "é"
+    header = ",".join(names)
+    assert header.encode()[64 * 1024 - 1:64 * 1024 + 1] == "é".encode()
+    df = collect_input(read_inputs(["-"], stdin=io.BytesIO((header + "\n" + ",".join("1" * 11_000) + "\n").encode())),
+                       "<stdin>")
+    assert df.columns[:-2] == names and df.row(0)[:2] == ("1", "1")
+    assert decoded == []
+    for data, codec in ((codecs.BOM_UTF8 + "a\nZoë\n".encode(), "utf-8"), ("a\nZoë\n".encode("cp1252"), "cp1252")):
+        df = collect_input(read_inputs(["-"], stdin=io.BytesIO(data)), "<stdin>")
+        assert df["a"].to_list() == ["Zoë"]
+        assert decoded[-1] == codec
+
+
 def test_stdin_and_files_together(tmp_path: Path) -> None:
     path = write_bytes(tmp_path, "f.csv", b"a\nfile\n")
     df = collect_input(read_inputs([str(path), "-", "-"], stdin=io.BytesIO(b"a\nstdin\n")), "inputs")
