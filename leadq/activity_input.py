@@ -82,10 +82,10 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         remap = found.lazy() if found.height else None
 
     coded = None
+    values: dict[str, list[str]] = {}
     if lead_ids is None:
-        coded = coded_log(ruleset, compiled.event_where,
-                          distinct_values(events, schema, ruleset, codable_fields(ruleset, compiled.event_where),
-                                          files, label))
+        values = distinct_values(events, schema, ruleset, codable_fields(ruleset, compiled.event_where), files, label)
+        coded = coded_log(ruleset, compiled.event_where, values)
     else:
         # Only these leads are scored (`leadq explain`): their events, and those of their dropped
         # e-mail duplicates, are picked on the raw lead column as the aggregation types it, so the
@@ -124,7 +124,8 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
             scan, key, parts,
             lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
                                        compiled.event_where, counts=True, coded=coded),
-            columns=columns, folder=scratch.path(), merge=remap is not None)
+            columns=columns, folder=scratch.path(), merge=remap is not None,
+            enums={ruleset.activity_columns[f].column: v for f, v in values.items()})
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
     counts = [col_names(r.id)["n"] for r in ruleset.event_rules]

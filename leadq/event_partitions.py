@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -123,7 +123,8 @@ def in_partition(lead_key: pl.Expr, index: int, parts: int) -> pl.Expr:
 
 def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
                             partials: Callable[[pl.LazyFrame], pl.LazyFrame], *, columns: Sequence[str],
-                            folder: str, merge: bool = False) -> pl.LazyFrame:
+                            folder: str, merge: bool = False,
+                            enums: Mapping[str, Sequence[str]] | None = None) -> pl.LazyFrame:
     """Aggregate the raw events partition by partition, into Parquet files under ``folder``.
 
     Each partition's partial aggregates are written as they are computed, so the
@@ -144,6 +145,10 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
         merge: Merge rows of the same lead across partitions: needed when
             ``partials`` gives events a lead id other than ``lead_key``
             (events of a dropped e-mail duplicate go to the lead kept).
+        enums: Raw text columns of few values, with every value they take
+            (:func:`leadq.event_codes.distinct_values`): the split events carry them
+            as ``Enum`` (:data:`SPILL_FROM_PARTITIONS` partitions on), which is
+            cheaper to write, to read back and to code than text.
 
     Returns:
         A scan of the partial aggregates, one row per lead.
@@ -152,11 +157,12 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
         OutputError: The scratch folder's disk filled up (exit 4).
     """
     with disk_full_as_output_error(folder, "the activity log"):
-        return _aggregate_into(folder, events.select(columns), lead_key, parts, partials, merge)
+        return _aggregate_into(folder, events.select(columns), lead_key, parts, partials, merge, enums or {})
 
 
 def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts: int,
-                    partials: Callable[[pl.LazyFrame], pl.LazyFrame], merge: bool) -> pl.LazyFrame:
+                    partials: Callable[[pl.LazyFrame], pl.LazyFrame], merge: bool,
+                    enums: Mapping[str, Sequence[str]]) -> pl.LazyFrame:
     written: list[str] = []
 
     def write(frame: pl.LazyFrame) -> None:
@@ -171,7 +177,9 @@ def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts:
         # A failed split (a ragged CSV row) can leave Polars' writers finishing files while the folder
         # is removed: what is left goes with the scratch folder, so the input error is what is reported.
         with tempfile.TemporaryDirectory(prefix="events-", dir=folder, ignore_cleanup_errors=True) as spill:
-            for part in _spilled_partitions(narrow, lead_key, parts, spill):
+            names = narrow.collect_schema().names()
+            few = narrow.with_columns(pl.col(c).cast(pl.Enum(list(v))) for c, v in enums.items() if c in names)
+            for part in _spilled_partitions(few, lead_key, parts, spill):
                 write(partials(part))
     if not written:  # no events at all: the aggregates' columns, no rows
         write(partials(narrow.clear()))
