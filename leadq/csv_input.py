@@ -561,11 +561,6 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
     return delimiters == (expected - 1) * records
 
 
-def parsed_without_check(label: str) -> bool:
-    """Whether the CSV input ``label`` is parsed without the line-by-line check (its delimiters add up)."""
-    return label in _BALANCED
-
-
 def locate_long_record(labels: list[str]) -> InputError | None:
     """The record with too many fields that failed Polars' parse of one of the inputs ``labels`` name, by line.
 

@@ -12,14 +12,12 @@ A rule then compares small integers. At M (20M events, the benchmark's ten event
 the types' tests went from 1.05 s to 0.4 s and the five URL conditions from 2.1-2.6 s
 to 0.4 s, measured apart.
 
-Parquet logs on disk qualify: reading the fields' distinct values costs about 0.6 s of M's
-events there. So do CSV logs parsed without the line-by-line field check (their delimiters add
-up, :func:`leadq.csv_input.parsed_without_check`): they are parsed a second time for it, once
-for all the fields (4.4 s of M's events), which the coded tests more than pay back (5.4 s less in
-the scoring plan). A CSV log that takes the check, and an NDJSON log, would be read twice at a
-higher cost; they are typed per event. A field is coded when it is text in the file, at most
-:data:`MAX_VALUES` values, and every ``where`` condition that reads it reads it alone; the
-others are typed per event, as before.
+Only Parquet logs on disk qualify: reading the fields' distinct values costs about 0.6 s
+of M's events there, while a text log would be parsed a second time (tried for CSV logs
+whose delimiters add up, in the twelfth session: 4.4 s for the pass at M, about what the
+coded tests save; a whole run took the same time, 22-23 s, in fresh processes). A field is coded
+when it is text in the file, at most :data:`MAX_VALUES` values, and every ``where``
+condition that reads it reads it alone; the others are typed per event, as before.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ import polars as pl
 
 from leadq.activity import code_column, fields_read, normalised_text, rule_event_spellings
 from leadq.cleaning import map_columns
-from leadq.csv_input import parsed_without_check
 from leadq.event_partitions import scan_together
 from leadq.inputs import InputFile, input_error_from_polars
 from leadq.ruleset import Rule, Ruleset, Type
@@ -78,11 +75,11 @@ def distinct_values(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, f
                     files: Sequence[InputFile], label: str) -> dict[str, list[str]]:
     """Each field's distinct values as read (nulls left out), for the fields that can be coded.
 
-    Empty unless every file is Parquet on disk or CSV parsed without the line-by-line check;
-    a field is left out when it is not text in the file or has more than :data:`MAX_VALUES`
-    values. The values of all the fields come from one pass over their distinct combinations.
+    Empty unless every file is Parquet on disk; a field is left out when it is not text
+    in the file or has more than :data:`MAX_VALUES` values. The values of all the fields
+    come from one pass over their distinct combinations.
     """
-    if not files or not all(f.parquet_path is not None or parsed_without_check(f.label) for f in files):
+    if not files or any(f.parquet_path is None for f in files):
         return {}
     columns = {f: ruleset.activity_columns[f].column for f in fields}
     columns = {f: c for f, c in columns.items() if schema.get(c) == pl.String}
@@ -97,7 +94,7 @@ def distinct_values(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, f
         columns = {f: c for f, c in columns.items() if sample[f].item() <= MAX_VALUES}
         if not columns:
             return {}
-        # One pass over the distinct combinations: a text log is parsed once, not once per field.
+        # One pass over the distinct combinations of the fields, not a plan per field.
         combos = events.group_by(list(columns.values())).agg().collect(engine="streaming")
         found = [combos.select(pl.col(c).unique()) for c in columns.values()]
     except pl.exceptions.PolarsError as exc:

@@ -165,7 +165,7 @@ def test_events_matched_by_code_aggregate_as_the_typed_events_do(tmp_path):
     assert aggregated(coded.fields, coded).equals(expected)
 
 
-def test_parquet_and_csv_logs_are_matched_by_code_and_score_as_the_log_typed_per_event(tmp_path, monkeypatch):
+def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_path, monkeypatch):
     from leadq import activity_input, event_codes
     from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
 
@@ -176,9 +176,6 @@ def test_parquet_and_csv_logs_are_matched_by_code_and_score_as_the_log_typed_per
         for c in ("Event Type", "Page URL")), pl.concat_str(pl.lit(" "), "Contact ID", pl.lit("  ")))
     log.write_csv(tmp_path / "events.csv")
     log.write_parquet(tmp_path / "events.parquet")
-    # A blank line: the CSV reader checks every line's fields, and the log is not read twice for codes.
-    text = (tmp_path / "events.csv").read_text().split("\n")
-    (tmp_path / "checked.csv").write_text("\n".join(text[:5] + [""] + text[5:]))
     seen: list[dict] = []
     find = activity_input.distinct_values
     monkeypatch.setattr(activity_input, "distinct_values", lambda *a: seen.append(find(*a)) or seen[-1])
@@ -191,21 +188,16 @@ def test_parquet_and_csv_logs_are_matched_by_code_and_score_as_the_log_typed_per
 
     from_csv = score("events.csv", "csv")
     from_parquet = score("events.parquet", "parquet")
-    from_checked = score("checked.csv", "checked")
-    # The types and URLs by code (the default ruleset's `where`s read the URL alone): from Parquet as
-    # stored (the padded lead ids trimmed per event), from CSV as the reader gives them, trimmed and
-    # blank as null. The CSV log with a blank line is typed per event, taken as read.
-    urls = set(log["Page URL"].drop_nulls())
-    assert sorted(seen[0]) == sorted(seen[1]) == ["event_type", "url"]
-    assert sorted(seen[0]["url"]) == sorted({u.strip() for u in urls} - {""})
-    assert sorted(seen[1]["url"]) == sorted(urls)
-    assert seen[2] == {}
+    # CSV: taken as read (the reader trimmed and blanked every cell). Parquet: the types and URLs by code (the
+    # default ruleset's `where`s read the URL alone), the padded lead ids trimmed per event.
+    assert seen[0] == {}
+    assert sorted(seen[1]) == ["event_type", "url"]
+    assert sorted(seen[1]["url"]) == sorted(set(log["Page URL"].drop_nulls()))
     assert from_csv["intent_score"].sum() > 0
-    assert from_parquet.equals(from_csv) and from_checked.equals(from_csv)
+    assert from_parquet.equals(from_csv)
     monkeypatch.setattr(event_codes, "MAX_VALUES", 3)  # too many values: typed per event
     assert score("events.parquet", "typed").equals(from_csv)
-    assert score("events.csv", "csv_typed").equals(from_csv)
-    assert seen[3] == seen[4] == {}
+    assert seen[2] == {}
 
 
 def test_only_text_read_by_leadq_s_csv_and_excel_readers_is_taken_as_trimmed(tmp_path):
