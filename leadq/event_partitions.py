@@ -20,7 +20,7 @@ With many partitions, re-reading the ids for each would cost more than the
 work itself (200M ids, about 8 s a pass at L), so from
 :data:`SPILL_FROM_PARTITIONS` partitions on the events are first written once,
 narrowed to the columns the rules read and split by the hash, to temporary
-Parquet files (LZ4, about 12 bytes an event), and each partition reads its
+Parquet files (LZ4, about 14 bytes an event), and each partition reads its
 own file; they are removed when the aggregation ends. The scratch folder is in
 the system's temporary directory (``TMPDIR``) and is removed when the run ends,
 also on error.
