@@ -29,7 +29,8 @@ from typing import BinaryIO, Sequence
 import polars as pl
 
 from leadq.csv_input import (
-    locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file, resolve_delimiter, resolve_encoding,
+    locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file,
+    resolve_delimiter, resolve_encoding,
 )
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
 from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
