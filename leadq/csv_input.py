@@ -411,6 +411,21 @@ def text_rows(lf: pl.LazyFrame, names: list[str], label: str) -> pl.LazyFrame:
     )
 
 
+def _physical_lines(source: str | bytes) -> pl.LazyFrame:
+    """The source's physical lines as one String column ``line``, with no CSV parsing (a cheap scan)."""
+    return pl.scan_csv(
+        source,
+        has_header=False,
+        separator="\x00",  # never in text CSV: each physical line is one field
+        quote_char=None,
+        schema={"line": pl.String},
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+        glob=False,
+    )
+
+
 def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,
                        header_line: int, footer: list[str] = ()) -> pl.LazyFrame:
     """A zero-row frame whose collection fails, naming the line, on the first ragged record.
@@ -431,17 +446,7 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,
     ``<label>: line N: expected E fields, found F``. The lines of a report
     ``footer`` (:func:`_report_footer`) are not records, and are not checked.
     """
-    lines = pl.scan_csv(
-        source,
-        has_header=False,
-        separator="\x00",  # never in text CSV: each physical line is one field
-        quote_char=None,
-        schema={"line": pl.String},
-        empty_string_is_null=False,
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-        glob=False,
-    )
+    lines = _physical_lines(source)
     line = pl.col("line")
     quotes = pl.col("quotes")
     opened = pl.col("opened")
@@ -613,12 +618,10 @@ def locate_unbalanced_quote(labels: list[str]) -> InputError | None:
 
 
 def _unbalanced_quote_line(source: str | bytes) -> int | None:
-    lines = pl.scan_csv(source, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.String},
-                        empty_string_is_null=False, truncate_ragged_lines=True, raise_if_empty=False, glob=False)
     quotes = pl.col("quotes")
     starts_outside = (quotes.cum_sum() - quotes) % 2 == 0
     total, line = (
-        lines.with_row_index("line_no", offset=1)
+        _physical_lines(source).with_row_index("line_no", offset=1)
         .with_columns(quotes=pl.col("line").str.count_matches('"', literal=True).cast(pl.Int64))
         .filter(quotes > 0)
         .select(quotes.sum(), pl.col("line_no").filter(starts_outside).last())
