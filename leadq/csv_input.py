@@ -342,13 +342,10 @@ def _csv_frame(source: str | bytes, header: str, label: str,
         texts = [next(csv.reader([line], delimiter=sep), [""])[0].strip() for line in footer]
         data = data.filter(~(pl.col(names[0]).is_in(texts) & pl.all_horizontal(pl.col(names[1:]).is_null())))
     left_out = ReportRows(skipped + 1, 0, len(footer), unit="line") if footer else None
-    _BALANCED.pop(label, None)  # read before (and changed since, or to come last)
-    if fields_balanced:
-        _BALANCED[label] = _Layout(sep, len(names), source)
-    else:
+    if not fields_balanced:
         check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1, footer=footer)
         data = pl.concat([data, check], how="diagonal_relaxed")
-    _SOURCES[label] = _Layout(sep, len(names), source)
+    _SOURCES[label] = _Layout(sep, len(names), source, fields_balanced)  # replaces an earlier read of the label
     if isinstance(source, bytes):
         # Text read whole (stdin, a transcoded file) is kept only as long as its frame.
         weakref.finalize(data, _forget, label, source)
@@ -501,29 +498,34 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,
 
 @dataclass(frozen=True)
 class _Layout:
-    """How a CSV source read without the line-by-line check splits its records (for :func:`locate_long_record`).
+    """How a CSV source splits its records, for finding a failed parse's line.
 
-    ``source`` is the file's path, or the UTF-8 bytes of text read whole.
+    ``source`` is the file's path, or the UTF-8 bytes of text read whole. ``balanced``:
+    read without the line-by-line check (:func:`_fields_balance`), where a long record
+    fails Polars' parse, whose error names no line (:func:`locate_long_record`).
     """
 
     sep: str
     fields: int
     source: str | bytes
+    balanced: bool
 
 
-# Inputs read without the line-by-line check, by label: a long record there fails Polars' parse,
-# whose error names no line, and locate_long_record runs the check then.
-_BALANCED: dict[str, _Layout] = {}
-# Every CSV input, by label: where locate_unbalanced_quote looks when a parse fails on the quoting.
+# Every CSV input, by label: where locate_long_record and locate_unbalanced_quote look when a parse fails.
 _SOURCES: dict[str, _Layout] = {}
 
 
+def parsed_without_check(label: str) -> bool:
+    """Whether the CSV input ``label`` was read without the line-by-line check (its delimiters add up)."""
+    layout = _SOURCES.get(label)
+    return layout is not None and layout.balanced
+
+
 def _forget(label: str, source: bytes) -> None:
-    """Drop the entries of text read whole once its frame is gone (unless the label was read again since)."""
-    for registry in (_BALANCED, _SOURCES):
-        entry = registry.get(label)
-        if entry is not None and entry.source is source:
-            del registry[label]
+    """Drop the entry of text read whole once its frame is gone (unless the label was read again since)."""
+    entry = _SOURCES.get(label)
+    if entry is not None and entry.source is source:
+        del _SOURCES[label]
 
 
 def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -> bool:
@@ -575,8 +577,8 @@ def locate_long_record(labels: list[str]) -> InputError | None:
     takes it for the start of a quoted stretch.
     """
     for label in labels:
-        layout = _BALANCED.get(label)
-        if layout is None:
+        layout = _SOURCES.get(label)
+        if layout is None or not layout.balanced:
             continue
         try:
             _field_count_check(layout.source, layout.sep, layout.fields, label, header_line=1).collect()

@@ -436,15 +436,15 @@ def test_a_long_record_making_up_for_a_short_one_is_found_in_text_read_whole(tmp
     assert str(info.value) == "<stdin>: line 2: expected 3 fields, found 2; check the delimiter or quoting"
     path = write_bytes(tmp_path, "latin.csv", "a;b;c\nJosé;1\nZoë;1;2;3\n".encode("cp1252"))
     latin = read_inputs([str(path)])
-    assert str(path) in csv_input._BALANCED
+    assert csv_input.parsed_without_check(str(path))
     with pytest.raises(InputError) as info:
         collect_input(latin, str(path))
     assert str(info.value) == f"{path}: line 2: expected 3 fields, found 2; check the delimiter or quoting"
     # The bytes are let go with their frame.
-    assert "<stdin>" in csv_input._BALANCED
+    assert csv_input.parsed_without_check("<stdin>")
     del stdin, latin, info
     gc.collect()
-    assert "<stdin>" not in csv_input._BALANCED and str(path) not in csv_input._BALANCED
+    assert "<stdin>" not in csv_input._SOURCES and str(path) not in csv_input._SOURCES
 
 
 def _with_quote_at(line: int, rows: int, title: str) -> bytes:
@@ -517,7 +517,7 @@ def test_a_failed_count_leaves_the_file_to_the_line_by_line_check(tmp_path: Path
     monkeypatch.setattr(csv_input.pl, "scan_csv", failing_count)
     path = write_bytes(tmp_path, "r.csv", b"a,b\n1,2\n3,4\n")
     assert read(path)["a"].to_list() == ["1", "3"]
-    assert str(path) not in csv_input._BALANCED
+    assert not csv_input.parsed_without_check(str(path))
     bad = write_bytes(tmp_path, "bad.csv", b"a,b\n1,2\n3\n")
     with pytest.raises(InputError, match="line 3: expected 2 fields, found 1"):
         read(bad)
@@ -550,7 +550,7 @@ def test_the_fast_path_rejects_every_file_the_line_by_line_check_rejects(tmp_pat
 
         checked = outcome(lambda *args: False)
         counted = outcome(counts)
-        fast = str(path) in csv_input._BALANCED
+        fast = csv_input.parsed_without_check(str(path))
         fast_reads += fast
         if isinstance(counted, pl.DataFrame):
             assert isinstance(checked, pl.DataFrame), (text, checked)
