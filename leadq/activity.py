@@ -170,9 +170,11 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
       :func:`leadq.cleaning.map_columns`; the rules carry every spelling they
       match, :func:`event_type_spellings`), the age computed once, and events
       outside every rule's types and window are dropped first;
-    * each rule's match flag and each distinct half-life's decay factor are
-      computed once per event, element-wise (this streams), so the one
-      ``group_by(lead_id)`` only sums and takes maxima of ready columns;
+    * each rule's match flag is computed once per event, element-wise (this
+      streams), and each distinct half-life's decay factor once per event that
+      some rule counts (an ``exp`` per half-life on every event of the log cost
+      1 s of 5 at M), so the one ``group_by(lead_id)`` only sums and takes
+      maxima of ready columns;
     * ``_raw__<rule>`` (points before decay) is ``points * n``, computed after
       the aggregation instead of summed per event.
 
@@ -234,7 +236,7 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     # The age is clipped at 0: with counts, events after as_of are still grouped (no rule flag is set
     # on them), and a factor of 2 ** (years / half-life) would overflow the fixed-point integers.
     decays = [to_fixed((age.clip(lower_bound=0) * (-LN2 / h)).exp()).alias(_decay_name(h)) for h in half_lives]
-    base = base.with_columns([f.alias(f"_m{i}") for i, f in enumerate(flags)] + decays)
+    base = base.with_columns([f.alias(f"_m{i}") for i, f in enumerate(flags)])
     # Every per-event input of the aggregation is computed here, element-wise, so that the
     # group-by only adds and takes maxima of ready columns. (In memory, plain sums were several
     # times cheaper per row than conditional ones; under the streaming engine the two measured
@@ -252,13 +254,16 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
         # Counts stay UInt32 (4 bytes a lead and rule): the partials of every lead are held for the join.
         aggs += [pl.col(names["n"]).sum().cast(pl.UInt32), pl.col(names["dec"]).sum(), pl.col(names["last"]).max()]
     if not counts:
-        return base.select(["lead_id"] + per_event).group_by("lead_id").agg(aggs)
-    return _with_event_counts(base, per_event, aggs, [pl.col(f"_m{i}") for i in range(len(rules))], as_of)
+        return base.with_columns(decays).select(["lead_id"] + per_event).group_by("lead_id").agg(aggs)
+    return _with_event_counts(base, decays, per_event, aggs, [pl.col(f"_m{i}") for i in range(len(rules))], as_of)
 
 
-def _with_event_counts(base: pl.LazyFrame, per_event: list[pl.Expr], aggs: list[pl.Expr],
+def _with_event_counts(base: pl.LazyFrame, decays: list[pl.Expr], per_event: list[pl.Expr], aggs: list[pl.Expr],
                        flags: list[pl.Expr], as_of: datetime) -> pl.LazyFrame:
     """The rule aggregates of ``base`` with every lead's event counts (``_ev_rows``, ``_ev_timed``, ``_ev_due``).
+
+    ``decays`` (the decay factors, which ``per_event`` reads) are computed on the
+    events some rule counts only.
 
     Only the events some rule counts go through the wide aggregation; the others
     (at M, over half of them: types no rule reads, pages no ``where`` matches,
@@ -271,7 +276,7 @@ def _with_event_counts(base: pl.LazyFrame, per_event: list[pl.Expr], aggs: list[
     """
     counted = pl.any_horizontal(flags).fill_null(False) if flags else pl.lit(False)
     base = base.with_columns(_counted=counted)
-    ruled = (base.filter(pl.col("_counted")).select(["lead_id"] + per_event)
+    ruled = (base.filter(pl.col("_counted")).with_columns(decays).select(["lead_id"] + per_event)
              .group_by("lead_id").agg(aggs + [pl.len().cast(pl.Int64).alias("_ev_ruled")]))
     rest = base.filter(~pl.col("_counted")).group_by("lead_id").agg(
         pl.len().cast(pl.Int64).alias("_ev_rows"),
