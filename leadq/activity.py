@@ -326,6 +326,32 @@ def from_fixed(total: pl.Expr) -> pl.Expr:
     return total.cast(pl.Float64) / FIXED_POINT
 
 
+def known_event_columns(rules: tuple[Rule, ...]) -> list[pl.Expr]:
+    """The scored leads' part of the event accounting, over the scored leads joined to their aggregates.
+
+    For a log aggregated in partitions, whose per-lead counts are ready before the
+    run's plan: that plan adds these sums (``_stat_known_timed``, the scored leads'
+    readable events, and ``_stat_n__<rule>``), and :func:`event_accounting` takes
+    them from the totals of the whole log. (Looking the scored leads up among the
+    counts of every lead, after the plan, took 5 s of a run at L.)
+    """
+    return [pl.col("_ev_timed").fill_null(0).sum().alias("_stat_known_timed")] + [
+        pl.col(col_names(r.id)["n"]).fill_null(0).sum().alias(f"_stat_n__{r.id}") for r in rules]
+
+
+def event_accounting(counts: pl.LazyFrame, known: dict[str, int], rules: tuple[Rule, ...]) -> dict[str, int]:
+    """The run's event accounting (:func:`event_count_columns`) from every lead's counts and the scored leads' part.
+
+    ``counts`` holds every lead's ``_ev_rows``, ``_ev_timed`` and ``_ev_due``; ``known``
+    the sums of :func:`known_event_columns` (empty when no lead was scored).
+    """
+    totals = counts.select(event_count_columns(pl.lit(False))).collect().row(0, named=True)
+    # With no lead known, `_stat_unknown` is every readable event of a lead; the scored leads' are not unknown.
+    totals["_stat_unknown"] -= known.get("_stat_known_timed", 0)
+    totals.update({f"_stat_n__{r.id}": known.get(f"_stat_n__{r.id}", 0) for r in rules})
+    return totals
+
+
 def event_count_columns(known: pl.Expr, rules: tuple[Rule, ...] = ()) -> list[pl.Expr]:
     """The run's event accounting, from the per-lead counts of ``aggregate_events(counts=True)``.
 

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import polars as pl
 
-from leadq.activity import col_names, event_partials, where_fields
+from leadq.activity import event_partials, where_fields
 from leadq.cleaning import map_columns
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset
@@ -57,8 +57,9 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
 
     Returns:
         The partial aggregates (:func:`leadq.activity.event_partials`; the caller finishes
-        them), the typed events, whether the aggregates carry counts, and the aggregates'
-        counts when they were computed already (else None).
+        them), the typed events, whether the aggregates carry counts, and, when they were
+        computed already (in partitions), every lead's event counts (else None; the
+        aggregates then carry only ``_ev_timed`` of the counts).
     """
     if events is None:
         # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
@@ -128,5 +129,6 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
             enums={ruleset.activity_columns[f].column: v for f, v in values.items()})
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
-    counts = [col_names(r.id)["n"] for r in ruleset.event_rules]
-    return partials.drop(EVENT_COUNTS), typed, True, partials.select("lead_id", *EVENT_COUNTS, *counts)
+    # The scored leads' readable events (`_ev_timed`) ride with their aggregates into the run's
+    # plan; the log's totals come from the counts of every lead (leadq.activity.known_event_columns).
+    return partials.drop("_ev_rows", "_ev_due"), typed, True, partials.select("lead_id", *EVENT_COUNTS)

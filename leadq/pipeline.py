@@ -29,7 +29,7 @@ import polars as pl
 
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces
 from leadq.actions import action_columns, check_rollup, with_actions
-from leadq.activity import event_count_columns, finish_aggregates
+from leadq.activity import event_accounting, event_count_columns, finish_aggregates, known_event_columns
 from leadq.activity_input import aggregate_activity, event_fields_needed
 from leadq.cleaning import email_domain, map_columns, polars_type
 from leadq.dedupe import drop_duplicates
@@ -273,6 +273,8 @@ def _score_frames(
                      .with_columns(event_count_columns(known, ruleset.event_rules)).filter(known))
         else:
             valid = valid.join(agg, on="lead_id", how="left")
+            if ready is not None:
+                valid = valid.with_columns(known_event_columns(ruleset.event_rules))
         # Points from the partial sums after the join, so that the join holds only the partials.
         valid = finish_aggregates(valid, ruleset)
     if uses_workspaces(ruleset) and "_workspace_id" not in valid.collect_schema():
@@ -281,7 +283,8 @@ def _score_frames(
 
     out_cols = list(OUTPUT_COLUMNS) + action_cols + [pl.col(f"keep::{c}").alias(c) for c in keep_columns]
     rule_stats = [f"_stat_n__{r.id}" for r in ruleset.event_rules]
-    internal = ["_source_file", "bad_timing"] + (list(EVENT_STATS) + rule_stats if counted and ready is None else [])
+    internal = ["_source_file", "bad_timing"] + (
+        [] if not counted else list(EVENT_STATS) + rule_stats if ready is None else ["_stat_known_timed"] + rule_stats)
     rejects_lf = pl.concat(
         [typed.filter(pl.col("_reason").is_not_null()).select("_source_file", "_source_row", "_reason")]
         + [d.select("_source_file", "_source_row", "_reason") for d in dup_exprs],
@@ -318,12 +321,8 @@ def _score_frames(
     scored_df, rejects_df, per_file_df, blanked_df = frames[:4]
     if counted:
         if ready is not None:
-            # A join, not is_in over the scored ids: Polars evaluated is_in against millions of ids
-            # in minutes (110 s at L's 9.3M leads, 8.6 s for 1M), the join takes seconds.
-            scored_ids = scored_df.lazy().select(pl.col("lead_id").unique(), pl.lit(True).alias("_stat_known"))
-            ev = (ready.join(scored_ids, on="lead_id", how="left")
-                  .select(event_count_columns(pl.col("_stat_known").fill_null(False), ruleset.event_rules))
-                  .collect().row(0, named=True))
+            known = scored_df.select("_stat_known_timed", *rule_stats).row(0, named=True) if scored_df.height else {}
+            ev = event_accounting(ready, known, ruleset.event_rules)
         elif scored_df.height:
             ev = scored_df.select(*EVENT_STATS, *rule_stats).row(0, named=True)
         else:  # no lead scored: every readable event belongs to an unknown lead

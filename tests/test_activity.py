@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -243,14 +244,15 @@ ACCOUNTING_EVENTS = [
 ]
 
 
-@pytest.mark.parametrize("layout", ["parquet", "csv", "parquet in 3 partitions", "parquet in 8 partitions"])
-def test_the_event_accounting_counts_every_kind_of_event_once(tmp_path, monkeypatch, layout):
-    # Events no rule counts are grouped apart from those some rule counts (activity._with_event_counts):
-    # each kind of event, counted by hand, on every path of the aggregation.
+LAYOUTS = ["parquet", "csv", "parquet in 3 partitions", "parquet in 8 partitions"]
+
+
+def _accounting_run(tmp_path, monkeypatch, layout: str, contact_ids: str) -> tuple[dict, Path]:
+    """Score ``contact_ids`` against ACCOUNTING_EVENTS in ``layout``: the summary's events, and the output."""
     path = tmp_path / "ruleset.yaml"
     path.write_text(ACCOUNTING_RULESET)
     contacts = tmp_path / "c.csv"
-    contacts.write_text("id\n1\n2\n3\n")
+    contacts.write_text(contact_ids)
     events = pl.DataFrame(
         {"id": [e[0] for e in ACCOUNTING_EVENTS], "type": [e[1] for e in ACCOUNTING_EVENTS],
          "at": [None if e[2] is None else AS_OF - timedelta(days=e[2]) for e in ACCOUNTING_EVENTS],
@@ -268,7 +270,24 @@ def test_the_event_accounting_counts_every_kind_of_event_once(tmp_path, monkeypa
     out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
     run_cli(["score", contacts, "-a", log, "-r", path, "--as-of", "2026-11-01", "-o", out,
              "--summary-json", summary, "-q"])
-    assert json.loads(summary.read_text())["events"] == {
+    return json.loads(summary.read_text())["events"], out
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_event_accounting_counts_every_kind_of_event_once(tmp_path, monkeypatch, layout):
+    # Events no rule counts are grouped apart from those some rule counts (activity._with_event_counts):
+    # each kind of event, counted by hand, on every path of the aggregation.
+    events, out = _accounting_run(tmp_path, monkeypatch, layout, "id\n1\n2\n3\n")
+    assert events == {
         "read": 15, "unreadable": 4, "unknown_lead": 4, "up_to_as_of": 9, "by_rule": {"demo": 1, "pricing": 1}}
     assert pl.read_csv(out, schema_overrides={"lead_id": pl.String}).select("lead_id", "intent_score").rows() == [
         ("1", 15.0), ("2", 0.0), ("3", 0.0)]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_with_no_lead_of_the_log_scored_every_readable_event_is_of_an_unknown_lead(tmp_path, monkeypatch, layout):
+    # In partitions, the scored leads' part of the accounting comes from the run's plan and the
+    # totals from every lead's counts (activity.event_accounting): here that part is empty.
+    events, _ = _accounting_run(tmp_path, monkeypatch, layout, "id\n99\n")
+    assert events == {
+        "read": 15, "unreadable": 4, "unknown_lead": 11, "up_to_as_of": 9, "by_rule": {"demo": 0, "pricing": 0}}
