@@ -353,7 +353,7 @@ def _csv_frame(source: str | bytes, header: str, label: str,
 
 
 FOOTER_MAX_LINES = 12
-FOOTER_TAIL_BYTES = 4096
+TAIL_BYTES = 4096  # of a file, read for its report footer and for the blank lines that end it
 
 
 def _report_footer(source: str | bytes, sep: str, fields: int) -> list[str]:
@@ -367,14 +367,7 @@ def _report_footer(source: str | bytes, sep: str, fields: int) -> list[str]:
     """
     if fields < 2:
         return []
-    if isinstance(source, bytes):
-        tail = source[-FOOTER_TAIL_BYTES:]
-    else:
-        with open(source, "rb") as fh:
-            fh.seek(0, io.SEEK_END)
-            fh.seek(max(0, fh.tell() - FOOTER_TAIL_BYTES))
-            tail = fh.read()
-    lines = tail.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
+    lines = _tail(source).decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
     footer: list[str] = []
@@ -536,23 +529,22 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
     delimiter ends a line: 0.2 s each for 5M events. When the delimiters are
     ``expected - 1`` times the records (the header one of them), every record has
     ``expected`` fields, or a record with too many makes up for one with too few,
-    and Polars' parser rejects that one when it is not told to truncate. A blank
-    line or a ragged record makes the counts differ: the file takes the line-by-line
-    check (:func:`_field_count_check`). Quotes count as :func:`_field_count_check`
-    counts them: each one opens or closes a quoted stretch.
+    and Polars' parser rejects that one when it is not told to truncate. A ragged
+    record or a blank line makes the counts differ: the file takes the line-by-line
+    check (:func:`_field_count_check`); but blank lines that end the file are left out
+    of the count (they are dropped as blank rows). Quotes count as
+    :func:`_field_count_check` counts them: each one opens or closes a quoted stretch.
     """
     record = header.rstrip("\r\n")
     if record.count('"') % 2 or re.sub(r'"[^"]*"', "", record).count(sep) != expected - 1:
         return False
-    if isinstance(source, bytes):
-        last = source[-1:]
-    else:
-        with open(source, "rb") as fh:
-            size = fh.seek(0, io.SEEK_END)
-            fh.seek(max(size - 1, 0))
-            last = fh.read(1)
-    if not last or last == sep.encode():
+    tail = _tail(source)
+    body = tail.rstrip(b"\r\n")
+    if not body or tail.endswith(sep.encode()):
         return False  # Polars' parser drops a delimiter that ends the file; the check does not
+    # Blank lines that end the file (an extra line end, as some exports write) are counted as
+    # records and dropped as blank rows: left out of the count, they keep the file on this path.
+    trailing_blank = max(tail[len(body):].count(b"\n") - 1, 0)
 
     def count(**options: str) -> int:
         # One collect each: in one plan Polars would take the two scans of the file for one.
@@ -565,7 +557,17 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
         delimiters = count(separator="\x00", eol_char=sep) - 1
     except pl.exceptions.PolarsError:
         return False  # the line-by-line check and the parse will say what is wrong, by line
-    return delimiters == (expected - 1) * records
+    return delimiters == (expected - 1) * (records - trailing_blank)
+
+
+def _tail(source: str | bytes) -> bytes:
+    """The last :data:`TAIL_BYTES` bytes of the source (a path or bytes)."""
+    if isinstance(source, bytes):
+        return source[-TAIL_BYTES:]
+    with open(source, "rb") as fh:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(max(size - TAIL_BYTES, 0))
+        return fh.read()
 
 
 def locate_long_record(labels: list[str]) -> InputError | None:

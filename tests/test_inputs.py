@@ -482,6 +482,7 @@ def test_a_quote_left_open_is_found_by_line(tmp_path: Path, rows: int, line: int
 
 def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
     """Quoted delimiters, line breaks and quotes keep a file on the fast path; one lost delimiter does not."""
+    import leadq.csv_input as csv_input
     from leadq.csv_input import _fields_balance
 
     values = ["plain", "has,comma", "two\nlines", 'a "quoted" word', "", " padded ", "mixed\n,\n\"x\"", "é ü"]
@@ -494,8 +495,21 @@ def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
     cut = raw.index(b",", raw.index(b"\nplain,", len(raw) // 2) + 1)
     (tmp_path / "bad.csv").write_bytes(raw[:cut] + raw[cut + 1:])  # two fields of one record run together
     assert not _fields_balance(str(tmp_path / "bad.csv"), ",", header, 4)
-    (tmp_path / "blank.csv").write_bytes(raw + b"\n")  # a blank line is left to the line-by-line check
+    # A blank line inside the file is left to the line-by-line check; blank lines that end it are not.
+    inner = raw.index(b"\nplain,", len(raw) // 2) + 1  # a record starts there
+    (tmp_path / "blank.csv").write_bytes(raw[:inner] + b"\n" + raw[inner:])
     assert not _fields_balance(str(tmp_path / "blank.csv"), ",", header, 4)
+    as_read = read(good).select(frame.columns)
+    for end in (b"\n", b"\n\n\n", b"\r\n"):
+        (tmp_path / "ends_blank.csv").write_bytes(raw + end)
+        assert _fields_balance(str(tmp_path / "ends_blank.csv"), ",", header, 4), end
+        assert read(tmp_path / "ends_blank.csv").select(frame.columns).equals(as_read), end
+        assert csv_input.parsed_without_check(str(tmp_path / "ends_blank.csv"))
+    # A record short of a field at the end makes up for no blank line: it is found by line.
+    (tmp_path / "short_end.csv").write_bytes(b"a,b\n1,2\n3\n\n")
+    assert not _fields_balance(str(tmp_path / "short_end.csv"), ",", "a,b\n", 2)
+    with pytest.raises(InputError, match="line 3: expected 2 fields, found 1"):
+        read(tmp_path / "short_end.csv")
     # Polars' parser drops a delimiter that ends the file, so such a file is checked line by line.
     (tmp_path / "end.csv").write_bytes(b"a,b\n1,2,")
     assert not _fields_balance(str(tmp_path / "end.csv"), ",", "a,b\n", 2)
