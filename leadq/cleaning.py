@@ -11,6 +11,7 @@ can reject the row (when a rule uses the field) or blank the value (when none do
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
 import polars as pl
@@ -281,6 +282,13 @@ def _blank_marker(text: pl.Expr) -> pl.Expr:
     return pl.when((text != "") & ~text.str.to_lowercase().is_in(NULL_MARKERS)).then(text)
 
 
+@functools.cache
+def _plausible_years() -> tuple[pl.Expr, pl.Expr]:
+    """:data:`EARLIEST` and :data:`LATEST` as literals, built once: ``is_between`` given the datetimes
+    builds a Series for each bound (0.3 ms a date column, 7 ms of a 100-row job's typing)."""
+    return pl.lit(EARLIEST, dtype=UTC), pl.lit(LATEST, dtype=UTC)
+
+
 def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,
                 *, keep: tuple[str, ...] = (), flag_ranges: bool = False,
                 blank_placeholders: bool = True, as_read: frozenset[str] = frozenset()) -> pl.LazyFrame:
@@ -343,7 +351,7 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     if dates:
         # After the flags: a read date outside the years 1800-2200 is a placeholder, blank rather than bad.
         frame = frame.with_columns(
-            pl.when(pl.col(name).is_between(EARLIEST, LATEST, closed="left")).then(pl.col(name)).alias(name)
+            pl.when(pl.col(name).is_between(*_plausible_years(), closed="left")).then(pl.col(name)).alias(name)
             for name in dates)
     return frame.drop([f"_raw__{name}" for name, col in present.items() if col.type is not Type.TEXT])
 
