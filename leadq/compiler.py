@@ -120,7 +120,15 @@ def contact_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
     days_since = Function(("field_or_rule",), Type.NUMBER, _days_since(as_of),
                           "days_since(date field): days from it to the run's as-of time")
     return Scope(fields=fields, where=where, raw_columns=_raw_columns(ruleset, fields), lists=ruleset.lists,
-                 functions={"days_since": days_since}, grades=ruleset.grade_letters)
+                 functions={"days_since": days_since}, grades=ruleset.grade_letters,
+                 stripped=_stripped_fields(ruleset))
+
+
+def _stripped_fields(ruleset: Ruleset) -> frozenset[str]:
+    """The contact fields whose text is stripped already: the mapped text columns, typed by
+    :func:`leadq.cleaning.map_columns` (contacts and accounts), and the e-mail domain (no blank in it)."""
+    mapped = {**ruleset.account_columns, **ruleset.columns}
+    return frozenset({name for name, col in mapped.items() if col.type is Type.TEXT} | {"email_domain"})
 
 
 def event_scope(ruleset: Ruleset, where: str) -> Scope:

@@ -103,3 +103,43 @@ def test_errors(text, message, offset):
 def test_tokenizer_offsets():
     assert [(t.kind, t.value, t.offset) for t in tokenize("a >= 'b'")] == [
         ("name", "a", 0), ("op", ">=", 2), ("string", "'b'", 5), ("end", "", 8)]
+
+
+def test_stripped_fields_are_only_lower_cased():
+    # Typed text fields hold stripped values already (leadq.cleaning.map_columns): a comparison
+    # lower-cases them without stripping them again; other text is still stripped.
+    stripped = Scope(fields=SCOPE.fields, stripped=frozenset({"title"}))
+    for text in ('title = "intern"', 'title in ["intern"]', 'title contains "intern"', 'title starts with "int"'):
+        assert "strip_chars" not in str(compile_condition(text, stripped)), text
+        assert "strip_chars" in str(compile_condition(text, SCOPE)), text
+    # On text that is stripped, both give the same answers.
+    frame = FRAME.with_columns(pl.col("title").str.strip_chars())
+    for text in ('title = "intern"', 'title in ["Intern", "marketing director"]', 'title ends with "tor"'):
+        assert (frame.select(compile_condition(text, stripped)).to_series().to_list()
+                == frame.select(compile_condition(text, SCOPE)).to_series().to_list()), text
+
+
+def test_padded_text_in_a_parquet_export_still_matches(tmp_path):
+    # Parquet text is not trimmed by a reader: the typing trims it, so that conditions, which no
+    # longer strip typed fields, still see "VP of Sales" in "  VP of Sales ".
+    from leadq.pipeline import read_and_score
+    from leadq.ruleset_loader import load_ruleset
+    from tests.conftest import AS_OF
+
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("""version: 1
+columns: {lead_id: id, job_title: title, country: country, email: email}
+fit:
+  - {id: vp, label: VP title, when: 'job_title starts with "vp"', points: 10}
+  - {id: us, label: US, when: 'country = "united states"', points: 5}
+  - {id: uk, label: UK, when: 'country in ["United Kingdom"]', points: 3}
+  - {id: acme, label: Acme, when: 'email_domain = "acme.com"', points: 2}
+tiers:
+  - {name: all, otherwise: true}
+""")
+    contacts = tmp_path / "contacts.parquet"
+    pl.DataFrame({"id": ["1", "2", "3"], "title": ["  VP of Sales ", "\tvp marketing", "Director"],
+                  "country": [" United States ", "United Kingdom\u00a0", "france"],
+                  "email": [" pat@ACME.com ", "Jo <jo@acme.com>", "x@other.io"]}).write_parquet(contacts)
+    scored = read_and_score(load_ruleset(str(ruleset)), [str(contacts)], [], as_of=AS_OF).scored
+    assert scored.select("lead_id", "fit_score").rows() == [("1", 17.0), ("2", 15.0), ("3", 0.0)]
