@@ -19,7 +19,7 @@ import functools
 import math
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import polars as pl
 
@@ -178,8 +178,8 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     * ``_raw__<rule>`` (points before decay) is ``points * n``, computed after
       the aggregation instead of summed per event.
 
-    With ``counts``, no event is dropped (an event no rule can use has a null
-    type instead, so no rule flag is set on it) and each lead also gets
+    With ``counts``, no event is dropped (no rule flag is set on an event no rule
+    can use) and each lead also gets
     ``_ev_rows`` (events), ``_ev_timed`` (events with a readable time) and
     ``_ev_due`` (events at or before ``as_of``), including the row of events
     without a lead id: the run's event accounting comes from this one pass
@@ -199,44 +199,31 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
             trimmed or lower-cased per event.
     """
     rules = list(ruleset.event_rules)
-    window = max_window_days(ruleset)
-    rule_types: list[Sequence[str] | Sequence[int]] = [rule_event_spellings(r) for r in rules]
-    type_column = pl.col("event_type").str.to_lowercase()
     used = {"lead_id", "event_type", "occurred_at"} | where_fields(where_exprs)
-    if coded is not None:  # its fields are the type and fields of the `where`s: `used` has them
-        where_exprs = coded.where
-        if coded.type_codes is not None:
-            rule_types = list(coded.type_codes)
-            type_column = pl.col(code_column("event_type"))
-    relevant = sorted({k for types in rule_types for k in types})
     schema = events.collect_schema()
-    age = pl.col("_age")
-    etype = pl.col("_type")
-    keep = (pl.col("lead_id").is_not_null() & pl.col("occurred_at").is_not_null()
-            & (age >= 0) & (age <= window) & etype.is_in(relevant))
     base = events.select([c for c in schema if c in used])
-    if coded is not None:
-        base = base.with_columns(coded.columns)
-    base = (
-        base
-        .with_columns(_type=type_column,
-                      _age=age_days(pl.col("occurred_at"), as_of))
-    )
-    if counts:
-        # Every event is counted, for the accounting. An event that no rule can use gets a null
-        # type, so every rule flag is null there, and it is only counted (_with_event_counts).
-        base = base.with_columns(_type=pl.when(keep).then(etype))
-    else:
-        base = base.filter(keep)
-    base = base.with_columns(_normalised_columns(where_exprs))
+    as_text = _Tests([rule_event_spellings(r) for r in rules], pl.col("event_type").str.to_lowercase(), where_exprs)
+    window = max_window_days(ruleset)
+    if coded is None:
+        flagged = _flagged(base, rules, window, as_of, counts, as_text)
+    else:  # its fields are the type and fields of the `where`s: `used` has them
+        by_code = as_text._replace(where=coded.where)
+        if coded.type_codes is not None:
+            by_code = by_code._replace(rule_types=list(coded.type_codes), type_column=pl.col(code_column("event_type")))
+        flagged = _flagged(base.with_columns(coded.columns), rules, window, as_of, counts, by_code,
+                           None if coded.known is None else (coded.known, coded.fields, as_text))
+    return _aggregated(flagged, rules, counts, as_of)
+
+
+def _aggregated(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: datetime) -> pl.LazyFrame:
+    """The per-lead partials of flagged events (:func:`_flagged`): :func:`event_partials` after the flags."""
+    age = pl.col("_age")
     half_lives = sorted({r.half_life_days for r in rules if r.half_life_days is not None})
-    flags = [rule_match(r, where_exprs.get(r.id), age, etype, types) for r, types in zip(rules, rule_types)]
     # Decay factors once per distinct half-life, as integer trillionths (see to_fixed); a rule's
     # decayed points are its points times the sum of its events' factors.
     # The age is clipped at 0: with counts, events after as_of are still grouped (no rule flag is set
     # on them), and a factor of 2 ** (years / half-life) would overflow the fixed-point integers.
     decays = [to_fixed((age.clip(lower_bound=0) * (-LN2 / h)).exp()).alias(_decay_name(h)) for h in half_lives]
-    base = base.with_columns([f.alias(f"_m{i}") for i, f in enumerate(flags)])
     # Every per-event input of the aggregation is computed here, element-wise, so that the
     # group-by only adds and takes maxima of ready columns. (In memory, plain sums were several
     # times cheaper per row than conditional ones; under the streaming engine the two measured
@@ -256,6 +243,58 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     if not counts:
         return base.with_columns(decays).select(["lead_id"] + per_event).group_by("lead_id").agg(aggs)
     return _with_event_counts(base, decays, per_event, aggs, [pl.col(f"_m{i}") for i in range(len(rules))], as_of)
+
+
+class _Tests(NamedTuple):
+    """How the rules test an event: its type as ``type_column`` gives it, and the ``where`` conditions."""
+
+    rule_types: Sequence[Sequence[str] | Sequence[int]]  # per rule, the values of type_column it counts
+    type_column: pl.Expr  # the lower-cased text of the type, or its code
+    where: dict[str, pl.Expr | None]
+
+
+def _flagged(base: pl.LazyFrame, rules: list[Rule], window: float, as_of: datetime, counts: bool,
+             tests: _Tests, unknown: tuple[pl.Expr, frozenset[str], _Tests] | None = None) -> pl.LazyFrame:
+    """The events with each rule's match flag ``_m<i>``: lead_id, occurred_at, ``_age`` and the flags.
+
+    Without ``counts``, the events no rule can count (type, window, no lead or time) are
+    dropped; with it, their flags are false. ``unknown``: (``known``, the coded fields, the
+    text tests) when the codes came from a sample (:class:`leadq.event_codes.CodedLog`): the
+    events that are not ``known`` are flagged by the text tests. Those run on every event
+    (one stream: two, split and aggregated apart, held one half in memory while the other was
+    aggregated: 5.7 GB at M), on the coded fields blanked where the codes decide, which
+    costs a fifth of testing the text itself.
+    """
+    age = pl.col("_age")
+    base = base.with_columns(_type=tests.type_column, _age=age_days(pl.col("occurred_at"), as_of))
+
+    def matches(t: _Tests, etype: pl.Expr) -> tuple[pl.Expr, list[pl.Expr]]:
+        relevant = sorted({k for types in t.rule_types for k in types})
+        return etype.is_in(relevant), [rule_match(r, t.where.get(r.id), age, etype, types)
+                                       for r, types in zip(rules, t.rule_types)]
+
+    counted_type, flags = matches(tests, pl.col("_type"))
+    wheres = list(tests.where.values())
+    if unknown is not None:
+        known, fields, text = unknown
+        is_known = pl.col("_known")
+        base = base.with_columns(_known=known).with_columns(
+            pl.when(is_known).then(pl.lit("")).otherwise(pl.col(f)).alias(f) for f in sorted(fields))
+        base = base.with_columns(_text_type=text.type_column)
+        text_type, text_flags = matches(text, pl.col("_text_type"))
+        counted_type = pl.when(is_known).then(counted_type).otherwise(text_type)
+        flags = [pl.when(is_known).then(f).otherwise(t) for f, t in zip(flags, text_flags)]
+        wheres += text.where.values()
+    keep = (pl.col("lead_id").is_not_null() & pl.col("occurred_at").is_not_null()
+            & (age >= 0) & (age <= window) & counted_type)
+    if counts:
+        # Every event is counted, for the accounting; an event that no rule can use is only
+        # counted (_with_event_counts).
+        flags = [keep & f for f in flags]
+    else:
+        base = base.filter(keep)
+    return (base.with_columns(_normalised_columns(dict(enumerate(wheres))))
+            .select("lead_id", "occurred_at", "_age", *(f.alias(f"_m{i}") for i, f in enumerate(flags))))
 
 
 def _with_event_counts(base: pl.LazyFrame, decays: list[pl.Expr], per_event: list[pl.Expr], aggs: list[pl.Expr],

@@ -20,7 +20,7 @@ from leadq.cleaning import map_columns
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset
 from leadq.conditions import Type
-from leadq.event_codes import codable_fields, coded_log, distinct_values
+from leadq.event_codes import codable_fields, coded_log, distinct_values, sampled_values
 from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.input_columns import check_columns
 from leadq.inputs import InputFile, input_error_from_polars
@@ -85,8 +85,12 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     coded = None
     values: dict[str, list[str]] = {}
     if lead_ids is None:
-        values = distinct_values(events, schema, ruleset, codable_fields(ruleset, compiled.event_where), files, label)
-        coded = coded_log(ruleset, compiled.event_where, values)
+        fields = codable_fields(ruleset, compiled.event_where)
+        values = distinct_values(events, schema, ruleset, fields, files, label)
+        complete = bool(values)
+        if not complete:  # a text log: the values of its first rows, the others tested as text
+            values = sampled_values(events, ruleset, fields, files, label)
+        coded = coded_log(ruleset, compiled.event_where, values, complete)
     else:
         # Only these leads are scored (`leadq explain`): their events, and those of their dropped
         # e-mail duplicates, are picked on the raw lead column as the aggregation types it, so the
@@ -126,7 +130,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
             lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
                                        compiled.event_where, counts=True, coded=coded),
             columns=columns, folder=scratch.path(), merge=remap is not None,
-            enums={ruleset.activity_columns[f].column: v for f, v in values.items()})
+            enums={ruleset.activity_columns[f].column: v for f, v in values.items()} if complete else None)
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
     # The scored leads' readable events (`_ev_timed`) ride with their aggregates into the run's

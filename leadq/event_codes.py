@@ -12,11 +12,13 @@ A rule then compares small integers. At M (20M events, the benchmark's ten event
 the types' tests went from 1.05 s to 0.4 s and the five URL conditions from 2.1-2.6 s
 to 0.4 s, measured apart.
 
-Only Parquet logs on disk qualify: reading the fields' distinct values costs about 0.6 s
-of M's events there, while a text log would be parsed a second time (tried for CSV logs
-whose delimiters add up, in the twelfth session: 4.4 s for the pass at M, about what the
-coded tests save; a whole run took the same time, 22-23 s, in fresh processes). A field is coded
-when it is text in the file, at most :data:`MAX_VALUES` values, and every ``where``
+A Parquet log on disk is coded whole: reading the fields' distinct values costs about 0.6 s
+of M's events there. A text log (CSV or Excel, read by leadq's readers) would be parsed a
+second time for them (tried for CSV logs in the twelfth session: 4.4 s for the pass at M,
+about what the coded tests save), so it is coded from the values of its first
+:data:`SAMPLE_ROWS` rows only (:func:`sampled_values`): an event whose value is not among
+them is tested as text, as before, in a stream of its own (:attr:`CodedLog.known`). A field
+is coded when it is text in the file, at most :data:`MAX_VALUES` values, and every ``where``
 condition that reads it reads it alone; the others are typed per event, as before.
 """
 
@@ -51,12 +53,16 @@ class CodedLog:
             types it counts, or None when the type is not coded.
         where: per rule id, its ``where`` condition: on the field's codes when the field
             is coded, else as compiled.
+        known: None when every value of the coded fields has a code (the values came
+            from the whole log); else true on the events (with ``columns`` computed) whose
+            every coded field is blank or has a code. The others are tested as text.
     """
 
     fields: frozenset[str]
     columns: tuple[pl.Expr, ...]
     type_codes: tuple[tuple[int, ...], ...] | None
     where: dict[str, pl.Expr | None]
+    known: pl.Expr | None = None
 
 
 def codable_fields(ruleset: Ruleset, where_exprs: dict[str, pl.Expr | None]) -> list[str]:
@@ -103,6 +109,27 @@ def distinct_values(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, f
     return {f: v for f, v in values.items() if len(v) <= MAX_VALUES}
 
 
+def sampled_values(events: pl.LazyFrame, ruleset: Ruleset, fields: Sequence[str],
+                   files: Sequence[InputFile], label: str) -> dict[str, list[str]]:
+    """Each field's distinct values among the first :data:`SAMPLE_ROWS` events of a text log (nulls left out).
+
+    Empty unless every file was read by leadq's CSV or Excel reader (its cells are trimmed,
+    blank as null: the values are those the events carry). A field is left out when it
+    has more than :data:`MAX_VALUES` values there. Reading the first rows costs a small
+    part of a parse of the log; the values the sample misses are tested as text.
+    """
+    if not files or not all(f.text_ready for f in files):
+        return {}
+    columns = {f: ruleset.activity_columns[f].column for f in fields}
+    try:
+        sample = events.head(SAMPLE_ROWS).select(
+            pl.col(c).drop_nulls().unique().implode().alias(f) for f, c in columns.items()).collect()
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    values = {f: sorted(sample[f].item().to_list()) for f in columns}
+    return {f: v for f, v in values.items() if 0 < len(v) <= MAX_VALUES}
+
+
 def matching_codes(ruleset: Ruleset, field: str, values: list[str], test: pl.Expr) -> tuple[int, ...]:
     """The codes on which ``test`` is true: positions in ``values``, and ``len(values)`` for no value.
 
@@ -117,10 +144,18 @@ def matching_codes(ruleset: Ruleset, field: str, values: list[str], test: pl.Exp
     return tuple(i for i, hit in enumerate(hits) if hit)
 
 
-def code_expr(field: str, values: list[str]) -> pl.Expr:
-    """An event's code for ``field``: its value's position in ``values``, ``len(values)`` for none."""
-    return (pl.col(field).cast(pl.Enum(values)).to_physical().cast(pl.UInt32)
+def code_expr(field: str, values: list[str], complete: bool = True) -> pl.Expr:
+    """An event's code for ``field``: its value's position in ``values``, ``len(values)`` for none.
+
+    Not ``complete`` (a sample's values): a value not among them also gets ``len(values)``.
+    """
+    return (pl.col(field).cast(pl.Enum(values), strict=complete).to_physical().cast(pl.UInt32)
             .fill_null(len(values)).alias(code_column(field)))
+
+
+def _known(values: dict[str, list[str]]) -> pl.Expr:
+    """True on the events whose every coded field is blank or has a code (:func:`code_expr`)."""
+    return pl.all_horizontal(pl.col(f).is_null() | (pl.col(code_column(f)) != len(v)) for f, v in values.items())
 
 
 def _codes_test(field: str, codes: tuple[int, ...]) -> pl.Expr:
@@ -128,8 +163,12 @@ def _codes_test(field: str, codes: tuple[int, ...]) -> pl.Expr:
 
 
 def coded_log(ruleset: Ruleset, where_exprs: dict[str, pl.Expr | None],
-              values: dict[str, list[str]]) -> CodedLog | None:
-    """The coded tests of the fields in ``values`` (:func:`distinct_values`); None when there are none."""
+              values: dict[str, list[str]], complete: bool = True) -> CodedLog | None:
+    """The coded tests of the fields in ``values``; None when there are none.
+
+    ``complete``: the values are every value of the log (:func:`distinct_values`), not
+    a sample's (:func:`sampled_values`).
+    """
     if not values:
         return None
     rules: list[Rule] = list(ruleset.event_rules)
@@ -144,5 +183,5 @@ def coded_log(ruleset: Ruleset, where_exprs: dict[str, pl.Expr | None],
         fields = fields_read(expr) if expr is not None else set()
         if len(fields) == 1 and (field := fields.pop()) in values:
             where[rule_id] = _codes_test(field, matching_codes(ruleset, field, values[field], expr))
-    return CodedLog(fields=frozenset(values), columns=tuple(code_expr(f, v) for f, v in values.items()),
-                    type_codes=type_codes, where=where)
+    return CodedLog(fields=frozenset(values), columns=tuple(code_expr(f, v, complete) for f, v in values.items()),
+                    type_codes=type_codes, where=where, known=None if complete else _known(values))

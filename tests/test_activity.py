@@ -164,6 +164,15 @@ def test_events_matched_by_code_aggregate_as_the_typed_events_do(tmp_path):
     assert [expected[f"_n__{r}"].sum() for r in ("demo", "pricing", "no_blog", "both", "demo_words", "trial")] == [
         64, 16, 12, 11, 16, 0]
     assert aggregated(coded.fields, coded).equals(expected)
+    # A text log's codes come from a sample of its (typed) values: events with a value the sample
+    # missed are tested as text, in a stream of their own, and the aggregates are the same.
+    typed = map_columns(raw, raw.collect_schema(), ruleset.activity_columns, ruleset.settings, blank_placeholders=False)
+    seen = {c: sorted(typed.select(pl.col(c).drop_nulls().unique()).collect().to_series().to_list())[::2]
+            for c in values}
+    partial = coded_log(ruleset, compiled.event_where, seen, complete=False)
+    assert partial.known is not None and coded.known is None
+    assert typed.with_columns(partial.columns).filter(~partial.known).select(pl.len()).collect().item() > n // 3
+    assert aggregated(frozenset(), partial).equals(expected)
 
 
 def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_path, monkeypatch):
@@ -180,6 +189,10 @@ def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_
     seen: list[dict] = []
     find = activity_input.distinct_values
     monkeypatch.setattr(activity_input, "distinct_values", lambda *a: seen.append(find(*a)) or seen[-1])
+    sampled: list[dict] = []
+    sample = activity_input.sampled_values
+    monkeypatch.setattr(activity_input, "sampled_values", lambda *a: sampled.append(sample(*a)) or sampled[-1])
+    monkeypatch.setattr(event_codes, "SAMPLE_ROWS", 40)
 
     def score(events: str, name: str) -> pl.DataFrame:
         out = tmp_path / f"{name}.parquet"
@@ -189,9 +202,14 @@ def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_
 
     from_csv = score("events.csv", "csv")
     from_parquet = score("events.parquet", "parquet")
-    # CSV: taken as read (the reader trimmed and blanked every cell). Parquet: the types and URLs by code (the
-    # default ruleset's `where`s read the URL alone), the padded lead ids trimmed per event.
+    # CSV: taken as read (the reader trimmed and blanked every cell), the types and URLs of its first 40 rows
+    # by code, the others as text. Parquet: the types and URLs by code (the default ruleset's `where`s read
+    # the URL alone), the padded lead ids trimmed per event.
     assert seen[0] == {}
+    trimmed = log.select(pl.col("Page URL").str.strip_chars()).filter(pl.col("Page URL") != "").to_series()
+    first = log.head(40).select(pl.col("Page URL").str.strip_chars()).filter(pl.col("Page URL") != "").to_series()
+    assert sorted(sampled[0]) == ["event_type", "url"]
+    assert sampled[0]["url"] == sorted(set(first)) and trimmed.n_unique() > len(sampled[0]["url"])
     assert sorted(seen[1]) == ["event_type", "url"]
     assert sorted(seen[1]["url"]) == sorted(set(log["Page URL"].drop_nulls()))
     assert from_csv["intent_score"].sum() > 0
