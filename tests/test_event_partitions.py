@@ -126,12 +126,24 @@ def test_csv_activity_logs_are_partitioned_only_when_written_apart(monkeypatch):
     assert partition_count(files) == 5
 
 
-def test_partitioned_csv_logs_give_the_same_output_as_one_pass(tmp_path, monkeypatch):
+@pytest.mark.parametrize("sample_rows", [None, 50], ids=["every-value-sampled", "values-missed"])
+def test_partitioned_csv_logs_give_the_same_output_as_one_pass(tmp_path, monkeypatch, sample_rows):
+    from leadq import event_codes
+
     one_pass, one_summary = _score(tmp_path, SAMPLE_EVENTS, "one")
+    if sample_rows:  # the types and URLs coded from the first 50 events: the others tested as text
+        monkeypatch.setattr(event_codes, "SAMPLE_ROWS", sample_rows)
+    split = []
+    real_split = event_partitions._spilled_partitions
+    monkeypatch.setattr(event_partitions, "_spilled_partitions",
+                        lambda events, *a: split.append(events.collect_schema()) or real_split(events, *a))
     monkeypatch.setenv(ENV_VAR, str(_per_partition_for(5)))
     in_parts, parts_summary = _score(tmp_path, SAMPLE_EVENTS, "parts")
     assert in_parts.equals(one_pass)
     assert parts_summary["events"] == one_summary["events"]
+    # Codes from a sample of a text log: the split events stay text (an Enum of the sample's values
+    # would not hold the others).
+    assert [set(s.values()) for s in split] == [{pl.String}]
 
 
 @pytest.mark.parametrize("short_line", [None, 900], ids=["long", "long-and-short"])
