@@ -120,7 +120,10 @@ def sampled_values(events: pl.LazyFrame, ruleset: Ruleset, fields: Sequence[str]
     """
     if not files or not all(f.text_ready for f in files):
         return {}
-    columns = {f: ruleset.activity_columns[f].column for f in fields}
+    schema = events.collect_schema()
+    columns = {f: c for f in fields if (c := ruleset.activity_columns[f].column) in schema}
+    if not columns:
+        return {}
     try:
         sample = events.head(SAMPLE_ROWS).select(
             pl.col(c).drop_nulls().unique().implode().alias(f) for f, c in columns.items()).collect()

@@ -219,6 +219,30 @@ def test_a_parquet_log_is_matched_by_code_and_scores_as_the_same_log_in_csv(tmp_
     assert seen[2] == {}
 
 
+def test_a_csv_log_on_stdin_is_coded_from_its_first_rows_and_scores_as_the_file(tmp_path, monkeypatch):
+    from leadq import activity_input, event_codes
+    from tests.conftest import SAMPLE, SAMPLE_AS_OF, run_cli
+
+    log = pl.concat([pl.read_csv(p, infer_schema=False) for p in sorted((SAMPLE / "events").glob("*.csv"))])
+    log.write_csv(tmp_path / "events.csv")
+    sampled: list[dict] = []
+    sample = activity_input.sampled_values
+    monkeypatch.setattr(activity_input, "sampled_values", lambda *a: sampled.append(sample(*a)) or sampled[-1])
+
+    def score(events: str, name: str, **kw) -> pl.DataFrame:
+        out = tmp_path / f"{name}.parquet"
+        run_cli(["score", SAMPLE / "contacts.csv", "--activities", events, "--as-of", SAMPLE_AS_OF, "-o", out, "-q"],
+                **kw)
+        return pl.read_parquet(out)
+
+    whole = score(tmp_path / "events.csv", "file")  # every value of the sample log is in its first 200k rows
+    monkeypatch.setattr(event_codes, "SAMPLE_ROWS", 25)
+    piped = score("-", "stdin", input=(tmp_path / "events.csv").read_bytes())
+    assert len(sampled) == 2 and 0 < len(sampled[1]["url"]) < len(sampled[0]["url"])
+    assert piped.equals(whole)
+    assert whole["intent_score"].sum() > 0
+
+
 def test_only_text_read_by_leadq_s_csv_and_excel_readers_is_taken_as_trimmed(tmp_path):
     from leadq.inputs import read_input_files
 
