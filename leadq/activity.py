@@ -196,7 +196,8 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
         coded: the tests of the log's few-valued text fields, when ``events`` carries
             those fields as read (:mod:`leadq.event_codes`): each event is then given its
             value's code once, and the rules compare codes; none of those fields is
-            trimmed or lower-cased per event.
+            trimmed or lower-cased per event. When the codes came from a sample of a
+            text log, the events whose value it missed are tested as text (:func:`_flagged`).
     """
     rules = list(ruleset.event_rules)
     used = {"lead_id", "event_type", "occurred_at"} | where_fields(where_exprs)

@@ -17,7 +17,7 @@ of M's events there. A text log (CSV or Excel, read by leadq's readers) would be
 second time for them (tried for CSV logs in the twelfth session: 4.4 s for the pass at M,
 about what the coded tests save), so it is coded from the values of its first
 :data:`SAMPLE_ROWS` rows only (:func:`sampled_values`): an event whose value is not among
-them is tested as text, as before, in a stream of its own (:attr:`CodedLog.known`). A field
+them is tested as text, as before (:attr:`CodedLog.known`, :func:`leadq.activity.event_partials`). A field
 is coded when it is text in the file, at most :data:`MAX_VALUES` values, and every ``where``
 condition that reads it reads it alone; the others are typed per event, as before.
 """
