@@ -89,7 +89,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         values = distinct_values(events, schema, ruleset, fields, files, label)
         complete = bool(values)
         if not complete:  # a text log: the values of its first rows, the others tested as text
-            values = sampled_values(events, ruleset, fields, files, label)
+            values = sampled_values(events, schema, ruleset, fields, files, label)
         coded = coded_log(ruleset, compiled.event_where, values, complete)
     else:
         # Only these leads are scored (`leadq explain`): their events, and those of their dropped

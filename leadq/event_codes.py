@@ -109,7 +109,7 @@ def distinct_values(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, f
     return {f: v for f, v in values.items() if len(v) <= MAX_VALUES}
 
 
-def sampled_values(events: pl.LazyFrame, ruleset: Ruleset, fields: Sequence[str],
+def sampled_values(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, fields: Sequence[str],
                    files: Sequence[InputFile], label: str) -> dict[str, list[str]]:
     """Each field's distinct values among the first :data:`SAMPLE_ROWS` events of a text log (nulls left out).
 
@@ -120,7 +120,6 @@ def sampled_values(events: pl.LazyFrame, ruleset: Ruleset, fields: Sequence[str]
     """
     if not files or not all(f.text_ready for f in files):
         return {}
-    schema = events.collect_schema()
     columns = {f: c for f in fields if (c := ruleset.activity_columns[f].column) in schema}
     if not columns:
         return {}
