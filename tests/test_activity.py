@@ -72,6 +72,49 @@ def test_events_years_after_the_as_of_time_are_not_counted_and_do_not_overflow(t
     assert row["_last__demo"] == AS_OF - timedelta(days=7)
 
 
+def test_partials_spread_per_rule_count_a_shared_event_once_and_leave_leads_without_hits_blank(tmp_path):
+    # The events some rule counts are grouped by (lead, rule) and spread into one row per lead
+    # (activity._aggregated, activity._spread): every rule sees its own events, an event two rules
+    # share counts once in the accounting, a lead gets 0 (not blank) for the rules that counted none
+    # of its events, and a lead with no counted event has blank rule columns but its counts.
+    rules = {"intent": [
+        {"id": "pricing", "label": "Pricing", "event": "page_view", "where": "url contains '/pricing'",
+         "points": 5, "per": "event", "half_life_days": 10},
+        {"id": "pages", "label": "Pages", "event": "page_view", "points": 1, "per": "event"},
+        {"id": "demo", "label": "Demo", "event": "demo_request", "points": 20, "per": "event"}]}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
+    ruleset = load_ruleset(str(path))
+    compiled = compile_ruleset(ruleset, AS_OF)
+    day = timedelta(days=1)
+    events = pl.DataFrame({
+        "lead_id": ["L1", "L1", "L1", "L2", "L3", "L3", None],
+        "event_type": ["page_view", "page_view", "demo_request", "page_view", "email_open", "page_view",
+                       "demo_request"],
+        "occurred_at": [AS_OF - 10 * day, AS_OF - 2 * day, AS_OF - 1 * day, AS_OF - 3 * day, AS_OF - day,
+                        AS_OF + day, AS_OF - day],
+        "url": ["/pricing", "/blog", None, "/docs", None, "/pricing", None],
+    }, schema_overrides={"url": pl.String})
+    rows = {r["lead_id"]: r for r in aggregate_events(events.lazy(), ruleset, AS_OF, compiled.event_where,
+                                                      counts=True).collect().iter_rows(named=True)}
+    assert sorted(rows, key=str) == ["L1", "L2", "L3", None]
+    l1, l2, l3 = rows["L1"], rows["L2"], rows["L3"]
+    # L1: the pricing view is in both page rules; three events, each counted once.
+    assert (l1["_n__pricing"], l1["_n__pages"], l1["_n__demo"]) == (1, 2, 1)
+    assert l1["_dec__pricing"] == pytest.approx(2.5, abs=1e-12)  # 5 points, one half-life old
+    assert (l1["_dec__pages"], l1["_dec__demo"]) == (2.0, 20.0)
+    assert (l1["_last__pricing"], l1["_last__pages"]) == (AS_OF - 10 * day, AS_OF - 2 * day)
+    assert (l1["_ev_rows"], l1["_ev_timed"], l1["_ev_due"]) == (3, 3, 3)
+    # L2: one page view; the rules that counted none of its events have 0 and no last time.
+    assert (l2["_n__pricing"], l2["_dec__pricing"], l2["_last__pricing"], l2["_n__demo"]) == (0, 0.0, None, 0)
+    assert l2["_n__pages"] == 1 and l2["_ev_rows"] == 1
+    # L3: an e-mail open (no rule) and a view after as_of: counted, but no rule hit.
+    assert (l3["_n__pricing"], l3["_n__pages"], l3["_dec__demo"], l3["_last__pages"]) == (None, None, None, None)
+    assert (l3["_ev_rows"], l3["_ev_timed"], l3["_ev_due"]) == (2, 2, 1)
+    # The event without a lead is only counted.
+    assert (rows[None]["_n__demo"], rows[None]["_ev_rows"]) == (None, 1)
+
+
 def test_an_event_type_matches_its_spellings_in_any_case_and_with_any_word_joiner():
     assert event_type_spellings("demo_request") == ["demo request", "demo-request", "demo_request", "demorequest"]
     # Written as the log writes it, or in camel case: the same spellings.
@@ -317,7 +360,7 @@ def _accounting_run(tmp_path, monkeypatch, layout: str, contact_ids: str) -> tup
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_the_event_accounting_counts_every_kind_of_event_once(tmp_path, monkeypatch, layout):
-    # Events no rule counts are grouped apart from those some rule counts (activity._with_event_counts):
+    # Events no rule counts are grouped apart from those some rule counts (activity._event_counts):
     # each kind of event, counted by hand, on every path of the aggregation.
     events, out = _accounting_run(tmp_path, monkeypatch, layout, "id\n1\n2\n3\n")
     assert events == {
