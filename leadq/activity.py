@@ -259,7 +259,7 @@ def _spread(per_rule: pl.LazyFrame, rules: list[Rule], rest: pl.LazyFrame | None
     A lead has one row per rule, so each of its rule columns takes the one value that
     is not null (a maximum of nulls and one value: half the cost of summing zeros). A
     lead gets 0 events (and no last time) for the rules that counted none of its events.
-    ``rest``: the event counts of the events no rule counts (:func:`_event_counts`), or
+    ``rest``: the counts of the events no rule counts (:func:`_event_counts`), or
     None. With it, every lead gets ``_ev_rows``, ``_ev_timed`` and ``_ev_due``, and a lead
     with none but those events has nulls in its rule columns.
     """
@@ -276,12 +276,15 @@ def _spread(per_rule: pl.LazyFrame, rules: list[Rule], rest: pl.LazyFrame | None
         return (per_rule.select(["lead_id"] + spread).group_by("lead_id").agg(aggs)
                 .with_columns(pl.col(c).fill_null(0) for c in zeros))
     ruled = per_rule.select(["lead_id"] + spread + ["_ev_ruled"])
-    merged = pl.concat([ruled, rest], how="diagonal").group_by("lead_id").agg(
-        aggs + [pl.col(c).sum() for c in ("_ev_ruled",) + _EV_COUNTS])
-    ruled_count = pl.col("_ev_ruled")
-    return (merged.with_columns([pl.when(ruled_count > 0).then(pl.col(c).fill_null(0)).alias(c) for c in zeros]
-                                + [(pl.col(c) + ruled_count).alias(c) for c in _EV_COUNTS])
-            .drop("_ev_ruled"))
+    counts = ("_ev_ruled", "_ev_rows", "_ev_untimed", "_ev_future")
+    merged = pl.concat([ruled, *rest], how="diagonal").group_by("lead_id").agg(
+        aggs + [pl.col(c).sum() for c in counts])
+    ruled_count, rows = pl.col("_ev_ruled"), pl.col("_ev_rows") + pl.col("_ev_ruled")
+    timed = rows - pl.col("_ev_untimed")
+    return merged.select(
+        ["lead_id"] + [pl.when(ruled_count > 0).then(pl.col(c).fill_null(0)).alias(c) if c in zeros else pl.col(c)
+                       for r in rules for c in (col_names(r.id)[k] for k in ("n", "dec", "last"))]
+        + [rows.alias("_ev_rows"), timed.alias("_ev_timed"), (timed - pl.col("_ev_future")).alias("_ev_due")])
 
 
 class _Tests(NamedTuple):
@@ -339,20 +342,24 @@ def _flagged(base: pl.LazyFrame, rules: list[Rule], window: float, as_of: dateti
 _EV_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")
 
 
-def _event_counts(base: pl.LazyFrame, flags: list[pl.Expr], as_of: datetime) -> pl.LazyFrame:
-    """The event counts (``_ev_rows``, ``_ev_timed``, ``_ev_due``) per lead of the events no rule counts.
+def _event_counts(base: pl.LazyFrame, flags: list[pl.Expr], as_of: datetime) -> list[pl.LazyFrame]:
+    """The per-lead counts of the events no rule counts, for :func:`_spread`.
 
     Those (at M, over half of the events: types no rule reads, pages no ``where`` matches,
-    events outside every window) are only counted, in a narrow group-by of their own; the
-    events some rule counts are counted by :func:`_aggregated` (``_ev_ruled``). Such an
-    event has a lead id and a time at or before ``as_of`` (:func:`event_partials` keeps
-    no other), so it counts once in each of the three.
+    events outside every window) are only counted: ``_ev_rows`` per lead in a narrow
+    group-by of their own, and ``_ev_untimed`` (no readable time) and ``_ev_future``
+    (after ``as_of``) in a group-by of those events alone, usually few: one count per
+    event instead of three saved 0.6 CPU-s of M's 13.8M such events. The events some
+    rule counts are counted by :func:`_aggregated` (``_ev_ruled``): such an event has a
+    lead id and a time at or before ``as_of`` (:func:`event_partials` keeps no other).
     """
     counted = pl.any_horizontal(flags).fill_null(False) if flags else pl.lit(False)
-    return base.filter(~counted).group_by("lead_id").agg(
-        pl.len().cast(pl.Int64).alias("_ev_rows"),
-        pl.col("occurred_at").is_not_null().sum().cast(pl.Int64).alias("_ev_timed"),
-        (pl.col("occurred_at") <= as_of_literal(as_of)).fill_null(False).sum().cast(pl.Int64).alias("_ev_due"))
+    rows = base.filter(~counted).group_by("lead_id").agg(pl.len().cast(pl.Int64).alias("_ev_rows"))
+    time = pl.col("occurred_at")
+    future = (time > as_of_literal(as_of)).fill_null(False)
+    odd = base.filter(time.is_null() | future).group_by("lead_id").agg(
+        time.is_null().sum().cast(pl.Int64).alias("_ev_untimed"), future.sum().cast(pl.Int64).alias("_ev_future"))
+    return [rows, odd]
 
 
 def combine_partials(partials: pl.LazyFrame) -> pl.LazyFrame:
