@@ -229,8 +229,7 @@ def _aggregated(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: date
     """
     age = pl.col("_age")
     flags = [pl.col(f"_m{i}") for i in range(len(rules))]
-    per_rule = [pl.LazyFrame(schema={"lead_id": pl.String, "_n": pl.UInt32, "_dec": pl.Int64,
-                                     "_last": pl.Datetime("us", "UTC"), "_ev_ruled": pl.Int64, "_rule": pl.UInt16})]
+    per_rule = []
     for i, rule in enumerate(rules):
         # Decay factors as integer trillionths (see to_fixed), on the rule's events only; a rule's
         # decayed points are its points times the sum of its events' factors. The age is clipped at
@@ -239,47 +238,46 @@ def _aggregated(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: date
                   else to_fixed((age.clip(lower_bound=0) * (-LN2 / rule.half_life_days)).exp()))
         # An event several rules count is counted once, by the first (the accounting's `_ev_ruled`).
         first = pl.lit(True) if i == 0 else ~pl.any_horizontal(flags[:i])
+        names = col_names(rule.id)
         events = base.filter(flags[i]).select("lead_id", "occurred_at", weight.alias("_w"), first.alias("_first"))
         per_rule.append(events.group_by("lead_id").agg(
-            pl.len().cast(pl.UInt32).alias("_n"), pl.col("_w").sum().alias("_dec"),
-            pl.col("occurred_at").max().alias("_last"), pl.col("_first").sum().cast(pl.Int64).alias("_ev_ruled"),
-        ).with_columns(pl.lit(i, dtype=pl.UInt16).alias("_rule")))
-    rows = pl.concat(per_rule)
-    return _spread(rows, rules, _event_counts(base, flags, as_of) if counts else None)
+            pl.len().cast(pl.UInt32).alias(names["n"]), pl.col("_w").sum().alias(names["dec"]),
+            pl.col("occurred_at").max().alias(names["last"]), pl.col("_first").sum().cast(pl.Int64).alias("_ev_ruled")))
+    time_type = base.collect_schema()["occurred_at"]
+    return _spread(per_rule, rules, time_type, _event_counts(base, flags, as_of) if counts else None)
 
 
-def _spread(per_rule: pl.LazyFrame, rules: list[Rule], rest: pl.LazyFrame | None) -> pl.LazyFrame:
-    """The wide partials, one row per lead, from the (lead, rule) aggregates of :func:`_aggregated`.
+_PARTIAL_TYPES = {"n": pl.UInt32, "dec": pl.Int64}  # and "last", the type of the events' time
 
-    A lead has one row per rule, so each of its rule columns takes the one value that
-    is not null (a maximum of nulls and one value: half the cost of summing zeros). A
-    lead gets 0 events (and no last time) for the rules that counted none of its events.
-    ``rest``: the counts of the events no rule counts (:func:`_event_counts`), or
-    None. With it, every lead gets ``_ev_rows``, ``_ev_timed`` and ``_ev_due``, and a lead
-    with none but those events has nulls in its rule columns.
+
+def _spread(per_rule: list[pl.LazyFrame], rules: list[Rule], time_type: pl.DataType,
+            rest: list[pl.LazyFrame] | None) -> pl.LazyFrame:
+    """The wide partials, one row per lead, from each rule's aggregates per lead (:func:`_aggregated`).
+
+    The rows of every rule, each with its own rule's columns, are concatenated (the other
+    rules' columns null) and grouped by lead. A lead has at most one row per rule, so each of
+    its rule columns takes the one value that is not null (a maximum of nulls and one value:
+    half the cost of summing zeros). A lead gets 0 events (and no last time) for the rules
+    that counted none of its events. ``rest``: the counts of the events no rule counts
+    (:func:`_event_counts`), or None. With it, every lead gets ``_ev_rows``, ``_ev_timed`` and
+    ``_ev_due``, and a lead with none but those events has nulls in its rule columns.
     """
-    rule = pl.col("_rule")
-    spread: list[pl.Expr] = []
-    aggs: list[pl.Expr] = []
-    zeros: list[str] = []
-    for i, r in enumerate(rules):
-        names = col_names(r.id)
-        spread += [pl.when(rule == i).then(pl.col(f"_{k}")).alias(names[k]) for k in ("n", "dec", "last")]
-        aggs += [pl.col(names[k]).max() for k in ("n", "dec", "last")]
-        zeros += [names["n"], names["dec"]]
+    counts = ("_ev_ruled",) + (("_ev_rows", "_ev_untimed", "_ev_future") if rest is not None else ())
+    partial = [(kind, col_names(r.id)[kind]) for r in rules for kind in ("n", "dec", "last")]
+    # Every column, typed, even without rules or rows: the concatenation takes the columns it sees.
+    schema = {"lead_id": pl.String} | {c: _PARTIAL_TYPES.get(kind, time_type) for kind, c in partial}
+    skeleton = pl.LazyFrame(schema=schema | {c: pl.Int64 for c in counts})
+    merged = pl.concat([skeleton, *per_rule, *(rest or [])], how="diagonal").group_by("lead_id").agg(
+        [pl.col(c).max() for _, c in partial] + [pl.col(c).sum() for c in counts])
+    ruled = pl.col("_ev_ruled")
+    columns = [pl.when(ruled > 0).then(pl.col(c).fill_null(0)).alias(c) if kind in _PARTIAL_TYPES else pl.col(c)
+               for kind, c in partial]
     if rest is None:
-        return (per_rule.select(["lead_id"] + spread).group_by("lead_id").agg(aggs)
-                .with_columns(pl.col(c).fill_null(0) for c in zeros))
-    ruled = per_rule.select(["lead_id"] + spread + ["_ev_ruled"])
-    counts = ("_ev_ruled", "_ev_rows", "_ev_untimed", "_ev_future")
-    merged = pl.concat([ruled, *rest], how="diagonal").group_by("lead_id").agg(
-        aggs + [pl.col(c).sum() for c in counts])
-    ruled_count, rows = pl.col("_ev_ruled"), pl.col("_ev_rows") + pl.col("_ev_ruled")
+        return merged.select("lead_id", *columns)
+    rows = pl.col("_ev_rows") + ruled
     timed = rows - pl.col("_ev_untimed")
-    return merged.select(
-        ["lead_id"] + [pl.when(ruled_count > 0).then(pl.col(c).fill_null(0)).alias(c) if c in zeros else pl.col(c)
-                       for r in rules for c in (col_names(r.id)[k] for k in ("n", "dec", "last"))]
-        + [rows.alias("_ev_rows"), timed.alias("_ev_timed"), (timed - pl.col("_ev_future")).alias("_ev_due")])
+    return merged.select("lead_id", *columns, rows.alias("_ev_rows"), timed.alias("_ev_timed"),
+                         (timed - pl.col("_ev_future")).alias("_ev_due"))
 
 
 class _Tests(NamedTuple):
