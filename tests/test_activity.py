@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 import yaml
 
+from leadq import activity
 from leadq.activity import aggregate_events, event_type_spellings
 from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
@@ -19,6 +20,15 @@ from leadq.inputs import ReadOptions, read_input_files
 from leadq.ruleset_loader import load_ruleset
 from tests.conftest import AS_OF, run_cli
 from tests.test_rule_cases import BASE
+
+
+@pytest.fixture(autouse=True, params=["per rule", "wide"])
+def aggregation(request, monkeypatch):
+    """Every test here runs with both plans of the counted events (activity._aggregated): a group-by
+    per rule (rulesets with few event rules) and one wide group-by (many)."""
+    if request.param == "wide":
+        monkeypatch.setattr(activity, "PER_RULE_GROUP_BYS", 0)
+    return request.param
 
 
 def test_decayed_sums_are_the_same_in_any_event_order(tmp_path):
