@@ -1,9 +1,9 @@
 """Activity aggregation: one pass over the events, one row per lead.
 
 For every event rule the aggregation yields four columns per lead, from one
-pass over the events: a group-by of the events some rule counts on (lead,
-rule), spread into one row per lead by conditional sums (no per-(lead, type)
-groups, no pivot):
+pass over the events: each rule's events grouped by lead (or, with many event
+rules, the events some rule counts in one wide group-by), and those rows spread
+into one row per lead (no per-(lead, type) groups, no pivot):
 
 * ``_n__<rule>``    matching events inside the rule's lookback window
 * ``_raw__<rule>``  points before decay (``points * n``)
@@ -170,9 +170,9 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
     * each rule's match flag is computed once per event, element-wise (this
       streams), and a rule's decay factor only on the events it counts (an
       ``exp`` per half-life on every event of the log cost 1 s of 5 at M);
-    * the events some rule counts are grouped by (lead, rule) with three
-      aggregates, and those rows spread into one row per lead
-      (:func:`_aggregated`);
+    * each rule's events are grouped by lead with four aggregates (or, with
+      many event rules, the events some rule counts in one wide group-by), and
+      those rows spread into one row per lead (:func:`_aggregated`);
     * ``_raw__<rule>`` (points before decay) is ``points * n``, computed after
       the aggregation instead of summed per event.
 
