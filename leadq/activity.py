@@ -287,7 +287,9 @@ def _wide(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr]) -> pl.Laz
             .group_by("lead_id").agg(aggs + [pl.len().cast(pl.Int64).alias("_ev_ruled")]))
 
 
-_PARTIAL_TYPES = {"n": pl.UInt32, "dec": pl.Int64}  # and "last", the type of the events' time
+# The partials' types, and "last" the type of the events' time. Counts stay UInt32 (4 bytes a lead and
+# rule): the partials of every lead are held for the join with the leads.
+_PARTIAL_TYPES = {"n": pl.UInt32, "dec": pl.Int64}
 
 
 def _spread(per_rule: list[pl.LazyFrame], rules: list[Rule], time_type: pl.DataType,
@@ -370,9 +372,6 @@ def _flagged(base: pl.LazyFrame, rules: list[Rule], window: float, as_of: dateti
         base = base.filter(keep)
     return (base.with_columns(_normalised_columns(dict(enumerate(wheres))))
             .select("lead_id", "occurred_at", "_age", *(f.alias(f"_m{i}") for i, f in enumerate(flags))))
-
-
-_EV_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")
 
 
 def _event_counts(base: pl.LazyFrame, flags: list[pl.Expr], as_of: datetime) -> list[pl.LazyFrame]:
