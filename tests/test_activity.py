@@ -83,10 +83,11 @@ def test_events_years_after_the_as_of_time_are_not_counted_and_do_not_overflow(t
 
 
 def test_partials_spread_per_rule_count_a_shared_event_once_and_leave_leads_without_hits_blank(tmp_path):
-    # The events some rule counts are grouped by lead (per rule, or in one wide group-by: both plans run)
-    # and spread into one row per lead (activity._aggregated, activity._spread): every rule sees its own events, an event two rules
-    # share counts once in the accounting, a lead gets 0 (not blank) for the rules that counted none
-    # of its events, and a lead with no counted event has blank rule columns but its counts.
+    # The events some rule counts are grouped by lead (per rule, or in one wide group-by: both plans
+    # run) and spread into one row per lead (activity._aggregated, activity._spread): every rule sees
+    # its own events, an event two rules share counts once in the accounting, a lead gets 0 (not
+    # blank) for the rules that counted none of its events, and a lead with no counted event has
+    # blank rule columns but its counts.
     rules = {"intent": [
         {"id": "pricing", "label": "Pricing", "event": "page_view", "where": "url contains '/pricing'",
          "points": 5, "per": "event", "half_life_days": 10},
