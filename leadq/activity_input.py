@@ -15,7 +15,7 @@ from typing import Sequence
 
 import polars as pl
 
-from leadq.activity import event_partials, where_fields
+from leadq.activity import event_partials, numeric_key, where_fields
 from leadq.cleaning import map_columns
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset
@@ -28,6 +28,8 @@ from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 
 EVENT_COUNTS = ("_ev_rows", "_ev_timed", "_ev_due")  # per lead, from activity.event_partials(counts=True)
+ID_SAMPLE_ROWS = 10_000
+NUMERIC_SHARE = 0.9  # of the sampled ids, for a keyed aggregation (numeric_ids)
 
 
 def event_fields_needed(compiled: CompiledRuleset) -> set[str]:
@@ -37,8 +39,8 @@ def event_fields_needed(compiled: CompiledRuleset) -> set[str]:
 
 def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,
                        dup_frames: list[pl.LazyFrame], label: str, scratch: ScratchFolder,
-                       files: Sequence[InputFile] = (), lead_ids: Sequence[str] | None = None
-                       ) -> tuple[pl.LazyFrame, pl.LazyFrame, bool, pl.LazyFrame | None]:
+                       files: Sequence[InputFile] = (), lead_ids: Sequence[str] | None = None,
+                       large: bool = False) -> tuple[pl.LazyFrame, pl.LazyFrame, bool, pl.LazyFrame | None]:
     """The per-lead partial aggregates of the event rules, for the run's plan to join and finish.
 
     Large activity logs are aggregated now, in partitions by a hash of the lead id
@@ -54,6 +56,8 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         scratch: the run's scratch folder.
         files: the files the log was read from (their size decides the partitions).
         lead_ids: only these leads are scored (``leadq explain``): never partitioned.
+        large: the inputs are large (streamed): when the log's first lead ids are numbers,
+            its events are grouped by those numbers (:func:`numeric_ids`).
 
     Returns:
         The partial aggregates (:func:`leadq.activity.event_partials`; the caller finishes
@@ -114,11 +118,12 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         return typed
 
     typed = typed_events(events)
+    keyed = large and lead_ids is None and numeric_ids(events, schema, ruleset, label)
     parts = partition_count(files) if lead_ids is None else 1
     scan = scan_together(files) if parts > 1 else None
     if scan is None:
         return (event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True,
-                               coded=coded), typed, True, None)
+                               coded=coded, keyed=keyed), typed, True, None)
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
     key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
@@ -128,7 +133,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         partials = aggregate_in_partitions(
             scan, key, parts,
             lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
-                                       compiled.event_where, counts=True, coded=coded),
+                                       compiled.event_where, counts=True, coded=coded, keyed=keyed),
             columns=columns, folder=scratch.path(), merge=remap is not None,
             enums={ruleset.activity_columns[f].column: v for f, v in values.items()} if complete else None)
     except pl.exceptions.PolarsError as exc:
@@ -136,3 +141,19 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     # The scored leads' readable events (`_ev_timed`) ride with their aggregates into the run's
     # plan; the log's totals come from the counts of every lead (leadq.activity.known_event_columns).
     return partials.drop("_ev_rows", "_ev_due"), typed, True, partials.select("lead_id", *EVENT_COUNTS)
+
+
+def numeric_ids(events: pl.LazyFrame, schema: pl.Schema, ruleset: Ruleset, label: str) -> bool:
+    """Whether the log's lead ids are numbers: :data:`NUMERIC_SHARE` of the first :data:`ID_SAMPLE_ROWS` ids.
+
+    Then the events are grouped by those numbers (:func:`leadq.activity.numeric_key`), the
+    others by their text in a plan made for few events; the result is the same either way.
+    """
+    lead = ruleset.activity_columns["lead_id"]
+    typed = typed_column(lead, schema[lead.column], ruleset.settings)
+    try:
+        share = events.head(ID_SAMPLE_ROWS).select(
+            numeric_key(typed).is_not_null().sum() / typed.is_not_null().sum().clip(lower_bound=1)).collect().item()
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    return share >= NUMERIC_SHARE

@@ -257,7 +257,8 @@ def _score_frames(
     if ruleset.event_rules:
         try:  # typing the log reads its first rows (the date formats)
             agg, typed_events, counted, ready = aggregate_activity(ruleset, compiled, events, dup_exprs,
-                                                                   events_label, scratch, events_files, lead_ids)
+                                                                   events_label, scratch, events_files, lead_ids,
+                                                                   large=engine != "in-memory")
         except pl.exceptions.PolarsError as exc:
             raise input_error_from_polars(exc, events_label) from exc
         if uses_workspaces(ruleset):

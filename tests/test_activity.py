@@ -22,12 +22,15 @@ from tests.conftest import AS_OF, run_cli
 from tests.test_rule_cases import BASE
 
 
-@pytest.fixture(autouse=True, params=["per rule", "wide"])
+@pytest.fixture(autouse=True, params=["per rule", "wide", "keyed"])
 def aggregation(request, monkeypatch):
-    """Every test here runs with both plans of the counted events (activity._aggregated): a group-by
-    per rule (rulesets with few event rules) and one wide group-by (many)."""
+    """Every test here runs with each plan of the counted events (activity._aggregated): a group-by
+    per rule (rulesets with few event rules), one wide group-by (many), and the events grouped by
+    their lead ids' numbers where they have one (activity._keyed: large logs of numeric ids)."""
     if request.param == "wide":
         monkeypatch.setattr(activity, "PER_RULE_GROUP_BYS", 0)
+    if request.param == "keyed":
+        monkeypatch.setitem(activity.event_partials.__kwdefaults__, "keyed", True)
     return request.param
 
 
@@ -124,6 +127,67 @@ def test_partials_spread_per_rule_count_a_shared_event_once_and_leave_leads_with
     assert (l3["_ev_rows"], l3["_ev_timed"], l3["_ev_due"]) == (2, 2, 1)
     # The event without a lead is only counted.
     assert (rows[None]["_n__demo"], rows[None]["_ev_rows"]) == (None, 1)
+
+
+def test_numeric_key_is_the_number_only_of_an_id_written_plainly():
+    ids = ["0", "7", "10", "18446744073709551615", "00", "007", "+7", "-7", "7.0", " 7", "18446744073709551616",
+           "010000000000000000000", "\u0663", "L1", "", None]
+    keys = pl.select(activity.numeric_key(pl.lit(pl.Series(ids, dtype=pl.String)))).to_series().to_list()
+    assert keys == [0, 7, 10, 18446744073709551615] + [None] * 12
+
+
+def test_keyed_partials_group_numbers_and_other_ids_apart_and_give_the_ids_back_as_text(tmp_path, aggregation):
+    # activity._keyed: "7" is grouped by its number, "007", "+7", "L1" and "n/a" by their text; the
+    # rows come back with the ids as written, each lead once, the same as the text plan's.
+    rules = {"intent": [
+        {"id": "pages", "label": "Pages", "event": "page_view", "points": 1, "per": "event", "half_life_days": 10},
+        {"id": "demo", "label": "Demo", "event": "demo_request", "points": 20, "per": "event"}]}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
+    ruleset = load_ruleset(str(path))
+    compiled = compile_ruleset(ruleset, AS_OF)
+    day = timedelta(days=1)
+    ids = ["7", "7", "007", "+7", "L1", "n/a", None, "10", "10", "007"]
+    events = pl.DataFrame({
+        "lead_id": ids,
+        "event_type": ["page_view", "demo_request", "page_view", "demo_request", "page_view", "page_view",
+                       "page_view", "email_open", "page_view", "page_view"],
+        "occurred_at": [AS_OF - 10 * day, AS_OF - day, AS_OF - day, AS_OF - day, AS_OF, AS_OF - day,
+                        AS_OF - day, AS_OF - day, AS_OF + day, None],
+    })
+
+    def partials(keyed: bool) -> dict:
+        frame = activity.event_partials(events.lazy(), ruleset, AS_OF, compiled.event_where, counts=True,
+                                        keyed=keyed).collect()
+        assert frame.schema["lead_id"] == pl.String and frame["lead_id"].n_unique() == frame.height
+        return {r["lead_id"]: r for r in frame.iter_rows(named=True)}
+
+    rows = partials(True)
+    assert rows == partials(False)
+    assert sorted(rows, key=str) == ["+7", "007", "10", "7", "L1", None, "n/a"]
+    assert (rows["7"]["_n__pages"], rows["7"]["_dec__pages"], rows["7"]["_n__demo"]) == (1, 500_000_000_000, 1)
+    assert (rows["007"]["_n__pages"], rows["007"]["_ev_rows"], rows["007"]["_ev_timed"]) == (1, 2, 1)
+    assert (rows["+7"]["_n__demo"], rows["+7"]["_n__pages"]) == (1, 0)
+    # "10": an e-mail open and a view after as_of, no rule hit; the event without a lead: counted only.
+    assert (rows["10"]["_n__pages"], rows["10"]["_ev_rows"], rows["10"]["_ev_due"]) == (None, 2, 1)
+    assert (rows[None]["_n__pages"], rows[None]["_ev_rows"]) == (None, 1)
+
+
+@pytest.mark.parametrize(("ids", "numeric"), [
+    (["7", " 8 ", "9", None, ""] * 4, True),  # trimmed, blanks left out
+    (["7"] * 9 + ["n/a"], True),  # 90% numbers
+    (["7"] * 8 + ["007", "L1"], False),
+    ([None, ""], False),
+])
+def test_a_log_is_grouped_by_number_when_nine_in_ten_of_its_first_ids_are_numbers(tmp_path, ids, numeric):
+    from leadq.activity_input import numeric_ids
+
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(BASE, sort_keys=False))
+    ruleset = load_ruleset(str(path))
+    column = ruleset.activity_columns["lead_id"].column
+    events = pl.LazyFrame({column: ids}, schema={column: pl.String})
+    assert numeric_ids(events, events.collect_schema(), ruleset, "events") is numeric
 
 
 def test_an_event_type_matches_its_spellings_in_any_case_and_with_any_word_joiner():

@@ -194,3 +194,41 @@ def test_a_bad_partition_size_exits_with_the_usage_code(tmp_path, monkeypatch, p
 def test_the_partition_size_takes_underscores(monkeypatch):
     monkeypatch.setenv(ENV_VAR, "2_000_000")
     assert events_per_partition() == 2_000_000
+
+
+@pytest.mark.parametrize("parts", [1, 8])
+def test_a_large_log_of_numeric_ids_grouped_by_number_gives_the_same_output(tmp_path, monkeypatch, parts):
+    # A large log (streamed) whose first ids are numbers is grouped by those numbers (activity._keyed),
+    # in one pass or in partitions; the ids that are not plain numbers ("0001000488" is not the
+    # lead 1000488, "+1000488" neither) are grouped by their text. The same output and counts as
+    # grouping every event by its text.
+    from leadq import activity, activity_input, pipeline
+
+    folder = tmp_path / "events"
+    folder.mkdir()
+    odd_ids = ["0001000488", "+1000488", "n/a", "L-1", "1000488"]
+    for path in sorted((SAMPLE / "events").glob("*.csv")):
+        frame = pl.read_csv(path, infer_schema=False)
+        extra = pl.DataFrame({"Contact ID": odd_ids, "Event Type": ["demo_request"] * 5,
+                              "Timestamp": [frame["Timestamp"][0]] * 5}).with_columns(
+            pl.lit(None, dtype=pl.String).alias(c) for c in frame.columns if c not in ("Contact ID", "Event Type",
+                                                                                        "Timestamp"))
+        pl.concat([frame, extra.select(frame.columns)]).write_parquet(folder / f"{path.stem}.parquet")
+    events = str(folder / "*.parquet")
+    monkeypatch.setattr(pipeline, "SMALL_INPUT_BYTES", 0)
+    if parts > 1:
+        monkeypatch.setenv(ENV_VAR, str(-(-sum(pl.scan_parquet(p).select(pl.len()).collect().item()
+                                               for p in folder.iterdir()) // parts)))
+    keyed_calls = []
+    real_keyed = activity._keyed
+    monkeypatch.setattr(activity, "_keyed", lambda *a: keyed_calls.append(1) or real_keyed(*a))
+    by_number, number_summary = _score(tmp_path, events, "number")
+    assert len(keyed_calls) == parts
+
+    monkeypatch.setattr(activity_input, "numeric_ids", lambda *a: False)
+    by_text, text_summary = _score(tmp_path, events, "text")
+    assert len(keyed_calls) == parts
+    assert by_number.equals(by_text)
+    assert number_summary["events"] == text_summary["events"]
+    # 319 as the sample has them, and the lead 1000488's of September and October (the rule looks 90 days back).
+    assert text_summary["events"]["by_rule"]["demo_request"] == 319 + 2
