@@ -43,7 +43,7 @@ from leadq.inputs import (
 )
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
-from leadq.titles import unmatched_title, with_ruleset_titles
+from leadq.titles import TITLE_FIELDS, unmatched_title, with_ruleset_titles
 
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
 
@@ -240,7 +240,9 @@ def _score_frames(
     if "email" in ruleset.columns:
         valid = valid.with_columns(email_domain(pl.col("email")).alias("email_domain"))
     # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
-    valid = with_ruleset_titles(valid, ruleset)
+    # Conditions on the title alone are tested once per distinct title, unless an account may fill it.
+    by_title = [] if "job_title" in ruleset.account_columns else compiled.reading_only(TITLE_FIELDS)
+    valid = with_ruleset_titles(valid, ruleset, by_title)
     if accounts is not None and ruleset.account_columns:
         accounts_label = ", ".join(f.label for f in accounts_files) or "the accounts"
         try:  # typing the accounts reads their first rows (the date formats)
@@ -280,7 +282,8 @@ def _score_frames(
         valid = finish_aggregates(valid, ruleset)
     if uses_workspaces(ruleset) and "_workspace_id" not in valid.collect_schema():
         valid = valid.with_columns(pl.lit(None, dtype=pl.String).alias("_workspace_id"))
-    scored = with_actions(compiled.add_columns(valid), ruleset, as_of, carry_accounts=rollup == "account")
+    scored = with_actions(compiled.add_columns(valid, ready=frozenset(e.meta.output_name() for e in by_title)),
+                          ruleset, as_of, carry_accounts=rollup == "account")
 
     out_cols = list(OUTPUT_COLUMNS) + action_cols + [pl.col(f"keep::{c}").alias(c) for c in keep_columns]
     rule_stats = [f"_stat_n__{r.id}" for r in ruleset.event_rules]

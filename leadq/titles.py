@@ -19,7 +19,7 @@ The default patterns, and why they are ordered as they are, live in
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import polars as pl
 
@@ -116,27 +116,38 @@ def department_expr(title: pl.Expr, tmap: TitleMap = DEFAULT_TITLE_MAP) -> pl.Ex
 
 
 def with_title_columns(frame: pl.LazyFrame, tmap: TitleMap = DEFAULT_TITLE_MAP,
-                       title: str = "job_title") -> pl.LazyFrame:
+                       title: str = "job_title", extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
     """Add ``seniority`` and ``department`` to ``frame`` from its ``title`` column.
 
     The regexes run once per distinct title, not once per contact (an export of a
     million contacts holds a few thousand distinct titles), and the two columns
     are joined back on the title, keeping the frame's row order.
+
+    ``extra``: columns computed the same way, once per distinct title (a blank title
+    too), from the title, ``seniority`` and ``department`` alone (:data:`TITLE_FIELDS`).
     """
-    lookup = (frame.select(pl.col(title).unique())
-              .filter(pl.col(title).is_not_null())
-              .with_columns(seniority_expr(pl.col(title), tmap).alias("seniority"),
-                            department_expr(pl.col(title), tmap).alias("department")))
-    return frame.join(lookup, on=title, how="left", maintain_order="left")
+    lookup = frame.select(pl.col(title).unique())
+    if not extra:
+        lookup = lookup.filter(pl.col(title).is_not_null())
+    lookup = lookup.with_columns(seniority_expr(pl.col(title), tmap).alias("seniority"),
+                                 department_expr(pl.col(title), tmap).alias("department"))
+    if extra:
+        lookup = lookup.with_columns(extra)
+    return frame.join(lookup, on=title, how="left", maintain_order="left", nulls_equal=bool(extra))
 
 
-def with_ruleset_titles(frame: pl.LazyFrame, ruleset: Any) -> pl.LazyFrame:
+# The fields a column of the title lookup may read (with_title_columns' `extra`).
+TITLE_FIELDS = frozenset({"job_title", "seniority", "department"})
+
+
+def with_ruleset_titles(frame: pl.LazyFrame, ruleset: Any, extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
     """``seniority`` and ``department`` from ``job_title`` with the ruleset's title map (the defaults
-    merged with its ``titles`` section); the frame as it is when the ruleset maps no job title."""
+    merged with its ``titles`` section), and the ``extra`` columns (:func:`with_title_columns`);
+    the frame as it is when the ruleset maps no job title."""
     if "job_title" not in ruleset.columns:
         return frame
     tmap = (ruleset.actions.title_map if ruleset.actions else None) or DEFAULT_TITLE_MAP
-    return with_title_columns(frame, tmap)
+    return with_title_columns(frame, tmap, extra=extra)
 
 
 def unmatched_title() -> pl.Expr:

@@ -178,3 +178,54 @@ def test_empty_map_gives_null():
     out = _classify(["CEO"], TitleMap())
     assert out["seniority"].to_list() == [None]
     assert out["department"].to_list() == [None]
+
+
+def _title_ruleset(tmp_path, **sections):
+    from tests.test_rule_cases import BASE
+
+    case = yaml.safe_load((Path(__file__).parent / "cases" / "rules" / "title_conditions.yaml").read_text())
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **case["sections"], **sections}, sort_keys=False))
+    from leadq.ruleset_loader import load_ruleset
+
+    return load_ruleset(str(path))
+
+
+TITLES = ["VP Sales", "vp of sales", "VP Sales", None, "   ", "Sales Manager", "Sales Manager", "CEO",
+          "Marketing Intern"]
+
+
+def test_conditions_on_the_title_alone_are_tested_once_per_distinct_title(tmp_path, monkeypatch):
+    from leadq.compiler import CompiledRuleset, compile_ruleset
+    from leadq.pipeline import score_frames
+    from leadq.titles import TITLE_FIELDS
+    from tests.conftest import AS_OF
+
+    ruleset = _title_ruleset(tmp_path)
+    by_title = compile_ruleset(ruleset, AS_OF).reading_only(TITLE_FIELDS)
+    # Not the rule that also reads the company size.
+    assert sorted(e.meta.output_name() for e in by_title) == ["_dq__intern", "_hit__exec", "_hit__no_title",
+                                                              "_hit__vp"]
+    contacts = pl.LazyFrame({"lead_id": list("abcdefghi"), "job_title": TITLES,
+                             "company_size": ["100", None, "5000", None, None, "1000", "10", None, "1000"]})
+    looked_up = score_frames(ruleset, contacts, as_of=AS_OF, detail=True).scored
+    monkeypatch.setattr(CompiledRuleset, "reading_only", lambda self, fields: [])
+    per_lead = score_frames(ruleset, contacts, as_of=AS_OF, detail=True).scored
+    assert_frame_equal(looked_up, per_lead)
+    assert looked_up["fit_score"].to_list() == [15.0, 15.0, 15.0, -5.0, -5.0, 10.0, 0.0, 20.0, 0.0]
+
+
+def test_a_title_an_account_may_fill_is_tested_per_lead(tmp_path):
+    # With job_title mapped in the accounts too, a blank title takes the account's: the conditions
+    # on it are tested after the accounts are joined, per lead, not on the contacts' titles.
+    from leadq.pipeline import score_frames
+    from tests.conftest import AS_OF
+
+    columns = {"lead_id": "lead_id", "job_title": "job_title", "account_id": "account_id", "company_size": "size"}
+    ruleset = _title_ruleset(tmp_path, columns=columns,
+                             account_columns={"account_id": "account_id", "job_title": "title"})
+    contacts = pl.LazyFrame({"lead_id": ["a", "b"], "job_title": [None, "CEO"], "account_id": ["x", "x"],
+                             "size": [None, None]}, schema_overrides={"size": pl.String})
+    accounts = pl.LazyFrame({"account_id": ["x"], "title": ["VP Ops"]})
+    scored = score_frames(ruleset, contacts, accounts=accounts, as_of=AS_OF).scored
+    assert scored["fit_score"].to_list() == [15.0, 20.0]
