@@ -34,6 +34,14 @@ def aggregation(request, monkeypatch):
     return request.param
 
 
+def _compiled(tmp_path, sections: dict):
+    """The test rulesets: the rule cases' base with ``sections``, loaded and compiled."""
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({**BASE, **sections}, sort_keys=False))
+    ruleset = load_ruleset(str(path))
+    return ruleset, compile_ruleset(ruleset, AS_OF)
+
+
 def test_decayed_sums_are_the_same_in_any_event_order(tmp_path):
     # Points 0.1, 0.2 and 0.3 (per event, no decay): in floats (0.1 + 0.2) + 0.3 != 0.1 + (0.2 + 0.3),
     # so a parallel group-by that adds them in another order would change the last bits between runs.
@@ -42,10 +50,7 @@ def test_decayed_sums_are_the_same_in_any_event_order(tmp_path):
         for i, p in enumerate([0.1, 0.2, 0.3])] + [
         {"id": "all", "label": "all", "event": ["e0", "e1", "e2"], "points": 0.1, "per": "event",
          "half_life_days": 3}]}
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
-    ruleset = load_ruleset(str(path))
-    compiled = compile_ruleset(ruleset, AS_OF)
+    ruleset, compiled = _compiled(tmp_path, rules)
     n = 3000
     events = pl.DataFrame({
         "lead_id": ["L1"] * n,
@@ -70,10 +75,7 @@ def test_events_years_after_the_as_of_time_are_not_counted_and_do_not_overflow(t
     # (2 ** (years / half-life)) once overflowed the fixed-point sum and failed the whole run.
     rules = {"intent": [{"id": "demo", "label": "Demo", "event": "demo_request", "points": 10, "per": "event",
                          "half_life_days": 7}]}
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
-    ruleset = load_ruleset(str(path))
-    compiled = compile_ruleset(ruleset, AS_OF)
+    ruleset, compiled = _compiled(tmp_path, rules)
     events = pl.DataFrame({
         "lead_id": ["L1", "L1", "L1"],
         "event_type": ["demo_request"] * 3,
@@ -96,10 +98,7 @@ def test_partials_spread_per_rule_count_a_shared_event_once_and_leave_leads_with
          "points": 5, "per": "event", "half_life_days": 10},
         {"id": "pages", "label": "Pages", "event": "page_view", "points": 1, "per": "event"},
         {"id": "demo", "label": "Demo", "event": "demo_request", "points": 20, "per": "event"}]}
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
-    ruleset = load_ruleset(str(path))
-    compiled = compile_ruleset(ruleset, AS_OF)
+    ruleset, compiled = _compiled(tmp_path, rules)
     day = timedelta(days=1)
     events = pl.DataFrame({
         "lead_id": ["L1", "L1", "L1", "L2", "L3", "L3", None],
@@ -142,10 +141,7 @@ def test_keyed_partials_group_numbers_and_other_ids_apart_and_give_the_ids_back_
     rules = {"intent": [
         {"id": "pages", "label": "Pages", "event": "page_view", "points": 1, "per": "event", "half_life_days": 10},
         {"id": "demo", "label": "Demo", "event": "demo_request", "points": 20, "per": "event"}]}
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump({**BASE, **rules}, sort_keys=False))
-    ruleset = load_ruleset(str(path))
-    compiled = compile_ruleset(ruleset, AS_OF)
+    ruleset, compiled = _compiled(tmp_path, rules)
     day = timedelta(days=1)
     ids = ["7", "7", "007", "+7", "L1", "n/a", None, "10", "10", "007"]
     events = pl.DataFrame({
@@ -182,9 +178,7 @@ def test_keyed_partials_group_numbers_and_other_ids_apart_and_give_the_ids_back_
 def test_a_log_is_grouped_by_number_when_nine_in_ten_of_its_first_ids_are_numbers(tmp_path, ids, numeric):
     from leadq.activity_input import numeric_ids
 
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump(BASE, sort_keys=False))
-    ruleset = load_ruleset(str(path))
+    ruleset, _ = _compiled(tmp_path, {})
     column = ruleset.activity_columns["lead_id"].column
     events = pl.LazyFrame({column: ids}, schema={column: pl.String})
     assert numeric_ids(events, events.collect_schema(), ruleset, "events") is numeric
@@ -206,12 +200,7 @@ MESSY_URLS = ["https://x.com/Pricing", " https://x.com/pricing/plans ", "https:/
 
 
 def _coded_ruleset(tmp_path, rules: dict):
-    doc = {**BASE, **rules}
-    doc["activity_columns"] = {**BASE["activity_columns"], "campaign": "campaign"}
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    ruleset = load_ruleset(str(path))
-    return ruleset, compile_ruleset(ruleset, AS_OF)
+    return _compiled(tmp_path, {**rules, "activity_columns": {**BASE["activity_columns"], "campaign": "campaign"}})
 
 
 def test_a_rule_matches_the_codes_of_the_values_that_trim_and_lower_case_to_its_test(tmp_path):
