@@ -239,10 +239,6 @@ def _score_frames(
 
     if "email" in ruleset.columns:
         valid = valid.with_columns(email_domain(pl.col("email")).alias("email_domain"))
-    # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
-    # Conditions on the title alone are tested once per distinct title, unless an account may fill it.
-    by_title = [] if "job_title" in ruleset.account_columns else compiled.reading_only(TITLE_FIELDS)
-    valid = with_ruleset_titles(valid, ruleset, by_title)
     if accounts is not None and ruleset.account_columns:
         accounts_label = ", ".join(f.label for f in accounts_files) or "the accounts"
         try:  # typing the accounts reads their first rows (the date formats)
@@ -253,6 +249,11 @@ def _score_frames(
         # Fields mapped only under account_columns are blank without an accounts file (the summary says so).
         only = {f: c for f, c in ruleset.account_columns.items() if f not in ruleset.columns}
         valid = valid.with_columns(pl.lit(None, dtype=polars_type(c.type)).alias(f) for f, c in only.items())
+    # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
+    # After the accounts, which may fill a blank title. Conditions on the title alone are tested once per
+    # distinct title.
+    by_title = compiled.reading_only(TITLE_FIELDS)
+    valid = with_ruleset_titles(valid, ruleset, by_title)
 
     counted = False
     ready: pl.LazyFrame | None = None  # the per-lead event counts, when computed in partitions already

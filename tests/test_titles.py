@@ -215,9 +215,9 @@ def test_conditions_on_the_title_alone_are_tested_once_per_distinct_title(tmp_pa
     assert looked_up["fit_score"].to_list() == [15.0, 15.0, 15.0, -5.0, -5.0, 10.0, 0.0, 20.0, 0.0]
 
 
-def test_a_title_an_account_may_fill_is_tested_per_lead(tmp_path):
-    # With job_title mapped in the accounts too, a blank title takes the account's: the conditions
-    # on it are tested after the accounts are joined, per lead, not on the contacts' titles.
+def test_a_title_an_account_fills_is_the_one_its_conditions_and_seniority_see(tmp_path):
+    # With job_title mapped in the accounts too, a blank title takes the account's: the title lookup
+    # runs after the accounts' join, so its conditions and the seniority read the filled title.
     from leadq.pipeline import score_frames
     from tests.conftest import AS_OF
 
@@ -227,5 +227,6 @@ def test_a_title_an_account_may_fill_is_tested_per_lead(tmp_path):
     contacts = pl.LazyFrame({"lead_id": ["a", "b"], "job_title": [None, "CEO"], "account_id": ["x", "x"],
                              "size": [None, None]}, schema_overrides={"size": pl.String})
     accounts = pl.LazyFrame({"account_id": ["x"], "title": ["VP Ops"]})
-    scored = score_frames(ruleset, contacts, accounts=accounts, as_of=AS_OF).scored
-    assert scored["fit_score"].to_list() == [15.0, 20.0]
+    result = score_frames(ruleset, contacts, accounts=accounts, as_of=AS_OF, detail=True)
+    assert result.scored["fit_score"].to_list() == [15.0, 20.0]
+    assert result.detail["seniority"].to_list() == ["vp", "c_level"]
