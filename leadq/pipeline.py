@@ -43,7 +43,7 @@ from leadq.inputs import (
 )
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
-from leadq.titles import TITLE_FIELDS, unmatched_title, with_ruleset_titles
+from leadq.titles import TITLE_FIELDS, maps_titles, unmatched_title, with_ruleset_titles
 
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
 
@@ -251,8 +251,8 @@ def _score_frames(
         valid = valid.with_columns(pl.lit(None, dtype=polars_type(c.type)).alias(f) for f, c in only.items())
     # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
     # After the accounts, which may fill a blank title. Conditions on the title alone are tested once per
-    # distinct title.
-    by_title = compiled.reading_only(TITLE_FIELDS)
+    # distinct title (a title only the accounts map has no lookup: its conditions are tested per lead).
+    by_title = compiled.reading_only(TITLE_FIELDS) if maps_titles(ruleset) else []
     valid = with_ruleset_titles(valid, ruleset, by_title)
 
     counted = False

@@ -140,11 +140,16 @@ def with_title_columns(frame: pl.LazyFrame, tmap: TitleMap = DEFAULT_TITLE_MAP,
 TITLE_FIELDS = frozenset({"job_title", "seniority", "department"})
 
 
+def maps_titles(ruleset: Any) -> bool:
+    """Whether the contacts have a job title, so that :func:`with_ruleset_titles` adds its columns."""
+    return "job_title" in ruleset.columns
+
+
 def with_ruleset_titles(frame: pl.LazyFrame, ruleset: Any, extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
     """``seniority`` and ``department`` from ``job_title`` with the ruleset's title map (the defaults
     merged with its ``titles`` section), and the ``extra`` columns (:func:`with_title_columns`);
     the frame as it is when the ruleset maps no job title."""
-    if "job_title" not in ruleset.columns:
+    if not maps_titles(ruleset):
         return frame
     tmap = (ruleset.actions.title_map if ruleset.actions else None) or DEFAULT_TITLE_MAP
     return with_title_columns(frame, tmap, extra=extra)

@@ -230,3 +230,20 @@ def test_a_title_an_account_fills_is_the_one_its_conditions_and_seniority_see(tm
     result = score_frames(ruleset, contacts, accounts=accounts, as_of=AS_OF, detail=True)
     assert result.scored["fit_score"].to_list() == [15.0, 20.0]
     assert result.detail["seniority"].to_list() == ["vp", "c_level"]
+
+
+def test_a_title_mapped_only_in_the_accounts_is_tested_per_lead(tmp_path):
+    # Without job_title among the contact columns there is no title lookup: the conditions on the
+    # title the accounts bring are tested per lead, as any account field's.
+    from leadq.pipeline import score_frames
+    from tests.conftest import AS_OF
+
+    ruleset = _title_ruleset(tmp_path, columns={"lead_id": "lead_id", "account_id": "account_id"},
+                             account_columns={"account_id": "account_id", "job_title": "title"},
+                             fit=[{"id": "vp", "label": "VP title", "when": 'job_title matches "\\bvp\\b"',
+                                   "points": 15}],
+                             disqualifiers=[], tiers=[{"name": "rest", "otherwise": True}])
+    contacts = pl.LazyFrame({"lead_id": ["a", "b"], "account_id": ["x", "y"]})
+    accounts = pl.LazyFrame({"account_id": ["x", "y"], "title": ["VP Ops", "Analyst"]})
+    scored = score_frames(ruleset, contacts, accounts=accounts, as_of=AS_OF).scored
+    assert scored["fit_score"].to_list() == [15.0, 0.0]
