@@ -29,6 +29,7 @@ import io
 import re
 import weakref
 from dataclasses import dataclass
+from typing import Collection
 
 import polars as pl
 
@@ -151,26 +152,31 @@ def _decode(raw: bytes, codec: str, label: str, *, detected: bool) -> str:
     return text.lstrip("\ufeff")
 
 
-def read_csv_file(path: str, encoding: str | None, delimiter: str | None) -> tuple[pl.LazyFrame, ReportRows | None]:
-    """A CSV file as text rows, and the report footer left out of it (None when it has none)."""
+def read_csv_file(path: str, encoding: str | None, delimiter: str | None,
+                  row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
+    """A CSV file as text rows, and the report footer left out of it (None when it has none).
+
+    ``row_columns``: the columns whose text makes a row (see :func:`text_rows`).
+    """
     try:
         codec = encoding or detect_file_encoding(path)
         if _is_utf8(codec):
             header = _read_header_text(path)
             if not _cr_line_ends(header):
-                return _csv_frame(path, header, path, delimiter)
+                return _csv_frame(path, header, path, delimiter, row_columns)
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
-    return _csv_text_frame(_decode(raw, codec, path, detected=encoding is None), path, delimiter)
+    return _csv_text_frame(_decode(raw, codec, path, detected=encoding is None), path, delimiter, row_columns)
 
 
-def _csv_text_frame(text: str, label: str, delimiter: str | None) -> tuple[pl.LazyFrame, ReportRows | None]:
+def _csv_text_frame(text: str, label: str, delimiter: str | None,
+                    row_columns: Collection[str] | None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """:func:`_csv_frame` over CSV text read whole (transcoded, from stdin, or with old Mac line ends)."""
     if _cr_line_ends(text):
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _csv_frame(text.encode("utf-8"), text[: _header_end(text) + 1], label, delimiter)
+    return _csv_frame(text.encode("utf-8"), text[: _header_end(text) + 1], label, delimiter, row_columns)
 
 
 def _cr_line_ends(text: str) -> bool:
@@ -297,8 +303,8 @@ def empty_frame() -> pl.LazyFrame:
     return pl.LazyFrame(schema={SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64})
 
 
-def _csv_frame(source: str | bytes, header: str, label: str,
-               delimiter: str | None) -> tuple[pl.LazyFrame, ReportRows | None]:
+def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | None,
+               row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """The lazy, all-String frame for one CSV source (a path or UTF-8 bytes), and the report footer left out."""
     if not header.strip():
         # Zero bytes (or only blank lines): no columns, no rows; not an error.
@@ -336,7 +342,7 @@ def _csv_frame(source: str | bytes, header: str, label: str,
         raise_if_empty=False,
         glob=False,
     )
-    data = text_rows(lf, names, label)
+    data = text_rows(lf, names, label, row_columns)
     if footer:
         # A footer line reads as a record whose first field is the line's text and the others missing.
         texts = [next(csv.reader([line], delimiter=sep), [""])[0].strip() for line in footer]
@@ -384,19 +390,26 @@ def _report_footer(source: str | bytes, sep: str, fields: int) -> list[str]:
     return footer[::-1]
 
 
-def text_rows(lf: pl.LazyFrame, names: list[str], label: str) -> pl.LazyFrame:
+def text_rows(lf: pl.LazyFrame, names: list[str], label: str,
+              row_columns: Collection[str] | None = None) -> pl.LazyFrame:
     """Rows of text cells (header excluded) with values stripped, blanks null, empty rows dropped, provenance added.
 
     ``_source_row`` numbers the data rows before empty ones are dropped, so that it still
     names the row in the file.
+
+    A row is empty when its cells are all blank, or, given ``row_columns`` (the columns
+    a reader uses), when the cells of those it has are all blank: the other columns are
+    then neither tested nor, unless the reader selects them, parsed (an activity log's
+    unused columns: at M, 2 of its 6 columns and a sixth of the CSV run).
     """
+    tested = [n for n in names if n in row_columns] if row_columns is not None else []
     return (
         lf.with_row_index(SOURCE_ROW, offset=1)
         # Stripped, then blanked in a second step: in one when/then Polars strips every value twice.
         .with_columns(pl.col(n).str.strip_chars() for n in names)
         .with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
         # Blank lines (trailing ones in particular) parse as all-empty rows.
-        .filter(pl.any_horizontal(pl.col(names).is_not_null()))
+        .filter(pl.any_horizontal(pl.col(tested or names).is_not_null()))
         .select(*names, pl.lit(label, pl.String).alias(SOURCE_FILE), pl.col(SOURCE_ROW).cast(pl.Int64))
     )
 
@@ -644,8 +657,8 @@ def ragged_record_error(text: str) -> InputError | None:
                       Position(bytes.fromhex(label).decode("utf-8")))
 
 
-def read_csv_bytes(raw: bytes, label: str, encoding: str | None,
-                   delimiter: str | None) -> tuple[pl.LazyFrame, ReportRows | None]:
+def read_csv_bytes(raw: bytes, label: str, encoding: str | None, delimiter: str | None,
+                   row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """CSV read whole from bytes (stdin), decoded with ``encoding`` or the detected one; see :func:`read_csv_file`."""
     codec = encoding or _detect_bytes_encoding(raw)
     if encoding is None and codec == "utf-8" and not raw.startswith(codecs.BOM_UTF8):
@@ -653,8 +666,8 @@ def read_csv_bytes(raw: bytes, label: str, encoding: str | None,
         # decoded and encoded again in Python (half the time of reading it, twice the memory).
         header = _bytes_header_text(raw)
         if not _cr_line_ends(header):
-            return _csv_frame(raw, header, label, delimiter)
-    return _csv_text_frame(_decode(raw, codec, label, detected=encoding is None), label, delimiter)
+            return _csv_frame(raw, header, label, delimiter, row_columns)
+    return _csv_text_frame(_decode(raw, codec, label, detected=encoding is None), label, delimiter, row_columns)
 
 
 def _bytes_header_text(raw: bytes) -> str:

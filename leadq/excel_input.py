@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Collection
 
 import polars as pl
 
@@ -67,14 +68,15 @@ _NUMBER = r"^[-+(]?\s*[$€£¥]?\s*\d[\d,.\s]*[%kKmMbB]?\)?$"
 _TOTAL_RE, _NUMBER_RE = re.compile(_TOTAL), re.compile(_NUMBER)
 
 
-def read_excel_source(source: str | bytes, label: str,
-                      sheet: str | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
+def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
+                      row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """One sheet of a workbook (a path, or the bytes of one) as text, with provenance columns.
 
     Args:
         source: the workbook's path, or its bytes (stdin).
         label: its name in messages and in ``_source_file``.
         sheet: the sheet's name, or its 1-based number; None for the first.
+        row_columns: the columns whose text makes a row (:func:`leadq.csv_input.text_rows`).
 
     Returns:
         The rows, and what was left out of a report sheet (None when nothing was).
@@ -114,7 +116,7 @@ def read_excel_source(source: str | bytes, label: str,
     names = clean_column_names([v or "" for v in table.row(0)], label)
     rows = table.slice(1).rename(dict(zip(table.columns, names)))
     report = ReportRows(header + 1, above, below) if above or below else None
-    return text_rows(rows.lazy(), names, label), report
+    return text_rows(rows.lazy(), names, label, row_columns), report
 
 
 def _texts(row: tuple[str | None, ...]) -> list[str]:

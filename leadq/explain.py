@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import polars as pl
 
 from leadq.activity import DAY_US, as_of_literal, col_names
+from leadq.activity_input import read_activity_files
 from leadq.compiler import compile_condition_at, score_scope
 from leadq.conditions import Call, Name, Node, Type, names_in, walk
 from leadq.errors import InputError, UsageError
@@ -464,7 +465,7 @@ def explain_leads(
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
     contacts = read_input_files(contact_specs, options)
-    events = read_input_files(activity_specs, options) if activity_specs and ruleset.event_rules else []
+    events = read_activity_files(activity_specs, ruleset, options=options) if ruleset.event_rules else []
     accounts = read_input_files(account_specs, options) if account_specs else []
     try:
         return explain_frames(ruleset, concat_inputs(contacts), lead_ids, concat_inputs(events) if events else None,

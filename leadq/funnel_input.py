@@ -276,10 +276,11 @@ def _scored_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, a
                   account_specs: Sequence[str], options: ReadOptions, stdin: BinaryIO | None,
                   as_of: datetime | None, by_cols: dict[str, str], resolved: dict[str, Column],
                   size_bands: Sequence[float], label: str, contact_files: Sequence[InputFile]) -> FunnelInput:
+    from leadq.activity_input import read_activity_files
     from leadq.pipeline import score_frames
 
     raw_by = [c for n, c in by_cols.items() if n not in resolved and n not in SCORE_FIELDS]
-    event_files = read_input_files(activity_specs, options, stdin=stdin) if activity_specs else []
+    event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     events = concat_inputs(event_files) if event_files else None
     if events is None and ruleset.event_rules:
         events = _empty_events(ruleset)

@@ -24,7 +24,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Sequence
+from typing import BinaryIO, Collection, Sequence
 
 import polars as pl
 
@@ -268,10 +268,13 @@ def read_input_files(
     options: ReadOptions = ReadOptions(),
     *,
     stdin: BinaryIO | None = None,
+    row_columns: Collection[str] | None = None,
 ) -> list[InputFile]:
     """Open every input file lazily, one :class:`InputFile` each, in input order.
 
     Takes the same arguments and raises the same errors as :func:`read_inputs`.
+    ``row_columns``: the columns the caller uses; a CSV or Excel row blank in all of
+    those the file has is a blank row, dropped (None: blank in all its columns).
     """
     encoding = resolve_encoding(options.encoding)
     delimiter = resolve_delimiter(options.delimiter)
@@ -292,10 +295,10 @@ def read_input_files(
             label = source = path
         report_rows = None
         if fmt == "excel":
-            frame, report_rows = read_excel_source(source, label, options.sheet_for(path))
+            frame, report_rows = read_excel_source(source, label, options.sheet_for(path), row_columns)
         elif fmt == "csv":
-            frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter) if isinstance(source, bytes)
-                                  else read_csv_file(path, encoding, delimiter))
+            frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter, row_columns)
+                                  if isinstance(source, bytes) else read_csv_file(path, encoding, delimiter, row_columns))
         else:
             frame = _scan_native(source, fmt, label)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))

@@ -30,7 +30,7 @@ import polars as pl
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces
 from leadq.actions import action_columns, check_rollup, with_actions
 from leadq.activity import event_accounting, event_count_columns, finish_aggregates, known_event_columns
-from leadq.activity_input import aggregate_activity, event_fields_needed
+from leadq.activity_input import aggregate_activity, event_fields_needed, read_activity_files
 from leadq.cleaning import email_domain, map_columns, polars_type
 from leadq.dedupe import drop_duplicates
 from leadq.compiler import compile_ruleset
@@ -447,7 +447,7 @@ def read_and_score(
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
     contact_files = read_input_files(contact_specs, options, stdin=stdin)
-    event_files = read_input_files(activity_specs, options, stdin=stdin) if activity_specs else []
+    event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     account_files = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
     if not ruleset.event_rules:
         event_files = []

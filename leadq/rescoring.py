@@ -16,6 +16,7 @@ import polars as pl
 
 from leadq.errors import UsageError
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
+from leadq.activity_input import read_activity_files
 from leadq.pipeline import ScoreResult, score_frames
 from leadq.ruleset import Ruleset
 
@@ -36,8 +37,12 @@ class InputFrames:
 
 def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = (),
                 account_specs: Sequence[str] = (), *, options: ReadOptions = ReadOptions(),
-                stdin: BinaryIO | None = None) -> InputFrames:
-    """Open the input files (paths, globs or ``-``) once, lazily.
+                stdin: BinaryIO | None = None, rulesets: Sequence[Ruleset] = ()) -> InputFrames:
+    """Open the input files (paths, globs or ``-``) once, lazily, to be scored with ``rulesets``.
+
+    The activity log's blank rows are those blank in every column one of the rulesets
+    maps (:func:`leadq.activity_input.read_activity_files`); with no ruleset given,
+    those blank in all their columns.
 
     Raises:
         UsageError, InputError: as :func:`leadq.inputs.read_inputs`.
@@ -45,7 +50,7 @@ def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = ()
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
     contacts = read_input_files(contact_specs, options, stdin=stdin)
-    events = read_input_files(activity_specs, options, stdin=stdin) if activity_specs else []
+    events = read_activity_files(activity_specs, *rulesets, options=options, stdin=stdin)
     accounts = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
     return InputFrames(concat_inputs(contacts), concat_inputs(events) if events else None,
                        concat_inputs(accounts) if accounts else None, ", ".join(contact_specs),

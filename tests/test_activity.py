@@ -440,3 +440,49 @@ def test_with_no_lead_of_the_log_scored_every_readable_event_is_of_an_unknown_le
     events, _ = _accounting_run(tmp_path, monkeypatch, layout, "id\n99\n")
     assert events == {
         "read": 15, "unreadable": 4, "unknown_lead": 11, "up_to_as_of": 9, "by_rule": {"demo": 0, "pricing": 0}}
+
+
+BLANK_ROWS_LOG = ("id,type,at,url,campaign\n"
+                  "1,demo_request,2026-10-31T00:00:00Z,,Spring\n"
+                  ",,,,Spring\n"  # text only in a column the ruleset does not map: a blank row
+                  " , ,,,\n"  # blank
+                  ",demo_request,2026-10-31T00:00:00Z,,Spring\n")  # an event without a lead id: unreadable
+
+
+def test_a_log_row_blank_in_every_column_the_ruleset_maps_is_no_event(tmp_path):
+    # Such a row holds nothing a rule could count: like an empty line, it is not among the events
+    # read, and its other columns are not parsed (activity_input.read_activity_files).
+    path, contacts, log = tmp_path / "ruleset.yaml", tmp_path / "c.csv", tmp_path / "events.csv"
+    path.write_text(ACCOUNTING_RULESET)
+    contacts.write_text("id\n1\n")
+    log.write_text(BLANK_ROWS_LOG)
+    summary = tmp_path / "summary.json"
+    run_cli(["score", contacts, "-a", log, "-r", path, "--as-of", "2026-11-01", "-o", tmp_path / "out.csv",
+             "--summary-json", summary, "-q"])
+    assert json.loads(summary.read_text())["events"] == {
+        "read": 2, "unreadable": 1, "unknown_lead": 0, "up_to_as_of": 1, "by_rule": {"demo": 1, "pricing": 0}}
+
+
+def test_the_log_rows_read_for_several_rulesets_are_those_blank_in_what_none_of_them_maps(tmp_path):
+    from leadq.activity_input import read_activity_files
+    from leadq.inputs import collect_input
+
+    log = tmp_path / "events.csv"
+    log.write_text(BLANK_ROWS_LOG)
+    plain = yaml.safe_load(ACCOUNTING_RULESET)
+    campaigns = dict(plain, activity_columns=dict(plain["activity_columns"], campaign="campaign"))
+    rulesets = []
+    for name, data in (("plain", plain), ("campaigns", campaigns)):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(data))
+        rulesets.append(load_ruleset(str(tmp_path / f"{name}.yaml")))
+
+    def rows(*read_for):
+        [file] = read_activity_files([str(log)], *read_for)
+        return collect_input(file.frame, str(log))["_source_row"].to_list()
+
+    assert rows(rulesets[0]) == [1, 4]
+    assert rows(rulesets[1]) == rows(*rulesets) == rows() == [1, 2, 4]  # no ruleset: blank in every column
+    assert read_activity_files([], *rulesets) == []
+    # Read for the plain ruleset, the campaign column is left out of the scan when not selected.
+    [file] = read_activity_files([str(log)], rulesets[0])
+    assert "PROJECT 4/5 COLUMNS" in file.frame.select("id", "type", "at", "url").explain()

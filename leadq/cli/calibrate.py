@@ -80,7 +80,7 @@ def calibrate(
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
     frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
-                         options=_read_options(input_format, encoding, delimiter, sheet))
+                         options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs])
     tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
     report = run_calibration(rs, frames, outcome=outcome, as_of=as_of_dt, target_precision=target_precision,
                              target_volume=target_volume, sales_tiers=tiers,

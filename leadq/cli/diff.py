@@ -50,7 +50,7 @@ def diff(
     rs_b = load_ruleset(ruleset_b)
     as_of_dt = _parse_as_of(as_of)
     frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
-                         options=_read_options(input_format, encoding, delimiter, sheet))
+                         options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs_a, rs_b])
     report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
     if json_out:
         write_report_json(report.to_dict(), json_out)
