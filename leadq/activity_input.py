@@ -120,13 +120,14 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
             wanted |= set(found.filter(pl.col("_kept_id").is_in(list(lead_ids)))["lead_id"].to_list())
         events = events.filter(typed_column(lead, schema[lead.column], ruleset.settings).is_in(sorted(wanted)))
     as_read = frozenset() if coded is None else coded.fields
-    if files and all(f.text_ready for f in files):
+    trimmed = bool(files) and all(f.text_ready for f in files)
+    if trimmed:
         # Read by leadq's CSV or Excel reader: every text value is stripped and blank as null already.
         as_read |= {name for name, col in ruleset.activity_columns.items() if col.type is Type.TEXT}
 
     def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
         typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False,
-                            as_read=as_read)
+                            as_read=as_read, trimmed=trimmed)
         if remap is not None:
             typed = typed.join(remap, on="lead_id", how="left") \
                 .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from leadq import cleaning
 from leadq.cleaning import likely_date_formats, map_columns, parse_datetime
@@ -19,11 +20,11 @@ MESSY = ["2026-05-01T00:00:39Z", " 05/01/2026 10:00 ", None, "junk", "2026-05-02
          "23-Nov-26", "Mon, 23 Nov 2026 15:04:05 GMT"]
 
 
-def _typed(values: list[str | None], order: str, tz: str) -> pl.DataFrame:
+def _typed(values: list[str | None], order: str, tz: str, trimmed: bool = False) -> pl.DataFrame:
     col = Column("created_at", "Created", Type.DATETIME, Position("test"))
     frame = pl.LazyFrame({"Created": values}, schema={"Created": pl.String})
     settings = Settings(date_order=order, timezone=tz)
-    return map_columns(frame, frame.collect_schema(), {"created_at": col}, settings).collect()
+    return map_columns(frame, frame.collect_schema(), {"created_at": col}, settings, trimmed=trimmed).collect()
 
 
 @pytest.mark.parametrize("sample_rows", [3, len(MESSY) - 1])
@@ -36,6 +37,15 @@ def test_sampled_formats_read_what_every_format_reads(monkeypatch, sample_rows, 
     assert got["created_at"].to_list() == full["v"].to_list()
     present = [v is not None and v.strip() != "" for v in MESSY]
     assert got["_bad__created_at"].to_list() == [p and r is None for p, r in zip(present, full["v"].to_list())]
+
+
+@pytest.mark.parametrize("sample_rows", [3, len(MESSY) + 1])
+def test_dates_trimmed_by_the_reader_are_read_as_they_are(monkeypatch, sample_rows):
+    # leadq's CSV reader trims every value and blanks empty ones (csv_input.text_rows): typed with
+    # trimmed=True, its dates read as the raw text does, without a second trim in the first pass.
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", sample_rows)
+    as_read = [v.strip() or None if v is not None else None for v in MESSY]
+    assert_frame_equal(_typed(as_read, "us", "UTC", trimmed=True), _typed(MESSY, "us", "UTC"))
 
 
 def test_formats_missing_from_the_sample_are_still_read(monkeypatch):
