@@ -153,30 +153,33 @@ def _decode(raw: bytes, codec: str, label: str, *, detected: bool) -> str:
 
 
 def read_csv_file(path: str, encoding: str | None, delimiter: str | None,
-                  row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
+                  row_columns: Collection[str] | None = None,
+                  used_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """A CSV file as text rows, and the report footer left out of it (None when it has none).
 
-    ``row_columns``: the columns whose text makes a row (see :func:`text_rows`).
+    ``row_columns``, ``used_columns``: the columns whose text makes a row (see :func:`_csv_frame`).
     """
     try:
         codec = encoding or detect_file_encoding(path)
         if _is_utf8(codec):
             header = _read_header_text(path)
             if not _cr_line_ends(header):
-                return _csv_frame(path, header, path, delimiter, row_columns)
+                return _csv_frame(path, header, path, delimiter, row_columns, used_columns)
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
-    return _csv_text_frame(_decode(raw, codec, path, detected=encoding is None), path, delimiter, row_columns)
+    return _csv_text_frame(_decode(raw, codec, path, detected=encoding is None), path, delimiter, row_columns,
+                           used_columns)
 
 
-def _csv_text_frame(text: str, label: str, delimiter: str | None,
-                    row_columns: Collection[str] | None) -> tuple[pl.LazyFrame, ReportRows | None]:
+def _csv_text_frame(text: str, label: str, delimiter: str | None, row_columns: Collection[str] | None,
+                    used_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """:func:`_csv_frame` over CSV text read whole (transcoded, from stdin, or with old Mac line ends)."""
     if _cr_line_ends(text):
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _csv_frame(text.encode("utf-8"), text[: _header_end(text) + 1], label, delimiter, row_columns)
+    return _csv_frame(text.encode("utf-8"), text[: _header_end(text) + 1], label, delimiter, row_columns,
+                      used_columns)
 
 
 def _cr_line_ends(text: str) -> bool:
@@ -304,8 +307,15 @@ def empty_frame() -> pl.LazyFrame:
 
 
 def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | None,
-               row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
-    """The lazy, all-String frame for one CSV source (a path or UTF-8 bytes), and the report footer left out."""
+               row_columns: Collection[str] | None = None,
+               used_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
+    """The lazy, all-String frame for one CSV source (a path or UTF-8 bytes), and the report footer left out.
+
+    ``row_columns``: as for :func:`text_rows`. ``used_columns``: the same, but only for a file
+    whose rows with text were counted (:func:`_fields_balance`): :func:`counted_rows` then says
+    how many rows the frame must have, and a caller that finds fewer (a row with text only in
+    other columns, or a blank row before the end) must read the file again without them.
+    """
     if not header.strip():
         # Zero bytes (or only blank lines): no columns, no rows; not an error.
         return empty_frame(), None
@@ -324,7 +334,12 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     # A file whose delimiters add up to the header's count on every record (two fast counts)
     # can only be ragged with a long record making up for a short one: Polars' parser
     # rejects the long one, so the line-by-line check is left out (3.5 s of M's 20M events).
-    fields_balanced = not skipped and not footer and _fields_balance(source, sep, header, len(names))
+    counted = None if skipped or footer else _fields_balance(source, sep, header, len(names))
+    fields_balanced = counted is not None
+    if row_columns is None and fields_balanced:
+        row_columns = used_columns
+    else:
+        counted = None
     lf = pl.scan_csv(
         source,
         has_header=True,
@@ -351,7 +366,8 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     if not fields_balanced:
         check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1, footer=footer)
         data = pl.concat([data, check], how="diagonal_relaxed")
-    _SOURCES[label] = _Layout(sep, len(names), source, fields_balanced)  # replaces an earlier read of the label
+    # Replaces an earlier read of the label.
+    _SOURCES[label] = _Layout(sep, len(names), source, fields_balanced, counted if used_columns is not None else None)
     if isinstance(source, bytes):
         # Text read whole (stdin, a transcoded file) is kept only as long as its frame.
         weakref.finalize(data, _forget, label, source)
@@ -515,10 +531,18 @@ class _Layout:
     fields: int
     source: str | bytes
     balanced: bool
+    counted: int | None = None  # the rows it must yield, when read with used_columns (_csv_frame)
 
 
 # Every CSV input, by label: where locate_long_record and locate_unbalanced_quote look when a parse fails.
 _SOURCES: dict[str, _Layout] = {}
+
+
+def counted_rows(label: str) -> int | None:
+    """The rows the CSV input ``label`` must yield when it was read with ``used_columns`` tested for
+    blank rows and not every column (:func:`_csv_frame`); None when every column was tested."""
+    layout = _SOURCES.get(label)
+    return layout.counted if layout is not None else None
 
 
 def parsed_without_check(label: str) -> bool:
@@ -534,8 +558,9 @@ def _forget(label: str, source: bytes) -> None:
         del _SOURCES[label]
 
 
-def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -> bool:
-    """Whether the file's delimiters add up to ``expected`` fields on every record, by two fast counts.
+def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -> int | None:
+    """The file's rows with text (see below) when its delimiters add up to ``expected`` fields on
+    every record, by two fast counts; None when they do not.
 
     Polars counts a file's line ends outside quotes without parsing a field (its
     ``len()`` fast path), and its delimiters outside quotes when told that the
@@ -547,17 +572,25 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
     check (:func:`_field_count_check`); but blank lines that end the file are left out
     of the count (they are dropped as blank rows). Quotes count as
     :func:`_field_count_check` counts them: each one opens or closes a quoted stretch.
+    The rows returned are the records after the header, less the blank lines and the rows of
+    empty cells (delimiters and spaces only, as spreadsheets write under a table) that end the
+    file: every row of the file with text when it has no other blank row.
     """
     record = header.rstrip("\r\n")
     if record.count('"') % 2 or re.sub(r'"[^"]*"', "", record).count(sep) != expected - 1:
-        return False
+        return None
     tail = _tail(source)
     body = tail.rstrip(b"\r\n")
     if not body or tail.endswith(sep.encode()):
-        return False  # Polars' parser drops a delimiter that ends the file; the check does not
+        return None  # Polars' parser drops a delimiter that ends the file; the check does not
     # Blank lines that end the file (an extra line end, as some exports write) are counted as
     # records and dropped as blank rows: left out of the count, they keep the file on this path.
     trailing_blank = max(tail[len(body):].count(b"\n") - 1, 0)
+    empty_rows = 0
+    for line in reversed(body.split(b"\n")[1:]):  # the tail's first line may be cut
+        if line.strip(b" \t\r" + sep.encode()):
+            break
+        empty_rows += 1
 
     def count(**options: str) -> int:
         # One collect each: in one plan Polars would take the two scans of the file for one.
@@ -569,8 +602,10 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
         records = count()
         delimiters = count(separator="\x00", eol_char=sep) - 1
     except pl.exceptions.PolarsError:
-        return False  # the line-by-line check and the parse will say what is wrong, by line
-    return delimiters == (expected - 1) * (records - trailing_blank)
+        return None  # the line-by-line check and the parse will say what is wrong, by line
+    if delimiters != (expected - 1) * (records - trailing_blank):
+        return None
+    return records - trailing_blank - empty_rows - 1
 
 
 def _tail(source: str | bytes) -> bytes:

@@ -29,7 +29,7 @@ from typing import BinaryIO, Collection, Sequence
 import polars as pl
 
 from leadq.csv_input import (
-    locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file,
+    counted_rows, locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file,
     resolve_delimiter, resolve_encoding,
 )
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
@@ -214,6 +214,8 @@ class InputFile:
             and footer; a CSV report's footer: :class:`~leadq.provenance.ReportRows`), else None.
         text_ready: Every cell is text, stripped, blank as null (CSV and Excel input, read by
             :func:`leadq.csv_input.text_rows`): typing need not strip its text again.
+        rows_counted: Read with ``used_columns`` tested for blank rows (:func:`read_input_files`):
+            the rows the file must yield; None when every column was tested.
     """
 
     label: str
@@ -223,6 +225,7 @@ class InputFile:
     disk_bytes: int | None = None
     report_rows: ReportRows | None = None
     text_ready: bool = False
+    rows_counted: int | None = None
 
 
 def read_inputs(
@@ -269,12 +272,17 @@ def read_input_files(
     *,
     stdin: BinaryIO | None = None,
     row_columns: Collection[str] | None = None,
+    used_columns: Collection[str] | None = None,
 ) -> list[InputFile]:
     """Open every input file lazily, one :class:`InputFile` each, in input order.
 
     Takes the same arguments and raises the same errors as :func:`read_inputs`.
     ``row_columns``: the columns the caller uses; a CSV or Excel row blank in all of
     those the file has is a blank row, dropped (None: blank in all its columns).
+    ``used_columns``: the same, but only for a CSV file on disk whose rows with text the
+    reader can count cheaply (:attr:`InputFile.rows_counted`); its other columns are then
+    parsed only when selected. A caller that finds fewer rows than counted (a row with text
+    only in other columns) must read the file again without ``used_columns``.
     """
     encoding = resolve_encoding(options.encoding)
     delimiter = resolve_delimiter(options.delimiter)
@@ -298,13 +306,15 @@ def read_input_files(
             frame, report_rows = read_excel_source(source, label, options.sheet_for(path), row_columns)
         elif fmt == "csv":
             frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter, row_columns)
-                                  if isinstance(source, bytes) else read_csv_file(path, encoding, delimiter, row_columns))
+                                  if isinstance(source, bytes)
+                                  else read_csv_file(path, encoding, delimiter, row_columns, used_columns))
         else:
             frame = _scan_native(source, fmt, label)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
+        counted = counted_rows(label) if fmt == "csv" and used_columns is not None and path != STDIN else None
         files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path),
-                               report_rows, text_ready=fmt in ("csv", "excel")))
+                               report_rows, text_ready=fmt in ("csv", "excel"), rows_counted=counted))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files

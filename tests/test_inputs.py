@@ -490,29 +490,29 @@ def test_the_delimiter_counts_tell_a_well_formed_file(tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     frame.write_csv(good)
     header = "c0,c1,c2,c3\n"
-    assert _fields_balance(str(good), ",", header, 4)
+    assert _fields_balance(str(good), ",", header, 4) == 5000
     raw = good.read_bytes()
     cut = raw.index(b",", raw.index(b"\nplain,", len(raw) // 2) + 1)
     (tmp_path / "bad.csv").write_bytes(raw[:cut] + raw[cut + 1:])  # two fields of one record run together
-    assert not _fields_balance(str(tmp_path / "bad.csv"), ",", header, 4)
+    assert _fields_balance(str(tmp_path / "bad.csv"), ",", header, 4) is None
     # A blank line inside the file is left to the line-by-line check; blank lines that end it are not.
     inner = raw.index(b"\nplain,", len(raw) // 2) + 1  # a record starts there
     (tmp_path / "blank.csv").write_bytes(raw[:inner] + b"\n" + raw[inner:])
-    assert not _fields_balance(str(tmp_path / "blank.csv"), ",", header, 4)
+    assert _fields_balance(str(tmp_path / "blank.csv"), ",", header, 4) is None
     as_read = read(good).select(frame.columns)
     for end in (b"\n", b"\n\n\n", b"\r\n"):
         (tmp_path / "ends_blank.csv").write_bytes(raw + end)
-        assert _fields_balance(str(tmp_path / "ends_blank.csv"), ",", header, 4), end
+        assert _fields_balance(str(tmp_path / "ends_blank.csv"), ",", header, 4) == 5000, end
         assert read(tmp_path / "ends_blank.csv").select(frame.columns).equals(as_read), end
         assert csv_input.parsed_without_check(str(tmp_path / "ends_blank.csv"))
     # A record short of a field at the end makes up for no blank line: it is found by line.
     (tmp_path / "short_end.csv").write_bytes(b"a,b\n1,2\n3\n\n")
-    assert not _fields_balance(str(tmp_path / "short_end.csv"), ",", "a,b\n", 2)
+    assert _fields_balance(str(tmp_path / "short_end.csv"), ",", "a,b\n", 2) is None
     with pytest.raises(InputError, match="line 3: expected 2 fields, found 1"):
         read(tmp_path / "short_end.csv")
     # Polars' parser drops a delimiter that ends the file, so such a file is checked line by line.
     (tmp_path / "end.csv").write_bytes(b"a,b\n1,2,")
-    assert not _fields_balance(str(tmp_path / "end.csv"), ",", "a,b\n", 2)
+    assert _fields_balance(str(tmp_path / "end.csv"), ",", "a,b\n", 2) is None
     with pytest.raises(InputError, match="line 2: expected 2 fields, found 3"):
         read(tmp_path / "end.csv")
 
@@ -555,14 +555,14 @@ def test_the_fast_path_rejects_every_file_the_line_by_line_check_rejects(tmp_pat
         text = header + "".join(row + rng.choice(["\n", "\r\n", ""]) for row in rows)
         path = write_bytes(tmp_path, f"c{case}.csv", text.encode())
 
-        def outcome(balance: Callable[..., bool]) -> str | pl.DataFrame:
+        def outcome(balance: Callable[..., int | None]) -> str | pl.DataFrame:
             monkeypatch.setattr(csv_input, "_fields_balance", balance)
             try:
                 return read(path)
             except InputError as exc:
                 return str(exc)
 
-        checked = outcome(lambda *args: False)
+        checked = outcome(lambda *args: None)
         counted = outcome(counts)
         fast = csv_input.parsed_without_check(str(path))
         fast_reads += fast
@@ -932,3 +932,22 @@ def test_encoding_detection_reads_the_whole_file_in_chunks(tmp_path: Path, monke
     monkeypatch.setattr(csv_input, "_CHUNK", 100)
     path = write_bytes(tmp_path, "big.csv", b"".join(chunks))
     assert csv_input.detect_file_encoding(str(path)) == codec
+
+
+def test_used_columns_decide_blank_rows_only_where_the_rows_with_text_are_counted(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "c.csv", b"id,title,note\n1,CEO,a\n,,note\n2,,b\n,,\n\n")
+    [file] = read_input_files([str(path)], used_columns={"id", "title"})
+    # Three rows with text (the empty row and the blank line that end the file are not counted) ...
+    assert file.rows_counted == 3
+    # ... and two of them with text in a used column: the caller finds one short and reads again.
+    assert collect_input(file.frame, str(path))["_source_row"].to_list() == [1, 3]
+    assert "PROJECT 2/3 COLUMNS" in file.frame.select("id", "title").explain()
+    [again] = read_input_files([str(path)])
+    assert again.rows_counted is None
+    assert collect_input(again.frame, str(path))["_source_row"].to_list() == [1, 2, 3]
+    # Not counted, so every column tested: a preamble line, or a file whose delimiters do not add up.
+    for name, data in (("sep.csv", b"sep=,\nid,title,note\n1,CEO,a\n,,note\n"),
+                       ("ragged.csv", b"id,title,note\n1,CEO,a\n\n,,note\n")):
+        [file] = read_input_files([str(write_bytes(tmp_path, name, data))], used_columns={"id", "title"})
+        assert file.rows_counted is None
+        assert collect_input(file.frame, name)["note"].to_list() == ["a", "note"]

@@ -449,3 +449,42 @@ def test_the_same_input_gives_the_same_bits_every_run():
     for _ in range(4):
         again = read_and_score(ruleset, *args, as_of=AS_OF).scored
         assert first.equals(again)
+
+
+CONTACTS_RULESET = """version: 1
+columns: {lead_id: id, job_title: title}
+fit:
+  - {id: ceo, when: 'job_title == "CEO"', points: 10, label: CEO}
+tiers:
+  - {name: all, otherwise: true}
+"""
+
+
+@pytest.mark.parametrize(("rows", "rescored"), [
+    ("1,CEO,a\n2,,b\n", False),  # every row has text in a mapped column
+    ("1,CEO,a\n2,,b\n,,\n , ,\n", False),  # rows of empty cells end the file
+    ("1,CEO,a\n,,note\n2,,b\n", True),  # text only in an unmapped column: a contact without an id
+    ("1,CEO,a\n,,\n2,,b\n", True),  # a row of empty cells before the end
+])
+def test_contacts_rows_are_tested_on_the_columns_the_run_reads_and_checked_by_count(tmp_path, monkeypatch,
+                                                                                    rows, rescored):
+    # The reader tests the contacts' blank rows on the mapped columns (the others are then not parsed)
+    # where it can count the file's rows with text; a file that yields fewer is scored again with every
+    # column tested, so that a row with text only in an unmapped column is still a listed reject.
+    import leadq.pipeline as pipeline
+
+    calls, score_frames = [], pipeline.score_frames
+    monkeypatch.setattr(pipeline, "score_frames",
+                        lambda *args, **kwargs: calls.append(kwargs["contacts_files"]) or score_frames(*args, **kwargs))
+    (tmp_path / "r.yaml").write_text(CONTACTS_RULESET)
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,title,note\n" + rows)
+    result = read_and_score(load_ruleset(str(tmp_path / "r.yaml")), [str(contacts)], as_of=AS_OF)
+    assert [c[0].rows_counted for c in calls] == ([3, None] if rescored else [2])
+    assert result.scored.select("lead_id", "fit_score").rows() == [("1", 10.0), ("2", 0.0)]
+    expected_rejects = [(2, "missing lead id")] if rows.startswith("1,CEO,a\n,,note") else []
+    assert result.rejects.select("source_row", "reason").rows() == expected_rejects
+    assert result.stats.files == [{"file": str(contacts), "rows": 2 + len(expected_rejects), "scored": 2,
+                                   "rejected": len(expected_rejects)}]
+    if expected_rejects:
+        assert result.rejects["note"].to_list() == ["note"]
