@@ -34,7 +34,7 @@ from leadq.errors import InputError, UsageError
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.number_text import parse_number
-from leadq.pipeline import ScoreResult, score_frames
+from leadq.pipeline import ScoreResult, read_account_files, score_frames
 from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Rule, Ruleset
 
@@ -466,7 +466,7 @@ def explain_leads(
         raise UsageError("only one input can come from stdin ('-')")
     contacts = read_input_files(contact_specs, options)
     events = read_activity_files(activity_specs, ruleset, options=options) if ruleset.event_rules else []
-    accounts = read_input_files(account_specs, options) if account_specs else []
+    accounts = read_account_files(account_specs, ruleset, options=options)
     try:
         return explain_frames(ruleset, concat_inputs(contacts), lead_ids, concat_inputs(events) if events else None,
                               concat_inputs(accounts) if accounts else None, as_of=as_of,

@@ -277,14 +277,14 @@ def _scored_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, a
                   as_of: datetime | None, by_cols: dict[str, str], resolved: dict[str, Column],
                   size_bands: Sequence[float], label: str, contact_files: Sequence[InputFile]) -> FunnelInput:
     from leadq.activity_input import read_activity_files
-    from leadq.pipeline import score_frames
+    from leadq.pipeline import read_account_files, score_frames
 
     raw_by = [c for n, c in by_cols.items() if n not in resolved and n not in SCORE_FIELDS]
     event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     events = concat_inputs(event_files) if event_files else None
     if events is None and ruleset.event_rules:
         events = _empty_events(ruleset)
-    account_files = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
+    account_files = read_account_files(account_specs, ruleset, options=options, stdin=stdin)
     accounts = concat_inputs(account_files) if account_files else None
     result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, keep_columns=raw_by, detail=True,
                           contacts_label=label, events_label=", ".join(activity_specs), contacts_files=contact_files,

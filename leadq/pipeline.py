@@ -103,6 +103,20 @@ def _reject_reason(ruleset: Ruleset, bad_fields: list[str], required: set[str]) 
     return pl.coalesce(reasons)
 
 
+def read_account_files(specs: Sequence[str], *rulesets: Ruleset, options: ReadOptions = ReadOptions(),
+                       stdin: BinaryIO | None = None) -> list[InputFile]:
+    """The accounts export's files (:func:`leadq.inputs.read_input_files`), none when ``specs`` is empty.
+
+    A CSV or Excel row blank in every column the rulesets map is a blank row, so that the
+    other columns are not parsed: such a row has no account id, and :func:`_with_accounts`
+    leaves it out (uncounted) whatever its other columns hold.
+    """
+    if not specs:
+        return []
+    return read_input_files(specs, options, stdin=stdin,
+                            row_columns={c.column for r in rulesets for c in r.account_columns.values()})
+
+
 def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
     schema = accounts.collect_schema()
     check_columns(schema, ruleset.account_columns, {"account_id"}, "accounts")
@@ -453,7 +467,7 @@ def read_and_score(
     used = None if STDIN in contact_specs else {c.column for c in ruleset.columns.values()} | set(keep_columns)
     contact_files = read_input_files(contact_specs, options, stdin=stdin, used_columns=used)
     event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
-    account_files = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
+    account_files = read_account_files(account_specs, ruleset, options=options, stdin=stdin)
     if not ruleset.event_rules:
         event_files = []
 

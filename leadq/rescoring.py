@@ -17,7 +17,7 @@ import polars as pl
 from leadq.errors import UsageError
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
 from leadq.activity_input import read_activity_files
-from leadq.pipeline import ScoreResult, score_frames
+from leadq.pipeline import ScoreResult, read_account_files, score_frames
 from leadq.ruleset import Ruleset
 
 
@@ -40,9 +40,10 @@ def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = ()
                 stdin: BinaryIO | None = None, rulesets: Sequence[Ruleset] = ()) -> InputFrames:
     """Open the input files (paths, globs or ``-``) once, lazily, to be scored with ``rulesets``.
 
-    The activity log's blank rows are those blank in every column one of the rulesets
-    maps (:func:`leadq.activity_input.read_activity_files`); with no ruleset given,
-    those blank in all their columns.
+    The activity log's and the accounts' blank rows are those blank in every column one of
+    the rulesets maps (:func:`leadq.activity_input.read_activity_files`,
+    :func:`leadq.pipeline.read_account_files`); with no ruleset given, those blank in all
+    their columns.
 
     Raises:
         UsageError, InputError: as :func:`leadq.inputs.read_inputs`.
@@ -51,7 +52,7 @@ def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = ()
         raise UsageError("only one input can come from stdin ('-')")
     contacts = read_input_files(contact_specs, options, stdin=stdin)
     events = read_activity_files(activity_specs, *rulesets, options=options, stdin=stdin)
-    accounts = read_input_files(account_specs, options, stdin=stdin) if account_specs else []
+    accounts = read_account_files(account_specs, *rulesets, options=options, stdin=stdin)
     return InputFrames(concat_inputs(contacts), concat_inputs(events) if events else None,
                        concat_inputs(accounts) if accounts else None, ", ".join(contact_specs),
                        ", ".join(activity_specs), contacts, events, accounts)

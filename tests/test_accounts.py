@@ -199,3 +199,29 @@ def test_a_field_mapped_only_for_accounts_is_blank_without_an_accounts_file(tmp_
     assert pl.read_parquet(tmp_path / "without.parquet").filter(fired).height == 0
     run_cli(args + ["--accounts", SAMPLE / "accounts.csv", "-o", tmp_path / "with.parquet", "-q"])
     assert pl.read_parquet(tmp_path / "with.parquet").filter(fired).height > 0
+
+
+def test_an_account_row_blank_in_every_mapped_column_is_left_out_and_its_other_columns_are_not_parsed(tmp_path):
+    # Such a row has no account id: the join left it out before; now the reader does, so that the
+    # columns the ruleset does not map are not parsed (pipeline.read_account_files).
+    from leadq.inputs import collect_input
+    from leadq.pipeline import read_account_files
+
+    (tmp_path / "r.yaml").write_text("""version: 1
+columns: {lead_id: id, account_id: acct}
+account_columns: {account_id: acct_id, company_size: size}
+fit:
+  - {id: big, when: 'company_size >= 100', points: 10, label: big company}
+tiers:
+  - {name: all, otherwise: true}
+""")
+    ruleset = load_ruleset(str(tmp_path / "r.yaml"))
+    (tmp_path / "c.csv").write_text("id,acct\n1,A\n2,B\n")
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("acct_id,size,owner\nA,500,ann\n,,bob\nB,50,\n")
+    [file] = read_account_files([str(accounts)], ruleset)
+    assert collect_input(file.frame, str(accounts))["_source_row"].to_list() == [1, 3]
+    assert "PROJECT 2/3 COLUMNS" in file.frame.select("acct_id", "size").explain()
+    assert read_account_files([], ruleset) == []
+    result = read_and_score(ruleset, [str(tmp_path / "c.csv")], account_specs=[str(accounts)], as_of=AS_OF)
+    assert result.scored.select("lead_id", "fit_score").rows() == [("1", 10.0), ("2", 0.0)]
