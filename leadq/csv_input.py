@@ -318,6 +318,7 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     """
     if not header.strip():
         # Zero bytes (or only blank lines): no columns, no rows; not an error.
+        _SOURCES.pop(label, None)  # nothing counted, nothing to locate
         return empty_frame(), None
     problem = _not_csv_text(header)
     if problem:
