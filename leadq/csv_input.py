@@ -337,10 +337,9 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     # rejects the long one, so the line-by-line check is left out (3.5 s of M's 20M events).
     counted = None if skipped or footer else _fields_balance(source, sep, header, len(names))
     fields_balanced = counted is not None
-    if row_columns is None and fields_balanced:
+    checked = row_columns is None and used_columns is not None and fields_balanced
+    if checked:
         row_columns = used_columns
-    else:
-        counted = None
     lf = pl.scan_csv(
         source,
         has_header=True,
@@ -368,7 +367,7 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         check = _field_count_check(source, sep, len(names), label, header_line=skipped + 1, footer=footer)
         data = pl.concat([data, check], how="diagonal_relaxed")
     # Replaces an earlier read of the label.
-    _SOURCES[label] = _Layout(sep, len(names), source, fields_balanced, counted if used_columns is not None else None)
+    _SOURCES[label] = _Layout(sep, len(names), source, fields_balanced, counted if checked else None)
     if isinstance(source, bytes):
         # Text read whole (stdin, a transcoded file) is kept only as long as its frame.
         weakref.finalize(data, _forget, label, source)

@@ -14,9 +14,9 @@ from typing import BinaryIO, Sequence
 
 import polars as pl
 
+from leadq.activity_input import read_activity_files
 from leadq.errors import UsageError
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files
-from leadq.activity_input import read_activity_files
 from leadq.pipeline import ScoreResult, read_account_files, score_frames
 from leadq.ruleset import Ruleset
 
