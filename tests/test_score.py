@@ -460,17 +460,19 @@ tiers:
 """
 
 
-@pytest.mark.parametrize(("rows", "rescored"), [
-    ("1,CEO,a\n2,,b\n", False),  # every row has text in a mapped column
-    ("1,CEO,a\n2,,b\n,,\n , ,\n", False),  # rows of empty cells end the file
-    ("1,CEO,a\n,,note\n2,,b\n", True),  # text only in an unmapped column: a contact without an id
-    ("1,CEO,a\n,,\n2,,b\n", True),  # a row of empty cells before the end
+@pytest.mark.parametrize(("rows", "counted"), [
+    ("1,CEO,a\n2,,b\n", [2]),  # every row has text in a mapped column
+    ("1,CEO,a\n2,,b\n,,\n , ,\n", [2]),  # rows of empty cells end the file
+    ("1,CEO,a\n,,note\n2,,b\n", [3, None]),  # text only in an unmapped column: a contact without an id
+    ("1,CEO,a\n,,\n2,,b\n", [3]),  # a row of empty cells before the end: a blank row, not scored again
+    ("1,CEO,a\n, ,\n2,,b\n,,note\n", [4, None]),  # both
 ])
 def test_contacts_rows_are_tested_on_the_columns_the_run_reads_and_checked_by_count(tmp_path, monkeypatch,
-                                                                                    rows, rescored):
+                                                                                    rows, counted):
     # The reader tests the contacts' blank rows on the mapped columns (the others are then not parsed)
-    # where it can count the file's rows with text; a file that yields fewer is scored again with every
-    # column tested, so that a row with text only in an unmapped column is still a listed reject.
+    # where it can count the file's rows with text; a file that yields fewer is counted again with every
+    # column tested, and scored again when that finds more rows, so that a row with text only in an
+    # unmapped column is still a listed reject (a row of empty cells is a blank row either way).
     import leadq.pipeline as pipeline
 
     calls, score_frames = [], pipeline.score_frames
@@ -480,9 +482,9 @@ def test_contacts_rows_are_tested_on_the_columns_the_run_reads_and_checked_by_co
     contacts = tmp_path / "c.csv"
     contacts.write_text("id,title,note\n" + rows)
     result = read_and_score(load_ruleset(str(tmp_path / "r.yaml")), [str(contacts)], as_of=AS_OF)
-    assert [c[0].rows_counted for c in calls] == ([3, None] if rescored else [2])
+    assert [c[0].rows_counted for c in calls] == counted
     assert result.scored.select("lead_id", "fit_score").rows() == [("1", 10.0), ("2", 0.0)]
-    expected_rejects = [(2, "missing lead id")] if rows.startswith("1,CEO,a\n,,note") else []
+    expected_rejects = [(rows.split("\n").index(",,note") + 1, "missing lead id")] if ",,note" in rows else []
     assert result.rejects.select("source_row", "reason").rows() == expected_rejects
     assert result.stats.files == [{"file": str(contacts), "rows": 2 + len(expected_rejects), "scored": 2,
                                    "rejected": len(expected_rejects)}]
