@@ -24,7 +24,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Collection, Sequence
+from typing import BinaryIO, Callable, Collection, Mapping, Sequence, TypeVar
 
 import polars as pl
 
@@ -52,6 +52,8 @@ __all__ = [
     "read_input_files",
     "read_inputs",
     "read_parquet_metadata",
+    "run_counted",
+    "used_columns_for",
 ]
 
 STDIN = "-"
@@ -318,6 +320,46 @@ def read_input_files(
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files
+
+
+Result = TypeVar("Result")
+
+
+def used_columns_for(specs: Sequence[str], used: Collection[str]) -> Collection[str] | None:
+    """``used`` as :func:`read_input_files`'s ``used_columns`` for ``specs``: None when one is
+    standard input, which cannot be read again (:func:`run_counted`)."""
+    return None if STDIN in specs else used
+
+
+def run_counted(files: list[InputFile], specs: Sequence[str], options: ReadOptions,
+                run: Callable[[list[InputFile]], Result], rows: Callable[[Result], Mapping[str, int]]) -> Result:
+    """``run`` on ``files``, read from ``specs`` with some ``used_columns`` tested for blank rows, checked by count.
+
+    The files' other columns are then parsed only where selected (:func:`read_input_files`;
+    :func:`used_columns_for`). ``rows`` gives the rows of each file (by label) that ``run`` read.
+    A file that yielded fewer than its count has a row blank in the used columns: a row of empty
+    cells before its end (a spreadsheet's empty row inside the table: a blank row either way), or
+    a row with text only in other columns (a contact without an id, which must be rejected and
+    listed). Such files are counted again with every column tested (a parse of each); only when
+    that finds more rows than ``run`` read is ``run`` done again, on the files read with every
+    column tested.
+    """
+    result = run(files)
+    read = rows(result)
+    short = {f.label for f in files if f.rows_counted is not None and read.get(f.label, 0) != f.rows_counted}
+    if not short:
+        return result
+    again = read_input_files(specs, options)
+    for f in again:
+        if f.label not in short:
+            continue
+        try:
+            found = f.frame.select(pl.len()).collect().item()
+        except pl.exceptions.PolarsError as exc:
+            raise input_error_from_polars(exc, f.label) from exc
+        if found != read.get(f.label, 0):
+            return run(again)
+    return result
 
 
 def concat_inputs(files: Sequence[InputFile]) -> pl.LazyFrame:

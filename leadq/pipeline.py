@@ -39,8 +39,8 @@ from leadq.errors import UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.input_columns import check_columns, check_file_columns, used_contact_fields
 from leadq.inputs import (
-    STDIN, STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars,
-    read_input_files,
+    STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
+    run_counted, used_columns_for,
 )
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
@@ -79,6 +79,10 @@ class RunStats:
     def rejected(self) -> int:
         """Contact rows rejected."""
         return sum(f["rejected"] for f in self.files)
+
+    def rows_by_file(self) -> dict[str, int]:
+        """Contact rows read, by file."""
+        return {f["file"]: f["rows"] for f in self.files}
 
 
 @dataclass
@@ -462,10 +466,11 @@ def read_and_score(
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
     # The contacts' blank rows are looked for in the columns the run reads, so that the others are
-    # not parsed (18 of 26 columns of the benchmark's export; most of a real one's); a file with
-    # fewer rows than its count is read again, every column tested (_short_files, _rows_lost).
-    used = None if STDIN in contact_specs else {c.column for c in ruleset.columns.values()} | set(keep_columns)
-    contact_files = read_input_files(contact_specs, options, stdin=stdin, used_columns=used)
+    # not parsed (18 of 26 columns of the benchmark's export; most of a real one's), checked by a
+    # count (run_counted).
+    used = {c.column for c in ruleset.columns.values()} | set(keep_columns)
+    contact_files = read_input_files(contact_specs, options, stdin=stdin,
+                                     used_columns=used_columns_for(contact_specs, used))
     event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     account_files = read_account_files(account_specs, ruleset, options=options, stdin=stdin)
     if not ruleset.event_rules:
@@ -484,44 +489,9 @@ def read_and_score(
         except pl.exceptions.PolarsError as exc:
             raise input_error_from_polars(exc, ", ".join(contact_specs)) from exc
 
-    result = score(contact_files)
-    short = _short_files(contact_files, result.stats)
-    if short:
-        again = read_input_files(contact_specs, options)
-        if _rows_lost([f for f in again if f.label in short], result.stats):
-            result = score(again)
+    result = run_counted(contact_files, contact_specs, options, score, lambda r: r.stats.rows_by_file())
     _count_empty_files(result.stats, contact_specs)
     return result
-
-
-def _short_files(files: Sequence[InputFile], stats: RunStats) -> set[str]:
-    """The contacts files, read with only the used columns tested for blank rows, that yielded
-    fewer rows than the reader counted.
-
-    Such a file has a row with text only in columns the run does not read (a contact without
-    an id, say, which must be rejected and listed), or a row of empty cells before its end
-    (a spreadsheet's empty row inside the table: a blank row, dropped either way).
-    """
-    rows = {f["file"]: f["rows"] for f in stats.files}
-    return {f.label for f in files if f.rows_counted is not None and rows.get(f.label, 0) != f.rows_counted}
-
-
-def _rows_lost(files: Sequence[InputFile], stats: RunStats) -> bool:
-    """Whether any of ``files``, read again with every column tested, has more rows than the run read.
-
-    A count of the rows (a parse of the file) tells a row with text only in other columns, which
-    needs the run scored again, from rows of empty cells, which do not: the benchmark's M run from
-    CSV with one row of empty cells in the contacts took 46-49 s scored again, 25-28 s counted again.
-    """
-    rows = {f["file"]: f["rows"] for f in stats.files}
-    for f in files:
-        try:
-            found = f.frame.select(pl.len()).collect().item()
-        except pl.exceptions.PolarsError as exc:
-            raise input_error_from_polars(exc, f.label) from exc
-        if found != rows.get(f.label, 0):
-            return True
-    return False
 
 
 def _count_empty_files(stats: RunStats, contact_specs: Sequence[str]) -> None:

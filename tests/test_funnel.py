@@ -405,3 +405,55 @@ def test_dates_in_other_orders_parse_as_in_scoring(rs, tmp_path):
     inp = read_funnel_input(eu, [str(path)])
     assert inp.frame["mql_at"][0] == utc(2026, 1, 6, 10)
     assert isinstance(inp.frame, pl.DataFrame)
+
+
+@pytest.mark.parametrize("score", [False, True])
+@pytest.mark.parametrize(("rows", "counted", "rows_read", "dropped"), [
+    ("1,2026-01-05,web,200,a\n2,2026-02-01,,,b\n", [2], 2, {}),  # every row has text in a column read
+    ("1,2026-01-05,web,200,a\n,,,,\n2,2026-02-01,,,b\n", [3], 2, {}),  # a row of empty cells: not read again
+    ("1,2026-01-05,web,200,a\n,,,,note\n2,2026-02-01,,,b\n", [3, None], 3, {"missing lead id": 1}),  # `note` only
+])
+def test_contacts_rows_are_tested_on_the_columns_the_funnel_reads_and_checked_by_count(
+        rs, tmp_path, monkeypatch, score, rows, counted, rows_read, dropped):
+    # As for scoring (inputs.run_counted): the funnel's contacts are read with the columns it may read
+    # tested for blank rows; a file that yields fewer rows than counted is counted again with every
+    # column tested, and read again when that finds more, so that a row with text only in another
+    # column is still a lead without an id.
+    import leadq.funnel_input as funnel_input
+
+    calls, real = [], funnel_input._funnel_input
+    monkeypatch.setattr(funnel_input, "_funnel_input",
+                        lambda ruleset, files, *args: calls.append(files) or real(ruleset, files, *args))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,created,source,employees,note\n" + rows)
+    inp = read_funnel_input(rs, [str(contacts)], score=score, as_of=AS_OF)
+    assert [c[0].rows_counted for c in calls] == counted
+    assert (inp.rows, inp.rows_by_file, inp.dropped) == (rows_read, {str(contacts): rows_read}, dropped)
+    assert inp.frame.select("lead_id", "created_at").rows() == [("1", utc(2026, 1, 5)), ("2", utc(2026, 2, 1))]
+
+
+def test_a_funnel_with_stdin_among_its_inputs_tests_every_column(rs, tmp_path, monkeypatch):
+    # Scoring them again would read the activities from stdin again: every column is tested from the start.
+    import io
+
+    import leadq.funnel_input as funnel_input
+
+    calls, real = [], funnel_input._funnel_input
+    monkeypatch.setattr(funnel_input, "_funnel_input",
+                        lambda ruleset, files, *args: calls.append(files) or real(ruleset, files, *args))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,created,source,employees,note\n1,2026-01-05,web,200,a\n,,,,note\n")
+    inp = read_funnel_input(rs, [str(contacts)], score=True, as_of=AS_OF, activity_specs=["-"],
+                            stdin=io.BytesIO(b"lead,type,at\n"))
+    assert [c[0].rows_counted for c in calls] == [None]
+    assert (inp.rows, inp.dropped) == (2, {"missing lead id": 1})
+
+
+def test_the_funnel_counts_each_contacts_file_apart(rs, tmp_path):
+    # Several files: the rows each yielded, for the count check (and a row with text only in `note`).
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("id,created,note\n1,2026-01-05,a\n,,\n")
+    second.write_text("id,created,note\n2,2026-02-01,b\n,,note\n3,2026-03-01,c\n")
+    inp = read_funnel_input(rs, [str(first), str(second)], as_of=AS_OF)
+    assert inp.rows_by_file == {str(first): 1, str(second): 3}
+    assert (inp.rows, inp.dropped, inp.frame["lead_id"].to_list()) == (4, {"missing lead id": 1}, ["1", "2", "3"])
