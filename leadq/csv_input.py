@@ -693,7 +693,8 @@ def ragged_record_error(text: str) -> InputError | None:
 
 
 def read_csv_bytes(raw: bytes, label: str, encoding: str | None, delimiter: str | None,
-                   row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
+                   row_columns: Collection[str] | None = None,
+                   used_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """CSV read whole from bytes (stdin), decoded with ``encoding`` or the detected one; see :func:`read_csv_file`."""
     codec = encoding or _detect_bytes_encoding(raw)
     if encoding is None and codec == "utf-8" and not raw.startswith(codecs.BOM_UTF8):
@@ -701,8 +702,9 @@ def read_csv_bytes(raw: bytes, label: str, encoding: str | None, delimiter: str 
         # decoded and encoded again in Python (half the time of reading it, twice the memory).
         header = _bytes_header_text(raw)
         if not _cr_line_ends(header):
-            return _csv_frame(raw, header, label, delimiter, row_columns)
-    return _csv_text_frame(_decode(raw, codec, label, detected=encoding is None), label, delimiter, row_columns)
+            return _csv_frame(raw, header, label, delimiter, row_columns, used_columns)
+    return _csv_text_frame(_decode(raw, codec, label, detected=encoding is None), label, delimiter, row_columns,
+                           used_columns)
 
 
 def _bytes_header_text(raw: bytes) -> str:

@@ -32,8 +32,8 @@ from leadq.errors import MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.fields import CONTACT_FIELDS
 from leadq.funnel_settings import DEFAULT_SIZE_BANDS
 from leadq.inputs import (
-    SOURCE_FILE, InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files, run_counted,
-    used_columns_for,
+    SOURCE_FILE, STDIN, InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files,
+    run_counted,
 )
 from leadq.ruleset import Column, Ruleset
 
@@ -196,15 +196,15 @@ def read_funnel_input(
         raise UsageError("only one input can come from stdin ('-')")
     # Blank rows looked for in the columns the funnel may read, checked by a count (run_counted): the
     # other columns are not parsed. A superset: a wanted field is read from a column named like it
-    # when its mapped column is absent (_resolve), and --by names raw columns too. Not with stdin among
-    # the inputs: the count may need the contacts (and scoring them the activities) read again.
+    # when its mapped column is absent (_resolve), and --by names raw columns too. Not with the
+    # activities or accounts from stdin: scoring the contacts again would read them again.
     fields = _FIELDS_READ + tuple(by)
     used = {ruleset.columns[f].column for f in fields if f in ruleset.columns} | set(fields) | set(SCORE_FIELDS) | {
         REASONS}
     if score or any(b in SCORE_FIELDS for b in by):  # scoring reads every mapped column
         used |= {c.column for c in ruleset.columns.values()}
-    contact_files = read_input_files(contact_specs, options, stdin=stdin, used_columns=used_columns_for(
-        [*contact_specs, *activity_specs, *account_specs], used))
+    contact_files = read_input_files(contact_specs, options, stdin=stdin,
+                                     used_columns=None if STDIN in [*activity_specs, *account_specs] else used)
 
     def funnel_input(files: list[InputFile]) -> FunnelInput:
         return _funnel_input(ruleset, files, by, options, stdin, activity_specs, account_specs, score, as_of,

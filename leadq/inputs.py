@@ -53,7 +53,6 @@ __all__ = [
     "read_inputs",
     "read_parquet_metadata",
     "run_counted",
-    "used_columns_for",
 ]
 
 STDIN = "-"
@@ -218,6 +217,8 @@ class InputFile:
             :func:`leadq.csv_input.text_rows`): typing need not strip its text again.
         rows_counted: Read with ``used_columns`` tested for blank rows (:func:`read_input_files`):
             the rows the file must yield; None when every column was tested.
+        stdin_bytes: What was read from standard input, so that it can be read again
+            (:func:`run_counted`); None for a file.
     """
 
     label: str
@@ -228,6 +229,7 @@ class InputFile:
     report_rows: ReportRows | None = None
     text_ready: bool = False
     rows_counted: int | None = None
+    stdin_bytes: bytes | None = None
 
 
 def read_inputs(
@@ -281,10 +283,10 @@ def read_input_files(
     Takes the same arguments and raises the same errors as :func:`read_inputs`.
     ``row_columns``: the columns the caller uses; a CSV or Excel row blank in all of
     those the file has is a blank row, dropped (None: blank in all its columns).
-    ``used_columns``: the same, but only for a CSV file on disk whose rows with text the
-    reader can count cheaply (:attr:`InputFile.rows_counted`); its other columns are then
-    parsed only when selected. A caller that finds fewer rows than counted (a row with text
-    only in other columns) must read the file again without ``used_columns``.
+    ``used_columns``: the same, but only for CSV input whose rows with text the reader can
+    count cheaply (:attr:`InputFile.rows_counted`); its other columns are then parsed only
+    when selected. A caller that finds fewer rows than counted (a row with text only in other
+    columns) must read the input again without ``used_columns`` (:func:`run_counted`).
     """
     encoding = resolve_encoding(options.encoding)
     delimiter = resolve_delimiter(options.delimiter)
@@ -307,16 +309,17 @@ def read_input_files(
         if fmt == "excel":
             frame, report_rows = read_excel_source(source, label, options.sheet_for(path), row_columns)
         elif fmt == "csv":
-            frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter, row_columns)
+            frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter, row_columns, used_columns)
                                   if isinstance(source, bytes)
                                   else read_csv_file(path, encoding, delimiter, row_columns, used_columns))
         else:
             frame = _scan_native(source, fmt, label)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
         on_disk = path if path != STDIN and fmt == "parquet" else None
-        counted = counted_rows(label) if fmt == "csv" and used_columns is not None and path != STDIN else None
+        counted = counted_rows(label) if fmt == "csv" and used_columns is not None else None
         files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path),
-                               report_rows, text_ready=fmt in ("csv", "excel"), rows_counted=counted))
+                               report_rows, text_ready=fmt in ("csv", "excel"), rows_counted=counted,
+                               stdin_bytes=source if path == STDIN else None))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files
@@ -325,31 +328,26 @@ def read_input_files(
 Result = TypeVar("Result")
 
 
-def used_columns_for(specs: Sequence[str], used: Collection[str]) -> Collection[str] | None:
-    """``used`` as :func:`read_input_files`'s ``used_columns`` for ``specs``: None when one is
-    standard input, which cannot be read again (:func:`run_counted`)."""
-    return None if STDIN in specs else used
-
-
 def run_counted(files: list[InputFile], specs: Sequence[str], options: ReadOptions,
                 run: Callable[[list[InputFile]], Result], rows: Callable[[Result], Mapping[str, int]]) -> Result:
     """``run`` on ``files``, read from ``specs`` with some ``used_columns`` tested for blank rows, checked by count.
 
-    The files' other columns are then parsed only where selected (:func:`read_input_files`;
-    :func:`used_columns_for`). ``rows`` gives the rows of each file (by label) that ``run`` read.
+    The files' other columns are then parsed only where selected (:func:`read_input_files`).
+    ``rows`` gives the rows of each file (by label) that ``run`` read.
     A file that yielded fewer than its count has a row blank in the used columns: a row of empty
     cells before its end (a spreadsheet's empty row inside the table: a blank row either way), or
     a row with text only in other columns (a contact without an id, which must be rejected and
     listed). Such files are counted again with every column tested (a parse of each); only when
     that finds more rows than ``run`` read is ``run`` done again, on the files read with every
-    column tested.
+    column tested (standard input from the bytes it gave).
     """
     result = run(files)
     read = rows(result)
     short = {f.label for f in files if f.rows_counted is not None and read.get(f.label, 0) != f.rows_counted}
     if not short:
         return result
-    again = read_input_files(specs, options)
+    stdin = next((io.BytesIO(f.stdin_bytes) for f in files if f.stdin_bytes is not None), None)
+    again = read_input_files(specs, options, stdin=stdin)
     for f in again:
         if f.label not in short:
             continue

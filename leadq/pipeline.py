@@ -40,7 +40,7 @@ from leadq.fields import OUTPUT_COLUMNS
 from leadq.input_columns import check_columns, check_file_columns, used_contact_fields
 from leadq.inputs import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
-    run_counted, used_columns_for,
+    run_counted,
 )
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
@@ -469,8 +469,7 @@ def read_and_score(
     # not parsed (18 of 26 columns of the benchmark's export; most of a real one's), checked by a
     # count (run_counted).
     used = {c.column for c in ruleset.columns.values()} | set(keep_columns)
-    contact_files = read_input_files(contact_specs, options, stdin=stdin,
-                                     used_columns=used_columns_for(contact_specs, used))
+    contact_files = read_input_files(contact_specs, options, stdin=stdin, used_columns=used)
     event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     account_files = read_account_files(account_specs, ruleset, options=options, stdin=stdin)
     if not ruleset.event_rules:

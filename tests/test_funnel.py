@@ -432,8 +432,23 @@ def test_contacts_rows_are_tested_on_the_columns_the_funnel_reads_and_checked_by
     assert inp.frame.select("lead_id", "created_at").rows() == [("1", utc(2026, 1, 5)), ("2", utc(2026, 2, 1))]
 
 
+def test_funnel_contacts_from_stdin_are_read_again_from_its_bytes(rs, monkeypatch):
+    import io
+
+    import leadq.funnel_input as funnel_input
+
+    calls, real = [], funnel_input._funnel_input
+    monkeypatch.setattr(funnel_input, "_funnel_input",
+                        lambda ruleset, files, *args: calls.append(files) or real(ruleset, files, *args))
+    text = b"id,created,source,employees,note\n1,2026-01-05,web,200,a\n,,,,note\n2,2026-02-01,,,b\n"
+    inp = read_funnel_input(rs, ["-"], stdin=io.BytesIO(text), as_of=AS_OF)
+    assert [c[0].rows_counted for c in calls] == [3, None]
+    assert (inp.rows, inp.rows_by_file, inp.dropped) == (3, {"<stdin>": 3}, {"missing lead id": 1})
+
+
 def test_a_funnel_with_stdin_among_its_inputs_tests_every_column(rs, tmp_path, monkeypatch):
-    # Scoring them again would read the activities from stdin again: every column is tested from the start.
+    # Activities from stdin: scoring the contacts again would read them again, so every column of the
+    # contacts is tested from the start.
     import io
 
     import leadq.funnel_input as funnel_input

@@ -110,6 +110,17 @@ def test_stdin_and_stdout_pipeline():
     assert "input rows 3 = scored 3" in result.stderr
 
 
+def test_stdin_with_a_row_of_text_only_in_an_unmapped_column_lists_it_as_a_reject(tmp_path):
+    # Read with the mapped columns tested for blank rows, then again from the bytes stdin gave.
+    (tmp_path / "r.yaml").write_text(CONTACTS_RULESET)
+    rejects = tmp_path / "rejects.csv"
+    result = run_cli(["score", "-", "-r", tmp_path / "r.yaml", "--as-of", "2026-11-01", "-o", "-",
+                      "--rejects", rejects], input=b"id,title,note\n1,CEO,a\n,,note\n2,,b\n,,\n")
+    assert pl.read_csv(io.StringIO(result.stdout))["lead_id"].to_list() == [1, 2]
+    assert "input rows 3 = scored 2 + rejected 1" in result.stderr
+    assert pl.read_csv(rejects).select("source_row", "reason", "note").rows() == [(2, "missing lead id", "note")]
+
+
 def test_ndjson_to_stdout():
     result = run_cli(_worked_args("-", "--format", "ndjson"))
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -467,12 +478,16 @@ tiers:
     ("1,CEO,a\n,,\n2,,b\n", [3]),  # a row of empty cells before the end: a blank row, not scored again
     ("1,CEO,a\n, ,\n2,,b\n,,note\n", [4, None]),  # both
 ])
+@pytest.mark.parametrize("stdin", [False, True])
 def test_contacts_rows_are_tested_on_the_columns_the_run_reads_and_checked_by_count(tmp_path, monkeypatch,
-                                                                                    rows, counted):
+                                                                                    rows, counted, stdin):
     # The reader tests the contacts' blank rows on the mapped columns (the others are then not parsed)
     # where it can count the file's rows with text; a file that yields fewer is counted again with every
     # column tested, and scored again when that finds more rows, so that a row with text only in an
     # unmapped column is still a listed reject (a row of empty cells is a blank row either way).
+    # Standard input too: it is read again from the bytes it gave.
+    import io
+
     import leadq.pipeline as pipeline
 
     calls, score_frames = [], pipeline.score_frames
@@ -481,7 +496,12 @@ def test_contacts_rows_are_tested_on_the_columns_the_run_reads_and_checked_by_co
     (tmp_path / "r.yaml").write_text(CONTACTS_RULESET)
     contacts = tmp_path / "c.csv"
     contacts.write_text("id,title,note\n" + rows)
-    result = read_and_score(load_ruleset(str(tmp_path / "r.yaml")), [str(contacts)], as_of=AS_OF)
+    ruleset = load_ruleset(str(tmp_path / "r.yaml"))
+    if stdin:
+        result = read_and_score(ruleset, ["-"], as_of=AS_OF, stdin=io.BytesIO(contacts.read_bytes()))
+        contacts = "<stdin>"
+    else:
+        result = read_and_score(ruleset, [str(contacts)], as_of=AS_OF)
     assert [c[0].rows_counted for c in calls] == counted
     assert result.scored.select("lead_id", "fit_score").rows() == [("1", 10.0), ("2", 0.0)]
     expected_rejects = [(rows.split("\n").index(",,note") + 1, "missing lead id")] if ",,note" in rows else []
