@@ -29,7 +29,7 @@ import io
 import re
 import weakref
 from dataclasses import dataclass
-from typing import Collection
+from typing import Collection, Sequence
 
 import polars as pl
 
@@ -323,7 +323,9 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     problem = _not_csv_text(header)
     if problem:
         raise InputError(problem, Position(label))
+    text_read = header
     skipped, sep_line, header = _preamble(header)
+    preamble = text_read[: len(text_read) - len(header)]
     sep = delimiter or sep_line or _sniff_delimiter(header)
     try:
         raw_names = next(csv.reader(io.StringIO(header.rstrip("\r\n")), delimiter=sep), [])
@@ -335,7 +337,7 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     # A file whose delimiters add up to the header's count on every record (two fast counts)
     # can only be ragged with a long record making up for a short one: Polars' parser
     # rejects the long one, so the line-by-line check is left out (3.5 s of M's 20M events).
-    counted = None if skipped or footer else _fields_balance(source, sep, header, len(names))
+    counted = _fields_balance(source, sep, header, len(names), preamble, footer)
     fields_balanced = counted is not None
     checked = row_columns is None and used_columns is not None and fields_balanced
     if checked:
@@ -558,7 +560,8 @@ def _forget(label: str, source: bytes) -> None:
         del _SOURCES[label]
 
 
-def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -> int | None:
+def _fields_balance(source: str | bytes, sep: str, header: str, expected: int, preamble: str = "",
+                    footer: Sequence[str] = ()) -> int | None:
     """The file's rows with text (see below) when its delimiters add up to ``expected`` fields on
     every record, by two fast counts; None when they do not.
 
@@ -575,6 +578,12 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
     The rows returned are the records after the header, less the blank lines and the rows of
     empty cells (delimiters and spaces only, as spreadsheets write under a table) that end the
     file: every row of the file with text when it has no other blank row.
+
+    ``preamble``: the lines before the header (:func:`_preamble`: blank lines, Excel's "sep="
+    line), counted as records, their delimiters too. ``footer``: the lines of a report footer
+    (:func:`_report_footer`), which end the file after one or more blank lines: records without
+    a delimiter, left out with those blank lines. Such files take the counts too, so a
+    Salesforce report export is not checked line by line.
     """
     record = header.rstrip("\r\n")
     if record.count('"') % 2 or re.sub(r'"[^"]*"', "", record).count(sep) != expected - 1:
@@ -586,8 +595,19 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
     # Blank lines that end the file (an extra line end, as some exports write) are counted as
     # records and dropped as blank rows: left out of the count, they keep the file on this path.
     trailing_blank = max(tail[len(body):].count(b"\n") - 1, 0)
+    lines = body.split(b"\n")[1:]  # the tail's first line may be cut
+    gap = 0  # the blank lines between the data and a footer
+    if footer:
+        if len(lines) <= len(footer):
+            return None
+        lines = lines[: -len(footer)]
+        while lines and not lines[-1].strip(b" \t\r"):
+            lines.pop()
+            gap += 1
+        if not gap:
+            return None
     empty_rows = 0
-    for line in reversed(body.split(b"\n")[1:]):  # the tail's first line may be cut
+    for line in reversed(lines):
         if line.strip(b" \t\r" + sep.encode()):
             break
         empty_rows += 1
@@ -603,9 +623,12 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int) -
         delimiters = count(separator="\x00", eol_char=sep) - 1
     except pl.exceptions.PolarsError:
         return None  # the line-by-line check and the parse will say what is wrong, by line
-    if delimiters != (expected - 1) * (records - trailing_blank):
+    # The preamble's lines are records (with what delimiters they hold); the footer's and the blank
+    # lines before it are records without one.
+    data = records - trailing_blank - preamble.count("\n") - len(footer) - gap
+    if delimiters - preamble.count(sep) != (expected - 1) * data:
         return None
-    return records - trailing_blank - empty_rows - 1
+    return data - empty_rows - 1
 
 
 def _tail(source: str | bytes) -> bytes:

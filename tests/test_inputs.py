@@ -30,6 +30,7 @@ from leadq.inputs import (
     input_error_from_polars,
     read_input_files,
     read_inputs,
+    run_counted,
 )
 from leadq.provenance import ReportRows
 
@@ -539,20 +540,28 @@ def test_a_failed_count_leaves_the_file_to_the_line_by_line_check(tmp_path: Path
 
 def test_the_fast_path_rejects_every_file_the_line_by_line_check_rejects(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Random files of quotes, delimiters and line ends: read with the counts, and checked line by line."""
+    """Random files of quotes, delimiters and line ends, some with lines before the header or a report
+    footer: read with the counts, checked line by line, and read with one column making a row,
+    checked by the count (inputs.run_counted); the same frame or the same error."""
     import leadq.csv_input as csv_input
 
     counts = csv_input._fields_balance
     rng = random.Random(11)
     fields = ["1", "", '"q,r"', '"s\nt"', '" ""u"" "']
     pieces = ["a", "", ",", ",", '"', "\n", "\r\n", " ", '""', "x,y", '"q,r"', '"s\nt"']
-    fast_reads = fast_rejected = 0
-    for case in range(400):
+    fast_reads = fast_rejected = fast_with_footer = read_again = 0
+    for case in range(600):
         header = rng.choice(["a,b,c\n", 'a,"b,x",c\n', "a,b\r\n"])
         rows = [",".join(rng.choice(fields) for _ in range(len(header.split(",")) - header.count('"b,x"')))
                 if rng.random() < 0.7 else "".join(rng.choice(pieces) for _ in range(rng.randint(0, 7)))
                 for _ in range(rng.randint(0, 6))]
         text = header + "".join(row + rng.choice(["\n", "\r\n", ""]) for row in rows)
+        if rng.random() < 0.3:  # lines before the header: blank ones, Excel's "sep="
+            text = rng.choice(["\n", "\r\n", "sep=,\n", "\n\n", "sep=,\r\n\n"]) + text
+        if rng.random() < 0.3:  # a report's footer, after blank lines (or not quite)
+            text += rng.choice(["", "\n", "\n\n", "\r\n"]) + "".join(
+                rng.choice(['"Total: 3"', "Report by Pat", '"Acme, Inc."', "x", '"open']) + rng.choice(["\n", "\r\n"])
+                for _ in range(rng.randint(1, 3))) + rng.choice(["", "\n", " \n"])
         path = write_bytes(tmp_path, f"c{case}.csv", text.encode())
 
         def outcome(balance: Callable[..., int | None]) -> str | pl.DataFrame:
@@ -566,12 +575,24 @@ def test_the_fast_path_rejects_every_file_the_line_by_line_check_rejects(tmp_pat
         counted = outcome(counts)
         fast = csv_input.parsed_without_check(str(path))
         fast_reads += fast
+        fast_with_footer += fast and csv_input._report_footer(text.encode(), ",", 2) != []
         if isinstance(counted, pl.DataFrame):
             assert isinstance(checked, pl.DataFrame), (text, checked)
             assert_frame_equal(counted, checked)
+            # Read with only the first column making a row, checked by its count (inputs.run_counted): the same rows.
+            monkeypatch.setattr(csv_input, "_fields_balance", counts)
+            files = read_input_files([str(path)], used_columns={"a"})
+            runs = []
+            by_count = run_counted(files, [str(path)], ReadOptions(),
+                                   lambda fs: runs.append(1) or collect_input(fs[0].frame, "r"),
+                                   lambda frame: {str(path): frame.height})
+            assert_frame_equal(by_count, checked)
+            read_again += len(runs) - 1
         else:
             fast_rejected += fast
     assert fast_reads > 100 and fast_rejected > 10  # files read fast, and some of them rejected
+    assert fast_with_footer > 10  # and files with a footer among those read fast
+    assert read_again > 10  # rows with text only in other columns, found by the count
 
 
 def test_ragged_rows_in_transcoded_file(tmp_path: Path) -> None:
@@ -935,6 +956,8 @@ def test_encoding_detection_reads_the_whole_file_in_chunks(tmp_path: Path, monke
 
 
 def test_used_columns_decide_blank_rows_only_where_the_rows_with_text_are_counted(tmp_path: Path) -> None:
+    import leadq.csv_input as csv_input
+
     path = write_bytes(tmp_path, "c.csv", b"id,title,note\n1,CEO,a\n,,note\n2,,b\n,,\n\n")
     [file] = read_input_files([str(path)], used_columns={"id", "title"})
     # Three rows with text (the empty row and the blank line that end the file are not counted) ...
@@ -945,9 +968,20 @@ def test_used_columns_decide_blank_rows_only_where_the_rows_with_text_are_counte
     [again] = read_input_files([str(path)])
     assert again.rows_counted is None
     assert collect_input(again.frame, str(path))["_source_row"].to_list() == [1, 2, 3]
-    # Not counted, so every column tested: a preamble line, or a file whose delimiters do not add up.
-    for name, data in (("sep.csv", b"sep=,\nid,title,note\n1,CEO,a\n,,note\n"),
-                       ("ragged.csv", b"id,title,note\n1,CEO,a\n\n,,note\n")):
-        [file] = read_input_files([str(write_bytes(tmp_path, name, data))], used_columns={"id", "title"})
-        assert file.rows_counted is None
-        assert collect_input(file.frame, name)["note"].to_list() == ["a", "note"]
+    # Not counted, so every column tested: a file whose delimiters do not add up.
+    ragged = write_bytes(tmp_path, "ragged.csv", b"id,title,note\n1,CEO,a\n\n,,note\n")
+    [file] = read_input_files([str(ragged)], used_columns={"id", "title"})
+    assert file.rows_counted is None
+    assert collect_input(file.frame, str(ragged))["note"].to_list() == ["a", "note"]
+    # Counted: lines before the header (blank, Excel's "sep="), and a report's footer after a blank line.
+    for name, data, rows in (
+            ("sep.csv", b"sep=;\nid;title;note\n1;CEO;a\n;;note\n", [1, 2]),
+            ("blank_first.csv", b"\r\n\r\nid,title,note\r\n1,CEO,a\r\n,,note\r\n", [1, 2]),
+            ("footer.csv", b"id,title,note\n1,CEO,a\n,,note\n2,,b\n\n\n\"Total: 3\"\n\"Acme, Inc.\"\n\n", [1, 2, 3]),
+            ("both.csv", b"sep=,\nid,title,note\n1,CEO,a\n,,note\n,,\n\n\"Grand Totals (2 records)\"\n", [1, 2])):
+        path = write_bytes(tmp_path, name, data)
+        [file] = read_input_files([str(path)], used_columns={"id", "title"})
+        assert file.rows_counted == len(rows), name
+        [again] = read_input_files([str(path)])
+        assert collect_input(again.frame, name)["_source_row"].to_list() == rows, name
+        assert csv_input.parsed_without_check(str(path)), name
