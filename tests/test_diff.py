@@ -196,3 +196,30 @@ def test_leads_scored_on_one_side_only_are_counted():
 def test_errors(args, code, message):
     result = run_cli(["diff", *args], exit_code=code)
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(("row", "scorings"), [(",,,,", 2), (",,,,a note", 4)])
+def test_rescored_contacts_are_read_with_the_rulesets_columns_making_a_row_checked_by_count(
+        tmp_path, monkeypatch, row, scorings):
+    # As for leadq score (inputs.run_counted): a row of empty cells needs no second read; a row with
+    # text only in a column neither ruleset maps is a reject (no lead id), each ruleset reading it again.
+    import leadq.rescoring as rescoring
+    from leadq.rescoring import read_frames, score_detail
+    from leadq.ruleset_loader import load_ruleset
+    from tests.conftest import AS_OF as AS_OF_DT
+
+    lines = CONTACTS.read_text().splitlines()
+    header = lines[0] + ",note"
+    contacts = tmp_path / "c.csv"
+    body = [line + "," for line in lines[1:]]
+    contacts.write_text("\n".join([header, *body[:2], row, *body[2:]]) + "\n")
+    calls, real = [], rescoring.score_frames
+    monkeypatch.setattr(rescoring, "score_frames", lambda *a, **k: calls.append(k["contacts_files"]) or real(*a, **k))
+    rulesets = [load_ruleset(str(A)), load_ruleset(str(B))]
+    frames = read_frames([str(contacts)], rulesets=rulesets)
+    assert frames.contacts_files[0].rows_counted == 11
+    for ruleset in rulesets:
+        result = score_detail(ruleset, frames, AS_OF_DT)
+        assert result.detail["lead_id"].to_list() == list(TOTAL_A)
+        assert result.stats.rejected_by_reason == ({"missing lead id": 1} if "note" in row else {})
+    assert len(calls) == scorings
