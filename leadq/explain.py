@@ -464,7 +464,9 @@ def explain_leads(
     """Read the input files (paths, globs or ``-``) and explain the given leads."""
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
-    contacts = read_input_files(contact_specs, options)
+    # A row blank in every mapped column has no lead id: it cannot be one of the leads explained, so
+    # the other columns need not be parsed to tell it from a blank row (no count check, unlike a run).
+    contacts = read_input_files(contact_specs, options, row_columns={c.column for c in ruleset.columns.values()})
     events = read_activity_files(activity_specs, ruleset, options=options) if ruleset.event_rules else []
     accounts = read_account_files(account_specs, ruleset, options=options)
     try:

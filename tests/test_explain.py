@@ -144,6 +144,23 @@ def test_rejected_lead_says_why(tmp_path):
                              "unreadable number in 'Employees'\n")
 
 
+def test_only_the_mapped_columns_of_the_contacts_are_parsed(tmp_path, monkeypatch):
+    # A row blank in them has no lead id and cannot be explained: the others are not read to tell it
+    # from a blank row (its row number still counts).
+    import leadq.explain as explain
+
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Notes,Employees,Industry,Owner\nL-1,CTO,x,300,SaaS,Pat\n,,a note,,,Sam\n"
+                        "L-2,Intern,y,5,Retail,Kim\n")
+    frames, real = [], explain.explain_frames
+    monkeypatch.setattr(explain, "explain_frames", lambda rs, c, *a, **k: frames.append(c) or real(rs, c, *a, **k))
+    report = explain_leads(load_ruleset(str(ROOT / WORKED)), [str(contacts)], ["L-2"], [str(ROOT / EVENTS)],
+                           as_of=literal_date("2026-11-01"))
+    assert [lead.lead_id for lead in report.leads] == ["L-2"]
+    assert frames[0].select("_source_row").collect()["_source_row"].to_list() == [1, 3]
+    assert "PROJECT 4/6 COLUMNS" in frames[0].select("_source_row").explain()  # Notes and Owner left out
+
+
 def test_argument_splitting(tmp_path):
     assert split_arguments(["A", "B", CONTACTS], []) == (["A", "B"], [CONTACTS])
     assert split_arguments(["tests/fixtures/explain/*.csv"], ["A"]) == (["A"], ["tests/fixtures/explain/*.csv"])
