@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 import polars as pl
 
 from leadq.activity import event_type_spellings
+from leadq.activity_input import read_activity_files
 from leadq.cleaning import map_columns
 from leadq.conditions import Type
 from leadq.errors import did_you_mean
@@ -43,7 +44,10 @@ def check_data(ruleset: Ruleset, specs: Sequence[str], options: ReadOptions | No
     Raises:
         InputError: a file is missing, unreadable or malformed.
     """
-    frame = concat_inputs(read_input_files(specs, options or ReadOptions()))
+    # Only the mapped columns are checked: a row blank in all of them holds nothing to check, and
+    # the others are not parsed to tell it from a blank row.
+    frame = concat_inputs(read_input_files(specs, options or ReadOptions(),
+                                           row_columns={c.column for c in ruleset.columns.values()}))
     schema = frame.collect_schema()
     label = ", ".join(specs)
     headers = [c for c in schema if not c.startswith("_source_")]
@@ -144,7 +148,7 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
     """
     if not ruleset.event_rules:
         return []
-    frame = concat_inputs(read_input_files(specs, options or ReadOptions()))
+    frame = concat_inputs(read_activity_files(specs, ruleset, options=options or ReadOptions()))
     schema = frame.collect_schema()
     label = ", ".join(specs)
     type_col = ruleset.activity_columns["event_type"]

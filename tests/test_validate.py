@@ -260,3 +260,22 @@ def test_event_types_the_rules_name_are_looked_for_in_the_activity_log(tmp_path)
     lost.write_text("Lead ID,Type,When\nL1,page_view,2026-10-01\n")
     result = run_cli(["validate", ruleset, "-a", lost], exit_code=2)
     assert f"activity_columns.event_type: column 'Event' is not in {lost}" in result.stdout
+
+
+def test_data_checks_parse_only_the_mapped_columns(tmp_path, monkeypatch):
+    # Only the mapped columns are checked: a row blank in all of them holds nothing to check, so the
+    # others are not parsed to tell it from a blank row (the log's: those its activity columns map).
+    import leadq.data_check as data_check
+
+    frames, real = [], data_check.concat_inputs
+    monkeypatch.setattr(data_check, "concat_inputs", lambda files: frames.append(real(files)) or frames[-1])
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Notes,Owner\n1,a,b\n,only a note,\n")
+    events = tmp_path / "events.csv"
+    events.write_text("Contact ID,Event Type,Timestamp,Browser\n1,demo_request,2026-10-01,x\n,,,y\n")
+    ruleset = str(RULESETS / "b2b_saas.yaml")
+    lint_ruleset(ruleset, [str(contacts)], activity_specs=[str(events)])
+    contacts_frame, events_frame = frames
+    assert "PROJECT 1/3 COLUMNS" in contacts_frame.select("_source_row").explain()
+    assert contacts_frame.select("_source_row").collect()["_source_row"].to_list() == [1]
+    assert events_frame.select("_source_row").collect()["_source_row"].to_list() == [1]
