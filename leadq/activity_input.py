@@ -125,9 +125,12 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         # Read by leadq's CSV or Excel reader: every text value is stripped and blank as null already.
         as_read |= {name for name, col in ruleset.activity_columns.items() if col.type is Type.TEXT}
 
-    def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema) -> pl.LazyFrame:
+    def typed_events(raw: pl.LazyFrame, raw_schema: pl.Schema = schema, keyed: bool = False) -> pl.LazyFrame:
+        # Keyed, text ids are left as read: the aggregation trims only those that are no plain number
+        # (leadq.activity._with_keys). Not when they are joined to the dropped duplicates' leads first.
+        ids_as_read = keyed and remap is None and raw_schema.get(ruleset.activity_columns["lead_id"].column) == pl.String
         typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False,
-                            as_read=as_read, trimmed=trimmed)
+                            as_read=as_read | {"lead_id"} if ids_as_read else as_read, trimmed=trimmed)
         if remap is not None:
             typed = typed.join(remap, on="lead_id", how="left") \
                 .with_columns(pl.coalesce("_kept_id", "lead_id").alias("lead_id")).drop("_kept_id")
@@ -138,8 +141,8 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     parts = partition_count(files) if lead_ids is None else 1
     scan = scan_together(files) if parts > 1 else None
     if scan is None:
-        return (event_partials(typed, ruleset, compiled.as_of, compiled.event_where, counts=True,
-                               coded=coded, keyed=keyed), typed, True, None)
+        return (event_partials(typed_events(events, keyed=keyed), ruleset, compiled.as_of, compiled.event_where,
+                               counts=True, coded=coded, keyed=keyed), typed, True, None)
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
     key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
@@ -148,7 +151,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     try:
         partials = aggregate_in_partitions(
             scan, key, parts,
-            lambda raw: event_partials(typed_events(raw, raw.collect_schema()), ruleset, compiled.as_of,
+            lambda raw: event_partials(typed_events(raw, raw.collect_schema(), keyed), ruleset, compiled.as_of,
                                        compiled.event_where, counts=True, coded=coded, keyed=keyed),
             columns=columns, folder=scratch.path(), merge=remap is not None,
             enums={ruleset.activity_columns[f].column: v for f, v in values.items()} if complete else None)

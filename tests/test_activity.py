@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import yaml
 
-from leadq import activity
+from leadq import activity, cleaning
 from leadq.activity import aggregate_events, event_type_spellings
 from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
@@ -167,6 +167,28 @@ def test_keyed_partials_group_numbers_and_other_ids_apart_and_give_the_ids_back_
     # "10": an e-mail open and a view after as_of, no rule hit; the event without a lead: counted only.
     assert (rows["10"]["_n__pages"], rows["10"]["_ev_rows"], rows["10"]["_ev_due"]) == (None, 2, 1)
     assert (rows[None]["_n__pages"], rows[None]["_ev_rows"]) == (None, 1)
+
+
+def test_keyed_partials_trim_the_ids_that_are_no_plain_number(tmp_path, aggregation):
+    # activity._with_keys: a large log's ids come untrimmed; " 7 " is the lead 7 (grouped with "7", once),
+    # blanks are no id, " L1 " is "L1": the same partials as the text plan's on the ids trimmed.
+    rules = {"intent": [{"id": "pages", "label": "Pages", "event": "page_view", "points": 1, "per": "event"}]}
+    ruleset, compiled = _compiled(tmp_path, rules)
+    ids = ["7", " 7", "7 ", "\t7\n", "  ", "", " L1 ", "L1", " 007", None]
+    raw = pl.DataFrame({"lead_id": ids, "event_type": ["page_view"] * len(ids),
+                        "occurred_at": [AS_OF - timedelta(days=1)] * len(ids)})
+    clean = raw.with_columns(cleaning.blank_to_null(pl.col("lead_id").str.strip_chars()).alias("lead_id"))
+
+    def partials(events: pl.DataFrame, keyed: bool) -> dict:
+        frame = activity.event_partials(events.lazy(), ruleset, AS_OF, compiled.event_where, counts=True,
+                                        keyed=keyed).collect()
+        assert frame["lead_id"].n_unique() == frame.height
+        return {r["lead_id"]: r for r in frame.iter_rows(named=True)}
+
+    rows = partials(raw, True)
+    assert rows == partials(clean, False)
+    assert (rows["7"]["_n__pages"], rows["L1"]["_n__pages"], rows["007"]["_n__pages"]) == (4, 2, 1)
+    assert rows[None]["_ev_rows"] == 3  # "  ", "" and no id at all
 
 
 @pytest.mark.parametrize(("ids", "numeric"), [

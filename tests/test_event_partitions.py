@@ -200,17 +200,18 @@ def test_the_partition_size_takes_underscores(monkeypatch):
 def test_a_large_log_of_numeric_ids_grouped_by_number_gives_the_same_output(tmp_path, monkeypatch, parts):
     # A large log (streamed) whose first ids are numbers is grouped by those numbers (activity._keyed),
     # in one pass or in partitions; the ids that are not plain numbers ("0001000488" is not the
-    # lead 1000488, "+1000488" neither) are grouped by their text. The same output and counts as
-    # grouping every event by its text.
+    # lead 1000488, "+1000488" neither) are grouped by their text. The ids are read untrimmed, and
+    # only those that are no plain number are trimmed (" 1000488 " is the lead 1000488; "  " is no
+    # id). The same output and counts as grouping every event by its text.
     from leadq import activity, activity_input, pipeline
 
     folder = tmp_path / "events"
     folder.mkdir()
-    odd_ids = ["0001000488", "+1000488", "n/a", "L-1", "1000488"]
+    odd_ids = ["0001000488", "+1000488", "n/a", "L-1", "1000488", " 1000488 ", "  ", "", " L-1", "\t0001000488"]
     for path in sorted((SAMPLE / "events").glob("*.csv")):
         frame = pl.read_csv(path, infer_schema=False)
-        extra = pl.DataFrame({"Contact ID": odd_ids, "Event Type": ["demo_request"] * 5,
-                              "Timestamp": [frame["Timestamp"][0]] * 5}).with_columns(
+        extra = pl.DataFrame({"Contact ID": odd_ids, "Event Type": ["demo_request"] * len(odd_ids),
+                              "Timestamp": [frame["Timestamp"][0]] * len(odd_ids)}).with_columns(
             pl.lit(None, dtype=pl.String).alias(c) for c in frame.columns if c not in ("Contact ID", "Event Type",
                                                                                         "Timestamp"))
         pl.concat([frame, extra.select(frame.columns)]).write_parquet(folder / f"{path.stem}.parquet")
@@ -230,5 +231,6 @@ def test_a_large_log_of_numeric_ids_grouped_by_number_gives_the_same_output(tmp_
     assert len(keyed_calls) == parts
     assert by_number.equals(by_text)
     assert number_summary["events"] == text_summary["events"]
-    # 319 as the sample has them, and the lead 1000488's of September and October (the rule looks 90 days back).
-    assert text_summary["events"]["by_rule"]["demo_request"] == 319 + 2
+    # 319 as the sample has them, and the lead 1000488's of September and October (the rule looks 90 days
+    # back), twice each ("1000488" and " 1000488 ").
+    assert text_summary["events"]["by_rule"]["demo_request"] == 319 + 4
