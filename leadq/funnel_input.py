@@ -198,9 +198,8 @@ def read_funnel_input(
     # other columns are not parsed. A superset: a wanted field is read from a column named like it
     # when its mapped column is absent (_resolve), and --by names raw columns too. Not with the
     # activities or accounts from stdin: scoring the contacts again would read them again.
-    fields = _FIELDS_READ + tuple(by)
-    used = {ruleset.columns[f].column for f in fields if f in ruleset.columns} | set(fields) | set(SCORE_FIELDS) | {
-        REASONS}
+    fields = _FIELDS_READ + tuple(by) + SCORE_FIELDS + (REASONS,)
+    used = {ruleset.columns[f].column for f in fields if f in ruleset.columns} | set(fields)
     if score or any(b in SCORE_FIELDS for b in by):  # scoring reads every mapped column
         used |= {c.column for c in ruleset.columns.values()}
     contact_files = read_input_files(contact_specs, options, stdin=stdin,
