@@ -16,7 +16,7 @@ from typing import BinaryIO, Sequence
 import polars as pl
 
 from leadq.activity import event_partials, numeric_key, where_fields
-from leadq.cleaning import map_columns
+from leadq.cleaning import map_columns, stripped_text
 from leadq.cleaning import typed as typed_column
 from leadq.compiler import CompiledRuleset
 from leadq.conditions import Type
@@ -145,7 +145,9 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
                                counts=True, coded=coded, keyed=keyed), typed, True, None)
     scan_schema = scan.collect_schema()
     lead = ruleset.activity_columns["lead_id"]
-    key = typed_column(lead, scan_schema[lead.column], ruleset.settings)
+    # The partition of an event's lead: its id trimmed, every blank one the same ("" or null). Not
+    # blanked to null as the aggregation types it (leadq.cleaning.typed): that trims every id twice.
+    key = stripped_text(pl.col(lead.column), scan_schema[lead.column]).fill_null("")
     columns = [c.column for f, c in ruleset.activity_columns.items()
                if f in event_fields_needed(compiled) and c.column in scan_schema]
     try:

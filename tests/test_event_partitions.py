@@ -26,9 +26,9 @@ def parquet_events(tmp_path_factory) -> str:
     return str(folder / "*.parquet")
 
 
-def _score(tmp_path, events: str, name: str) -> tuple[pl.DataFrame, dict]:
+def _score(tmp_path, events: str, name: str, contacts=SAMPLE / "contacts.csv") -> tuple[pl.DataFrame, dict]:
     out, summary = tmp_path / f"{name}.parquet", tmp_path / f"{name}.json"
-    run_cli(["score", SAMPLE / "contacts.csv", "--activities", events, "--as-of", SAMPLE_AS_OF,
+    run_cli(["score", contacts, "--activities", events, "--as-of", SAMPLE_AS_OF,
              "-o", out, "--summary-json", summary, "-q"])
     return pl.read_parquet(out), json.loads(summary.read_text())
 
@@ -202,9 +202,15 @@ def test_a_large_log_of_numeric_ids_grouped_by_number_gives_the_same_output(tmp_
     # in one pass or in partitions; the ids that are not plain numbers ("0001000488" is not the
     # lead 1000488, "+1000488" neither) are grouped by their text. The ids are read untrimmed, and
     # only those that are no plain number are trimmed (" 1000488 " is the lead 1000488; "  " is no
-    # id). The same output and counts as grouping every event by its text.
+    # id). The same output and counts as grouping every event by its text, and as one pass.
     from leadq import activity, activity_input, pipeline
 
+    # Contacts without duplicates: no dropped duplicate's events to move to the lead kept, so the
+    # ids are read untrimmed, and the partitions' rows are not merged (each lead in one partition).
+    contacts = tmp_path / "contacts.csv"
+    pl.read_csv(SAMPLE / "contacts.csv", infer_schema=False).filter(
+        pl.col("Email").str.strip_chars().str.to_lowercase().is_first_distinct() | pl.col("Email").is_null(),
+        pl.col("Record ID").is_first_distinct()).write_csv(contacts)
     folder = tmp_path / "events"
     folder.mkdir()
     odd_ids = ["0001000488", "+1000488", "n/a", "L-1", "1000488", " 1000488 ", "  ", "", " L-1", "\t0001000488"]
@@ -223,14 +229,21 @@ def test_a_large_log_of_numeric_ids_grouped_by_number_gives_the_same_output(tmp_
     keyed_calls = []
     real_keyed = activity._keyed
     monkeypatch.setattr(activity, "_keyed", lambda *a: keyed_calls.append(1) or real_keyed(*a))
-    by_number, number_summary = _score(tmp_path, events, "number")
+    by_number, number_summary = _score(tmp_path, events, "number", contacts)
     assert len(keyed_calls) == parts
 
     monkeypatch.setattr(activity_input, "numeric_ids", lambda *a: False)
-    by_text, text_summary = _score(tmp_path, events, "text")
+    by_text, text_summary = _score(tmp_path, events, "text", contacts)
     assert len(keyed_calls) == parts
     assert by_number.equals(by_text)
     assert number_summary["events"] == text_summary["events"]
-    # 319 as the sample has them, and the lead 1000488's of September and October (the rule looks 90 days
-    # back), twice each ("1000488" and " 1000488 ").
-    assert text_summary["events"]["by_rule"]["demo_request"] == 319 + 4
+    assert "duplicate e-mail" not in text_summary["rejected_by_reason"]
+    # 317 as the contacts without duplicates have them (the sample's 319 less two of its dropped
+    # duplicates), and the lead 1000488's of September and October (the rule looks 90 days back),
+    # twice each ("1000488" and " 1000488 ").
+    assert text_summary["events"]["by_rule"]["demo_request"] == 317 + 4
+    if parts > 1:  # the padded ids went to their lead's partition, the blank ones to one partition
+        monkeypatch.delenv(ENV_VAR)
+        one_pass, one_summary = _score(tmp_path, events, "one", contacts)
+        assert by_text.equals(one_pass)
+        assert text_summary["events"] == one_summary["events"]
