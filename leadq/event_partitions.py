@@ -5,7 +5,7 @@ events until it finishes; with millions of distinct leads a batch hardly
 shrinks, so its memory grows with the number of events (about 200 bytes an
 event: 18 GB for 200M events over 7.8M leads). The aggregation is per lead,
 so the leads are split into disjoint partitions by a hash of their id, each
-partition is aggregated on its own and its result written to a Parquet file
+partition is aggregated on its own and its result written to an Arrow IPC file
 in the run's scratch folder (:class:`leadq.scratch.ScratchFolder`): the peak is that of one
 partition, and the scoring plan's join reads the results back from disk
 instead of holding them a second time. The partition filter reads the raw id
@@ -125,11 +125,13 @@ def aggregate_in_partitions(events: pl.LazyFrame, lead_key: pl.Expr, parts: int,
                             partials: Callable[[pl.LazyFrame], pl.LazyFrame], *, columns: Sequence[str],
                             folder: str, merge: bool = False,
                             enums: Mapping[str, Sequence[str]] | None = None) -> pl.LazyFrame:
-    """Aggregate the raw events partition by partition, into Parquet files under ``folder``.
+    """Aggregate the raw events partition by partition, into files under ``folder``.
 
     Each partition's partial aggregates are written as they are computed, so the
     events phase does not hold them, and the join of the scoring plan reads them
-    back from disk (at L, 7.8M leads: 2.2 GB that are not held twice).
+    back from disk (at L, 7.8M leads: 2.2 GB that are not held twice). They are
+    uncompressed Arrow IPC files, written once and read once: at L, 7.5 CPU-s less
+    than LZ4 Parquet, for the same peak memory.
 
     Args:
         events: The raw activity log (CRM column names).
@@ -167,8 +169,8 @@ def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts:
     written: list[str] = []
 
     def write(frame: pl.LazyFrame) -> None:
-        path = os.path.join(folder, f"partials-{len(written):05d}.parquet")
-        frame.sink_parquet(path, compression="lz4")
+        path = os.path.join(folder, f"partials-{len(written):05d}.ipc")
+        frame.sink_ipc(path, compression="uncompressed")
         written.append(path)
 
     if parts < SPILL_FROM_PARTITIONS:
@@ -184,7 +186,7 @@ def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts:
                 write(partials(part))
     if not written:  # no events at all: the aggregates' columns, no rows
         write(partials(narrow.clear()))
-    combined = pl.scan_parquet(written, glob=False)
+    combined = pl.scan_ipc(written, glob=False)
     return combine_partials(combined) if merge else combined
 
 

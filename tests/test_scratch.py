@@ -21,7 +21,7 @@ def test_the_scratch_folder_is_made_on_first_use_and_removed_at_the_end(tmp_path
         with ScratchFolder() as scratch:
             assert list(tmp_path.iterdir()) == []
             folder = Path(scratch.path())
-            (folder / "partials-00000.parquet").write_bytes(b"x")
+            (folder / "partials-00000.ipc").write_bytes(b"x")
             assert folder.parent == tmp_path and scratch.path() == str(folder)
             raise RuntimeError("the run fails")
     assert list(tmp_path.iterdir()) == []
@@ -75,7 +75,7 @@ def test_a_file_written_while_the_folder_is_removed_does_not_hide_the_runs_error
     monkeypatch.setattr(scratch_module.shutil, "rmtree", racing_rmtree)
     with pytest.raises(RuntimeError, match="a ragged row"):
         with ScratchFolder() as scratch:
-            (Path(scratch.path()) / "partials-00000.parquet").write_bytes(b"x")
+            (Path(scratch.path()) / "partials-00000.ipc").write_bytes(b"x")
             raise RuntimeError("a ragged row")
     assert len(calls) >= 2 and list(tmp_path.iterdir()) == []  # tried again, then removed
     # A folder that cannot be removed at all is left behind, without an error of its own.
