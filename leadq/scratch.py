@@ -23,7 +23,7 @@ import polars as pl
 from leadq.errors import OutputError
 
 TMPDIR_HINT = ("set TMPDIR to a writable directory with room for about 30 bytes an event of the activity log"
-               " and 100 bytes a contact")
+               " and 200 bytes a contact")
 
 
 class ScratchFolder:
