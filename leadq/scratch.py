@@ -54,16 +54,17 @@ class ScratchFolder:
         return self._folder
 
     def spill(self, frame: pl.LazyFrame, name: str, what: str) -> pl.LazyFrame:
-        """Write ``frame`` to ``<name>.parquet`` in the folder (LZ4); a scan of the file.
+        """Write ``frame`` to ``<name>.ipc`` in the folder (Arrow IPC, uncompressed: written once,
+        read a few times, and Parquet's encoding is most of the cost of writing); a scan of the file.
 
         Raises:
             OutputError: The folder's disk filled up (exit 4); ``what`` names the data.
             polars.exceptions.PolarsError: From computing ``frame`` (the caller names the input).
         """
-        path = os.path.join(self.path(), f"{name}.parquet")
+        path = os.path.join(self.path(), f"{name}.ipc")
         with disk_full_as_output_error(self.path(), what):
-            frame.sink_parquet(path, compression="lz4")
-        return pl.scan_parquet(path, glob=False)
+            frame.sink_ipc(path, compression="uncompressed")
+        return pl.scan_ipc(path, glob=False)
 
     def __enter__(self) -> "ScratchFolder":
         return self

@@ -94,7 +94,7 @@ def test_a_spilled_frame_reads_back_the_same(tmp_path, monkeypatch):
     frame = pl.LazyFrame({"id": ["a", None, "c"], "n": [1.5, 2.0, None]})
     with ScratchFolder() as scratch:
         back = scratch.spill(frame.with_columns(pl.col("n") * 2), "contacts", "the contacts")
-        assert [p.name for p in Path(scratch.path()).iterdir()] == ["contacts.parquet"]
+        assert [p.name for p in Path(scratch.path()).iterdir()] == ["contacts.ipc"]
         assert back.collect().equals(pl.DataFrame({"id": ["a", None, "c"], "n": [3.0, 4.0, None]}))
     assert list(tmp_path.iterdir()) == []
 
@@ -105,7 +105,7 @@ def test_a_full_disk_while_spilling_is_an_output_error(tmp_path, monkeypatch):
     def full(self, path, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", full)
+    monkeypatch.setattr(pl.LazyFrame, "sink_ipc", full)
     with ScratchFolder() as scratch:
         with pytest.raises(OutputError, match=r"no space left for the scratch files of the contacts in .*set TMPDIR"):
             scratch.spill(pl.LazyFrame({"a": [1]}), "contacts", "the contacts")
