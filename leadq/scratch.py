@@ -2,7 +2,7 @@
 
 Large activity logs are aggregated in partitions whose results are written
 here (:mod:`leadq.event_partitions`), and large text contacts are typed once
-into a Parquet file here instead of being parsed again by every plan that
+into an Arrow IPC file here instead of being parsed again by every plan that
 reads them (:func:`leadq.pipeline.score_frames`). The folder is made in the
 system's temporary directory (``TMPDIR``) on first use and removed with its
 files when the run ends, also on error or Ctrl-C.
