@@ -144,6 +144,18 @@ def test_cli_writes_the_accounts_file_beside_the_leads(tmp_path):
     assert f"accounts: {path}" in result.stdout
 
 
+def test_cli_dated_output_names_keep_their_date(tmp_path):
+    # A cron job writing one file a day: the rejects and accounts beside it are that day's too.
+    for day in ("2026-11-01", "2026-11-02"):
+        out = tmp_path / f"leads.{day}.csv"
+        result = run_cli(["score", DIR / "contacts.csv", "-a", DIR / "events.csv", "-r", RULESET,
+                          "--as-of", day, "-o", out, "--rollup", "account"])
+        assert f"accounts: {tmp_path / f'leads.{day}.accounts.csv'}" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"leads.{day}.{kind}" for day in ("2026-11-01", "2026-11-02")
+        for kind in ("accounts.csv", "csv", "rejects.csv")]
+
+
 def test_sample_rollup_accounts_for_every_contact_with_a_key(tmp_path):
     out = tmp_path / "scored.parquet"
     run_cli(["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--accounts",

@@ -30,6 +30,24 @@ REPO = Path(__file__).resolve().parents[1]
 # --------------------------------------------------------------------------- #
 
 
+@pytest.mark.parametrize(("out", "kind", "ext", "expected"), [
+    ("scored.parquet", "rejects", "csv", "scored.rejects.csv"),
+    ("out/leads.CSV", "accounts", None, "out/leads.accounts.CSV"),
+    # A dated name keeps its date: each day's rejects in a file of their own.
+    ("scores.2026-12-02.parquet", "rejects", "csv", "scores.2026-12-02.rejects.csv"),
+    ("scores.2026-12-02", "rejects", "csv", "scores.2026-12-02.rejects.csv"),
+    ("scores.2026-12-02", "accounts", None, "scores.2026-12-02.accounts"),
+    (".parquet", "rejects", "csv", "scored.rejects.csv"),
+])
+def test_sibling_path_drops_only_a_format_extension(out: str, kind: str, ext: str | None, expected: str) -> None:
+    from leadq.cli import sibling_path
+
+    assert sibling_path(out, kind, ext) == str(Path(expected))
+    # An output without a format extension takes the format's: `--format parquet -o scores.2026-12-02`.
+    assert sibling_path("scores.2026-12-02", "accounts", default_ext="parquet") == "scores.2026-12-02.accounts.parquet"
+    assert sibling_path("leads.csv", "accounts", default_ext="parquet") == "leads.accounts.csv"
+
+
 def test_format_from_path() -> None:
     assert FORMATS == ("parquet", "csv", "ndjson")
     assert format_from_path("-") == "csv"

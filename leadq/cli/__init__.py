@@ -120,12 +120,26 @@ def _split_multi(values: list[str] | None) -> list[str]:
     return out
 
 
-def _default_rejects(out: str) -> str | None:
-    if out == "-":
-        return None
+def sibling_path(out: str, kind: str, ext: str | None = None, default_ext: str | None = None) -> str:
+    """A file beside ``out`` named after it: ``<out without its format extension>.<kind>.<ext>``.
+
+    Only a format's extension is dropped (``.parquet``, ``.csv`` ...), so dated names keep
+    their date: ``scores.2026-12-02.parquet`` gives ``scores.2026-12-02.rejects.csv``, not a
+    ``scores.rejects.csv`` that each day's run would overwrite. ``ext``: the sibling's
+    extension; by default ``out``'s own format extension, else ``default_ext`` (else none).
+    """
+    from leadq.inputs import FORMAT_BY_EXTENSION
+
     p = Path(out)
-    stem = p.name.split(".")[0] or "scored"
-    return str(p.with_name(f"{stem}.rejects.csv"))
+    _, dot, tail = p.name.rpartition(".")
+    suffix = f".{tail}" if dot and f".{tail}".lower() in FORMAT_BY_EXTENSION else ""
+    base = p.name[: len(p.name) - len(suffix)] or "scored"
+    ext = ext or suffix.lstrip(".") or default_ext
+    return str(p.with_name(f"{base}.{kind}" + (f".{ext}" if ext else "")))
+
+
+def _default_rejects(out: str) -> str | None:
+    return None if out == "-" else sibling_path(out, "rejects", "csv")
 
 
 RulesetOpt = Annotated[Optional[str], typer.Option(

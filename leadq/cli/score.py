@@ -11,7 +11,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _default_rejects, _parse_as_of, _read_options, _split_multi, app, handle_errors, report_json_text,
+    _default_rejects, _parse_as_of, sibling_path, _read_options, _split_multi, app, handle_errors, report_json_text,
     write_report_json,
 )
 from leadq.errors import UsageError
@@ -261,12 +261,7 @@ def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool) -> s
     check_rollup_name(rollup)  # before any input is read
     if out == "-" or to_db:
         raise UsageError("--rollup account writes the accounts beside the leads file; give --out a file name")
-    from pathlib import Path
-
-    p = Path(out)
-    stem = p.name.split(".")[0] or "scored"
-    ext = p.suffix.lstrip(".") or out_fmt
-    return str(p.with_name(f"{stem}.accounts.{ext}"))
+    return sibling_path(out, "accounts", default_ext=out_fmt)
 
 
 def _rejects_path(rejects: str | None, out: str, summary_json: str | None) -> str:
