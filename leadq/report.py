@@ -132,9 +132,17 @@ def run_summary(summary: RunSummary) -> Group:
     parts += _action_lines(summary)
     if summary.changes is not None:
         parts += _change_lines(summary.changes)
-    for kind, path in summary.outputs.items():
-        parts.append(Text(f"{kind}: {path}", style="dim"))
     return Group(*parts)
+
+
+def output_lines(summary: RunSummary) -> Text:
+    """The files a run wrote, one ``<kind>: <path>`` line each, for ``console.print(..., soft_wrap=True)``.
+
+    Printed apart from :func:`run_summary` so that no path is wrapped: a cron log or a script
+    reads the path off its line, and a long path cut at the console's width was two lines and
+    no file.
+    """
+    return Text("\n").join(Text(f"{kind}: {path}", style="dim") for kind, path in summary.outputs.items())
 
 
 def _change_lines(ch: dict) -> list[Text]:

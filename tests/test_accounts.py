@@ -237,3 +237,17 @@ tiers:
     assert read_account_files([], ruleset) == []
     result = read_and_score(ruleset, [str(tmp_path / "c.csv")], account_specs=[str(accounts)], as_of=AS_OF)
     assert result.scored.select("lead_id", "fit_score").rows() == [("1", 10.0), ("2", 0.0)]
+
+
+def test_cli_prints_long_output_paths_on_one_line(tmp_path, monkeypatch):
+    # Not on a TTY the summary is 100 columns wide; a script or a cron log reads the paths off it.
+    monkeypatch.setenv("COLUMNS", "100")
+    folder = tmp_path / ("a_folder_with_a_long_name_" * 4)
+    folder.mkdir()
+    out = folder / "leads.2026-11-01.csv"
+    result = run_cli(["score", DIR / "contacts.csv", "-a", DIR / "events.csv", "-r", RULESET,
+                      "--as-of", "2026-11-01", "-o", out, "--rollup", "account"])
+    lines = result.stdout.splitlines()
+    assert len(f"accounts: {folder / 'leads.2026-11-01.accounts.csv'}") > 100
+    assert lines[-3:] == [f"scored: {out}", f"rejects: {folder / 'leads.2026-11-01.rejects.csv'}",
+                          f"accounts: {folder / 'leads.2026-11-01.accounts.csv'}"]

@@ -225,10 +225,11 @@ def score(
     if summary_json == "-":
         write_report_json(summary.to_dict(), summary_json)
     if not quiet:
-        from leadq.report import make_console, run_summary  # Rich: only when there is something to print
+        from leadq.report import make_console, output_lines, run_summary  # Rich: only when there is something to print
 
         console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path, changes_out) else sys.stdout)
         console.print(run_summary(summary))
+        console.print(output_lines(summary), soft_wrap=True)
     if strict and summary.rejected:
         from leadq.errors import RejectedRowsError
 
