@@ -43,7 +43,12 @@ def test_sibling_path_drops_only_a_format_extension(out: str, kind: str, ext: st
     from leadq.cli import sibling_path
 
     assert sibling_path(out, kind, ext) == str(Path(expected))
-    # An output without a format extension takes the format's: `--format parquet -o scores.2026-12-02`.
+
+
+def test_sibling_path_takes_the_format_extension_only_when_out_has_none() -> None:
+    from leadq.cli import sibling_path
+
+    # `--format parquet -o scores.2026-12-02`: the accounts file gets the format's extension.
     assert sibling_path("scores.2026-12-02", "accounts", default_ext="parquet") == "scores.2026-12-02.accounts.parquet"
     assert sibling_path("leads.csv", "accounts", default_ext="parquet") == "leads.accounts.csv"
 
