@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
@@ -127,6 +128,25 @@ def test_csv_nested_columns() -> None:
         '2,"",,\n'  # an empty list is an empty string; null struct/list stay null
         '3,,"{""rule"":""r2"",""points"":-1}",[]\n'
     )
+
+
+def test_csv_datetimes_are_rfc_3339_like_ndjson() -> None:
+    utc = [datetime(2026, 12, 31, tzinfo=timezone.utc), datetime(2027, 1, 2, 3, 4, 5, 120000, tzinfo=timezone.utc), None]
+    df = pl.DataFrame({"due": utc, "local": [datetime(2026, 12, 31), datetime(2027, 1, 1, 0, 0, 1, 5), None]})
+    df = df.with_columns(paris=pl.col("due").dt.convert_time_zone("Europe/Paris"))
+    out = io.BytesIO()
+    write_frame(df, "-", "csv", stdout=out)
+    assert out.getvalue().decode() == (
+        "due,local,paris\n"
+        "2026-12-31T00:00:00+00:00,2026-12-31T00:00:00,2026-12-31T01:00:00+01:00\n"
+        "2027-01-02T03:04:05.120+00:00,2027-01-01T00:00:01.000005,2027-01-02T04:04:05.120+01:00\n"
+        ",,\n"
+    )
+    ndjson = io.BytesIO()
+    write_frame(df.select("due").head(1), "-", "ndjson", stdout=ndjson)
+    assert ndjson.getvalue() == b'{"due":"2026-12-31T00:00:00+00:00"}\n'
+    back = pl.read_csv(out.getvalue(), try_parse_dates=True)
+    assert back["due"].to_list() == utc
 
 
 def test_tsv_output_uses_tabs(tmp_path: Path) -> None:
