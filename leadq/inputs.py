@@ -1,4 +1,4 @@
-"""Reading lead files (CSV, Parquet, NDJSON, Excel; files, globs, stdin) into one LazyFrame.
+"""Reading lead files (CSV, Parquet, NDJSON, Excel; files, globs, stdin; compressed or not) into one LazyFrame.
 
 :func:`expand_inputs` turns command-line specs (paths, globs, ``-``) into a
 checked list of files; :func:`read_inputs` builds one ``pl.LazyFrame`` over
@@ -33,6 +33,13 @@ from leadq.csv_input import (
     resolve_delimiter, resolve_encoding,
 )
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
+from leadq.compressed_input import (
+    compression_of,
+    decompress_stdin,
+    read_compressed_file,
+    read_if_compressed,
+    unreadable_compression_hint,
+)
 from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW, ReportRows
 
@@ -210,7 +217,8 @@ class InputFile:
         parquet_path: The path of a Parquet file on disk (scanned, not loaded),
             else None; such a file can be re-scanned cheaply, with filters
             pushed into the reader.
-        disk_bytes: The size of a file on disk of any format (None for stdin).
+        disk_bytes: The size of a file on disk of any format, decompressed for a compressed
+            one (:mod:`leadq.compressed_input`); None for stdin.
         report_rows: What was left out of a report export (a workbook's title rows, totals
             and footer; a CSV report's footer: :class:`~leadq.provenance.ReportRows`), else None.
         text_ready: Every cell is text, stripped, blank as null (CSV and Excel input, read by
@@ -300,11 +308,18 @@ def read_input_files(
                 source: str | bytes = stream.read()
             except OSError as exc:
                 raise InputError(f"cannot read {STDIN_LABEL}: {exc.strerror or exc}") from exc
+            source = decompress_stdin(source, STDIN_LABEL)
             fmt = options.input_format or "csv"
             label = STDIN_LABEL
+        elif (compression := compression_of(path)) is not None:
+            source, inner = read_compressed_file(path, compression)
+            fmt = options.input_format or _input_format_from_path(inner, path)
+            label = path
         else:
             fmt = options.input_format or _input_format_from_path(path)
             label = source = path
+            if fmt in ("csv", "ndjson") and (unpacked := read_if_compressed(path)) is not None:
+                source = unpacked
         report_rows = None
         if fmt == "excel":
             frame, report_rows = read_excel_source(source, label, options.sheet_for(path), row_columns)
@@ -315,9 +330,10 @@ def read_input_files(
         else:
             frame = _scan_native(source, fmt, label)
         columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
-        on_disk = path if path != STDIN and fmt == "parquet" else None
+        on_disk = path if isinstance(source, str) and fmt == "parquet" else None
         counted = counted_rows(label) if fmt == "csv" and used_columns is not None else None
-        files.append(InputFile(label, columns, frame, on_disk, None if path == STDIN else os.path.getsize(path),
+        size = None if path == STDIN else os.path.getsize(path) if isinstance(source, str) else len(source)
+        files.append(InputFile(label, columns, frame, on_disk, size,
                                report_rows, text_ready=fmt in ("csv", "excel"), rows_counted=counted,
                                stdin_bytes=source if path == STDIN else None))
     if not files:
@@ -450,12 +466,18 @@ def _named_labels(what: str) -> list[str]:
     return labels
 
 
-def _input_format_from_path(path: str) -> str:
-    ext = os.path.splitext(path)[1].lower()
+def _input_format_from_path(name: str, path: str | None = None) -> str:
+    """The format ``name``'s extension says; ``path``: the file named in a message (default ``name``)."""
+    ext = os.path.splitext(name)[1].lower()
     fmt = FORMAT_BY_EXTENSION.get(ext) or INPUT_ONLY_FORMAT_BY_EXTENSION.get(ext)
     if fmt is None:
+        path = path or name
+        hint = unreadable_compression_hint(path)
+        if hint is not None:
+            raise UsageError(hint)
+        inside = f" (the file inside is {name})" if path != name else ""
         raise UsageError(
-            f"cannot tell the format of {path} from its extension; "
+            f"cannot tell the format of {path}{inside} from its extension; "
             f"pass --input-format ({one_of(INPUT_FORMATS)})"
         )
     return fmt

@@ -21,7 +21,9 @@ from leadq.errors import UsageError
 @handle_errors
 def score(
     ctx: typer.Context,
-    contacts: Annotated[list[str], typer.Argument(help="Contacts/leads export files or globs; '-' for CSV on stdin.")],
+    contacts: Annotated[list[str], typer.Argument(
+        help="Contacts/leads export files or globs (also compressed: .gz, .bz2, .xz, a one-file .zip); "
+             "'-' for CSV on stdin.")],
     activities: ActivitiesOpt = None,
     accounts: AccountsOpt = None,
     ruleset: RulesetOpt = None,

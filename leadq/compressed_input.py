@@ -1,0 +1,127 @@
+"""Compressed input files: ``contacts.csv.gz``, ``events.ndjson.bz2``, ``export.zip``.
+
+CRM and warehouse exports often arrive compressed: a nightly dump to a bucket as
+``.csv.gz``, a HubSpot or Salesforce export as a ``.zip`` holding one CSV. Such a
+file is decompressed in memory, whole (as standard input is read), and its data
+read as that of the file inside: the format comes from the name without the
+compression's extension (``contacts.csv.gz`` is CSV), or from the archive
+member's name. Messages still name the file given, with the line numbers of its
+decompressed text.
+
+Standard input is recognised by its first bytes instead (gzip, bzip2, xz), so
+``curl .../export.csv.gz | leadq score -`` needs no ``gzip -d`` in between; a
+zip archive is not, because an Excel workbook on standard input is one. So is a
+CSV or NDJSON file that is compressed under a plain name (a download saved as
+``export.csv`` with its transfer encoding left on).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import re
+import zipfile
+import zlib
+
+from leadq.errors import InputError, Position, os_reason
+
+# Compression by file extension (lower case).
+COMPRESSION_BY_EXTENSION = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
+# Compressions leadq names in its hint but cannot read with the standard library.
+UNREADABLE_COMPRESSION = {".zst": "zstd -d", ".zstd": "zstd -d", ".lz4": "lz4 -d", ".7z": "7z x", ".rar": "unrar x"}
+
+# First bytes of each compression's data (bzip2: "BZh", the block size 1-9, then a block's or the
+# empty stream's end marker), strict enough that no text header starts so.
+_MAGIC = re.compile(rb"\x1f\x8b\x08|BZh[1-9](?:1AY&SY|\x17rE8P\x90)|\xfd7zXZ\x00")
+_MAGIC_BYTES = 10
+_COMPRESSION_BY_MAGIC = {0x1F: "gzip", ord("B"): "bzip2", 0xFD: "xz"}
+_DECOMPRESS = {"gzip": gzip.decompress, "bzip2": bz2.decompress, "xz": lzma.decompress}
+
+
+def compression_of(path: str) -> str | None:
+    """The compression ``path``'s extension names (``"gzip"``, ``"bzip2"``, ``"xz"``, ``"zip"``), else None."""
+    return COMPRESSION_BY_EXTENSION.get(os.path.splitext(path)[1].lower())
+
+
+def unreadable_compression_hint(path: str) -> str | None:
+    """For a file compressed in a way leadq cannot read, how to decompress it first; else None."""
+    command = UNREADABLE_COMPRESSION.get(os.path.splitext(path)[1].lower())
+    if command is None:
+        return None
+    return f"{path} is compressed in a format leadq cannot read; decompress it first ({command} {path})"
+
+
+def read_compressed_file(path: str, compression: str) -> tuple[bytes, str]:
+    """The decompressed data of ``path``, and the name its format is told by.
+
+    The name is ``path`` without its compression extension, or, for a zip
+    archive, the name of its one data file.
+
+    Raises:
+        InputError: The file cannot be read, is not valid ``compression`` data, or
+            is a zip archive that does not hold exactly one data file.
+    """
+    try:
+        if compression == "zip":
+            return _read_zip_member(path)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        return _decompress(raw, compression, path), os.path.splitext(path)[0]
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
+
+
+def decompress_stdin(raw: bytes, label: str) -> bytes:
+    """Standard input's bytes, decompressed when they start as gzip, bzip2 or xz data does."""
+    compression = _compression_by_content(raw[:_MAGIC_BYTES])
+    return raw if compression is None else _decompress(raw, compression, label)
+
+
+def read_if_compressed(path: str) -> bytes | None:
+    """The decompressed data of a file whose first bytes are gzip, bzip2 or xz data; None for any other file."""
+    try:
+        with open(path, "rb") as fh:
+            compression = _compression_by_content(fh.read(_MAGIC_BYTES))
+            if compression is None:
+                return None
+            fh.seek(0)
+            raw = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
+    return _decompress(raw, compression, path)
+
+
+def _compression_by_content(head: bytes) -> str | None:
+    return _COMPRESSION_BY_MAGIC[head[0]] if _MAGIC.match(head) else None
+
+
+def _decompress(raw: bytes, compression: str, label: str) -> bytes:
+    try:
+        return _DECOMPRESS[compression](raw)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
+        raise InputError(f"this is not valid {compression} data, or the file was cut short ({exc}); "
+                         "check the download or export", Position(label)) from exc
+
+
+def _read_zip_member(path: str) -> tuple[bytes, str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
+            if len(members) != 1:
+                names = ", ".join(m.filename for m in members[:5]) + (", ..." if len(members) > 5 else "")
+                what = f"holds {len(members)} files ({names})" if members else "holds no file"
+                example = members[0].filename if members else "FILE"
+                raise InputError(f"this zip archive {what}; leadq reads an archive of one file. Extract the one "
+                                 f"to read and pass that file (unzip '{path}' '{example}')", Position(path))
+            member = members[0]
+            return archive.read(member), member.filename
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise InputError(f"this is not a zip archive leadq can read ({exc}); check the download or export",
+                         Position(path)) from exc
+
+
+def _is_hidden(name: str) -> bool:
+    """macOS's resource forks (``__MACOSX/``) and dot files, which archivers add beside the data."""
+    return name.startswith("__MACOSX/") or os.path.basename(name).startswith(".")

@@ -1,0 +1,159 @@
+"""Compressed inputs (gzip, bzip2, xz, zip): read as the file inside, errors naming the file given."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from leadq.errors import EXIT_INPUT, EXIT_USAGE, InputError
+from leadq.inputs import ReadOptions, collect_input, read_input_files, read_inputs
+
+from conftest import SAMPLE, SAMPLE_AS_OF, run_cli
+
+CSV = b"Lead ID,Job Title\r\nL1,CEO\r\nL2,\"Director, Sales\"\r\n"
+NDJSON = b'{"Lead ID": "L1", "Employees": 250}\n{"Lead ID": "L2", "Employees": "51-200"}\n'
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _read(path: Path, **options: str) -> pl.DataFrame:
+    return collect_input(read_inputs([str(path)], ReadOptions(**options)), str(path))
+
+
+@pytest.mark.parametrize("name, compress", [
+    ("leads.csv.gz", gzip.compress),
+    ("leads.CSV.GZ", gzip.compress),
+    ("leads.csv.bz2", bz2.compress),
+    ("leads.csv.xz", lzma.compress),
+])
+def test_a_compressed_csv_reads_as_the_csv_inside(tmp_path: Path, name: str, compress) -> None:
+    plain = tmp_path / "leads.csv"
+    plain.write_bytes(CSV)
+    packed = tmp_path / name
+    packed.write_bytes(compress(CSV))
+    got = _read(packed)
+    assert got["Job Title"].to_list() == ["CEO", "Director, Sales"]
+    assert got["_source_file"].to_list() == [str(packed)] * 2  # messages name the file given
+    assert_frame_equal(got.drop("_source_file"), _read(plain).drop("_source_file"))
+
+
+def test_a_compressed_file_counts_by_its_decompressed_size(tmp_path: Path) -> None:
+    packed = tmp_path / "leads.csv.gz"
+    packed.write_bytes(gzip.compress(CSV * 1000, mtime=0))
+    [read] = read_input_files([str(packed)])
+    assert read.disk_bytes == len(CSV * 1000) > packed.stat().st_size
+    assert read.parquet_path is None  # not a file Polars can scan again
+
+
+def test_compressed_ndjson_and_parquet(tmp_path: Path) -> None:
+    (tmp_path / "leads.ndjson.gz").write_bytes(gzip.compress(NDJSON))
+    got = _read(tmp_path / "leads.ndjson.gz")
+    assert got["Employees"].to_list() == ["250", "51-200"]  # scalars as text, as for plain NDJSON
+    pl.DataFrame({"Lead ID": ["L1"], "Employees": [250]}).write_parquet(tmp_path / "p.parquet")
+    (tmp_path / "p.parquet.gz").write_bytes(gzip.compress((tmp_path / "p.parquet").read_bytes()))
+    assert _read(tmp_path / "p.parquet.gz")["Employees"].to_list() == [250]
+
+
+def test_the_input_format_option_names_the_format_inside(tmp_path: Path) -> None:
+    packed = tmp_path / "export.dat.gz"
+    packed.write_bytes(gzip.compress(CSV))
+    assert _read(packed, input_format="csv")["Lead ID"].to_list() == ["L1", "L2"]
+    with pytest.raises(Exception, match=r"cannot tell the format of .*export\.dat\.gz \(the file inside is "
+                                        r".*export\.dat\) from its extension; pass --input-format"):
+        _read(packed)
+
+
+def test_a_zip_of_one_file_reads_that_file(tmp_path: Path) -> None:
+    # Archivers add macOS resource forks and folders beside the data; they are not files to read.
+    archive = _zip(tmp_path / "export.zip", {"hubspot/": b"", "hubspot/contacts.csv": CSV,
+                                             "__MACOSX/hubspot/._contacts.csv": b"\x00\x05", ".DS_Store": b"x"})
+    assert _read(archive)["Job Title"].to_list() == ["CEO", "Director, Sales"]
+    _zip(tmp_path / "ndjson.zip", {"leads.jsonl": NDJSON})
+    assert _read(tmp_path / "ndjson.zip")["Lead ID"].to_list() == ["L1", "L2"]
+
+
+def test_a_zip_of_several_files_is_refused_with_their_names(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "export.zip", {"Account.csv": CSV, "Contact.csv": CSV, "Lead.csv": CSV})
+    with pytest.raises(InputError) as info:
+        _read(archive)
+    assert str(info.value) == (
+        f"{archive}: this zip archive holds 3 files (Account.csv, Contact.csv, Lead.csv); leadq reads an archive "
+        f"of one file. Extract the one to read and pass that file (unzip '{archive}' 'Account.csv')")
+    _zip(tmp_path / "empty.zip", {"folder/": b""})
+    with pytest.raises(InputError, match="this zip archive holds no file; leadq reads an archive of one file"):
+        _read(tmp_path / "empty.zip")
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("cut.csv.gz", gzip.compress(CSV * 50)[:60], "this is not valid gzip data, or the file was cut short"),
+    ("plain.csv.gz", CSV, "this is not valid gzip data, or the file was cut short"),
+    ("bad.csv.bz2", b"BZh9 not really", "this is not valid bzip2 data, or the file was cut short"),
+    ("bad.csv.xz", b"\xfd7zXZ\x00 broken", "this is not valid xz data, or the file was cut short"),
+    ("bad.zip", b"PK\x03\x04 broken", "this is not a zip archive leadq can read"),
+])
+def test_damaged_compressed_input_is_an_input_error_naming_the_file(tmp_path: Path, name: str, data: bytes,
+                                                                    message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = run_cli(["score", path, "-o", tmp_path / "out.csv"], exit_code=EXIT_INPUT)
+    assert result.stderr.startswith(f"leadq: error: {path}: {message}")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_compression_leadq_cannot_read_says_how_to_decompress_it(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv.zst"
+    path.write_bytes(b"\x28\xb5\x2f\xfd")
+    result = run_cli(["score", path, "-o", tmp_path / "out.csv"], exit_code=EXIT_USAGE)
+    assert result.stderr == (f"leadq: error: {path} is compressed in a format leadq cannot read; decompress it "
+                             f"first (zstd -d {path})\n")
+
+
+def test_sample_scored_from_compressed_files_and_stdin_as_from_plain_ones(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    events = tmp_path / "events"
+    events.mkdir()
+    for f in sorted((SAMPLE / "events").glob("*.csv")):
+        (events / f"{f.name}.gz").write_bytes(gzip.compress(f.read_bytes()))
+    _zip(tmp_path / "contacts.zip", {"contacts.csv": (SAMPLE / "contacts.csv").read_bytes()})
+    common = ["--accounts", SAMPLE / "accounts.csv", "--as-of", SAMPLE_AS_OF, "-q"]
+    run_cli(["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "-o",
+             tmp_path / "plain.csv", *common])
+    # Partitions (the events split apart first) read the decompressed log as they read a file.
+    monkeypatch.setenv("LEADQ_EVENTS_PER_PARTITION", "5000")
+    run_cli(["score", tmp_path / "contacts.zip", "-a", str(events / "*.gz"), "-o", tmp_path / "packed.csv",
+             *common])
+    plain = (tmp_path / "plain.csv").read_bytes()
+    assert (tmp_path / "packed.csv").read_bytes() == plain
+    piped = run_cli(["score", "-", "-a", str(events / "*.gz"), "-o", "-", "-f", "csv", *common],
+                    input=gzip.compress((SAMPLE / "contacts.csv").read_bytes()))
+    assert piped.stdout.encode() == plain
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
+def test_compressed_data_under_a_plain_name_is_recognised_by_its_first_bytes(tmp_path: Path, compress) -> None:
+    # A download saved as .csv with its transfer encoding left on.
+    (tmp_path / "export.csv").write_bytes(compress(CSV))
+    assert _read(tmp_path / "export.csv")["Job Title"].to_list() == ["CEO", "Director, Sales"]
+    (tmp_path / "export.ndjson").write_bytes(compress(NDJSON))
+    assert _read(tmp_path / "export.ndjson")["Employees"].to_list() == ["250", "51-200"]
+    # An empty file compressed is an empty input, not the compressed bytes read as text.
+    (tmp_path / "empty.csv").write_bytes(compress(b""))
+    assert _read(tmp_path / "empty.csv").height == 0
+
+
+def test_text_that_starts_like_a_compression_name_is_text(tmp_path: Path) -> None:
+    (tmp_path / "leads.csv").write_bytes(b"BZh9,Lead ID\nx,L1\n")
+    assert _read(tmp_path / "leads.csv")["Lead ID"].to_list() == ["L1"]
