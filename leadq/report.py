@@ -174,7 +174,9 @@ def _action_lines(summary: RunSummary) -> list[Text]:
     lines: list[Text] = []
     r = summary.routing or {}
     if "routes" in r:
-        lines.append(Text(f"routes: {_joined(r['routes'])}; unrouted {r['unrouted']:,}"))
+        routes = [_joined(r["routes"])] if r["routes"] else []
+        unrouted = f"unrouted {r['unrouted']:,}"
+        lines.append(Text("routes: " + "; ".join([*routes, unrouted])))
     if r.get("away"):
         lines.append(Text(f"owners away (no new leads): {', '.join(r['away'])}"))
     unassigned = r.get("unassigned") or {}

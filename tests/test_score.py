@@ -100,6 +100,18 @@ def test_input_format_forced(tmp_path):
     assert pl.read_csv(out).height == 3
 
 
+def test_an_export_of_no_rows_writes_an_empty_output_and_says_so(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text((SAMPLE / "contacts.csv").read_text().splitlines()[0] + "\n")
+    out = tmp_path / "out.csv"
+    result = run_cli(["score", contacts, "--as-of", "2026-11-01", "-o", out])
+    assert "input rows 0 = scored 0 + rejected 0  (the input holds no rows; an empty output was written)" \
+        in result.stdout
+    assert "routes: unrouted 0\n" in result.stdout  # no empty list of routes before it
+    assert out.read_text().startswith("lead_id,fit_score,intent_score,total_score,grade,tier,")
+    assert pl.read_csv(out).height == 0
+
+
 def test_stdin_and_stdout_pipeline():
     data = (WORKED / "contacts.csv").read_bytes()
     result = run_cli(["score", "-", "-a", WORKED / "events.csv", "-r", RULESETS / "worked_example.yaml",
