@@ -1,8 +1,8 @@
 """Terminal rendering of run summaries with rich (the only library module that imports rich).
 
 Figures come from :mod:`leadq.summary` as plain data; this module only draws
-them. Colour appears only on a terminal, and never when ``NO_COLOR`` is set
-(rich's own detection); width follows the terminal.
+them. Colour appears only on a terminal or when ``FORCE_COLOR`` is set, and never
+when ``NO_COLOR`` is set; width follows the terminal.
 """
 
 from __future__ import annotations
@@ -27,11 +27,17 @@ TIER_STYLES = {
 
 
 def make_console(stream: TextIO | None = None) -> Console:
-    """A console on ``stream`` (stdout by default): colour only on a TTY, NO_COLOR respected."""
+    """A console on ``stream`` (stdout by default): colour only on a TTY, NO_COLOR respected.
+
+    ``FORCE_COLOR`` (any value but empty) colours a stream that is not a TTY, for CI logs
+    that show colour and ``| less -R``; ``NO_COLOR`` wins over it.
+    """
     stream = stream or sys.stdout
     is_tty = hasattr(stream, "isatty") and stream.isatty()
-    return Console(file=stream, force_terminal=None if is_tty else False,
-                   no_color=bool(os.environ.get("NO_COLOR")) or not is_tty,
+    no_colour = bool(os.environ.get("NO_COLOR"))
+    forced = not is_tty and not no_colour and bool(os.environ.get("FORCE_COLOR"))
+    return Console(file=stream, force_terminal=True if forced else None if is_tty else False,
+                   no_color=no_colour or not (is_tty or forced),
                    highlight=False, soft_wrap=False,
                    width=None if is_tty else int(os.environ.get("COLUMNS", "100")))
 

@@ -31,6 +31,12 @@ def run_cli(args: list[str], *, input: bytes | str | None = None, exit_code: int
     return result
 
 
+@pytest.fixture(autouse=True)
+def _no_forced_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outputs are compared as plain text: a FORCE_COLOR set by the CI runner must not colour them."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
 @pytest.fixture
 def cli():
     """The run_cli helper as a fixture."""

@@ -1,0 +1,49 @@
+"""Colour in terminal reports: only on a TTY or with FORCE_COLOR, never with NO_COLOR."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from leadq.report import make_console
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _printed(stream: io.StringIO) -> str:
+    console = make_console(stream)
+    console.print("[red]disqualified[/red] [bold]300[/bold]")
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("tty, env, coloured", [
+    (False, {}, False),                                     # a pipe or a cron log: plain text
+    (False, {"FORCE_COLOR": "1"}, True),                    # a CI log that shows colour
+    (False, {"FORCE_COLOR": ""}, False),                    # set but empty: not forced
+    (False, {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # NO_COLOR wins
+    (True, {}, True),
+    (True, {"NO_COLOR": "1"}, False),                       # bold stays: NO_COLOR is about colour
+])
+def test_colour_follows_the_terminal_and_the_environment(monkeypatch: pytest.MonkeyPatch, tty: bool,
+                                                         env: dict[str, str], coloured: bool) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    text = _printed(_Terminal() if tty else io.StringIO())
+    assert ("\x1b[31m" in text) == coloured
+    if not tty and not coloured:
+        assert "\x1b[" not in text  # no bold either: plain text for logs and scripts
+    assert "disqualified" in text and "300" in text
+
+
+def test_a_stream_that_is_not_a_terminal_is_100_columns_unless_columns_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert make_console(io.StringIO()).width == 100
+    monkeypatch.setenv("COLUMNS", "160")
+    assert make_console(io.StringIO()).width == 160
