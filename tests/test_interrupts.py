@@ -154,6 +154,14 @@ def test_lock_held_by_live_process_refuses_before_reading(tmp_path: Path) -> Non
         holder.wait()
 
 
+def test_an_output_in_a_missing_directory_is_refused_by_its_own_name_before_reading(tmp_path: Path) -> None:
+    out = tmp_path / "no" / "scored.csv"
+    # The input does not exist either: the output is checked first, and named, not its rejects file.
+    result = run_cli(["score", str(tmp_path / "missing.csv"), "-r", str(RULESET), "-o", str(out)], exit_code=4)
+    assert result.stderr == (f"leadq: error: cannot write {out}: directory {out.parent} does not exist; "
+                             "create it first\n")
+
+
 def test_disk_full_keeps_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 

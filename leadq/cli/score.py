@@ -138,7 +138,7 @@ def score(
 
         rs = with_owners_away(rs, _split_multi(away))
     as_of_dt = _parse_as_of(as_of)
-    for path in (rejects_path, accounts_path, summary_json, changes_out):  # refuse now, not after a long run
+    for path in (None if to_db else out, rejects_path, accounts_path, summary_json, changes_out):  # refuse now
         if path:
             check_output_path(path)
     # Held until the command ends (Click closes the context even on errors): a second run on the
