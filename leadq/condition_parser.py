@@ -22,6 +22,22 @@ MAX_CONDITION_LENGTH = 4000
 MAX_DEPTH = 64
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?Z?")
+
+
+def _constant(node: Node) -> float | str | None:
+    """A number (``-5`` included) or an ISO date text written in the condition, for comparing; else None."""
+    if isinstance(node, Arith) and node.left is None and node.op == "-":
+        inner = _constant(node.right)
+        return -inner if isinstance(inner, float) else None
+    if isinstance(node, Literal):
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node.value, str) and _ISO_DATE.fullmatch(node.value.strip()):
+            return node.value.strip()
+    return None
+
+
 # --------------------------------------------------------------------------- tokens
 
 KEYWORDS = {
@@ -185,6 +201,11 @@ class _Parser:
             low = self.parse_sum()
             self.expect("kw", "and", "'and' in 'between ... and ...'")
             high = self.parse_sum()
+            bounds = _constant(low), _constant(high)
+            if None not in bounds and type(bounds[0]) is type(bounds[1]) and bounds[0] > bounds[1]:  # type: ignore[operator]
+                first, second = (f"{b:g}" if isinstance(b, float) else f'"{b}"' for b in bounds)
+                raise self.error(f"between {first} and {second} holds no value: the lower bound comes first "
+                                 f"(between {second} and {first})", tok)
             return Between(tok.offset, left, low, high, negated)
         if tok.value in {"matches", "contains"}:
             self.take()

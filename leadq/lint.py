@@ -209,6 +209,17 @@ def check_disqualifiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Findin
                            f"'{ruleset.tiers[0].name}'")
 
 
+def check_rule_conditions(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
+    """Rules whose condition (``when``, or an event rule's ``where``) can never be true: they never fire."""
+    for r in ruleset.rules:
+        for cond in (r.when, r.where):
+            why = reasoner.impossible(cond.tree) if cond is not None else None
+            if why:
+                yield _finding("warning", "rule-unreachable", r.pos, f"{r.section} rule '{r.id}'",
+                               f"can never fire: `{cond.text}`: {why}")  # type: ignore[union-attr]
+                break
+
+
 def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
     """Caps that cut every point, uncapped event rules, rules with no effect, repeated conditions."""
     called: set[str] = set()
@@ -310,6 +321,7 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     findings += check_tiers(ruleset, reasoner)
     findings += check_grades(ruleset, bounds)
     findings += check_disqualifiers(ruleset, reasoner)
+    findings += check_rule_conditions(ruleset, reasoner)
     findings += check_rules(ruleset, positions)
     findings += check_regexes(ruleset)
     findings += check_lists(ruleset, positions)

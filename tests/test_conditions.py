@@ -92,12 +92,24 @@ def test_keywords_are_case_insensitive():
     ("[1, 2]", "a list can only follow", 0),
     ("(" * 100 + "true" + ")" * 100, "nests deeper than 64", 65),
     ("x" * 5000, "the limit is 4000", 0),
+    ("size between 1000 and 200",
+     "between 1000 and 200 holds no value: the lower bound comes first (between 200 and 1000)", 5),
+    ("size not between -5 and -10", "between -5 and -10 holds no value", 9),
+    ("size > 0 and size between 2.5 and 1", "between 2.5 and 1 holds no value", 18),
+    ('at between "2026-06-01" and "2026-01-01"',
+     'between "2026-06-01" and "2026-01-01" holds no value: the lower bound comes first', 3),
 ])
 def test_errors(text, message, offset):
     with pytest.raises(ConditionError) as info:
         compile_condition(text, SCOPE)
     assert message in info.value.message
     assert info.value.offset == offset
+
+
+@pytest.mark.parametrize("text", ["size between 200 and 200", "size between -10 and -5",
+                                  'at between "2026-01-01" and "2026-06-01"', "size between 1 and size"])
+def test_between_bounds_in_order_or_not_constant_are_accepted(text):
+    compile_condition(text, SCOPE)
 
 
 def test_tokenizer_offsets():

@@ -65,6 +65,33 @@ def test_every_problem_is_found_once_with_its_line_and_severity():
     assert {f.path for f in report.findings} == {PROBLEMS}
 
 
+def test_a_rule_whose_condition_can_never_be_true_is_reported(tmp_path):
+    text = (RULESETS / "worked_example.yaml").read_text()
+    text = text.replace("when: company_size between 200 and 1000",
+                        "when: company_size > 5000 and company_size between 200 and 1000")
+    assert "company_size > 5000" in text
+    (tmp_path / "r.yaml").write_text(text)
+    [finding] = [f for f in lint_ruleset(str(tmp_path / "r.yaml")).findings if f.code == "rule-unreachable"]
+    assert (finding.line, finding.severity, finding.subject, finding.message) == (
+        46, "warning", "fit rule 'company_200_1000'",
+        "can never fire: `company_size > 5000 and company_size between 200 and 1000`: its conditions on "
+        "company_size contradict each other")
+    run_cli(["validate", "--strict", tmp_path / "r.yaml"], exit_code=1)
+
+
+def test_between_with_its_bounds_reversed_is_a_load_error(tmp_path):
+    text = (RULESETS / "worked_example.yaml").read_text()
+    (tmp_path / "r.yaml").write_text(text.replace("between 200 and 1000", "between 1000 and 200"))
+    result = run_cli(["validate", tmp_path / "r.yaml"], exit_code=2)
+    assert result.stdout.startswith(
+        f"{tmp_path / 'r.yaml'}:48:24: error: fit rule 'company_200_1000': between 1000 and 200 holds no value: "
+        "the lower bound comes first (between 200 and 1000) [load-error]\n")
+    result = run_cli(["score", FIXTURES / "worked_example" / "contacts.csv", "-r", tmp_path / "r.yaml",
+                      "-o", tmp_path / "out.csv"], exit_code=2)
+    assert "between 1000 and 200 holds no value" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_bounds_of_the_crafted_ruleset():
     # fit: 20 + 10 + 15 + 5 + 0 (no negative fit rules, so the lowest is 0);
     # intent: pricing is capped at 5, webinar has no cap -> unbounded.
