@@ -54,6 +54,7 @@ __all__ = [
     "ReadOptions",
     "collect_input",
     "concat_inputs",
+    "check_outputs_not_read",
     "expand_inputs",
     "input_error_from_polars",
     "read_input_files",
@@ -181,6 +182,43 @@ def expand_inputs(specs: Sequence[str]) -> list[str]:
         _check_readable(spec)
         seen.setdefault(spec, None)
     return list(seen)
+
+
+def check_outputs_not_read(inputs: Mapping[str, Sequence[str]], outputs: Mapping[str, str | None]) -> None:
+    """Refuse a run that would read a file it writes: a glob such as ``'data/*.csv'`` matching ``--out``.
+
+    The second run of such a cron job would read the first one's output as contacts (or
+    events) and fail on its columns, or worse, score it. Only outputs that exist can be
+    matched; specs that match nothing are left to the read, which reports them.
+
+    Args:
+        inputs: The input specs by what they are ("contacts", "--activities", ...).
+        outputs: The output paths by option ("--out", "--rejects", ...); None or ``"-"`` skipped.
+
+    Raises:
+        UsageError: An input is one of the outputs, naming both and the spec that matched it.
+    """
+    written: dict[str, tuple[str, str]] = {}
+    for option, path in outputs.items():
+        if path and path != STDIN and os.path.isfile(path):
+            written.setdefault(os.path.realpath(path), (option, path))
+    if not written:
+        return
+    for what, specs in inputs.items():
+        for spec in specs:
+            if spec == STDIN:
+                continue
+            try:
+                files = expand_inputs([spec])
+            except InputError:
+                continue
+            for path in files:
+                hit = written.get(os.path.realpath(path))
+                if hit is not None:
+                    option, target = hit
+                    matched = f", matched by '{spec}'" if spec != path else ""
+                    raise UsageError(f"{target} is both this run's {option} and one of its {what} inputs{matched}; "
+                                     "write the outputs elsewhere, or name the inputs more narrowly")
 
 
 def _common_input_extension(folder: str) -> str:

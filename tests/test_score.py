@@ -112,6 +112,26 @@ def test_an_export_of_no_rows_writes_an_empty_output_and_says_so(tmp_path):
     assert pl.read_csv(out).height == 0
 
 
+def test_a_glob_that_matches_the_runs_own_output_is_refused_before_scoring(tmp_path):
+    # The cron job's second run would read the first one's output as contacts.
+    (tmp_path / "contacts.csv").write_bytes((SAMPLE / "contacts.csv").read_bytes())
+    out = tmp_path / "scored.csv"
+    args = ["score", str(tmp_path / "*.csv"), "--as-of", "2026-11-01", "-o", out, "-q"]
+    run_cli(args)
+    first = out.read_bytes()
+    result = run_cli(args, exit_code=2)
+    assert result.stderr == (f"leadq: error: {out} is both this run's --out and one of its contacts inputs, matched "
+                             f"by '{tmp_path / '*.csv'}'; write the outputs elsewhere, or name the inputs more "
+                             "narrowly\n")
+    assert out.read_bytes() == first
+    rejects = tmp_path / "scored.rejects.csv"
+    result = run_cli(["score", tmp_path / "contacts.csv", "-a", rejects, "-o", out, "-q"], exit_code=2)
+    assert result.stderr.startswith(f"leadq: error: {rejects} is both this run's --rejects and one of its "
+                                    "--activities inputs; ")
+    # --previous reads the output on purpose: not refused.
+    run_cli(["score", tmp_path / "contacts.csv", "--as-of", "2026-11-01", "-o", out, "--previous", out, "-q"])
+
+
 def test_stdin_and_stdout_pipeline():
     data = (WORKED / "contacts.csv").read_bytes()
     result = run_cli(["score", "-", "-a", WORKED / "events.csv", "-r", RULESETS / "worked_example.yaml",

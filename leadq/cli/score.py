@@ -147,6 +147,13 @@ def score(
     ctx.with_resource(interruptible())
     if not to_db:
         ctx.with_resource(output_lock(out))
+    if not is_database_uri(contacts[0]):
+        from leadq.inputs import check_outputs_not_read
+
+        check_outputs_not_read(
+            {"contacts": contacts, "--activities": _split_multi(activities), "--accounts": _split_multi(accounts)},
+            {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
+             "--summary-json": summary_json, "accounts rollup": accounts_path})
     earlier = None
     if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
         from leadq.changes import read_previous
