@@ -157,3 +157,35 @@ def test_compressed_data_under_a_plain_name_is_recognised_by_its_first_bytes(tmp
 def test_text_that_starts_like_a_compression_name_is_text(tmp_path: Path) -> None:
     (tmp_path / "leads.csv").write_bytes(b"BZh9,Lead ID\nx,L1\n")
     assert _read(tmp_path / "leads.csv")["Lead ID"].to_list() == ["L1"]
+
+
+def test_score_writes_gzip_outputs_and_reads_them_back_as_previous(tmp_path: Path) -> None:
+    common = ["--accounts", SAMPLE / "accounts.csv", "--as-of", SAMPLE_AS_OF, "-q"]
+    run_cli(["score", SAMPLE / "contacts.csv", "-o", tmp_path / "plain.csv", "--rollup", "account", *common])
+    out = tmp_path / "scored.csv.gz"
+    run_cli(["score", SAMPLE / "contacts.csv", "-o", out, "--rollup", "account", *common])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "plain.accounts.csv", "plain.csv", "plain.rejects.csv",
+        "scored.accounts.csv.gz", "scored.csv.gz", "scored.rejects.csv"]
+    assert gzip.decompress(out.read_bytes()) == (tmp_path / "plain.csv").read_bytes()
+    assert gzip.decompress((tmp_path / "scored.accounts.csv.gz").read_bytes()) == \
+        (tmp_path / "plain.accounts.csv").read_bytes()
+    # The next night's run compares with it, and hands on the changes gzip-compressed too.
+    run_cli(["score", SAMPLE / "contacts.csv", "-o", out, "--previous", out, "--changes", tmp_path / "ch.ndjson.gz",
+             "--rejects", tmp_path / "rejects.parquet", "--as-of", "2026-12-01", "-q"])
+    changes = pl.read_ndjson(gzip.decompress((tmp_path / "ch.ndjson.gz").read_bytes()))
+    assert changes.height > 0 and set(changes["change"]) <= {"tier_changed", "route_changed", "score_changed"}
+    assert pl.read_parquet(tmp_path / "rejects.parquet")["reason"].str.starts_with("duplicate").all()
+
+
+def test_an_output_name_leadq_cannot_write_is_refused_before_reading(tmp_path: Path) -> None:
+    contacts = tmp_path / "missing.csv"  # never read: the names are checked first
+    for args, message in [
+        (["-o", tmp_path / "s.parquet.gz"], "--out {}: leadq does not write Parquet compressed again"),
+        (["-f", "parquet", "-o", tmp_path / "s.gz"], "--out {}: leadq does not write Parquet compressed again"),
+        (["-o", tmp_path / "o.csv", "--rejects", tmp_path / "r.xlsx"],
+         "--rejects {}: leadq does not write a spreadsheet workbook; write .csv, which spreadsheets open\n"),
+    ]:
+        result = run_cli(["score", contacts, *args], exit_code=EXIT_USAGE)
+        assert result.stderr.startswith("leadq: error: " + message.format(args[-1]))
+    assert sorted(tmp_path.iterdir()) == []

@@ -39,6 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
     ("scores.2026-12-02", "rejects", "csv", "scores.2026-12-02.rejects.csv"),
     ("scores.2026-12-02", "accounts", None, "scores.2026-12-02.accounts"),
     (".parquet", "rejects", "csv", "scored.rejects.csv"),
+    # A gzip output: its siblings drop the .gz with the format; one without a format keeps it.
+    ("scores.2026-12-02.csv.gz", "rejects", "csv", "scores.2026-12-02.rejects.csv"),
+    ("out/leads.NDJSON.GZ", "accounts", None, "out/leads.accounts.NDJSON.GZ"),
+    ("leads.gz", "rejects", "csv", "leads.gz.rejects.csv"),
 ])
 def test_sibling_path_drops_only_a_format_extension(out: str, kind: str, ext: str | None, expected: str) -> None:
     from leadq.cli import sibling_path
@@ -67,7 +71,8 @@ def test_format_from_path() -> None:
 
 @pytest.mark.parametrize(("name", "hint"), [
     ("leads.xlsx", "a spreadsheet workbook; write .csv, which spreadsheets open"),
-    ("leads.csv.gz", "compressed files; Parquet is compressed already, or pipe --out - through gzip"),
+    ("leads.csv.zip", "that compression; write .csv.gz or .ndjson.gz (gzip), or .parquet, which is compressed "
+                      "already"),
     ("crm.db", "a database file by name; pass --out sqlite:///PATH with --out-table"),
     ("leads.feather", "that format; write .parquet, .csv, .tsv or .ndjson"),
 ])
@@ -76,6 +81,42 @@ def test_extensions_of_files_leadq_does_not_write_are_refused(name: str, hint: s
         format_from_path(name)
     assert str(info.value) == (f"--out {name}: leadq does not write {hint} (or pass --format to write parquet, "
                                "csv or ndjson under this name)")
+
+
+def test_gzip_outputs_take_the_format_before_gz() -> None:
+    assert [format_from_path(p) for p in ("s.csv.gz", "s.TSV.GZ", "s.ndjson.gz", "s.jsonl.gz")] == [
+        "csv", "csv", "ndjson", "ndjson"]
+    with pytest.raises(UsageError, match=r"^--changes c\.parquet\.gz: leadq does not write Parquet compressed "
+                                         r"again; write \.parquet, which is compressed already$"):
+        format_from_path("c.parquet.gz", option="--changes")
+    with pytest.raises(UsageError, match=r"^--out s\.gz: leadq does not write gzip without a format before \.gz; "
+                                         r"write \.csv\.gz, \.tsv\.gz or \.ndjson\.gz$"):
+        format_from_path("s.gz")
+    # The --format hint is for --out only.
+    with pytest.raises(UsageError, match=r"^--rejects r\.xlsx: leadq does not write a spreadsheet workbook; "
+                                         r"write \.csv, which spreadsheets open$"):
+        format_from_path("r.xlsx", "csv", option="--rejects")
+
+
+@pytest.mark.parametrize(("name", "fmt", "text"), [
+    ("o.csv.gz", "csv", b"a,b\nx,1\n"),
+    ("o.tsv.gz", "csv", b"a\tb\nx\t1\n"),
+    ("o.ndjson.gz", "ndjson", b'{"a":"x","b":1}\n'),
+])
+def test_gzip_output_is_the_text_compressed_the_same_bytes_each_run(tmp_path: Path, name: str, fmt: str,
+                                                                     text: bytes) -> None:
+    import gzip
+
+    df = pl.DataFrame({"a": ["x"], "b": [1]})
+    write_frame(df, str(tmp_path / name), fmt)
+    first = (tmp_path / name).read_bytes()
+    assert gzip.decompress(first) == text
+    time.sleep(1.1)  # gzip headers carry a time unless told not to
+    write_frame(df, str(tmp_path / name), fmt)
+    assert (tmp_path / name).read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left
+    with pytest.raises(UsageError, match="leadq does not write Parquet compressed again"):
+        write_frame(df, str(tmp_path / "o.gz"), "parquet")
 
 
 @pytest.mark.parametrize(

@@ -126,13 +126,16 @@ def sibling_path(out: str, kind: str, ext: str | None = None, default_ext: str |
     Only a format's extension is dropped (``.parquet``, ``.csv`` ...), so dated names keep
     their date: ``scores.2026-12-02.parquet`` gives ``scores.2026-12-02.rejects.csv``, not a
     ``scores.rejects.csv`` that each day's run would overwrite. ``ext``: the sibling's
-    extension; by default ``out``'s own format extension, else ``default_ext`` (else none).
+    extension; by default ``out``'s own format extension (``csv.gz`` for ``scored.csv.gz``),
+    else ``default_ext`` (else none).
     """
     from leadq.inputs import FORMAT_BY_EXTENSION
 
     p = Path(out)
-    _, dot, tail = p.name.rpartition(".")
+    name = p.name[:-3] if p.name.lower().endswith(".gz") else p.name
+    _, dot, tail = name.rpartition(".")
     suffix = f".{tail}" if dot and f".{tail}".lower() in FORMAT_BY_EXTENSION else ""
+    suffix += p.name[len(name):] if suffix else ""
     base = p.name[: len(p.name) - len(suffix)] or "scored"
     ext = ext or suffix.lstrip(".") or default_ext
     return str(p.with_name(f"{base}.{kind}" + (f".{ext}" if ext else "")))

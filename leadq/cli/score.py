@@ -38,8 +38,8 @@ def score(
     keep_columns: Annotated[Optional[list[str]], typer.Option(
         "--keep-columns", "-k", help="Input columns to carry into the output (repeatable or comma-separated).")] = None,
     rejects: Annotated[Optional[str], typer.Option(
-        "--rejects", help="Where rejected rows go (CSV, or '-' for stdout); default: <out>.rejects.csv "
-        "beside the output (scored.rejects.csv with --out -).")] = None,
+        "--rejects", help="Where rejected rows go, in the format of its extension (CSV when it has none; '-' for "
+        "CSV on stdout); default: <out>.rejects.csv beside the output (scored.rejects.csv with --out -).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was rejected.")] = False,
     escape_formulas: Annotated[bool, typer.Option(
         "--escape-formulas/--no-escape-formulas",
@@ -104,7 +104,7 @@ def score(
     """
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
-    from leadq.outputs import AtomicWrites, check_output_path, format_from_path, write_frame
+    from leadq.outputs import AtomicWrites, check_output_format, check_output_path, format_from_path, write_frame
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
@@ -120,18 +120,18 @@ def score(
     out_fmt = fmt or ("parquet" if to_db else format_from_path(out))
     if out_fmt not in ("parquet", "csv", "ndjson"):
         raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: csv, ndjson, parquet")
-    if out == "-" and out_fmt == "parquet":
-        raise UsageError("parquet cannot be written to stdout; use --format csv or ndjson")
+    check_output_format(out, out_fmt)
     if out == "-" and summary_json == "-":
         raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
     rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
+    rejects_fmt = format_from_path(rejects_path, default="csv", option="--rejects") if rejects_path else "csv"
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db)
     if previous or changes_out or max_tier_changes is not None:
         from leadq.changes import check_change_options
 
         check_change_options(previous, changes_out, min_score_change, (out, rejects_path, summary_json),
                              _split_multi(keep_columns), max_tier_changes)
-    changes_fmt = format_from_path(changes_out) if changes_out else None
+    changes_fmt = format_from_path(changes_out, option="--changes") if changes_out else None
     rs = load_ruleset(ruleset)
     if away:
         from leadq.routing import with_owners_away
@@ -212,7 +212,7 @@ def score(
         if not to_db:
             write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
         if rejects_path:
-            write_frame(result.rejects, rejects_path, "csv", escape_formulas=escape_formulas, files=files)
+            write_frame(result.rejects, rejects_path, rejects_fmt, escape_formulas=escape_formulas, files=files)
         if changes_out:
             from leadq.changes import only_changed
 
