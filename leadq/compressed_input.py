@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import re
 import zipfile
 import zlib
+from typing import BinaryIO, Callable
 
 from leadq.errors import InputError, Position, os_reason
 
@@ -37,7 +39,9 @@ UNREADABLE_COMPRESSION = {".zst": "zstd -d", ".zstd": "zstd -d", ".lz4": "lz4 -d
 _MAGIC = re.compile(rb"\x1f\x8b\x08|BZh[1-9](?:1AY&SY|\x17rE8P\x90)|\xfd7zXZ\x00")
 _MAGIC_BYTES = 10
 _COMPRESSION_BY_MAGIC = {0x1F: "gzip", ord("B"): "bzip2", 0xFD: "xz"}
-_DECOMPRESS = {"gzip": gzip.decompress, "bzip2": bz2.decompress, "xz": lzma.decompress}
+# Readers that decompress a file object as they read it: the compressed bytes are never held whole.
+_DECOMPRESSING_READER: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+    "gzip": lambda fh: gzip.GzipFile(fileobj=fh), "bzip2": bz2.BZ2File, "xz": lzma.LZMAFile}  # type: ignore[dict-item]
 
 
 def compression_of(path: str) -> str | None:
@@ -67,8 +71,7 @@ def read_compressed_file(path: str, compression: str) -> tuple[bytes, str]:
         if compression == "zip":
             return _read_zip_member(path)
         with open(path, "rb") as fh:
-            raw = fh.read()
-        return _decompress(raw, compression, path), os.path.splitext(path)[0]
+            return _decompress(fh, compression, path), os.path.splitext(path)[0]
     except OSError as exc:
         raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
 
@@ -76,7 +79,7 @@ def read_compressed_file(path: str, compression: str) -> tuple[bytes, str]:
 def decompress_stdin(raw: bytes, label: str) -> bytes:
     """Standard input's bytes, decompressed when they start as gzip, bzip2 or xz data does."""
     compression = _compression_by_content(raw[:_MAGIC_BYTES])
-    return raw if compression is None else _decompress(raw, compression, label)
+    return raw if compression is None else _decompress(io.BytesIO(raw), compression, label)
 
 
 def read_if_compressed(path: str) -> bytes | None:
@@ -87,19 +90,20 @@ def read_if_compressed(path: str) -> bytes | None:
             if compression is None:
                 return None
             fh.seek(0)
-            raw = fh.read()
+            return _decompress(fh, compression, path)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
-    return _decompress(raw, compression, path)
 
 
 def _compression_by_content(head: bytes) -> str | None:
     return _COMPRESSION_BY_MAGIC[head[0]] if _MAGIC.match(head) else None
 
 
-def _decompress(raw: bytes, compression: str, label: str) -> bytes:
+def _decompress(fh: BinaryIO, compression: str, label: str) -> bytes:
+    """Everything ``fh`` decompresses to; data errors (not the opening of the file) as an InputError."""
     try:
-        return _DECOMPRESS[compression](raw)
+        with _DECOMPRESSING_READER[compression](fh) as reader:
+            return reader.read()
     except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
         raise InputError(f"this is not valid {compression} data, or the file was cut short ({exc}); "
                          "check the download or export", Position(label)) from exc
