@@ -12,6 +12,10 @@ import polars as pl
 
 from leadq.pipeline import ScoreResult
 
+# The version of the --summary-json document: raised when a key is renamed or removed, or its
+# meaning changes; new keys may appear without it.
+SUMMARY_SCHEMA_VERSION = 1
+
 INTENT_BANDS = (("none", None, 0.0), ("low", 0.0, 20.0), ("medium", 20.0, 40.0), ("high", 40.0, None))
 
 
@@ -59,8 +63,10 @@ class RunSummary:
     changes: dict | None = None  # since the --previous output (leadq.changes.compare_with_previous)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict (the schema documented in the README)."""
-        return asdict(self)
+        """A JSON-ready dict (the schema documented in the README), its version and leadq's first."""
+        from leadq import __version__
+
+        return {"schema_version": SUMMARY_SCHEMA_VERSION, "leadq_version": __version__, **asdict(self)}
 
 
 def count_by(frame: pl.DataFrame, column: str) -> dict:
