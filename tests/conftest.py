@@ -41,3 +41,19 @@ def _no_forced_colour(monkeypatch: pytest.MonkeyPatch) -> None:
 def cli():
     """The run_cli helper as a fixture."""
     return run_cli
+
+
+def json_shape(value, path: str = "$", maps: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Every key path of a JSON document with the type found there (lists: their first item), for
+    golden files of a schema. ``maps``: paths of objects keyed by data, whose entries are one ``*``."""
+    if isinstance(value, dict):
+        out = [f"{path}: object"]
+        for k, v in value.items():
+            for line in json_shape(v, f"{path}.{'*' if path in maps else k}", maps):
+                if line not in out:
+                    out.append(line)
+        return out
+    if isinstance(value, list):
+        return [f"{path}: array"] + (json_shape(value[0], f"{path}[]", maps) if value else [])
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}[type(value)]
+    return [f"{path}: {kind}"]

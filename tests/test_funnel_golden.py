@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT, run_cli
+from tests.conftest import FIXTURES, ROOT, json_shape, run_cli
 
 GOLDEN = ROOT / "tests" / "golden" / "funnel"
 CONTACTS = str(FIXTURES / "funnel" / "contacts.csv")
@@ -47,25 +47,12 @@ def test_json_document(tmp_path):
     _check("report.json", out.read_text(encoding="utf-8"))
 
 
-def _shape(value, path: str = "$") -> list[str]:
-    """Every key path of a JSON document with the type found there (lists: their first item)."""
-    if isinstance(value, dict):
-        out = [f"{path}: object"]
-        for k, v in value.items():
-            out += _shape(v, f"{path}.{k}")
-        return out
-    if isinstance(value, list):
-        return [f"{path}: array"] + (_shape(value[0], f"{path}[]") if value else [])
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}[type(value)]
-    return [f"{path}: {kind}"]
-
-
 def test_json_schema_keys(tmp_path):
     out = tmp_path / "funnel.json"
     run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "--by", "tier", "--json", str(out), "-q"])
     data = json.loads(out.read_text())
     # Per-tier SLA rows only exist when tiers are known; they appear in the schema too.
-    _check("schema.txt", "\n".join(_shape(data)) + "\n")
+    _check("schema.txt", "\n".join(json_shape(data)) + "\n")
 
 
 def test_score_summary_ends_with_the_compact_funnel(monkeypatch, tmp_path):

@@ -11,7 +11,7 @@ import os
 
 from leadq import __version__
 from leadq.summary import SUMMARY_SCHEMA_VERSION
-from tests.conftest import ROOT, SAMPLE, run_cli
+from tests.conftest import ROOT, SAMPLE, json_shape, run_cli
 
 GOLDEN = ROOT / "tests" / "golden" / "score" / "summary_schema.txt"
 UPDATE = bool(os.environ.get("LEADQ_UPDATE_GOLDEN"))
@@ -25,21 +25,6 @@ MAPS = {
 }
 
 
-def _shape(value, path: str = "$") -> list[str]:
-    """Every key path of a JSON document with the type found there (lists: their first item)."""
-    if isinstance(value, dict):
-        out = [f"{path}: object"]
-        for k, v in value.items():
-            for line in _shape(v, f"{path}.{'*' if path in MAPS else k}"):
-                if line not in out:
-                    out.append(line)
-        return out
-    if isinstance(value, list):
-        return [f"{path}: array"] + (_shape(value[0], f"{path}[]") if value else [])
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}[type(value)]
-    return [f"{path}: {kind}"]
-
-
 def test_every_key_of_the_summary_json_is_pinned(tmp_path):
     # A run that fills every section: events, accounts and their rollup, routing, the funnel, changes.
     out = tmp_path / "scored.parquet"
@@ -51,7 +36,7 @@ def test_every_key_of_the_summary_json_is_pinned(tmp_path):
     data = json.loads(result.stdout)
     assert (data["schema_version"], data["leadq_version"]) == (SUMMARY_SCHEMA_VERSION, __version__)
     assert list(data)[:2] == ["schema_version", "leadq_version"]
-    text = "\n".join(_shape(data)) + "\n"
+    text = "\n".join(json_shape(data, maps=MAPS)) + "\n"
     if UPDATE:
         GOLDEN.write_text(text, encoding="utf-8")
     assert GOLDEN.read_text(encoding="utf-8") == text, "the summary's keys changed; see tests/golden/score"
