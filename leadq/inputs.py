@@ -579,9 +579,11 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
     """Where a JSON or NDJSON source stops being valid, as "line N: what", for an error message.
 
     Polars says only "Syntax at character 15"; Python's json module finds the line.
-    Only called once reading has failed. NDJSON is read line by line; a JSON array
-    is parsed whole. None when the problem lies beyond ``limit`` bytes or Python
-    finds nothing wrong.
+    Polars also fails, naming no field ("failed to determine supertype of struct[3]
+    and struct[3]"), on a field that holds a list or an object in one record and
+    something else in another (:func:`_kind_conflict`). Only called once reading has
+    failed. NDJSON is read line by line; a JSON array is parsed whole. None when the
+    problem lies beyond ``limit`` bytes or Python finds nothing wrong.
     """
     try:
         stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
@@ -593,11 +595,16 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
             if len(data) > limit:
                 return None
             try:
-                json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"))
+                records = json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"))
             except json.JSONDecodeError as exc:
                 return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}; fix or remove that record"
-            return None
+            kinds = _FieldKinds()
+            for number, record in enumerate(records if isinstance(records, list) else [], 1):
+                if isinstance(record, dict):
+                    kinds.add(record, f"record {number}")
+            return kinds.conflicts()
         seen = 0
+        kinds = _FieldKinds()
         for number, raw in enumerate(stream, 1):
             seen += len(raw)
             if seen > limit:
@@ -612,7 +619,42 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
                         "complete JSON object (a record split over several lines is JSON, not NDJSON)")
             if not isinstance(record, dict):
                 return f"line {number}: expected a JSON object ({{...}}), found {type(record).__name__}"
-    return None
+            kinds.add(record, f"line {number}")
+    return kinds.conflicts()
+
+
+class _FieldKinds:
+    """The fields of JSON records that hold a list or an object in one record and another kind in another.
+
+    Text, numbers and true/false mix freely (leadq reads them all as text), and null goes
+    with anything. Every such field is named: which of them Polars could not read, it does
+    not say.
+    """
+
+    SHOWN = 3
+    _KINDS = {dict: "an object", list: "a list"}
+
+    def __init__(self) -> None:
+        self.first: dict[str, tuple[str, str]] = {}  # field -> its first kind, where
+        self.mixed: dict[str, str] = {}  # field -> its first kind that differs, where
+
+    def add(self, record: dict, where: str) -> None:
+        for name, value in record.items():
+            if value is None:
+                continue
+            kind = self._KINDS.get(type(value), "a single value")
+            first = self.first.setdefault(name, (kind, where))
+            if first[0] != kind and name not in self.mixed:
+                self.mixed[name] = f"{kind} at {where}"
+
+    def conflicts(self) -> str | None:
+        if not self.mixed:
+            return None
+        named = [f"'{name}' ({self.first[name][0]} at {self.first[name][1]}, {other})"
+                 for name, other in list(self.mixed.items())[: self.SHOWN]]
+        more = f" and {len(self.mixed) - self.SHOWN} more" if len(self.mixed) > self.SHOWN else ""
+        return (f"fields that hold different kinds of value in different records: {', '.join(named)}{more}; give "
+                "each field the same kind in every record (a list, an object, or text and numbers)")
 
 
 def _is_json_path(path: str) -> bool:

@@ -678,6 +678,25 @@ def test_invalid_json_is_named_by_line(tmp_path: Path, name: str, content: bytes
     assert str(info.value).startswith(f"{path}: {message}")
 
 
+@pytest.mark.parametrize(("name", "content", "message"), [
+    # Polars says "failed to determine supertype of struct[3] and struct[3]": the fields are named instead.
+    ("leads.ndjson", b'{"id": "L1", "title": {"a": 1}, "size": 300, "tags": null}\n'
+                     b'{"id": "L2", "title": "CEO", "size": [1, 2], "tags": ["x"]}\n',
+     "fields that hold different kinds of value in different records: 'title' (an object at line 1, a single "
+     "value at line 2), 'size' (a single value at line 1, a list at line 2); give each field the same kind in "
+     "every record (a list, an object, or text and numbers)"),
+    ("leads.json", b'[{"id": "L1", "size": 300}, {"id": "L2", "size": true}, {"id": "L3", "size": {"n": 3}}]',
+     "fields that hold different kinds of value in different records: 'size' (a single value at record 1, an "
+     "object at record 3); "),
+])
+def test_a_field_that_is_a_list_or_an_object_in_some_records_only_is_named(tmp_path: Path, name: str,
+                                                                           content: bytes, message: str) -> None:
+    path = write_bytes(tmp_path, name, content)
+    with pytest.raises(InputError) as info:
+        collect_input(read_inputs([str(path)]), str(path))
+    assert str(info.value).startswith(f"{path}: {message}")
+
+
 def test_invalid_ndjson_after_the_first_lines_is_named_by_line(tmp_path: Path) -> None:
     lines = [f'{{"id": "L{i}"}}' for i in range(3000)] + ['{"id": "L3000"']
     path = write_bytes(tmp_path, "leads.ndjson", "\n".join(lines).encode())
