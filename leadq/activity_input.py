@@ -24,6 +24,7 @@ from leadq.event_codes import codable_fields, coded_log, distinct_values, sample
 from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
 from leadq.input_columns import check_columns
 from leadq.inputs import InputFile, ReadOptions, input_error_from_polars, read_input_files
+from leadq.progress import stage
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 
@@ -105,6 +106,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     values: dict[str, list[str]] = {}
     if lead_ids is None:
         fields = codable_fields(ruleset, compiled.event_where)
+        stage("reading the event types")
         values = distinct_values(events, schema, ruleset, fields, files, label)
         complete = bool(values)
         if not complete:  # a text log: the values of its first rows, the others tested as text

@@ -42,6 +42,7 @@ import polars as pl
 from leadq.activity import combine_partials
 from leadq.errors import UsageError
 from leadq.inputs import SOURCE_FILE, SOURCE_ROW, InputFile, concat_inputs
+from leadq.progress import stage
 from leadq.scratch import disk_full_as_output_error
 
 EVENTS_PER_PARTITION = 20_000_000
@@ -175,6 +176,7 @@ def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts:
 
     if parts < SPILL_FROM_PARTITIONS:
         for k in range(parts):
+            stage(f"aggregating the events: partition {k + 1} of {parts}")
             write(partials(narrow.filter(in_partition(lead_key, k, parts))))
     else:
         # A failed split (a ragged CSV row) can leave Polars' writers finishing files while the folder
@@ -182,7 +184,10 @@ def _aggregate_into(folder: str, narrow: pl.LazyFrame, lead_key: pl.Expr, parts:
         with tempfile.TemporaryDirectory(prefix="events-", dir=folder, ignore_cleanup_errors=True) as spill:
             names = narrow.collect_schema().names()
             few = narrow.with_columns(pl.col(c).cast(pl.Enum(list(v))) for c, v in enums.items() if c in names)
-            for part in _spilled_partitions(few, lead_key, parts, spill):
+            stage(f"splitting the events into {parts} partitions")
+            split = _spilled_partitions(few, lead_key, parts, spill)
+            for k, part in enumerate(split, 1):
+                stage(f"aggregating the events: partition {k} of {len(split)}")
                 write(partials(part))
     if not written:  # no events at all: the aggregates' columns, no rows
         write(partials(narrow.clear()))

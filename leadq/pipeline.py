@@ -41,6 +41,7 @@ from leadq.inputs import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
     run_counted,
 )
+from leadq.progress import stage
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 from leadq.titles import TITLE_FIELDS, maps_titles, unmatched_title, with_ruleset_titles
@@ -245,6 +246,7 @@ def _score_frames(
     elif any(f.parquet_path is None for f in contacts_files):
         # Large text contacts, for the same reason, are typed once into the scratch folder:
         # each plan would parse and check the text again (4 s of 21 at M with CSV contacts).
+        stage("reading the contacts")
         try:
             typed = scratch.spill(typed, "contacts", "the contacts")
         except pl.exceptions.PolarsError as exc:
@@ -340,6 +342,7 @@ def _score_frames(
     plans = [scored.sort("_order").drop("_order"), rejects_lf, per_file, blanked]
     # The query reads every input (the log and the accounts too): an error in it may come from any of them.
     inputs_label = ", ".join(f.label for f in (*contacts_files, *events_files, *accounts_files)) or contacts_label
+    stage("scoring the leads")
     frames = _collect(plans, engine, inputs_label)
     scored_df, rejects_df, per_file_df, blanked_df = frames[:4]
     if counted:

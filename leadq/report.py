@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+import time
+from contextlib import contextmanager
+from typing import Iterator, TextIO
 
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from leadq.progress import reporting
 from leadq.summary import RunSummary
 
 TRANSITIONS_SHOWN = 8  # tier moves listed after "since ...:", commonest first
@@ -40,6 +43,45 @@ def make_console(stream: TextIO | None = None) -> Console:
                    no_color=no_colour or not (is_tty or forced),
                    highlight=False, soft_wrap=False,
                    width=None if is_tty else int(os.environ.get("COLUMNS", "100")))
+
+
+class _Stage:
+    """A spinner, the run's current stage and the time since it started (:func:`stage_spinner`)."""
+
+    def __init__(self) -> None:
+        from rich.spinner import Spinner
+
+        self.text = "reading the inputs"
+        self.started = time.monotonic()
+        self.spinner = Spinner("dots", style="cyan")
+
+    def report(self, text: str) -> None:
+        self.text = text
+
+    def __rich__(self) -> Table:
+        line = Table.grid(padding=(0, 1))
+        line.add_row(self.spinner, Text(self.text), Text(f"{time.monotonic() - self.started:.0f} s", style="dim"))
+        return line
+
+
+@contextmanager
+def stage_spinner(enabled: bool = True, stream: TextIO | None = None) -> Iterator[None]:
+    """Show the run's stage (:mod:`leadq.progress`) on ``stream`` (stderr) while the block runs.
+
+    Only on a terminal, never in a pipe or a cron log; erased when the block ends, so
+    what is printed after it (the summary, an error) starts on a clean line.
+    """
+    stream = stream or sys.stderr
+    if not enabled or not (hasattr(stream, "isatty") and stream.isatty()):
+        yield
+        return
+    from rich.live import Live
+
+    current = _Stage()
+    # Not redirecting stdout: the scored rows may be going there (--out -).
+    with Live(current, console=make_console(stream), transient=True, refresh_per_second=8,
+              redirect_stdout=False, redirect_stderr=False), reporting(current.report):
+        yield
 
 
 def _pct(share: float) -> str:

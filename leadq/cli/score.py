@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import ExitStack
 from typing import Annotated, Optional
 
 import typer
@@ -15,6 +16,7 @@ from leadq.cli import (
     write_report_json,
 )
 from leadq.errors import UsageError
+from leadq.progress import stage
 
 
 @app.command()
@@ -154,83 +156,89 @@ def score(
             {"contacts": contacts, "--activities": _split_multi(activities), "--accounts": _split_multi(accounts)},
             {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
              "--summary-json": summary_json, "accounts rollup": accounts_path})
-    earlier = None
-    if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
-        from leadq.changes import read_previous
+    with ExitStack() as spinner:  # erased before the summary or an error is printed
+        if not quiet and sys.stderr.isatty():
+            from leadq.report import stage_spinner
 
-        # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
-        earlier = read_previous(previous, missing_ok=not to_db and out != "-"
-                                and os.path.abspath(previous) == os.path.abspath(out))
-    db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
-    if engine != "polars":
-        from leadq.engines import score_with_engine
+            spinner.enter_context(stage_spinner())
+        earlier = None
+        if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
+            from leadq.changes import read_previous
 
-        if keep_columns:
-            raise UsageError("--keep-columns works with --engine polars only")
-        sources = db_inputs or (contacts, _split_multi(activities), _split_multi(accounts))
-        result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
-    elif db_inputs:
-        from leadq.pipeline import score_frames
+            # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
+            earlier = read_previous(previous, missing_ok=not to_db and out != "-"
+                                    and os.path.abspath(previous) == os.path.abspath(out))
+        db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
+        if engine != "polars":
+            from leadq.engines import score_with_engine
 
-        frames = [f.lazy() if f is not None else None for f in db_inputs]
-        result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
-                              keep_columns=_split_multi(keep_columns), rollup=rollup,
-                              contacts_label=describe(contacts[0], table, query))
-    else:
-        result = read_and_score(
-            rs, contacts, _split_multi(activities), _split_multi(accounts),
-            options=_read_options(input_format, encoding, delimiter, sheet), as_of=as_of_dt,
-            keep_columns=_split_multi(keep_columns), rollup=rollup,
-            # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
-            # printed or written (a quiet cron job without --summary-json has none to compute).
-            funnel_detail=bool(not quiet or summary_json)
-            and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
-        )
-    if earlier is not None:
-        from leadq.changes import check_tier_changes, compare_with_previous
+            if keep_columns:
+                raise UsageError("--keep-columns works with --engine polars only")
+            sources = db_inputs or (contacts, _split_multi(activities), _split_multi(accounts))
+            result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
+        elif db_inputs:
+            from leadq.pipeline import score_frames
 
-        result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change)
-        if max_tier_changes is not None:
-            check_tier_changes(changes, max_tier_changes)
-    summary = summarise(result)
-    if earlier is not None:
-        summary.changes = changes
-    metadata = {
-        "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
-        "leadq.ruleset_path": rs.path,
-    }
-    summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
-    if rejects_path:
-        summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
-    if accounts_path:
-        summary.outputs["accounts"] = accounts_path
-    if changes_out:
-        summary.outputs["changes"] = "<stdout>" if changes_out == "-" else changes_out
-    # The scored output, its rejects, the accounts and the summary file appear together or not at
-    # all: each is written to a temporary file first, and only when all are ready are they renamed.
-    with AtomicWrites() as files:
-        if not to_db:
-            write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
+            frames = [f.lazy() if f is not None else None for f in db_inputs]
+            result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
+                                  keep_columns=_split_multi(keep_columns), rollup=rollup,
+                                  contacts_label=describe(contacts[0], table, query))
+        else:
+            result = read_and_score(
+                rs, contacts, _split_multi(activities), _split_multi(accounts),
+                options=_read_options(input_format, encoding, delimiter, sheet), as_of=as_of_dt,
+                keep_columns=_split_multi(keep_columns), rollup=rollup,
+                # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
+                # printed or written (a quiet cron job without --summary-json has none to compute).
+                funnel_detail=bool(not quiet or summary_json)
+                and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
+            )
+        if earlier is not None:
+            from leadq.changes import check_tier_changes, compare_with_previous
+
+            result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change)
+            if max_tier_changes is not None:
+                check_tier_changes(changes, max_tier_changes)
+        summary = summarise(result)
+        if earlier is not None:
+            summary.changes = changes
+        metadata = {
+            "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
+            "leadq.ruleset_path": rs.path,
+        }
+        summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
         if rejects_path:
-            write_frame(result.rejects, rejects_path, rejects_fmt, escape_formulas=escape_formulas, files=files)
+            summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
+        if accounts_path:
+            summary.outputs["accounts"] = accounts_path
         if changes_out:
-            from leadq.changes import only_changed
+            summary.outputs["changes"] = "<stdout>" if changes_out == "-" else changes_out
+        # The scored output, its rejects, the accounts and the summary file appear together or not at
+        # all: each is written to a temporary file first, and only when all are ready are they renamed.
+        stage("writing the output")
+        with AtomicWrites() as files:
+            if not to_db:
+                write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
+            if rejects_path:
+                write_frame(result.rejects, rejects_path, rejects_fmt, escape_formulas=escape_formulas, files=files)
+            if changes_out:
+                from leadq.changes import only_changed
 
-            write_frame(only_changed(result.scored, earlier), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
-                        escape_formulas=escape_formulas, metadata=metadata, files=files)
-        if accounts_path and result.accounts is not None:
-            write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
-                        files=files)
-        summary.elapsed_seconds = round(time.perf_counter() - started, 3)
-        if summary_json and summary_json != "-":
-            text = report_json_text(summary.to_dict()).encode("utf-8")
-            files.prepare(summary_json, lambda fh: fh.write(text))
-        if to_db:
-            from leadq.db import write_database
+                write_frame(only_changed(result.scored, earlier), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
+                            escape_formulas=escape_formulas, metadata=metadata, files=files)
+            if accounts_path and result.accounts is not None:
+                write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
+                            files=files)
+            summary.elapsed_seconds = round(time.perf_counter() - started, 3)
+            if summary_json and summary_json != "-":
+                text = report_json_text(summary.to_dict()).encode("utf-8")
+                files.prepare(summary_json, lambda fh: fh.write(text))
+            if to_db:
+                from leadq.db import write_database
 
-            # The table commits in its own transaction: last, once the files are ready to be renamed.
-            write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
-        files.commit()
+                # The table commits in its own transaction: last, once the files are ready to be renamed.
+                write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
+            files.commit()
     if summary_json == "-":
         write_report_json(summary.to_dict(), summary_json)
     if not quiet:
