@@ -7,6 +7,7 @@ so that an error anywhere in the chain points at the right line.
 
 from __future__ import annotations
 
+import codecs
 from importlib import resources
 from pathlib import Path
 
@@ -30,10 +31,19 @@ def _read_text(path: str) -> str:
         raise RulesetError("cannot read the ruleset: permission denied", Position(path)) from None
     except OSError as exc:
         raise RulesetError(f"cannot read the ruleset: {exc.strerror}", Position(path)) from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # YAML admits UTF-16 with a byte-order mark: what Windows' Notepad saves as "Unicode".
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise RulesetError(f"ruleset is not valid UTF-16 text (byte {exc.start}); save it as UTF-8",
+                               Position(path)) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RulesetError(f"ruleset is not UTF-8 text (byte {exc.start})", Position(path)) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RulesetError(f"ruleset is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}, perhaps "
+                           "Windows-1252 or Latin-1); save it as UTF-8", Position(path, line)) from None
 
 
 def builtin_ruleset_path(name: str) -> str | None:

@@ -138,6 +138,27 @@ def test_missing_ruleset_file(tmp_path):
     assert "nope.yaml: ruleset file not found" in result.stderr
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_a_ruleset_saved_as_utf_16_or_with_a_bom_loads(tmp_path, encoding):
+    # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark, which YAML admits.
+    text = (RULESETS / "worked_example.yaml").read_text(encoding="utf-8").replace("Director title", "Directrice é")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    (tmp_path / "r.yaml").write_bytes(data)
+    assert load_ruleset(str(tmp_path / "r.yaml")).rule("director_title").label == "Directrice é"
+
+
+def test_a_ruleset_in_another_encoding_is_named_by_line(tmp_path):
+    text = (RULESETS / "worked_example.yaml").read_text(encoding="utf-8").replace("Director title", "Directeur é")
+    (tmp_path / "r.yaml").write_bytes(text.encode("cp1252"))
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(tmp_path / "r.yaml"))
+    line = text.splitlines().index("    label: Directeur é") + 1
+    assert str(info.value).startswith(f"{tmp_path / 'r.yaml'}:{line}: ruleset is not UTF-8 text (byte ")
+    assert str(info.value).endswith(": b'\\xe9', perhaps Windows-1252 or Latin-1); save it as UTF-8")
+
+
 def test_size_limit(tmp_path):
     with pytest.raises(RulesetError, match="larger than"):
         _load(tmp_path, BASE + "#" * 1_100_000)
