@@ -40,6 +40,7 @@ import polars as pl
 
 from leadq.errors import InputError, Position, RulesetError, did_you_mean, one_of
 from leadq.ruleset import Ruleset
+from leadq.ruleset_files import decode_yaml_text
 from leadq.yaml_reader import Reader, as_mapping, as_sequence
 from leadq.yamlsource import YList, YMap, load_yaml
 
@@ -233,12 +234,13 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
         InputError: the file cannot be read.
     """
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise InputError(f"cases file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InputError(f"cannot read the cases file {path}: {exc}") from None
+    text = decode_yaml_text(raw, path, "cases file")
     data = as_mapping(load_yaml(text, path), "cases file", Position(path, 1, 1))
     top = Reader(data, "cases file")
     top.check_keys({"as_of", "cases"}, {"cases"})

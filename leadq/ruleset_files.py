@@ -31,18 +31,24 @@ def _read_text(path: str) -> str:
         raise RulesetError("cannot read the ruleset: permission denied", Position(path)) from None
     except OSError as exc:
         raise RulesetError(f"cannot read the ruleset: {exc.strerror}", Position(path)) from None
+    return decode_yaml_text(raw, path, "ruleset")
+
+
+def decode_yaml_text(raw: bytes, path: str, what: str) -> str:
+    """The text of a YAML file (``what``: "ruleset", "cases file"): UTF-8 with or without a BOM, or
+    UTF-16 with one; any other bytes a RulesetError naming the line."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # YAML admits UTF-16 with a byte-order mark: what Windows' Notepad saves as "Unicode".
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise RulesetError(f"ruleset is not valid UTF-16 text (byte {exc.start}); save it as UTF-8",
+            raise RulesetError(f"{what} is not valid UTF-16 text (byte {exc.start}); save it as UTF-8",
                                Position(path)) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise RulesetError(f"ruleset is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}, perhaps "
+        raise RulesetError(f"{what} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}, perhaps "
                            "Windows-1252 or Latin-1); save it as UTF-8", Position(path, line)) from None
 
 

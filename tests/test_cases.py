@@ -115,6 +115,16 @@ def test_errors_in_the_cases_file_name_the_place_and_exit_2(tmp_path, text, mess
     assert result.stderr.startswith(f"leadq: error: {path}:")
 
 
+def test_a_cases_file_saved_as_utf_16_runs_and_one_in_windows_1252_is_exit_2(tmp_path):
+    text = (RULESETS / "cases" / "b2b_saas.yaml").read_text(encoding="utf-8")
+    (tmp_path / "u16.yaml").write_bytes(text.encode("utf-16"))
+    run_cli(["test", "b2b_saas", tmp_path / "u16.yaml", "-q"])
+    (tmp_path / "cp.yaml").write_bytes(("# Réunion\n" + text).encode("cp1252"))
+    result = run_cli(["test", "b2b_saas", tmp_path / "cp.yaml"], exit_code=2)
+    assert result.stderr.startswith(f"leadq: error: {tmp_path / 'cp.yaml'}:1: cases file is not UTF-8 text (byte 3: "
+                                    "b'\\xe9', perhaps Windows-1252 or Latin-1); save it as UTF-8")
+
+
 def test_a_missing_cases_file_is_exit_3(tmp_path):
     result = run_cli(["test", "b2b_saas", str(tmp_path / "nope.yaml")], exit_code=3)
     assert "cases file not found" in result.stderr
