@@ -243,7 +243,8 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
 
 
 def check_output_path(path: str) -> None:
-    """Raise OutputError now if ``path`` can obviously not be written (a directory, or no directory to hold it).
+    """Raise OutputError now if ``path`` can obviously not be written (a directory, no directory to hold
+    it, or one this user may not write in).
 
     Lets a command refuse before a long run rather than after it; ``"-"`` (stdout) always passes.
     """
@@ -256,6 +257,9 @@ def check_output_path(path: str) -> None:
         raise OutputError(f"cannot write {path}: {directory} is a file, not a directory")
     if not os.path.isdir(directory):
         raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: permission denied on directory {directory}; write elsewhere or "
+                          "change the directory's permissions")
 
 
 @dataclass

@@ -266,6 +266,22 @@ def test_write_to_missing_directory(tmp_path: Path) -> None:
     assert info.value.exit_code == EXIT_OUTPUT
 
 
+def test_a_directory_this_user_may_not_write_in_is_refused_before_the_run(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadq.outputs import check_output_path
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    # Simulated: the suite may run as root, whom permissions do not stop.
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(locked) else real_access(p, mode))
+    with pytest.raises(OutputError) as info:
+        check_output_path(str(locked / "scored.csv"))
+    assert str(info.value) == (f"cannot write {locked / 'scored.csv'}: permission denied on directory {locked}; write "
+                               "elsewhere or change the directory's permissions")
+    check_output_path(str(tmp_path / "scored.csv"))
+
+
 def test_write_onto_directory(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="is a directory"):
         write_frame(pl.DataFrame({"a": [1]}), str(tmp_path), "csv")
