@@ -48,3 +48,15 @@ def test_no_spinner_off_a_terminal_or_when_quiet(stream: io.StringIO, enabled: b
         stage("scoring the leads")
     assert stream.getvalue() == ""
     assert seen == ["scoring the leads"]  # the reporter outside is still the one that hears it
+
+
+@pytest.mark.parametrize("tty, quiet, shown", [(True, False, True), (True, True, False), (False, False, False)])
+def test_commands_show_the_spinner_on_a_terminal_unless_quiet(monkeypatch: pytest.MonkeyPatch, tty: bool,
+                                                              quiet: bool, shown: bool) -> None:
+    from leadq.cli import working
+
+    stderr = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr("sys.stderr", stderr)
+    with working(quiet):
+        stage("scoring the leads")
+    assert ("scoring the leads" in stderr.getvalue()) == shown

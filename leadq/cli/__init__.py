@@ -16,6 +16,7 @@ Exit codes:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -24,7 +25,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Callable, ContextManager, Optional
 
 import typer
 
@@ -139,6 +140,16 @@ def sibling_path(out: str, kind: str, ext: str | None = None, default_ext: str |
     base = p.name[: len(p.name) - len(suffix)] or "scored"
     ext = ext or suffix.lstrip(".") or default_ext
     return str(p.with_name(f"{base}.{kind}" + (f".{ext}" if ext else "")))
+
+
+def working(quiet: bool) -> ContextManager[None]:
+    """While a command computes: its stage on a terminal's stderr (:func:`leadq.report.stage_spinner`),
+    erased before it prints; nothing with ``--quiet`` or off a terminal (Rich is not even imported)."""
+    if quiet or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from leadq.report import stage_spinner
+
+    return stage_spinner()
 
 
 def _default_rejects(out: str) -> str | None:

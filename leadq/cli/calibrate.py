@@ -9,7 +9,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
+    QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors, working, write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -79,12 +79,14 @@ def calibrate(
         raise UsageError("--target-precision and --target-volume are alternatives; give one of them")
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
-    frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
-                         options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs])
     tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
-    report = run_calibration(rs, frames, outcome=outcome, as_of=as_of_dt, target_precision=target_precision,
-                             target_volume=target_volume, sales_tiers=tiers,
-                             created_since=_date_option("--since", since), created_until=_date_option("--until", until))
+    since_dt, until_dt = _date_option("--since", since), _date_option("--until", until)
+    with working(quiet):
+        frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
+                             options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs])
+        report = run_calibration(rs, frames, outcome=outcome, as_of=as_of_dt, target_precision=target_precision,
+                                 target_volume=target_volume, sales_tiers=tiers,
+                                 created_since=since_dt, created_until=until_dt)
     if json_out:
         write_report_json(report.to_dict(), json_out)
     if not quiet:

@@ -11,7 +11,7 @@ from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt,
     QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors,
 )
-from leadq.cli import write_report_json
+from leadq.cli import working, write_report_json
 from leadq.cli.calibrate import JsonOpt
 
 
@@ -49,9 +49,10 @@ def diff(
     rs_a = load_ruleset(ruleset_a)
     rs_b = load_ruleset(ruleset_b)
     as_of_dt = _parse_as_of(as_of)
-    frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
-                         options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs_a, rs_b])
-    report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
+    with working(quiet):
+        frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
+                             options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs_a, rs_b])
+        report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
     if json_out:
         write_report_json(report.to_dict(), json_out)
     if not quiet:

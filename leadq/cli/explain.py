@@ -12,7 +12,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors, working,
 )
 from leadq.errors import InputError, UsageError
 
@@ -94,8 +94,10 @@ def explain(
 
     ids, inputs = split_arguments(list(args), _split_multi(lead))
     rs = load_ruleset(ruleset)
-    report = explain_leads(rs, inputs, ids, _split_multi(activities), _split_multi(accounts),
-                           as_of=_parse_as_of(as_of), options=_read_options(input_format, encoding, delimiter, sheet))
+    as_of_dt = _parse_as_of(as_of)
+    with working(False):
+        report = explain_leads(rs, inputs, ids, _split_multi(activities), _split_multi(accounts),
+                               as_of=as_of_dt, options=_read_options(input_format, encoding, delimiter, sheet))
     if json_out:
         text = json.dumps(report.to_dict(), indent=2, default=str) + "\n"
         if json_out == "-":

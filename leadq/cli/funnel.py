@@ -11,7 +11,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, QuietOpt, RulesetOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors, write_report_json,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors, working, write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -84,12 +84,13 @@ def funnel(
     breakdowns = list(dict.fromkeys(_split_multi(by)))
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
-    inp = read_funnel_input(
-        rs, contacts, by=breakdowns, options=_read_options(input_format, encoding, delimiter, sheet),
-        activity_specs=_split_multi(activities), account_specs=_split_multi(accounts),
-        score=score or bool(activities), as_of=as_of_dt,
-    )
-    report = compute_funnel(inp, rs, as_of=as_of_dt, period_from=start, period_to=end, by=breakdowns)
+    with working(quiet):
+        inp = read_funnel_input(
+            rs, contacts, by=breakdowns, options=_read_options(input_format, encoding, delimiter, sheet),
+            activity_specs=_split_multi(activities), account_specs=_split_multi(accounts),
+            score=score or bool(activities), as_of=as_of_dt,
+        )
+        report = compute_funnel(inp, rs, as_of=as_of_dt, period_from=start, period_to=end, by=breakdowns)
     data = report.to_dict()
     if json_out:
         write_report_json(data, json_out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextlib import ExitStack
 from typing import Annotated, Optional
 
 import typer
@@ -13,7 +12,7 @@ import typer
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
     _default_rejects, _parse_as_of, sibling_path, _read_options, _split_multi, app, handle_errors, report_json_text,
-    write_report_json,
+    working, write_report_json,
 )
 from leadq.errors import UsageError
 from leadq.progress import stage
@@ -156,11 +155,7 @@ def score(
             {"contacts": contacts, "--activities": _split_multi(activities), "--accounts": _split_multi(accounts)},
             {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
              "--summary-json": summary_json, "accounts rollup": accounts_path})
-    with ExitStack() as spinner:  # erased before the summary or an error is printed
-        if not quiet and sys.stderr.isatty():
-            from leadq.report import stage_spinner
-
-            spinner.enter_context(stage_spinner())
+    with working(quiet):  # erased before the summary or an error is printed
         earlier = None
         if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
             from leadq.changes import read_previous
