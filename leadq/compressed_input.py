@@ -9,10 +9,10 @@ member's name. Messages still name the file given, with the line numbers of its
 decompressed text.
 
 Standard input is recognised by its first bytes instead (gzip, bzip2, xz), so
-``curl .../export.csv.gz | leadq score -`` needs no ``gzip -d`` in between; a
-zip archive is not, because an Excel workbook on standard input is one. So is a
-CSV or NDJSON file that is compressed under a plain name (a download saved as
-``export.csv`` with its transfer encoding left on).
+``curl .../export.csv.gz | leadq score -`` needs no ``gzip -d`` in between (a
+zip archive is not: an Excel workbook on standard input is one). A CSV or NDJSON
+file compressed under a plain name (a download saved as ``export.csv`` with its
+transfer encoding left on) is recognised the same way.
 """
 
 from __future__ import annotations
