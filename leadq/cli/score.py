@@ -29,7 +29,9 @@ def score(
     accounts: AccountsOpt = None,
     ruleset: RulesetOpt = None,
     as_of: AsOfOpt = None,
-    out: Annotated[str, typer.Option("--out", "-o", help="Output file, or '-' for stdout.")] = "scored.parquet",
+    out: Annotated[str, typer.Option(
+        "--out", "-o", help="Output file (.parquet, .csv, .tsv or .ndjson; .csv.gz, .tsv.gz or .ndjson.gz "
+        "gzip-compressed), or '-' for stdout.")] = "scored.parquet",
     fmt: Annotated[Optional[str], typer.Option(
         "--format", "-f", help="Output format: parquet, csv or ndjson (default: from --out's extension).")] = None,
     input_format: InputFormatOpt = None,
