@@ -204,7 +204,9 @@ def test_permission_denied_on_write(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_unreadable_input_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from leadq import outputs as leadq_outputs
 
-    monkeypatch.setattr(leadq_outputs.os, "access", lambda path, mode: False)
+    unreadable = str(CORPUS / "good_contacts.csv")
+    real_access = os.access
+    monkeypatch.setattr(leadq_outputs.os, "access", lambda path, mode: path != unreadable and real_access(path, mode))
     result = run_cli(_score_args(CORPUS / "good_contacts.csv", tmp_path / "scored.csv"), exit_code=3)
     assert result.stderr == (f"leadq: error: cannot read {CORPUS / 'good_contacts.csv'}: permission denied; "
                              "check the file's permissions\n")
