@@ -581,7 +581,7 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
     Polars says only "Syntax at character 15"; Python's json module finds the line.
     Polars also fails, naming no field ("failed to determine supertype of struct[3]
     and struct[3]"), on a field that holds a list or an object in one record and
-    something else in another (:func:`_kind_conflict`). Only called once reading has
+    something else in another (:class:`_FieldKinds`). Only called once reading has
     failed. NDJSON is read line by line; a JSON array is parsed whole. None when the
     problem lies beyond ``limit`` bytes or Python finds nothing wrong.
     """
