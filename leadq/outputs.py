@@ -36,6 +36,7 @@ __all__ = [
     "check_output_format",
     "check_output_path",
     "format_from_path",
+    "gzip_if_named",
     "is_gzip_path",
     "write_frame",
     "write_text",
@@ -167,7 +168,6 @@ def write_frame(
     if fmt == "csv":
         df = _csv_ready(df, escape_formulas)
     check_output_format(path, fmt)
-    gzipped = is_gzip_path(path)
     separator = "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else ","
 
     if path == STDIN:
@@ -186,14 +186,7 @@ def write_frame(
             to_stream()
         return
 
-    def to_file(fh: BinaryIO) -> None:
-        if not gzipped:
-            _write(df, fh, fmt, separator, metadata)
-            return
-        # mtime 0: the same frame gives the same bytes, run after run.
-        with gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as packed:
-            _write(df, packed, fmt, separator, metadata)  # type: ignore[arg-type]
-
+    to_file = gzip_if_named(path, lambda fh: _write(df, fh, fmt, separator, metadata))
     if files is not None:
         files.prepare(path, to_file)
     else:
@@ -225,7 +218,23 @@ def write_text(path: str, text: str) -> None:
         except OSError as exc:
             raise _stdout_error(exc) from exc
         return
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    data = text.encode("utf-8")
+    atomic_write(path, gzip_if_named(path, lambda fh: fh.write(data)))
+
+
+def gzip_if_named(path: str, write: Callable[[BinaryIO], object]) -> Callable[[BinaryIO], object]:
+    """``write``, its bytes gzip-compressed on the way when ``path`` ends in ``.gz`` (:func:`is_gzip_path`).
+
+    The gzip header's mtime is 0: the same content gives the same bytes, run after run.
+    """
+    if not is_gzip_path(path):
+        return write
+
+    def packed(fh: BinaryIO) -> None:
+        with gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
+            write(gz)  # type: ignore[arg-type]
+
+    return packed
 
 
 def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import lzma
 import zipfile
 from pathlib import Path
@@ -172,7 +173,10 @@ def test_score_writes_gzip_outputs_and_reads_them_back_as_previous(tmp_path: Pat
         (tmp_path / "plain.accounts.csv").read_bytes()
     # The next night's run compares with it, and hands on the changes gzip-compressed too.
     run_cli(["score", SAMPLE / "contacts.csv", "-o", out, "--previous", out, "--changes", tmp_path / "ch.ndjson.gz",
-             "--rejects", tmp_path / "rejects.parquet", "--as-of", "2026-12-01", "-q"])
+             "--rejects", tmp_path / "rejects.parquet", "--as-of", "2026-12-01", "-q",
+             "--summary-json", tmp_path / "summary.json.gz"])
+    summary = json.loads(gzip.decompress((tmp_path / "summary.json.gz").read_bytes()))
+    assert summary["outputs"]["changes"] == str(tmp_path / "ch.ndjson.gz")
     changes = pl.read_ndjson(gzip.decompress((tmp_path / "ch.ndjson.gz").read_bytes()))
     assert changes.height > 0 and set(changes["change"]) <= {"tier_changed", "route_changed", "score_changed"}
     assert pl.read_parquet(tmp_path / "rejects.parquet")["reason"].str.starts_with("duplicate").all()

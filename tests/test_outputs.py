@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 from leadq.errors import EXIT_OUTPUT, OutputError, UsageError
 from leadq.inputs import read_parquet_metadata
 from leadq.output_lock import output_lock
-from leadq.outputs import FORMATS, AtomicWrites, format_from_path, write_frame
+from leadq.outputs import FORMATS, AtomicWrites, format_from_path, write_frame, write_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -117,6 +117,15 @@ def test_gzip_output_is_the_text_compressed_the_same_bytes_each_run(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left
     with pytest.raises(UsageError, match="leadq does not write Parquet compressed again"):
         write_frame(df, str(tmp_path / "o.gz"), "parquet")
+
+
+def test_write_text_compresses_a_gz_name(tmp_path: Path) -> None:
+    import gzip
+
+    write_text(str(tmp_path / "report.json.gz"), '{"tiers": "sql"}\n')
+    write_text(str(tmp_path / "report.json"), '{"tiers": "sql"}\n')
+    assert gzip.decompress((tmp_path / "report.json.gz").read_bytes()) == (tmp_path / "report.json").read_bytes()
+    assert (tmp_path / "report.json.gz").read_bytes()[:2] == b"\x1f\x8b"
 
 
 @pytest.mark.parametrize(

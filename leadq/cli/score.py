@@ -107,7 +107,8 @@ def score(
     """
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
-    from leadq.outputs import AtomicWrites, check_output_format, check_output_path, format_from_path, write_frame
+    from leadq.outputs import (AtomicWrites, check_output_format, check_output_path, format_from_path, gzip_if_named,
+                               write_frame)
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
@@ -229,7 +230,7 @@ def score(
             summary.elapsed_seconds = round(time.perf_counter() - started, 3)
             if summary_json and summary_json != "-":
                 text = report_json_text(summary.to_dict()).encode("utf-8")
-                files.prepare(summary_json, lambda fh: fh.write(text))
+                files.prepare(summary_json, gzip_if_named(summary_json, lambda fh: fh.write(text)))
             if to_db:
                 from leadq.db import write_database
 
