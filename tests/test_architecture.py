@@ -12,10 +12,14 @@
 from __future__ import annotations
 
 import ast
+import platform
 import re
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import pytest
+
+from leadq import __version__
 
 PACKAGE = Path(__file__).resolve().parent.parent / "leadq"
 MODULES = sorted(PACKAGE.rglob("*.py"))
@@ -80,6 +84,8 @@ def test_the_entry_point_builds_only_the_command_it_runs():
     (["scor"], 2, "No such command 'scor'. Did you mean 'score'?"),
     (["validate", "--help"], 0, "Usage: leadq validate [OPTIONS] {ruleset}"),
     ([], 2, "Commands:\n  score "),
+    (["--version"], 0, f"leadq {__version__} (Polars {package_version('polars')}, Python {platform.python_version()})\n"),
+    (["-V", "score"], 0, f"leadq {__version__} (Polars "),  # answered before the command is looked at
 ])
 def test_the_entry_point_runs_as_the_whole_app(args, code, text):
     """``main`` builds one command when the arguments name it; usage, help and errors stay the app's."""

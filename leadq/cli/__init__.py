@@ -10,6 +10,7 @@ Exit codes:
   2  usage or ruleset error (nothing read, nothing written)
   3  input data error (missing/unreadable/malformed file, missing columns)
   4  output error (cannot write, disk full, output locked by another run)
+  5  more tier changes than --max-tier-changes (nothing written)
   70  internal error: a bug in leadq, reported in one line (LEADQ_DEBUG=1 shows the traceback)
   130 interrupted (SIGINT/SIGTERM); the previous output is left intact
 """
@@ -45,6 +46,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from leadq import __version__
+
+    try:
+        polars = version("polars")
+    except PackageNotFoundError:  # pragma: no cover - polars is a dependency
+        polars = "not installed"
+    # What a bug report needs, without importing Polars (which takes longer than the answer).
+    sys.stdout.write(f"leadq {__version__} (Polars {polars}, Python {platform.python_version()})\n")
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", help="Print leadq's version (with Polars' and Python's) and exit.",
+        callback=_print_version, is_eager=True)] = False,
+) -> None:
+    """Batch lead scoring from a reviewable YAML ruleset, compiled to Polars."""
 
 
 # Unexpected exceptions (a bug, not bad input) exit 70, sysexits' EX_SOFTWARE.
