@@ -42,7 +42,25 @@ def make_console(stream: TextIO | None = None) -> Console:
     return Console(file=stream, force_terminal=True if forced else None if is_tty else False,
                    no_color=no_colour or not (is_tty or forced),
                    highlight=False, soft_wrap=False,
-                   width=None if is_tty else int(os.environ.get("COLUMNS", "100")))
+                   width=_width(stream, is_tty))
+
+
+def _width(stream: TextIO, is_tty: bool) -> int | None:
+    """The report's width: ``COLUMNS`` when it is a positive whole number, else the terminal's, else 100.
+
+    A cron job's or CI runner's ``COLUMNS`` may be empty, ``0`` or not a number at all: it is ignored, not an error.
+    """
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if not is_tty:
+        return 100
+    if not columns:
+        return None  # Rich asks the terminal
+    try:  # set but unusable: Rich would take a "0" as it is
+        return os.get_terminal_size(stream.fileno()).columns or 100
+    except (AttributeError, OSError, ValueError):
+        return 100
 
 
 class _Stage:

@@ -47,3 +47,18 @@ def test_a_stream_that_is_not_a_terminal_is_100_columns_unless_columns_says(monk
     assert make_console(io.StringIO()).width == 100
     monkeypatch.setenv("COLUMNS", "160")
     assert make_console(io.StringIO()).width == 160
+
+
+@pytest.mark.parametrize("value", ["", " ", "0", "-5", "abc", "80x"])
+def test_a_columns_that_is_not_a_width_is_ignored(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("COLUMNS", value)  # cron and CI runners set it empty, or to nonsense
+    assert make_console(io.StringIO()).width == 100
+    assert make_console(_Terminal()).width > 0  # a StringIO has no terminal size: the fallback, 100
+
+
+def test_a_command_runs_with_an_empty_columns(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from conftest import SAMPLE, SAMPLE_AS_OF, run_cli
+
+    monkeypatch.setenv("COLUMNS", "")
+    result = run_cli(["score", SAMPLE / "contacts.csv", "--as-of", SAMPLE_AS_OF, "-o", tmp_path / "s.csv"])
+    assert "input rows 3,000 = scored" in result.output
