@@ -22,6 +22,22 @@ from leadq.conditions import (
 )
 from leadq.errors import ConditionError, did_you_mean, one_of
 
+def rust_regex_problem(pattern: str) -> str | None:
+    """Why Polars' regex engine (Rust ``regex``) refuses ``pattern`` as leadq runs it (case-insensitive), or None.
+
+    Asked at compile time, on one empty string: otherwise the first batch of data would
+    fail, and the error would read as a problem with the input file.
+    """
+    try:
+        pl.select(pl.lit("", pl.String).str.contains("(?i)" + pattern))
+    except pl.exceptions.ComputeError as exc:
+        # "regex error: regex parse error:\n    (?i)x{2\n         ^^\nerror: unclosed counted repetition\n..."
+        reason = next((line.removeprefix("error:").strip() for line in str(exc).splitlines()
+                       if line.startswith("error:")), "")
+        return f"invalid regular expression: {reason or 'Polars cannot compile it'}"
+    return None
+
+
 # --------------------------------------------------------------------------- scope
 
 
@@ -299,7 +315,7 @@ class _Compiler:
         if node.op == "matches":
             if not (isinstance(node.pattern, Literal) and isinstance(node.pattern.value, str)):
                 raise self.error(node.pattern, "'matches' takes a quoted regular expression")
-            problem = regex_problem(node.pattern.value)
+            problem = regex_problem(node.pattern.value) or rust_regex_problem(node.pattern.value)
             if problem:
                 raise self.error(node.pattern, f"regex {node.pattern.value!r}: {problem}")
             expr = subject.str.contains("(?i)" + node.pattern.value)

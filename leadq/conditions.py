@@ -195,17 +195,15 @@ def names_in(node: Node) -> tuple[set[str], set[str], set[str]]:
 def regex_problem(pattern: str) -> str | None:
     """Return why ``pattern`` is not portable across engines, or None when it is fine.
 
-    Patterns must compile and stay within the subset shared by Rust ``regex``,
-    RE2, Java and POSIX engines: no lookaround, no backreferences.
+    Patterns stay within the subset shared by Rust ``regex``, RE2, Java and POSIX
+    engines: no lookaround, no backreferences. Whether the pattern compiles is the
+    back end's to say (:mod:`leadq.condition_compiler` asks the Rust ``regex`` that runs
+    it): Python's ``re`` refuses ``\\p{Lu}`` and reads ``[[:alpha:]]`` otherwise.
     """
     if re.search(r"\(\?<?[=!]", pattern):
         return "lookaround ((?=, (?!, (?<=, (?<!) is not supported"
     if re.search(r"\\[1-9]|\(\?P=", pattern):
         return "backreferences are not supported"
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"invalid regular expression: {exc}"
     return None
 
 

@@ -98,6 +98,10 @@ def test_keywords_are_case_insensitive():
     ("size > 0 and size between 2.5 and 1", "between 2.5 and 1 holds no value", 18),
     ('at between "2026-06-01" and "2026-01-01"',
      'between "2026-06-01" and "2026-01-01" holds no value: the lower bound comes first', 3),
+    # What the Rust regex engine that runs the pattern refuses, though Python's re accepts it.
+    ('title matches "x{2"', "regex 'x{2': invalid regular expression: unclosed counted repetition", 14),
+    ('title matches "\\Z"', "invalid regular expression: unrecognized escape sequence", 14),
+    ('title matches "\\0"', "invalid regular expression: backreferences are not supported", 14),
 ])
 def test_errors(text, message, offset):
     with pytest.raises(ConditionError) as info:
@@ -110,6 +114,16 @@ def test_errors(text, message, offset):
                                   'at between "2026-01-01" and "2026-06-01"', "size between 1 and size"])
 def test_between_bounds_in_order_or_not_constant_are_accepted(text):
     compile_condition(text, SCOPE)
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("^\\p{L}", [True, False, False, False]),  # Unicode classes: Python's re refuses them, Rust's regex and RE2 do not
+    ("^[[:alpha:]]+$", [False, False, False, False]),  # a POSIX class; no Python warning about a nested set
+    ("^m[[:alpha:]]+ d", [True, False, False, False]),
+])
+def test_patterns_are_checked_by_the_engine_that_runs_them(pattern, expected, recwarn):
+    assert evaluate(f'title matches "{pattern}"') == expected
+    assert not recwarn.list
 
 
 def test_tokenizer_offsets():
