@@ -67,10 +67,10 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
     where = f"--previous {path}"
     if not os.path.exists(path):
         if missing_ok:
-            empty = pl.DataFrame(schema={"lead_id": pl.String, "tier": pl.String, "total_score": pl.Float64})
             return PreviousRun(path=path, frame=empty, first_run=True)
         raise InputError(f"{where}: no such file (a first run has no previous output: leave --previous out, "
                          "or make --previous the --out file, which a first run creates)")
+    empty = pl.DataFrame(schema={"lead_id": pl.String, "tier": pl.String, "total_score": pl.Float64})
     if os.path.isdir(path):
         raise InputError(f"{where}: is a directory; give the scored file of the earlier run")
     # The readers of the inputs: every format leadq reads (a CSV re-saved by a spreadsheet with
@@ -80,6 +80,8 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
     except InputError as exc:
         raise InputError(f"--previous: {exc}") from None
     names = files[0].columns
+    if not names:  # zero bytes: the NDJSON an earlier run wrote for no leads
+        return PreviousRun(path=path, frame=empty)
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(f"{where}: no column '{missing[0]}'{did_you_mean(missing[0], names)}; give the output "
@@ -171,8 +173,6 @@ def check_change_options(previous: str | None, changes: str | None, min_score_ch
     others = [p for p in other_outputs if p]
     if changes == "-" and "-" in others:
         raise UsageError("--changes - would share stdout with another output; give one of them a file")
-    if changes and changes != "-" and os.path.abspath(changes) in {os.path.abspath(p) for p in others if p != "-"}:
-        raise UsageError(f"--changes {changes}: another output has this name; give the changes their own file")
     check_min_score_change(min_score_change)
     if previous:
         _check_no_clash(keep_columns)

@@ -20,7 +20,7 @@ import sys
 import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, Iterator, Mapping
 
 import polars as pl
 
@@ -35,6 +35,7 @@ __all__ = [
     "atomic_write",
     "check_output_format",
     "check_output_path",
+    "check_outputs_distinct",
     "format_from_path",
     "gzip_if_named",
     "is_gzip_path",
@@ -123,6 +124,28 @@ def check_output_format(path: str, fmt: str, option: str = "--out") -> None:
                          "compressed already")
     if fmt == "parquet" and path == STDIN:
         raise UsageError("parquet cannot be written to stdout; use --format csv or ndjson")
+
+
+def check_outputs_distinct(outputs: Mapping[str, str | None]) -> None:
+    """Refuse two outputs of one run on the same file (or both on stdout): the second would replace the first.
+
+    Args:
+        outputs: The output paths by option (``"--out"``, ``"--rejects"`` ...); None skipped.
+
+    Raises:
+        UsageError: naming both options, before anything is read.
+    """
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        if not path:
+            continue
+        key = STDIN if path == STDIN else os.path.realpath(path)  # a symlink or "./x.csv" is the same file
+        earlier = seen.setdefault(key, option)
+        if earlier == option:
+            continue
+        if path == STDIN:
+            raise UsageError(f"{option} - and {earlier} - would both write to stdout; give one of them a file")
+        raise UsageError(f"{option} and {earlier} are the same file ({path}); give each output its own name")
 
 
 def is_gzip_path(path: str) -> bool:

@@ -107,8 +107,8 @@ def score(
     """
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
-    from leadq.outputs import (AtomicWrites, check_output_format, check_output_path, format_from_path, gzip_if_named,
-                               write_frame)
+    from leadq.outputs import (AtomicWrites, check_output_format, check_output_path, check_outputs_distinct,
+                               format_from_path, gzip_if_named, write_frame)
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
@@ -142,7 +142,10 @@ def score(
 
         rs = with_owners_away(rs, _split_multi(away))
     as_of_dt = _parse_as_of(as_of)
-    for path in (None if to_db else out, rejects_path, accounts_path, summary_json, changes_out):  # refuse now
+    outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
+               "--summary-json": summary_json, "accounts rollup": accounts_path}
+    check_outputs_distinct(outputs)
+    for path in outputs.values():  # refuse now
         if path:
             check_output_path(path)
     # Held until the command ends (Click closes the context even on errors): a second run on the
@@ -156,8 +159,11 @@ def score(
 
         check_outputs_not_read(
             {"contacts": contacts, "--activities": _split_multi(activities), "--accounts": _split_multi(accounts)},
-            {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
-             "--summary-json": summary_json, "accounts rollup": accounts_path})
+            outputs)
+    if previous:  # it may be --out (the state a scheduled job keeps), never another output
+        from leadq.inputs import check_outputs_not_read
+
+        check_outputs_not_read({"--previous": [previous]}, {k: v for k, v in outputs.items() if k != "--out"})
     with working(quiet):  # erased before the summary or an error is printed
         earlier = None
         if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
@@ -285,8 +291,6 @@ def _rejects_path(rejects: str | None, out: str, summary_json: str | None) -> st
     path = rejects or _default_rejects(out) or "scored.rejects.csv"
     if path == "-" and "-" in (out, summary_json):
         raise UsageError("--rejects - would share stdout with --out - or --summary-json -; give it a file")
-    if path != "-" and out != "-" and os.path.abspath(path) == os.path.abspath(out):
-        raise UsageError(f"--rejects and --out are the same file ({out}); give the rejects another name")
     return path
 
 
