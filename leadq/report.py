@@ -7,6 +7,7 @@ when ``NO_COLOR`` is set; width follows the terminal.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -29,6 +30,18 @@ TIER_STYLES = {
 }
 
 
+class _Console(Console):
+    """A Rich console whose reader going away (``leadq funnel ... | head``) is leadq's BrokenPipeError.
+
+    Rich's own handling exits 1, which the exit codes give to rejected rows under ``--strict``;
+    the CLI ends a closed pipe quietly with 0 (``leadq.cli.handle_errors``).
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "broken pipe")
+
+
 def make_console(stream: TextIO | None = None) -> Console:
     """A console on ``stream`` (stdout by default): colour only on a TTY, NO_COLOR respected.
 
@@ -39,7 +52,7 @@ def make_console(stream: TextIO | None = None) -> Console:
     is_tty = hasattr(stream, "isatty") and stream.isatty()
     no_colour = bool(os.environ.get("NO_COLOR"))
     forced = not is_tty and not no_colour and bool(os.environ.get("FORCE_COLOR"))
-    return Console(file=stream, force_terminal=True if forced else None if is_tty else False,
+    return _Console(file=stream, force_terminal=True if forced else None if is_tty else False,
                    no_color=no_colour or not (is_tty or forced),
                    highlight=False, soft_wrap=False,
                    width=_width(stream, is_tty))
