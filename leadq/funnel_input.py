@@ -44,6 +44,8 @@ SCORED_FUNNEL_FIELDS = ("lifecycle_stage", "company_size", *DATE_FIELDS)
 SCORE_FIELDS = ("tier", "grade")
 REASONS = "disqualification_reasons"
 BLANK = "(blank)"
+# Raw --by columns are carried through on-the-fly scoring under this prefix.
+BY_PREFIX = "_by::"
 # --by names that are not plain text columns.
 SIZE_BAND = "company_size"
 # The fields the funnel reads, beside its --by fields.
@@ -123,6 +125,7 @@ def _by_columns(ruleset: Ruleset, schema: pl.Schema, by: Sequence[str], label: s
     """--by name -> the field or raw column to group on; raises for unknown or absent ones."""
     out: dict[str, str] = {}
     choices = by_choices(ruleset)
+    file_columns = [c for c in schema if not c.startswith("_")]
     for name in by:
         if name in SCORE_FIELDS:
             out[name] = name
@@ -133,15 +136,21 @@ def _by_columns(ruleset: Ruleset, schema: pl.Schema, by: Sequence[str], label: s
                 mapped = ruleset.columns.get(name)
                 where = f"column '{mapped.column}'" if mapped else f"a column '{name}'"
                 raise MissingColumnsError(f"--by {name}: the input has no {where}; the file has: "
-                                          f"{', '.join(c for c in list(schema)[:30] if not c.startswith('_'))}",
-                                          Position(label))
+                                          f"{_listed(file_columns)}", Position(label))
             out[name] = name
         elif name in schema:
             out[name] = name  # a raw input column
         else:
-            raise UsageError(f"--by: unknown field or column '{name}'{did_you_mean(name, choices + list(schema))}; "
-                             f"expected one of: {', '.join(choices)} (or a column of the input)")
+            raise UsageError(f"--by: unknown field or column '{name}'{did_you_mean(name, choices + file_columns)}; "
+                             f"expected one of: {', '.join(choices)}, or a column of {label}: "
+                             f"{_listed(file_columns)}")
     return out
+
+
+def _listed(columns: Sequence[str], most: int = 30) -> str:
+    """Column names for a message, the first ``most`` of them."""
+    more = f" (and {len(columns) - most} more)" if len(columns) > most else ""
+    return (", ".join(f"'{c}'" for c in columns[:most]) or "(no columns)") + more
 
 
 def _empty_events(ruleset: Ruleset) -> pl.LazyFrame:
@@ -310,7 +319,16 @@ def _scored_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, a
     from leadq.activity_input import read_activity_files
     from leadq.pipeline import read_account_files, score_frames
 
-    raw_by = [c for n, c in by_cols.items() if n not in resolved and n not in SCORE_FIELDS]
+    # Scoring types only the ruleset's fields: any other --by column (a raw column, or a field read from a
+    # column named like it) is carried through under a name of its own, which no output column can clash with.
+    raw = {n: resolved[n].column if n in resolved else col for n, col in by_cols.items()
+           if n not in SCORE_FIELDS and n != SIZE_BAND
+           and not (n in ruleset.columns and n in resolved and resolved[n].column == ruleset.columns[n].column)}
+    carried = {n: f"{BY_PREFIX}{col}" for n, col in raw.items()}
+    if carried:
+        contacts = contacts.with_columns(pl.col(raw[n]).alias(c) for n, c in carried.items())
+    raw_by = list(dict.fromkeys(carried.values()))
+    by_cols = {n: f"keep::{carried[n]}" if n in carried else col for n, col in by_cols.items()}
     event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     events = concat_inputs(event_files) if event_files else None
     if events is None and ruleset.event_rules:
@@ -320,14 +338,12 @@ def _scored_input(ruleset: Ruleset, contacts: pl.LazyFrame, schema: pl.Schema, a
     result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, keep_columns=raw_by, detail=True,
                           contacts_label=label, events_label=", ".join(activity_specs), contacts_files=contact_files,
                           events_files=event_files, accounts_files=account_files)
-    inp = input_from_score(result, ruleset, by_cols=by_cols, raw_by=raw_by, raw_schema=schema,
-                           size_bands=size_bands)
+    inp = input_from_score(result, ruleset, by_cols=by_cols, size_bands=size_bands)
     inp.columns = {f: col.column for f, col in resolved.items() if col.column in schema}
     return inp
 
 
 def input_from_score(result, ruleset: Ruleset, *, by_cols: dict[str, str] | None = None,
-                     raw_by: Sequence[str] = (), raw_schema: pl.Schema | None = None,
                      size_bands: Sequence[float] = DEFAULT_SIZE_BANDS) -> FunnelInput:
     """Funnel input from a scoring run made with ``detail=True`` or ``funnel_detail=True`` (its typed fields,
     tier, grade and reasons).
@@ -335,23 +351,19 @@ def input_from_score(result, ruleset: Ruleset, *, by_cols: dict[str, str] | None
     Args:
         result: a :class:`leadq.pipeline.ScoreResult` whose ``detail`` frame is set.
         ruleset: the ruleset the run used.
-        by_cols: breakdown name -> column, as for :func:`read_funnel_input`.
-        raw_by: raw input columns kept through scoring for breakdowns.
-        raw_schema: the raw input's schema (dtypes of ``raw_by``).
+        by_cols: breakdown name -> column of ``result.detail`` to group on (a field, or a raw column
+            kept through scoring as ``keep::<name>``).
         size_bands: upper bounds of the company-size bands.
     """
     detail = result.detail
     if detail is None:
         raise ValueError("input_from_score needs a ScoreResult made with detail=True")
-    renames = {f"keep::{c}": c for c in raw_by if f"keep::{c}" in detail.columns}
-    frame = detail.rename(renames)
-    frame = frame.with_columns(pl.col("disqualification_reasons").alias("reasons"))
+    frame = detail.with_columns(pl.col("disqualification_reasons").alias("reasons"))
     for f in DATE_FIELDS + ("lifecycle_stage",):
         if f not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=UTC if f != "lifecycle_stage" else pl.String).alias(f))
     if by_cols:
-        seg_schema = pl.Schema({**dict(frame.schema), **{c: raw_schema[c] for c in raw_by if raw_schema}})
-        frame = frame.with_columns(_segment_exprs(by_cols, size_bands, seg_schema))
+        frame = frame.with_columns(_segment_exprs(by_cols, size_bands, frame.schema))
     bad = {ruleset.columns[c[6:]].column: int(frame[c].sum()) for c in frame.columns
            if c.startswith("_bad__") and c[6:] in DATE_FIELDS}
     stats = result.stats

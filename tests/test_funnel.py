@@ -309,13 +309,37 @@ def test_no_stage_columns_is_an_input_error(rs, tmp_path):
 def test_unknown_by_is_a_usage_error(rs):
     with pytest.raises(UsageError, match="did you mean 'lead_source'"):
         read_funnel_input(rs, [CONTACTS], by=["lead_sourc"])
-    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--by", "nope"], exit_code=2)
-    assert "unknown field or column 'nope'" in result.stderr
+    for extra in ([], ["--score"]):
+        result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--by", "nope", *extra], exit_code=2)
+        assert "unknown field or column 'nope'" in result.stderr
+        # The file's own columns, not the scoring run's internal ones.
+        assert "'source', 'employees', 'updated'" in result.stderr and "_hit__" not in result.stderr
 
 
 def test_by_a_raw_input_column(rs):
     b = report(rs, by=["stage"])["breakdowns"][0]
     assert b["segments"][0]["value"] == "marketingqualifiedlead"
+
+
+def segment_counts(breakdown):
+    return [(s["value"], s["leads"]) for s in breakdown["segments"]]
+
+
+@pytest.mark.parametrize("column", ["stage", "source"])
+def test_by_a_raw_input_column_when_scored_on_the_fly(rs, column):
+    plain = report(rs, by=[column])["breakdowns"][0]
+    scored = report(rs, by=[column, "tier"])
+    assert scored["input"]["scored_on_the_fly"] is True
+    assert segment_counts(scored["breakdowns"][0]) == segment_counts(plain)
+    assert segment_counts(report(rs, by=[column], score=True)["breakdowns"][0]) == segment_counts(plain)
+
+
+def test_by_a_raw_column_named_like_an_output_column_when_scored(rs, tmp_path):
+    path = tmp_path / "contacts.csv"
+    frame = pl.read_csv(CONTACTS, infer_schema=False)
+    frame.with_columns(pl.col("source").alias("explanation")).write_csv(path)
+    d = report(rs, by=["explanation", "tier"], contacts=str(path))
+    assert segment_counts(d["breakdowns"][0]) == segment_counts(report(rs, by=["source"])["breakdowns"][0])
 
 
 def test_bad_period_options():
