@@ -5,7 +5,11 @@ plain dataclasses; it is never handed to ``eval``. Every syntax error is a
 :class:`~leadq.errors.ConditionError` carrying its offset in the text. Limits
 keep a hostile ruleset cheap: conditions longer than
 :data:`MAX_CONDITION_LENGTH` characters or nesting deeper than :data:`MAX_DEPTH`
-levels are refused.
+levels are refused. A level is a parenthesis, a ``not``, a unary minus or a
+call while parsing, and a node with operands in the finished tree, so each
+operator of an arithmetic chain (``a + b + c`` is two levels) counts: every
+reader of the tree recurses, and a chain parsed in a loop would otherwise
+reach them as deep as it is long.
 """
 
 from __future__ import annotations
@@ -339,11 +343,41 @@ def _unquote(raw: str) -> str:
     return raw[1:-1].replace("\\" + quote, quote)
 
 
+def _operands(node: Node) -> list[Node]:
+    return [item for value in vars(node).values()
+            for item in (value if isinstance(value, tuple) else (value,)) if isinstance(item, Node)]
+
+
+def _check_depth(root: Node, text: str) -> None:
+    """Refuse a tree more than :data:`MAX_DEPTH` nodes with operands deep.
+
+    The error points at the start of the first expression past the limit: in
+    ``a + 1 + ... + 1`` that is ``a``, where the chain begins.
+    """
+    stack = [(root, 1)]  # not recursive: the tree may be as deep as the text is long
+    while stack:
+        node, level = stack.pop()
+        operands = _operands(node)
+        if not operands:
+            continue
+        if level > MAX_DEPTH:
+            start = node.offset
+            while operands:
+                start = min(start, operands[0].offset)
+                operands = _operands(operands[0])
+            raise ConditionError(
+                f"condition nests deeper than {MAX_DEPTH} levels (each + - * / of an arithmetic chain "
+                "is a level); group the terms in parentheses, as (a + b + c) + (d + e + f)", text, start)
+        stack.extend((operand, level + 1) for operand in reversed(operands))
+
+
 def parse(text: str) -> Node:
     """Parse condition text into a syntax tree; raises :class:`ConditionError` on bad input."""
     if not isinstance(text, str):
         raise ConditionError("a condition must be text", "", 0)
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    _check_depth(node, text)
+    return node
 
 
 __all__ = ["MAX_CONDITION_LENGTH", "MAX_DEPTH", "Token", "parse", "tokenize"]

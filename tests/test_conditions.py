@@ -91,6 +91,12 @@ def test_keywords_are_case_insensitive():
     ("`Title` = 'x'", "unknown column `Title`", 0),
     ("[1, 2]", "a list can only follow", 0),
     ("(" * 100 + "true" + ")" * 100, "nests deeper than 64", 65),
+    # An arithmetic chain is parsed in a loop, but its tree is as deep as it is long:
+    # each operator is a level, and the error points at where the chain begins.
+    ("size" + " + 1" * 64 + " > 1", "condition nests deeper than 64 levels (each + - * / of an arithmetic chain "
+     "is a level); group the terms in parentheses, as (a + b + c) + (d + e + f)", 0),
+    ("size > 0 and 1" + " - size" * 499 + " > 1", "condition nests deeper than 64 levels", 13),
+    ("not (2" + " * size" * 70 + " > 1)", "condition nests deeper than 64 levels", 5),
     ("x" * 5000, "the limit is 4000", 0),
     ("size between 1000 and 200",
      "between 1000 and 200 holds no value: the lower bound comes first (between 200 and 1000)", 5),
@@ -108,6 +114,16 @@ def test_errors(text, message, offset):
         compile_condition(text, SCOPE)
     assert message in info.value.message
     assert info.value.offset == offset
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("size" + " + 1" * 63 + " > 1", [True, True, False, True]),
+    ("size" + " - 1" * 63 + " > 1", [True, False, False, True]),
+    # 500 terms grouped in parentheses stay shallow.
+    (" + ".join("(" + " + ".join(["size"] * 20) + ")" for _ in range(25)) + " > 1", [True, True, False, True]),
+])
+def test_arithmetic_chains_within_the_depth_limit_are_accepted(text, expected):
+    assert evaluate(text) == expected
 
 
 @pytest.mark.parametrize("text", ["size between 200 and 200", "size between -10 and -5",

@@ -133,6 +133,21 @@ def test_cli_reports_ruleset_errors_with_exit_2(tmp_path):
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_a_long_arithmetic_chain_is_a_ruleset_error_on_every_command(tmp_path):
+    # 500 terms: 2,000 characters, under the length limit, but 499 levels deep.
+    chain = "company_size" + " + 1" * 499 + " > 1"
+    path = tmp_path / "deep.yaml"
+    path.write_text(BASE.replace('job_title matches "director"', chain))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Id,Title,Employees,Email\n1,Director,10,a@b.co\n")
+    message = "fit rule 'director': condition nests deeper than 64 levels"
+    assert f"{path}:13:11: error: {message}" in run_cli(["validate", path], exit_code=2).stdout
+    for args in (["score", contacts, "-r", path, "-o", tmp_path / "o.csv"],
+                 ["sql", "-r", path], ["explain", "1", contacts, "-r", path]):
+        assert run_cli(args, exit_code=2).stderr.startswith(f"leadq: error: {path}:13:11: {message}"), args
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_missing_ruleset_file(tmp_path):
     result = run_cli(["score", tmp_path / "c.csv", "-r", tmp_path / "nope.yaml"], exit_code=2)
     assert "nope.yaml: ruleset file not found" in result.stderr
