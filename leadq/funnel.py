@@ -88,7 +88,20 @@ class FunnelReport:
 def _compact(leads: int, stages: list, conversions: list, out_of_order: dict, speed_to_lead: dict) -> dict:
     return {"leads": leads, "stages": stages, "conversions": conversions, "out_of_order": out_of_order["leads"],
             "speed_to_lead": {k: speed_to_lead[k] for k in
-                              ("mqls", "median_hours", "share_within_sla", "untouched_past_sla")}}
+                              ("mqls", "median_hours", "share_within_sla", "untouched_past_sla", "unavailable")}}
+
+
+def touch_unavailable(inp: FunnelInput, ruleset: Ruleset) -> str | None:
+    """Why speed to lead cannot be computed (no first-touch column in the input), or None when it can.
+
+    Without the column every MQL would read as untouched: SLA misses that are only a missing column.
+    """
+    if "first_touch_at" in inp.columns:
+        return None
+    mapped = ruleset.columns.get("first_touch_at")
+    if mapped is None:
+        return "the ruleset maps no first_touch_at column"
+    return f"the input has no column '{mapped.column}' (first_touch_at)"
 
 
 # --------------------------------------------------------------------------- row-level expressions
@@ -215,8 +228,11 @@ def _bench(name: str, benchmarks: dict[str, Benchmark]) -> dict | None:
     return None if b is None else {"low": round(b.low, 6), "high": round(b.high, 6), "text": b.text}
 
 
-def _figures(row: dict, benchmarks: dict[str, Benchmark]) -> dict:
-    """Core figures of one group from its aggregated row."""
+def _figures(row: dict, benchmarks: dict[str, Benchmark], touch_unavailable: str | None = None) -> dict:
+    """Core figures of one group from its aggregated row.
+
+    With ``touch_unavailable`` (the reason), the speed-to-lead figures other than the MQL count are null.
+    """
     leads = int(row["leads"])
     reached = {"lead": leads, **{s: int(row[f"reached_{s}"]) for s in STAGES[1:]}}
     stages = [{"stage": s, "label": STAGE_LABELS[s], "reached": reached[s], "dated": int(row[f"dated_{s}"]),
@@ -244,7 +260,10 @@ def _figures(row: dict, benchmarks: dict[str, Benchmark]) -> dict:
              "p90_hours": _round(row["s_p90"]), "within_sla": int(row["s_within"]),
              "missed_sla": int(row["s_missed"]), "untouched_past_sla": int(row["s_untouched_past"]),
              "untouched_within_sla": int(row["s_untouched_open"]), "share_within_sla": _rate(int(row["s_within"]),
-                                                                                           known)}
+                                                                                           known),
+             "unavailable": touch_unavailable}
+    if touch_unavailable is not None:
+        speed.update({k: None for k in speed if k not in ("mqls", "unavailable")})
     won, lost = reached["won"], int(row["lost"])
     return {
         "leads": leads, "no_stage_data": int(row["no_stage_data"]), "stages": stages,
@@ -415,7 +434,8 @@ def compute_funnel(
     overall_df, counts_df, velocity_df, cohort_df = results[:4]
     seg_dfs = results[4:4 + len(by)]
     rest = results[4 + len(by):]
-    overall = _figures(overall_df.row(0, named=True), benchmarks)
+    no_touch = touch_unavailable(inp, ruleset)
+    overall = _figures(overall_df.row(0, named=True), benchmarks, no_touch)
     counts = counts_df.row(0, named=True)
     filtered = period_from is not None or period_to is not None
 
@@ -425,7 +445,7 @@ def compute_funnel(
     if has_tier:
         tier_df = rest[0]
         rest = rest[1:]
-        for row in tier_df.to_dicts():  # one row per tier
+        for row in tier_df.to_dicts() if no_touch is None else []:  # one row per tier
             fig = _figures(row, benchmarks)["speed_to_lead"]
             speed["by_tier"].append({"tier": row["value"], "sla_hours": sla.get(row["value"], sla["mql"]), **fig})
 
@@ -436,7 +456,7 @@ def compute_funnel(
         expected = [v for v in _expected_values(name, ruleset, settings) if v not in got]
         segments = []
         for value in order + expected:
-            fig = _figures(got[value], benchmarks) if value in got else _figures(_empty_row(overall_df), benchmarks)
+            fig = _figures(got[value] if value in got else _empty_row(overall_df), benchmarks, no_touch)
             segments.append({"value": value, "small": fig["leads"] < small, "empty": fig["leads"] == 0, **fig})
         breakdowns.append({"by": name, "column": inp.columns.get(name, name), "small_segment": small,
                            "segments": segments})
@@ -477,7 +497,8 @@ def compact_funnel_of(result) -> dict | None:
     # (at 1M leads they were most of the summary's 2 s).
     settings: FunnelSettings = ruleset.funnel or FunnelSettings()
     rows = _with_row_columns(inp.frame, settings, sla_hours(ruleset.sections.get("sla")), result.stats.as_of)
-    overall = _figures(rows.select(_core_aggs()).row(0, named=True), settings.benchmarks)
+    overall = _figures(rows.select(_core_aggs()).row(0, named=True), settings.benchmarks,
+                       touch_unavailable(inp, ruleset))
     return _compact(overall["leads"], overall["stages"], overall["conversions"], overall["out_of_order"],
                     overall["speed_to_lead"])
 

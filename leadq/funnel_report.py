@@ -141,6 +141,8 @@ def _velocity_part(v: dict, width: int) -> list:
 
 
 def _speed_part(s: dict) -> list:
+    if s.get("unavailable"):
+        return [Text(f"Speed to lead: not available: {s['unavailable']}", style="yellow")]
     if not s["mqls"]:
         return [Text("Speed to lead: no MQL dates", style="dim")]
     sla = ", ".join(f"{t} {h:g} h" for t, h in s["sla_hours"].items())

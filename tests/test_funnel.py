@@ -148,6 +148,34 @@ def test_speed_to_lead_per_tier_when_scored(rs):
         24.0, 3, pytest.approx(1 / 3, abs=1e-6))
 
 
+@pytest.mark.parametrize("score", [False, True])
+def test_speed_to_lead_without_a_first_touch_column_is_not_available(rs, tmp_path, score):
+    path = tmp_path / "contacts.csv"
+    pl.read_csv(CONTACTS, infer_schema=False).drop("touch").write_csv(path)
+    d = report(rs, contacts=str(path), by=["lead_source"], score=score)
+    s = d["speed_to_lead"]
+    assert s["unavailable"] == "the input has no column 'touch' (first_touch_at)"
+    assert s["mqls"] == 6 and s["by_tier"] == []
+    assert all(s[k] is None for k in ("touched", "within_sla", "missed_sla", "untouched_past_sla",
+                                      "untouched_within_sla", "share_within_sla", "median_hours"))
+    segment = d["breakdowns"][0]["segments"][0]["speed_to_lead"]
+    assert segment["unavailable"] == s["unavailable"] and segment["untouched_past_sla"] is None
+    result = run_cli(["funnel", str(path), "-r", RULESET, "--as-of", "2026-07-01"])
+    assert "Speed to lead: not available: the input has no column 'touch'" in result.stdout
+    assert "untouched past SLA" not in result.stdout
+
+
+def test_score_summary_speed_to_lead_without_a_first_touch_column(tmp_path):
+    path = tmp_path / "contacts.csv"
+    pl.read_csv(CONTACTS, infer_schema=False).drop("touch").write_csv(path)
+    summary = tmp_path / "summary.json"
+    run_cli(["score", str(path), "-r", RULESET, "--as-of", "2026-07-01", "-o", str(tmp_path / "s.csv"),
+             "--summary-json", str(summary), "-q"])
+    s = json.loads(summary.read_text())["funnel"]["speed_to_lead"]
+    assert s["unavailable"] and s["share_within_sla"] is None and s["untouched_past_sla"] is None
+    assert report(load_ruleset(RULESET))["speed_to_lead"]["unavailable"] is None
+
+
 # --------------------------------------------------------------------------- velocity and cohorts
 
 
