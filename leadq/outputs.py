@@ -33,6 +33,7 @@ __all__ = [
     "ROW_GROUP_SIZE",
     "AtomicWrites",
     "atomic_write",
+    "check_format_matches_name",
     "check_output_format",
     "check_output_path",
     "check_outputs_distinct",
@@ -146,6 +147,25 @@ def check_outputs_distinct(outputs: Mapping[str, str | None]) -> None:
         if path == STDIN:
             raise UsageError(f"{option} - and {earlier} - would both write to stdout; give one of them a file")
         raise UsageError(f"{option} and {earlier} are the same file ({path}); give each output its own name")
+
+
+def check_format_matches_name(path: str, fmt: str, option: str = "--out") -> None:
+    """Refuse ``--format csv`` for ``scored.parquet``: leadq (``--previous``) and everyone else read a file by its name.
+
+    Names of no format of leadq's own (``scored.out``, ``scored.xlsx``) take any ``--format``.
+
+    Raises:
+        UsageError: The name's format is another of :data:`FORMATS`.
+    """
+    if path == STDIN:
+        return
+    try:
+        named = format_from_path(path, default="", option=option)
+    except UsageError:
+        return
+    if named and named != fmt:
+        raise UsageError(f"--format {fmt} contradicts {option} {path}, a {named} name (readers go by the name, "
+                         f"--previous too); leave --format out, or end the name in .{fmt}")
 
 
 def is_gzip_path(path: str) -> bool:

@@ -107,7 +107,7 @@ def score(
     """
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
-    from leadq.outputs import (AtomicWrites, check_output_format, check_output_path, check_outputs_distinct,
+    from leadq.outputs import (AtomicWrites, check_format_matches_name, check_output_format, check_output_path, check_outputs_distinct,
                                format_from_path, gzip_if_named, write_frame)
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
@@ -125,6 +125,8 @@ def score(
     if out_fmt not in ("parquet", "csv", "ndjson"):
         raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: csv, ndjson, parquet")
     check_output_format(out, out_fmt)
+    if fmt and not to_db:
+        check_format_matches_name(out, fmt)
     if out == "-" and summary_json == "-":
         raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
     rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
