@@ -11,13 +11,15 @@ from ranges such as "51-200".
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Iterator, Sequence
 
 import polars as pl
 
 from leadq.activity import event_type_spellings
-from leadq.activity_input import read_activity_files
+from leadq.activity_input import event_fields_needed, read_activity_files
 from leadq.cleaning import map_columns
+from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
 from leadq.errors import did_you_mean
 from leadq.inputs import ReadOptions, concat_inputs, input_error_from_polars, read_input_files
@@ -152,11 +154,13 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
     schema = frame.collect_schema()
     label = ", ".join(specs)
     type_col = ruleset.activity_columns["event_type"]
+    needed = event_fields_needed(compile_ruleset(ruleset, datetime.now(timezone.utc), explain=False))  # the lead, type and time, and what `where:` reads
     findings = [_finding("error", "column-missing", col,
                          f"column '{col.column}' is not in {label}{did_you_mean(col.column, list(schema))}; "
-                         "`leadq score` would stop (exit 3)", "activity_columns")
+                         + (f"a `where:` reads {name}, so " if name not in ("lead_id", "event_type", "occurred_at")
+                            else "") + "`leadq score` would stop (exit 3)", "activity_columns")
                 for name, col in ruleset.activity_columns.items()
-                if name in ("lead_id", "event_type", "occurred_at") and col.column not in schema]
+                if name in needed and col.column not in schema]
     if type_col.column not in schema:
         return findings
     try:

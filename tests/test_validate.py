@@ -289,6 +289,24 @@ def test_event_types_the_rules_name_are_looked_for_in_the_activity_log(tmp_path)
     assert f"activity_columns.event_type: column 'Event' is not in {lost}" in result.stdout
 
 
+def test_an_activity_column_only_a_where_reads_is_looked_for(tmp_path):
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(
+        "version: 1\ncolumns: {lead_id: Lead ID}\n"
+        "activity_columns: {lead_id: Lead ID, event_type: Event, occurred_at: When, url: Page URL, "
+        "campaign: Campaign}\n"
+        "intent:\n"
+        "  - {id: pricing, event: page_view, where: 'url contains \"/pricing\"', points: 5, cap: 20}\n"
+        "tiers:\n  - {name: all, otherwise: true}\n")
+    log = tmp_path / "events.csv"
+    log.write_text("Lead ID,Event,When,URL\nL1,page_view,2026-10-01,/pricing\n")
+    result = run_cli(["validate", ruleset, "-a", log], exit_code=2)
+    # url is read by a where: `score` would stop; campaign is read by nothing, so it is not looked for.
+    assert result.stdout.count("[column-missing]") == 1
+    assert (f"activity_columns.url: column 'Page URL' is not in {log}; a `where:` reads url, so `leadq score` "
+            "would stop (exit 3)") in result.stdout
+
+
 def test_data_checks_parse_only_the_mapped_columns(tmp_path, monkeypatch):
     # Only the mapped columns are checked: a row blank in all of them holds nothing to check, so the
     # others are not parsed to tell it from a blank row (the log's: those its activity columns map).
