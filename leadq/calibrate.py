@@ -250,8 +250,9 @@ def calibrate(
         created_until: keep only leads created before this time.
 
     Raises:
-        UsageError: for a bad outcome, target, sales tier or creation window.
-        InputError: when the inputs cannot be read or do not fit the ruleset.
+        UsageError: for an unknown outcome, a bad target, sales tier or creation window.
+        InputError: when the inputs cannot be read or do not fit the ruleset, lack the outcome's
+            column, or the outcome column holds values that are neither yes/no nor a date.
     """
     window = created_since is not None or created_until is not None
     if window and "created_at" not in ruleset.columns:
@@ -262,12 +263,12 @@ def calibrate(
         columns = list(frames.contacts.collect_schema())
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, frames.contacts_label) from exc
-    resolved = resolve_outcome(outcome, ruleset, columns)
+    resolved = resolve_outcome(outcome, ruleset, columns, frames.contacts_label)
     result = score_detail(ruleset, frames, as_of, resolved.keep_columns)
     detail = result.detail
     if detail is None:  # pragma: no cover - score_frames always fills it with detail=True
         raise InputError("scoring returned no detail")
-    converted = outcome_column(detail, resolved, ruleset)
+    converted = outcome_column(detail, resolved, ruleset, frames.contacts_label)
     if window:
         created = pl.col("created_at")
         keep = pl.lit(True)

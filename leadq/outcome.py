@@ -15,7 +15,7 @@ from typing import Sequence
 import polars as pl
 
 from leadq.cleaning import parse_datetime
-from leadq.errors import UsageError, did_you_mean
+from leadq.errors import InputError, MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.ruleset import Ruleset
 
 # Stage name -> the canonical date fields that mean "reached it" (the stage or any later one).
@@ -45,7 +45,8 @@ class Outcome:
         return self.fields if self.kind == "column" else ()
 
 
-def resolve_outcome(spec: str, ruleset: Ruleset, contact_columns: Sequence[str]) -> Outcome:
+def resolve_outcome(spec: str, ruleset: Ruleset, contact_columns: Sequence[str], label: str = "the contacts"
+                    ) -> Outcome:
     """Resolve ``--outcome``: a stage name, a canonical field, or a raw contacts column.
 
     Stage names (``sql``, ``opportunity``, ``won``) mean "reached this stage or
@@ -54,10 +55,15 @@ def resolve_outcome(spec: str, ruleset: Ruleset, contact_columns: Sequence[str])
     or as a date (set = converted).
 
     Raises:
-        UsageError: when the name is none of these, or the stage's date
-            columns are missing from the ruleset or from the contacts.
+        UsageError: when the name is none of these (and the contacts have columns), or the ruleset
+            maps none of the stage's date fields: decided from the command line and the ruleset.
+        MissingColumnsError: when the contacts (``label``) lack the column the outcome needs: the
+            stage's date columns or the field's column (or have no columns at all).
     """
     name = spec.strip()
+    columns = [c for c in contact_columns if not c.startswith("_")]
+    have = ", ".join(f"'{c}'" for c in columns[:30]) + (f" (and {len(columns) - 30} more)" if len(columns) > 30
+                                                         else "")
     stage = name.lower()
     if stage in STAGES:
         mapped = [f for f in STAGES[stage] if f in ruleset.columns]
@@ -67,8 +73,9 @@ def resolve_outcome(spec: str, ruleset: Ruleset, contact_columns: Sequence[str])
         present = [f for f in mapped if ruleset.columns[f].column in contact_columns]
         if not present:
             cols = ", ".join(f"'{ruleset.columns[f].column}'" for f in mapped)
-            raise UsageError(f"--outcome {name}: the contacts have no column {cols}; "
-                             "pass the outcome column's name instead")
+            raise MissingColumnsError(f"--outcome {name}: the contacts have no column {cols}; "
+                                      f"pass the outcome column's name instead; "
+                                      f"the file has: {have or '(no columns)'}", Position(label))
         later = " or a later stage" if len(present) > 1 else ""
         desc = f"reached {stage.upper() if stage == 'sql' else stage}{later} ({', '.join(present)} set)"
         return Outcome(name, "stage", tuple(present), desc)
@@ -76,9 +83,15 @@ def resolve_outcome(spec: str, ruleset: Ruleset, contact_columns: Sequence[str])
         return Outcome(name, "field", (name,), f"{name} ('{ruleset.columns[name].column}') is true or set")
     if name in contact_columns:
         return Outcome(name, "column", (name,), f"column '{name}' is true or set")
-    pool = list(STAGES) + list(ruleset.columns) + [c for c in contact_columns if not c.startswith("_")]
+    if name in ruleset.columns:
+        raise MissingColumnsError(f"--outcome {name}: the contacts have no column '{ruleset.columns[name].column}' "
+                                  f"(the ruleset's {name}); the file has: {have or '(no columns)'}", Position(label))
+    if not columns:
+        raise MissingColumnsError(f"--outcome {name}: the contacts have no columns (an empty file?)",
+                                  Position(label))
+    pool = list(STAGES) + list(ruleset.columns) + columns
     raise UsageError(f"--outcome: '{name}' is neither a stage ({', '.join(STAGES)}), a ruleset field nor a "
-                     f"column of the contacts{did_you_mean(name, pool)}")
+                     f"column of the contacts{did_you_mean(name, pool)}; the contacts' columns: {have}")
 
 
 def _flag(expr: pl.Expr, dtype: pl.DataType, ruleset: Ruleset) -> tuple[pl.Expr, pl.Expr | None]:
@@ -99,11 +112,11 @@ def _flag(expr: pl.Expr, dtype: pl.DataType, ruleset: Ruleset) -> tuple[pl.Expr,
     return truthy.fill_null(False), ~known
 
 
-def outcome_column(detail: pl.DataFrame, outcome: Outcome, ruleset: Ruleset) -> pl.Series:
+def outcome_column(detail: pl.DataFrame, outcome: Outcome, ruleset: Ruleset, label: str | None = None) -> pl.Series:
     """The boolean outcome of every scored lead.
 
     Raises:
-        UsageError: when a yes/no column holds values that are neither yes,
+        InputError: when a yes/no column holds values that are neither yes,
             no, blank nor a date (so a wrong column is not silently read as "no").
     """
     if outcome.kind == "stage":
@@ -115,7 +128,7 @@ def outcome_column(detail: pl.DataFrame, outcome: Outcome, ruleset: Ruleset) -> 
         bad = detail.filter(unknown).select(pl.col(column).cast(pl.String).unique(maintain_order=True).head(5))
         if bad.height:
             values = ", ".join(f"'{v}'" for v in bad.to_series().to_list())
-            raise UsageError(f"--outcome {outcome.spec}: values that are neither yes/no nor a date: {values}; "
+            raise InputError(f"--outcome {outcome.spec}: values that are neither yes/no nor a date: {values}; "
                              f"converted = {', '.join(TRUTHY)} or any date; not converted = "
-                             f"{', '.join(FALSY)} or blank")
+                             f"{', '.join(FALSY)} or blank", Position(label) if label else None)
     return detail.select(flag.alias(CONVERTED)).to_series()

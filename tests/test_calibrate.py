@@ -280,8 +280,9 @@ def test_terminal_report_shows_the_figures():
 @pytest.mark.parametrize("args, code, message", [
     (["--outcome", "sqll"], 2, "--outcome: 'sqll' is neither a stage (sql, opportunity, won), a ruleset field nor "
                                 "a column of the contacts; did you mean 'sql'?"),
-    (["--outcome", "Bad Outcome"], 2, "--outcome Bad Outcome: values that are neither yes/no nor a date: 'maybe', "
-                                      "'unknown'"),
+    # Values in the data, found once it is read: an input error.
+    (["--outcome", "Bad Outcome"], 3, "contacts.csv: --outcome Bad Outcome: values that are neither yes/no nor a "
+                                      "date: 'maybe', 'unknown'"),
     (["--outcome", "sql", "--sales-tiers", "sql,hot"], 2, "--sales-tiers: unknown tier 'hot'"),
     (["--outcome", "sql", "--target-precision", "0.5", "--target-volume", "3"], 2,
      "--target-precision and --target-volume are alternatives"),
@@ -293,11 +294,27 @@ def test_usage_errors(args, code, message):
     assert result.stdout == ""
 
 
-def test_stage_without_mapped_column_is_a_usage_error(tmp_path):
+def test_stage_whose_column_the_contacts_lack_is_an_input_error(tmp_path):
     contacts = tmp_path / "c.csv"
     contacts.write_text("Lead ID,Title,Employees,Country,Status\nL1,Director,500,UK,OPEN\n")
-    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--outcome", "won"], exit_code=2)
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--outcome", "won"], exit_code=3)
     assert "--outcome won: the contacts have no column 'Won Date'" in result.stderr
+    assert "the file has: 'Lead ID', 'Title', 'Employees', 'Country', 'Status'" in result.stderr
+
+
+def test_field_whose_column_the_contacts_lack_is_an_input_error(tmp_path):
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status\nL1,Director,500,UK,OPEN\n")
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--outcome", "won_at"], exit_code=3)
+    assert "--outcome won_at: the contacts have no column 'Won Date' (the ruleset's won_at)" in result.stderr
+
+
+@pytest.mark.parametrize("outcome", ["sql", "Status"])
+def test_empty_contacts_file_is_an_input_error(tmp_path, outcome):
+    contacts = tmp_path / "empty.csv"
+    contacts.write_text("")
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--outcome", outcome], exit_code=3)
+    assert f"empty.csv: --outcome {outcome}: the contacts have no column" in result.stderr
 
 
 def test_missing_contacts_file_is_an_input_error(tmp_path):
