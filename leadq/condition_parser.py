@@ -293,6 +293,10 @@ class _Parser:
         if tok.kind == "number":
             self.take()
             value: object = float(tok.value) if any(c in tok.value for c in ".eE") else int(tok.value)
+            if value == float("inf") or (isinstance(value, int) and value > 1e308):
+                shown = tok.value if len(tok.value) <= 24 else tok.value[:20] + "..."
+                raise self.error(f"number {shown} is too large: it must be a finite number "
+                                 "(at most about 1.8e308)", tok)
             return Literal(tok.offset, value)
         if tok.kind == "string":
             self.take()

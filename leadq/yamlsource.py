@@ -4,10 +4,18 @@ Rulesets are parsed with PyYAML's SafeLoader node graph (no Python tags, no
 aliases), and turned into :class:`YMap` / :class:`YList` containers that remember
 where each key and value came from, so every validation error can say
 ``file:line:column``.
+
+Numbers are read as YAML 1.2 reads them, in one place for every reader: a plain
+``1e308`` or ``2E-3`` is a number (YAML 1.1 wants a dot and a signed exponent,
+``1.0e+308``, and reads the rest as text); ``.nan``, ``.inf`` and a number too
+large for a float are refused, since no setting, points or threshold means them.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import sys
 from typing import Any
 
 import yaml
@@ -43,7 +51,29 @@ _STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "boo
                                                       "timestamp", "merge")}
 
 
-def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+# YAML 1.2's float with an exponent; the forms without one YAML 1.1 reads as numbers already.
+_EXPONENT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+
+
+def _scalar(path: str, node: yaml.ScalarNode, loader: yaml.SafeLoader, key: str | None) -> Any:
+    value = loader.construct_object(node)
+    # Dates and timestamps stay text: leadq parses them itself, in UTC.
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return node.value
+    # A plain scalar's style is None, or '' from libyaml; a quoted "1e5" stays text.
+    if node.tag == "tag:yaml.org,2002:str" and not node.style and _EXPONENT_NUMBER.fullmatch(node.value):
+        value = float(node.value)
+    # Too large a whole number would overflow where a reader makes it a float.
+    if (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max):
+        what = f"'{key}'" if key is not None else "a list item"
+        shown = node.value if len(node.value) <= 24 else node.value[:20] + "..."
+        limit = "" if value != value else " (at most about 1.8e308 either way)"  # NaN is not equal to itself
+        raise RulesetError(f"{what} must be a finite number{limit}, got {shown}", _position(path, node))
+    return value
+
+
+def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader, key: str | None = None) -> Any:
     if node.tag not in _STANDARD_TAGS:
         # Checked before the node is built: a collection's tag would otherwise be ignored silently.
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -63,7 +93,7 @@ def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
             if key in out:
                 raise RulesetError(f"duplicate key '{key}' (first at line {out.key_pos[key].line})",
                                    _position(path, key_node))
-            out[key] = _convert(path, value_node, loader)
+            out[key] = _convert(path, value_node, loader, key)
             out.key_pos[key] = _position(path, key_node)
             out.value_pos[key] = _position(path, value_node)
             out.value_style[key] = value_node.style if isinstance(value_node, yaml.ScalarNode) else None
@@ -77,11 +107,7 @@ def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
             seq.item_pos.append(_position(path, item))
             seq.item_style.append(item.style if isinstance(item, yaml.ScalarNode) else None)
         return seq
-    value = loader.construct_object(node)
-    # Dates and timestamps stay text: leadq parses them itself, in UTC.
-    if node.tag in ("tag:yaml.org,2002:timestamp",):
-        return node.value
-    return value
+    return _scalar(path, node, loader, key)
 
 
 # libyaml's parser when PyYAML was built with it (the wheels are): same nodes and marks, ~8x faster.

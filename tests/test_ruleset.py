@@ -106,6 +106,20 @@ CASES = [
     ("bad date order", "tiers:", "settings:\n  date_order: dmy\ntiers:", "unknown date_order 'dmy'"),
     ("bad timezone", "tiers:", "settings:\n  timezone: Mars/Base\ntiers:", "unknown time zone 'Mars/Base'"),
     ("empty condition", 'when: job_title matches "director"', 'when: ""', "condition is empty"),
+    # Non-finite numbers would score NaN or inf (a NaN total passed 'total >= 20').
+    ("nan points", "points: 10", "points: .nan", ":14:13: 'points' must be a finite number, got .nan"),
+    ("inf points", "points: 10", "points: -.inf",
+     ":14:13: 'points' must be a finite number (at most about 1.8e308 either way), got -.inf"),
+    ("inf cap", "    points: 20", "    points: 20\n    cap: .inf", ":19:10: 'cap' must be a finite number"),
+    ("nan half-life", "tiers:", "settings:\n  half_life_days: .NaN\ntiers:",
+     ":24:19: 'half_life_days' must be a finite number, got .NaN"),
+    ("nan grade", "tiers:", "grades:\n  A: .nan\n  B: otherwise\ntiers:", ":24:6: 'A' must be a finite number"),
+    ("exponent too large", "points: 10", "points: 1e999", ":14:13: 'points' must be a finite number (at most"),
+    ("whole number too large", "points: 10", "points: 1" + "0" * 400,
+     ":14:13: 'points' must be a finite number (at most about 1.8e308 either way), got 10000000000000000000..."),
+    ("inf in a condition", "total >= 20", "total >= 1e999",
+     "tier 'hot': number 1e999 is too large: it must be a finite number (at most about 1.8e308)"),
+    ("quoted exponent is text", "points: 10", 'points: "1e3"', "'points' must be a number, got '1e3'"),
 ]
 
 
@@ -114,6 +128,15 @@ def test_validation_errors(tmp_path, old, new, message):
     text = _error(tmp_path, old, new)
     assert message in text
     assert text.startswith(str(tmp_path / "rs.yaml"))
+
+
+def test_numbers_in_exponent_form_are_numbers(tmp_path):
+    # YAML 1.1 reads an exponent without a dot and a sign as text; leadq reads it as YAML 1.2 does.
+    text = BASE.replace("points: 10", "points: 1e3").replace("points: 20", "points: 2.5E+1")
+    text = text.replace("tiers:", "settings:\n  half_life_days: 1e-300\n  lookback_days: 1.8e2\ntiers:")
+    rs, _ = _load(tmp_path, text)
+    assert [r.points for r in rs.rules] == [1000.0, 25.0]
+    assert (rs.settings.half_life_days, rs.settings.lookback_days) == (1e-300, 180.0)
 
 
 def test_the_tab_hint_is_only_for_tabs(tmp_path):
