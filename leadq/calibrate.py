@@ -129,6 +129,32 @@ def total_thresholds(ruleset: Ruleset, tiers: Sequence[str]) -> list[tuple[str, 
     return found
 
 
+def check_options(ruleset: Ruleset, *, target_precision: float | None = None, target_volume: int | None = None,
+                  sales_tiers: Sequence[str] | None = None) -> list[str]:
+    """Check the options that need only the ruleset, before anything is read; return the sales tiers.
+
+    Raises:
+        UsageError: for an out-of-range target, or ``sales_tiers`` empty or naming a tier the ruleset
+            does not have (the message lists the ruleset's tiers).
+    """
+    if target_precision is not None and not 0 < target_precision <= 1:
+        raise UsageError(f"--target-precision must be in (0, 1], got {target_precision:g}")
+    if target_volume is not None and target_volume < 1:
+        raise UsageError(f"--target-volume must be at least 1, got {target_volume}")
+    if sales_tiers is None:
+        return default_sales_tiers(ruleset)
+    names = list(ruleset.tier_names)
+    if not sales_tiers:
+        # An empty list would drop every "sent to sales" figure without a word.
+        raise UsageError(f"--sales-tiers: no tier given; expected some of: {', '.join(names)} (leave the option "
+                         f"out for the default: {', '.join(default_sales_tiers(ruleset)) or 'none'})")
+    for t in sales_tiers:
+        if t not in names:
+            raise UsageError(f"--sales-tiers: unknown tier '{t}'{did_you_mean(t, names)}; "
+                             f"expected one of: {', '.join(names)}")
+    return list(dict.fromkeys(sales_tiers))
+
+
 def calibrate_detail(
     detail: pl.DataFrame,
     converted: pl.Series,
@@ -155,21 +181,11 @@ def calibrate_detail(
         rejected: rows the scoring run rejected (reported, not scored).
 
     Raises:
-        UsageError: for an unknown sales tier name or an out-of-range target.
+        UsageError: as :func:`check_options`.
     """
-    if target_precision is not None and not 0 < target_precision <= 1:
-        raise UsageError(f"--target-precision must be in (0, 1], got {target_precision:g}")
-    if target_volume is not None and target_volume < 1:
-        raise UsageError(f"--target-volume must be at least 1, got {target_volume}")
+    sales = check_options(ruleset, target_precision=target_precision, target_volume=target_volume,
+                          sales_tiers=sales_tiers)
     names = list(ruleset.tier_names)
-    if sales_tiers is None:
-        sales = default_sales_tiers(ruleset)
-    else:
-        sales = list(dict.fromkeys(sales_tiers))
-        for t in sales:
-            if t not in names:
-                raise UsageError(f"--sales-tiers: unknown tier '{t}'{did_you_mean(t, names)}; "
-                                 f"expected one of: {', '.join(names)}")
     frame = detail.with_columns(converted.alias(_Y))
     n = frame.height
     conv = int(frame[_Y].sum()) if n else 0
@@ -254,6 +270,7 @@ def calibrate(
         InputError: when the inputs cannot be read or do not fit the ruleset, lack the outcome's
             column, or the outcome column holds values that are neither yes/no nor a date.
     """
+    check_options(ruleset, target_precision=target_precision, target_volume=target_volume, sales_tiers=sales_tiers)
     window = created_since is not None or created_until is not None
     if window and "created_at" not in ruleset.columns:
         raise UsageError("--since/--until select leads by creation date, but the ruleset maps no created_at column")
@@ -290,5 +307,5 @@ def calibrate(
 
 
 __all__ = [
-    "CalibrationReport", "calibrate", "calibrate_detail", "default_sales_tiers", "total_thresholds",
+    "CalibrationReport", "calibrate", "calibrate_detail", "check_options", "default_sales_tiers", "total_thresholds",
 ]

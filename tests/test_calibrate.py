@@ -284,6 +284,9 @@ def test_terminal_report_shows_the_figures():
     (["--outcome", "Bad Outcome"], 3, "contacts.csv: --outcome Bad Outcome: values that are neither yes/no nor a "
                                       "date: 'maybe', 'unknown'"),
     (["--outcome", "sql", "--sales-tiers", "sql,hot"], 2, "--sales-tiers: unknown tier 'hot'"),
+    (["--outcome", "sql", "--sales-tiers", ""], 2, "--sales-tiers: no tier given; expected some of: disqualified, "),
+    (["--outcome", "sql", "--sales-tiers", " , "], 2, "(leave the option out for the default: sql, mql)"),
+    (["--outcome", "sql", "--activities", ","], 2, "--activities: ',' names nothing"),
     (["--outcome", "sql", "--target-precision", "0.5", "--target-volume", "3"], 2,
      "--target-precision and --target-volume are alternatives"),
     (["--outcome", "sql", "--target-precision", "1.5"], 2, "--target-precision must be in (0, 1], got 1.5"),
@@ -315,6 +318,13 @@ def test_empty_contacts_file_is_an_input_error(tmp_path, outcome):
     contacts.write_text("")
     result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--outcome", outcome], exit_code=3)
     assert f"empty.csv: --outcome {outcome}: the contacts have no column" in result.stderr
+
+
+def test_options_are_checked_before_the_contacts_are_read(tmp_path):
+    for option in (["--sales-tiers", ""], ["--sales-tiers", "hot"], ["--target-volume", "0"]):
+        result = run_cli(["calibrate", tmp_path / "nope.csv", "--ruleset", RULESET, "--outcome", "sql", *option],
+                         exit_code=2)
+        assert "nope.csv" not in result.stderr
 
 
 def test_missing_contacts_file_is_an_input_error(tmp_path):

@@ -344,6 +344,13 @@ def test_unknown_by_is_a_usage_error(rs):
         assert "'source', 'employees', 'updated'" in result.stderr and "_hit__" not in result.stderr
 
 
+@pytest.mark.parametrize("option", [["--by", ","], ["--by", ""], ["--by", "lead_source", "--by", " "],
+                                    ["--activities", ","], ["--accounts", ""]])
+def test_an_option_list_naming_nothing_is_a_usage_error(option):
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, *option], exit_code=2)
+    assert f"{option[-2]}: {option[-1]!r} names nothing" in result.stderr
+
+
 def test_by_a_raw_input_column(rs):
     b = report(rs, by=["stage"])["breakdowns"][0]
     assert b["segments"][0]["value"] == "marketingqualifiedlead"

@@ -141,10 +141,20 @@ def _parse_as_of(value: str | None):
         raise UsageError(f"--as-of: {exc}") from None
 
 
-def _split_multi(values: list[str] | None) -> list[str]:
+def _split_multi(values: list[str] | None, option: str | None = None) -> list[str]:
+    """The names given to a repeatable option, each value split on commas (a path with a comma stays whole).
+
+    Raises:
+        UsageError: for a value with no name in it ('', ' ', ','): an empty list is a mistake, not
+            "none" (``option`` names the option in the message).
+    """
     out: list[str] = []
     for v in values or []:
-        out += [p.strip() for p in v.split(",") if p.strip()] if "," in v and not Path(v).exists() else [v]
+        names = [p.strip() for p in v.split(",") if p.strip()] if "," in v and not Path(v).exists() else [v]
+        if not any(n.strip() for n in names):
+            where = f"{option}: " if option else "a comma-separated option: "
+            raise UsageError(f"{where}{v!r} names nothing; give at least one name, or leave the option out")
+        out += names
     return out
 
 

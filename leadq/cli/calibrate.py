@@ -70,6 +70,7 @@ def calibrate(
         --as-of 2026-11-01 --outcome sql --target-precision 0.3
     """
     from leadq.calibrate import calibrate as run_calibration
+    from leadq.calibrate import check_options
     from leadq.rescoring import read_frames
     from leadq.calibrate_report import calibration_report
     from leadq.report import make_console
@@ -80,9 +81,11 @@ def calibrate(
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
     tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
+    check_options(rs, target_precision=target_precision, target_volume=target_volume, sales_tiers=tiers)
     since_dt, until_dt = _date_option("--since", since), _date_option("--until", until)
+    activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     with working(quiet):
-        frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
+        frames = read_frames(contacts, activity_specs, account_specs,
                              options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs])
         report = run_calibration(rs, frames, outcome=outcome, as_of=as_of_dt, target_precision=target_precision,
                                  target_volume=target_volume, sales_tiers=tiers,

@@ -49,8 +49,9 @@ def diff(
     rs_a = load_ruleset(ruleset_a)
     rs_b = load_ruleset(ruleset_b)
     as_of_dt = _parse_as_of(as_of)
+    activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     with working(quiet):
-        frames = read_frames(contacts, _split_multi(activities), _split_multi(accounts),
+        frames = read_frames(contacts, activity_specs, account_specs,
                              options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs_a, rs_b])
         report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
     if json_out:

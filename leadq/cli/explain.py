@@ -92,11 +92,12 @@ def explain(
     from leadq.report import make_console
     from leadq.ruleset_loader import load_ruleset
 
-    ids, inputs = split_arguments(list(args), _split_multi(lead))
+    ids, inputs = split_arguments(list(args), _split_multi(lead, "--lead"))
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
+    activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     with working(False):
-        report = explain_leads(rs, inputs, ids, _split_multi(activities), _split_multi(accounts),
+        report = explain_leads(rs, inputs, ids, activity_specs, account_specs,
                                as_of=as_of_dt, options=_read_options(input_format, encoding, delimiter, sheet))
     if json_out:
         text = json.dumps(report.to_dict(), indent=2, default=str) + "\n"

@@ -81,14 +81,15 @@ def funnel(
     end = _period_bound(date_to, "--to", end=True)
     if start is not None and end is not None and start >= end:
         raise UsageError(f"--from {date_from} is not before --to {date_to}")
-    breakdowns = list(dict.fromkeys(_split_multi(by)))
+    breakdowns = list(dict.fromkeys(_split_multi(by, "--by")))
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
+    activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     with working(quiet):
         inp = read_funnel_input(
             rs, contacts, by=breakdowns, options=_read_options(input_format, encoding, delimiter, sheet),
-            activity_specs=_split_multi(activities), account_specs=_split_multi(accounts),
-            score=score or bool(activities), as_of=as_of_dt,
+            activity_specs=activity_specs, account_specs=account_specs,
+            score=score or bool(activity_specs), as_of=as_of_dt,
         )
         report = compute_funnel(inp, rs, as_of=as_of_dt, period_from=start, period_to=end, by=breakdowns)
     data = report.to_dict()

@@ -39,7 +39,7 @@ def validate(
     """
     from leadq.lint import lint_ruleset
 
-    specs, activity_specs = _split_multi(data), _split_multi(activities)
+    specs, activity_specs = _split_multi(data, "--data"), _split_multi(activities, "--activities")
     if specs.count("-") + activity_specs.count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
     report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter, sheet), activity_specs)
