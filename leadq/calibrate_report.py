@@ -7,7 +7,6 @@ them (colour only on a terminal, via :func:`leadq.report.make_console`).
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -15,7 +14,7 @@ from rich.text import Text
 from leadq.calibrate import CalibrationReport
 from leadq.calibrate_figures import Decile, Segment
 from leadq.diff import DiffReport
-from leadq.report import TIER_STYLES
+from leadq.report import TIER_STYLES, ReportTable
 
 BAR_WIDTH = 24
 
@@ -39,7 +38,7 @@ def _lift(value: float | None) -> Text:
 
 
 def _table(title: str, columns: list[tuple[str, str]]) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    table = ReportTable(title=title)
     for name, justify in columns:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     return table

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from leadq.cases import CasesReport
 from leadq.explain import fmt_points
-from leadq.report import TIER_STYLES
+from leadq.report import TIER_STYLES, ReportTable
 
 
 def cases_report(report: CasesReport) -> Group:
     """The cases in file order: passed or failed, the scores and tier they got, and every miss."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
-                  title=f"leadq test  ruleset: {report.ruleset}  cases: {report.cases_path}  as of: {report.as_of}")
+    table = ReportTable(title=f"leadq test  ruleset: {report.ruleset}  cases: {report.cases_path}  as of: {report.as_of}")
     for col in ("", "line", "case", "tier", "grade", "fit", "intent", "total"):
         table.add_column(col, justify="right" if col in ("line", "fit", "intent", "total") else "left",
                          no_wrap=col != "case")

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from leadq.explain import ExplainReport, LeadExplanation, RuleExplanation, fmt_points
-from leadq.report import TIER_STYLES
+from leadq.report import TIER_STYLES, ReportTable
 
 
 def _value(value: Any) -> str:
@@ -62,10 +60,10 @@ def _lead(lead: LeadExplanation) -> Group:
     score.append(lead.tier, style=TIER_STYLES.get(lead.tier, "bold"))
     parts.append(score)
 
-    rules = Table(title="Rules", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    rules.add_column("rule", no_wrap=True)
-    rules.add_column("score", no_wrap=True)
-    rules.add_column("fired", no_wrap=True)
+    rules = ReportTable(title="Rules")
+    rules.add_column("rule")  # on a narrow terminal the words fold first; the figures keep their width
+    rules.add_column("score")
+    rules.add_column("fired")
     for col in ("raw", "decayed", "points"):
         rules.add_column(col, justify="right", no_wrap=True)
     rules.add_column("saw")
@@ -80,7 +78,7 @@ def _lead(lead: LeadExplanation) -> Group:
         parts.append(Text(f"group {g.id} ({g.score}): rules {', '.join(g.rules)} gave "
                           f"{fmt_points(g.rules_points, signed=True)}{cut}", style="" if g.capped else "dim"))
 
-    tiers = Table(title="Tiers (first match wins)", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    tiers = ReportTable(title="Tiers (first match wins)")
     for col in ("#", "tier", "result"):
         tiers.add_column(col, justify="right" if col == "#" else "left", no_wrap=True)
     tiers.add_column("condition")
@@ -94,7 +92,7 @@ def _lead(lead: LeadExplanation) -> Group:
     parts.append(tiers)
 
     if lead.reasons:
-        reasons = Table(title="Disqualification reasons", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        reasons = ReportTable(title="Disqualification reasons")
         for col in ("code", "reason", "category"):
             reasons.add_column(col)
         for reason in lead.reasons:

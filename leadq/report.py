@@ -30,6 +30,22 @@ TIER_STYLES = {
 }
 
 
+class ReportTable(Table):
+    """A report's table: a rule under the header, the title on the left, no padding at the edges, and
+    cells that fold onto a second line where Rich would cut them with "…" on a narrow terminal: a rule
+    id, a count or a share is never lost."""
+
+    def __init__(self, *headers, **options) -> None:
+        for name, value in (("box", box.SIMPLE_HEAD), ("title_justify", "left"), ("pad_edge", False)):
+            options.setdefault(name, value)
+        super().__init__(*headers, **options)
+
+    def add_column(self, *args, **options) -> None:  # type: ignore[override]
+        # A column that must not wrap keeps Rich's "…": folded, it would be cut without a mark.
+        options.setdefault("overflow", "ellipsis" if options.get("no_wrap") else "fold")
+        super().add_column(*args, **options)
+
+
 class _Console(Console):
     """A Rich console whose reader going away (``leadq funnel ... | head``) is leadq's BrokenPipeError.
 
@@ -147,7 +163,7 @@ def run_summary(summary: RunSummary) -> Group:
         acct.append("  (the input holds no rows; an empty output was written)", style="yellow")
     parts.append(acct)
     if len(summary.files) > 1:
-        files = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
+        files = ReportTable(box=box.SIMPLE, show_edge=False)
         for col in ("file", "rows", "scored", "rejected"):
             files.add_column(col, justify="left" if col == "file" else "right")
         for f in summary.files:
@@ -180,7 +196,7 @@ def run_summary(summary: RunSummary) -> Group:
     for name, rows in summary.report_rows.items():
         parts.append(Text(report_rows_note(name, rows)))
     if summary.scored:
-        tiers = Table(title="Tiers", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        tiers = ReportTable(title="Tiers")
         tiers.add_column("tier")
         tiers.add_column("leads", justify="right")
         tiers.add_column("share", justify="right")
@@ -188,7 +204,7 @@ def run_summary(summary: RunSummary) -> Group:
         for t in summary.tiers:
             tiers.add_row(Text(t.name, style=TIER_STYLES.get(t.name, "")), f"{t.count:,}", _pct(t.share),
                           _bar(t.share))
-        matrix = Table(title="Fit grade by intent", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        matrix = ReportTable(title="Fit grade by intent")
         matrix.add_column("grade")
         for band in summary.matrix_bands:
             matrix.add_column(f"intent {band}", justify="right")
@@ -197,8 +213,7 @@ def run_summary(summary: RunSummary) -> Group:
             matrix.add_row(letter, *[f"{n:,}" for n in row], f"{sum(row):,}")
         parts += [tiers, matrix]
         if summary.reasons:
-            reasons = Table(title="Disqualification reasons", box=box.SIMPLE_HEAD, title_justify="left",
-                            pad_edge=False)
+            reasons = ReportTable(title="Disqualification reasons")
             for col in ("reason", "category", "leads", "share"):
                 reasons.add_column(col, justify="right" if col in ("leads", "share") else "left")
             for r in summary.reasons[:10]:
