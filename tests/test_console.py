@@ -62,3 +62,16 @@ def test_a_command_runs_with_an_empty_columns(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setenv("COLUMNS", "")
     result = run_cli(["score", SAMPLE / "contacts.csv", "--as-of", SAMPLE_AS_OF, "-o", tmp_path / "s.csv"])
     assert "input rows 3,000 = scored" in result.output
+
+
+@pytest.mark.parametrize("command", [
+    ["calibrate", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv", "--outcome", "sql"],
+    ["explain", "1000007", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv"],
+])
+def test_a_narrow_terminal_folds_cells_and_cuts_none(monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    from conftest import SAMPLE, SAMPLE_AS_OF, run_cli
+
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run_cli([a.format(sample=SAMPLE) for a in command] + ["--as-of", SAMPLE_AS_OF])
+    assert "…" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 60
