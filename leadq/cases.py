@@ -16,7 +16,7 @@ reviewed against the examples before it ships::
         expect: {tier: hand_raiser, grade: A, intent: ">= 30", explanation_contains: demo request}
 
 ``lead`` and event keys are leadq's field names (those the ruleset maps under
-``columns`` / ``activity_columns``) or the CRM's column names; values are read
+``columns`` / ``activity_columns``) or the CRM's column names, and no others; values are read
 like CSV text, so ``"51-200"`` or ``"12/03/2026"`` read as the ruleset says. An
 event has ``type``, ``at`` (a time) or ``days_ago`` (before ``as_of``; default 0),
 and ``count`` (default 1). Expectations: ``tier``, ``grade`` and ``route`` (a
@@ -39,6 +39,7 @@ from typing import Any
 import polars as pl
 
 from leadq.errors import InputError, Position, RulesetError, did_you_mean, one_of
+from leadq.fields import CONTACT_FIELDS, EVENT_FIELDS
 from leadq.ruleset import Ruleset
 from leadq.ruleset_files import decode_yaml_text
 from leadq.yaml_reader import Reader, as_mapping, as_sequence
@@ -128,10 +129,35 @@ def _text(value: Any, where: str, pos: Position) -> str:
     raise RulesetError(f"{where}: expected a value (text, a number, true/false), not a list or a mapping", pos)
 
 
-def _columns(values: YMap, mapping: dict[str, str], where: str) -> dict[str, str]:
-    """Field or CRM column names -> CRM column names, values as text (blank values left out)."""
+# Fields a lead cannot give, since leadq derives them, and what to give instead.
+_DERIVED = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
+
+
+def _unknown_key(key: str, mapping: dict[str, str], where: str, *, events: bool) -> str:
+    """Why ``key`` is neither a field the ruleset maps nor its column, and what to write instead."""
+    section = "activity_columns" if events else "columns"
+    if key in (EVENT_FIELDS if events else CONTACT_FIELDS):
+        return (f"{where}: '{key}' is a leadq field that this ruleset does not map under {section}:, so a case "
+                f"cannot give it; map it there (or leave it out)")
+    if not events and key in _DERIVED:
+        return f"{where}: '{key}' is derived from {_DERIVED[key]}; give {_DERIVED[key]} instead"
+    names = [*mapping, *mapping.values(), *(("type", "at", "days_ago", "count") if events else ())]
+    allowed = ("an event takes type, at or days_ago, count, and the activity fields" if events
+               else "a lead takes the fields") + f" this ruleset maps under {section}: or their CRM column names"
+    return f"{where}: unknown field '{key}'{did_you_mean(key, names)}; {allowed}"
+
+
+def _columns(values: YMap, mapping: dict[str, str], where: str, *, events: bool = False) -> dict[str, str]:
+    """Field or CRM column names -> CRM column names, values as text (blank values left out).
+
+    Any other key is an error: the lead or event would be scored without it, and a case with a
+    misspelt field would pass without testing what it says.
+    """
+    columns = set(mapping.values())
     out: dict[str, str] = {}
     for key, value in values.items():
+        if key not in mapping and key not in columns:
+            raise RulesetError(_unknown_key(key, mapping, where, events=events), values.key_pos[key])
         column = mapping.get(key, key)
         if column in out:
             raise RulesetError(f"{where}: '{key}' gives the column '{column}' a second time", values.key_pos[key])
@@ -191,6 +217,11 @@ def _number_test(value: Any, where: str, pos: Position) -> tuple[str, float] | t
                        pos)
 
 
+# Activity fields each event takes from the case, not from its keys.
+_SET_BY_THE_CASE = {"lead_id": "the case (the lead's id)", "event_type": "'type'",
+                    "occurred_at": "'at' or 'days_ago'"}
+
+
 def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datetime) -> list[dict[str, str]]:
     if data is None:
         return []
@@ -219,7 +250,13 @@ def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datet
         fields = YMap({k: v for k, v in entry.items() if k not in ("type", "at", "days_ago", "count")})
         fields.key_pos = {k: entry.key_pos[k] for k in fields}
         fields.value_pos = {k: entry.value_pos[k] for k in fields}
-        event = _columns(fields, activity, ewhere)
+        given = {name: column for name, column in activity.items() if name not in _SET_BY_THE_CASE}
+        for key in fields:
+            name = next((n for n, c in activity.items() if key in (n, c)), None)
+            if name in _SET_BY_THE_CASE:
+                raise RulesetError(f"{ewhere}: '{key}' is set by {_SET_BY_THE_CASE[name]}; leave it out",
+                                   entry.key_pos[key])
+        event = _columns(fields, given, ewhere, events=True)
         event[activity["event_type"]] = _text(entry["type"], f"{ewhere}.type", r.pos("type"))
         event[activity["occurred_at"]] = at
         out += [event] * int(count)

@@ -37,6 +37,22 @@ def test_scores_of_a_case_are_those_of_leadq_score():
     assert first.explanation.endswith("demo request +28.6 (decayed from 30, 1 day ago)")
 
 
+def test_lead_and_event_keys_may_be_field_names_or_crm_column_names(tmp_path):
+    path = _write(tmp_path, """\
+as_of: 2026-11-01
+cases:
+  - name: fields
+    lead: {lead_id: A1, job_title: VP Marketing, company_size: 500}
+    events: [{type: page_view, url: /pricing, campaign: spring, workspace_id: w1, days_ago: 2}]
+    expect: {fit: 40, intent: 9.1}
+  - name: columns
+    lead: {Record ID: A2, Job Title: VP Marketing, Number of Employees: 500}
+    events: [{type: page_view, Page URL: /pricing, Campaign: spring, Workspace ID: w1, days_ago: 2}]
+    expect: {fit: 40, intent: 9.1}
+""")
+    run_cli(["test", "b2b_saas", path])
+
+
 FAILING = """\
 as_of: 2026-11-01
 cases:
@@ -103,7 +119,27 @@ cases:
     ("cases: [{lead: {job_title: A}, expect: {fit: 1}}, {lead: {lead_id: case-1}, expect: {fit: 1}}]",
      "case 2: lead id 'case-1' is also case 1's; give each case its own"),
     ("as_of: soon\ncases: [{lead: {}, expect: {fit: 1}}]", ":1:8: as_of: cannot read 'soon' as a date"),
-    ("cases: [{lead: {x: [1]}, expect: {fit: 1}}]", ":1:20: case 1: lead.x: expected a value"),
+    ("cases: [{lead: {job_title: [1]}, expect: {fit: 1}}]", ":1:28: case 1: lead.job_title: expected a value"),
+    # A misspelt key would be scored without, and the case pass without testing what it says.
+    ("cases: [{lead: {job_titel: Director}, expect: {tier: nurture}}]", ":1:17: case 1: lead: unknown field "
+     "'job_titel'; did you mean 'job_title'?; a lead takes the fields this ruleset maps under columns: or their "
+     "CRM column names"),
+    ("cases: [{lead: {Job Titel: Director}, expect: {tier: nurture}}]", ":1:17: case 1: lead: unknown field "
+     "'Job Titel'; did you mean 'Job Title'?"),
+    ("cases: [{lead: {city: Paris}, expect: {tier: nurture}}]", ":1:17: case 1: lead: 'city' is a leadq field "
+     "that this ruleset does not map under columns:, so a case cannot give it; map it there (or leave it out)"),
+    ("cases: [{lead: {email_domain: acme.com}, expect: {tier: nurture}}]", ":1:17: case 1: lead: 'email_domain' "
+     "is derived from email; give email instead"),
+    ("cases: [{lead: {}, events: [{type: demo_request, days_ago: 1, ulr: /x}], expect: {fit: 1}}]",
+     ":1:63: case 1: events[1]: unknown field 'ulr'; did you mean 'url'?; an event takes type, at or days_ago, "
+     "count, and the activity fields this ruleset maps under activity_columns: or their CRM column names"),
+    ("cases: [{lead: {}, events: [{type: demo_request, dyas_ago: 1}], expect: {fit: 1}}]",
+     ":1:50: case 1: events[1]: unknown field 'dyas_ago'; did you mean 'days_ago'?"),
+    ("cases: [{lead: {}, events: [{type: demo_request, account_id: A1}], expect: {fit: 1}}]",
+     ":1:50: case 1: events[1]: 'account_id' is a leadq field that this ruleset does not map under "
+     "activity_columns:, so a case cannot give it; map it there (or leave it out)"),
+    ("cases: [{lead: {}, events: [{type: demo_request, event_type: x}], expect: {fit: 1}}]",
+     ":1:50: case 1: events[1]: 'event_type' is set by 'type'; leave it out"),
     ("cases: [{lead: {}, expect: {fit: 1}, extra: 1}]", "case 1: unknown key 'extra'"),
 ])
 def test_errors_in_the_cases_file_name_the_place_and_exit_2(tmp_path, text, message):
