@@ -81,6 +81,8 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         computed already (in partitions), every lead's event counts (else None; the
         aggregates then carry only ``_ev_timed`` of the counts).
     """
+    if events is not None and files and not any(f.columns for f in files):
+        events = None  # only zero-byte files (a day without events): an empty log, as for the contacts
     if events is None:
         # No activity log: every mapped event field exists, empty, so `where` conditions still compile.
         from leadq.cleaning import polars_type

@@ -65,12 +65,12 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
             lacks a column, repeats a lead id or holds an unreadable total score.
     """
     where = f"--previous {path}"
+    empty = pl.DataFrame(schema={"lead_id": pl.String, "tier": pl.String, "total_score": pl.Float64})
     if not os.path.exists(path):
         if missing_ok:
             return PreviousRun(path=path, frame=empty, first_run=True)
         raise InputError(f"{where}: no such file (a first run has no previous output: leave --previous out, "
                          "or make --previous the --out file, which a first run creates)")
-    empty = pl.DataFrame(schema={"lead_id": pl.String, "tier": pl.String, "total_score": pl.Float64})
     if os.path.isdir(path):
         raise InputError(f"{where}: is a directory; give the scored file of the earlier run")
     # The readers of the inputs: every format leadq reads (a CSV re-saved by a spreadsheet with

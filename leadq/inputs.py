@@ -29,7 +29,7 @@ from typing import BinaryIO, Callable, Collection, Mapping, Sequence, TypeVar
 import polars as pl
 
 from leadq.csv_input import (
-    counted_rows, locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file,
+    counted_rows, empty_frame, locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file,
     resolve_delimiter, resolve_encoding,
 )
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
@@ -522,7 +522,13 @@ def _input_format_from_path(name: str, path: str | None = None) -> str:
 
 
 def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
-    """Scan a Parquet or NDJSON source lazily (a JSON array is read whole); see :func:`_scan_ndjson` for types."""
+    """Scan a Parquet or NDJSON source lazily (a JSON array is read whole); see :func:`_scan_ndjson` for types.
+
+    An NDJSON source of zero bytes or blank lines (a day's event file with no events, leadq's
+    own output of no leads) is an empty input, as a CSV one is: no columns, no rows.
+    """
+    if fmt != "parquet" and _holds_only_blanks(source, label):
+        return empty_frame()
     try:
         if fmt == "parquet":
             if isinstance(source, bytes):
@@ -659,6 +665,25 @@ class _FieldKinds:
 
 def _is_json_path(path: str) -> bool:
     return FORMAT_BY_EXTENSION.get(os.path.splitext(path)[1].lower()) == "ndjson" and os.path.isfile(path)
+
+
+def _holds_only_blanks(source: str | bytes, label: str) -> bool:
+    """Whether a text source holds nothing but whitespace (and a byte-order mark): zero bytes, blank lines.
+
+    Reads up to its first character that is not blank: the first bytes of any other file.
+    """
+    if isinstance(source, bytes):
+        return not source.lstrip(codecs.BOM_UTF8).strip()
+    try:
+        with open(source, "rb") as fh:
+            chunk = fh.read(1 << 16).removeprefix(codecs.BOM_UTF8)
+            while chunk:
+                if chunk.strip():
+                    return False
+                chunk = fh.read(1 << 16)
+    except OSError as exc:
+        raise InputError(f"cannot read {label}: {os_reason(exc)}") from exc
+    return True
 
 
 def _is_json_array(source: str | bytes) -> bool:

@@ -177,6 +177,21 @@ def test_a_missing_or_unreadable_previous_output(tmp_path):
         read_previous(str(tmp_path))
 
 
+def test_a_previous_ndjson_output_of_no_leads_is_read_back(tmp_path):
+    # A run that scored no lead writes a zero-byte NDJSON file: the next run's --previous, with no lead.
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    out = tmp_path / "scored.ndjson"
+    run_cli(["score", empty, "--as-of", SAMPLE_AS_OF, "-o", out, "-q"])
+    assert out.read_bytes() == b""
+    previous = read_previous(str(out))
+    assert previous.frame.height == 0 and not previous.first_run
+    contacts = tmp_path / "c5.csv"
+    contacts.write_text("".join((SAMPLE / "contacts.csv").read_text().splitlines(keepends=True)[:6]))
+    result = run_cli(["score", contacts, "--as-of", SAMPLE_AS_OF, "-o", out, "--previous", out])
+    assert f"since {out} (0 leads): new 5;" in result.stdout
+
+
 # --------------------------------------------------------------------------- the command line
 
 

@@ -272,6 +272,16 @@ def test_zero_byte_file_has_no_rows_and_no_columns(tmp_path: Path) -> None:
     assert df.columns == ["_source_file", "_source_row"]
 
 
+@pytest.mark.parametrize("data", [b"", b"\n\n", b"\xef\xbb\xbf \r\n\t\n"])
+def test_an_ndjson_file_of_zero_bytes_or_blank_lines_is_an_empty_input_as_for_csv(tmp_path: Path,
+                                                                                    data: bytes) -> None:
+    path = write_bytes(tmp_path, "e.ndjson", data)
+    for df in (read(path), collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"),
+                                                     stdin=io.BytesIO(data)), "<stdin>")):
+        assert df.shape == (0, 2)
+        assert df.columns == ["_source_file", "_source_row"]
+
+
 @pytest.mark.parametrize(
     ("data", "line", "found"),
     [

@@ -112,6 +112,18 @@ def test_an_export_of_no_rows_writes_an_empty_output_and_says_so(tmp_path):
     assert pl.read_csv(out).height == 0
 
 
+@pytest.mark.parametrize("name", ["day.csv", "day.ndjson"])
+def test_an_empty_daily_activity_file_is_an_empty_log(tmp_path, name):
+    # One day without events (zero bytes) beside other days, or alone: no events, not a failed run.
+    (tmp_path / name).write_bytes(b"")
+    args = ["score", WORKED / "contacts.csv", "-r", RULESETS / "worked_example.yaml", "--as-of", "2026-11-01",
+            "-o", tmp_path / "out.csv", "-q"]
+    run_cli([*args, "-a", tmp_path / name, "-a", WORKED / "events.csv"])
+    assert pl.read_csv(tmp_path / "out.csv")["total_score"].to_list() == [-8.0, 50.0, 75.0]
+    run_cli([*args, "-a", tmp_path / name])
+    assert pl.read_csv(tmp_path / "out.csv")["intent_score"].to_list() == [0.0, 0.0, 0.0]
+
+
 def test_a_glob_that_matches_the_runs_own_output_is_refused_before_scoring(tmp_path):
     # The cron job's second run would read the first one's output as contacts.
     (tmp_path / "contacts.csv").write_bytes((SAMPLE / "contacts.csv").read_bytes())
