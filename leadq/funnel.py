@@ -15,6 +15,9 @@ Definitions (the README documents them for users):
   stage dated before an earlier one is counted as out of order and left out.
 * **Speed to lead**: hours from ``mql_at`` to ``first_touch_at``; the SLA is
   the ruleset's per tier (default: hand_raiser 1 h, everything else the mql 24 h).
+* **As of** ``as_of``: a date after it has not happened yet (blank), a lead whose
+  entry date is after it is not in the funnel (counted), and a lead with a date
+  after it has its lifecycle stage ignored (the CRM's current value, undated).
 """
 
 from __future__ import annotations
@@ -131,6 +134,27 @@ def _evidence(stage: str) -> list[str]:
     if i <= STAGES.index("opportunity"):
         cols.append("lost_at")  # a closed-lost deal was an opportunity
     return cols
+
+
+def as_of_cut(frame: pl.DataFrame, as_of: datetime) -> tuple[pl.DataFrame, int]:
+    """The leads as they stood at ``as_of``, and how many entered after it (left out).
+
+    A date after ``as_of`` is blank: that stage was not reached yet, that touch not made. The
+    lifecycle stage is the CRM's value at export, not dated: it is ignored for a lead with a date
+    after ``as_of``, which may have moved it since.
+    """
+    dates = [c for c in (*STAGE_DATES.values(), "lost_at", "first_touch_at") if c in frame.columns]
+    cut = pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
+    later = pl.any_horizontal([(pl.col(c) > cut).fill_null(False) for c in dates])
+    entry = pl.coalesce(pl.col("created_at"), pl.min_horizontal([c for c in dates if c != "first_touch_at"]))
+    after = (entry > cut).fill_null(False)
+    n_after, any_later = frame.select(after.sum().alias("after"), later.any().alias("later")).row(0)
+    if not any_later:
+        return frame, 0
+    exprs = [pl.when(pl.col(c) <= cut).then(pl.col(c)).alias(c) for c in dates]
+    if "lifecycle_stage" in frame.columns:
+        exprs.append(pl.when(~later).then(pl.col("lifecycle_stage")).alias("lifecycle_stage"))
+    return frame.filter(~after).with_columns(exprs), int(n_after)
 
 
 def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[str, float],
@@ -397,7 +421,8 @@ def compute_funnel(
     Args:
         inp: the typed contacts (:func:`leadq.funnel_input.read_funnel_input`).
         ruleset: benchmarks, SLA hours, tiers/grades and disqualifier categories come from it.
-        as_of: "now": the end of the velocity window, the SLA clock for untouched leads, cohort ages.
+        as_of: "now": dates after it are blank and leads entering after it left out (:func:`as_of_cut`); the
+            end of the velocity window, the SLA clock for untouched leads, cohort ages.
         period_from: keep leads whose entry date is at or after this instant.
         period_to: keep leads whose entry date is before this instant (exclusive end).
         by: breakdowns (``seg::<name>`` columns of ``inp.frame``).
@@ -406,7 +431,8 @@ def compute_funnel(
     benchmarks = settings.benchmarks
     sla = sla_hours(ruleset.sections.get("sla"))
     small = settings.small_segment or ruleset.settings.small_segment
-    base = _with_row_columns(inp.frame, settings, sla, as_of).lazy()
+    leads, after_as_of = as_of_cut(inp.frame, as_of)
+    base = _with_row_columns(leads, settings, sla, as_of).lazy()
     entry = pl.col("_entry")
     frame = base.filter(_in_period(entry, period_from, period_to)) if period_from or period_to else base
     end = min(as_of, period_to) if period_to is not None else as_of
@@ -467,7 +493,7 @@ def compute_funnel(
         period={"from": _iso(period_from), "to": _iso(period_to),
                 "basis": "entry date: created_at, else the earliest stage date"},
         input={"rows": inp.rows, "dropped": inp.dropped, "leads": overall["leads"],
-               "outside_period": int(counts["outside"]) if filtered else 0,
+               "outside_period": int(counts["outside"]) if filtered else 0, "after_as_of": after_as_of,
                "undated": int(counts["undated"]), "no_stage_data": overall["no_stage_data"],
                "unreadable_dates": inp.unreadable_dates, "missing_columns": inp.missing_columns,
                "columns": inp.columns, "scored_on_the_fly": inp.scored_on_the_fly},
@@ -496,7 +522,8 @@ def compact_funnel_of(result) -> dict | None:
     # Only the overall figures: the velocity, cohorts and breakdowns of compute_funnel are not shown
     # (at 1M leads they were most of the summary's 2 s).
     settings: FunnelSettings = ruleset.funnel or FunnelSettings()
-    rows = _with_row_columns(inp.frame, settings, sla_hours(ruleset.sections.get("sla")), result.stats.as_of)
+    leads, _ = as_of_cut(inp.frame, result.stats.as_of)
+    rows = _with_row_columns(leads, settings, sla_hours(ruleset.sections.get("sla")), result.stats.as_of)
     overall = _figures(rows.select(_core_aggs()).row(0, named=True), settings.benchmarks,
                        touch_unavailable(inp, ruleset))
     return _compact(overall["leads"], overall["stages"], overall["conversions"], overall["out_of_order"],

@@ -236,6 +236,8 @@ def funnel_report(data: dict, width: int = 100) -> Group:
     parts.append(head)
     line = f"leads {inp['leads']:,} (rows read {inp['rows']:,}"
     line += "".join(f"; {k} {v:,}" for k, v in inp["dropped"].items())
+    if inp.get("after_as_of"):
+        line += f"; entered after the as-of date {inp['after_as_of']:,}"
     if inp["outside_period"]:
         line += f"; outside the period {inp['outside_period']:,}"
     if period["from"] or period["to"]:

@@ -224,6 +224,23 @@ def test_cohorts_by_entry_month(rs):
 # --------------------------------------------------------------------------- period filter
 
 
+def test_the_funnel_as_of_an_earlier_date(rs):
+    as_of = utc(2026, 3, 1)
+    d = compute_funnel(read_funnel_input(rs, [CONTACTS], as_of=as_of), rs, as_of=as_of).to_dict()
+    # Leads 7, 8 and 11 entered after March 1st; lead 5, created at that instant, is in.
+    assert (d["input"]["after_as_of"], d["input"]["leads"]) == (3, 6)
+    reached = {s["stage"]: s["reached"] for s in d["stages"]}
+    # Lead 1 was won on March 19th: an open opportunity then, its lifecycle "customer" being today's value.
+    assert reached == {"lead": 6, "mql": 4, "sql": 3, "opportunity": 2, "won": 0}
+    assert d["closed"] == {"won": 0, "lost": 1, "open_opportunities": 1, "win_rate_of_closed": 0.0}
+    assert [c["month"] for c in d["cohorts"]] == ["2026-01", "2026-02", "2026-03"]
+    assert d["cohorts"][-1]["age_days"] == 0
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-03-01"])
+    assert "leads 6 (rows read 11; missing lead id 1; duplicate lead id 1; entered after the as-of date 3)" \
+        in result.stdout
+    assert report(rs)["input"]["after_as_of"] == 0
+
+
 def test_period_filter_on_entry_date(rs):
     d = report(rs, period_from=utc(2026, 2, 1), period_to=utc(2026, 4, 1))
     assert d["input"]["leads"] == 4  # leads 3, 4, 5, 7
