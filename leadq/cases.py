@@ -39,7 +39,7 @@ from typing import Any
 import polars as pl
 
 from leadq.errors import InputError, Position, RulesetError, did_you_mean, one_of
-from leadq.fields import CONTACT_FIELDS, EVENT_FIELDS
+from leadq.fields import CONTACT_FIELDS, DERIVED_FROM, EVENT_FIELDS
 from leadq.ruleset import Ruleset
 from leadq.ruleset_files import decode_yaml_text
 from leadq.yaml_reader import Reader, as_mapping, as_sequence
@@ -129,18 +129,14 @@ def _text(value: Any, where: str, pos: Position) -> str:
     raise RulesetError(f"{where}: expected a value (text, a number, true/false), not a list or a mapping", pos)
 
 
-# Fields a lead cannot give, since leadq derives them, and what to give instead.
-_DERIVED = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
-
-
 def _unknown_key(key: str, mapping: dict[str, str], where: str, *, events: bool) -> str:
     """Why ``key`` is neither a field the ruleset maps nor its column, and what to write instead."""
     section = "activity_columns" if events else "columns"
     if key in (EVENT_FIELDS if events else CONTACT_FIELDS):
         return (f"{where}: '{key}' is a leadq field that this ruleset does not map under {section}:, so a case "
                 f"cannot give it; map it there (or leave it out)")
-    if not events and key in _DERIVED:
-        return f"{where}: '{key}' is derived from {_DERIVED[key]}; give {_DERIVED[key]} instead"
+    if not events and key in DERIVED_FROM:
+        return f"{where}: '{key}' is derived from {DERIVED_FROM[key]}; give {DERIVED_FROM[key]} instead"
     names = [*mapping, *mapping.values(), *(("type", "at", "days_ago", "count") if events else ())]
     allowed = ("an event takes type, at or days_ago, count, and the activity fields" if events
                else "a lead takes the fields") + f" this ruleset maps under {section}: or their CRM column names"

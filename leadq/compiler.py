@@ -32,7 +32,7 @@ from leadq.activity import DAY_US, age_days, as_of_literal, col_names, normalise
 from leadq.condition_compiler import FieldRef, Function, Scope, compile_tree
 from leadq.conditions import Type, names_in
 from leadq.errors import ConditionError, RulesetError
-from leadq.fields import DERIVED_FIELDS
+from leadq.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, DERIVED_FIELDS, DERIVED_FROM, EVENT_FIELDS
 from leadq.ruleset import Condition, Rule, Ruleset, ScoreGroup
 
 
@@ -77,6 +77,31 @@ def contact_fields(ruleset: Ruleset) -> dict[str, FieldRef]:
         fields["seniority"] = FieldRef(pl.col("seniority"), Type.TEXT)
         fields["department"] = FieldRef(pl.col("department"), Type.TEXT)
     return fields
+
+
+def _unseen_by_contacts(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[str, str]:
+    """leadq's names a contact condition cannot use in this ruleset, each with what to do."""
+    out = {name: f"'{name}' is an activity field: only an event rule's where: sees it (event: page_view, "
+                 f"where: {name} = \"...\")" + ("" if name in ruleset.activity_columns else
+                                                 ", once it is mapped under activity_columns:")
+           for name in EVENT_FIELDS}
+    out.update({name: f"'{name}' is a leadq field that this ruleset does not map: map it under columns: "
+                      "to the CRM column that holds it" for name in {**CONTACT_FIELDS, **ACCOUNT_FIELDS}})
+    out.update({name: f"'{name}' is derived from {source}, which this ruleset does not map: map {source} "
+                      "under columns:" for name, source in DERIVED_FROM.items()})
+    return {name: why for name, why in out.items() if name not in fields}
+
+
+def _unseen_by_events(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[str, str]:
+    """leadq's names an event rule's where: cannot use in this ruleset, each with what to do."""
+    seen = ", ".join(sorted(fields)) or "none are mapped"
+    contact = {*CONTACT_FIELDS, *ACCOUNT_FIELDS, *DERIVED_FIELDS, *DERIVED_FROM, *ruleset.columns,
+               *ruleset.account_columns}
+    out = {name: f"'{name}' is a contact field, and where: sees only the event's fields ({seen}); "
+                 "test the contact in a contact rule's when:, or in a tier with fired(rule)" for name in contact}
+    out.update({name: f"'{name}' is an activity field that this ruleset does not map: map it under "
+                      "activity_columns: to the activity log's column that holds it" for name in EVENT_FIELDS})
+    return {name: why for name, why in out.items() if name not in fields}
 
 
 def _raw_columns(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[str, FieldRef]:
@@ -131,7 +156,7 @@ def contact_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
                           "days_since(date field): days from it to the run's as-of time")
     return Scope(fields=fields, where=where, raw_columns=_raw_columns(ruleset, fields), lists=ruleset.lists,
                  functions={"days_since": days_since}, grades=ruleset.grade_letters,
-                 stripped=_stripped_fields(ruleset))
+                 stripped=_stripped_fields(ruleset), unseen=_unseen_by_contacts(ruleset, fields))
 
 
 def _stripped_fields(ruleset: Ruleset) -> frozenset[str]:
@@ -149,7 +174,7 @@ def event_scope(ruleset: Ruleset, where: str) -> Scope:
     raw = {col.column: fields[name] for name, col in ruleset.activity_columns.items()}
     normalised = frozenset(normalised_text(n) for n, c in ruleset.activity_columns.items() if c.type is Type.TEXT)
     return Scope(fields=fields, where=where, raw_columns=raw, lists=ruleset.lists, grades=ruleset.grade_letters,
-                 normalised=normalised)
+                 normalised=normalised, unseen=_unseen_by_events(ruleset, fields))
 
 
 def score_scope(ruleset: Ruleset, as_of: datetime, where: str, *, with_verdicts: bool) -> Scope:

@@ -81,6 +81,9 @@ class Scope:
     # Columns that already hold their text stripped (typed text fields: leadq.cleaning.map_columns):
     # case-insensitive comparisons only lower-case them.
     stripped: frozenset[str] = frozenset()
+    # Names leadq knows that this place cannot see (a field the ruleset does not map, a contact
+    # field in an event's where:), each with what it is and what to do: the error says so.
+    unseen: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- compiler
@@ -143,7 +146,9 @@ class _Compiler:
             if node.name in self.scope.rules and "days_since" in self.scope.functions:
                 raise self.error(node, f"'{node.name}' is a rule; use fired({node.name}), points({node.name}), "
                                  f"count({node.name}) or days_since({node.name})")
-            hint = did_you_mean(node.name, list(pool) + list(self.scope.functions))
+            if node.name in self.scope.unseen:
+                raise self.error(node, self.scope.unseen[node.name])
+            hint = did_you_mean(node.name, list(pool) + list(self.scope.functions) + list(self.scope.unseen))
             raise self.error(node, f"unknown field '{node.name}'{hint}")
         return ref.expr, ref.type
 
@@ -170,11 +175,15 @@ class _Compiler:
                     if ref.type is not Type.DATETIME:
                         raise self.error(arg, f"{node.name}() needs a date field; '{arg.name}' is {ref.type.value}")
                     built.append(("field", ref.expr))
+                elif kind == "field_or_rule" and arg.name in self.scope.unseen:
+                    raise self.error(arg, f"{node.name}(): {self.scope.unseen[arg.name]}")
                 else:
                     pool = list(self.scope.rules) + (
-                        [n for n, r in self.scope.fields.items() if r.type is Type.DATETIME]
+                        [n for n, r in self.scope.fields.items() if r.type is Type.DATETIME] + list(self.scope.unseen)
                         if kind == "field_or_rule" else [])
-                    raise self.error(arg, f"{node.name}(): unknown rule '{arg.name}'{did_you_mean(arg.name, pool)}")
+                    what = "rule or date field" if kind == "field_or_rule" else "rule"
+                    raise self.error(arg, f"{node.name}(): unknown {what} '{arg.name}'"
+                                          f"{did_you_mean(arg.name, pool)}")
             else:
                 expr, typ = self.value(arg)
                 if typ is not kind:

@@ -44,6 +44,9 @@ DERIVED_FIELDS: dict[str, Type] = {
     "email_domain": Type.TEXT,  # lower-cased part of email after the last '@'
 }
 
+# Each field leadq derives, from the mapped field it is derived from.
+DERIVED_FROM: dict[str, str] = {"email_domain": "email", "seniority": "job_title", "department": "job_title"}
+
 # Activity-log fields.
 EVENT_FIELDS: dict[str, Type] = {
     "lead_id": Type.TEXT,

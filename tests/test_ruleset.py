@@ -119,6 +119,28 @@ CASES = [
      ":14:13: 'points' must be a finite number (at most about 1.8e308 either way), got 10000000000000000000..."),
     ("inf in a condition", "total >= 20", "total >= 1e999",
      "tier 'hot': number 1e999 is too large: it must be a finite number (at most about 1.8e308)"),
+    # A name leadq knows that this place of this ruleset cannot see: say what it is and what to do.
+    ("unmapped field", 'job_title matches "director"', 'region = "x"',
+     ":13:11: fit rule 'director': 'region' is a leadq field that this ruleset does not map: map it under "
+     "columns: to the CRM column that holds it"),
+    ("unmapped field, misspelt", 'job_title matches "director"', 'regoin = "x"',
+     ":13:11: fit rule 'director': unknown field 'regoin'; did you mean 'region'?"),
+    ("unmapped date in days_since", "total >= 20", "days_since(created_at) > 3",
+     ":25:22: tier 'hot': days_since(): 'created_at' is a leadq field that this ruleset does not map: map it "
+     "under columns: to the CRM column that holds it"),
+    ("misspelt date in days_since", "total >= 20", "days_since(created) > 3",
+     ":25:22: tier 'hot': days_since(): unknown rule or date field 'created'; did you mean 'created_at'?"),
+    ("activity field in a contact rule", 'job_title matches "director"', 'url contains "x"',
+     ":13:11: fit rule 'director': 'url' is an activity field: only an event rule's where: sees it "
+     "(event: page_view, where: url = \"...\"), once it is mapped under activity_columns:"),
+    ("unmapped activity field in where", "event: demo_request", 'event: demo_request\n    where: campaign = "x"',
+     ":18:12: intent rule 'demo': 'campaign' is an activity field that this ruleset does not map: map it under "
+     "activity_columns: to the activity log's column that holds it"),
+    ("contact field in where", "event: demo_request", 'event: demo_request\n    where: job_title = "x"',
+     ":18:12: intent rule 'demo': 'job_title' is a contact field, and where: sees only the event's fields "
+     "(event_type, lead_id, occurred_at); test the contact in a contact rule's when:, or in a tier with fired(rule)"),
+    ("misspelt field in where", "event: demo_request", 'event: demo_request\n    where: event_typ = "x"',
+     ":18:12: intent rule 'demo': unknown field 'event_typ'; did you mean 'event_type'?"),
     ("quoted exponent is text", "points: 10", 'points: "1e3"', "'points' must be a number, got '1e3'"),
 ]
 
@@ -137,6 +159,14 @@ def test_numbers_in_exponent_form_are_numbers(tmp_path):
     rs, _ = _load(tmp_path, text)
     assert [r.points for r in rs.rules] == [1000.0, 25.0]
     assert (rs.settings.half_life_days, rs.settings.lookback_days) == (1e-300, 180.0)
+
+
+def test_a_field_derived_from_an_unmapped_one_names_what_to_map(tmp_path):
+    text = BASE.replace("  email: Email\n", "").replace('job_title matches "director"', 'email_domain = "x"')
+    with pytest.raises(RulesetError) as info:
+        _load(tmp_path, text)
+    assert str(info.value).endswith(":12:11: fit rule 'director': 'email_domain' is derived from email, which this "
+                                    "ruleset does not map: map email under columns:")
 
 
 def test_the_tab_hint_is_only_for_tabs(tmp_path):
