@@ -210,12 +210,33 @@ def blank_to_null(text: pl.Expr) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
+def nested_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A list or object value (NDJSON, Parquet) as text: a list of scalars its items joined with "; ".
+
+    ``["salesforce", "slack"]`` reads as ``salesforce; slack``, as ``--keep-columns`` writes it
+    in CSV, so ``technologies contains "slack"`` holds. Objects, and lists of lists or objects,
+    are JSON text (``leadq score`` refuses them in a mapped column first:
+    :func:`leadq.input_columns.check_file_columns`).
+    """
+    if isinstance(dtype, pl.Array):
+        src, dtype = src.arr.to_list(), pl.List(dtype.inner)
+    if isinstance(dtype, pl.List) and not dtype.inner.is_nested():
+        return src.cast(pl.List(pl.String)).list.join("; ")
+    if isinstance(dtype, pl.Struct):
+        return pl.when(src.is_not_null()).then(src.struct.json_encode())
+    encoded = pl.struct(src.alias("v")).struct.json_encode()
+    return pl.when(src.is_not_null()).then(encoded.str.strip_prefix('{"v":').str.strip_suffix("}"))
+
+
 def stripped_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A text field's values without surrounding blanks (any source type: numbers and categories too).
 
     A whole number in a float column is written without ".0": pandas stores an id column
-    with blanks as floats, and "1000001.0" would match no event of lead 1000001.
+    with blanks as floats, and "1000001.0" would match no event of lead 1000001. A list or
+    an object is read as :func:`nested_text` says.
     """
+    if dtype.is_nested():
+        return nested_text(src, dtype).str.strip_chars()
     if dtype.is_float():
         whole = src.is_finite() & (src == src.floor()) & (src.abs() < 2.0 ** 53)
         return pl.when(whole).then(src.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(src.cast(pl.String))
@@ -235,6 +256,8 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
     src = pl.col(col.column)
     if col.type is Type.TEXT:
         return blank_to_null(stripped_text(src, dtype))
+    if dtype.is_nested():  # a list or an object (NDJSON, Parquet): read as its text
+        src, dtype = nested_text(src, dtype), pl.String
     if col.type is Type.NUMBER:
         if dtype.is_numeric():
             return src.cast(pl.Float64)
@@ -321,6 +344,14 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     ``frame`` is trimmed already (that same input), so text dates are read without trimming them.
     """
     present = {name: col for name, col in columns.items() if col.column in schema}
+    kept = [pl.col(c).alias(f"keep::{c}") for c in keep]
+    nested = {col.column for col in present.values() if schema[col.column].is_nested()}
+    if nested:
+        # Lists (and objects) of NDJSON or Parquet are read as text, blanks and ranges included;
+        # the kept columns stay as they were.
+        frame = frame.with_columns(*kept, *(nested_text(pl.col(c), schema[c]).alias(c) for c in nested))
+        kept = [pl.col(f"keep::{c}") for c in keep]
+        schema = pl.Schema({name: pl.String if name in nested else dtype for name, dtype in schema.items()})
     likely = _sample_date_formats(frame, schema, present, settings)
     # Text is stripped here and blanked to null in the next step: in one expression
     # (``typed``) Polars strips every value twice (0.6 s for three columns of 20M events).
@@ -332,7 +363,6 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     exprs += [pl.lit(None, dtype=polars_type(col.type)).alias(name)
               for name, col in columns.items() if name not in present]
     passthrough = [c for c in ("_source_file", "_source_row") if c in schema]
-    kept = [pl.col(c).alias(f"keep::{c}") for c in keep]
     frame = frame.select([pl.col(c) for c in passthrough] + exprs + kept + [
         pl.col(col.column).alias(f"_raw__{name}") for name, col in present.items() if col.type is not Type.TEXT
     ])

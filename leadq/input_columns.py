@@ -16,7 +16,7 @@ from typing import Sequence
 import polars as pl
 
 from leadq.conditions import names_in
-from leadq.errors import MissingColumnsError, Position, did_you_mean
+from leadq.errors import InputError, MissingColumnsError, Position, did_you_mean
 from leadq.inputs import InputFile
 from leadq.ruleset import Column, Ruleset
 
@@ -65,17 +65,39 @@ def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], r
 
     Raises:
         MissingColumnsError: A file lacks a required column (names the file).
+        InputError: A mapped column of a Parquet or NDJSON file holds objects (names the file).
     """
     with_columns = [f for f in files if f.columns]
     absent: dict[str, list[str]] = {}
     for f in with_columns:
         _raise_if_missing(list(f.columns), columns, required, f.label)
+        if not f.text_ready:  # Parquet, NDJSON: a field may hold objects
+            _raise_if_objects(f, columns)
         have = set(f.columns)
         absent[f.label] = [col.column for col in columns.values() if col.column not in have]
     everywhere = [c for c in dict.fromkeys(c for cols in absent.values() for c in cols)
                   if all(c in cols for cols in absent.values())]
     partly = {label: [c for c in cols if c not in everywhere] for label, cols in absent.items()}
     return everywhere, {label: cols for label, cols in partly.items() if cols}
+
+
+def _raise_if_objects(file: InputFile, columns: dict[str, Column]) -> None:
+    """Raise InputError for a mapped column of objects, or of lists of lists or objects, in ``file``.
+
+    A list of values reads as its items joined with "; " (:func:`leadq.cleaning.nested_text`);
+    an object has no one text a rule could test (its keys would be read as words of a title).
+    """
+    schema = file.frame.collect_schema()
+    for col in columns.values():
+        dtype = schema.get(col.column)
+        if dtype is None or not dtype.is_nested():
+            continue
+        inner = dtype.inner if isinstance(dtype, (pl.List, pl.Array)) else dtype
+        if inner.is_nested():
+            what = "objects" if isinstance(dtype, pl.Struct) else "lists of objects or lists"
+            raise InputError(f"column '{col.column}' (for {col.field}) holds {what}, not values leadq can read as "
+                             "text; export the field as a value or a list of values (flatten it, e.g. with jq), "
+                             "or map another column", Position(file.label))
 
 
 def _raise_if_missing(names: list[str], columns: dict[str, Column], required: set[str], what: str) -> None:

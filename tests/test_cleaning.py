@@ -255,3 +255,14 @@ def test_placeholder_dates_are_blanks():
     typed = pl.LazyFrame({"Created": [datetime(9999, 12, 31), datetime(2026, 5, 1)]})
     out = map_columns(typed, typed.collect_schema(), {"created_at": col}, Settings(timezone="America/New_York"))
     assert out.collect()["created_at"].to_list() == [None, _utc(2026, 5, 1, 4)]
+
+
+def test_a_list_of_values_is_read_as_its_items_joined():
+    # NDJSON and Parquet lists: text for a text field, a number read from its one item.
+    frame = pl.LazyFrame({"tech": [["salesforce", " slack "], [], None], "size": [[300], [], None]})
+    columns = {"technologies": Column("technologies", "tech", Type.TEXT, Position("r.yaml")),
+               "company_size": Column("company_size", "size", Type.NUMBER, Position("r.yaml"))}
+    got = map_columns(frame, frame.collect_schema(), columns, Settings()).collect()
+    assert got["technologies"].to_list() == ["salesforce;  slack", None, None]
+    assert got["company_size"].to_list() == [300.0, None, None]
+    assert got["_bad__company_size"].to_list() == [False, False, False]

@@ -91,6 +91,24 @@ def test_input_formats(tmp_path, fmt):
     assert pl.read_csv(out)["total_score"].to_list() == [-8.0, 50.0, 75.0]
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "ndjson"])
+def test_a_list_in_a_mapped_column_reads_as_its_items_and_an_object_is_an_input_error(tmp_path, fmt):
+    # Technologies as ["hubspot", "slack", ...]: joined with "; ", so `technologies contains` tests the items.
+    contacts = pl.read_csv(SAMPLE / "contacts.csv", infer_schema=False, n_rows=40)
+    args = ["--as-of", "2026-11-01", "-o", "-", "-q"]
+    contacts.write_csv(tmp_path / "contacts.csv")
+    want = run_cli(["score", tmp_path / "contacts.csv", *args]).stdout.splitlines()
+    listed = contacts.with_columns(pl.col("Technologies").str.split(";"))
+    getattr(listed, f"write_{fmt}")(tmp_path / f"listed.{fmt}")
+    assert run_cli(["score", tmp_path / f"listed.{fmt}", *args]).stdout.splitlines() == want
+    objects = contacts.with_columns(pl.struct(pl.col("Job Title").alias("name")).alias("Job Title"))
+    getattr(objects, f"write_{fmt}")(tmp_path / f"objects.{fmt}")
+    result = run_cli(["score", tmp_path / f"objects.{fmt}", *args], exit_code=3)
+    assert result.stderr == (f"leadq: error: {tmp_path / f'objects.{fmt}'}: column 'Job Title' (for job_title) holds "
+                             "objects, not values leadq can read as text; export the field as a value or a list of "
+                             "values (flatten it, e.g. with jq), or map another column\n")
+
+
 def test_input_format_forced(tmp_path):
     copy = tmp_path / "contacts.export"
     copy.write_bytes((WORKED / "contacts.csv").read_bytes())
