@@ -290,11 +290,20 @@ _NOT_CSV_SIGNATURES = (
 )
 
 
+# JSON records, by their first non-blank characters: an object opening with a key (or empty), an
+# array opening with an object (or empty, or at the end of its line, as pretty-printed JSON starts).
+# No CSV header starts so: '{"' or '[{' is no column name.
+_JSON_START = re.compile(r'\s*(?:\{\s*["}]|\[\s*(?:[{\]]|$))')
+
+
 def _not_csv_text(header: str) -> str | None:
     """Why a file that should be CSV is not CSV text at all, judged by its first record; None if it may be."""
     for signature, what in _NOT_CSV_SIGNATURES:
         if header.startswith(signature):
             return f"this is not CSV text but {what}"
+    if _JSON_START.match(header):
+        return ("this is not CSV text but JSON records (NDJSON, or a JSON array); give it a .ndjson or .json "
+                "extension or pass --input-format ndjson")
     if "\x00" in header:
         return ("this is not CSV text: its first line holds NUL bytes (a binary file, or UTF-16 without a "
                 "byte-order mark: pass --encoding utf-16-le)")

@@ -144,6 +144,10 @@ def _parquet_bytes() -> bytes:
                                                    "sheet as CSV"),
     (b"Email,Na\x00me\n1,2\n", "this is not CSV text: its first line holds NUL bytes (a binary file, or UTF-16 "
                               "without a byte-order mark: pass --encoding utf-16-le)"),
+    *((data, "this is not CSV text but JSON records (NDJSON, or a JSON array); give it a .ndjson or .json "
+             "extension or pass --input-format ndjson")
+      for data in (b'{"Email": "a@b.co", "Name": "A, B"}\n{"Email": null}\n', b'\n [{"Email": "a@b.co"}]',
+                   b'[\n  {\n    "Email": "a@b.co"\n  }\n]\n', b"\xef\xbb\xbf{ }\n")),
 ])
 def test_files_that_are_not_csv_text_say_what_they_are(tmp_path: Path, data: bytes, message: str) -> None:
     path = write_bytes(tmp_path, "leads.csv", data)
@@ -151,6 +155,13 @@ def test_files_that_are_not_csv_text_say_what_they_are(tmp_path: Path, data: byt
         read(path)
     assert str(info.value) == f"{path}: {message}"
     assert info.value.exit_code == EXIT_INPUT
+
+
+def test_json_on_stdin_is_named_and_a_header_in_brackets_is_csv(tmp_path: Path) -> None:
+    records = b'{"Record ID": "1", "Job Title": "Owner"}\n'
+    with pytest.raises(InputError, match=r"^<stdin>: this is not CSV text but JSON records .* --input-format ndjson"):
+        read_inputs(["-"], stdin=io.BytesIO(records))
+    assert read(write_bytes(tmp_path, "b.csv", b"[id],{name}\n1,a\n"))["[id]"].to_list() == ["1"]
 
 
 def test_header_the_csv_module_cannot_read_is_an_input_error() -> None:
