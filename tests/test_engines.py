@@ -287,7 +287,7 @@ def test_title_fields_are_polars_only(tmp_path):
     path, contacts = _one_rule_case(tmp_path, "{lead_id: id, job_title: title}",
                                     "{id: senior, when: 'seniority = \"vp\"', points: 5}",
                                     {"id": ["1"], "title": ["VP Sales"]})
-    with pytest.raises(UsageError, match="'seniority' .* polars engine only"):
+    with pytest.raises(UsageError, match="'seniority' .* leadq's own engine only"):
         score_with_engine("duckdb", load_ruleset(str(path)), [str(contacts)], as_of=AS_OF)
 
 

@@ -90,8 +90,9 @@ def test_seniority_is_refused(tmp_path):
                     "fit:\n  - {id: senior, when: 'department = \"sales\"', points: 5}\n"
                     "tiers:\n  - {name: all, otherwise: true}\n")
     result = run_cli(["sql", "--ruleset", path, "--dialect", "spark"], exit_code=2)
-    assert "fit rule 'senior': 'department' (from the job-title map) is computed by the polars engine only" \
-        in result.stderr
+    assert (f"leadq: error: {path}:4:24: fit rule 'senior': 'department' (from the job-title map) is computed by "
+            "leadq's own engine only, not in SQL; score this ruleset with `leadq score` (--engine polars, the "
+            "default)\n") == result.stderr
 
 
 def test_cli_prints_the_query():

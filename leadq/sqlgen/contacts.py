@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 from sqlglot import exp
 
 from leadq.cleaning import EMAIL_ADDRESS_PATTERN, EMAIL_DOMAIN_PATTERN, EMAIL_LIST_MARKS
-from leadq.conditions import Node, Type, names_in
-from leadq.ruleset import Ruleset
+from leadq.conditions import Type, names_in
+from leadq.ruleset import Condition, Ruleset
 from leadq.sqlgen.conditions import col, lower_text
 from leadq.sqlgen.dialects import SqlDialect
 from leadq.sqlgen.tables import ORDER_COLUMN, SqlTables, alias, select_typed, table, unreadable
@@ -33,13 +33,13 @@ class ContactsStage:
     carry: tuple[str, ...]
     checked_dates: list[str]
     add: Callable[[str, exp.Select], str]
-    _conditions: Callable[[], Iterator[tuple[Node, str]]]
+    _conditions: Callable[[], Iterator[tuple[Condition, str]]]
 
     def _used_fields(self) -> set[str]:
         """The contact and account fields that some condition of the ruleset reads."""
         used: set[str] = set()
-        for tree, _ in self._conditions():
-            fields, raws, called = names_in(tree)
+        for cond, _ in self._conditions():
+            fields, raws, called = names_in(cond.tree)
             used |= fields
             used |= {name for name, c in self.rs.columns.items() if c.column in raws}
             # days_since(created_at): a call's argument may be a date field rather than a rule.

@@ -105,25 +105,27 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
     def _check_supported(self) -> None:
         if self.rs.settings.timezone != "UTC":
             raise UsageError(f"the SQL engines read timestamps as UTC; the ruleset's settings.timezone "
-                             f"'{self.rs.settings.timezone}' is supported by the polars engine only")
+                             f"'{self.rs.settings.timezone}' is supported by leadq's own engine only (`leadq score`, "
+                             "--engine polars, the default)")
         for cond, where in self._conditions():
-            fields, _, _ = names_in(cond)
+            fields, _, _ = names_in(cond.tree)
             derived = sorted(fields & {"seniority", "department"})
             if derived:
-                raise UsageError(f"{where}: '{derived[0]}' (from the job-title map) is computed by the polars "
-                                 "engine only; use --engine polars for this ruleset")
+                raise UsageError(f"{cond.pos}: {where}: '{derived[0]}' (from the job-title map) is computed by "
+                                 "leadq's own engine only, not in SQL; score this ruleset with `leadq score` "
+                                 "(--engine polars, the default)")
 
     def _conditions(self):
         for r in self.rs.rules:
             if r.when is not None:
-                yield r.when.tree, f"{r.section} rule '{r.id}'"
+                yield r.when, f"{r.section} rule '{r.id}'"
             if r.where is not None:
-                yield r.where.tree, f"{r.section} rule '{r.id}'"
+                yield r.where, f"{r.section} rule '{r.id}'"
         for dq in self.rs.disqualifiers:
-            yield dq.when.tree, f"disqualifier '{dq.code}'"
+            yield dq.when, f"disqualifier '{dq.code}'"
         for t in self.rs.tiers:
             if t.when is not None:
-                yield t.when.tree, f"tier '{t.name}'"
+                yield t.when, f"tier '{t.name}'"
 
     # ------------------------------------------------------------------ scoring stages
     def contact_fields(self) -> dict[str, SqlField]:
@@ -342,7 +344,8 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
                 out.append(alias(cast(exp.Null(), "VARCHAR"), name, quoted=True))
             else:
                 raise UsageError(f"the SQL engines cannot give the column '{name}' that the ruleset's routing, SLA, "
-                                 "nurture or accounts sections read; use --engine polars for this ruleset")
+                                 "nurture or accounts sections read; score this ruleset with `leadq score` "
+                                 "(--engine polars, the default)")
         return out
 
     def _with_ctes(self, query: exp.Select, only: set[str] | None = None) -> exp.Select:
