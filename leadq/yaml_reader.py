@@ -18,6 +18,9 @@ from leadq.ruleset import Condition
 from leadq.yamlsource import YList, YMap
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# The largest points, cap, threshold or number of days a ruleset may give: far beyond any real one, and far
+# below where a float's products overflow (points times 10 in an explanation's rounding, 1e308 times 10 did).
+MAX_NUMBER = 1e9
 
 
 class Reader:
@@ -82,6 +85,9 @@ class Reader:
             raise RulesetError(f"{self.where}: '{key}' must be a number, got {value!r}", self.pos(key))
         if positive and value <= 0:
             raise RulesetError(f"{self.where}: '{key}' must be greater than 0, got {value}", self.pos(key))
+        if abs(value) > MAX_NUMBER:
+            raise RulesetError(f"{self.where}: '{key}' must be at most {MAX_NUMBER:,.0f} either way, got {value:g}",
+                               self.pos(key))
         return float(value)
 
     def condition(self, key: str) -> Condition | None:

@@ -142,6 +142,10 @@ CASES = [
     ("misspelt field in where", "event: demo_request", 'event: demo_request\n    where: event_typ = "x"',
      ":18:12: intent rule 'demo': unknown field 'event_typ'; did you mean 'event_type'?"),
     ("quoted exponent is text", "points: 10", 'points: "1e3"', "'points' must be a number, got '1e3'"),
+    # Finite, but its explanation's rounding overflowed (exit 70): far beyond any real score.
+    ("huge points", "points: 10", "points: 1.0e308",
+     ":14:13: fit rule 'director': 'points' must be at most 1,000,000,000 either way, got 1e+308"),
+    ("huge cap", "    points: 20", "    points: 20\n    cap: 2e9", "'cap' must be at most 1,000,000,000"),
 ]
 
 
