@@ -118,3 +118,17 @@ def test_every_command_has_help():
     assert group.commands, "no commands registered"
     for name, command in group.commands.items():
         assert command.help and len(command.help.strip()) > 20, f"leadq {name} has no help text"
+
+
+def test_names_are_split_on_commas_whatever_files_the_folder_holds(tmp_path, monkeypatch):
+    from leadq.cli import _split_multi
+    from leadq.errors import UsageError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Company Name,Email").touch()
+    (tmp_path / "events,2026.csv").touch()
+    assert _split_multi(["Company Name,Email"], "--keep-columns") == ["Company Name", "Email"]
+    assert _split_multi(["events,2026.csv"], "--activities") == ["events,2026.csv"]  # a file: whole
+    assert _split_multi(["a.csv, b.csv"], "--activities") == ["a.csv", "b.csv"]
+    with pytest.raises(UsageError, match="^--away: ',' names nothing"):
+        _split_multi([","], "--away")

@@ -141,8 +141,14 @@ def _parse_as_of(value: str | None):
         raise UsageError(f"--as-of: {exc}") from None
 
 
+_FILE_OPTIONS = {"--activities", "--accounts", "--data"}
+
+
 def _split_multi(values: list[str] | None, option: str | None = None) -> list[str]:
-    """The names given to a repeatable option, each value split on commas (a path with a comma stays whole).
+    """The names given to a repeatable option, each value split on commas.
+
+    A file option's value that names an existing file with a comma in its name stays whole;
+    names of columns, owners or leads are split whatever files the current folder holds.
 
     Raises:
         UsageError: for a value with no name in it ('', ' ', ','): an empty list is a mistake, not
@@ -150,7 +156,8 @@ def _split_multi(values: list[str] | None, option: str | None = None) -> list[st
     """
     out: list[str] = []
     for v in values or []:
-        names = [p.strip() for p in v.split(",") if p.strip()] if "," in v and not Path(v).exists() else [v]
+        whole = "," not in v or (option in _FILE_OPTIONS and Path(v).exists())
+        names = [v] if whole else [p.strip() for p in v.split(",") if p.strip()]
         if not any(n.strip() for n in names):
             where = f"{option}: " if option else "a comma-separated option: "
             raise UsageError(f"{where}{v!r} names nothing; give at least one name, or leave the option out")

@@ -116,6 +116,8 @@ def score(
     from leadq.db import describe, is_database_uri
 
     started = time.perf_counter()
+    activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
+    kept = _split_multi(keep_columns, "--keep-columns")
     to_db = is_database_uri(out)
     if to_db and not out_table:
         raise UsageError("--out is a database URI; name the table with --out-table")
@@ -136,13 +138,13 @@ def score(
         from leadq.changes import check_change_options
 
         check_change_options(previous, changes_out, min_score_change, (out, rejects_path, summary_json),
-                             _split_multi(keep_columns), max_tier_changes)
+                             kept, max_tier_changes)
     changes_fmt = format_from_path(changes_out, option="--changes") if changes_out else None
     rs = load_ruleset(ruleset)
     if away:
         from leadq.routing import with_owners_away
 
-        rs = with_owners_away(rs, _split_multi(away))
+        rs = with_owners_away(rs, _split_multi(away, "--away"))
     as_of_dt = _parse_as_of(as_of)
     outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
                "--summary-json": summary_json, "accounts rollup": accounts_path}
@@ -160,7 +162,7 @@ def score(
         from leadq.inputs import check_outputs_not_read
 
         check_outputs_not_read(
-            {"contacts": contacts, "--activities": _split_multi(activities), "--accounts": _split_multi(accounts)},
+            {"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs},
             outputs)
     if previous:  # it may be --out (the state a scheduled job keeps), never another output
         from leadq.inputs import check_outputs_not_read
@@ -180,20 +182,20 @@ def score(
 
             if keep_columns:
                 raise UsageError("--keep-columns works with --engine polars only")
-            sources = db_inputs or (contacts, _split_multi(activities), _split_multi(accounts))
+            sources = db_inputs or (contacts, activity_specs, account_specs)
             result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
         elif db_inputs:
             from leadq.pipeline import score_frames
 
             frames = [f.lazy() if f is not None else None for f in db_inputs]
             result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
-                                  keep_columns=_split_multi(keep_columns), rollup=rollup,
+                                  keep_columns=kept, rollup=rollup,
                                   contacts_label=describe(contacts[0], table, query))
         else:
             result = read_and_score(
-                rs, contacts, _split_multi(activities), _split_multi(accounts),
+                rs, contacts, activity_specs, account_specs,
                 options=_read_options(input_format, encoding, delimiter, sheet), as_of=as_of_dt,
-                keep_columns=_split_multi(keep_columns), rollup=rollup,
+                keep_columns=kept, rollup=rollup,
                 # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
                 # printed or written (a quiet cron job without --summary-json has none to compute).
                 funnel_detail=bool(not quiet or summary_json)
