@@ -9,10 +9,11 @@ columns on narrow terminals.
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+
+from leadq.report import ReportTable
 
 STAGE_STYLES = {"lead": "", "mql": "cyan", "sql": "green", "opportunity": "bold green", "won": "bold magenta"}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -62,7 +63,7 @@ def sparkline(values: list[int]) -> str:
 
 
 def _table(title: str | None = None) -> Table:
-    return Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, show_edge=False)
+    return ReportTable(title=title, show_edge=False)
 
 
 def _funnel_table(data: dict, width: int, title: str | None = "Funnel") -> Table:
@@ -71,7 +72,7 @@ def _funnel_table(data: dict, width: int, title: str | None = "Funnel") -> Table
     table = _table(title)
     for name, justify in (("stage", "left"), ("leads", "right"), ("of leads", "right"), ("", "left"),
                           ("step", "right"), ("benchmark", "right"), ("", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+        table.add_column(name, justify=justify)
     total = stages[0]["reached"]
     bar_width = max(8, min(30, width - 62))
     for s in stages:
@@ -101,7 +102,7 @@ def _durations_table(data: dict) -> Table:
     table = _table("Time between stages (days)")
     for name, justify in (("from → to", "left"), ("leads", "right"), ("median", "right"), ("p90", "right"),
                           ("out of order", "right"), ("benchmark", "right"), ("", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+        table.add_column(name, justify=justify)
     for d in data["durations"]:
         table.add_row(f"{SHORT[d['from']]} {ARROW} {SHORT[d['to']]}", f"{d['leads']:,}", _num(d["median_days"]),
                       _num(d["p90_days"]), f"{d['out_of_order']:,}" if d["out_of_order"] else "",
@@ -159,7 +160,7 @@ def _speed_part(s: dict) -> list:
         table = _table()
         for name, justify in (("tier", "left"), ("SLA", "right"), ("MQLs", "right"), ("median h", "right"),
                               ("within", "right"), ("share", "right"), ("untouched late", "right")):
-            table.add_column(name, justify=justify, no_wrap=True)
+            table.add_column(name, justify=justify)
         for t in s["by_tier"]:
             table.add_row(t["tier"], f"{t['sla_hours']:g} h", f"{t['mqls']:,}", _num(t["median_hours"]),
                           f"{t['within_sla']:,}", _pct(t["share_within_sla"]), f"{t['untouched_past_sla']:,}")
@@ -174,7 +175,7 @@ def _cohort_table(cohorts: list[dict], width: int) -> Table:
     if width >= 90:
         cols.append(("Lead→Won", "right"))
     for name, justify in cols:
-        table.add_column(name, justify=justify, no_wrap=True)
+        table.add_column(name, justify=justify)
     for c in cohorts:
         row = [c["month"], f"{c['age_days']:,}", f"{c['leads']:,}", f"{c['mql']:,}", f"{c['sql']:,}",
                f"{c['opportunity']:,}", f"{c['won']:,}", _pct(c["lead_to_mql"]), _pct(c["mql_to_sql"])]
@@ -196,7 +197,7 @@ def _breakdown_table(b: dict, width: int) -> Table:
     cols.append(("", "left"))
     seg_width = min(28, max([len(str(seg["value"])) for seg in b["segments"]] + [7]))
     for name, justify in cols:
-        table.add_column(name, justify=justify, no_wrap=True, min_width=seg_width if name == "segment" else None)
+        table.add_column(name, justify=justify, min_width=seg_width if name == "segment" else None)
     for seg in b["segments"]:
         reached = {s["stage"]: s["reached"] for s in seg["stages"]}
         rates = {c["key"]: c for c in seg["conversions"]}

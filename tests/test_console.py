@@ -67,11 +67,15 @@ def test_a_command_runs_with_an_empty_columns(monkeypatch: pytest.MonkeyPatch, t
 @pytest.mark.parametrize("command", [
     ["calibrate", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv", "--outcome", "sql"],
     ["explain", "1000007", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv"],
+    ["funnel", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv", "--by", "company_size"],
+    ["score", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv", "-o", "-", "-f", "csv"],  # summary on stderr
 ])
 def test_a_narrow_terminal_folds_cells_and_cuts_none(monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
     from conftest import SAMPLE, SAMPLE_AS_OF, run_cli
 
     monkeypatch.setenv("COLUMNS", "60")
     result = run_cli([a.format(sample=SAMPLE) for a in command] + ["--as-of", SAMPLE_AS_OF])
-    assert "…" not in result.stdout
-    assert max(len(line) for line in result.stdout.splitlines()) <= 60
+    report = result.stderr if command[0] == "score" else result.stdout
+    assert any(title in report for title in ("Tiers", "Rules", "Funnel", "Conversion by tier"))
+    assert "…" not in report
+    assert max(len(line) for line in report.splitlines()) <= 60
