@@ -97,6 +97,27 @@ def _plausible(value: pl.Expr, text: pl.Expr) -> pl.Expr:
     return pl.when((year >= 1000) | pl.when(year < 1000).then(text).str.contains(r"\d{4}")).then(value)
 
 
+# Zones without daylight saving time or other changes of offset: no wall time is skipped there.
+_FIXED_ZONES = {"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal"}
+_HOUR = pl.duration(hours=1)
+
+
+def local_time(naive: pl.Expr, timezone: str) -> pl.Expr:
+    """Wall times without a zone, read in ``timezone``, in UTC.
+
+    A time that occurs twice (clocks fall back: 01:30 on 2026-11-01 in New York) takes the
+    earlier of its offsets (EDT). A time that does not exist (clocks spring forward: 02:30 on
+    2026-03-08) is shifted forward by the gap (03:30 EDT), as Python's datetime, most date
+    libraries and CRMs read it: with the offset before the change, found by reading it an hour
+    earlier and adding the hour back. In UTC no time is skipped, and nothing is read twice.
+    """
+    at = naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+    if timezone in _FIXED_ZONES:
+        return at.dt.convert_time_zone("UTC")
+    before = (naive - _HOUR).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null") + _HOUR
+    return pl.coalesce(at, before).dt.convert_time_zone("UTC")
+
+
 def from_epoch(number: pl.Expr) -> pl.Expr:
     """Unix time in seconds, milliseconds, microseconds or nanoseconds (told by magnitude) as UTC.
 
@@ -116,7 +137,7 @@ def from_excel_serial(number: pl.Expr, timezone: str) -> pl.Expr:
     v = number.cast(pl.Float64)
     micros = pl.when((v >= 10_000) & (v < 100_000)).then((v * 86_400_000_000).round().cast(pl.Int64))
     local = pl.lit(_EXCEL_EPOCH, dtype=pl.Datetime("us")) + pl.duration(microseconds=micros)
-    return local.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+    return local_time(local, timezone)
 
 
 def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimmed: bool = False) -> pl.Expr:
@@ -134,8 +155,7 @@ def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimm
     naive = [stripped.str.strptime(pl.Datetime("us"), f, strict=False)
              for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f not in (EPOCH, EXCEL_SERIAL)]
     if naive:
-        local = pl.coalesce(naive).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-        parts.append(local.dt.convert_time_zone("UTC"))
+        parts.append(local_time(pl.coalesce(naive), timezone))
     if EPOCH in formats:
         parts.append(pl.when(stripped.str.contains(_EPOCH_TEXT)).then(from_epoch(stripped.cast(pl.Float64, strict=False))))
     if EXCEL_SERIAL in formats:
@@ -273,7 +293,7 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
     # datetime
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
-            return src.dt.replace_time_zone(settings.timezone).dt.convert_time_zone("UTC").cast(UTC)
+            return local_time(src, settings.timezone).cast(UTC)
         return src.dt.convert_time_zone("UTC").cast(UTC)
     if dtype == pl.Date:
         return src.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")

@@ -266,3 +266,25 @@ def test_a_list_of_values_is_read_as_its_items_joined():
     assert got["technologies"].to_list() == ["salesforce;  slack", None, None]
     assert got["company_size"].to_list() == [300.0, None, None]
     assert got["_bad__company_size"].to_list() == [False, False, False]
+
+
+@pytest.mark.parametrize("sample_rows", [2, 5_000])
+def test_a_wall_time_skipped_by_daylight_saving_is_shifted_forward_and_a_repeated_one_is_the_earlier(
+        monkeypatch, sample_rows):
+    # New York: 2026-03-08 02:00-03:00 does not exist (02:30 is 03:30 EDT, 07:30 UTC); 2026-11-01
+    # 01:00-02:00 happens twice (01:30 EDT first, 05:30 UTC). Lord Howe skips half an hour.
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", sample_rows)
+    text = ["2026-03-08 02:30", "2026-03-08 01:59", "2026-03-08 03:00", "2026-11-01 01:30", "03/08/2026 02:00"]
+    want = [_utc(2026, 3, 8, 7, 30), _utc(2026, 3, 8, 6, 59), _utc(2026, 3, 8, 7), _utc(2026, 11, 1, 5, 30),
+            _utc(2026, 3, 8, 7)]
+    got = _typed(text, "us", "America/New_York")
+    assert got["created_at"].to_list() == want
+    assert not got["_bad__created_at"].any()
+    col = Column("created_at", "Created", Type.DATETIME, Position("test"))
+    frame = pl.LazyFrame({"Created": [datetime(2026, 3, 8, 2, 30), datetime(2026, 11, 1, 1, 30)]})  # Parquet's own
+    out = map_columns(frame, frame.collect_schema(), {"created_at": col}, Settings(timezone="America/New_York"))
+    assert out.collect()["created_at"].to_list() == [want[0], want[3]]
+    assert _typed(["2026-10-04 02:15"], "iso", "Australia/Lord_Howe")["created_at"].to_list() == [
+        _utc(2026, 10, 3, 15, 45)]  # 02:45 +11:00
+    serial = _typed(["46089.1041666667"], "iso", "America/New_York")  # 2026-03-08 02:30 as a spreadsheet serial
+    assert serial["created_at"].dt.round("1m").to_list() == [want[0]]

@@ -109,6 +109,19 @@ def test_a_list_in_a_mapped_column_reads_as_its_items_and_an_object_is_an_input_
                              "values (flatten it, e.g. with jq), or map another column\n")
 
 
+def test_a_local_time_skipped_by_daylight_saving_is_read_not_rejected(tmp_path):
+    (tmp_path / "ny.yaml").write_text("extends: b2b_saas\n"
+                                      "settings: {timezone: America/New_York}\n")
+    contacts = pl.read_csv(SAMPLE / "contacts.csv", infer_schema=False, n_rows=5)
+    contacts.with_columns(pl.lit("2026-03-08 02:30").alias("Create Date")).write_csv(tmp_path / "c.csv")
+    (tmp_path / "e.csv").write_text(f"Contact ID,Event Type,Timestamp,Page URL\n{contacts['Record ID'][0]},"
+                                    "page_view,2026-03-08 02:30,https://example.com/pricing\n")
+    run_cli(["score", tmp_path / "c.csv", "-a", tmp_path / "e.csv", "-r", tmp_path / "ny.yaml", "--as-of",
+             "2026-11-01", "-o", tmp_path / "out.csv", "--summary-json", tmp_path / "s.json", "-q"])
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert (summary["rejected"], summary["events"]["read"], summary["events"]["unreadable"]) == (0, 1, 0)
+
+
 def test_input_format_forced(tmp_path):
     copy = tmp_path / "contacts.export"
     copy.write_bytes((WORKED / "contacts.csv").read_bytes())
