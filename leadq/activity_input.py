@@ -98,10 +98,12 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     if "email" in ruleset.settings.dedupe_on and dup_frames:
         # Events of a dropped e-mail duplicate belong to the lead that was kept (the duplicates are in
         # memory already: usually none, and then the events are not joined at all).
-        # A lead id that also had lead-id duplicates keeps its own events: its first mapping, to
-        # itself, is the one kept (in order, as the SQL engines do).
+        # Lead ids are de-duplicated first (leadq.dedupe): a lead id the e-mail pass dropped is gone,
+        # whether or not it had lead-id duplicates, and its events go to the lead kept (as in the SQL
+        # engines). A lead-id duplicate maps to itself: nothing to move.
         found = pl.concat([d.select("lead_id", "_kept_id") for d in dup_frames], how="vertical_relaxed") \
-            .unique("lead_id", keep="first", maintain_order=True).collect()
+            .filter(pl.col("lead_id") != pl.col("_kept_id")).unique("lead_id", keep="first", maintain_order=True) \
+            .collect()
         remap = found.lazy() if found.height else None
 
     coded = None

@@ -40,7 +40,9 @@ def drop_duplicates(typed: pl.LazyFrame, ruleset: Ruleset, collect: Callable[[pl
     descending = [True] * (len(order_keys) - 1) + [False]
     dup_exprs = []
     repeating = _repeating_keys(typed, ruleset.settings.dedupe_on, collect)
-    for key in ruleset.settings.dedupe_on:
+    # Lead ids first, as the SQL engines do: a lead id is then one row when the e-mail pass runs, and a
+    # lead it drops is gone, its events the kept lead's (leadq.activity_input).
+    for key in sorted(ruleset.settings.dedupe_on, key=lambda k: k != "lead_id"):
         if key not in repeating:
             continue
         part = "lead_id" if key == "lead_id" else "_email_key"
@@ -53,12 +55,16 @@ def drop_duplicates(typed: pl.LazyFrame, ruleset: Ruleset, collect: Callable[[pl
             .filter(pl.col(part).is_not_null() & pl.col(part).is_duplicated())
         kept_id = pl.col("lead_id").sort_by(order_keys, descending=descending, nulls_last=True).first()
         kept_row = pl.col("_source_row").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        kept_file = pl.col("_source_file").sort_by(order_keys, descending=descending, nulls_last=True).first()
         kept = pl.col("_order").sort_by(order_keys, descending=descending, nulls_last=True).first()
         losers = repeated.with_columns(kept.over(part).alias("_kept"), kept_id.over(part).alias("_kept_id"),
-                                       kept_row.over(part).alias("_kept_row")) \
+                                       kept_row.over(part).alias("_kept_row"), kept_file.over(part).alias("_kept_file")) \
             .filter(pl.col("_kept") != pl.col("_order"))
+        # The kept row's file is named when it is another file than the dropped row's.
+        where = pl.when(pl.col("_kept_file") != pl.col("_source_file")).then(pl.col("_kept_file") + pl.lit(" ")) \
+            .otherwise(pl.lit(""))
         reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
-                  + pl.col("_kept_id") + pl.lit(" (row ") + pl.col("_kept_row").cast(pl.String)
+                  + pl.col("_kept_id") + pl.lit(" (") + where + pl.lit("row ") + pl.col("_kept_row").cast(pl.String)
                   + pl.lit(", most recently updated)"))
         dropped = collect(losers.select("_order", "_source_file", "_source_row", "lead_id", "_kept_id",
                                         reason.alias("_reason"))).lazy()

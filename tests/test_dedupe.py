@@ -54,3 +54,16 @@ def test_a_lead_id_repeated_only_by_a_rejected_row_drops_nothing():
 def test_a_repeated_lead_id_keeps_the_first_row():
     typed = _typed(["1", "2", "1"], [None] * 3, [None] * 3)
     assert _run(typed, ("lead_id",)) == (["1", "2"], [(3, "duplicate lead id: kept lead 1 (row 1, most recently updated)")], 2)
+
+
+def test_the_kept_row_of_another_file_is_named_by_its_file():
+    typed = pl.LazyFrame({"_source_file": ["a.csv", "a.csv", "b.csv", "b.csv"], "_source_row": [1, 2, 1, 2],
+                          "lead_id": ["1", "2", "2", "3"], "email": ["a@x.com", None, None, "a@x.com"],
+                          "_order": [0, 1, 2, 3], "_reason": [None] * 4},
+                         schema_overrides={"_reason": pl.String})
+    ruleset = SimpleNamespace(settings=SimpleNamespace(dedupe_on=("lead_id", "email")),
+                              columns={"lead_id": None, "email": None})
+    _, dropped = drop_duplicates(typed, ruleset, lambda plan: plan.collect())
+    assert sorted(pl.concat([d.select("_source_file", "_source_row", "_reason") for d in dropped]).collect().rows()) == [
+        ("b.csv", 1, "duplicate lead id: kept lead 2 (a.csv row 2, most recently updated)"),
+        ("b.csv", 2, "duplicate e-mail: kept lead 1 (a.csv row 1, most recently updated)")]

@@ -222,6 +222,30 @@ def test_event_types_match_in_any_case_and_with_any_word_joiner_on_every_engine(
     assert scores["polars"] == scores["duckdb"] == [(1, 40.0), (2, 4.0), (3, 300.0)]
 
 
+def test_a_lead_whose_row_and_its_id_duplicate_both_go_gives_its_events_to_the_kept_lead(tmp_path):
+    # Lead 1 has two rows; the one kept is then an e-mail duplicate of lead 2 (updated later). Lead 1 is
+    # gone, so its demo request counts for lead 2 (its events counted for no lead, on every engine).
+    path, contacts, events = _event_case(
+        tmp_path, "  - {id: demo, event: demo_request, points: 10, per: event, half_life_days: none}\n",
+        "  - {name: all, otherwise: true}\n", ["1", "1", "2"], ["1"], ["demo_request"])
+    path.write_text(path.read_text().replace("columns: {lead_id: id}",
+                                             "columns: {lead_id: id, email: email, updated_at: updated}")
+                    + "settings: {dedupe_on: [email, lead_id]}\n")  # the order written does not matter
+    pl.DataFrame({"id": ["1", "1", "2"], "email": ["a@x.com", "b@x.com", "b@x.com"],
+                  "updated": [datetime(2026, 10, d, tzinfo=timezone.utc) for d in (1, 2, 3)]}).write_parquet(contacts)
+    results = {}
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
+                 "--out", out, "-q"])
+        results[engine] = (pl.read_csv(out).select("lead_id", "intent_score").rows(),
+                           sorted(pl.read_csv(tmp_path / f"{engine}.rejects.csv").select("source_row", "reason").rows()))
+    assert results["polars"] == results["duckdb"] == (
+        [(2, 10.0)],
+        [(1, "duplicate lead id: kept lead 1 (row 2, most recently updated)"),
+         (2, "duplicate e-mail: kept lead 2 (row 3, most recently updated)")])
+
+
 def test_email_duplicates_share_the_first_address_on_every_engine(tmp_path):
     # "John <John@X.com>" is john@x.com; "N/A" and "n/a" are no address, so those two leads are not
     # duplicates of each other (they were: the key was the whole lower-cased text).

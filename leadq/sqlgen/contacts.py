@@ -78,12 +78,10 @@ class ContactsStage:
 
         order = self._order_keys()
         lead_rank = exp.Window(this=exp.RowNumber(), partition_by=[col("lead_id")], order=exp.Order(expressions=order))
-        lead_count = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[col("lead_id")])
         kept_row = ([alias(exp.Window(this=exp.FirstValue(this=col(ORDER_COLUMN)), partition_by=[col("lead_id")],
                                        order=exp.Order(expressions=self._order_keys())), "_kept_row", quoted=True)]
                     if t.order_column else [])
-        self.add("lq_valid", exp.select(exp.Star(), alias(lead_rank, "_rank_id", quoted=True),
-                                        alias(lead_count, "_rows_id", quoted=True), *kept_row)
+        self.add("lq_valid", exp.select(exp.Star(), alias(lead_rank, "_rank_id", quoted=True), *kept_row)
                  .from_("lq_contacts").where(self._readable()))
         cols = fields + ([ORDER_COLUMN] if t.order_column else [])
         current = "lq_valid"
@@ -94,7 +92,7 @@ class ContactsStage:
             kept_row = ([alias(exp.Window(this=exp.FirstValue(this=col(ORDER_COLUMN)), **window), "_kept_row",
                                 quoted=True)] if t.order_column else [])
             self.add("lq_unique_id", exp.select(
-                *[col(c) for c in cols], col("_rows_id"), alias(key.copy(), "_email_key", quoted=True),
+                *[col(c) for c in cols], alias(key.copy(), "_email_key", quoted=True),
                 alias(exp.Window(this=exp.RowNumber(), **window), "_rank_email", quoted=True),
                 alias(exp.Window(this=exp.FirstValue(this=col("lead_id")), **window), "_kept_id", quoted=True),
                 *kept_row,
@@ -102,11 +100,10 @@ class ContactsStage:
             current = "lq_unique_id"
             no_email = exp.Is(this=col("_email_key"), expression=exp.Null())
             keep = exp.Or(this=no_email, expression=exp.EQ(this=col("_rank_email"), expression=exp.Literal.number(1)))
-            # Events of a dropped e-mail duplicate belong to the lead that was kept. (As in the
-            # polars pipeline, a lead id that also had lead-id duplicates keeps its own events.)
+            # Events of a dropped e-mail duplicate belong to the lead that was kept: its lead id, one row
+            # here, is gone (as in the polars pipeline; whether or not it had lead-id duplicates).
             self.add("lq_remap", exp.select(col("lead_id"), col("_kept_id")).from_(current).where(
-                exp.And(this=exp.Not(this=exp.Paren(this=keep.copy())),
-                        expression=exp.EQ(this=col("_rows_id"), expression=exp.Literal.number(1)))))
+                exp.Not(this=exp.Paren(this=keep.copy()))))
         select = [col(c) for c in cols]
         if "email" in cols:
             low = lower_text(col("email"))
