@@ -529,6 +529,8 @@ def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
     """
     if fmt != "parquet" and _holds_only_blanks(source, label):
         return empty_frame()
+    if fmt != "parquet":
+        source = _without_bom(source, label)
     try:
         if fmt == "parquet":
             if isinstance(source, bytes):
@@ -561,6 +563,23 @@ def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
         pl.lit(label, pl.String).alias(SOURCE_FILE),
         pl.col(SOURCE_ROW).cast(pl.Int64),
     )
+
+
+def _without_bom(source: str | bytes, label: str) -> str | bytes:
+    """A JSON source without its UTF-8 byte-order mark, which Polars' reader refuses ("TapeError at character 0").
+
+    Notepad and some exporters write one; such a file is read into memory without it (a
+    file without a mark, the usual case, is left to stream).
+    """
+    if isinstance(source, bytes):
+        return source.removeprefix(codecs.BOM_UTF8)
+    try:
+        with open(source, "rb") as fh:
+            if fh.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+                return source
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {label}: {os_reason(exc)}") from exc
 
 
 def _scan_ndjson(source: str | bytes) -> pl.LazyFrame:

@@ -121,9 +121,11 @@ def read_account_files(specs: Sequence[str], *rulesets: Ruleset, options: ReadOp
                             row_columns={c.column for r in rulesets for c in r.account_columns.values()})
 
 
-def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
+def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Ruleset, label: str) -> pl.LazyFrame:
     schema = accounts.collect_schema()
-    check_columns(schema, ruleset.account_columns, {"account_id"}, "accounts")
+    if all(c.startswith("_source_") for c in schema):  # zero bytes: an export of no accounts
+        return _without_accounts(contacts, ruleset)
+    check_columns(schema, ruleset.account_columns, {"account_id"}, label)
     typed = map_columns(accounts, schema, ruleset.account_columns, ruleset.settings)
     fields = [f for f in ruleset.account_columns if f != "account_id"]
     typed = (typed.filter(pl.col("account_id").is_not_null())
@@ -137,6 +139,12 @@ def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Rule
         else:
             exprs.append(pl.col(f"_acct__{f}").alias(f))
     return joined.with_columns(exprs).drop([f"_acct__{f}" for f in fields])
+
+
+def _without_accounts(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
+    """Fields mapped only under account_columns, blank: no accounts file, or an empty one (the summary says so)."""
+    only = {f: c for f, c in ruleset.account_columns.items() if f not in ruleset.columns}
+    return contacts.with_columns(pl.lit(None, dtype=polars_type(c.type)).alias(f) for f, c in only.items())
 
 
 def score_frames(ruleset: Ruleset, contacts: pl.LazyFrame, events: pl.LazyFrame | None = None,
@@ -262,13 +270,11 @@ def _score_frames(
     if accounts is not None and ruleset.account_columns:
         accounts_label = ", ".join(f.label for f in accounts_files) or "the accounts"
         try:  # typing the accounts reads their first rows (the date formats)
-            valid = _with_accounts(valid, accounts, ruleset)
+            valid = _with_accounts(valid, accounts, ruleset, accounts_label)
         except pl.exceptions.PolarsError as exc:
             raise input_error_from_polars(exc, accounts_label) from exc
     else:
-        # Fields mapped only under account_columns are blank without an accounts file (the summary says so).
-        only = {f: c for f, c in ruleset.account_columns.items() if f not in ruleset.columns}
-        valid = valid.with_columns(pl.lit(None, dtype=polars_type(c.type)).alias(f) for f, c in only.items())
+        valid = _without_accounts(valid, ruleset)
     # Always derived when titles are mapped: the summary counts unmatched titles, account roles use them.
     # After the accounts, which may fill a blank title. Conditions on the title alone are tested once per
     # distinct title (a title only the accounts map has no lookup: its conditions are tested per lead).

@@ -213,6 +213,18 @@ def test_a_field_mapped_only_for_accounts_is_blank_without_an_accounts_file(tmp_
     assert pl.read_parquet(tmp_path / "with.parquet").filter(fired).height > 0
 
 
+def test_an_empty_accounts_export_fills_nothing_and_a_wrong_one_is_named(tmp_path):
+    args = ["score", SAMPLE / "contacts.csv", "--as-of", "2026-11-01", "-q"]
+    run_cli(args + ["-o", tmp_path / "without.csv"])
+    (tmp_path / "accounts.csv").write_bytes(b"")  # a night with no companies exported
+    run_cli(args + ["--accounts", tmp_path / "accounts.csv", "-o", tmp_path / "empty.csv"])
+    assert (tmp_path / "empty.csv").read_bytes() == (tmp_path / "without.csv").read_bytes()
+    (tmp_path / "accounts.csv").write_text("Company\nAcme\n")
+    result = run_cli(args + ["--accounts", tmp_path / "accounts.csv", "-o", tmp_path / "x.csv"], exit_code=3)
+    assert result.stderr.startswith(f"leadq: error: {tmp_path / 'accounts.csv'}: missing column 'Record ID' "
+                                    "(for account_id); the file has: Company.")
+
+
 def test_an_account_row_blank_in_every_mapped_column_is_left_out_and_its_other_columns_are_not_parsed(tmp_path):
     # Such a row has no account id: the join left it out before; now the reader does, so that the
     # columns the ruleset does not map are not parsed (pipeline.read_account_files).

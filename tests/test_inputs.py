@@ -736,6 +736,17 @@ def test_a_json_array_of_records_reads_like_ndjson(tmp_path: Path) -> None:
     assert_frame_equal(got, want.with_columns(_source_file=pl.lit("<stdin>")))
 
 
+def test_ndjson_with_a_byte_order_mark_reads_as_without(tmp_path: Path) -> None:
+    # Notepad's "UTF-8 with BOM": Polars' reader stopped at it ("TapeError at character 0").
+    records = b'{"id": "1", "email": "a@b.co"}\n{"id": "2", "email": null}\n'
+    want = pl.DataFrame({"id": ["1", "2"], "email": ["a@b.co", None], "_source_row": [1, 2]})
+    path = write_bytes(tmp_path, "leads.ndjson", b"\xef\xbb\xbf" + records)
+    assert_frame_equal(read(path).drop("_source_file"), want)
+    stdin = io.BytesIO(b"\xef\xbb\xbf" + records)
+    got = collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"), stdin=stdin), "<stdin>")
+    assert_frame_equal(got.drop("_source_file"), want)
+
+
 WORKBOOK = REPO / "tests" / "fixtures" / "crm" / "hubspot_contacts.xlsx"
 
 
