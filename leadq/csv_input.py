@@ -265,19 +265,24 @@ def _sniff_delimiter(header: str) -> str:
 
 
 def clean_column_names(raw_names: list[str], label: str) -> list[str]:
-    """Header names trimmed (and of a BOM); a blank one is ``column_<n>``; reserved or repeated names are errors."""
+    """Header names trimmed (and of a BOM); a blank one is ``column_<n>``; reserved names are errors.
+
+    A repeated name's later copies are renamed (:func:`repeated_name`): Salesforce reports repeat
+    labels in columns no rule reads. A column the run reads must not be repeated
+    (:func:`leadq.input_columns.check_file_columns` says so): which copy was meant, no one can tell.
+    """
     names: list[str] = []
     for i, raw in enumerate(raw_names, start=1):
         name = raw.replace("\ufeff", "").strip() or f"column_{i}"
         if name in (SOURCE_FILE, SOURCE_ROW):
             raise InputError(f"column '{name}' is reserved by leadq; rename it in the header", Position(label))
-        if name in names:
-            raise InputError(
-                f"duplicate column name '{name}' (columns {names.index(name) + 1} and {i}); rename one of them",
-                Position(label),
-            )
-        names.append(name)
+        names.append(repeated_name(name, i) if name in names else name)
     return names
+
+
+def repeated_name(name: str, position: int) -> str:
+    """The name of a later copy of a header name: ``Notes (column 28)``."""
+    return f"{name} (column {position})"
 
 
 # What a file read as CSV really is, by its first bytes (as read: cp1252 keeps them as they are).

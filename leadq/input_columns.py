@@ -16,6 +16,7 @@ from typing import Sequence
 import polars as pl
 
 from leadq.conditions import names_in
+from leadq.csv_input import repeated_name
 from leadq.errors import InputError, MissingColumnsError, Position, did_you_mean
 from leadq.inputs import InputFile
 from leadq.ruleset import Column, Ruleset
@@ -70,6 +71,7 @@ def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], r
     with_columns = [f for f in files if f.columns]
     absent: dict[str, list[str]] = {}
     for f in with_columns:
+        check_not_repeated(list(f.columns), [c.column for c in columns.values()], f.label)
         _raise_if_missing(list(f.columns), columns, required, f.label)
         if not f.text_ready:  # Parquet, NDJSON: a field may hold objects
             _raise_if_objects(f, columns)
@@ -98,6 +100,19 @@ def _raise_if_objects(file: InputFile, columns: dict[str, Column]) -> None:
             raise InputError(f"column '{col.column}' (for {col.field}) holds {what}, not values leadq can read as "
                              "text; export the field as a value or a list of values (flatten it, e.g. with jq), "
                              "or map another column", Position(file.label))
+
+
+def check_not_repeated(names: Sequence[str], read: Sequence[str], label: str) -> None:
+    """Raise InputError for a column the run reads whose name the file's header repeats.
+
+    ``names``: the file's columns, later copies of a name renamed (:func:`leadq.csv_input.clean_column_names`).
+    """
+    for name in read:
+        prefix = repeated_name(name, 0).removesuffix("0)")
+        later = next((n[len(prefix):-1] for n in names if n.startswith(prefix) and n.endswith(")")), None)
+        if later is not None and name in names:
+            raise InputError(f"duplicate column name '{name}' (columns {list(names).index(name) + 1} and {later}); "
+                             "rename one of them", Position(label))
 
 
 def _raise_if_missing(names: list[str], columns: dict[str, Column], required: set[str], what: str) -> None:

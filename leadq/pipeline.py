@@ -36,7 +36,7 @@ from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
 from leadq.errors import UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
-from leadq.input_columns import check_columns, check_file_columns, used_contact_fields
+from leadq.input_columns import check_columns, check_file_columns, check_not_repeated, used_contact_fields
 from leadq.inputs import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
     run_counted,
@@ -231,6 +231,7 @@ def _score_frames(
         stats.partly_missing_columns.update(partly)
     stats.report_rows = {f.label: asdict(f.report_rows) for f in (*contacts_files, *events_files, *accounts_files)
                          if f.report_rows is not None}
+    check_not_repeated(list(schema), keep_columns, contacts_label)
     unknown_keep = [c for c in keep_columns if c not in schema]
     if unknown_keep:
         raise UsageError(f"--keep-columns: no column '{unknown_keep[0]}' in {contacts_label}"

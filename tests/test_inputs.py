@@ -622,10 +622,22 @@ def test_ragged_rows_in_transcoded_file(tmp_path: Path) -> None:
         read(path)
 
 
-def test_duplicate_header_names_are_rejected(tmp_path: Path) -> None:
-    path = write_bytes(tmp_path, "d.csv", b"email, email\n1,2\n")
-    with pytest.raises(InputError, match=r"duplicate column name 'email' \(columns 1 and 2\)"):
-        read_inputs([str(path)])
+def test_a_repeated_header_name_is_renamed_and_refused_only_where_the_run_reads_it(tmp_path: Path) -> None:
+    from conftest import SAMPLE_AS_OF, run_cli
+
+    path = write_bytes(tmp_path, "d.csv", b"Lead ID,email, email,Notes,Notes\n1,a@x.co,b@x.co,n1,n2\n")
+    assert read_inputs([str(path)]).collect_schema().names()[:5] == [
+        "Lead ID", "email", "email (column 3)", "Notes", "Notes (column 5)"]
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: Lead ID}\ntiers:\n  - {name: all, otherwise: true}\n")
+    args = ["score", path, "-r", ruleset, "--as-of", SAMPLE_AS_OF, "-o", "-", "-q"]
+    # A Salesforce report repeats labels in columns no rule reads: scored. Kept, it is read: which copy?
+    assert run_cli(args).stdout.splitlines()[1].startswith("1,")
+    result = run_cli(args + ["-k", "Notes"], exit_code=3)
+    assert f"{path}: duplicate column name 'Notes' (columns 4 and 5); rename one of them" in result.stderr
+    ruleset.write_text(ruleset.read_text().replace("{lead_id: Lead ID}", "{lead_id: Lead ID, email: email}"))
+    result = run_cli(args, exit_code=3)
+    assert f"{path}: duplicate column name 'email' (columns 2 and 3); rename one of them" in result.stderr
 
 
 def test_polars_errors_are_mapped() -> None:
