@@ -90,10 +90,6 @@ def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = ()) -> YMap:
     any other replaces it. Top-level keys are checked by the loader, on the result.
     """
     real = str(Path(path).resolve())
-    if real in seen:
-        raise RulesetError("extends: rulesets extend each other in a cycle", Position(path))
-    if depth > MAX_EXTENDS_DEPTH:
-        raise RulesetError(f"extends: more than {MAX_EXTENDS_DEPTH} levels deep", Position(path))
     data = load_yaml(_read_text(path), path)
     if data is None:
         raise RulesetError("ruleset file is empty", Position(path))
@@ -104,7 +100,20 @@ def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = ()) -> YMap:
     base = data["extends"]
     if not isinstance(base, str):
         raise RulesetError("extends: give the file name of the ruleset to build on", data.value_pos["extends"])
-    parent = load_merged(_resolve_extends(base, path, data.value_pos["extends"]), depth + 1, seen + (real,))
+    pos = data.value_pos["extends"]
+    parent_path = _resolve_extends(base, path, pos)
+    chain = seen + (real,)
+    # Said where the chain is closed or made too long, with the files it runs through.
+    if str(Path(parent_path).resolve()) in chain:
+        start = chain.index(str(Path(parent_path).resolve()))
+        names = " -> ".join(Path(p).name for p in chain[start:] + (parent_path,))
+        raise RulesetError(f"extends: the rulesets extend each other in a cycle ({names}); remove one of these "
+                           "extends", pos)
+    if depth + 1 > MAX_EXTENDS_DEPTH:
+        names = " -> ".join(Path(p).name for p in chain + (parent_path,))
+        raise RulesetError(f"extends: more than {MAX_EXTENDS_DEPTH} levels deep ({names}); copy a parent's "
+                           "rules into its child to shorten the chain", pos)
+    parent = load_merged(parent_path, depth + 1, chain)
     merged = YMap(parent)
     merged.pos = data.pos
     merged.key_pos = dict(parent.key_pos)

@@ -255,3 +255,20 @@ def test_extends_merges_columns(tmp_path):
     assert rs.columns["job_title"].column == "Title"
     assert rs.columns["email"].column == "Email"
     assert len(rs.rules) == len(load_ruleset(None).rules)
+
+
+def test_an_extends_chain_too_long_or_closed_names_its_files_and_the_line_that_does_it(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("name: B\nextends: a.yaml\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(tmp_path / "a.yaml"))
+    assert str(info.value) == (f"{tmp_path / 'b.yaml'}:2:10: extends: the rulesets extend each other in a cycle "
+                               "(a.yaml -> b.yaml -> a.yaml); remove one of these extends")
+    (tmp_path / "c0.yaml").write_text((RULESETS / "worked_example.yaml").read_text())
+    for i in range(1, 7):
+        (tmp_path / f"c{i}.yaml").write_text(f"extends: c{i - 1}.yaml\n")
+    load_ruleset(str(tmp_path / "c5.yaml"))  # 5 levels: the limit
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(tmp_path / "c6.yaml"))
+    assert str(info.value).startswith(f"{tmp_path / 'c1.yaml'}:1:10: extends: more than 5 levels deep (c6.yaml -> "
+                                      "c5.yaml -> c4.yaml -> c3.yaml -> c2.yaml -> c1.yaml -> c0.yaml)")
