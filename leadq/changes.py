@@ -30,6 +30,7 @@ from typing import Sequence
 
 import polars as pl
 
+from leadq.cleaning import stripped_text
 from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_mean
 from leadq.inputs import SOURCE_ROW, collect_input, read_input_files
 from leadq.outputs import FORMULA_PREFIX
@@ -95,7 +96,8 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
     as_of = None
     if files[0].parquet_path is not None:
         as_of = pl.read_parquet_metadata(files[0].parquet_path).get("leadq.as_of")
-    frame = frame.with_columns(pl.col("lead_id").cast(pl.String), pl.col("tier").cast(pl.String),
+    # Ids as the contacts' are read: a pandas round trip stores them as floats (1000001.0 is lead 1000001).
+    frame = frame.with_columns(stripped_text(pl.col("lead_id"), frame.schema["lead_id"]), pl.col("tier").cast(pl.String),
                                pl.col("total_score").cast(pl.Float64, strict=False).alias("_total"))
     bad = frame.filter(pl.col("_total").is_null() | pl.col("lead_id").is_null())
     if bad.height:

@@ -148,6 +148,10 @@ def test_previous_outputs_read_in_each_format(tmp_path):
         assert prev.frame.to_dicts() == [{"lead_id": "007", "tier": "mql", "total_score": 41.5},
                                          {"lead_id": "-12", "tier": "sql", "total_score": -3.0}], name
     assert read_previous(str(tmp_path / "p.parquet")).as_of == "2026-10-31T00:00:00Z"
+    # Through pandas and back: the ids are floats, and 1000001.0 is lead 1000001, as in the contacts.
+    pl.DataFrame({"lead_id": [1000001.0, 7.5], "tier": ["mql", "sql"], "total_score": [1.0, 2.0]}).write_parquet(
+        tmp_path / "floats.parquet")
+    assert read_previous(str(tmp_path / "floats.parquet")).frame["lead_id"].to_list() == ["1000001", "7.5"]
 
 
 @pytest.mark.parametrize("text, message", [
