@@ -280,8 +280,9 @@ def funnel_report(data: dict, width: int = 100) -> Group:
 
 def compact_funnel(data: dict) -> Group:
     """The few lines ``leadq score`` ends with: stage counts and step rates with benchmark marks."""
-    table = _funnel_table(data, 70, title="Funnel (stage dates of the input; `leadq funnel` for the full report)")
-    parts: list = [table]
+    # The title on a line of its own: as the table's, it wrapped to the table's width.
+    parts: list = [Text("Funnel (stage dates of the input; `leadq funnel` for the full report)", style="italic"),
+                   _funnel_table(data, 70, title=None)]
     if data.get("out_of_order"):
         parts.append(Text(f"dates out of order: {data['out_of_order']:,} lead(s)", style="yellow"))
     return Group(*parts)
