@@ -66,13 +66,32 @@ def drop_duplicates(typed: pl.LazyFrame, ruleset: Ruleset, collect: Callable[[pl
         reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
                   + pl.col("_kept_id") + pl.lit(" (") + where + pl.lit("row ") + pl.col("_kept_row").cast(pl.String)
                   + pl.lit(", most recently updated)"))
-        dropped = collect(losers.select("_order", "_source_file", "_source_row", "lead_id", "_kept_id",
-                                        reason.alias("_reason"))).lazy()
-        dup_exprs.append(dropped.drop("_order"))
+        dropped = collect(losers.select("_order", "_source_file", "_source_row", "lead_id", "_kept_id", "_kept",
+                                        "_kept_file", "_kept_row", reason.alias("_reason"))).lazy()
+        dup_exprs.append(dropped)
         valid = valid.join(dropped.select("_order"), on="_order", how="anti", maintain_order="left")
     if "_email_key" in valid.collect_schema():
         valid = valid.drop("_email_key")
-    return valid, dup_exprs
+    if len(dup_exprs) == 2:  # lead ids, then e-mails
+        dup_exprs[0] = _kept_then_dropped(*dup_exprs)
+    return valid, [d.drop("_order", "_kept", "_kept_file", "_kept_row") for d in dup_exprs]
+
+
+def _kept_then_dropped(by_id: pl.LazyFrame, by_email: pl.LazyFrame) -> pl.LazyFrame:
+    """Lead-id duplicates whose kept row the e-mail pass dropped next, their reason saying so.
+
+    "duplicate lead id: kept lead 1000001 (row 1, most recently updated), itself a duplicate
+    e-mail of lead 1000229 (row 228)": the lead named first is in no output.
+    """
+    then = by_email.select(pl.col("_order").alias("_kept"), pl.col("_kept_id").alias("_then_id"),
+                           pl.col("_kept_file").alias("_then_file"), pl.col("_kept_row").alias("_then_row"))
+    joined = by_id.join(then, on="_kept", how="left", maintain_order="left")
+    where = pl.when(pl.col("_then_file") != pl.col("_source_file")).then(pl.col("_then_file") + pl.lit(" ")) \
+        .otherwise(pl.lit(""))
+    chained = (pl.col("_reason") + pl.lit(", itself a duplicate e-mail of lead ") + pl.col("_then_id") + pl.lit(" (")
+               + where + pl.lit("row ") + pl.col("_then_row").cast(pl.String) + pl.lit(")"))
+    return joined.with_columns(pl.when(pl.col("_then_id").is_not_null()).then(chained).otherwise(pl.col("_reason"))
+                               .alias("_reason")).drop("_then_id", "_then_file", "_then_row")
 
 
 def _key_value(key: str) -> pl.Expr:

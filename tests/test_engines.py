@@ -242,7 +242,8 @@ def test_a_lead_whose_row_and_its_id_duplicate_both_go_gives_its_events_to_the_k
                            sorted(pl.read_csv(tmp_path / f"{engine}.rejects.csv").select("source_row", "reason").rows()))
     assert results["polars"] == results["duckdb"] == (
         [(2, 10.0)],
-        [(1, "duplicate lead id: kept lead 1 (row 2, most recently updated)"),
+        [(1, "duplicate lead id: kept lead 1 (row 2, most recently updated), itself a duplicate e-mail of lead 2 "
+             "(row 3)"),
          (2, "duplicate e-mail: kept lead 2 (row 3, most recently updated)")])
 
 

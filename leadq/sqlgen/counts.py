@@ -96,6 +96,32 @@ class RunCountQueries:
             parts += [lit(" (row "), cast(row, "VARCHAR"), lit(", most recently updated)")]
         return concat(parts)
 
+    def _email_dropped(self) -> exp.Expression:
+        """Rows of ``lq_unique_id`` (one per lead id) that the e-mail pass drops."""
+        return exp.and_(exp.Not(this=exp.Is(this=col("_email_key"), expression=exp.Null())),
+                        exp.GT(this=col("_rank_email"), expression=exp.Literal.number(1)))
+
+    def _lead_id_duplicates(self, row: exp.Expression) -> exp.Select:
+        """The rejects of the lead-id pass; one whose kept row the e-mail pass drops next says so, as the
+        polars pipeline does: "..., itself a duplicate e-mail of lead L2 (row 9)"."""
+        reason = self._duplicate_reason("lead id", col("lead_id"))
+        query = exp.select(alias(row.copy(), "source_row", quoted=True), alias(reason, "reason", quoted=True)) \
+            .from_("lq_valid")
+        if "email" in self.rs.settings.dedupe_on:
+            then = [lit(", itself a duplicate e-mail of lead "), col("_then_id")]
+            if self.t.order_column:
+                then += [lit(" (row "), cast(exp.Add(this=col("_then_row"), expression=exp.Literal.number(1)),
+                                             "VARCHAR"), lit(")")]
+            reason = concat([reason, exp.Coalesce(this=concat(then), expressions=[lit("")])])
+            dropped = exp.select(alias(col("lead_id"), "_then_lead", quoted=True),
+                                 alias(col("_kept_id"), "_then_id", quoted=True),
+                                 *([alias(col("_kept_row"), "_then_row", quoted=True)] if self.t.order_column else [])
+                                 ).from_("lq_unique_id").where(self._email_dropped())
+            query = exp.select(alias(row.copy(), "source_row", quoted=True), alias(reason, "reason", quoted=True)) \
+                .from_("lq_valid").join(exp.Subquery(this=dropped, alias=exp.TableAlias(this=exp.to_identifier("u"))),
+                                        on=exp.EQ(this=col("lead_id"), expression=col("_then_lead")), join_type="left")
+        return query.where(exp.GT(this=col("_rank_id"), expression=exp.Literal.number(1)))
+
     def _unreadable_reason(self) -> exp.Expression:
         """The reject reason of a row with a lead id and an unreadable used date (the first such field)."""
         case = exp.Case(ifs=[exp.If(this=col(f"_bad__{f}"),
@@ -111,9 +137,7 @@ class RunCountQueries:
             exp.select(alias(row.copy(), "source_row", quoted=True), alias(lit("missing lead id"), "reason",
                                                                                      quoted=True))
             .from_("lq_contacts").where(exp.Is(this=col("lead_id"), expression=exp.Null())),
-            exp.select(alias(row.copy(), "source_row", quoted=True),
-                       alias(self._duplicate_reason("lead id", col("lead_id")), "reason", quoted=True))
-            .from_("lq_valid").where(exp.GT(this=col("_rank_id"), expression=exp.Literal.number(1))),
+            self._lead_id_duplicates(row),
         ]
         if self.checked_dates:
             parts.append(exp.select(alias(row.copy(), "source_row", quoted=True),
@@ -124,9 +148,7 @@ class RunCountQueries:
         if "email" in self.rs.settings.dedupe_on:
             parts.append(exp.select(alias(row.copy(), "source_row", quoted=True),
                                     alias(self._duplicate_reason("e-mail", col("_kept_id")), "reason", quoted=True))
-                         .from_("lq_unique_id").where(exp.and_(
-                             exp.Not(this=exp.Is(this=col("_email_key"), expression=exp.Null())),
-                             exp.GT(this=col("_rank_email"), expression=exp.Literal.number(1)))))
+                         .from_("lq_unique_id").where(self._email_dropped()))
         union = parts[0]
         for p in parts[1:]:
             union = exp.union(union, p, distinct=False)
