@@ -41,6 +41,11 @@ def _kind(uri: str) -> str:
     return "sqlite" if uri.lower().startswith("sqlite://") else "postgresql"
 
 
+def sqlite_file(uri: str) -> str | None:
+    """The file a ``sqlite://`` URI names; None for another database."""
+    return _sqlite_path(uri) if _kind(uri) == "sqlite" else None
+
+
 def _sqlite_path(uri: str) -> str:
     # sqlite:///relative.db, sqlite:////absolute/path.db
     return uri[len("sqlite:///"):] if uri.lower().startswith("sqlite:///") else uri[len("sqlite://"):]

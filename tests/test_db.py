@@ -256,3 +256,28 @@ def test_database_usage_errors(tmp_path):
     result = run_cli(["score", f"sqlite:///{path}", "--table", "c", "--out", f"sqlite:///{path}", "--out-table", "s",
                       "--if-exists", "merge"], exit_code=3)
     assert "cannot read" in result.stderr
+
+
+def test_sqlite_out_keeps_its_rejects_beside_the_file_and_refuses_what_it_cannot_do(sample, tmp_path):
+    path = tmp_path / "crm.db"
+    uri = f"sqlite:///{path}"
+    contacts = sample["contacts"].with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
+    # Two rows of one lead: one is rejected as a duplicate, and its reject must go somewhere.
+    pl.concat([contacts, contacts.head(1)]).write_database("contacts", connection=uri, engine="adbc")
+    base = ["score", uri, "--table", "contacts", "--as-of", "2026-11-01"]
+    result = run_cli(base + ["--out", uri, "--out-table", "scored"])
+    assert f"rejects: {tmp_path / 'crm.scored.rejects.csv'}" in result.stdout
+    rejects = pl.read_csv(tmp_path / "crm.scored.rejects.csv")
+    assert f"rejected {rejects.height}" in " ".join(result.stdout.split())
+    assert rejects["reason"].str.starts_with("duplicate lead id").any()
+    # Files beside a database's contacts were left out without a word (no events, no accounts scored).
+    events = tmp_path / "events.csv"
+    events.write_text("Contact ID,Event Type,Timestamp\n1,demo_request,2026-10-01\n")
+    for option in ("--activities", "--accounts"):
+        result = run_cli(base + [option, events, "--out", tmp_path / "x.parquet"], exit_code=2)
+        assert result.stderr.startswith(f"leadq: error: {option} names files, and the contacts come from a database")
+    result = run_cli(base + ["--out", uri, "--out-table", "s", "--previous", uri], exit_code=2)
+    assert "leadq does not read a database table back" in result.stderr
+    result = run_cli(base + ["--out", f"sqlite:///{tmp_path / 'nodir' / 'o.db'}", "--out-table", "s"], exit_code=4)
+    assert f"directory {tmp_path / 'nodir'} does not exist" in result.stderr
+    assert not (tmp_path / "x.parquet").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -113,7 +114,7 @@ def score(
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
 
-    from leadq.db import describe, is_database_uri
+    from leadq.db import describe, is_database_uri, sqlite_file
 
     started = time.perf_counter()
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
@@ -131,7 +132,11 @@ def score(
         check_format_matches_name(out, fmt)
     if out == "-" and summary_json == "-":
         raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
-    rejects_path = rejects if to_db else _rejects_path(rejects, out, summary_json)
+    rejects_path = _rejects_path(rejects, _database_out_sibling(out, out_table) if to_db else out, summary_json)
+    if to_db and previous:
+        raise UsageError("--previous names the scored file of an earlier run; leadq does not read a database table "
+                         "back: keep the run's state in a file (-o state.parquet --previous state.parquet) and load "
+                         "that into the database")
     rejects_fmt = format_from_path(rejects_path, default="csv", option="--rejects") if rejects_path else "csv"
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db)
     if previous or changes_out or max_tier_changes is not None:
@@ -146,6 +151,8 @@ def score(
 
         rs = with_owners_away(rs, _split_multi(away, "--away"))
     as_of_dt = _parse_as_of(as_of)
+    if to_db and (db_file := sqlite_file(out)):  # its folder, before any input is read
+        check_output_path(db_file)
     outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
                "--summary-json": summary_json, "accounts rollup": accounts_path}
     check_outputs_distinct(outputs)
@@ -176,7 +183,8 @@ def score(
             # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
             earlier = read_previous(previous, missing_ok=not to_db and out != "-"
                                     and os.path.abspath(previous) == os.path.abspath(out))
-        db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
+        db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table,
+                                     activity_specs, account_specs)
         if engine != "polars":
             from leadq.engines import score_with_engine
 
@@ -261,7 +269,8 @@ def score(
         raise RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {summary.outputs.get('rejects', 'the summary')}")
 
 
-def _database_inputs(contacts: list[str], table, query, activities_table, activities_query, accounts_table):
+def _database_inputs(contacts: list[str], table, query, activities_table, activities_query, accounts_table,
+                     activity_specs: list[str], account_specs: list[str]):
     """(contacts, activities, accounts) frames read from a database URI, or None for file inputs."""
     from leadq.db import is_database_uri, read_database
 
@@ -270,6 +279,11 @@ def _database_inputs(contacts: list[str], table, query, activities_table, activi
             raise UsageError("--table/--query/--activities-table/--activities-query/--accounts-table need a "
                              "database URI as CONTACTS (postgresql://... or sqlite:///...)")
         return None
+    for option, specs, instead in (("--activities", activity_specs, "--activities-table or --activities-query"),
+                                   ("--accounts", account_specs, "--accounts-table")):
+        if specs:  # they were left out without a word: the scores had no events, or no accounts
+            raise UsageError(f"{option} names files, and the contacts come from a database; give the database's "
+                             f"table with {instead}, or export the contacts to a file too")
     uri = contacts[0]
     found = read_database(uri, table=table, query=query, what="contacts")
     events = (read_database(uri, table=activities_table, query=activities_query, what="activities")
@@ -288,6 +302,17 @@ def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool) -> s
     if out == "-" or to_db:
         raise UsageError("--rollup account writes the accounts beside the leads file; give --out a file name")
     return sibling_path(out, "accounts", default_ext=out_fmt)
+
+
+def _database_out_sibling(out: str, out_table: str | None) -> str:
+    """The name the files of a database --out are named after: ``<db file stem>.<table>`` beside a SQLite
+    file (``crm.scored.rejects.csv``), ``<table>`` in the working folder for a server."""
+    from leadq.db import sqlite_file
+
+    db_file = sqlite_file(out)
+    if db_file is None:
+        return str(out_table)
+    return str(Path(db_file).with_name(f"{Path(db_file).stem}.{out_table}"))
 
 
 def _rejects_path(rejects: str | None, out: str, summary_json: str | None) -> str:
