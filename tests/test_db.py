@@ -85,6 +85,12 @@ def pg_uri():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    """A PostgreSQL --out writes its rejects to the working folder: not the repository's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _typed(df: pl.DataFrame, columns: dict) -> pl.DataFrame:
     by_column = {c.column: c for c in columns.values()}
     return df.select([typed(by_column[n], df.schema[n], RS.settings).alias(n) if n in by_column else pl.col(n)
