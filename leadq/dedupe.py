@@ -2,7 +2,8 @@
 
 Of the rows sharing a key the most recently updated (``updated_at``) is kept, then the
 first in input order; each other row becomes a reject naming the lead and row kept
-("duplicate e-mail: kept lead L1 (row 3, most recently updated)"). The e-mail key is
+("duplicate e-mail: kept lead L1 (row 3, most recently updated)", or "first in input order" when
+that decided). The e-mail key is
 the first address in the field (:func:`leadq.cleaning.email_key`). The events of a
 dropped e-mail duplicate are merged into the kept lead by the pipeline, from the
 ``_kept_id`` of these rejects.
@@ -57,15 +58,18 @@ def drop_duplicates(typed: pl.LazyFrame, ruleset: Ruleset, collect: Callable[[pl
         kept_row = pl.col("_source_row").sort_by(order_keys, descending=descending, nulls_last=True).first()
         kept_file = pl.col("_source_file").sort_by(order_keys, descending=descending, nulls_last=True).first()
         kept = pl.col("_order").sort_by(order_keys, descending=descending, nulls_last=True).first()
+        kept_updated = ([pl.col("updated_at").sort_by(order_keys, descending=descending, nulls_last=True).first()
+                         .over(part).alias("_kept_updated")] if "updated_at" in ruleset.columns else [])
         losers = repeated.with_columns(kept.over(part).alias("_kept"), kept_id.over(part).alias("_kept_id"),
-                                       kept_row.over(part).alias("_kept_row"), kept_file.over(part).alias("_kept_file")) \
+                                       kept_row.over(part).alias("_kept_row"), kept_file.over(part).alias("_kept_file"),
+                                       *kept_updated) \
             .filter(pl.col("_kept") != pl.col("_order"))
         # The kept row's file is named when it is another file than the dropped row's.
         where = pl.when(pl.col("_kept_file") != pl.col("_source_file")).then(pl.col("_kept_file") + pl.lit(" ")) \
             .otherwise(pl.lit(""))
         reason = (pl.lit(f"duplicate {'lead id' if key == 'lead_id' else 'e-mail'}: kept lead ")
                   + pl.col("_kept_id") + pl.lit(" (") + where + pl.lit("row ") + pl.col("_kept_row").cast(pl.String)
-                  + pl.lit(", most recently updated)"))
+                  + _why_kept(ruleset) + pl.lit(")"))
         dropped = collect(losers.select("_order", "_source_file", "_source_row", "lead_id", "_kept_id", "_kept",
                                         "_kept_file", "_kept_row", reason.alias("_reason"))).lazy()
         dup_exprs.append(dropped)
@@ -75,6 +79,17 @@ def drop_duplicates(typed: pl.LazyFrame, ruleset: Ruleset, collect: Callable[[pl
     if len(dup_exprs) == 2:  # lead ids, then e-mails
         dup_exprs[0] = _kept_then_dropped(*dup_exprs)
     return valid, [d.drop("_order", "_kept", "_kept_file", "_kept_row") for d in dup_exprs]
+
+
+def _why_kept(ruleset: Ruleset) -> pl.Expr:
+    """", most recently updated" when the kept row's ``updated_at`` is later than the dropped one's;
+    else ", first in input order" (no ``updated_at`` mapped, or the same or no time on both)."""
+    first = pl.lit(", first in input order")
+    if "updated_at" not in ruleset.columns:
+        return first
+    later = pl.col("_kept_updated").is_not_null() & (
+        pl.col("updated_at").is_null() | (pl.col("_kept_updated") > pl.col("updated_at")))
+    return pl.when(later).then(pl.lit(", most recently updated")).otherwise(first)
 
 
 def _kept_then_dropped(by_id: pl.LazyFrame, by_email: pl.LazyFrame) -> pl.LazyFrame:

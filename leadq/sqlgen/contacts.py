@@ -78,9 +78,7 @@ class ContactsStage:
 
         order = self._order_keys()
         lead_rank = exp.Window(this=exp.RowNumber(), partition_by=[col("lead_id")], order=exp.Order(expressions=order))
-        kept_row = ([alias(exp.Window(this=exp.FirstValue(this=col(ORDER_COLUMN)), partition_by=[col("lead_id")],
-                                       order=exp.Order(expressions=self._order_keys())), "_kept_row", quoted=True)]
-                    if t.order_column else [])
+        kept_row = self._kept_columns(dict(partition_by=[col("lead_id")], order=exp.Order(expressions=order)))
         self.add("lq_valid", exp.select(exp.Star(), alias(lead_rank, "_rank_id", quoted=True), *kept_row)
                  .from_("lq_contacts").where(self._readable()))
         cols = fields + ([ORDER_COLUMN] if t.order_column else [])
@@ -89,8 +87,7 @@ class ContactsStage:
         if "email" in rs.settings.dedupe_on:
             key = self._email_key()
             window = dict(partition_by=[key], order=exp.Order(expressions=self._order_keys()))
-            kept_row = ([alias(exp.Window(this=exp.FirstValue(this=col(ORDER_COLUMN)), **window), "_kept_row",
-                                quoted=True)] if t.order_column else [])
+            kept_row = self._kept_columns(window)
             self.add("lq_unique_id", exp.select(
                 *[col(c) for c in cols], alias(key.copy(), "_email_key", quoted=True),
                 alias(exp.Window(this=exp.RowNumber(), **window), "_rank_email", quoted=True),
@@ -135,6 +132,17 @@ class ContactsStage:
         return exp.Case(ifs=[exp.If(this=exp.Not(this=has("@")), true=exp.Null()),
                              exp.If(this=marked, true=self.d.regex_group(low.copy(), EMAIL_ADDRESS_PATTERN))],
                         default=low.copy())
+
+    def _kept_columns(self, window: dict) -> list[exp.Expression]:
+        """The kept row's input order (``_kept_row``) and ``updated_at`` (``_kept_updated``) for the rejects'
+        reasons; none without an input order: the reasons then name no row."""
+        if not self.t.order_column:
+            return []
+        kept = [alias(exp.Window(this=exp.FirstValue(this=col(ORDER_COLUMN)), **window), "_kept_row", quoted=True)]
+        if "updated_at" in self.rs.columns:
+            kept.append(alias(exp.Window(this=exp.FirstValue(this=col("updated_at")), **window), "_kept_updated",
+                              quoted=True))
+        return kept
 
     def _order_keys(self) -> list[exp.Ordered]:
         """De-duplication order: most recently updated first, then input order (or lead id)."""

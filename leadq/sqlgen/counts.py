@@ -93,7 +93,14 @@ class RunCountQueries:
         parts = [lit(f"duplicate {key}: kept lead "), kept_id]
         if self.t.order_column:  # without an input order there is no row to name
             row = exp.Add(this=col("_kept_row"), expression=exp.Literal.number(1))
-            parts += [lit(" (row "), cast(row, "VARCHAR"), lit(", most recently updated)")]
+            first = lit(", first in input order)")
+            why: exp.Expression = first
+            if "updated_at" in self.rs.columns:  # as leadq.dedupe says it
+                later = exp.and_(exp.Not(this=exp.Is(this=col("_kept_updated"), expression=exp.Null())),
+                                 exp.or_(exp.Is(this=col("updated_at"), expression=exp.Null()),
+                                         exp.GT(this=col("_kept_updated"), expression=col("updated_at"))))
+                why = case_when(later, lit(", most recently updated)"), first)
+            parts += [lit(" (row "), cast(row, "VARCHAR"), why]
         return concat(parts)
 
     def _email_dropped(self) -> exp.Expression:
