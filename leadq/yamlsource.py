@@ -56,10 +56,11 @@ _EXPONENT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0
 
 
 def _scalar(path: str, node: yaml.ScalarNode, loader: yaml.SafeLoader, key: str | None) -> Any:
-    value = loader.construct_object(node)
-    # Dates and timestamps stay text: leadq parses them itself, in UTC.
+    # Dates and timestamps stay text: leadq parses them itself, in UTC. Not built first: YAML's own
+    # constructor raises on a date that does not exist (2026-02-30), which leadq reports itself.
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value
+    value = loader.construct_object(node)
     # A plain scalar's style is None, or '' from libyaml; a quoted "1e5" stays text.
     if node.tag == "tag:yaml.org,2002:str" and not node.style and _EXPONENT_NUMBER.fullmatch(node.value):
         value = float(node.value)

@@ -272,3 +272,19 @@ def test_an_extends_chain_too_long_or_closed_names_its_files_and_the_line_that_d
         load_ruleset(str(tmp_path / "c6.yaml"))
     assert str(info.value).startswith(f"{tmp_path / 'c1.yaml'}:1:10: extends: more than 5 levels deep (c6.yaml -> "
                                       "c5.yaml -> c4.yaml -> c3.yaml -> c2.yaml -> c1.yaml -> c0.yaml)")
+
+
+def test_a_value_that_looks_like_a_date_but_is_none_is_read_as_text_not_a_crash(tmp_path):
+    # YAML's own date constructor raised on 2026-02-30 (exit 70); leadq reads dates itself.
+    path = tmp_path / "r.yaml"
+    path.write_text("extends: worked_example.yaml\nname: 2026-02-30\nsettings: {timezone: 2026-13-01}\n")
+    (tmp_path / "worked_example.yaml").write_text((RULESETS / "worked_example.yaml").read_text())
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(path))
+    assert str(info.value).startswith(f"{path}:3:22: settings: unknown time zone '2026-13-01'")
+    path.write_text("extends: worked_example.yaml\nname: 2026-02-30\n")
+    assert load_ruleset(str(path)).name == "2026-02-30"
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("as_of: 2026-13-01\ncases:\n  - {name: x, lead: {}, expect: {tier: nurture}}\n")
+    result = run_cli(["test", path, cases], exit_code=2)
+    assert f"{cases}:1:8: as_of: cannot read '2026-13-01' as a date" in result.stderr
