@@ -442,6 +442,7 @@ class AtomicWrites:
             write()
         self._deferred = []
         with _signals_held() as held:
+            decided = None
             try:
                 if len(self._prepared) > 1:  # one rename is atomic by itself; several need a way back
                     for p in self._prepared:
@@ -458,9 +459,15 @@ class AtomicWrites:
                 if held:
                     for q in reversed(done):
                         q.put_back()
+                decided = len(held)
             finally:
                 for p in self._prepared:
                     p.drop_backup()
+                if decided is not None:
+                    # A signal once every output is in place (while the backups go) is not delivered:
+                    # the outputs are this run's, and "interrupted, previous output intact" (130) would
+                    # tell a cron job to drop a hand-off that is already there.
+                    del held[decided:]
         directories = dict.fromkeys(os.path.dirname(os.path.abspath(p.path)) for p in self._prepared)
         self._prepared = []
         for directory in directories:

@@ -311,6 +311,25 @@ def test_signal_during_the_renames_keeps_both_previous_outputs(tmp_path: Path,
     _assert_previous_outputs_intact(tmp_path)
 
 
+def test_a_signal_once_every_output_is_in_place_lets_the_run_end_with_its_outputs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM while the backups of the replaced outputs are dropped: the outputs are this run's, so it
+    ends with 0 (it said 130, "previous output left intact", and a cron job dropped the hand-off)."""
+    from leadq import outputs as leadq_outputs
+
+    out, rejects = _previous_outputs(tmp_path)
+    real_drop = leadq_outputs._Prepared.drop_backup
+
+    def drop_then_signal(self):
+        real_drop(self)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(leadq_outputs._Prepared, "drop_backup", drop_then_signal)
+    run_cli(_score_args(CORPUS / "duplicate_ids.csv", out))
+    assert pl.read_csv(out)["lead_id"].to_list() == ["L2", "L1"]
+    assert pl.read_csv(rejects)["source_row"].to_list() == [1, 4]
+
+
 def test_scored_output_and_rejects_are_replaced_together(tmp_path: Path) -> None:
     out, rejects = _previous_outputs(tmp_path)
     run_cli(_score_args(CORPUS / "duplicate_ids.csv", out))
