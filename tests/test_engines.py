@@ -168,6 +168,13 @@ def test_cli_engine_errors(tmp_path, example_data):
     assert "unknown engine 'oracle'; expected one of: polars, duckdb, spark" in result.stderr
     csv = tmp_path / "contacts.csv"
     csv.write_text("Record ID\n1\n")
+    # The name first: a CSV input is no reason to send a misspelt engine's user to convert it.
+    result = run_cli(["score", csv, "--engine", "bogus", "--out", tmp_path / "x.parquet"], exit_code=2)
+    assert "unknown engine 'bogus'" in result.stderr
+    from leadq.cli.score import ENGINE_NAMES
+    from leadq.engines import ENGINES
+
+    assert ENGINE_NAMES == ENGINES
     result = run_cli(["score", csv, "--engine", "duckdb", "--out", tmp_path / "x.parquet"], exit_code=2)
     assert "the SQL engines read Parquet files or tables" in result.stderr
     result = run_cli(["score", *files[0], "--engine", "duckdb", "-k", "Email", "--out", tmp_path / "x.parquet"],

@@ -19,6 +19,10 @@ from leadq.errors import UsageError
 from leadq.progress import stage
 
 
+# leadq.engines.ENGINES, without importing the SQL back end for a polars run (test_engines checks they agree).
+ENGINE_NAMES = ("polars", "duckdb", "spark")
+
+
 @app.command()
 @handle_errors
 def score(
@@ -117,6 +121,9 @@ def score(
     from leadq.db import describe, is_database_uri, sqlite_file
 
     started = time.perf_counter()
+    engine = engine.lower()
+    if engine not in ENGINE_NAMES:  # before the inputs are judged by what the engine reads
+        raise UsageError(f"--engine: unknown engine '{engine}'; expected one of: {', '.join(ENGINE_NAMES)}")
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     kept = _split_multi(keep_columns, "--keep-columns")
     to_db = is_database_uri(out)
