@@ -33,7 +33,8 @@ import typer
 from leadq.errors import EXIT_INTERRUPTED, EXIT_OUTPUT, LeadqError, UsageError
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 rows rejected under --strict (test: a case failed); 2 usage or ruleset error; "
+    "Exit codes: 0 success; 1 rows rejected under --strict (validate --strict: warnings; test: a case failed); "
+    "2 usage or ruleset error; "
     "3 input data error; 4 output error; 5 more tier changes than --max-tier-changes (nothing written); "
     "70 internal error (a bug); 130 interrupted."
 )

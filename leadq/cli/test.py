@@ -24,7 +24,8 @@ def test_cases(
     """Check a ruleset against example leads: each case's lead and events, and the tier, grade, scores,
     reasons or explanation it should get.
 
-    Exit 0 when every case passes, 1 when one fails, 2 for an error in the ruleset or the cases file.
+    Exit 0 when every case passes, 1 when one fails, 2 for an error in the ruleset or the cases file, 3 when
+    the cases file cannot be read.
 
     Example:
 

@@ -31,7 +31,8 @@ def validate(
     """Check a ruleset: schema, types, regexes, unreachable or overlapping tiers, caps, thresholds, columns.
 
     Prints one line per finding (file:line:column: severity: item: message [check]).
-    Exit 0 clean (warnings allowed), 1 warnings under --strict, 2 errors.
+    Exit 0 clean (warnings allowed), 1 warnings under --strict, 2 errors, 3 a --data or --activities file that
+    cannot be read.
 
     Example:
 
