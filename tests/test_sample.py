@@ -188,3 +188,22 @@ def test_committed_sample_is_current(tmp_path: Path) -> None:
         )
     on_disk = {p.relative_to(committed) for p in committed.rglob("*.csv")}
     assert on_disk == {Path(p).relative_to(tmp_path) for p in paths}
+
+
+def test_the_sample_command_refuses_a_folder_with_files_unless_forced_and_a_file(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    out = tmp_path / "s"
+    run_cli(["sample", "--out", out, "--leads", "200", "--events", "1000"])
+    months = sorted(p.name for p in (out / "events").iterdir())
+    result = run_cli(["sample", "--out", out, "--leads", "50", "--events", "5", "--seed", "3"], exit_code=2)
+    assert f"--out {out} holds files already" in result.stderr
+    (out / "notes.txt").write_text("mine")
+    run_cli(["sample", "--out", out, "--leads", "50", "--events", "5", "--seed", "3", "--force"])
+    # The earlier sample's files are gone (a glob read both), the user's own file stays.
+    assert len(list((out / "events").iterdir())) < len(months)
+    assert pl.read_csv(out / "contacts.csv").height == 50 and (out / "notes.txt").read_text() == "mine"
+    (tmp_path / "afile").write_text("x")
+    for target in (tmp_path / "afile", "-"):
+        result = run_cli(["sample", "--out", target], exit_code=2)
+        assert "leadq sample writes a folder of files" in result.stderr

@@ -344,8 +344,13 @@ def sample(
     events: Annotated[int, typer.Option("--events", min=0, help="Number of activity events.")] = 40000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")] = 7,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or parquet.")] = "csv",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a folder that holds files already, removing an earlier sample's first.")] = False,
 ) -> None:
     """Write a deterministic, realistic sample data set (contacts, accounts, events).
+
+    Refuses a folder that holds files already (exit 2) unless --force is given: an earlier
+    sample's events files would stay, and a glob over them would read both.
 
     Example:
 
@@ -355,5 +360,24 @@ def sample(
 
     if fmt not in ("csv", "parquet"):
         raise UsageError(f"--format: unknown format '{fmt}'; expected one of: csv, parquet")
+    _check_sample_folder(out, force)
     paths = write_sample(SampleSpec(leads=leads, events=events, seed=seed), out, fmt=fmt)
     sys.stdout.write(f"wrote {len(paths)} files to {out}\n")
+
+
+def _check_sample_folder(out: str, force: bool) -> None:
+    """Refuse a --out that is no folder, or one holding files (unless ``force``: then an earlier sample's go)."""
+    if out == "-" or (os.path.exists(out) and not os.path.isdir(out)):
+        raise UsageError(f"--out {out}: leadq sample writes a folder of files (contacts, accounts, events/); give "
+                         "the name of a folder")
+    if not os.path.isdir(out) or not os.listdir(out):
+        return
+    if not force:
+        raise UsageError(f"--out {out} holds files already: an earlier sample's events would stay beside the new "
+                         "ones, and a glob would read both; give a new folder, or --force to replace the sample there")
+    import glob
+
+    earlier = [p for ext in ("csv", "parquet") for p in (glob.glob(os.path.join(out, f"contacts.{ext}"))
+               + glob.glob(os.path.join(out, f"accounts.{ext}")) + glob.glob(os.path.join(out, "events", f"*.{ext}")))]
+    for path in earlier:
+        os.remove(path)
