@@ -159,10 +159,9 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
 
 
 def check_change_options(previous: str | None, changes: str | None, min_score_change: float,
-                         other_outputs: Sequence[str | None], keep_columns: Sequence[str] = (),
-                         max_tier_changes: float | None = None) -> None:
-    """Refuse ``--changes`` or ``--max-tier-changes`` without ``--previous``, a changes file that is
-    another output, bad thresholds, and a kept column named like a change column.
+                         keep_columns: Sequence[str] = (), max_tier_changes: float | None = None) -> None:
+    """Refuse ``--changes`` or ``--max-tier-changes`` without ``--previous``, bad thresholds, and a kept
+    column named like a change column. (A changes file that is another output: :func:`leadq.outputs.check_outputs_distinct`.)
 
     Raises:
         UsageError: before anything is read or written.
@@ -172,9 +171,6 @@ def check_change_options(previous: str | None, changes: str | None, min_score_ch
             raise UsageError(f"{option} needs --previous (the output of an earlier run to compare with)")
     if max_tier_changes is not None and not 0 <= max_tier_changes <= 100:
         raise UsageError(f"--max-tier-changes: expected a percentage from 0 to 100, got {max_tier_changes:g}")
-    others = [p for p in other_outputs if p]
-    if changes == "-" and "-" in others:
-        raise UsageError("--changes - would share stdout with another output; give one of them a file")
     check_min_score_change(min_score_change)
     if previous:
         _check_no_clash(keep_columns)

@@ -29,8 +29,8 @@ from typing import BinaryIO, Callable, Collection, Mapping, Sequence, TypeVar
 import polars as pl
 
 from leadq.csv_input import (
-    counted_rows, empty_frame, locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes, read_csv_file,
-    resolve_delimiter, resolve_encoding,
+    counted_rows, empty_frame, locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes,
+    read_csv_file, resolve_delimiter, resolve_encoding,
 )
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
 from leadq.compressed_input import (
@@ -527,9 +527,9 @@ def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
     An NDJSON source of zero bytes or blank lines (a day's event file with no events, leadq's
     own output of no leads) is an empty input, as a CSV one is: no columns, no rows.
     """
-    if fmt != "parquet" and _holds_only_blanks(source, label):
-        return empty_frame()
     if fmt != "parquet":
+        if _holds_only_blanks(source, label):
+            return empty_frame()
         source = _without_bom(source, label)
     try:
         if fmt == "parquet":

@@ -112,8 +112,9 @@ def score(
     """
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
-    from leadq.outputs import (AtomicWrites, check_format_matches_name, check_output_format, check_output_path, check_outputs_distinct,
-                               format_from_path, gzip_if_named, write_frame)
+    from leadq.inputs import check_outputs_not_read
+    from leadq.outputs import (AtomicWrites, check_format_matches_name, check_output_format, check_output_path,
+                               check_outputs_distinct, format_from_path, gzip_if_named, write_frame)
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
@@ -126,6 +127,7 @@ def score(
         raise UsageError(f"--engine: unknown engine '{engine}'; expected one of: {', '.join(ENGINE_NAMES)}")
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     kept = _split_multi(keep_columns, "--keep-columns")
+    _check_database_contacts(contacts, activity_specs, account_specs)
     to_db = is_database_uri(out)
     if to_db and not out_table:
         raise UsageError("--out is a database URI; name the table with --out-table")
@@ -137,9 +139,8 @@ def score(
     check_output_format(out, out_fmt)
     if fmt and not to_db:
         check_format_matches_name(out, fmt)
-    if out == "-" and summary_json == "-":
-        raise UsageError("--summary-json - and --out - would both write to stdout; give one of them a file")
-    rejects_path = _rejects_path(rejects, _database_out_sibling(out, out_table) if to_db else out, summary_json)
+    rejects_path = rejects or _default_rejects(_database_out_sibling(out, out_table) if to_db else out) \
+        or "scored.rejects.csv"  # for --out -
     if to_db and previous:
         raise UsageError("--previous names the scored file of an earlier run; leadq does not read a database table "
                          "back: keep the run's state in a file (-o state.parquet --previous state.parquet) and load "
@@ -149,8 +150,7 @@ def score(
     if previous or changes_out or max_tier_changes is not None:
         from leadq.changes import check_change_options
 
-        check_change_options(previous, changes_out, min_score_change, (out, rejects_path, summary_json),
-                             kept, max_tier_changes)
+        check_change_options(previous, changes_out, min_score_change, kept, max_tier_changes)
     changes_fmt = format_from_path(changes_out, option="--changes") if changes_out else None
     rs = load_ruleset(ruleset)
     if away:
@@ -173,14 +173,10 @@ def score(
     if not to_db:
         ctx.with_resource(output_lock(out))
     if not is_database_uri(contacts[0]):
-        from leadq.inputs import check_outputs_not_read
-
         check_outputs_not_read(
             {"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs},
             outputs)
     if previous:  # it may be --out (the state a scheduled job keeps), never another output
-        from leadq.inputs import check_outputs_not_read
-
         check_outputs_not_read({"--previous": [previous]}, {k: v for k, v in outputs.items() if k != "--out"})
     with working(quiet):  # erased before the summary or an error is printed
         earlier = None
@@ -190,8 +186,7 @@ def score(
             # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
             earlier = read_previous(previous, missing_ok=not to_db and out != "-"
                                     and os.path.abspath(previous) == os.path.abspath(out))
-        db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table,
-                                     activity_specs, account_specs)
+        db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
         if engine != "polars":
             from leadq.engines import score_with_engine
 
@@ -276,8 +271,7 @@ def score(
         raise RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {summary.outputs.get('rejects', 'the summary')}")
 
 
-def _database_inputs(contacts: list[str], table, query, activities_table, activities_query, accounts_table,
-                     activity_specs: list[str], account_specs: list[str]):
+def _database_inputs(contacts: list[str], table, query, activities_table, activities_query, accounts_table):
     """(contacts, activities, accounts) frames read from a database URI, or None for file inputs."""
     from leadq.db import is_database_uri, read_database
 
@@ -286,17 +280,25 @@ def _database_inputs(contacts: list[str], table, query, activities_table, activi
             raise UsageError("--table/--query/--activities-table/--activities-query/--accounts-table need a "
                              "database URI as CONTACTS (postgresql://... or sqlite:///...)")
         return None
-    for option, specs, instead in (("--activities", activity_specs, "--activities-table or --activities-query"),
-                                   ("--accounts", account_specs, "--accounts-table")):
-        if specs:  # they were left out without a word: the scores had no events, or no accounts
-            raise UsageError(f"{option} names files, and the contacts come from a database; give the database's "
-                             f"table with {instead}, or export the contacts to a file too")
     uri = contacts[0]
     found = read_database(uri, table=table, query=query, what="contacts")
     events = (read_database(uri, table=activities_table, query=activities_query, what="activities")
               if activities_table or activities_query else None)
     accounts = read_database(uri, table=accounts_table, what="accounts") if accounts_table else None
     return found, events, accounts
+
+
+def _check_database_contacts(contacts: list[str], activity_specs: list[str], account_specs: list[str]) -> None:
+    """Refuse files beside a database's contacts, before anything is read: they were left out without a word."""
+    from leadq.db import is_database_uri
+
+    if not (len(contacts) == 1 and is_database_uri(contacts[0])):
+        return
+    for option, specs, instead in (("--activities", activity_specs, "--activities-table or --activities-query"),
+                                   ("--accounts", account_specs, "--accounts-table")):
+        if specs:
+            raise UsageError(f"{option} names files, and the contacts come from a database; give the database's "
+                             f"table with {instead}, or export the contacts to a file too")
 
 
 def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool) -> str | None:
@@ -320,14 +322,6 @@ def _database_out_sibling(out: str, out_table: str | None) -> str:
     if db_file is None:
         return str(out_table)
     return str(Path(db_file).with_name(f"{Path(db_file).stem}.{out_table}"))
-
-
-def _rejects_path(rejects: str | None, out: str, summary_json: str | None) -> str:
-    """Where rejected rows go: --rejects, else beside the output (``scored.rejects.csv`` for ``--out -``)."""
-    path = rejects or _default_rejects(out) or "scored.rejects.csv"
-    if path == "-" and "-" in (out, summary_json):
-        raise UsageError("--rejects - would share stdout with --out - or --summary-json -; give it a file")
-    return path
 
 
 def _version() -> str:
