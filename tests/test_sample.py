@@ -207,3 +207,174 @@ def test_the_sample_command_refuses_a_folder_with_files_unless_forced_and_a_file
     for target in (tmp_path / "afile", "-"):
         result = run_cli(["sample", "--out", target], exit_code=2)
         assert "leadq sample writes a folder of files" in result.stderr
+
+
+# --- all files or none -------------------------------------------------------------------------------
+# The sample is written into a temporary folder beside --out and moved in once complete: a failure or an
+# interrupt at any point leaves --out (and the folder around it) exactly as it was.
+
+SMALL = ["--leads", "60", "--events", "400"]
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) under ``root``, hidden ones too."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+def _before(tmp_path: Path, state: str) -> tuple[Path, list[str]]:
+    """A --out in ``state`` (missing, with a missing parent too; empty; holding an earlier sample and a file
+    of the user's) and the sample command's arguments for it."""
+    from conftest import run_cli
+
+    if state == "missing":
+        return tmp_path / "new" / "s", []
+    out = tmp_path / "s"
+    out.mkdir()
+    if state == "earlier":
+        run_cli(["sample", "--out", out, "--leads", "40", "--events", "300", "--seed", "5"])
+        (out / "notes.txt").write_text("mine")
+        return out, ["--force"]
+    return out, []
+
+
+def _failing_on_third_file(monkeypatch: pytest.MonkeyPatch, fail) -> None:
+    import leadq.sample as sample
+
+    real, calls = sample._write, []
+
+    def write(df: pl.DataFrame, path: str, fmt: str) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            fail(path)
+        real(df, path, fmt)
+
+    monkeypatch.setattr(sample, "_write", write)
+
+
+def _disk_full(path: str) -> None:
+    import errno
+    import os
+
+    with open(path, "wb") as fh:  # half a file, as a full disk leaves it
+        fh.write(b"Contact ID,Ev")
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+
+def _ctrl_c(path: str) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm(path: str) -> None:
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.parametrize("state", ["missing", "empty", "earlier"])
+@pytest.mark.parametrize(("fail", "exit_code", "message"), [
+    (_disk_full, 4, "events-2026-05.csv: no space left on device"),
+    (_ctrl_c, 130, "interrupted"),
+    (_sigterm, 130, "interrupted"),
+], ids=["disk_full", "ctrl_c", "sigterm"])
+def test_a_failure_on_the_third_file_leaves_the_folder_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: str, fail, exit_code: int, message: str) -> None:
+    from conftest import run_cli
+
+    out, force = _before(tmp_path, state)
+    before = _tree(tmp_path)
+    _failing_on_third_file(monkeypatch, fail)
+    result = run_cli(["sample", "--out", out, *SMALL, "--format", "csv", *force], exit_code=exit_code)
+    assert message in result.stderr and "Traceback" not in result.stderr
+    if exit_code == 4:
+        assert f"cannot write {out}/events/" in result.stderr and f"{out} was left as it was" in result.stderr
+    assert _tree(tmp_path) == before  # no temporary folder beside it either
+
+
+@pytest.mark.parametrize("how", ["refused", "signal"])
+def test_a_failure_while_moving_the_files_in_puts_the_earlier_sample_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """The earlier sample is moved aside only as the new one moves in: a move refused, or a SIGTERM
+    among the moves, undoes them all."""
+    import errno
+    import os
+    import signal
+
+    from conftest import run_cli
+
+    out, force = _before(tmp_path, "earlier")
+    before = _tree(tmp_path)
+    real, moved_in = os.rename, []
+
+    def rename(src, dst, *args, **kwargs):
+        if Path(dst).parent in (out, out / "events") and ".tmp" in str(src):
+            moved_in.append(dst)
+            if len(moved_in) == 2:
+                if how == "refused":
+                    raise OSError(errno.EACCES, "Permission denied", dst)
+                os.kill(os.getpid(), signal.SIGTERM)
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+    result = run_cli(["sample", "--out", out, *SMALL, *force], exit_code=4 if how == "refused" else 130)
+    if how == "refused":
+        assert f"cannot write {out}/" in result.stderr and "permission denied" in result.stderr
+    assert len(moved_in) >= 2 and _tree(tmp_path) == before
+
+
+def test_a_signal_during_the_single_rename_of_a_new_folder_undoes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    from conftest import run_cli
+
+    real = os.rename
+
+    def rename_then_signal(src, dst, *args, **kwargs):
+        real(src, dst, *args, **kwargs)
+        if Path(dst) == tmp_path / "s":
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(os, "rename", rename_then_signal)
+    run_cli(["sample", "--out", tmp_path / "s", *SMALL], exit_code=130)
+    assert _tree(tmp_path) == {}
+
+
+def test_the_sample_goes_inside_the_folder_when_beside_it_cannot_be_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An existing --out whose parent is read-only (or another file system: a container's volume)."""
+    import errno
+    import os
+
+    from conftest import run_cli
+
+    out = tmp_path / "s"
+    out.mkdir()
+    real = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        if Path(path).parent == tmp_path:
+            raise OSError(errno.EACCES, "Permission denied", path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    run_cli(["sample", "--out", out, *SMALL])
+    assert sorted(_tree(tmp_path)) == ["s", "s/accounts.csv", "s/contacts.csv", "s/events",
+                                       *(f"s/events/events-2026-{m:02d}.csv" for m in range(5, 11))]
+    _failing_on_third_file(monkeypatch, _ctrl_c)
+    before = _tree(tmp_path)
+    run_cli(["sample", "--out", out, *SMALL, "--force"], exit_code=130)
+    assert _tree(tmp_path) == before
+
+
+def test_the_sample_command_writes_the_committed_sample(tmp_path: Path) -> None:
+    """Through the temporary folder, into a new folder and into an existing empty one: the same bytes."""
+    from conftest import run_cli
+
+    committed = {rel: data for rel, data in _tree(REPO / "sample_data").items() if rel != "README.md"}
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "new", tmp_path / "empty"):
+        run_cli(["sample", "--out", out])
+        assert _tree(out) == committed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "new"]

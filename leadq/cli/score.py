@@ -339,12 +339,15 @@ def sample(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")] = 7,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or parquet.")] = "csv",
     force: Annotated[bool, typer.Option(
-        "--force", help="Write into a folder that holds files already, removing an earlier sample's first.")] = False,
+        "--force", help="Write into a folder that holds files already, replacing an earlier sample's once the new "
+        "one is complete.")] = False,
 ) -> None:
     """Write a deterministic, realistic sample data set (contacts, accounts, events).
 
     Refuses a folder that holds files already (exit 2) unless --force is given: an earlier
-    sample's events files would stay, and a glob over them would read both.
+    sample's events files would stay, and a glob over them would read both. All files or none:
+    they are written beside the folder and moved in once complete, so a failure (exit 4) or an
+    interrupt (exit 130) leaves the folder as it was.
 
     Example:
 
@@ -355,23 +358,25 @@ def sample(
     if fmt not in ("csv", "parquet"):
         raise UsageError(f"--format: unknown format '{fmt}'; expected one of: csv, parquet")
     _check_sample_folder(out, force)
-    paths = write_sample(SampleSpec(leads=leads, events=events, seed=seed), out, fmt=fmt)
+    paths = write_sample(SampleSpec(leads=leads, events=events, seed=seed), out, fmt=fmt, replace_earlier=force)
     sys.stdout.write(f"wrote {len(paths)} files to {out}\n")
 
 
 def _check_sample_folder(out: str, force: bool) -> None:
-    """Refuse a --out that is no folder, or one holding files (unless ``force``: then an earlier sample's go)."""
+    """Refuse a --out that is no folder, or one holding files unless ``force``."""
     if out == "-" or (os.path.exists(out) and not os.path.isdir(out)):
         raise UsageError(f"--out {out}: leadq sample writes a folder of files (contacts, accounts, events/); give "
                          "the name of a folder")
-    if not os.path.isdir(out) or not os.listdir(out):
+    if not os.path.isdir(out):
         return
+    try:
+        if not os.listdir(out):
+            return
+    except OSError as exc:
+        from leadq.errors import OutputError, os_reason
+
+        raise OutputError(f"cannot write the sample to {out}: {os_reason(exc)}; write elsewhere or change the "
+                          "folder's permissions") from exc
     if not force:
         raise UsageError(f"--out {out} holds files already: an earlier sample's events would stay beside the new "
                          "ones, and a glob would read both; give a new folder, or --force to replace the sample there")
-    import glob
-
-    earlier = [p for ext in ("csv", "parquet") for p in (glob.glob(os.path.join(out, f"contacts.{ext}"))
-               + glob.glob(os.path.join(out, f"accounts.{ext}")) + glob.glob(os.path.join(out, "events", f"*.{ext}")))]
-    for path in earlier:
-        os.remove(path)

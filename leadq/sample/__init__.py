@@ -29,6 +29,7 @@ The package splits along those jobs:
 * :mod:`.draws`: hash-based pseudo-random draws and the formatting helpers;
 * :mod:`.crm`: the accounts and contacts exports (latent fit and intent, funnel history);
 * :mod:`.events`: the activity log, chunk by chunk;
+* :mod:`.folder`: the output folder, written all at once or not at all;
 * this module: the public API (generate in memory, iterate event chunks, write files);
   ``python -m leadq.sample`` runs :mod:`.__main__`.
 """
@@ -40,6 +41,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
+from leadq.errors import OutputError, os_reason
 from leadq.sample.crm import (
     _accounts_core,
     _accounts_export,
@@ -47,6 +49,7 @@ from leadq.sample.crm import (
     _contacts_export,
 )
 from leadq.sample.events import _event_contacts, _events_chunk
+from leadq.sample.folder import write_all_or_nothing
 from leadq.sample.spec import SampleSpec
 
 __all__ = ["SampleSpec", "generate", "iter_event_chunks", "write_sample"]
@@ -129,40 +132,70 @@ def write_sample(
     fmt: str = "csv",
     events_per_file: str = "month",
     chunk_rows: int = 5_000_000,
+    replace_earlier: bool = False,
 ) -> list[str]:
-    """Generate the sample and write it under ``out_dir``.
+    """Generate the sample and write it under ``out_dir``, all files or none.
 
     Writes ``contacts.<fmt>``, ``accounts.<fmt>`` and ``events/events-YYYY-MM.<fmt>``
     (one file per calendar month, so readers exercise globs). When the events do
     not fit in one chunk they are generated chunk by chunk, and each chunk writes
     its own ``events/events-YYYY-MM-partNNNN.<fmt>`` files, so memory stays bounded.
 
+    The files are written into a temporary folder beside ``out_dir`` and moved into
+    it only once all are complete (:mod:`.folder`): a failure or an interrupt leaves
+    ``out_dir`` as it was, and no temporary folder behind.
+
     Args:
         spec: What to generate.
-        out_dir: Output directory (created if missing).
+        out_dir: Output directory (created, with its parents, if missing).
         fmt: "csv" or "parquet".
         events_per_file: "month" (one file per month) or "all" (a single
             ``events/events.<fmt>`` per chunk).
         chunk_rows: Maximum events generated at a time.
+        replace_earlier: Remove an earlier sample's files in ``out_dir`` (other
+            months' events, the other format's), once the new sample is complete.
+            Files under the new files' names are replaced either way.
 
     Returns:
         The paths written, in order.
 
     Raises:
         ValueError: On an unknown ``fmt`` or ``events_per_file``.
+        OutputError: A file cannot be written; ``out_dir`` is as it was.
+        KeyboardInterrupt: SIGINT or SIGTERM; ``out_dir`` is as it was.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
     if events_per_file not in ("month", "all"):
         raise ValueError(f"events_per_file must be 'month' or 'all', got {events_per_file!r}")
-    acc, core = _cores(spec)
-    ev_dir = os.path.join(out_dir, "events")
-    os.makedirs(ev_dir, exist_ok=True)
+    _check(spec)
+
+    def write_files(folder: str) -> list[str]:
+        return _write_files(spec, folder, out_dir, fmt, events_per_file, chunk_rows)
+
+    return write_all_or_nothing(out_dir, write_files, replace_earlier=replace_earlier)
+
+
+def _write_files(spec: SampleSpec, folder: str, out_dir: str, fmt: str, events_per_file: str,
+                 chunk_rows: int) -> list[str]:
+    """Write the sample's files into ``folder`` (the temporary one); errors name them under ``out_dir``."""
     written: list[str] = []
-    for name, df in (("contacts", _contacts_export(spec, core, acc)), ("accounts", _accounts_export(acc))):
-        path = os.path.join(out_dir, f"{name}.{fmt}")
-        _write(df, path, fmt)
+
+    def put(df: pl.DataFrame, rel: str) -> None:
+        path = os.path.join(folder, rel)
+        try:
+            _write(df, path, fmt)
+            _fsync(path)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            reason = os_reason(exc) if isinstance(exc, OSError) else (str(exc).strip().splitlines() or [""])[0]
+            raise OutputError(f"cannot write {os.path.join(out_dir, rel)}: {reason}; {out_dir} was left as "
+                              "it was") from exc
         written.append(path)
+
+    acc, core = _cores(spec)
+    os.mkdir(os.path.join(folder, "events"))
+    for name, df in (("contacts", _contacts_export(spec, core, acc)), ("accounts", _accounts_export(acc))):
+        put(df, f"{name}.{fmt}")
     # Free the wide per-contact frames before the event loop: memory stays bounded
     # by one chunk plus a handful of per-contact columns.
     ec = _event_contacts(spec, core)
@@ -180,7 +213,14 @@ def write_sample(
             ]
             groups.sort(key=lambda kv: kv[0])
         for label, g in groups:
-            path = os.path.join(ev_dir, f"events{label}{suffix}.{fmt}")
-            _write(g, path, fmt)
-            written.append(path)
+            put(g, os.path.join("events", f"events{label}{suffix}.{fmt}"))
     return written
+
+
+def _fsync(path: str) -> None:
+    """Make a written file durable before it is moved into place."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
