@@ -223,3 +223,44 @@ def test_rescored_contacts_are_read_with_the_rulesets_columns_making_a_row_check
         assert result.detail["lead_id"].to_list() == list(TOTAL_A)
         assert result.stats.rejected_by_reason == ({"missing lead id": 1} if "note" in row else {})
     assert len(calls) == scorings
+
+
+@pytest.mark.parametrize("target, option", [("a", "RULESET_A"), ("b", "RULESET_B"), ("contacts", "contacts")])
+def test_json_onto_an_input_is_refused_before_anything_is_read(tmp_path, target, option):
+    # `--json ruleset_a.yaml` replaced the current ruleset with the report, with exit 0.
+    files = {"a": tmp_path / "a.yaml", "b": tmp_path / "b.yaml", "contacts": tmp_path / "contacts.csv"}
+    for name, src in (("a", A), ("b", B), ("contacts", CONTACTS)):
+        files[name].write_bytes(src.read_bytes())
+    before = {name: path.read_bytes() for name, path in files.items()}
+    result = run_cli(["diff", files["a"], files["b"], files["contacts"], "--as-of", AS_OF, "--json", files[target]],
+                     exit_code=2)
+    assert result.stderr == (f"leadq: error: {files[target]} is both this run's --json and one of its {option} "
+                             "inputs; write the outputs elsewhere, or name the inputs more narrowly\n")
+    assert {name: path.read_bytes() for name, path in files.items()} == before
+
+
+def test_json_in_a_missing_folder_is_refused_before_reading(tmp_path):
+    result = run_cli(["diff", A, B, "missing.csv", "--json", tmp_path / "no" / "d.json"], exit_code=4)
+    assert result.stderr == (f"leadq: error: cannot write {tmp_path / 'no' / 'd.json'}: directory "
+                             f"{tmp_path / 'no'} does not exist; create it first\n")
+
+
+def test_sigterm_ends_diff_like_ctrl_c(tmp_path, monkeypatch):
+    # A scheduler's stop killed the run with 143, outside the documented exit codes.
+    import os
+    import signal
+
+    import leadq.diff as diff
+
+    real = diff.diff_details
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(diff, "diff_details", terminated)
+    out = tmp_path / "d.json"
+    out.write_text("previous\n")
+    result = run_cli(["diff", A, B, CONTACTS, "--as-of", AS_OF, "--json", out, "-q"], exit_code=130)
+    assert result.stderr == "leadq: error: interrupted; the previous output was left intact\n"
+    assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["d.json"]

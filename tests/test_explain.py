@@ -264,3 +264,46 @@ def test_explain_agrees_with_score_for_leads_kept_over_email_duplicates(tmp_path
     assert explained == {row["lead_id"]: (float(row["fit_score"]), round(float(row["intent_score"]), 4), row["tier"])
                          for row in scored.iter_rows(named=True)}  # explain's JSON gives 4 decimals
     assert any(intent for _, intent, _ in explained.values())
+
+
+@pytest.mark.parametrize("target", ["contacts", "events", "ruleset"])
+def test_json_onto_an_input_is_refused_before_anything_is_read(tmp_path, target):
+    # `--json contacts.csv` replaced the contacts with the report (exit 0), and the next run failed on them.
+    files = {"contacts": tmp_path / "contacts.csv", "events": tmp_path / "events.csv", "ruleset": tmp_path / "r.yaml"}
+    for name, src in (("contacts", CONTACTS), ("events", EVENTS), ("ruleset", WORKED)):
+        files[name].write_bytes((ROOT / src).read_bytes())
+    before = {name: path.read_bytes() for name, path in files.items()}
+    option = {"contacts": "contacts", "events": "--activities", "ruleset": "--ruleset"}[target]
+    result = run_cli(["explain", "C", files["contacts"], "-a", files["events"], "-r", files["ruleset"],
+                      "--as-of", "2026-11-01", "--json", files[target]], exit_code=2)
+    assert result.stderr == (f"leadq: error: {files[target]} is both this run's --json and one of its {option} "
+                             "inputs; write the outputs elsewhere, or name the inputs more narrowly\n")
+    assert {name: path.read_bytes() for name, path in files.items()} == before
+
+
+def test_json_in_a_missing_folder_is_refused_before_reading(tmp_path):
+    result = run_cli(["explain", "--lead", "C", "missing.csv", "--json", tmp_path / "no" / "c.json"] + ARGS,
+                     exit_code=4)
+    assert result.stderr == (f"leadq: error: cannot write {tmp_path / 'no' / 'c.json'}: directory "
+                             f"{tmp_path / 'no'} does not exist; create it first\n")
+
+
+def test_sigterm_ends_explain_like_ctrl_c(tmp_path, monkeypatch):
+    # A scheduler's stop killed the run with 143, outside the documented exit codes.
+    import os
+    import signal
+
+    import leadq.explain as explain
+
+    real = explain.explain_frames
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(explain, "explain_frames", terminated)
+    out = tmp_path / "c.json"
+    out.write_text("previous\n")
+    result = run_cli(["explain", "C", CONTACTS, "--json", out] + ARGS, exit_code=130)
+    assert result.stderr == "leadq: error: interrupted; the previous output was left intact\n"
+    assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["c.json"]

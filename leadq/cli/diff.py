@@ -42,6 +42,9 @@ def diff(
     """
     from leadq.calibrate_report import diff_report
     from leadq.diff import diff_rulesets
+    from leadq.inputs import check_outputs_not_read
+    from leadq.interrupts import interruptible
+    from leadq.outputs import check_output_path
     from leadq.report import make_console
     from leadq.rescoring import read_frames
     from leadq.ruleset_loader import load_ruleset
@@ -50,11 +53,17 @@ def diff(
     rs_b = load_ruleset(ruleset_b)
     as_of_dt = _parse_as_of(as_of)
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
-    with working(quiet):
-        frames = read_frames(contacts, activity_specs, account_specs,
-                             options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs_a, rs_b])
-        report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
-    if json_out:
-        write_report_json(report.to_dict(), json_out)
-    if not quiet:
-        make_console(sys.stderr if json_out == "-" else sys.stdout).print(diff_report(report))
+    if json_out:  # refused before the inputs are read, and never over one of them
+        check_output_path(json_out)
+        check_outputs_not_read({"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs,
+                                "RULESET_A": [rs_a.path], "RULESET_B": [rs_b.path]}, {"--json": json_out})
+    # SIGTERM (a scheduler's stop) ends the run like Ctrl-C: exit 130, no partial --json file.
+    with interruptible():
+        with working(quiet):
+            frames = read_frames(contacts, activity_specs, account_specs,
+                                 options=_read_options(input_format, encoding, delimiter, sheet), rulesets=[rs_a, rs_b])
+            report = diff_rulesets(rs_a, rs_b, frames, as_of=as_of_dt, top=top)
+        if json_out:
+            write_report_json(report.to_dict(), json_out)
+        if not quiet:
+            make_console(sys.stderr if json_out == "-" else sys.stdout).print(diff_report(report))

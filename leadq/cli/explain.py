@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,7 +11,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors, working,
+    _parse_as_of, _read_options, _split_multi, app, handle_errors, working, write_report_json,
 )
 from leadq.errors import InputError, UsageError
 
@@ -89,6 +88,9 @@ def explain(
     """
     from leadq.explain import explain_leads
     from leadq.explain_report import explain_report
+    from leadq.inputs import check_outputs_not_read
+    from leadq.interrupts import interruptible
+    from leadq.outputs import check_output_path
     from leadq.report import make_console
     from leadq.ruleset_loader import load_ruleset
 
@@ -96,16 +98,17 @@ def explain(
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
-    with working(False):
-        report = explain_leads(rs, inputs, ids, activity_specs, account_specs,
-                               as_of=as_of_dt, options=_read_options(input_format, encoding, delimiter, sheet))
-    if json_out:
-        text = json.dumps(report.to_dict(), indent=2, default=str) + "\n"
-        if json_out == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            return
-        from leadq.outputs import write_text
-
-        write_text(json_out, text)
-    make_console(sys.stdout).print(explain_report(report))
+    if json_out:  # refused before the inputs are read, and never over one of them
+        check_output_path(json_out)
+        check_outputs_not_read({"contacts": inputs, "--activities": activity_specs, "--accounts": account_specs,
+                                "--ruleset": [rs.path]}, {"--json": json_out})
+    # SIGTERM (a scheduler's stop) ends the run like Ctrl-C: exit 130, no partial --json file.
+    with interruptible():
+        with working(False):
+            report = explain_leads(rs, inputs, ids, activity_specs, account_specs,
+                                   as_of=as_of_dt, options=_read_options(input_format, encoding, delimiter, sheet))
+        if json_out:
+            write_report_json(report.to_dict(), json_out)
+            if json_out == "-":
+                return
+        make_console(sys.stdout).print(explain_report(report))
