@@ -399,8 +399,13 @@ def _missing_message(result: ScoreResult, missing: list[str], all_ids: pl.Series
             parts.append(f"lead '{lead_id}' was rejected ({hit['source_file'][0]} row {hit['source_row'][0]}): "
                          f"{hit['reason'][0]}")
             continue
+        if not all_ids.len():
+            parts.append(f"no lead '{lead_id}' in {where}: it holds no leads")
+            continue
         # Narrow the candidates in Polars first (same length +-2), then let difflib rank a few thousand.
-        pool = all_ids.filter((all_ids.str.len_chars() - len(lead_id)).abs() <= 2).head(20_000).to_list()
+        # The lengths are signed: an unsigned difference wrapped, and shorter ids were never offered.
+        length = all_ids.str.len_chars().cast(pl.Int64)
+        pool = all_ids.filter((length - len(lead_id)).abs() <= 2).head(20_000).to_list()
         close = difflib.get_close_matches(lead_id, pool, n=3, cutoff=0.6)
         close.sort(key=lambda c: (-difflib.SequenceMatcher(None, lead_id, c).ratio(), c))  # ties: by id
         hint = f"; did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
@@ -445,8 +450,11 @@ def explain_frames(
     missing = [i for i in ids if i not in found]
     if missing:
         lead_col = ruleset.columns["lead_id"].column
-        all_ids = contacts.select(pl.col(lead_col).cast(pl.String).str.strip_chars()).collect().to_series() \
-            .drop_nulls().unique()
+        if lead_col in schema:
+            all_ids = contacts.select(pl.col(lead_col).cast(pl.String).str.strip_chars()).collect().to_series() \
+                .drop_nulls().unique()
+        else:  # an empty file (no header): Polars would name only the _source_* columns
+            all_ids = pl.Series(lead_col, [], dtype=pl.String)
         raise InputError(_missing_message(result, missing, all_ids, contacts_label))
     return explain_result(result, ids, as_of)
 

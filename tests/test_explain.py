@@ -307,3 +307,22 @@ def test_sigterm_ends_explain_like_ctrl_c(tmp_path, monkeypatch):
     result = run_cli(["explain", "C", CONTACTS, "--json", out] + ARGS, exit_code=130)
     assert result.stderr == "leadq: error: interrupted; the previous output was left intact\n"
     assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["c.json"]
+
+
+def test_close_ids_include_shorter_ones(tmp_path):
+    # The length filter subtracted from an unsigned length: ids shorter than the one asked for wrapped
+    # round and were never offered ('01000500' found no '1000500').
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Industry\n1000500,CTO,300,SaaS\n1000501,CEO,40,SaaS\n")
+    result = run_cli(["explain", "01000500", str(contacts)] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: no lead '01000500' in {contacts}; did you mean: '1000500', "
+                             "'1000501'?\n")
+
+
+@pytest.mark.parametrize("text", ["", "Lead ID,Title,Employees,Industry\n"])
+def test_contacts_with_no_leads_say_so(tmp_path, text):
+    # A zero-byte file said: unable to find column "Lead ID"; valid columns: ["_source_file", "_source_row"].
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(text)
+    result = run_cli(["explain", "A", str(contacts)] + ARGS, exit_code=3)
+    assert result.stderr == f"leadq: error: no lead 'A' in {contacts}: it holds no leads\n"
