@@ -68,9 +68,10 @@ def _lead(lead: LeadExplanation) -> Group:
         rules.add_column(col, justify="right", no_wrap=True)
     rules.add_column("saw")
     for r in lead.rules:
-        rules.add_row(r.id, r.score, "yes" if r.fired else "no", fmt_points(r.points.raw),
-                      fmt_points(r.points.decayed), fmt_points(r.points.final, signed=r.fired), _saw(r, lead.read_from),
-                      style="" if r.fired else "dim")
+        # Cells are Text: a value from the data ('[/]' in a job title) is shown, not read as Rich markup.
+        rules.add_row(Text(r.id), r.score, "yes" if r.fired else "no", fmt_points(r.points.raw),
+                      fmt_points(r.points.decayed), fmt_points(r.points.final, signed=r.fired),
+                      Text(_saw(r, lead.read_from)), style="" if r.fired else "dim")
     parts.append(rules)
     for g in lead.groups:
         cut = (f", capped at {fmt_points(g.points, signed=True)}" if g.capped
@@ -87,8 +88,8 @@ def _lead(lead: LeadExplanation) -> Group:
         result = "chosen" if t.chosen else ("matched" if t.matched else "no")
         if t.matched and not t.chosen and any(s.chosen for s in lead.tiers[:i - 1]):
             result = "matched, not reached"
-        tiers.add_row(str(i), Text(t.name, style=TIER_STYLES.get(t.name, "")), result, t.condition,
-                      _values(t.values, lead.read_from))
+        tiers.add_row(str(i), Text(t.name, style=TIER_STYLES.get(t.name, "")), result, Text(t.condition),
+                      Text(_values(t.values, lead.read_from)))
     parts.append(tiers)
 
     if lead.reasons:
@@ -96,7 +97,7 @@ def _lead(lead: LeadExplanation) -> Group:
         for col in ("code", "reason", "category"):
             reasons.add_column(col)
         for reason in lead.reasons:
-            reasons.add_row(reason.code, reason.label, reason.category)
+            reasons.add_row(Text(reason.code), Text(reason.label), Text(reason.category))
         parts.append(reasons)
     else:
         parts.append(Text("Disqualification reasons: none"))

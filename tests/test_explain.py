@@ -326,3 +326,16 @@ def test_contacts_with_no_leads_say_so(tmp_path, text):
     contacts.write_text(text)
     result = run_cli(["explain", "A", str(contacts)] + ARGS, exit_code=3)
     assert result.stderr == f"leadq: error: no lead 'A' in {contacts}: it holds no leads\n"
+
+
+def test_values_from_the_data_are_shown_not_read_as_markup(tmp_path):
+    # A job title holding '[/]' ended the report with exit 70 (MarkupError); '[red]...[/]' lost its brackets.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Industry\nM1,[/] [red]Director[/],500,SaaS\n")
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text((ROOT / WORKED).read_text().replace("\ntiers:", "\ndisqualifiers:\n  - {code: big, label: "
+                       "'Too big [/] for [b]us', category: bad_fit, when: company_size > 400}\ntiers:", 1))
+    out = run_cli(["explain", "M1", contacts, "-r", ruleset, "--as-of", "2026-11-01"]).stdout
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert ' director_title        fit      yes      15        15      +15   job_title = "[/] [red]Director[/]"' in lines
+    assert " big    Too big [/] for [b]us   bad_fit" in lines
