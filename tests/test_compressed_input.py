@@ -138,6 +138,7 @@ def test_sample_scored_from_compressed_files_and_stdin_as_from_plain_ones(tmp_pa
              *common])
     plain = (tmp_path / "plain.csv").read_bytes()
     assert (tmp_path / "packed.csv").read_bytes() == plain
+    monkeypatch.chdir(tmp_path)  # with --out -, the rejects go to scored.rejects.csv in the working folder
     piped = run_cli(["score", "-", "-a", str(events / "*.gz"), "-o", "-", "-f", "csv", *common],
                     input=gzip.compress((SAMPLE / "contacts.csv").read_bytes()))
     assert piped.stdout.encode() == plain
