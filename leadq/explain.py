@@ -160,7 +160,8 @@ def _plain(value: Any) -> Any:
 
 
 def _num(value: Any) -> float:
-    return 0.0 if value is None else round(float(value), 4)
+    # Unrounded: --json's scores are those of `leadq score` to the last bit (the report rounds for reading).
+    return 0.0 if value is None else float(value)
 
 
 def fmt_points(value: float, signed: bool = False) -> str:
@@ -274,7 +275,6 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
             rule.points * 0.5 ** (((as_of - last).total_seconds() / 86400) / rule.half_life_days)
     else:
         raw, decayed = _num(row.get(names["raw"])), _num(row.get(names["dec"]))
-    decayed = round(decayed, 4)
     capped = rule.cap is not None and abs(decayed) > rule.cap
     if n == 0:
         note = f"no events in the last {rule.within_days:g} days"

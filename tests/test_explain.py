@@ -199,13 +199,15 @@ def test_explain_matches_a_full_score_run_on_the_sample():
     picks.append(worst["lead_id"][0])
     report = explain_leads(rs, contacts, picks, events, accounts, as_of=as_of)
     want = full.filter(pl.col("lead_id").is_in(picks)).select(
-        "lead_id", "fit_score", "intent_score", "total_score", "grade", "tier", "disqualification_reasons")
+        "lead_id", "fit_score", "intent_score", "total_score", "grade", "tier", "disqualification_reasons",
+        "explanation")
     want = {r["lead_id"]: r for r in want.to_dicts()}
     for lead in report.leads:
         row = want[lead.lead_id]
-        assert (lead.fit_score, lead.intent_score, lead.total_score, lead.grade, lead.tier) == pytest.approx(
-            (round(row["fit_score"], 4), round(row["intent_score"], 4), round(row["total_score"], 4),
-             row["grade"], row["tier"]))
+        # Exactly: the JSON's figures were rounded to 4 decimals, so a script joining them to score's disagreed.
+        assert (lead.fit_score, lead.intent_score, lead.total_score, lead.grade, lead.tier) == (
+            row["fit_score"], row["intent_score"], row["total_score"], row["grade"], row["tier"])
+        assert lead.explanation == row["explanation"]
         assert [r.code for r in lead.reasons] == row["disqualification_reasons"]
         assert sum(r.points.final for r in lead.rules) == pytest.approx(row["total_score"], abs=1e-3)
         chosen = [t.name for t in lead.tiers if t.chosen]
@@ -261,8 +263,8 @@ def test_explain_agrees_with_score_for_leads_kept_over_email_duplicates(tmp_path
     explained = {lead["lead_id"]: (lead["fit_score"], lead["intent_score"], lead["tier"])
                  for lead in json.loads(result.stdout)["leads"]}
     scored = pl.read_csv(out, infer_schema=False).filter(pl.col("lead_id").is_in(kept))
-    assert explained == {row["lead_id"]: (float(row["fit_score"]), round(float(row["intent_score"]), 4), row["tier"])
-                         for row in scored.iter_rows(named=True)}  # explain's JSON gives 4 decimals
+    assert explained == {row["lead_id"]: (float(row["fit_score"]), float(row["intent_score"]), row["tier"])
+                         for row in scored.iter_rows(named=True)}  # exactly, not to 4 decimals
     assert any(intent for _, intent, _ in explained.values())
 
 
