@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 
 from leadq.explain import ExplainReport, LeadExplanation, RuleExplanation, fmt_points
@@ -48,6 +48,27 @@ def _saw(rule: RuleExplanation, read_from: dict[str, str]) -> str:
     return text
 
 
+# Below these widths a table's columns get a few characters each (a rule's "saw" one letter a line) or
+# are dropped whole (the tiers' condition and values at 40): the same rows are drawn as lines instead.
+RULES_TABLE_MIN_WIDTH = 72
+TIERS_TABLE_MIN_WIDTH = 80
+
+
+class _TableOrLines:
+    """A table where the console is wide enough for it, else the same rows as lines."""
+
+    def __init__(self, table: ReportTable, title: str, lines: list[Text], min_width: int) -> None:
+        self.table, self.title, self.lines, self.min_width = table, title, lines, min_width
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width >= self.min_width:
+            yield self.table
+            return
+        yield Text(self.title)
+        for line in self.lines:
+            yield line
+
+
 def _lead(lead: LeadExplanation) -> Group:
     parts: list = []
     head = Text()
@@ -67,12 +88,17 @@ def _lead(lead: LeadExplanation) -> Group:
     for col in ("raw", "decayed", "points"):
         rules.add_column(col, justify="right", no_wrap=True)
     rules.add_column("saw")
+    rule_lines = []
     for r in lead.rules:
         # Cells are Text: a value from the data ('[/]' in a job title) is shown, not read as Rich markup.
         rules.add_row(Text(r.id), r.score, "yes" if r.fired else "no", fmt_points(r.points.raw),
                       fmt_points(r.points.decayed), fmt_points(r.points.final, signed=r.fired),
                       Text(_saw(r, lead.read_from)), style="" if r.fired else "dim")
-    parts.append(rules)
+        rule_lines.append(Text(
+            f"{r.id} ({r.score}): {'fired' if r.fired else 'not fired'}; raw {fmt_points(r.points.raw)}, decayed "
+            f"{fmt_points(r.points.decayed)}, points {fmt_points(r.points.final, signed=r.fired)}; "
+            f"saw {_saw(r, lead.read_from) or 'nothing'}", style="" if r.fired else "dim"))
+    parts.append(_TableOrLines(rules, "Rules", rule_lines, RULES_TABLE_MIN_WIDTH))
     for g in lead.groups:
         cut = (f", capped at {fmt_points(g.points, signed=True)}" if g.capped
                else f" (cap {fmt_points(g.cap)}: not reached)")
@@ -84,13 +110,18 @@ def _lead(lead: LeadExplanation) -> Group:
         tiers.add_column(col, justify="right" if col == "#" else "left", no_wrap=True)
     tiers.add_column("condition")
     tiers.add_column("saw")
+    tier_lines = []
     for i, t in enumerate(lead.tiers, 1):
         result = "chosen" if t.chosen else ("matched" if t.matched else "no")
         if t.matched and not t.chosen and any(s.chosen for s in lead.tiers[:i - 1]):
             result = "matched, not reached"
-        tiers.add_row(str(i), Text(t.name, style=TIER_STYLES.get(t.name, "")), result, Text(t.condition),
-                      Text(_values(t.values, lead.read_from)))
-    parts.append(tiers)
+        saw = _values(t.values, lead.read_from)
+        tiers.add_row(str(i), Text(t.name, style=TIER_STYLES.get(t.name, "")), result, Text(t.condition), Text(saw))
+        line = Text(f"{i} ")
+        line.append(t.name, style=TIER_STYLES.get(t.name, ""))
+        line.append(f": {result}; {t.condition}" + (f"; saw {saw}" if saw else ""))
+        tier_lines.append(line)
+    parts.append(_TableOrLines(tiers, "Tiers (first match wins)", tier_lines, TIERS_TABLE_MIN_WIDTH))
 
     if lead.reasons:
         reasons = ReportTable(title="Disqualification reasons")

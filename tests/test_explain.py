@@ -341,3 +341,18 @@ def test_values_from_the_data_are_shown_not_read_as_markup(tmp_path):
     lines = [line.rstrip() for line in out.splitlines()]
     assert ' director_title        fit      yes      15        15      +15   job_title = "[/] [red]Director[/]"' in lines
     assert " big    Too big [/] for [b]us   bad_fit" in lines
+
+
+def test_a_narrow_terminal_gets_the_rules_and_tiers_as_lines(monkeypatch):
+    # At 40 columns the tiers table dropped its condition and saw columns, and each rule's "saw" was one
+    # letter a line: below the tables' widths the same rows are lines.
+    monkeypatch.setenv("COLUMNS", "40")
+    out = run_cli(["explain", "C", CONTACTS] + ARGS).stdout
+    text = " ".join(line.rstrip() for line in out.splitlines())
+    assert ("Rules director_title (fit): fired; raw 15, decayed 15, points +15; saw job_title = "
+            '"Marketing Director" manager_title (fit): not fired;') in text
+    assert ("pricing_page (intent): fired; raw 20, decayed 20, points +10; saw 2 events, last 4 days ago "
+            "(capped at 10)") in text
+    assert ("Tiers (first match wins) 1 mql: chosen; total >= 75; saw total = 75 2 nurture: matched, not "
+            "reached; otherwise Disqualification reasons: none") in text
+    assert max(len(line) for line in out.splitlines()) <= 40
