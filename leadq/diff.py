@@ -240,7 +240,27 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
     """
     if top < 0:
         raise UsageError(f"--top must be 0 or more, got {top}")
-    detail_a = score_detail(a, frames, as_of).detail
-    detail_b = score_detail(b, frames, as_of).detail
+    result_a, result_b = score_detail(a, frames, as_of), score_detail(b, frames, as_of)
+    detail_a, detail_b = result_a.detail, result_b.detail
     assert detail_a is not None and detail_b is not None  # detail=True always fills them
-    return diff_details(detail_a, detail_b, a, b, as_of=as_of.isoformat().replace("+00:00", "Z"), top=top)
+    report = diff_details(detail_a, detail_b, a, b, as_of=as_of.isoformat().replace("+00:00", "Z"), top=top)
+    # Why one side rejected leads the other scored ("unreadable number in 'Employees'"): the note alone
+    # left the analyst to guess which column of which ruleset.
+    for tag, result, ruleset, other in (("A", result_a, a, detail_b), ("B", result_b, b, detail_a)):
+        count = report.only_b if tag == "A" else report.only_a
+        reasons = _rejected_reasons(result.rejects, ruleset, other) if count else []
+        if reasons:
+            report.notes.append(f"ruleset {tag} rejected them for: " + "; ".join(f"{r} ({n:,})" for r, n in reasons))
+    return report
+
+
+def _rejected_reasons(rejects: pl.DataFrame, ruleset: Ruleset, scored_by_other: pl.DataFrame,
+                      limit: int = 3) -> list[tuple[str, int]]:
+    """The commonest reasons ``ruleset`` rejected leads that the other ruleset scored, with counts."""
+    column = ruleset.columns["lead_id"].column
+    if column not in rejects.columns or not rejects.height:
+        return []
+    ids = scored_by_other["lead_id"].cast(pl.String)
+    counts = (rejects.filter(pl.col(column).cast(pl.String).str.strip_chars().is_in(ids.implode()))
+              .group_by("reason").len().sort(["len", "reason"], descending=[True, False]).head(limit))
+    return [(r, int(n)) for r, n in counts.iter_rows()]

@@ -264,3 +264,20 @@ def test_sigterm_ends_diff_like_ctrl_c(tmp_path, monkeypatch):
     result = run_cli(["diff", A, B, CONTACTS, "--as-of", AS_OF, "--json", out, "-q"], exit_code=130)
     assert result.stderr == "leadq: error: interrupted; the previous output was left intact\n"
     assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["d.json"]
+
+
+def test_leads_only_one_ruleset_rejected_say_why(tmp_path):
+    # The note said "rejected by the other ruleset" and no more: which column, of which ruleset, was left
+    # to guess (here B reads the size from a column of text).
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(CONTACTS.read_text().replace("D04,Manager,500,UK", "D04,Manager,lots,UK"))
+    text_size = tmp_path / "b.yaml"
+    text_size.write_text(B.read_text().replace("company_size: Employees", "company_size: Title"))
+    data = json.loads(run_cli(["diff", A, text_size, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
+    assert (data["leads"], data["only_a"], data["only_b"]) == (0, 9, 0)  # D04 is rejected by both
+    assert data["notes"] == [
+        "9 lead(s) scored only under A and 0 only under B (rejected by the other ruleset) are left out of the "
+        "comparison",
+        "ruleset B rejected them for: unreadable number in 'Title' (9)"]
+    data = json.loads(run_cli(["diff", A, B, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
+    assert data["notes"] == []  # rejected by both sides: not a difference
