@@ -8,6 +8,7 @@ the Polars engine).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import polars as pl
 import pytest
@@ -106,6 +107,52 @@ def test_cli_prints_the_query():
     result = run_cli(["sql", "--dialect", "oracle"], exit_code=2)
     assert "--dialect: unknown dialect 'oracle'; expected one of: bigquery, duckdb, postgres, snowflake, spark, " \
            "trino" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ DuckDB against Polars
+
+
+def _ruleset(tmp_path, text: str):
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(text)
+    return load_ruleset(str(path))
+
+
+def _same_as_polars(rs, contacts: pl.DataFrame, events: pl.DataFrame | None = None, as_of=AS_OF) -> pl.DataFrame:
+    """Run ``leadq sql``'s query in a fresh DuckDB on the frames and check it scores as the Polars engine does."""
+    from test_engines import assert_same_scores
+    from leadq.pipeline import score_frames
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("contacts", contacts.to_arrow())
+    if events is not None:
+        con.register("events", events.to_arrow())
+    sql = scoring_sql(rs, as_of, "duckdb", SqlTables("contacts", "events" if events is not None else None))
+    got = pl.from_arrow(con.sql(sql).to_arrow_table())
+    expected = score_frames(rs, contacts.lazy(), None if events is None else events.lazy(), as_of=as_of).scored
+    expected = expected.with_columns(pl.col("disqualification_reasons").list.join("; "))
+    assert_same_scores(expected.select(got.columns), got)
+    return got
+
+
+_EVENTS = "version: 1\ncolumns: {lead_id: id}\nactivity_columns: {lead_id: lead, event_type: type, occurred_at: at}\n"
+
+
+def test_event_points_are_summed_as_the_polars_engine_sums_them(tmp_path):
+    # Ten page views of 0.1 points summed one by one are 0.9999999999999999: lead 1 missed `intent >= 1`
+    # in SQL, and a decayed 0.3 * 0.5 ** 57 (2e-18, 0 in Polars' integer trillionths) read "e +0".
+    rs = _ruleset(tmp_path, _EVENTS + "intent:\n"
+                  "  - {id: pv, event: page_view, points: 0.1, half_life_days: none}\n"
+                  "  - {id: e, event: email_click, points: 0.3, half_life_days: 1, within_days: 90}\n"
+                  "tiers:\n  - {name: hot, when: 'intent >= 1'}\n  - {name: rest, otherwise: true}\n")
+    day = timedelta(days=1)
+    events = pl.DataFrame({"lead": ["1"] * 10 + ["2"], "type": ["page_view"] * 10 + ["email_click"],
+                           "at": [AS_OF - day] * 10 + [AS_OF - 57 * day]},
+                          schema_overrides={"at": pl.Datetime("us", "UTC")})
+    got = _same_as_polars(rs, pl.DataFrame({"id": ["1", "2"]}), events).sort("lead_id")
+    assert got["tier"].to_list() == ["hot", "rest"]
+    assert got["explanation"].to_list() == ["pv +1 (10 events, last 1 day ago)", ""]
 
 
 # ------------------------------------------------------------------------------------------ PostgreSQL

@@ -14,13 +14,13 @@ from typing import Callable
 
 from sqlglot import exp
 
-from leadq.activity import max_window_days, rule_event_spellings
+from leadq.activity import FIXED_ONE, FIXED_POINT, LN2, max_window_days, rule_event_spellings
 from leadq.conditions import names_in
 from leadq.ruleset import Rule, Ruleset
 from leadq.sqlgen.conditions import SqlField, SqlScope, col, compile_sql_condition, dbl, false, lower_text, num
 from leadq.sqlgen.dialects import SqlDialect, cast
 from leadq.sqlgen.tables import WORKSPACE_COLUMN, SqlTables, alias, select_typed, table, typed_column
-from leadq.sqlgen.text import case_when, lit
+from leadq.sqlgen.text import case_when, half_even, lit
 
 
 class EventsStage:
@@ -100,17 +100,29 @@ class EventsStage:
         aggs: list[exp.Expression] = []
         for r in rules:
             m = self.rule_match(r)
-            decay = (dbl(1.0) if r.half_life_days is None else
-                     exp.Pow(this=dbl(0.5), expression=exp.Div(this=col("_age"), expression=dbl(r.half_life_days))))
+            n = exp.Sum(this=case_when(m.copy(), exp.Literal.number(1), exp.Literal.number(0)))
+            # As leadq.activity sums them: each event's decay factor as integer trillionths
+            # (to_fixed), the lead's points its points times their sum; and before decay, points
+            # times the count. Summing each event's points in floating point gave other last bits
+            # (ten events of 0.1 points: 0.9999999999999999, not 1) and so, at a threshold, another tier.
+            fixed = exp.Sum(this=case_when(m.copy(), self._fixed_factor(r.half_life_days), exp.Literal.number(0)))
             aggs += [
-                alias(cast(exp.Sum(this=case_when(m.copy(), exp.Literal.number(1), exp.Literal.number(0))),
-                                    "BIGINT"), f"_n__{r.id}", quoted=True),
-                alias(exp.Sum(this=case_when(m.copy(), dbl(r.points), dbl(0.0))), f"_raw__{r.id}", quoted=True),
-                alias(exp.Sum(this=case_when(m.copy(), exp.Mul(this=decay, expression=dbl(r.points)), dbl(0.0))),
-                           f"_dec__{r.id}", quoted=True),
+                alias(cast(n, "BIGINT"), f"_n__{r.id}", quoted=True),
+                alias(exp.Mul(this=cast(n.copy(), "DOUBLE"), expression=dbl(r.points)), f"_raw__{r.id}", quoted=True),
+                alias(exp.Mul(this=exp.Div(this=cast(fixed, "DOUBLE"), expression=dbl(FIXED_POINT)),
+                              expression=dbl(r.points)), f"_dec__{r.id}", quoted=True),
                 alias(exp.Max(this=case_when(m.copy(), col("occurred_at"))), f"_last__{r.id}", quoted=True),
             ]
         return self.add("lq_activity", exp.select(col("lead_id"), *aggs).from_("lq_events").group_by(col("lead_id")))
+
+    @staticmethod
+    def _fixed_factor(half_life: float | None) -> exp.Expression:
+        """An event's decay factor as integer trillionths, as :func:`leadq.activity._decay_factor` computes it:
+        ``exp(age * -ln 2 / half_life)`` (ages in ``lq_events`` are never negative), rounded half to even."""
+        if half_life is None:
+            return exp.Literal.number(FIXED_ONE)
+        factor = exp.Exp(this=exp.Mul(this=col("_age"), expression=dbl(-LN2 / half_life)))
+        return cast(half_even(exp.Paren(this=exp.Mul(this=factor, expression=dbl(FIXED_POINT)))), "BIGINT")
 
     def rule_match(self, r: Rule) -> exp.Expression:
         """True on the rows of ``lq_events`` that event rule ``r`` counts: its types, ``where`` and window."""

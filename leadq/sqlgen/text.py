@@ -47,22 +47,25 @@ def joined(pieces: list[tuple[exp.Expression, exp.Expression]], sep: str) -> exp
     return exp.Substring(this=exp.Paren(this=concat(parts)), start=exp.Literal.number(len(sep) + 1))
 
 
-def tenths(value: exp.Expression) -> exp.Expression:
-    """``value * 10`` rounded half to even, as BIGINT: what Polars' ``round(1)`` keeps of a number.
+def half_even(y: exp.Expression) -> exp.Expression:
+    """``y`` (a DOUBLE expression) rounded to a whole number half to even, as a DOUBLE: Polars' ``round()``.
 
     Written with FLOOR and comparisons that every engine has, because ROUND's tie rule
     differs between engines (half away from zero in DuckDB and Spark, half even in Polars).
     """
-    y = exp.Paren(this=exp.Mul(this=cast(value, "DOUBLE"), expression=dbl(10)))
     f = cast(exp.Floor(this=y.copy()), "DOUBLE")
     frac = exp.Sub(this=y.copy(), expression=f.copy())
     even = exp.EQ(this=exp.Sub(this=f.copy(), expression=exp.Mul(
         this=dbl(2), expression=exp.Floor(this=exp.Div(this=f.copy(), expression=dbl(2))))), expression=dbl(0))
     up = exp.Add(this=f.copy(), expression=dbl(1))
-    rounded = exp.Case(ifs=[exp.If(this=exp.GT(this=frac.copy(), expression=dbl(0.5)), true=up.copy()),
-                            exp.If(this=exp.LT(this=frac.copy(), expression=dbl(0.5)), true=f.copy()),
-                            exp.If(this=even, true=f.copy())], default=up)
-    return cast(rounded, "BIGINT")
+    return exp.Case(ifs=[exp.If(this=exp.GT(this=frac.copy(), expression=dbl(0.5)), true=up.copy()),
+                         exp.If(this=exp.LT(this=frac.copy(), expression=dbl(0.5)), true=f.copy()),
+                         exp.If(this=even, true=f.copy())], default=up)
+
+
+def tenths(value: exp.Expression) -> exp.Expression:
+    """``value * 10`` rounded half to even, as BIGINT: what Polars' ``round(1)`` keeps of a number."""
+    return cast(half_even(exp.Paren(this=exp.Mul(this=cast(value, "DOUBLE"), expression=dbl(10)))), "BIGINT")
 
 
 def fmt_tenths(tenth: exp.Expression, dialect: SqlDialect, sign_of: exp.Expression | None = None) -> exp.Expression:
