@@ -158,20 +158,23 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
     return out, figures
 
 
-def check_change_options(previous: str | None, changes: str | None, min_score_change: float,
+def check_change_options(previous: str | None, changes: str | None, min_score_change: float | None,
                          keep_columns: Sequence[str] = (), max_tier_changes: float | None = None) -> None:
-    """Refuse ``--changes`` or ``--max-tier-changes`` without ``--previous``, bad thresholds, and a kept
-    column named like a change column. (A changes file that is another output: :func:`leadq.outputs.check_outputs_distinct`.)
+    """Refuse ``--changes``, ``--min-score-change`` or ``--max-tier-changes`` without ``--previous`` (``None``:
+    not given), bad thresholds, and a kept column named like a change column. (A changes file that is another
+    output: :func:`leadq.outputs.check_outputs_distinct`.)
 
     Raises:
         UsageError: before anything is read or written.
     """
-    for option, given in (("--changes", changes), ("--max-tier-changes", max_tier_changes is not None)):
+    for option, given in (("--changes", changes), ("--min-score-change", min_score_change is not None),
+                          ("--max-tier-changes", max_tier_changes is not None)):
         if given and not previous:
             raise UsageError(f"{option} needs --previous (the output of an earlier run to compare with)")
     if max_tier_changes is not None and not 0 <= max_tier_changes <= 100:
         raise UsageError(f"--max-tier-changes: expected a percentage from 0 to 100, got {max_tier_changes:g}")
-    check_min_score_change(min_score_change)
+    if min_score_change is not None:
+        check_min_score_change(min_score_change)
     if previous:
         _check_no_clash(keep_columns)
 

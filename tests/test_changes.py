@@ -273,6 +273,7 @@ def test_changes_to_stdout_in_a_pipeline(tmp_path):
     (["--previous", "p.parquet", "--min-score-change", "-2"], 2, "--min-score-change: expected a number of points"),
     (["--previous", "p.parquet", "-k", "Email,change"], 2, "--keep-columns: 'change' has the name of a column"),
     (["--max-tier-changes", "10"], 2, "--max-tier-changes needs --previous"),
+    (["--min-score-change", "2"], 2, "--min-score-change needs --previous"),  # it was ignored without a word
     (["--previous", "p.parquet", "--max-tier-changes", "150"], 2,
      "--max-tier-changes: expected a percentage from 0 to 100, got 150"),
 ])

@@ -260,8 +260,14 @@ def test_database_usage_errors(tmp_path):
     result = run_cli(["score", csv, "--table", "contacts", "--out", tmp_path / "x.parquet"], exit_code=2)
     assert "need a database URI as CONTACTS" in result.stderr
     result = run_cli(["score", f"sqlite:///{path}", "--table", "c", "--out", f"sqlite:///{path}", "--out-table", "s",
-                      "--if-exists", "merge"], exit_code=3)
+                      "--if-exists", "append"], exit_code=3)
     assert "cannot read" in result.stderr
+    # A bad --if-exists is refused before the contacts are read (it was found only when writing).
+    result = run_cli(["score", f"sqlite:///{path}", "--table", "c", "--out", f"sqlite:///{path}", "--out-table", "s",
+                      "--if-exists", "merge"], exit_code=2)
+    assert "--if-exists: unknown value 'merge'; expected one of: replace, append" in result.stderr
+    result = run_cli(["score", csv, "--out", tmp_path / "x.parquet", "--if-exists", "append"], exit_code=2)
+    assert "--if-exists works with a database --out and --out-table only" in result.stderr
 
 
 def test_sqlite_out_keeps_its_rejects_beside_the_file_and_refuses_what_it_cannot_do(sample, tmp_path):

@@ -180,6 +180,11 @@ def test_cli_engine_errors(tmp_path, example_data):
     result = run_cli(["score", *files[0], "--engine", "duckdb", "-k", "Email", "--out", tmp_path / "x.parquet"],
                      exit_code=2)
     assert "--keep-columns works with --engine polars only" in result.stderr
+    # A Spark master for another engine did nothing, without a word.
+    result = run_cli(["score", *files[0], "--engine", "duckdb", "--spark-master", "local[2]", "--out",
+                      tmp_path / "x.parquet"], exit_code=2)
+    assert "--spark-master works with --engine spark only (the engine is duckdb)" in result.stderr
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def _one_rule_case(tmp_path: Path, columns: str, rule: str, contacts: dict) -> tuple[Path, Path]:

@@ -147,10 +147,12 @@ def score(
                          "that into the database")
     rejects_fmt = format_from_path(rejects_path, default="csv", option="--rejects") if rejects_path else "csv"
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db)
-    if previous or changes_out or max_tier_changes is not None:
+    _check_applies(ctx, engine, out_table)
+    score_change_floor = min_score_change if _given(ctx, "min_score_change") else None
+    if previous or changes_out or max_tier_changes is not None or score_change_floor is not None:
         from leadq.changes import check_change_options
 
-        check_change_options(previous, changes_out, min_score_change, kept, max_tier_changes)
+        check_change_options(previous, changes_out, score_change_floor, kept, max_tier_changes)
     changes_fmt = format_from_path(changes_out, option="--changes") if changes_out else None
     rs = load_ruleset(ruleset)
     if away:
@@ -269,6 +271,27 @@ def score(
         from leadq.errors import RejectedRowsError
 
         raise RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {summary.outputs.get('rejects', 'the summary')}")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option was given on the command line (or its environment variable), not left at its default."""
+    source = ctx.get_parameter_source(name)  # Click's ParameterSource (vendored by newer Typer: compared by name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def _check_applies(ctx: typer.Context, engine: str, out_table: str | None) -> None:
+    """Refuse an option given where it does nothing, before anything is read: a cron line that says
+    ``--if-exists append`` without a table, or a Spark master for the Polars engine, did not do what it says."""
+    from leadq.db import IF_EXISTS
+
+    if _given(ctx, "spark_master") and engine != "spark":
+        raise UsageError(f"--spark-master works with --engine spark only (the engine is {engine})")
+    if _given(ctx, "if_exists"):
+        if not out_table:
+            raise UsageError("--if-exists works with a database --out and --out-table only")
+        if ctx.params["if_exists"] not in IF_EXISTS:
+            raise UsageError(f"--if-exists: unknown value '{ctx.params['if_exists']}'; expected one of: "
+                             f"{', '.join(IF_EXISTS)}")
 
 
 def _database_inputs(contacts: list[str], table, query, activities_table, activities_query, accounts_table):
