@@ -22,7 +22,7 @@ sqlglot = pytest.importorskip("sqlglot")
 duckdb = pytest.importorskip("duckdb")
 
 from leadq.sqlgen import DIALECTS, SqlTables, scoring_sql  # noqa: E402
-from leadq.sqlgen.dialects import SqlDialect  # noqa: E402
+from leadq.sqlgen.dialects import SqlDialect, regex_sql_problem  # noqa: E402
 from leadq.sqlgen.text import fmt_tenths, tenths  # noqa: E402
 
 EXAMPLES = sorted(p.name for p in RULESETS.glob("*.yaml"))
@@ -153,6 +153,32 @@ def test_event_points_are_summed_as_the_polars_engine_sums_them(tmp_path):
     got = _same_as_polars(rs, pl.DataFrame({"id": ["1", "2"]}), events).sort("lead_id")
     assert got["tier"].to_list() == ["hot", "rest"]
     assert got["explanation"].to_list() == ["pv +1 (10 events, last 1 day ago)", ""]
+
+
+@pytest.mark.parametrize("pattern, problem", [
+    ("[a-z&&[^s]]", "class set operations ('&&' in a [...] class) are Rust regex only"),
+    ("[[a-z]--[aeiou]]", "nested character classes ([a[bc]]) are Rust regex only"),
+    ("\\<saas", "'\\<' (a word start or end) is Rust regex only"),
+    ("\\b{start}saas", "'\\b{...}' word-boundary assertions are Rust regex only"),
+    ("(?x) s a a s", "the flag 'x' is Rust regex only"),
+    ("(?P<n>saas)", "named groups are read differently by the SQL engines"),
+    ("caf\\u00e9", "'\\u' escapes are Rust regex only"),
+])
+def test_regexes_the_sql_engines_read_otherwise_are_refused(tmp_path, pattern, problem):
+    # RE2 (DuckDB) read [a-z&&[^s]] as a class of a-z, '&', '[' and '^', and \< as '<': other leads matched,
+    # without an error; (?x) and named groups failed only when the query ran.
+    path = tmp_path / "r.yaml"
+    path.write_text("version: 1\ncolumns: {lead_id: id, industry: industry}\n"
+                    f"fit:\n  - {{id: r, when: 'industry matches \"{pattern}\"', points: 5}}\n"
+                    "tiers:\n  - {name: all, otherwise: true}\n")
+    result = run_cli(["sql", "--ruleset", path], exit_code=2)
+    assert result.stderr.startswith(f"leadq: error: {path}:4:37: fit rule 'r': regex ")
+    assert problem in result.stderr and "--engine polars" in result.stderr
+
+
+def test_portable_regexes_are_kept():
+    for pattern in ("\\b(vp|director)\\b", "[[:alpha:]]+", "(?-i)CTO", "(?:a|b)", "[]a-]", "[-a]", "\\x{e9}", "\\p{L}"):
+        assert regex_sql_problem(pattern) is None, pattern
 
 
 # ------------------------------------------------------------------------------------------ PostgreSQL

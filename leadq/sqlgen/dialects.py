@@ -47,6 +47,75 @@ def _postgres_regex(pattern: str) -> str:
                   pattern)
 
 
+_RE2_FLAGS = set("imsU-")  # the flags RE2, Java and Rust all read alike
+
+
+def regex_sql_problem(pattern: str) -> str | None:
+    """Why the SQL engines would read ``pattern`` otherwise than Rust's ``regex`` (Polars), or None.
+
+    The Polars engine accepts Rust's whole syntax; RE2 (DuckDB, BigQuery), Java (Spark) and
+    the others read some of it with another meaning, without an error: ``[a-z&&[^s]]`` (a
+    class intersection in Rust) is a class of a-z, ``&``, ``[`` and ``^`` in RE2, and
+    ``\\<word`` a literal ``<``. Others fail only when the query runs. Those are refused here.
+    """
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            if nxt in "<>":
+                return f"'\\{nxt}' (a word start or end) is Rust regex only; use \\b"
+            if nxt == "b" and pattern[i + 2:i + 3] == "{":
+                return "'\\b{...}' word-boundary assertions are Rust regex only; use \\b"
+            if nxt in "uU":
+                return f"'\\{nxt}' escapes are Rust regex only; write the character, or \\x{{...}}"
+            i += 2
+            continue
+        if ch == "(" and pattern[i + 1:i + 2] == "?":
+            rest = pattern[i + 2:]
+            if rest.startswith(("<", "P<")):
+                return "named groups are read differently by the SQL engines; use a plain group (...)"
+            flags = rest[:len(rest) - len(rest.lstrip("imsuxRU-"))]
+            if flags and rest[len(flags):len(flags) + 1] in (")", ":"):
+                odd = sorted(set(flags) - _RE2_FLAGS)
+                if odd:
+                    return f"the flag '{odd[0]}' is Rust regex only; flags the SQL engines share: i, m, s, U"
+        if ch == "[":
+            problem, i = _class_problem(pattern, i)
+            if problem:
+                return problem
+            continue
+        i += 1
+    return None
+
+
+def _class_problem(pattern: str, start: int) -> tuple[str | None, int]:
+    """The problem of the character class opening at ``start`` (nesting, set operations), and where it ends."""
+    i, n = start + 1, len(pattern)
+    if pattern[i:i + 1] == "^":
+        i += 1
+    if pattern[i:i + 1] == "]":  # a literal ']' first
+        i += 1
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "]":
+            return None, i + 1
+        if ch == "[":
+            end = pattern.find(":]", i + 2) if pattern[i + 1:i + 2] == ":" else -1
+            if end < 0:
+                return "nested character classes ([a[bc]]) are Rust regex only; SQL engines read them otherwise", n
+            i = end + 2
+            continue
+        if pattern[i:i + 2] in ("&&", "--", "~~"):
+            return (f"class set operations ('{pattern[i:i + 2]}' in a [...] class) are Rust regex only; SQL "
+                    "engines read them as characters"), n
+        i += 1
+    return None, n
+
+
 class SqlDialect:
     """The dialect-specific spellings the query builder needs."""
 

@@ -35,14 +35,14 @@ from typing import Sequence
 
 from sqlglot import exp
 
-from leadq.conditions import Call, Literal, Name, Node, Type, names_in
+from leadq.conditions import Call, Literal, Name, Node, TextMatch, Type, names_in, walk
 from leadq.errors import UsageError
 from leadq.fields import DERIVED_FIELDS
 from leadq.ruleset import Rule, Ruleset
 from leadq.sqlgen.conditions import SqlField, SqlScope, col, compile_sql_condition, dbl, days_between, false, num
 from leadq.sqlgen.contacts import ContactsStage
 from leadq.sqlgen.counts import RunCountQueries
-from leadq.sqlgen.dialects import SqlDialect, cast
+from leadq.sqlgen.dialects import SqlDialect, cast, regex_sql_problem
 from leadq.sqlgen.events import EventsStage
 from leadq.sqlgen.tables import ORDER_COLUMN, WORKSPACE_COLUMN, SqlTables, alias, typed_column
 from leadq.sqlgen.text import case_when, group_fragment, joined, lit, rule_fragment, tenths
@@ -108,6 +108,13 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
                              f"'{self.rs.settings.timezone}' is supported by leadq's own engine only (`leadq score`, "
                              "--engine polars, the default)")
         for cond, where in self._conditions():
+            for node in walk(cond.tree):
+                if isinstance(node, TextMatch) and node.op == "matches" and isinstance(node.pattern, Literal):
+                    problem = regex_sql_problem(str(node.pattern.value))
+                    if problem:
+                        raise UsageError(f"{cond.error_position(node.pattern.offset)}: {where}: regex "
+                                         f"{node.pattern.value!r}: {problem}; or score this ruleset with `leadq "
+                                         "score` (--engine polars, the default)")
             fields, _, _ = names_in(cond.tree)
             derived = sorted(fields & {"seniority", "department"})
             if derived:
