@@ -18,8 +18,9 @@ reviewed against the examples before it ships::
 ``lead`` and event keys are leadq's field names (those the ruleset maps under
 ``columns`` / ``activity_columns``) or the CRM's column names, and no others; values are read
 like CSV text, so ``"51-200"`` or ``"12/03/2026"`` read as the ruleset says. An
-event has ``type``, ``at`` (a time) or ``days_ago`` (before ``as_of``; default 0),
-and ``count`` (default 1). Expectations: ``tier``, ``grade`` and ``route`` (a
+event has ``type`` (one a rule of the ruleset reads), ``at`` (a time, up to ``as_of``) or
+``days_ago`` (0 or more, before ``as_of``; default 0), and ``count`` (default 1): an event the
+scoring would leave out without a word is an error. Expectations: ``tier``, ``grade`` and ``route`` (a
 value, or a list of allowed values); ``fit``, ``intent`` and ``total`` (a number,
 matched as the explanation shows it, to one decimal, or a comparison such as
 ``">= 40"`` or ``"between 10 and 20"``); ``disqualified`` (true/false);
@@ -38,6 +39,9 @@ from typing import Any
 
 import polars as pl
 
+from leadq.accounts import uses_workspaces
+from leadq.activity import rule_event_spellings
+from leadq.cleaning import map_columns
 from leadq.errors import InputError, Position, RulesetError, did_you_mean, one_of
 from leadq.fields import CONTACT_FIELDS, DERIVED_FROM, EVENT_FIELDS
 from leadq.ruleset import Ruleset
@@ -120,6 +124,8 @@ class CasesReport:
 
 
 def _text(value: Any, where: str, pos: Position) -> str:
+    if value is None:
+        raise RulesetError(f"{where}: no value (null); expected text, a number or true/false", pos)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -169,6 +175,9 @@ def _expectations(data: YMap, where: str, ruleset: Ruleset) -> tuple[Expectation
         if key not in EXPECTATIONS:
             raise RulesetError(f"{where}: unknown expectation '{key}'{did_you_mean(key, EXPECTATIONS)}; "
                                f"{one_of(EXPECTATIONS)}", data.key_pos[key])
+        if isinstance(value, YList) and not value and key != "reasons":
+            # An empty list is a test no case passes (tier) or every case passes (explanation_contains).
+            raise RulesetError(f"{where}.{key}: an empty list; give at least one value", pos)
         if key in TEXT_EXPECTATIONS:
             allowed = [_text(v, f"{where}.{key}", pos) for v in value] if isinstance(value, YList) \
                 else [_text(value, f"{where}.{key}", pos)]
@@ -197,6 +206,9 @@ def _expectations(data: YMap, where: str, ruleset: Ruleset) -> tuple[Expectation
         else:  # explanation_contains
             value = tuple(_text(v, f"{where}.{key}", pos) for v in value) if isinstance(value, YList) \
                 else (_text(value, f"{where}.{key}", pos),)
+            if not all(v.strip() for v in value):
+                raise RulesetError(f"{where}.{key}: blank text is in every explanation; give the words to look for",
+                                   pos)
         out.append(Expectation(key, value, pos))
     return tuple(out)
 
@@ -208,7 +220,11 @@ def _number_test(value: Any, where: str, pos: Position) -> tuple[str, float] | t
         if m := _COMPARISON.match(value):
             return ("==" if m.group(1) == "=" else m.group(1), float(m.group(2)))
         if m := _BETWEEN.match(value):
-            return ("between", float(m.group(1)), float(m.group(2)))
+            low, high = float(m.group(1)), float(m.group(2))
+            if low > high:
+                raise RulesetError(f"{where}: \"{value.strip()}\" holds no number; give the lower bound first "
+                                   f"(\"between {high:g} and {low:g}\")", pos)
+            return ("between", low, high)
     raise RulesetError(f"{where}: expected a number or a comparison such as \">= 40\" or \"between 10 and 20\"",
                        pos)
 
@@ -216,9 +232,69 @@ def _number_test(value: Any, where: str, pos: Position) -> tuple[str, float] | t
 # Activity fields each event takes from the case, not from its keys.
 _SET_BY_THE_CASE = {"lead_id": "the case (the lead's id)", "event_type": "'type'",
                     "occurred_at": "'at' or 'days_ago'"}
+# A hundred years: beyond every window, and far from where a date before as_of stops being one.
+MAX_DAYS_AGO = 36_500
+_DATE_ORDER_HINT = {"us": " (or MM/DD/YYYY, as settings: date_order is us)",
+                    "eu": " (or DD/MM/YYYY, as settings: date_order is eu)"}
 
 
-def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datetime) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class _EventTypes:
+    """The event types a ruleset's rules read: every spelling that matches one, and the types as written."""
+
+    spellings: frozenset[str]
+    written: tuple[str, ...]
+    workspace_column: str | None  # the workspace_id column, when accounts are keyed by workspace
+
+    @classmethod
+    def of(cls, ruleset: Ruleset) -> _EventTypes:
+        """The event types of ``ruleset``'s event rules."""
+        rules = ruleset.event_rules
+        column = ruleset.activity_columns.get("workspace_id")
+        return cls(frozenset(s for rule in rules for s in rule_event_spellings(rule)),
+                   tuple(sorted({t for rule in rules for t in rule.events})),
+                   column.column if column and uses_workspaces(ruleset) else None)
+
+
+@dataclass(frozen=True)
+class _EventTime:
+    """An event's time as its case gives it, checked with the others once every case is read."""
+
+    text: str
+    where: str
+    pos: Position
+    given: bool  # written as 'at'; else counted back from as_of by 'days_ago' (ISO, always readable)
+
+
+def _event_type(value: Any, where: str, pos: Position, types: _EventTypes, event: dict[str, str]) -> str:
+    """An event's type as text, when a rule of the ruleset reads it (in any of the spellings rules match).
+
+    A type no rule reads scores nothing, so the case would pass or fail for a reason its file does not
+    show: a misspelt type is an error. One exception: when accounts are keyed by workspace, an event
+    that gives a workspace_id places its lead in that workspace whatever its type (a sign-in, say),
+    and is refused only when its type is a near miss of one a rule reads.
+    """
+    text = _text(value, where, pos)
+    name = text.strip()
+    if not name:
+        raise RulesetError(f"{where}: blank event type"
+                           + (f"; {one_of(types.written)}" if types.written else ""), pos)
+    if name.lower() in types.spellings:
+        return text
+    hint = did_you_mean(name, types.written)
+    if types.workspace_column and (event.get(types.workspace_column) or "").strip() and not hint:
+        return text
+    if not types.written:
+        raise RulesetError(f"{where}: no rule of this ruleset reads events, so an event of type '{name}' would "
+                           "score nothing; leave the events out", pos)
+    also = "; an event of another type is taken only for the workspace_id it gives" if types.workspace_column else ""
+    raise RulesetError(f"{where}: unknown event type '{name}' (no rule of this ruleset reads it){hint}; "
+                       f"{one_of(types.written)}{also}", pos)
+
+
+def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datetime, types: _EventTypes,
+            times: list[_EventTime]) -> list[dict[str, str]]:
+    """A case's events as activity rows (``count`` times each); each event's time is added to ``times``."""
     if data is None:
         return []
     activity = {name: col.column for name, col in ruleset.activity_columns.items()}
@@ -238,11 +314,26 @@ def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datet
         days = r.number("days_ago", 0.0)
         if days is None or not math.isfinite(days):
             raise RulesetError(f"{ewhere}: 'days_ago' must be a number", r.pos("days_ago"))
+        if days < 0:
+            raise RulesetError(f"{ewhere}: 'days_ago' is {days:g}, a time after as_of, and no event after as_of "
+                               "scores; give the days before as_of (0 or more)", r.pos("days_ago"))
+        if days > MAX_DAYS_AGO:
+            raise RulesetError(f"{ewhere}: 'days_ago' must be at most {MAX_DAYS_AGO:,} (a hundred years), "
+                               f"got {days:g}", r.pos("days_ago"))
         count = r.number("count", 1.0, positive=True)
         if count is None or count != int(count) or count > MAX_EVENT_COUNT:
             raise RulesetError(f"{ewhere}: 'count' must be a whole number from 1 to {MAX_EVENT_COUNT}", r.pos("count"))
-        at = _text(entry["at"], f"{ewhere}.at", r.pos("at")) if "at" in entry else \
-            (as_of - timedelta(days=days)).isoformat().replace("+00:00", "Z")
+        if "at" in entry:
+            text = "" if entry["at"] is None else _text(entry["at"], f"{ewhere}.at", r.pos("at"))
+            time = _EventTime(text, f"{ewhere}.at", r.pos("at"), True)
+        else:
+            try:
+                text = (as_of - timedelta(days=days)).isoformat().replace("+00:00", "Z")
+            except OverflowError:
+                raise RulesetError(f"{ewhere}: 'days_ago' {days:g} goes back before the year 1", r.pos("days_ago")) \
+                    from None
+            time = _EventTime(text, f"{ewhere}.days_ago", r.pos("days_ago"), False)
+        times.append(time)
         fields = YMap({k: v for k, v in entry.items() if k not in ("type", "at", "days_ago", "count")})
         fields.key_pos = {k: entry.key_pos[k] for k in fields}
         fields.value_pos = {k: entry.value_pos[k] for k in fields}
@@ -253,10 +344,38 @@ def _events(data: Any, where: str, pos: Position, ruleset: Ruleset, as_of: datet
                 raise RulesetError(f"{ewhere}: '{key}' is set by {_SET_BY_THE_CASE[name]}; leave it out",
                                    entry.key_pos[key])
         event = _columns(fields, given, ewhere, events=True)
-        event[activity["event_type"]] = _text(entry["type"], f"{ewhere}.type", r.pos("type"))
-        event[activity["occurred_at"]] = at
+        event[activity["event_type"]] = _event_type(entry["type"], f"{ewhere}.type", r.pos("type"), types, event)
+        event[activity["occurred_at"]] = time.text
         out += [event] * int(count)
     return out
+
+
+def _check_times(times: list[_EventTime], ruleset: Ruleset, as_of: datetime) -> None:
+    """Raise at the first ``at`` that scoring could not read, or that is after ``as_of``.
+
+    The times are read as one column, by the code that reads them when the cases are scored
+    (the ruleset's date order and time zone): an unreadable one would be an event without a
+    time, and a later one an event from the future, both left out without a word.
+    """
+    if not any(t.given for t in times):
+        return
+    column = ruleset.activity_columns["occurred_at"]
+    frame = pl.LazyFrame({column.column: [t.text for t in times]}, schema={column.column: pl.String})
+    read = (map_columns(frame, frame.collect_schema(), {"occurred_at": column}, ruleset.settings,
+                        blank_placeholders=False)
+            .select("occurred_at").collect().to_series().to_list())
+    now = as_of.isoformat().replace("+00:00", "Z")
+    for time, when in zip(times, read):
+        if not time.given:
+            continue
+        if when is None:
+            what = f"cannot read {time.text!r} as a date or time" if time.text.strip() else "no time given"
+            raise RulesetError(f"{time.where}: {what}; write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+                               f"{_DATE_ORDER_HINT.get(ruleset.settings.date_order, '')}, or give days_ago instead",
+                               time.pos)
+        if when > as_of:
+            raise RulesetError(f"{time.where}: {time.text} is after as_of ({now}), and no event after as_of scores; "
+                               "give a time up to as_of, or days_ago", time.pos)
 
 
 def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[list[Case], datetime]:
@@ -277,13 +396,15 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
     data = as_mapping(load_yaml(text, path), "cases file", Position(path, 1, 1))
     top = Reader(data, "cases file")
     top.check_keys({"as_of", "cases"}, {"cases"})
-    if as_of is None and "as_of" in data:
+    if "as_of" in data:
+        # Read even when the caller's as_of wins: a file that says nothing readable is wrong anyway.
         from leadq.conditions import literal_date
 
         try:
-            as_of = literal_date(top.text("as_of") or "")
+            own = literal_date(top.text("as_of") or "")
         except ValueError as exc:
             raise RulesetError(f"as_of: {exc}", top.pos("as_of")) from None
+        as_of = as_of or own
     as_of = as_of or datetime.now(timezone.utc).replace(microsecond=0)
     seq = as_sequence(data["cases"], "cases", top.pos("cases"))
     if not seq:
@@ -292,12 +413,14 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
         raise RulesetError(f"cases: {len(seq)} cases; the limit is {MAX_CASES}", top.pos("cases"))
     mapped = {name: col.column for name, col in ruleset.columns.items()}
     id_column = mapped["lead_id"]
+    types = _EventTypes.of(ruleset)
+    times: list[_EventTime] = []
     cases: list[Case] = []
     seen: dict[str, int] = {}
     for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
         entry = as_mapping(item, f"case {n}", ipos)
-        name = entry.get("name")
-        where = f"case '{name}'" if isinstance(name, str) and name.strip() else f"case {n}"
+        name = Reader(entry, f"case {n}").text("name")
+        where = f"case '{name}'" if name and name.strip() else f"case {n}"
         r = Reader(entry, where)
         r.check_keys({"name", "lead", "events", "expect"}, {"lead", "expect"})
         lead = _columns(as_mapping(entry["lead"], f"{where}: lead", r.pos("lead")), mapped, f"{where}: lead")
@@ -311,10 +434,11 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
         if not expect:
             raise RulesetError(f"{where}: expect: give at least one expectation ({one_of(EXPECTATIONS)})",
                                r.pos("expect"))
-        events = _events(entry.get("events"), f"{where}: events", r.pos("events"), ruleset, as_of)
+        events = _events(entry.get("events"), f"{where}: events", r.pos("events"), ruleset, as_of, types, times)
         for event in events:
             event[ruleset.activity_columns["lead_id"].column] = lead_id
-        cases.append(Case(str(name or f"case {n}"), lead_id, lead, tuple(events), expect, ipos))
+        cases.append(Case(name if name and name.strip() else f"case {n}", lead_id, lead, tuple(events), expect, ipos))
+    _check_times(times, ruleset, as_of)
     return cases, as_of
 
 

@@ -9,7 +9,7 @@ import pytest
 from leadq.cases import load_cases, run_cases
 from leadq.errors import RulesetError
 from leadq.ruleset_loader import load_ruleset
-from tests.conftest import AS_OF, RULESETS, run_cli
+from tests.conftest import AS_OF, ROOT, RULESETS, run_cli
 
 EXAMPLE = RULESETS / "cases" / "b2b_saas.yaml"
 
@@ -164,3 +164,142 @@ def test_a_cases_file_saved_as_utf_16_runs_and_one_in_windows_1252_is_exit_2(tmp
 def test_a_missing_cases_file_is_exit_3(tmp_path):
     result = run_cli(["test", "b2b_saas", str(tmp_path / "nope.yaml")], exit_code=3)
     assert "cases file not found" in result.stderr
+
+
+# One case whose one event is on line 6; its errors name that line and the column of the value at fault.
+ONE_EVENT = """\
+as_of: 2026-11-01
+cases:
+  - name: c1
+    lead: {{job_title: VP Marketing}}
+    events:
+      - {event}
+    expect: {{tier: nurture}}
+"""
+B2B_TYPES = ("expected one of: content_download, demo_request, email_click, form_submit, page_view, unsubscribe, "
+             "webinar_attended")
+
+
+@pytest.mark.parametrize("event,column,message", [
+    # An unreadable time was an event without one, left out: the case passed without it.
+    ("{type: demo_request, at: yesterday}", 34, ".at: cannot read 'yesterday' as a date or time; write YYYY-MM-DD "
+     "or YYYY-MM-DDTHH:MM:SSZ, or give days_ago instead"),
+    ("{type: demo_request, at: 2026-02-30}", 34, ".at: cannot read '2026-02-30' as a date or time; write YYYY-MM-DD "
+     "or YYYY-MM-DDTHH:MM:SSZ, or give days_ago instead"),
+    ("{type: demo_request, at: 1}", 34, ".at: cannot read '1' as a date or time; write YYYY-MM-DD or "
+     "YYYY-MM-DDTHH:MM:SSZ, or give days_ago instead"),
+    ("{type: demo_request, at: }", 34, ".at: no time given; write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, or give "
+     "days_ago instead"),
+    # An event after as_of scores nothing, whichever way it is written.
+    ("{type: demo_request, at: 2026-11-01T00:00:01Z}", 34, ".at: 2026-11-01T00:00:01Z is after as_of "
+     "(2026-11-01T00:00:00Z), and no event after as_of scores; give a time up to as_of, or days_ago"),
+    ("{type: demo_request, days_ago: -3}", 40, ": 'days_ago' is -3, a time after as_of, and no event after as_of "
+     "scores; give the days before as_of (0 or more)"),
+    ("{type: demo_request, days_ago: 900000}", 40, ": 'days_ago' must be at most 36,500 (a hundred years), got "
+     "900000"),
+    ("{type: demo_request, days_ago: soon}", 40, ": 'days_ago' must be a number, got 'soon'"),
+    ("{type: demo_request, days_ago: }", 40, ": 'days_ago' must be a number"),
+    # A type no rule reads scored nothing, and the case passed or failed for a reason its file does not show.
+    ("{type: demo_requst, days_ago: 1}", 16, f".type: unknown event type 'demo_requst' (no rule of this ruleset "
+     f"reads it); did you mean 'demo_request'?; {B2B_TYPES}"),
+    ("{type: login, days_ago: 1}", 16, f".type: unknown event type 'login' (no rule of this ruleset reads it); "
+     f"{B2B_TYPES}"),
+    ("{type: ' ', days_ago: 1}", 16, f".type: blank event type; {B2B_TYPES}"),
+    ("{type: , days_ago: 1}", 16, ".type: no value (null); expected text, a number or true/false"),
+])
+def test_an_event_the_scoring_would_drop_is_an_error_naming_the_case_and_the_event(tmp_path, event, column, message):
+    path = _write(tmp_path, ONE_EVENT.format(event=event))
+    result = run_cli(["test", "b2b_saas", path], exit_code=2)
+    assert result.stderr == f"leadq: error: {path}:6:{column}: case 'c1': events[1]{message}\n"
+    assert result.stdout == ""
+
+
+def test_an_event_time_after_the_as_of_given_is_an_error(tmp_path):
+    # `at` is fixed; an --as-of before it would leave the event out of the score.
+    path = _write(tmp_path, ONE_EVENT.format(event="{type: demo_request, at: 2026-10-30}"))
+    run_cli(["test", "b2b_saas", path, "-q"])
+    result = run_cli(["test", "b2b_saas", path, "--as-of", "2026-10-29"], exit_code=2)
+    assert result.stderr == (f"leadq: error: {path}:6:34: case 'c1': events[1].at: 2026-10-30 is after as_of "
+                             "(2026-10-29T00:00:00Z), and no event after as_of scores; give a time up to as_of, or "
+                             "days_ago\n")
+
+
+def test_event_types_and_times_are_read_as_the_scoring_reads_them(tmp_path):
+    # Any spelling a rule's type matches is its type; a time is read in the ruleset's date order.
+    path = _write(tmp_path, """\
+as_of: 2026-12-31
+cases:
+  - name: spelt
+    lead: {job_title: Analyst}
+    events: [{type: Demo Request, days_ago: 0}, {type: demo-request, at: 2026-12-31}]
+    expect: {intent: 30, explanation_contains: 2 events}
+  - name: month first
+    lead: {job_title: Analyst}
+    events: [{type: DemoRequest, at: 12/31/2026}]
+    expect: {intent: 30}
+""")
+    us = tmp_path / "us.yaml"
+    us.write_text((RULESETS / "b2b_saas.yaml").read_text(encoding="utf-8").replace("date_order: iso", "date_order: us"))
+    run_cli(["test", us, path, "-q"])
+    result = run_cli(["test", "b2b_saas", path], exit_code=2)
+    assert result.stderr == (f"leadq: error: {path}:9:38: case 'month first': events[1].at: cannot read '12/31/2026' "
+                             "as a date or time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, or give days_ago instead\n")
+    (tmp_path / "dmy.yaml").write_text(open(path).read().replace("12/31/2026", "31/12/2026"))
+    result = run_cli(["test", us, tmp_path / "dmy.yaml"], exit_code=2)
+    assert result.stderr.endswith(": case 'month first': events[1].at: cannot read '31/12/2026' as a date or time; "
+                                  "write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (or MM/DD/YYYY, as settings: date_order "
+                                  "is us), or give days_ago instead\n")
+
+
+def test_events_for_a_ruleset_without_event_rules_are_an_error(tmp_path):
+    ruleset = tmp_path / "no_events.yaml"
+    ruleset.write_text((ROOT / "tests" / "cases" / "rules" / "_base.yaml").read_text(encoding="utf-8"))
+    path = _write(tmp_path, "cases: [{lead: {}, events: [{type: demo_request}], expect: {tier: rest}}]")
+    result = run_cli(["test", ruleset, path], exit_code=2)
+    assert result.stderr == (f"leadq: error: {path}:1:36: case 1: events[1].type: no rule of this ruleset reads "
+                             "events, so an event of type 'demo_request' would score nothing; leave the events out\n")
+
+
+def test_with_accounts_keyed_by_workspace_an_event_of_any_type_may_give_the_workspace(tmp_path):
+    # In product_led an event places its lead in a workspace whatever its type; only a near miss of a
+    # type a rule reads is refused, and an unknown type without a workspace_id.
+    types = ("expected one of: connected_integration, demo_request, hit_usage_limit, invited_teammate, page_view, "
+             "signed_up, unsubscribe, used_core_feature")
+    path = _write(tmp_path, ONE_EVENT.format(event="{type: login, days_ago: 1, workspace_id: w1}"))
+    run_cli(["test", "product_led", path, "-q"])
+    path = _write(tmp_path, ONE_EVENT.format(event="{type: signed_upp, days_ago: 1, workspace_id: w1}"))
+    result = run_cli(["test", "product_led", path], exit_code=2)
+    assert result.stderr == (f"leadq: error: {path}:6:16: case 'c1': events[1].type: unknown event type 'signed_upp' "
+                             f"(no rule of this ruleset reads it); did you mean 'signed_up'?; {types}; an event of "
+                             "another type is taken only for the workspace_id it gives\n")
+    path = _write(tmp_path, ONE_EVENT.format(event="{type: login, days_ago: 1}"))
+    result = run_cli(["test", "product_led", path], exit_code=2)
+    assert "events[1].type: unknown event type 'login' (no rule of this ruleset reads it); expected" in result.stderr
+
+
+@pytest.mark.parametrize("expect,column,message", [
+    # Blank text is in every explanation, and no expectation in an empty list: the case passed untested.
+    ("{explanation_contains: ''}", 36, "expect.explanation_contains: blank text is in every explanation; give the "
+     "words to look for"),
+    ("{explanation_contains: [demo, ' ']}", 36, "expect.explanation_contains: blank text is in every explanation; "
+     "give the words to look for"),
+    ("{explanation_contains: []}", 36, "expect.explanation_contains: an empty list; give at least one value"),
+    ("{tier: []}", 20, "expect.tier: an empty list; give at least one value"),
+    ("{fit: between 30 and 10}", 19, "expect.fit: \"between 30 and 10\" holds no number; give the lower bound first "
+     "(\"between 10 and 30\")"),
+    ("{tier: }", 20, "expect.tier: no value (null); expected text, a number or true/false"),
+])
+def test_an_expectation_that_tests_nothing_is_an_error(tmp_path, expect, column, message):
+    path = _write(tmp_path, f"cases:\n  - name: c1\n    lead: {{job_title: VP}}\n    expect: {expect}\n")
+    result = run_cli(["test", "b2b_saas", path], exit_code=2)
+    assert result.stderr == f"leadq: error: {path}:4:{column}: case 'c1': {message}\n"
+
+
+def test_a_case_name_is_text_and_the_files_as_of_is_read_even_when_as_of_is_given(tmp_path):
+    path = _write(tmp_path, "cases:\n  - name: [c1]\n    lead: {job_title: VP}\n    expect: {tier: nurture}\n")
+    result = run_cli(["test", "b2b_saas", path], exit_code=2)
+    assert result.stderr == f"leadq: error: {path}:2:11: case 1: 'name' must be text\n"
+    path = _write(tmp_path, "as_of: soon\ncases:\n  - name: c1\n    lead: {job_title: VP}\n    expect: {tier: nurture}\n")
+    result = run_cli(["test", "b2b_saas", path, "--as-of", "2026-11-01"], exit_code=2)
+    assert result.stderr == (f"leadq: error: {path}:1:8: as_of: cannot read 'soon' as a date; use YYYY-MM-DD or "
+                             "YYYY-MM-DDTHH:MM:SSZ\n")
