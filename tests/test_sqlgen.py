@@ -155,6 +155,22 @@ def test_event_points_are_summed_as_the_polars_engine_sums_them(tmp_path):
     assert got["explanation"].to_list() == ["pv +1 (10 events, last 1 day ago)", ""]
 
 
+def test_text_is_trimmed_of_the_whitespace_polars_strips(tmp_path):
+    # SQL's TRIM strips only spaces: "saas\n" (a multi-line CRM field) and "\tsaas" were no "saas" in SQL,
+    # nor a "\u00a0" value blank, nor an event's "/pricing\r" a pricing page.
+    rs = _ruleset(tmp_path, _EVENTS.replace("occurred_at: at}", "occurred_at: at, url: url}")
+                  .replace("columns: {lead_id: id}", "columns: {lead_id: id, industry: industry}") +
+                  "fit:\n  - {id: saas, when: 'industry = \"saas\"', points: 5}\n"
+                  "  - {id: blank, when: 'industry is empty', points: 1}\n"
+                  "intent:\n  - {id: pricing, event: page_view, where: 'url ends with \"/pricing\"', points: 10, "
+                  "half_life_days: none}\ntiers:\n  - {name: all, otherwise: true}\n")
+    contacts = pl.DataFrame({"id": ["1", "2", "3", "4"], "industry": ["saas\n", "\tSaaS\r\n", "\u00a0", "saas"]})
+    events = pl.DataFrame({"lead": ["1", "4"], "type": ["page_view", "page_view"], "url": ["/pricing\r", "/x"],
+                           "at": [AS_OF - timedelta(days=1)] * 2}, schema_overrides={"at": pl.Datetime("us", "UTC")})
+    got = _same_as_polars(rs, contacts, events).sort("lead_id")
+    assert got["total_score"].to_list() == [15.0, 5.0, 1.0, 5.0]
+
+
 @pytest.mark.parametrize("pattern, problem", [
     ("[a-z&&[^s]]", "class set operations ('&&' in a [...] class) are Rust regex only"),
     ("[[a-z]--[aeiou]]", "nested character classes ([a[bc]]) are Rust regex only"),

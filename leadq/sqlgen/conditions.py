@@ -84,9 +84,9 @@ def negate(expr: exp.Expression) -> exp.Expression:
     return exp.Not(this=exp.Paren(this=expr))
 
 
-def lower_text(expr: exp.Expression) -> exp.Expression:
-    """Text as conditions compare it: lower-cased and trimmed."""
-    return exp.Lower(this=exp.Trim(this=expr))
+def lower_text(expr: exp.Expression, dialect: SqlDialect) -> exp.Expression:
+    """Text as conditions compare it: lower-cased and trimmed (:meth:`SqlDialect.trim`)."""
+    return exp.Lower(this=dialect.trim(expr))
 
 
 def days_between(dialect: SqlDialect, as_of: datetime, ts: exp.Expression) -> exp.Expression:
@@ -174,9 +174,9 @@ class SqlConditionCompiler:
             lexpr, lt = self._date(left), Type.DATETIME
         if lt is Type.TEXT:
             lexpr = exp.Literal.string(str(left.value).strip().lower()) if isinstance(left, Literal) \
-                else lower_text(lexpr)
+                else lower_text(lexpr, self.dialect)
             rexpr = exp.Literal.string(str(right.value).strip().lower()) if isinstance(right, Literal) \
-                else lower_text(rexpr)
+                else lower_text(rexpr, self.dialect)
         return lexpr, rexpr, lt
 
     def _date(self, node: Literal) -> exp.Expression:
@@ -216,7 +216,7 @@ class SqlConditionCompiler:
         subject, st = self.value(node.subject)
         values = self._items(node.items)
         if st is Type.TEXT:
-            subject = lower_text(subject)
+            subject = lower_text(subject, self.dialect)
             items = [exp.Literal.string(str(v).strip().lower()) for v in values]
         elif st is Type.GRADE:
             items = [num(-float(self.scope.grades.index(str(v).upper()))) for v in values]
@@ -241,7 +241,7 @@ class SqlConditionCompiler:
             else:
                 values = [str(node.pattern.value)]  # type: ignore[attr-defined]
             lowered = [v.strip().lower() for v in values if v.strip()]
-            text = lower_text(subject)
+            text = lower_text(subject, self.dialect)
             parts: list[exp.Expression] = []
             for v in lowered:
                 lit = exp.Literal.string(v)
@@ -261,7 +261,7 @@ class SqlConditionCompiler:
         subject, _ = self.value(node.subject)
         expr: exp.Expression = exp.Is(this=subject, expression=exp.Null())
         if node.empty:
-            blank = exp.EQ(this=exp.Trim(this=subject.copy()), expression=exp.Literal.string(""))
+            blank = exp.EQ(this=self.dialect.trim(subject.copy()), expression=exp.Literal.string(""))
             expr = predicate(_or([expr, blank]))
         return (negate(expr) if node.negated else expr), Type.BOOL
 

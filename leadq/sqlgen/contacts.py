@@ -103,7 +103,7 @@ class ContactsStage:
                 exp.Not(this=exp.Paren(this=keep.copy()))))
         select = [col(c) for c in cols]
         if "email" in cols:
-            low = lower_text(col("email"))
+            low = lower_text(col("email"), self.d)
             domain = case_when(exp.GT(this=exp.StrPosition(this=low.copy(), substr=lit("@")), expression=exp.Literal.number(0)),
                            self.d.regex_group(low, EMAIL_DOMAIN_PATTERN))
             select.append(alias(domain, "email_domain", quoted=True))
@@ -123,7 +123,7 @@ class ContactsStage:
 
     def _email_key(self) -> exp.Expression:
         """:func:`leadq.cleaning.email_key` in SQL, branch for branch, so that the engines agree."""
-        low = lower_text(col("email"))
+        low = lower_text(col("email"), self.d)
 
         def has(text: str) -> exp.Expression:
             return exp.GT(this=exp.StrPosition(this=low.copy(), substr=lit(text)), expression=exp.Literal.number(0))

@@ -47,6 +47,11 @@ def _postgres_regex(pattern: str) -> str:
                   pattern)
 
 
+# What Polars' strip_chars() strips (Unicode White_Space): SQL's TRIM strips only spaces, so a value
+# ending in a newline or tab ("saas\n", as multi-line CRM fields export) was no "saas" in SQL.
+WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+
+
 _RE2_FLAGS = set("imsU-")  # the flags RE2, Java and Rust all read alike
 
 
@@ -150,6 +155,18 @@ class SqlDialect:
     def timestamp_literal(self, text: str) -> exp.Expression:
         """A UTC timestamp constant ``'YYYY-MM-DD HH:MM:SS[.ffffff]'``."""
         return cast(exp.Literal.string(text), self.timestamp_type)
+
+    def trim(self, value: exp.Expression) -> exp.Expression:
+        """``value`` without the surrounding whitespace Polars' ``str.strip_chars()`` strips (:data:`WHITESPACE`)."""
+        full = exp.Trim(this=value, expression=exp.Literal.string(WHITESPACE))
+        if self.name != "duckdb":
+            return full
+        # DuckDB trims a set of characters about eight times slower than spaces (3.9 s against 0.4 s for
+        # 10M values): text that begins and ends with a visible ASCII character is left as it is.
+        def visible(char: exp.Expression) -> exp.Expression:
+            return exp.Between(this=_anon("ASCII", char), low=exp.Literal.number(33), high=exp.Literal.number(126))
+        return exp.Case(ifs=[exp.If(this=exp.and_(visible(value.copy()), visible(
+            exp.Right(this=value.copy(), expression=exp.Literal.number(1)))), true=value.copy())], default=full)
 
     def regex_contains(self, subject: exp.Expression, pattern: str) -> exp.Expression:
         """True where ``pattern`` matches somewhere in ``subject``, ignoring case."""

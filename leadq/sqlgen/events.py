@@ -89,7 +89,7 @@ class EventsStage:
             source = "lq_events_moved"
             self.events_source = source
         self.add("lq_events_aged", exp.select(exp.Star(), alias(self.days(col("occurred_at")), "_age", quoted=True),
-                                              alias(lower_text(col("event_type")), "_type", quoted=True))
+                                              alias(lower_text(col("event_type"), self.d), "_type", quoted=True))
                  .from_(source).where(exp.and_(
                      exp.Not(this=exp.Is(this=col("lead_id"), expression=exp.Null())),
                      exp.Not(this=exp.Is(this=col("occurred_at"), expression=exp.Null())))))

@@ -64,7 +64,7 @@ def typed_column(column: Column, dialect: SqlDialect, present: bool, placeholder
     makes them for contacts and accounts (not for the activity log)."""
     src: exp.Expression = col(column.column) if present else exp.Null()
     if column.type is Type.TEXT:
-        text = exp.Nullif(this=exp.Trim(this=dialect.text(src)), expression=exp.Literal.string(""))
+        text = exp.Nullif(this=dialect.trim(dialect.text(src)), expression=exp.Literal.string(""))
         if placeholders and column.field in ID_FIELDS:  # "#N/A" names no lead
             return case_when(exp.Not(this=exp.Paren(this=null_marker(text))), text.copy())
         return text
