@@ -62,7 +62,7 @@ def sparkline(values: list[int]) -> str:
     return "".join(SPARK[round((v - low) / (high - low) * (len(SPARK) - 1))] for v in values)
 
 
-def _table(title: str | None = None) -> Table:
+def _table(title: str | Text | None = None) -> Table:
     return ReportTable(title=title, show_edge=False)
 
 
@@ -79,7 +79,7 @@ def _funnel_table(data: dict, width: int, title: str | None = "Funnel") -> Table
         c = step.get(s["stage"])
         table.add_row(Text(s["label"], style=STAGE_STYLES.get(s["stage"], "")), f"{s['reached']:,}",
                       _pct(s["share_of_leads"]), _bar(s["reached"], total, bar_width),
-                      _pct(c["rate"]) if c else "", (c["benchmark"] or {}).get("text", "") if c else "",
+                      _pct(c["rate"]) if c else "", Text((c["benchmark"] or {}).get("text", "")) if c else "",
                       _mark_text(c["mark"]) if c else "")
     return table
 
@@ -106,7 +106,7 @@ def _durations_table(data: dict) -> Table:
     for d in data["durations"]:
         table.add_row(f"{SHORT[d['from']]} {ARROW} {SHORT[d['to']]}", f"{d['leads']:,}", _num(d["median_days"]),
                       _num(d["p90_days"]), f"{d['out_of_order']:,}" if d["out_of_order"] else "",
-                      (d["benchmark"] or {}).get("text", ""), _mark_text(d["mark"], higher_is_better=False))
+                      Text((d["benchmark"] or {}).get("text", "")), _mark_text(d["mark"], higher_is_better=False))
     return table
 
 
@@ -126,7 +126,7 @@ def _velocity_part(v: dict, width: int) -> list:
     for stage, label in (("mql", "MQL"), ("sql", "SQL")):
         values = [m[stage] for m in series]
         table.add_row(label, sparkline(values), f"{values[-1]:,}", _pct(v[f"{stage}_monthly_growth"]),
-                      (v["benchmark"] or {}).get("text", ""), _mark_text(v[f"{stage}_mark"]))
+                      Text((v["benchmark"] or {}).get("text", "")), _mark_text(v[f"{stage}_mark"]))
     out.append(table)
     if width >= MONTHS_WIDTH:
         months = _table()
@@ -162,7 +162,7 @@ def _speed_part(s: dict) -> list:
                               ("within", "right"), ("share", "right"), ("untouched late", "right")):
             table.add_column(name, justify=justify)
         for t in s["by_tier"]:
-            table.add_row(t["tier"], f"{t['sla_hours']:g} h", f"{t['mqls']:,}", _num(t["median_hours"]),
+            table.add_row(Text(t["tier"]), f"{t['sla_hours']:g} h", f"{t['mqls']:,}", _num(t["median_hours"]),
                           f"{t['within_sla']:,}", _pct(t["share_within_sla"]), f"{t['untouched_past_sla']:,}")
         lines.append(table)
     return lines
@@ -186,7 +186,9 @@ def _cohort_table(cohorts: list[dict], width: int) -> Table:
 
 
 def _breakdown_table(b: dict, width: int) -> Table:
-    table = _table(f"By {b['by']}" + (f" ({b['column']})" if b["column"] != b["by"] else ""))
+    # Text, not Rich markup, for values from the data and the ruleset (a segment, a column's name, a
+    # reason's label): '[/]' in one ended the report with exit 70, and '[red]' vanished.
+    table = _table(Text(f"By {b['by']}" + (f" ({b['column']})" if b["column"] != b["by"] else "")))
     wide = width >= NARROW
     cols = [("segment", "left"), ("leads", "right")]
     if wide:
@@ -201,7 +203,7 @@ def _breakdown_table(b: dict, width: int) -> Table:
     for seg in b["segments"]:
         reached = {s["stage"]: s["reached"] for s in seg["stages"]}
         rates = {c["key"]: c for c in seg["conversions"]}
-        row: list = [str(seg["value"]), f"{seg['leads']:,}"]
+        row: list = [Text(str(seg["value"])), f"{seg['leads']:,}"]
         if wide:
             row += [f"{reached[s]:,}" for s in ("mql", "sql", "opportunity", "won")]
         for k in ("lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"):
@@ -221,7 +223,7 @@ def _dq_table(dq: dict) -> list:
     for name, justify in (("reason", "left"), ("category", "left"), ("leads", "right"), ("share", "right")):
         table.add_column(name, justify=justify)
     for r in dq["reasons"]:
-        table.add_row(r["label"], r["category"], f"{r['leads']:,}", _pct(r["share"]))
+        table.add_row(Text(r["label"]), Text(r["category"]), f"{r['leads']:,}", _pct(r["share"]))
     cats = "; ".join(f"{c['category']} {c['leads']:,} ({_pct(c['share'])})" for c in dq["categories"])
     return [table, Text(f"leads with a reason {dq['leads_with_reasons']:,} ({_pct(dq['share'])}): {cats}")]
 

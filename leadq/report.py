@@ -167,7 +167,9 @@ def run_summary(summary: RunSummary) -> Group:
         for col in ("file", "rows", "scored", "rejected"):
             files.add_column(col, justify="left" if col == "file" else "right")
         for f in summary.files:
-            files.add_row(f["file"], f"{f['rows']:,}", f"{f['scored']:,}", f"{f['rejected']:,}")
+            # Text, not Rich markup, for values from the data or the ruleset: a file name or a reason's label
+            # holding '[/]' ended the run with exit 70, and '[red]' vanished.
+            files.add_row(Text(f["file"]), f"{f['rows']:,}", f"{f['scored']:,}", f"{f['rejected']:,}")
         parts.append(files)
     if summary.rejected_by_reason:
         parts.append(Text("rejected: " + "; ".join(f"{k} {v:,}" for k, v in summary.rejected_by_reason.items()),
@@ -210,14 +212,14 @@ def run_summary(summary: RunSummary) -> Group:
             matrix.add_column(f"intent {band}", justify="right")
         matrix.add_column("all", justify="right")
         for letter, row in zip(summary.matrix_grades, summary.matrix):
-            matrix.add_row(letter, *[f"{n:,}" for n in row], f"{sum(row):,}")
+            matrix.add_row(Text(letter), *[f"{n:,}" for n in row], f"{sum(row):,}")
         parts += [tiers, matrix]
         if summary.reasons:
             reasons = ReportTable(title="Disqualification reasons")
             for col in ("reason", "category", "leads", "share"):
                 reasons.add_column(col, justify="right" if col in ("leads", "share") else "left")
             for r in summary.reasons[:10]:
-                reasons.add_row(r.label, r.category, f"{r.count:,}", _pct(r.share))
+                reasons.add_row(Text(r.label), Text(r.category), f"{r.count:,}", _pct(r.share))
             parts.append(reasons)
     if summary.funnel:
         from leadq.funnel_report import compact_funnel

@@ -548,3 +548,19 @@ def test_the_funnel_counts_each_contacts_file_apart(rs, tmp_path):
     inp = read_funnel_input(rs, [str(first), str(second)], as_of=AS_OF)
     assert inp.rows_by_file == {str(first): 1, str(second): 3}
     assert (inp.rows, inp.dropped, inp.frame["lead_id"].to_list()) == (4, {"missing lead id": 1}, ["1", "2", "3"])
+
+
+def test_values_from_the_data_and_ruleset_are_shown_not_read_as_markup(tmp_path):
+    # A segment, a column's name or a reason's label holding '[/]' ended the report with exit 70
+    # (MarkupError); '[red]...[/red]' lost its brackets.
+    contacts, ruleset = tmp_path / "contacts.csv", tmp_path / "ruleset.yaml"
+    text = open(CONTACTS).read().replace(",ads,", ",[red]x[/red],").replace(",bad,", ",x[/]1,")
+    contacts.write_text(text.replace(",source,", ",so[/]urce,", 1))
+    ruleset.write_text(open(RULESET).read().replace("lead_source: source", 'lead_source: "so[/]urce"')
+                       .replace("label: Too small", 'label: "Too [/] [red]small[/red]"'))
+    out = run_cli(["funnel", contacts, "-r", ruleset, "--as-of", "2026-07-01", "--by", "lead_source",
+                   "--score"]).stdout
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert "By lead_source (so[/]urce)" in lines
+    assert [line.split()[:2] for line in lines if "x[/" in line] == [["[red]x[/red]", "3"], ["x[/]1", "1"]]
+    assert "Too [/] [red]small[/red]   bad_fit        1   11.1%" in lines

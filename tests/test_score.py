@@ -585,3 +585,22 @@ def test_contacts_rows_are_tested_on_the_columns_the_run_reads_and_checked_by_co
                                    "rejected": len(expected_rejects)}]
     if expected_rejects:
         assert result.rejects["note"].to_list() == ["note"]
+
+
+def test_summary_shows_values_from_the_data_and_ruleset_as_text_not_markup(tmp_path):
+    # A reason's label holding '[/]' ended the summary with exit 70 (MarkupError); '[red]' in it and '[b]' in
+    # a file name vanished.
+    first, second = tmp_path / "a[b]1.csv", tmp_path / "[red]c.csv"
+    lines = (WORKED / "contacts.csv").read_text().splitlines()
+    first.write_text("\n".join(lines[:3]) + "\n")
+    second.write_text("\n".join([lines[0], lines[3]]) + "\n")
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text((RULESETS / "worked_example.yaml").read_text().replace(
+        "\ntiers:", "\ndisqualifiers:\n  - {code: big, label: 'Too big [/] for [red]us[/red]', category: bad_fit, "
+        "when: company_size > 400}\ntiers:", 1))
+    out = run_cli(["score", first, second, "-a", WORKED / "events.csv", "-r", ruleset, "--as-of", "2026-11-01",
+                   "-o", tmp_path / "out.csv"]).stdout
+    lines = [line.rstrip() for line in out.splitlines()]
+    rows = [line.split() for line in lines]
+    assert [str(first), "2", "2", "0"] in rows and [str(second), "1", "1", "0"] in rows
+    assert " Too big [/] for [red]us[/red]   bad_fit        2   66.7%" in lines
