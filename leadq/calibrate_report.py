@@ -7,14 +7,14 @@ them (colour only on a terminal, via :func:`leadq.report.make_console`).
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from leadq.calibrate import CalibrationReport
 from leadq.calibrate_figures import Decile, Segment
-from leadq.diff import DiffReport
-from leadq.report import TIER_STYLES, ReportTable
+from leadq.diff import DiffReport, Histogram
+from leadq.report import TIER_STYLES, ReportTable, TableOrLines, table_fits
 
 BAR_WIDTH = 24
 
@@ -37,30 +37,40 @@ def _lift(value: float | None) -> Text:
     return Text(f"{value:.2f}x", style=style)
 
 
-def _table(title: str, columns: list[tuple[str, str]]) -> Table:
+def _table(title: str, columns: list[tuple[str, str]], wrap: str | None = None) -> Table:
+    """A report table whose cells never wrap but those of the column named ``wrap`` (text of several words):
+    a number or a tier name stays whole, and where that does not fit the rows are drawn as lines
+    (:class:`leadq.report.TableOrLines`)."""
     table = ReportTable(title=title)
     for name, justify in columns:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=name != wrap)  # type: ignore[arg-type]
     return table
 
 
-def _segment_table(title: str, first: str, rows: list[Segment]) -> Table:
+def _segments(title: str, first: str, rows: list[Segment]) -> TableOrLines:
     table = _table(title, [(first, "left"), ("leads", "right"), ("converted", "right"), ("rate", "right"),
                            ("lift", "right")])
+    lines = []
     for s in rows:
-        table.add_row(Text(s.name, style=TIER_STYLES.get(s.name, "")), f"{s.leads:,}", f"{s.converted:,}",
-                      _pct(s.rate), _lift(s.lift))
-    return table
+        # Text, not markup: names come from the ruleset ('[/]' would end the report with exit 70).
+        name = Text(s.name, style=TIER_STYLES.get(s.name, ""))
+        table.add_row(name, f"{s.leads:,}", f"{s.converted:,}", _pct(s.rate), _lift(s.lift))
+        lines.append(Text.assemble(name, f": {s.leads:,} leads, {s.converted:,} converted, {_pct(s.rate)}, lift ",
+                                   _lift(s.lift)))
+    return TableOrLines(table, title, lines)
 
 
-def _decile_table(rows: list[Decile]) -> Table:
-    table = _table("Conversion by total-score decile (10 = highest scores)",
-                   [("decile", "right"), ("total score", "right"), ("leads", "right"), ("converted", "right"),
-                    ("rate", "right"), ("lift", "right")])
+def _deciles(rows: list[Decile]) -> TableOrLines:
+    title = "Conversion by total-score decile (10 = highest scores)"
+    table = _table(title, [("decile", "right"), ("total score", "right"), ("leads", "right"), ("converted", "right"),
+                           ("rate", "right"), ("lift", "right")])
+    lines = []
     for d in rows:
-        table.add_row(str(d.decile), f"{_num(d.min_score)} .. {_num(d.max_score)}", f"{d.leads:,}",
-                      f"{d.converted:,}", _pct(d.rate), _lift(d.lift))
-    return table
+        scores = f"{_num(d.min_score)} .. {_num(d.max_score)}"
+        table.add_row(str(d.decile), scores, f"{d.leads:,}", f"{d.converted:,}", _pct(d.rate), _lift(d.lift))
+        lines.append(Text.assemble(f"decile {d.decile} (total {scores}): {d.leads:,} leads, {d.converted:,} "
+                                   f"converted, {_pct(d.rate)}, lift ", _lift(d.lift)))
+    return TableOrLines(table, title, lines)
 
 
 def calibration_report(report: CalibrationReport) -> Group:
@@ -83,31 +93,40 @@ def calibration_report(report: CalibrationReport) -> Group:
                     style="dim")
     parts.append(auc_text)
 
-    parts.append(_segment_table("Conversion by tier", "tier", report.tiers))
-    parts.append(_segment_table("Conversion by grade", "grade", report.grades))
+    parts.append(_segments("Conversion by tier", "tier", report.tiers))
+    parts.append(_segments("Conversion by grade", "grade", report.grades))
     if report.deciles:
-        parts.append(_decile_table(report.deciles))
+        parts.append(_deciles(report.deciles))
 
     if report.classifiers:
-        table = _table("Current thresholds", [("sent to sales when", "left"), ("leads", "right"),
-                                               ("converted", "right"), ("precision", "right"),
-                                               ("recall", "right"), ("F1", "right")])
+        title = "Current thresholds"
+        table = _table(title, [("sent to sales when", "left"), ("leads", "right"), ("converted", "right"),
+                               ("precision", "right"), ("recall", "right"), ("F1", "right")],
+                       wrap="sent to sales when")
+        lines = []
         for c in report.classifiers:
-            table.add_row(c.name, f"{c.predicted:,}", f"{c.true_positives:,}", _pct(c.precision), _pct(c.recall),
-                          _num(c.f1, 3))
-        parts.append(table)
+            table.add_row(Text(c.name), f"{c.predicted:,}", f"{c.true_positives:,}", _pct(c.precision),
+                          _pct(c.recall), _num(c.f1, 3))
+            lines.append(Text(f"{c.name}: {c.predicted:,} leads, {c.true_positives:,} converted, precision "
+                              f"{_pct(c.precision)}, recall {_pct(c.recall)}, F1 {_num(c.f1, 3)}"))
+        parts.append(TableOrLines(table, title, lines))
 
     if report.rules:
-        table = _table("Rule evidence (conversion where the rule fired vs not)",
-                       [("rule", "left"), ("points", "right"), ("fired", "right"), ("rate", "right"),
-                        ("not fired", "right"), ("rate", "right"), ("lift", "right"), ("verdict", "left")])
+        title = "Rule evidence (conversion where the rule fired vs not)"
+        table = _table(title, [("rule", "left"), ("points", "right"), ("fired", "right"), ("rate", "right"),
+                               ("not fired", "right"), ("rate", "right"), ("lift", "right"), ("verdict", "left")],
+                       wrap="verdict")
+        lines = []
         for r in report.rules:
             style = "" if r.verdict == "predictive" else "yellow"
-            verdict = r.verdict + (" (few leads)" if r.few_leads else "")
-            table.add_row(r.rule, _num(r.points, 0 if float(r.points).is_integer() else 1), f"{r.fired:,}",
-                          _pct(r.fired_rate), f"{r.not_fired:,}", _pct(r.not_fired_rate), _lift(r.lift),
-                          Text(verdict, style=style))
-        parts.append(table)
+            verdict = Text(r.verdict + (" (few leads)" if r.few_leads else ""), style=style)
+            points = _num(r.points, 0 if float(r.points).is_integer() else 1)
+            table.add_row(Text(r.rule), points, f"{r.fired:,}", _pct(r.fired_rate), f"{r.not_fired:,}",
+                          _pct(r.not_fired_rate), _lift(r.lift), verdict)
+            lines.append(Text.assemble(f"{r.rule} ({points} points): fired {r.fired:,}, {_pct(r.fired_rate)}; not "
+                                       f"fired {r.not_fired:,}, {_pct(r.not_fired_rate)}; lift ", _lift(r.lift),
+                                       "; ", verdict))
+        parts.append(TableOrLines(table, title, lines))
 
     scores = Text("average total score: converted "
                   f"{_num(report.mean_score_converted)} (median {_num(report.median_score_converted)}), "
@@ -127,13 +146,18 @@ def calibration_report(report: CalibrationReport) -> Group:
     parts.append(Text(f"disqualified leads that converted: {report.disqualified_converted:,}; "
                       f"nurtured (bad timing) leads that converted: {report.nurtured_converted:,}"))
     if report.audit:
-        table = _table("Disqualification audit (a lead counts under each of its reasons)",
-                       [("reason", "left"), ("category", "left"), ("leads", "right"), ("converted", "right"),
-                        ("rate", "right"), ("lift", "right")])
+        title = "Disqualification audit (a lead counts under each of its reasons)"
+        table = _table(title, [("reason", "left"), ("category", "left"), ("leads", "right"), ("converted", "right"),
+                               ("rate", "right"), ("lift", "right")], wrap="reason")
+        lines = []
         for a in report.audit:
-            table.add_row(f"{a.label} ({a.code})", a.category, f"{a.leads:,}", f"{a.converted:,}", _pct(a.rate),
+            # Text, not markup: a reason's label is the ruleset author's free text.
+            reason = f"{a.label} ({a.code})"
+            table.add_row(Text(reason), Text(a.category), f"{a.leads:,}", f"{a.converted:,}", _pct(a.rate),
                           _lift(a.lift))
-        parts.append(table)
+            lines.append(Text.assemble(f"{reason}, {a.category}: {a.leads:,} leads, {a.converted:,} converted, "
+                                       f"{_pct(a.rate)}, lift ", _lift(a.lift)))
+        parts.append(TableOrLines(table, title, lines))
     return Group(*parts)
 
 
@@ -141,8 +165,115 @@ def _bar(count: int, peak: int, width: int = BAR_WIDTH) -> str:
     return "█" * (int(round(count / peak * width)) if peak else 0)
 
 
+def _tier(name: str) -> Text:
+    return Text(name, style=TIER_STYLES.get(name, ""))
+
+
+def _matrix(report: DiffReport) -> TableOrLines:
+    title = "Tier migration (rows: tier under A, columns: tier under B)"
+    table = _table(title, [("A \\ B", "left")] + [("", "right") for _ in report.tiers] + [("total A", "right")])
+    for column, tier in zip(table.columns[1:], report.tiers):
+        column.header = _tier(tier)
+    lines = []
+    for i, tier in enumerate(report.tiers):
+        row = report.matrix[i]
+        cells = [Text(f"{n:,}", style="bold" if i == j else ("yellow" if n else "dim")) for j, n in enumerate(row)]
+        table.add_row(_tier(tier), *cells, f"{sum(row):,}")
+        line = Text.assemble(_tier(tier), f" {sum(row):,}")
+        moves = [Text.assemble(_tier(report.tiers[j]), f" {n:,}") for j, n in enumerate(row) if n]
+        if moves:
+            line.append(" -> ")
+            line.append_text(Text(", ").join(moves))
+        lines.append(line)
+    totals_b = [sum(row[j] for row in report.matrix) for j in range(len(report.tiers))]
+    table.add_row(Text("total B", style="dim"), *[f"{n:,}" for n in totals_b], f"{report.leads:,}")
+    lines.append(Text.assemble(Text("total under B:", style="dim"), " ", Text(", ").join(
+        Text.assemble(_tier(t), f" {n:,}") for t, n in zip(report.tiers, totals_b)), f"; leads {report.leads:,}"))
+    return TableOrLines(table, "Tier migration (tier under A and its leads -> their tiers under B)", lines)
+
+
+def _moved(report: DiffReport) -> TableOrLines:
+    title = f"Leads whose tier changed most (top {len(report.moved)})"
+    table = _table(title, [("lead", "left"), ("tier A -> B", "left"), ("total A", "right"), ("total B", "right"),
+                           ("rules responsible (A -> B points)", "left")], wrap="rules responsible (A -> B points)")
+    lines = []
+    for m in report.moved:
+        rules = "; ".join(f"{c.rule} {_num(c.points_a)} -> {_num(c.points_b)}" for c in m.rules)
+        rules = rules or "same points: the tier conditions changed"
+        tiers = Text.assemble(_tier(m.tier_a), " -> ", _tier(m.tier_b))
+        # Text, not markup: a lead id is data ('X[/]1' ended the report with exit 70).
+        table.add_row(Text(m.lead_id), tiers, _num(m.total_a), _num(m.total_b), Text(rules))
+        lines.append(Text.assemble(m.lead_id, " ", tiers, f", total {_num(m.total_a)} -> {_num(m.total_b)}: {rules}"))
+    return TableOrLines(table, title, lines)
+
+
+def _distributions(report: DiffReport) -> TableOrLines:
+    title = "Score distribution"
+    stats = ("mean", "p10", "p25", "median", "p75", "p90")
+    table = _table(title, [("score", "left"), ("ruleset", "left"), ("count", "right")]
+                   + [(k, "right") for k in stats])
+    lines = []
+    for d in report.distributions:
+        for tag, figures in (("A", d.a), ("B", d.b)):
+            count = f"{int(figures['count'] or 0):,}"
+            table.add_row(d.measure if tag == "A" else "", tag, count, *[_num(figures[k]) for k in stats])
+            lines.append(Text(f"{d.measure} {tag}: count {count}, "
+                              + ", ".join(f"{k} {_num(figures[k])}" for k in stats)))
+    return TableOrLines(table, title, lines)
+
+
+class _Histogram:
+    """The total-score histogram, its bars as wide as the console leaves room for (at most ``BAR_WIDTH``).
+
+    Where A's and B's bars side by side would be shorter than ``SIDE_BY_SIDE_MIN``, a bin's A and B are
+    two rows; where even bars of ``STACKED_MIN`` do not fit, the bins are lines.
+    """
+
+    title = "Total score histogram"
+    SIDE_BY_SIDE_MIN = 8
+    STACKED_MIN = 4
+
+    def __init__(self, histogram: Histogram) -> None:
+        self.h = histogram
+        self.peak = max(histogram.a + histogram.b)
+
+    def _bin(self, i: int) -> str:
+        return f"{_num(self.h.edges[i])} .. {_num(self.h.edges[i + 1])}"
+
+    def _side_by_side(self, width: int) -> Table:
+        h = self.h
+        table = _table(self.title, [("total", "left"), ("A", "right"), ("", "left"), ("B", "right"), ("", "left")])
+        for i in range(len(h.a)):
+            table.add_row(self._bin(i), f"{h.a[i]:,}", _bar(h.a[i], self.peak, width), f"{h.b[i]:,}",
+                          _bar(h.b[i], self.peak, width))
+        return table
+
+    def _stacked(self, width: int) -> Table:
+        h = self.h
+        table = _table(self.title, [("total", "left"), ("", "left"), ("leads", "right"), ("", "left")])
+        for i in range(len(h.a)):
+            table.add_row(self._bin(i), "A", f"{h.a[i]:,}", _bar(h.a[i], self.peak, width))
+            table.add_row("", "B", f"{h.b[i]:,}", _bar(h.b[i], self.peak, width))
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for layout, narrowest in ((self._side_by_side, self.SIDE_BY_SIDE_MIN), (self._stacked, self.STACKED_MIN)):
+            for width in range(BAR_WIDTH, narrowest - 1, -1):
+                table = layout(width)
+                if table_fits(table, console, options):
+                    yield table
+                    return
+        yield Text(self.title)
+        for i in range(len(self.h.a)):
+            yield Text(f"{self._bin(i)}: A {self.h.a[i]:,}, B {self.h.b[i]:,}")
+
+
 def diff_report(report: DiffReport) -> Group:
-    """The terminal report of ``leadq diff``."""
+    """The terminal report of ``leadq diff``.
+
+    Values from the data or the rulesets (lead ids, tier and rule names) are drawn as text, never as Rich
+    markup; below a table's width its rows are drawn as lines, so that no number is split.
+    """
     parts: list = []
     head = Text()
     head.append("leadq diff", style="bold")
@@ -153,43 +284,10 @@ def diff_report(report: DiffReport) -> Group:
     parts.append(Text(f"leads compared {report.leads:,}; tier changed {report.changed:,} ({_pct(share)})"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
-
-    matrix = _table("Tier migration (rows: tier under A, columns: tier under B)",
-                    [("A \\ B", "left")] + [(t, "right") for t in report.tiers] + [("total A", "right")])
-    for i, tier in enumerate(report.tiers):
-        cells = [Text(f"{n:,}", style="bold" if i == j else ("yellow" if n else "dim"))
-                 for j, n in enumerate(report.matrix[i])]
-        matrix.add_row(Text(tier, style=TIER_STYLES.get(tier, "")), *cells, f"{sum(report.matrix[i]):,}")
-    totals_b = [sum(row[j] for row in report.matrix) for j in range(len(report.tiers))]
-    matrix.add_row(Text("total B", style="dim"), *[f"{n:,}" for n in totals_b], f"{report.leads:,}")
-    parts.append(matrix)
-
+    parts.append(_matrix(report))
     if report.moved:
-        moved = _table(f"Leads whose tier changed most (top {len(report.moved)})",
-                       [("lead", "left"), ("tier A -> B", "left"), ("total A", "right"), ("total B", "right"),
-                        ("rules responsible (A -> B points)", "left")])
-        for m in report.moved:
-            rules = "; ".join(f"{c.rule} {_num(c.points_a)} -> {_num(c.points_b)}" for c in m.rules)
-            moved.add_row(m.lead_id, f"{m.tier_a} -> {m.tier_b}", _num(m.total_a), _num(m.total_b),
-                          rules or "same points: the tier conditions changed")
-        parts.append(moved)
-
-    dist = _table("Score distribution", [("score", "left"), ("ruleset", "left"), ("count", "right"),
-                                          ("mean", "right"), ("p10", "right"), ("p25", "right"),
-                                          ("median", "right"), ("p75", "right"), ("p90", "right")])
-    for d in report.distributions:
-        for tag, figures in (("A", d.a), ("B", d.b)):
-            dist.add_row(d.measure if tag == "A" else "", tag, f"{int(figures['count'] or 0):,}",
-                         *[_num(figures[k]) for k in ("mean", "p10", "p25", "median", "p75", "p90")])
-    parts.append(dist)
-
-    h = report.histogram
-    if h.edges:
-        peak = max(h.a + h.b)
-        hist = _table("Total score histogram", [("total", "left"), ("A", "right"), ("", "left"), ("B", "right"),
-                                                 ("", "left")])
-        for i in range(len(h.a)):
-            hist.add_row(f"{_num(h.edges[i])} .. {_num(h.edges[i + 1])}", f"{h.a[i]:,}", _bar(h.a[i], peak),
-                         f"{h.b[i]:,}", _bar(h.b[i], peak))
-        parts.append(hist)
+        parts.append(_moved(report))
+    parts.append(_distributions(report))
+    if report.histogram.edges:
+        parts.append(_Histogram(report.histogram))
     return Group(*parts)

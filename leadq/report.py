@@ -1,4 +1,4 @@
-"""Terminal rendering of run summaries with rich (the only library module that imports rich).
+"""Terminal rendering of run summaries with rich, and the tables the other reports share.
 
 Figures come from :mod:`leadq.summary` as plain data; this module only draws
 them. Colour appears only on a terminal or when ``FORCE_COLOR`` is set, and never
@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from typing import Iterator, TextIO
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -44,6 +45,40 @@ class ReportTable(Table):
         # A column that must not wrap keeps Rich's "…": folded, it would be cut without a mark.
         options.setdefault("overflow", "ellipsis" if options.get("no_wrap") else "fold")
         super().add_column(*args, **options)
+
+
+def table_fits(table: Table, console: Console, options: ConsoleOptions) -> bool:
+    """Whether ``table`` fits ``options.max_width`` with its ``no_wrap`` columns whole and no word broken.
+
+    Rich narrows a table that is too wide by wrapping its widest wrapping columns and, when that is not
+    enough, cuts every column: a number folds over lines ("27.0" as "2", "7.", "0"). At its natural width
+    less what its wrapping columns can give up down to their longest word, it needs neither. (Exact for
+    a table with at most one wrapping column; with more, Rich may still narrow one past its longest word.)
+    """
+    wide = options.update_width(1_000_000)
+    natural = Measurement.get(console, wide, table).maximum
+    give = 0
+    for column in table.columns:
+        if column.no_wrap:
+            continue
+        sizes = [Measurement.get(console, wide, cell) for cell in (column.header, *column.cells)]
+        give += max(m.maximum for m in sizes) - max(m.minimum for m in sizes)
+    return natural - give <= options.max_width
+
+
+class TableOrLines:
+    """A table where the console is wide enough for it (:func:`table_fits`), else its title and the
+    same rows as lines of text, which wrap between words: no number is split on a narrow terminal."""
+
+    def __init__(self, table: Table, title: str | Text, lines: list[Text]) -> None:
+        self.table, self.title, self.lines = table, title, lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if table_fits(self.table, console, options):
+            yield self.table
+            return
+        yield self.title if isinstance(self.title, Text) else Text(self.title)
+        yield from self.lines
 
 
 class _Console(Console):

@@ -379,3 +379,50 @@ def test_creation_window_errors():
     result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--outcome", "sql", "--since", "April"],
                      exit_code=2)
     assert result.stderr.startswith("leadq: error: --since: ")
+
+
+def test_reason_labels_are_shown_not_read_as_markup(tmp_path):
+    # A disqualifier's label holding '[/]' ended the report with exit 70 (MarkupError); '[red]' vanished.
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(RULESET.read_text().replace("label: Fewer than 10 employees",
+                                                   "label: 'Fewer [/] than [red]10[/red]'"))
+    out = run_cli(["calibrate", CONTACTS, "--ruleset", ruleset, "--as-of", AS_OF, "--outcome", "sql"]).stdout
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert " Fewer [/] than [red]10[/red] (tiny)    bad_fit          1           1   100.0%   2.00x" in lines
+
+
+@pytest.mark.parametrize("columns", ["40", "60"])
+def test_a_narrow_terminal_splits_no_number(report, monkeypatch, columns):
+    # Rich narrowed the tables by folding cells: at 40 columns "100.0%" and "2.00x" over two lines, at 60 the
+    # rule evidence's rates; below a table's width its rows are lines.
+    import re
+    from collections import Counter
+
+    monkeypatch.setenv("COLUMNS", columns)
+    out = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--as-of", AS_OF, "--outcome", "sql",
+                   "--target-precision", "0.65"]).stdout
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= int(columns)
+
+    def pct(v):
+        return f"{v * 100:.1f}%"
+
+    expected = []
+    for s in report["tiers"] + report["grades"]:
+        expected += [f"{s['leads']:,}", f"{s['converted']:,}", pct(s["rate"]), f"{s['lift']:.2f}x"]
+    for d in report["deciles"]:
+        expected += [f"{d['min_score']:.1f}", f"{d['max_score']:.1f}", f"{d['leads']:,}", pct(d["rate"])]
+    for c in report["classifiers"]:
+        expected += [f"{c['predicted']:,}", pct(c["precision"]), pct(c["recall"]), f"{c['f1']:.3f}"]
+    for r in report["rules"]:
+        expected += [f"{r['fired']:,}", pct(r["fired_rate"]), f"{r['not_fired']:,}", pct(r["not_fired_rate"]),
+                     f"{r['lift']:.2f}x"]
+    for a in report["audit"]:
+        expected += [f"{a['leads']:,}", pct(a["rate"]), f"{a['lift']:.2f}x"]
+    found = re.findall(r"-?\d+(?:,\d{3})*(?:\.\d+)?[%x]?", out)
+    missing = Counter(expected) - Counter(found)
+    assert not missing, f"numbers split or lost: {dict(missing)}\n{out}"
+    text = " ".join(out.split())
+    assert "predictive (few leads)" in text
+    if columns == "40":
+        assert ("director (30 points): fired 6, 66.7%; not fired 6, 33.3%; lift 1.33x; predictive (few leads)"
+                in text)

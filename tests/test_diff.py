@@ -281,3 +281,60 @@ def test_leads_only_one_ruleset_rejected_say_why(tmp_path):
         "ruleset B rejected them for: unreadable number in 'Title' (9)"]
     data = json.loads(run_cli(["diff", A, B, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
     assert data["notes"] == []  # rejected by both sides: not a difference
+
+
+def test_lead_ids_are_shown_not_read_as_markup(tmp_path):
+    # A lead id 'X[/]1' ended the report with exit 70 (MarkupError); '[red]x[/red]' lost its brackets.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(CONTACTS.read_text().replace("D02,", "X[/]1,").replace("D05,", "[red]x[/red],"))
+    out = run_cli(["diff", A, B, contacts, "--as-of", AS_OF]).stdout
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert " [red]x[/red]   mql -> hot          30.0      45.0   uk 10.0 -> 0.0; vp 0.0 -> 25.0" in lines
+    assert " X[/]1          sql -> mql          50.0      40.0   director 30.0 -> 20.0" in lines
+
+
+def _figure(value: float) -> str:
+    text = f"{value:,.1f}"
+    return "0" if text == "-0.0" else text
+
+
+def _numbers(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"-?\d+(?:,\d{3})*(?:\.\d+)?", text)
+
+
+@pytest.mark.parametrize("columns", ["40", "60"])
+def test_a_narrow_terminal_splits_no_number(report, monkeypatch, columns):
+    # At 40 columns the distribution table set "27.0" over three lines and the histogram's bins
+    # ("-10.0 .. -3.0") and the matrix's tier names folded: below a table's width its rows are lines.
+    from collections import Counter
+
+    monkeypatch.setenv("COLUMNS", columns)
+    out = run_cli(["diff", A, B, CONTACTS, "--as-of", AS_OF]).stdout
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= int(columns)
+    matrix = report["matrix"]
+    expected = [f"{n:,}" for row in matrix for n in row if n]  # as lines, a row lists the tiers its leads went to
+    expected += [f"{sum(row):,}" for row in matrix] + [f"{sum(col):,}" for col in zip(*matrix)]
+    expected += [f"{report['leads']:,}"]
+    for m in report["moved"]:
+        expected += [_figure(m["total_a"]), _figure(m["total_b"])]
+        expected += [_figure(p) for c in m["rules"] for p in (c["points_a"], c["points_b"])]
+    for d in report["distributions"]:
+        for side in ("a", "b"):
+            expected += [f"{d[side]['count']:,}"] + [_figure(d[side][k])
+                                                      for k in ("mean", "p10", "p25", "median", "p75", "p90")]
+    h = report["histogram"]
+    expected += [_figure(e) for e in h["edges"][1:-1] for _ in (0, 1)] + [_figure(h["edges"][0]),
+                                                                         _figure(h["edges"][-1])]
+    expected += [f"{n:,}" for n in h["a"] + h["b"]]
+    missing = Counter(expected) - Counter(_numbers(out))
+    assert not missing, f"numbers split or lost: {dict(missing)}\n{out}"
+    if columns == "40":
+        text = " ".join(out.split())
+        assert ("Tier migration (tier under A and its leads -> their tiers under B) disqualified 1 -> disqualified "
+                "1 nurture 4 -> nurture 3, mql 1 sql 2 -> mql 2 mql 3 -> nurture 2, hot 1 hot 0 total under B: "
+                "disqualified 1, nurture 5, sql 0, mql 3, hot 1; leads 10") in text
+        assert "D03 mql -> nurture, total 40.0 -> 20.0: director 30.0 -> 20.0; uk 10.0 -> 0.0" in text
+        assert "total A: count 10, mean 27.0, p10 -1.0, p25 12.5, median 30.0, p75 40.0, p90 51.0" in text
+        assert "-10.0 .. -3.0 A 1 ██ B 1 ██" in text
