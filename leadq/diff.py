@@ -27,9 +27,12 @@ from datetime import datetime
 
 import polars as pl
 
-from leadq.compiler import group_points
+from leadq.activity_input import event_fields_needed
+from leadq.compiler import compile_ruleset, group_points
+from leadq.input_columns import used_contact_fields
+from leadq.pipeline import ScoreResult
 from leadq.rescoring import InputFrames, score_detail
-from leadq.errors import UsageError
+from leadq.errors import MissingColumnsError, UsageError
 from leadq.ruleset import Ruleset
 
 MEASURES = (("total", "total_score"), ("fit", "fit_score"), ("intent", "intent_score"))
@@ -236,11 +239,13 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
 
     Raises:
         UsageError: for a bad ``top``.
-        InputError: when the inputs cannot be read or do not fit a ruleset.
+        InputError: when the inputs cannot be read or do not fit a ruleset (a missing column names the
+            ruleset, A, B or both, that needs it).
     """
     if top < 0:
         raise UsageError(f"--top must be 0 or more, got {top}")
-    result_a, result_b = score_detail(a, frames, as_of), score_detail(b, frames, as_of)
+    result_a = _score_naming_rulesets(frames, as_of, ("A", a), ("B", b))
+    result_b = _score_naming_rulesets(frames, as_of, ("B", b))
     detail_a, detail_b = result_a.detail, result_b.detail
     assert detail_a is not None and detail_b is not None  # detail=True always fills them
     report = diff_details(detail_a, detail_b, a, b, as_of=as_of.isoformat().replace("+00:00", "Z"), top=top)
@@ -252,6 +257,45 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
         if reasons:
             report.notes.append(f"ruleset {tag} rejected them for: " + "; ".join(f"{r} ({n:,})" for r, n in reasons))
     return report
+
+
+def _score_naming_rulesets(frames: InputFrames, as_of: datetime, scored: tuple[str, Ruleset],
+                           other: tuple[str, Ruleset] | None = None) -> ScoreResult:
+    """:func:`score_detail` with ``scored``; a column it lacks is blamed on that ruleset, and on ``other``
+    where it needs the column too ("Fix the ruleset's column mapping" left the reader to guess which).
+
+    ``other`` is given for A, scored first: B, scored after A went through, lacks only columns A does
+    not need.
+    """
+    tag, ruleset = scored
+    try:
+        return score_detail(ruleset, frames, as_of)
+    except MissingColumnsError as exc:
+        if not exc.advice:
+            raise
+        also = _columns_also_missing(other[1], exc, frames, as_of) if other else []
+        if not also:
+            raise exc.advised(f"Fix the column mapping of ruleset {tag} ({ruleset.path}) or the export") from exc
+        other_tag, other_rs = other  # type: ignore[misc]
+        needs = "" if len(also) == len(exc.columns) else "; needs " + ", ".join(f"'{c}'" for c in also)
+        raise exc.advised(f"Fix the column mapping of rulesets {tag} ({ruleset.path}) and {other_tag} "
+                          f"({other_rs.path}{needs}) or the export") from exc
+
+
+def _columns_also_missing(ruleset: Ruleset, exc: MissingColumnsError, frames: InputFrames,
+                          as_of: datetime) -> list[str]:
+    """Those of ``exc.columns`` that ``ruleset`` needs in the file ``exc`` names, as scoring checks them
+    (:func:`leadq.pipeline.score_frames`: contacts, and events and accounts where the ruleset reads them)."""
+    checks = [(frames.contacts_files, ruleset.columns, used_contact_fields(ruleset))]
+    if frames.events is not None and ruleset.event_rules:
+        checks.append((frames.events_files, ruleset.activity_columns,
+                       event_fields_needed(compile_ruleset(ruleset, as_of))))
+    if frames.accounts is not None and ruleset.account_columns:
+        checks.append((frames.accounts_files, ruleset.account_columns, {"account_id"}))
+    label = exc.position.path if exc.position else None
+    needed = {mapping[f].column for files, mapping, required in checks for file in files
+              if file.label == label for f in required if f in mapping}
+    return [c for c in exc.columns if c in needed]
 
 
 def _rejected_reasons(rejects: pl.DataFrame, ruleset: Ruleset, scored_by_other: pl.DataFrame,

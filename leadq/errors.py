@@ -84,6 +84,17 @@ class InputError(LeadqError):
 class MissingColumnsError(InputError):
     """Columns the ruleset maps are absent from an input file."""
 
+    def __init__(self, message: str, position: Position | None = None, *, columns: Iterable[str] = (),
+                 advice: str = "") -> None:
+        # ``columns``: the absent columns; ``advice``: the closing "Fix ..." sentence, which a command
+        # reading two rulesets (diff) rewrites to name the ruleset(s) that map them.
+        super().__init__(f"{message}. {advice}" if advice else message, position)
+        self.problem, self.columns, self.advice = message, tuple(columns), advice
+
+    def advised(self, advice: str) -> MissingColumnsError:
+        """The same error closing with ``advice`` instead."""
+        return MissingColumnsError(self.problem, self.position, columns=self.columns, advice=advice)
+
 
 class OutputError(LeadqError):
     """The output cannot be written."""

@@ -123,5 +123,5 @@ def _raise_if_missing(names: list[str], columns: dict[str, Column], required: se
         parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
         raise MissingColumnsError(
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
-            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}. Fix the ruleset's column mapping "
-            "or the export", Position(what))
+            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}", Position(what),
+            columns=[c.column for c in missing], advice="Fix the ruleset's column mapping or the export")

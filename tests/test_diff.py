@@ -338,3 +338,36 @@ def test_a_narrow_terminal_splits_no_number(report, monkeypatch, columns):
         assert "D03 mql -> nurture, total 40.0 -> 20.0: director 30.0 -> 20.0; uk 10.0 -> 0.0" in text
         assert "total A: count 10, mean 27.0, p10 -1.0, p25 12.5, median 30.0, p75 40.0, p90 51.0" in text
         assert "-10.0 .. -3.0 A 1 ██ B 1 ██" in text
+
+
+@pytest.mark.parametrize("renamed, first, second, advice", [
+    # Only A's uk rule reads the country; B maps it and reads it nowhere.
+    ({"Country": "Land"}, A, B, "Fix the column mapping of ruleset A ({A}) or the export"),
+    ({"Country": "Land"}, B, A, "Fix the column mapping of ruleset B ({A}) or the export"),
+    ({"Title": "JobTitle"}, A, B, "Fix the column mapping of rulesets A ({A}) and B ({B}) or the export"),
+    ({"Title": "JobTitle", "Country": "Land"}, A, B,
+     "Fix the column mapping of rulesets A ({A}) and B ({B}; needs 'Title') or the export"),
+], ids=["only A", "only B", "both", "both, B fewer"])
+def test_a_missing_column_names_the_ruleset_that_needs_it(tmp_path, renamed, first, second, advice):
+    # The message ended "Fix the ruleset's column mapping": of A, of B, or of both was left to guess.
+    contacts = tmp_path / "contacts.csv"
+    lines = CONTACTS.read_text().split("\n", 1)
+    header = lines[0]
+    for old, new in renamed.items():
+        header = header.replace(old, new)
+    contacts.write_text(header + "\n" + lines[1])
+    result = run_cli(["diff", first, second, contacts, "--as-of", AS_OF], exit_code=3)
+    missing = [f"'{old}' (for {'job_title' if old == 'Title' else 'country'})"
+               + ("; did you mean 'JobTitle'?" if old == "Title" else "") for old in renamed]
+    assert result.stderr == (f"leadq: error: {contacts}: missing column{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing)}; the file has: {header.replace(',', ', ')}. "
+                             f"{advice.format(A=A, B=B)}\n")
+    assert result.stdout == ""
+
+
+def test_score_still_says_the_rulesets_column_mapping(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(CONTACTS.read_text().replace("Country", "Land", 1))
+    result = run_cli(["score", contacts, "-r", A, "--as-of", AS_OF, "-o", tmp_path / "out.csv"], exit_code=3)
+    assert result.stderr == (f"leadq: error: {contacts}: missing column 'Country' (for country); the file has: "
+                             "Lead ID, Title, Employees, Land. Fix the ruleset's column mapping or the export\n")
