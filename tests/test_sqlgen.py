@@ -118,13 +118,15 @@ def _ruleset(tmp_path, text: str):
     return load_ruleset(str(path))
 
 
-def _same_as_polars(rs, contacts: pl.DataFrame, events: pl.DataFrame | None = None, as_of=AS_OF) -> pl.DataFrame:
-    """Run ``leadq sql``'s query in a fresh DuckDB on the frames and check it scores as the Polars engine does."""
+def _same_as_polars(rs, contacts: pl.DataFrame, events: pl.DataFrame | None = None, as_of=AS_OF,
+                    time_zone: str = "UTC") -> pl.DataFrame:
+    """Run ``leadq sql``'s query in a fresh DuckDB (session ``time_zone``) on the frames and check it scores
+    as the Polars engine does."""
     from test_engines import assert_same_scores
     from leadq.pipeline import score_frames
 
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET TimeZone = '{time_zone}'")
     con.register("contacts", contacts.to_arrow())
     if events is not None:
         con.register("events", events.to_arrow())
@@ -169,6 +171,28 @@ def test_text_is_trimmed_of_the_whitespace_polars_strips(tmp_path):
                            "at": [AS_OF - timedelta(days=1)] * 2}, schema_overrides={"at": pl.Datetime("us", "UTC")})
     got = _same_as_polars(rs, contacts, events).sort("lead_id")
     assert got["total_score"].to_list() == [15.0, 5.0, 1.0, 5.0]
+
+
+_TIMES = ("version: 1\ncolumns: {lead_id: id, created_at: created, mql_at: mql}\n"
+          "fit:\n  - {id: late, when: 'created_at >= \"2026-10-31T13:00:00\"', points: 5}\n"
+          "  - {id: fresh, when: 'days_since(mql_at) <= 1', points: 1}\ntiers:\n  - {name: all, otherwise: true}\n")
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_timestamps_are_read_as_instants_in_any_session_time_zone(tmp_path, time_zone):
+    # DuckDB cast "2026-10-31T14:00:00+02:00" to 14:00 (its offset ignored; 12:00 UTC for leadq score), and
+    # a TIMESTAMPTZ column (as Polars writes Parquet) to the session's wall time: in a New York shell lead 3
+    # was a day apart. Naive timestamps are UTC, as before.
+    rs = _ruleset(tmp_path, _TIMES)
+    contacts = pl.DataFrame({"id": ["1", "2", "3", "4"],
+                             "created": ["2026-10-31T14:00:00+02:00", "2026-10-31T12:30:00Z", "2026-10-31 13:30",
+                                         "2026-10-31T08:30:00-04:30"],
+                             "mql": [AS_OF - timedelta(days=1, hours=h) for h in (1, -1, -3, 0)]},
+                            schema_overrides={"mql": pl.Datetime("us", "UTC")})
+    got = _same_as_polars(rs, contacts, time_zone=time_zone).sort("lead_id")
+    assert got["fit_score"].to_list() == [0.0, 1.0, 6.0, 6.0]
+    naive = contacts.with_columns(pl.col("mql").dt.replace_time_zone(None))
+    assert _same_as_polars(rs, naive, time_zone=time_zone).sort("lead_id")["fit_score"].to_list() == [0.0, 1.0, 6.0, 6.0]
 
 
 @pytest.mark.parametrize("pattern, problem", [
@@ -270,3 +294,22 @@ def test_postgres_scores_the_sample_like_polars(pg):
     for c in ("grade", "tier", "disqualified", "explanation"):
         assert got[c].to_list() == expected[c].to_list(), c
     assert got["disqualification_reasons"].to_list() == expected["disqualification_reasons"].list.join("; ").to_list()
+
+
+def test_postgres_reads_timestamps_as_instants_in_any_session_time_zone(pg, tmp_path):
+    # PostgreSQL ignored the offset of "2026-10-31T14:00:00+02:00" cast to timestamp, and cast a timestamptz
+    # column to the session's wall time.
+    import adbc_driver_postgresql.dbapi as pgdb
+
+    contacts = pl.DataFrame({"id": ["1", "2", "3", "4"],
+                             "created": ["2026-10-31T14:00:00+02:00", "2026-10-31T12:30:00Z", "2026-10-31 13:30",
+                                         "2026-10-31T08:30:00-04:30"],
+                             "mql": [AS_OF - timedelta(days=1, hours=h) for h in (1, -1, -3, 0)]},
+                            schema_overrides={"mql": pl.Datetime("us", "UTC")})
+    contacts.write_database("tz_contacts", connection=pg, engine="adbc", if_table_exists="replace")
+    sql = scoring_sql(_ruleset(tmp_path, _TIMES), AS_OF, "postgres", SqlTables(contacts="tz_contacts", activities=None))
+    with pgdb.connect(pg) as conn, conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'America/New_York'")
+        cur.execute(sql)
+        got = pl.from_arrow(cur.fetch_arrow_table()).sort("lead_id")
+    assert got["fit_score"].to_list() == [0.0, 1.0, 6.0, 6.0]

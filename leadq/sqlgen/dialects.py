@@ -52,6 +52,10 @@ def _postgres_regex(pattern: str) -> str:
 WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
+# Text that ends in a UTC offset after a time of day ("2026-10-31T14:00:00+02:00", "... 10:00Z"), as a
+# TIMESTAMPTZ reads when cast to text.
+_OFFSET_TEXT = r":[0-9][0-9](\.[0-9]*)?\s*([zZ]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
+
 _RE2_FLAGS = set("imsU-")  # the flags RE2, Java and Rust all read alike
 
 
@@ -147,8 +151,28 @@ class SqlDialect:
         return cast(value, "BOOLEAN")
 
     def cast_timestamp(self, value: exp.Expression) -> exp.Expression:
-        """A column read as a UTC timestamp."""
-        if self.name in ("duckdb", "trino", "bigquery"):
+        """A column read as a UTC timestamp.
+
+        DuckDB and PostgreSQL cast text to TIMESTAMP ignoring its UTC offset ("14:00+02:00" read
+        14:00 UTC, 12:00 for leadq score), and a TIMESTAMPTZ to the wall time of the session's time
+        zone (local time in DuckDB's shell): such values are read as instants and turned into UTC
+        wall time, whatever the session's zone.
+        """
+        if self.name == "duckdb":
+            kind = _anon("TYPEOF", value.copy())
+            zoned = exp.or_(exp.EQ(this=kind, expression=exp.Literal.string("TIMESTAMP WITH TIME ZONE")),
+                            exp.and_(exp.EQ(this=kind.copy(), expression=exp.Literal.string("VARCHAR")),
+                                     _anon("REGEXP_MATCHES", cast(value.copy(), "VARCHAR"),
+                                           exp.Literal.string(_OFFSET_TEXT))))
+            instant = _anon("TIMEZONE", exp.Literal.string("UTC"),
+                            exp.TryCast(this=value.copy(), to=exp.DataType.build("TIMESTAMPTZ")))
+            return exp.Case(ifs=[exp.If(this=zoned, true=instant)],
+                            default=exp.TryCast(this=value, to=self.timestamp_type))
+        if self.name == "postgres":
+            zoned = exp.RegexpLike(this=cast(value.copy(), "TEXT"), expression=exp.Literal.string(_OFFSET_TEXT))
+            instant = exp.AtTimeZone(this=cast(value.copy(), "TIMESTAMPTZ"), zone=exp.Literal.string("UTC"))
+            return exp.Case(ifs=[exp.If(this=zoned, true=instant)], default=cast(value, self.timestamp_type))
+        if self.name in ("trino", "bigquery"):
             return exp.TryCast(this=value, to=self.timestamp_type)
         return cast(value, self.timestamp_type)
 
