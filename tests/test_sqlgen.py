@@ -195,6 +195,22 @@ def test_timestamps_are_read_as_instants_in_any_session_time_zone(tmp_path, time
     assert _same_as_polars(rs, naive, time_zone=time_zone).sort("lead_id")["fit_score"].to_list() == [0.0, 1.0, 6.0, 6.0]
 
 
+def test_digit_space_and_word_classes_are_unicode_as_in_polars(tmp_path):
+    # RE2's \d, \s and \w are ASCII, Rust's Unicode: "VP\u00a0Sales" did not match vp\s+sales in DuckDB,
+    # nor "José" ^\w+$, nor "٣" \d; and "a@x.com\u00a0(work)" had the e-mail domain "x.com\u00a0".
+    rs = _ruleset(tmp_path, "version: 1\ncolumns: {lead_id: id, job_title: title, email: email}\nfit:\n"
+                  "  - {id: vp, when: 'job_title matches \"vp\\s+sales\"', points: 1}\n"
+                  "  - {id: word, when: 'job_title matches \"^[\\w ]+$\"', points: 2}\n"
+                  "  - {id: digit, when: 'job_title matches \"\\d\"', points: 4}\n"
+                  "  - {id: other, when: 'job_title matches \"\\S\\W\\D$\"', points: 8}\n"
+                  "  - {id: x, when: 'email_domain = \"x.com\"', points: 16}\n"
+                  "tiers:\n  - {name: all, otherwise: true}\n")
+    contacts = pl.DataFrame({"id": ["1", "2", "3", "4"], "title": ["VP\u00a0Sales", "José", "Level ٣", "Ω\u00a0é"],
+                             "email": ["a@x.com\u00a0(work)", None, None, None]})
+    got = _same_as_polars(rs, contacts).sort("lead_id")
+    assert got["fit_score"].to_list() == [17.0, 2.0, 6.0, 8.0]
+
+
 @pytest.mark.parametrize("pattern, problem", [
     ("[a-z&&[^s]]", "class set operations ('&&' in a [...] class) are Rust regex only"),
     ("[[a-z]--[aeiou]]", "nested character classes ([a[bc]]) are Rust regex only"),
@@ -203,6 +219,7 @@ def test_timestamps_are_read_as_instants_in_any_session_time_zone(tmp_path, time
     ("(?x) s a a s", "the flag 'x' is Rust regex only"),
     ("(?P<n>saas)", "named groups are read differently by the SQL engines"),
     ("caf\\u00e9", "'\\u' escapes are Rust regex only"),
+    ("[\\S,]", "'\\S' inside a [...] class has no Unicode spelling in SQL engines"),
 ])
 def test_regexes_the_sql_engines_read_otherwise_are_refused(tmp_path, pattern, problem):
     # RE2 (DuckDB) read [a-z&&[^s]] as a class of a-z, '&', '[' and '^', and \< as '<': other leads matched,

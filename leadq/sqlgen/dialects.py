@@ -56,6 +56,59 @@ WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x
 # TIMESTAMPTZ reads when cast to text.
 _OFFSET_TEXT = r":[0-9][0-9](\.[0-9]*)?\s*([zZ]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
 
+# Rust's \\d, \\s and \\w are Unicode classes (Polars: "٣" is a digit, a no-break space a space, "é" a
+# word character); RE2's (DuckDB, BigQuery) are ASCII. Their Unicode spellings in RE2: \\s exactly,
+# \\d and \\w but for the characters Unicode assigned after RE2's tables (Alphabetic has no RE2 name:
+# letters, marks and letter numbers, with the circled and squared letters).
+_RE2_UNICODE = {
+    "d": r"\p{Nd}",
+    "s": r"\t-\r\x{85}\p{Z}",
+    "w": r"\p{L}\p{M}\p{Nd}\p{Pc}\p{Nl}\x{200C}\x{200D}\x{24B6}-\x{24E9}\x{1F130}-\x{1F149}\x{1F150}-\x{1F169}"
+         r"\x{1F170}-\x{1F189}",
+}
+
+
+def re2_unicode(pattern: str) -> str:
+    """``pattern`` with its ``\\d \\D \\s \\S \\w \\W`` spelled as the Unicode classes Rust reads them as, for RE2.
+
+    ``\\S`` and ``\\W`` inside a ``[...]`` class are refused before (:func:`regex_sql_problem`).
+    """
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            body = _RE2_UNICODE.get(nxt.lower())
+            if body is None:
+                out.append(pattern[i:i + 2])
+            elif in_class:
+                out.append(r"\P{Nd}" if nxt == "D" else body)
+            else:
+                out.append(("[^" if nxt.isupper() else "[") + body + "]")
+            i += 2
+            continue
+        if not in_class and ch == "[":
+            in_class = True
+            start = i + 1 + (pattern[i + 1:i + 2] == "^")
+            if pattern[start:start + 1] == "]":
+                start += 1
+            out.append(pattern[i:start])
+            i = start
+            continue
+        if in_class and ch == "[" and pattern[i + 1:i + 2] == ":":
+            end = pattern.find(":]", i + 2)
+            if end >= 0:
+                out.append(pattern[i:end + 2])
+                i = end + 2
+                continue
+        if in_class and ch == "]":
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 _RE2_FLAGS = set("imsU-")  # the flags RE2, Java and Rust all read alike
 
 
@@ -108,6 +161,9 @@ def _class_problem(pattern: str, start: int) -> tuple[str | None, int]:
     while i < n:
         ch = pattern[i]
         if ch == "\\":
+            if pattern[i + 1:i + 2] in ("S", "W"):
+                return (f"'\\{pattern[i + 1]}' inside a [...] class has no Unicode spelling in SQL engines; write "
+                        f"a negated class [^...] with \\{pattern[i + 1].lower()} instead"), n
             i += 2
             continue
         if ch == "]":
@@ -194,6 +250,8 @@ class SqlDialect:
 
     def regex_contains(self, subject: exp.Expression, pattern: str) -> exp.Expression:
         """True where ``pattern`` matches somewhere in ``subject``, ignoring case."""
+        if self.name in ("duckdb", "bigquery"):
+            pattern = re2_unicode(pattern)
         if self.name == "duckdb":
             return _anon("REGEXP_MATCHES", subject, exp.Literal.string(pattern), exp.Literal.string("i"))
         if self.name == "postgres":
@@ -211,7 +269,7 @@ class SqlDialect:
 
     def regex_group(self, subject: exp.Expression, pattern: str) -> exp.Expression:
         """The first capture group of ``pattern`` in ``subject``; null when it does not match."""
-        lit = exp.Literal.string(pattern)
+        lit = exp.Literal.string(re2_unicode(pattern) if self.name in ("duckdb", "bigquery") else pattern)
         if self.name in ("duckdb", "spark"):  # these return '' for no match
             return exp.Nullif(this=_anon("REGEXP_EXTRACT", subject, lit, exp.Literal.number(1)),
                               expression=exp.Literal.string(""))
