@@ -56,7 +56,8 @@ def test_dialect_pitfalls():
     assert "\"job_title\" ~* '\\ydirector\\y'" in pg
     # DuckDB takes the flag as an argument; Spark, Trino and BigQuery an inline (?i).
     assert "REGEXP_MATCHES(\"job_title\", '\\bdirector\\b', 'i')" in _matches_sql("duckdb")
-    assert "RLIKE '(?i)\\\\bdirector\\\\b'" in _matches_sql("spark")
+    # Spark: U is Java's UNICODE_CHARACTER_CLASS (\w \d \s \b read Unicode, as in Rust).
+    assert "RLIKE '(?iU)\\\\bdirector\\\\b'" in _matches_sql("spark")
     assert "REGEXP_LIKE(\"job_title\", '(?i)\\bdirector\\b')" in _matches_sql("trino")
     assert "REGEXP_CONTAINS(`job_title`, '(?i)\\\\bdirector\\\\b')" in _matches_sql("bigquery")
 
@@ -209,6 +210,22 @@ def test_digit_space_and_word_classes_are_unicode_as_in_polars(tmp_path):
                              "email": ["a@x.com\u00a0(work)", None, None, None]})
     got = _same_as_polars(rs, contacts).sort("lead_id")
     assert got["fit_score"].to_list() == [17.0, 2.0, 6.0, 8.0]
+
+
+def test_spark_reads_perl_classes_as_unicode(tmp_path):
+    # Java's \d \s \w are ASCII without its U flag: Spark missed "VP\u00a0Sales" (vp\s+sales) and "Level ٣" (\d).
+    pytest.importorskip("pyspark")
+    from leadq.engines import score_with_engine
+
+    rs = _ruleset(tmp_path, "version: 1\ncolumns: {lead_id: id, job_title: title}\nfit:\n"
+                  "  - {id: vp, when: 'job_title matches \"vp\\s+sales\"', points: 1}\n"
+                  "  - {id: word, when: 'job_title matches \"^[\\w ]+$\"', points: 2}\n"
+                  "  - {id: digit, when: 'job_title matches \"\\d\"', points: 4}\n"
+                  "  - {id: edge, when: 'job_title matches \"caf\\b\"', points: 8}\n"
+                  "tiers:\n  - {name: all, otherwise: true}\n")
+    contacts = pl.DataFrame({"id": ["1", "2", "3", "4"], "title": ["VP\u00a0Sales", "José", "Level ٣", "Café"]})
+    got = score_with_engine("spark", rs, contacts, as_of=AS_OF).scored.sort("lead_id")
+    assert got["fit_score"].to_list() == [1.0, 2.0, 6.0, 2.0]
 
 
 @pytest.mark.parametrize("pattern, problem", [

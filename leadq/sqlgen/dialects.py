@@ -10,6 +10,8 @@ differs (the pitfalls this module exists for):
 * Case-insensitive matching is a flag whose spelling depends on the engine:
   DuckDB takes ``'i'`` as an argument, PostgreSQL has the ``~*`` operator,
   Snowflake a parameter; Spark, Trino and BigQuery take the inline ``(?i)``.
+* Rust's ``\\d \\s \\w \\b`` are Unicode classes: RE2's are ASCII (:func:`re2_unicode` spells the
+  first three out), Java's are Unicode with its ``U`` flag.
 * Microseconds since the epoch (for ages in days) have a different function in
   every engine.
 * BigQuery's ``TIMESTAMP`` is the instant type (sqlglot's ``TIMESTAMPTZ``).
@@ -257,7 +259,8 @@ class SqlDialect:
         if self.name == "postgres":
             return exp.RegexpILike(this=subject, expression=exp.Literal.string(_postgres_regex(pattern)))
         if self.name == "spark":
-            return exp.RegexpLike(this=subject, expression=exp.Literal.string("(?i)" + pattern))
+            # Java's U flag (UNICODE_CHARACTER_CLASS) makes \\d \\s \\w \\b Unicode, as Rust reads them.
+            return exp.RegexpLike(this=subject, expression=exp.Literal.string("(?iU)" + pattern))
         if self.name == "trino":
             return _anon("REGEXP_LIKE", subject, exp.Literal.string("(?i)" + pattern))
         if self.name == "bigquery":
@@ -269,7 +272,11 @@ class SqlDialect:
 
     def regex_group(self, subject: exp.Expression, pattern: str) -> exp.Expression:
         """The first capture group of ``pattern`` in ``subject``; null when it does not match."""
-        lit = exp.Literal.string(re2_unicode(pattern) if self.name in ("duckdb", "bigquery") else pattern)
+        if self.name in ("duckdb", "bigquery"):
+            pattern = re2_unicode(pattern)
+        elif self.name == "spark":
+            pattern = "(?U)" + pattern
+        lit = exp.Literal.string(pattern)
         if self.name in ("duckdb", "spark"):  # these return '' for no match
             return exp.Nullif(this=_anon("REGEXP_EXTRACT", subject, lit, exp.Literal.number(1)),
                               expression=exp.Literal.string(""))
