@@ -228,6 +228,17 @@ def test_spark_reads_perl_classes_as_unicode(tmp_path):
     assert got["fit_score"].to_list() == [1.0, 2.0, 6.0, 2.0]
 
 
+def test_dedupe_on_email_alone_is_refused(tmp_path):
+    # leadq score keeps every row of a repeated lead id when dedupe_on lacks lead_id; the query kept one.
+    path = tmp_path / "r.yaml"
+    path.write_text("version: 1\ncolumns: {lead_id: id, email: email}\nsettings: {dedupe_on: [email]}\n"
+                    "fit:\n  - {id: any, when: 'true', points: 1}\ntiers:\n  - {name: all, otherwise: true}\n")
+    result = run_cli(["sql", "--ruleset", path], exit_code=2)
+    assert result.stderr == (f"leadq: error: {path}: settings.dedupe_on ['email']: a lead id on several rows is "
+                             "de-duplicated by the SQL engines always; add lead_id to dedupe_on ([lead_id, email]), or "
+                             "score this ruleset with `leadq score` (--engine polars, the default)\n")
+
+
 @pytest.mark.parametrize("pattern, problem", [
     ("[a-z&&[^s]]", "class set operations ('&&' in a [...] class) are Rust regex only"),
     ("[[a-z]--[aeiou]]", "nested character classes ([a[bc]]) are Rust regex only"),

@@ -107,6 +107,11 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
             raise UsageError(f"the SQL engines read timestamps as UTC; the ruleset's settings.timezone "
                              f"'{self.rs.settings.timezone}' is supported by leadq's own engine only (`leadq score`, "
                              "--engine polars, the default)")
+        if "lead_id" not in self.rs.settings.dedupe_on:
+            # leadq score then keeps every row of a repeated lead id; the query keeps one per lead id.
+            raise UsageError(f"{self.rs.path}: settings.dedupe_on {list(self.rs.settings.dedupe_on)}: a lead id on several rows "
+                             "is de-duplicated by the SQL engines always; add lead_id to dedupe_on ([lead_id, "
+                             "email]), or score this ruleset with `leadq score` (--engine polars, the default)")
         for cond, where in self._conditions():
             for node in walk(cond.tree):
                 if isinstance(node, TextMatch) and node.op == "matches" and isinstance(node.pattern, Literal):
