@@ -28,8 +28,9 @@ def sql(
 ) -> None:
     """Print the scoring query as SQL, to schedule in the warehouse you already run.
 
-    The query reads typed tables (numbers, booleans, timestamps in UTC; ISO text dates are cast)
-    and returns the scoring columns of `leadq score`, with disqualification_reasons '; '-joined.
+    The query reads typed tables (numbers, booleans, timestamps with a time zone or else in UTC; ISO
+    text dates are cast, with their UTC offsets) and returns the scoring columns of `leadq score`,
+    with disqualification_reasons '; '-joined.
     It has no routing, SLA, nurture or account-tier columns: `leadq score` (on any engine)
     adds those in Polars after scoring. Without --as-of the query is fixed at the current time: re-generate it per run, or pass the
     run date from your scheduler.
