@@ -222,10 +222,12 @@ def test_spark_reads_perl_classes_as_unicode(tmp_path):
                   "  - {id: word, when: 'job_title matches \"^[\\w ]+$\"', points: 2}\n"
                   "  - {id: digit, when: 'job_title matches \"\\d\"', points: 4}\n"
                   "  - {id: edge, when: 'job_title matches \"caf\\b\"', points: 8}\n"
+                  "  - {id: posix, when: 'job_title matches \"^[[:alpha:]]+$\"', points: 16}\n"
                   "tiers:\n  - {name: all, otherwise: true}\n")
-    contacts = pl.DataFrame({"id": ["1", "2", "3", "4"], "title": ["VP\u00a0Sales", "José", "Level ٣", "Café"]})
+    contacts = pl.DataFrame({"id": ["1", "2", "3", "4", "5"], "title": ["VP\u00a0Sales", "José", "Level ٣", "Café", "cto"]})
     got = score_with_engine("spark", rs, contacts, as_of=AS_OF).scored.sort("lead_id")
-    assert got["fit_score"].to_list() == [1.0, 2.0, 6.0, 2.0]
+    # Java also read [[:alpha:]] as the characters ':', 'a', 'l', 'p', 'h' (POSIX classes are Rust's, ASCII).
+    assert got["fit_score"].to_list() == [1.0, 2.0, 6.0, 2.0, 18.0]
 
 
 def test_dedupe_on_email_alone_is_refused(tmp_path):
@@ -358,3 +360,17 @@ def test_postgres_reads_timestamps_as_instants_in_any_session_time_zone(pg, tmp_
         cur.execute(sql)
         got = pl.from_arrow(cur.fetch_arrow_table()).sort("lead_id")
     assert got["fit_score"].to_list() == [0.0, 1.0, 6.0, 6.0]
+
+
+def test_postgres_reads_regex_classes_as_rust_does(pg, tmp_path):
+    # PostgreSQL's \d and \s are ASCII and its [[:alpha:]] Unicode; Rust's the other way round.
+    path = tmp_path / "r.yaml"
+    path.write_text("version: 1\ncolumns: {lead_id: id, job_title: title}\nfit:\n"
+                    "  - {id: vp, when: 'job_title matches \"vp\\s+sales\"', points: 1}\n"
+                    "  - {id: digit, when: 'job_title matches \"\\d\"', points: 2}\n"
+                    "  - {id: posix, when: 'job_title matches \"^[[:alpha:]]+$\"', points: 4}\n"
+                    "tiers:\n  - {name: all, otherwise: true}\n")
+    contacts = pl.DataFrame({"id": ["1", "2", "3", "4"], "title": ["VP\u00a0Sales", "Level ٣", "José", "cto"]})
+    contacts.write_database("rx_contacts", connection=pg, engine="adbc", if_table_exists="replace")
+    sql = scoring_sql(load_ruleset(str(path)), AS_OF, "postgres", SqlTables(contacts="rx_contacts", activities=None))
+    assert _run_pg(pg, sql).sort("lead_id")["fit_score"].to_list() == [1.0, 2.0, 0.0, 4.0]

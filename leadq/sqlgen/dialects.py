@@ -70,10 +70,31 @@ _RE2_UNICODE = {
 }
 
 
-def re2_unicode(pattern: str) -> str:
+# PostgreSQL's \\d and \\s are ASCII (its \\w and \\b follow the locale: Unicode in UTF-8), and it
+# has no \\p{..}: the Unicode digits (Nd, Python's tables) and White_Space spelled out.
+_POSTGRES_UNICODE = {
+    "d": (r"\u0030-\u0039\u0660-\u0669\u06F0-\u06F9\u07C0-\u07C9\u0966-\u096F\u09E6-\u09EF"
+          r"\u0A66-\u0A6F\u0AE6-\u0AEF\u0B66-\u0B6F\u0BE6-\u0BEF\u0C66-\u0C6F\u0CE6-\u0CEF"
+          r"\u0D66-\u0D6F\u0DE6-\u0DEF\u0E50-\u0E59\u0ED0-\u0ED9\u0F20-\u0F29\u1040-\u1049"
+          r"\u1090-\u1099\u17E0-\u17E9\u1810-\u1819\u1946-\u194F\u19D0-\u19D9\u1A80-\u1A89"
+          r"\u1A90-\u1A99\u1B50-\u1B59\u1BB0-\u1BB9\u1C40-\u1C49\u1C50-\u1C59\uA620-\uA629"
+          r"\uA8D0-\uA8D9\uA900-\uA909\uA9D0-\uA9D9\uA9F0-\uA9F9\uAA50-\uAA59\uABF0-\uABF9"
+          r"\uFF10-\uFF19\U000104A0-\U000104A9\U00010D30-\U00010D39\U00011066-\U0001106F"
+          r"\U000110F0-\U000110F9\U00011136-\U0001113F\U000111D0-\U000111D9\U000112F0-\U000112F9"
+          r"\U00011450-\U00011459\U000114D0-\U000114D9\U00011650-\U00011659\U000116C0-\U000116C9"
+          r"\U00011730-\U00011739\U000118E0-\U000118E9\U00011950-\U00011959\U00011C50-\U00011C59"
+          r"\U00011D50-\U00011D59\U00011DA0-\U00011DA9\U00016A60-\U00016A69\U00016AC0-\U00016AC9"
+          r"\U00016B50-\U00016B59\U0001D7CE-\U0001D7FF\U0001E140-\U0001E149\U0001E2F0-\U0001E2F9"
+          r"\U0001E950-\U0001E959\U0001FBF0-\U0001FBF9"),
+    "s": r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000",
+}
+
+
+def re2_unicode(pattern: str, classes: dict[str, str] | None = None) -> str:
     """``pattern`` with its ``\\d \\D \\s \\S \\w \\W`` spelled as the Unicode classes Rust reads them as, for RE2.
 
     ``\\S`` and ``\\W`` inside a ``[...]`` class are refused before (:func:`regex_sql_problem`).
+    ``classes``: other spellings (:data:`_POSTGRES_UNICODE`), for another engine.
     """
     out: list[str] = []
     i, n, in_class = 0, len(pattern), False
@@ -81,8 +102,8 @@ def re2_unicode(pattern: str) -> str:
         ch = pattern[i]
         if ch == "\\" and i + 1 < n:
             nxt = pattern[i + 1]
-            body = _RE2_UNICODE.get(nxt.lower())
-            if body is None:
+            body = (_RE2_UNICODE if classes is None else classes).get(nxt.lower())
+            if body is None or (in_class and nxt == "D" and classes is not None):
                 out.append(pattern[i:i + 2])
             elif in_class:
                 out.append(r"\P{Nd}" if nxt == "D" else body)
@@ -102,6 +123,49 @@ def re2_unicode(pattern: str) -> str:
             end = pattern.find(":]", i + 2)
             if end >= 0:
                 out.append(pattern[i:end + 2])
+                i = end + 2
+                continue
+        if in_class and ch == "]":
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+# Rust's POSIX classes are ASCII. Java (Spark) reads "[[:alpha:]]" as the characters ':', 'a', 'l' ...,
+# PostgreSQL as Unicode letters: each is spelled out as ASCII ranges (RE2 reads them alike).
+_POSIX_ASCII = {
+    "alnum": r"\x30-\x39\x41-\x5A\x61-\x7A", "alpha": r"\x41-\x5A\x61-\x7A", "ascii": r"\x00-\x7F",
+    "blank": r"\x09\x20", "cntrl": r"\x00-\x1F\x7F", "digit": r"\x30-\x39", "graph": r"\x21-\x7E",
+    "lower": r"\x61-\x7A", "print": r"\x20-\x7E", "punct": r"\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E",
+    "space": r"\x09-\x0D\x20", "upper": r"\x41-\x5A", "word": r"\x30-\x39\x41-\x5A\x5F\x61-\x7A",
+    "xdigit": r"\x30-\x39\x41-\x46\x61-\x66",
+}
+
+
+def posix_ascii(pattern: str) -> str:
+    """``pattern`` with its POSIX classes (``[[:alpha:]]``) spelled as the ASCII ranges Rust reads them as."""
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if not in_class and ch == "[":
+            in_class = True
+            start = i + 1 + (pattern[i + 1:i + 2] == "^")
+            if pattern[start:start + 1] == "]":
+                start += 1
+            out.append(pattern[i:start])
+            i = start
+            continue
+        if in_class and pattern.startswith("[:", i):
+            end = pattern.find(":]", i + 2)
+            name = pattern[i + 2:end] if end >= 0 else ""
+            if name in _POSIX_ASCII:
+                out.append(_POSIX_ASCII[name])
                 i = end + 2
                 continue
         if in_class and ch == "]":
@@ -172,6 +236,9 @@ def _class_problem(pattern: str, start: int) -> tuple[str | None, int]:
             return None, i + 1
         if ch == "[":
             end = pattern.find(":]", i + 2) if pattern[i + 1:i + 2] == ":" else -1
+            if pattern[i + 2:i + 3] == "^" and end >= 0:
+                return (f"a negated POSIX class ({pattern[i:end + 2]}) has no spelling in every SQL engine; "
+                        "write a negated class [^...] instead"), n
             if end < 0:
                 return "nested character classes ([a[bc]]) are Rust regex only; SQL engines read them otherwise", n
             i = end + 2
@@ -252,12 +319,14 @@ class SqlDialect:
 
     def regex_contains(self, subject: exp.Expression, pattern: str) -> exp.Expression:
         """True where ``pattern`` matches somewhere in ``subject``, ignoring case."""
+        pattern = posix_ascii(pattern)
         if self.name in ("duckdb", "bigquery"):
             pattern = re2_unicode(pattern)
         if self.name == "duckdb":
             return _anon("REGEXP_MATCHES", subject, exp.Literal.string(pattern), exp.Literal.string("i"))
         if self.name == "postgres":
-            return exp.RegexpILike(this=subject, expression=exp.Literal.string(_postgres_regex(pattern)))
+            return exp.RegexpILike(this=subject, expression=exp.Literal.string(
+                _postgres_regex(re2_unicode(pattern, _POSTGRES_UNICODE))))
         if self.name == "spark":
             # Java's U flag (UNICODE_CHARACTER_CLASS) makes \\d \\s \\w \\b Unicode, as Rust reads them.
             return exp.RegexpLike(this=subject, expression=exp.Literal.string("(?iU)" + pattern))
