@@ -133,7 +133,7 @@ def re2_unicode(pattern: str, classes: dict[str, str] | None = None) -> str:
 
 
 # Rust's POSIX classes are ASCII. Java (Spark) reads "[[:alpha:]]" as the characters ':', 'a', 'l' ...,
-# PostgreSQL as Unicode letters: each is spelled out as ASCII ranges (RE2 reads them alike).
+# PostgreSQL as Unicode letters: for those two each is spelled out as ASCII ranges (RE2 reads them alike).
 _POSIX_ASCII = {
     "alnum": r"\x30-\x39\x41-\x5A\x61-\x7A", "alpha": r"\x41-\x5A\x61-\x7A", "ascii": r"\x00-\x7F",
     "blank": r"\x09\x20", "cntrl": r"\x00-\x1F\x7F", "digit": r"\x30-\x39", "graph": r"\x21-\x7E",
@@ -319,7 +319,8 @@ class SqlDialect:
 
     def regex_contains(self, subject: exp.Expression, pattern: str) -> exp.Expression:
         """True where ``pattern`` matches somewhere in ``subject``, ignoring case."""
-        pattern = posix_ascii(pattern)
+        if self.name in ("spark", "postgres"):  # RE2 reads POSIX classes as Rust does; the others untested
+            pattern = posix_ascii(pattern)
         if self.name in ("duckdb", "bigquery"):
             pattern = re2_unicode(pattern)
         if self.name == "duckdb":
