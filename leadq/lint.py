@@ -166,22 +166,27 @@ def check_tiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
         live.append(tier)
 
 
-def check_grades(ruleset: Ruleset, bounds: dict[str, Bound]) -> Iterator[Finding]:
+def check_grades(ruleset: Ruleset, bounds: dict[str, Bound], positions: _Positions) -> Iterator[Finding]:
     """Grade letters no reachable fit score gets."""
     reachable = reachable_grades(ruleset, bounds["fit"])
     fit = bounds["fit"]
+    # Without a grades section the letters are leadq's own (A 40, B 25, C 10, D): say so, at no line.
+    built_in = not (positions.data and "grades" in positions.data)
+    advice = "; the ruleset has no grades: section, so these are the default grades: add one with your own " \
+        "letters and fit thresholds" if built_in else ""
     for g in ruleset.grades:
         if g.letter in reachable:
             continue
         subject = f"grade '{g.letter}'"
+        pos = Position(ruleset.path) if built_in else g.pos
         if g.min_fit is not None and g.min_fit > fit.high:
-            yield _finding("warning", "grade-unreachable", g.pos, subject,
+            yield _finding("warning", "grade-unreachable", pos, subject,
                            f"needs fit >= {g.min_fit:g} but the highest reachable fit is {fit.high:g} "
-                           "(the sum of the positive fit points)")
+                           f"(the sum of the positive fit points){advice}")
         else:
-            yield _finding("warning", "grade-unreachable", g.pos, subject,
+            yield _finding("warning", "grade-unreachable", pos, subject,
                            f"is never given: the lowest reachable fit is {fit.low:g}, which already earns a "
-                           "better grade")
+                           f"better grade{advice}")
 
 
 def check_disqualifiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
@@ -273,7 +278,7 @@ def check_regexes(ruleset: Ruleset) -> Iterator[Finding]:
 
 
 def check_lists(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
-    """Lists the ruleset defines but no condition uses."""
+    """Lists the ruleset file defines but no condition uses (an inherited list is its own file's concern)."""
     from leadq.domain_lists import BUILTIN_LISTS
 
     used: set[str] = set()
@@ -284,6 +289,8 @@ def check_lists(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
         if name in used or (name in BUILTIN_LISTS and not (hasattr(section, "key_pos") and name in section)):
             continue
         pos = positions.key("lists", name, Position(ruleset.path))
+        if pos.path != ruleset.path:  # inherited through extends: this file cannot remove it (its own check says)
+            continue
         yield _finding("warning", "unused-list", pos, f"list '{name}'",
                        f"is never used: no condition refers to @{name}")
 
@@ -319,7 +326,7 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     positions = _Positions(ruleset.path)
     findings: list[Finding] = []
     findings += check_tiers(ruleset, reasoner)
-    findings += check_grades(ruleset, bounds)
+    findings += check_grades(ruleset, bounds, positions)
     findings += check_disqualifiers(ruleset, reasoner)
     findings += check_rule_conditions(ruleset, reasoner)
     findings += check_rules(ruleset, positions)

@@ -157,11 +157,42 @@ def test_missing_ruleset_file(tmp_path):
     assert "ruleset file not found" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["b2b_saas.yaml", "salesforce_b2b_saas.yaml", "worked_example.yaml"])
+@pytest.mark.parametrize("name", ["b2b_saas.yaml", "salesforce_b2b_saas.yaml", "worked_example.yaml",
+                                  "product_led.yaml"])
 def test_shipped_rulesets_have_no_warnings(name):
     report = lint_ruleset(str(RULESETS / name))
     assert [f for f in report.findings if f.severity != "info"] == []
     run_cli(["validate", str(RULESETS / name), "--strict"])
+
+
+def test_a_list_inherited_and_unused_is_the_parent_files_concern(tmp_path):
+    # product_led replaces the rules that read b2b_saas's @core_markets; it cannot remove the list,
+    # so validate --strict of the child failed on a warning pointing into the parent.
+    (tmp_path / "parent.yaml").write_text(
+        "name: parent\ncolumns:\n  lead_id: Id\n  country: Country\nlists:\n  markets: [US, CA]\nfit:\n  - id: market\n    label: Market\n"
+        "    when: country in @markets\n    points: 5\n"
+        "tiers:\n  - name: mql\n    when: fit >= 5\n  - name: nurture\n    otherwise: true\n")
+    (tmp_path / "child.yaml").write_text(
+        "extends: parent.yaml\nname: child\nlists:\n  own: [x]\nfit:\n  - id: market\n    label: Market\n"
+        "    when: country == 'US'\n    points: 5\n")
+    findings = [(f.path, f.line, f.code, f.subject) for f in lint_ruleset(str(tmp_path / "child.yaml")).findings
+                if f.code == "unused-list"]
+    assert findings == [(str(tmp_path / "child.yaml"), 4, "unused-list", "list 'own'")]
+
+
+def test_warnings_on_the_default_grades_say_so_at_no_line(tmp_path):
+    # Without a grades: section they pointed at line 1, column 1, and never said the letters were leadq's own.
+    (tmp_path / "r.yaml").write_text(
+        "columns:\n  lead_id: Id\n  country: Country\nfit:\n  - id: us\n    label: US\n"
+        "    when: country == 'US'\n    points: 5\ntiers:\n  - name: all\n    otherwise: true\n")
+    result = run_cli(["validate", tmp_path / "r.yaml"])
+    assert (f"{tmp_path / 'r.yaml'}: warning: grade 'C': needs fit >= 10 but the highest reachable fit is 5 "
+            "(the sum of the positive fit points); the ruleset has no grades: section, so these are the default "
+            "grades: add one with your own letters and fit thresholds [grade-unreachable]") in result.stdout
+    (tmp_path / "r.yaml").write_text((tmp_path / "r.yaml").read_text() + "grades:\n  A: 10\n  B: otherwise\n")
+    result = run_cli(["validate", tmp_path / "r.yaml"])
+    assert f"{tmp_path / 'r.yaml'}:13:3: warning: grade 'A': needs fit >= 10 but the highest reachable fit is 5 " \
+        "(the sum of the positive fit points) [grade-unreachable]" in result.stdout
 
 
 def test_shipped_ruleset_bounds_are_the_hand_computed_sums():
