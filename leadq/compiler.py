@@ -156,7 +156,21 @@ def contact_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
                           "days_since(date field): days from it to the run's as-of time")
     return Scope(fields=fields, where=where, raw_columns=_raw_columns(ruleset, fields), lists=ruleset.lists,
                  functions={"days_since": days_since}, grades=ruleset.grade_letters,
-                 stripped=_stripped_fields(ruleset), unseen=_unseen_by_contacts(ruleset, fields))
+                 stripped=_stripped_fields(ruleset),
+                 unseen={**_unseen_by_scoring_rules(ruleset, fields), **_unseen_by_contacts(ruleset, fields)})
+
+
+def _unseen_by_scoring_rules(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[str, str]:
+    """Rules, scores and verdicts, which a fit, intent or negative rule cannot read (they are what it adds
+    up to): each with where to test it instead. Disqualifiers and tiers see them (:func:`score_scope`)."""
+    out = {r.id: f"'{r.id}' is a rule, and a scoring rule cannot read other rules (days_since() takes a date "
+                 f"field here); test fired({r.id}), points({r.id}), count({r.id}) or days_since({r.id}) in a "
+                 "disqualifier or a tier" for r in ruleset.rules}
+    out.update({name: f"'{name}' is a score, which scoring rules add up and cannot read; test it in a "
+                      "disqualifier or a tier" for name in ("fit", "intent", "total", "grade")})
+    out.update({name: f"'{name}' is a verdict of the disqualifiers; only a tier can test it"
+                 for name in ("disqualified", "bad_fit", "bad_timing")})
+    return {name: why for name, why in out.items() if name not in fields}
 
 
 def _stripped_fields(ruleset: Ruleset) -> frozenset[str]:
@@ -194,6 +208,8 @@ def score_scope(ruleset: Ruleset, as_of: datetime, where: str, *, with_verdicts:
         })
     scope.functions = _rule_functions(ruleset, as_of, with_reasons=with_verdicts)
     scope.rules = {r.id: r for r in ruleset.rules}
+    scope.unseen = {name: why for name, why in scope.unseen.items()
+                    if name not in scope.fields and name not in scope.rules}
     return scope
 
 

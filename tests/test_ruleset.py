@@ -139,6 +139,16 @@ CASES = [
     ("contact field in where", "event: demo_request", 'event: demo_request\n    where: job_title = "x"',
      ":18:12: intent rule 'demo': 'job_title' is a contact field, and where: sees only the event's fields "
      "(event_type, lead_id, occurred_at); test the contact in a contact rule's when:, or in a tier with fired(rule)"),
+    # A scoring rule cannot read rules, scores or verdicts: it said "unknown rule or date field".
+    ("rule in a fit rule's days_since", 'job_title matches "director"', "days_since(demo) < 3",
+     ":13:22: fit rule 'director': days_since(): 'demo' is a rule, and a scoring rule cannot read other rules "
+     "(days_since() takes a date field here); test fired(demo), points(demo), count(demo) or days_since(demo) "
+     "in a disqualifier or a tier"),
+    ("score in a fit rule", 'job_title matches "director"', "intent > 3",
+     ":13:11: fit rule 'director': 'intent' is a score, which scoring rules add up and cannot read; test it in a "
+     "disqualifier or a tier"),
+    ("verdict in a fit rule", 'job_title matches "director"', "bad_fit",
+     ":13:11: fit rule 'director': 'bad_fit' is a verdict of the disqualifiers; only a tier can test it"),
     ("misspelt field in where", "event: demo_request", 'event: demo_request\n    where: event_typ = "x"',
      ":18:12: intent rule 'demo': unknown field 'event_typ'; did you mean 'event_type'?"),
     ("quoted exponent is text", "points: 10", 'points: "1e3"', "'points' must be a number, got '1e3'"),

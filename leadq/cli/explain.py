@@ -79,7 +79,7 @@ def explain(
 ) -> None:
     """Explain leads: every rule, the values it saw, its points, the grade, each tier tried, the reasons.
 
-    Ends each lead with the hand-off line a sales rep reads before the first call.
+    Opens each lead with the hand-off line a sales rep reads before the first call.
     Exit 3 when a lead id is not in the data (with close ids).
 
     Example:
