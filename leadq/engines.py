@@ -26,6 +26,7 @@ import glob
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -231,7 +232,7 @@ def spark_session(master: str | None = None):
         from pyspark.sql import SparkSession
     except ImportError:  # pragma: no cover - depends on the installation
         raise UsageError("--engine spark needs pyspark and a Java runtime: pip install 'leadq[spark]'") from None
-    if _SPARK is not None and master is None:
+    if _SPARK is not None and master is None and _SPARK.sparkContext._jsc is not None:  # None: stopped
         return _SPARK
     # No progress bars on stderr: leadq's own summary (or --quiet) says what happened.
     builder = SparkSession.builder.appName("leadq").config("spark.sql.session.timeZone", "UTC") \
@@ -245,9 +246,52 @@ def spark_session(master: str | None = None):
         # and the scored leads come back to it (1.2 GB of results at 9M leads, over the 1 GB default).
         half = f"{max(1, _physical_memory_gb() // 2)}g"
         builder = builder.config("spark.driver.memory", half).config("spark.driver.maxResultSize", half)
-    _SPARK = builder.getOrCreate()
+    try:
+        with _jvm_output_to_log():
+            _SPARK = builder.getOrCreate()
+    except Exception as exc:  # the JVM's own words are on stderr by now
+        raise UsageError(f"--engine spark: Spark did not start ({str(exc).strip()}); it needs a Java runtime "
+                         "(Java 17 or later, on the PATH or in JAVA_HOME); the Java output is above") from None
     _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
+
+
+@contextmanager
+def _jvm_output_to_log():
+    """Send the output of the JVM that Spark starts now to a log file, not to leadq's stdout and stderr.
+
+    The JVM inherits the file descriptors open while it starts, and prints warnings before any log
+    level applies ("Using incubator modules", the native-hadoop library, the loopback address):
+    noise in a cron job's mail under --quiet, and on stdout it would corrupt ``--out -``. Should
+    the start fail, the log is copied to stderr, so the reason (no Java, say) is not lost.
+    ``LEADQ_DEBUG=1`` leaves the JVM's output where it was.
+    """
+    if os.environ.get("LEADQ_DEBUG"):
+        yield
+        return
+    import atexit
+    import sys
+
+    log = tempfile.NamedTemporaryFile(prefix="leadq-spark-", suffix=".log", delete=False)
+    atexit.register(lambda: os.path.exists(log.name) and os.remove(log.name))
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        yield
+    except BaseException:
+        os.dup2(saved[1], 2)
+        with open(log.name, "rb") as written:
+            sys.stderr.write(written.read().decode("utf-8", "replace"))
+        raise
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+        log.close()
 
 
 class SparkEngine(_Engine):

@@ -9,8 +9,12 @@ rulesets/ runs on every engine. Property-based tests add random rulesets and ran
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -160,6 +164,38 @@ def test_cli_score_with_duckdb_engine(example_data, tmp_path):
                       "--engine", "duckdb", "--out", out])
     assert "scored: " in result.stdout
     assert_same_scores(expected.select(pl.read_parquet(out).columns), pl.read_parquet(out))
+
+
+def _leadq_subprocess(args: list, **env: str) -> subprocess.CompletedProcess:
+    script = shutil.which("leadq", path=os.path.dirname(sys.executable)) or shutil.which("leadq")
+    if script is None:  # pragma: no cover - not installed
+        pytest.skip("the leadq console script is not installed")
+    return subprocess.run([script, *map(str, args)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **env})
+
+
+def test_cli_spark_run_under_quiet_prints_only_its_output(example_data):
+    # The JVM's start-up warnings (incubator modules, native-hadoop library, loopback address,
+    # "Setting default log level") reached stderr under -q, and stdout carries --out -.
+    pytest.importorskip("pyspark")
+    files, expected = example_data("b2b_saas.yaml")
+    result = _leadq_subprocess(["score", *files[0], "-a", *files[1], "--accounts", *files[2], "--engine", "spark",
+                                "--spark-master", "local[2]", "--as-of", "2026-11-01", "-o", "-", "-q"])
+    assert (result.returncode, result.stderr) == (0, "")
+    assert pl.read_csv(io.StringIO(result.stdout))["lead_id"].cast(pl.String).to_list() == \
+        expected["lead_id"].cast(pl.String).to_list()
+
+
+def test_cli_spark_without_java_says_what_it_needs(example_data, tmp_path):
+    pytest.importorskip("pyspark")
+    files, _ = example_data("b2b_saas.yaml")
+    result = _leadq_subprocess(["score", *files[0], "--engine", "spark", "-o", tmp_path / "x.parquet", "-q"],
+                               JAVA_HOME=str(tmp_path / "no-java"))
+    assert result.returncode == 2
+    assert "no-java/bin/java" in result.stderr  # the launcher's own words, from the JVM's log
+    assert result.stderr.rstrip().endswith(
+        "it needs a Java runtime (Java 17 or later, on the PATH or in JAVA_HOME); the Java output is above")
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def test_cli_engine_errors(tmp_path, example_data):
