@@ -12,17 +12,19 @@ from leadq.report import TIER_STYLES, ReportTable
 
 def cases_report(report: CasesReport) -> Group:
     """The cases in file order: passed or failed, the scores and tier they got, and every miss."""
-    table = ReportTable(title=f"leadq test  ruleset: {report.ruleset}  cases: {report.cases_path}  as of: {report.as_of}")
+    # Names from the ruleset and the cases file are text, never Rich markup ('[/]' in a case name exited 70).
+    table = ReportTable(title=Text(f"leadq test  ruleset: {report.ruleset}  cases: {report.cases_path}  "
+                                   f"as of: {report.as_of}"))
     for col in ("", "line", "case", "tier", "grade", "fit", "intent", "total"):
         table.add_column(col, justify="right" if col in ("line", "fit", "intent", "total") else "left",
                          no_wrap=col != "case")
     for r in report.results:
         mark = Text("pass", style="green") if r.passed else Text("FAIL", style="bold red")
         if r.rejected is not None:
-            table.add_row(mark, str(r.line), r.name, "(rejected)", "", "", "", "")
+            table.add_row(mark, str(r.line), Text(r.name), "(rejected)", "", "", "", "")
             continue
-        table.add_row(mark, str(r.line), r.name, Text(r.tier or "", style=TIER_STYLES.get(r.tier or "", "")),
-                      r.grade or "", fmt_points(r.fit or 0.0), fmt_points(r.intent or 0.0), fmt_points(r.total or 0.0))
+        table.add_row(mark, str(r.line), Text(r.name), Text(r.tier or "", style=TIER_STYLES.get(r.tier or "", "")),
+                      Text(r.grade or ""), fmt_points(r.fit or 0.0), fmt_points(r.intent or 0.0), fmt_points(r.total or 0.0))
     parts: list = [table]
     for r in report.results:
         if r.passed:

@@ -303,3 +303,17 @@ def test_a_case_name_is_text_and_the_files_as_of_is_read_even_when_as_of_is_give
     result = run_cli(["test", "b2b_saas", path, "--as-of", "2026-11-01"], exit_code=2)
     assert result.stderr == (f"leadq: error: {path}:1:8: as_of: cannot read 'soon' as a date; use YYYY-MM-DD or "
                              "YYYY-MM-DDTHH:MM:SSZ\n")
+
+
+def test_names_from_the_cases_file_are_shown_as_written_not_as_markup(tmp_path):
+    # A case named with '[/]' made the report exit 70 (Rich MarkupError); '[red]' vanished.
+    path = _write(tmp_path, """\
+as_of: 2026-11-01
+cases:
+  - name: "VP [/] [red]Marketing[/red]"
+    lead: {job_title: VP Marketing, company_size: 500}
+    expect: {fit: 40}
+""")
+    result = run_cli(["test", "b2b_saas", path], exit_code=0)
+    assert "VP [/] [red]Marketing[/red]" in result.stdout
+    assert result.stdout.rstrip().endswith("1 of 1 cases passed")
