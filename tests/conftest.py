@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +16,17 @@ RULESETS = ROOT / "rulesets"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_AS_OF = "2026-11-01"
 AS_OF = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def sigterm_before(monkeypatch: pytest.MonkeyPatch, module, name: str) -> None:
+    """Make ``module.name`` send this process SIGTERM before it runs: a scheduler stopping the job mid-run."""
+    real = getattr(module, name)
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, terminated)
 
 
 def run_cli(args: list[str], *, input: bytes | str | None = None, exit_code: int = 0):

@@ -25,7 +25,7 @@ import json
 import polars as pl
 import pytest
 
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, run_cli, sigterm_before
 
 FIX = FIXTURES / "diff"
 A, B, CONTACTS = FIX / "ruleset_a.yaml", FIX / "ruleset_b.yaml", FIX / "contacts.csv"
@@ -247,18 +247,9 @@ def test_json_in_a_missing_folder_is_refused_before_reading(tmp_path):
 
 def test_sigterm_ends_diff_like_ctrl_c(tmp_path, monkeypatch):
     # A scheduler's stop killed the run with 143, outside the documented exit codes.
-    import os
-    import signal
-
     import leadq.diff as diff
 
-    real = diff.diff_details
-
-    def terminated(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGTERM)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(diff, "diff_details", terminated)
+    sigterm_before(monkeypatch, diff, "diff_details")
     out = tmp_path / "d.json"
     out.write_text("previous\n")
     result = run_cli(["diff", A, B, CONTACTS, "--as-of", AS_OF, "--json", out, "-q"], exit_code=130)

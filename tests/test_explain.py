@@ -18,7 +18,7 @@ import json
 import polars as pl
 import pytest
 
-from tests.conftest import ROOT, SAMPLE, SAMPLE_AS_OF, run_cli
+from tests.conftest import ROOT, SAMPLE, SAMPLE_AS_OF, run_cli, sigterm_before
 
 from leadq.cli.explain import split_arguments
 from leadq.conditions import literal_date
@@ -292,18 +292,9 @@ def test_json_in_a_missing_folder_is_refused_before_reading(tmp_path):
 
 def test_sigterm_ends_explain_like_ctrl_c(tmp_path, monkeypatch):
     # A scheduler's stop killed the run with 143, outside the documented exit codes.
-    import os
-    import signal
-
     import leadq.explain as explain
 
-    real = explain.explain_frames
-
-    def terminated(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGTERM)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(explain, "explain_frames", terminated)
+    sigterm_before(monkeypatch, explain, "explain_frames")
     out = tmp_path / "c.json"
     out.write_text("previous\n")
     result = run_cli(["explain", "C", CONTACTS, "--json", out] + ARGS, exit_code=130)
