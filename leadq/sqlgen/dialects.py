@@ -20,6 +20,7 @@ differs (the pitfalls this module exists for):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from sqlglot import exp
 
@@ -90,6 +91,34 @@ _POSTGRES_UNICODE = {
 }
 
 
+def _regex_pieces(pattern: str) -> Iterator[tuple[str, str, bool]]:
+    """``pattern`` in pieces, each with its kind and whether it is inside a ``[...]`` class: ``escape``
+    (``\\d``), ``open`` (a class's ``[`` or ``[^``, with a ``]`` right after it, which is literal),
+    ``posix`` (``[:alpha:]`` inside a class) and ``char`` (anything else; a ``]`` ends the class)."""
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            yield pattern[i:i + 2], "escape", in_class
+            i += 2
+            continue
+        if not in_class and ch == "[":
+            start = i + 1 + (pattern[i + 1:i + 2] == "^")
+            if pattern[start:start + 1] == "]":
+                start += 1
+            yield pattern[i:start], "open", False
+            in_class, i = True, start
+            continue
+        if in_class and pattern.startswith("[:", i) and (end := pattern.find(":]", i + 2)) >= 0:
+            yield pattern[i:end + 2], "posix", True
+            i = end + 2
+            continue
+        if in_class and ch == "]":
+            in_class = False
+        yield ch, "char", in_class
+        i += 1
+
+
 def re2_unicode(pattern: str, classes: dict[str, str] | None = None) -> str:
     """``pattern`` with its ``\\d \\D \\s \\S \\w \\W`` spelled as the Unicode classes Rust reads them as, for RE2.
 
@@ -97,38 +126,15 @@ def re2_unicode(pattern: str, classes: dict[str, str] | None = None) -> str:
     ``classes``: other spellings (:data:`_POSTGRES_UNICODE`), for another engine.
     """
     out: list[str] = []
-    i, n, in_class = 0, len(pattern), False
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < n:
-            nxt = pattern[i + 1]
-            body = (_RE2_UNICODE if classes is None else classes).get(nxt.lower())
-            if body is None or (in_class and nxt == "D" and classes is not None):
-                out.append(pattern[i:i + 2])
-            elif in_class:
-                out.append(r"\P{Nd}" if nxt == "D" else body)
-            else:
-                out.append(("[^" if nxt.isupper() else "[") + body + "]")
-            i += 2
-            continue
-        if not in_class and ch == "[":
-            in_class = True
-            start = i + 1 + (pattern[i + 1:i + 2] == "^")
-            if pattern[start:start + 1] == "]":
-                start += 1
-            out.append(pattern[i:start])
-            i = start
-            continue
-        if in_class and ch == "[" and pattern[i + 1:i + 2] == ":":
-            end = pattern.find(":]", i + 2)
-            if end >= 0:
-                out.append(pattern[i:end + 2])
-                i = end + 2
-                continue
-        if in_class and ch == "]":
-            in_class = False
-        out.append(ch)
-        i += 1
+    for piece, kind, in_class in _regex_pieces(pattern):
+        nxt = piece[1] if kind == "escape" else ""
+        body = (_RE2_UNICODE if classes is None else classes).get(nxt.lower()) if nxt else None
+        if body is None or (in_class and nxt == "D" and classes is not None):
+            out.append(piece)
+        elif in_class:
+            out.append(r"\P{Nd}" if nxt == "D" else body)
+        else:
+            out.append(("[^" if nxt.isupper() else "[") + body + "]")
     return "".join(out)
 
 
@@ -145,34 +151,8 @@ _POSIX_ASCII = {
 
 def posix_ascii(pattern: str) -> str:
     """``pattern`` with its POSIX classes (``[[:alpha:]]``) spelled as the ASCII ranges Rust reads them as."""
-    out: list[str] = []
-    i, n, in_class = 0, len(pattern), False
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < n:
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if not in_class and ch == "[":
-            in_class = True
-            start = i + 1 + (pattern[i + 1:i + 2] == "^")
-            if pattern[start:start + 1] == "]":
-                start += 1
-            out.append(pattern[i:start])
-            i = start
-            continue
-        if in_class and pattern.startswith("[:", i):
-            end = pattern.find(":]", i + 2)
-            name = pattern[i + 2:end] if end >= 0 else ""
-            if name in _POSIX_ASCII:
-                out.append(_POSIX_ASCII[name])
-                i = end + 2
-                continue
-        if in_class and ch == "]":
-            in_class = False
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    return "".join(_POSIX_ASCII.get(piece[2:-2], piece) if kind == "posix" else piece
+                   for piece, kind, _ in _regex_pieces(pattern))
 
 
 _RE2_FLAGS = set("imsU-")  # the flags RE2, Java and Rust all read alike
