@@ -63,8 +63,7 @@ def check_data_columns(ruleset: Ruleset, headers: Sequence[str], label: str) -> 
     for name, col in ruleset.columns.items():
         if col.column in present:
             continue
-        close = did_you_mean(col.column, headers)
-        hint = f" ({close[2:]})" if close else ""
+        hint = _close(col.column, headers)
         if name in used:
             yield _finding("error", "column-missing", col,
                            f"column '{col.column}' is not in {label}{hint}; the ruleset reads {name}, so "
@@ -72,6 +71,12 @@ def check_data_columns(ruleset: Ruleset, headers: Sequence[str], label: str) -> 
         else:
             yield _finding("warning", "column-missing", col,
                            f"column '{col.column}' is not in {label}{hint}; {name} will be blank")
+
+
+def _close(column: str, headers: Sequence[str]) -> str:
+    """`` (did you mean 'X'?)`` for a close header, else nothing: the sentence goes on after it."""
+    close = did_you_mean(column, headers)
+    return f" ({close[2:]})" if close else ""
 
 
 def check_data_values(ruleset: Ruleset, frame: pl.LazyFrame, schema: pl.Schema, label: str) -> Iterator[Finding]:
@@ -156,7 +161,7 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
     type_col = ruleset.activity_columns["event_type"]
     needed = event_fields_needed(compile_ruleset(ruleset, datetime.now(timezone.utc), explain=False))  # the lead, type and time, and what `where:` reads
     findings = [_finding("error", "column-missing", col,
-                         f"column '{col.column}' is not in {label}{did_you_mean(col.column, list(schema))}; "
+                         f"column '{col.column}' is not in {label}{_close(col.column, list(schema))}; "
                          + (f"a `where:` reads {name}, so " if name not in ("lead_id", "event_type", "occurred_at")
                             else "") + "`leadq score` would stop (exit 3)", "activity_columns")
                 for name, col in ruleset.activity_columns.items()

@@ -109,7 +109,8 @@ class _Positions:
         sec = self.data.get(section)
         return sec.key_pos.get(key, default) if hasattr(sec, "key_pos") else default
 
-    def item_key(self, section: str, id_key: str, item_id: str, key: str, default: Position) -> Position:
+    def item_key(self, section: str, id_key: str, item_id: str, key: str,
+                 default: Position | None) -> Position | None:
         for item in self.data.get(section) or []:
             if hasattr(item, "key_pos") and item.get(id_key) == item_id:
                 return item.key_pos.get(key, default)
@@ -234,7 +235,7 @@ def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
     for r in ruleset.rules:
         subject = f"{r.section} rule '{r.id}'"
         if r.cap is not None and r.cap < abs(r.points):
-            pos = positions.item_key(r.section, "id", r.id, "cap", r.pos)
+            pos = positions.item_key(r.section, "id", r.id, "cap", r.pos) or r.pos
             what = "each event" if r.per == "event" else "the rule"
             yield _finding("warning", "cap-below-points", pos, subject,
                            f"cap {r.cap:g} is below the points ({r.points:g}): {what} is cut to {r.cap:g}, so "
@@ -263,6 +264,55 @@ def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
             yield _finding("info", "group-cap-unreached", g.pos, f"group '{g.id}'",
                            f"its rules give {low:g} to {high:g} points together, within its cap of {g.cap:g}: "
                            "the cap never applies")
+
+
+def check_decay(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
+    """Event rules whose half-life is longer than their window: the decay never halves any event's points."""
+    inherited: list[Rule] = []
+    for r in ruleset.event_rules:
+        if r.half_life_days is None or r.within_days is None or r.half_life_days <= r.within_days:
+            continue
+        own = [k for k in ("half_life_days", "within_days") if positions.item_key(r.section, "id", r.id, k, None)]
+        if not own:  # both from settings: one finding there, naming the rules
+            inherited.append(r)
+            continue
+        yield _finding("warning", "half-life-beyond-window",
+                       positions.item_key(r.section, "id", r.id, own[0], r.pos) or r.pos,
+                       f"{r.section} rule '{r.id}'", _decay_message(r.half_life_days, r.within_days, "within_days"))
+    if inherited:
+        settings = ruleset.settings
+        names = ", ".join(f"'{r.id}'" for r in inherited)
+        yield _finding("warning", "half-life-beyond-window",
+                       positions.key("settings", "half_life_days", Position(ruleset.path)), "settings",
+                       _decay_message(settings.half_life_days, settings.lookback_days, "lookback_days")  # type: ignore[arg-type]
+                       + f" (rules {names})")
+
+
+def _decay_message(half_life: float, window: float, window_key: str) -> str:
+    return (f"half_life_days {half_life:g} is longer than the window ({window_key} {window:g}): no event loses "
+            f"even half its points before it drops out of the window at day {window:g}; set half_life_days below "
+            f"{window_key} (or `none` for no decay)")
+
+
+def check_labels(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
+    """Two rules (or two disqualifiers) with the same label: explanations and reports cannot tell them apart."""
+    rules = [(r.label, f"{r.section} rule '{r.id}'", positions.item_key(r.section, "id", r.id, "label", r.pos) or r.pos)
+             for r in ruleset.rules]
+    disqualifiers = [(d.label, f"disqualifier '{d.code}'",
+                      positions.item_key("disqualifiers", "code", d.code, "label", d.pos) or d.pos)
+                     for d in ruleset.disqualifiers]
+    groups = [rules, disqualifiers]
+    for group in groups:
+        seen: dict[str, tuple[str, Position]] = {}
+        for label, subject, pos in group:
+            key = " ".join(label.split()).casefold()
+            if key in seen:
+                first, first_pos = seen[key]
+                yield _finding("warning", "duplicate-label", pos, subject,
+                               f"has the same label '{label}' as {first} (line {first_pos.line}): explanations and "
+                               "reports cannot tell them apart; give each its own label")
+            else:
+                seen[key] = (subject, pos)
 
 
 def check_regexes(ruleset: Ruleset) -> Iterator[Finding]:
@@ -330,6 +380,8 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     findings += check_disqualifiers(ruleset, reasoner)
     findings += check_rule_conditions(ruleset, reasoner)
     findings += check_rules(ruleset, positions)
+    findings += check_decay(ruleset, positions)
+    findings += check_labels(ruleset, positions)
     findings += check_regexes(ruleset)
     findings += check_lists(ruleset, positions)
     if data_specs or activity_specs:

@@ -355,3 +355,86 @@ def test_data_checks_parse_only_the_mapped_columns(tmp_path, monkeypatch):
     assert "PROJECT 1/3 COLUMNS" in contacts_frame.select("_source_row").explain()
     assert contacts_frame.select("_source_row").collect()["_source_row"].to_list() == [1]
     assert events_frame.select("_source_row").collect()["_source_row"].to_list() == [1]
+
+
+DECAY_RULESET = """\
+version: 1
+columns: {lead_id: Lead ID}
+activity_columns: {lead_id: Lead ID, event_type: Event, occurred_at: When}
+settings:
+  half_life_days: 365
+  lookback_days: 180
+fit:
+  - {id: known, when: lead_id is not null, points: 10}
+grades: {A: 10, B: otherwise}
+intent:
+  - {id: demo, event: demo_request, points: 30, cap: 30, half_life_days: 14}
+  - id: webinar
+    event: webinar_attended
+    points: 8
+    cap: 16
+    within_days: 7
+    half_life_days: 90
+  - {id: pricing, event: page_view, points: 5, cap: 20}
+  - {id: ebook, event: content_download, points: 5, cap: 10}
+tiers:
+  - {name: all, otherwise: true}
+"""
+
+
+def test_a_half_life_longer_than_the_window_is_reported_where_it_is_set(tmp_path):
+    # A half-life of a year on a 180-day window (days typed as hours, or the two swapped) passed silently:
+    # no event ever lost even half its points, then all of them at the window's end.
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(DECAY_RULESET)
+    result = run_cli(["validate", ruleset, "--strict"], exit_code=1)
+    assert result.stdout.splitlines() == [
+        f"{ruleset}:5:3: warning: settings: half_life_days 365 is longer than the window (lookback_days 180): no "
+        "event loses even half its points before it drops out of the window at day 180; set half_life_days below "
+        "lookback_days (or `none` for no decay) (rules 'pricing', 'ebook') [half-life-beyond-window]",
+        f"{ruleset}:17:5: warning: intent rule 'webinar': half_life_days 90 is longer than the window (within_days "
+        "7): no event loses even half its points before it drops out of the window at day 7; set half_life_days "
+        "below within_days (or `none` for no decay) [half-life-beyond-window]",
+        f"{ruleset}: 2 warnings",
+    ]
+    ruleset.write_text(DECAY_RULESET.replace("half_life_days: 365", "half_life_days: none")
+                       .replace("half_life_days: 90", "half_life_days: 7"))
+    assert run_cli(["validate", ruleset, "--strict"]).stdout == f"{ruleset}: ok, no findings\n"
+
+
+def test_two_rules_or_disqualifiers_with_one_label_are_reported(tmp_path):
+    # Copy-pasted rules kept their label: every explanation then read "VP title +15; VP title +8".
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(
+        "version: 1\ncolumns: {lead_id: Id, job_title: Title, country: Country}\n"
+        "fit:\n"
+        "  - {id: vp, label: VP title, when: 'job_title matches \"\\\\bvp\\\\b\"', points: 15}\n"
+        "  - {id: manager, label: ' vp  Title', when: 'job_title matches \"\\\\bmanager\\\\b\"', points: 8}\n"
+        "disqualifiers:\n"
+        "  - {code: ru, label: Unserved country, category: bad_fit, when: country = \"Russia\"}\n"
+        "  - {code: ir, label: Unserved country, category: bad_fit, when: country = \"Iran\"}\n"
+        "grades: {A: 15, B: otherwise}\n"
+        "tiers:\n  - {name: out, when: bad_fit}\n  - {name: all, otherwise: true}\n")
+    result = run_cli(["validate", ruleset, "--strict"], exit_code=1)
+    assert result.stdout.splitlines() == [
+        f"{ruleset}:5:19: warning: fit rule 'manager': has the same label ' vp  Title' as fit rule 'vp' (line 4): "
+        "explanations and reports cannot tell them apart; give each its own label [duplicate-label]",
+        f"{ruleset}:8:16: warning: disqualifier 'ir': has the same label 'Unserved country' as disqualifier 'ru' "
+        "(line 7): explanations and reports cannot tell them apart; give each its own label [duplicate-label]",
+        f"{ruleset}: 2 warnings",
+    ]
+
+
+def test_a_missing_activity_column_names_the_close_one_in_parentheses(tmp_path):
+    # Was "is not in X; did you mean 'Event Type'?; `leadq score` would stop", unlike the contacts' columns.
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: Lead ID}\n"
+                       "activity_columns: {lead_id: Lead ID, event_type: Event, occurred_at: When}\n"
+                       "intent:\n  - {id: demo, event: demo_request, points: 30, cap: 30}\n"
+                       "tiers:\n  - {name: all, otherwise: true}\n")
+    log = tmp_path / "events.csv"
+    log.write_text("Lead ID,Event Type,When\nL1,demo_request,2026-10-01\n")
+    result = run_cli(["validate", ruleset, "-a", log], exit_code=2)
+    assert [line for line in result.stdout.splitlines() if "[column-missing]" in line] == [(
+        f"{ruleset}:3:50: error: activity_columns.event_type: column 'Event' is not in {log} (did you mean "
+        "'Event Type'?); `leadq score` would stop (exit 3) [column-missing]")]
