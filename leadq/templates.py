@@ -55,10 +55,12 @@ def write_template(name: str, path: str = DEFAULT_PATH, *, force: bool = False) 
         The path written.
 
     Raises:
-        UsageError: unknown template, or ``path`` exists and ``force`` is not given.
+        UsageError: unknown template, ``path`` is empty, or it exists and ``force`` is not given.
         OutputError: the file cannot be written (from :func:`leadq.outputs.write_text`).
     """
     text = template_text(name)
+    if not path.strip():  # an unset shell variable ("$OUT"): not the default path, nor the current folder
+        raise UsageError(f"PATH is empty; give the file to write (leave it out for {DEFAULT_PATH}, '-' for stdout)")
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{path} is a directory; give the file name to write, e.g. {Path(path) / DEFAULT_PATH}")

@@ -69,3 +69,14 @@ def test_list_and_stdout():
         "product-led    Product-led (free trial / freemium)\n"
     )
     assert run_cli(["init", "-t", "it-services", "-"]).stdout == template_text("it-services")
+
+
+def test_an_empty_path_is_refused_not_taken_for_the_default(tmp_path, monkeypatch):
+    # `leadq init "$OUT"` with OUT unset wrote leadq.yaml (or, with --force, overwrote it) in the current folder.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leadq.yaml").write_text("# edited\n")
+    for args in (["init", ""], ["init", "--force", " "]):
+        result = run_cli(args, exit_code=2)
+        assert result.stderr == ("leadq: error: PATH is empty; give the file to write (leave it out for leadq.yaml, "
+                                 "'-' for stdout)\n")
+    assert (tmp_path / "leadq.yaml").read_text() == "# edited\n"

@@ -35,7 +35,7 @@ def init(
         width = max(len(n) for n in names)
         sys.stdout.write("".join(f"{n:<{width}}  {template_summary(n)}\n" for n in names))
         return
-    target = path or DEFAULT_PATH
+    target = DEFAULT_PATH if path is None else path
     written = write_template(template, target, force=force)
     if written != "-":
         sys.stdout.write(f"wrote {written} (template {template})\n"
