@@ -61,6 +61,18 @@ from leadq.owners import MAX_OWNER_CAPACITY, MAX_OWNER_SHARE
 from leadq.yaml_reader import Reader, as_mapping, as_sequence, check_id, parse_condition
 from leadq.yamlsource import YList, YMap
 
+# Due times and recheck dates stay within a century of the as-of time: a larger figure is a slip (days for
+# hours, an extra zero), would print years no other tool reads, and past 999,999,999 days does not compute.
+MAX_SLA_HOURS = 876_600  # 100 years of 365.25 days
+MAX_RECHECK_DAYS = 36_525  # 100 years
+
+
+def _at_most(value: float, limit: int, unit: str, where: str, key: str, pos: Position) -> float:
+    """``value`` when it is at most ``limit``, else a RulesetError saying so."""
+    if value > limit:
+        raise RulesetError(f"{where}: '{key}' must be at most {limit:,} {unit} (100 years), got {value:g}", pos)
+    return value
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -268,7 +280,8 @@ def _sla(value: Any, pos: Position, tiers: tuple[str, ...], routes: tuple[str, .
         where = f"sla.{key}"
         r = _reader(spec, where, data.value_pos[key])
         r.check_keys({"hours", "procedure", "from"}, {"hours", "procedure"})
-        hours = r.number("hours", positive=True)
+        hours = _at_most(r.number("hours", positive=True), MAX_SLA_HOURS, "hours", where, "hours",  # type: ignore[arg-type]
+                         r.pos("hours"))
         procedure = r.text("procedure")
         if not procedure or not procedure.strip():
             raise RulesetError(f"{where}: 'procedure' names the follow-up (e.g. call_within_hour)",
@@ -308,8 +321,10 @@ def _nurture(value: Any, pos: Position, tiers: tuple[str, ...]) -> Nurture:
         tid = check_id(tid, where, tr.pos("id"))
         if any(t.id == tid for t in tracks):
             raise RulesetError(f"{where}: track id '{tid}' is used twice", ipos)
+        days = _at_most(tr.number("recheck_days", positive=True), MAX_RECHECK_DAYS, "days", where,  # type: ignore[arg-type]
+                        "recheck_days", tr.pos("recheck_days"))
         tracks.append(NurtureTrack(tid, tr.text("label") or tid.replace("_", " "), _when_or_otherwise(tr, where, ipos),
-                                   float(tr.number("recheck_days", positive=True)), ipos))  # type: ignore[arg-type]
+                                   float(days), ipos))
     if not tracks:
         raise RulesetError("nurture.tracks: give at least one track", r.pos("tracks"))
     _check_unreachable(tracks, "nurture.tracks")

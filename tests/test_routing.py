@@ -315,6 +315,13 @@ def _write(tmp_path, old: str, new: str) -> str:
      "routing.segments.smb: 'otherwise' must come last"),
     ("      recheck_days: 180", "      recheck_days: soon", ":99:21: nurture track 're_nurture_6_months': "
      "'recheck_days' must be a number"),
+    # A century at most: 1e9 days overflowed Python's timedelta (exit 70), 1e9 hours printed the year 116106.
+    ("      recheck_days: 180", "      recheck_days: 1000000000", ":99:21: nurture track 're_nurture_6_months': "
+     "'recheck_days' must be at most 36,525 days (100 years), got 1e+09"),
+    ("      recheck_days: 180", "      recheck_days: 36526", ":99:21: nurture track 're_nurture_6_months': "
+     "'recheck_days' must be at most 36,525 days (100 years), got 36526"),
+    ("  mql: {hours: 24, procedure: sdr_sequence}", "  mql: {hours: 1000000000, procedure: sdr_sequence}",
+     ":92:16: sla.mql: 'hours' must be at most 876,600 hours (100 years), got 1e+09"),
 ])
 def test_ruleset_errors_have_positions(tmp_path, old, new, message):
     path = _write(tmp_path, old, new)
