@@ -184,7 +184,10 @@ def rollup(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
         pl.len().cast(pl.Int64).alias("contacts"),
         engaged.sum().cast(pl.Int64).alias("engaged_contacts"),
         pl.col("_acct__fit").max().alias("account_fit"),
-        pl.col("_acct__intent").sum().alias("account_intent"),
+        # Added one by one, smallest first: a float sum depends on its order, and the group-by's follows the
+        # input's, so a shuffled export gave last-bit different intents (which can reorder accounts or cross a
+        # tier's threshold). A running total, because Polars drops a sort before a plain sum.
+        pl.col("_acct__intent").fill_null(0.0).sort().cum_sum().last().alias("account_intent"),
     ]
     # The first contact in input order that has the value: the group-by does not keep the order.
     aggs += [pl.col(f).sort_by("_order").drop_nulls().first().alias(f"_firm__{f}") for f in firm]

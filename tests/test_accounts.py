@@ -263,3 +263,28 @@ def test_cli_prints_long_output_paths_on_one_line(tmp_path, monkeypatch):
     assert len(f"accounts: {folder / 'leads.2026-11-01.accounts.csv'}") > 100
     assert lines[-3:] == [f"scored: {out}", f"rejects: {folder / 'leads.2026-11-01.rejects.csv'}",
                           f"accounts: {folder / 'leads.2026-11-01.accounts.csv'}"]
+
+
+def test_account_intent_does_not_depend_on_the_contacts_order():
+    """Three contacts' intents added in any input order give the same account intent, to the last bit.
+
+    Smallest first, one by one: (15.394549 + 31.566115) + 34.896971 = 81.857635; Polars' grouped sum of
+    the first order below gave 81.85763499999999 and of the others 81.857635.
+    """
+    import itertools
+
+    from leadq.accounts import KEY_COLUMN, rollup
+
+    ruleset = load_ruleset(str(RULESET))
+
+    def contacts(intents):
+        n = len(intents)
+        return pl.LazyFrame({KEY_COLUMN: ["A1"] * n, "_acct__engaged": [True] * n, "_acct__intent": intents,
+                             "_acct__fit": [0.0] * n, "_role__economic_buyer": [False] * n,
+                             "_role__technical_evaluator": [False] * n, "_role__user": [False] * n,
+                             "company": ["Alpha"] * n, "company_size": [500] * n, "industry": ["Software"] * n,
+                             "_order": list(range(n))})
+
+    got = {rollup(contacts(list(order)), ruleset).collect()["account_intent"][0]
+           for order in itertools.permutations([15.394549, 31.566115, 34.896971])}
+    assert got == {81.857635}
