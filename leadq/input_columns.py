@@ -120,7 +120,8 @@ def _raise_if_missing(names: list[str], columns: dict[str, Column], required: se
     present = set(names)
     missing = [col for f, col in columns.items() if f in required and col.column not in present]
     if missing:
-        parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
+        # The hint inside the column's brackets: after it, '; the file has' or ', <next column>' follows.
+        parts = [f"'{c.column}' (for {c.field}{did_you_mean(c.column, names)})" for c in missing]
         raise MissingColumnsError(
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
             f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}", Position(what),

@@ -348,8 +348,8 @@ def test_a_missing_column_names_the_ruleset_that_needs_it(tmp_path, renamed, fir
         header = header.replace(old, new)
     contacts.write_text(header + "\n" + lines[1])
     result = run_cli(["diff", first, second, contacts, "--as-of", AS_OF], exit_code=3)
-    missing = [f"'{old}' (for {'job_title' if old == 'Title' else 'country'})"
-               + ("; did you mean 'JobTitle'?" if old == "Title" else "") for old in renamed]
+    missing = [f"'{old}' (for {'job_title' if old == 'Title' else 'country'}"
+               + ("; did you mean 'JobTitle'?)" if old == "Title" else ")") for old in renamed]
     assert result.stderr == (f"leadq: error: {contacts}: missing column{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(missing)}; the file has: {header.replace(',', ', ')}. "
                              f"{advice.format(A=A, B=B)}\n")

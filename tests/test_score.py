@@ -443,7 +443,7 @@ def test_required_column_missing_from_one_events_file_names_that_file(tmp_path):
     with pytest.raises(MissingColumnsError) as info:
         read_and_score(ruleset, [str(tmp_path / "day1.csv")], [str(tmp_path / "ev1.csv"), str(tmp_path / "ev2.csv")],
                        as_of=AS_OF)
-    assert str(info.value) == (f"{tmp_path / 'ev2.csv'}: missing column 'URL' (for url); did you mean 'Url'?; the file "
+    assert str(info.value) == (f"{tmp_path / 'ev2.csv'}: missing column 'URL' (for url; did you mean 'Url'?); the file "
                                "has: Lead ID, Event, When, Url. Fix the ruleset's column mapping or the export")
 
 
