@@ -1,6 +1,6 @@
 """Whose turn it is: the order in which a route's owners take its leads, with shares and capacities.
 
-Pure arithmetic on owner names, shares and capacities, shared by the rotation
+Arithmetic on owner names, shares and capacities, shared by the rotation
 compiled into the scoring plan (:mod:`leadq.routing`) and the balancing of new
 leads under ``--previous`` (:mod:`leadq.changes`), so that the two give the same
 owners when no lead is kept.
@@ -57,16 +57,39 @@ def capped_turns(owners: tuple[str, ...], shares: tuple[int, ...],
     """
     capped = [(share, cap) for share, cap in zip(shares, capacities) if cap is not None and share > 0 and cap > 0]
     last = max((turn_order(0, cap - 1, share) for share, cap in capped), default=Fraction(0))
-    first: list[tuple[Fraction, int, str]] = []
-    then: list[tuple[Fraction, int, str]] = []
-    for i, (name, share, cap) in enumerate(zip(owners, shares, capacities)):
+    first: list[tuple[int, int, int, int]] = []  # (owner's position, share, first turn, turn after the last)
+    then: list[tuple[int, int, int, int]] = []
+    for i, (share, cap) in enumerate(zip(shares, capacities)):
         if share == 0:
             continue
         if cap is not None:
-            first += [(turn_order(0, turn, share), i, name) for turn in range(cap)]
+            first.append((i, share, 0, cap))
             continue
         # The uncapped owner's turns with keys up to `last`: (2t + 1) / (2 share) <= last.
         taken = math.floor(last * share + Fraction(1, 2))
-        first += [(turn_order(0, turn, share), i, name) for turn in range(taken)]
-        then += [(turn_order(0, turn, share), i, name) for turn in range(taken, taken + share)]
-    return [name for _, _, name in sorted(first)], [name for _, _, name in sorted(then)]
+        first.append((i, share, 0, taken))
+        then.append((i, share, taken, taken + share))
+    return _in_turn_order(owners, first), _in_turn_order(owners, then)
+
+
+def _in_turn_order(owners: tuple[str, ...], runs: list[tuple[int, int, int, int]]) -> list[str]:
+    """The owners' turns ``start <= turn < stop`` merged by :func:`turn_order` (ties in listed order), as names.
+
+    Sorted by Polars on a float key, because capacities make millions of turns (100 owners at the
+    largest capacity: 1,000,000; as Python fractions they took 4.5 seconds, three times a run). The
+    float order is exact: the keys (2t + 1) / (2s) stay below MAX_OWNER_CAPACITY + 1 and two different
+    ones differ by at least 1 / (2s * 2s') >= 1 / 40,000 (s <= MAX_OWNER_SHARE), far above a double's
+    rounding, while equal ones (3/6 and 1/2) are the same double.
+    """
+    import polars as pl
+
+    runs = [run for run in runs if run[3] > run[2]]
+    if not runs:
+        return []
+    turns = (pl.DataFrame({"i": [r[0] for r in runs], "s": [r[1] for r in runs], "t0": [r[2] for r in runs],
+                           "t1": [r[3] for r in runs]}, schema={"i": pl.Int64, "s": pl.Int64, "t0": pl.Int64,
+                                                                 "t1": pl.Int64})
+             .with_columns(pl.int_ranges("t0", "t1").alias("t")).explode("t")
+             .with_columns(((2 * pl.col("t") + 1) / (2 * pl.col("s"))).alias("key"))
+             .sort(["key", "i"]))
+    return [owners[i] for i in turns["i"].to_list()]
