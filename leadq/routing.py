@@ -143,7 +143,12 @@ def with_owners_away(ruleset: Ruleset, away: list[str]) -> Ruleset:
     unknown = next((name for name in away if name not in known), None)
     if unknown is not None:
         hint = did_you_mean(unknown, sorted(known))
-        roster = f"; the owners are: {', '.join(sorted(known))}" if known else "; the ruleset's routes have no owners"
+        if known:
+            roster = f"; the owners are: {', '.join(sorted(known))}"
+        elif routing is None:
+            roster = f"; the ruleset '{ruleset.name}' has no 'routing' section, so no lead gets an owner"
+        else:
+            roster = "; the ruleset's routes have no owners (give a route 'owners: [...]')"
         raise UsageError(f"--away: no route has an owner '{unknown}'{hint}{roster}")
     rules = tuple(replace(rule, shares=tuple(0 if name in away else rule.share(i)
                                               for i, name in enumerate(rule.owners)))

@@ -227,6 +227,25 @@ def test_an_owner_away_must_be_on_a_route(ruleset):
         with_owners_away(ruleset, ["sam", "tine"])
 
 
+def test_an_owner_away_without_routing_or_owners_says_why(tmp_path):
+    """worked_example.yaml routes no lead; a ruleset whose routes have no owners names none."""
+    from leadq.routing import with_owners_away
+
+    with pytest.raises(UsageError) as err:
+        with_owners_away(load_ruleset(str(RULESETS / "worked_example.yaml")), ["sam"])
+    assert str(err.value) == ("--away: no route has an owner 'sam'; the ruleset 'Worked example (Marketing Director "
+                              "ICP)' has no 'routing' section, so no lead gets an owner")
+    text = RULESET.read_text()
+    for line in ("      owners: [anna, ben, chloe]\n", "      owners: [erin]\n", "      owners: [sam, tina]\n"):
+        text = text.replace(line, "")
+    path = tmp_path / "no_owners.yaml"
+    path.write_text(text)
+    with pytest.raises(UsageError) as err:
+        with_owners_away(load_ruleset(str(path)), ["sam"])
+    assert str(err.value) == ("--away: no route has an owner 'sam'; the ruleset's routes have no owners "
+                              "(give a route 'owners: [...]')")
+
+
 def test_cli_away_option(tmp_path):
     summary = tmp_path / "s.json"
     args = ["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--as-of", "2026-11-01",
