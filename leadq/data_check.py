@@ -1,16 +1,19 @@
-"""`leadq validate --data`: the ruleset's column mapping and values checked against real exports.
+"""`leadq validate --data`: the ruleset's column mapping, values and outcomes checked against real exports.
 
 A scheduled run should not be the first to find that the export renamed a column, or that
 a third of the company sizes are "about 300". This reads the data files as ``leadq score``
 does and reports, against the ruleset's column mapping: mapped columns the files lack, values
 a rule needs that cannot be read (rows the run would reject, with examples and a hint at the
 setting that would read them), unreadable values no rule reads (blanked), and numbers read
-from ranges such as "51-200".
+from ranges such as "51-200". It then scores the data (:func:`leadq.pipeline.read_and_score`,
+the path of ``leadq score``) and reports rules that fire for no lead or for every lead,
+disqualifiers that hit most leads, and tiers no lead reaches.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator, Sequence
 
@@ -20,13 +23,13 @@ from leadq.activity import event_type_spellings
 from leadq.activity_input import event_fields_needed, read_activity_files
 from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
-from leadq.conditions import Type
-from leadq.errors import did_you_mean
+from leadq.conditions import Call, Literal, Type, names_in, walk
+from leadq.errors import Position, did_you_mean
 from leadq.inputs import ReadOptions, concat_inputs, input_error_from_polars, read_input_files
 from leadq.input_columns import used_contact_fields
 from leadq.lint import Finding
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW
-from leadq.ruleset import Column, Ruleset
+from leadq.ruleset import Column, Rule, Ruleset
 
 EXAMPLES = 3
 _KIND = {Type.NUMBER: "a number", Type.BOOL: "true/false", Type.DATETIME: "a date"}
@@ -196,3 +199,158 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
         findings.append(_finding("info", "event-type-unused", type_col,
                                  f"event types in {label} that no rule scores: {shown}{more}", "activity_columns"))
     return findings
+
+
+# --------------------------------------------------------------------------- outcomes
+
+MIN_LEADS = 50  # fewer scored leads prove nothing about how often a rule fires: no outcome findings below it
+DISQUALIFIES_MOST = 0.5  # a disqualifier hitting more than this share of the leads is reported
+TOP_VALUES = 3
+_EVENT_SCORES = frozenset({"intent", "total"})
+_VERDICTS = {"disqualified": "bad_fit", "bad_fit": "bad_fit", "bad_timing": "bad_timing"}
+
+
+@dataclass
+class Outcomes:
+    """How many of the scored leads each rule, disqualifier and tier got (``validate --data``)."""
+
+    as_of: datetime
+    leads: int
+    rules: dict[str, int] = field(default_factory=dict)  # rule id -> leads it fired for
+    disqualifiers: dict[str, int] = field(default_factory=dict)  # code -> leads it applies to
+    tiers: dict[str, int] = field(default_factory=dict)  # tier name -> leads in it
+    top_values: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # field -> its most frequent values
+    # Rules, disqualifiers and tiers whose counts mean nothing: they read an input not given (no -a, no --accounts).
+    unknown: frozenset[str] = frozenset()
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (``outcomes`` of ``validate --json``)."""
+        return {"as_of": self.as_of.isoformat(), "leads": self.leads, "min_leads": MIN_LEADS,
+                "rules": self.rules, "disqualifiers": self.disqualifiers, "tiers": self.tiers,
+                "not_judged": sorted(self.unknown)}
+
+
+def score_outcomes(ruleset: Ruleset, data_specs: Sequence[str], activity_specs: Sequence[str] = (),
+                   account_specs: Sequence[str] = (), options: ReadOptions | None = None,
+                   as_of: datetime | None = None) -> Outcomes:
+    """Score the data as ``leadq score`` does and count each rule's, disqualifier's and tier's leads.
+
+    Event rules (and what reads intent or total) are counted only with ``activity_specs``, fields
+    only the accounts export maps only with ``account_specs``; the others are listed in
+    :attr:`Outcomes.unknown`. The counts of event rules depend on ``as_of`` (windows, decay).
+
+    Raises:
+        InputError: a file is missing, unreadable, malformed or lacks a column the scoring needs.
+    """
+    from leadq.pipeline import read_and_score
+
+    as_of = as_of or datetime.now(timezone.utc)
+    result = read_and_score(ruleset, data_specs, activity_specs, account_specs, options=options or ReadOptions(),
+                            as_of=as_of, detail=True)
+    detail = result.detail if result.detail is not None else result.scored
+    hits = [f"_hit__{r.id}" for r in ruleset.rules] + [f"_dq__{d.code}" for d in ruleset.disqualifiers]
+    texts = sorted({f for r in ruleset.rules if r.when is not None for f in names_in(r.when.tree)[0]
+                    if detail.schema.get(f) == pl.String})
+    counts = detail.select([pl.col(c).fill_null(False).sum() for c in hits] or [pl.len()]).row(0, named=True)
+    tiers = dict(zip(*detail["tier"].value_counts().select("tier", "count").to_dict(as_series=False).values()))
+    top = {}
+    for name in texts:  # the few text fields the rules read: one small group-by each
+        vc = (detail.lazy().select(pl.col(name).drop_nulls()).group_by(name).len()
+              .sort(["len", name], descending=[True, False]).head(TOP_VALUES).collect())
+        top[name] = list(zip(vc[name].to_list(), vc["len"].to_list()))
+    return Outcomes(
+        as_of=as_of, leads=detail.height,
+        rules={r.id: int(counts[f"_hit__{r.id}"]) for r in ruleset.rules},
+        disqualifiers={d.code: int(counts[f"_dq__{d.code}"]) for d in ruleset.disqualifiers},
+        tiers={t.name: int(tiers.get(t.name, 0)) for t in ruleset.tiers},
+        top_values=top, unknown=frozenset(_not_judged(ruleset, bool(activity_specs), bool(account_specs))))
+
+
+def _not_judged(ruleset: Ruleset, events: bool, accounts: bool) -> set[str]:
+    """Subjects whose counts depend on an input not given: the events (intent, total) or the accounts."""
+    blank = set() if accounts else {f for f in ruleset.account_columns if f not in ruleset.columns}
+    event_rules = {r.id for r in ruleset.event_rules}
+    unknown: set[str] = set() if events or not event_rules else {f"rule:{rid}" for rid in event_rules}
+
+    def reads_unknown(cond) -> bool:
+        fields, _, calls = names_in(cond.tree)
+        if fields & blank or any(f"rule:{c}" in unknown for c in calls):
+            return True
+        if not events and event_rules and fields & _EVENT_SCORES:
+            return True
+        dqs = {_VERDICTS[f] for f in fields if f in _VERDICTS}
+        codes = {a.value for n in walk(cond.tree) if isinstance(n, Call) and n.name == "has_reason"
+                 for a in n.args if isinstance(a, Literal)}
+        return any(f"disqualifier:{d.code}" in unknown for d in ruleset.disqualifiers
+                   if d.category in dqs or d.code in codes)
+
+    for r in ruleset.rules:  # in file order: a rule may read an earlier one through fired()
+        if r.when is not None and reads_unknown(r.when):
+            unknown.add(f"rule:{r.id}")
+    for d in ruleset.disqualifiers:
+        if reads_unknown(d.when):
+            unknown.add(f"disqualifier:{d.code}")
+    earlier_unknown = False  # a lead goes to the first tier it meets: an unknown tier's count unsettles the rest
+    for t in ruleset.tiers:
+        earlier_unknown = earlier_unknown or (t.when is not None and reads_unknown(t.when))
+        if earlier_unknown:
+            unknown.add(f"tier:{t.name}")
+    return unknown
+
+
+def check_outcomes(ruleset: Ruleset, outcomes: Outcomes, label: str,
+                   known: Sequence[Finding] = ()) -> Iterator[Finding]:
+    """Rules that fire for no lead or for every lead, disqualifiers hitting most leads, empty tiers.
+
+    Nothing below :data:`MIN_LEADS` scored leads. Items the static checks already report as
+    never matching (``known``), and those whose counts depend on an input not given, are left out.
+    """
+    n = outcomes.leads
+    if n < MIN_LEADS:
+        return
+    static = {f.subject for f in known if f.severity in ("warning", "error")}
+    of = f"{n:,} leads scored from {label}"
+    for r in ruleset.rules:
+        subject = f"{r.section} rule '{r.id}'"
+        hits = outcomes.rules[r.id]
+        if subject in static or f"rule:{r.id}" in outcomes.unknown:
+            continue
+        if hits == 0:
+            when = f" as of {outcomes.as_of:%Y-%m-%d}" if r.is_event_rule else ""
+            yield _finding_at("warning", "rule-never-fires", r.pos, subject,
+                              f"fires for none of the {of}{when} (judged from {MIN_LEADS} leads on)"
+                              f"{_held(r, outcomes)}")
+        elif hits == n:
+            yield _finding_at("info", "rule-always-fires", r.pos, subject,
+                              f"fires for every one of the {of}: it does not tell them apart")
+    for d in ruleset.disqualifiers:
+        subject = f"disqualifier '{d.code}'"
+        hits = outcomes.disqualifiers[d.code]
+        if subject in static or f"disqualifier:{d.code}" in outcomes.unknown or hits <= DISQUALIFIES_MOST * n:
+            continue
+        yield _finding_at("warning", "disqualifies-most", d.pos, subject,
+                          f"applies to {hits:,} of the {of} ({hits / n:.0%}), more than "
+                          f"{DISQUALIFIES_MOST:.0%}: is `{d.when.text}` the condition meant?")
+    for t in ruleset.tiers:
+        subject = f"tier '{t.name}'"
+        if subject in static or f"tier:{t.name}" in outcomes.unknown or outcomes.tiers[t.name]:
+            continue
+        yield _finding_at("info", "tier-empty", t.pos, subject, f"no lead of the {of} reaches it")
+
+
+def _finding_at(severity: str, code: str, pos: Position, subject: str, message: str) -> Finding:
+    return Finding(severity, code, pos.path, pos.line, pos.column, subject, message)
+
+
+def _held(rule: Rule, outcomes: Outcomes) -> str:
+    """``; industry holds most often: 'COMPUTER_SOFTWARE' (1,204), ...`` for the text fields a contact rule reads."""
+    if rule.when is None:
+        return ""
+    parts = []
+    for name in sorted(names_in(rule.when.tree)[0]):
+        if name not in outcomes.top_values:
+            continue
+        values = outcomes.top_values[name]
+        parts.append(f"{name} holds most often: " + ", ".join(f"'{v}' ({c:,})" for v, c in values)
+                     if values else f"{name} is blank for every lead")
+    return "; " + "; ".join(parts) if parts else ""

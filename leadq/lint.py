@@ -66,6 +66,7 @@ class LintReport:
     path: str
     findings: list[Finding] = field(default_factory=list)
     bounds: dict[str, Bound] = field(default_factory=dict)
+    outcomes: Any = None  # leadq.data_check.Outcomes, with --data: each rule's, disqualifier's and tier's leads
 
     def count(self, severity: str) -> int:
         """Number of findings of one severity."""
@@ -88,6 +89,7 @@ class LintReport:
                            "high": None if math.isinf(b.high) else b.high,
                            "unbounded_by": list(b.unbounded_by)} for k, b in self.bounds.items()},
             "findings": [asdict(f) for f in self.findings],
+            "outcomes": self.outcomes.to_dict() if self.outcomes is not None else None,
         }
 
 
@@ -349,7 +351,8 @@ def check_lists(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
 
 
 def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
-                 activity_specs: Sequence[str] = ()) -> LintReport:
+                 activity_specs: Sequence[str] = (), account_specs: Sequence[str] = (),
+                 as_of: Any = None) -> LintReport:
     """Load a ruleset and run every check; a load error becomes the report's only (error) finding.
 
     Args:
@@ -357,7 +360,14 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
         data_specs: contacts files or globs the column mapping and the values are checked against
             (:mod:`leadq.data_check`).
         activity_specs: activity log files or globs whose event types are checked against the event rules.
+        account_specs: accounts export files or globs, for scoring ``data_specs``.
         options: :class:`leadq.inputs.ReadOptions` for reading those files.
+        as_of: "now" for scoring ``data_specs`` (a timezone-aware datetime; default: the current time):
+            the event rules' counts depend on it.
+
+    With ``data_specs`` and no error so far, the data is scored as ``leadq score`` scores it, and
+    rules that fire for no lead or every lead, disqualifiers hitting most leads and empty tiers
+    are reported (:func:`leadq.data_check.check_outcomes`); the counts are ``report.outcomes``.
 
     Raises:
         InputError: a ``data_specs`` file is missing or unreadable.
@@ -385,11 +395,15 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     findings += check_regexes(ruleset)
     findings += check_lists(ruleset, positions)
     if data_specs or activity_specs:
-        from leadq.data_check import check_activity_types, check_data
+        from leadq.data_check import check_activity_types, check_data, check_outcomes, score_outcomes
 
         if data_specs:
             findings += check_data(ruleset, data_specs, options)
         if activity_specs:
             findings += check_activity_types(ruleset, activity_specs, options)
+        # Scoring would stop at an error (a column a condition reads is missing): no counts then.
+        if data_specs and not any(f.severity == "error" for f in findings):
+            report.outcomes = score_outcomes(ruleset, data_specs, activity_specs, account_specs, options, as_of)
+            findings += check_outcomes(ruleset, report.outcomes, ", ".join(data_specs), findings)
     report.findings = sorted(findings, key=lambda f: (f.path != ruleset.path, f.path, f.line, f.column, f.code))
     return report

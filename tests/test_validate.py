@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timezone
 
 import pytest
 
@@ -438,3 +439,136 @@ def test_a_missing_activity_column_names_the_close_one_in_parentheses(tmp_path):
     assert [line for line in result.stdout.splitlines() if "[column-missing]" in line] == [(
         f"{ruleset}:3:50: error: activity_columns.event_type: column 'Event' is not in {log} (did you mean "
         "'Event Type'?); `leadq score` would stop (exit 3) [column-missing]")]
+
+
+# --------------------------------------------------------------------------- outcomes (--data is scored)
+
+OUTCOMES_RULESET = """\
+version: 1
+columns: {lead_id: Lead ID, industry: Industry, country: Country, company_size: Employees}
+activity_columns: {lead_id: Lead ID, event_type: Event, occurred_at: When}
+lists:
+  unserved_countries: [North Korea]
+fit:
+  - {id: software, label: Software, points: 20, when: 'industry in ["Software"]'}
+  - {id: has_country, label: Has a country, points: 5, when: country is not null}
+  - {id: big, label: Big, points: 15, when: company_size >= 500}
+intent:
+  - {id: demo, label: Demo, event: demo_request, points: 30, cap: 30}
+disqualifiers:
+  - {code: unserved, label: Unserved country, category: bad_fit, when: country not in @unserved_countries}
+tiers:
+  - {name: disqualified, when: disqualified}
+  - {name: elite, when: fit >= 35}
+  - {name: rest, otherwise: true}
+"""
+
+
+def _outcome_data(tmp_path, leads: int):
+    """``leads`` contacts: two thirds COMPUTER_SOFTWARE, a third RETAIL; one in ten big; a demo for every fifth."""
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(OUTCOMES_RULESET)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Industry,Country,Employees\n" + "".join(
+        f"L{i},{'RETAIL' if i % 3 == 0 else 'COMPUTER_SOFTWARE'},{'France' if i % 2 else 'Germany'},"
+        f"{1000 if i % 10 == 0 else 20}\n" for i in range(leads)))
+    events = tmp_path / "events.csv"
+    events.write_text("Lead ID,Event,When\n" + "".join(f"L{i},demo_request,2026-10-01\n" for i in range(0, leads, 5)))
+    return ruleset, contacts, events
+
+
+def test_outcomes_of_scoring_the_data_are_reported_at_each_item(tmp_path):
+    ruleset, contacts, events = _outcome_data(tmp_path, 60)
+    report = lint_ruleset(str(ruleset), [str(contacts)], activity_specs=[str(events)],
+                          as_of=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    found = [(f.line, f.column, f.severity, f.code, f.subject, f.message) for f in report.findings
+             if f.code in OUTCOME_CODES]
+    of = f"60 leads scored from {contacts}"
+    assert found == [
+        (7, 5, "warning", "rule-never-fires", "fit rule 'software'",
+         f"fires for none of the {of} (judged from 50 leads on); industry holds most often: "
+         "'COMPUTER_SOFTWARE' (40), 'RETAIL' (20)"),
+        (8, 5, "info", "rule-always-fires", "fit rule 'has_country'",
+         f"fires for every one of the {of}: it does not tell them apart"),
+        (13, 5, "warning", "disqualifies-most", "disqualifier 'unserved'",
+         f"applies to 60 of the {of} (100%), more than 50%: is `country not in @unserved_countries` the "
+         "condition meant?"),
+        (16, 5, "info", "tier-empty", "tier 'elite'", f"no lead of the {of} reaches it"),
+        (17, 5, "info", "tier-empty", "tier 'rest'", f"no lead of the {of} reaches it"),
+    ]
+    outcomes = report.to_dict()["outcomes"]
+    assert outcomes == {"as_of": "2026-11-01T00:00:00+00:00", "leads": 60, "min_leads": 50,
+                        "rules": {"software": 0, "has_country": 60, "big": 6, "demo": 12},
+                        "disqualifiers": {"unserved": 60}, "tiers": {"disqualified": 60, "elite": 0, "rest": 0},
+                        "not_judged": []}
+    result = run_cli(["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01", "--strict"],
+                     exit_code=1)
+    assert (f"{ruleset}:7:5: warning: fit rule 'software': fires for none of the {of} (judged from 50 leads on); "
+            "industry holds most often: 'COMPUTER_SOFTWARE' (40), 'RETAIL' (20) [rule-never-fires]") in result.stdout
+    assert result.stdout.splitlines()[-1] == f"{ruleset}: 2 warnings, 3 info"
+    data = json.loads(run_cli(["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01",
+                               "--json"]).stdout)
+    assert data["outcomes"]["rules"]["demo"] == 12 and data["counts"] == {"error": 0, "warning": 2, "info": 3}
+
+
+def test_an_event_rule_that_never_fires_names_the_as_of_date(tmp_path):
+    ruleset, contacts, events = _outcome_data(tmp_path, 60)
+    # A week before the demos: the window holds none of them, so the rule fires for nobody.
+    report = lint_ruleset(str(ruleset), [str(contacts)], activity_specs=[str(events)],
+                          as_of=datetime(2026, 9, 24, tzinfo=timezone.utc))
+    [finding] = [f for f in report.findings if f.subject == "intent rule 'demo'"]
+    assert (finding.line, finding.column, finding.severity, finding.code, finding.message) == (
+        11, 5, "warning", "rule-never-fires",
+        f"fires for none of the 60 leads scored from {contacts} as of 2026-09-24 (judged from 50 leads on)")
+
+
+def test_event_rules_and_what_reads_intent_are_not_judged_without_the_activities(tmp_path):
+    ruleset, contacts, _ = _outcome_data(tmp_path, 60)
+    report = lint_ruleset(str(ruleset), [str(contacts)])
+    assert "intent rule 'demo'" not in {f.subject for f in report.findings}
+    assert report.outcomes.unknown == frozenset({"rule:demo"})
+    assert report.to_dict()["outcomes"]["not_judged"] == ["rule:demo"]
+
+
+def test_fewer_leads_than_the_minimum_give_no_outcome_findings(tmp_path):
+    from leadq.data_check import MIN_LEADS
+
+    ruleset, contacts, events = _outcome_data(tmp_path, MIN_LEADS - 1)
+    report = lint_ruleset(str(ruleset), [str(contacts)], activity_specs=[str(events)],
+                          as_of=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    assert [f for f in report.findings if f.code in OUTCOME_CODES] == []
+    assert report.outcomes.leads == 49 and report.outcomes.rules["software"] == 0
+    run_cli(["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01", "--strict"])
+
+
+def test_no_outcomes_when_scoring_would_stop(tmp_path):
+    ruleset, _, _ = _outcome_data(tmp_path, 60)
+    contacts = tmp_path / "lost.csv"
+    contacts.write_text("Lead ID,Sector,Country,Employees\n" + "".join(f"L{i},x,France,20\n" for i in range(60)))
+    report = lint_ruleset(str(ruleset), [str(contacts)])
+    assert report.outcomes is None and report.to_dict()["outcomes"] is None
+    assert [f.code for f in report.findings if f.severity == "error"] == ["column-missing"]
+
+
+def test_validate_as_of_is_parsed_as_score_parses_it(tmp_path):
+    ruleset, contacts, _ = _outcome_data(tmp_path, 60)
+    result = run_cli(["validate", ruleset, "-d", contacts, "--as-of", "yesterday"], exit_code=2)
+    assert result.stderr == ("leadq: error: --as-of: cannot read 'yesterday' as a date; use YYYY-MM-DD or "
+                             "YYYY-MM-DDTHH:MM:SSZ\n")
+    result = run_cli(["validate", ruleset, "--accounts", contacts], exit_code=2)
+    assert result.stderr == "leadq: error: --accounts: the accounts are read to score --data; give --data too\n"
+
+
+@pytest.mark.parametrize("name", ["b2b_saas.yaml", "product_led.yaml"])
+def test_shipped_rulesets_stay_clean_on_the_sample_data(name):
+    """The rulesets that map the sample export: scored as of 2026-11-01, no warning (infos may come)."""
+    from tests.conftest import SAMPLE
+
+    result = run_cli(["validate", RULESETS / name, "--strict", "--data", SAMPLE / "contacts.csv",
+                      "-a", str(SAMPLE / "events" / "*.csv"), "--accounts", SAMPLE / "accounts.csv",
+                      "--as-of", "2026-11-01"])
+    assert " warning: " not in result.stdout
+    run_cli(["validate", RULESETS / name, "--strict", "--data", SAMPLE / "contacts.csv"])
+
+
+OUTCOME_CODES = {"rule-never-fires", "rule-always-fires", "disqualifies-most", "tier-empty"}

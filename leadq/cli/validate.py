@@ -8,7 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadq.cli import DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, _read_options, _split_multi, app, handle_errors
+from leadq.cli import (
+    AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, _parse_as_of, _read_options, _split_multi, app,
+    handle_errors,
+)
 from leadq.errors import UsageError
 
 
@@ -21,6 +24,10 @@ def validate(
     activities: Annotated[Optional[list[str]], typer.Option(
         "--activities", "-a", help="Activity log files or globs: check that the event rules' types occur in it "
         "(repeatable).")] = None,
+    accounts: Annotated[Optional[list[str]], typer.Option(
+        "--accounts", help="With --data: the accounts export files or globs the data is scored with (repeatable).")
+    ] = None,
+    as_of: AsOfOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     input_format: InputFormatOpt = None,
@@ -31,19 +38,28 @@ def validate(
     """Check a ruleset: schema, types, regexes, unreachable or overlapping tiers, caps, thresholds, columns.
 
     Prints one line per finding (file:line:column: severity: item: message [check]).
+    With --data it also scores the data as `leadq score` does and reports rules that fire for no lead
+    or every lead, disqualifiers hitting most leads and empty tiers (from 50 leads on; --json gives each
+    one's count). Event rules' counts depend on --as-of.
     Exit 0 clean (warnings allowed), 1 warnings under --strict, 2 errors, 3 a --data or --activities file that
     cannot be read.
 
     Example:
 
         leadq validate rulesets/b2b_saas.yaml --data sample_data/contacts.csv --strict
+
+        leadq validate rulesets/b2b_saas.yaml -d sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01
     """
     from leadq.lint import lint_ruleset
 
     specs, activity_specs = _split_multi(data, "--data"), _split_multi(activities, "--activities")
-    if specs.count("-") + activity_specs.count("-") > 1:
+    account_specs = _split_multi(accounts, "--accounts")
+    if specs.count("-") + activity_specs.count("-") + account_specs.count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
-    report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter, sheet), activity_specs)
+    if account_specs and not specs:
+        raise UsageError("--accounts: the accounts are read to score --data; give --data too")
+    report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter, sheet), activity_specs,
+                          account_specs, _parse_as_of(as_of))
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
