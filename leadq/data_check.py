@@ -207,6 +207,9 @@ MIN_LEADS = 50  # fewer scored leads prove nothing about how often a rule fires:
 DISQUALIFIES_MOST = 0.5  # a disqualifier hitting more than this share of the leads is reported
 TOP_VALUES = 3
 _EVENT_SCORES = frozenset({"intent", "total"})
+# Static findings that already say an item never matches: no outcome finding repeats them.
+_NEVER_MATCHES = frozenset({"rule-unreachable", "event-type-missing", "disqualifier-unreachable", "tier-unreachable",
+                            "tier-shadowed"})
 _VERDICTS = {"disqualified": "bad_fit", "bad_fit": "bad_fit", "bad_timing": "bad_timing"}
 
 
@@ -308,7 +311,7 @@ def check_outcomes(ruleset: Ruleset, outcomes: Outcomes, label: str,
     n = outcomes.leads
     if n < MIN_LEADS:
         return
-    static = {f.subject for f in known if f.severity in ("warning", "error")}
+    static = {f.subject for f in known if f.code in _NEVER_MATCHES}
     of = f"{n:,} leads scored from {label}"
     for r in ruleset.rules:
         subject = f"{r.section} rule '{r.id}'"
