@@ -310,15 +310,15 @@ def _action_lines(summary: RunSummary) -> list[Text]:
         lines.append(Text("routes: " + "; ".join([*routes, unrouted])))
     if r.get("away"):
         lines.append(Text(f"owners away (no new leads): {', '.join(r['away'])}"))
-    unassigned = r.get("unassigned") or {}
-    full = {route: n for route, n in unassigned.items()
-            if route in r.get("capacity", {}) and not set(r["owners"][route]) <= set(r.get("away", ()))}
-    away = {route: n for route, n in unassigned.items() if route not in full}
-    if away:
-        lines.append(Text(f"without an owner (every owner of the route away): {_joined(away)}", style="yellow"))
-    if full:
-        lines.append(Text(f"without an owner (every owner at capacity; the most urgent leads went first): "
-                          f"{_joined(full)}", style="yellow"))
+    why: dict[str, dict] = {}  # the reason leads went without an owner -> route -> leads
+    for route, n in (r.get("unassigned") or {}).items():
+        owners, away = set(r["owners"][route]), set(r.get("away", ()))
+        reason = ("every owner of the route away" if owners <= away or route not in r.get("capacity", {}) else
+                  "every owner away or at capacity; the most urgent leads went first" if owners & away else
+                  "every owner at capacity; the most urgent leads went first")
+        why.setdefault(reason, {})[route] = n
+    for reason, routes in why.items():
+        lines.append(Text(f"without an owner ({reason}): {_joined(routes)}", style="yellow"))
     if r.get("flags"):
         lines.append(Text(f"flags: {_joined(r['flags'])}"))
     if "sla_due" in r:

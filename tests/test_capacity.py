@@ -194,3 +194,17 @@ def test_cli_summary_counts_the_leads_over_capacity(tmp_path):
     last = owned.sort(["sla_due_at", "total_score"], descending=[False, True]).row(-1, named=True)
     first_left = left.sort(["sla_due_at", "total_score"], descending=[False, True]).row(0, named=True)
     assert (last["sla_due_at"], -last["total_score"]) <= (first_left["sla_due_at"], -first_left["total_score"])
+
+
+def test_cli_summary_says_away_or_at_capacity_when_both_left_leads_without_an_owner(tmp_path):
+    # With sam and jordan away and the other two at capacity, it said "every owner at capacity".
+    text = (RULESETS / "b2b_saas.yaml").read_text()
+    roster = "      owners: [sam.okafor, jordan.wells, alex.rivera, casey.morgan]\n"
+    ruleset = tmp_path / "capped.yaml"
+    ruleset.write_text(text.replace(roster, roster + "      capacity: 20\n"))
+    result = run_cli(["score", SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--as-of",
+                      SAMPLE_AS_OF, "-r", ruleset, "-o", tmp_path / "scored.parquet", "--away",
+                      "sam.okafor,jordan.wells"])
+    # 93 leads, 2 owners taking 20 each.
+    assert ("without an owner (every owner away or at capacity; the most urgent leads went first): amer_sdr 53"
+            in result.stdout.splitlines())
