@@ -5,8 +5,9 @@ without scoring a lead: how low and how high can fit, intent and total go
 (:func:`score_bounds`, from each rule's points, caps and ``per``), and can a
 condition ever be true, or does one condition imply another
 (:class:`Reasoner`, from interval bounds on scores and number fields, grade
-letters, and conditions contained in one another). The reasoning is syntactic
-and conservative: it answers only what it can prove.
+letters, the text values and blanks a field may hold, and conditions contained
+in one another). The reasoning is syntactic and conservative: it answers only
+what it can prove.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from leadq.conditions import Arith, Between, Compare, Literal, Logical, Name, Node
+from leadq.conditions import (
+    Arith, Between, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, date_literal,
+)
 from leadq.ruleset import Rule, Ruleset
 
 SCORE_VARS = {"fit": "fit", "intent": "intent", "total": "total"}
@@ -174,6 +177,119 @@ def grades_of(node: Node, letters: Sequence[str]) -> set[str] | None:
     return {letter for j, letter in enumerate(letters) if pick(j)}
 
 
+@dataclass(frozen=True)
+class TextSet:
+    """The values of one text field that make a condition true.
+
+    A value is blank (null) or a text, compared as leadq compares it: stripped
+    and lower-cased. ``values`` are such texts: the only ones allowed when
+    ``finite``, else the only ones refused, so that ``=``, ``in``, ``not in``,
+    ``is null`` and ``not`` all have an exact set, and ``and`` / ``or`` meet and
+    join them. A text that is blank but not null (a raw column) is one more
+    text, ``""``: counting it as possible only makes the reasoning more careful.
+    """
+
+    null: bool
+    finite: bool
+    values: frozenset[str] = frozenset()
+
+    def meet(self, other: "TextSet") -> "TextSet":
+        """Values in both sets."""
+        if self.finite and other.finite:
+            values, finite = self.values & other.values, True
+        elif self.finite:
+            values, finite = self.values - other.values, True
+        elif other.finite:
+            values, finite = other.values - self.values, True
+        else:
+            values, finite = self.values | other.values, False
+        return TextSet(self.null and other.null, finite, values)
+
+    def complement(self) -> "TextSet":
+        """Values not in the set (``not``: every test is already true or false, blanks included)."""
+        return TextSet(not self.null, not self.finite, self.values)
+
+    def join(self, other: "TextSet") -> "TextSet":
+        """Values in either set."""
+        return self.complement().meet(other.complement()).complement()
+
+    def empty(self) -> bool:
+        """True when no value, blank or text, is in the set (there are endless texts to refuse)."""
+        return not self.null and self.finite and not self.values
+
+
+EVERY_VALUE = TextSet(null=True, finite=False)
+
+
+def _text_subject(node: Node) -> tuple[bool, str] | None:
+    # Grades compare by rank, not text (grades_of reasons about them).
+    if isinstance(node, Name) and (node.raw_column or node.name != "grade"):
+        return node.raw_column, node.name
+    return None
+
+
+def _norm(value: str) -> str:
+    # As leadq.condition_compiler turns a literal into what it compares with.
+    return value.strip().lower()
+
+
+def text_set(node: Node, lists: dict[str, tuple]) -> tuple[tuple[bool, str], TextSet] | None:
+    """The field a condition tests and the text values that make it true, or None when the condition
+    tests more than one field or anything but equality, lists and blanks (``matches``, ``contains`` ...)."""
+    if isinstance(node, Compare) and node.op in ("=", "!="):
+        subject, lit = node.left, node.right
+        key = _text_subject(subject)
+        # A text literal only on the right: the compiler lower-cases a left one with Polars, not Python.
+        if key is None or not isinstance(lit, Literal) or not isinstance(lit.value, str):
+            return None
+        # A date field compared with a date is not text; any other text literal means a text field.
+        if date_literal(lit.value) is not None:
+            return None
+        equal = TextSet(null=False, finite=True, values=frozenset({_norm(lit.value)}))
+        # "!=" is false on a blank, like "=".
+        return key, equal if node.op == "=" else TextSet(null=False, finite=False, values=equal.values)
+    if isinstance(node, InList):
+        key = _text_subject(node.subject)
+        if key is None:
+            return None
+        if isinstance(node.items, ListRef):
+            if node.items.name not in lists:
+                return None
+            items = list(lists[node.items.name])
+        elif isinstance(node.items, ListLit):
+            items = [i.value if isinstance(i, Literal) else i for i in node.items.items]
+        else:
+            return None
+        # Numbers in the list mean a number field (an empty list is no value of any type).
+        if not all(isinstance(v, str) for v in items):
+            return None
+        within = TextSet(null=False, finite=True, values=frozenset(_norm(v) for v in items))
+        return key, within.complement() if node.negated else within
+    if isinstance(node, IsNull):
+        key = _text_subject(node.subject)
+        if key is None:
+            return None
+        blank = TextSet(null=True, finite=True, values=frozenset({""}) if node.empty else frozenset())
+        return key, blank.complement() if node.negated else blank
+    if isinstance(node, Not):
+        inner = text_set(node.operand, lists)
+        return (inner[0], inner[1].complement()) if inner else None
+    if isinstance(node, Logical):
+        parts = [text_set(op, lists) for op in node.operands]
+        if not parts or any(p is None or p[0] != parts[0][0] for p in parts):  # type: ignore[index]
+            return None
+        combined = parts[0][1]  # type: ignore[index]
+        for _, s in parts[1:]:  # type: ignore[misc]
+            combined = combined.meet(s) if node.op == "and" else combined.join(s)
+        return parts[0][0], combined  # type: ignore[index]
+    return None
+
+
+def _label(key: tuple[bool, str]) -> str:
+    raw, name = key
+    return f"`{name}`" if raw else name
+
+
 class Reasoner:
     """Answers "can this condition ever be true?" and "does A imply B?" from the text alone."""
 
@@ -181,6 +297,7 @@ class Reasoner:
         self.letters = ruleset.grade_letters
         self.bounds = bounds
         self.grades = reachable_grades(ruleset, bounds["fit"])
+        self.lists = ruleset.lists
 
     def _atoms(self, node: Node) -> list[Node]:
         if isinstance(node, Logical) and node.op == "and":
@@ -214,6 +331,19 @@ class Reasoner:
                 if iv.high < b.low or (iv.high == b.low and iv.high_open):
                     return f"it needs {iv.name} {'<' if iv.high_open else '<='} {iv.high:g} but the lowest " \
                            f"reachable {iv.name} is {b.low:g}"
+        texts: dict[tuple[bool, str], tuple[TextSet, int]] = {}
+        for atom in atoms:
+            found = text_set(atom, self.lists)
+            if found is None:
+                continue
+            key, values = found
+            before, count = texts.get(key, (EVERY_VALUE, 0))
+            values = values.meet(before)
+            texts[key] = (values, count + 1)
+            if values.empty():
+                if count:
+                    return f"its conditions on {_label(key)} contradict each other"
+                return f"no value of {_label(key)} meets it"
         allowed = set(self.grades)
         for atom in atoms:
             letters = grades_of(atom, self.letters)
@@ -241,6 +371,9 @@ class Reasoner:
         ga, gb = grades_of(a, self.letters), grades_of(b, self.letters)
         if ga is not None and gb is not None:
             return ga <= gb
+        ta, tb = text_set(a, self.lists), text_set(b, self.lists)
+        if ta is not None and tb is not None and ta[0] == tb[0]:
+            return ta[1].meet(tb[1].complement()).empty()
         return False
 
     def constrained(self, node: Node) -> set[str]:

@@ -185,3 +185,110 @@ tiers:
                   "email": [" pat@ACME.com ", "Jo <jo@acme.com>", "x@other.io"]}).write_parquet(contacts)
     scored = read_and_score(load_ruleset(str(ruleset)), [str(contacts)], [], as_of=AS_OF).scored
     assert scored.select("lead_id", "fit_score").rows() == [("1", 17.0), ("2", 15.0), ("3", 0.0)]
+
+
+# --------------------------------------------------------------------------- reasoning about text values
+
+TEXT_RULESET = """version: 1
+columns: {lead_id: id, job_title: title, country: country, industry: industry, company_size: size}
+lists:
+  dach: [" DE ", "at", "CH"]
+fit:
+  - {id: saas_retail, label: SaaS retail, when: 'industry = "SaaS" and industry = "Retail"', points: 10}
+  - {id: us_not_us, label: US not US, when: 'country in ["US"] and country not in ["US"]', points: 5}
+  - {id: us_in_europe, label: US in Europe, when: 'country = "US" and country in ["DE", "FR"]', points: 5}
+  - {id: blank_ceo, label: Blank CEO, when: 'job_title is null and job_title = "CEO"', points: 5}
+  - {id: saas_any_case, label: SaaS, when: 'industry = "SaaS" and industry in [" saas ", "retail"]', points: 3}
+  - {id: dach_not_us, label: DACH, when: 'country in @dach and country != "us"', points: 3}
+  - {id: ceo_contains, label: CEO, when: 'job_title contains "ceo" and job_title is null', points: 3}
+disqualifiers:
+  - {code: nowhere, category: bad_fit, when: 'country in @dach and country = "US"'}
+  - {code: outside, category: bad_fit, when: 'country not in ["US"] and company_size < 10'}
+tiers:
+  - {name: held, when: 'bad_fit or (country = "de" and country = "at")'}
+  - {name: blank_and_not, when: 'country is empty and not (country is empty)'}
+  - {name: rest, otherwise: true}
+"""
+
+
+def test_text_conditions_that_can_never_be_true_are_reported(tmp_path):
+    from leadq.lint import lint_ruleset
+
+    (tmp_path / "r.yaml").write_text(TEXT_RULESET)
+    found = [(f.code, f.subject, f.message) for f in lint_ruleset(str(tmp_path / "r.yaml")).findings
+             if f.code in ("rule-unreachable", "disqualifier-unreachable", "tier-unreachable")]
+    assert found == [
+        ("rule-unreachable", "fit rule 'saas_retail'", "can never fire: `industry = \"SaaS\" and industry = "
+         "\"Retail\"`: its conditions on industry contradict each other"),
+        ("rule-unreachable", "fit rule 'us_not_us'", "can never fire: `country in [\"US\"] and country not in "
+         "[\"US\"]`: its conditions on country contradict each other"),
+        ("rule-unreachable", "fit rule 'us_in_europe'", "can never fire: `country = \"US\" and country in "
+         "[\"DE\", \"FR\"]`: its conditions on country contradict each other"),
+        ("rule-unreachable", "fit rule 'blank_ceo'", "can never fire: `job_title is null and job_title = "
+         "\"CEO\"`: its conditions on job_title contradict each other"),
+        ("disqualifier-unreachable", "disqualifier 'nowhere'",
+         "can never apply: its conditions on country contradict each other"),
+        ("tier-unreachable", "tier 'blank_and_not'", "can never match: its conditions on country contradict "
+         "each other"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def reasoner():
+    import dataclasses
+
+    from leadq.condition_reasoning import Bound, Reasoner
+    from leadq.ruleset_loader import load_ruleset
+    from tests.conftest import RULESETS
+
+    rs = dataclasses.replace(load_ruleset(str(RULESETS / "worked_example.yaml")),
+                             lists={"dach": (" DE ", "at", "CH"), "sizes": (1, 2)})
+    return Reasoner(rs, {"fit": Bound(-10, 40), "intent": Bound(0, 60), "total": Bound(-10, 100)})
+
+
+@pytest.mark.parametrize("text, why", [
+    ('industry = "SaaS" and industry = "Retail"', "its conditions on industry contradict each other"),
+    ('country in ["US"] and country not in ["US"]', "its conditions on country contradict each other"),
+    ('country = "US" and country in ["DE", "FR"]', "its conditions on country contradict each other"),
+    ('job_title is null and job_title = "CEO"', "its conditions on job_title contradict each other"),
+    ('industry = "SaaS" and industry = " saas "', None),  # case and spaces are ignored
+    ('country in @dach and country = "de"', None),
+    ('country in @dach and country = "US"', "its conditions on country contradict each other"),
+    ('country not in ["US"] and country is null', None),  # `not in` is true of a blank
+    ('country != "US" and country is null', "its conditions on country contradict each other"),
+    ('country is empty and country = " "', None),  # a raw column may hold a blank that is not null
+    ('country is empty and country = "x"', "its conditions on country contradict each other"),
+    ('country is not empty and country = "  "', "its conditions on country contradict each other"),
+    ("country is null and country is not null", "its conditions on country contradict each other"),
+    ("not (country is null or country is not null)", "no value of country meets it"),
+    ("country in []", "no value of country meets it"),
+    ('not (country = "a") and country = "A "', "its conditions on country contradict each other"),
+    ('(country = "a" or country = "b") and country = "c"', "its conditions on country contradict each other"),
+    ('(country = "a" or country = "b") and country != "a"', None),
+    ('(country = "a" or company_size > 5) and country = "c"', None),
+    ('not (country = "a" and job_title = "b") and country = "a"', None),
+    ('`Country` = "a" and country = "b"', None),  # a raw column and a field are reasoned about apart
+    ('`Country` = "a" and `Country` = "b"', "its conditions on `Country` contradict each other"),
+    ('created_at = "2026-01-01" and created_at = "2026-01-01 00:00"', None),  # dates, not text
+    ('job_title matches "ceo" and job_title = "cto"', None),  # patterns are never reasoned about
+    ('job_title contains "ceo" and job_title is null', None),
+    ('job_title starts with "x" and not (job_title starts with "x")', None),
+    ("company_size in @sizes and company_size not in @sizes", None),  # numbers: only intervals
+    ('grade = "A" and grade != "A"', "no reachable grade meets it (reachable: A, B, C, D)"),
+])
+def test_text_reasoning(reasoner, text, why):
+    assert reasoner.impossible(parse(text)) == why
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ('country = "US"', 'country in [" us ", "CA"]', True),
+    ('country in ["US", "CA"]', 'country = "us"', False),
+    ('country in @dach', 'country not in ["US"]', True),
+    ('country not in ["US"]', 'country != "US"', False),  # a blank country is not in the list, nor != "US"
+    ('country != "US"', 'country is not null', True),
+    ('country = "de" and company_size > 10', 'country in @dach', True),
+    ('country contains "de"', 'country contains "de"', True),
+    ('country contains "de"', 'country is not null', False),
+])
+def test_text_implication(reasoner, a, b, expected):
+    assert reasoner.implies(parse(a), parse(b)) is expected

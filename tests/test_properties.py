@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadq.condition_compiler import FieldRef, Scope, compile_condition
+from leadq.condition_parser import parse
 from leadq.conditions import Type
 from leadq.errors import ConditionError
 from leadq.outputs import write_frame
@@ -100,3 +103,67 @@ def test_csv_round_trip_and_formula_safety(rows):
             assert written == "'" + original
         else:
             assert written == original
+
+
+# A text field's possible values, blank and padded or in other cases included; `raw` holds them as a raw
+# column may (a blank text that is not null), `title` as leadq's cleaning leaves a typed field.
+_VALUES = [None, "", "  ", "CTO", "cto", " Cto ", "a", "A", " b", "intern", "x y"]
+_TEXT_FRAME = pl.DataFrame({"title": [v if v is None or v.strip() else None for v in _VALUES], "raw": _VALUES})
+_TEXT_SCOPE = Scope(
+    fields={"title": FieldRef(pl.col("title"), Type.TEXT), "size": FieldRef(pl.col("size"), Type.NUMBER)},
+    raw_columns={"Raw": FieldRef(pl.col("raw"), Type.TEXT)},
+    lists={"words": ("a", " B "), "none": ()},
+)
+_literal = st.sampled_from(['"cto"', '" CTO "', '"a"', '"B"', '""', '" "', '"zz"'])
+_subject = st.sampled_from(["title", "`Raw`"])
+_text_atom = st.one_of(
+    st.builds(lambda s, op, v: f"{s} {op} {v}", _subject, st.sampled_from(["=", "!="]), _literal),
+    st.builds(lambda s, neg, items: f"{s} {neg}in [{', '.join(items)}]", _subject, st.sampled_from(["", "not "]),
+              st.lists(_literal, max_size=3)),
+    st.builds(lambda s, neg, ref: f"{s} {neg}in {ref}", _subject, st.sampled_from(["", "not "]),
+              st.sampled_from(["@words", "@none"])),
+    st.builds(lambda s, test: f"{s} is {test}", _subject,
+              st.sampled_from(["null", "not null", "empty", "not empty"])),
+    st.builds(lambda s, op, v: f"{s} {op} {v}", _subject, st.sampled_from(["contains", "starts with", "ends with"]),
+              _literal),
+    st.builds(lambda s, p: f'{s} matches "{p}"', _subject, st.sampled_from(["^c", "^$", "o$", "."])),
+)
+_text_condition = st.recursive(
+    _text_atom,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
+        st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+        st.builds(lambda a: f"not ({a})", inner),
+    ),
+    max_leaves=6,
+)
+
+
+@pytest.fixture(scope="module")
+def text_reasoner():
+    from leadq.condition_reasoning import Bound, Reasoner
+    from leadq.ruleset_loader import load_ruleset
+    from tests.conftest import RULESETS
+
+    ruleset = dataclasses.replace(load_ruleset(str(RULESETS / "worked_example.yaml")), lists=_TEXT_SCOPE.lists)
+    return Reasoner(ruleset, {"fit": Bound(-10, 40), "intent": Bound(0, 60), "total": Bound(-10, 100)})
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_text_condition)
+def test_a_text_condition_called_impossible_is_true_of_no_value(text_reasoner, text):
+    """What validate calls impossible is false for every value, blank, padded or in any case."""
+    if text_reasoner.impossible(parse(text)) is None:
+        return
+    held = _TEXT_FRAME.with_columns(compile_condition(text, _TEXT_SCOPE).alias("c"))["c"].to_list()
+    assert not any(held), [v for v, h in zip(_VALUES, held) if h]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_text_condition, _text_condition)
+def test_a_text_condition_said_to_imply_another_does_for_every_value(text_reasoner, a, b):
+    """When validate says every lead meeting A meets B (a shadowed tier), no value meets A and not B."""
+    if not text_reasoner.implies(parse(a), parse(b)):
+        return
+    held = _TEXT_FRAME.with_columns(compile_condition(f"({a}) and not ({b})", _TEXT_SCOPE).alias("c"))["c"]
+    assert not any(held.to_list()), [v for v, h in zip(_VALUES, held.to_list()) if h]
