@@ -87,6 +87,9 @@ def _base_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
     scope.fields["tier"] = FieldRef(pl.col("tier"), Type.TEXT)
     if ruleset.actions.accounts is not None:
         scope.fields["account_tier"] = FieldRef(pl.col("account_tier"), Type.TEXT)
+    else:
+        scope.unseen["account_tier"] = ("'account_tier' is given by the ruleset's accounts: section, which this "
+                                        "ruleset does not have; add one to tier accounts")
     return scope
 
 

@@ -317,6 +317,10 @@ def _write(tmp_path, old: str, new: str) -> str:
      "count(): unknown rule 'doc'; did you mean 'docs'?"),
     ('    - when: tier = "nurture"\n      route: nurture', '    - when: teir = "nurture"\n      route: nurture',
      ":83:13: routing rule (route 'nurture'): unknown field 'teir'"),
+    # It said "unknown field 'account_tier'; did you mean 'account_id'?".
+    ('    - when: tier = "nurture"\n      route: nurture', '    - when: account_tier = "a"\n      route: nurture',
+     ":83:13: routing rule (route 'nurture'): 'account_tier' is given by the ruleset's accounts: section, which "
+     "this ruleset does not have; add one to tier accounts"),
     ("      owners: [sam, tina]", "      owners: [sam, sam]", "routing rule 4 (route 'inbound_sdr'): an owner is listed twice"),
     ("      owners: [sam, tina]", "      owners: {sam: 2, tina: 1.5}", ":82:30: routing rule 4 (route 'inbound_sdr'): "
      "owners: tina's share must be a whole number from 0 to 100 (its part of the route's new leads, e.g. {tina: 2}), "
