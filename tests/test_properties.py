@@ -53,15 +53,20 @@ _atom = st.one_of(
     st.just("title is null"), st.just("flag"), st.just("title in @words"),
     st.builds(lambda a, b: f"size between {min(a, b)} and {max(a, b)}", st.integers(0, 4000), st.integers(0, 4000)),
 )
-_condition = st.recursive(
-    _atom,
-    lambda inner: st.one_of(
-        st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
-        st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
-        st.builds(lambda a: f"not ({a})", inner),
-    ),
-    max_leaves=8,
-)
+def _combined(atom: st.SearchStrategy[str], max_leaves: int) -> st.SearchStrategy[str]:
+    """Conditions made of ``atom`` with and, or and not, up to ``max_leaves`` atoms."""
+    return st.recursive(
+        atom,
+        lambda inner: st.one_of(
+            st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
+            st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+            st.builds(lambda a: f"not ({a})", inner),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+_condition = _combined(_atom, 8)
 
 
 @settings(max_examples=200, deadline=None)
@@ -128,15 +133,7 @@ _text_atom = st.one_of(
               _literal),
     st.builds(lambda s, p: f'{s} matches "{p}"', _subject, st.sampled_from(["^c", "^$", "o$", "."])),
 )
-_text_condition = st.recursive(
-    _text_atom,
-    lambda inner: st.one_of(
-        st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
-        st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
-        st.builds(lambda a: f"not ({a})", inner),
-    ),
-    max_leaves=6,
-)
+_text_condition = _combined(_text_atom, 6)
 
 
 @pytest.fixture(scope="module")
