@@ -10,6 +10,7 @@ the audit of disqualifications. The terms (rate, lift, decile, ROC AUC) are defi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -197,6 +198,9 @@ def rule_evidence(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> 
             verdict = "never fired"
         elif not rest:
             verdict = "always fired"
+        elif not converted or converted == total:
+            # Without both converters and other leads, equal rates say nothing about the rule.
+            verdict = "no lead converted" if not converted else "every lead converted"
         elif r.points >= 0:
             verdict = "predictive" if f_rate > n_rate else "no lift: use it for nurture"  # type: ignore[operator]
         else:
@@ -235,8 +239,24 @@ def suggestion(curve: pl.DataFrame, converted: int, target_precision: float | No
     if not row.height:
         return Suggestion(target, None, 0, 0, None, None, note)
     r = row.row(0, named=True)
-    return Suggestion(target, r["total_score"], int(r["volume"]), int(r["tp_cum"]), r["precision"],
-                      ratio(r["tp_cum"], converted), note)
+    below = curve.filter(pl.col("total_score") < r["total_score"]).select(pl.col("total_score").max()).item()
+    return Suggestion(target, round_threshold(r["total_score"], below), int(r["volume"]), int(r["tp_cum"]),
+                      r["precision"], ratio(r["tp_cum"], converted), note)
+
+
+def round_threshold(score: float, below: float | None) -> float:
+    """The number with the fewest decimals in ``(below, score]``: ``total >= it`` passes the same leads.
+
+    Decayed scores carry many decimals (60.0019...); shown rounded to 60.00, the suggestion
+    would also pass the leads at exactly 60, so the shown threshold and its volume would
+    disagree. ``below`` is the next lower distinct score (None when ``score`` is the lowest).
+    """
+    for decimals in range(7):
+        step = 10 ** decimals
+        candidate = math.floor(score * step) / step
+        if candidate <= score and (below is None or candidate > below):
+            return candidate
+    return score
 
 
 def audit(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> list[AuditRow]:

@@ -30,6 +30,11 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "0" if text in ("-0", "-0.0", "-0.00") else text
 
 
+def _exact(value: float) -> str:
+    # All the digits the JSON has (shortest repr): the threshold shown must pass the volume shown.
+    return f"{int(value):,}" if value.is_integer() else f"{value:,}"
+
+
 def _lift(value: float | None) -> Text:
     if value is None:
         return Text("-")
@@ -136,7 +141,7 @@ def calibration_report(report: CalibrationReport) -> Group:
         if s.threshold is None:
             parts.append(Text(f"suggested threshold for {s.target}: none ({s.note})", style="yellow"))
             continue
-        text = Text(f"suggested threshold for {s.target}: total >= {_num(s.threshold, 2)}", style="bold")
+        text = Text(f"suggested threshold for {s.target}: total >= {_exact(s.threshold)}", style="bold")
         text.append(f"  -> {s.volume:,} leads, {s.true_positives:,} converted, precision {_pct(s.precision)}, "
                     f"recall {_pct(s.recall)}")
         if s.note:

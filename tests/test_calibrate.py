@@ -272,7 +272,7 @@ def test_terminal_report_shows_the_figures():
     out = result.stdout
     assert "leads scored 12; converted 6; base rate 50.0%" in out
     assert "ROC AUC of the total score: 0.764" in out
-    assert "suggested threshold for precision >= 0.65: total >= 40.00" in out
+    assert "suggested threshold for precision >= 0.65: total >= 40  -> 6 leads" in out
     assert "Sales marked as bad timing (not_now)" in out
     assert "\x1b[" not in out  # no colour when not on a terminal
 
@@ -426,3 +426,59 @@ def test_a_narrow_terminal_splits_no_number(report, monkeypatch, columns):
     if columns == "40":
         assert ("director (30 points): fired 6, 66.7%; not fired 6, 33.3%; lift 1.33x; predictive (few leads)"
                 in text)
+
+
+def test_suggested_threshold_is_shown_with_the_digits_that_pass_its_volume():
+    # Decayed totals carry many decimals. Totals 60.0019 (converted), 60 (not), 50 (converted), 40 (not):
+    # the one lead above 60 is passed by any threshold in (60, 60.0019]; the simplest is 60.001. Shown as
+    # "60.00" (as before), the threshold would also pass the lead at exactly 60: 2 leads, not the 1 stated.
+    import polars as pl
+
+    from leadq.calibrate_figures import suggestion, threshold_curve
+
+    frame = pl.DataFrame({"total_score": [60.0019, 60.0, 50.0, 40.0], "_converted": [True, False, True, False]})
+    curve = threshold_curve(frame)
+    s = suggestion(curve, 2, None, 1)
+    assert (s.threshold, s.volume, s.true_positives, s.precision, s.recall) == (60.001, 1, 1, 1.0, 0.5)
+    # precision >= 0.6: >= 50 passes 3 leads, 2 converted (2/3); >= 40 gives 2/4. Below 50 is 40, so 50 stays.
+    s = suggestion(curve, 2, 0.6, None)
+    assert (s.threshold, s.volume, s.true_positives) == (50.0, 3, 2)
+    # The lowest score has nothing below it: 40 itself.
+    s = suggestion(curve, 2, 0.5, None)
+    assert (s.threshold, s.volume, s.true_positives) == (40.0, 4, 2)
+
+
+def test_terminal_report_shows_the_exact_suggested_threshold():
+    import io
+
+    from leadq.calibrate import calibrate
+    from leadq.calibrate_figures import Suggestion
+    from leadq.calibrate_report import calibration_report
+    from leadq.conditions import literal_date
+    from leadq.rescoring import read_frames
+    from leadq.report import make_console
+    from leadq.ruleset_loader import load_ruleset
+
+    rep = calibrate(load_ruleset(str(RULESET)), read_frames([str(CONTACTS)]), outcome="sql",
+                    as_of=literal_date(AS_OF))
+    rep.suggestions = [Suggestion("volume <= 1", 60.001, 1, 1, 1.0, 0.5)]
+    out = io.StringIO()
+    make_console(out).print(calibration_report(rep))
+    assert "total >= 60.001  -> 1 leads" in out.getvalue()
+
+
+@pytest.mark.parametrize("column, verdict", [("SQL Date", "no lead converted"), ("Created", "every lead converted")])
+def test_rule_verdicts_need_converters_and_other_leads(tmp_path, column, verdict):
+    # With no converter (or only converters) every rate is 0% (100%) on both sides: a rule neither helps
+    # nor "penalises converters"; it was read as "no lift: use it for nurture" / "penalises converters".
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date,Created\n"
+                        "A,Director,500,UK,OPEN,,2026-01-01\n"
+                        "B,Marketing Intern,500,US,OPEN,,2026-01-02\n"
+                        "C,Manager,50,US,OPEN,,2026-01-03\n")
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-", "--quiet",
+                      "--outcome", "sql" if column == "SQL Date" else column])
+    rules = {r["rule"]: (r["fired"], r["fired_converted"], r["verdict"]) for r in json.loads(result.stdout)["rules"]}
+    conv = 0 if column == "SQL Date" else 1
+    assert rules == {"director": (1, conv, verdict), "big_company": (2, 2 * conv, verdict),
+                     "uk": (1, conv, verdict), "intern": (1, conv, verdict)}
