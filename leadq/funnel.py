@@ -211,7 +211,9 @@ def _core_aggs() -> list[pl.Expr]:
         aggs.append(pl.col(f"_r_{stage}").sum().alias(f"reached_{stage}"))
     for stage in STAGES:
         aggs.append(pl.col(STAGE_DATES[stage]).is_not_null().sum().alias(f"dated_{stage}"))
-    aggs.append(pl.col("lost_at").is_not_null().sum().alias("lost"))
+    # A won deal with a lost date too (a later churn, a CRM slip) is one closed deal, won: counted as
+    # lost as well, it was two closed deals and the win rate of closed fell.
+    aggs.append((pl.col("lost_at").is_not_null() & ~pl.col("_r_won")).sum().alias("lost"))
     aggs.append((pl.col("won_at").is_null() & pl.col("lost_at").is_null() & pl.col("_r_opportunity")
                  & (pl.col("_life") < STAGES.index("won"))).sum().alias("open_opportunities"))
     for stage in ORDER_CHECKS:

@@ -97,6 +97,20 @@ def test_closed_deals(rs):
     assert report(rs)["closed"] == {"won": 1, "lost": 1, "open_opportunities": 0, "win_rate_of_closed": 0.5}
 
 
+def test_a_deal_won_then_lost_is_one_closed_deal_won(rs, tmp_path):
+    # Lead 1 won 02-10, then a closed-lost date 02-20 (a churn written into the deal, or a CRM slip);
+    # lead 2 has a lost date and the lifecycle "customer"; lead 3 lost. Three closed deals, two won:
+    # counting leads 1 and 2 as lost too made it won 2, lost 3, win rate 40% (2 / 5) for three deals.
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "id,created,mql,sql,opp,won,lost,touch,stage,source,employees,updated\n"
+        "1,2026-01-01,2026-01-02,2026-01-03,2026-01-05,2026-02-10,2026-02-20,,customer,web,10,2026-03-01\n"
+        "2,2026-01-01,2026-01-02,2026-01-03,2026-01-05,,2026-02-20,,customer,web,10,2026-03-01\n"
+        "3,2026-01-01,2026-01-02,2026-01-03,2026-01-05,,2026-02-20,,opportunity,web,10,2026-03-01\n")
+    d = report(rs, contacts=str(path))
+    assert d["closed"] == {"won": 2, "lost": 1, "open_opportunities": 0, "win_rate_of_closed": 0.666667}
+
+
 # --------------------------------------------------------------------------- time between stages
 
 
