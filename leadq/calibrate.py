@@ -294,6 +294,7 @@ def calibrate(
         if created_until is not None:
             keep = keep & (created < pl.lit(created_until, dtype=pl.Datetime("us", "UTC")))
         mask = detail.select(keep.fill_null(False).alias("keep")).to_series()
+        undated = int(detail["created_at"].null_count())
         detail, converted = detail.filter(mask), converted.filter(mask)
     report = calibrate_detail(
         detail, converted, ruleset, outcome=resolved, as_of=as_of.isoformat().replace("+00:00", "Z"),
@@ -303,6 +304,10 @@ def calibrate(
         since = created_since.date().isoformat() if created_since else "the start"
         until = f"before {created_until.date().isoformat()}" if created_until else "up to now"
         report.outcome_description += f"; leads created from {since} {until}"
+        if undated:
+            # Such leads are outside any window; said, so that a blank Create Date column is noticed.
+            report.notes.append(f"{undated:,} lead(s) without a creation date (created_at) left out by "
+                                "--since/--until")
     return report
 
 

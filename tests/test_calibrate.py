@@ -482,3 +482,18 @@ def test_rule_verdicts_need_converters_and_other_leads(tmp_path, column, verdict
     conv = 0 if column == "SQL Date" else 1
     assert rules == {"director": (1, conv, verdict), "big_company": (2, 2 * conv, verdict),
                      "uk": (1, conv, verdict), "intern": (1, conv, verdict)}
+
+
+def test_creation_window_says_how_many_leads_had_no_creation_date(tmp_path):
+    # A (2026-01-01) is before the window, C (2026-03-01) in it; B has no Create Date and was dropped without
+    # a word: with a blank Created column the report said only "no lead was scored".
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date,Created\n"
+                        "A,Director,500,UK,OPEN,2026-03-01,2026-01-01\n"
+                        "B,Director,500,UK,OPEN,2026-03-01,\n"
+                        "C,Manager,50,US,OPEN,2026-03-01,2026-03-01\n")
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-", "--quiet",
+                      "--outcome", "sql", "--since", "2026-01-02"])
+    report = json.loads(result.stdout)
+    assert (report["leads"], report["converted"]) == (1, 1)
+    assert "1 lead(s) without a creation date (created_at) left out by --since/--until" in report["notes"]
