@@ -9,11 +9,11 @@ columns on narrow terminals.
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from leadq.report import ReportTable
+from leadq.report import ReportTable, TableOrLines, table_fits
 
 STAGE_STYLES = {"lead": "", "mql": "cyan", "sql": "green", "opportunity": "bold green", "won": "bold magenta"}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -64,6 +64,32 @@ def sparkline(values: list[int]) -> str:
 
 def _table(title: str | Text | None = None) -> Table:
     return ReportTable(title=title, show_edge=False)
+
+
+class _Fitted(TableOrLines):
+    """A table, or on a terminal too narrow for it its rows as lines (no title line when it has none)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if table_fits(self.table, console, options):
+            yield self.table
+            return
+        if self.title:
+            yield self.title if isinstance(self.title, Text) else Text(self.title, style="bold")
+        yield from self.lines
+
+
+def _fitted(table: Table) -> _Fitted:
+    """``table`` drawn whole, or as one line per row ("MQL: leads 853; of leads 29.0%; ...") where it
+    does not fit: Rich folded its numbers over lines ("2,9" over "41") and dropped whole columns."""
+    headers = [str(c.header) for c in table.columns]
+    rows = zip(*[list(c.cells) for c in table.columns])
+    lines = []
+    for row in rows:
+        cells = [c.plain if isinstance(c, Text) else str(c) for c in row]
+        parts = [f"{h} {c}".strip() for h, c in zip(headers[1:], cells[1:])
+                 if c.strip() and not set(c) <= set("█·")]  # a bar says nothing the share does not
+        lines.append(Text(f"{cells[0]}: " + "; ".join(parts)))
+    return _Fitted(table, table.title or "", lines)
 
 
 def _funnel_table(data: dict, width: int, title: str | None = "Funnel") -> Table:
@@ -277,14 +303,14 @@ def funnel_report(data: dict, width: int = 100) -> Group:
                           "▲/▼ above/below the benchmark", style="dim"))
     if data["disqualification"] is not None:
         parts += _dq_table(data["disqualification"])
-    return Group(*parts)
+    return Group(*[_fitted(p) if isinstance(p, Table) else p for p in parts])
 
 
 def compact_funnel(data: dict) -> Group:
     """The few lines ``leadq score`` ends with: stage counts and step rates with benchmark marks."""
     # The title on a line of its own: as the table's, it wrapped to the table's width.
     parts: list = [Text("Funnel (stage dates of the input; `leadq funnel` for the full report)", style="italic"),
-                   _funnel_table(data, 70, title=None)]
+                   _fitted(_funnel_table(data, 70, title=None))]
     if data.get("out_of_order"):
         parts.append(Text(f"dates out of order: {data['out_of_order']:,} lead(s)", style="yellow"))
     return Group(*parts)

@@ -578,3 +578,31 @@ def test_values_from_the_data_and_ruleset_are_shown_not_read_as_markup(tmp_path)
     assert "By lead_source (so[/]urce)" in lines
     assert [line.split()[:2] for line in lines if "x[/" in line] == [["[red]x[/red]", "3"], ["x[/]1", "1"]]
     assert "Too [/] [red]small[/red]   bad_fit        1   11.1%" in lines
+
+
+def test_a_narrow_terminal_splits_no_number(rs):
+    # At 40 columns the stage table folded "77.8%" into "77." over "8%" and the velocity table lost its
+    # "last" and "growth/mo" columns; a table that does not fit is now written as lines.
+    import io
+
+    from rich.console import Console
+
+    from leadq.funnel_report import compact_funnel, funnel_report
+
+    d, width = report(rs, by=("source",)), 40
+    out = io.StringIO()
+    console = Console(file=out, width=width, no_color=True, highlight=False)
+    console.print(funnel_report(d, width))
+    console.print(compact_funnel({**d, "out_of_order": 1}))
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= width
+    words = set(text.split())
+    # Lead -> MQL 7 / 9, MQL -> SQL 4 / 7, SQL -> opportunity 2 / 4, opportunity -> won 1 / 2.
+    for share in ("77.8%", "57.1%", "50.0%"):
+        assert share in words or share + ";" in words, share
+    # Velocity over Jul 2025 - Jun 2026: the last month (June) has 1 MQL (lead 8) and 0 SQLs.
+    flowing = " ".join(text.split())  # a line may break between a column's name and its value
+    assert "MQL: 2025-07..2026-06 ▁▁▁▁▁▁██▁▅▁▅; last 1; growth/mo –; benchmark ~10%" in flowing
+    assert "SQL: 2025-07..2026-06 ▁▁▁▁▁▁█▅▁▅▁▁; last 0; growth/mo –; benchmark ~10%" in flowing
+    # The compact funnel of `leadq score` too.
+    assert "Won: leads 1; of leads 11.1%; step 50.0%" in flowing
