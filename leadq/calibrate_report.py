@@ -142,7 +142,7 @@ def calibration_report(report: CalibrationReport) -> Group:
             parts.append(Text(f"suggested threshold for {s.target}: none ({s.note})", style="yellow"))
             continue
         text = Text(f"suggested threshold for {s.target}: total >= {_exact(s.threshold)}", style="bold")
-        text.append(f"  -> {s.volume:,} leads, {s.true_positives:,} converted, precision {_pct(s.precision)}, "
+        text.append(f"  -> {s.volume:,} lead{'' if s.volume == 1 else 's'}, {s.true_positives:,} converted, precision {_pct(s.precision)}, "
                     f"recall {_pct(s.recall)}")
         if s.note:
             text.append(f" ({s.note})", style="yellow")

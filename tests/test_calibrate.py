@@ -464,7 +464,7 @@ def test_terminal_report_shows_the_exact_suggested_threshold():
     rep.suggestions = [Suggestion("volume <= 1", 60.001, 1, 1, 1.0, 0.5)]
     out = io.StringIO()
     make_console(out).print(calibration_report(rep))
-    assert "total >= 60.001  -> 1 leads" in out.getvalue()
+    assert "total >= 60.001  -> 1 lead, 1 converted" in out.getvalue()
 
 
 @pytest.mark.parametrize("column, verdict", [("SQL Date", "no lead converted"), ("Created", "every lead converted")])
