@@ -70,9 +70,11 @@ def test_a_command_runs_with_an_empty_columns(monkeypatch: pytest.MonkeyPatch, t
     ["funnel", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv", "--by", "company_size"],
     ["score", "{sample}/contacts.csv", "-a", "{sample}/events/*.csv", "-o", "-", "-f", "csv"],  # summary on stderr
 ])
-def test_a_narrow_terminal_folds_cells_and_cuts_none(monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+def test_a_narrow_terminal_folds_cells_and_cuts_none(monkeypatch: pytest.MonkeyPatch, tmp_path,
+                                                     command: list[str]) -> None:
     from conftest import SAMPLE, SAMPLE_AS_OF, run_cli
 
+    monkeypatch.chdir(tmp_path)  # score's --out - writes scored.rejects.csv in the working folder
     monkeypatch.setenv("COLUMNS", "60")
     result = run_cli([a.format(sample=SAMPLE) for a in command] + ["--as-of", SAMPLE_AS_OF])
     report = result.stderr if command[0] == "score" else result.stdout
