@@ -166,21 +166,22 @@ def test_cli_score_with_duckdb_engine(example_data, tmp_path):
     assert_same_scores(expected.select(pl.read_parquet(out).columns), pl.read_parquet(out))
 
 
-def _leadq_subprocess(args: list, **env: str) -> subprocess.CompletedProcess:
+def _leadq_subprocess(args: list, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     script = shutil.which("leadq", path=os.path.dirname(sys.executable)) or shutil.which("leadq")
     if script is None:  # pragma: no cover - not installed
         pytest.skip("the leadq console script is not installed")
-    return subprocess.run([script, *map(str, args)], capture_output=True, text=True, timeout=600,
+    return subprocess.run([script, *map(str, args)], capture_output=True, text=True, timeout=600, cwd=cwd,
                           env={**os.environ, **env})
 
 
-def test_cli_spark_run_under_quiet_prints_only_its_output(example_data):
+def test_cli_spark_run_under_quiet_prints_only_its_output(example_data, tmp_path):
     # The JVM's start-up warnings (incubator modules, native-hadoop library, loopback address,
     # "Setting default log level") reached stderr under -q, and stdout carries --out -.
     pytest.importorskip("pyspark")
     files, expected = example_data("b2b_saas.yaml")
     result = _leadq_subprocess(["score", *files[0], "-a", *files[1], "--accounts", *files[2], "--engine", "spark",
-                                "--spark-master", "local[2]", "--as-of", "2026-11-01", "-o", "-", "-q"])
+                                "--spark-master", "local[2]", "--as-of", "2026-11-01", "-o", "-", "-q"],
+                               cwd=tmp_path)  # where --out - writes scored.rejects.csv
     assert (result.returncode, result.stderr) == (0, "")
     assert pl.read_csv(io.StringIO(result.stdout))["lead_id"].cast(pl.String).to_list() == \
         expected["lead_id"].cast(pl.String).to_list()
@@ -190,7 +191,7 @@ def test_cli_spark_without_java_says_what_it_needs(example_data, tmp_path):
     pytest.importorskip("pyspark")
     files, _ = example_data("b2b_saas.yaml")
     result = _leadq_subprocess(["score", *files[0], "--engine", "spark", "-o", tmp_path / "x.parquet", "-q"],
-                               JAVA_HOME=str(tmp_path / "no-java"))
+                               tmp_path, JAVA_HOME=str(tmp_path / "no-java"))
     assert result.returncode == 2
     assert "no-java/bin/java" in result.stderr  # the launcher's own words, from the JVM's log
     assert result.stderr.rstrip().endswith(
