@@ -45,16 +45,6 @@ def run_cli(args: list[str], *, input: bytes | str | None = None, exit_code: int
 
 
 @pytest.fixture(autouse=True)
-def _nothing_written_into_the_repository():
-    """A test that writes into the repository's root (``scored.rejects.csv`` of an ``--out -`` run in
-    the working folder) fails: its files would land in a developer's clone. Hidden entries (caches) aside."""
-    before = set(os.listdir(ROOT))
-    yield
-    new = sorted(name for name in set(os.listdir(ROOT)) - before if not name.startswith("."))
-    assert not new, f"the test wrote {new} into {ROOT}; run it in tmp_path (monkeypatch.chdir)"
-
-
-@pytest.fixture(autouse=True)
 def _no_forced_colour(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outputs are compared as plain text: a FORCE_COLOR set by the CI runner must not colour them."""
     monkeypatch.delenv("FORCE_COLOR", raising=False)

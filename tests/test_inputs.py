@@ -622,8 +622,11 @@ def test_ragged_rows_in_transcoded_file(tmp_path: Path) -> None:
         read(path)
 
 
-def test_a_repeated_header_name_is_renamed_and_refused_only_where_the_run_reads_it(tmp_path: Path) -> None:
+def test_a_repeated_header_name_is_renamed_and_refused_only_where_the_run_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import SAMPLE_AS_OF, run_cli
+
+    monkeypatch.chdir(tmp_path)  # --out - writes scored.rejects.csv in the working folder
 
     path = write_bytes(tmp_path, "d.csv", b"Lead ID,email, email,Notes,Notes\n1,a@x.co,b@x.co,n1,n2\n")
     assert read_inputs([str(path)]).collect_schema().names()[:5] == [
