@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +49,21 @@ def run_cli(args: list[str], *, input: bytes | str | None = None, exit_code: int
 def _no_forced_colour(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outputs are compared as plain text: a FORCE_COLOR set by the CI runner must not colour them."""
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _repository_root_left_alone():
+    """A test writes into tmp_path, never into the repository: a file it leaves in the root fails it.
+
+    The file is removed once reported, so one offender cannot hide the next in the same run.
+    """
+    before = set(os.listdir(ROOT))
+    yield
+    new = sorted(n for n in set(os.listdir(ROOT)) - before if not n.startswith("."))
+    for name in new:
+        path = ROOT / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    assert not new, f"the test wrote {new} into the repository root {ROOT}; run it in tmp_path"
 
 
 @pytest.fixture

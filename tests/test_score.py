@@ -92,7 +92,8 @@ def test_input_formats(tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "ndjson"])
-def test_a_list_in_a_mapped_column_reads_as_its_items_and_an_object_is_an_input_error(tmp_path, fmt):
+def test_a_list_in_a_mapped_column_reads_as_its_items_and_an_object_is_an_input_error(tmp_path, fmt, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # --out - writes its rejects file into the working folder
     # Technologies as ["hubspot", "slack", ...]: joined with "; ", so `technologies contains` tests the items.
     contacts = pl.read_csv(SAMPLE / "contacts.csv", infer_schema=False, n_rows=40)
     args = ["--as-of", "2026-11-01", "-o", "-", "-q"]
@@ -175,7 +176,8 @@ def test_a_glob_that_matches_the_runs_own_output_is_refused_before_scoring(tmp_p
     run_cli(["score", tmp_path / "contacts.csv", "--as-of", "2026-11-01", "-o", out, "--previous", out, "-q"])
 
 
-def test_stdin_and_stdout_pipeline():
+def test_stdin_and_stdout_pipeline(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # --out - writes its rejects file into the working folder
     data = (WORKED / "contacts.csv").read_bytes()
     result = run_cli(["score", "-", "-a", WORKED / "events.csv", "-r", RULESETS / "worked_example.yaml",
                       "--as-of", "2026-11-01", "-o", "-"], input=data)
@@ -196,7 +198,8 @@ def test_stdin_with_a_row_of_text_only_in_an_unmapped_column_lists_it_as_a_rejec
     assert pl.read_csv(rejects).select("source_row", "reason", "note").rows() == [(2, "missing lead id", "note")]
 
 
-def test_ndjson_to_stdout():
+def test_ndjson_to_stdout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # --out - writes its rejects file into the working folder
     result = run_cli(_worked_args("-", "--format", "ndjson"))
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["total_score"] for r in rows] == [-8.0, 50.0, 75.0]
