@@ -39,7 +39,7 @@ def output_lock(path: str) -> Iterator[None]:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             pid = _lock_pid(lock)
-            if pid is not None and _pid_alive(pid):
+            if pid is not None and pid_alive(pid):
                 raise OutputError(
                     f"{path} is being written by another leadq run (pid {pid}); remove {lock} if that run is gone"
                 ) from None
@@ -77,7 +77,8 @@ def _lock_pid(lock: str) -> int | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid is running (on this machine)."""
     if pid <= 0:
         return False
     try:

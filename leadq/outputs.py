@@ -38,8 +38,10 @@ __all__ = [
     "check_output_path",
     "check_outputs_distinct",
     "format_from_path",
+    "fsync_dir",
     "gzip_if_named",
     "is_gzip_path",
+    "signals_held",
     "write_frame",
     "write_text",
 ]
@@ -441,7 +443,7 @@ class AtomicWrites:
         for write in self._deferred:
             write()
         self._deferred = []
-        with _signals_held() as held:
+        with signals_held() as held:
             decided = None
             try:
                 if len(self._prepared) > 1:  # one rename is atomic by itself; several need a way back
@@ -471,11 +473,11 @@ class AtomicWrites:
         directories = dict.fromkeys(os.path.dirname(os.path.abspath(p.path)) for p in self._prepared)
         self._prepared = []
         for directory in directories:
-            _fsync_dir(directory)
+            fsync_dir(directory)
 
 
 @contextmanager
-def _signals_held() -> Iterator[list[int]]:
+def signals_held() -> Iterator[list[int]]:
     """Record SIGINT/SIGTERM instead of acting on them while the block runs; re-deliver them after.
 
     Yields the list the received signals are appended to, so the block can undo its work first.
@@ -576,8 +578,8 @@ def _target_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
-def _fsync_dir(directory: str) -> None:
-    # Makes the rename durable; some platforms cannot open directories.
+def fsync_dir(directory: str) -> None:
+    """Make the renames in ``directory`` durable (best effort: some platforms cannot open folders)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

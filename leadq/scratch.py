@@ -71,14 +71,14 @@ class ScratchFolder:
 
     def __exit__(self, *exc: object) -> None:
         if self._folder is not None:
-            _remove(self._folder)
+            remove_tree(self._folder)
             self._folder = None
 
 
 CLEANUP_TRIES = 8
 
 
-def _remove(folder: str) -> None:
+def remove_tree(folder: str) -> None:
     """Remove the folder and its files, trying again while it is still being written to.
 
     When a run fails while Polars writes partitions here (a ragged row in a large CSV

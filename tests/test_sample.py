@@ -378,3 +378,55 @@ def test_the_sample_command_writes_the_committed_sample(tmp_path: Path) -> None:
         run_cli(["sample", "--out", out])
         assert _tree(out) == committed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "new"]
+
+
+# --- two runs, and runs killed outright ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["missing", "empty"])
+def test_a_second_run_into_the_same_folder_stops_with_the_first_ones_pid(tmp_path: Path, state: str) -> None:
+    import os
+
+    from conftest import run_cli
+
+    out = tmp_path / "s"
+    lock = tmp_path / "s.lock"  # a new folder's lock is beside it; an existing one's inside it
+    if state == "empty":
+        out.mkdir()
+        lock = out / ".leadq-sample.lock"
+    lock.write_text(f"{os.getppid()}\n")  # a live process: the first run
+    before = _tree(tmp_path)
+    result = run_cli(["sample", "--out", out, *SMALL], exit_code=4)
+    assert result.stderr == (f"leadq: error: {lock.with_suffix('')} is being written by another leadq run (pid "
+                             f"{os.getppid()}); remove {lock} if that run is gone\n")
+    assert _tree(tmp_path) == before
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(child.stdout)
+
+
+@pytest.mark.parametrize("state", ["missing", "empty"])
+def test_the_temporary_folder_of_a_run_killed_outright_is_removed_by_the_next_run(
+        tmp_path: Path, state: str) -> None:
+    import os
+
+    from conftest import run_cli
+
+    out = tmp_path / "s"
+    where, prefix = tmp_path, ".s"
+    if state == "empty":
+        out.mkdir()
+        where, prefix = out, ".leadq-sample"
+    killed = where / f"{prefix}.{_dead_pid()}-0123456789ab.tmp"
+    (killed / "events").mkdir(parents=True)
+    (killed / "events" / "events-2026-05.csv").write_text("Contact ID,Ev")  # half written
+    running = where / f"{prefix}.{os.getppid()}-ba9876543210.tmp"  # another run's, still going
+    running.mkdir()
+    run_cli(["sample", "--out", out, *SMALL])  # no --force: the leftovers are not files of the user's
+    assert not killed.exists() and running.is_dir()
+    assert pl.read_csv(out / "contacts.csv").height == 60

@@ -86,7 +86,7 @@ def test_a_file_written_while_the_folder_is_removed_does_not_hide_the_runs_error
     monkeypatch.setattr(scratch_module.time, "sleep", lambda seconds: None)
     stuck = tmp_path / "stuck"
     stuck.mkdir()
-    assert scratch_module._remove(str(stuck)) is None and stuck.exists()
+    assert scratch_module.remove_tree(str(stuck)) is None and stuck.exists()
 
 
 def test_a_spilled_frame_reads_back_the_same(tmp_path, monkeypatch):

@@ -393,7 +393,8 @@ def _check_sample_folder(out: str, force: bool) -> None:
     if not os.path.isdir(out):
         return
     try:
-        if not os.listdir(out):
+        # A run's lock, or the temporary folder of one killed outright (removed as this run starts).
+        if all(name.startswith(".leadq-sample.") for name in os.listdir(out)):
             return
     except OSError as exc:
         from leadq.errors import OutputError, os_reason

@@ -9,6 +9,12 @@ With ``replace_earlier`` that earlier sample is moved out of the way only as the
 The moves are made with SIGINT and SIGTERM held back, as :class:`leadq.outputs.AtomicWrites` makes
 its renames, and undone when one arrived, so the target holds either the whole new sample or what
 it held before.
+
+Two runs into one folder would interleave their moves: a run holds a lock
+(:func:`leadq.output_lock.output_lock`) from before its temporary folder is made until it is
+removed, and the second run stops with the first one's pid. A run killed outright (SIGKILL, a
+power cut) leaves its temporary folder behind; its name holds the run's pid, and the next run
+removes the folders whose run is gone.
 """
 
 from __future__ import annotations
@@ -17,19 +23,21 @@ import errno
 import glob
 import os
 import secrets
+from contextlib import ExitStack
 from typing import Callable
 
 from leadq.errors import OutputError, os_reason
 from leadq.interrupts import interruptible
-# The helpers leadq's other atomic writes use: hold signals while renaming, make renames durable,
-# remove a temporary folder that may still be written to.
-from leadq.outputs import _fsync_dir, _signals_held
-from leadq.scratch import _remove
+from leadq.output_lock import output_lock, pid_alive
+from leadq.outputs import fsync_dir, signals_held
+from leadq.scratch import remove_tree
 
 __all__ = ["earlier_sample", "write_all_or_nothing"]
 
 # Inside the temporary folder: an earlier sample's files, moved there while the new ones move in.
 _EARLIER = ".earlier"
+# Inside an existing target: the lock's name (without ".lock") and the temporary folder's prefix.
+_INSIDE = ".leadq-sample"
 
 
 def earlier_sample(out_dir: str) -> list[str]:
@@ -89,12 +97,16 @@ class _Staging:
         self.target = os.path.abspath(out_dir)
         self.path: str | None = None
         self._made_parents: list[str] = []  # folders above the target made for it, outermost first
+        self._lock = ExitStack()
 
     def make(self) -> None:
-        """Make the temporary folder: beside the target, or (see :meth:`_places`) inside it.
+        """Take the lock, remove what killed runs left, make the temporary folder.
+
+        The folder goes beside the target, or (see :meth:`_places`) inside it.
 
         Raises:
-            OutputError: The target is a file, or no folder can be made where it would be.
+            OutputError: The target is a file, another run is writing it, or no folder can be
+                made where it would be.
         """
         if os.path.lexists(self.target) and not os.path.isdir(self.target):
             raise OutputError(f"cannot write the sample to {self.shown}: it is a file, not a folder; give the name "
@@ -103,12 +115,17 @@ class _Staging:
             raise OutputError(f"cannot write the sample to {self.shown}: permission denied on that folder; write "
                               "elsewhere or change its permissions")
         self._make_parents()
+        # An existing target's own folder holds the lock: beside it may be read-only (a mount point).
+        self._lock.enter_context(output_lock(os.path.join(self.target, _INSIDE) if os.path.isdir(self.target)
+                                             else self.target))
         places = self._places()
+        _remove_left_by_killed_runs(places)
         for n, (where, prefix) in enumerate(places):
             while self.path is None:
                 # The name is held before the folder exists (as in leadq.scratch): a signal landing
-                # right after it is made still finds it to remove.
-                self.path = os.path.join(where, f"{prefix}.{secrets.token_hex(6)}.tmp")
+                # right after it is made still finds it to remove. The pid tells a later run whether
+                # this one is still going.
+                self.path = os.path.join(where, f"{prefix}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
                 try:
                     os.mkdir(self.path)
                 except FileExistsError:
@@ -133,7 +150,7 @@ class _Staging:
         beside = (parent, f".{base or 'sample'}")
         if not os.path.isdir(self.target):
             return [beside]
-        inside = (self.target, ".leadq-sample")
+        inside = (self.target, _INSIDE)
         if os.stat(self.target).st_dev != os.stat(parent).st_dev:
             return [inside]
         return [beside, inside]
@@ -167,7 +184,7 @@ class _Staging:
             return
         moved: list[tuple[str, str]] = []
         made: list[str] = []
-        with _signals_held() as held:
+        with signals_held() as held:
             decided = None
             try:
                 new_dirs, new_files = self._contents()
@@ -195,14 +212,14 @@ class _Staging:
                 if decided is not None:
                     del held[decided:]  # arrived once every file was in place: the sample is complete
         for rel in ["", *new_dirs]:
-            _fsync_dir(os.path.join(self.target, rel))
+            fsync_dir(os.path.join(self.target, rel))
 
     def _commit_whole(self) -> None:
         """No target yet: the temporary folder becomes it, in one rename."""
         assert self.path is not None
         for root, _, _ in os.walk(self.path):
-            _fsync_dir(root)
-        with _signals_held() as held:
+            fsync_dir(root)
+        with signals_held() as held:
             decided = None
             try:
                 try:
@@ -221,7 +238,7 @@ class _Staging:
             finally:
                 if decided is not None:
                     del held[decided:]
-        _fsync_dir(os.path.dirname(self.target))
+        fsync_dir(os.path.dirname(self.target))
 
     def _contents(self) -> tuple[list[str], list[str]]:
         """The new sample's folders (parents first) and files, relative to the temporary folder."""
@@ -257,10 +274,11 @@ class _Staging:
         Signals are held meanwhile, so an impatient second Ctrl-C does not leave half of it; once
         ``done`` (the sample in place) a signal arriving now is not delivered.
         """
-        with _signals_held() as held:
+        with signals_held() as held:
             if self.path is not None:
-                _remove(self.path)
+                remove_tree(self.path)
                 self.path = None
+            self._lock.close()  # before the parents: the lock of a new target is in one of them
             if not done:
                 for folder in reversed(self._made_parents):
                     try:
@@ -270,6 +288,18 @@ class _Staging:
             self._made_parents = []
             if done:
                 del held[:]
+
+
+def _remove_left_by_killed_runs(places: list[tuple[str, str]]) -> None:
+    """Remove the temporary folders of runs that are gone: killed outright, they could not.
+
+    Called with the lock held, so no live run is between taking it and naming its folder.
+    """
+    for where, prefix in places:
+        for path in glob.glob(os.path.join(glob.escape(where), f"{glob.escape(prefix)}.*-*.tmp")):
+            pid = os.path.basename(path)[len(prefix) + 1:].split("-", 1)[0]
+            if pid.isdigit() and not pid_alive(int(pid)) and os.path.isdir(path):
+                remove_tree(path)
 
 
 def _undo(moved: list[tuple[str, str]], made: list[str]) -> None:
