@@ -160,6 +160,28 @@ def interval_of(node: Node) -> Interval | None:
     return None
 
 
+def bounded_subjects(node: Node) -> set[tuple[bool, str]]:
+    """The fields a condition is false without, keyed as :func:`text_set` keys them.
+
+    A bound on a number (``size > 50``, ``size between 1 and 5``) is false on a blank: a
+    comparison with null is null, which counts as false. So is an ``and`` holding such a
+    bound, and an ``or`` whose every branch holds one on the same field. ``size is null and
+    size > 50`` is therefore never true.
+    """
+    if isinstance(node, Logical):
+        parts = [bounded_subjects(op) for op in node.operands]
+        if node.op == "and":
+            return set().union(*parts)
+        return set.intersection(*parts) if parts else set()
+    if interval_of(node) is None:
+        return set()
+    if isinstance(node, Between):
+        name = node.subject
+    else:
+        name = node.left if isinstance(node.left, Name) and _number(node.right) is not None else node.right
+    return {(name.raw_column, name.name)} if isinstance(name, Name) else set()
+
+
 def grades_of(node: Node, letters: Sequence[str]) -> set[str] | None:
     """The grade letters a ``grade op "X"`` atom allows (letters best first), or None."""
     if not isinstance(node, Compare) or node.op not in ("=", "!=", "<", "<=", ">", ">="):
@@ -285,6 +307,11 @@ def text_set(node: Node, lists: dict[str, tuple]) -> tuple[tuple[bool, str], Tex
     return None
 
 
+def _only_blanks(values: TextSet) -> bool:
+    """True when a set allows nothing but a blank (null, or a text that is empty once stripped)."""
+    return values.finite and values.values <= {""}
+
+
 def _label(key: tuple[bool, str]) -> str:
     raw, name = key
     return f"`{name}`" if raw else name
@@ -344,6 +371,10 @@ class Reasoner:
                 if count:
                     return f"its conditions on {_label(key)} contradict each other"
                 return f"no value of {_label(key)} meets it"
+        for atom in atoms:
+            for key in sorted(bounded_subjects(atom)):
+                if key in texts and _only_blanks(texts[key][0]):
+                    return f"its conditions on {_label(key)} contradict each other"
         allowed = set(self.grades)
         for atom in atoms:
             letters = grades_of(atom, self.letters)

@@ -292,3 +292,82 @@ def test_text_reasoning(reasoner, text, why):
 ])
 def test_text_implication(reasoner, a, b, expected):
     assert reasoner.implies(parse(a), parse(b)) is expected
+
+
+# --------------------------------------------------------------------------- a blank number and a bound on it
+
+
+@pytest.mark.parametrize("text, why", [
+    ("company_size is null and company_size > 50", "its conditions on company_size contradict each other"),
+    ("company_size > 50 and company_size is null", "its conditions on company_size contradict each other"),
+    ("50 < company_size and company_size is null", "its conditions on company_size contradict each other"),
+    ("company_size is null and company_size = 0", "its conditions on company_size contradict each other"),
+    ("company_size is null and company_size between 1 and 5", "its conditions on company_size contradict each other"),
+    ("not (company_size is not null) and company_size <= 10", "its conditions on company_size contradict each other"),
+    ("company_size is null and (company_size > 5 or company_size < 3)",
+     "its conditions on company_size contradict each other"),
+    ('company_size is null and (company_size > 5 or country = "x")', None),  # a blank size with country x
+    ("company_size is null and not (company_size > 50)", None),  # `not` of a false bound is true on a blank
+    ("company_size is null and company_size not between 1 and 5", None),
+    ("company_size is null or company_size > 50", None),
+    ("company_size is not null and company_size > 50", None),
+    ("`Size` is null and company_size > 50", None),  # a raw column and a field are reasoned about apart
+])
+def test_a_bound_on_a_blank_number_is_a_contradiction(reasoner, text, why):
+    assert reasoner.impossible(parse(text)) == why
+
+
+def test_validate_reports_a_rule_needing_a_blank_number_above_50(tmp_path):
+    from leadq.lint import lint_ruleset
+
+    (tmp_path / "r.yaml").write_text(
+        "columns: {lead_id: id, company_size: size}\n"
+        "fit:\n"
+        "  - {id: blank_big, when: 'company_size is null and company_size > 50', points: 5}\n"
+        "  - {id: big, when: 'company_size > 50', points: 5}\n"
+        "tiers:\n"
+        "  - {name: rest, otherwise: true}\n")
+    found = [(f.severity, f.code, f.line, f.subject, f.message) for f in lint_ruleset(str(tmp_path / "r.yaml")).findings
+             if f.code == "rule-unreachable"]
+    assert found == [("warning", "rule-unreachable", 3, "fit rule 'blank_big'",
+                      "can never fire: `company_size is null and company_size > 50`: its conditions on company_size "
+                      "contradict each other")]
+
+
+# Every number a condition below can tell apart: its bounds (0, 10, 50), a number between and beyond each, and blank.
+_SIZES = [None, -1.0, 0.0, 0.5, 10.0, 10.5, 50.0, 50.5, 3000.0]
+_SIZE_FRAME = pl.DataFrame({"size": _SIZES}, schema={"size": pl.Float64})
+_SIZE_SCOPE = Scope(fields={"size": FieldRef(pl.col("size"), Type.NUMBER)})
+
+
+def _size_conditions():
+    from hypothesis import strategies as st
+
+    bound = st.sampled_from(["0", "10", "50"])
+    atom = st.one_of(
+        st.builds(lambda op, n: f"size {op} {n}", st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), bound),
+        st.builds(lambda op, n: f"{n} {op} size", st.sampled_from(["<", ">="]), bound),
+        st.builds(lambda neg, a, b: f"size {neg}between {min(a, b, key=int)} and {max(a, b, key=int)}",
+                  st.sampled_from(["", "not "]), bound, bound),
+        st.sampled_from(["size is null", "size is not null"]),
+    )
+    return st.recursive(atom, lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
+        st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+        st.builds(lambda a: f"not ({a})", inner)), max_leaves=6)
+
+
+def test_a_number_condition_called_impossible_is_true_of_no_value(reasoner):
+    """What validate calls impossible (bounds that exclude each other, a bound on a blank) holds for no
+    number and not for a blank, as the compiled Polars expression evaluates it."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_size_conditions())
+    def check(text):
+        if reasoner.impossible(parse(text)) is None:
+            return
+        held = _SIZE_FRAME.with_columns(compile_condition(text, _SIZE_SCOPE).alias("c"))["c"].to_list()
+        assert not any(held), [v for v, h in zip(_SIZES, held) if h]
+
+    check()
