@@ -73,8 +73,9 @@ def test_routes_and_slas(result):
     got = {k: (v["route"], v["owner"], v["sla_due_at"], v["next_step"]) for k, v in rows.items()}
     utc = timezone.utc
     assert got["p1"] == ("sales_assist", "kim.tran", datetime(2026, 10, 31, tzinfo=utc), "pql_outreach")
-    # p3: 24 h from the usage-limit hit (Oct 31) = Nov 1 00:00 beats the route's 48 h from as-of.
-    assert got["p3"] == ("self_serve_upgrade", None, datetime(2026, 11, 1, tzinfo=utc), "pql_outreach")
+    # p3, a small team: the route's in-app prompt, 1 h from the usage-limit hit (Oct 31 00:00), is due
+    # before the pql tier's 24 h outreach.
+    assert got["p3"] == ("self_serve_upgrade", None, datetime(2026, 10, 31, 1, tzinfo=utc), "in_app_upgrade_prompt")
     assert got["p2"] == ("onboarding", None, None, None)
     assert got["p4"] == ("product_nurture", None, None, None)
     assert rows["p4"]["nurture_track"] == "not_started"
