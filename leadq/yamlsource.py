@@ -8,7 +8,9 @@ where each key and value came from, so every validation error can say
 Numbers are read as YAML 1.2 reads them, in one place for every reader: a plain
 ``1e308`` or ``2E-3`` is a number (YAML 1.1 wants a dot and a signed exponent,
 ``1.0e+308``, and reads the rest as text); ``.nan``, ``.inf`` and a number too
-large for a float are refused, since no setting, points or threshold means them.
+large for a float are refused, since no setting, points or threshold means them; the
+message names the place as the ruleset loader does (``fit rule 'demo': 'points'``,
+``settings: 'half_life_days'``, ``lists.sizes: item 2``).
 """
 
 from __future__ import annotations
@@ -55,7 +57,46 @@ _STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "boo
 _EXPONENT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
 
 
-def _scalar(path: str, node: yaml.ScalarNode, loader: yaml.SafeLoader, key: str | None) -> Any:
+# Ruleset lists whose items the loader's messages name by an id ("fit rule 'demo'", "tier 'hot'"), or by
+# number when the id key is None ("routing rule 2").
+_NAMED_ITEMS: dict[tuple[str, ...], tuple[str, str | None]] = {
+    ("fit",): ("fit rule", "id"), ("intent",): ("intent rule", "id"), ("negative",): ("negative rule", "id"),
+    ("disqualifiers",): ("disqualifier", "code"), ("tiers",): ("tier", "name"),
+    ("routing", "rules"): ("routing rule", None), ("routing", "flags"): ("routing flag", "id"),
+    ("nurture", "tracks"): ("nurture track", "id"),
+}
+
+
+class _Named(str):
+    """A list item's step in a trail named as the loader names it ("fit rule 'demo'"): it stands for its list."""
+
+
+def _item_step(trail: tuple[str | int, ...], node: yaml.Node, number: int) -> str | int:
+    """A list item's step in a trail: the name the loader gives a rule, tier or flag, else its number."""
+    if trail not in _NAMED_ITEMS:
+        return number
+    kind, id_key = _NAMED_ITEMS[trail]  # type: ignore[index]
+    ident = next((v.value for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == id_key
+                  and isinstance(v, yaml.ScalarNode)), None) if isinstance(node, yaml.MappingNode) else None
+    return _Named(f"{kind} '{ident}'" if ident else f"{kind} {number}")
+
+
+def _where(trail: tuple[str | int, ...]) -> str:
+    """What a value is, as the loader's messages say it: "fit rule 'demo': 'points'", "lists.sizes: item 2"."""
+    owner = ""
+    for step in trail[:-1]:
+        if isinstance(step, int):
+            owner += f"[{step}]"
+        elif isinstance(step, _Named):
+            owner = str(step)
+        else:
+            owner = f"{owner}.{step}" if owner else step
+    last = trail[-1] if trail else None
+    what = "a value" if last is None else f"item {last}" if isinstance(last, int) else f"'{last}'"
+    return f"{owner}: {what}" if owner else what
+
+
+def _scalar(path: str, node: yaml.ScalarNode, loader: yaml.SafeLoader, trail: tuple[str | int, ...]) -> Any:
     # Dates and timestamps stay text: leadq parses them itself, in UTC. Not built first: YAML's own
     # constructor raises on a date that does not exist (2026-02-30), which leadq reports itself.
     if node.tag == "tag:yaml.org,2002:timestamp":
@@ -67,14 +108,15 @@ def _scalar(path: str, node: yaml.ScalarNode, loader: yaml.SafeLoader, key: str 
     # Too large a whole number would overflow where a reader makes it a float.
     if (isinstance(value, float) and not math.isfinite(value)) or (
             isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max):
-        what = f"'{key}'" if key is not None else "a list item"
+        what = _where(trail)
         shown = node.value if len(node.value) <= 24 else node.value[:20] + "..."
         limit = "" if value != value else " (at most about 1.8e308 either way)"  # NaN is not equal to itself
         raise RulesetError(f"{what} must be a finite number{limit}, got {shown}", _position(path, node))
     return value
 
 
-def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader, key: str | None = None) -> Any:
+def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader, trail: tuple[str | int, ...] = ()) -> Any:
+    # trail: the keys and list items (numbered from 1) that lead to the node, for messages (_where).
     if node.tag not in _STANDARD_TAGS:
         # Checked before the node is built: a collection's tag would otherwise be ignored silently.
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -94,7 +136,7 @@ def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader, key: str | Non
             if key in out:
                 raise RulesetError(f"duplicate key '{key}' (first at line {out.key_pos[key].line})",
                                    _position(path, key_node))
-            out[key] = _convert(path, value_node, loader, key)
+            out[key] = _convert(path, value_node, loader, trail + (key,))
             out.key_pos[key] = _position(path, key_node)
             out.value_pos[key] = _position(path, value_node)
             out.value_style[key] = value_node.style if isinstance(value_node, yaml.ScalarNode) else None
@@ -103,12 +145,12 @@ def _convert(path: str, node: yaml.Node, loader: yaml.SafeLoader, key: str | Non
         seq = YList()
         seq.pos = _position(path, node)
         seq.item_pos, seq.item_style = [], []
-        for item in node.value:
-            seq.append(_convert(path, item, loader))
+        for number, item in enumerate(node.value, start=1):
+            seq.append(_convert(path, item, loader, trail + (_item_step(trail, item, number),)))
             seq.item_pos.append(_position(path, item))
             seq.item_style.append(item.style if isinstance(item, yaml.ScalarNode) else None)
         return seq
-    return _scalar(path, node, loader, key)
+    return _scalar(path, node, loader, trail)
 
 
 # libyaml's parser when PyYAML was built with it (the wheels are): same nodes and marks, ~8x faster.

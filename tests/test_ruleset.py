@@ -107,16 +107,16 @@ CASES = [
     ("bad timezone", "tiers:", "settings:\n  timezone: Mars/Base\ntiers:", "unknown time zone 'Mars/Base'"),
     ("empty condition", 'when: job_title matches "director"', 'when: ""', "condition is empty"),
     # Non-finite numbers would score NaN or inf (a NaN total passed 'total >= 20').
-    ("nan points", "points: 10", "points: .nan", ":14:13: 'points' must be a finite number, got .nan"),
+    ("nan points", "points: 10", "points: .nan", ":14:13: fit rule 'director': 'points' must be a finite number, got .nan"),
     ("inf points", "points: 10", "points: -.inf",
-     ":14:13: 'points' must be a finite number (at most about 1.8e308 either way), got -.inf"),
-    ("inf cap", "    points: 20", "    points: 20\n    cap: .inf", ":19:10: 'cap' must be a finite number"),
+     ":14:13: fit rule 'director': 'points' must be a finite number (at most about 1.8e308 either way), got -.inf"),
+    ("inf cap", "    points: 20", "    points: 20\n    cap: .inf", ":19:10: intent rule 'demo': 'cap' must be a finite number"),
     ("nan half-life", "tiers:", "settings:\n  half_life_days: .NaN\ntiers:",
-     ":24:19: 'half_life_days' must be a finite number, got .NaN"),
-    ("nan grade", "tiers:", "grades:\n  A: .nan\n  B: otherwise\ntiers:", ":24:6: 'A' must be a finite number"),
-    ("exponent too large", "points: 10", "points: 1e999", ":14:13: 'points' must be a finite number (at most"),
+     ":24:19: settings: 'half_life_days' must be a finite number, got .NaN"),
+    ("nan grade", "tiers:", "grades:\n  A: .nan\n  B: otherwise\ntiers:", ":24:6: grades: 'A' must be a finite number"),
+    ("exponent too large", "points: 10", "points: 1e999", ":14:13: fit rule 'director': 'points' must be a finite number (at most"),
     ("whole number too large", "points: 10", "points: 1" + "0" * 400,
-     ":14:13: 'points' must be a finite number (at most about 1.8e308 either way), got 10000000000000000000..."),
+     ":14:13: fit rule 'director': 'points' must be a finite number (at most about 1.8e308 either way), got 10000000000000000000..."),
     ("inf in a condition", "total >= 20", "total >= 1e999",
      "tier 'hot': number 1e999 is too large: it must be a finite number (at most about 1.8e308)"),
     # A name leadq knows that this place of this ruleset cannot see: say what it is and what to do.
@@ -298,3 +298,46 @@ def test_a_value_that_looks_like_a_date_but_is_none_is_read_as_text_not_a_crash(
     cases.write_text("as_of: 2026-13-01\ncases:\n  - {name: x, lead: {}, expect: {tier: nurture}}\n")
     result = run_cli(["test", path, cases], exit_code=2)
     assert f"{cases}:1:8: as_of: cannot read '2026-13-01' as a date" in result.stderr
+
+
+# A non-finite number is refused as YAML is read; the message names the rule, setting or list it sits in,
+# as every other message of the loader does (it said only "'points' must be a finite number").
+@pytest.mark.parametrize("replacements, message", [
+    ([("    points: 10", "    points: .inf")],
+     ":14:13: fit rule 'director': 'points' must be a finite number (at most about 1.8e308 either way), got .inf"),
+    ([("  - id: director\n", "  - when: fit > 0\n"), ('    when: job_title matches "director"\n', ""),
+      ("    points: 10\n", "    points: .nan\n    id: director\n")],
+     ":13:13: fit rule 'director': 'points' must be a finite number, got .nan"),  # the id after the points
+    ([("  - id: director\n", "  - label: no id\n"), ("    points: 10", "    points: .inf")],
+     ":14:13: fit rule 1: 'points' must be a finite number (at most about 1.8e308 either way), got .inf"),
+    ([("    points: 20", "    points: 20\n    half_life_days: -.Inf")],
+     ":19:21: intent rule 'demo': 'half_life_days' must be a finite number (at most about 1.8e308 either way), "
+     "got -.Inf"),
+    ([("    points: 20", "    points: 20\n    within_days: .nan")],
+     ":19:18: intent rule 'demo': 'within_days' must be a finite number, got .nan"),
+    ([("tiers:", "groups:\n  research: {cap: .inf}\ntiers:")],
+     ":24:19: groups.research: 'cap' must be a finite number (at most about 1.8e308 either way), got .inf"),
+    ([("tiers:", "lists:\n  sizes: [10, .inf]\ntiers:")],
+     ":24:15: lists.sizes: item 2 must be a finite number (at most about 1.8e308 either way), got .inf"),
+    ([("tiers:", "settings:\n  lookback_days: .inf\ntiers:")],
+     ":24:18: settings: 'lookback_days' must be a finite number (at most about 1.8e308 either way), got .inf"),
+    ([("tiers:", "grades:\n  A: .inf\n  B: otherwise\ntiers:")],
+     ":24:6: grades: 'A' must be a finite number (at most about 1.8e308 either way), got .inf"),
+    ([("version: 1", "version: .nan")], ":1:10: 'version' must be a finite number, got .nan"),
+])
+def test_a_non_finite_number_names_its_section_and_rule(tmp_path, replacements, message):
+    text = BASE
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    with pytest.raises(RulesetError) as info:
+        _load(tmp_path, text)
+    assert str(info.value) == f"{tmp_path / 'rs.yaml'}{message}"
+
+
+def test_validate_names_the_rule_of_an_infinite_cap(tmp_path):
+    path = tmp_path / "rs.yaml"
+    path.write_text(BASE.replace("    points: 20", "    points: 20\n    cap: .inf"))
+    result = run_cli(["validate", path], exit_code=2)
+    assert result.stdout == (f"{path}:19:10: error: intent rule 'demo': 'cap' must be a finite number (at most about "
+                             f"1.8e308 either way), got .inf [load-error]\n{path}: 1 error\n")
