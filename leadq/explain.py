@@ -28,11 +28,13 @@ import polars as pl
 
 from leadq.activity import DAY_US, as_of_literal, col_names
 from leadq.activity_input import read_activity_files
+from leadq.cleaning import email_key
 from leadq.compiler import compile_condition_at, score_scope
 from leadq.conditions import Call, Name, Node, Type, names_in, walk
 from leadq.errors import InputError, UsageError
 from leadq.fields import OUTPUT_COLUMNS
-from leadq.inputs import InputFile, ReadOptions, concat_inputs, read_input_files
+from leadq.input_columns import check_columns
+from leadq.inputs import STDIN, STDIN_LABEL, InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.number_text import parse_number
 from leadq.pipeline import ScoreResult, read_account_files, score_frames
 from leadq.routing import output_columns as routing_output_columns
@@ -388,6 +390,26 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
 # --------------------------------------------------------------------------- entry points
 
 
+def _close_matches(wanted: str, pool: pl.Series, near: pl.Expr | None = None) -> list[str]:
+    """Up to three values of ``pool`` (unique text) close to ``wanted``, the closest first.
+
+    ``near``: a test on ``pl.col("value")`` that offers more candidates than those of about
+    the same length (an address with the same name or domain: 'jo@acme.co' for 'jo@acme.co.uk').
+    """
+    # Narrow the candidates in Polars first (same length +-2), then let difflib rank a few thousand.
+    # The lengths are signed: an unsigned difference wrapped, and shorter ids were never offered.
+    keep = (pl.col("value").str.len_chars().cast(pl.Int64) - len(wanted)).abs() <= 2
+    candidates = pool.rename("value").to_frame().filter(keep if near is None else keep | near) \
+        .head(20_000)["value"].to_list()
+    close = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
+    close.sort(key=lambda c: (-difflib.SequenceMatcher(None, wanted, c).ratio(), c))  # ties: by value
+    return close
+
+
+def _did_you_mean(close: list[str]) -> str:
+    return f"; did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
+
+
 def _missing_message(result: ScoreResult, missing: list[str], all_ids: pl.Series, where: str) -> str:
     """Why requested ids were not scored: rejected (with the reason) or unknown (with close ids)."""
     parts = []
@@ -402,15 +424,91 @@ def _missing_message(result: ScoreResult, missing: list[str], all_ids: pl.Series
         if not all_ids.len():
             parts.append(f"no lead '{lead_id}' in {where}: it holds no leads")
             continue
-        # Narrow the candidates in Polars first (same length +-2), then let difflib rank a few thousand.
-        # The lengths are signed: an unsigned difference wrapped, and shorter ids were never offered.
-        length = all_ids.str.len_chars().cast(pl.Int64)
-        pool = all_ids.filter((length - len(lead_id)).abs() <= 2).head(20_000).to_list()
-        close = difflib.get_close_matches(lead_id, pool, n=3, cutoff=0.6)
-        close.sort(key=lambda c: (-difflib.SequenceMatcher(None, lead_id, c).ratio(), c))  # ties: by id
-        hint = f"; did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = _did_you_mean(_close_matches(lead_id, all_ids))
+        if not hint and "@" in lead_id and "email" in result.ruleset.columns:
+            hint = f"; to look a lead up by e-mail address, use --email {lead_id}"
         parts.append(f"no lead '{lead_id}' in {where}{hint}")
     return "; ".join(parts)
+
+
+@dataclass
+class EmailMatch:
+    """A contact row whose e-mail address is one asked for."""
+
+    lead_id: str
+    source_file: str
+    source_row: int
+
+
+def _email_keys(emails: Sequence[str]) -> dict[str, str]:
+    """Each address asked for -> the key it is matched on (trimmed, lower-cased, as de-duplication reads it).
+
+    Raises:
+        UsageError: an argument is no e-mail address (no '@').
+    """
+    keys = pl.Series("email", list(emails), dtype=pl.String).to_frame().select(email_key(pl.col("email")))
+    out = dict(zip(emails, keys.to_series().to_list()))
+    bad = next((e for e, k in out.items() if k is None), None)
+    if bad is not None:
+        raise UsageError(f"--email '{bad}' is no e-mail address (it has no '@'); give a lead id with --lead instead")
+    return out
+
+
+def leads_by_email(ruleset: Ruleset, contacts: pl.LazyFrame, emails: Sequence[str], label: str
+                   ) -> dict[str, list[EmailMatch]]:
+    """The contact rows of each e-mail address, matched trimmed and case-insensitively, in input order.
+
+    Reads two columns of the contacts (lead id and e-mail); an address without rows maps to ``[]``.
+
+    Raises:
+        UsageError: the ruleset maps no e-mail column, or an argument is no e-mail address.
+        MissingColumnsError: the contacts lack the lead id or e-mail column.
+    """
+    if "email" not in ruleset.columns:
+        raise UsageError(f"--email: ruleset '{ruleset.name}' ({ruleset.path}) maps no e-mail column; add one "
+                         "under columns: (email: <column of the export>), or explain the lead by its id")
+    keys = _email_keys(emails)
+    schema = contacts.collect_schema()
+    if not any(not c.startswith("_source_") for c in schema):  # zero bytes: no columns, no leads
+        return {e: [] for e in emails}
+    lead_col, email_col = ruleset.columns["lead_id"], ruleset.columns["email"]
+    check_columns(schema, {"lead_id": lead_col, "email": email_col}, {"lead_id", "email"}, label)
+    rows = (contacts.select(email_key(pl.col(email_col.column).cast(pl.String)).alias("key"),
+                            pl.col(lead_col.column).cast(pl.String).str.strip_chars().alias("lead_id"),
+                            "_source_file", "_source_row")
+            .filter(pl.col("key").is_in(list(set(keys.values()))) & pl.col("lead_id").is_not_null())
+            .collect())  # the rows of the addresses asked for: a handful
+    out: dict[str, list[EmailMatch]] = {}
+    for email, key in keys.items():
+        hits = rows.filter(pl.col("key") == key).unique("lead_id", keep="first", maintain_order=True)
+        out[email] = [EmailMatch(r["lead_id"], str(r["_source_file"]), int(r["_source_row"]))
+                      for r in hits.iter_rows(named=True)]
+    return out
+
+
+def _email_problem(email: str, matches: list[EmailMatch], scored: set[str], result: ScoreResult,
+                   contacts: pl.LazyFrame, where: str) -> str:
+    """Why an e-mail address gives no one lead to explain: none has it, its leads were rejected, or several."""
+    if not matches:
+        ruleset = result.ruleset
+        schema = contacts.collect_schema()
+        if "email" not in ruleset.columns or ruleset.columns["email"].column not in schema:
+            return f"no lead with e-mail '{email}' in {where}: it holds no leads"
+        pool = (contacts.select(email_key(pl.col(ruleset.columns["email"].column).cast(pl.String)))
+                .collect().to_series().drop_nulls().unique().sort())
+        if not pool.len():
+            return f"no lead with e-mail '{email}' in {where}: it holds no addresses"
+        wanted = email.strip().lower()
+        name, _, domain = wanted.rpartition("@")
+        parts = pl.col("value").str.split("@")
+        near = (parts.list.first() == name) | (parts.list.last() == domain)
+        return f"no lead with e-mail '{email}' in {where}{_did_you_mean(_close_matches(wanted, pool, near))}"
+    hits = [m for m in matches if m.lead_id in scored]
+    if not hits:  # every row of the address was rejected: say why, as for an id
+        return _missing_message(result, [m.lead_id for m in matches], pl.Series([], dtype=pl.String), where)
+    rows = ", ".join(f"'{m.lead_id}' ({m.source_file} row {m.source_row})" for m in hits)
+    return (f"{len(hits)} leads have the e-mail '{email}': {rows}; explain one by its id (--lead {hits[0].lead_id}) "
+            "or all of them (" + " ".join(f"--lead {m.lead_id}" for m in hits) + ")")
 
 
 def explain_frames(
@@ -421,32 +519,44 @@ def explain_frames(
     accounts: pl.LazyFrame | None = None,
     *,
     as_of: datetime,
+    emails: Sequence[str] = (),
     contacts_label: str = "contacts",
     events_label: str = "activities",
     contacts_files: Sequence[InputFile] = (),
     events_files: Sequence[InputFile] = (),
     accounts_files: Sequence[InputFile] = (),
 ) -> ExplainReport:
-    """Score only ``lead_ids`` and explain each (``*_files``: as for :func:`leadq.pipeline.score_frames`).
+    """Score only ``lead_ids`` and the leads of ``emails``, and explain each (``*_files``: as for
+    :func:`leadq.pipeline.score_frames`).
+
+    An e-mail address names the one scored lead that has it (trimmed, any case): with
+    ``dedupe_on: [email]`` the lead kept of its duplicates. Its leads come after ``lead_ids``.
 
     Raises:
-        UsageError: no lead id, or too many.
-        InputError: a lead id is not in the contacts (with close ids), or its row was rejected.
+        UsageError: no lead id or address, too many, an address that is none, or no e-mail column mapped.
+        InputError: a lead id is not in the contacts (with close ids), or its row was rejected; an
+            address no lead has (with close ones), or that several scored leads have (listed, with how
+            to pick one).
     """
     ids = list(dict.fromkeys(str(i).strip() for i in lead_ids))
-    if not ids:
+    addresses = list(dict.fromkeys(str(e).strip() for e in emails))
+    if not ids and not addresses:
         raise UsageError("give at least one lead id")
-    if len(ids) > MAX_LEADS:
-        raise UsageError(f"{len(ids)} lead ids given; explain reads at most {MAX_LEADS} (use `leadq score` for more)")
+    if len(ids) + len(addresses) > MAX_LEADS:
+        raise UsageError(f"{len(ids) + len(addresses)} leads asked for; explain reads at most {MAX_LEADS} "
+                         "(use `leadq score` for more)")
+    by_email = leads_by_email(ruleset, contacts, addresses, contacts_label) if addresses else {}
+    candidates = list(dict.fromkeys(ids + [m.lead_id for ms in by_email.values() for m in ms]))
     schema = contacts.collect_schema()
     # Number columns held as text ride along, so that a value read from "51-200" can say so.
     taken = {*OUTPUT_COLUMNS, *routing_output_columns(ruleset), "account_tier"}  # names keep_columns refuses
     keep = sorted({col.column for col in ruleset.columns.values() if col.type is Type.NUMBER
                    and schema.get(col.column) == pl.String and col.column not in taken})
-    result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, detail=True, lead_ids=ids,
+    result = score_frames(ruleset, contacts, events, accounts, as_of=as_of, detail=True, lead_ids=candidates,
                           keep_columns=keep, contacts_label=contacts_label, events_label=events_label, contacts_files=contacts_files,
                           events_files=events_files, accounts_files=accounts_files)
     found = set(result.detail["lead_id"].to_list()) if result.detail is not None else set()
+    problems = []
     missing = [i for i in ids if i not in found]
     if missing:
         lead_col = ruleset.columns["lead_id"].column
@@ -455,8 +565,22 @@ def explain_frames(
                 .drop_nulls().unique()
         else:  # an empty file (no header): Polars would name only the _source_* columns
             all_ids = pl.Series(lead_col, [], dtype=pl.String)
-        raise InputError(_missing_message(result, missing, all_ids, contacts_label))
-    return explain_result(result, ids, as_of)
+        problems.append(_missing_message(result, missing, all_ids, contacts_label))
+    chosen = list(ids)
+    for email, matches in by_email.items():
+        scored = [m.lead_id for m in matches if m.lead_id in found]
+        if len(scored) == 1:  # with dedupe_on: [email], the lead kept of the address's duplicates
+            chosen.append(scored[0])
+        else:
+            problems.append(_email_problem(email, matches, found, result, contacts, contacts_label))
+    if problems:
+        raise InputError("; ".join(problems))
+    return explain_result(result, list(dict.fromkeys(chosen)), as_of)
+
+
+def _label(specs: Sequence[str]) -> str:
+    """The inputs as messages name them: standard input as ``<stdin>``, as a scored row's source file does."""
+    return ", ".join(STDIN_LABEL if spec == STDIN else spec for spec in specs)
 
 
 def explain_leads(
@@ -468,21 +592,23 @@ def explain_leads(
     *,
     as_of: datetime,
     options: ReadOptions = ReadOptions(),
+    emails: Sequence[str] = (),
 ) -> ExplainReport:
-    """Read the input files (paths, globs or ``-``) and explain the given leads."""
-    if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
+    """Read the input files (paths, globs or ``-``) and explain the given leads (by id, or by e-mail address)."""
+    if list(activity_specs).count(STDIN) + list(contact_specs).count(STDIN) + list(account_specs).count(STDIN) > 1:
         raise UsageError("only one input can come from stdin ('-')")
     # A row blank in every mapped column has no lead id: it cannot be one of the leads explained, so
     # the other columns need not be parsed to tell it from a blank row (no count check, unlike a run).
     contacts = read_input_files(contact_specs, options, row_columns={c.column for c in ruleset.columns.values()})
     events = read_activity_files(activity_specs, ruleset, options=options) if ruleset.event_rules else []
     accounts = read_account_files(account_specs, ruleset, options=options)
+    contacts_label = _label(contact_specs)
     try:
         return explain_frames(ruleset, concat_inputs(contacts), lead_ids, concat_inputs(events) if events else None,
-                              concat_inputs(accounts) if accounts else None, as_of=as_of,
-                              contacts_label=", ".join(contact_specs), events_label=", ".join(activity_specs),
+                              concat_inputs(accounts) if accounts else None, as_of=as_of, emails=emails,
+                              contacts_label=contacts_label, events_label=_label(activity_specs),
                               contacts_files=contacts, events_files=events, accounts_files=accounts)
     except pl.exceptions.PolarsError as exc:
         from leadq.inputs import input_error_from_polars
 
-        raise input_error_from_polars(exc, ", ".join(contact_specs)) from exc
+        raise input_error_from_polars(exc, contacts_label) from exc

@@ -347,3 +347,125 @@ def test_a_narrow_terminal_gets_the_rules_and_tiers_as_lines(monkeypatch):
     assert ("Tiers (first match wins) 1 mql: chosen; total >= 75; saw total = 75 2 nurture: matched, not "
             "reached; otherwise Disqualification reasons: none") in text
     assert max(len(line) for line in out.splitlines()) <= 40
+
+
+# --------------------------------------------------------------------------- looking a lead up by e-mail
+
+
+def _explained(result) -> list[tuple[str, str, int, float]]:
+    return [(lead["lead_id"], lead["source_file"], lead["source_row"], lead["total_score"])
+            for lead in json.loads(result.stdout)["leads"]]
+
+
+def test_a_lead_is_looked_up_by_email_trimmed_in_any_case():
+    # RevOps has the address in hand, not the CRM's record id.
+    result = run_cli(["explain", "--email", "  CAL@BrightData.co.uk ", CONTACTS, "--json", "-"] + ARGS)
+    assert _explained(result) == [("C", CONTACTS, 3, 75.0)]
+    result = run_cli(["explain", "--lead", "A", "-e", "bea@acme-analytics.co.uk,cal@brightdata.co.uk", CONTACTS,
+                      "--json", "-"] + ARGS)
+    assert _explained(result) == [("A", CONTACTS, 1, -8.0), ("B", CONTACTS, 2, 50.0), ("C", CONTACTS, 3, 75.0)]
+    text = run_cli(["explain", "-e", "cal@brightdata.co.uk", CONTACTS] + ARGS).stdout
+    assert text.splitlines()[2] == f"lead C  {CONTACTS} row 3"
+
+
+def test_an_address_no_lead_has_exits_3_with_close_addresses():
+    result = run_cli(["explain", "-e", "cal@brightdata.co", "-e", "sam@tinystart.io", CONTACTS] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: no lead with e-mail 'cal@brightdata.co' in {CONTACTS}; did you mean: "
+                             "'cal@brightdata.co.uk'?\n")
+    result = run_cli(["explain", "-e", "nobody@nowhere.example", CONTACTS] + ARGS, exit_code=3)
+    assert result.stderr == f"leadq: error: no lead with e-mail 'nobody@nowhere.example' in {CONTACTS}\n"
+
+
+def test_an_address_several_leads_have_lists_them_and_how_to_pick(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text((ROOT / CONTACTS).read_text()
+                        + "D, Cal@BrightData.co.uk,CEO,Bright Data,500,SaaS,United Kingdom\n")
+    result = run_cli(["explain", "-e", "cal@brightdata.co.uk", contacts] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: 2 leads have the e-mail 'cal@brightdata.co.uk': 'C' ({contacts} row 3), "
+                             f"'D' ({contacts} row 4); explain one by its id (--lead C) or all of them "
+                             "(--lead C --lead D)\n")
+    both = run_cli(["explain", "--lead", "C", "--lead", "D", contacts, "--json", "-"] + ARGS)
+    assert [lead["lead_id"] for lead in json.loads(both.stdout)["leads"]] == ["C", "D"]
+
+
+def test_an_address_of_dropped_duplicates_is_the_lead_kept():
+    # The sample's ruleset de-duplicates by e-mail: 1000797 (row 797) and 1001044 (row 1044, ' akelly@...')
+    # share an address and only the most recently updated one, 1001044, is scored.
+    args = ["explain", "-e", "AKelly@GreenLabs.com", SAMPLE / "contacts.csv", "--as-of", SAMPLE_AS_OF, "--json", "-"]
+    assert [(lead["lead_id"], lead["source_row"]) for lead in json.loads(run_cli(args).stdout)["leads"]] == [
+        ("1001044", 1044)]
+
+
+def test_an_address_whose_rows_were_rejected_says_why(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Email,Title,Employees,Industry\nX1,x1@acme.com,CTO,lots,SaaS\n"
+                        "X2,x2@acme.com,CEO,40,SaaS\n")
+    result = run_cli(["explain", "-e", "x1@acme.com", contacts] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: lead 'X1' was rejected ({contacts} row 1): "
+                             "unreadable number in 'Employees'\n")
+
+
+def test_an_email_needs_an_address_a_mapped_column_and_the_column(tmp_path):
+    result = run_cli(["explain", "-e", "cal", CONTACTS] + ARGS, exit_code=2)
+    assert result.stderr == ("leadq: error: --email 'cal' is no e-mail address (it has no '@'); give a lead id "
+                             "with --lead instead\n")
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\nname: No mail\ncolumns: {lead_id: Lead ID}\ntiers:\n  - {name: all, otherwise: true}\n")
+    result = run_cli(["explain", "-e", "cal@brightdata.co.uk", CONTACTS, "-r", ruleset], exit_code=2)
+    assert result.stderr == (f"leadq: error: --email: ruleset 'No mail' ({ruleset}) maps no e-mail column; add one "
+                             "under columns: (email: <column of the export>), or explain the lead by its id\n")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Mail,Title\nA,a@x.com,CEO\n")
+    result = run_cli(["explain", "-e", "a@x.com", contacts] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: {contacts}: missing column 'Email' (for email; did you mean 'Mail'?); "
+                             "the file has: Lead ID, Mail, Title. Fix the ruleset's column mapping or the export\n")
+
+
+def test_an_address_given_as_a_lead_id_is_pointed_to_email():
+    result = run_cli(["explain", "cal@brightdata.co.uk", CONTACTS] + ARGS, exit_code=3)
+    assert result.stderr == (f"leadq: error: no lead 'cal@brightdata.co.uk' in {CONTACTS}; to look a lead up by "
+                             "e-mail address, use --email cal@brightdata.co.uk\n")
+
+
+def test_with_email_every_argument_is_an_input():
+    assert split_arguments([CONTACTS, "more.csv"], [], ["a@x.com"]) == ([], [CONTACTS, "more.csv"])
+    assert split_arguments([CONTACTS], ["A"], ["a@x.com"]) == (["A"], [CONTACTS])
+    with pytest.raises(UsageError, match=r"give the lead ids, then the contacts file\(s\): leadq explain ID "
+                                         r"\[ID\.\.\.\] CONTACTS \(or --lead ID, or --email ADDRESS\)"):
+        split_arguments(["A"], [])
+
+
+# --------------------------------------------------------------------------- contacts on stdin
+
+
+def test_contacts_from_stdin():
+    data = (ROOT / CONTACTS).read_bytes()
+    result = run_cli(["explain", "C", "-", "--json", "-"] + ARGS, input=data)
+    assert _explained(result) == [("C", "<stdin>", 3, 75.0)]
+    from_file = run_cli(["explain", "A", "B", "C", CONTACTS] + ARGS).stdout
+    from_stdin = run_cli(["explain", "A", "B", "C", "-"] + ARGS, input=data).stdout
+    assert from_stdin == from_file.replace(f"{CONTACTS} row", "<stdin> row")
+    result = run_cli(["explain", "-e", "CAL@brightdata.co.uk", "-", "--json", "-"] + ARGS, input=data)
+    assert _explained(result) == [("C", "<stdin>", 3, 75.0)]
+
+
+def test_a_lead_not_on_stdin_names_stdin():
+    # The message said "no lead 'C1' in -".
+    result = run_cli(["explain", "C1", "-"] + ARGS, input=(ROOT / CONTACTS).read_bytes(), exit_code=3)
+    assert result.stderr == "leadq: error: no lead 'C1' in <stdin>; did you mean: 'C'?\n"
+
+
+def test_only_one_input_from_stdin():
+    result = run_cli(["explain", "C", "-", "-a", "-", "-r", WORKED, "--as-of", "2026-11-01"],
+                     input=(ROOT / CONTACTS).read_bytes(), exit_code=2)
+    assert result.stderr == "leadq: error: only one input can come from stdin ('-')\n"
+
+
+def test_json_onto_an_input_is_refused_with_contacts_on_stdin(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_bytes((ROOT / EVENTS).read_bytes())
+    result = run_cli(["explain", "C", "-", "-a", events, "-r", WORKED, "--as-of", "2026-11-01", "--json", events],
+                     input=(ROOT / CONTACTS).read_bytes(), exit_code=2)
+    assert result.stderr == (f"leadq: error: {events} is both this run's --json and one of its --activities "
+                             "inputs; write the outputs elsewhere, or name the inputs more narrowly\n")
+    assert events.read_bytes() == (ROOT / EVENTS).read_bytes()

@@ -29,22 +29,22 @@ def _looks_like_path(arg: str) -> bool:
     return "/" in arg or any(ch in arg for ch in "*?[") or arg.lower().endswith(_DATA_SUFFIXES)
 
 
-def split_arguments(args: list[str], leads: list[str]) -> tuple[list[str], list[str]]:
+def split_arguments(args: list[str], leads: list[str], emails: list[str] = ()) -> tuple[list[str], list[str]]:
     """Split positional arguments into (lead ids, contact inputs).
 
-    With ``--lead`` every positional argument is an input. Otherwise lead ids
-    come first and the inputs start at the first argument that is an existing
-    file, a glob matching files, or '-'.
+    With ``--lead`` or ``--email`` every positional argument is an input. Otherwise
+    lead ids come first and the inputs start at the first argument that is an
+    existing file, a glob matching files, or '-'.
     """
-    if leads:
-        return leads, args
+    if leads or emails:
+        return list(leads), args
     first = next((i for i, a in enumerate(args) if _is_input(a)), None)
     if first is None:
         paths = [a for a in args if _looks_like_path(a)]
         if paths:
             raise InputError(f"contacts file not found: {paths[-1]}")
         raise UsageError("give the lead ids, then the contacts file(s): leadq explain ID [ID...] CONTACTS "
-                         "(or --lead ID)")
+                         "(or --lead ID, or --email ADDRESS)")
     ids, inputs = args[:first], args[first:]
     stray = [a for a in inputs if not _is_input(a)]
     if stray:
@@ -53,7 +53,7 @@ def split_arguments(args: list[str], leads: list[str]) -> tuple[list[str], list[
         raise UsageError(f"'{stray[0]}' comes after the contacts file; put lead ids first "
                          f"(leadq explain {stray[0]} ... {inputs[0]}) or pass them with --lead")
     if not ids:
-        raise UsageError("give at least one lead id before the contacts file(s), or use --lead ID")
+        raise UsageError("give at least one lead id before the contacts file(s), or use --lead ID or --email ADDRESS")
     return ids, inputs
 
 
@@ -66,6 +66,9 @@ def explain(
              "argument that is an existing file or a matching glob; use --lead when an id looks like a file.")],
     lead: Annotated[Optional[list[str]], typer.Option(
         "--lead", "-l", help="A lead id to explain (repeatable); then every argument is an input file.")] = None,
+    email: Annotated[Optional[list[str]], typer.Option(
+        "--email", "-e", help="Explain the lead with this e-mail address (trimmed, any case; repeatable; the "
+                              "ruleset must map email); then every argument is an input file.")] = None,
     activities: ActivitiesOpt = None,
     accounts: AccountsOpt = None,
     ruleset: RulesetOpt = None,
@@ -80,11 +83,14 @@ def explain(
     """Explain leads: every rule, the values it saw, its points, the grade, each tier tried, the reasons.
 
     Opens each lead with the hand-off line a sales rep reads before the first call.
-    Exit 3 when a lead id is not in the data (with close ids).
+    Exit 3 when a lead id is not in the data (with close ids), or when no lead or several
+    have an --email address (the close addresses, or the leads to pick from).
 
     Example:
 
         leadq explain 1042 1043 sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01
+
+        leadq explain --email jane.doe@acme.com sample_data/contacts.csv -a 'sample_data/events/*.csv'
     """
     from leadq.explain import explain_leads
     from leadq.explain_report import explain_report
@@ -94,7 +100,8 @@ def explain(
     from leadq.report import make_console
     from leadq.ruleset_loader import load_ruleset
 
-    ids, inputs = split_arguments(list(args), _split_multi(lead, "--lead"))
+    emails = _split_multi(email, "--email")
+    ids, inputs = split_arguments(list(args), _split_multi(lead, "--lead"), emails)
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of)
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
@@ -106,7 +113,8 @@ def explain(
     with interruptible():
         with working(False):
             report = explain_leads(rs, inputs, ids, activity_specs, account_specs,
-                                   as_of=as_of_dt, options=_read_options(input_format, encoding, delimiter, sheet))
+                                   as_of=as_of_dt, options=_read_options(input_format, encoding, delimiter, sheet),
+                                   emails=emails)
         if json_out:
             write_report_json(report.to_dict(), json_out)
             if json_out == "-":
