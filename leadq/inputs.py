@@ -55,6 +55,7 @@ __all__ = [
     "collect_input",
     "concat_inputs",
     "check_outputs_not_read",
+    "check_sheet_applies",
     "expand_inputs",
     "input_error_from_polars",
     "read_input_files",
@@ -130,8 +131,7 @@ def sheet_options(values: Sequence[str]) -> tuple[str | None, tuple[tuple[str, s
     default: str | None = None
     pairs: dict[str, str] = {}
     for value in values:
-        cut = next((i for i, ch in enumerate(value) if ch == "=" and value[:i].lower().endswith(EXCEL_EXTENSIONS)),
-                   None)
+        cut = _sheet_file_end(value)
         if cut is None:
             if default is not None and default != value:
                 raise UsageError(f"--sheet: '{default}' and '{value}' both name the sheet of every workbook; give "
@@ -148,6 +148,69 @@ def sheet_options(values: Sequence[str]) -> tuple[str | None, tuple[tuple[str, s
             raise UsageError(f"--sheet: '{file}' is given two sheets, '{pairs[real]}' and '{name}'")
         pairs[real] = name
     return default, tuple(pairs.items())
+
+
+def _sheet_file_end(value: str) -> int | None:
+    """Where FILE ends in a ``--sheet FILE=SHEET`` value (the '=' after a workbook's name); None for a sheet name."""
+    return next((i for i, ch in enumerate(value) if ch == "=" and value[:i].lower().endswith(EXCEL_EXTENSIONS)), None)
+
+
+def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: Sequence[str]) -> None:
+    """Refuse ``--sheet`` where it would do nothing, before anything is read (as other options given in vain are).
+
+    It does nothing when none of the command's inputs is a workbook, and a ``FILE=SHEET`` does
+    nothing when FILE is not one of the inputs: a cron line that says ``--sheet Leads`` over a
+    CSV file did not read the sheet it names. An input is a workbook by its extension
+    (:data:`EXCEL_EXTENSIONS`, under a compression's: ``leads.xlsx.gz``), a glob by its own
+    extension or its matches'; a ``.zip`` may hold one (its contents are not read here); with
+    ``--input-format excel`` every input is one, standard input too.
+
+    Args:
+        values: the ``--sheet`` values as given (:func:`sheet_options` has checked them).
+        input_format: ``--input-format``, or None.
+        specs: every input spec of the command (contacts, ``--activities``, ``--accounts``).
+
+    Raises:
+        UsageError: naming the option, the inputs and what to do.
+    """
+    if not values:
+        return
+    files = _files_named(specs)
+    if input_format != "excel" and not any(map(_may_be_workbook, [*specs, *files])):
+        named = list(dict.fromkeys(specs))
+        given = ", ".join(named[:3]) + (", ..." if len(named) > 3 else "")
+        inputs = f"none of the inputs is one ({given})" if specs else "no input is given"
+        raise UsageError(f"--sheet works with workbook inputs only ({', '.join(EXCEL_EXTENSIONS)}, or --input-format "
+                         f"excel), and {inputs}; leave --sheet out")
+    read = {os.path.realpath(f) for f in files}
+    for value in values:
+        cut = _sheet_file_end(value)
+        if cut is not None and os.path.realpath(value[:cut]) not in read:
+            raise UsageError(f"--sheet {value}: '{value[:cut]}' is not one of the inputs; name a workbook the "
+                             "command reads, or leave this --sheet out")
+
+
+def _files_named(specs: Sequence[str]) -> list[str]:
+    """The files ``specs`` name (globs expanded, stdin left out); a spec that names none is skipped: the read reports it."""
+    files: list[str] = []
+    for spec in specs:
+        if spec == STDIN:
+            continue
+        try:
+            files += expand_inputs([spec])
+        except InputError:
+            continue
+    return files
+
+
+def _may_be_workbook(name: str) -> bool:
+    """Whether a file (or glob) is read as a workbook by its name: a workbook's extension, under a compression's."""
+    lowered = name.lower()
+    if compression_of(lowered) == "zip":
+        return True
+    if compression_of(lowered) is not None:
+        lowered = os.path.splitext(lowered)[0]
+    return lowered.endswith(EXCEL_EXTENSIONS)
 
 
 def expand_inputs(specs: Sequence[str]) -> list[str]:

@@ -240,10 +240,36 @@ def write_report_json(data: dict, path: str) -> None:
     write_text(path, text)
 
 
+# The parameters that hold a command's input specs, and whether their values are split on commas (the options
+# are, as each command splits them).
+_INPUT_PARAMS = {"contacts": False, "args": False, "data": True, "activities": True, "accounts": True}
+
+
+def _input_specs(params: dict) -> list[str]:
+    """The input specs among a command's parameters; explain's ARGS lead ids are left out (they name no file)."""
+    import glob
+
+    specs = []
+    for name, split in _INPUT_PARAMS.items():
+        values = _split_multi(params.get(name), f"--{name}") if split else params.get(name) or []
+        specs += [v for v in values if name != "args" or v == "-" or os.path.lexists(v) or glob.has_magic(v)]
+    return specs
+
+
 def _read_options(input_format, encoding, delimiter, sheet=None):
-    from leadq.inputs import ReadOptions, sheet_options
+    """The input options as :class:`leadq.inputs.ReadOptions`; ``--sheet`` refused where it does nothing.
+
+    Every command that takes ``--sheet`` calls this before it reads its inputs, whose specs are
+    taken from the running command's parameters (:data:`_INPUT_PARAMS`).
+    """
+    from typer._click.globals import get_current_context
+
+    from leadq.inputs import ReadOptions, check_sheet_applies, sheet_options
 
     default, sheets = sheet_options(sheet or [])
+    ctx = get_current_context(silent=True) if sheet else None
+    if ctx is not None:
+        check_sheet_applies(sheet, input_format, _input_specs(ctx.params))
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter, sheet=default,
                        sheets=sheets)
 

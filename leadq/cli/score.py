@@ -148,6 +148,7 @@ def score(
     rejects_fmt = format_from_path(rejects_path, default="csv", option="--rejects") if rejects_path else "csv"
     accounts_path = _accounts_path(rollup, out, out_fmt, to_db)
     _check_applies(ctx, engine, out_table)
+    read_options = _read_options(input_format, encoding, delimiter, sheet)  # refuses a --sheet that does nothing
     score_change_floor = min_score_change if _given(ctx, "min_score_change") else None
     if previous or changes_out or max_tier_changes is not None or score_change_floor is not None:
         from leadq.changes import check_change_options
@@ -206,7 +207,7 @@ def score(
         else:
             result = read_and_score(
                 rs, contacts, activity_specs, account_specs,
-                options=_read_options(input_format, encoding, delimiter, sheet), as_of=as_of_dt,
+                options=read_options, as_of=as_of_dt,
                 keep_columns=kept, rollup=rollup,
                 # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
                 # printed or written (a quiet cron job without --summary-json has none to compute).
