@@ -16,7 +16,15 @@ Definitions used throughout:
   base rate (1.0 = no better than picking leads at random).
 * **score decile** k (1..10, 10 = highest scores): ``floor(10 * below / n) + 1``
   where ``below`` counts leads with a strictly lower total score, so tied
-  scores always share a decile (some deciles may then be empty).
+  scores always share a decile (some deciles may then be empty). Under ten
+  leads there are fewer leads than deciles: each distinct total score is a
+  band instead, numbered 1 (lowest) up to the number of distinct scores.
+* **leads in the back-test**: the leads that existed at ``--as-of``. A lead
+  created after it could not have been scored then; counting it would let the
+  future into the figures, so it is left out (and counted). A lead with no
+  creation date (blank, unreadable, or no ``created_at`` mapped at all) is
+  kept: nothing says it did not exist, and leaving out every lead of a ruleset
+  that maps no creation date would leave nothing to test; the report says so.
 * **ROC AUC** of the total score: the Mann-Whitney statistic with average
   ranks for ties, ``(sum of ranks of converted - n1 (n1 + 1) / 2) / (n1 n0)``:
   the chance that a random converted lead outscores a random other lead.
@@ -36,9 +44,9 @@ import polars as pl
 
 from leadq.calibrate_figures import (
     AuditRow, Classifier, Decile, RuleEvidence, Segment, Suggestion, audit, classifiers, deciles, ratio, roc_auc,
-    rule_evidence, segments, suggestion, threshold_curve,
+    rule_evidence, score_bands, segments, suggestion, threshold_curve,
 )
-from leadq.conditions import Compare, Literal, Logical, Name, Node, Not
+from leadq.conditions import Compare, Literal, Logical, Name, Node, Not, Type
 from leadq.errors import InputError, UsageError, did_you_mean
 from leadq.inputs import input_error_from_polars
 from leadq.outcome import CONVERTED as _Y
@@ -80,6 +88,9 @@ class CalibrationReport:
     nurtured_converted: int
     rejected: int
     notes: list[str] = field(default_factory=list)
+    score_bands: int = 10  # bands of ``deciles``: 10, or under ten leads one a distinct total score
+    created_after_as_of: int = 0  # leads left out: created after the as-of time
+    unreadable_dates: dict[str, int] = field(default_factory=dict)  # CRM column -> cells that are not a date
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -199,6 +210,9 @@ def calibrate_detail(
         notes.append("every lead converted: there is nothing to rank; check --outcome")
     elif conv < ruleset.settings.small_segment:
         notes.append(f"only {conv} converted lead(s): figures are noisy")
+    bands = score_bands(frame)
+    if 0 < n < 10:
+        notes.append(_few_leads_note(n, bands))
 
     predicates: list[tuple[str, pl.Expr]] = []
     if sales:
@@ -241,7 +255,15 @@ def calibrate_detail(
         nurtured_converted=int(means["nu"] or 0),
         rejected=rejected,
         notes=notes,
+        score_bands=bands,
     )
+
+
+def _few_leads_note(leads: int, bands: int) -> str:
+    """What the score table shows instead of deciles for fewer than ten leads (:func:`score_bands`)."""
+    shown = "one band" if bands == 1 else f"{bands} bands, {bands} = the highest score"
+    return (f"only {leads} lead{'' if leads == 1 else 's'}: too few for score deciles; the score table shows one "
+            f"band per distinct total score instead ({shown})")
 
 
 # --------------------------------------------------------------------------- entry points
@@ -261,6 +283,10 @@ def calibrate(
 ) -> CalibrationReport:
     """Score the inputs and back-test the ruleset against ``outcome``.
 
+    Leads created after ``as_of`` are left out (see "leads in the back-test" in the module
+    docstring); a date cell of the outcome or of ``created_at`` that holds no date is read as
+    blank, as ``leadq funnel`` reads it, and counted in the report.
+
     Args:
         created_since: keep only leads created at or after this time (e.g. the start of last quarter).
         created_until: keep only leads created before this time.
@@ -276,39 +302,135 @@ def calibrate(
         raise UsageError("--since/--until select leads by creation date, but the ruleset maps no created_at column")
     if created_since is not None and created_until is not None and created_since >= created_until:
         raise UsageError("--since must be before --until")
+    if created_since is not None and created_since > as_of:
+        # Every lead of the window was created after the as-of time, and so left out.
+        raise UsageError(f"--since {created_since.date().isoformat()} is after --as-of {_as_of_text(as_of)}: no "
+                         "lead created in the window existed at the as-of time; give an earlier --since or a later "
+                         "--as-of")
     try:
         columns = list(frames.contacts.collect_schema())
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, frames.contacts_label) from exc
     resolved = resolve_outcome(outcome, ruleset, columns, frames.contacts_label)
-    result = score_detail(ruleset, frames, as_of, resolved.keep_columns)
+    date_fields = _typed_fields_read(resolved, ruleset)
+    raw_dates = [ruleset.columns[f].column for f in date_fields if ruleset.columns[f].column in columns]
+    result = score_detail(ruleset, frames, as_of, list(dict.fromkeys([*resolved.keep_columns, *raw_dates])))
     detail = result.detail
     if detail is None:  # pragma: no cover - score_frames always fills it with detail=True
         raise InputError("scoring returned no detail")
     converted = outcome_column(detail, resolved, ruleset, frames.contacts_label)
+    # Creation dates choose the leads: counted over every scored lead. The outcome's, over the leads kept.
+    choosing = [f for f in date_fields if f not in resolved.fields]
+    unreadable_created, created_notes = _unreadable_dates(detail, ruleset, choosing, resolved)
+    keep, after, as_of_notes = _existing_at(detail, ruleset, as_of, result.stats.missing_columns, window)
+    undated = int(detail["created_at"].null_count()) if window else 0
     if window:
         created = pl.col("created_at")
-        keep = pl.lit(True)
         if created_since is not None:
-            keep = keep & (created >= pl.lit(created_since, dtype=pl.Datetime("us", "UTC")))
+            keep = keep & (created >= pl.lit(created_since, dtype=pl.Datetime("us", "UTC"))).fill_null(False)
         if created_until is not None:
-            keep = keep & (created < pl.lit(created_until, dtype=pl.Datetime("us", "UTC")))
-        mask = detail.select(keep.fill_null(False).alias("keep")).to_series()
-        undated = int(detail["created_at"].null_count())
-        detail, converted = detail.filter(mask), converted.filter(mask)
+            keep = keep & (created < pl.lit(created_until, dtype=pl.Datetime("us", "UTC"))).fill_null(False)
+    mask = detail.select(keep.alias("keep")).to_series()
+    detail, converted = detail.filter(mask), converted.filter(mask)
+    deciding = [f for f in date_fields if f in resolved.fields]
+    unreadable, unreadable_notes = _unreadable_dates(detail, ruleset, deciding, resolved)
     report = calibrate_detail(
         detail, converted, ruleset, outcome=resolved, as_of=as_of.isoformat().replace("+00:00", "Z"),
         target_precision=target_precision, target_volume=target_volume, sales_tiers=sales_tiers,
         rejected=result.stats.rejected)
+    report.created_after_as_of = after
+    report.unreadable_dates = {**unreadable, **unreadable_created}
+    # What chose the leads comes first: "no lead was scored" reads wrongly without it.
+    report.notes[:0] = as_of_notes + created_notes + unreadable_notes
     if window:
         since = created_since.date().isoformat() if created_since else "the start"
         until = f"before {created_until.date().isoformat()}" if created_until else "up to now"
         report.outcome_description += f"; leads created from {since} {until}"
         if undated:
             # Such leads are outside any window; said, so that a blank Create Date column is noticed.
-            report.notes.append(f"{undated:,} lead(s) without a creation date (created_at) left out by "
-                                "--since/--until")
+            note = f"{undated:,} lead(s) without a creation date (created_at) left out by --since/--until"
+            report.notes.insert(len(as_of_notes) + len(created_notes), note)
     return report
+
+
+def _as_of_text(as_of: datetime) -> str:
+    """The as-of time as the user most likely wrote it: a date at midnight UTC, else ISO with Z."""
+    if (as_of.hour, as_of.minute, as_of.second, as_of.microsecond) == (0, 0, 0, 0):
+        return as_of.date().isoformat()
+    return as_of.isoformat().replace("+00:00", "Z")
+
+
+def _existing_at(detail: pl.DataFrame, ruleset: Ruleset, as_of: datetime, missing_columns: Sequence[str],
+                 window: bool) -> tuple[pl.Expr, int, list[str]]:
+    """Which leads existed at ``as_of`` (an expression), how many were created after it, and notes.
+
+    A lead without a creation date is kept (module docstring, "leads in the back-test"): with
+    ``--since``/``--until`` the window leaves it out and says so; otherwise a note says the
+    back-test could not check it.
+    """
+    if "created_at" not in ruleset.columns:
+        return pl.lit(True), 0, ["the ruleset maps no created_at column: leads created after --as-of could not "
+                                 "be told apart and are counted; map the creation date under columns"]
+    column = ruleset.columns["created_at"].column
+    if column in missing_columns:
+        return pl.lit(True), 0, [f"the contacts have no column '{column}' (created_at): leads created after "
+                                 "--as-of could not be told apart and are counted"]
+    cut = pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
+    after_cut = (pl.col("created_at") > cut).fill_null(False)
+    after, undated = detail.select(after_cut.sum().alias("after"),
+                                   pl.col("created_at").null_count().alias("undated")).row(0)
+    notes = []
+    if after:
+        notes.append(f"{after:,} lead{'' if after == 1 else 's'} created after --as-of {_as_of_text(as_of)} left out")
+    if undated and not window:
+        notes.append(f"{undated:,} lead{'' if undated == 1 else 's'} without a creation date (created_at) "
+                     "counted: whether they existed at --as-of is unknown")
+    return ~after_cut, int(after), notes
+
+
+def _typed_fields_read(outcome: Outcome, ruleset: Ruleset) -> list[str]:
+    """The ruleset's typed fields whose cells decide a lead's outcome or selection: the outcome's, and created_at."""
+    fields = list(outcome.fields) if outcome.kind in ("stage", "field") else []
+    if "created_at" in ruleset.columns:
+        fields.append("created_at")
+    return list(dict.fromkeys(fields))
+
+
+def _unreadable_dates(detail: pl.DataFrame, ruleset: Ruleset, fields: Sequence[str], outcome: Outcome
+                      ) -> tuple[dict[str, int], list[str]]:
+    """Cells of ``fields`` present but not readable as their type (``_bad__<field>``), per CRM column, and notes.
+
+    Read as blank, as ``leadq funnel`` reads them ("unreadable dates (treated as blank)"), not
+    refused: a "TBD" in 'SQL Date' is "not converted" unless a later stage's date is set. Counted
+    over the leads of ``detail`` (the caller passes the leads the cells decide about). Each note
+    names the column, the count, up to three of the values and what they were taken for.
+    """
+    flags = [f for f in fields if f"_bad__{f}" in detail.columns]
+    if not flags:
+        return {}, []
+    counts = detail.select(pl.col(f"_bad__{f}").sum().alias(f) for f in flags).row(0, named=True)
+    found, notes = {}, []
+    for f in flags:
+        if not counts[f]:
+            continue
+        column = ruleset.columns[f].column
+        raw = f"keep::{column}"
+        examples = (detail.filter(pl.col(f"_bad__{f}"))
+                    .select(pl.col(raw).cast(pl.String).str.strip_chars().unique(maintain_order=True).head(3))
+                    .to_series().to_list()) if raw in detail.columns else []
+        found[column] = int(counts[f])
+        kind = "dates" if ruleset.columns[f].type is Type.DATETIME else "values"
+        shown = ", e.g. " + ", ".join(f"'{v}'" for v in examples) if examples else ""
+        if f == "created_at" and f not in outcome.fields:
+            meant = "those leads have no creation date"
+        elif len(outcome.fields) > 1:
+            others = [o for o in outcome.fields if o != f]
+            meant = f"those leads count as not converted unless {' or '.join(others)} is set"
+        else:
+            meant = "those leads count as not converted"
+        fix = "correct them in the export" + (", or check settings.date_order" if kind == "dates" else "")
+        notes.append(f"unreadable {kind} (treated as blank): '{column}' ({f}) {counts[f]:,}{shown}; {meant}; {fix}")
+    return found, notes
 
 
 __all__ = [

@@ -35,7 +35,7 @@ class Segment:
 
 @dataclass
 class Decile:
-    """Conversion in one total-score decile (10 = the highest scores)."""
+    """Conversion in one total-score decile (10 = the highest scores), or band of :func:`score_bands`."""
 
     decile: int
     min_score: float
@@ -129,13 +129,29 @@ def segments(frame: pl.DataFrame, key: pl.Expr, order: Sequence[str], base: floa
     return out
 
 
+def score_bands(frame: pl.DataFrame) -> int:
+    """How many bands :func:`deciles` splits the leads into: ten, or under ten leads one a distinct total score.
+
+    Ten deciles of three leads would number them 7, 4 and 1, and a lone lead "decile 1" (the lowest)
+    though it is also the highest: with fewer leads than deciles each distinct score is a band.
+    """
+    if frame.height >= 10 or not frame.height:
+        return 10
+    return int(frame["total_score"].n_unique())
+
+
 def deciles(frame: pl.DataFrame, base: float | None) -> list[Decile]:
-    """Conversion per total-score decile, highest first; tied scores share a decile, so some may be missing."""
+    """Conversion per total-score decile (or band, under ten leads: :func:`score_bands`), highest first.
+
+    Tied scores share a decile, so some may be missing; only deciles with leads are listed.
+    Bands are numbered 1 (lowest score) to their count, none of them empty.
+    """
     n = frame.height
     if not n:
         return []
     below = pl.col("total_score").rank("min").cast(pl.Int64) - 1
-    got = (frame.group_by((below * 10 // n + 1).alias("decile"))
+    band = below * 10 // n + 1 if n >= 10 else pl.col("total_score").rank("dense").cast(pl.Int64)
+    got = (frame.group_by(band.alias("decile"))
            .agg(pl.len().alias("leads"), pl.col(_Y).sum().alias("converted"),
                 pl.col("total_score").min().alias("lo"), pl.col("total_score").max().alias("hi"))
            .sort("decile", descending=True))
@@ -279,5 +295,5 @@ def audit(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> list[Aud
 
 __all__ = [
     "AuditRow", "Classifier", "Decile", "RuleEvidence", "Segment", "Suggestion", "audit", "classifiers", "deciles",
-    "lift", "ratio", "roc_auc", "rule_evidence", "segments", "suggestion", "threshold_curve",
+    "lift", "ratio", "roc_auc", "rule_evidence", "score_bands", "segments", "suggestion", "threshold_curve",
 ]

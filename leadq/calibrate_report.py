@@ -65,16 +65,22 @@ def _segments(title: str, first: str, rows: list[Segment]) -> TableOrLines:
     return TableOrLines(table, title, lines)
 
 
-def _deciles(rows: list[Decile]) -> TableOrLines:
-    title = "Conversion by total-score decile (10 = highest scores)"
-    table = _table(title, [("decile", "right"), ("total score", "right"), ("leads", "right"), ("converted", "right"),
+def _deciles(rows: list[Decile], bands: int) -> TableOrLines:
+    """The score deciles, or under ten leads the bands of one lead each (a note in the report says why)."""
+    if bands == 10:
+        title, band = "Conversion by total-score decile (10 = highest scores)", "decile"
+    else:
+        # Fewer leads than deciles: a band a distinct score (the report's notes say so).
+        title, band = f"Conversion by total-score band ({bands} = highest score)", "band"
+    table = _table(title, [(band, "right"), ("total score", "right"), ("leads", "right"), ("converted", "right"),
                            ("rate", "right"), ("lift", "right")])
     lines = []
     for d in rows:
         scores = f"{_num(d.min_score)} .. {_num(d.max_score)}"
         table.add_row(str(d.decile), scores, f"{d.leads:,}", f"{d.converted:,}", _pct(d.rate), _lift(d.lift))
-        lines.append(Text.assemble(f"decile {d.decile} (total {scores}): {d.leads:,} leads, {d.converted:,} "
-                                   f"converted, {_pct(d.rate)}, lift ", _lift(d.lift)))
+        lines.append(Text.assemble(f"{band} {d.decile} (total {scores}): {d.leads:,} lead"
+                                   f"{'' if d.leads == 1 else 's'}, {d.converted:,} converted, {_pct(d.rate)}, "
+                                   "lift ", _lift(d.lift)))
     return TableOrLines(table, title, lines)
 
 
@@ -101,7 +107,7 @@ def calibration_report(report: CalibrationReport) -> Group:
     parts.append(_segments("Conversion by tier", "tier", report.tiers))
     parts.append(_segments("Conversion by grade", "grade", report.grades))
     if report.deciles:
-        parts.append(_deciles(report.deciles))
+        parts.append(_deciles(report.deciles, report.score_bands))
 
     if report.classifiers:
         title = "Current thresholds"

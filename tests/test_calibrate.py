@@ -497,3 +497,192 @@ def test_creation_window_says_how_many_leads_had_no_creation_date(tmp_path):
     report = json.loads(result.stdout)
     assert (report["leads"], report["converted"]) == (1, 1)
     assert "1 lead(s) without a creation date (created_at) left out by --since/--until" in report["notes"]
+
+
+# --------------------------------------------------------------------------- leads created after --as-of
+
+
+def test_leads_created_after_as_of_are_left_out():
+    # As of 2026-04-08 (midnight UTC), L09-L12 (created 04-09 to 04-12) did not exist: scoring them would let
+    # the future into the back-test. L08, created on 04-08 itself, did. Left: L01-L08, five reached SQL
+    # (L01, L02 by its opportunity, L04, L06, L08).
+    report = _calibrate("--outcome", "sql", "--as-of", "2026-04-08")
+    assert (report["leads"], report["converted"], report["created_after_as_of"]) == (8, 5, 4)
+    assert report["notes"][0] == "4 leads created after --as-of 2026-04-08 left out"
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--outcome", "sql", "--as-of",
+                      "2026-04-11T12:00:00Z"])
+    assert "note: 1 lead created after --as-of 2026-04-11T12:00:00Z left out" in result.stdout
+    assert "leads scored 11; converted 6; base rate 54.5%" in result.stdout
+    # Before every creation date: nothing left; said, not a crash.
+    report = _calibrate("--outcome", "sql", "--as-of", "2025-12-01")
+    assert (report["leads"], report["deciles"], report["auc"]) == (0, [], None)
+    assert report["notes"] == ["12 leads created after --as-of 2025-12-01 left out", "no lead was scored"]
+
+
+def test_as_of_cut_and_creation_window_together():
+    # The window keeps L07-L12 (April); as of 04-10, L11 and L12 did not exist yet. L08 and L09 converted.
+    report = _calibrate("--outcome", "sql", "--since", "2026-04-01", "--as-of", "2026-04-10")
+    assert (report["leads"], report["converted"], report["created_after_as_of"]) == (4, 2, 2)
+    assert report["notes"][0] == "2 leads created after --as-of 2026-04-10 left out"
+    result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--outcome", "sql", "--since", "2026-04-11",
+                      "--as-of", "2026-04-10"], exit_code=2)
+    assert result.stderr == ("leadq: error: --since 2026-04-11 is after --as-of 2026-04-10: no lead created in the "
+                             "window existed at the as-of time; give an earlier --since or a later --as-of\n")
+
+
+def test_leads_without_a_creation_date_are_kept_and_counted(tmp_path):
+    # Nothing says B and C did not exist at --as-of (B's Created is blank, C's unreadable): kept, and said.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date,Created\n"
+                        "A,Director,500,UK,OPEN,2026-03-01,2026-01-01\n"
+                        "B,Director,500,UK,OPEN,2026-03-01,\n"
+                        "C,Manager,50,US,OPEN,,someday\n"
+                        "D,Manager,50,US,OPEN,2026-08-01,2026-07-01\n")
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-", "--quiet",
+                      "--outcome", "sql"])
+    report = json.loads(result.stdout)
+    assert (report["leads"], report["converted"], report["created_after_as_of"]) == (3, 2, 1)
+    assert report["unreadable_dates"] == {"Created": 1}
+    assert report["notes"][:3] == [
+        "1 lead created after --as-of 2026-06-01 left out",
+        "2 leads without a creation date (created_at) counted: whether they existed at --as-of is unknown",
+        "unreadable dates (treated as blank): 'Created' (created_at) 1, e.g. 'someday'; those leads have no creation "
+        "date; correct them in the export, or check settings.date_order",
+    ]
+
+
+def test_without_a_creation_date_column_no_lead_is_left_out(tmp_path):
+    # No creation date to compare: every lead is counted (leaving all out would leave nothing to test),
+    # and the report says the back-test could not check.
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(RULESET.read_text().replace("  created_at: Created\n", ""))
+    report = json.loads(run_cli(["calibrate", CONTACTS, "--ruleset", ruleset, "--as-of", "2026-04-08", "--json",
+                                 "-", "--outcome", "sql"]).stdout)
+    assert (report["leads"], report["created_after_as_of"]) == (12, 0)
+    assert report["notes"][0] == ("the ruleset maps no created_at column: leads created after --as-of could not be "
+                                  "told apart and are counted; map the creation date under columns")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date\nA,Director,500,UK,OPEN,2026-03-01\n"
+                        "B,Manager,50,US,OPEN,\n")
+    report = json.loads(run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                                 "--outcome", "sql"]).stdout)
+    assert (report["leads"], report["created_after_as_of"]) == (2, 0)
+    assert report["notes"][0] == ("the contacts have no column 'Created' (created_at): leads created after --as-of "
+                                  "could not be told apart and are counted")
+
+
+# --------------------------------------------------------------------------- unreadable stage dates
+
+
+UNREADABLE = ("Lead ID,Title,Employees,Country,Status,SQL Date,Opportunity Date,Won Date,Created\n"
+              "A,Director,500,UK,OPEN,2026-03-01,,,2026-01-01\n"
+              "B,Director,500,UK,OPEN,TBD,,,2026-01-02\n"
+              "C,Manager,50,US,OPEN,pending,2026-04-01,,2026-01-03\n"
+              "D,Manager,50,US,OPEN,TBD,,,2026-01-04\n"
+              "E,Manager,50,US,OPEN,?,,,2026-01-05\n"
+              "F,Manager,50,US,OPEN,ask Bob,,,2026-01-06\n"
+              "G,Manager,50,US,OPEN,n/a,,soon,2026-01-07\n"
+              "H,Manager,50,US,OPEN,,,,2026-01-08\n")
+
+
+def test_unreadable_stage_dates_are_counted_and_shown(tmp_path, monkeypatch):
+    # Five SQL Date cells hold no date (B, C, D, E, F; 'n/a' is a blank, as everywhere in leadq) and one Won
+    # Date (G). Read as blank, as leadq funnel reads them: C still converted by its opportunity date.
+    monkeypatch.setenv("COLUMNS", "250")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(UNREADABLE)
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                      "--outcome", "sql"])
+    report = json.loads(result.stdout)
+    assert (report["leads"], report["converted"]) == (8, 2)  # A, C
+    assert report["unreadable_dates"] == {"SQL Date": 5, "Won Date": 1}
+    notes = [
+        "unreadable dates (treated as blank): 'SQL Date' (sql_at) 5, e.g. 'TBD', 'pending', '?'; those leads count "
+        "as not converted unless opportunity_at or won_at is set; correct them in the export, or check "
+        "settings.date_order",
+        "unreadable dates (treated as blank): 'Won Date' (won_at) 1, e.g. 'soon'; those leads count as not "
+        "converted unless sql_at or opportunity_at is set; correct them in the export, or check settings.date_order",
+    ]
+    assert report["notes"][:2] == notes
+    assert [f"note: {n}" for n in notes] == [line for line in result.stderr.splitlines() if "unreadable" in line]
+    # One outcome field: no other date can make the lead converted.
+    won = json.loads(run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                              "--quiet", "--outcome", "won_at"]).stdout)
+    assert won["unreadable_dates"] == {"Won Date": 1}
+    assert won["notes"][0] == ("unreadable dates (treated as blank): 'Won Date' (won_at) 1, e.g. 'soon'; those leads "
+                               "count as not converted; correct them in the export, or check settings.date_order")
+
+
+def test_unreadable_stage_dates_are_counted_as_leadq_funnel_counts_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(UNREADABLE)
+    funnel = json.loads(run_cli(["funnel", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                                 "--quiet"]).stdout)
+    calibrated = json.loads(run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                                     "--quiet", "--outcome", "sql"]).stdout)
+    assert funnel["input"]["unreadable_dates"] == calibrated["unreadable_dates"] == {"SQL Date": 5, "Won Date": 1}
+
+
+def test_unreadable_outcome_dates_of_leads_left_out_are_not_counted(tmp_path):
+    # D and E were created after --as-of: their 'TBD' and '?' decide nothing, and are not counted.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(UNREADABLE.replace("2026-01-04", "2026-07-04").replace("2026-01-05", "2026-07-05"))
+    report = json.loads(run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                                 "--quiet", "--outcome", "sql"]).stdout)
+    assert (report["leads"], report["unreadable_dates"]) == (6, {"SQL Date": 3, "Won Date": 1})
+    assert "'SQL Date' (sql_at) 3, e.g. 'TBD', 'pending', 'ask Bob'; " in report["notes"][1]
+
+
+# --------------------------------------------------------------------------- histories of under ten leads
+
+
+def _history(tmp_path, scores: list[int], converted: list[bool]) -> str:
+    # Title and size give the fixture's points: Director 30, 500 employees 20, UK 10.
+    points = {0: ("Manager", 50, "US"), 10: ("Manager", 50, "UK"), 20: ("Manager", 500, "US"),
+              30: ("Director", 50, "US"), 50: ("Director", 500, "US"), 60: ("Director", 500, "UK")}
+    rows = ["Lead ID,Title,Employees,Country,Status,SQL Date,Created"]
+    for i, (score, conv) in enumerate(zip(scores, converted)):
+        title, size, country = points[score]
+        rows.append(f"L{i},{title},{size},{country},OPEN,{'2026-03-01' if conv else ''},2026-01-01")
+    path = tmp_path / "contacts.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("scores, converted, bands, expected", [
+    # Three leads made "deciles" 7, 4 and 1 (and one lead "decile 1", though the highest): a band a score.
+    ([60, 30, 0], [True, False, True], 3, [(3, 60, 1, 1), (2, 30, 1, 0), (1, 0, 1, 1)]),
+    ([60], [True], 1, [(1, 60, 1, 1)]),
+    # Tied scores share a band; no band is empty or repeated.
+    ([60, 60, 30, 0, 0], [True, False, False, True, True], 3, [(3, 60, 2, 1), (2, 30, 1, 0), (1, 0, 2, 2)]),
+    ([60, 50, 30, 20, 10, 0, 0, 0, 0], [True] * 4 + [False] * 5, 6,
+     [(6, 60, 1, 1), (5, 50, 1, 1), (4, 30, 1, 1), (3, 20, 1, 1), (2, 10, 1, 0), (1, 0, 4, 0)]),
+])
+def test_under_ten_leads_one_band_per_distinct_score(tmp_path, scores, converted, bands, expected):
+    contacts = _history(tmp_path, scores, converted)
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                      "--outcome", "sql"])
+    report = json.loads(result.stdout)
+    assert report["score_bands"] == bands
+    assert [(d["decile"], d["min_score"], d["leads"], d["converted"]) for d in report["deciles"]] == expected
+    n = len(scores)
+    shown = "one band" if bands == 1 else f"{bands} bands, {bands} = the highest score"
+    note = (f"only {n} lead{'' if n == 1 else 's'}: too few for score deciles; the score table shows one band per "
+            f"distinct total score instead ({shown})")
+    assert note in report["notes"]
+    lines = [line.rstrip() for line in result.stderr.splitlines()]
+    assert f"Conversion by total-score band ({bands} = highest score)" in lines
+    assert "decile" not in " ".join(lines[lines.index(f"Conversion by total-score band ({bands} = highest score)"):])
+
+
+def test_ten_leads_make_deciles(tmp_path):
+    contacts = _history(tmp_path, [60, 50, 30, 20, 10, 0, 0, 0, 0, 0], [True] * 5 + [False] * 5)
+    result = run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--outcome", "sql"])
+    assert "Conversion by total-score decile (10 = highest scores)" in result.stdout
+    assert "too few for score deciles" not in result.stdout
+    report = json.loads(run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                                 "--quiet", "--outcome", "sql"]).stdout)
+    assert report["score_bands"] == 10
+    assert [(d["decile"], d["leads"]) for d in report["deciles"]] == [(10, 1), (9, 1), (8, 1), (7, 1), (6, 1),
+                                                                      (1, 5)]

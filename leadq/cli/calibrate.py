@@ -64,6 +64,9 @@ def calibrate(
     """Back-test the ruleset on history: conversion by tier, grade and score decile, ROC AUC, precision and
     recall of the current thresholds, per-rule evidence, suggested thresholds and a disqualification audit.
 
+    Leads created after --as-of are left out (they did not exist then); stage dates that are not dates
+    ('TBD') are read as blank and counted in the report.
+
     Example:
 
         leadq calibrate sample_data/contacts.csv -a 'sample_data/events/*.csv' --accounts sample_data/accounts.csv
