@@ -30,7 +30,8 @@ from leadq.condition_reasoning import Bound, Reasoner, canon, reachable_grades, 
 from leadq.conditions import Call, ListRef, Literal, Logical, TextMatch, names_in, walk
 from leadq.errors import Position, RulesetError
 from leadq.ruleset import Condition, Rule, Ruleset, Tier
-from leadq.ruleset_loader import load_ruleset
+from leadq.ruleset_files import STDIN_RULESET
+from leadq.ruleset_loader import load_ruleset, read_stdin_ruleset
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -99,11 +100,11 @@ class LintReport:
 class _Positions:
     """Key positions from the merged YAML, for findings about a single key (``cap:``, a list)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, text: str | None = None):
         from leadq.ruleset_files import load_merged  # the same merged YAML the loader reads, with positions
 
         try:
-            self.data = load_merged(path)
+            self.data = load_merged(path, text=text)
         except RulesetError:  # pragma: no cover - the ruleset has just loaded
             self.data = {}
 
@@ -356,7 +357,8 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     """Load a ruleset and run every check; a load error becomes the report's only (error) finding.
 
     Args:
-        path: the ruleset file (or the name of a built-in ruleset).
+        path: the ruleset file (or the name of a built-in ruleset); ``-`` reads it from standard input
+            (named ``<stdin>`` in the findings).
         data_specs: contacts files or globs the column mapping and the values are checked against
             (:mod:`leadq.data_check`).
         activity_specs: activity log files or globs whose event types are checked against the event rules.
@@ -372,9 +374,13 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     Raises:
         InputError: a ``data_specs`` file is missing or unreadable.
     """
+    from_stdin, text = path == "-", None
+    path = STDIN_RULESET if from_stdin else path
     report = LintReport(path)
     try:
-        ruleset = load_ruleset(path)
+        if from_stdin:
+            text = read_stdin_ruleset()
+        ruleset = load_ruleset(path, text)
     except RulesetError as exc:
         pos = exc.position or Position(path)
         report.findings.append(_finding("error", "load-error", pos, "", exc.message))
@@ -383,7 +389,7 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     bounds = score_bounds(ruleset)
     report.bounds = bounds
     reasoner = Reasoner(ruleset, bounds)
-    positions = _Positions(ruleset.path)
+    positions = _Positions(ruleset.path, text)
     findings: list[Finding] = []
     findings += check_tiers(ruleset, reasoner)
     findings += check_grades(ruleset, bounds, positions)

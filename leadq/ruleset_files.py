@@ -15,6 +15,8 @@ from leadq.errors import Position, RulesetError
 from leadq.yamlsource import YMap, load_yaml
 
 MAX_EXTENDS_DEPTH = 5
+# The name a ruleset read from standard input goes by in messages; its `extends` is found in the working directory.
+STDIN_RULESET = "<stdin>"
 # Sections whose keys merge with the parent's under `extends` (others replace it).
 MERGED_SECTIONS = {"columns", "account_columns", "activity_columns", "settings", "lists", "funnel"}
 
@@ -79,18 +81,22 @@ def _resolve_extends(base: str, current: str, pos: Position) -> str:
     builtin = builtin_ruleset_path(base)
     if builtin:
         return builtin
-    raise RulesetError(f"extends: cannot find '{base}' next to this file or among the built-in rulesets "
-                       f"({', '.join(builtin_ruleset_names())})", pos)
+    stdin = current == STDIN_RULESET
+    where = "in the working directory" if stdin else "next to this file"
+    hint = "; a ruleset read from stdin has no folder of its own: give the path from the working directory"
+    raise RulesetError(f"extends: cannot find '{base}' {where} or among the built-in rulesets "
+                       f"({', '.join(builtin_ruleset_names())}){hint if stdin else ''}", pos)
 
 
-def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = ()) -> YMap:
+def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = (), text: str | None = None) -> YMap:
     """The ruleset file's YAML mapping with the rulesets it ``extends`` merged in, keeping every position.
 
     A section in :data:`MERGED_SECTIONS` merges key by key with the parent's;
     any other replaces it. Top-level keys are checked by the loader, on the result.
+    ``text``: the ruleset's text when it is not read from ``path`` (stdin, :data:`STDIN_RULESET`).
     """
     real = str(Path(path).resolve())
-    data = load_yaml(_read_text(path), path)
+    data = load_yaml(_read_text(path) if text is None else text, path)
     if data is None:
         raise RulesetError("ruleset file is empty", Position(path))
     if not isinstance(data, YMap):

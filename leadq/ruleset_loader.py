@@ -10,8 +10,9 @@ fields. :func:`load_ruleset` runs both.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from leadq.conditions import Type
 from leadq.errors import Position, RulesetError, did_you_mean, one_of
@@ -20,7 +21,7 @@ from leadq.ruleset import (
     CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Disqualifier, Grade, Rule, Ruleset,
     ScoreGroup, Settings, Tier,
 )
-from leadq.ruleset_files import builtin_ruleset_path, load_merged
+from leadq.ruleset_files import STDIN_RULESET, builtin_ruleset_path, decode_yaml_text, load_merged
 from leadq.yaml_reader import Reader, as_mapping, as_sequence, check_id
 from leadq.yamlsource import YMap
 
@@ -336,9 +337,22 @@ def _tiers(data: Any, pos: Position) -> list[Tier]:
 # --------------------------------------------------------------------------- loading
 
 
-def parse_ruleset(path: str) -> Ruleset:
-    """Read a ruleset file and check its structure (not yet its conditions' names)."""
-    data = load_merged(path)
+def read_stdin_ruleset(stream: BinaryIO | None = None) -> str:
+    """The text of a ruleset given as ``-``, read from ``stream`` (default: standard input).
+
+    Load it with ``load_ruleset(STDIN_RULESET, text=...)``: messages then name it ``<stdin>``,
+    with lines as for a file, and a relative ``extends`` is found in the working directory.
+    """
+    raw = (stream if stream is not None else sys.stdin.buffer).read(2_000_001)
+    return decode_yaml_text(raw, STDIN_RULESET, "ruleset")
+
+
+def parse_ruleset(path: str, text: str | None = None) -> Ruleset:
+    """Read a ruleset file and check its structure (not yet its conditions' names).
+
+    ``text``: the ruleset's text when it is not in the file ``path`` (stdin: ``path`` is then its name).
+    """
+    data = load_merged(path, text=text)
     Reader(data, "ruleset").check_keys(TOP_LEVEL_KEYS)
     pos = data.pos
 
@@ -419,8 +433,10 @@ def parse_ruleset(path: str) -> Ruleset:
     )
 
 
-def load_ruleset(path: str | None = None) -> Ruleset:
+def load_ruleset(path: str | None = None, text: str | None = None) -> Ruleset:
     """Load and fully validate a ruleset; ``None`` loads the embedded default.
+
+    With ``text`` (from :func:`read_stdin_ruleset`) that is the ruleset, and ``path`` only its name.
 
     Raises:
         RulesetError: with file, line and column of the first problem.
@@ -430,9 +446,9 @@ def load_ruleset(path: str | None = None) -> Ruleset:
         if builtin is None:  # pragma: no cover - packaging error
             raise RulesetError(f"the embedded default ruleset '{DEFAULT_RULESET}' is missing from the package")
         path = builtin
-    elif not Path(path).exists() and builtin_ruleset_path(path):
+    elif text is None and not Path(path).exists() and builtin_ruleset_path(path):
         path = builtin_ruleset_path(path)  # type: ignore[assignment]
-    ruleset = parse_ruleset(path)
+    ruleset = parse_ruleset(path, text)
     from leadq.compiler import check_ruleset
 
     check_ruleset(ruleset)

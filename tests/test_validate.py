@@ -572,3 +572,54 @@ def test_shipped_rulesets_stay_clean_on_the_sample_data(name):
 
 
 OUTCOME_CODES = {"rule-never-fires", "rule-always-fires", "disqualifies-most", "tier-empty"}
+
+
+# --------------------------------------------------------------------------- the ruleset from stdin ('-')
+
+
+def test_validate_reads_the_ruleset_from_stdin(tmp_path, monkeypatch):
+    """`validate -` reads the ruleset from stdin, as `-` reads an input elsewhere: the same findings, named
+    `<stdin>` with the lines of the file (it said '-: ruleset file not found')."""
+    monkeypatch.chdir(tmp_path)
+    from_file = run_cli(["validate", PROBLEMS]).stdout
+    from_stdin = run_cli(["validate", "-"], input=(VALIDATE / "problems.yaml").read_bytes()).stdout
+    assert from_stdin == from_file.replace(PROBLEMS, "<stdin>")
+    assert from_stdin.startswith("<stdin>:18:3: warning: list 'never_used': is never used")
+    result = run_cli(["validate", "-", "--json"], input="version: .nan\n", exit_code=2)
+    assert json.loads(result.stdout)["findings"] == [
+        {"severity": "error", "code": "load-error", "path": "<stdin>", "line": 1, "column": 10, "subject": "",
+         "message": "'version' must be a finite number, got .nan"}]
+
+
+def test_validate_stdin_extends_a_file_in_the_working_directory_or_a_built_in(tmp_path, monkeypatch):
+    (tmp_path / "base.yaml").write_text((RULESETS / "worked_example.yaml").read_text())
+    child = ("extends: base.yaml\nname: child\nfit:\n"
+             "  - {id: blank_big, when: 'company_size is null and company_size > 50', points: 5}\n")
+    monkeypatch.chdir(tmp_path)
+    lines = run_cli(["validate", "-"], input=child).stdout.splitlines()
+    assert lines[0] == ("<stdin>:4:5: warning: fit rule 'blank_big': can never fire: `company_size is null and "
+                        "company_size > 50`: its conditions on company_size contradict each other [rule-unreachable]")
+    assert lines[1].startswith("base.yaml:62:5: info: intent rule 'blog_download': has no cap")
+    assert lines[-1] == "<stdin>: 3 warnings, 3 info"
+    # From another folder the relative path finds nothing: said so, with what to do.
+    monkeypatch.chdir(tmp_path.parent)
+    result = run_cli(["validate", "-"], input=child, exit_code=2)
+    assert result.stdout == (
+        "<stdin>:1:10: error: extends: cannot find 'base.yaml' in the working directory or among the built-in "
+        "rulesets (b2b_saas, product_led, salesforce_b2b_saas, worked_example); a ruleset read from stdin has no "
+        "folder of its own: give the path from the working directory [load-error]\n<stdin>: 1 error\n")
+    # A built-in ruleset's name is found wherever leadq runs.
+    built_in = run_cli(["validate", "b2b_saas"]).stdout.splitlines()
+    from_stdin = run_cli(["validate", "-"], input="extends: b2b_saas\nname: mine\n").stdout.splitlines()
+    assert from_stdin[:-1] == built_in[:-1]
+    assert from_stdin[-1] == "<stdin>" + built_in[-1][built_in[-1].index(": "):]
+
+
+@pytest.mark.parametrize("option", ["--data", "--activities"])
+def test_validate_refuses_a_ruleset_and_data_both_from_stdin(tmp_path, monkeypatch, option):
+    monkeypatch.chdir(tmp_path)
+    args = ["validate", "-", option, "-"] + (["--data", "contacts.csv"] if option != "--data" else [])
+    result = run_cli(args, input=(VALIDATE / "problems.yaml").read_bytes(), exit_code=2)
+    assert result.stderr == (f"leadq: error: the ruleset is read from stdin ('-'), so {option} cannot be too; give "
+                             f"{option} a file name (or the ruleset's)\n")
+    assert result.stdout == ""

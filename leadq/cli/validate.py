@@ -18,7 +18,8 @@ from leadq.errors import UsageError
 @app.command()
 @handle_errors
 def validate(
-    ruleset: Annotated[str, typer.Argument(help="The ruleset YAML file (or the name of a built-in ruleset).")],
+    ruleset: Annotated[str, typer.Argument(
+        help="The ruleset YAML file (or the name of a built-in ruleset); '-' reads it from stdin.")],
     data: Annotated[Optional[list[str]], typer.Option(
         "--data", "-d", help="Contacts export files or globs: check the mapped columns and their values (repeatable).")] = None,
     activities: Annotated[Optional[list[str]], typer.Option(
@@ -49,6 +50,8 @@ def validate(
         leadq validate rulesets/b2b_saas.yaml --data sample_data/contacts.csv --strict
 
         leadq validate rulesets/b2b_saas.yaml -d sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01
+
+        git show HEAD:rulesets/mine.yaml | leadq validate -
     """
     from leadq.lint import lint_ruleset
 
@@ -56,6 +59,7 @@ def validate(
     account_specs = _split_multi(accounts, "--accounts")
     if specs.count("-") + activity_specs.count("-") + account_specs.count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
+    _refuse_two_stdins(ruleset, specs, activity_specs, account_specs)
     if account_specs and not specs:
         raise UsageError("--accounts: the accounts are read to score --data; give --data too")
     report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter, sheet), activity_specs,
@@ -72,3 +76,14 @@ def validate(
     code = report.exit_code(strict)
     if code:
         raise typer.Exit(code)
+
+
+def _refuse_two_stdins(ruleset: str, specs: list[str], activity_specs: list[str], account_specs: list[str]) -> None:
+    """A ruleset read from stdin ('-') leaves nothing there for a --data, --activities or --accounts '-'."""
+    if ruleset != "-":
+        return
+    option = next((name for name, given in (("--data", specs), ("--activities", activity_specs),
+                                            ("--accounts", account_specs)) if "-" in given), None)
+    if option:
+        raise UsageError(f"the ruleset is read from stdin ('-'), so {option} cannot be too; give {option} a file "
+                         "name (or the ruleset's)")
