@@ -24,16 +24,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Sequence
 
 import polars as pl
 
 from leadq.activity_input import event_fields_needed
 from leadq.compiler import compile_ruleset, group_points
-from leadq.input_columns import used_contact_fields
+from leadq.input_columns import check_columns, used_contact_fields
+from leadq.inputs import InputFile
 from leadq.pipeline import ScoreResult
 from leadq.rescoring import InputFrames, score_detail
-from leadq.errors import MissingColumnsError, UsageError
-from leadq.ruleset import Ruleset
+from leadq.errors import MissingColumnsError, Position, UsageError
+from leadq.ruleset import Column, Ruleset
 
 MEASURES = (("total", "total_score"), ("fit", "fit_score"), ("intent", "intent_score"))
 QUANTILES = (("p10", 0.10), ("p25", 0.25), ("median", 0.50), ("p75", 0.75), ("p90", 0.90))
@@ -239,13 +241,15 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
 
     Raises:
         UsageError: for a bad ``top``.
-        InputError: when the inputs cannot be read or do not fit a ruleset (a missing column names the
-            ruleset, A, B or both, that needs it).
+        InputError: when the inputs cannot be read or do not fit a ruleset.
+        MissingColumnsError: every column either ruleset needs and a file lacks, in one message, each
+            file's closing with the ruleset(s), A, B or both, that need its columns.
     """
     if top < 0:
         raise UsageError(f"--top must be 0 or more, got {top}")
-    result_a = _score_naming_rulesets(frames, as_of, ("A", a), ("B", b))
-    result_b = _score_naming_rulesets(frames, as_of, ("B", b))
+    check_columns_of_both([("A", a), ("B", b)], frames, as_of)
+    result_a = _score_naming_rulesets(frames, as_of, "A", a)
+    result_b = _score_naming_rulesets(frames, as_of, "B", b)
     detail_a, detail_b = result_a.detail, result_b.detail
     assert detail_a is not None and detail_b is not None  # detail=True always fills them
     report = diff_details(detail_a, detail_b, a, b, as_of=as_of.isoformat().replace("+00:00", "Z"), top=top)
@@ -259,32 +263,19 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
     return report
 
 
-def _score_naming_rulesets(frames: InputFrames, as_of: datetime, scored: tuple[str, Ruleset],
-                           other: tuple[str, Ruleset] | None = None) -> ScoreResult:
-    """:func:`score_detail` with ``scored``; a column it lacks is blamed on that ruleset, and on ``other``
-    where it needs the column too ("Fix the ruleset's column mapping" left the reader to guess which).
-
-    ``other`` is given for A, scored first: B, scored after A went through, lacks only columns A does
-    not need.
-    """
-    tag, ruleset = scored
+def _score_naming_rulesets(frames: InputFrames, as_of: datetime, tag: str, ruleset: Ruleset) -> ScoreResult:
+    """:func:`score_detail`; a missing column the pre-check did not see is still blamed on this ruleset."""
     try:
         return score_detail(ruleset, frames, as_of)
     except MissingColumnsError as exc:
         if not exc.advice:
             raise
-        also = _columns_also_missing(other[1], exc, frames, as_of) if other else []
-        if not also:
-            raise exc.advised(f"Fix the column mapping of ruleset {tag} ({ruleset.path}) or the export") from exc
-        other_tag, other_rs = other  # type: ignore[misc]
-        needs = "" if len(also) == len(exc.columns) else "; needs " + ", ".join(f"'{c}'" for c in also)
-        raise exc.advised(f"Fix the column mapping of rulesets {tag} ({ruleset.path}) and {other_tag} "
-                          f"({other_rs.path}{needs}) or the export") from exc
+        raise exc.advised(f"Fix the column mapping of ruleset {tag} ({ruleset.path}) or the export") from exc
 
 
-def _columns_also_missing(ruleset: Ruleset, exc: MissingColumnsError, frames: InputFrames,
-                          as_of: datetime) -> list[str]:
-    """Those of ``exc.columns`` that ``ruleset`` needs in the file ``exc`` names, as scoring checks them
+def _needed_columns(ruleset: Ruleset, frames: InputFrames, as_of: datetime
+                    ) -> list[tuple[InputFile, list[Column]]]:
+    """Per input file, the mapped columns ``ruleset`` needs in it, as scoring checks them
     (:func:`leadq.pipeline.score_frames`: contacts, and events and accounts where the ruleset reads them)."""
     checks = [(frames.contacts_files, ruleset.columns, used_contact_fields(ruleset))]
     if frames.events is not None and ruleset.event_rules:
@@ -292,10 +283,68 @@ def _columns_also_missing(ruleset: Ruleset, exc: MissingColumnsError, frames: In
                        event_fields_needed(compile_ruleset(ruleset, as_of))))
     if frames.accounts is not None and ruleset.account_columns:
         checks.append((frames.accounts_files, ruleset.account_columns, {"account_id"}))
-    label = exc.position.path if exc.position else None
-    needed = {mapping[f].column for files, mapping, required in checks for file in files
-              if file.label == label for f in required if f in mapping}
-    return [c for c in exc.columns if c in needed]
+    return [(file, [col for f, col in mapping.items() if f in required])
+            for files, mapping, required in checks for file in files if file.columns]  # zero bytes: no columns
+
+
+def check_columns_of_both(rulesets: Sequence[tuple[str, Ruleset]], frames: InputFrames, as_of: datetime) -> None:
+    """Raise one error naming every column either ruleset needs and an input file lacks, and who needs it.
+
+    Scoring stops at the first file and ruleset that lack a column: fixed, the export failed again
+    on the next. Here each file lists all its missing columns, closing with the rulesets that need
+    them (and which of them a ruleset needs, when not all): the export can be fixed in one go.
+
+    Raises:
+        MissingColumnsError: a file lacks columns (at the first such file; the others follow in the message).
+    """
+    # label -> (the file's columns, missing column -> its mapping, ruleset tag -> the missing columns it needs)
+    gaps: dict[str, tuple[tuple[str, ...], dict[str, Column], dict[str, list[str]]]] = {}
+    paths = {tag: ruleset.path for tag, ruleset in rulesets}
+    for tag, ruleset in rulesets:
+        for file, needed in _needed_columns(ruleset, frames, as_of):
+            missing = [col for col in needed if col.column not in file.columns]
+            if not missing:
+                continue
+            _, columns, needs = gaps.setdefault(file.label, (file.columns, {}, {}))
+            for col in missing:
+                columns.setdefault(col.column, col)
+                needs.setdefault(tag, [])
+                if col.column not in needs[tag]:
+                    needs[tag].append(col.column)
+    if not gaps:
+        return
+    # Files alike (a glob of daily exports with one header) are one part, not one part per file.
+    alike: dict[str, list[str]] = {}
+    for label, (names, columns, needs) in gaps.items():
+        problem = _missing_problem(names, list(columns.values()), label)
+        alike.setdefault(f"{problem}. {_advice(needs, list(columns), paths)}", []).append(label)
+    parts = []
+    for text, labels in alike.items():
+        if len(labels) > 1:
+            text = text.replace("; the file has: ", "; each file has: ", 1)
+        shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+        parts.append((shown, text))
+    message = ". ".join([parts[0][1]] + [f"{shown}: {text}" for shown, text in parts[1:]])
+    raise MissingColumnsError(message, Position(parts[0][0]),
+                              columns=list(dict.fromkeys(c for _, cols, _ in gaps.values() for c in cols)))
+
+
+def _missing_problem(names: tuple[str, ...], missing: list[Column], label: str) -> str:
+    """The missing-column sentence of :func:`leadq.input_columns.check_columns` (did-you-mean, the file's columns)."""
+    try:
+        check_columns(pl.Schema({name: pl.String for name in names}), {str(i): col for i, col in enumerate(missing)},
+                      {str(i) for i in range(len(missing))}, label)
+    except MissingColumnsError as exc:
+        return exc.problem
+    raise AssertionError("check_columns found every column missing here")  # pragma: no cover
+
+
+def _advice(needs: dict[str, list[str]], missing: list[str], paths: dict[str, str]) -> str:
+    """'Fix the column mapping of rulesets A (a.yaml) and B (b.yaml; needs 'Title') or the export'."""
+    who = [f"{tag} ({paths[tag]}"
+           + ("" if len(cols) == len(missing) else "; needs " + ", ".join(f"'{c}'" for c in cols)) + ")"
+           for tag, cols in needs.items()]
+    return f"Fix the column mapping of ruleset{'s' if len(who) > 1 else ''} {' and '.join(who)} or the export"
 
 
 def _rejected_reasons(rejects: pl.DataFrame, ruleset: Ruleset, scored_by_other: pl.DataFrame,

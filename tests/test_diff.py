@@ -362,3 +362,52 @@ def test_score_still_says_the_rulesets_column_mapping(tmp_path):
     result = run_cli(["score", contacts, "-r", A, "--as-of", AS_OF, "-o", tmp_path / "out.csv"], exit_code=3)
     assert result.stderr == (f"leadq: error: {contacts}: missing column 'Country' (for country); the file has: "
                              "Lead ID, Title, Employees, Land. Fix the ruleset's column mapping or the export\n")
+
+
+def _renamed(source, target, old: str, new: str):
+    """``source`` copied to ``target`` with its header's column ``old`` called ``new``."""
+    header, body = source.read_text().split("\n", 1)
+    target.write_text(header.replace(old, new) + "\n" + body)
+    return target
+
+
+def test_every_missing_column_of_both_rulesets_is_in_one_message(tmp_path):
+    # A needs 'Country', B 'Industry': the message named 'Country' and ruleset A only, and the next run,
+    # with the export fixed, failed on 'Industry'.
+    industry = tmp_path / "b.yaml"
+    industry.write_text(B.read_text().replace("  country: Country\n", "  country: Country\n  industry: Industry\n")
+                        .replace("negative:", '  - {id: saas, label: SaaS, when: industry = "SaaS", points: 5}\n'
+                                              "negative:"))
+    contacts = _renamed(CONTACTS, tmp_path / "contacts.csv", "Country", "Land")
+    result = run_cli(["diff", A, industry, contacts, "--as-of", AS_OF], exit_code=3)
+    assert result.stderr == (f"leadq: error: {contacts}: missing columns 'Country' (for country), 'Industry' (for "
+                             "industry); the file has: Lead ID, Title, Employees, Land. Fix the column mapping of "
+                             f"rulesets A ({A}; needs 'Country') and B ({industry}; needs 'Industry') or the export\n")
+    assert result.stdout == ""
+
+
+def test_missing_columns_of_the_contacts_and_the_events_are_in_one_message(tmp_path):
+    # The contacts' missing column stopped the run: the activity log's, which only B reads, came next time.
+    worked = FIXTURES.parent.parent / "rulesets" / "worked_example.yaml"
+    typed = tmp_path / "b.yaml"
+    typed.write_text(worked.read_text().replace("event_type: Activity", "event_type: Type"))
+    contacts = _renamed(FIXTURES / "explain" / "contacts.csv", tmp_path / "contacts.csv", "Industry", "Sector")
+    events = FIXTURES / "explain" / "events.csv"
+    result = run_cli(["diff", worked, typed, contacts, "-a", events, "--as-of", AS_OF], exit_code=3)
+    assert result.stderr == (
+        f"leadq: error: {contacts}: missing column 'Industry' (for industry); the file has: Lead ID, Email, Title, "
+        f"Company, Employees, Sector, Country. Fix the column mapping of rulesets A ({worked}) and B ({typed}) or "
+        f"the export. {events}: missing column 'Type' (for event_type); the file has: Lead ID, Activity, Date, URL. "
+        f"Fix the column mapping of ruleset B ({typed}) or the export\n")
+
+
+def test_files_alike_missing_the_same_columns_are_named_once(tmp_path):
+    # A glob of daily exports with one header: one part for them all, not one per file.
+    days = [_renamed(CONTACTS, tmp_path / f"day{i}.csv", "Country", "Land") for i in range(1, 6)]
+    other = _renamed(CONTACTS, tmp_path / "other.csv", "Title", "JobTitle")
+    result = run_cli(["diff", A, B, tmp_path / "day*.csv", other, "--as-of", AS_OF], exit_code=3)
+    assert result.stderr == (
+        f"leadq: error: {days[0]}, {days[1]}, {days[2]} and 2 more: missing column 'Country' (for country); each "
+        f"file has: Lead ID, Title, Employees, Land. Fix the column mapping of ruleset A ({A}) or the export. "
+        f"{other}: missing column 'Title' (for job_title; did you mean 'JobTitle'?); the file has: Lead ID, "
+        f"JobTitle, Employees, Country. Fix the column mapping of rulesets A ({A}) and B ({B}) or the export\n")
