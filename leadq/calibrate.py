@@ -373,8 +373,10 @@ def _existing_at(detail: pl.DataFrame, ruleset: Ruleset, as_of: datetime, missin
                                  "be told apart and are counted; map the creation date under columns"]
     column = ruleset.columns["created_at"].column
     if column in missing_columns:
-        return pl.lit(True), 0, [f"the contacts have no column '{column}' (created_at): leads created after "
-                                 "--as-of could not be told apart and are counted"]
+        # With a window every lead is undated and left out by it, which its own note says.
+        return pl.lit(True), 0, [] if window else [
+            f"the contacts have no column '{column}' (created_at): leads created after --as-of could not be told "
+            "apart and are counted"]
     cut = pl.lit(as_of, dtype=pl.Datetime("us", "UTC"))
     after_cut = (pl.col("created_at") > cut).fill_null(False)
     after, undated = detail.select(after_cut.sum().alias("after"),

@@ -569,6 +569,12 @@ def test_without_a_creation_date_column_no_lead_is_left_out(tmp_path):
     assert (report["leads"], report["created_after_as_of"]) == (2, 0)
     assert report["notes"][0] == ("the contacts have no column 'Created' (created_at): leads created after --as-of "
                                   "could not be told apart and are counted")
+    # With --since every lead is undated and left out by the window: one note says so, not "counted".
+    report = json.loads(run_cli(["calibrate", contacts, "--ruleset", RULESET, "--as-of", AS_OF, "--json", "-",
+                                 "--outcome", "sql", "--since", "2026-01-01"]).stdout)
+    assert report["leads"] == 0
+    assert report["notes"] == ["2 lead(s) without a creation date (created_at) left out by --since/--until",
+                               "no lead was scored"]
 
 
 # --------------------------------------------------------------------------- unreadable stage dates
