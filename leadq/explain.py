@@ -498,7 +498,7 @@ def _email_problem(email: str, matches: list[EmailMatch], scored: set[str], resu
                 .collect().to_series().drop_nulls().unique().sort())
         if not pool.len():
             return f"no lead with e-mail '{email}' in {where}: it holds no addresses"
-        wanted = email.strip().lower()
+        wanted = _email_keys([email])[email]  # as the pool's: 'Jo <JO@acme.com>' is 'jo@acme.com'
         name, _, domain = wanted.rpartition("@")
         parts = pl.col("value").str.split("@")
         near = (parts.list.first() == name) | (parts.list.last() == domain)
