@@ -31,8 +31,10 @@ from typing import Sequence
 import polars as pl
 
 from leadq.cleaning import stripped_text
-from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_mean
-from leadq.inputs import SOURCE_ROW, collect_input, read_input_files
+from leadq.compressed_input import COMPRESSION_BY_EXTENSION
+from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_mean, os_reason
+from leadq.inputs import (FORMAT_BY_EXTENSION, INPUT_ONLY_FORMAT_BY_EXTENSION, SOURCE_ROW, ReadOptions,
+                          collect_input, read_input_files)
 from leadq.outputs import FORMULA_PREFIX
 from leadq.ruleset import Ruleset
 from leadq.summary import count_by
@@ -43,6 +45,25 @@ DEFAULT_MIN_SCORE_CHANGE = 1.0
 REQUIRED = ("lead_id", "tier", "total_score")
 _ROUTING = ("route", "owner")
 _FORMULA_ESCAPE = "^'" + FORMULA_PREFIX[1:]  # a CSV value as outputs.py escapes a formula
+
+
+def _written_format(path: str) -> str | None:
+    """The format of an earlier output whose name does not say it, from its first bytes (else None).
+
+    ``-o state`` writes Parquet (``--format`` another format) under a name without an extension:
+    the next run's ``--previous state`` must read it back.
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext in FORMAT_BY_EXTENSION or ext in INPUT_ONLY_FORMAT_BY_EXTENSION or ext in COMPRESSION_BY_EXTENSION:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        raise InputError(f"--previous {path}: cannot read: {os_reason(exc)}") from None
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    return "ndjson" if head.lstrip().startswith(b"{") else "csv"
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,7 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
     # The readers of the inputs: every format leadq reads (a CSV re-saved by a spreadsheet with
     # semicolons or a BOM, a workbook), text kept as text, rows numbered as in error messages.
     try:
-        files = read_input_files([path])
+        files = read_input_files([path], ReadOptions(input_format=_written_format(path)))
     except InputError as exc:
         raise InputError(f"--previous: {exc}") from None
     names = files[0].columns

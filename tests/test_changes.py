@@ -365,3 +365,17 @@ def test_a_broken_export_trips_the_guard_and_nothing_is_written(tmp_path, monkey
     run_cli(args + ["--max-tier-changes", str(float(moved.group(1)) + 0.01), "-q"])
     changed = int(moved.group(2).replace(",", ""))
     assert json.loads((tmp_path / "s.json").read_text())["changes"]["tier_changed"] == changed
+
+
+@pytest.mark.parametrize("fmt", [[], ["--format", "csv"], ["--format", "ndjson"]], ids=["parquet", "csv", "ndjson"])
+def test_a_state_file_named_without_an_extension_reads_back_as_previous(tmp_path, fmt):
+    # `-o state --previous state` in a cron job: the second run reads what the first wrote.
+    state = tmp_path / "state"
+    args = ["score", SAMPLE / "contacts.csv", "--as-of", SAMPLE_AS_OF, "-o", state, *fmt, "--previous", state,
+            "--summary-json", tmp_path / "s.json", "-q"]
+    run_cli(args)
+    assert json.loads((tmp_path / "s.json").read_text())["changes"]["first_run"] is True
+    run_cli(args)
+    changes = json.loads((tmp_path / "s.json").read_text())["changes"]
+    assert (changes["first_run"], changes["new"], changes["gone"]) == (False, 0, 0)
+    assert changes["unchanged"] == changes["previous_leads"] > 2000
