@@ -3,12 +3,14 @@
 Figures come from :class:`leadq.funnel.FunnelReport` (or its dict) as plain
 data; this module only draws them. The console from
 :func:`leadq.report.make_console` gives colour only on a terminal, honours
-``NO_COLOR``, and follows the terminal width; tables drop their less important
-columns on narrow terminals.
+``NO_COLOR``, and follows the terminal width: tables drop their less important
+columns on narrow terminals, and a table that still does not fit is drawn as one
+line per row. A breakdown shows its largest segments only (``--json`` has all).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
@@ -21,6 +23,8 @@ SHORT = {"lead": "Lead", "mql": "MQL", "sql": "SQL", "opportunity": "Opp", "won"
 ARROW = "→"
 NARROW = 120  # below this width, breakdown tables keep only rates
 MONTHS_WIDTH = 110  # below this width, the velocity months table is left out (the sparkline stays)
+MAX_SEGMENTS_SHOWN = 50  # a breakdown's largest segments drawn in the terminal; --json has every one
+INDENT = "  "  # before the continuation of a table row drawn as a line
 
 
 def _pct(v: float | None) -> str:
@@ -62,49 +66,110 @@ def sparkline(values: list[int]) -> str:
     return "".join(SPARK[round((v - low) / (high - low) * (len(SPARK) - 1))] for v in values)
 
 
-def _table(title: str | Text | None = None) -> Table:
-    return ReportTable(title=title, show_edge=False)
+def _table(title: str | Text | None, columns: list[tuple[str, str]], wrap: str | None = None) -> Table:
+    """A report table whose cells never wrap but those of the column named ``wrap`` (words of text).
+
+    With every column but one kept whole, :func:`leadq.report.table_fits` is exact: a table that
+    fits is drawn as it is, and one that does not is drawn as lines rather than have Rich break its
+    headers mid-word ("benchm" over "ark" at 60 columns) or fold its numbers."""
+    table = ReportTable(title=title, show_edge=False)
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name != wrap)  # type: ignore[arg-type]
+    return table
+
+
+Row = tuple[str, list[str]]  # a table row as a line: its label and its "header value" parts
 
 
 class _Fitted(TableOrLines):
-    """A table, or on a terminal too narrow for it its rows as lines (no title line when it has none)."""
+    """The first of ``tables`` (widest first) that fits the console, else the rows as lines.
+
+    A line is "label: header value; header value; ..." broken only between parts, its continuation
+    indented: at 40 columns Rich's own wrapping put "last" at the end of one line and its "96" at the
+    start of the next.
+    """
+
+    def __init__(self, tables: list[Table], title: str | Text, rows: list[Row]) -> None:
+        super().__init__(tables[0], title, [])
+        self.tables, self.rows = tables, rows
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if table_fits(self.table, console, options):
-            yield self.table
-            return
+        for table in self.tables:
+            if table_fits(table, console, options):
+                yield table
+                return
         if self.title:
             yield self.title if isinstance(self.title, Text) else Text(self.title, style="bold")
-        yield from self.lines
+        for label, parts in self.rows:
+            for line in _wrapped(label, parts, options.max_width):
+                yield Text(line)
 
 
-def _fitted(table: Table) -> _Fitted:
-    """``table`` drawn whole, or as one line per row ("MQL: leads 853; of leads 29.0%; ...") where it
-    does not fit: Rich folded its numbers over lines ("2,9" over "41") and dropped whole columns."""
+def _wrapped(label: str, parts: list[str], width: int) -> list[str]:
+    """``label: part; part; ...`` in lines of at most ``width`` cells, broken between parts only.
+
+    A part wider than a line is left whole on its own line (Rich then wraps it between words)."""
+    lines: list[str] = []
+    line = f"{label}:" if parts else label
+    for i, part in enumerate(parts):
+        joiner = " " if i == 0 else "; "
+        more = 1 if i < len(parts) - 1 else 0  # the ';' after it
+        if cell_len(line + joiner + part) + more <= width:
+            line += joiner + part
+        else:
+            lines.append(line if i == 0 else line + ";")
+            line = INDENT + part
+    return lines + [line]
+
+
+def _cell_text(cell) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def _table_rows(table: Table) -> list[Row]:
+    """A table's rows as lines: "MQL: leads 853; of leads 29.0%; step 29.0%; benchmark 10-20% (above)".
+
+    A column without a header (a benchmark's mark) goes in brackets after the part before it; a bar
+    says nothing the share does not and is left out."""
     headers = [str(c.header) for c in table.columns]
-    rows = zip(*[list(c.cells) for c in table.columns])
-    lines = []
-    for row in rows:
-        cells = [c.plain if isinstance(c, Text) else str(c) for c in row]
-        parts = [f"{h} {c}".strip() for h, c in zip(headers[1:], cells[1:])
-                 if c.strip() and not set(c) <= set("█·")]  # a bar says nothing the share does not
-        lines.append(Text(f"{cells[0]}: " + "; ".join(parts)))
-    return _Fitted(table, table.title or "", lines)
+    rows: list[Row] = []
+    for row in zip(*[list(c.cells) for c in table.columns]):
+        cells = [_cell_text(c) for c in row]
+        parts: list[str] = []
+        for header, cell in zip(headers[1:], cells[1:]):
+            if not cell.strip() or set(cell) <= set("█·"):
+                continue
+            if not header and parts:
+                parts[-1] += f" ({cell})"
+            else:
+                parts.append(f"{header} {cell}".strip())
+        rows.append((cells[0], parts))
+    return rows
 
 
-def _funnel_table(data: dict, width: int, title: str | None = "Funnel") -> Table:
+def _fitted(*tables: Table) -> _Fitted:
+    """``tables`` (widest first): the first that fits is drawn whole; where none does, the first's rows
+    as lines (:func:`_table_rows`): Rich folded numbers over lines ("2,9" over "41") and dropped columns."""
+    return _Fitted(list(tables), tables[0].title or "", _table_rows(tables[0]))
+
+
+def _bar_width(width: int) -> int:
+    """The stage bars' width on a ``width``-column terminal: what the table leaves, 8 to 30."""
+    return max(8, min(30, width - 62))
+
+
+def _funnel_table(data: dict, bar_width: int, title: str | None = "Funnel") -> Table:
+    """The stage table; ``bar_width`` 0 leaves the bars out (the table then fits 60 columns)."""
     stages, conversions = data["stages"], data["conversions"]
     step = {c["to"]: c for c in conversions if c["from"] != "lead" or c["to"] == "mql"}
-    table = _table(title)
-    for name, justify in (("stage", "left"), ("leads", "right"), ("of leads", "right"), ("", "left"),
-                          ("step", "right"), ("benchmark", "right"), ("", "left")):
-        table.add_column(name, justify=justify)
+    columns = [("stage", "left"), ("leads", "right"), ("of leads", "right")] + ([("", "left")] if bar_width else [])
+    table = _table(title, columns + [("step", "right"), ("benchmark", "right"), ("", "left")])
     total = stages[0]["reached"]
-    bar_width = max(8, min(30, width - 62))
     for s in stages:
         c = step.get(s["stage"])
+        bar = [_bar(s["reached"], total, bar_width)] if bar_width else []
         table.add_row(Text(s["label"], style=STAGE_STYLES.get(s["stage"], "")), f"{s['reached']:,}",
-                      _pct(s["share_of_leads"]), _bar(s["reached"], total, bar_width),
+                      _pct(s["share_of_leads"]), *bar,
                       _pct(c["rate"]) if c else "", Text((c["benchmark"] or {}).get("text", "")) if c else "",
                       _mark_text(c["mark"]) if c else "")
     return table
@@ -125,10 +190,10 @@ def _stage_notes(data: dict) -> list[Text]:
 
 
 def _durations_table(data: dict) -> Table:
-    table = _table("Time between stages (days)")
-    for name, justify in (("from → to", "left"), ("leads", "right"), ("median", "right"), ("p90", "right"),
-                          ("out of order", "right"), ("benchmark", "right"), ("", "left")):
-        table.add_column(name, justify=justify)
+    # "out of order" may go over two lines: the table then fits 60 columns.
+    table = _table("Time between stages (days)",
+                   [("from → to", "left"), ("leads", "right"), ("median", "right"), ("p90", "right"),
+                    ("out of order", "right"), ("benchmark", "right"), ("", "left")], wrap="out of order")
     for d in data["durations"]:
         table.add_row(f"{SHORT[d['from']]} {ARROW} {SHORT[d['to']]}", f"{d['leads']:,}", _num(d["median_days"]),
                       _num(d["p90_days"]), f"{d['out_of_order']:,}" if d["out_of_order"] else "",
@@ -142,23 +207,15 @@ def _velocity_part(v: dict, width: int) -> list:
         return []
     out: list = [Text(f"Lead velocity (last {v['months']} months{', the last one partial' if v['partial_last_month'] else ''})",
                       style="bold")]
-    table = _table()
-    table.add_column("", no_wrap=True)
-    table.add_column(f"{series[0]['month']}..{series[-1]['month']}", no_wrap=True)
-    table.add_column("last", justify="right")
-    table.add_column("growth/mo", justify="right")
-    table.add_column("benchmark", justify="right")
-    table.add_column("", no_wrap=True)
+    table = _table(None, [("", "left"), (f"{series[0]['month']}..{series[-1]['month']}", "left"),
+                          ("last", "right"), ("growth/mo", "right"), ("benchmark", "right"), ("", "left")])
     for stage, label in (("mql", "MQL"), ("sql", "SQL")):
         values = [m[stage] for m in series]
         table.add_row(label, sparkline(values), f"{values[-1]:,}", _pct(v[f"{stage}_monthly_growth"]),
                       Text((v["benchmark"] or {}).get("text", "")), _mark_text(v[f"{stage}_mark"]))
     out.append(table)
     if width >= MONTHS_WIDTH:
-        months = _table()
-        months.add_column("month", no_wrap=True)
-        for m in series:
-            months.add_column(m["month"][2:], justify="right")
+        months = _table(None, [("month", "left")] + [(m["month"][2:], "right") for m in series])
         months.add_row("MQL", *[f"{m['mql']:,}" for m in series])
         months.add_row("MoM", *[_growth(m["mql_growth"]) for m in series])
         months.add_row("SQL", *[f"{m['sql']:,}" for m in series])
@@ -183,10 +240,9 @@ def _speed_part(s: dict) -> list:
         lines.append(Text(f"first touch dated before the MQL date: {s['touched_before_mql']:,} (left out)",
                           style="yellow"))
     if s["by_tier"]:
-        table = _table()
-        for name, justify in (("tier", "left"), ("SLA", "right"), ("MQLs", "right"), ("median h", "right"),
-                              ("within", "right"), ("share", "right"), ("untouched late", "right")):
-            table.add_column(name, justify=justify)
+        table = _table(None, [("tier", "left"), ("SLA", "right"), ("MQLs", "right"), ("median h", "right"),
+                              ("within", "right"), ("share", "right"), ("untouched late", "right")],
+                       wrap="untouched late")
         for t in s["by_tier"]:
             table.add_row(Text(t["tier"]), f"{t['sla_hours']:g} h", f"{t['mqls']:,}", _num(t["median_hours"]),
                           f"{t['within_sla']:,}", _pct(t["share_within_sla"]), f"{t['untouched_past_sla']:,}")
@@ -195,13 +251,11 @@ def _speed_part(s: dict) -> list:
 
 
 def _cohort_table(cohorts: list[dict], width: int) -> Table:
-    table = _table("Cohorts by month of entry (reached each stage so far)")
     cols = [("month", "left"), ("age d", "right"), ("leads", "right"), ("MQL", "right"), ("SQL", "right"),
             ("Opp", "right"), ("Won", "right"), ("Lead→MQL", "right"), ("MQL→SQL", "right")]
     if width >= 90:
         cols.append(("Lead→Won", "right"))
-    for name, justify in cols:
-        table.add_column(name, justify=justify)
+    table = _table("Cohorts by month of entry (reached each stage so far)", cols)
     for c in cohorts:
         row = [c["month"], f"{c['age_days']:,}", f"{c['leads']:,}", f"{c['mql']:,}", f"{c['sql']:,}",
                f"{c['opportunity']:,}", f"{c['won']:,}", _pct(c["lead_to_mql"]), _pct(c["mql_to_sql"])]
@@ -211,10 +265,23 @@ def _cohort_table(cohorts: list[dict], width: int) -> Table:
     return table
 
 
-def _breakdown_table(b: dict, width: int) -> Table:
+RATE_KEYS = ("lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won")
+ARROWS = {"above": "▲", "below": "▼"}
+
+
+def _shown(b: dict) -> list[dict]:
+    """The segments of a breakdown drawn in the terminal: the largest :data:`MAX_SEGMENTS_SHOWN` (they
+    come sorted by volume); ``--json`` has them all."""
+    return b["segments"][:MAX_SEGMENTS_SHOWN]
+
+
+def _breakdown_part(b: dict, width: int) -> list:
+    """One breakdown: its table (or lines), and a line for the segments left out of the terminal.
+
+    With 15,000 segments the table took 18 s to draw, for rows nobody reads on a terminal."""
     # Text, not Rich markup, for values from the data and the ruleset (a segment, a column's name, a
     # reason's label): '[/]' in one ended the report with exit 70, and '[red]' vanished.
-    table = _table(Text(f"By {b['by']}" + (f" ({b['column']})" if b["column"] != b["by"] else "")))
+    title = Text(f"By {b['by']}" + (f" ({b['column']})" if b["column"] != b["by"] else ""))
     wide = width >= NARROW
     cols = [("segment", "left"), ("leads", "right")]
     if wide:
@@ -222,32 +289,52 @@ def _breakdown_table(b: dict, width: int) -> Table:
     cols += [("Lead→MQL", "right"), ("MQL→SQL", "right"), ("SQL→Opp", "right"), ("Opp→Won", "right")]
     if wide:
         cols += [("MQL→Won d", "right"), ("SLA met", "right")]
-    cols.append(("", "left"))
-    seg_width = min(28, max([len(str(seg["value"])) for seg in b["segments"]] + [7]))
-    for name, justify in cols:
-        table.add_column(name, justify=justify, min_width=seg_width if name == "segment" else None)
-    for seg in b["segments"]:
+    table = _table(title, cols + [("", "left")], wrap="segment")
+    rows: list[Row] = []
+    shown = _shown(b)
+    for seg in shown:
         reached = {s["stage"]: s["reached"] for s in seg["stages"]}
         rates = {c["key"]: c for c in seg["conversions"]}
-        row: list = [Text(str(seg["value"])), f"{seg['leads']:,}"]
+        cells: list[str] = [f"{seg['leads']:,}"]
         if wide:
-            row += [f"{reached[s]:,}" for s in ("mql", "sql", "opportunity", "won")]
-        for k in ("lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"):
-            c = rates[k]
-            mark = {"above": "▲", "below": "▼"}.get(c["mark"] or "", "")
-            row.append(Text(_pct(c["rate"]) + mark, style="dim" if seg["small"] else ""))
+            cells += [f"{reached[s]:,}" for s in ("mql", "sql", "opportunity", "won")]
+        first_rate = len(cells)
+        cells += [_pct(rates[k]["rate"]) + ARROWS.get(rates[k]["mark"] or "", "") for k in RATE_KEYS]
         if wide:
             cycle = next(d for d in seg["durations"] if d["key"] == "mql_to_won")
-            row += [_num(cycle["median_days"]), _pct(seg["speed_to_lead"]["share_within_sla"])]
-        row.append(Text("no leads" if seg["empty"] else "small" if seg["small"] else "", style="yellow"))
-        table.add_row(*row)
-    return table
+            cells += [_num(cycle["median_days"]), _pct(seg["speed_to_lead"]["share_within_sla"])]
+        mark = "no leads" if seg["empty"] else "small" if seg["small"] else ""
+        dim = "dim" if seg["small"] else ""  # a small segment's rates are unreliable
+        table.add_row(Text(str(seg["value"])),
+                      *[Text(c, style=dim) if first_rate <= i < first_rate + len(RATE_KEYS) else c
+                        for i, c in enumerate(cells)], Text(mark, style="yellow"))
+        if seg["empty"]:
+            rows.append((str(seg["value"]), ["no leads"]))
+        else:
+            rows.append((str(seg["value"]) + (f" ({mark})" if mark else ""),
+                         [f"{name} {cell}" for (name, _), cell in zip(cols[1:], cells)]))
+    out: list = [_Fitted([table], title, rows)]
+    rest = b["segments"][len(shown):]
+    if rest:
+        out.append(Text(f"… and {len(rest):,} more segments with {sum(s['leads'] for s in rest):,} leads "
+                        "(see --json for every segment)", style="dim"))
+    return out
+
+
+def _breakdown_legend(breakdowns: list[dict]) -> Text | None:
+    """What the marks drawn in the breakdowns mean, for the marks drawn only (None: no mark)."""
+    shown = [seg for b in breakdowns for seg in _shown(b)]
+    notes = []
+    if any(seg["small"] and not seg["empty"] for seg in shown):
+        notes.append(f"small: fewer than {breakdowns[0]['small_segment']} leads (rates unreliable)")
+    if any(c["key"] in RATE_KEYS and c["mark"] in ARROWS for seg in shown for c in seg["conversions"]):
+        notes.append("▲/▼ above/below the benchmark")
+    return Text("; ".join(notes), style="dim") if notes else None
 
 
 def _dq_table(dq: dict) -> list:
-    table = _table("Disqualification reasons")
-    for name, justify in (("reason", "left"), ("category", "left"), ("leads", "right"), ("share", "right")):
-        table.add_column(name, justify=justify)
+    table = _table("Disqualification reasons", [("reason", "left"), ("category", "left"), ("leads", "right"),
+                                                ("share", "right")], wrap="reason")
     for r in dq["reasons"]:
         table.add_row(Text(r["label"]), Text(r["category"]), f"{r['leads']:,}", _pct(r["share"]))
     cats = "; ".join(f"{c['category']} {c['leads']:,} ({_pct(c['share'])})" for c in dq["categories"])
@@ -284,7 +371,7 @@ def funnel_report(data: dict, width: int = 100) -> Group:
     if inp["scored_on_the_fly"]:
         notes.append("tiers and grades: scored on the fly with the ruleset")
     parts += [Text(n, style="yellow") for n in notes]
-    parts.append(_funnel_table(data, width))
+    parts.append(_fitted(_funnel_table(data, _bar_width(width)), _funnel_table(data, 0)))
     closed = data["closed"]
     overall = next(c for c in data["conversions"] if c["key"] == "lead_to_won")
     parts.append(Text(f"overall lead {ARROW} won {_pct(overall['rate'])}; closed: won {closed['won']:,}, "
@@ -297,10 +384,10 @@ def funnel_report(data: dict, width: int = 100) -> Group:
     if data["cohorts"]:
         parts.append(_cohort_table(data["cohorts"], width))
     for b in data["breakdowns"]:
-        parts.append(_breakdown_table(b, width))
-    if data["breakdowns"]:
-        parts.append(Text(f"small: fewer than {data['breakdowns'][0]['small_segment']} leads (rates unreliable); "
-                          "▲/▼ above/below the benchmark", style="dim"))
+        parts += _breakdown_part(b, width)
+    legend = _breakdown_legend(data["breakdowns"])
+    if legend is not None:
+        parts.append(legend)
     if data["disqualification"] is not None:
         parts += _dq_table(data["disqualification"])
     return Group(*[_fitted(p) if isinstance(p, Table) else p for p in parts])
@@ -310,7 +397,7 @@ def compact_funnel(data: dict) -> Group:
     """The few lines ``leadq score`` ends with: stage counts and step rates with benchmark marks."""
     # The title on a line of its own: as the table's, it wrapped to the table's width.
     parts: list = [Text("Funnel (stage dates of the input; `leadq funnel` for the full report)", style="italic"),
-                   _fitted(_funnel_table(data, 70, title=None))]
+                   _fitted(_funnel_table(data, _bar_width(70), title=None), _funnel_table(data, 0, title=None))]
     if data.get("out_of_order"):
         parts.append(Text(f"dates out of order: {data['out_of_order']:,} lead(s)", style="yellow"))
     return Group(*parts)

@@ -27,7 +27,7 @@ from leadq.funnel import compute_funnel
 from leadq.funnel_input import read_funnel_input, size_band_labels
 from leadq.funnel_settings import Benchmark, sla_hours
 from leadq.ruleset_loader import load_ruleset
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, ROOT, run_cli
 
 HERE = FIXTURES / "funnel"
 CONTACTS = str(HERE / "contacts.csv")
@@ -606,3 +606,125 @@ def test_a_narrow_terminal_splits_no_number(rs):
     assert "SQL: 2025-07..2026-06 ▁▁▁▁▁▁█▅▁▅▁▁; last 0; growth/mo –; benchmark ~10%" in flowing
     # The compact funnel of `leadq score` too.
     assert "Won: leads 1; of leads 11.1%; step 50.0%" in flowing
+
+
+# --------------------------------------------------------------------------- breakdown legend and many segments
+
+
+def _drawn(data: dict, width: int) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from leadq.funnel_report import funnel_report
+
+    out = io.StringIO()
+    Console(file=out, width=width, no_color=True, highlight=False).print(funnel_report(data, width))
+    return [line.rstrip() for line in out.getvalue().splitlines()]
+
+
+def _legend(lines: list[str]) -> list[str]:
+    return [line for line in lines if "above/below the benchmark" in line or line.startswith("small:")]
+
+
+def test_the_legend_explains_only_the_marks_drawn(rs):
+    # By source: 'bad' and '(blank)' have fewer than 3 leads, and rates are above/below their benchmarks.
+    assert _legend(_drawn(report(rs, by=["lead_source"]), 130)) == [
+        "small: fewer than 3 leads (rates unreliable); ▲/▼ above/below the benchmark"]
+    # By tier: cold 5 and hot 4 leads, none small; the 'small' legend was printed all the same.
+    assert _legend(_drawn(report(rs, by=["tier"]), 130)) == ["▲/▼ above/below the benchmark"]
+    unmarked = report(rs, by=["tier"])
+    for segment in unmarked["breakdowns"][0]["segments"]:
+        for conversion in segment["conversions"]:
+            conversion["mark"] = None
+    lines = _drawn(unmarked, 130)
+    assert _legend(lines) == []
+    assert lines[lines.index("By tier") + 4:lines.index("By tier") + 6] == [
+        "hot           4     4     1     1     1     100.0%     25.0%    100.0%    100.0%        72.0     50.0%",
+        "Disqualification reasons"]
+
+
+def test_an_empty_segment_is_not_a_small_one_in_the_legend(rs):
+    # Size bands with no leads are marked 'no leads', not 'small'; the other bands have 3 leads or none small.
+    data = report(rs, by=["company_size"])
+    for segment in data["breakdowns"][0]["segments"]:
+        segment["small"] = segment["empty"]
+    lines = _drawn(data, 130)
+    assert [line.split()[0] for line in lines if line.endswith("   no leads")] == [
+        "501-1,000", "1,001-5,000", "5,001-10,000", "10,001+"]
+    assert _legend(lines) == ["▲/▼ above/below the benchmark"]
+
+
+def _many_segments(tmp_path, big: int, single: int) -> str:
+    # `big` campaigns of 4 leads (c000, c001, ...) and `single` campaigns of 1 lead (s000, ...), created only.
+    rows = ["id,created,campaign"]
+    for i in range(big):
+        rows += [f"b{i}-{k},2026-01-05,c{i:03d}" for k in range(4)]
+    rows += [f"s{i},2026-01-05,s{i:03d}" for i in range(single)]
+    path = tmp_path / "campaigns.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_a_breakdown_of_many_segments_shows_the_largest_and_json_has_all(tmp_path, monkeypatch):
+    from leadq.funnel_report import MAX_SEGMENTS_SHOWN
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "100")
+    contacts = _many_segments(tmp_path, MAX_SEGMENTS_SHOWN, 70)
+    result = run_cli(["funnel", contacts, "-r", RULESET, "--as-of", "2026-07-01", "--by", "campaign",
+                      "--json", "funnel.json"])
+    segments = json.loads((tmp_path / "funnel.json").read_text())["breakdowns"][0]["segments"]
+    assert len(segments) == 120
+    assert [(s["value"], s["leads"], s["small"]) for s in segments[49:51]] == [("c049", 4, False),
+                                                                               ("s000", 1, True)]
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    table = lines[lines.index("By campaign"):]
+    assert table[3] == "c000          4      0.0%▼         –         –         –"
+    assert table[52] == "c049          4      0.0%▼         –         –         –"
+    # The 70 one-lead campaigns are left out; so is the 'small' legend, no small segment being drawn.
+    assert table[53:] == ["… and 70 more segments with 70 leads (see --json for every segment)",
+                          "▲/▼ above/below the benchmark"]
+
+
+def test_a_breakdown_of_few_segments_shows_every_one(tmp_path):
+    from leadq.funnel_report import MAX_SEGMENTS_SHOWN
+
+    lines = _drawn(report(load_ruleset(RULESET), by=["campaign"],
+                          contacts=_many_segments(tmp_path, MAX_SEGMENTS_SHOWN - 1, 1)), 100)
+    table = lines[lines.index("By campaign"):]
+    assert len(table) == 3 + MAX_SEGMENTS_SHOWN + 1
+    assert table[-2:] == ["s000          1      0.0%▼         –         –         –   small",
+                          "small: fewer than 3 leads (rates unreliable); ▲/▼ above/below the benchmark"]
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_a_narrow_terminal_breaks_no_header_and_keeps_each_figure_by_its_name(monkeypatch, width):
+    # At 60 columns Rich broke headers inside words ("benchm" over "ark", "from →" over "to") and cells
+    # ("Lead →" over "MQL"); at 40 a row written as a line put a name at the end of one line and its
+    # value at the start of the next ("last" / "96").
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    out = run_cli(["funnel", str(ROOT / "sample_data" / "contacts.csv"), "--as-of", "2026-11-01",
+                   "--by", "lead_source,company_size"]).stdout
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert max(cell_len(line) for line in lines) <= width
+    words = " ".join(lines).split()
+    assert not {"benchm", "ark", "growth/", "mo"} & set(words)
+    names = ("leads", "of leads", "step", "benchmark", "median", "p90", "last", "growth/mo", "Lead→MQL", "MQL→SQL",
+             "SQL→Opp", "Opp→Won", "age d", "MQL", "SQL", "Opp", "Won")
+    # Rows drawn as lines: "label: name value; ..." and their indented continuations (not the prose notes).
+    rows = [line for line in lines if line.startswith("  ") or line.split(" ")[0].endswith(":")
+            and not line.startswith(("SLA:", "SLA: ", "MQLs ")) and not line.endswith(": no leads")]
+    assert len(rows) > 30
+    assert not [line for line in rows if line.endswith(names)]
+    # A row continued on the next line is indented, broken between its "name value" parts only.
+    velocity = lines.index("Lead velocity (last 12 months)") + 1
+    assert lines[velocity:velocity + 3] == {
+        60: ["MQL: 2025-11..2026-10 ▂▁▁▁▂▅▆▄▆▇▅█; last 96; growth/mo 6.3%;", "  benchmark ~10% (below)",
+             "SQL: 2025-11..2026-10 ▃▃▁▃▅▆▆▇███▇; last 17; growth/mo 9.1%;"],
+        40: ["MQL: 2025-11..2026-10 ▂▁▁▁▂▅▆▄▆▇▅█;", "  last 96; growth/mo 6.3%;", "  benchmark ~10% (below)"],
+    }[width]
+    stage_header = "stage         leads   of leads    step   benchmark"
+    assert (stage_header in lines) == (width == 60)  # the stage table fits 60 columns without its bars

@@ -31,7 +31,7 @@ def _plain(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
-@pytest.mark.parametrize("width", [80, 130])
+@pytest.mark.parametrize("width", [40, 60, 80, 130])
 def test_report_plain_text(monkeypatch, width):
     monkeypatch.setenv("COLUMNS", str(width))
     monkeypatch.delenv("NO_COLOR", raising=False)
