@@ -13,6 +13,7 @@ from typing import Iterator
 
 from leadq.errors import OutputError, os_reason
 from leadq.inputs import STDIN
+from leadq.outputs import is_stream_target
 
 
 @contextmanager
@@ -21,13 +22,13 @@ def output_lock(path: str) -> Iterator[None]:
 
     The lock file is created exclusively and holds the owner's pid. A lock
     whose pid is no longer running is stale and taken over. Stdout (``"-"``)
-    needs no lock.
+    and a device or named pipe (``/dev/null``: nothing to replace) need no lock.
 
     Raises:
         OutputError: Another live leadq run holds the lock, or the lock file
             cannot be created.
     """
-    if path == STDIN:
+    if path == STDIN or is_stream_target(path):
         yield
         return
     lock = f"{path}.lock"

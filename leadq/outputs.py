@@ -14,8 +14,10 @@ from __future__ import annotations
 import errno
 import gzip
 import os
+import re
 import secrets
 import signal
+import stat
 import sys
 import threading
 from contextlib import ExitStack, contextmanager
@@ -41,6 +43,7 @@ __all__ = [
     "fsync_dir",
     "gzip_if_named",
     "is_gzip_path",
+    "is_stream_target",
     "signals_held",
     "write_frame",
     "write_text",
@@ -143,6 +146,8 @@ def check_outputs_distinct(outputs: Mapping[str, str | None]) -> None:
         if not path:
             continue
         key = STDIN if path == STDIN else os.path.realpath(path)  # a symlink or "./x.csv" is the same file
+        if key == os.path.realpath(os.devnull):
+            continue  # what each of them writes there is thrown away: they cannot overwrite each other
         earlier = seen.setdefault(key, option)
         if earlier == option:
             continue
@@ -250,6 +255,32 @@ def _stdout_error(exc: OSError) -> Exception:
     return OutputError(f"cannot write to stdout: {os_reason(exc)}")
 
 
+def _write_stream(path: str, writer: Callable[[BinaryIO], object]) -> None:
+    """Write into a device or named pipe where it is (:func:`is_stream_target`); a reader that left is a
+    closed pipe, as for stdout."""
+    try:
+        with open(path, "wb") as fh:
+            writer(fh)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+            raise BrokenPipeError(errno.EPIPE, "broken pipe") from exc
+        raise OutputError(f"cannot write {path}: {os_reason(_with_errno(exc))}") from exc
+    except pl.exceptions.PolarsError as exc:
+        if "broken pipe" in str(exc).lower():
+            raise BrokenPipeError(errno.EPIPE, "broken pipe") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OutputError(f"cannot write {path}: {reason}") from exc
+
+
+def _with_errno(exc: OSError) -> OSError:
+    """``exc`` with its errno: Polars' writers raise OSError without one, the code only in the text
+    ("No space left on device (os error 28)")."""
+    found = re.search(r"\(os error (\d+)\)", str(exc))
+    if exc.errno is not None or not found:
+        return exc
+    return OSError(int(found.group(1)), os.strerror(int(found.group(1))))
+
+
 def write_text(path: str, text: str) -> None:
     """Write UTF-8 text atomically (or to stdout for ``"-"``).
 
@@ -296,13 +327,30 @@ def atomic_write(path: str, writer: Callable[[BinaryIO], object]) -> None:
         files.commit()
 
 
+def is_stream_target(path: str) -> bool:
+    """Whether ``path`` names a device, a named pipe or a socket (``/dev/null``, ``/dev/stdout``, a FIFO).
+
+    Such a target is written into as it is, never replaced: renaming a temporary file over
+    ``/dev/null`` (leadq runs as root in many containers) turned the device into a regular file
+    for every program on the machine, and ``-o /dev/stdout`` wrote the rows into a file named so.
+    """
+    if path == STDIN:
+        return False
+    try:
+        mode = os.stat(path).st_mode  # follows symlinks: /dev/stdout -> /proc/self/fd/1 -> a pipe
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def check_output_path(path: str) -> None:
     """Raise OutputError now if ``path`` can obviously not be written (a directory, no directory to hold
     it, or one this user may not write in).
 
-    Lets a command refuse before a long run rather than after it; ``"-"`` (stdout) always passes.
+    Lets a command refuse before a long run rather than after it; ``"-"`` (stdout) and a device or
+    named pipe (:func:`is_stream_target`, written into where it is) always pass.
     """
-    if path == STDIN:
+    if path == STDIN or is_stream_target(path):
         return
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
@@ -395,9 +443,15 @@ class AtomicWrites:
     def prepare(self, path: str, writer: Callable[[BinaryIO], object]) -> None:
         """Run ``writer`` on a new temporary file beside ``path`` and fsync it.
 
+        A device or named pipe (``/dev/null``, ``/dev/stdout``: :func:`is_stream_target`) has no
+        temporary file: ``writer`` writes into it at commit time, as stdout is written.
+
         Raises:
             OutputError: The file cannot be written (the temporary file is removed).
         """
+        if is_stream_target(path):
+            self.defer(lambda: _write_stream(path, writer))
+            return
         check_output_path(path)
         directory = os.path.dirname(os.path.abspath(path))
         tmp = None

@@ -461,3 +461,58 @@ def test_a_report_reader_that_leaves_ends_the_run_quietly(tmp_path: Path, args: 
     proc.stdout.close()  # before the report is printed: scoring the sample takes far longer than this
     _, err = proc.communicate(timeout=120)
     assert (proc.returncode, err.decode()) == (0, "")
+
+
+# --------------------------------------------------------------------------- #
+# Devices and named pipes: written into, never replaced
+# --------------------------------------------------------------------------- #
+
+
+def test_a_device_is_written_into_not_replaced(tmp_path: Path) -> None:
+    # `-o /dev/null` as root renamed a temporary file over the device: /dev/null became a regular file
+    # for every program on the machine. A symlink to it stands in for it here (the rename replaced the link).
+    sink = tmp_path / "sink"
+    sink.symlink_to(os.devnull)
+    write_frame(pl.DataFrame({"a": ["x"]}), str(sink), "csv")
+    assert sink.is_symlink() and os.readlink(sink) == os.devnull
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sink"]  # no temporary file, no lock
+
+
+def test_a_named_pipe_gets_the_rows_and_stays_a_pipe(tmp_path: Path) -> None:
+    import stat
+    import threading
+
+    fifo = tmp_path / "rows"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_frame(pl.DataFrame({"a": ["x", "y"]}), str(fifo), "csv")
+    reader.join(timeout=30)
+    assert got == [b"a\nx\ny\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows"]
+
+
+def test_a_full_device_is_an_output_error(tmp_path: Path) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with pytest.raises(OutputError, match=r"^cannot write /dev/full: no space left on device; free some space"):
+        write_frame(pl.DataFrame({"a": ["x"]}), "/dev/full", "csv")
+
+
+def test_score_into_a_device_keeps_it_and_puts_the_rejects_in_the_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli) -> None:
+    # A cron job that wants only the summary: -o /dev/null, --rejects and --summary-json there too.
+    monkeypatch.chdir(tmp_path)
+    sink = tmp_path / "sink"
+    sink.symlink_to(os.devnull)
+    cli(["score", REPO / "sample_data/contacts.csv", "--as-of", "2026-11-01", "-o", sink, "-q",
+         "--summary-json", os.devnull])
+    assert sink.is_symlink() and os.readlink(sink) == os.devnull
+    # Nothing beside the device (it was /dev/null.rejects.csv and /dev/null.lock): the rejects go
+    # where --out - puts them.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.rejects.csv", "sink"]
+    assert (tmp_path / "scored.rejects.csv").read_text().count("\n") == 60  # header + 59 rejects
+    cli(["score", REPO / "sample_data/contacts.csv", "--as-of", "2026-11-01", "-o", sink, "-q",
+         "--rejects", os.devnull, "--summary-json", os.devnull])

@@ -114,7 +114,8 @@ def score(
     from leadq.output_lock import output_lock
     from leadq.inputs import check_outputs_not_read
     from leadq.outputs import (AtomicWrites, check_format_matches_name, check_output_format, check_output_path,
-                               check_outputs_distinct, format_from_path, gzip_if_named, write_frame)
+                               check_outputs_distinct, format_from_path, gzip_if_named, is_stream_target,
+                               write_frame)
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
@@ -139,8 +140,9 @@ def score(
     check_output_format(out, out_fmt)
     if fmt and not to_db:
         check_format_matches_name(out, fmt)
-    rejects_path = rejects or _default_rejects(_database_out_sibling(out, out_table) if to_db else out) \
-        or "scored.rejects.csv"  # for --out -
+    # For --out - or a device (-o /dev/null): in the working folder, as nothing can be written beside it.
+    rejects_path = rejects or (None if is_stream_target(out) else _default_rejects(
+        _database_out_sibling(out, out_table) if to_db else out)) or "scored.rejects.csv"
     if to_db and previous:
         raise UsageError("--previous names the scored file of an earlier run; leadq does not read a database table "
                          "back: keep the run's state in a file (-o state.parquet --previous state.parquet) and load "
