@@ -38,13 +38,25 @@ as the table they hold, by a rule that looks at the sheet's head and tail only
 
 With a report, data row N is sheet row N + (the header's sheet row); :class:`ReportRows`
 says what was left out, and the run summary shows it once per file.
+
+Error cells. A formula's error (``#N/A`` from a lookup that found nothing, ``#DIV/0!``,
+``#REF!``, ``#VALUE!``, ``#NAME?``, ``#NUM!``, ``#NULL!``) is no value: fastexcel reads it as
+a blank cell, and so it stays. But a mapped column full of ``#N/A`` would then score as
+missing without a word, so the cells are counted, by column, with the first one's reference
+(:class:`ErrorCells`), for the run summary. fastexcel reports them only through pyarrow,
+which leadq does not need, so they are found in the sheet's XML (:func:`_xlsx_error_cells`):
+in ``.xlsx`` and ``.xlsm`` workbooks, what CRMs export; not (yet) in ``.xls``, ``.xlsb``
+or ``.ods`` ones.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
-from typing import Collection
+import zipfile
+from dataclasses import dataclass
+from typing import Collection, Iterator
 
 import polars as pl
 
@@ -68,8 +80,28 @@ _NUMBER = r"^[-+(]?\s*[$€£¥]?\s*\d[\d,.\s]*[%kKmMbB]?\)?$"
 _TOTAL_RE, _NUMBER_RE = re.compile(_TOTAL), re.compile(_NUMBER)
 
 
+@dataclass(frozen=True)
+class ErrorCells:
+    """The error cells (``#N/A``, ``#DIV/0!`` ...) of one column of a workbook's table, read as blank.
+
+    Attributes:
+        sheet: the sheet's name.
+        column: the column's name (its header).
+        count: how many of its cells under the header hold an error.
+        first_cell: the first one's reference, as Excel shows it ("D7").
+        first_error: what it shows ("#N/A").
+    """
+
+    sheet: str
+    column: str
+    count: int
+    first_cell: str
+    first_error: str
+
+
 def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
-                      row_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
+                      row_columns: Collection[str] | None = None,
+                      ) -> tuple[pl.LazyFrame, ReportRows | None, tuple[ErrorCells, ...]]:
     """One sheet of a workbook (a path, or the bytes of one) as text, with provenance columns.
 
     Args:
@@ -79,14 +111,15 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
         row_columns: the columns whose text makes a row (:func:`leadq.csv_input.text_rows`).
 
     Returns:
-        The rows, and what was left out of a report sheet (None when nothing was).
+        The rows, what was left out of a report sheet (None when nothing was), and its
+        error cells by column (none found in a workbook other than ``.xlsx``/``.xlsm``).
 
     Raises:
         InputError: the file is not a workbook leadq can read, has no such sheet, its
             header has a repeated or reserved column name, or it is a grouped report.
     """
     if (len(source) if isinstance(source, bytes) else os.path.getsize(source)) == 0:
-        return empty_frame(), None
+        return empty_frame(), None, ()
     import fastexcel  # only runs that read a workbook pay for the import
 
     try:
@@ -104,7 +137,7 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
         raise InputError(f"cannot read {label}: {exc.strerror or exc}") from exc
     filled = cells.select(pl.any_horizontal(pl.all().is_not_null())).to_series() if cells.width else None
     if filled is None or not filled.any():
-        return empty_frame(), None
+        return empty_frame(), None, ()
     start = int(filled.arg_max())  # the first row that is not empty
     head = cells.slice(start, HEAD_ROWS + BELOW_ROWS).rows()
     header, above = _header_index(head)
@@ -116,7 +149,157 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
     names = clean_column_names([v or "" for v in table.row(0)], label)
     rows = table.slice(1).rename(dict(zip(table.columns, names)))
     report = ReportRows(header + 1, above, below) if above or below else None
-    return text_rows(rows.lazy(), names, label, row_columns), report
+    # Frame row i is sheet row i + 1; the table's columns start at the frame's column `first`.
+    first = cells.columns.index(table.columns[0])
+    errors = _errors_by_column(_xlsx_error_cells(source, reader.sheet_names[index]), reader.sheet_names[index],
+                               range(header + 2, table_end + 1), first, names)
+    return text_rows(rows.lazy(), names, label, row_columns), report, errors
+
+
+def _errors_by_column(found: list[tuple[int, int, str, str]], sheet: str, data_rows: range, first: int,
+                      names: list[str]) -> tuple[ErrorCells, ...]:
+    """The error cells ``found`` (sheet row, frame column, reference, text) in the table's data rows, by column."""
+    by_column: dict[str, list[tuple[int, int, str, str]]] = {}
+    for cell in found:
+        row, column = cell[0], cell[1] - first
+        if row in data_rows and 0 <= column < len(names):
+            by_column.setdefault(names[column], []).append(cell)
+    return tuple(ErrorCells(sheet, name, len(cells), cells[0][2], cells[0][3]) for name, cells in by_column.items())
+
+
+# In a worksheet's XML (with a namespace prefix or not): the prefix, a cell's start tag, its value and end, and its
+# reference. The column of a row's first cell with a value: :func:`_row_start`.
+_PREFIX = re.compile(rb"<([\w.-]+:)?sheetData\b")
+_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s")
+_CELL_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)<")
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
+_REFERENCE = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_XLSX_CHUNK = 1 << 22
+
+
+def _xlsx_error_cells(source: str | bytes, sheet: str) -> list[tuple[int, int, str, str]]:
+    """The error cells of an ``.xlsx``/``.xlsm`` sheet, as (sheet row, frame column, reference, text), in sheet order.
+
+    fastexcel (calamine) reads an error as a blank and reports it only through pyarrow, which
+    leadq does not depend on; so the sheet's XML is read again, where an error cell is
+    ``<c r="D7" t="e">...<v>#N/A</v></c>``. The frame calamine makes starts at the sheet's
+    first row but at its first column with a value: the frame column is counted from there.
+    A sheet without ``t="e"`` (nearly every one) is only searched for it; any other workbook
+    (``.xls``, ``.xlsb``, ``.ods``), or XML that cannot be read, gives none.
+    """
+    from xml.etree import ElementTree  # 8 ms: only runs that read a workbook pay for it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as book:
+            part = _xlsx_sheet_part(book, sheet)
+            if part is None or not _holds(book, part, b't="e"'):
+                return []
+            letters, errors = _xlsx_cells(book, part)
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError):
+        return []
+    first = min((_column_number(c) for c in letters), default=1)
+    return [(row, _column_number(column) - first, f"{column}{row}", text) for row, column, text in errors]
+
+
+def _column_number(letters: str) -> int:
+    """A column's number from its letters: A is 1, Z 26, AA 27."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _xlsx_sheet_part(book: zipfile.ZipFile, sheet: str) -> str | None:
+    """The name of the XML part that holds ``sheet`` in an xlsx package, or None (not an xlsx package)."""
+    from xml.etree import ElementTree
+
+    if "xl/workbook.xml" not in book.namelist():
+        return None
+    ids = {el.get(k): el.get("name") for el in ElementTree.fromstring(book.read("xl/workbook.xml")).iter()
+           if el.tag.endswith("}sheet") for k in el.keys() if k.endswith("}id")}
+    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if ids.get(rel.get("Id")) == sheet:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return None
+
+
+def _holds(book: zipfile.ZipFile, part: str, text: bytes) -> bool:
+    """Whether a package's part holds ``text`` (read in chunks, decompressed once)."""
+    tail = b""
+    with book.open(part) as fh:
+        while chunk := fh.read(_XLSX_CHUNK):
+            if text in tail + chunk[: len(text)] or text in chunk:
+                return True
+            tail = chunk[-len(text):]
+    return False
+
+
+def _xlsx_cells(book: zipfile.ZipFile, part: str) -> tuple[set[str], list[tuple[int, str, str]]]:
+    """A sheet's columns with a value (their letters), and its error cells: (sheet row, column letters, text).
+
+    The XML is searched chunk by chunk, by regular expressions (every cell of a large sheet is
+    too many for a Python loop); a chunk is searched up to the end of its last whole cell.
+    """
+    letters: set[str] = set()
+    errors: list[tuple[int, str, str]] = []
+    rest, row_start = b"", None
+    with book.open(part) as fh:
+        while True:
+            chunk = fh.read(_XLSX_CHUNK)
+            data = rest + chunk
+            cut = _after_last_cell(data) if chunk else len(data)
+            if row_start is None and (prefix := _PREFIX.search(data)):
+                row_start = _row_start(prefix.group(1) or b"")
+            if row_start is not None:
+                letters.update(c.decode("ascii") for c in set(row_start.findall(data, 0, cut)))
+            errors += _errors_in(data[:cut])
+            rest = data[cut:]
+            if not chunk:
+                return letters, errors
+
+
+def _row_start(prefix: bytes) -> re.Pattern[bytes]:
+    """A row's start up to the column letters of its first cell with a value (its reference first, as Excel
+    writes it; after any empty ``<c .../>``), in a sheet whose tags have ``prefix`` ("x:", or none).
+
+    With the prefix in the pattern (not matched as any), the search skips from one ``<row`` to the next:
+    ten times as fast.
+    """
+    p = re.escape(prefix)
+    return re.compile(rb"<" + p + rb"row\b[^>]*>(?:\s*<" + p + rb"c\b[^>]*/>)*\s*<" + p + rb'c r="([A-Z]{1,3})\d+"')
+
+
+def _after_last_cell(xml: bytes) -> int:
+    """Where the last cell that ends in ``xml`` ends (0: none does)."""
+    end = len(xml)
+    while (start := xml.rfind(b"</", 0, end)) >= 0:
+        found = _CELL_END.match(xml, start)
+        if found:
+            return found.end()
+        end = start
+    return 0
+
+
+def _errors_in(xml: bytes) -> Iterator[tuple[int, str, str]]:
+    """The error cells of whole cells of XML: (sheet row, column letters, what the cell shows).
+
+    Found by their ``t="e"`` (bytes.find: a regular expression tried at every cell takes a second
+    for 200,000 rows), then read from their start tag.
+    """
+    at = 0
+    while (hit := xml.find(b't="e"', at)) >= 0:
+        start, end = xml.rfind(b"<", 0, hit), xml.find(b">", hit)
+        at = end + 1 if end >= 0 else len(xml)
+        tag = xml[start: at]
+        ref = _REFERENCE.search(tag)
+        if not _CELL_START.match(tag) or ref is None or tag.endswith(b"/>"):
+            continue
+        close = _CELL_END.search(xml, at)
+        value = _CELL_VALUE.search(xml, at, close.start() if close else len(xml))
+        text = value.group(1).decode("utf-8", "replace").strip() if value else ""
+        yield int(ref.group(2)), ref.group(1).decode("ascii"), text or "#ERROR"
 
 
 def _texts(row: tuple[str | None, ...]) -> list[str]:

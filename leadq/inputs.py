@@ -23,7 +23,7 @@ import io
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import BinaryIO, Callable, Collection, Mapping, Sequence, TypeVar
 
 import polars as pl
@@ -40,7 +40,7 @@ from leadq.compressed_input import (
     read_if_compressed,
     unreadable_compression_hint,
 )
-from leadq.excel_input import EXCEL_EXTENSIONS, read_excel_source
+from leadq.excel_input import EXCEL_EXTENSIONS, ErrorCells, read_excel_source
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW, ReportRows
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ReadOptions",
     "collect_input",
     "concat_inputs",
+    "error_cells_in",
     "check_outputs_not_read",
     "check_sheet_applies",
     "expand_inputs",
@@ -191,7 +192,7 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
 
 
 def _files_named(specs: Sequence[str]) -> list[str]:
-    """The files ``specs`` name (globs expanded, stdin left out); a spec that names none is skipped: the read reports it."""
+    """The files ``specs`` name (globs expanded, stdin left out); a spec naming none is skipped: the read says so."""
     files: list[str] = []
     for spec in specs:
         if spec == STDIN:
@@ -328,6 +329,9 @@ class InputFile:
             the rows the file must yield; None when every column was tested.
         stdin_bytes: What was read from standard input, so that it can be read again
             (:func:`run_counted`); None for a file.
+        error_cells: A workbook's error cells (``#N/A``, ``#DIV/0!`` ...), read as blank, by
+            column (:class:`~leadq.excel_input.ErrorCells`); the caller tells those of the
+            columns it uses.
     """
 
     label: str
@@ -339,6 +343,7 @@ class InputFile:
     text_ready: bool = False
     rows_counted: int | None = None
     stdin_bytes: bytes | None = None
+    error_cells: tuple[ErrorCells, ...] = ()
 
 
 def read_inputs(
@@ -421,9 +426,9 @@ def read_input_files(
             label = source = path
             if fmt in ("csv", "ndjson") and (unpacked := read_if_compressed(path)) is not None:
                 source = unpacked
-        report_rows = None
+        report_rows, error_cells = None, ()
         if fmt == "excel":
-            frame, report_rows = read_excel_source(source, label, options.sheet_for(path), row_columns)
+            frame, report_rows, error_cells = read_excel_source(source, label, options.sheet_for(path), row_columns)
         elif fmt == "csv":
             frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter, row_columns, used_columns)
                                   if isinstance(source, bytes)
@@ -436,7 +441,7 @@ def read_input_files(
         size = None if path == STDIN else os.path.getsize(path) if isinstance(source, str) else len(source)
         files.append(InputFile(label, columns, frame, on_disk, size,
                                report_rows, text_ready=fmt in ("csv", "excel"), rows_counted=counted,
-                               stdin_bytes=source if path == STDIN else None))
+                               stdin_bytes=source if path == STDIN else None, error_cells=error_cells))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files
@@ -475,6 +480,25 @@ def run_counted(files: list[InputFile], specs: Sequence[str], options: ReadOptio
         if found != read.get(f.label, 0):
             return run(again)
     return result
+
+
+def error_cells_in(*groups: tuple[Sequence[InputFile], Collection[str]]) -> dict[str, list[dict]]:
+    """The workbook error cells (#N/A, #DIV/0! ...) in mapped columns, by file, as plain data for the run summary.
+
+    Args:
+        groups: (files, the columns the ruleset maps in them): contacts, events, accounts.
+
+    Returns:
+        For each file with such cells: one dict per column (:class:`~leadq.excel_input.ErrorCells`).
+    """
+    found: dict[str, list[dict]] = {}
+    for files, columns in groups:
+        for f in files:
+            for cells in (asdict(c) for c in f.error_cells if c.column in columns):
+                listed = found.setdefault(f.label, [])
+                if cells not in listed:  # a workbook read as contacts and as accounts, one column mapped in both
+                    listed.append(cells)
+    return found
 
 
 def concat_inputs(files: Sequence[InputFile]) -> pl.LazyFrame:

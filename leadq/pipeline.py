@@ -38,8 +38,8 @@ from leadq.errors import UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.input_columns import check_columns, check_file_columns, check_not_repeated, used_contact_fields
 from leadq.inputs import (
-    STDIN_LABEL, InputFile, ReadOptions, concat_inputs, expand_inputs, input_error_from_polars, read_input_files,
-    run_counted,
+    STDIN_LABEL, InputFile, ReadOptions, concat_inputs, error_cells_in, expand_inputs, input_error_from_polars,
+    read_input_files, run_counted,
 )
 from leadq.progress import stage
 from leadq.ruleset import Ruleset
@@ -63,6 +63,8 @@ class RunStats:
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
     # file -> what of a workbook report was left out: {header_row, rows_above, rows_below} (leadq.excel_input)
     report_rows: dict[str, dict] = field(default_factory=dict)
+    # file -> a workbook's error cells in mapped columns, read as blank: [{sheet, column, count, first_cell, ...}]
+    error_cells: dict[str, list[dict]] = field(default_factory=dict)
     events_read: int = 0
     events_scored: int = 0
     events_unknown_lead: int = 0
@@ -231,6 +233,9 @@ def _score_frames(
         stats.partly_missing_columns.update(partly)
     stats.report_rows = {f.label: asdict(f.report_rows) for f in (*contacts_files, *events_files, *accounts_files)
                          if f.report_rows is not None}
+    stats.error_cells = error_cells_in(*((files, {c.column for c in columns.values()}) for files, columns in (
+        (contacts_files, ruleset.columns), (events_files, ruleset.activity_columns),
+        (accounts_files, ruleset.account_columns))))
     check_not_repeated(list(schema), keep_columns, contacts_label)
     unknown_keep = [c for c in keep_columns if c not in schema]
     if unknown_keep:

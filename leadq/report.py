@@ -186,6 +186,16 @@ def report_rows_note(name: str, rows: dict) -> str:
             f"N + {rows['header_row']:,}); left out {' and '.join(left)}")
 
 
+def error_cells_note(name: str, cells: list[dict]) -> str:
+    """A workbook's error cells in mapped columns (``RunSummary.error_cells``), in one line."""
+    sheets = list(dict.fromkeys(c["sheet"] for c in cells))
+    where = f"{name}, sheet '{sheets[0]}'" if len(sheets) == 1 else name
+    columns = ", ".join(("" if len(sheets) == 1 else f"sheet '{c['sheet']}' ") + f"'{c['column']}' {c['count']:,} "
+                        f"(first: {c['first_cell']} {c['first_error']})" for c in cells)
+    return (f"{where}: Excel error cells in mapped columns, treated as blank: {columns}; fix the formulas and "
+            "export again")
+
+
 def run_summary(summary: RunSummary) -> Group:
     """The end-of-run summary of `leadq score`."""
     parts: list = []
@@ -232,6 +242,8 @@ def run_summary(summary: RunSummary) -> Group:
                           style="yellow"))
     for name, rows in summary.report_rows.items():
         parts.append(Text(report_rows_note(name, rows)))
+    for name, cells in summary.error_cells.items():
+        parts.append(Text(error_cells_note(name, cells), style="yellow"))
     if summary.scored:
         tiers = ReportTable(title="Tiers")
         tiers.add_column("tier")

@@ -54,6 +54,7 @@ class RunSummary:
     missing_columns: list[str]
     partly_missing_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> mapped columns it lacks
     report_rows: dict[str, dict] = field(default_factory=dict)  # file -> header_row, rows_above, rows_below, unit
+    error_cells: dict[str, list[dict]] = field(default_factory=dict)  # file -> workbook error cells in mapped columns
     outputs: dict[str, str] = field(default_factory=dict)
     elapsed_seconds: float | None = None
     funnel: dict | None = None
@@ -138,6 +139,7 @@ def summarise(result: ScoreResult) -> RunSummary:
         missing_columns=stats.missing_columns,
         partly_missing_columns=stats.partly_missing_columns,
         report_rows=stats.report_rows,
+        error_cells=stats.error_cells,
         funnel=_funnel(result),
         unmatched_titles=stats.unmatched_titles if "job_title" in rs.columns else None,
         routing=_routing(result),

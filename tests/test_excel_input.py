@@ -114,3 +114,197 @@ def test_when_sheet_applies(specs, input_format, applies):
         with pytest.raises(UsageError, match=r"^--sheet works with workbook inputs only"):
             check_sheet_applies(["Leads"], input_format, specs)
     check_sheet_applies([], input_format, specs)  # no --sheet: nothing to refuse
+
+
+# --- Excel error cells -------------------------------------------------------------------------------------------
+
+ERRORS = ["#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!"]
+
+RULESET = """\
+version: 1
+name: Error cells
+columns:
+  lead_id: Record ID
+  job_title: Job Title
+  company_size: Number of Employees
+  country: Country/Region
+fit:
+  - id: big
+    label: Big company
+    when: company_size >= 200
+    points: 10
+  - id: vp
+    label: VP
+    when: job_title contains "VP"
+    points: 5
+tiers:
+  - name: hot
+    when: total >= 10
+  - name: cold
+    otherwise: true
+"""
+
+
+def write_workbook(path, rows, *, at=(0, 0), sheet="Leads", before=()):
+    """A workbook whose sheet ``sheet`` holds ``rows`` from cell ``at`` (row, column, 0-based).
+
+    A value starting with '#' is a formula's cached error, as Excel saves it; ``before`` names sheets put first.
+    """
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    for name in before:
+        book.add_worksheet(name).write(0, 0, "other")
+    ws = book.add_worksheet(sheet)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("#"):
+                ws.write_formula(at[0] + r, at[1] + c, "=1/0", None, value)
+            elif value is not None:
+                ws.write(at[0] + r, at[1] + c, value)
+    book.close()
+    return path
+
+
+def read_one(path, **options):
+    from leadq.inputs import ReadOptions, read_input_files
+
+    (found,) = read_input_files([str(path)], ReadOptions(**options))
+    return found
+
+
+def test_fastexcel_reads_an_error_cell_as_blank_and_each_kind_is_found(tmp_path):
+    rows = [["Record ID", "Number of Employees"]] + [[str(i), e] for i, e in enumerate(ERRORS, 1)] + [["8", "250"]]
+    path = write_workbook(tmp_path / "leads.xlsx", rows)
+    found = read_one(path)
+    frame = found.frame.collect()
+    assert frame["Number of Employees"].to_list() == [None] * 7 + ["250"]  # what the reader gives: a blank
+    assert [(c.sheet, c.column, c.count, c.first_cell, c.first_error) for c in found.error_cells] == [
+        ("Leads", "Number of Employees", 7, "B2", "#N/A")]
+    from leadq.excel_input import _xlsx_error_cells
+
+    assert [text for *_, text in _xlsx_error_cells(str(path), "Leads")] == ERRORS
+
+
+def test_the_error_cells_found_are_those_fastexcel_reports_through_pyarrow(tmp_path):
+    pytest.importorskip("pyarrow")
+    import fastexcel
+
+    from leadq.excel_input import _xlsx_error_cells
+
+    rows = [["Title"], ["Report of leads"], [None], ["Record ID", "Job Title", "Number of Employees"],
+            ["1", "#N/A", "10"], ["2", "CTO", "#DIV/0!"], ["3", "#REF!", "#VALUE!"]]
+    path = write_workbook(tmp_path / "leads.xlsx", rows, at=(2, 3), before=["First"])
+    sheet = fastexcel.read_excel(str(path)).load_sheet(1, header_row=None, skip_rows=0, dtypes="string")
+    _, errors = sheet.to_arrow_with_errors()
+    # fastexcel: (frame row, frame column), the frame starting at sheet row 1 and at the first column with a value.
+    assert sorted(e.position for e in errors.errors) == [(6, 1), (7, 2), (8, 1), (8, 2)]
+    assert sorted((row - 1, column) for row, column, _, _ in _xlsx_error_cells(str(path), "Leads")) == [
+        (6, 1), (7, 2), (8, 1), (8, 2)]
+
+
+def test_error_cells_are_counted_by_column_in_the_table_only(tmp_path):
+    # A report sheet from D3: title rows above the header, a total under the data, a column nothing maps.
+    rows = [["Leads report"], ["as of today"], [None],
+            ["Record ID", "Job Title", "Number of Employees", "Notes"],
+            ["1", "#N/A", "10", "#DIV/0!"], ["2", "CTO", "#DIV/0!", None], ["3", "#REF!", "#VALUE!", None],
+            [None], ["Grand Totals (3 records)"]]
+    path = write_workbook(tmp_path / "report.xlsx", rows, at=(2, 3), sheet="Report", before=["First"])
+    found = read_one(path, sheet="Report")
+    assert found.report_rows is not None and found.report_rows.header_row == 6
+    assert [(c.sheet, c.column, c.count, c.first_cell, c.first_error) for c in found.error_cells] == [
+        ("Report", "Job Title", 2, "E7", "#N/A"), ("Report", "Notes", 1, "G7", "#DIV/0!"),
+        ("Report", "Number of Employees", 2, "F8", "#DIV/0!")]
+    assert read_one(path).error_cells == ()  # the first sheet has none
+
+
+def test_error_cells_are_found_across_read_chunks_and_from_stdin(tmp_path, monkeypatch):
+    import io
+
+    from leadq import excel_input
+    from leadq.inputs import read_input_files
+
+    rows = [["Record ID", "Job Title"]] + [[str(i), "#N/A" if i % 3 else "VP"] for i in range(1, 40)]
+    path = write_workbook(tmp_path / "leads.xlsx", rows)
+    whole = read_one(path).error_cells
+    assert [(c.column, c.count, c.first_cell) for c in whole] == [("Job Title", 26, "B2")]
+    monkeypatch.setattr(excel_input, "_XLSX_CHUNK", 7)  # a cell split anywhere between two reads
+    assert read_one(path).error_cells == whole
+    (stdin,) = read_input_files(["-"], excel_input_options(), stdin=io.BytesIO(path.read_bytes()))
+    assert stdin.label == "<stdin>" and stdin.error_cells == whole
+
+
+def excel_input_options():
+    from leadq.inputs import ReadOptions
+
+    return ReadOptions(input_format="excel")
+
+
+def test_the_text_of_an_error_is_a_value_not_an_error_cell(tmp_path):
+    # '#N/A' typed as text (or exported so) is text: a null marker where a number or date is read, as in CSV.
+    import xlsxwriter
+
+    path = tmp_path / "leads.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("Leads")
+    ws.write_row(0, 0, ["Record ID", "Job Title"])
+    ws.write_row(1, 0, ["1"])
+    ws.write_string(1, 1, "#N/A")
+    book.close()
+    found = read_one(path)
+    assert found.error_cells == ()
+    assert found.frame.collect()["Job Title"].to_list() == ["#N/A"]
+
+
+def test_score_tells_the_error_cells_in_mapped_columns_and_reads_them_as_blank(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.yaml").write_text(RULESET)
+    write_workbook(tmp_path / "leads.xlsx", [
+        ["Record ID", "Job Title", "Number of Employees", "Country/Region", "Notes"],
+        ["1", "VP Sales", "250", "US", "#DIV/0!"],
+        ["2", "#N/A", "#DIV/0!", "US", None],
+        ["3", "CEO", "#N/A", "#NAME?", None],
+    ])
+    result = run_cli(["score", "leads.xlsx", "-r", "r.yaml", "--as-of", "2026-11-01", "-o", "o.csv",
+                      "--summary-json", "s.json"])
+    note = ("leads.xlsx, sheet 'Leads': Excel error cells in mapped columns, treated as blank: 'Job Title' 1 "
+            "(first: B3 #N/A), 'Number of Employees' 2 (first: C3 #DIV/0!), 'Country/Region' 1 (first: D4 #NAME?); "
+            "fix the formulas and export again")
+    assert " ".join(result.stdout.split()).count(note) == 1, result.stdout  # the console wraps long lines
+    import json
+
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["error_cells"] == {"leads.xlsx": [
+        {"sheet": "Leads", "column": "Job Title", "count": 1, "first_cell": "B3", "first_error": "#N/A"},
+        {"sheet": "Leads", "column": "Number of Employees", "count": 2, "first_cell": "C3", "first_error": "#DIV/0!"},
+        {"sheet": "Leads", "column": "Country/Region", "count": 1, "first_cell": "D4", "first_error": "#NAME?"},
+    ]}
+    assert (summary["scored"], summary["rejected"]) == (3, 0)  # blank, as before: not rejected
+    import polars as pl
+
+    scored = pl.read_csv(tmp_path / "o.csv")
+    assert scored.select("lead_id", "fit_score", "tier").rows() == [(1, 15.0, "hot"), (2, 0.0, "cold"),
+                                                                    (3, 0.0, "cold")]
+
+
+def test_a_run_without_error_cells_has_no_note(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.yaml").write_text(RULESET)
+    header = ["Record ID", "Job Title", "Number of Employees", "Country/Region", "Notes"]
+    write_workbook(tmp_path / "leads.xlsx", [header, ["1", "VP Sales", "250", "US", "#N/A"]])
+    result = run_cli(["score", "leads.xlsx", "-r", "r.yaml", "--as-of", "2026-11-01", "-o", "o.csv",
+                      "--summary-json", "s.json"])
+    assert "error cells" not in result.stdout  # Notes holds one, but the ruleset maps no Notes
+    import json
+
+    assert json.loads((tmp_path / "s.json").read_text())["error_cells"] == {}
+
+
+def test_the_note_names_each_sheet_when_a_workbook_is_read_twice():
+    from leadq.report import error_cells_note
+
+    cells = [{"sheet": "Leads", "column": "Title", "count": 1200, "first_cell": "C9", "first_error": "#N/A"},
+             {"sheet": "Events", "column": "Date", "count": 2, "first_cell": "B2", "first_error": "#VALUE!"}]
+    assert error_cells_note("crm.xlsx", cells) == (
+        "crm.xlsx: Excel error cells in mapped columns, treated as blank: sheet 'Leads' 'Title' 1,200 (first: C9 "
+        "#N/A), sheet 'Events' 'Date' 2 (first: B2 #VALUE!); fix the formulas and export again")

@@ -20,8 +20,8 @@ UPDATE = bool(os.environ.get("LEADQ_UPDATE_GOLDEN"))
 # the schema: their entries are written as one "*" entry.
 MAPS = {
     "$.rejected_by_reason", "$.events.by_rule", "$.blanked_values", "$.ranged_values", "$.partly_missing_columns",
-    "$.report_rows", "$.routing.routes", "$.routing.owners", "$.routing.owners.*", "$.routing.capacity",
-    "$.routing.unassigned", "$.routing.flags", "$.routing.nurture_tracks", "$.accounts.tiers",
+    "$.report_rows", "$.error_cells", "$.routing.routes", "$.routing.owners", "$.routing.owners.*",
+    "$.routing.capacity", "$.routing.unassigned", "$.routing.flags", "$.routing.nurture_tracks", "$.accounts.tiers",
 }
 
 
