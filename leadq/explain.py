@@ -379,8 +379,10 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
             tier=row["tier"], disqualified=bool(row["disqualified"]), reasons=reasons, rules=rules, tiers=steps,
             explanation=row.get("explanation") or "", handoff="", groups=groups,
             fields={f: _plain(row.get(f)) for f in shown_fields if f in row},
+            # Only text the contact itself holds: a blank the accounts export filled in was read from nothing.
             read_from={name: str(row[raw]).strip() for name, raw in ranged.items()
-                       if row.get(name) is not None and row[f"_plain__{name}"] is None},
+                       if row.get(name) is not None and row.get(raw) is not None and str(row[raw]).strip()
+                       and row[f"_plain__{name}"] is None},
         )
         lead.handoff = handoff_line(lead)
         leads.append(lead)

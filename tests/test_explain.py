@@ -469,3 +469,22 @@ def test_json_onto_an_input_is_refused_with_contacts_on_stdin(tmp_path):
     assert result.stderr == (f"leadq: error: {events} is both this run's --json and one of its --activities "
                              "inputs; write the outputs elsewhere, or name the inputs more narrowly\n")
     assert events.read_bytes() == (ROOT / EVENTS).read_bytes()
+
+
+def test_a_size_the_contact_leaves_blank_and_the_account_gives_is_not_read_from_none(tmp_path):
+    """A blank contact size filled from --accounts is the account's number, not one read 'from "None"'."""
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,title,size,acct\nL1,CEO,,A1\n")
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("acct,size\nA1,229\n")
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: id, job_title: title, company_size: size, account_id: acct}\n"
+                       "account_columns: {account_id: acct, company_size: size}\n"
+                       "fit:\n  - {id: mid, when: 'company_size between 200 and 5000', points: 15}\n"
+                       "tiers:\n  - {name: all, otherwise: true}\n")
+    args = ["explain", "L1", contacts, "--accounts", accounts, "-r", ruleset, "--as-of", "2026-11-01"]
+    lead = json.loads(run_cli(args + ["--json", "-"]).stdout)["leads"][0]
+    assert lead["fields"]["company_size"] == 229.0 and lead["read_from"] == {}
+    assert lead["handoff"].startswith("CEO; 229 employees. No buying signals yet.")
+    out = run_cli(args).stdout
+    assert "company_size = 229" in out and "None" not in out
