@@ -308,3 +308,45 @@ def test_the_note_names_each_sheet_when_a_workbook_is_read_twice():
     assert error_cells_note("crm.xlsx", cells) == (
         "crm.xlsx: Excel error cells in mapped columns, treated as blank: sheet 'Leads' 'Title' 1,200 (first: C9 "
         "#N/A), sheet 'Events' 'Date' 2 (first: B2 #VALUE!); fix the formulas and export again")
+
+
+def test_error_cells_in_a_sheet_written_with_a_namespace_prefix_and_empty_styled_cells(tmp_path):
+    # As some .NET writers save a sheet: "x:" tags, a styled empty cell (no value) in column A before each row's
+    # data, which calamine leaves out of the frame (it starts at column B), and an empty error cell.
+    import zipfile
+
+    from leadq.excel_input import _xlsx_error_cells
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    sheet = (f'<x:worksheet xmlns:x="{main}"><x:sheetData>'
+             '<x:row r="1"><x:c r="A1" s="1"/><x:c r="B1" t="inlineStr"><x:is><x:t>Record ID</x:t></x:is></x:c>'
+             '<x:c r="C1" t="inlineStr"><x:is><x:t>Job Title</x:t></x:is></x:c></x:row>'
+             '<x:row r="2"><x:c r="A2" s="1"/><x:c r="B2"><x:v>1</x:v></x:c>'
+             '<x:c r="C2" s="2" t="e"><x:f>VLOOKUP(B2,X:Y,2,0)</x:f><x:v>#N/A</x:v></x:c></x:row>'
+             '<x:row r="3"><x:c r="B3"><x:v>2</x:v></x:c><x:c r="C3" t="e"/></x:row>'
+             "</x:sheetData></x:worksheet>")
+    path = tmp_path / "dotnet.xlsx"
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                                         '<sheet name="Leads &amp; more" sheetId="1" r:id="rId7"/></sheets></workbook>')
+        book.writestr("xl/_rels/workbook.xml.rels",
+                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      '<Relationship Id="rId7" Type="worksheet" Target="/xl/worksheets/data.xml"/></Relationships>')
+        book.writestr("xl/worksheets/data.xml", sheet)
+    # (sheet row, frame column, reference, text): C is the frame's second column; the empty error cell is none.
+    assert _xlsx_error_cells(str(path), "Leads & more") == [(2, 1, "C2", "#N/A")]
+    assert _xlsx_error_cells(str(path), "Other") == []
+    assert _xlsx_error_cells(path.read_bytes(), "Leads & more") == [(2, 1, "C2", "#N/A")]
+
+
+def test_a_workbook_that_is_not_xlsx_gives_no_error_cells(tmp_path):
+    import zipfile
+
+    from leadq.excel_input import _xlsx_error_cells
+
+    path = tmp_path / "leads.ods"
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("content.xml", '<office:document-content t="e"/>')
+    assert _xlsx_error_cells(str(path), "Leads") == []
+    assert _xlsx_error_cells(b"not a zip", "Leads") == []
