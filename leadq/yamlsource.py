@@ -162,6 +162,56 @@ def _line(text: str, index: int) -> str:
     return lines[index] if 0 <= index < len(lines) else ""
 
 
+def _runaway_quote(text: str, mark: Any) -> Any:
+    """Where a quoted text opened on an earlier line ends on the line of ``mark``, the mark of its opening quote.
+
+    A quote left open runs on to the next quote of the file, lines later, and the error comes
+    from there; rulesets have no text that is meant to span lines inside quotes.
+    """
+    try:
+        for token in yaml.scan(text, Loader=_LOADER):
+            if token.start_mark.line > mark.line:
+                return None
+            if (isinstance(token, yaml.ScalarToken) and token.style in ('"', "'")
+                    and token.start_mark.line < token.end_mark.line == mark.line):
+                return token.start_mark
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _syntax_advice(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, Any] | None:
+    """What to do about one of the YAML mistakes people make in a ruleset, and the mark to point at.
+
+    PyYAML notices an unclosed quote or bracket, or a key without its space, only lines later:
+    those point at where the text opened (the context mark), the rest at the problem.
+    """
+    problem, context = exc.problem or "", exc.context or ""
+    if "scanning a quoted scalar" in context:
+        return ("; a quoted text starts here and is never closed: add the closing quote", exc.context_mark)
+    if "scanning a simple key" in context:
+        return ("; a key needs a colon and a space before its value ('points: 10', not 'points:10')",
+                exc.context_mark)
+    if "parsing a flow sequence" in context or "parsing a flow mapping" in context:
+        closer = "]" if "sequence" in context else "}"
+        return (f"; the list or mapping opened here is not closed: add '{closer}' after its last item, and "
+                "quote an item that holds ': ', '#' or a bracket", exc.context_mark)
+    opened = _runaway_quote(text, exc.problem_mark) if exc.problem_mark else None
+    if opened is not None:
+        return (f"; the quoted text that starts here is not closed on its line and runs on to line "
+                f"{exc.problem_mark.line + 1}: add the closing quote", opened)
+    if "mapping values are not allowed" in problem:
+        return ("; a ': ' where no key can start: line this key up with the keys above it, or, when the "
+                "value holds ': ' (a condition, a label), put the whole value in single quotes", None)
+    if "expected '-' indicator" in problem:
+        return ("; this line is not indented like the list items around it: line it up with the keys of its "
+                "item, or start a new item with '- ' (a dash and a space)", None)
+    if "expected key" in problem:
+        return ("; this line does not line up with the keys above it, or a value that starts with a quote "
+                "goes on after the closing quote (put the whole value in single quotes)", None)
+    return None
+
+
 def load_yaml(text: str, path: str) -> Any:
     """Parse YAML text safely into YMap/YList/scalars, with positions.
 
@@ -187,10 +237,14 @@ def load_yaml(text: str, path: str) -> Any:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        pos = Position(path, mark.line + 1, mark.column + 1) if mark else Position(path)
         problem = exc.problem or exc.context or "invalid YAML"
         if mark and "\t" in _line(text, mark.line)[: mark.column + 1]:
             problem += "; YAML indents with spaces, never tabs: replace the tabs with spaces"
+        else:
+            advice = _syntax_advice(exc, text)
+            if advice:
+                problem, mark = f"{problem}{advice[0]}", advice[1] or mark
+        pos = Position(path, mark.line + 1, mark.column + 1) if mark else Position(path)
         raise RulesetError(f"YAML syntax error: {problem}", pos) from None
     except yaml.YAMLError as exc:
         raise RulesetError(f"YAML error: {exc}", Position(path)) from None

@@ -189,6 +189,43 @@ def test_the_tab_hint_is_only_for_tabs(tmp_path):
     assert "tabs" not in _error(tmp_path, "    points: 20", '    label: "a\tb"\n    points: [20')
 
 
+# The YAML mistakes people make while editing a ruleset: each says what to do, at the line to fix.
+YAML_MISTAKES = [
+    ("no space after the colon", "    points: 10", "    points:10",
+     ":14:5: YAML syntax error: could not find expected ':'; a key needs a colon and a space before its value "
+     "('points: 10', not 'points:10')"),
+    ("key indented too far", "    points: 10", "      points: 10",
+     ":14:13: YAML syntax error: mapping values are not allowed in this context; a ': ' where no key can start: "
+     "line this key up with the keys above it, or, when the value holds ': ' (a condition, a label), put the "
+     "whole value in single quotes"),
+    ("value holding a colon and a space", 'when: job_title matches "director"', 'when: job_title = "Head: Sales"',
+     ":13:28: YAML syntax error: mapping values are not allowed in this context; a ': ' where no key can start"),
+    ("key indented too little", "    points: 10", "   points: 10",
+     ":14:4: YAML syntax error: did not find expected '-' indicator; this line is not indented like the list "
+     "items around it: line it up with the keys of its item, or start a new item with '- ' (a dash and a space)"),
+    ("condition starting with a quoted text", 'when: job_title matches "director"', 'when: "director" = job_title',
+     ":13:22: YAML syntax error: did not find expected key; this line does not line up with the keys above it, "
+     "or a value that starts with a quote goes on after the closing quote (put the whole value in single quotes)"),
+    # An open quote runs on to the next quote of the file; PyYAML reported it there, lines below.
+    ("unclosed quote, a quote further down", 'when: job_title matches "director"',
+     'when: "job_title = director\n    label: "Director"',
+     ":13:11: YAML syntax error: did not find expected key; the quoted text that starts here is not closed on "
+     "its line and runs on to line 14: add the closing quote"),
+    ("unclosed quote, no quote further down", "    points: 20", '    label: "demo\n    points: 20',
+     ":18:12: YAML syntax error: found unexpected end of stream; a quoted text starts here and is never closed: "
+     "add the closing quote"),
+    ("unclosed bracket", "    points: 20", "    points: [20",
+     ":18:13: YAML syntax error: did not find expected ',' or ']'; the list or mapping opened here is not "
+     "closed: add ']' after its last item, and quote an item that holds ': ', '#' or a bracket"),
+]
+
+
+@pytest.mark.parametrize("old,new,message", [c[1:] for c in YAML_MISTAKES], ids=[c[0] for c in YAML_MISTAKES])
+def test_yaml_mistakes_say_what_to_do_where(tmp_path, old, new, message):
+    text = _error(tmp_path, old, new)
+    assert text.startswith(str(tmp_path / "rs.yaml") + message), text
+
+
 def test_cli_reports_ruleset_errors_with_exit_2(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(BASE.replace("when: job_title matches", "when: job_tittle matches"))
