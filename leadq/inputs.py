@@ -164,7 +164,7 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
     CSV file did not read the sheet it names. An input is a workbook by its extension
     (:data:`EXCEL_EXTENSIONS`, under a compression's: ``leads.xlsx.gz``), a glob by its own
     extension or its matches'; a ``.zip`` may hold one (its contents are not read here); with
-    ``--input-format excel`` every input is one, standard input too.
+    ``--input-format excel`` every input is one, standard input too, and with another format none.
 
     Args:
         values: the ``--sheet`` values as given (:func:`sheet_options` has checked them).
@@ -176,8 +176,12 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
     """
     if not values:
         return
+    if input_format not in (None, "excel"):
+        raise UsageError(f"--sheet works with workbook inputs only, and --input-format {input_format} reads every "
+                         "input as " + ("CSV" if input_format == "csv" else input_format.capitalize()) + "; leave "
+                         "--sheet out, or give --input-format excel")
     files = _files_named(specs)
-    if input_format != "excel" and not any(map(_may_be_workbook, [*specs, *files])):
+    if input_format is None and not any(map(_may_be_workbook, [*specs, *files])):
         named = list(dict.fromkeys(specs))
         given = ", ".join(named[:3]) + (", ..." if len(named) > 3 else "")
         inputs = f"none of the inputs is one ({given})" if specs else "no input is given"

@@ -57,6 +57,14 @@ def test_sheet_is_refused_for_a_glob_that_matches_no_workbook(csv_inputs):
     assert result.stderr == NOT_A_WORKBOOK.format(inputs="hubspot_*")
 
 
+def test_sheet_is_refused_when_the_input_format_is_not_excel(csv_inputs):
+    shutil.copy(CRM / "hubspot_contacts.xlsx", csv_inputs / "hubspot_contacts.xlsx")
+    result = run_cli(["score", "hubspot_contacts.xlsx", "--input-format", "csv", "--sheet", "Export", "-o", "o.csv"],
+                     exit_code=2)
+    assert result.stderr == ("leadq: error: --sheet works with workbook inputs only, and --input-format csv reads "
+                             "every input as CSV; leave --sheet out, or give --input-format excel\n")
+
+
 def test_validate_without_data_refuses_sheet(csv_inputs):
     result = run_cli(["validate", "b2b_saas", "--sheet", "Leads"], exit_code=2)
     assert result.stderr == ("leadq: error: --sheet works with workbook inputs only (.xlsx, .xlsm, .xlsb, .xls, .ods, "
@@ -99,6 +107,7 @@ def test_file_equals_sheet_is_refused_for_a_workbook_that_is_not_an_input(csv_in
     (["contacts.csv", "-"], None, False),
     (["-"], "excel", True),
     (["contacts.csv"], "excel", True),
+    (["contacts.xlsx"], "parquet", False),
     (["contacts.xlsx"], None, True),  # missing: the read says so (exit 3)
     (["Contacts.XLSX"], None, True),
     (["contacts.ods.gz"], None, True),
@@ -111,7 +120,7 @@ def test_when_sheet_applies(specs, input_format, applies):
     if applies:
         check_sheet_applies(["Leads"], input_format, specs)
     else:
-        with pytest.raises(UsageError, match=r"^--sheet works with workbook inputs only"):
+        with pytest.raises(UsageError, match=r"^--sheet works with workbook inputs only[ ,]"):
             check_sheet_applies(["Leads"], input_format, specs)
     check_sheet_applies([], input_format, specs)  # no --sheet: nothing to refuse
 
