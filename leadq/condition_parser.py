@@ -72,6 +72,27 @@ class Token:
     offset: int
 
 
+# Characters pasted from a word processor or a chat, and operators from other languages: what to write instead.
+_CHARACTER_ADVICE = {
+    "\u201c": 'a curly quote: write text in straight double quotes ("...")',
+    "\u201d": 'a curly quote: write text in straight double quotes ("...")',
+    "\u2018": "a curly quote: write text in straight quotes ('...')",
+    "\u2019": "a curly quote: write text in straight quotes ('...')",
+    "&": "combine conditions with 'and'",
+    "|": "combine conditions with 'or'",
+    "!": "write 'not' before a condition, or '!=' for 'is not equal to'",
+}
+
+
+def _stray_character(text: str, pos: int) -> str:
+    """Why the character at ``pos`` starts no token, and what to write instead."""
+    ch = text[pos]
+    if ch in "\"'":
+        return f"the text starting with {ch} at column {pos + 1} has no closing {ch}: add one at its end"
+    advice = _CHARACTER_ADVICE.get(ch)
+    return f"unexpected character {ch!r} at column {pos + 1}" + (f"; {advice}" if advice else "")
+
+
 def tokenize(text: str) -> list[Token]:
     """Split condition text into tokens, raising :class:`ConditionError` on stray characters."""
     if len(text) > MAX_CONDITION_LENGTH:
@@ -83,9 +104,7 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         m = _TOKEN_RE.match(text, pos)
         if m is None:
-            ch = text[pos]
-            hint = " (quote text values with double quotes)" if ch in "\"'" else ""
-            raise ConditionError(f"unexpected character {ch!r} at column {pos + 1}{hint}", text, pos)
+            raise ConditionError(_stray_character(text, pos), text, pos)
         kind = m.lastgroup or ""
         value = m.group(0)
         if kind == "name" and value.lower() in KEYWORDS:

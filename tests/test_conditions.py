@@ -80,6 +80,13 @@ def test_keywords_are_case_insensitive():
     ("size >", "condition ends too early", 6),
     ("size > 1 size", "unexpected 'size' at column 10", 9),
     ("size ? 1", "unexpected character '?' at column 6", 5),
+    # The closing quote left out: it said "quote text values with double quotes" of a text that was.
+    ('title = "CEO', 'the text starting with " at column 9 has no closing ": add one at its end', 8),
+    ("title = 'CEO", "the text starting with ' at column 9 has no closing ': add one at its end", 8),
+    ("title = \u201cCEO\u201d", "unexpected character '\u201c' at column 9; a curly quote: write text in straight "
+     'double quotes ("...")', 8),
+    ("size > 1 && size < 9", "unexpected character '&' at column 10; combine conditions with 'and'", 9),
+    ("size > 1 || size < 9", "unexpected character '|' at column 10; combine conditions with 'or'", 9),
     ("titel = 'x'", "unknown field 'titel'; did you mean 'title'?", 0),
     ("size = 'x'", "cannot compare number with text", 5),
     ("title > 'x'", "'>' needs numbers, dates or grades", 6),
