@@ -178,8 +178,8 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
         return
     if input_format not in (None, "excel"):
         raise UsageError(f"--sheet works with workbook inputs only, and --input-format {input_format} reads every "
-                         "input as " + ("CSV" if input_format == "csv" else input_format.capitalize()) + "; leave "
-                         "--sheet out, or give --input-format excel")
+                         f"input as {_FORMAT_NAMES.get(input_format, input_format)}; leave --sheet out, or give "
+                         "--input-format excel")
     files = _files_named(specs)
     if input_format is None and not any(map(_may_be_workbook, [*specs, *files])):
         named = list(dict.fromkeys(specs))
@@ -193,6 +193,9 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
         if cut is not None and os.path.realpath(value[:cut]) not in read:
             raise UsageError(f"--sheet {value}: '{value[:cut]}' is not one of the inputs; name a workbook the "
                              "command reads, or leave this --sheet out")
+
+
+_FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet", "ndjson": "NDJSON"}
 
 
 def _files_named(specs: Sequence[str]) -> list[str]:

@@ -65,6 +65,12 @@ def test_sheet_is_refused_when_the_input_format_is_not_excel(csv_inputs):
                              "every input as CSV; leave --sheet out, or give --input-format excel\n")
 
 
+def test_sheet_is_refused_when_the_input_format_is_ndjson():
+    with pytest.raises(UsageError, match=r"^--sheet works with workbook inputs only, and --input-format ndjson reads "
+                                         r"every input as NDJSON; leave --sheet out, or give --input-format excel$"):
+        check_sheet_applies(["Leads"], "ndjson", ["leads.xlsx"])
+
+
 def test_validate_without_data_refuses_sheet(csv_inputs):
     result = run_cli(["validate", "b2b_saas", "--sheet", "Leads"], exit_code=2)
     assert result.stderr == ("leadq: error: --sheet works with workbook inputs only (.xlsx, .xlsm, .xlsb, .xls, .ods, "
