@@ -217,7 +217,7 @@ DelimiterOpt = Annotated[Optional[str], typer.Option(
     "--delimiter", help="CSV delimiter (default: detected among , ; and tab).")]
 SheetOpt = Annotated[Optional[list[str]], typer.Option(
     "--sheet", help="The sheet read from Excel/OpenDocument workbooks, by name or number (default: the first); "
-    "FILE=SHEET for one workbook (repeatable).")]
+    "FILE=SHEET for one workbook (repeatable). Refused when no input is a workbook.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print no report, for cron jobs and pipelines (use with --json); errors still go to "
     "stderr.")]
