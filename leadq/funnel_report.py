@@ -15,6 +15,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from leadq.funnel_input import BLANK
 from leadq.report import ReportTable, TableOrLines, table_fits
 
 STAGE_STYLES = {"lead": "", "mql": "cyan", "sql": "green", "opportunity": "bold green", "won": "bold magenta"}
@@ -271,8 +272,11 @@ ARROWS = {"above": "▲", "below": "▼"}
 
 def _shown(b: dict) -> list[dict]:
     """The segments of a breakdown drawn in the terminal: the largest :data:`MAX_SEGMENTS_SHOWN` (they
-    come sorted by volume); ``--json`` has them all."""
-    return b["segments"][:MAX_SEGMENTS_SHOWN]
+    come sorted by volume, blanks last), and the leads with no value however few; ``--json`` has them all."""
+    segments = b["segments"]
+    if len(segments) <= MAX_SEGMENTS_SHOWN:
+        return segments
+    return segments[:MAX_SEGMENTS_SHOWN] + [s for s in segments[MAX_SEGMENTS_SHOWN:] if s["value"] == BLANK]
 
 
 def _breakdown_part(b: dict, width: int) -> list:
@@ -314,7 +318,7 @@ def _breakdown_part(b: dict, width: int) -> list:
             rows.append((str(seg["value"]) + (f" ({mark})" if mark else ""),
                          [f"{name} {cell}" for (name, _), cell in zip(cols[1:], cells)]))
     out: list = [_Fitted([table], title, rows)]
-    rest = b["segments"][len(shown):]
+    rest = [s for s in b["segments"][MAX_SEGMENTS_SHOWN:] if s["value"] != BLANK]
     if rest:
         out.append(Text(f"… and {len(rest):,} more segments with {sum(s['leads'] for s in rest):,} leads "
                         "(see --json for every segment)", style="dim"))

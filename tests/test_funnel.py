@@ -655,12 +655,14 @@ def test_an_empty_segment_is_not_a_small_one_in_the_legend(rs):
     assert _legend(lines) == ["▲/▼ above/below the benchmark"]
 
 
-def _many_segments(tmp_path, big: int, single: int) -> str:
-    # `big` campaigns of 4 leads (c000, c001, ...) and `single` campaigns of 1 lead (s000, ...), created only.
+def _many_segments(tmp_path, big: int, single: int, blank: int = 0) -> str:
+    # `big` campaigns of 4 leads (c000, c001, ...), `single` campaigns of 1 lead (s000, ...) and `blank`
+    # leads with no campaign, created only.
     rows = ["id,created,campaign"]
     for i in range(big):
         rows += [f"b{i}-{k},2026-01-05,c{i:03d}" for k in range(4)]
     rows += [f"s{i},2026-01-05,s{i:03d}" for i in range(single)]
+    rows += [f"n{i},2026-01-05," for i in range(blank)]
     path = tmp_path / "campaigns.csv"
     path.write_text("\n".join(rows) + "\n")
     return str(path)
@@ -685,6 +687,18 @@ def test_a_breakdown_of_many_segments_shows_the_largest_and_json_has_all(tmp_pat
     # The 70 one-lead campaigns are left out; so is the 'small' legend, no small segment being drawn.
     assert table[53:] == ["… and 70 more segments with 70 leads (see --json for every segment)",
                           "▲/▼ above/below the benchmark"]
+
+
+def test_the_leads_without_a_value_are_drawn_however_many_segments_are_left_out(tmp_path):
+    from leadq.funnel_report import MAX_SEGMENTS_SHOWN
+
+    lines = _drawn(report(load_ruleset(RULESET), by=["campaign"],
+                          contacts=_many_segments(tmp_path, MAX_SEGMENTS_SHOWN, 70, blank=2)), 100)
+    table = lines[lines.index("By campaign"):]
+    assert table[52:] == ["c049          4      0.0%▼         –         –         –",
+                          "(blank)       2      0.0%▼         –         –         –   small",
+                          "… and 70 more segments with 70 leads (see --json for every segment)",
+                          "small: fewer than 3 leads (rates unreliable); ▲/▼ above/below the benchmark"]
 
 
 def test_a_breakdown_of_few_segments_shows_every_one(tmp_path):
