@@ -92,7 +92,7 @@ def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = (), text: str
     """The ruleset file's YAML mapping with the rulesets it ``extends`` merged in, keeping every position.
 
     A section in :data:`MERGED_SECTIONS` merges key by key with the parent's;
-    any other replaces it. Top-level keys are checked by the loader, on the result.
+    any other replaces it, and a null one (``accounts: null``) removes the parent's. Top-level keys are checked by the loader, on the result.
     ``text``: the ruleset's text when it is not read from ``path`` (stdin, :data:`STDIN_RULESET`).
     """
     real = str(Path(path).resolve())
@@ -128,6 +128,12 @@ def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = (), text: str
     for key, value in data.items():
         if key == "extends":
             continue
+        if value is None and key in parent and key not in MERGED_SECTIONS:
+            # `accounts: null`: this ruleset has no such section, whatever the parent's says.
+            del merged[key]
+            for positions in (merged.key_pos, merged.value_pos, merged.value_style):
+                positions.pop(key, None)
+            continue
         if key in MERGED_SECTIONS and isinstance(value, YMap) and isinstance(parent.get(key), YMap):
             combined = YMap(parent[key])
             combined.pos = value.pos
@@ -142,3 +148,30 @@ def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = (), text: str
         merged.value_pos[key] = data.value_pos[key]
         merged.value_style[key] = data.value_style[key]
     return merged
+
+
+def inherited_section_hint(path: str, data: YMap, error: Position) -> str:
+    """What to do about an error in a section a ruleset inherits through ``extends``, or "".
+
+    The parent's section reads the ruleset as this one makes it: the rules it names may be
+    gone (this ruleset replaced ``fit:``), and the error points into the parent's file, which
+    is not the one to edit.
+    """
+    if not error.path or error.path == path or not error.line:
+        return ""
+    try:
+        parent = load_yaml(_read_text(error.path), error.path)
+    except RulesetError:
+        return ""
+    if not isinstance(parent, YMap):
+        return ""
+    above = [(pos.line, key) for key, pos in parent.key_pos.items() if pos.line <= error.line]
+    if not above:
+        return ""
+    section = max(above)[1]
+    inherited = data.value_pos.get(section)
+    if section in MERGED_SECTIONS or section == "extends" or inherited is None or inherited.path != error.path:
+        return ""
+    return (f"; the '{section}' section comes from {Path(error.path).name} through extends, and reads this "
+            f"ruleset's rules and tiers: write your own '{section}:' section in {Path(path).name}, or "
+            f"'{section}: null' there to leave it out")

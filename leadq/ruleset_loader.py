@@ -21,7 +21,9 @@ from leadq.ruleset import (
     CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Disqualifier, Grade, Rule, Ruleset,
     ScoreGroup, Settings, Tier,
 )
-from leadq.ruleset_files import STDIN_RULESET, builtin_ruleset_path, decode_yaml_text, load_merged
+from leadq.ruleset_files import (
+    STDIN_RULESET, builtin_ruleset_path, decode_yaml_text, inherited_section_hint, load_merged,
+)
 from leadq.yaml_reader import Reader, as_mapping, as_sequence, check_id
 from leadq.yamlsource import YMap
 
@@ -448,11 +450,29 @@ def load_ruleset(path: str | None = None, text: str | None = None) -> Ruleset:
         path = builtin
     elif text is None and not Path(path).exists() and builtin_ruleset_path(path):
         path = builtin_ruleset_path(path)  # type: ignore[assignment]
-    ruleset = parse_ruleset(path, text)
-    from leadq.compiler import check_ruleset
+    try:
+        ruleset = parse_ruleset(path, text)
+        from leadq.compiler import check_ruleset
 
-    check_ruleset(ruleset)
-    from leadq.routing import check_actions
+        check_ruleset(ruleset)
+        from leadq.routing import check_actions
 
-    check_actions(ruleset)
+        check_actions(ruleset)
+    except RulesetError as exc:
+        hint = "" if exc.position is None else _inherited_hint(path, text, exc.position)
+        if hint:
+            exc.message += hint
+            exc.args = (exc.message,)
+        raise
     return ruleset
+
+
+def _inherited_hint(path: str, text: str | None, error: Position) -> str:
+    """The advice for an error inside a section inherited through ``extends`` (see inherited_section_hint)."""
+    if not error.path or error.path == path:
+        return ""
+    try:
+        data = load_merged(path, text=text)
+    except RulesetError:
+        return ""
+    return inherited_section_hint(path, data, error)

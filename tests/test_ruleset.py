@@ -304,6 +304,32 @@ def test_extends_merges_columns(tmp_path):
     assert len(rs.rules) == len(load_ruleset(None).rules)
 
 
+def test_an_inherited_section_that_names_replaced_rules_says_what_to_do_and_null_leaves_it_out(tmp_path):
+    """A child that replaces fit: inherits accounts: naming the parent's fit rules; the error sits in the parent."""
+    parent = tmp_path / "parent.yaml"
+    parent.write_text((RULESETS / "b2b_saas.yaml").read_text())
+    line = next(i for i, text in enumerate(parent.read_text().splitlines(), 1) if text.startswith("  fit_rules:"))
+    child = tmp_path / "child.yaml"
+    child.write_text("version: 1\nextends: parent.yaml\nfit:\n"
+                     "  - {id: mid_market_size, when: company_size between 200 and 5000, points: 15}\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(child))
+    assert str(info.value) == (
+        f"{parent}:{line}:14: accounts.fit_rules: 'smb_size' is not a fit rule; the 'accounts' section comes from "
+        "parent.yaml through extends, and reads this ruleset's rules and tiers: write your own 'accounts:' section "
+        "in child.yaml, or 'accounts: null' there to leave it out")
+    child.write_text(child.read_text() + "accounts: null\nrouting: null\nsla: null\n")  # routing reads accounts
+    rs = load_ruleset(str(child))
+    assert "accounts" not in rs.sections and (rs.actions.accounts, rs.actions.routing, rs.actions.sla) == (None, None, ())
+    assert rs.actions.nurture is not None  # the sections not set to null are still the parent's
+    assert [r.id for r in rs.rules if r.section == "fit"] == ["mid_market_size"]
+    # An error in the child's own file, or in a section both merge, gets no such advice.
+    child.write_text("version: 1\nextends: parent.yaml\nsettings: {timezone: Mars/Base}\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(child))
+    assert "extends" not in str(info.value)
+
+
 def test_an_extends_chain_too_long_or_closed_names_its_files_and_the_line_that_does_it(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("name: B\nextends: a.yaml\n")
