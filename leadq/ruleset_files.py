@@ -11,7 +11,7 @@ import codecs
 from importlib import resources
 from pathlib import Path
 
-from leadq.errors import Position, RulesetError
+from leadq.errors import Position, RulesetError, did_you_mean
 from leadq.yamlsource import YMap, load_yaml
 
 MAX_EXTENDS_DEPTH = 5
@@ -84,8 +84,11 @@ def _resolve_extends(base: str, current: str, pos: Position) -> str:
     stdin = current == STDIN_RULESET
     where = "in the working directory" if stdin else "next to this file"
     hint = "; a ruleset read from stdin has no folder of its own: give the path from the working directory"
+    # `leadq init --template b2b-saas` spells the templates with dashes; the built-in rulesets take underscores.
+    stem = Path(base).name.lower().removesuffix(".yaml").removesuffix(".yml").replace("-", "_").replace(" ", "_")
+    close = did_you_mean(stem, builtin_ruleset_names()) if "/" not in base else ""
     raise RulesetError(f"extends: cannot find '{base}' {where} or among the built-in rulesets "
-                       f"({', '.join(builtin_ruleset_names())}){hint if stdin else ''}", pos)
+                       f"({', '.join(builtin_ruleset_names())}){close}{hint if stdin else ''}", pos)
 
 
 def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = (), text: str | None = None) -> YMap:

@@ -330,6 +330,19 @@ def test_an_inherited_section_that_names_replaced_rules_says_what_to_do_and_null
     assert "extends" not in str(info.value)
 
 
+@pytest.mark.parametrize("base,close", [("b2b-saas", "b2b_saas"), ("B2B_SaaS.yaml", "b2b_saas"),
+                                        ("product-led.yml", "product_led")])
+def test_extends_of_a_built_in_spelt_like_its_template_offers_the_built_in(tmp_path, base, close):
+    # `leadq init --template b2b-saas` spells it with a dash; the built-in ruleset is b2b_saas.
+    path = tmp_path / "r.yaml"
+    path.write_text(f"version: 1\nextends: {base}\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(path))
+    assert str(info.value) == (f"{path}:2:10: extends: cannot find '{base}' next to this file or among the built-in "
+                               f"rulesets (b2b_saas, product_led, salesforce_b2b_saas, worked_example); did you mean "
+                               f"'{close}'?")
+
+
 def test_an_extends_chain_too_long_or_closed_names_its_files_and_the_line_that_does_it(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("name: B\nextends: a.yaml\n")
