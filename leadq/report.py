@@ -223,6 +223,13 @@ def run_summary(summary: RunSummary) -> Group:
     if ev.get("read"):
         parts.append(Text(f"events read {ev['read']:,}; unreadable {ev['unreadable']:,}; "
                           f"for unknown leads {ev['unknown_lead']:,}"))
+        later = _events_after_as_of(ev)
+        if later and not ev.get("up_to_as_of"):
+            parts.append(Text(f"every readable event ({later:,}) is after the as-of time {summary.as_of}, so none "
+                              "was counted; check --as-of (the date a back-test or a re-run scores as of)",
+                              style="yellow"))
+        elif later:
+            parts.append(Text(f"events after the as-of time, not counted: {later:,}"))
         idle = [rule for rule, n in ev.get("by_rule", {}).items() if not n]
         if idle and ev.get("up_to_as_of"):
             parts.append(Text(f"event rules that counted no event: {', '.join(idle)} (check their `event:` types "
@@ -278,6 +285,14 @@ def run_summary(summary: RunSummary) -> Group:
     return Group(*parts)
 
 
+def _events_after_as_of(ev: dict) -> int:
+    """Readable events later than the as-of time, which no rule counts: a stale --as-of in a crontab
+    left a whole log out with no word but the JSON's ``up_to_as_of``."""
+    if ev.get("up_to_as_of") is None:
+        return 0
+    return max(ev["read"] - ev["unreadable"] - ev["up_to_as_of"], 0)
+
+
 def output_lines(summary: RunSummary) -> Text:
     """The files a run wrote, one ``<kind>: <path>`` line each, for ``console.print(..., soft_wrap=True)``.
 
@@ -308,6 +323,10 @@ def _change_lines(ch: dict) -> list[Text]:
     return lines
 
 
+def _leads(n: int) -> str:
+    return f"{n:,} lead" if n == 1 else f"{n:,} leads"
+
+
 def _joined(counts: dict[str, int]) -> str:
     return "; ".join(f"{k} {v:,}" for k, v in counts.items())
 
@@ -334,7 +353,7 @@ def _action_lines(summary: RunSummary) -> list[Text]:
     if r.get("flags"):
         lines.append(Text(f"flags: {_joined(r['flags'])}"))
     if "sla_due" in r:
-        lines.append(Text(f"SLA: {r['sla_due']:,} leads with a due time; {r['sla_overdue']:,} already due "
+        lines.append(Text(f"SLA: {_leads(r['sla_due'])} with a due time; {r['sla_overdue']:,} already due "
                           "before the as-of time", style="yellow" if r["sla_overdue"] else ""))
     if r.get("nurture_tracks"):
         lines.append(Text(f"nurture tracks: {_joined(r['nurture_tracks'])}"))
