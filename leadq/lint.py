@@ -24,10 +24,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from leadq.condition_reasoning import Bound, Reasoner, canon, reachable_grades, rule_range, score_bounds
-from leadq.conditions import Call, ListRef, Literal, Logical, TextMatch, names_in, walk
+from leadq.conditions import Call, ListRef, Literal, Logical, Name, TextMatch, names_in, walk
 from leadq.errors import Position, RulesetError
 from leadq.ruleset import Condition, Rule, Ruleset, Tier
 from leadq.ruleset_files import STDIN_RULESET
@@ -156,7 +157,7 @@ def check_tiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
         if shadow is not None:
             yield _finding("warning", "tier-shadowed", tier.pos, subject,
                            f"can never be reached: every lead meeting `{tier.when.text}` also meets "
-                           f"`{shadow.when.text}` of tier '{shadow.name}' (line {shadow.pos.line}), "  # type: ignore[union-attr]
+                           f"`{shadow.when.text}` of tier '{shadow.name}' ({_line_of(shadow.pos, tier.pos)}), "  # type: ignore[union-attr]
                            "which comes first")
             continue
         for earlier in live:
@@ -164,7 +165,7 @@ def check_tiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
             both = Logical(0, "and", (tier.when.tree, earlier.when.tree))  # type: ignore[union-attr]
             if shared and reasoner.impossible(both) is None:
                 yield _finding("info", "tiers-overlap", tier.pos, subject,
-                               f"overlaps tier '{earlier.name}' (line {earlier.pos.line}) on "
+                               f"overlaps tier '{earlier.name}' ({_line_of(earlier.pos, tier.pos)}) on "
                                f"{', '.join(sorted(shared))}: leads meeting both go to '{earlier.name}', "
                                "which comes first")
         live.append(tier)
@@ -193,6 +194,16 @@ def check_grades(ruleset: Ruleset, bounds: dict[str, Bound], positions: _Positio
                            f"better grade{advice}")
 
 
+def _line_of(pos: Position, finding_at: Position) -> str:
+    """``line 12`` of the item a finding refers to; ``b2b_saas.yaml line 216`` when that sits in another file.
+
+    Under ``extends`` the item can come from the parent, whose lines are not those of the file reported.
+    """
+    if pos.path and finding_at.path and pos.path != finding_at.path:
+        return f"{Path(pos.path).name} line {pos.line}"
+    return f"line {pos.line}"
+
+
 def check_disqualifiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
     """Disqualifiers that can never fire, and categories no tier acts on."""
     for d in ruleset.disqualifiers:
@@ -212,10 +223,28 @@ def check_disqualifiers(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Findin
         of_category = [d for d in ruleset.disqualifiers if d.category == category]
         if of_category and not (used & names) and not ({d.code for d in of_category} & codes):
             first = of_category[0]
+            reached = _first_tier_open_to(ruleset, category)
             yield _finding("warning", "disqualifier-not-routed", ruleset.tiers[0].pos, "tiers",
                            f"no tier tests {category} ({', '.join(sorted(names))} or has_reason()): leads with "
-                           f"{category} reasons such as '{first.code}' (line {first.pos.line}) can still reach "
-                           f"'{ruleset.tiers[0].name}'")
+                           f"{category} reasons such as '{first.code}' ({_line_of(first.pos, ruleset.tiers[0].pos)}) "
+                           f"can still reach '{reached.name}'")
+
+
+_VERDICTS = {"bad_fit": {"bad_fit", "disqualified"}, "bad_timing": {"bad_timing"}}
+
+
+def _first_tier_open_to(ruleset: Ruleset, category: str) -> Tier:
+    """The first tier a lead with only ``category`` reasons can reach: not one that tests another verdict alone.
+
+    A bad-timing lead does not reach a ``when: bad_fit`` tier for its timing; naming that
+    tier (the first, in most rulesets) said the opposite of the problem.
+    """
+    others = set().union(*(names for c, names in _VERDICTS.items() if c != category))
+    for tier in ruleset.tiers:
+        tree = None if tier.when is None else tier.when.tree
+        if not (isinstance(tree, Name) and not tree.raw_column and tree.name in others):
+            return tier
+    return ruleset.tiers[0]
 
 
 def check_rule_conditions(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
@@ -256,7 +285,7 @@ def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
             if key in seen:
                 twin = seen[key]
                 yield _finding("warning", "duplicate-condition", r.pos, subject,
-                               f"has the same condition as rule '{twin.id}' (line {twin.pos.line}): both always "
+                               f"has the same condition as rule '{twin.id}' ({_line_of(twin.pos, r.pos)}): both always "
                                f"fire together, counting one fact twice in {r.score}")
             else:
                 seen[key] = r
@@ -312,7 +341,7 @@ def check_labels(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
             if key in seen:
                 first, first_pos = seen[key]
                 yield _finding("warning", "duplicate-label", pos, subject,
-                               f"has the same label '{label}' as {first} (line {first_pos.line}): explanations and "
+                               f"has the same label '{label}' as {first} ({_line_of(first_pos, pos)}): explanations and "
                                "reports cannot tell them apart; give each its own label")
             else:
                 seen[key] = (subject, pos)

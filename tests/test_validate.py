@@ -181,6 +181,22 @@ def test_a_list_inherited_and_unused_is_the_parent_files_concern(tmp_path):
     assert findings == [(str(tmp_path / "child.yaml"), 4, "unused-list", "list 'own'")]
 
 
+def test_an_unrouted_category_names_a_tier_it_reaches_and_the_parent_file_of_its_disqualifier(tmp_path):
+    # It named the first tier, 'disqualified' (when: bad_fit), which a bad-timing lead does not reach for its
+    # timing, and 'line 216' of b2b_saas.yaml as if it were the child's line 216.
+    parent = tmp_path / "parent.yaml"
+    parent.write_text((RULESETS / "b2b_saas.yaml").read_text())
+    line = next(i for i, text in enumerate(parent.read_text().splitlines(), 1) if "- code: not_now" in text)
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: parent.yaml\ntiers:\n  - name: disqualified\n    when: bad_fit\n"
+                     "  - name: vip\n    when: grade >= \"A\"\n  - name: nurture\n    otherwise: true\n"
+                     "routing: null\nsla: null\nnurture: null\n")
+    findings = [str(f) for f in lint_ruleset(str(child)).findings if f.code == "disqualifier-not-routed"]
+    assert findings == [f"{child}:3:5: warning: tiers: no tier tests bad_timing (bad_timing or has_reason()): leads "
+                        f"with bad_timing reasons such as 'not_now' (parent.yaml line {line}) can still reach 'vip' "
+                        "[disqualifier-not-routed]"]
+
+
 def test_warnings_on_the_default_grades_say_so_at_no_line(tmp_path):
     # Without a grades: section they pointed at line 1, column 1, and never said the letters were leadq's own.
     (tmp_path / "r.yaml").write_text(
