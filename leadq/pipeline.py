@@ -236,6 +236,11 @@ def _score_frames(
     stats.error_cells = error_cells_in(*((files, {c.column for c in columns.values()}) for files, columns in (
         (contacts_files, ruleset.columns), (events_files, ruleset.activity_columns),
         (accounts_files, ruleset.account_columns))))
+    if keep_columns and not any(not c.startswith("_source_") for c in schema):
+        # Zero bytes or blank lines: no header to find them in. Empty, they are in the empty output an
+        # empty input gives (exit 0), as the mapped columns are blank; refusing them stopped the job.
+        contacts = contacts.with_columns(pl.lit(None, pl.String).alias(c) for c in dict.fromkeys(keep_columns))
+        schema = contacts.collect_schema()
     check_not_repeated(list(schema), keep_columns, contacts_label)
     unknown_keep = [c for c in keep_columns if c not in schema]
     if unknown_keep:

@@ -639,3 +639,17 @@ def test_one_lead_with_an_sla_is_one_lead(tmp_path):
                         + SAMPLE.joinpath("contacts.csv").read_text().splitlines()[1] + "\n")
     out = run_cli(["score", contacts, "--as-of", "2026-11-01", "-o", tmp_path / "o.csv"]).stdout
     assert "SLA: 1 lead with a due time; 0 already due before the as-of time" in out
+
+
+@pytest.mark.parametrize("text", [b"", b"\n\n", b"\xef\xbb\xbf"])
+def test_an_empty_export_with_keep_columns_gives_an_empty_output_with_them(tmp_path, text):
+    # The day the CRM export came out empty: exit 0 and an empty output, as without --keep-columns;
+    # it stopped with exit 2, "--keep-columns: no column 'Email'", there being no header to find it in.
+    contacts, out = tmp_path / "contacts.csv", tmp_path / "o.csv"
+    contacts.write_bytes(text)
+    result = run_cli(["score", contacts, "--as-of", "2026-11-01", "-o", out, "-k", "Email,First Name"])
+    assert "input rows 0 = scored 0 + rejected 0  (the input holds no rows; an empty output was written)" \
+        in result.stdout
+    assert out.read_text().splitlines() == [
+        "lead_id,fit_score,intent_score,total_score,grade,tier,disqualified,disqualification_reasons,explanation,"
+        "route,owner,route_flags,sla_due_at,next_step,nurture_track,recheck_at,account_tier,Email,First Name"]
