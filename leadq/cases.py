@@ -3,7 +3,8 @@
 Marketing and sales agree on examples as much as on rules ("a VP at a 500-person
 software company who asked for a demo yesterday is a hand-raiser"). A cases file
 writes them down next to the ruleset, and ``leadq test`` scores them all in one
-batch and says which no longer land where they should, so a change of points is
+batch (more when cases share an e-mail address or an account, which would tie one
+case's lead to another's) and says which no longer land where they should, so a change of points is
 reviewed against the examples before it ships::
 
     as_of: 2026-11-01                 # optional: "now" for decay and windows
@@ -479,8 +480,68 @@ def _check(exp: Expectation, row: dict) -> str | None:
     return None if not missing else f"explanation: no {', '.join(repr(v) for v in missing)}"
 
 
-def run_cases(ruleset: Ruleset, cases: list[Case], as_of: datetime, cases_path: str = "") -> CasesReport:
-    """Score every case in one batch and check its expectations."""
+def _shared_keys(ruleset: Ruleset, cases: list[Case]) -> list[set[tuple[str, str]]]:
+    """Per case, the values through which scoring would tie its lead to another case's.
+
+    A run treats leads with one e-mail address as duplicates (under ``dedupe_on: [..., email]``:
+    one is rejected and its events go to the other) and rolls leads with one account key into
+    one account. Cases are examples on their own: those that share such a value are scored in
+    separate batches. The keys are generous (every account key field, not only the first set),
+    which at worst splits a batch more than needed.
+    """
+    from leadq.accounts import normalise_domain
+    from leadq.cleaning import email_key
+
+    column = {name: col.column for name, col in ruleset.columns.items()}
+    keys: list[set[tuple[str, str]]] = [set() for _ in cases]
+
+    def values(field: str) -> list[str | None]:
+        raw = [case.lead.get(column[field]) if field in column else None for case in cases]
+        return [None if v is None else str(v) for v in raw]
+
+    emails = pl.Series("v", values("email"), dtype=pl.String).to_frame().select(email_key(pl.col("v"))) \
+        .to_series().to_list()
+    if "email" in ruleset.settings.dedupe_on:
+        for key, email in zip(keys, emails):
+            if email:
+                key.add(("email", email))
+    accounts = ruleset.actions.accounts
+    if accounts is None:
+        return keys
+    for field in accounts.key:
+        if field == "email_domain":
+            found = [e.rsplit("@", 1)[1] if e else None for e in emails]
+        elif field == "workspace_id":
+            ws = ruleset.activity_columns.get("workspace_id")
+            found = ["\n".join(sorted({str(e[ws.column]) for e in case.events if ws and e.get(ws.column)})) or None
+                     for case in cases]
+        else:
+            text = pl.Series("v", values(field), dtype=pl.String)
+            expr = normalise_domain(pl.col("v")) if field == "company_domain" else \
+                pl.col("v").str.strip_chars().str.to_lowercase()
+            found = text.to_frame().select(expr).to_series().to_list()
+        for key, value in zip(keys, found):
+            for one in (value or "").split("\n"):
+                if one:
+                    key.add((field, one))
+    return keys
+
+
+def _batches(ruleset: Ruleset, cases: list[Case]) -> list[list[Case]]:
+    """The cases in as few batches as keep apart those that share an e-mail address or an account (one, usually)."""
+    batches: list[tuple[list[Case], set[tuple[str, str]]]] = []
+    for case, keys in zip(cases, _shared_keys(ruleset, cases)):
+        batch = next((b for b in batches if not (b[1] & keys)), None)
+        if batch is None:
+            batch = ([], set())
+            batches.append(batch)
+        batch[0].append(case)
+        batch[1].update(keys)
+    return [b[0] for b in batches]
+
+
+def _score_batch(ruleset: Ruleset, cases: list[Case], as_of: datetime, label: str) -> tuple[dict, dict]:
+    """Score cases together: their scored rows and their reject reasons, by lead id."""
     from leadq.pipeline import score_frames
 
     columns = list(dict.fromkeys([col.column for col in ruleset.columns.values()]
@@ -492,13 +553,24 @@ def run_cases(ruleset: Ruleset, cases: list[Case], as_of: datetime, cases_path: 
         event_columns = list(dict.fromkeys([col.column for col in ruleset.activity_columns.values()]
                                            + [c for e in event_rows for c in e]))
         events = _frame(event_rows, event_columns)
-    result = score_frames(ruleset, contacts, events, as_of=as_of, contacts_label=cases_path or "cases")
+    result = score_frames(ruleset, contacts, events, as_of=as_of, contacts_label=label)
     scored = {row["lead_id"]: row for row in result.scored.to_dicts()}  # one row per case
     rejected = {}
     if result.rejects.height:
         id_column = ruleset.columns["lead_id"].column
         for row in result.rejects.to_dicts():
             rejected[row.get(id_column)] = row["reason"]
+    return scored, rejected
+
+
+def run_cases(ruleset: Ruleset, cases: list[Case], as_of: datetime, cases_path: str = "") -> CasesReport:
+    """Score the cases, in one batch unless some share an e-mail address or an account, and check them."""
+    scored: dict = {}
+    rejected: dict = {}
+    for batch in _batches(ruleset, cases):
+        batch_scored, batch_rejected = _score_batch(ruleset, batch, as_of, cases_path or "cases")
+        scored.update(batch_scored)
+        rejected.update(batch_rejected)
     results = []
     for case in cases:
         row = scored.get(case.lead_id)

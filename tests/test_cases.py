@@ -317,3 +317,44 @@ cases:
     result = run_cli(["test", "b2b_saas", path], exit_code=0)
     assert "VP [/] [red]Marketing[/red]" in result.stdout
     assert result.stdout.rstrip().endswith("1 of 1 cases passed")
+
+
+SHARED = """\
+as_of: 2026-11-01
+cases:
+  - name: quiet VP, no activity
+    lead: {job_title: VP Marketing, company_size: 500, industry: Software, country: United States,
+           email: pat@acme-analytics.com}
+    expect: {tier: nurture, intent: 0}
+  - name: the same test address, a demo request yesterday
+    lead: {job_title: VP Marketing, company_size: 500, industry: Software, country: United States,
+           email: " Pat@Acme-Analytics.com"}
+    events:
+      - {type: demo_request, days_ago: 1}
+    expect: {tier: hand_raiser, intent: 28.6}
+  - name: a CEO who asked for a demo, alone at her company
+    lead: {job_title: CEO, company_size: 500, industry: Software, country: United States,
+           company_domain: https://www.northwind.com, email: ceo@northwind.com}
+    events:
+      - {type: demo_request, days_ago: 1}
+    expect: {tier: hand_raiser, route: amer_sdr}
+  - name: a marketing manager at the same company, reading pricing
+    lead: {job_title: Marketing Manager, company_size: 500, industry: Software, country: United States,
+           company_domain: northwind.com, email: mm@northwind.com}
+    events:
+      - {type: page_view, url: /pricing, days_ago: 1, count: 2}
+    expect: {intent: 19.0}
+"""
+
+
+def test_cases_sharing_an_address_or_an_account_are_scored_apart(tmp_path):
+    # In one batch the second case was rejected as the first one's duplicate e-mail and its demo request
+    # scored for the first (intent 28.6, hand_raiser); the CEO and the manager made one engaged account
+    # with an economic buyer, a buying committee, so the CEO was routed to abm_team.
+    rs = load_ruleset(str(RULESETS / "b2b_saas.yaml"))
+    cases, as_of = load_cases(_write(tmp_path, SHARED), rs, None)
+    results = run_cases(rs, cases, as_of).results
+    assert [(r.passed, r.tier, r.route, r.rejected) for r in results] == [
+        (True, "nurture", "marketing_nurture", None), (True, "hand_raiser", "amer_sdr", None),
+        (True, "hand_raiser", "amer_sdr", None), (True, "mql", "amer_sdr", None)]
+    assert [round(r.intent, 1) for r in results] == [0.0, 28.6, 28.6, 19.0]
