@@ -495,8 +495,8 @@ def _shared_keys(ruleset: Ruleset, cases: list[Case]) -> list[set[tuple[str, str
     column = {name: col.column for name, col in ruleset.columns.items()}
     keys: list[set[tuple[str, str]]] = [set() for _ in cases]
 
-    def values(field: str) -> list[str | None]:
-        raw = [case.lead.get(column[field]) if field in column else None for case in cases]
+    def values(name: str) -> list[str | None]:
+        raw = [case.lead.get(column[name]) if name in column else None for case in cases]
         return [None if v is None else str(v) for v in raw]
 
     emails = pl.Series("v", values("email"), dtype=pl.String).to_frame().select(email_key(pl.col("v"))) \
@@ -508,22 +508,22 @@ def _shared_keys(ruleset: Ruleset, cases: list[Case]) -> list[set[tuple[str, str
     accounts = ruleset.actions.accounts
     if accounts is None:
         return keys
-    for field in accounts.key:
-        if field == "email_domain":
+    for key_field in accounts.key:
+        if key_field == "email_domain":
             found = [e.rsplit("@", 1)[1] if e else None for e in emails]
-        elif field == "workspace_id":
+        elif key_field == "workspace_id":
             ws = ruleset.activity_columns.get("workspace_id")
             found = ["\n".join(sorted({str(e[ws.column]) for e in case.events if ws and e.get(ws.column)})) or None
                      for case in cases]
         else:
-            text = pl.Series("v", values(field), dtype=pl.String)
-            expr = normalise_domain(pl.col("v")) if field == "company_domain" else \
+            text = pl.Series("v", values(key_field), dtype=pl.String)
+            expr = normalise_domain(pl.col("v")) if key_field == "company_domain" else \
                 pl.col("v").str.strip_chars().str.to_lowercase()
             found = text.to_frame().select(expr).to_series().to_list()
         for key, value in zip(keys, found):
             for one in (value or "").split("\n"):
                 if one:
-                    key.add((field, one))
+                    key.add((key_field, one))
     return keys
 
 
