@@ -18,16 +18,25 @@ Definitions (the README documents them for users):
 * **As of** ``as_of``: a date after it has not happened yet (blank), a lead whose
   entry date is after it is not in the funnel (counted), and a lead with a date
   after it has its lifecycle stage ignored (the CRM's current value, undated).
+* **Calendar**: months (cohorts, velocity), cohort ages in days and period bounds
+  given as dates are those of the ruleset's ``settings.timezone`` (default UTC):
+  a lead created on Oct 31 at 21:00 in New York is in New York's October. A month
+  is read off each instant's local date, never as a fixed offset or a count of
+  24-hour days, so it holds across daylight saving changes. Times between stages
+  are durations and do not depend on it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from leadq.conditions import literal_date
 from leadq.funnel_input import BLANK, SIZE_BAND, FunnelInput, size_band_labels
 from leadq.funnel_settings import DEFAULT_SLA_HOURS, Benchmark, FunnelSettings, normalise_stage_value, sla_hours
 from leadq.ruleset import Ruleset
@@ -50,6 +59,7 @@ ORDER_CHECKS = {"mql": ("created_at",), "sql": ("mql_at", "created_at"),
 VELOCITY_MONTHS = 12
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 def key(a: str, b: str) -> str:
@@ -63,6 +73,7 @@ class FunnelReport:
 
     ruleset: str
     as_of: str
+    timezone: str
     period: dict
     input: dict
     stages: list[dict]
@@ -109,6 +120,51 @@ def touch_unavailable(inp: FunnelInput, ruleset: Ruleset) -> str | None:
     if mapped is None:
         return "the ruleset maps no first_touch_at column"
     return f"the input has no column '{mapped.column}' (first_touch_at)"
+
+
+# --------------------------------------------------------------------------- the calendar
+
+
+def day_start(day: date, tz: str) -> datetime:
+    """The instant (UTC) at which ``day`` begins in the time zone ``tz``.
+
+    Local midnight; where a daylight saving change skips midnight, the first instant of the day
+    (the skipped wall time read with the offset before the change, as zoneinfo does).
+    """
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def period_bound(text: str, tz: str = "UTC", *, end: bool = False) -> datetime:
+    """A ``--from``/``--to`` value as a UTC instant, its calendar read in ``tz`` (``settings.timezone``).
+
+    A date is the start of that day in ``tz``; with ``end``, the start of the next day, so that a
+    date-only end includes its whole day. A time without an offset is a wall time in ``tz``, as
+    zone-less timestamps of the data are; a time with an offset (or ``Z``) is that instant.
+
+    Raises:
+        ValueError: the text is not a date (the message says what to write).
+    """
+    moment = literal_date(text)  # a zone-less value comes back as its wall time in UTC
+    if _DATE_ONLY.match(text):
+        day = moment.date() + timedelta(days=1) if end else moment.date()
+        return day_start(day, tz)
+    if datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def local_month(at: pl.Expr, tz: str) -> pl.Expr:
+    """The first day (a Date) of the calendar month in ``tz`` holding each instant of ``at``.
+
+    Read off the local date, so a month is right on both sides of a daylight saving change (a
+    fixed offset would put New York's Nov 30, 23:30 EST in December).
+    """
+    return at.dt.convert_time_zone(tz).dt.date().dt.truncate("1mo")
+
+
+def _iso(dt: datetime | None, tz: str = "UTC") -> str | None:
+    """An instant in ISO form, in the time zone ``tz`` with its offset ('Z' for UTC)."""
+    return None if dt is None else dt.astimezone(ZoneInfo(tz)).isoformat().replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- row-level expressions
@@ -328,31 +384,33 @@ def _figures(row: dict, marks: _Marks, touch_unavailable: str | None = None) -> 
     }
 
 
-def _months(end_exclusive: datetime, n: int) -> list[datetime]:
-    """The ``n`` calendar months (first days, UTC) up to the one holding the instant before ``end_exclusive``."""
-    last = end_exclusive - timedelta(microseconds=1)
+def _months(end_exclusive: datetime, n: int, tz: str) -> list[date]:
+    """The ``n`` calendar months in ``tz`` (first days) up to the one holding the instant before ``end_exclusive``."""
+    last = (end_exclusive - timedelta(microseconds=1)).astimezone(ZoneInfo(tz))
     y, m = last.year, last.month
     out = []
     for _ in range(n):
-        out.append(datetime(y, m, 1, tzinfo=timezone.utc))
+        out.append(date(y, m, 1))
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     return out[::-1]
 
 
-def _velocity(frame: pl.LazyFrame, end: datetime, benchmarks: dict[str, Benchmark]) -> tuple[pl.LazyFrame, dict]:
-    months = _months(end, VELOCITY_MONTHS + 1)
-    start = months[0]
-    grid = pl.LazyFrame({"month": months}, schema={"month": pl.Datetime("us", "UTC")})
+def _velocity(frame: pl.LazyFrame, end: datetime, tz: str,
+              benchmarks: dict[str, Benchmark]) -> tuple[pl.LazyFrame, dict]:
+    months = _months(end, VELOCITY_MONTHS + 1, tz)
+    start = day_start(months[0], tz)
+    grid = pl.LazyFrame({"month": months}, schema={"month": pl.Date})
     parts = []
     for stage in ("mql", "sql"):
         at = pl.col(f"_at_{stage}")
-        counts = (frame.filter((at >= start) & (at < end)).group_by(at.dt.truncate("1mo").alias("month"))
+        counts = (frame.filter((at >= start) & (at < end)).group_by(local_month(at, tz).alias("month"))
                   .agg(pl.len().alias(stage)))
         parts.append(counts)
     plan = grid.join(parts[0], on="month", how="left").join(parts[1], on="month", how="left") \
         .with_columns(pl.col("mql").fill_null(0), pl.col("sql").fill_null(0)).sort("month")
-    first_of_end = datetime(end.year, end.month, 1, tzinfo=timezone.utc)
-    meta = {"months": VELOCITY_MONTHS, "end": end.isoformat().replace("+00:00", "Z"),
+    local_end = end.astimezone(ZoneInfo(tz))
+    first_of_end = day_start(date(local_end.year, local_end.month, 1), tz)
+    meta = {"months": VELOCITY_MONTHS, "end": _iso(end, tz),
             "partial_last_month": end != first_of_end, "benchmark": _bench("lead_velocity", benchmarks)}
     return plan, meta
 
@@ -376,17 +434,23 @@ def _velocity_figures(df: pl.DataFrame, meta: dict, benchmarks: dict[str, Benchm
     return out
 
 
-def _cohorts(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _cohorts(frame: pl.LazyFrame, tz: str) -> pl.LazyFrame:
     aggs = [pl.len().alias("leads")] + [pl.col(f"_r_{s}").sum().alias(s) for s in STAGES[1:]]
     return (frame.filter(pl.col("_entry").is_not_null())
-            .group_by(pl.col("_entry").dt.truncate("1mo").alias("month")).agg(aggs).sort("month"))
+            .group_by(local_month(pl.col("_entry"), tz).alias("month")).agg(aggs).sort("month"))
 
 
-def _cohort_figures(df: pl.DataFrame, as_of: datetime) -> list[dict]:
+def _cohort_figures(df: pl.DataFrame, as_of: datetime, tz: str) -> list[dict]:
+    """One dict per cohort; its age is in calendar days of ``tz`` from the month's first day to the as-of date.
+
+    Calendar days, not 24-hour spans: in New York, March 1 to April 1 is 31 days though an hour short of
+    31 x 24 h (clocks go forward on March 8).
+    """
+    today = as_of.astimezone(ZoneInfo(tz)).date()
     out = []
     for row in df.to_dicts():  # one row per month
-        month: datetime = row["month"]
-        out.append({"month": month.strftime("%Y-%m"), "age_days": max(0, (as_of - month).days),
+        month: date = row["month"]
+        out.append({"month": month.strftime("%Y-%m"), "age_days": max(0, (today - month).days),
                     "leads": int(row["leads"]), **{s: int(row[s]) for s in STAGES[1:]},
                     "lead_to_mql": _rate(row["mql"], row["leads"]), "mql_to_sql": _rate(row["sql"], row["mql"]),
                     "lead_to_won": _rate(row["won"], row["leads"])})
@@ -432,10 +496,6 @@ def _expected_values(name: str, ruleset: Ruleset, settings: FunnelSettings) -> l
     return []
 
 
-def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat().replace("+00:00", "Z")
-
-
 def compute_funnel(
     inp: FunnelInput,
     ruleset: Ruleset,
@@ -452,7 +512,8 @@ def compute_funnel(
         ruleset: benchmarks, SLA hours, tiers/grades and disqualifier categories come from it.
         as_of: "now": dates after it are blank and leads entering after it left out (:func:`as_of_cut`); the
             end of the velocity window, the SLA clock for untouched leads, cohort ages.
-        period_from: keep leads whose entry date is at or after this instant.
+        period_from: keep leads whose entry date is at or after this instant (:func:`period_bound` reads
+            a date as the start of its day in ``settings.timezone``).
         period_to: keep leads whose entry date is before this instant (exclusive end).
         by: breakdowns (``seg::<name>`` columns of ``inp.frame``).
     """
@@ -460,6 +521,7 @@ def compute_funnel(
     benchmarks = settings.benchmarks
     sla = sla_hours(ruleset.sections.get("sla"))
     small = settings.small_segment or ruleset.settings.small_segment
+    tz = ruleset.settings.timezone
     leads, after_as_of = as_of_cut(inp.frame, as_of)
     base = _with_row_columns(leads, settings, sla, as_of).lazy()
     entry = pl.col("_entry")
@@ -473,8 +535,8 @@ def compute_funnel(
     ]
     # Velocity counts MQLs/SQLs by the month they qualified, whatever the lead's entry date: the
     # period only sets where the 12 months end.
-    velocity_plan, velocity_meta = _velocity(base, end, benchmarks)
-    plans += [velocity_plan, _cohorts(frame)]
+    velocity_plan, velocity_meta = _velocity(base, end, tz, benchmarks)
+    plans += [velocity_plan, _cohorts(frame, tz)]
     for name in by:
         plans.append(frame.group_by(pl.col(f"seg::{name}").alias("value")).agg(aggs))
     has_tier = "tier" in inp.frame.columns
@@ -520,7 +582,8 @@ def compute_funnel(
     return FunnelReport(
         ruleset=ruleset.name,
         as_of=_iso(as_of),
-        period={"from": _iso(period_from), "to": _iso(period_to),
+        timezone=tz,
+        period={"from": _iso(period_from, tz), "to": _iso(period_to, tz),
                 "basis": "entry date: created_at, else the earliest stage date"},
         input={"rows": inp.rows, "dropped": inp.dropped, "leads": overall["leads"],
                "outside_period": int(counts["outside"]) if filtered else 0, "after_as_of": after_as_of,
@@ -534,7 +597,7 @@ def compute_funnel(
         out_of_order=overall["out_of_order"],
         speed_to_lead=speed,
         velocity=_velocity_figures(velocity_df, velocity_meta, benchmarks),
-        cohorts=_cohort_figures(cohort_df, as_of),
+        cohorts=_cohort_figures(cohort_df, as_of, tz),
         breakdowns=breakdowns,
         disqualification=_disqualification_figures(rest, codes, overall["leads"]) if dq_plans else None,
         benchmarks={k: _bench(k, benchmarks) for k in sorted(benchmarks)},

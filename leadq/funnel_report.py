@@ -353,6 +353,9 @@ def funnel_report(data: dict, width: int = 100) -> Group:
     head.append("leadq funnel", style="bold")
     span = "all" if not (period["from"] or period["to"]) else f"{period['from'] or '…'} to {period['to'] or '…'}"
     head.append(f"  ruleset: {data['ruleset']}  as of: {data['as_of']}  period: {span}")
+    if data["timezone"] != "UTC":
+        # Months, cohort ages and the period's dates are that zone's calendar (UTC says nothing new).
+        head.append(f"  time zone: {data['timezone']}")
     parts.append(head)
     line = f"leads {inp['leads']:,} (rows read {inp['rows']:,}"
     line += "".join(f"; {k} {v:,}" for k, v in inp["dropped"].items())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from datetime import timedelta
 from typing import Annotated, Optional
 
 import typer
@@ -15,22 +13,18 @@ from leadq.cli import (
 )
 from leadq.errors import UsageError
 
-_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
-
-def _period_bound(value: str | None, option: str, *, end: bool):
-    """--from/--to as a UTC instant; a date-only --to includes that whole day."""
-    from leadq.conditions import literal_date
+def _period_bound(value: str | None, option: str, tz: str, *, end: bool):
+    """--from/--to as a UTC instant; a date is a day of ``tz`` (the ruleset's settings.timezone), a date-only
+    --to includes that whole day."""
+    from leadq.funnel import period_bound
 
     if value is None:
         return None
     try:
-        moment = literal_date(value)
+        return period_bound(value, tz, end=end)
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
-    if end and _DATE_ONLY.match(value):
-        moment += timedelta(days=1)
-    return moment
 
 
 @app.command()
@@ -43,9 +37,11 @@ def funnel(
         "--by", "-b", help="Break down by a field (lead_source, industry, country, region, company_size, tier, "
         "grade, ... or an input column); repeatable or comma-separated.")] = None,
     date_from: Annotated[Optional[str], typer.Option(
-        "--from", help="Only leads that entered on or after this date (YYYY-MM-DD or ISO time, UTC).")] = None,
+        "--from", help="Only leads that entered on or after this date (YYYY-MM-DD, or an ISO time; a date or a time "
+        "without an offset is read in the ruleset's settings.timezone, default UTC).")] = None,
     date_to: Annotated[Optional[str], typer.Option(
-        "--to", help="Only leads that entered up to this date (a date includes the whole day).")] = None,
+        "--to", help="Only leads that entered up to this date (a date includes that whole day of the "
+        "ruleset's settings.timezone).")] = None,
     json_out: Annotated[Optional[str], typer.Option(
         "--json", help="Write every figure as JSON to this file, or '-' for stdout (the report then goes to "
         "stderr).")] = None,
@@ -77,12 +73,13 @@ def funnel(
     from leadq.report import make_console
     from leadq.ruleset_loader import load_ruleset
 
-    start = _period_bound(date_from, "--from", end=False)
-    end = _period_bound(date_to, "--to", end=True)
-    if start is not None and end is not None and start >= end:
-        raise UsageError(f"--from {date_from} is not before --to {date_to}")
     breakdowns = list(dict.fromkeys(_split_multi(by, "--by")))
     rs = load_ruleset(ruleset)
+    # Dates of the period are days of the ruleset's time zone, so the ruleset is read first.
+    start = _period_bound(date_from, "--from", rs.settings.timezone, end=False)
+    end = _period_bound(date_to, "--to", rs.settings.timezone, end=True)
+    if start is not None and end is not None and start >= end:
+        raise UsageError(f"--from {date_from} is not before --to {date_to}")
     as_of_dt = _parse_as_of(as_of)
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     with working(quiet):
