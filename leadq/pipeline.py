@@ -403,6 +403,7 @@ def _score_frames(
 
 
 SMALL_INPUT_BYTES = 8 * 1024 * 1024
+REJECT_COLUMNS = ("source_file", "source_row", "reason")  # the rejects' own columns, before the raw values
 FUNNEL_PREFIX = "_funnel::"  # the compact funnel's fields, carried under this prefix (funnel_detail)
 
 
@@ -446,18 +447,24 @@ def _reason_counts(rejects: pl.DataFrame) -> dict[str, int]:
 
 
 def _rejects_with_raw(contacts: pl.LazyFrame, rejects: pl.DataFrame) -> pl.DataFrame:
-    """Rejected rows with their raw CRM values, in input order."""
+    """Rejected rows with their raw CRM values, in input order.
+
+    A raw column named as one of the rejects' own (``reason``, ``source_file``, ``source_row``)
+    is written as ``reason (input)``: under its own name it took the place of leadq's reason (which
+    went to ``reason_right``), or stopped the run as a "duplicate column".
+    """
     keys = rejects.rename({"_source_file": "source_file", "_source_row": "source_row", "_reason": "reason"})
+    raw_columns = {c: f"{c} (input)" if c in REJECT_COLUMNS else c for c in contacts.collect_schema()
+                   if c not in ("_source_file", "_source_row")}
     if keys.height == 0:
-        schema = contacts.collect_schema()
-        cols = {c: pl.String for c in schema if not c.startswith("_source_")}
-        return pl.DataFrame(schema={"source_file": pl.String, "source_row": pl.Int64, "reason": pl.String, **cols})
-    raw = contacts.join(keys.lazy(), left_on=["_source_file", "_source_row"],
-                        right_on=["source_file", "source_row"], how="inner")
-    raw = raw.rename({"_source_file": "source_file", "_source_row": "source_row"})
-    schema = raw.collect_schema()
-    values = [pl.col(c).cast(pl.String) for c in schema if c not in ("source_file", "source_row", "reason")]
-    return raw.select(["source_file", pl.col("source_row").cast(pl.Int64), "reason"] + values) \
+        return pl.DataFrame(schema={"source_file": pl.String, "source_row": pl.Int64, "reason": pl.String,
+                                    **{name: pl.String for name in raw_columns.values()}})
+    raw = contacts.select("_source_file", "_source_row",
+                          *(pl.col(c).cast(pl.String).alias(name) for c, name in raw_columns.items()))
+    raw = raw.join(keys.lazy(), left_on=["_source_file", "_source_row"], right_on=["source_file", "source_row"],
+                   how="inner")
+    return raw.select(pl.col("_source_file").alias("source_file"), pl.col("_source_row").cast(pl.Int64)
+                      .alias("source_row"), "reason", *raw_columns.values()) \
         .sort(["source_file", "source_row"]).collect()
 
 

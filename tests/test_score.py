@@ -653,3 +653,19 @@ def test_an_empty_export_with_keep_columns_gives_an_empty_output_with_them(tmp_p
     assert out.read_text().splitlines() == [
         "lead_id,fit_score,intent_score,total_score,grade,tier,disqualified,disqualification_reasons,explanation,"
         "route,owner,route_flags,sla_due_at,next_step,nurture_track,recheck_at,account_tier,Email,First Name"]
+
+
+@pytest.mark.parametrize("column", ["reason", "source_file", "source_row"])
+def test_a_contacts_column_named_as_a_rejects_column_keeps_both(tmp_path, column):
+    # A CRM export with its own 'reason' column (a lost reason): the rejects file's 'reason' held the CRM's
+    # value and leadq's went to 'reason_right'; a 'source_file' column stopped the run (exit 3, "column
+    # 'source_file' is duplicate; check that it is a valid CSV").
+    contacts, out = tmp_path / "contacts.csv", tmp_path / "o.csv"
+    header = "Lead ID,Email,Title,Company,Employees,Industry,Country"
+    contacts.write_text(f"{header},{column}\nL1,a@x.com,CEO,X,50,SaaS,France,crm value\n"
+                        f"L1,b@x.com,CEO,X,50,SaaS,France,other\n")
+    run_cli(["score", contacts, "-r", RULESETS / "worked_example.yaml", "--as-of", "2026-11-01", "-o", out, "-q"])
+    rejects = pl.read_csv(tmp_path / "o.rejects.csv", infer_schema=False)
+    assert rejects.columns == ["source_file", "source_row", "reason", *header.split(","), f"{column} (input)"]
+    assert rejects.row(0) == (str(contacts), "2", "duplicate lead id: kept lead L1 (row 1, first in input order)",
+                              "L1", "b@x.com", "CEO", "X", "50", "SaaS", "France", "other")
