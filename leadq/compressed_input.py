@@ -51,7 +51,13 @@ def compression_of(path: str) -> str | None:
 
 def unreadable_compression_hint(path: str) -> str | None:
     """For a file compressed in a way leadq cannot read, how to decompress it first; else None."""
-    command = UNREADABLE_COMPRESSION.get(os.path.splitext(path)[1].lower())
+    stem, ext = os.path.splitext(path.lower())
+    if ext in (".tar", ".tgz", ".tbz2", ".txz") or (ext in COMPRESSION_BY_EXTENSION and stem.endswith(".tar")):
+        # A tar archive holds files, as a zip does, but leadq reads no tar: "the file inside is
+        # x.tar; pass --input-format" sent the user to read the archive's bytes as CSV.
+        return (f"{path} is a tar archive, which leadq does not read; extract the file to read first "
+                f"(tar -xf {path}) and pass that file")
+    command = UNREADABLE_COMPRESSION.get(ext)
     if command is None:
         return None
     return f"{path} is compressed in a format leadq cannot read; decompress it first ({command} {path})"

@@ -194,3 +194,14 @@ def test_an_output_name_leadq_cannot_write_is_refused_before_reading(tmp_path: P
         result = run_cli(["score", contacts, *args], exit_code=EXIT_USAGE)
         assert result.stderr.startswith("leadq: error: " + message.format(args[-1]))
     assert sorted(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["leads.tar.gz", "leads.tgz", "leads.tar", "LEADS.TAR.BZ2"])
+def test_a_tar_archive_says_to_extract_its_file(tmp_path: Path, name: str) -> None:
+    # It said "cannot tell the format of leads.tar.gz (the file inside is leads.tar); pass --input-format",
+    # and --input-format csv then read the archive's bytes as text.
+    path = tmp_path / name
+    path.write_bytes(b"\x1f\x8b\x08\x00")
+    result = run_cli(["score", path, "-o", tmp_path / "out.csv"], exit_code=EXIT_USAGE)
+    assert result.stderr == (f"leadq: error: {path} is a tar archive, which leadq does not read; extract the file "
+                             f"to read first (tar -xf {path}) and pass that file\n")
