@@ -27,7 +27,7 @@ import zipfile
 import zlib
 from typing import BinaryIO, Callable
 
-from leadq.errors import InputError, Position, os_reason
+from leadq.errors import InputError, Position, UsageError, os_reason
 
 # Compression by file extension (lower case).
 COMPRESSION_BY_EXTENSION = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
@@ -51,16 +51,26 @@ def compression_of(path: str) -> str | None:
 
 def unreadable_compression_hint(path: str) -> str | None:
     """For a file compressed in a way leadq cannot read, how to decompress it first; else None."""
-    stem, ext = os.path.splitext(path.lower())
-    if ext in (".tar", ".tgz", ".tbz2", ".txz") or (ext in COMPRESSION_BY_EXTENSION and stem.endswith(".tar")):
-        # A tar archive holds files, as a zip does, but leadq reads no tar: "the file inside is
-        # x.tar; pass --input-format" sent the user to read the archive's bytes as CSV.
-        return (f"{path} is a tar archive, which leadq does not read; extract the file to read first "
-                f"(tar -xf {path}) and pass that file")
-    command = UNREADABLE_COMPRESSION.get(ext)
+    hint = tar_archive_hint(path)
+    if hint is not None:
+        return hint
+    command = UNREADABLE_COMPRESSION.get(os.path.splitext(path)[1].lower())
     if command is None:
         return None
     return f"{path} is compressed in a format leadq cannot read; decompress it first ({command} {path})"
+
+
+def tar_archive_hint(path: str) -> str | None:
+    """For a tar archive (``.tar``, ``.tar.gz``, ``.tgz`` ...), how to get the file out of it; else None.
+
+    A tar archive holds files, as a zip does, but leadq reads no tar: "the file inside is x.tar;
+    pass --input-format" sent the user to read the archive's bytes as CSV.
+    """
+    stem, ext = os.path.splitext(path.lower())
+    if ext in (".tar", ".tgz", ".tbz2", ".txz") or (ext in COMPRESSION_BY_EXTENSION and stem.endswith(".tar")):
+        return (f"{path} is a tar archive, which leadq does not read; extract the file to read first "
+                f"(tar -xf {path}) and pass that file")
+    return None
 
 
 def read_compressed_file(path: str, compression: str) -> tuple[bytes, str]:
@@ -73,6 +83,9 @@ def read_compressed_file(path: str, compression: str) -> tuple[bytes, str]:
         InputError: The file cannot be read, is not valid ``compression`` data, or
             is a zip archive that does not hold exactly one data file.
     """
+    hint = tar_archive_hint(path)
+    if hint is not None:  # before its bytes are decompressed only to be refused
+        raise UsageError(hint)
     try:
         if compression == "zip":
             return _read_zip_member(path)
