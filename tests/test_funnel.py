@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 
 from leadq.errors import MissingColumnsError, RulesetError, UsageError
-from leadq.funnel import compute_funnel
+from leadq.funnel import compute_funnel, period_bound
 from leadq.funnel_input import read_funnel_input, size_band_labels
 from leadq.funnel_settings import Benchmark, sla_hours
 from leadq.ruleset_loader import load_ruleset
@@ -276,6 +276,146 @@ def test_cli_to_date_includes_the_whole_day(tmp_path):
     d = json.loads(out.read_text())
     assert d["period"]["to"] == "2026-04-01T00:00:00Z"
     assert d["input"]["leads"] == 4
+
+
+# --------------------------------------------------------------------------- calendar in settings.timezone
+
+NEW_YORK = "America/New_York"
+# Times in UTC, with New York's wall time (EDT -4 until Nov 1 02:00 and from Mar 8 02:00; EST -5 between).
+AROUND_MONTH_ENDS = """id,created,mql
+1,2026-10-01T03:30:00Z,
+2,2026-10-01T04:00:00Z,
+3,2026-11-01T01:00:00Z,2026-11-01T03:59:00Z
+4,2026-11-01T04:00:00Z,
+5,2026-12-01T04:30:00Z,2026-12-01T04:30:00Z
+6,2026-12-01T05:00:00Z,
+7,2026-03-01T04:30:00Z,2026-03-01T04:30:00Z
+8,2026-04-01T04:30:00Z,
+9,2026-03-08T07:30:00Z,
+"""
+# New York:  1 Sep 30 23:30 EDT   2 Oct 1 00:00 EDT   3 Oct 31 21:00 EDT (MQL Oct 31 23:59)   4 Nov 1 00:00 EDT
+#            5 Nov 30 23:30 EST (MQL the same; a fixed -4 h offset would put it in December)   6 Dec 1 00:00 EST
+#            7 Feb 28 23:30 EST (MQL the same)   8 Apr 1 00:30 EDT (a fixed -5 h offset: March 31)
+#            9 Mar 8 03:30 EDT, just after the clocks went forward
+NY_MIDNIGHT_DEC_1 = utc(2026, 12, 1, 5)
+
+
+def month_ends(tmp_path) -> str:
+    path = tmp_path / "month_ends.csv"
+    path.write_text(AROUND_MONTH_ENDS)
+    return str(path)
+
+
+def zoned_ruleset(tmp_path, tz: str = NEW_YORK) -> str:
+    path = tmp_path / "zoned.yaml"
+    path.write_text((HERE / "ruleset.yaml").read_text() + f"settings:\n  timezone: {tz}\n")
+    return str(path)
+
+
+def funnel_of(ruleset: str, contacts: str, as_of: datetime, **period) -> dict:
+    rs = load_ruleset(ruleset)
+    inp = read_funnel_input(rs, [contacts], as_of=as_of)
+    return compute_funnel(inp, rs, as_of=as_of, **period).to_dict()
+
+
+def cohort_rows(d: dict) -> dict:
+    return {c["month"]: (c["leads"], c["mql"], c["age_days"]) for c in d["cohorts"]}
+
+
+def test_cohorts_are_months_of_the_rulesets_time_zone(tmp_path):
+    d = funnel_of(zoned_ruleset(tmp_path), month_ends(tmp_path), NY_MIDNIGHT_DEC_1)
+    assert d["timezone"] == NEW_YORK
+    # (leads, MQLs, age in days to Dec 1): lead 3, created Oct 31 at 21:00 in New York, is October's;
+    # lead 5 (Nov 30, 23:30 EST) November's, lead 7 (Feb 28, 23:30 EST) February's.
+    assert cohort_rows(d) == {"2026-02": (1, 1, 303), "2026-03": (1, 0, 275), "2026-04": (1, 0, 244),
+                              "2026-09": (1, 0, 91), "2026-10": (2, 1, 61), "2026-11": (2, 1, 30),
+                              "2026-12": (1, 0, 0)}
+
+
+def test_cohorts_stay_utc_months_without_a_time_zone(tmp_path):
+    d = funnel_of(RULESET, month_ends(tmp_path), NY_MIDNIGHT_DEC_1)
+    assert d["timezone"] == "UTC"
+    assert cohort_rows(d) == {"2026-03": (2, 1, 275), "2026-04": (1, 0, 244), "2026-10": (2, 0, 61),
+                              "2026-11": (2, 1, 30), "2026-12": (2, 1, 0)}
+
+
+def test_cohort_age_is_in_calendar_days_across_a_clock_change(tmp_path):
+    # As of April 1st, midnight in New York: March began 30 days and 23 hours before (clocks went forward
+    # on March 8th), yet the March cohort is 31 calendar days old; February's 59 (58 days 23 hours).
+    d = funnel_of(zoned_ruleset(tmp_path), month_ends(tmp_path), utc(2026, 4, 1, 4))
+    assert d["input"]["after_as_of"] == 7  # leads 1-6 and 8 (April 1st, 00:30) entered later
+    assert cohort_rows(d) == {"2026-02": (1, 1, 59), "2026-03": (1, 0, 31)}
+
+
+def test_velocity_months_of_the_rulesets_time_zone(tmp_path):
+    v = funnel_of(zoned_ruleset(tmp_path), month_ends(tmp_path), NY_MIDNIGHT_DEC_1)["velocity"]
+    # Up to midnight Dec 1 in New York: the last month is a whole November.
+    assert (v["end"], v["partial_last_month"]) == ("2026-12-01T00:00:00-05:00", False)
+    assert v["base_month"] == {"month": "2025-11", "mql": 0, "sql": 0}
+    mqls = {m["month"]: m["mql"] for m in v["series"] if m["mql"]}
+    assert (v["series"][0]["month"], v["series"][-1]["month"]) == ("2025-12", "2026-11")
+    assert mqls == {"2026-02": 1, "2026-10": 1, "2026-11": 1}
+
+
+def test_velocity_months_stay_utc_without_a_time_zone(tmp_path):
+    v = funnel_of(RULESET, month_ends(tmp_path), NY_MIDNIGHT_DEC_1)["velocity"]
+    # The same instant is 05:00 on Dec 1 in UTC: December is the last month, partial.
+    assert (v["end"], v["partial_last_month"]) == ("2026-12-01T05:00:00Z", True)
+    assert (v["series"][0]["month"], v["series"][-1]["month"]) == ("2026-01", "2026-12")
+    assert {m["month"]: m["mql"] for m in v["series"] if m["mql"]} == {"2026-03": 1, "2026-11": 1, "2026-12": 1}
+
+
+def test_a_period_of_dates_is_days_of_the_rulesets_time_zone(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # --as-of without an offset is UTC, as in `leadq score`: midnight in New York is given with its offset.
+    args = ["funnel", month_ends(tmp_path), "--as-of", "2026-12-15T00:00-05:00", "--from", "2026-10-01",
+            "--to", "2026-11-30", "--json", "-", "-q"]
+    d = json.loads(run_cli(args + ["-r", zoned_ruleset(tmp_path)]).stdout)
+    # Midnight Oct 1 (EDT) to midnight Dec 1 (EST): leads 2, 3, 4 and 5; lead 1 is September's, 6 December's.
+    assert d["period"] == {"from": "2026-10-01T00:00:00-04:00", "to": "2026-12-01T00:00:00-05:00",
+                           "basis": "entry date: created_at, else the earliest stage date"}
+    assert (d["input"]["leads"], d["input"]["outside_period"]) == (4, 5)
+    assert cohort_rows(d) == {"2026-10": (2, 1, 75), "2026-11": (2, 1, 44)}
+    # Without a time zone the days are UTC's: leads 1, 2, 3 and 4.
+    d = json.loads(run_cli(args + ["-r", RULESET]).stdout)
+    assert (d["period"]["from"], d["period"]["to"]) == ("2026-10-01T00:00:00Z", "2026-12-01T00:00:00Z")
+    assert (d["input"]["leads"], d["input"]["outside_period"]) == (4, 5)
+    assert cohort_rows(d) == {"2026-10": (2, 0, 75), "2026-11": (2, 1, 44)}
+
+
+def test_the_report_names_the_time_zone_of_its_calendar(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    result = run_cli(["funnel", month_ends(tmp_path), "-r", zoned_ruleset(tmp_path), "--as-of", "2026-12-15",
+                      "--from", "2026-10-01"])
+    assert "period: 2026-10-01T00:00:00-04:00 to …  time zone: America/New_York\n" in result.stdout
+    result = run_cli(["funnel", month_ends(tmp_path), "-r", RULESET, "--as-of", "2026-12-15"])
+    assert "time zone" not in result.stdout
+
+
+@pytest.mark.parametrize("text, tz, end, expected", [
+    ("2026-10-01", NEW_YORK, False, utc(2026, 10, 1, 4)),
+    ("2026-10-31", NEW_YORK, True, utc(2026, 11, 1, 4)),  # midnight Nov 1 is still EDT
+    ("2026-11-01", NEW_YORK, True, utc(2026, 11, 2, 5)),  # a 25-hour day: clocks go back at 02:00
+    ("2026-03-08", NEW_YORK, True, utc(2026, 3, 9, 4)),  # a 23-hour day
+    ("2026-10-01T09:00", NEW_YORK, False, utc(2026, 10, 1, 13)),  # a time without an offset is local
+    ("2026-03-08T02:30", NEW_YORK, False, utc(2026, 3, 8, 7, 30)),  # skipped: read as 03:30 EDT, as in the data
+    ("2026-10-01T09:00:00Z", NEW_YORK, False, utc(2026, 10, 1, 9)),  # an offset keeps its meaning
+    ("2026-10-01T09:00:00+02:00", NEW_YORK, True, utc(2026, 10, 1, 7)),
+    ("2026-10-01", "UTC", True, utc(2026, 10, 2)),
+    ("2026-10-01T09:00", "UTC", False, utc(2026, 10, 1, 9)),
+])
+def test_period_bounds_in_a_time_zone(text, tz, end, expected):
+    assert period_bound(text, tz, end=end) == expected
+
+
+def test_a_bound_given_with_an_offset_keeps_its_meaning(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    d = json.loads(run_cli(["funnel", month_ends(tmp_path), "-r", zoned_ruleset(tmp_path), "--as-of",
+                            "2026-12-15T00:00-05:00", "--from", "2026-10-01T00:00:00Z", "--to", "2026-12-01T00:00:00Z", "--json", "-",
+                            "-q"]).stdout)
+    # UTC's October and November, written in New York time: leads 1, 2, 3 and 4.
+    assert (d["period"]["from"], d["period"]["to"]) == ("2026-09-30T20:00:00-04:00", "2026-11-30T19:00:00-05:00")
+    assert cohort_rows(d) == {"2026-09": (1, 0, 105), "2026-10": (2, 1, 75), "2026-11": (1, 0, 44)}
 
 
 # --------------------------------------------------------------------------- breakdowns
