@@ -84,6 +84,19 @@ _CHARACTER_ADVICE = {
 }
 
 
+# Control characters no one types into a condition: YAML makes them of escapes such as "\b" in double quotes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ESCAPES = {"\b": "\\b", "\f": "\\f", "\a": "\\a", "\v": "\\v", "\x1b": "\\e", "\x00": "\\0"}
+
+
+def _control_character(ch: str, pos: int) -> str:
+    """A control character in a condition: nearly always YAML's reading of a regex escape in double quotes."""
+    escape = _ESCAPES.get(ch)
+    made_of = f", which YAML makes of \"{escape}\" inside double quotes" if escape else ""
+    return (f"control character {ch!r} at column {pos + 1}{made_of}: put the whole condition in single quotes "
+            "or leave it unquoted (when: 'job_title matches \"\\bcto\\b\"'), so that its backslashes reach the regex")
+
+
 def _stray_character(text: str, pos: int) -> str:
     """Why the character at ``pos`` starts no token, and what to write instead."""
     ch = text[pos]
@@ -99,6 +112,9 @@ def tokenize(text: str) -> list[Token]:
         raise ConditionError(
             f"condition is {len(text)} characters long; the limit is {MAX_CONDITION_LENGTH}", text, 0
         )
+    control = _CONTROL.search(text)
+    if control:
+        raise ConditionError(_control_character(control.group(0), control.start()), text, control.start())
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):

@@ -164,6 +164,10 @@ def unmatched_title() -> pl.Expr:
 def _check_pattern(where: str, pattern: Any) -> str:
     if not isinstance(pattern, str) or not pattern.strip():
         raise ValueError(f"{where}: expected a non-empty regex string, got {pattern!r}")
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", pattern):
+        # Inside YAML double quotes "\bops\b" is a backspace, ops, a backspace: it matches no title.
+        raise ValueError(f"{where}: pattern {pattern!r} holds a control character, which YAML makes of an escape "
+                         "such as \"\\b\" inside double quotes: write the pattern in single quotes ('\\bops\\b')")
     found = _UNSUPPORTED.search(pattern)
     if found:
         construct = found.group(1)

@@ -187,6 +187,9 @@ def _syntax_advice(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, Any] | No
     those point at where the text opened (the context mark), the rest at the problem.
     """
     problem, context = exc.problem or "", exc.context or ""
+    if "unknown escape character" in problem:
+        return ("; inside double quotes YAML reads a backslash as an escape (\\d, \\w): put the whole value in single "
+                "quotes or leave it unquoted (when: 'job_title matches \"\\d+\"')", None)
     if "scanning a quoted scalar" in context:
         return ("; a quoted text starts here and is never closed: add the closing quote", exc.context_mark)
     if "scanning a simple key" in context:

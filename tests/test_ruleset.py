@@ -214,10 +214,22 @@ YAML_MISTAKES = [
     ("unclosed quote, no quote further down", "    points: 20", '    label: "demo\n    points: 20',
      ":18:12: YAML syntax error: found unexpected end of stream; a quoted text starts here and is never closed: "
      "add the closing quote"),
+    # Inside double quotes YAML reads a regex's backslashes as escapes: \d is an error, \b a backspace.
+    ("regex escape in double quotes", 'when: job_title matches "director"', 'when: "job_title matches \'\\d+\'"',
+     ":13:31: YAML syntax error: found unknown escape character; inside double quotes YAML reads a backslash as an "
+     "escape (\\d, \\w): put the whole value in single quotes or leave it unquoted (when: 'job_title matches \"\\d+\"')"),
     ("unclosed bracket", "    points: 20", "    points: [20",
      ":18:13: YAML syntax error: did not find expected ',' or ']'; the list or mapping opened here is not "
      "closed: add ']' after its last item, and quote an item that holds ': ', '#' or a bracket"),
 ]
+
+
+def test_a_regex_whose_backslash_yaml_made_a_backspace_is_refused(tmp_path):
+    # "\b" in YAML double quotes is a backspace: the regex matched no title, and validate said nothing.
+    text = _error(tmp_path, 'when: job_title matches "director"', 'when: "job_title matches \'\\bcto\\b\'"')
+    assert text == (f"{tmp_path / 'rs.yaml'}:13:31: fit rule 'director': control character '\\x08' at column 20, "
+                    "which YAML makes of \"\\b\" inside double quotes: put the whole condition in single quotes or "
+                    "leave it unquoted (when: 'job_title matches \"\\bcto\\b\"'), so that its backslashes reach the regex")
 
 
 @pytest.mark.parametrize("old,new,message", [c[1:] for c in YAML_MISTAKES], ids=[c[0] for c in YAML_MISTAKES])

@@ -105,6 +105,9 @@ def test_custom_patterns_are_case_insensitive():
         (r"(vp", "invalid regex"),
         (r"(?>vp)", "not supported by the Polars regex engine"),
         (r"v*", "matches the empty string"),
+        # "\bvp\b" in YAML double quotes: backspaces, which matched no title without a word.
+        ("\bvp\b", "holds a control character, which YAML makes of an escape such as \"\\b\" inside double "
+                   "quotes: write the pattern in single quotes ('\\bops\\b')"),
     ],
 )
 def test_unsupported_pattern_is_rejected_naming_level_and_pattern(pattern, fragment):
