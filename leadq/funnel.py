@@ -145,12 +145,15 @@ def period_bound(text: str, tz: str = "UTC", *, end: bool = False) -> datetime:
         ValueError: the text is not a date (the message says what to write).
     """
     moment = literal_date(text)  # a zone-less value comes back as its wall time in UTC
-    if _DATE_ONLY.match(text):
-        day = moment.date() + timedelta(days=1) if end else moment.date()
-        return day_start(day, tz)
-    if datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    try:
+        if _DATE_ONLY.match(text):
+            day = moment.date() + timedelta(days=1) if end else moment.date()
+            return day_start(day, tz)
+        if datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is not None:
+            return moment
+        return moment.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    except OverflowError:  # the day after 9999-12-31, or year 1 moved to UTC from east of it
+        raise ValueError(f"{text.strip()!r} is out of range; use a date between 0002-01-01 and 9999-12-30") from None
 
 
 def local_month(at: pl.Expr, tz: str) -> pl.Expr:

@@ -553,6 +553,9 @@ def test_bad_period_options():
     assert "--from 2026-05-01 is not before --to 2026-04-01" in result.stderr
     result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--from", "May 1st"], exit_code=2)
     assert "--from: cannot read 'May 1st' as a date" in result.stderr
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--to", "9999-12-31"], exit_code=2)
+    assert result.stderr == ("leadq: error: --to: '9999-12-31' is out of range; use a date between 0002-01-01 and "
+                             "9999-12-30\n")
 
 
 def test_json_to_stdout_moves_the_report_to_stderr():
