@@ -450,6 +450,23 @@ def _frame(rows: list[dict[str, str]], columns: list[str]) -> pl.LazyFrame:
     return pl.LazyFrame({c: [row.get(c) for row in rows] for c in columns}, schema={c: pl.String for c in columns})
 
 
+def _shown_beside(got: float, shown: float, value: tuple) -> str:
+    """The figure a failed expectation got, with as many decimals as it takes to see why it failed.
+
+    A comparison is made on the unrounded score, as a tier's condition is: 39.96 fails ">= 40",
+    and "got 40" (its one-decimal figure) read as a pass that failed.
+    """
+    if value[0] == "=":
+        return f"{shown:g}"
+    for decimals in range(1, 7):
+        text = f"{got:.{decimals}f}"
+        near = float(text)
+        passes = value[1] <= near <= value[2] if value[0] == "between" else _COMPARE[value[0]](near, value[1])
+        if not passes:
+            return text.rstrip("0").rstrip(".") if "." in text else text
+    return repr(got)
+
+
 def _check(exp: Expectation, row: dict) -> str | None:
     """Why ``row`` misses ``exp`` (None when it meets it)."""
     key, value = exp.key, exp.value
@@ -468,7 +485,7 @@ def _check(exp: Expectation, row: dict) -> str | None:
         else:
             ok = _COMPARE[value[0]](got, value[1])
             want = f"{value[0]} {value[1]:g}"
-        return None if ok else f"{key}: expected {want}, got {shown:g}"
+        return None if ok else f"{key}: expected {want}, got {_shown_beside(got, shown, value)}"
     if key == "disqualified":
         got = bool(row["disqualified"])
         return None if got == value else f"disqualified: expected {str(value).lower()}, got {str(got).lower()}"

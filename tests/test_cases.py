@@ -358,3 +358,18 @@ def test_cases_sharing_an_address_or_an_account_are_scored_apart(tmp_path):
         (True, "nurture", "marketing_nurture", None), (True, "hand_raiser", "amer_sdr", None),
         (True, "hand_raiser", "amer_sdr", None), (True, "mql", "amer_sdr", None)]
     assert [round(r.intent, 1) for r in results] == [0.0, 28.6, 28.6, 19.0]
+
+
+def test_a_failed_comparison_shows_the_figure_that_failed_it(tmp_path):
+    # 40 * 0.5 ** ((29 / 1440) / 14) = 39.96: below 40, as the tier's `intent >= 40` finds it, but its
+    # one-decimal figure is 40, and the report said "expected >= 40, got 40".
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: Id}\nactivity_columns: {lead_id: Id, event_type: Type, "
+                       "occurred_at: At}\nintent:\n  - {id: demo, event: demo_request, points: 40, half_life_days: 14}\n"
+                       "tiers:\n  - {name: hot, when: intent >= 40}\n  - {name: rest, otherwise: true}\n")
+    cases = _write(tmp_path, 'as_of: 2026-11-01\ncases:\n  - name: demo\n    lead: {}\n    events:\n'
+                             '      - {type: demo_request, at: "2026-10-31T23:31:00Z"}\n'
+                             '    expect: {intent: ">= 40", total: "between 40 and 50", fit: "> 0", tier: rest}\n')
+    result = run_cli(["test", ruleset, cases], exit_code=1)
+    assert ("  intent: expected >= 40, got 39.96\n  total: expected between 40 and 50, got 39.96\n"
+            "  fit: expected > 0, got 0\n") in result.stdout
