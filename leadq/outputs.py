@@ -45,6 +45,7 @@ __all__ = [
     "is_gzip_path",
     "is_stream_target",
     "signals_held",
+    "stdout_os_error",
     "write_frame",
     "write_text",
 ]
@@ -250,9 +251,17 @@ def _stdout_error(exc: OSError) -> Exception:
     with exit 0); Polars' writer reports it as an OSError without
     an errno, so its text is checked too.
     """
+    exc = stdout_os_error(exc)
+    if isinstance(exc, BrokenPipeError):
+        return exc
+    return OutputError(f"cannot write to stdout: {os_reason(exc)}")
+
+
+def stdout_os_error(exc: OSError) -> OSError:
+    """``exc`` with its errno (see :func:`_with_errno`), a closed pipe as a :class:`BrokenPipeError`."""
     if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE or "broken pipe" in str(exc).lower():
         return BrokenPipeError(errno.EPIPE, "broken pipe")
-    return OutputError(f"cannot write to stdout: {os_reason(exc)}")
+    return _with_errno(exc)
 
 
 def _write_stream(path: str, writer: Callable[[BinaryIO], object]) -> None:

@@ -516,3 +516,30 @@ def test_score_into_a_device_keeps_it_and_puts_the_rejects_in_the_working_folder
     assert (tmp_path / "scored.rejects.csv").read_text().count("\n") == 60  # header + 59 rejects
     cli(["score", REPO / "sample_data/contacts.csv", "--as-of", "2026-11-01", "-o", sink, "-q",
          "--rejects", os.devnull, "--summary-json", os.devnull])
+
+
+@pytest.mark.parametrize("extra", [[], ["--summary-json", "-"]])
+def test_a_summary_that_cannot_be_written_is_an_output_error(tmp_path: Path, extra: list[str]) -> None:
+    # A cron job's log on a full disk: it was "internal error: OSError: [Errno 28] ...; this is a bug" (exit 70).
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    cmd = [sys.executable, "-c", "from leadq.cli import main; main()", "score", "sample_data/contacts.csv",
+           "--as-of", "2026-11-01", "-o", str(tmp_path / "s.csv"), *extra]
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert (proc.returncode, proc.stderr.decode()) == (EXIT_OUTPUT, (
+        "leadq: error: cannot write the summary to stdout: no space left on device; free some space and retry "
+        "(the output files were written)\n"))
+    assert (tmp_path / "s.csv").exists()
+
+
+def test_rows_to_a_full_stdout_say_so_plainly(tmp_path: Path) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    cmd = [sys.executable, "-c", "from leadq.cli import main; main()", "score", "sample_data/contacts.csv",
+           "--as-of", "2026-11-01", "-o", "-", "--rejects", str(tmp_path / "r.csv"), "-q"]
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=full, stderr=subprocess.PIPE, timeout=120)
+    # It ended "No space left on device (os error 28)", Polars' words.
+    assert (proc.returncode, proc.stderr.decode()) == (EXIT_OUTPUT, (
+        "leadq: error: cannot write to stdout: no space left on device; free some space and retry\n"))

@@ -262,18 +262,40 @@ def score(
                 # The table commits in its own transaction: last, once the files are ready to be renamed.
                 write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
             files.commit()
-    if summary_json == "-":
-        write_report_json(summary.to_dict(), summary_json)
-    if not quiet:
-        from leadq.report import make_console, output_lines, run_summary  # Rich: only when there is something to print
-
-        console = make_console(sys.stderr if "-" in (out, summary_json, rejects_path, changes_out) else sys.stdout)
-        console.print(run_summary(summary))
-        console.print(output_lines(summary), soft_wrap=True)
+    _print_summary(summary, summary_json == "-", quiet,
+                   sys.stderr if "-" in (out, summary_json, rejects_path, changes_out) else sys.stdout)
     if strict and summary.rejected:
         from leadq.errors import RejectedRowsError
 
         raise RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {summary.outputs.get('rejects', 'the summary')}")
+
+
+def _print_summary(summary, as_json: bool, quiet: bool, stream) -> None:
+    """The end-of-run summary: JSON on stdout (``--summary-json -``) and the report, unless ``quiet``.
+
+    A stream that cannot be written (a cron log on a full disk) is an output error (exit 4), not
+    "internal error" (70); the outputs are in place by now, and the message says so.
+    """
+    from leadq.errors import OutputError, os_reason
+    from leadq.outputs import stdout_os_error
+
+    try:
+        if as_json:
+            write_report_json(summary.to_dict(), "-")
+        if not quiet:
+            # Rich: only when there is something to print
+            from leadq.report import make_console, output_lines, run_summary
+
+            console = make_console(stream)
+            console.print(run_summary(summary))
+            console.print(output_lines(summary), soft_wrap=True)
+    except OSError as exc:
+        exc = stdout_os_error(exc)
+        if isinstance(exc, BrokenPipeError):
+            raise exc from None
+        where = "stderr" if stream is sys.stderr and not as_json else "stdout"
+        raise OutputError(f"cannot write the summary to {where}: {os_reason(exc)} (the output files were "
+                          "written)") from None
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
