@@ -7,6 +7,7 @@ every rule, the tiers tried in order and the disqualification reasons.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -28,9 +29,32 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _values(values: dict[str, Any], read_from: dict[str, str]) -> str:
-    """ "k = v" for each value a condition saw; a number read from a range says from what."""
-    return ", ".join(f"{k} = {_value(v)}" + (f' (from "{read_from[k]}")' if k in read_from else "")
+def _near_value(value: float, thresholds: set[float]) -> str:
+    """A number as the report writes it, with more decimals when the short figure lands on a threshold it misses.
+
+    ``intent >= 40`` is not met by 39.96, which one decimal writes "40": the tier would read
+    "no ... intent = 40". The fewest decimals that keep it off the threshold say why.
+    """
+    text = fmt_points(value)
+    for decimals in range(2, 7):
+        if float(text) not in thresholds or float(text) == value:
+            break
+        text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _values(values: dict[str, Any], read_from: dict[str, str], condition: str = "") -> str:
+    """ "k = v" for each value a condition saw; a number read from a range says from what.
+
+    ``condition``: the text the values were seen for, whose numbers a value is not rounded onto.
+    """
+    thresholds = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", condition)}
+    thresholds |= {-t for t in thresholds}
+
+    def shown(v: Any) -> str:
+        return _near_value(v, thresholds) if isinstance(v, float) and thresholds else _value(v)
+
+    return ", ".join(f"{k} = {shown(v)}" + (f' (from "{read_from[k]}")' if k in read_from else "")
                      for k, v in values.items())
 
 
@@ -115,7 +139,7 @@ def _lead(lead: LeadExplanation) -> Group:
         result = "chosen" if t.chosen else ("matched" if t.matched else "no")
         if t.matched and not t.chosen and any(s.chosen for s in lead.tiers[:i - 1]):
             result = "matched, not reached"
-        saw = _values(t.values, lead.read_from)
+        saw = _values(t.values, lead.read_from, t.condition)
         tiers.add_row(str(i), Text(t.name, style=TIER_STYLES.get(t.name, "")), result, Text(t.condition), Text(saw))
         line = Text(f"{i} ")
         line.append(t.name, style=TIER_STYLES.get(t.name, ""))

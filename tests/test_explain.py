@@ -488,3 +488,18 @@ def test_a_size_the_contact_leaves_blank_and_the_account_gives_is_not_read_from_
     assert lead["handoff"].startswith("CEO; 229 employees. No buying signals yet.")
     out = run_cli(args).stdout
     assert "company_size = 229" in out and "None" not in out
+
+
+def test_a_tier_value_just_below_its_threshold_is_not_rounded_onto_it(tmp_path):
+    # 40 * 0.5 ** ((29 / 1440) / 14) = 39.96 misses `intent >= 40`; one decimal wrote it "intent = 40".
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: Id}\nactivity_columns: {lead_id: Id, event_type: Type, "
+                       "occurred_at: At}\nintent:\n  - {id: demo, event: demo_request, points: 40, half_life_days: 14}\n"
+                       "tiers:\n  - {name: hot, when: intent >= 40}\n  - {name: warm, when: intent >= 30}\n"
+                       "  - {name: rest, otherwise: true}\n")
+    (tmp_path / "c.csv").write_text("Id\nL1\n")
+    (tmp_path / "e.csv").write_text("Id,Type,At\nL1,demo_request,2026-10-31T23:31:00Z\n")
+    out = run_cli(["explain", "L1", tmp_path / "c.csv", "-a", tmp_path / "e.csv", "-r", ruleset,
+                   "--as-of", "2026-11-01"]).stdout
+    assert " 1   hot    no                     intent >= 40   intent = 39.96 " in out
+    assert " 2   warm   chosen                 intent >= 30   intent = 40 " in out  # far from 30: one decimal
