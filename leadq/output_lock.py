@@ -40,7 +40,10 @@ def output_lock(path: str) -> Iterator[None]:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             pid = _lock_pid(lock)
-            if pid is not None and pid_alive(pid):
+            # A lock naming this very process was left by a run killed outright whose pid this one
+            # got again: a container starts each cron run with the same small pid, so "pid alive" held
+            # for ever and every later run stopped.
+            if pid is not None and pid != os.getpid() and pid_alive(pid):
                 raise OutputError(
                     f"{path} is being written by another leadq run (pid {pid}); remove {lock} if that run is gone"
                 ) from None

@@ -543,3 +543,13 @@ def test_rows_to_a_full_stdout_say_so_plainly(tmp_path: Path) -> None:
     # It ended "No space left on device (os error 28)", Polars' words.
     assert (proc.returncode, proc.stderr.decode()) == (EXIT_OUTPUT, (
         "leadq: error: cannot write to stdout: no space left on device; free some space and retry\n"))
+
+
+def test_a_lock_left_under_this_runs_own_pid_is_taken_over(tmp_path: Path) -> None:
+    # A run killed outright in a container; the next run's container gives it the same pid. The lock's
+    # pid is alive (it is this run), and every run refused: "being written by another leadq run".
+    target = tmp_path / "out.parquet"
+    (tmp_path / "out.parquet.lock").write_text(f"{os.getpid()}\n")
+    with output_lock(str(target)):
+        assert (tmp_path / "out.parquet.lock").read_text() == f"{os.getpid()}\n"
+    assert not (tmp_path / "out.parquet.lock").exists()
