@@ -43,7 +43,8 @@ def output_lock(path: str) -> Iterator[None]:
             # A lock naming this very process was left by a run killed outright whose pid this one
             # got again: a container starts each cron run with the same small pid, so "pid alive" held
             # for ever and every later run stopped.
-            if pid is not None and pid != os.getpid() and pid_alive(pid):
+            # Likewise a live process that is no leadq run (cron itself, a shell) holds that pid now.
+            if pid is not None and pid != os.getpid() and pid_alive(pid) and _may_be_leadq(pid):
                 raise OutputError(
                     f"{path} is being written by another leadq run (pid {pid}); remove {lock} if that run is gone"
                 ) from None
@@ -79,6 +80,19 @@ def _lock_pid(lock: str) -> int | None:
             return int(fh.read().strip())
     except (OSError, ValueError):
         return None
+
+
+def _may_be_leadq(pid: int) -> bool:
+    """Whether the process ``pid`` may be a leadq run: its command line names leadq or Python.
+
+    Only where ``/proc`` tells (Linux); elsewhere, or when it cannot be read, any live process may be.
+    """
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            command = fh.read().lower()
+    except OSError:
+        return True
+    return not command or b"leadq" in command or b"python" in command
 
 
 def pid_alive(pid: int) -> bool:

@@ -553,3 +553,19 @@ def test_a_lock_left_under_this_runs_own_pid_is_taken_over(tmp_path: Path) -> No
     with output_lock(str(target)):
         assert (tmp_path / "out.parquet.lock").read_text() == f"{os.getpid()}\n"
     assert not (tmp_path / "out.parquet.lock").exists()
+
+
+def test_a_lock_whose_pid_is_now_another_program_is_taken_over(tmp_path: Path) -> None:
+    if not os.path.exists(f"/proc/{os.getpid()}/cmdline"):
+        pytest.skip("no /proc here")
+    target = tmp_path / "out.parquet"
+    other = subprocess.Popen(["sleep", "30"])  # the pid a killed run had, now another program's
+    try:
+        while not Path(f"/proc/{other.pid}/cmdline").read_bytes().startswith(b"sleep"):
+            time.sleep(0.01)  # the child runs as a copy of this Python until it has exec'd sleep
+        (tmp_path / "out.parquet.lock").write_text(f"{other.pid}\n")
+        with output_lock(str(target)):
+            assert (tmp_path / "out.parquet.lock").read_text() == f"{os.getpid()}\n"
+    finally:
+        other.kill()
+        other.wait()
