@@ -385,7 +385,8 @@ def test_the_sample_command_writes_the_committed_sample(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("state", ["missing", "empty"])
 def test_a_second_run_into_the_same_folder_stops_with_the_first_ones_pid(tmp_path: Path, state: str) -> None:
-    import os
+    import subprocess
+    import sys
 
     from conftest import run_cli
 
@@ -394,11 +395,16 @@ def test_a_second_run_into_the_same_folder_stops_with_the_first_ones_pid(tmp_pat
     if state == "empty":
         out.mkdir()
         lock = out / ".leadq-sample.lock"
-    lock.write_text(f"{os.getppid()}\n")  # a live process: the first run
-    before = _tree(tmp_path)
-    result = run_cli(["sample", "--out", out, *SMALL], exit_code=4)
+    first = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # the first run, still going
+    try:
+        lock.write_text(f"{first.pid}\n")
+        before = _tree(tmp_path)
+        result = run_cli(["sample", "--out", out, *SMALL], exit_code=4)
+    finally:
+        first.kill()
+        first.wait()
     assert result.stderr == (f"leadq: error: {lock.with_suffix('')} is being written by another leadq run (pid "
-                             f"{os.getppid()}); remove {lock} if that run is gone\n")
+                             f"{first.pid}); remove {lock} if that run is gone\n")
     assert _tree(tmp_path) == before
 
 
