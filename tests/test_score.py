@@ -669,3 +669,15 @@ def test_a_contacts_column_named_as_a_rejects_column_keeps_both(tmp_path, column
     assert rejects.columns == ["source_file", "source_row", "reason", *header.split(","), f"{column} (input)"]
     assert rejects.row(0) == (str(contacts), "2", "duplicate lead id: kept lead L1 (row 1, first in input order)",
                               "L1", "b@x.com", "CEO", "X", "50", "SaaS", "France", "other")
+
+
+@pytest.mark.parametrize("option", ["--out", "--format", "--rejects", "--summary-json", "--previous", "--changes",
+                                    "--ruleset", "--out-table"])
+def test_an_option_given_an_empty_name_is_refused(tmp_path, option):
+    # `--summary-json "$SUMMARY"` with the variable unset wrote no summary and said nothing; `--rejects ''` wrote
+    # the default file; `-o ''` ended in "internal error: ValueError" (exit 70).
+    out = tmp_path / "o.csv"
+    result = run_cli([*_worked_args(out, "--previous", out), option, ""], exit_code=2)
+    assert result.stderr == (f"leadq: error: {option}: '' names nothing (an unset shell variable?); give a name, or "
+                             "leave the option out\n")
+    assert list(tmp_path.iterdir()) == []
