@@ -571,7 +571,12 @@ def _score_batch(ruleset: Ruleset, cases: list[Case], as_of: datetime, label: st
                                            + [c for e in event_rows for c in e]))
         events = _frame(event_rows, event_columns)
     result = score_frames(ruleset, contacts, events, as_of=as_of, contacts_label=label)
-    scored = {row["lead_id"]: row for row in result.scored.to_dicts()}  # one row per case
+    # Only what the expectations and the report read: an as-of near the year 9999 puts the action
+    # times (sla_due_at, recheck_at) past what Python's datetime holds.
+    wanted = ["lead_id", "tier", "grade", *NUMBER_EXPECTATIONS.values(), "disqualified", "disqualification_reasons",
+              "explanation", "route"]
+    kept = result.scored.select([c for c in wanted if c in result.scored.columns])
+    scored = {row["lead_id"]: row for row in kept.to_dicts()}  # one row per case
     rejected = {}
     if result.rejects.height:
         id_column = ruleset.columns["lead_id"].column

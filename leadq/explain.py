@@ -349,6 +349,9 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
     frame = detail.filter(pl.col("lead_id").is_in(list(lead_ids)))
     if extra:
         frame = frame.with_columns(extra)
+    # The action times are not explained, and an as-of near the year 9999 puts them past what Python's
+    # datetime holds (score writes them as Polars does; reading them back here raised OverflowError).
+    frame = frame.drop(["sla_due_at", "recheck_at"], strict=False)
     rows = {row["lead_id"]: row for row in frame.to_dicts()}  # one row per requested lead
     codes = {d.code: d for d in ruleset.disqualifiers}
     shown_fields = [f for f in ruleset.columns if f != "lead_id"] + \

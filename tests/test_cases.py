@@ -373,3 +373,9 @@ def test_a_failed_comparison_shows_the_figure_that_failed_it(tmp_path):
     result = run_cli(["test", ruleset, cases], exit_code=1)
     assert ("  intent: expected >= 40, got 39.96\n  total: expected between 40 and 50, got 39.96\n"
             "  fit: expected > 0, got 0\n") in result.stdout
+
+
+def test_an_as_of_near_the_last_representable_day_is_no_internal_error():
+    # A nurture recheck 90 days after 9999-12-31 is past Python's datetime: reading it back was exit 70.
+    result = run_cli(["test", RULESETS / "b2b_saas.yaml", EXAMPLE, "--as-of", "9999-12-31"], exit_code=0)
+    assert result.stdout.rstrip().endswith("5 of 5 cases passed")

@@ -503,3 +503,12 @@ def test_a_tier_value_just_below_its_threshold_is_not_rounded_onto_it(tmp_path):
                    "--as-of", "2026-11-01"]).stdout
     assert " 1   hot    no                     intent >= 40   intent = 39.96 " in out
     assert " 2   warm   chosen                 intent >= 30   intent = 40 " in out  # far from 30: one decimal
+
+
+def test_an_as_of_near_the_last_representable_day_is_no_internal_error(tmp_path):
+    # The lead's recheck_at, 90 days after 9999-12-31, is past Python's datetime: reading it back was exit 70.
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Record ID,Email,Job Title,Number of Employees,Industry,Country/Region,Lead Status,"
+                        "Technologies,Requested Demo,Create Date\n1,a@b.io,Analyst,500,,,,,,2026-01-01\n")
+    data = json.loads(run_cli(["explain", "1", contacts, "--as-of", "9999-12-31", "--json", "-"]).stdout)
+    assert (data["as_of"], data["leads"][0]["tier"]) == ("9999-12-31T00:00:00Z", "nurture")
