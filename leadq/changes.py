@@ -160,7 +160,10 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
              if c in scored.columns and f"_prev_{c}" in joined.columns]
     if moved:  # a new route, or a new owner on the same route (the previous one left it)
         change = change.when(pl.any_horizontal(moved)).then(pl.lit("route_changed"))
-    change = change.when(delta.abs() >= min_score_change).then(pl.lit("score_changed")).otherwise(pl.lit("unchanged"))
+    # A total that did not move is unchanged whatever the floor: with --min-score-change 0 every lead was
+    # "score_changed" and the hand-off held them all.
+    change = (change.when((delta != 0) & (delta.abs() >= min_score_change)).then(pl.lit("score_changed"))
+              .otherwise(pl.lit("unchanged")))
     joined = joined.with_columns(delta.alias("score_change"), change.alias("change"))
     out = joined.select(*scored.columns, *CHANGE_COLUMNS)
     counts = count_by(out, "change")  # at most five values

@@ -379,3 +379,14 @@ def test_a_state_file_named_without_an_extension_reads_back_as_previous(tmp_path
     changes = json.loads((tmp_path / "s.json").read_text())["changes"]
     assert (changes["first_run"], changes["new"], changes["gone"]) == (False, 0, 0)
     assert changes["unchanged"] == changes["previous_leads"] > 2000
+
+
+def test_a_floor_of_zero_counts_every_move_and_no_standstill(routed):
+    # --min-score-change 0: "any move counts". A total that did not move at all was 'score_changed' too,
+    # so every lead went into the hand-off.
+    rs, scored = routed
+    out, figures = compare_with_previous(scored, _previous(), rs, min_score_change=0)
+    moved = {r["lead_id"]: r["score_change"] for r in out.to_dicts() if r["change"] == "score_changed"}
+    assert moved and all(change != 0 for change in moved.values())
+    assert all(r["score_change"] == 0 for r in out.to_dicts() if r["change"] == "unchanged")
+    assert figures["unchanged"] == sum(1 for r in out.to_dicts() if r["change"] == "unchanged") > 0
