@@ -146,7 +146,8 @@ def check_outputs_distinct(outputs: Mapping[str, str | None]) -> None:
     for option, path in outputs.items():
         if not path:
             continue
-        key = STDIN if path == STDIN else os.path.realpath(path)  # a symlink or "./x.csv" is the same file
+        # A symlink or "./x.csv" is the same file.
+        key = STDIN if path == STDIN else os.path.realpath(_absolute(path))
         if key == os.path.realpath(os.devnull):
             continue  # what each of them writes there is thrown away: they cannot overwrite each other
         earlier = seen.setdefault(key, option)
@@ -352,6 +353,18 @@ def is_stream_target(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def _absolute(path: str) -> str:
+    """``path`` made absolute; a relative one when the working folder was removed is an output error.
+
+    A cron job whose working folder a deploy replaced: it ended in "internal error: FileNotFoundError".
+    """
+    try:
+        return os.path.abspath(path)
+    except FileNotFoundError:
+        raise OutputError(f"cannot write {path}: the working folder no longer exists; run from an existing "
+                          "folder or give an absolute path") from None
+
+
 def check_output_path(path: str) -> None:
     """Raise OutputError now if ``path`` can obviously not be written (a directory, no directory to hold
     it, or one this user may not write in).
@@ -361,7 +374,7 @@ def check_output_path(path: str) -> None:
     """
     if path == STDIN or is_stream_target(path):
         return
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(_absolute(path))
     if os.path.isdir(path):
         raise OutputError(f"cannot write {path}: it is a directory; give a file name")
     if os.path.exists(directory) and not os.path.isdir(directory):

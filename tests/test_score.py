@@ -681,3 +681,26 @@ def test_an_option_given_an_empty_name_is_refused(tmp_path, option):
     assert result.stderr == (f"leadq: error: {option}: '' names nothing (an unset shell variable?); give a name, or "
                              "leave the option out\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rejects_by_default_where_they_cannot_go_say_how_to_put_them_elsewhere(tmp_path, monkeypatch):
+    # `-o -` from a cron job: the rejects' file is one the user never named (in the working folder, often /
+    # or a read-only home); the message says how to put it elsewhere.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scored.rejects.csv").mkdir()
+    result = run_cli(_worked_args("-"), exit_code=4)
+    assert result.stderr == ("leadq: error: cannot write scored.rejects.csv: it is a directory; give a file name "
+                             "(where the rejects go by default; name another file with --rejects PATH)\n")
+    assert result.stdout == ""
+
+
+def test_a_working_folder_that_was_removed_is_an_output_error(tmp_path, monkeypatch):
+    # A cron job whose working folder a deploy replaced: "internal error: FileNotFoundError" (exit 70).
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    result = run_cli(_worked_args("-"), exit_code=4)
+    assert result.stderr == ("leadq: error: cannot write scored.rejects.csv: the working folder no longer exists; "
+                             "run from an existing folder or give an absolute path\n")
+    run_cli(_worked_args(tmp_path / "o.csv", "-q"))  # absolute paths need no working folder

@@ -15,7 +15,7 @@ from leadq.cli import (
     _default_rejects, _parse_as_of, sibling_path, _read_options, _split_multi, app, handle_errors, report_json_text,
     working, write_report_json,
 )
-from leadq.errors import UsageError
+from leadq.errors import OutputError, UsageError
 from leadq.progress import stage
 
 
@@ -170,9 +170,18 @@ def score(
     outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
                "--summary-json": summary_json, "accounts rollup": accounts_path}
     check_outputs_distinct(outputs)
-    for path in outputs.values():  # refuse now
-        if path:
+    for option, path in outputs.items():  # refuse now
+        if not path:
+            continue
+        try:
             check_output_path(path)
+        except OutputError as exc:
+            if option != "--rejects" or rejects:
+                raise
+            # A name the user never gave: with --out - (or a device) it is in the working folder, which for
+            # a cron job is often / or a read-only home.
+            raise OutputError(f"{exc} (where the rejects go by default; name another file with --rejects PATH)") \
+                from None
     # Held until the command ends (Click closes the context even on errors): a second run on the
     # same output refuses at once (exit 4) instead of scoring and then overwriting; SIGTERM
     # unwinds like Ctrl-C (exit 130), releasing the lock and removing temporary files.
