@@ -19,6 +19,8 @@ MAX_EXTENDS_DEPTH = 5
 STDIN_RULESET = "<stdin>"
 # Sections whose keys merge with the parent's under `extends` (others replace it).
 MERGED_SECTIONS = {"columns", "account_columns", "activity_columns", "settings", "lists", "funnel"}
+# Sections every ruleset has: an inherited one can be replaced, not left out.
+REQUIRED_SECTIONS = {"columns", "tiers"}
 
 
 def _read_text(path: str) -> str:
@@ -175,6 +177,6 @@ def inherited_section_hint(path: str, data: YMap, error: Position) -> str:
     inherited = data.value_pos.get(section)
     if section in MERGED_SECTIONS or section == "extends" or inherited is None or inherited.path != error.path:
         return ""
+    leave_out = "" if section in REQUIRED_SECTIONS else f", or '{section}: null' there to leave it out"
     return (f"; the '{section}' section comes from {Path(error.path).name} through extends, and reads this "
-            f"ruleset's rules and tiers: write your own '{section}:' section in {Path(path).name}, or "
-            f"'{section}: null' there to leave it out")
+            f"ruleset's rules and tiers: write your own '{section}:' section in {Path(path).name}{leave_out}")

@@ -335,6 +335,13 @@ def test_an_inherited_section_that_names_replaced_rules_says_what_to_do_and_null
     assert "accounts" not in rs.sections and (rs.actions.accounts, rs.actions.routing, rs.actions.sla) == (None, None, ())
     assert rs.actions.nurture is not None  # the sections not set to null are still the parent's
     assert [r.id for r in rs.rules if r.section == "fit"] == ["mid_market_size"]
+    # The tiers cannot be left out, only replaced.
+    child.write_text("version: 1\nextends: parent.yaml\nintent:\n  - {id: pricing, event: page_view, points: 5, cap: 10}\n"
+                     "routing: null\nsla: null\naccounts: null\nnurture: null\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(child))
+    assert str(info.value).endswith("the 'tiers' section comes from parent.yaml through extends, and reads this "
+                                    "ruleset's rules and tiers: write your own 'tiers:' section in child.yaml")
     # An error in the child's own file, or in a section both merge, gets no such advice.
     child.write_text("version: 1\nextends: parent.yaml\nsettings: {timezone: Mars/Base}\n")
     with pytest.raises(RulesetError) as info:
