@@ -474,6 +474,10 @@ class AtomicWrites:
         if is_stream_target(path):
             self.defer(lambda: _write_stream(path, writer))
             return
+        if os.path.islink(path):
+            # The file the link names is replaced, and the link kept: renaming over the link itself put a
+            # regular file in its place and left its target (a shared folder's file) as it was.
+            path = os.path.realpath(path)
         check_output_path(path)
         directory = os.path.dirname(os.path.abspath(path))
         tmp = None

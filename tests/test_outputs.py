@@ -569,3 +569,18 @@ def test_a_lock_whose_pid_is_now_another_program_is_taken_over(tmp_path: Path) -
     finally:
         other.kill()
         other.wait()
+
+
+def test_an_output_that_is_a_symlink_replaces_the_file_it_names_and_stays_a_link(tmp_path: Path) -> None:
+    # `-o latest.csv`, a link into a shared folder: the link was replaced by a regular file, its target left old.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "leads.csv").write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(shared / "leads.csv")
+    write_frame(pl.DataFrame({"a": ["x"]}), str(link), "csv")
+    assert link.is_symlink() and (shared / "leads.csv").read_text() == "a\nx\n"
+    assert sorted(p.name for p in shared.iterdir()) == ["leads.csv"]
+    (shared / "leads.csv").unlink()  # a link whose file is not there yet: the file is made
+    write_frame(pl.DataFrame({"a": ["y"]}), str(link), "csv")
+    assert link.is_symlink() and (shared / "leads.csv").read_text() == "a\ny\n"
