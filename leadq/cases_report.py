@@ -13,8 +13,10 @@ from leadq.report import TIER_STYLES, ReportTable
 def cases_report(report: CasesReport) -> Group:
     """The cases in file order: passed or failed, the scores and tier they got, and every miss."""
     # Names from the ruleset and the cases file are text, never Rich markup ('[/]' in a case name exited 70).
-    table = ReportTable(title=Text(f"leadq test  ruleset: {report.ruleset}  cases: {report.cases_path}  "
-                                   f"as of: {report.as_of}"))
+    # The head is a line of its own, as the other reports' are: as the table's title it was folded to the
+    # table's width, "as of:" at the end of one line and its date alone on the next.
+    head = Text(f"leadq test  ruleset: {report.ruleset}  cases: {report.cases_path}  as of: {report.as_of}")
+    table = ReportTable()
     for col in ("", "line", "case", "tier", "grade", "fit", "intent", "total"):
         table.add_column(col, justify="right" if col in ("line", "fit", "intent", "total") else "left",
                          no_wrap=col != "case")
@@ -25,7 +27,7 @@ def cases_report(report: CasesReport) -> Group:
             continue
         table.add_row(mark, str(r.line), Text(r.name), Text(r.tier or "", style=TIER_STYLES.get(r.tier or "", "")),
                       Text(r.grade or ""), fmt_points(r.fit or 0.0), fmt_points(r.intent or 0.0), fmt_points(r.total or 0.0))
-    parts: list = [table]
+    parts: list = [head, table]
     for r in report.results:
         if r.passed:
             continue

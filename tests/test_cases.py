@@ -379,3 +379,12 @@ def test_an_as_of_near_the_last_representable_day_is_no_internal_error():
     # A nurture recheck 90 days after 9999-12-31 is past Python's datetime: reading it back was exit 70.
     result = run_cli(["test", RULESETS / "b2b_saas.yaml", EXAMPLE, "--as-of", "9999-12-31"], exit_code=0)
     assert result.stdout.rstrip().endswith("5 of 5 cases passed")
+
+
+def test_the_head_line_is_whole_above_a_narrow_table(tmp_path, monkeypatch):
+    # As the table's title it was folded to the table's width: "... as of:" on one line, the date on the next.
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "as_of: 2026-11-01\ncases:\n  - name: x\n    lead: {}\n    expect: {tier: nurture}\n")
+    out = run_cli(["test", RULESETS / "b2b_saas.yaml", "cases.yaml"]).stdout
+    assert out.splitlines()[0] == "leadq test  ruleset: B2B SaaS (sales-led)  cases: cases.yaml  as of: 2026-11-01T00:00:00Z"
