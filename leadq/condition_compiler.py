@@ -10,6 +10,8 @@ rule ids of that place in the ruleset; nothing else can be reached. Type errors
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -222,6 +224,10 @@ class _Compiler:
             hint = ""
             if lt is Type.TEXT and rt is Type.NUMBER:
                 hint = "; declare the column with 'type: number' under 'columns' or quote the value"
+            quoted = right if isinstance(right, Literal) else left if isinstance(left, Literal) else None
+            if Type.NUMBER in (lt, rt) and quoted is not None and isinstance(quoted.value, str) \
+                    and re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", quoted.value):
+                hint = f"; write the number without quotes ({quoted.value.strip()}, not \"{quoted.value}\")"
             raise self.error(node, f"cannot compare {lt.value} with {rt.value}{hint}")
         if lt is Type.TEXT:
             lexpr = _text(lexpr, self.scope)

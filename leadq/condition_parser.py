@@ -372,6 +372,11 @@ class _Parser:
             raise self.error("a list can only follow 'in', 'contains', 'starts with' or 'ends with'")
         if tok.kind == "end":
             raise self.error("condition ends too early; a value or field is missing")
+        previous = self.tokens[self.i - 1] if self.i else None
+        if (tok.kind == "op" and tok.value in "<>" and previous is not None and previous.value == "="
+                and previous.offset + 1 == tok.offset):
+            raise self.error(f"unexpected {self.describe(tok)} at column {tok.offset + 1}; write "
+                             f"'{tok.value}=' (not '={tok.value}')")
         raise self.error(f"unexpected {self.describe(tok)} at column {tok.offset + 1}")
 
 
