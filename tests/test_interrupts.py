@@ -141,7 +141,8 @@ def test_stale_lock_is_taken_over(tmp_path: Path) -> None:
 
 def test_lock_held_by_live_process_refuses_before_reading(tmp_path: Path) -> None:
     out = tmp_path / "scored.csv"
-    holder = subprocess.Popen(["sleep", "60"])
+    # A Python process stands for the live run: a lock whose pid is now another program (sleep) is stale.
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (tmp_path / "scored.csv.lock").write_text(f"{holder.pid}\n")
         # The input does not exist: the lock is checked first, so nothing is read.
