@@ -80,3 +80,9 @@ def test_an_empty_path_is_refused_not_taken_for_the_default(tmp_path, monkeypatc
         assert result.stderr == ("leadq: error: PATH is empty; give the file to write (leave it out for leadq.yaml, "
                                  "'-' for stdout)\n")
     assert (tmp_path / "leadq.yaml").read_text() == "# edited\n"
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_no_template_tells_to_validate_a_file_other_than_itself(name):
+    # The b2b-saas header said `leadq validate leadq.yaml`, whatever PATH init wrote it to.
+    assert "validate leadq.yaml" not in template_text(name)
