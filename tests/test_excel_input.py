@@ -365,3 +365,61 @@ def test_a_workbook_that_is_not_xlsx_gives_no_error_cells(tmp_path):
         book.writestr("content.xml", '<office:document-content t="e"/>')
     assert _xlsx_error_cells(str(path), "Leads") == []
     assert _xlsx_error_cells(b"not a zip", "Leads") == []
+
+
+def _workbook_of_sheet(path, rows_xml: str):
+    """A minimal .xlsx whose one sheet, 'Leads', holds ``rows_xml`` (the rows of its sheetData)."""
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("[Content_Types].xml",
+                      '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                      '<Default Extension="xml" ContentType="application/xml"/>'
+                      '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+                      'officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+        book.writestr("_rels/.rels",
+                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                      "</Relationships>")
+        book.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                                         '<sheet name="Leads" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        book.writestr("xl/_rels/workbook.xml.rels",
+                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                      "</Relationships>")
+        book.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData>{rows_xml}</sheetData>'
+                                                  "</worksheet>")
+    return path
+
+
+def _text_cell(ref: str, text: str, first: str = "r") -> str:
+    attrs = f'r="{ref}" t="inlineStr"' if first == "r" else f't="inlineStr" r="{ref}"'
+    return f"<c {attrs}><is><t>{text}</t></is></c>"
+
+
+@pytest.mark.parametrize("empty", [
+    '<c r="A{n}" s="1"></c>',  # an empty styled cell written with an end tag
+    '<c r="A{n}" s="1"><v></v></c>',  # ... with an empty value
+    '<c r="A{n}"><f>B{n}*2</f></c>',  # a formula never calculated: no value
+])
+def test_error_cells_are_told_in_their_column_after_an_empty_cell_that_is_not_self_closing(tmp_path, empty):
+    # calamine leaves such a column A out of the frame (it starts at B): the error in C is in 'Job Title'.
+    rows = "".join(f'<row r="{n}">{empty.format(n=n)}{b}{c}</row>' for n, b, c in [
+        (1, _text_cell("B1", "Record ID"), _text_cell("C1", "Job Title") + _text_cell("D1", "Notes")),
+        (2, '<c r="B2"><v>1</v></c>', '<c r="C2" t="e"><v>#N/A</v></c>' + _text_cell("D2", "x"))])
+    path = _workbook_of_sheet(tmp_path / "leads.xlsx", rows)
+    found = read_one(path)
+    assert found.frame.collect().columns[:3] == ["Record ID", "Job Title", "Notes"]
+    assert [(c.column, c.count, c.first_cell) for c in found.error_cells] == [("Job Title", 1, "C2")]
+
+
+def test_error_cells_are_told_in_their_column_when_a_cell_names_its_type_before_its_reference(tmp_path):
+    # <c t="inlineStr" r="B1">: the reference need not come first; the table starts at column B.
+    rows = ('<row r="1">' + _text_cell("B1", "Record ID", "t") + _text_cell("C1", "Job Title", "t") + "</row>"
+            '<row r="2"><c t="n" r="B2"><v>1</v></c><c t="e" r="C2"><v>#DIV/0!</v></c></row>')
+    path = _workbook_of_sheet(tmp_path / "leads.xlsx", rows)
+    assert [(c.column, c.count, c.first_cell, c.first_error) for c in read_one(path).error_cells] == [
+        ("Job Title", 1, "C2", "#DIV/0!")]
