@@ -184,7 +184,8 @@ def _xlsx_error_cells(source: str | bytes, sheet: str) -> list[tuple[int, int, s
     leadq does not depend on; so the sheet's XML is read again, where an error cell is
     ``<c r="D7" t="e">...<v>#N/A</v></c>``. The frame calamine makes starts at the sheet's
     first row but at its first column with a value: the frame column is counted from there.
-    A sheet without ``t="e"`` (nearly every one) is only searched for it; any other workbook
+    A sheet whose error cells do not name their reference (``r=`` is optional) is read again,
+    cell by cell. A sheet without ``t="e"`` (nearly every one) is only searched for it; any other workbook
     (``.xls``, ``.xlsb``, ``.ods``), or XML that cannot be read, gives none.
     """
     from xml.etree import ElementTree  # 8 ms: only runs that read a workbook pay for it
@@ -195,10 +196,54 @@ def _xlsx_error_cells(source: str | bytes, sheet: str) -> list[tuple[int, int, s
             if part is None or not _holds(book, part, b't="e"'):
                 return []
             letters, errors = _xlsx_cells(book, part)
+            if any(row is None for row, _, _ in errors):
+                letters, errors = _xlsx_cells_in_order(book, part)
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError):
         return []
     first = min((_column_number(c) for c in letters), default=1)
     return [(row, _column_number(column) - first, f"{column}{row}", text) for row, column, text in errors]
+
+
+def _xlsx_cells_in_order(book: zipfile.ZipFile, part: str) -> tuple[set[str], list[tuple[int, str, str]]]:
+    """What :func:`_xlsx_cells` finds, in a sheet whose rows and cells need not name their reference.
+
+    Some writers leave ``r=`` out: a row, or a cell, is then the one after the previous one (as
+    calamine places them). That takes reading every cell, so only such sheets with error cells
+    are read so.
+    """
+    from xml.etree import ElementTree
+
+    letters: set[str] = set()
+    errors: list[tuple[int, str, str]] = []
+    row, column = 0, 0
+    with book.open(part) as fh:
+        for event, element in ElementTree.iterparse(fh, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if event == "start":
+                if tag == "row":
+                    row, column = int(element.get("r") or row + 1), 0
+                continue
+            if tag != "c":
+                if tag == "row":
+                    element.clear()
+                continue
+            ref = _REFERENCE.match(b'r="' + (element.get("r") or "").encode("ascii", "replace") + b'"')
+            column = _column_number(ref.group(1).decode("ascii")) if ref else column + 1
+            parts = {child.tag.rpartition("}")[2]: child.text or "" for child in element}
+            if parts.get("v") or "is" in parts or ("v" in parts and element.get("t") == "str"):
+                letters.add(_column_letters(column))
+            if element.get("t") == "e" and parts:
+                errors.append((row, _column_letters(column), parts.get("v", "").strip() or "#ERROR"))
+    return letters, errors
+
+
+def _column_letters(number: int) -> str:
+    """A column's letters from its number: 1 is A, 27 AA."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _column_number(letters: str) -> int:
@@ -236,7 +281,7 @@ def _holds(book: zipfile.ZipFile, part: str, text: bytes) -> bool:
     return False
 
 
-def _xlsx_cells(book: zipfile.ZipFile, part: str) -> tuple[set[str], list[tuple[int, str, str]]]:
+def _xlsx_cells(book: zipfile.ZipFile, part: str) -> tuple[set[str], list[tuple[int | None, str, str]]]:
     """A sheet's columns with a value (their letters), and its error cells: (sheet row, column letters, text).
 
     The XML is searched chunk by chunk, by regular expressions (every cell of a large sheet is
@@ -291,8 +336,9 @@ def _after_last_cell(xml: bytes) -> int:
     return 0
 
 
-def _errors_in(xml: bytes) -> Iterator[tuple[int, str, str]]:
-    """The error cells of whole cells of XML: (sheet row, column letters, what the cell shows).
+def _errors_in(xml: bytes) -> Iterator[tuple[int | None, str, str]]:
+    """The error cells of whole cells of XML: (sheet row, column letters, what the cell shows); the row is
+    None for a cell that does not name its reference.
 
     Found by their ``t="e"`` (bytes.find: a regular expression tried at every cell takes a second
     for 200,000 rows), then read from their start tag.
@@ -303,7 +349,10 @@ def _errors_in(xml: bytes) -> Iterator[tuple[int, str, str]]:
         at = end + 1 if end >= 0 else len(xml)
         tag = xml[start: at]
         ref = _REFERENCE.search(tag)
-        if not _CELL_START.match(tag) or ref is None or tag.endswith(b"/>"):
+        if not _CELL_START.match(tag) or tag.endswith(b"/>"):
+            continue
+        if ref is None:  # placed by its order (:func:`_xlsx_cells_in_order`)
+            yield None, "", ""
             continue
         close = _CELL_END.search(xml, at)
         value = _CELL_VALUE.search(xml, at, close.start() if close else len(xml))

@@ -423,3 +423,20 @@ def test_error_cells_are_told_in_their_column_when_a_cell_names_its_type_before_
     path = _workbook_of_sheet(tmp_path / "leads.xlsx", rows)
     assert [(c.column, c.count, c.first_cell, c.first_error) for c in read_one(path).error_cells] == [
         ("Job Title", 1, "C2", "#DIV/0!")]
+
+
+def test_error_cells_of_a_sheet_whose_cells_name_no_reference_are_placed_by_their_order(tmp_path):
+    # r= is optional in a sheet's XML: some writers leave it out of rows and cells, which are then placed one
+    # after another (calamine reads them so). The third row names its number, 4 (row 3 is empty); its first
+    # cell is empty.
+    rows = ("<row>" + "".join(f"<c t=\"inlineStr\"><is><t>{t}</t></is></c>" for t in ("Record ID", "Job Title",
+                                                                                       "Number of Employees"))
+            + "</row>"
+            '<row><c><v>1</v></c><c t="e"><v>#N/A</v></c><c><v>10</v></c></row>'
+            '<row r="4"><c/><c t="inlineStr"><is><t>CTO</t></is></c><c t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+            '<row><c><v>3</v></c><c t="e"><v>#REF!</v></c><c><v>7</v></c></row>')
+    path = _workbook_of_sheet(tmp_path / "leads.xlsx", rows)
+    found = read_one(path)
+    assert found.frame.collect()["Job Title"].to_list() == [None, "CTO", None]
+    assert [(c.column, c.count, c.first_cell, c.first_error) for c in found.error_cells] == [
+        ("Job Title", 2, "B2", "#N/A"), ("Number of Employees", 1, "C4", "#DIV/0!")]
