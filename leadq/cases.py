@@ -396,6 +396,9 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
     text = decode_yaml_text(raw, path, "cases file")
     data = as_mapping(load_yaml(text, path), "cases file", Position(path, 1, 1))
     top = Reader(data, "cases file")
+    if "cases" not in data and {"tiers", "columns", "fit", "intent", "extends"} & set(data):
+        raise RulesetError("this is a ruleset, not a cases file: give the ruleset first, then the cases "
+                           "(leadq test RULESET CASES.yaml)", Position(path, 1, 1))
     top.check_keys({"as_of", "cases"}, {"cases"})
     if "as_of" in data:
         # Read even when the caller's as_of wins: a file that says nothing readable is wrong anyway.

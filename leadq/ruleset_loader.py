@@ -355,6 +355,9 @@ def parse_ruleset(path: str, text: str | None = None) -> Ruleset:
     ``text``: the ruleset's text when it is not in the file ``path`` (stdin: ``path`` is then its name).
     """
     data = load_merged(path, text=text)
+    if "cases" in data and not {"tiers", "columns"} & set(data):
+        raise RulesetError("this is a cases file of `leadq test`, not a ruleset: leadq test takes the ruleset "
+                           "first, then the cases (leadq test RULESET CASES.yaml)", data.key_pos.get("cases", data.pos))
     Reader(data, "ruleset").check_keys(TOP_LEVEL_KEYS)
     pos = data.pos
 

@@ -388,3 +388,13 @@ def test_the_head_line_is_whole_above_a_narrow_table(tmp_path, monkeypatch):
     _write(tmp_path, "as_of: 2026-11-01\ncases:\n  - name: x\n    lead: {}\n    expect: {tier: nurture}\n")
     out = run_cli(["test", RULESETS / "b2b_saas.yaml", "cases.yaml"]).stdout
     assert out.splitlines()[0] == "leadq test  ruleset: B2B SaaS (sales-led)  cases: cases.yaml  as of: 2026-11-01T00:00:00Z"
+
+
+def test_ruleset_and_cases_given_the_wrong_way_round_say_so(tmp_path):
+    # A ruleset read as cases said "unknown key 'version'", cases read as a ruleset "unknown key 'as_of'".
+    result = run_cli(["test", EXAMPLE, RULESETS / "b2b_saas.yaml"], exit_code=2)
+    assert result.stderr == (f"leadq: error: {EXAMPLE}:13:1: this is a cases file of `leadq test`, not a ruleset: "
+                             "leadq test takes the ruleset first, then the cases (leadq test RULESET CASES.yaml)\n")
+    result = run_cli(["test", RULESETS / "b2b_saas.yaml", RULESETS / "worked_example.yaml"], exit_code=2)
+    assert result.stderr == (f"leadq: error: {RULESETS / 'worked_example.yaml'}:1:1: this is a ruleset, not a cases "
+                             "file: give the ruleset first, then the cases (leadq test RULESET CASES.yaml)\n")
