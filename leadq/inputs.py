@@ -56,6 +56,7 @@ __all__ = [
     "concat_inputs",
     "error_cells_in",
     "check_outputs_not_read",
+    "check_input_format",
     "check_sheet_applies",
     "expand_inputs",
     "input_error_from_polars",
@@ -176,6 +177,7 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
     """
     if not values:
         return
+    check_input_format(input_format)  # a misspelt format is told as such, not as one --sheet does not apply to
     if input_format not in (None, "excel"):
         raise UsageError(f"--sheet works with workbook inputs only, and --input-format {input_format} reads every "
                          f"input as {_FORMAT_NAMES.get(input_format, input_format)}; leave --sheet out, or give "
@@ -193,6 +195,16 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
         if cut is not None and os.path.realpath(value[:cut]) not in read:
             raise UsageError(f"--sheet {value}: '{value[:cut]}' is not one of the inputs; name a workbook the "
                              "command reads, or leave this --sheet out")
+
+
+def check_input_format(input_format: str | None) -> None:
+    """Refuse an ``--input-format`` leadq does not read (:data:`INPUT_FORMATS`).
+
+    Raises:
+        UsageError: naming the format and those allowed.
+    """
+    if input_format is not None and input_format not in INPUT_FORMATS:
+        raise UsageError(f"unknown input format '{input_format}'; {one_of(INPUT_FORMATS)}")
 
 
 _FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet", "ndjson": "NDJSON"}
@@ -411,8 +423,7 @@ def read_input_files(
     """
     encoding = resolve_encoding(options.encoding)
     delimiter = resolve_delimiter(options.delimiter)
-    if options.input_format is not None and options.input_format not in INPUT_FORMATS:
-        raise UsageError(f"unknown input format '{options.input_format}'; {one_of(INPUT_FORMATS)}")
+    check_input_format(options.input_format)
     files: list[InputFile] = []
     for path in expand_inputs(specs):
         if path == STDIN:

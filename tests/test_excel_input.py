@@ -71,6 +71,16 @@ def test_sheet_is_refused_when_the_input_format_is_ndjson():
         check_sheet_applies(["Leads"], "ndjson", ["leads.xlsx"])
 
 
+@pytest.mark.parametrize("input_format", ["xlsx", "Excel"])
+def test_an_unknown_input_format_with_sheet_is_told_as_unknown(csv_inputs, input_format):
+    # Not 'reads every input as xlsx; ... give --input-format excel', as if xlsx were a format leadq reads.
+    shutil.copy(CRM / "hubspot_contacts.xlsx", csv_inputs / "hubspot_contacts.xlsx")
+    result = run_cli(["score", "hubspot_contacts.xlsx", "--input-format", input_format, "--sheet", "Export",
+                      "-o", "o.csv"], exit_code=2)
+    assert result.stderr == (f"leadq: error: unknown input format '{input_format}'; expected one of: csv, excel, "
+                             "ndjson, parquet\n")
+
+
 def test_validate_without_data_refuses_sheet(csv_inputs):
     result = run_cli(["validate", "b2b_saas", "--sheet", "Leads"], exit_code=2)
     assert result.stderr == ("leadq: error: --sheet works with workbook inputs only (.xlsx, .xlsm, .xlsb, .xls, .ods, "
