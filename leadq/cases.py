@@ -375,8 +375,13 @@ def _check_times(times: list[_EventTime], ruleset: Ruleset, as_of: datetime) -> 
                                f"{_DATE_ORDER_HINT.get(ruleset.settings.date_order, '')}, or give days_ago instead",
                                time.pos)
         if when > as_of:
-            raise RulesetError(f"{time.where}: {time.text} is after as_of ({now}), and no event after as_of scores; "
-                               "give a time up to as_of, or days_ago", time.pos)
+            # A time without a zone is read in settings.timezone: say what instant it became.
+            zoned = re.search(r"(?:[zZ]|[+-]\d\d:?\d\d)\s*$", time.text) is not None
+            instant = when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            read_as = "" if zoned or ruleset.settings.timezone == "UTC" else \
+                f" (read as {instant}: a time without an offset is in settings.timezone {ruleset.settings.timezone})"
+            raise RulesetError(f"{time.where}: {time.text}{read_as} is after as_of ({now}), and no event after as_of "
+                               "scores; give a time up to as_of, or days_ago", time.pos)
 
 
 def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[list[Case], datetime]:

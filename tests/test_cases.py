@@ -398,3 +398,18 @@ def test_ruleset_and_cases_given_the_wrong_way_round_say_so(tmp_path):
     result = run_cli(["test", RULESETS / "b2b_saas.yaml", RULESETS / "worked_example.yaml"], exit_code=2)
     assert result.stderr == (f"leadq: error: {RULESETS / 'worked_example.yaml'}:1:1: this is a ruleset, not a cases "
                              "file: give the ruleset first, then the cases (leadq test RULESET CASES.yaml)\n")
+
+
+def test_a_local_time_after_as_of_says_the_instant_it_was_read_as(tmp_path):
+    # 23:00 in New York is 03:00 UTC the next day: "2026-10-31 23:00 is after as_of (2026-11-01T00:00:00Z)" read as wrong.
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("version: 1\ncolumns: {lead_id: Id}\nactivity_columns: {lead_id: Id, event_type: Type, "
+                       "occurred_at: At}\nsettings: {timezone: America/New_York}\nintent:\n"
+                       "  - {id: demo, event: demo, points: 10}\ntiers:\n  - {name: rest, otherwise: true}\n")
+    cases = _write(tmp_path, 'as_of: 2026-11-01\ncases:\n  - name: late\n    lead: {}\n    events:\n'
+                             '      - {type: demo, at: "2026-10-31 23:00"}\n    expect: {tier: rest}\n')
+    result = run_cli(["test", ruleset, cases], exit_code=2)
+    assert result.stderr == (f"leadq: error: {cases}:6:26: case 'late': events[1].at: 2026-10-31 23:00 (read as "
+                             "2026-11-01T03:00:00Z: a time without an offset is in settings.timezone America/New_York) "
+                             "is after as_of (2026-11-01T00:00:00Z), and no event after as_of scores; give a time up "
+                             "to as_of, or days_ago\n")
