@@ -123,7 +123,7 @@ def sheet_options(values: Sequence[str]) -> tuple[str | None, tuple[tuple[str, s
     """``--sheet`` values as (the sheet of every workbook, the sheets of single workbooks).
 
     ``NAME`` (or a number) names the sheet of every workbook input; ``FILE=NAME`` that of
-    one workbook, when ``FILE`` ends with a workbook extension (a sheet name holding ``=``
+    one workbook, when ``FILE`` ends with a workbook extension, under a compression's too (a sheet name holding ``=``
     is still a name). ``FILE`` is compared by its real path, so ``./a.xlsx`` is ``a.xlsx``.
 
     Raises:
@@ -153,8 +153,9 @@ def sheet_options(values: Sequence[str]) -> tuple[str | None, tuple[tuple[str, s
 
 
 def _sheet_file_end(value: str) -> int | None:
-    """Where FILE ends in a ``--sheet FILE=SHEET`` value (the '=' after a workbook's name); None for a sheet name."""
-    return next((i for i, ch in enumerate(value) if ch == "=" and value[:i].lower().endswith(EXCEL_EXTENSIONS)), None)
+    """Where FILE ends in a ``--sheet FILE=SHEET`` value (the '=' after a workbook's name, compressed ones
+    included: ``leads.xlsx.gz``, ``export.zip``); None for a sheet name."""
+    return next((i for i, ch in enumerate(value) if ch == "=" and _may_be_workbook(value[:i])), None)
 
 
 def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: Sequence[str]) -> None:

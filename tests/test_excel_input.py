@@ -450,3 +450,28 @@ def test_error_cells_of_a_sheet_whose_cells_name_no_reference_are_placed_by_thei
     assert found.frame.collect()["Job Title"].to_list() == [None, "CTO", None]
     assert [(c.column, c.count, c.first_cell, c.first_error) for c in found.error_cells] == [
         ("Job Title", 2, "B2", "#N/A"), ("Number of Employees", 1, "C4", "#DIV/0!")]
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".zip"])
+def test_sheet_file_names_a_compressed_workbook(tmp_path, monkeypatch, suffix):
+    # 'leads.xlsx.gz=Leads' names that workbook's sheet; it was read as a sheet named 'leads.xlsx.gz=Leads'.
+    import gzip
+    import os
+    import zipfile
+
+    from leadq.inputs import ReadOptions, read_input_files, sheet_options
+
+    monkeypatch.chdir(tmp_path)
+    book = write_workbook(tmp_path / "leads.xlsx", [["Record ID"], ["7"]], before=["First"])
+    packed = tmp_path / f"leads.xlsx{suffix}"
+    if suffix == ".gz":
+        packed.write_bytes(gzip.compress(book.read_bytes()))
+    else:
+        with zipfile.ZipFile(packed, "w") as archive:
+            archive.write(book, "leads.xlsx")
+    value = f"leads.xlsx{suffix}=Leads"
+    check_sheet_applies([value], None, [packed.name])
+    default, sheets = sheet_options([value])
+    assert (default, sheets) == (None, ((os.path.realpath(packed), "Leads"),))
+    (found,) = read_input_files([packed.name], ReadOptions(sheet=default, sheets=sheets))
+    assert found.frame.collect()["Record ID"].to_list() == ["7"]
