@@ -65,6 +65,18 @@ def _segments(title: str, first: str, rows: list[Segment]) -> TableOrLines:
     return TableOrLines(table, title, lines)
 
 
+def _edge(value: float | None, neighbour: float | None) -> str:
+    """A band's lowest or highest score, with the decimals that keep it apart from the next band's edge.
+
+    Tied scores share a band, so two bands never hold the same score; with one decimal 24.99 and
+    25.0 both read "25.0", and "20.0 .. 25.0" above "25.0 .. 29.9" looked like overlapping bands.
+    """
+    for digits in range(1, 5):
+        if value is None or neighbour is None or value == neighbour or _num(value, digits) != _num(neighbour, digits):
+            return _num(value, digits)
+    return _num(value, 4)
+
+
 def _deciles(rows: list[Decile], bands: int) -> TableOrLines:
     """The score deciles, or under ten leads the bands of one lead each (a note in the report says why)."""
     if bands == 10:
@@ -75,8 +87,11 @@ def _deciles(rows: list[Decile], bands: int) -> TableOrLines:
     table = _table(title, [(band, "right"), ("total score", "right"), ("leads", "right"), ("converted", "right"),
                            ("rate", "right"), ("lift", "right")])
     lines = []
-    for d in rows:
-        scores = f"{_num(d.min_score)} .. {_num(d.max_score)}"
+    for i, d in enumerate(rows):
+        higher = rows[i - 1] if i else None  # rows run from the highest scores down
+        lower = rows[i + 1] if i + 1 < len(rows) else None
+        scores = (f"{_edge(d.min_score, lower.max_score if lower else None)} .. "
+                  f"{_edge(d.max_score, higher.min_score if higher else None)}")
         table.add_row(str(d.decile), scores, f"{d.leads:,}", f"{d.converted:,}", _pct(d.rate), _lift(d.lift))
         lines.append(Text.assemble(f"{band} {d.decile} (total {scores}): {d.leads:,} lead"
                                    f"{'' if d.leads == 1 else 's'}, {d.converted:,} converted, {_pct(d.rate)}, "

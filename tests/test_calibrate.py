@@ -692,3 +692,22 @@ def test_ten_leads_make_deciles(tmp_path):
     assert report["score_bands"] == 10
     assert [(d["decile"], d["leads"]) for d in report["deciles"]] == [(10, 1), (9, 1), (8, 1), (7, 1), (6, 1),
                                                                       (1, 5)]
+
+
+def test_decile_edges_that_one_decimal_would_merge_keep_the_decimals_that_part_them():
+    # 24.989 and 25.0 both read "25.0" with one decimal: "20.0 .. 25.0" above "25.0 .. 29.9" looked like
+    # overlapping deciles, though tied scores always share one.
+    import io
+
+    from leadq.calibrate_figures import Decile
+    from leadq.calibrate_report import _deciles
+    from leadq.report import make_console
+
+    rows = [Decile(7, 25.0, 29.888, 67, 4, 0.06, 0.87), Decile(6, 20.0034, 24.9893, 26, 1, 0.04, 0.56),
+            Decile(5, 13.9815, 20.0, 108, 0, 0.0, 0.0), Decile(4, 10.0103, 13.9707, 23, 2, 0.09, 1.27)]
+    out = io.StringIO()
+    make_console(out).print(_deciles(rows, 10))
+    import re
+
+    assert re.findall(r"-?[\d,.]+ \.\. -?[\d,.]+", out.getvalue()) == [
+        "25.00 .. 29.9", "20.003 .. 24.99", "13.98 .. 20.000", "10.0 .. 13.97"]
