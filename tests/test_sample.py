@@ -420,6 +420,8 @@ def _dead_pid() -> int:
 def test_the_temporary_folder_of_a_run_killed_outright_is_removed_by_the_next_run(
         tmp_path: Path, state: str) -> None:
     import os
+    import subprocess
+    import sys
 
     from conftest import run_cli
 
@@ -431,8 +433,20 @@ def test_the_temporary_folder_of_a_run_killed_outright_is_removed_by_the_next_ru
     killed = where / f"{prefix}.{_dead_pid()}-0123456789ab.tmp"
     (killed / "events").mkdir(parents=True)
     (killed / "events" / "events-2026-05.csv").write_text("Contact ID,Ev")  # half written
-    running = where / f"{prefix}.{os.getppid()}-ba9876543210.tmp"  # another run's, still going
-    running.mkdir()
-    run_cli(["sample", "--out", out, *SMALL])  # no --force: the leftovers are not files of the user's
-    assert not killed.exists() and running.is_dir()
+    # Killed too, their pid now this very run's (a container starts each cron run with the same small pid) or
+    # a live process that is no leadq run (a shell): as the output lock reads them.
+    again = where / f"{prefix}.{os.getpid()}-aaaaaaaaaaaa.tmp"
+    shell = subprocess.Popen(["sh", "-c", "sleep 120"])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # another run, still going
+    taken = where / f"{prefix}.{shell.pid}-bbbbbbbbbbbb.tmp"
+    running = where / f"{prefix}.{other.pid}-ba9876543210.tmp"
+    for folder in (again, taken, running):
+        folder.mkdir()
+    try:
+        run_cli(["sample", "--out", out, *SMALL])  # no --force: the leftovers are not files of the user's
+    finally:
+        for process in (shell, other):
+            process.kill()
+            process.wait()
+    assert not killed.exists() and not again.exists() and not taken.exists() and running.is_dir()
     assert pl.read_csv(out / "contacts.csv").height == 60

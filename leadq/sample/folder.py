@@ -28,7 +28,7 @@ from typing import Callable
 
 from leadq.errors import OutputError, os_reason
 from leadq.interrupts import interruptible
-from leadq.output_lock import output_lock, pid_alive
+from leadq.output_lock import _may_be_leadq, output_lock, pid_alive  # as the lock reads a pid
 from leadq.outputs import fsync_dir, signals_held
 from leadq.scratch import remove_tree
 
@@ -293,13 +293,21 @@ class _Staging:
 def _remove_left_by_killed_runs(places: list[tuple[str, str]]) -> None:
     """Remove the temporary folders of runs that are gone: killed outright, they could not.
 
-    Called with the lock held, so no live run is between taking it and naming its folder.
+    Called with the lock held, so no live run is between taking it and naming its folder. A run
+    is gone as the output lock reads it: its pid is not alive, is this very run's (not yet named
+    its folder: a container starts each cron run with the same small pid), or is now a process
+    that is no leadq run.
     """
     for where, prefix in places:
         for path in glob.glob(os.path.join(glob.escape(where), f"{glob.escape(prefix)}.*-*.tmp")):
             pid = os.path.basename(path)[len(prefix) + 1:].split("-", 1)[0]
-            if pid.isdigit() and not pid_alive(int(pid)) and os.path.isdir(path):
+            if pid.isdigit() and _run_gone(int(pid)) and os.path.isdir(path):
                 remove_tree(path)
+
+
+def _run_gone(pid: int) -> bool:
+    """Whether the run whose temporary folder names ``pid`` is gone (see :func:`_remove_left_by_killed_runs`)."""
+    return pid == os.getpid() or not pid_alive(pid) or not _may_be_leadq(pid)
 
 
 def _undo(moved: list[tuple[str, str]], made: list[str]) -> None:
