@@ -44,7 +44,7 @@ def output_lock(path: str) -> Iterator[None]:
             # got again: a container starts each cron run with the same small pid, so "pid alive" held
             # for ever and every later run stopped.
             # Likewise a live process that is no leadq run (cron itself, a shell) holds that pid now.
-            if pid is not None and pid != os.getpid() and pid_alive(pid) and _may_be_leadq(pid):
+            if pid is not None and pid != os.getpid() and pid_alive(pid) and may_be_leadq(pid):
                 raise OutputError(
                     f"{path} is being written by another leadq run (pid {pid}); remove {lock} if that run is gone"
                 ) from None
@@ -82,7 +82,7 @@ def _lock_pid(lock: str) -> int | None:
         return None
 
 
-def _may_be_leadq(pid: int) -> bool:
+def may_be_leadq(pid: int) -> bool:
     """Whether the process ``pid`` may be a leadq run: its command line names leadq or Python.
 
     Only where ``/proc`` tells (Linux); elsewhere, or when it cannot be read, any live process may be.

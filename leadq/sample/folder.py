@@ -28,7 +28,7 @@ from typing import Callable
 
 from leadq.errors import OutputError, os_reason
 from leadq.interrupts import interruptible
-from leadq.output_lock import _may_be_leadq, output_lock, pid_alive  # as the lock reads a pid
+from leadq.output_lock import may_be_leadq, output_lock, pid_alive  # as the lock reads a pid
 from leadq.outputs import fsync_dir, signals_held
 from leadq.scratch import remove_tree
 
@@ -307,7 +307,7 @@ def _remove_left_by_killed_runs(places: list[tuple[str, str]]) -> None:
 
 def _run_gone(pid: int) -> bool:
     """Whether the run whose temporary folder names ``pid`` is gone (see :func:`_remove_left_by_killed_runs`)."""
-    return pid == os.getpid() or not pid_alive(pid) or not _may_be_leadq(pid)
+    return pid == os.getpid() or not pid_alive(pid) or not may_be_leadq(pid)
 
 
 def _undo(moved: list[tuple[str, str]], made: list[str]) -> None:
