@@ -28,7 +28,6 @@ Definitions (the README documents them for users):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
@@ -59,7 +58,6 @@ ORDER_CHECKS = {"mql": ("created_at",), "sql": ("mql_at", "created_at"),
 VELOCITY_MONTHS = 12
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
-_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 def key(a: str, b: str) -> str:
@@ -146,7 +144,7 @@ def period_bound(text: str, tz: str = "UTC", *, end: bool = False) -> datetime:
     """
     moment = literal_date(text)  # a zone-less value comes back as its wall time in UTC
     try:
-        if _DATE_ONLY.match(text):
+        if _is_date_only(text):
             day = moment.date() + timedelta(days=1) if end else moment.date()
             return day_start(day, tz)
         if datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is not None:
@@ -154,6 +152,16 @@ def period_bound(text: str, tz: str = "UTC", *, end: bool = False) -> datetime:
         return moment.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
     except OverflowError:  # the day after 9999-12-31, or year 1 moved to UTC from east of it
         raise ValueError(f"{text.strip()!r} is out of range; use a date between 0002-01-01 and 9999-12-30") from None
+
+
+def _is_date_only(text: str) -> bool:
+    """Whether ``text`` is a date without a time, in any ISO form ``--from``/``--to`` read (2026-10-31, 20261031,
+    2026-W44-6)."""
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def local_month(at: pl.Expr, tz: str) -> pl.Expr:

@@ -403,6 +403,10 @@ def test_the_report_names_the_time_zone_of_its_calendar(tmp_path, monkeypatch):
     ("2026-10-01T09:00:00+02:00", NEW_YORK, True, utc(2026, 10, 1, 7)),
     ("2026-10-01", "UTC", True, utc(2026, 10, 2)),
     ("2026-10-01T09:00", "UTC", False, utc(2026, 10, 1, 9)),
+    # Dates in ISO's other forms are dates too: an end includes the whole day (it stopped at its midnight).
+    ("20261031", NEW_YORK, True, utc(2026, 11, 1, 4)),
+    (" 2026-W44-6 ", NEW_YORK, True, utc(2026, 11, 1, 4)),  # Saturday of week 44: Oct 31
+    ("20261031", "UTC", True, utc(2026, 11, 1)),
 ])
 def test_period_bounds_in_a_time_zone(text, tz, end, expected):
     assert period_bound(text, tz, end=end) == expected
