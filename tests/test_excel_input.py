@@ -475,3 +475,12 @@ def test_sheet_file_names_a_compressed_workbook(tmp_path, monkeypatch, suffix):
     assert (default, sheets) == (None, ((os.path.realpath(packed), "Leads"),))
     (found,) = read_input_files([packed.name], ReadOptions(sheet=default, sheets=sheets))
     assert found.frame.collect()["Record ID"].to_list() == ["7"]
+
+
+@pytest.mark.parametrize("option", ["--lead", "--email"])
+def test_explain_with_lead_or_email_and_a_missing_workbook_says_it_is_missing(tmp_path, monkeypatch, option):
+    # With --lead or --email every argument is an input: a workbook not there is not found (exit 3), not 'no input
+    # is given; leave --sheet out' (exit 2).
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["explain", option, "1", "leads.xlsx", "--sheet", "Leads"], exit_code=3)
+    assert result.stderr == "leadq: error: no such file: leads.xlsx\n"

@@ -247,13 +247,22 @@ _INPUT_PARAMS = {"contacts": False, "args": False, "data": True, "activities": T
 
 def _input_specs(params: dict) -> list[str]:
     """The input specs among a command's parameters; explain's ARGS lead ids are left out (they name no file)."""
-    import glob
-
     specs = []
     for name, split in _INPUT_PARAMS.items():
         values = _split_multi(params.get(name), f"--{name}") if split else params.get(name) or []
-        specs += [v for v in values if name != "args" or v == "-" or os.path.lexists(v) or glob.has_magic(v)]
+        specs += _explain_inputs(params) if name == "args" else values
     return specs
+
+
+def _explain_inputs(params: dict) -> list[str]:
+    """explain's ARGS that name inputs: every one with --lead or --email (as explain reads them: a file not there
+    is then said to be missing), else those that are '-', a file or a glob (the others are lead ids)."""
+    import glob
+
+    args = params.get("args") or []
+    if params.get("lead") or params.get("email"):
+        return list(args)
+    return [v for v in args if v == "-" or os.path.lexists(v) or glob.has_magic(v)]
 
 
 def _read_options(input_format, encoding, delimiter, sheet=None):
