@@ -149,7 +149,9 @@ def check_options(ruleset: Ruleset, *, target_precision: float | None = None, ta
             does not have (the message lists the ruleset's tiers).
     """
     if target_precision is not None and not 0 < target_precision <= 1:
-        raise UsageError(f"--target-precision must be in (0, 1], got {target_precision:g}")
+        percent = (f"; for {target_precision:g}% write {target_precision / 100:g}"
+                   if 1 < target_precision <= 100 else "")
+        raise UsageError(f"--target-precision must be in (0, 1], got {target_precision:g}{percent}")
     if target_volume is not None and target_volume < 1:
         raise UsageError(f"--target-volume must be at least 1, got {target_volume}")
     if sales_tiers is None:

@@ -290,6 +290,9 @@ def test_terminal_report_shows_the_figures():
     (["--outcome", "sql", "--target-precision", "0.5", "--target-volume", "3"], 2,
      "--target-precision and --target-volume are alternatives"),
     (["--outcome", "sql", "--target-precision", "1.5"], 2, "--target-precision must be in (0, 1], got 1.5"),
+    # A share written as a percentage: say what to write.
+    (["--outcome", "sql", "--target-precision", "30"], 2,
+     "--target-precision must be in (0, 1], got 30; for 30% write 0.3"),
 ])
 def test_usage_errors(args, code, message):
     result = run_cli(["calibrate", CONTACTS, "--ruleset", RULESET, "--as-of", AS_OF, *args], exit_code=code)
