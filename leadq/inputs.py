@@ -164,8 +164,9 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
     It does nothing when none of the command's inputs is a workbook, and a ``FILE=SHEET`` does
     nothing when FILE is not one of the inputs: a cron line that says ``--sheet Leads`` over a
     CSV file did not read the sheet it names. An input is a workbook by its extension
-    (:data:`EXCEL_EXTENSIONS`, under a compression's: ``leads.xlsx.gz``), a glob by its own
-    extension or its matches'; a ``.zip`` may hold one (its contents are not read here); with
+    (:data:`EXCEL_EXTENSIONS`, under a compression's: ``leads.xlsx.gz``), a glob by its matches'
+    (by its own when it has none); a ``.zip`` by the name of the one file it holds (its list of
+    files is read, not its data); with
     ``--input-format excel`` every input is one, standard input too, and with another format none.
 
     Args:
@@ -183,8 +184,11 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
         raise UsageError(f"--sheet works with workbook inputs only, and --input-format {input_format} reads every "
                          f"input as {_FORMAT_NAMES.get(input_format, input_format)}; leave --sheet out, or give "
                          "--input-format excel")
-    files = _files_named(specs)
-    if input_format is None and not any(map(_may_be_workbook, [*specs, *files])):
+    files_of = {spec: _files_named([spec]) for spec in specs}
+    files = [f for spec in specs for f in files_of[spec]]
+    # A spec by the files it names (a glob by its matches), else by itself (not there: the read says so).
+    if input_format is None and not any(_may_be_workbook(f, opened=True)
+                                        for spec in specs for f in files_of[spec] or [spec]):
         named = list(dict.fromkeys(specs))
         given = ", ".join(named[:3]) + (", ..." if len(named) > 3 else "")
         inputs = f"none of the inputs is one ({given})" if specs else "no input is given"
@@ -224,14 +228,33 @@ def _files_named(specs: Sequence[str]) -> list[str]:
     return files
 
 
-def _may_be_workbook(name: str) -> bool:
-    """Whether a file (or glob) is read as a workbook by its name: a workbook's extension, under a compression's."""
+def _may_be_workbook(name: str, *, opened: bool = False) -> bool:
+    """Whether a file (or glob) is read as a workbook by its name: a workbook's extension, under a compression's.
+
+    A zip archive holds any file: with ``opened``, the name of the one it holds is read from its list
+    of files (an archive that is not there, or not one file, may hold one: the read says what is wrong).
+    """
     lowered = name.lower()
     if compression_of(lowered) == "zip":
-        return True
+        inside = _zip_member_name(name) if opened else None
+        return inside is None or inside.lower().endswith(EXCEL_EXTENSIONS)
     if compression_of(lowered) is not None:
         lowered = os.path.splitext(lowered)[0]
     return lowered.endswith(EXCEL_EXTENSIONS)
+
+
+def _zip_member_name(path: str) -> str | None:
+    """The name of the one data file a zip archive holds (as :func:`read_compressed_file` finds it), or None."""
+    import zipfile
+
+    from leadq.compressed_input import _is_hidden  # the files archivers add beside the data
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m.filename for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+    return members[0] if len(members) == 1 else None
 
 
 def expand_inputs(specs: Sequence[str]) -> list[str]:

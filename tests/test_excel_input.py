@@ -128,7 +128,7 @@ def test_file_equals_sheet_is_refused_for_a_workbook_that_is_not_an_input(csv_in
     (["Contacts.XLSX"], None, True),
     (["contacts.ods.gz"], None, True),
     (["contacts.csv.gz"], None, False),
-    (["export.zip"], None, True),  # what the archive holds is not read here
+    (["export.zip"], None, True),  # not there: it may hold one, and the read says it is missing
     (["reports/*.xls"], None, True),
     (["postgresql://crm@db/crm"], None, False),
 ])
@@ -484,3 +484,23 @@ def test_explain_with_lead_or_email_and_a_missing_workbook_says_it_is_missing(tm
     monkeypatch.chdir(tmp_path)
     result = run_cli(["explain", option, "1", "leads.xlsx", "--sheet", "Leads"], exit_code=3)
     assert result.stderr == "leadq: error: no such file: leads.xlsx\n"
+
+
+def test_sheet_is_refused_for_a_zip_archive_that_holds_no_workbook(csv_inputs):
+    # A CRM's export.zip holding a CSV: --sheet would do nothing. The archive's list of files is read (not its data).
+    import zipfile
+
+    with zipfile.ZipFile(csv_inputs / "export.zip", "w") as archive:
+        archive.write(csv_inputs / "hubspot_contacts.csv", "hubspot_contacts.csv")
+        archive.writestr("__MACOSX/._hubspot_contacts.csv", "")  # beside the data, left out as the read does
+    with zipfile.ZipFile(csv_inputs / "book.zip", "w") as archive:
+        archive.write(CRM / "hubspot_contacts.xlsx", "hubspot_contacts.xlsx")
+    result = run_cli(["funnel", "export.zip", "--sheet", "Leads"], exit_code=2)
+    assert result.stderr == NOT_A_WORKBOOK.format(inputs="export.zip")
+    run_cli(["funnel", "*.zip", "--sheet", "Export", "-q"])  # a glob: by what its matches hold
+    (csv_inputs / "book.zip").unlink()
+    result = run_cli(["funnel", "*.zip", "--sheet", "Leads"], exit_code=2)
+    assert result.stderr == NOT_A_WORKBOOK.format(inputs="*.zip")
+    check_sheet_applies(["Leads"], None, ["missing.zip"])  # not there: the read says so (exit 3)
+    (csv_inputs / "bad.zip").write_bytes(b"not a zip")
+    check_sheet_applies(["Leads"], None, ["bad.zip"])  # unreadable: the read says so
