@@ -173,6 +173,7 @@ _PREFIX = re.compile(rb"<([\w.-]+:)?sheetData\b")
 _CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s")
 _CELL_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)<")
 _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
 _REFERENCE = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _XLSX_CHUNK = 1 << 22
 
@@ -285,7 +286,8 @@ def _xlsx_cells(book: zipfile.ZipFile, part: str) -> tuple[set[str], list[tuple[
     """A sheet's columns with a value (their letters), and its error cells: (sheet row, column letters, text).
 
     The XML is searched chunk by chunk, by regular expressions (every cell of a large sheet is
-    too many for a Python loop); a chunk is searched up to the end of its last whole cell.
+    too many for a Python loop); a chunk is searched up to the start of its last row, the rest
+    with the next chunk.
     """
     letters: set[str] = set()
     errors: list[tuple[int, str, str]] = []
@@ -294,7 +296,8 @@ def _xlsx_cells(book: zipfile.ZipFile, part: str) -> tuple[set[str], list[tuple[
         while True:
             chunk = fh.read(_XLSX_CHUNK)
             data = rest + chunk
-            cut = _after_last_cell(data) if chunk else len(data)
+            # Whole rows only: a row cut after an empty cell would not show its first cell with a value.
+            cut = _before_last_row(data) if chunk else len(data)
             if row_start is None and (prefix := _PREFIX.search(data)):
                 row_start = _row_start(prefix.group(1) or b"")
             if row_start is not None:
@@ -321,18 +324,19 @@ def _row_start(prefix: bytes) -> re.Pattern[bytes]:
     # Possessive: a cell with a value fails each alternative at once, not after trying every split of its tag.
     empty = (rb"<" + p + rb"c\b[^>]*+(?<=/)>|<" + p + rb'c\b(?![^>]*\st="str")[^>]*+(?<!/)>\s*' + formula + rb"\s*"
              + empty_value + rb"\s*</" + p + rb"c>")
-    return re.compile(rb"<" + p + rb"row\b[^>]*>(?:\s*(?:" + empty + rb"))*\s*<" + p
+    # The empty cells possessively: one is never taken back to be read as the cell with a value.
+    return re.compile(rb"<" + p + rb"row\b[^>]*>(?:\s*(?:" + empty + rb"))*+\s*<" + p
                       + rb'c\b[^>]*?\sr="([A-Z]{1,3})\d+"')
 
 
-def _after_last_cell(xml: bytes) -> int:
-    """Where the last cell that ends in ``xml`` ends (0: none does)."""
+def _before_last_row(xml: bytes) -> int:
+    """Where the last row that starts in ``xml`` starts (0: none does)."""
     end = len(xml)
-    while (start := xml.rfind(b"</", 0, end)) >= 0:
-        found = _CELL_END.match(xml, start)
-        if found:
-            return found.end()
-        end = start
+    while (at := xml.rfind(b"row", 0, end)) >= 0:
+        start = xml.rfind(b"<", 0, at)
+        if start >= 0 and (tag := _ROW_TAG.match(xml, start)) is not None and tag.end() == at + 4:
+            return start
+        end = at
     return 0
 
 

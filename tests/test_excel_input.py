@@ -504,3 +504,22 @@ def test_sheet_is_refused_for_a_zip_archive_that_holds_no_workbook(csv_inputs):
     check_sheet_applies(["Leads"], None, ["missing.zip"])  # not there: the read says so (exit 3)
     (csv_inputs / "bad.zip").write_bytes(b"not a zip")
     check_sheet_applies(["Leads"], None, ["bad.zip"])  # unreadable: the read says so
+
+
+def test_error_cells_are_in_their_column_wherever_a_read_chunk_ends(tmp_path, monkeypatch):
+    # Only the title's row has a value in column B (the frame's first column): after an empty cell with an end tag,
+    # which a chunk may end after. The table is C:D, its error in D ('Job Title').
+    from leadq import excel_input
+
+    rows = ('<row r="1"><c r="A1" s="1"></c>' + _text_cell("B1", "Leads report") + "</row>"
+            '<row r="3">' + _text_cell("C3", "Record ID") + _text_cell("D3", "Job Title") + "</row>"
+            '<row r="4"><c r="C4"><v>1</v></c><c r="D4" t="e"><v>#N/A</v></c></row>'
+            '<row r="5"><c r="C5"><v>2</v></c>' + _text_cell("D5", "CTO") + "</row>")
+    path = _workbook_of_sheet(tmp_path / "report.xlsx", rows)
+    expected = [("Job Title", 1, "D4")]
+    assert [(c.column, c.count, c.first_cell) for c in read_one(path).error_cells] == expected
+    whole = excel_input._xlsx_error_cells(str(path), "Leads")
+    assert whole == [(4, 2, "D4", "#N/A")]  # D is the frame's third column: it starts at B
+    for size in range(7, len(rows) + 200):
+        monkeypatch.setattr(excel_input, "_XLSX_CHUNK", size)
+        assert excel_input._xlsx_error_cells(str(path), "Leads") == whole, size
