@@ -187,11 +187,12 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
             scored.update(spellings)
             if any(s in seen for s in spellings):
                 continue
-            pos = rule.pos
+            pos = rule.events_pos or rule.pos
+            close = did_you_mean(wanted.lower(), seen)  # a misspelt type: the log's spelling to write
             findings.append(Finding("warning", "event-type-missing", pos.path, pos.line, pos.column,
                                     f"{rule.section} rule '{rule.id}'",
-                                    f"no event of type '{wanted.lower()}' in {label}, so the rule scores nothing; "
-                                    f"{hint}"))
+                                    f"no event of type '{wanted.lower()}' in {label}, so the rule scores nothing"
+                                    f"{close}; {hint}"))
     unused = [(t, n) for t, n in seen.items() if t not in scored]
     if unused:
         shown = ", ".join(f"'{t}' ({n:,})" for t, n in unused[:UNUSED_SHOWN])

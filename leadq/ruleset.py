@@ -94,6 +94,7 @@ class Rule:
     min_count: int = 1
     per: str = "event"  # "event": points per matching event; "lead": once when min_count reached
     group: str | None = None  # the score group whose cap it shares (Ruleset.groups)
+    events_pos: Position | None = None  # where `event:` is written (an event rule's type findings point there)
 
     @property
     def is_event_rule(self) -> bool:

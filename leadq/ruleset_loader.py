@@ -237,6 +237,7 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
                 cap=r.number("cap", None, positive=True),
                 within_days=r.number("within_days", settings.lookback_days, positive=True),
                 half_life_days=half_life, min_count=int(min_count or 1), per=per, group=group,
+                events_pos=r.pos("event"),
             ))
         else:
             out.append(Rule(id=rule_id, label=label, section=section, score=score, points=points or 0.0,

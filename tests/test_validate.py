@@ -337,6 +337,26 @@ def test_event_types_the_rules_name_are_looked_for_in_the_activity_log(tmp_path)
     assert f"activity_columns.event_type: column 'Event' is not in {lost}" in result.stdout
 
 
+def test_a_misspelt_event_type_is_found_on_its_event_line_with_the_logs_spelling(tmp_path):
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(
+        "version: 1\ncolumns: {lead_id: Lead ID}\n"
+        "activity_columns: {lead_id: Lead ID, event_type: Event, occurred_at: When}\n"
+        "intent:\n"
+        "  - id: webinar\n"
+        "    points: 10\n"
+        "    event: webinar_atended\n"
+        "tiers:\n  - {name: all, otherwise: true}\n")
+    log = tmp_path / "events.csv"
+    log.write_text("Lead ID,Event,When\nL1,Webinar Attended,2026-10-01\nL2,page_view,2026-10-02\n")
+    report = lint_ruleset(str(ruleset), activity_specs=[str(log)])
+    [found] = [f for f in report.findings if f.code == "event-type-missing"]
+    assert (found.line, found.column) == (7, 12)  # the `event:` value, not the rule's first line
+    assert found.message == (f"no event of type 'webinar_atended' in {log}, so the rule scores nothing; did you mean "
+                             "'webinar attended'?; the log's most frequent types: 'page_view' (1), "
+                             "'webinar attended' (1)")
+
+
 def test_an_activity_column_only_a_where_reads_is_looked_for(tmp_path):
     ruleset = tmp_path / "r.yaml"
     ruleset.write_text(
