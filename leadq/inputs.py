@@ -127,12 +127,15 @@ def sheet_options(values: Sequence[str]) -> tuple[str | None, tuple[tuple[str, s
     is still a name). ``FILE`` is compared by its real path, so ``./a.xlsx`` is ``a.xlsx``.
 
     Raises:
-        UsageError: two sheets for every workbook, a FILE that is not an existing file,
-            a FILE given twice, or an empty sheet name.
+        UsageError: an empty value, two sheets for every workbook, a FILE that is not an
+            existing file, a FILE given twice, or an empty sheet name.
     """
     default: str | None = None
     pairs: dict[str, str] = {}
     for value in values:
+        if not value.strip():
+            raise UsageError(f"--sheet: {value!r} names nothing (an unset shell variable?); give the sheet's name or "
+                             "number, or leave the option out")
         cut = _sheet_file_end(value)
         if cut is None:
             if default is not None and default != value:

@@ -523,3 +523,13 @@ def test_error_cells_are_in_their_column_wherever_a_read_chunk_ends(tmp_path, mo
     for size in range(7, len(rows) + 200):
         monkeypatch.setattr(excel_input, "_XLSX_CHUNK", size)
         assert excel_input._xlsx_error_cells(str(path), "Leads") == whole, size
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_sheet_is_refused_before_anything_is_read(csv_inputs, value):
+    # --sheet "$SHEET" with the variable unset: a usage error (exit 2), not 'no sheet '' in the workbook' (exit 3).
+    shutil.copy(CRM / "hubspot_contacts.xlsx", csv_inputs / "hubspot_contacts.xlsx")
+    result = run_cli(["score", "hubspot_contacts.xlsx", "--sheet", value, "-o", "o.csv"], exit_code=2)
+    assert result.stderr == (f"leadq: error: --sheet: {value!r} names nothing (an unset shell variable?); give the "
+                             "sheet's name or number, or leave the option out\n")
+    assert not (csv_inputs / "o.csv").exists()
