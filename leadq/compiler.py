@@ -170,7 +170,15 @@ def _unseen_by_scoring_rules(ruleset: Ruleset, fields: dict[str, FieldRef]) -> d
                       "disqualifier or a tier" for name in ("fit", "intent", "total", "grade")})
     out.update({name: f"'{name}' is a verdict of the disqualifiers; only a tier can test it"
                  for name in ("disqualified", "bad_fit", "bad_timing")})
+    out["tier"] = ("'tier' is decided from the scores that scoring rules add up, so a scoring rule cannot read "
+                   "it; routing, sla and nurture read the tier")
     return {name: why for name, why in out.items() if name not in fields}
+
+
+# `tier` is what the tiers decide: only what comes after them (routing, SLAs, nurture) reads it.
+_TIER_UNSEEN = ("'tier' is decided last, from the scores and the disqualifiers' verdicts, so {where} cannot read "
+                "it; test what puts a lead in that tier instead (fit, intent, total, grade, fired(rule), "
+                "disqualified ...); routing, sla and nurture read the tier")
 
 
 def _stripped_fields(ruleset: Ruleset) -> frozenset[str]:
@@ -210,6 +218,8 @@ def score_scope(ruleset: Ruleset, as_of: datetime, where: str, *, with_verdicts:
     scope.rules = {r.id: r for r in ruleset.rules}
     scope.unseen = {name: why for name, why in scope.unseen.items()
                     if name not in scope.fields and name not in scope.rules}
+    if "tier" not in scope.fields:
+        scope.unseen["tier"] = _TIER_UNSEEN.format(where=where)
     return scope
 
 

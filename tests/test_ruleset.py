@@ -149,6 +149,14 @@ CASES = [
      "disqualifier or a tier"),
     ("verdict in a fit rule", 'job_title matches "director"', "bad_fit",
      ":13:11: fit rule 'director': 'bad_fit' is a verdict of the disqualifiers; only a tier can test it"),
+    # The tier is decided last: a rule or a tier reading it said only "unknown field 'tier'".
+    ("tier in a fit rule", 'job_title matches "director"', 'tier = "hot"',
+     ":13:11: fit rule 'director': 'tier' is decided from the scores that scoring rules add up, so a scoring rule "
+     "cannot read it; routing, sla and nurture read the tier"),
+    ("tier in a tier", "total >= 20", 'tier = "hot"',
+     ":25:11: tier 'hot': 'tier' is decided last, from the scores and the disqualifiers' verdicts, so tier 'hot' "
+     "cannot read it; test what puts a lead in that tier instead (fit, intent, total, grade, fired(rule), "
+     "disqualified ...); routing, sla and nurture read the tier"),
     ("misspelt field in where", "event: demo_request", 'event: demo_request\n    where: event_typ = "x"',
      ":18:12: intent rule 'demo': unknown field 'event_typ'; did you mean 'event_type'?"),
     ("quoted exponent is text", "points: 10", 'points: "1e3"', "'points' must be a number, got '1e3'"),
