@@ -173,6 +173,19 @@ def test_argument_splitting(tmp_path):
         split_arguments([CONTACTS], [])
     with pytest.raises(InputError, match="contacts file not found: missing.csv"):
         split_arguments(["A", "missing.csv"], [])
+    # A missing workbook or compressed export is a missing file too, not a lead id.
+    for name in ("missing.xlsx", "missing.csv.gz", "export.zip", "missing.ods"):
+        with pytest.raises(InputError, match=f"contacts file not found: {name}"):
+            split_arguments(["A", name], [])
+
+
+def test_the_names_explain_takes_for_files_are_every_name_leadq_reads():
+    from leadq.cli.explain import _DATA_SUFFIXES
+    from leadq.compressed_input import COMPRESSION_BY_EXTENSION
+    from leadq.excel_input import EXCEL_EXTENSIONS
+    from leadq.inputs import FORMAT_BY_EXTENSION
+
+    assert set(_DATA_SUFFIXES) == {*FORMAT_BY_EXTENSION, *EXCEL_EXTENSIONS, *COMPRESSION_BY_EXTENSION}
 
 
 def test_cli_usage_errors():

@@ -15,7 +15,10 @@ from leadq.cli import (
 )
 from leadq.errors import InputError, UsageError
 
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".ndjson", ".jsonl", ".json")
+# Names of data files (as leadq.inputs reads them: formats, workbooks, compressed files), spelt out
+# here so that the command's module imports no Polars before it runs (`leadq --help` stays fast).
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".ndjson", ".jsonl", ".json",
+                  ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".gz", ".gzip", ".bz2", ".xz", ".zip")
 
 
 def _is_input(arg: str) -> bool:
