@@ -545,6 +545,23 @@ def test_rows_to_a_full_stdout_say_so_plainly(tmp_path: Path) -> None:
         "leadq: error: cannot write to stdout: no space left on device; free some space and retry\n"))
 
 
+@pytest.mark.parametrize("args", [
+    ["funnel", "sample_data/contacts.csv", "--as-of", "2026-11-01"],
+    ["validate", "rulesets/b2b_saas.yaml"],
+    ["--help"],
+    ["score", "--help"],
+], ids=["funnel", "validate", "help", "score-help"])
+def test_a_report_to_a_full_stdout_is_an_output_error_on_every_command(args: list[str]) -> None:
+    # A cron job's log on a full disk: 'internal error: OSError: [Errno 28]' (exit 70), or a traceback for --help.
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    cmd = [sys.executable, "-c", "from leadq.cli import main; main()", *args]
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert (proc.returncode, proc.stderr.decode()) == (EXIT_OUTPUT, (
+        "leadq: error: cannot write the report to its stream: no space left on device; free some space and retry\n"))
+
+
 def test_a_lock_left_under_this_runs_own_pid_is_taken_over(tmp_path: Path) -> None:
     # A run killed outright in a container; the next run's container gives it the same pid. The lock's
     # pid is alive (it is this run), and every run refused: "being written by another leadq run".

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import functools
 import json
 import os
@@ -87,6 +88,24 @@ def _err(message: str) -> None:
     sys.stderr.flush()
 
 
+# errno values of a stream that cannot be written: a full disk or quota, a dead terminal.
+_FULL_STREAM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO})
+
+
+def _stream_full(exc: OSError) -> None:
+    """A report or JSON printed to a stream that cannot take it (a cron job's log on a full disk): exit 4.
+
+    Files leadq writes say so themselves (OutputError); an OSError left over comes from printing.
+    """
+    from leadq.errors import os_reason
+
+    with contextlib.suppress(OSError):
+        _err(f"cannot write the report to its stream: {os_reason(exc)}")
+    with contextlib.suppress(OSError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the flush at exit would fail again
+    raise typer.Exit(EXIT_OUTPUT) from None
+
+
 def handle_errors(func: Callable) -> Callable:
     """Turn library exceptions into one-line messages and documented exit codes."""
 
@@ -121,6 +140,8 @@ def handle_errors(func: Callable) -> Callable:
             # Never a traceback for the user: one line, a distinct exit code, and a way to see more.
             if os.environ.get("LEADQ_DEBUG"):
                 raise
+            if isinstance(exc, OSError) and exc.errno in _FULL_STREAM:
+                _stream_full(exc)
             first = (str(exc).strip().splitlines() or [""])[0]
             _err(f"internal error: {type(exc).__name__}: {first}; this is a bug in leadq, please report it "
                  "(set LEADQ_DEBUG=1 to see the traceback)")
@@ -298,7 +319,15 @@ def main() -> None:
     # does not import polars): the query still stops at once, and one Ctrl-C is one exception.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
-    typer.main.get_group(app_for(sys.argv[1:]))()
+    try:
+        typer.main.get_group(app_for(sys.argv[1:]))()
+    except OSError as exc:  # help or a usage message printed by Click, outside any command's handle_errors
+        if exc.errno not in _FULL_STREAM or os.environ.get("LEADQ_DEBUG"):
+            raise
+        try:
+            _stream_full(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 
 
 def _command_name(info) -> str:
