@@ -408,6 +408,20 @@ def test_a_second_run_into_the_same_folder_stops_with_the_first_ones_pid(tmp_pat
     assert _tree(tmp_path) == before
 
 
+def _until_running_a_program_named(pid: int, name: bytes) -> None:
+    """Wait (at most 10 s) until ``pid`` runs the program: right after the fork /proc shows no command line."""
+    import time
+
+    for _ in range(1000):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if name in fh.read():
+                    return
+        except OSError:
+            return  # no /proc here: nothing to wait for
+        time.sleep(0.01)
+
+
 def _dead_pid() -> int:
     import subprocess
     import sys
@@ -438,6 +452,7 @@ def test_the_temporary_folder_of_a_run_killed_outright_is_removed_by_the_next_ru
     again = where / f"{prefix}.{os.getpid()}-aaaaaaaaaaaa.tmp"
     shell = subprocess.Popen(["sh", "-c", "sleep 120"])
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # another run, still going
+    _until_running_a_program_named(shell.pid, b"sleep")  # before its exec its command line reads as empty
     taken = where / f"{prefix}.{shell.pid}-bbbbbbbbbbbb.tmp"
     running = where / f"{prefix}.{other.pid}-ba9876543210.tmp"
     for folder in (again, taken, running):
