@@ -34,7 +34,7 @@ from leadq.cleaning import stripped_text
 from leadq.compressed_input import COMPRESSION_BY_EXTENSION
 from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_mean, os_reason
 from leadq.inputs import (FORMAT_BY_EXTENSION, INPUT_ONLY_FORMAT_BY_EXTENSION, SOURCE_ROW, ReadOptions,
-                          collect_input, read_input_files)
+                          collect_input, format_from_content, read_input_files, stream_file_bytes)
 from leadq.outputs import FORMULA_PREFIX
 from leadq.ruleset import Ruleset
 from leadq.summary import count_by
@@ -56,14 +56,15 @@ def _written_format(path: str) -> str | None:
     ext = os.path.splitext(path)[1].lower()
     if ext in FORMAT_BY_EXTENSION or ext in INPUT_ONLY_FORMAT_BY_EXTENSION or ext in COMPRESSION_BY_EXTENSION:
         return None
+    piped = stream_file_bytes(path)  # a named pipe (`--previous <(aws s3 cp ... -)`) is read once, and kept
+    if piped is not None:
+        return format_from_content(piped[:64])
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
     except OSError as exc:
         raise InputError(f"--previous {path}: cannot read: {os_reason(exc)}") from None
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    return "ndjson" if head.lstrip().startswith(b"{") else "csv"
+    return format_from_content(head)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import glob as globlib
 import io
 import json
 import os
+import stat
 import sys
 from dataclasses import asdict, dataclass
 from typing import BinaryIO, Callable, Collection, Mapping, Sequence, TypeVar
@@ -342,6 +343,43 @@ def _common_input_extension(folder: str) -> str:
     return max(sorted(set(known)), key=known.count, default=".csv")
 
 
+# The bytes of inputs that can be read only once (a named pipe such as bash's `<(curl ...)`, a device),
+# kept for a second read in the same run (run_counted, --previous's first bytes).
+_STREAM_BYTES: dict[str, bytes] = {}
+
+
+def stream_file_bytes(path: str) -> bytes | None:
+    """The bytes of an input that is not a regular file (a named pipe, a device), read whole once; else None.
+
+    Such a file cannot be scanned lazily, sought in, or opened twice (its writer is gone): it is read
+    into memory as standard input is, and held, so a second read in the run gets the same bytes.
+
+    Raises:
+        InputError: it cannot be read.
+    """
+    try:
+        if stat.S_ISREG(os.stat(path).st_mode):
+            return None
+    except OSError:
+        return None  # missing: the read says so
+    if path not in _STREAM_BYTES:
+        try:
+            with open(path, "rb") as fh:
+                _STREAM_BYTES[path] = fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {os_reason(exc)}") from None
+    return _STREAM_BYTES[path]
+
+
+def format_from_content(head: bytes) -> str:
+    """The format of data whose name does not say it, from its first bytes: Parquet, NDJSON, else CSV."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "excel"  # a workbook is a zip archive (a zipped CSV export has a name that says so)
+    return "ndjson" if head.lstrip().startswith((b"{", b"[")) else "csv"
+
+
 def _check_readable(path: str) -> None:
     """Raise InputError unless ``path`` is an existing, readable regular file."""
     if not os.path.exists(path):
@@ -462,6 +500,12 @@ def read_input_files(
             source = decompress_stdin(source, STDIN_LABEL)
             fmt = options.input_format or "csv"
             label = STDIN_LABEL
+        elif (piped := stream_file_bytes(path)) is not None:
+            source = decompress_stdin(piped, path)
+            ext = os.path.splitext(path)[1].lower()
+            fmt = (options.input_format or FORMAT_BY_EXTENSION.get(ext) or INPUT_ONLY_FORMAT_BY_EXTENSION.get(ext)
+                   or format_from_content(source[:64]))
+            label = path
         elif (compression := compression_of(path)) is not None:
             source, inner = read_compressed_file(path, compression)
             fmt = options.input_format or _input_format_from_path(inner, path)

@@ -1051,3 +1051,32 @@ def test_used_columns_decide_blank_rows_only_where_the_rows_with_text_are_counte
         [again] = read_input_files([str(path)])
         assert collect_input(again.frame, name)["_source_row"].to_list() == rows, name
         assert csv_input.parsed_without_check(str(path)), name
+
+
+def test_inputs_from_named_pipes_read_as_their_files_do(tmp_path):
+    # bash's `<(curl ...)` gives /dev/fd/63: a pipe that cannot be sought in or opened twice, with no extension.
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("bash") is None or not os.path.exists("/dev/fd"):
+        pytest.skip("no bash process substitution here")
+    sample = REPO / "sample_data"
+    pl.read_csv(sample / "contacts.csv", infer_schema=False).write_parquet(tmp_path / "contacts.parquet")
+    leadq = f"{sys.executable} -c 'from leadq.cli import main; main()'"
+    script = (
+        f"cd {tmp_path}; set -e\n"
+        f"{leadq} score {sample}/contacts.csv -a '{sample}/events/*.csv' --as-of 2026-11-01 -o files.csv -q\n"
+        f"{leadq} score <(cat {sample}/contacts.csv) -a <(cat {sample}/events/*.csv) --as-of 2026-11-01 "
+        "-o piped.csv -q\n"
+        f"{leadq} score <(cat contacts.parquet) -a '{sample}/events/*.csv' --as-of 2026-11-01 -o parquet.csv -q\n"
+        f"{leadq} score contacts.parquet -a '{sample}/events/*.csv' --as-of 2026-11-01 -o again.csv "
+        "--previous <(cat files.csv) --summary-json changes.json -q\n")
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    files = (tmp_path / "files.csv").read_bytes()
+    assert (tmp_path / "piped.csv").read_bytes() == files == (tmp_path / "parquet.csv").read_bytes()
+    import json
+
+    changes = json.loads((tmp_path / "changes.json").read_text())["changes"]
+    assert (changes["first_run"], changes["unchanged"]) == (False, changes["previous_leads"])

@@ -22,8 +22,8 @@ _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".ndjson", ".jsonl"
 
 
 def _is_input(arg: str) -> bool:
-    """An argument that names input data: '-', an existing file, or a glob matching files."""
-    if arg == "-" or Path(arg).is_file():
+    """An argument that names input data: '-', an existing file (a named pipe too), or a glob matching files."""
+    if arg == "-" or (Path(arg).exists() and not Path(arg).is_dir()):
         return True
     return any(ch in arg for ch in "*?[") and bool(glob.glob(arg))
 
