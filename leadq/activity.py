@@ -595,3 +595,40 @@ def event_count_columns(known: pl.Expr, rules: tuple[Rule, ...] = ()) -> list[pl
         pl.when(lead & ~known).then(timed).otherwise(0).sum().alias("_stat_unknown"),
     ] + [pl.when(known).then(pl.col(col_names(r.id)["n"])).otherwise(0).fill_null(0).sum().alias(f"_stat_n__{r.id}")
          for r in rules]
+
+
+UNKNOWN_SAMPLE_ROWS = 10_000  # events read for the examples of ids that name no scored lead
+UNKNOWN_EXAMPLES = 2
+
+
+def most_events_unknown(readable: int, unknown: int) -> bool:
+    """Whether most of the log's readable events name no scored lead: then the lead ids, not the
+    event types, are what to check (a log written by a spreadsheet holds ``1000001.0`` for ``1000001``)."""
+    return readable > 0 and 2 * unknown > readable
+
+
+def _id_shape(lead: pl.Expr) -> pl.Expr:
+    """A lead id in the form the same id takes in another export: lower case, no zero fraction or leading zeros."""
+    return lead.str.strip_chars().str.to_lowercase().str.replace(r"^(\d+)\.0+$", "$1").str.replace(r"^0+(\d)", "$1")
+
+
+def unknown_lead_examples(ids: pl.LazyFrame, scored_ids: pl.Series,
+                          sample_rows: int = UNKNOWN_SAMPLE_ROWS) -> tuple[list[str], list[str]]:
+    """A few lead ids of the log's first events that name no scored lead, and scored leads' ids beside them.
+
+    For the summary's diagnosis when :func:`most_events_unknown`, so off the normal path: only
+    the first ``sample_rows`` ids of the log (``ids``: its ``lead_id`` column, trimmed text) are
+    read. Where an unknown id is a scored lead's id written another way (``1000001.0``,
+    ``01000001``, another case), that pair is given, to show the difference; else the first
+    unknown ids and the first scored leads' ids.
+    """
+    lead = pl.col("lead_id")
+    sample = ids.head(sample_rows).filter(lead.is_not_null() & (lead != "") & ~lead.str.to_lowercase().is_in(NULL_MARKERS))
+    known = pl.DataFrame({"lead_id": scored_ids.cast(pl.String)}).drop_nulls()
+    unknown = sample.unique(maintain_order=True).collect().join(known, on="lead_id", how="anti", maintain_order="left")
+    shaped = known.with_columns(_id_shape(lead).alias("_shape")).unique("_shape", keep="first", maintain_order=True)
+    pairs = unknown.with_columns(_id_shape(lead).alias("_shape")).join(
+        shaped, on="_shape", suffix="_scored", maintain_order="left").head(UNKNOWN_EXAMPLES)
+    if pairs.height:
+        return pairs["lead_id"].to_list(), pairs["lead_id_scored"].to_list()
+    return unknown["lead_id"].head(UNKNOWN_EXAMPLES).to_list(), known["lead_id"].head(UNKNOWN_EXAMPLES).to_list()

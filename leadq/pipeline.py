@@ -28,9 +28,12 @@ import polars as pl
 
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces
 from leadq.actions import action_columns, check_rollup, with_actions
-from leadq.activity import event_accounting, event_count_columns, finish_aggregates, known_event_columns
+from leadq.activity import (
+    event_accounting, event_count_columns, finish_aggregates, known_event_columns, most_events_unknown,
+    unknown_lead_examples,
+)
 from leadq.activity_input import aggregate_activity, event_fields_needed, read_activity_files
-from leadq.cleaning import email_domain, map_columns, polars_type
+from leadq.cleaning import email_domain, map_columns, polars_type, stripped_text
 from leadq.dedupe import drop_duplicates
 from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
@@ -70,6 +73,9 @@ class RunStats:
     events_unknown_lead: int = 0
     events_unreadable: int = 0
     events_by_rule: dict[str, int] = field(default_factory=dict)  # event rule id -> events it counted
+    # When most readable events name no scored lead: the id columns and a few ids of each side
+    # ({log_column, contacts_column, log, contacts}; empty otherwise: unknown_lead_examples)
+    events_unknown_examples: dict = field(default_factory=dict)
     unmatched_titles: int = 0
 
     @property
@@ -373,6 +379,9 @@ def _score_frames(
         stats.events_read, stats.events_unreadable, stats.events_scored, stats.events_unknown_lead = (
             int(ev[c]) for c in EVENT_STATS)
         stats.events_by_rule = {r.id: int(ev[f"_stat_n__{r.id}"]) for r in ruleset.event_rules}
+        if scored_df.height and most_events_unknown(stats.events_read - stats.events_unreadable,
+                                                    stats.events_unknown_lead):
+            stats.events_unknown_examples = _unknown_examples(events, scored_df["lead_id"], ruleset)
 
     rejects_full = _rejects_with_raw(contacts, rejects_df)
     stats.rejected_by_reason = _reason_counts(rejects_df)
@@ -400,6 +409,23 @@ def _score_frames(
     return ScoreResult(scored=output, rejects=rejects_full, stats=stats, ruleset=ruleset,
                        detail=scored_df if detail else (funnel_df if funnel_cols else None),
                        accounts=accounts_from_leads(scored_df) if rollup == "account" else None)
+
+
+def _unknown_examples(events: pl.LazyFrame, scored_ids: pl.Series, ruleset: Ruleset) -> dict:
+    """The summary's examples of the log's lead ids that name no scored lead (:func:`unknown_lead_examples`),
+    with the id column of each side; empty when the log's first events could not be read again.
+
+    The ids are the log's as read, trimmed (a float column's whole numbers without ".0", as the
+    aggregation reads them): the typed log may be joined to the dropped duplicates' leads, in no
+    set order, and the examples would change from run to run.
+    """
+    column = ruleset.activity_columns["lead_id"].column
+    try:
+        ids = events.select(stripped_text(pl.col(column), events.collect_schema()[column]).alias("lead_id"))
+        log, contacts = unknown_lead_examples(ids, scored_ids)
+    except pl.exceptions.PolarsError:  # a diagnosis only: the run's figures stand without it
+        return {}
+    return {"log_column": column, "contacts_column": ruleset.columns["lead_id"].column, "log": log, "contacts": contacts}
 
 
 SMALL_INPUT_BYTES = 8 * 1024 * 1024

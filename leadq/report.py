@@ -20,6 +20,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from leadq.activity import most_events_unknown
 from leadq.progress import reporting
 from leadq.summary import RunSummary
 
@@ -175,6 +176,23 @@ def _bar(share: float, width: int = 20) -> str:
     return "█" * filled + "·" * (width - filled)
 
 
+def unknown_leads_note(events: dict) -> str:
+    """The summary's line when most readable events name no scored lead (:func:`leadq.activity.most_events_unknown`):
+    the lead ids to check, with a few ids of each side when the run found them (``unknown_lead_examples``)."""
+    readable, unknown = events["read"] - events["unreadable"], events["unknown_lead"]
+    which = f"all {readable:,}" if unknown == readable else f"{unknown:,} of {readable:,}"
+    examples = events.get("unknown_lead_examples") or {}
+    if not examples:
+        return f"{which} readable events name no scored lead: check that the log's lead ids are the contacts' ids"
+    note = (f"{which} readable events name no scored lead: check that the log's lead-id column "
+            f"({examples['log_column']}) holds the contacts' ids ({examples['contacts_column']})")
+    if examples["log"] and examples["contacts"]:
+        def quoted(ids: list[str]) -> str:
+            return " and ".join(f"'{i}'" for i in ids)
+        note += f"; e.g. the log has {quoted(examples['log'])}, the contacts {quoted(examples['contacts'])}"
+    return note
+
+
 def report_rows_note(name: str, rows: dict) -> str:
     """What was left out of a report export (``RunSummary.report_rows``), in one line."""
     unit = rows.get("unit", "sheet row")
@@ -230,10 +248,15 @@ def run_summary(summary: RunSummary) -> Group:
                               style="yellow"))
         elif later:
             parts.append(Text(f"events after the as-of time, not counted: {later:,}"))
+        unmatched = summary.scored and most_events_unknown(ev["read"] - ev["unreadable"], ev["unknown_lead"])
+        if unmatched:
+            parts.append(Text(unknown_leads_note(ev), style="yellow"))
         idle = [rule for rule, n in ev.get("by_rule", {}).items() if not n]
         if idle and ev.get("up_to_as_of"):
-            parts.append(Text(f"event rules that counted no event: {', '.join(idle)} (check their `event:` types "
-                              "with leadq validate --activities)", style="yellow"))
+            # With most events for no scored lead, the ids are what to check first, not the types.
+            check = ("most events name no scored lead: check the lead ids first" if unmatched
+                     else "check their `event:` types with leadq validate --activities")
+            parts.append(Text(f"event rules that counted no event: {', '.join(idle)} ({check})", style="yellow"))
     if summary.blanked_values:
         parts.append(Text("blanked unreadable values in unused columns: "
                           + "; ".join(f"{k} {v:,}" for k, v in summary.blanked_values.items()), style="yellow"))

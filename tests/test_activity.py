@@ -458,10 +458,12 @@ def test_the_event_accounting_counts_every_kind_of_event_once(tmp_path, monkeypa
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_with_no_lead_of_the_log_scored_every_readable_event_is_of_an_unknown_lead(tmp_path, monkeypatch, layout):
     # In partitions, the scored leads' part of the accounting comes from the run's plan and the
-    # totals from every lead's counts (activity.event_accounting): here that part is empty.
+    # totals from every lead's counts (activity.event_accounting): here that part is empty. Most events
+    # naming no scored lead, the summary gives a few of the log's ids and the contacts' (unknown_lead_examples).
     events, _ = _accounting_run(tmp_path, monkeypatch, layout, "id\n99\n")
     assert events == {
-        "read": 15, "unreadable": 4, "unknown_lead": 11, "up_to_as_of": 9, "by_rule": {"demo": 0, "pricing": 0}}
+        "read": 15, "unreadable": 4, "unknown_lead": 11, "up_to_as_of": 9, "by_rule": {"demo": 0, "pricing": 0},
+        "unknown_lead_examples": {"log_column": "id", "contacts_column": "id", "log": ["1", "2"], "contacts": ["99"]}}
 
 
 BLANK_ROWS_LOG = ("id,type,at,url,campaign\n"
@@ -508,3 +510,17 @@ def test_the_log_rows_read_for_several_rulesets_are_those_blank_in_what_none_of_
     # Read for the plain ruleset, the campaign column is left out of the scan when not selected.
     [file] = read_activity_files([str(log)], rulesets[0])
     assert "PROJECT 4/5 COLUMNS" in file.frame.select("id", "type", "at", "url").explain()
+
+
+@pytest.mark.parametrize(("readable", "unknown", "most"), [(0, 0, False), (6, 3, False), (6, 4, True), (6, 6, True)])
+def test_most_events_unknown_is_more_than_half_of_the_readable_events(readable, unknown, most):
+    assert activity.most_events_unknown(readable, unknown) is most
+
+
+def test_unknown_lead_examples_pair_an_id_with_the_lead_it_was_written_for():
+    # A zero fraction (a spreadsheet's number), leading zeros and another case name the same lead: the pair
+    # shows the difference. Known ids, blanks and null markers are no examples.
+    ids = pl.LazyFrame({"lead_id": ["7", None, "", "n/a", "x9", "1000001.0", "1000001.0", "00042", "ABC"]})
+    scored = pl.Series(["7", "42", "1000001", "abc"])
+    assert activity.unknown_lead_examples(ids, scored) == (["1000001.0", "00042"], ["1000001", "42"])
+    assert activity.unknown_lead_examples(ids, scored, sample_rows=5) == (["x9"], ["7", "42"])

@@ -704,3 +704,48 @@ def test_a_working_folder_that_was_removed_is_an_output_error(tmp_path, monkeypa
     assert result.stderr == ("leadq: error: cannot write scored.rejects.csv: the working folder no longer exists; "
                              "run from an existing folder or give an absolute path\n")
     run_cli(_worked_args(tmp_path / "o.csv", "-q"))  # absolute paths need no working folder
+
+
+def _numbered_worked_example(folder, log_ids: dict[str, str]):
+    """The worked example with the contacts' lead ids 1000001-1000003, and the log's ids as ``log_ids`` says."""
+    numbers = {"A": "1000001", "B": "1000002", "C": "1000003"}
+    contacts = pl.read_csv(WORKED / "contacts.csv", infer_schema=False)
+    contacts.with_columns(pl.col("Lead ID").replace(numbers)).write_csv(folder / "contacts.csv")
+    events = pl.read_csv(WORKED / "events.csv", infer_schema=False)
+    events.with_columns(pl.col("Lead ID").replace(log_ids)).write_csv(folder / "events.csv")
+    return ["score", folder / "contacts.csv", "-a", folder / "events.csv", "-r", RULESETS / "worked_example.yaml",
+            "--as-of", "2026-11-01", "-o", folder / "o.csv", "--summary-json", folder / "s.json"]
+
+
+def test_a_log_whose_lead_ids_match_no_lead_says_so_and_does_not_blame_the_event_types(tmp_path):
+    # A log written by a spreadsheet or pandas holds 1000001.0 for the lead 1000001: every event was "for
+    # unknown leads", and the summary said to check the rules' `event:` types, which were right.
+    result = run_cli(_numbered_worked_example(tmp_path, {"A": "1000001.0", "B": "1000002.0", "C": "1000003.0"}))
+    text = " ".join(result.stdout.split())
+    assert ("events read 6; unreadable 0; for unknown leads 6 all 6 readable events name no scored lead: check that "
+            "the log's lead-id column (Lead ID) holds the contacts' ids (Lead ID); e.g. the log has '1000001.0' and "
+            "'1000002.0', the contacts '1000001' and '1000002' event rules that counted no event: blog_download, "
+            "case_study_download, pricing_page, demo_request (most events name no scored lead: check the lead ids "
+            "first) ") in text
+    assert "`event:` types" not in text
+    events = json.loads((tmp_path / "s.json").read_text())["events"]
+    assert events["unknown_lead_examples"] == {"log_column": "Lead ID", "contacts_column": "Lead ID",
+                                               "log": ["1000001.0", "1000002.0"], "contacts": ["1000001", "1000002"]}
+
+
+def test_ids_of_another_kind_are_shown_beside_the_contacts_ids(tmp_path):
+    # No unknown id is a lead's id written another way: the log's first unknown ids and the contacts' first ids.
+    result = run_cli(_numbered_worked_example(tmp_path, {"A": "a@x.io", "B": "b@x.io", "C": "c@x.io"}))
+    assert ("all 6 readable events name no scored lead: check that the log's lead-id column (Lead ID) holds the "
+            "contacts' ids (Lead ID); e.g. the log has 'a@x.io' and 'b@x.io', the contacts '1000001' and '1000002' "
+            "event rules") in " ".join(result.stdout.split())
+
+
+def test_half_of_the_events_for_unknown_leads_is_no_id_mismatch(tmp_path):
+    # A contacts export of some leads only (an MQL list) leaves many events of the log unknown: up to
+    # half of them, the summary says nothing of the ids, and an idle rule's types are what to check.
+    result = run_cli(_numbered_worked_example(tmp_path, {"A": "1000001", "B": "1000002", "C": "1000003.0"}))
+    text = " ".join(result.stdout.split())
+    assert ("events read 6; unreadable 0; for unknown leads 3 event rules that counted no event: demo_request "
+            "(check their `event:` types with leadq validate --activities) ") in text
+    assert "unknown_lead_examples" not in json.loads((tmp_path / "s.json").read_text())["events"]
