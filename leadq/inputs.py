@@ -206,6 +206,43 @@ def check_sheet_applies(values: Sequence[str], input_format: str | None, specs: 
                              "command reads, or leave this --sheet out")
 
 
+def check_csv_options_apply(encoding: str | None, delimiter: str | None, input_format: str | None,
+                            specs: Sequence[str]) -> None:
+    """Refuse ``--encoding`` or ``--delimiter`` where no input is CSV text: they would do nothing.
+
+    An input may be CSV unless its name (a glob's matches, under a compression's extension) or
+    ``--input-format`` says Parquet, NDJSON or a workbook; standard input and names that say
+    nothing (a named pipe) may be.
+
+    Raises:
+        UsageError: naming the option, the inputs and what to do.
+    """
+    given = [name for name, value in (("--encoding", encoding), ("--delimiter", delimiter)) if value]
+    if not given:
+        return
+    check_input_format(input_format)
+    options = " and ".join(given)
+    apply = "apply" if len(given) > 1 else "applies"
+    if input_format not in (None, "csv"):
+        raise UsageError(f"{options} {apply} to CSV inputs only, and --input-format {input_format} reads every input "
+                         f"as {_FORMAT_NAMES.get(input_format, 'a workbook')}; leave {options} out")
+    if input_format == "csv" or not specs:
+        return
+
+    def not_csv(name: str) -> bool:
+        lowered = name.lower()
+        if compression_of(lowered) not in (None, "zip"):
+            lowered = os.path.splitext(lowered)[0]
+        ext = os.path.splitext(lowered)[1]
+        return (FORMAT_BY_EXTENSION.get(ext) not in (None, "csv")) or ext in INPUT_ONLY_FORMAT_BY_EXTENSION
+
+    if all(spec != STDIN and all(not_csv(f) for f in _files_named([spec]) or [spec]) for spec in specs):
+        named = list(dict.fromkeys(specs))
+        shown = ", ".join(named[:3]) + (", ..." if len(named) > 3 else "")
+        raise UsageError(f"{options} {apply} to CSV inputs only, and none of the inputs is CSV ({shown}); leave "
+                         f"{options} out")
+
+
 def check_input_format(input_format: str | None) -> None:
     """Refuse an ``--input-format`` leadq does not read (:data:`INPUT_FORMATS`).
 

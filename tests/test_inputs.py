@@ -1080,3 +1080,39 @@ def test_inputs_from_named_pipes_read_as_their_files_do(tmp_path):
 
     changes = json.loads((tmp_path / "changes.json").read_text())["changes"]
     assert (changes["first_run"], changes["unchanged"]) == (False, changes["previous_leads"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["{parquet}", "--delimiter", ";"], "--delimiter applies to CSV inputs only, and none of the inputs is CSV "
+                                        "({parquet}); leave --delimiter out"),
+    (["{parquet}", "--encoding", "cp1252", "--delimiter", ";"],
+     "--encoding and --delimiter apply to CSV inputs only, and none of the inputs is CSV ({parquet}); leave "
+     "--encoding and --delimiter out"),
+    (["{csv}", "--input-format", "ndjson", "--encoding", "utf-8"],
+     "--encoding applies to CSV inputs only, and --input-format ndjson reads every input as NDJSON; leave "
+     "--encoding out"),
+], ids=["delimiter-parquet", "both-parquet", "encoding-ndjson"])
+def test_csv_options_over_inputs_that_are_not_csv_are_refused(tmp_path, args, message):
+    # A cron line's --delimiter ';' kept after the export moved to Parquet did nothing, without a word.
+    from conftest import run_cli
+
+    csv_path = REPO / "sample_data" / "contacts.csv"
+    parquet = tmp_path / "contacts.parquet"
+    pl.read_csv(csv_path, infer_schema=False, n_rows=5).write_parquet(parquet)
+    names = {"parquet": parquet, "csv": csv_path}
+    result = run_cli(["score", *[a.format(**names) for a in args], "-o", tmp_path / "out.csv", "-q"],
+                     exit_code=EXIT_USAGE)
+    assert result.stderr == f"leadq: error: {message.format(**names)}\n"
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_csv_options_apply_when_some_input_is_csv(tmp_path):
+    from conftest import run_cli
+
+    sample = REPO / "sample_data"
+    parquet = tmp_path / "contacts.parquet"
+    pl.read_csv(sample / "contacts.csv", infer_schema=False).write_parquet(parquet)
+    run_cli(["score", parquet, "-a", str(sample / "events" / "*.csv"), "--delimiter", ",", "--as-of", "2026-11-01",
+             "-o", tmp_path / "out.csv", "-q"])
+    run_cli(["score", "-", "--encoding", "utf-8", "-o", tmp_path / "stdin.csv", "-q"],
+            input=(sample / "contacts.csv").read_bytes())

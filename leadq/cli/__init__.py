@@ -287,19 +287,21 @@ def _explain_inputs(params: dict) -> list[str]:
 
 
 def _read_options(input_format, encoding, delimiter, sheet=None):
-    """The input options as :class:`leadq.inputs.ReadOptions`; ``--sheet`` refused where it does nothing.
+    """The input options as :class:`leadq.inputs.ReadOptions`; ``--sheet``, ``--encoding`` and
+    ``--delimiter`` refused where they do nothing.
 
     Every command that takes ``--sheet`` calls this before it reads its inputs, whose specs are
     taken from the running command's parameters (:data:`_INPUT_PARAMS`).
     """
     from typer._click.globals import get_current_context
 
-    from leadq.inputs import ReadOptions, check_sheet_applies, sheet_options
+    from leadq.inputs import ReadOptions, check_csv_options_apply, check_sheet_applies, sheet_options
 
     default, sheets = sheet_options(sheet or [])
-    ctx = get_current_context(silent=True) if sheet else None
+    ctx = get_current_context(silent=True) if (sheet or encoding or delimiter) else None
     if ctx is not None:
         check_sheet_applies(sheet, input_format, _input_specs(ctx.params))
+        check_csv_options_apply(encoding, delimiter, input_format, _input_specs(ctx.params))
     return ReadOptions(input_format=input_format, encoding=encoding, delimiter=delimiter, sheet=default,
                        sheets=sheets)
 
