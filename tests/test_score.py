@@ -749,3 +749,11 @@ def test_half_of_the_events_for_unknown_leads_is_no_id_mismatch(tmp_path):
     assert ("events read 6; unreadable 0; for unknown leads 3 event rules that counted no event: demo_request "
             "(check their `event:` types with leadq validate --activities) ") in text
     assert "unknown_lead_examples" not in json.loads((tmp_path / "s.json").read_text())["events"]
+
+
+def test_the_unknown_leads_note_without_examples_names_no_column():
+    # The SQL engines give the counts only: the note says what to check without the ids.
+    from leadq.report import unknown_leads_note
+
+    assert unknown_leads_note({"read": 10, "unreadable": 2, "unknown_lead": 5}) == (
+        "5 of 8 readable events name no scored lead: check that the log's lead ids are the contacts' ids")
