@@ -56,6 +56,10 @@ def quote_table(name: str) -> str:
     parts = name.split(".")
     if not all(parts) or len(parts) > 3:
         raise UsageError(f"'{name}' is not a table name (expected table or schema.table)")
+    if '"' in name or "`" in name:
+        # Polars' writer reads quotes its own way: '"q"' wrote a table q__leadq_new that was then not found.
+        raise UsageError(f"'{name}': write the table name without quotes (leadq quotes it: upper case and spaces "
+                         "are kept)")
     return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
 
 

@@ -268,6 +268,12 @@ def test_database_usage_errors(tmp_path):
     assert "--if-exists: unknown value 'merge'; expected one of: replace, append" in result.stderr
     result = run_cli(["score", csv, "--out", tmp_path / "x.parquet", "--if-exists", "append"], exit_code=2)
     assert "--if-exists works with a database --out and --out-table only" in result.stderr
+    # Quotes in the table's name: Polars' writer read them its own way, and a staging table was left behind.
+    out = tmp_path / "out.db"
+    result = run_cli(["score", csv, "--out", f"sqlite:///{out}", "--out-table", '"q"'], exit_code=2)
+    assert result.stderr == ("leadq: error: '\"q\"': write the table name without quotes (leadq quotes it: upper "
+                             "case and spaces are kept)\n")
+    assert not out.exists()
 
 
 def test_sqlite_out_keeps_its_rejects_beside_the_file_and_refuses_what_it_cannot_do(sample, tmp_path):

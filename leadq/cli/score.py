@@ -136,6 +136,10 @@ def score(
         raise UsageError("--out is a database URI; name the table with --out-table")
     if out_table and not to_db:
         raise UsageError("--out-table needs a database URI as --out (postgresql://... or sqlite:///...)")
+    if out_table:
+        from leadq.db import quote_table
+
+        quote_table(out_table)  # a name it cannot write is refused before anything is read
     out_fmt = fmt or ("parquet" if to_db else format_from_path(out))
     if out_fmt not in ("parquet", "csv", "ndjson"):
         raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: csv, ndjson, parquet")
