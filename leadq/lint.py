@@ -377,6 +377,84 @@ def check_lists(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
                        f"is never used: no condition refers to @{name}")
 
 
+def _tiers_named(node: Any) -> set[str] | None:
+    """The tiers a routing condition limits its leads to (trimmed, lower case), or None when it does not.
+
+    Only what is certain: ``tier = "x"``, ``tier in ["x", "y"]``, an ``and`` holding one of them
+    (the intersection), an ``or`` of them all (the union).
+    """
+    from leadq.conditions import Compare, InList, ListLit
+
+    def text(lit: Any) -> str | None:
+        return lit.value.strip().lower() if isinstance(lit, Literal) and isinstance(lit.value, str) else None
+
+    def is_tier(n: Any) -> bool:
+        return isinstance(n, Name) and n.name == "tier" and not n.raw_column
+
+    if isinstance(node, Compare) and node.op in ("=", "=="):
+        for subject, other in ((node.left, node.right), (node.right, node.left)):
+            if is_tier(subject) and text(other) is not None:
+                return {text(other)}  # type: ignore[arg-type]
+        return None
+    if isinstance(node, InList) and not node.negated and is_tier(node.subject) and isinstance(node.items, ListLit):
+        values = [text(item) for item in node.items.items]
+        return None if None in values else set(values)  # type: ignore[arg-type]
+    if isinstance(node, Logical):
+        parts = [_tiers_named(op) for op in node.operands]
+        if node.op == "and":
+            known = [p for p in parts if p is not None]
+            return set.intersection(*known) if known else None
+        if node.op == "or" and parts and all(p is not None for p in parts):
+            return set.union(*parts)  # type: ignore[arg-type]
+    return None
+
+
+def _starts_no_later(tier_sla: Any, route_sla: Any) -> bool:
+    """True when the tier SLA's clock always starts no later than the route SLA's.
+
+    The same ``from:`` rules (or none on both) give the same start; a tier SLA with ``from:``
+    against a route SLA without starts no later too, as events after the as-of time are not read.
+    """
+    return set(tier_sla.start_rules) == set(route_sla.start_rules) or not route_sla.start_rules
+
+
+def _from_text(sla: Any) -> str:
+    return f" from {', '.join(sla.start_rules)}" if sla.start_rules else " from the as-of time"
+
+
+def check_slas(ruleset: Ruleset) -> Iterator[Finding]:
+    """Route SLAs that never apply: every lead sent to the route has a tier SLA due no later.
+
+    The earlier due time wins and a tie goes to the tier's SLA, so a route SLA is dead when every
+    routing rule to its route names its tiers (``tier in [...]``), and each of those tiers has an SLA
+    with the same ``from:`` rules (the same start) and no more hours.
+    """
+    actions = ruleset.actions
+    if actions is None or actions.routing is None or not actions.sla:
+        return
+    routes = set(actions.routing.routes)
+    tier_slas = {sla.key.strip().lower(): sla for sla in actions.sla if sla.key not in routes}
+    for sla in actions.sla:
+        if sla.key not in routes:
+            continue
+        named: set[str] = set()
+        for rule in actions.routing.rules:
+            if rule.route != sla.key:
+                continue
+            tiers = _tiers_named(rule.when.tree) if rule.when is not None else None
+            if tiers is None:
+                break
+            named |= tiers
+        else:
+            covering = [tier_slas.get(t) for t in sorted(named)]
+            if named and all(s is not None and _starts_no_later(s, sla) and s.hours <= sla.hours for s in covering):
+                by = ", ".join(f"'{s.key}' ({s.hours:g} h{_from_text(s)})" for s in covering)  # type: ignore[union-attr]
+                yield _finding("warning", "sla-shadowed", sla.pos, f"sla '{sla.key}'",
+                               f"never applies: every lead routed to '{sla.key}' has a tier SLA due no later, "
+                               f"{by}, than this one ({sla.hours:g} h{_from_text(sla)}); the earlier due time "
+                               "wins, a tie the tier's: give the route fewer hours, or drop its SLA")
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -429,6 +507,7 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     findings += check_labels(ruleset, positions)
     findings += check_regexes(ruleset)
     findings += check_lists(ruleset, positions)
+    findings += check_slas(ruleset)
     if data_specs or activity_specs:
         from leadq.data_check import check_activity_types, check_data, check_outcomes, score_outcomes
 

@@ -659,3 +659,67 @@ def test_validate_refuses_a_ruleset_and_data_both_from_stdin(tmp_path, monkeypat
     assert result.stderr == (f"leadq: error: the ruleset is read from stdin ('-'), so {option} cannot be too; give "
                              f"{option} a file name (or the ruleset's)\n")
     assert result.stdout == ""
+
+
+def _sla_child(tmp_path, rules: str, sla: str):
+    """A b2b_saas child with its own routing rules and SLAs."""
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: b2b_saas\nname: child\nrouting:\n  rules:\n" + rules + "sla:\n" + sla)
+    return child
+
+
+def test_a_route_sla_that_a_tier_sla_always_beats_is_reported(tmp_path):
+    # Every lead sent to fast_lane is an mql or a sql, whose tier SLAs are due no later from the same start:
+    # the earlier due time wins (a tie the tier's), so fast_lane's own SLA could never apply.
+    child = _sla_child(tmp_path, "    - {when: 'tier in [\"mql\", \"sql\"]', route: fast_lane}\n"
+                                 "    - {when: 'tier = \"sql\" and grade >= \"A\"', route: fast_lane}\n"
+                                 "    - {when: 'tier = \"hand_raiser\"', route: other}\n",
+                       "  mql: {hours: 24, procedure: a}\n  sql: {hours: 4, procedure: b}\n"
+                       "  fast_lane: {hours: 24, procedure: c}\n  other: {hours: 1, procedure: d}\n")
+    findings = [str(f) for f in lint_ruleset(str(child)).findings if f.code == "sla-shadowed"]
+    assert findings == [f"{child}:11:3: warning: sla 'fast_lane': never applies: every lead routed to 'fast_lane' "
+                        "has a tier SLA due no later, 'mql' (24 h from the as-of time), 'sql' (4 h from the as-of "
+                        "time), than this one (24 h from the as-of time); the earlier due time wins, a tie the "
+                        "tier's: give the route fewer hours, or drop its SLA [sla-shadowed]"]
+    result = run_cli(["validate", str(child), "--strict"], exit_code=1)
+    assert "[sla-shadowed]" in result.stdout
+
+
+def test_a_tier_sla_from_events_beats_a_route_sla_from_the_as_of_time(tmp_path):
+    # product_led's self_serve_upgrade before its fix: 48 h from the run against the pql tier's 24 h from the
+    # trigger (events after the as-of time are not read, so the trigger is never later than the run).
+    child = _sla_child(tmp_path, "    - {when: 'tier = \"hand_raiser\"', route: callback}\n",
+                       "  hand_raiser: {hours: 1, procedure: a, from: [demo_request]}\n"
+                       "  callback: {hours: 1, procedure: b}\n")
+    findings = [str(f) for f in lint_ruleset(str(child)).findings if f.code == "sla-shadowed"]
+    assert findings == [f"{child}:8:3: warning: sla 'callback': never applies: every lead routed to 'callback' "
+                        "has a tier SLA due no later, 'hand_raiser' (1 h from demo_request), than this one (1 h from "
+                        "the as-of time); the earlier due time wins, a tie the tier's: give the route fewer hours, or "
+                        "drop its SLA [sla-shadowed]"]
+
+
+@pytest.mark.parametrize("rules, sla", [
+    # The route's SLA is sooner.
+    ("    - {when: 'tier = \"mql\"', route: q}\n", "  mql: {hours: 24, procedure: a}\n  q: {hours: 8, procedure: b}\n"),
+    # A tier sent there without a tier SLA.
+    ("    - {when: 'tier in [\"mql\", \"sql\"]', route: q}\n",
+     "  mql: {hours: 4, procedure: a}\n  q: {hours: 8, procedure: b}\n"),
+    # A rule to the route that names no tier (or only in an `or` with something else).
+    ("    - {when: 'tier = \"mql\"', route: q}\n    - {when: 'grade >= \"A\"', route: q}\n",
+     "  mql: {hours: 4, procedure: a}\n  q: {hours: 8, procedure: b}\n"),
+    ("    - {when: 'tier = \"mql\" or grade >= \"A\"', route: q}\n",
+     "  mql: {hours: 4, procedure: a}\n  q: {hours: 8, procedure: b}\n"),
+    ("    - {when: 'tier = \"mql\"', route: x}\n    - {otherwise: true, route: q}\n",
+     "  mql: {hours: 4, procedure: a}\n  q: {hours: 8, procedure: b}\n"),
+    # The route's clock starts at an event, the tier's at the run: the route can be due first.
+    ("    - {when: 'tier = \"hand_raiser\"', route: q}\n",
+     "  hand_raiser: {hours: 1, procedure: a}\n  q: {hours: 8, procedure: b, from: [demo_request]}\n"),
+    # Different events start the two clocks.
+    ("    - {when: 'tier = \"hand_raiser\"', route: q}\n",
+     "  hand_raiser: {hours: 1, procedure: a, from: [contact_form]}\n  q: {hours: 8, procedure: b, from: [demo_request]}\n"),
+    # A route named like a tier keys the route's SLA: no tier SLA for that tier.
+    ("    - {when: 'tier = \"mql\"', route: mql}\n", "  mql: {hours: 4, procedure: a}\n"),
+])
+def test_a_route_sla_that_can_apply_is_not_reported(tmp_path, rules, sla):
+    child = _sla_child(tmp_path, rules, sla)
+    assert [f for f in lint_ruleset(str(child)).findings if f.code == "sla-shadowed"] == []
