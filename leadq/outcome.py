@@ -2,7 +2,8 @@
 
 Used by ``leadq calibrate``. A stage name (``sql``, ``opportunity``,
 ``won``) means "reached this stage or a later one": any of the stage date
-fields is set, so a lead that skipped a stage still counts. A canonical field
+fields is set (a closed-lost date counts as an opportunity), so a lead that
+skipped a stage still counts. A canonical field
 or a raw column is read as yes/no (or as a date: set = converted); values that
 are neither are an error, so a wrong column is not silently read as "no".
 """
@@ -18,10 +19,12 @@ from leadq.cleaning import parse_datetime
 from leadq.errors import InputError, MissingColumnsError, Position, UsageError, did_you_mean
 from leadq.ruleset import Ruleset
 
-# Stage name -> the canonical date fields that mean "reached it" (the stage or any later one).
+# Stage name -> the canonical date fields that mean "reached it" (the stage or any later one). A
+# closed-lost deal was an opportunity, as ``leadq funnel`` counts it: a deal created straight as lost
+# has a lost date and no opportunity date.
 STAGES: dict[str, tuple[str, ...]] = {
-    "sql": ("sql_at", "opportunity_at", "won_at"),
-    "opportunity": ("opportunity_at", "won_at"),
+    "sql": ("sql_at", "opportunity_at", "won_at", "lost_at"),
+    "opportunity": ("opportunity_at", "won_at", "lost_at"),
     "won": ("won_at",),
 }
 TRUTHY = ("true", "yes", "y", "1", "t", "x", "checked", "on", "won", "converted", "closed won", "closedwon",

@@ -714,3 +714,24 @@ def test_decile_edges_that_one_decimal_would_merge_keep_the_decimals_that_part_t
 
     assert re.findall(r"-?[\d,.]+ \.\. -?[\d,.]+", out.getvalue()) == [
         "25.00 .. 29.9", "20.003 .. 24.99", "13.98 .. 20.000", "10.0 .. 13.97"]
+
+
+def test_closed_lost_deal_counts_as_reaching_opportunity_and_sql(tmp_path):
+    # A deal created straight as closed-lost has a lost date and no opportunity date: it was an
+    # opportunity (as `leadq funnel` counts it), so it converted for --outcome sql and opportunity.
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(RULESET.read_text().replace("  won_at: Won Date\n",
+                                                   "  won_at: Won Date\n  lost_at: Lost Date\n"))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date,Opportunity Date,Won Date,Lost Date,Created\n"
+                        "L1,Director,500,UK,OPEN,,,,2026-03-01,2026-01-01\n"
+                        "L2,Intern,50,UK,OPEN,,2026-02-01,,,2026-01-01\n"
+                        "L3,Analyst,50,UK,OPEN,,,,,2026-01-01\n")
+    for outcome, description in [
+            ("opportunity", "reached opportunity or a later stage (opportunity_at, won_at, lost_at set)"),
+            ("sql", "reached SQL or a later stage (sql_at, opportunity_at, won_at, lost_at set)")]:
+        result = run_cli(["calibrate", str(contacts), "--ruleset", str(ruleset), "--as-of", AS_OF,
+                          "--outcome", outcome, "--json", "-", "--quiet"])
+        report = json.loads(result.stdout)
+        assert (report["leads"], report["converted"]) == (3, 2)
+        assert report["outcome_description"] == description
