@@ -55,6 +55,7 @@ from leadq.rescoring import InputFrames, score_detail
 from leadq.ruleset import Ruleset
 
 HOLDING_TIER_NAMES = ("disqualified", "nurture")
+NO_LEAD_SCORED = "no lead was scored"
 VERDICT_FLAGS = ("bad_fit", "bad_timing", "disqualified")
 
 
@@ -205,7 +206,7 @@ def calibrate_detail(
     base = ratio(conv, n)
     notes: list[str] = []
     if not n:
-        notes.append("no lead was scored")
+        notes.append(NO_LEAD_SCORED)
     elif not conv:
         notes.append("no lead converted: rates, lifts and AUC cannot be computed; check --outcome")
     elif conv == n:
@@ -342,6 +343,9 @@ def calibrate(
         rejected=result.stats.rejected)
     report.created_after_as_of = after
     report.unreadable_dates = {**unreadable, **unreadable_created}
+    if not result.detail.height and result.stats.rejected:
+        report.notes = [_every_row_rejected(result.stats.rejected_by_reason) if n == NO_LEAD_SCORED else n
+                        for n in report.notes]
     # What chose the leads comes first: "no lead was scored" reads wrongly without it.
     report.notes[:0] = as_of_notes + created_notes + unreadable_notes
     if window:
@@ -353,6 +357,13 @@ def calibrate(
             note = f"{undated:,} lead(s) without a creation date (created_at) left out by --since/--until"
             report.notes.insert(len(as_of_notes) + len(created_notes), note)
     return report
+
+
+def _every_row_rejected(by_reason: dict[str, int]) -> str:
+    """The "no lead was scored" note with why: an export the ruleset cannot read (US dates read as ISO,
+    sizes as text) otherwise left only ``leadq score`` to find out."""
+    reasons = "; ".join(f"{reason} {rows:,}" for reason, rows in by_reason.items())
+    return f"{NO_LEAD_SCORED}: every row was rejected ({reasons})"
 
 
 def _as_of_text(as_of: datetime) -> str:

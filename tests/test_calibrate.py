@@ -735,3 +735,19 @@ def test_closed_lost_deal_counts_as_reaching_opportunity_and_sql(tmp_path):
         report = json.loads(result.stdout)
         assert (report["leads"], report["converted"]) == (3, 2)
         assert report["outcome_description"] == description
+
+
+def test_every_row_rejected_says_why(tmp_path, monkeypatch):
+    # A Salesforce export whose sizes (or dates) the ruleset cannot read: every row was rejected and the
+    # report said only "no lead was scored", leaving the analyst to run `leadq score` to find out why.
+    monkeypatch.chdir(tmp_path)
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date,Created\n"
+                        "A,Director,lots,UK,OPEN,2026-03-01,2026-01-01\n"
+                        "B,Intern,many,UK,OPEN,,2026-01-01\n")
+    result = run_cli(["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF,
+                      "--outcome", "sql", "--json", "-"])
+    report = json.loads(result.stdout)
+    assert (report["leads"], report["rejected"]) == (0, 2)
+    assert report["notes"] == ["no lead was scored: every row was rejected (unreadable number in 'Employees' 2)"]
+    assert "note: no lead was scored: every row was rejected (unreadable number in 'Employees' 2)\n" in result.stderr
