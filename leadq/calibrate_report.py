@@ -306,7 +306,7 @@ def diff_report(report: DiffReport) -> Group:
     head.append(f"  as of: {report.as_of}")
     parts.append(head)
     parts.append(Text(f"A: {report.ruleset_a} ({report.path_a})\nB: {report.ruleset_b} ({report.path_b})"))
-    share = report.changed / report.leads if report.leads else 0.0
+    share = report.changed / report.leads if report.leads else None
     parts.append(Text(f"leads compared {report.leads:,}; tier changed {report.changed:,} ({_pct(share)})"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))

@@ -260,7 +260,17 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
         reasons = _rejected_reasons(result.rejects, ruleset, other) if count else []
         if reasons:
             report.notes.append(f"ruleset {tag} rejected them for: " + "; ".join(f"{r} ({n:,})" for r, n in reasons))
+    if not detail_a.height and not detail_b.height and (result_a.stats.rejected or result_b.stats.rejected):
+        # Nothing to compare: an all-zero matrix alone read as "the change moves no lead".
+        report.notes.append("no lead was scored: " + "; ".join(
+            f"ruleset {tag} rejected every row ({_reason_list(result.stats.rejected_by_reason)})"
+            for tag, result in (("A", result_a), ("B", result_b))))
     return report
+
+
+def _reason_list(by_reason: dict[str, int]) -> str:
+    """Rejection reasons with their row counts, commonest first: "unreadable date in 'Create Date' 3,000"."""
+    return "; ".join(f"{reason} {rows:,}" for reason, rows in by_reason.items())
 
 
 def _score_naming_rulesets(frames: InputFrames, as_of: datetime, tag: str, ruleset: Ruleset) -> ScoreResult:

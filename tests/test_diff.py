@@ -411,3 +411,17 @@ def test_files_alike_missing_the_same_columns_are_named_once(tmp_path):
         f"file has: Lead ID, Title, Employees, Land. Fix the column mapping of ruleset A ({A}) or the export. "
         f"{other}: missing column 'Title' (for job_title; did you mean 'JobTitle'?); the file has: Lead ID, "
         f"JobTitle, Employees, Country. Fix the column mapping of rulesets A ({A}) and B ({B}) or the export\n")
+
+
+def test_every_row_rejected_by_both_rulesets_says_why(tmp_path, monkeypatch):
+    # An export neither ruleset can read (sizes as text here; US dates under an ISO ruleset alike) gave an
+    # all-zero diff, "leads compared 0; tier changed 0 (0.0%)", with not a word about why.
+    monkeypatch.chdir(tmp_path)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country\nD01,Director,lots,UK\nD02,Manager,many,US\n")
+    result = run_cli(["diff", A, B, contacts, "--as-of", AS_OF, "--json", "-"])
+    data = json.loads(result.stdout)
+    assert (data["leads"], data["only_a"], data["only_b"], data["changed"]) == (0, 0, 0, 0)
+    assert data["notes"] == ["no lead was scored: ruleset A rejected every row (unreadable number in 'Employees' "
+                             "2); ruleset B rejected every row (unreadable number in 'Employees' 2)"]
+    assert "leads compared 0; tier changed 0 (-)\n" in result.stderr
