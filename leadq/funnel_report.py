@@ -351,7 +351,9 @@ def funnel_report(data: dict, width: int = 100) -> Group:
     parts: list = []
     head = Text()
     head.append("leadq funnel", style="bold")
-    span = "all" if not (period["from"] or period["to"]) else f"{period['from'] or '…'} to {period['to'] or '…'}"
+    # The end is exclusive (a date-only --to 2026-06-30 is 2026-07-01T00:00); unsaid, it read as one day more.
+    end = f"{period['to']} (exclusive)" if period["to"] else "…"
+    span = "all" if not (period["from"] or period["to"]) else f"{period['from'] or '…'} to {end}"
     head.append(f"  ruleset: {data['ruleset']}  as of: {data['as_of']}  period: {span}")
     if data["timezone"] != "UTC":
         # Months, cohort ages and the period's dates are that zone's calendar (UTC says nothing new).

@@ -905,3 +905,11 @@ def test_the_json_dict_is_the_reports_plain_data_without_copying_it(rs):
     web["conversions"][0]["benchmark"]["text"] = "changed"
     assert ads["conversions"][0]["benchmark"] == {"low": 0.4, "high": 0.6, "text": "40-60%"}
     assert d["conversions"][0]["benchmark"]["text"] == "40-60%"
+
+
+def test_the_report_says_the_period_end_is_exclusive(tmp_path, monkeypatch):
+    # `--to 2026-06-30` includes that day; the header showed "to 2026-07-01T00:00:00Z", which reads as
+    # including 1 July too. The JSON's `to` is documented as the exclusive end; the report now says so.
+    monkeypatch.setenv("COLUMNS", "160")
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "--to", "2026-06-30"])
+    assert "  period: … to 2026-07-01T00:00:00Z (exclusive)\n" in result.stdout
