@@ -913,3 +913,34 @@ def test_the_report_says_the_period_end_is_exclusive(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "160")
     result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "--to", "2026-06-30"])
     assert "  period: … to 2026-07-01T00:00:00Z (exclusive)\n" in result.stdout
+
+
+def _salesforce_leads(tmp_path, rows: list[dict]) -> str:
+    """A Salesforce Leads report with every column the Salesforce ruleset maps; ``rows`` fill some."""
+    import csv
+
+    from tests.conftest import RULESETS
+    header = [c.column for c in load_ruleset(str(RULESETS / "salesforce_b2b_saas.yaml")).columns.values()]
+    path = tmp_path / "leads.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, header, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return str(path)
+
+
+def test_salesforce_lead_status_values_count_as_stages(tmp_path, monkeypatch):
+    # The Salesforce ruleset maps Lead Status as the lifecycle stage, but only HubSpot values were known:
+    # "Closed - Converted" (and "Qualified") counted as plain leads.
+    from tests.conftest import RULESETS
+    monkeypatch.chdir(tmp_path)
+    contacts = _salesforce_leads(tmp_path, [
+        {"Lead ID": "1", "Lead Status": "Closed - Converted", "Create Date": "3/2/2026 9:15 AM"},
+        {"Lead ID": "2", "Lead Status": "Qualified", "Create Date": "3/2/2026 9:15 AM"},
+        {"Lead ID": "3", "Lead Status": "Open - Not Contacted", "Create Date": "3/12/2026 9:15 AM"},
+    ])
+    data = json.loads(run_cli(["funnel", contacts, "-r", str(RULESETS / "salesforce_b2b_saas.yaml"),
+                               "--as-of", "2026-07-01", "--json", "-", "-q"]).stdout)
+    assert {s["stage"]: s["reached"] for s in data["stages"]} == \
+        {"lead": 3, "mql": 2, "sql": 2, "opportunity": 1, "won": 0}
+    assert [c["month"] for c in data["cohorts"]] == ["2026-03"]
