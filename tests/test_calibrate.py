@@ -751,3 +751,25 @@ def test_every_row_rejected_says_why(tmp_path, monkeypatch):
     assert (report["leads"], report["rejected"]) == (0, 2)
     assert report["notes"] == ["no lead was scored: every row was rejected (unreadable number in 'Employees' 2)"]
     assert "note: no lead was scored: every row was rejected (unreadable number in 'Employees' 2)\n" in result.stderr
+
+
+def test_salesforce_ruleset_reads_salesforce_industry_values(tmp_path, monkeypatch):
+    # Salesforce's standard Industry picklist has "Technology", not HubSpot's COMPUTER_SOFTWARE: on a stock
+    # Salesforce org the inherited software_industry rule (10 points) never fired.
+    from leadq.ruleset_loader import load_ruleset
+    from tests.conftest import RULESETS
+    monkeypatch.chdir(tmp_path)
+    ruleset = RULESETS / "salesforce_b2b_saas.yaml"
+    header = [c.column for c in load_ruleset(str(ruleset)).columns.values()] + ["Converted"]
+    rows = [{"Lead ID": "1", "Email": "a@acme.com", "Industry": "Technology", "Converted": "1"},
+            {"Lead ID": "2", "Email": "b@beta.com", "Industry": "Retail", "Converted": "0"},
+            {"Lead ID": "3", "Email": "c@gamma.com", "Industry": "COMPUTER_SOFTWARE", "Converted": "0"}]
+    contacts = tmp_path / "leads.csv"
+    with open(contacts, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, header, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    report = json.loads(run_cli(["calibrate", str(contacts), "--ruleset", str(ruleset), "--as-of", "2026-11-01",
+                                 "--outcome", "Converted", "--json", "-", "-q"]).stdout)
+    software = next(r for r in report["rules"] if r["rule"] == "software_industry")
+    assert (software["fired"], software["fired_converted"]) == (2, 1)
