@@ -944,3 +944,12 @@ def test_salesforce_lead_status_values_count_as_stages(tmp_path, monkeypatch):
     assert {s["stage"]: s["reached"] for s in data["stages"]} == \
         {"lead": 3, "mql": 2, "sql": 2, "opportunity": 1, "won": 0}
     assert [c["month"] for c in data["cohorts"]] == ["2026-03"]
+
+
+def test_accounts_alone_scores_on_the_fly_as_activities_do(tmp_path, monkeypatch):
+    # `--accounts` without `--activities` or `--score` was silently ignored: the contacts were not scored,
+    # so the accounts were never read, a missing file included.
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "--accounts",
+                      str(tmp_path / "missing.csv")], exit_code=3)
+    assert result.stderr == f"leadq: error: no such file: {tmp_path / 'missing.csv'}\n"

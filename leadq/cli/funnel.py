@@ -48,7 +48,7 @@ def funnel(
     as_of: AsOfOpt = None,
     score: Annotated[bool, typer.Option(
         "--score", help="Score the contacts first (tier, grade, reasons; SLA per tier). Implied by --by "
-        "tier/grade when the input has no such column.")] = False,
+        "tier/grade when the input has no such column, and by --activities or --accounts.")] = False,
     activities: ActivitiesOpt = None,
     accounts: AccountsOpt = None,
     input_format: InputFormatOpt = None,
@@ -86,7 +86,8 @@ def funnel(
         inp = read_funnel_input(
             rs, contacts, by=breakdowns, options=_read_options(input_format, encoding, delimiter, sheet),
             activity_specs=activity_specs, account_specs=account_specs,
-            score=score or bool(activity_specs), as_of=as_of_dt,
+            # Events and accounts are read only by the scoring; given, either means "score with them".
+            score=score or bool(activity_specs) or bool(account_specs), as_of=as_of_dt,
         )
         report = compute_funnel(inp, rs, as_of=as_of_dt, period_from=start, period_to=end, by=breakdowns)
     data = report.to_dict()
