@@ -185,6 +185,18 @@ def _days(later: str, earlier: str) -> pl.Expr:
     return (pl.col(later) - pl.col(earlier)).dt.total_microseconds() / _US_PER_DAY
 
 
+def _date_only_same_day(later: pl.Expr, earlier: pl.Expr, tz: str) -> pl.Expr:
+    """Whether ``later`` is a date without a time (midnight in ``tz``) on the local day of ``earlier``.
+
+    Salesforce's Converted Date and many custom stage fields hold a date, read as its midnight: a
+    lead created at 9:15 and converted that day is in order, not "dated before" its creation.
+    """
+    local = later.dt.convert_time_zone(tz)
+    return ((local.dt.hour() == 0) & (local.dt.minute() == 0) & (local.dt.second() == 0)
+            & (local.dt.microsecond() == 0)
+            & (local.dt.date() == earlier.dt.convert_time_zone(tz).dt.date())).fill_null(False)
+
+
 def _lifecycle_rank(frame: pl.DataFrame, settings: FunnelSettings) -> pl.Expr:
     """Each lead's stage by its lifecycle value (0: none), worked out once per distinct value, then looked up."""
     if "lifecycle_stage" not in frame.columns:
@@ -229,7 +241,7 @@ def as_of_cut(frame: pl.DataFrame, as_of: datetime) -> tuple[pl.DataFrame, int]:
 
 
 def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[str, float],
-                      as_of: datetime) -> pl.DataFrame:
+                      as_of: datetime, tz: str = "UTC") -> pl.DataFrame:
     """``frame`` with the per-lead helper columns: reached flags, entry date, durations, order checks, SLA outcome.
 
     The lifecycle rank is a column of its own first: the reached flags of four stages read
@@ -251,9 +263,14 @@ def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[s
         exprs.append(pl.min_horizontal(ev).alias(f"_at_{stage}"))
     for stage, earlier in ORDER_CHECKS.items():
         date = STAGE_DATES.get(stage, "lost_at")
-        exprs.append((pl.col(date) < pl.coalesce(earlier)).fill_null(False).alias(f"_o_{stage}"))
+        before = pl.col(date) < pl.coalesce(earlier)
+        exprs.append((before & ~_date_only_same_day(pl.col(date), pl.coalesce(earlier), tz))
+                     .fill_null(False).alias(f"_o_{stage}"))
     for a, b in DURATIONS:
         d = _days(STAGE_DATES[b], STAGE_DATES[a])
+        # A date without a time on the earlier stage's day: the same day, 0 days, not out of order.
+        d = pl.when((d < 0) & _date_only_same_day(pl.col(STAGE_DATES[b]), pl.col(STAGE_DATES[a]), tz)).then(0.0) \
+            .otherwise(d)
         exprs.append(pl.when(d >= 0).then(d).alias(f"_d_{key(a, b)}"))
         exprs.append((d < 0).fill_null(False).alias(f"_x_{key(a, b)}"))
     # Speed to lead.
@@ -534,7 +551,7 @@ def compute_funnel(
     small = settings.small_segment or ruleset.settings.small_segment
     tz = ruleset.settings.timezone
     leads, after_as_of = as_of_cut(inp.frame, as_of)
-    base = _with_row_columns(leads, settings, sla, as_of).lazy()
+    base = _with_row_columns(leads, settings, sla, as_of, tz).lazy()
     entry = pl.col("_entry")
     frame = base.filter(_in_period(entry, period_from, period_to)) if period_from or period_to else base
     end = min(as_of, period_to) if period_to is not None else as_of
@@ -627,7 +644,8 @@ def compact_funnel_of(result) -> dict | None:
     # (at 1M leads they were most of the summary's 2 s).
     settings: FunnelSettings = ruleset.funnel or FunnelSettings()
     leads, _ = as_of_cut(inp.frame, result.stats.as_of)
-    rows = _with_row_columns(leads, settings, sla_hours(ruleset.sections.get("sla")), result.stats.as_of)
+    rows = _with_row_columns(leads, settings, sla_hours(ruleset.sections.get("sla")), result.stats.as_of,
+                             ruleset.settings.timezone)
     overall = _figures(rows.select(_core_aggs()).row(0, named=True), _Marks(settings.benchmarks),
                        touch_unavailable(inp, ruleset))
     return _compact(overall["leads"], overall["stages"], overall["conversions"], overall["out_of_order"],

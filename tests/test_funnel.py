@@ -953,3 +953,21 @@ def test_accounts_alone_scores_on_the_fly_as_activities_do(tmp_path, monkeypatch
     result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-07-01", "--accounts",
                       str(tmp_path / "missing.csv")], exit_code=3)
     assert result.stderr == f"leadq: error: no such file: {tmp_path / 'missing.csv'}\n"
+
+
+@pytest.mark.parametrize("tz", ["UTC", NEW_YORK])
+def test_a_date_without_a_time_on_the_day_of_the_stage_before_is_in_order(tmp_path, tz):
+    # Salesforce's Converted Date (and many custom stage fields) is a date with no time; read as that day's
+    # midnight, a lead created at 9:15 and converted the same day had its conversion "dated before" the
+    # creation: counted out of order and left out of the times between stages.
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,created,mql,sql,opp,won,lost,touch,stage,source,employees,updated\n"
+                        "1,2026-03-02 09:15,2026-03-02,2026-03-04 10:00,2026-03-04,,,,,web,50,\n"
+                        "2,2026-03-02 09:15,2026-03-01,,,,,,,web,50,\n")
+    data = funnel_of(zoned_ruleset(tmp_path, tz), str(contacts), AS_OF)
+    assert data["out_of_order"] == {"leads": 1, "by_stage": {"mql": 1, "sql": 0, "opportunity": 0, "won": 0,
+                                                             "lost": 0}}
+    durations = by_key(data["durations"])
+    assert (durations["lead_to_mql"]["leads"], durations["lead_to_mql"]["median_days"],
+            durations["lead_to_mql"]["out_of_order"]) == (1, 0.0, 1)
+    assert (durations["sql_to_opportunity"]["leads"], durations["sql_to_opportunity"]["median_days"]) == (1, 0.0)
