@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Sequence
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -307,7 +308,7 @@ def calibrate(
         raise UsageError("--since must be before --until")
     if created_since is not None and created_since > as_of:
         # Every lead of the window was created after the as-of time, and so left out.
-        raise UsageError(f"--since {created_since.date().isoformat()} is after --as-of {_as_of_text(as_of)}: no "
+        raise UsageError(f"--since {_local_day(created_since, ruleset)} is after --as-of {_as_of_text(as_of)}: no "
                          "lead created in the window existed at the as-of time; give an earlier --since or a later "
                          "--as-of")
     try:
@@ -349,14 +350,19 @@ def calibrate(
     # What chose the leads comes first: "no lead was scored" reads wrongly without it.
     report.notes[:0] = as_of_notes + created_notes + unreadable_notes
     if window:
-        since = created_since.date().isoformat() if created_since else "the start"
-        until = f"before {created_until.date().isoformat()}" if created_until else "up to now"
+        since = _local_day(created_since, ruleset) if created_since else "the start"
+        until = f"before {_local_day(created_until, ruleset)}" if created_until else "up to now"
         report.outcome_description += f"; leads created from {since} {until}"
         if undated:
             # Such leads are outside any window; said, so that a blank Create Date column is noticed.
             note = f"{undated:,} lead(s) without a creation date (created_at) left out by --since/--until"
             report.notes.insert(len(as_of_notes) + len(created_notes), note)
     return report
+
+
+def _local_day(moment: datetime, ruleset: Ruleset) -> str:
+    """The day of the ruleset's time zone on which ``moment`` falls (a window bound as the user gave it)."""
+    return moment.astimezone(ZoneInfo(ruleset.settings.timezone)).date().isoformat()
 
 
 def _every_row_rejected(by_reason: dict[str, int]) -> str:

@@ -773,3 +773,21 @@ def test_salesforce_ruleset_reads_salesforce_industry_values(tmp_path, monkeypat
                                  "--outcome", "Converted", "--json", "-", "-q"]).stdout)
     software = next(r for r in report["rules"] if r["rule"] == "software_industry")
     assert (software["fired"], software["fired_converted"]) == (2, 1)
+
+
+def test_creation_window_dates_are_days_of_the_ruleset_time_zone(tmp_path):
+    # Create dates without a zone are read in settings.timezone, but --since/--until were midnight UTC: in
+    # New York a lead created on 31 March at 9 pm (1 April 01:00 UTC) fell in "--since 2026-04-01".
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(RULESET.read_text().replace("  half_life_days: none\n",
+                                                   "  half_life_days: none\n  timezone: America/New_York\n"))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date,Created\n"
+                        "A,Director,500,UK,OPEN,2026-04-02,2026-03-31 21:00\n"
+                        "B,Director,500,UK,OPEN,,2026-04-01 08:00\n"
+                        "C,Director,500,UK,OPEN,,2026-04-30 22:00\n")
+    result = run_cli(["calibrate", str(contacts), "--ruleset", str(ruleset), "--as-of", AS_OF, "--outcome", "sql",
+                      "--since", "2026-04-01", "--until", "2026-05-01", "--json", "-", "-q"])
+    report = json.loads(result.stdout)
+    assert (report["leads"], report["converted"]) == (2, 0)  # B and C; A was created in March
+    assert report["outcome_description"] == "reached SQL (sql_at set); leads created from 2026-04-01 before 2026-05-01"

@@ -18,13 +18,15 @@ JsonOpt = Annotated[Optional[str], typer.Option(
     "stderr).")]
 
 
-def _date_option(name: str, value: str | None):
-    from leadq.conditions import literal_date
+def _date_option(name: str, value: str | None, tz: str):
+    """--since/--until as a UTC instant: a date is the start of that day in ``tz`` (settings.timezone), the
+    zone zone-less Create Dates are read in, as `leadq funnel --from` reads it."""
+    from leadq.funnel import period_bound
 
     if value is None:
         return None
     try:
-        return literal_date(value)
+        return period_bound(value, tz)
     except ValueError as exc:
         raise UsageError(f"{name}: {exc}") from None
 
@@ -50,8 +52,8 @@ def calibrate(
         "--sales-tiers", help="Comma-separated tiers that count as 'sent to sales' (default: every tier except "
         "the catch-all, disqualified, nurture and tiers that only test bad_fit/bad_timing).")] = None,
     since: Annotated[Optional[str], typer.Option(
-        "--since", help="Only leads created on or after this date (YYYY-MM-DD), e.g. the start of last "
-        "quarter.")] = None,
+        "--since", help="Only leads created on or after this date (YYYY-MM-DD, a day of the ruleset's "
+        "settings.timezone), e.g. the start of last quarter.")] = None,
     until: Annotated[Optional[str], typer.Option(
         "--until", help="Only leads created before this date (YYYY-MM-DD).")] = None,
     json_out: JsonOpt = None,
@@ -85,7 +87,8 @@ def calibrate(
     as_of_dt = _parse_as_of(as_of)
     tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
     check_options(rs, target_precision=target_precision, target_volume=target_volume, sales_tiers=tiers)
-    since_dt, until_dt = _date_option("--since", since), _date_option("--until", until)
+    since_dt = _date_option("--since", since, rs.settings.timezone)
+    until_dt = _date_option("--until", until, rs.settings.timezone)
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     with working(quiet):
         frames = read_frames(contacts, activity_specs, account_specs,
