@@ -10,7 +10,10 @@ with ``detail=True``, then reads the internal columns of each lead:
 * every tier condition in order, each evaluated on its own (not only the
   first that matched), with the values it named;
 * the disqualification reasons with labels and categories;
-* a one-paragraph hand-off line for the sales rep.
+* a one-paragraph hand-off line for the sales rep;
+* the next step, for rulesets with ``routing``, ``sla`` or ``nurture`` sections: the route and
+  the routing rule that chose it, the flags, the SLA (and what started its clock), the nurture
+  track. Not the owner: round-robin turns and capacities are shared out over the whole run.
 
 The figures are dataclasses (``to_dict`` for ``--json``); :mod:`leadq.explain_report`
 draws them. Building them reads one row per requested lead: a handful of rows,
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
 
 import polars as pl
@@ -37,6 +40,7 @@ from leadq.input_columns import check_columns
 from leadq.inputs import STDIN, STDIN_LABEL, InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.number_text import parse_number
 from leadq.pipeline import ScoreResult, read_account_files, score_frames
+from leadq.routing import _routing_scope, apply_actions
 from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Rule, Ruleset
 
@@ -44,6 +48,9 @@ from leadq.ruleset import Rule, Ruleset
 SCORE_NAMES = {"fit": "fit_score", "intent": "intent_score", "total": "total_score", "grade": "grade",
                "disqualified": "disqualified", "bad_fit": "bad_fit", "bad_timing": "bad_timing"}
 MAX_LEADS = 200  # explain is for reading; a bigger selection is a `score` job
+# Why explain shows no owner: round-robin turns and capacities depend on every lead of the route in the run.
+OWNER_NOTE = "assigned across the whole run (leadq score)"
+TIME_TEXT = "%Y-%m-%dT%H:%M:%S%.fZ"  # as _plain writes a datetime; Polars also writes years past 9999
 
 
 @dataclass
@@ -109,6 +116,58 @@ class Reason:
 
 
 @dataclass
+class RouteStep:
+    """The routing rule that chose the lead's route, the values the rules were matched on, and the flags."""
+
+    route: str | None  # None: no routing rule matched
+    rule: int | None  # 1-based position under routing.rules
+    rule_label: str
+    saw: dict[str, Any]  # territory, segment, product_line, account_tier (those the ruleset has)
+    flags: list[str]
+    owners: list[str]  # the route's owners; which of them gets the lead is decided over the whole run
+    owner: str  # OWNER_NOTE, or why the lead gets no owner
+    capacity: bool  # the route's owners take at most so many new leads a run
+
+
+@dataclass
+class SlaStep:
+    """The SLA that set the lead's due time: the tier's or the route's (the earlier due time wins)."""
+
+    key: str  # the tier or route it is keyed by
+    keyed_by: str  # "tier" or "route"
+    hours: float
+    procedure: str
+    due_at: str
+    clock_from: list[str]  # the SLA's `from:` event rules ([]: its clock starts at the as-of time)
+    clock_event: str | None  # the rule of the latest such event, which started the clock; None: the as-of
+    clock_started_at: str
+
+
+@dataclass
+class NurtureStep:
+    """The nurture track of a lead of a nurtured tier, and when to look at it again."""
+
+    track: str | None  # None: no track's condition held
+    label: str
+    recheck_days: float | None
+    recheck_at: str | None
+
+
+@dataclass
+class NextStep:
+    """What happens to the lead next, from the ruleset's routing, sla and nurture sections.
+
+    ``sections``: those the ruleset has; a section listed whose step is None does not apply to
+    the lead (no SLA for its tier or route; a tier that is not nurtured).
+    """
+
+    sections: list[str]
+    routing: RouteStep | None = None
+    sla: SlaStep | None = None
+    nurture: NurtureStep | None = None
+
+
+@dataclass
 class LeadExplanation:
     """Everything leadq knows about why one lead scored as it did."""
 
@@ -131,6 +190,7 @@ class LeadExplanation:
     fields: dict[str, Any] = field(default_factory=dict)
     # Number fields the CRM wrote as a range or an abbreviation: field -> its text ("51-200").
     read_from: dict[str, str] = field(default_factory=dict)
+    next_step: NextStep | None = None  # None: the ruleset has no routing, sla or nurture section
 
 
 @dataclass
@@ -336,8 +396,147 @@ def handoff_line(lead: LeadExplanation) -> str:
     return ". ".join(p[0].upper() + p[1:] for p in parts) + "."
 
 
-def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime) -> ExplainReport:
-    """Build the explanations from a ``detail=True`` scoring result that holds the requested leads."""
+# --------------------------------------------------------------------------- the next step
+
+
+def has_next_step(ruleset: Ruleset) -> bool:
+    """True when the ruleset says what happens to a lead next (a routing, sla or nurture section)."""
+    actions = ruleset.actions
+    return actions is not None and (actions.routing is not None or bool(actions.sla) or actions.nurture is not None)
+
+
+def actions_read_account_tier(ruleset: Ruleset) -> bool:
+    """True when a routing rule, flag, segment, product line or nurture track names ``account_tier``.
+
+    The account tier rolls up every contact of the account, not only the leads explained: such a
+    ruleset's route (and so its SLA) is read with the account tiers of a run over every contact.
+    """
+    actions = ruleset.actions
+    if actions is None or actions.accounts is None:
+        return False
+    conditions = []
+    if actions.routing is not None:
+        routing = actions.routing
+        conditions += [item.when for item in (*routing.rules, *routing.flags, *routing.segments,
+                                              *routing.product_lines)]
+    if actions.nurture is not None:
+        conditions += [track.when for track in actions.nurture.tracks]
+    return any(c is not None and "account_tier" in names_in(c.tree)[0] for c in conditions)
+
+
+def _with_whole_account_tiers(frame: pl.DataFrame, ruleset: Ruleset, as_of: datetime,
+                              account_tiers: pl.DataFrame) -> pl.DataFrame:
+    """The requested leads' rows with the account tiers of a run over every contact, and their
+    route, flags, SLA and nurture track computed again from those (the owners stay unread)."""
+    frame = frame.drop("account_tier").join(account_tiers, on="lead_id", how="left", maintain_order="left")
+    return apply_actions(frame.lazy(), ruleset, as_of).collect()
+
+
+def _dimension_names(ruleset: Ruleset) -> list[str]:
+    """The routing dimensions the ruleset defines (columns ``_route__<name>`` of the scored frame)."""
+    routing = ruleset.actions.routing
+    return [name for name, items in (("territory", routing.territories), ("segment", routing.segments),
+                                     ("product_line", routing.product_lines)) if items]
+
+
+def _next_step_columns(ruleset: Ruleset, as_of: datetime) -> list[pl.Expr]:
+    """Columns the next step reads: each routing rule alone, each SLA's due time, the times as text.
+
+    Times are read as text and due times as microseconds: an as-of near 9999-12-31 puts them past
+    what Python's datetime holds.
+    """
+    actions = ruleset.actions
+    exprs: list[pl.Expr] = []
+    if actions.routing is not None:
+        scope = _routing_scope(ruleset, as_of, dict.fromkeys(_dimension_names(ruleset)))
+        for i, rule in enumerate(actions.routing.rules):
+            if rule.when is not None:
+                scope.where = f"routing rule (route '{rule.route}')"
+                exprs.append(compile_condition_at(rule.when, scope).alias(f"_nx_rule__{i}"))
+    if actions.sla:
+        as_of_utc = as_of_literal(as_of.astimezone(timezone.utc))
+        for i, sla in enumerate(actions.sla):
+            start = as_of_utc
+            if sla.start_rules:
+                start = pl.coalesce(pl.max_horizontal([pl.col(col_names(r)["last"]) for r in sla.start_rules]),
+                                    start)
+            exprs.append((start + pl.lit(timedelta(hours=sla.hours))).dt.epoch("us").alias(f"_nx_due__{i}"))
+        exprs.append(pl.col("sla_due_at").dt.strftime(TIME_TEXT).alias("_nx_sla_due"))
+    if actions.nurture is not None:
+        exprs.append(pl.col("recheck_at").dt.strftime(TIME_TEXT).alias("_nx_recheck"))
+    return exprs
+
+
+def _route_step(ruleset: Ruleset, row: dict) -> RouteStep:
+    routing = ruleset.actions.routing
+    route = row.get("route")
+    rule = None if route is None else next(
+        i for i, r in enumerate(routing.rules) if r.when is None or row[f"_nx_rule__{i}"])
+    saw = {name: row.get(f"_route__{name}") for name in _dimension_names(ruleset)}
+    if ruleset.actions.accounts is not None:
+        saw["account_tier"] = row.get("account_tier")
+    owners = list(routing.owners(route)) if route is not None else []
+    if route is None:
+        owner = "none: no route"
+    elif not owners:
+        owner = f"none: route {route} has no owners"
+    else:
+        owner = OWNER_NOTE
+    return RouteStep(route, None if rule is None else rule + 1, "" if rule is None else routing.rules[rule].label,
+                     saw, list(row.get("route_flags") or []), owners, owner,
+                     route is not None and bool(routing.capacities(route)))
+
+
+def _sla_step(ruleset: Ruleset, row: dict, as_of_text: str) -> SlaStep | None:
+    """The SLA the due time came from: the tier's or the route's, the earlier due time winning (a tie: the tier's)."""
+    slas = ruleset.actions.sla
+    routes = set(ruleset.actions.routing.routes) if ruleset.actions.routing is not None else set()
+    by_tier = next((i for i, s in enumerate(slas) if s.key not in routes and s.key == row["tier"]), None)
+    by_route = next((i for i, s in enumerate(slas) if s.key in routes and s.key == row.get("route")), None)
+    route_wins = by_route is not None and (by_tier is None or row[f"_nx_due__{by_route}"] < row[f"_nx_due__{by_tier}"])
+    chosen = by_route if route_wins else by_tier
+    if chosen is None:
+        return None
+    sla = slas[chosen]
+    lasts = {r: row.get(col_names(r)["last"]) for r in sla.start_rules}
+    lasts = {r: t for r, t in lasts.items() if t is not None}
+    event = max(lasts, key=lambda r: lasts[r]) if lasts else None  # a tie: the rule listed first
+    return SlaStep(sla.key, "route" if route_wins else "tier", sla.hours, sla.procedure, row["_nx_sla_due"],
+                   list(sla.start_rules), event, _plain(lasts[event]) if event else as_of_text)
+
+
+def _nurture_step(ruleset: Ruleset, row: dict) -> NurtureStep | None:
+    nurture = ruleset.actions.nurture
+    if row["tier"] not in nurture.tiers:
+        return None
+    track = next((t for t in nurture.tracks if t.id == row.get("nurture_track")), None)
+    if track is None:
+        return NurtureStep(None, "", None, None)
+    return NurtureStep(track.id, track.label, track.recheck_days, row.get("_nx_recheck"))
+
+
+def _next_step(ruleset: Ruleset, row: dict, as_of_text: str) -> NextStep | None:
+    if not has_next_step(ruleset):
+        return None
+    actions = ruleset.actions
+    step = NextStep([name for name, present in (("routing", actions.routing is not None), ("sla", bool(actions.sla)),
+                                                ("nurture", actions.nurture is not None)) if present])
+    if actions.routing is not None:
+        step.routing = _route_step(ruleset, row)
+    if actions.sla:
+        step.sla = _sla_step(ruleset, row, as_of_text)
+    if actions.nurture is not None:
+        step.nurture = _nurture_step(ruleset, row)
+    return step
+
+
+def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime,
+                   account_tiers: pl.DataFrame | None = None) -> ExplainReport:
+    """Build the explanations from a ``detail=True`` scoring result that holds the requested leads.
+
+    ``account_tiers``: (lead_id, account_tier) of a run over every contact, for a ruleset whose
+    routing or nurture reads the account tier (:func:`actions_read_account_tier`).
+    """
     ruleset = result.ruleset
     detail = result.detail
     assert detail is not None, "score with detail=True"
@@ -347,15 +546,20 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
     extra += [parse_number(pl.col(raw).cast(pl.String), ruleset.settings.number_format).alias(f"_plain__{name}")
               for name, raw in ranged.items()]
     frame = detail.filter(pl.col("lead_id").is_in(list(lead_ids)))
+    if account_tiers is not None:
+        frame = _with_whole_account_tiers(frame, ruleset, as_of, account_tiers)
+    if has_next_step(ruleset):
+        extra += _next_step_columns(ruleset, as_of)
     if extra:
         frame = frame.with_columns(extra)
-    # The action times are not explained, and an as-of near the year 9999 puts them past what Python's
-    # datetime holds (score writes them as Polars does; reading them back here raised OverflowError).
+    # The action times are read as text (_next_step_columns): an as-of near the year 9999 puts them past
+    # what Python's datetime holds (score writes them as Polars does; reading them back raised OverflowError).
     frame = frame.drop(["sla_due_at", "recheck_at"], strict=False)
     rows = {row["lead_id"]: row for row in frame.to_dicts()}  # one row per requested lead
     codes = {d.code: d for d in ruleset.disqualifiers}
     shown_fields = [f for f in ruleset.columns if f != "lead_id"] + \
         [f for f in ruleset.account_columns if f not in ruleset.columns and f != "account_id"]
+    as_of_text = _plain(as_of.astimezone(timezone.utc))
     leads = []
     for lead_id in lead_ids:
         row = rows[lead_id]
@@ -386,6 +590,7 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
             read_from={name: str(row[raw]).strip() for name, raw in ranged.items()
                        if row.get(name) is not None and row.get(raw) is not None and str(row[raw]).strip()
                        and row[f"_plain__{name}"] is None},
+            next_step=_next_step(ruleset, row, as_of_text),
         )
         lead.handoff = handoff_line(lead)
         leads.append(lead)
@@ -580,7 +785,14 @@ def explain_frames(
             problems.append(_email_problem(email, matches, found, result, contacts, contacts_label))
     if problems:
         raise InputError("; ".join(problems))
-    return explain_result(result, list(dict.fromkeys(chosen)), as_of)
+    chosen = list(dict.fromkeys(chosen))
+    account_tiers = None
+    if actions_read_account_tier(ruleset):  # the tiers of whole accounts, not of the leads explained
+        whole = score_frames(ruleset, contacts, events, accounts, as_of=as_of, contacts_label=contacts_label,
+                             events_label=events_label, contacts_files=contacts_files, events_files=events_files,
+                             accounts_files=accounts_files)
+        account_tiers = whole.scored.filter(pl.col("lead_id").is_in(chosen)).select("lead_id", "account_tier")
+    return explain_result(result, chosen, as_of, account_tiers)
 
 
 def _label(specs: Sequence[str]) -> str:
