@@ -2,7 +2,8 @@
 
 The figures come from :mod:`leadq.explain` as plain data; this module only
 draws them: a head line, the hand-off paragraph, the score line, a table of
-every rule, the tiers tried in order and the disqualification reasons.
+every rule, the tiers tried in order, the disqualification reasons and the
+next step (route, flags, SLA, nurture track: lines, which fold at any width).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 
-from leadq.explain import ExplainReport, LeadExplanation, RuleExplanation, fmt_points
+from leadq.explain import ExplainReport, LeadExplanation, NextStep, RuleExplanation, SlaStep, fmt_points
 from leadq.report import TIER_STYLES, ReportTable
 
 
@@ -156,7 +157,59 @@ def _lead(lead: LeadExplanation) -> Group:
         parts.append(reasons)
     else:
         parts.append(Text("Disqualification reasons: none"))
+    if lead.next_step is not None:
+        parts += _next_step(lead.next_step, lead.tier)
     return Group(*parts)
+
+
+def _hours(hours: float) -> str:
+    return "1 hour" if hours == 1 else f"{hours:g} hours"
+
+
+def _sla_line(sla: SlaStep | None, tier: str, route: str | None) -> str:
+    if sla is None:
+        return f"SLA: none for tier {tier}" + (f" or route {route}" if route else "")
+    if sla.clock_event is not None:
+        start = f"from its last {sla.clock_event} event ({sla.clock_started_at})"
+    else:
+        start = "from the as-of time"
+        if sla.clock_from:
+            start += f" (no {' or '.join(sla.clock_from)} event)"
+    return f"SLA {sla.procedure} due {sla.due_at}: {sla.keyed_by} {sla.key}'s {_hours(sla.hours)} {start}"
+
+
+def _next_step(step: NextStep, tier: str) -> list[Text]:
+    """The route, owner, flags, SLA and nurture track as lines (a table's columns would not fit at 60)."""
+    lines = [Text("Next step")]
+    route = step.routing.route if step.routing is not None else None
+    if step.routing is not None:
+        r = step.routing
+        saw = _values(r.saw, {})
+        if route is None:
+            head = "route: none (no routing rule matched)"
+        else:
+            head = f"route {route}: routing rule {r.rule}" + (f" ({r.rule_label})" if r.rule_label else "")
+        lines.append(Text(head + (f"; saw {saw}" if saw else "")))
+        owner = f"owner: {r.owner}"
+        if r.owners and route is not None:
+            owner += f", one of {', '.join(r.owners)}"
+            if r.capacity:
+                owner += "; its owners have a capacity: the most urgent leads get one first, the rest none"
+        lines.append(Text(owner))
+        lines.append(Text(f"flags: {', '.join(r.flags) or 'none'}"))
+    if "sla" in step.sections:
+        lines.append(Text(_sla_line(step.sla, tier, route)))
+    if "nurture" in step.sections:
+        n = step.nurture
+        if n is None:
+            lines.append(Text(f"nurture: none (tier {tier} is not nurtured)"))
+        elif n.track is None:
+            lines.append(Text(f"nurture: no track's condition held (tier {tier})"))
+        else:
+            label = f" ({n.label})" if n.label else ""
+            lines.append(Text(f"nurture track {n.track}{label}; recheck {n.recheck_at}, "
+                              f"{n.recheck_days:g} days after the as-of time"))
+    return lines
 
 
 def explain_report(report: ExplainReport) -> Group:
