@@ -29,7 +29,7 @@ Definitions (the README documents them for users):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
@@ -185,16 +185,26 @@ def _days(later: str, earlier: str) -> pl.Expr:
     return (pl.col(later) - pl.col(earlier)).dt.total_microseconds() / _US_PER_DAY
 
 
-def _date_only_same_day(later: pl.Expr, earlier: pl.Expr, tz: str) -> pl.Expr:
-    """Whether ``later`` is a date without a time (midnight in ``tz``) on the local day of ``earlier``.
+def _local_days(columns: Sequence[str], tz: str) -> list[pl.Expr]:
+    """Per date column, its day in ``tz`` (``_day_<col>``) and whether it is that day's midnight, i.e. a
+    date without a time (``_midnight_<col>``): converted once per column, not once per comparison."""
+    exprs = []
+    for c in columns:
+        local = pl.col(c).dt.convert_time_zone(tz)
+        exprs += [local.dt.date().alias(f"_day_{c}"),
+                  (local.dt.time() == pl.lit(time(0))).alias(f"_midnight_{c}")]
+    return exprs
+
+
+def _date_only_same_day(later: str, earlier: Sequence[str]) -> pl.Expr:
+    """Whether ``later`` is a date without a time on the local day of ``earlier`` (the first set of them).
 
     Salesforce's Converted Date and many custom stage fields hold a date, read as its midnight: a
-    lead created at 9:15 and converted that day is in order, not "dated before" its creation.
+    lead created at 9:15 and converted that day is in order, not "dated before" its creation. Needs
+    the columns of :func:`_local_days`.
     """
-    local = later.dt.convert_time_zone(tz)
-    return ((local.dt.hour() == 0) & (local.dt.minute() == 0) & (local.dt.second() == 0)
-            & (local.dt.microsecond() == 0)
-            & (local.dt.date() == earlier.dt.convert_time_zone(tz).dt.date())).fill_null(False)
+    return (pl.col(f"_midnight_{later}")
+            & (pl.col(f"_day_{later}") == pl.coalesce([pl.col(f"_day_{c}") for c in earlier]))).fill_null(False)
 
 
 def _lifecycle_rank(frame: pl.DataFrame, settings: FunnelSettings) -> pl.Expr:
@@ -249,10 +259,10 @@ def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[s
     It is worked out once per distinct lifecycle value (a CRM has a handful): the pattern
     over a million leads took most of the compact funnel's time.
     """
-    frame = frame.with_columns(_lifecycle_rank(frame, settings).alias("_life"))
+    all_dates = [STAGE_DATES[s] for s in STAGES] + ["lost_at"]
+    frame = frame.with_columns(_lifecycle_rank(frame, settings).alias("_life"), *_local_days(all_dates, tz))
     rank = pl.col("_life")
     exprs: list[pl.Expr] = []
-    all_dates = [STAGE_DATES[s] for s in STAGES] + ["lost_at"]
     exprs.append(pl.coalesce(pl.col("created_at"), pl.min_horizontal(all_dates)).alias("_entry"))
     exprs.append((pl.all_horizontal([pl.col(c).is_null() for c in all_dates + ["first_touch_at"]])
                   & (pl.col("lifecycle_stage").is_null() if "lifecycle_stage" in frame.columns else pl.lit(True)))
@@ -264,13 +274,12 @@ def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[s
     for stage, earlier in ORDER_CHECKS.items():
         date = STAGE_DATES.get(stage, "lost_at")
         before = pl.col(date) < pl.coalesce(earlier)
-        exprs.append((before & ~_date_only_same_day(pl.col(date), pl.coalesce(earlier), tz))
+        exprs.append((before & ~_date_only_same_day(date, earlier))
                      .fill_null(False).alias(f"_o_{stage}"))
     for a, b in DURATIONS:
         d = _days(STAGE_DATES[b], STAGE_DATES[a])
         # A date without a time on the earlier stage's day: the same day, 0 days, not out of order.
-        d = pl.when((d < 0) & _date_only_same_day(pl.col(STAGE_DATES[b]), pl.col(STAGE_DATES[a]), tz)).then(0.0) \
-            .otherwise(d)
+        d = pl.when((d < 0) & _date_only_same_day(STAGE_DATES[b], [STAGE_DATES[a]])).then(0.0).otherwise(d)
         exprs.append(pl.when(d >= 0).then(d).alias(f"_d_{key(a, b)}"))
         exprs.append((d < 0).fill_null(False).alias(f"_x_{key(a, b)}"))
     # Speed to lead.
