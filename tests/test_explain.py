@@ -525,3 +525,129 @@ def test_an_as_of_near_the_last_representable_day_is_no_internal_error(tmp_path)
                         "Technologies,Requested Demo,Create Date\n1,a@b.io,Analyst,500,,,,,,2026-01-01\n")
     data = json.loads(run_cli(["explain", "1", contacts, "--as-of", "9999-12-31", "--json", "-"]).stdout)
     assert (data["as_of"], data["leads"][0]["tier"]) == ("9999-12-31T00:00:00Z", "nurture")
+
+
+# --------------------------------------------------------------------------- the next step
+
+SAMPLE_ARGS = [str(SAMPLE / "contacts.csv"), "-a", str(SAMPLE / "events" / "*.csv"), "--accounts",
+               str(SAMPLE / "accounts.csv"), "--as-of", SAMPLE_AS_OF]
+
+
+def _sample_run(ruleset=None):
+    from leadq.pipeline import read_and_score
+
+    rs = load_ruleset(ruleset)
+    inputs = ([str(SAMPLE / "contacts.csv")], [str(SAMPLE / "events" / "*.csv")], [str(SAMPLE / "accounts.csv")])
+    return rs, inputs, read_and_score(rs, *inputs, as_of=literal_date(SAMPLE_AS_OF)).scored
+
+
+def test_the_next_step_matches_a_full_score_run_on_the_sample():
+    """Route, flags, SLA and nurture track of explain are score's, for a lead of each route, SLA and track."""
+    rs, inputs, full = _sample_run()
+    picks = set()
+    for col in ("route", "next_step", "nurture_track", "route_flags"):
+        picks |= set(full.group_by(pl.col(col).list.join(",") if col == "route_flags" else col)
+                     .agg(pl.col("lead_id").sort().first())["lead_id"].to_list())
+    picks |= {"1000007", "1000022"}  # a hand-raiser whose SLA clock started at its event; an account-team lead
+    picks = sorted(picks)
+    assert len(picks) == 11
+    report = explain_leads(rs, *inputs[:1], picks, *inputs[1:], as_of=literal_date(SAMPLE_AS_OF))
+    want = {r["lead_id"]: r for r in full.filter(pl.col("lead_id").is_in(picks)).with_columns(
+        pl.col("sla_due_at", "recheck_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")).to_dicts()}
+    routes_seen = set()
+    for lead in report.leads:
+        row, step = want[lead.lead_id], lead.next_step
+        assert step.sections == ["routing", "sla", "nurture"]
+        assert (step.routing.route, step.routing.flags) == (row["route"], row["route_flags"])
+        assert step.routing.saw["account_tier"] == row["account_tier"]
+        if row["route"] is not None:
+            assert rs.actions.routing.rules[step.routing.rule - 1].route == row["route"]
+            routes_seen.add(row["route"])
+        sla = (step.sla.due_at, step.sla.procedure) if step.sla else (None, None)
+        assert sla == (row["sla_due_at"], row["next_step"])
+        nurture = (step.nurture.track, step.nurture.recheck_at) if step.nurture else (None, None)
+        assert nurture == (row["nurture_track"], row["recheck_at"])
+    assert routes_seen == {"abm_team", "marketing_nurture", "emea_sdr", "apac_sdr", "amer_sdr"}
+
+
+def test_the_route_reads_the_tier_of_the_whole_account():
+    # Scoring only lead 1000022 rolled its account up from that one contact: account tier 'target' and route
+    # amer_sdr, where score (every contact of the account) gives buying_committee and abm_team.
+    data = json.loads(run_cli(["explain", "1000022", "--json", "-"] + SAMPLE_ARGS).stdout)
+    assert data["leads"][0]["next_step"] == {
+        "sections": ["routing", "sla", "nurture"],
+        "routing": {"route": "abm_team", "rule": 2,
+                    "rule_label": "Accounts with a buying committee get the account team",
+                    "saw": {"territory": "amer", "segment": "mid_market", "account_tier": "buying_committee"},
+                    "flags": ["solutions_engineer"], "owners": ["priya.shah", "lucas.meyer"],
+                    "owner": "assigned across the whole run (leadq score)", "capacity": False},
+        "sla": {"key": "abm_team", "keyed_by": "route", "hours": 8.0, "procedure": "account_team_play",
+                "due_at": "2026-11-01T08:00:00Z", "clock_from": [], "clock_event": None,
+                "clock_started_at": "2026-11-01T00:00:00Z"},
+        "nurture": None,
+    }
+
+
+def test_next_step_json_of_a_hand_raiser_whose_sla_clock_started_at_its_event():
+    data = json.loads(run_cli(["explain", "1000007", "--json", "-"] + SAMPLE_ARGS).stdout)
+    step = data["leads"][0]["next_step"]
+    assert step["routing"]["route"] == "emea_sdr"
+    assert "anna.kowalski" in step["routing"]["owners"]  # the roster, not the owner: the run decides it
+    assert step["sla"] == {"key": "hand_raiser", "keyed_by": "tier", "hours": 1.0, "procedure": "call_within_hour",
+                           "due_at": "2026-10-21T10:30:59Z", "clock_from": ["demo_request", "contact_form"],
+                           "clock_event": "contact_form", "clock_started_at": "2026-10-21T09:30:59Z"}
+
+
+def _next_step_lines(stdout: str) -> list[str]:
+    lines = [line.rstrip() for line in stdout.splitlines()]
+    return lines[lines.index("Next step"):]
+
+
+def test_next_step_text_is_exact_at_60_columns(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    out = run_cli(["explain", "1000007"] + SAMPLE_ARGS).stdout
+    assert _next_step_lines(out) == [
+        "Next step",
+        'route emea_sdr: routing rule 4; saw territory = "emea",',
+        'segment = "smb", account_tier = "other"',
+        "owner: assigned across the whole run (leadq score), one of",
+        "anna.kowalski, ben.murphy, chloe.roux",
+        "flags: solutions_engineer",
+        "SLA call_within_hour due 2026-10-21T10:30:59Z: tier",
+        "hand_raiser's 1 hour from its last contact_form event",
+        "(2026-10-21T09:30:59Z)",
+        "nurture: none (tier hand_raiser is not nurtured)",
+    ]
+    assert max(len(line) for line in out.splitlines()) <= 60
+
+
+def test_next_step_text_of_a_nurtured_lead_is_exact():
+    out = run_cli(["explain", "1000003"] + SAMPLE_ARGS).stdout
+    assert _next_step_lines(out) == [
+        "Next step",
+        'route marketing_nurture: routing rule 7; saw territory = "amer", segment = "smb", account_tier =',
+        '"target"',
+        "owner: none: route marketing_nurture has no owners",
+        "flags: none",
+        "SLA: none for tier nurture or route marketing_nurture",
+        "nurture track re_nurture_6_months (Sales said not now; re-nurture in 6 months); recheck",
+        "2027-04-30T00:00:00Z, 180 days after the as-of time",
+    ]
+
+
+def test_a_route_whose_owners_have_a_capacity_says_the_owner_may_be_none(tmp_path):
+    ruleset = tmp_path / "capped.yaml"
+    text = (ROOT / "rulesets" / "b2b_saas.yaml").read_text()
+    ruleset.write_text(text.replace("      #   capacity: 20\n", "      capacity: 20\n"))
+    out = run_cli(["explain", "1000039", "-r", str(ruleset)] + SAMPLE_ARGS).stdout
+    assert _next_step_lines(out)[1:4] == [
+        'route amer_sdr: routing rule 6; saw territory = "amer", segment = "smb", account_tier = "other"',
+        "owner: assigned across the whole run (leadq score), one of sam.okafor, jordan.wells, alex.rivera,",
+        "casey.morgan; its owners have a capacity: the most urgent leads get one first, the rest none",
+    ]
+
+
+def test_a_ruleset_without_routing_sla_or_nurture_has_no_next_step():
+    data = json.loads(run_cli(["explain", "--lead", "C", CONTACTS, "--json", "-"] + ARGS).stdout)
+    assert data["leads"][0]["next_step"] is None
+    assert "Next step" not in run_cli(["explain", "C", CONTACTS] + ARGS).stdout
