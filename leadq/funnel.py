@@ -113,11 +113,29 @@ def touch_unavailable(inp: FunnelInput, ruleset: Ruleset) -> str | None:
     Without the column every MQL would read as untouched: SLA misses that are only a missing column.
     """
     if "first_touch_at" in inp.columns:
-        return None
+        return _mql_dates_without_time(inp, ruleset)
     mapped = ruleset.columns.get("first_touch_at")
     if mapped is None:
         return "the ruleset maps no first_touch_at column"
     return f"the input has no column '{mapped.column}' (first_touch_at)"
+
+
+def _mql_dates_without_time(inp: FunnelInput, ruleset: Ruleset) -> str | None:
+    """Why speed to lead cannot be measured in hours when every MQL date is a date without a time.
+
+    A date-only MQL field (a Salesforce Date field) reads as that day's midnight: a lead touched at
+    9:00 the day it became an MQL counted 9 hours, and an 8-hour SLA a miss.
+    """
+    if "mql_at" not in inp.frame.columns:
+        return None
+    local = pl.col("mql_at").dt.convert_time_zone(ruleset.settings.timezone)
+    dated, timed = inp.frame.select(pl.col("mql_at").is_not_null().sum().alias("dated"),
+                                    (local.dt.time() != pl.lit(time(0))).sum().alias("timed")).row(0)
+    if not dated or timed:
+        return None
+    column = ruleset.columns["mql_at"].column if "mql_at" in ruleset.columns else "mql_at"
+    return (f"the MQL dates ('{column}') have no time of day, so the hours to the first touch cannot be "
+            "measured; export the MQL date with its time")
 
 
 # --------------------------------------------------------------------------- the calendar

@@ -971,3 +971,19 @@ def test_a_date_without_a_time_on_the_day_of_the_stage_before_is_in_order(tmp_pa
     assert (durations["lead_to_mql"]["leads"], durations["lead_to_mql"]["median_days"],
             durations["lead_to_mql"]["out_of_order"]) == (1, 0.0, 1)
     assert (durations["sql_to_opportunity"]["leads"], durations["sql_to_opportunity"]["median_days"]) == (1, 0.0)
+
+
+def test_speed_to_lead_is_not_available_when_mql_dates_have_no_time(tmp_path):
+    # A date-only MQL field (a Salesforce Date field) reads as midnight: a lead touched at 10:00 the day it
+    # became an MQL counted 10 hours and missed an 8-hour SLA, on every lead.
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,created,mql,sql,opp,won,lost,touch,stage,source,employees,updated\n"
+                        "1,2026-03-02 09:15,2026-03-02,,,,,2026-03-02 10:00,,web,50,\n"
+                        "2,2026-03-05 11:00,2026-03-06,,,,,2026-03-06 09:30,,web,50,\n")
+    speed = funnel_of(zoned_ruleset(tmp_path), str(contacts), AS_OF)["speed_to_lead"]
+    assert speed["unavailable"] == ("the MQL dates ('mql') have no time of day, so the hours to the first touch "
+                                    "cannot be measured; export the MQL date with its time")
+    assert (speed["mqls"], speed["touched"], speed["within_sla"], speed["by_tier"]) == (2, None, None, [])
+    contacts.write_text(contacts.read_text().replace("2026-03-06,", "2026-03-06 08:00,"))
+    speed = funnel_of(zoned_ruleset(tmp_path), str(contacts), AS_OF)["speed_to_lead"]
+    assert (speed["unavailable"], speed["touched"]) == (None, 2)
