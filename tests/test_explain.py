@@ -525,6 +525,10 @@ def test_an_as_of_near_the_last_representable_day_is_no_internal_error(tmp_path)
                         "Technologies,Requested Demo,Create Date\n1,a@b.io,Analyst,500,,,,,,2026-01-01\n")
     data = json.loads(run_cli(["explain", "1", contacts, "--as-of", "9999-12-31", "--json", "-"]).stdout)
     assert (data["as_of"], data["leads"][0]["tier"]) == ("9999-12-31T00:00:00Z", "nurture")
+    # The next step reads the times as text: the recheck date is in the year 10000, as Polars writes it.
+    assert data["leads"][0]["next_step"]["nurture"] == {
+        "track": "win_back", "label": "Gone quiet; win-back campaign", "recheck_days": 90.0,
+        "recheck_at": "+10000-03-30T00:00:00Z"}
 
 
 # --------------------------------------------------------------------------- the next step

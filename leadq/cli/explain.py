@@ -85,7 +85,9 @@ def explain(
 ) -> None:
     """Explain leads: every rule, the values it saw, its points, the grade, each tier tried, the reasons.
 
-    Opens each lead with the hand-off line a sales rep reads before the first call.
+    Opens each lead with the hand-off line a sales rep reads before the first call, and ends
+    with its next step when the ruleset routes: the route and the routing rule that chose it,
+    the flags, the SLA and the nurture track (the owner is assigned across a whole `leadq score` run).
     Exit 3 when a lead id is not in the data (with close ids), or when no lead or several
     have an --email address (the close addresses, or the leads to pick from).
 
