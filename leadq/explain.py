@@ -15,6 +15,11 @@ with ``detail=True``, then reads the internal columns of each lead:
   the routing rule that chose it, the flags, the SLA (and what started its clock), the nurture
   track. Not the owner: round-robin turns and capacities are shared out over the whole run.
 
+A ruleset whose routing or nurture conditions name ``account_tier`` also needs the account tier
+of whole accounts, which roll up contacts that were not asked for: for those, one more run over
+every contact (without the detail columns) gives the requested leads' account tiers, and their
+route, SLA and track are computed again from them (:func:`actions_read_account_tier`).
+
 The figures are dataclasses (``to_dict`` for ``--json``); :mod:`leadq.explain_report`
 draws them. Building them reads one row per requested lead: a handful of rows,
 never the data set.
