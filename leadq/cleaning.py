@@ -41,11 +41,13 @@ _SHORT_YEAR = {
     "eu": ("%d/%m/%y %H:%M", "%d/%m/%y", "%d.%m.%y %H:%M", "%d.%m.%y", "%d-%m-%y"),
     "iso": (),
 }
+# With a comma before the time, as Salesforce writes a date-time in reports and exports
+# ("11/1/2026, 3:45 PM"; "01/11/2026, 15:45" in a European locale).
 _ORDERED = {
     "us": ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y",
-           "%m-%d-%Y"),
+           "%m-%d-%Y", "%m/%d/%Y, %I:%M %p", "%m/%d/%Y, %H:%M"),
     "eu": ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
-           "%d.%m.%Y", "%d-%m-%Y"),
+           "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y, %H:%M", "%d.%m.%Y, %H:%M"),
     "iso": (),
 }
 # Month names say which number is the day, so they are read whatever the date order:

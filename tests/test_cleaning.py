@@ -153,6 +153,11 @@ def _utc(*args: int) -> datetime:
     # RFC 2822, as web APIs and e-mail tools write it
     ("iso", "Mon, 23 Nov 2026 15:04:05 GMT", _utc(2026, 11, 23, 15, 4, 5)),
     ("iso", "Mon, 23 Nov 2026 15:04:05 +0100", _utc(2026, 11, 23, 14, 4, 5)),
+    # Salesforce's date-time, a comma before the time: every row of a Salesforce export was rejected
+    ("us", "11/1/2026, 3:45 PM", _utc(2026, 11, 1, 15, 45)),
+    ("us", "11/1/2026, 15:45", _utc(2026, 11, 1, 15, 45)),
+    ("eu", "01/11/2026, 15:45", _utc(2026, 11, 1, 15, 45)),
+    ("eu", "01.11.2026, 15:45", _utc(2026, 11, 1, 15, 45)),
 ])
 def test_short_years_month_names_and_rfc_2822(order, text, want):
     assert pl.select(parse_datetime(pl.lit(pl.Series([text])), order)).item() == want
