@@ -376,7 +376,8 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     data = text_rows(lf, names, label, row_columns)
     if footer:
         # A footer line reads as a record whose first field is the line's text and the others missing.
-        texts = [next(csv.reader([line], delimiter=sep), [""])[0].strip() for line in footer]
+        texts = [next(csv.reader([line], delimiter=sep), [""])[0].strip() for line in footer
+                 if not _blank_line(line)]
         data = data.filter(~(pl.col(names[0]).is_in(texts) & pl.all_horizontal(pl.col(names[1:]).is_null())))
     left_out = ReportRows(skipped + 1, 0, len(footer), unit="line") if footer else None
     if not fields_balanced:
@@ -406,20 +407,36 @@ def _report_footer(source: str | bytes, sep: str, fields: int) -> list[str]:
     if fields < 2:
         return []
     lines = _tail(source).decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
-    while lines and not lines[-1].strip():
+    while lines and _blank_line(lines[-1]):
         lines.pop()
     footer: list[str] = []
-    while lines and lines[-1].strip() and len(footer) <= FOOTER_MAX_LINES:
+    texts = 0
+    while lines and texts <= FOOTER_MAX_LINES and len(footer) <= 2 * FOOTER_MAX_LINES:
         line = lines.pop()
         text = line.strip()
+        if _blank_line(line):
+            footer.append(line)  # between the footer's lines, as Salesforce writes them
+            continue
         # One field of text, its quotes closed on the line: not the end of a quoted multi-line field.
         if (sep in re.sub(r'"[^"]*"?', "", line) or line.count('"') % 2
                 or not (" " in text or (text[0] == text[-1] == '"'))):
-            return []
+            lines.append(line)
+            break
         footer.append(line)
-    if not footer or len(footer) > FOOTER_MAX_LINES or len(lines) < 2 or lines[-1].strip():
+        texts += 1
+    gap = 0  # the blank lines above the footer's first line of text: they part it from the data
+    while footer and _blank_line(footer[-1]):
+        lines.append(footer.pop())
+        gap += 1
+    if not texts or texts > FOOTER_MAX_LINES or not gap or len(lines) < gap + 1:
         return []  # not after a blank line, or the tail holds nothing before it
     return footer[::-1]
+
+
+def _blank_line(line: str | bytes) -> bool:
+    """A line with no text: blank, or one empty quoted field (``""``, as Salesforce writes an empty line)."""
+    stripped = line.strip()
+    return not stripped or stripped in ('""', b'""')
 
 
 def text_rows(lf: pl.LazyFrame, names: list[str], label: str,
@@ -519,7 +536,8 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,
         .with_columns(found=pl.col("cum_delims") - pl.col("prev_delims") + 1)
         .filter(
             (pl.col("found") != expected)
-            & ~((pl.col("first_line") == pl.col("line_no")) & (line.str.strip_chars() == ""))
+            # A blank line, or one empty quoted field (Salesforce's blank line): a blank row, not a short one.
+            & ~((pl.col("first_line") == pl.col("line_no")) & line.str.strip_chars().is_in(["", '""']))
         )
         .head(1)
     )
@@ -615,7 +633,7 @@ def _fields_balance(source: str | bytes, sep: str, header: str, expected: int, p
         if len(lines) <= len(footer):
             return None
         lines = lines[: -len(footer)]
-        while lines and not lines[-1].strip(b" \t\r"):
+        while lines and _blank_line(lines[-1]):
             lines.pop()
             gap += 1
         if not gap:

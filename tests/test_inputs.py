@@ -339,6 +339,20 @@ def test_a_report_footer_is_not_read_as_records(tmp_path: Path, line_end: bytes)
         "data (totals, footer)")
 
 
+@pytest.mark.parametrize("footer", [
+    # Salesforce writes its blank lines as an empty quoted field, and blank lines between the footer's lines.
+    b'""\n""\n""\n"Leads Report"\n"Confidential Information - Do Not Distribute"\n',
+    b'\n\n"Leads Report"\n\n"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\n""\n"Acme, Inc."\n',
+], ids=["quoted-blank-lines", "blank-lines-between"])
+def test_a_report_footer_after_quoted_or_between_blank_lines_is_not_read_as_records(tmp_path: Path,
+                                                                                     footer: bytes) -> None:
+    # It stopped the run: "line 4: expected 2 fields, found 1".
+    path = write_bytes(tmp_path, "report.csv", b'"Lead ID","Email"\n"00Q1","a@x.com"\n"00Q2","b@y.com"\n' + footer)
+    assert_frame_equal(read(path), expected(str(path), [1, 2], **{"Lead ID": ["00Q1", "00Q2"],
+                                                                   "Email": ["a@x.com", "b@y.com"]}))
+    assert_frame_equal(read(path, encoding="cp1252"), read(path))
+
+
 @pytest.mark.parametrize(("data", "line"), [
     # One-field lines without a blank line before them are short records, as before.
     (b"a,b\n1,2\nFooter\n", 3),
