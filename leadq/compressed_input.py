@@ -131,7 +131,7 @@ def _decompress(fh: BinaryIO, compression: str, label: str) -> bytes:
 def _read_zip_member(path: str) -> tuple[bytes, str]:
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
+            members = [m for m in archive.infolist() if not m.is_dir() and not is_archive_extra(m.filename)]
             if len(members) != 1:
                 names = ", ".join(m.filename for m in members[:5]) + (", ..." if len(members) > 5 else "")
                 what = f"holds {len(members)} files ({names})" if members else "holds no file"
@@ -145,6 +145,6 @@ def _read_zip_member(path: str) -> tuple[bytes, str]:
                          Position(path)) from exc
 
 
-def _is_hidden(name: str) -> bool:
+def is_archive_extra(name: str) -> bool:
     """macOS's resource forks (``__MACOSX/``) and dot files, which archivers add beside the data."""
     return name.startswith("__MACOSX/") or os.path.basename(name).startswith(".")

@@ -45,7 +45,7 @@ from leadq.input_columns import check_columns
 from leadq.inputs import STDIN, STDIN_LABEL, InputFile, ReadOptions, concat_inputs, read_input_files
 from leadq.number_text import parse_number
 from leadq.pipeline import ScoreResult, read_account_files, score_frames
-from leadq.routing import _routing_scope, apply_actions
+from leadq.routing import routing_scope, apply_actions
 from leadq.routing import output_columns as routing_output_columns
 from leadq.ruleset import Rule, Ruleset
 
@@ -453,7 +453,7 @@ def _next_step_columns(ruleset: Ruleset, as_of: datetime) -> list[pl.Expr]:
     actions = ruleset.actions
     exprs: list[pl.Expr] = []
     if actions.routing is not None:
-        scope = _routing_scope(ruleset, as_of, dict.fromkeys(_dimension_names(ruleset)))
+        scope = routing_scope(ruleset, as_of, dict.fromkeys(_dimension_names(ruleset)))
         for i, rule in enumerate(actions.routing.rules):
             if rule.when is not None:
                 scope.where = f"routing rule (route '{rule.route}')"

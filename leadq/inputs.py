@@ -288,11 +288,11 @@ def _zip_member_name(path: str) -> str | None:
     """The name of the one data file a zip archive holds (as :func:`read_compressed_file` finds it), or None."""
     import zipfile
 
-    from leadq.compressed_input import _is_hidden  # the files archivers add beside the data
+    from leadq.compressed_input import is_archive_extra
 
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [m.filename for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
+            members = [m.filename for m in archive.infolist() if not m.is_dir() and not is_archive_extra(m.filename)]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return None
     return members[0] if len(members) == 1 else None

@@ -126,7 +126,9 @@ def _dimensions(ruleset: Ruleset, as_of: datetime) -> dict[str, pl.Expr]:
     return out
 
 
-def _routing_scope(ruleset: Ruleset, as_of: datetime, dims: dict[str, pl.Expr]) -> Scope:
+def routing_scope(ruleset: Ruleset, as_of: datetime, dims: dict[str, pl.Expr]) -> Scope:
+    """What routing, SLA and nurture conditions see: the lead's scores, tier and verdicts, and the
+    routing dimensions (``territory``, ``segment`` ...) as the columns ``_route__<name>``."""
     scope = _base_scope(ruleset, as_of, "routing")
     for name in dims:
         scope.fields[name] = FieldRef(pl.col(f"_route__{name}"), Type.TEXT)
@@ -237,7 +239,7 @@ def action_stages(ruleset: Ruleset, as_of: datetime) -> list[list[pl.Expr]]:
     if routing is not None:
         dims = _dimensions(ruleset, as_of)
         stages.append([expr.alias(f"_route__{name}") for name, expr in dims.items()])
-        scope = _routing_scope(ruleset, as_of, dims)
+        scope = routing_scope(ruleset, as_of, dims)
         route = _first_match(routing.rules, scope, "routing rule (route '{item.route}')",
                              lambda item: pl.lit(item.route))
         rule_stage = [route.alias("route")]
@@ -266,7 +268,7 @@ def action_stages(ruleset: Ruleset, as_of: datetime) -> list[list[pl.Expr]]:
         stages.append([_owner_expr(ruleset).alias("owner")])
     if actions.nurture is not None:
         nurture = actions.nurture
-        scope = _routing_scope(ruleset, as_of, _dimensions(ruleset, as_of) if routing else {})
+        scope = routing_scope(ruleset, as_of, _dimensions(ruleset, as_of) if routing else {})
         in_nurture = pl.col("tier").is_in(list(nurture.tiers))
         track = _first_match(nurture.tracks, scope, "nurture track '{item.id}'", lambda item: pl.lit(item.id))
         recheck = _first_match(nurture.tracks, scope, "nurture track '{item.id}'",
