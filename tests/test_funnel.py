@@ -555,6 +555,10 @@ def test_by_a_raw_column_named_like_an_output_column_when_scored(rs, tmp_path):
 def test_bad_period_options():
     result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--from", "2026-05-01", "--to", "2026-04-01"], exit_code=2)
     assert "--from 2026-05-01 is not before --to 2026-04-01" in result.stderr
+    # A period that starts after the as-of time: it reported 0 leads without a word (calibrate refuses the same).
+    result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--as-of", "2026-11-01", "--from", "2026-12-01"], exit_code=2)
+    assert result.stderr == ("leadq: error: --from 2026-12-01 is after --as-of 2026-11-01T00:00:00Z: no lead had "
+                             "entered the period at the as-of time; give an earlier --from or a later --as-of\n")
     result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--from", "May 1st"], exit_code=2)
     assert "--from: cannot read 'May 1st' as a date" in result.stderr
     result = run_cli(["funnel", CONTACTS, "-r", RULESET, "--to", "9999-12-31"], exit_code=2)

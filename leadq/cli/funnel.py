@@ -81,6 +81,10 @@ def funnel(
     if start is not None and end is not None and start >= end:
         raise UsageError(f"--from {date_from} is not before --to {date_to}")
     as_of_dt = _parse_as_of(as_of)
+    if start is not None and start > as_of_dt:
+        # The funnel is the one that stood at --as-of: no lead had entered the period yet.
+        raise UsageError(f"--from {date_from} is after --as-of {as_of_dt.isoformat().replace('+00:00', 'Z')}: no lead "
+                         "had entered the period at the as-of time; give an earlier --from or a later --as-of")
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     with working(quiet):
         inp = read_funnel_input(
