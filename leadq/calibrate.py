@@ -36,7 +36,7 @@ Definitions used throughout:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Sequence
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from leadq.calibrate_figures import (
     AuditRow, Classifier, Decile, RuleEvidence, Segment, Suggestion, audit, classifiers, deciles, ratio, roc_auc,
     rule_evidence, score_bands, segments, suggestion, threshold_curve,
 )
+from leadq.cleaning import map_columns
 from leadq.conditions import Compare, Literal, Logical, Name, Node, Not, Type
 from leadq.errors import InputError, UsageError, did_you_mean
 from leadq.inputs import input_error_from_polars
@@ -88,11 +89,16 @@ class CalibrationReport:
     audit: list[AuditRow]
     disqualified_converted: int
     nurtured_converted: int
-    rejected: int
+    rejected: int  # rows rejected (not scored); with a creation window, those created in it
     notes: list[str] = field(default_factory=list)
     score_bands: int = 10  # bands of ``deciles``: 10, or under ten leads one a distinct total score
     created_after_as_of: int = 0  # leads left out: created after the as-of time
     unreadable_dates: dict[str, int] = field(default_factory=dict)  # CRM column -> cells that are not a date
+    # --since/--until as given ({"since", "until"}: days of settings.timezone, None when open); None without
+    creation_window: dict[str, str | None] | None = None
+    # With a creation window: rejected rows whose creation date is blank or unreadable, which the window
+    # cannot place; not in ``rejected``.
+    rejected_without_creation_date: int = 0
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -328,12 +334,14 @@ def calibrate(
     unreadable_created, created_notes = _unreadable_dates(detail, ruleset, choosing, resolved)
     keep, after, as_of_notes = _existing_at(detail, ruleset, as_of, result.stats.missing_columns, window)
     undated = int(detail["created_at"].null_count()) if window else 0
+    rejected, rejected_by_reason, rejected_undated = result.stats.rejected, result.stats.rejected_by_reason, 0
+    nothing_scored = not detail.height
     if window:
-        created = pl.col("created_at")
-        if created_since is not None:
-            keep = keep & (created >= pl.lit(created_since, dtype=pl.Datetime("us", "UTC"))).fill_null(False)
-        if created_until is not None:
-            keep = keep & (created < pl.lit(created_until, dtype=pl.Datetime("us", "UTC"))).fill_null(False)
+        in_window = _in_window(created_since, created_until)
+        keep = keep & in_window
+        # The rejected rows are counted as the leads are chosen: those created in the window.
+        rejected, rejected_by_reason, rejected_undated = _rejects_in_window(result.rejects, ruleset, in_window)
+        nothing_scored = not detail.select(in_window.sum()).item()
     mask = detail.select(keep.alias("keep")).to_series()
     detail, converted = detail.filter(mask), converted.filter(mask)
     deciding = [f for f in date_fields if f in resolved.fields]
@@ -341,11 +349,11 @@ def calibrate(
     report = calibrate_detail(
         detail, converted, ruleset, outcome=resolved, as_of=as_of.isoformat().replace("+00:00", "Z"),
         target_precision=target_precision, target_volume=target_volume, sales_tiers=sales_tiers,
-        rejected=result.stats.rejected)
+        rejected=rejected)
     report.created_after_as_of = after
     report.unreadable_dates = {**unreadable, **unreadable_created}
-    if not result.detail.height and result.stats.rejected:
-        report.notes = [_every_row_rejected(result.stats.rejected_by_reason) if n == NO_LEAD_SCORED else n
+    if nothing_scored and rejected:
+        report.notes = [_every_row_rejected(rejected_by_reason, window) if n == NO_LEAD_SCORED else n
                         for n in report.notes]
     # What chose the leads comes first: "no lead was scored" reads wrongly without it.
     report.notes[:0] = as_of_notes + created_notes + unreadable_notes
@@ -353,11 +361,65 @@ def calibrate(
         since = _local_day(created_since, ruleset) if created_since else "the start"
         until = f"before {_local_day(created_until, ruleset)}" if created_until else "up to now"
         report.outcome_description += f"; leads created from {since} {until}"
+        report.creation_window = {"since": _local_day(created_since, ruleset) if created_since else None,
+                                  "until": _local_day(created_until, ruleset) if created_until else None}
+        report.rejected_without_creation_date = rejected_undated
+        at = len(as_of_notes) + len(created_notes)
         if undated:
             # Such leads are outside any window; said, so that a blank Create Date column is noticed.
-            note = f"{undated:,} lead(s) without a creation date (created_at) left out by --since/--until"
-            report.notes.insert(len(as_of_notes) + len(created_notes), note)
+            report.notes.insert(at, f"{undated:,} lead(s) without a creation date (created_at) left out by "
+                                    "--since/--until")
+            at += 1
+        if rejected_undated:
+            report.notes.insert(at, f"{rejected_undated:,} rejected row(s) without a readable creation date "
+                                    "(created_at) not counted as rejected: --since/--until cannot place them")
     return report
+
+
+def _in_window(since: datetime | None, until: datetime | None) -> pl.Expr:
+    """Whether ``created_at`` falls in [since, until): false when it is blank."""
+    created, inside = pl.col("created_at"), pl.lit(True)
+    if since is not None:
+        inside = inside & (created >= pl.lit(since, dtype=pl.Datetime("us", "UTC")))
+    if until is not None:
+        inside = inside & (created < pl.lit(until, dtype=pl.Datetime("us", "UTC")))
+    return inside.fill_null(False)
+
+
+def _rejects_in_window(rejects: pl.DataFrame, ruleset: Ruleset, in_window: pl.Expr
+                       ) -> tuple[int, dict[str, int], int]:
+    """The rejected rows created in the window: how many, how many by reason, and how many have no
+    readable creation date (blank, unreadable, or no creation date column in the contacts).
+
+    The rejects hold their raw values as text (:attr:`leadq.pipeline.ScoreResult.rejects`), typed
+    here as the contacts are (:func:`leadq.cleaning.map_columns`; a date or number column of
+    Parquet or Excel reads back from its text): no second pass over the contacts.
+    """
+    if not rejects.height:
+        return 0, {}, 0
+    col = ruleset.columns["created_at"]
+    # The rejects' own columns come first; a raw column of the same name was renamed (leadq.pipeline).
+    raw = f"{col.column} (input)" if col.column in ("source_file", "source_row", "reason") else col.column
+    if raw not in rejects.columns:
+        return 0, {}, rejects.height
+    frame = rejects.lazy().select(pl.col(raw).alias("_created"), pl.col("reason").alias("_reason"))
+    typed = map_columns(frame, pl.Schema({"_created": pl.String, "_reason": pl.String}),
+                        {"created_at": replace(col, column="_created")}, ruleset.settings, keep=("_reason",))
+    placed = typed.select(pl.col("keep::_reason").alias("_reason"), in_window.alias("_in"),
+                          pl.col("created_at").is_null().alias("_undated")).collect()
+    inside = placed.filter(pl.col("_in"))
+    return inside.height, _reason_counts(inside), int(placed["_undated"].sum())
+
+
+def _reason_counts(rejects: pl.DataFrame) -> dict[str, int]:
+    """Rows by reason, the duplicates' reasons (which name the kept row) under one each, most first: as
+    ``RunStats.rejected_by_reason`` counts them (leadq.pipeline)."""
+    general = rejects.select(
+        pl.when(pl.col("_reason").str.starts_with("duplicate lead id")).then(pl.lit("duplicate lead id"))
+        .when(pl.col("_reason").str.starts_with("duplicate e-mail")).then(pl.lit("duplicate e-mail"))
+        .otherwise(pl.col("_reason")).alias("_reason"))
+    counts = general.group_by("_reason").len().sort(["len", "_reason"], descending=[True, False])
+    return dict(zip(counts["_reason"].to_list(), counts["len"].to_list()))
 
 
 def _local_day(moment: datetime, ruleset: Ruleset) -> str:
@@ -365,11 +427,13 @@ def _local_day(moment: datetime, ruleset: Ruleset) -> str:
     return moment.astimezone(ZoneInfo(ruleset.settings.timezone)).date().isoformat()
 
 
-def _every_row_rejected(by_reason: dict[str, int]) -> str:
+def _every_row_rejected(by_reason: dict[str, int], window: bool = False) -> str:
     """The "no lead was scored" note with why: an export the ruleset cannot read (US dates read as ISO,
-    sizes as text) otherwise left only ``leadq score`` to find out."""
+    sizes as text) otherwise left only ``leadq score`` to find out. With a creation window, of the rows
+    created in it."""
     reasons = "; ".join(f"{reason} {rows:,}" for reason, rows in by_reason.items())
-    return f"{NO_LEAD_SCORED}: every row was rejected ({reasons})"
+    rows = "every row created in the window" if window else "every row"
+    return f"{NO_LEAD_SCORED}: {rows} was rejected ({reasons})"
 
 
 def _as_of_text(as_of: datetime) -> str:

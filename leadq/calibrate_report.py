@@ -109,7 +109,9 @@ def calibration_report(report: CalibrationReport) -> Group:
     parts.append(Text(f"outcome: {report.outcome_description}"))
     line = (f"leads scored {report.leads:,}; converted {report.converted:,}; base rate {_pct(report.base_rate)}")
     if report.rejected:
-        line += f"; rejected rows (not scored) {report.rejected:,}"
+        # With --since/--until the rows created in the window, as the leads are: said, as the export has more.
+        scope = " created in the window" if report.creation_window else ""
+        line += f"; rejected rows{scope} (not scored) {report.rejected:,}"
     parts.append(Text(line))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))

@@ -791,3 +791,80 @@ def test_creation_window_dates_are_days_of_the_ruleset_time_zone(tmp_path):
     report = json.loads(result.stdout)
     assert (report["leads"], report["converted"]) == (2, 0)  # B and C; A was created in March
     assert report["outcome_description"] == "reached SQL (sql_at set); leads created from 2026-04-01 before 2026-05-01"
+
+
+# --------------------------------------------------------------------------- rejected rows and the creation window
+
+
+WINDOW_REJECTS = ("Lead ID,Title,Employees,Country,Status,SQL Date,Created\n"
+                  "A,Director,500,UK,OPEN,2026-03-01,2026-01-01\n"   # scored, before the window
+                  "B,Director,lots,UK,OPEN,,2026-01-15\n"            # rejected, before the window
+                  "C,Manager,many,US,OPEN,,2026-03-01\n"             # rejected, in the window
+                  "D,Manager,few,US,OPEN,,\n"                        # rejected, no creation date
+                  "E,Manager,some,US,OPEN,,someday\n"                # rejected, unreadable creation date
+                  "F,Manager,50,US,OPEN,2026-03-05,2026-03-02\n"     # scored, in the window
+                  "G,Manager,50,US,OPEN,,2026-04-02\n")              # scored, after the window
+
+
+def test_creation_window_counts_the_rejected_rows_created_in_it(tmp_path, monkeypatch):
+    # The window chose the leads but the rejected count was the whole export's (4): now C only, and D and E,
+    # whose creation date is blank or unreadable, are counted apart and said.
+    monkeypatch.setenv("COLUMNS", "250")
+    contacts = tmp_path / "c.csv"
+    contacts.write_text(WINDOW_REJECTS)
+    args = ["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF, "--outcome", "sql",
+            "--since", "2026-02-01", "--until", "2026-04-01"]
+    report = json.loads(run_cli([*args, "--json", "-", "-q"]).stdout)
+    assert (report["leads"], report["converted"], report["rejected"]) == (1, 1, 1)
+    assert report["rejected_without_creation_date"] == 2
+    assert report["creation_window"] == {"since": "2026-02-01", "until": "2026-04-01"}
+    assert report["notes"][0] == ("2 rejected row(s) without a readable creation date (created_at) not counted as "
+                                  "rejected: --since/--until cannot place them")
+    out = run_cli(args).stdout
+    assert "leads scored 1; converted 1; base rate 100.0%; rejected rows created in the window (not scored) 1\n" in out
+    # An open end: from 2026-01-10 on, B and C.
+    report = json.loads(run_cli(["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF,
+                                 "--outcome", "sql", "--since", "2026-01-10", "--json", "-", "-q"]).stdout)
+    assert (report["leads"], report["rejected"], report["rejected_without_creation_date"]) == (2, 2, 2)
+    assert report["creation_window"] == {"since": "2026-01-10", "until": None}
+    # Without a window the whole export's rows, as before.
+    report = json.loads(run_cli(["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF,
+                                 "--outcome", "sql", "--json", "-", "-q"]).stdout)
+    assert (report["leads"], report["rejected"], report["rejected_without_creation_date"]) == (3, 4, 0)
+    assert report["creation_window"] is None
+    out = run_cli(["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF, "--outcome", "sql"]).stdout
+    assert "leads scored 3; converted 2; base rate 66.7%; rejected rows (not scored) 4\n" in out
+
+
+def test_creation_window_every_row_rejected_names_the_windows_reasons(tmp_path):
+    # In January only B was created, and rejected: the note gives the window's reasons, not the export's 4 rows.
+    contacts = tmp_path / "c.csv"
+    contacts.write_text(WINDOW_REJECTS)
+    report = json.loads(run_cli(["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF,
+                                 "--outcome", "sql", "--since", "2026-01-10", "--until", "2026-02-01", "--json",
+                                 "-", "-q"]).stdout)
+    assert (report["leads"], report["rejected"], report["rejected_without_creation_date"]) == (0, 1, 2)
+    assert report["notes"] == [
+        "2 rejected row(s) without a readable creation date (created_at) not counted as rejected: --since/--until "
+        "cannot place them",
+        "no lead was scored: every row created in the window was rejected (unreadable number in 'Employees' 1)"]
+    # The window holds no row at all: nothing was rejected in it, and "no lead was scored" stays as it is.
+    report = json.loads(run_cli(["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF,
+                                 "--outcome", "sql", "--since", "2026-05-01", "--json", "-", "-q"]).stdout)
+    assert (report["leads"], report["rejected"]) == (0, 0)
+    assert report["notes"][-1] == "no lead was scored"
+
+
+def test_creation_window_without_a_creation_date_column_places_no_rejected_row(tmp_path):
+    # No Created column: every lead and every rejected row is outside the window, and both are said.
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Lead ID,Title,Employees,Country,Status,SQL Date\nA,Director,500,UK,OPEN,2026-03-01\n"
+                        "B,Manager,lots,US,OPEN,\nC,Manager,many,US,OPEN,\n")
+    report = json.loads(run_cli(["calibrate", str(contacts), "--ruleset", str(RULESET), "--as-of", AS_OF,
+                                 "--outcome", "sql", "--since", "2026-01-01", "--json", "-", "-q"]).stdout)
+    assert (report["leads"], report["rejected"], report["rejected_without_creation_date"]) == (0, 0, 2)
+    assert report["notes"] == [
+        "1 lead(s) without a creation date (created_at) left out by --since/--until",
+        "2 rejected row(s) without a readable creation date (created_at) not counted as rejected: --since/--until "
+        "cannot place them",
+        "no lead was scored"]
