@@ -19,7 +19,7 @@ from typing import Iterator, Sequence
 
 import polars as pl
 
-from leadq.activity import event_type_spellings
+from leadq.activity import event_type_spellings, most_events_unknown
 from leadq.activity_input import event_fields_needed, read_activity_files
 from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
@@ -226,6 +226,10 @@ class Outcomes:
     top_values: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # field -> its most frequent values
     # Rules, disqualifiers and tiers whose counts mean nothing: they read an input not given (no -a, no --accounts).
     unknown: frozenset[str] = frozenset()
+    # With the activities: the scoring run's event accounting, {read, unreadable, unknown_lead} and, when most
+    # readable events name no scored lead, unknown_lead_examples ({log_column, contacts_column, log, contacts},
+    # as `leadq score` finds them: leadq.activity.unknown_lead_examples); empty without.
+    events: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (``outcomes`` of ``validate --json``)."""
@@ -262,12 +266,17 @@ def score_outcomes(ruleset: Ruleset, data_specs: Sequence[str], activity_specs: 
         vc = (detail.lazy().select(pl.col(name).drop_nulls()).group_by(name).len()
               .sort(["len", name], descending=[True, False]).head(TOP_VALUES).collect())
         top[name] = list(zip(vc[name].to_list(), vc["len"].to_list()))
+    stats = result.stats
+    events = {"read": stats.events_read, "unreadable": stats.events_unreadable,
+              "unknown_lead": stats.events_unknown_lead,
+              "unknown_lead_examples": stats.events_unknown_examples} if activity_specs else {}
     return Outcomes(
         as_of=as_of, leads=detail.height,
         rules={r.id: int(counts[f"_hit__{r.id}"]) for r in ruleset.rules},
         disqualifiers={d.code: int(counts[f"_dq__{d.code}"]) for d in ruleset.disqualifiers},
         tiers={t.name: int(tiers.get(t.name, 0)) for t in ruleset.tiers},
-        top_values=top, unknown=frozenset(_not_judged(ruleset, bool(activity_specs), bool(account_specs))))
+        top_values=top, unknown=frozenset(_not_judged(ruleset, bool(activity_specs), bool(account_specs))),
+        events=events)
 
 
 def _not_judged(ruleset: Ruleset, events: bool, accounts: bool) -> set[str]:
@@ -343,6 +352,35 @@ def check_outcomes(ruleset: Ruleset, outcomes: Outcomes, label: str,
         if subject in static or f"tier:{t.name}" in outcomes.unknown or outcomes.tiers[t.name]:
             continue
         yield _finding_at("info", "tier-empty", t.pos, subject, f"no lead of the {of} reaches it")
+
+
+def check_event_leads(ruleset: Ruleset, outcomes: Outcomes, data_label: str, activity_label: str
+                      ) -> Iterator[Finding]:
+    """A warning when most of the log's readable events name no lead of the contacts, as ``leadq score``'s
+    summary says it (:func:`leadq.activity.most_events_unknown`): the join of the two exports is what to
+    check (a log written by a spreadsheet holds ``1000001.0`` for ``1000001``), before a scheduled run
+    scores every lead without its events.
+
+    The examples are the scoring run's (:func:`leadq.activity.unknown_lead_examples`, read off the log's
+    first events only when the warning fires). Whatever the number of leads: one wrong join is enough.
+    """
+    ev = outcomes.events
+    if not ev or not outcomes.leads:
+        return
+    readable, unknown = ev["read"] - ev["unreadable"], ev["unknown_lead"]
+    if not most_events_unknown(readable, unknown):
+        return
+    col = ruleset.activity_columns["lead_id"]
+    which = f"all {readable:,}" if unknown == readable else f"{unknown:,} of {readable:,}"
+    message = (f"{which} readable events in {activity_label} name no lead scored from {data_label}: check that the log's "
+               f"lead-id column ({col.column}) holds the contacts' ids ({ruleset.columns['lead_id'].column})")
+    examples = ev.get("unknown_lead_examples") or {}
+    if examples.get("log") and examples.get("contacts"):
+        def quoted(ids: list[str]) -> str:
+            return " and ".join(f"'{i}'" for i in ids)
+        message += f"; e.g. the log has {quoted(examples['log'])}, the contacts {quoted(examples['contacts'])}"
+    message += "; `leadq score` would count none of those events"
+    yield _finding("warning", "event-lead-unknown", col, message, "activity_columns")
 
 
 def _finding_at(severity: str, code: str, pos: Position, subject: str, message: str) -> Finding:

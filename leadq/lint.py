@@ -477,6 +477,8 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     With ``data_specs`` and no error so far, the data is scored as ``leadq score`` scores it, and
     rules that fire for no lead or every lead, disqualifiers hitting most leads and empty tiers
     are reported (:func:`leadq.data_check.check_outcomes`); the counts are ``report.outcomes``.
+    With ``activity_specs`` too, a log whose events mostly name no lead of the data is reported
+    (:func:`leadq.data_check.check_event_leads`, the diagnosis of ``leadq score``'s summary).
 
     Raises:
         InputError: a ``data_specs`` file is missing or unreadable.
@@ -509,7 +511,9 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     findings += check_lists(ruleset, positions)
     findings += check_slas(ruleset)
     if data_specs or activity_specs:
-        from leadq.data_check import check_activity_types, check_data, check_outcomes, score_outcomes
+        from leadq.data_check import (
+            check_activity_types, check_data, check_event_leads, check_outcomes, score_outcomes,
+        )
 
         if data_specs:
             findings += check_data(ruleset, data_specs, options)
@@ -519,5 +523,6 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
         if data_specs and not any(f.severity == "error" for f in findings):
             report.outcomes = score_outcomes(ruleset, data_specs, activity_specs, account_specs, options, as_of)
             findings += check_outcomes(ruleset, report.outcomes, ", ".join(data_specs), findings)
+            findings += check_event_leads(ruleset, report.outcomes, ", ".join(data_specs), ", ".join(activity_specs))
     report.findings = sorted(findings, key=lambda f: (f.path != ruleset.path, f.path, f.line, f.column, f.code))
     return report

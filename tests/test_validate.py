@@ -723,3 +723,60 @@ def test_a_tier_sla_from_events_beats_a_route_sla_from_the_as_of_time(tmp_path):
 def test_a_route_sla_that_can_apply_is_not_reported(tmp_path, rules, sla):
     child = _sla_child(tmp_path, rules, sla)
     assert [f for f in lint_ruleset(str(child)).findings if f.code == "sla-shadowed"] == []
+
+
+# --------------------------------------------------------------------------- activity log ids against the contacts
+
+
+def _join_data(tmp_path, log_ids: list[str]):
+    """Three contacts 1000001-1000003 and a demo for each of ``log_ids``, plus one event with no readable time."""
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(OUTCOMES_RULESET)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Lead ID,Industry,Country,Employees\n1000001,RETAIL,France,20\n1000002,RETAIL,France,20\n"
+                        "1000003,RETAIL,France,20\n")
+    events = tmp_path / "events.csv"
+    events.write_text("Lead ID,Event,When\n" + "".join(f"{i},demo_request,2026-10-01\n" for i in log_ids)
+                      + "1000003,demo_request,someday\n")
+    return ruleset, contacts, events
+
+
+def test_a_log_whose_lead_ids_name_no_contact_is_a_warning(tmp_path):
+    # A log written by a spreadsheet: 1000001.0 for 1000001. `leadq score` says so in its summary; validate
+    # said nothing, and the cron run scored every lead without its events. 3 readable events (the fourth has
+    # no time), 2 of them for no lead: most, so a warning, whatever the number of leads.
+    ruleset, contacts, events = _join_data(tmp_path, ["1000001.0", "1000002.0", "1000003"])
+    message = (f"2 of 3 readable events in {events} name no lead scored from {contacts}: check that the log's "
+               "lead-id column (Lead ID) holds the contacts' ids (Lead ID); e.g. the log has '1000001.0' and "
+               "'1000002.0', the contacts '1000001' and '1000002'; `leadq score` would count none of those events")
+    report = lint_ruleset(str(ruleset), [str(contacts)], activity_specs=[str(events)],
+                          as_of=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    [finding] = [f for f in report.findings if f.code == "event-lead-unknown"]
+    assert (finding.line, finding.column, finding.severity, finding.subject, finding.message) == (
+        3, 29, "warning", "activity_columns.lead_id", message)
+    assert report.outcomes.events == {
+        "read": 4, "unreadable": 1, "unknown_lead": 2,
+        "unknown_lead_examples": {"log_column": "Lead ID", "contacts_column": "Lead ID",
+                                  "log": ["1000001.0", "1000002.0"], "contacts": ["1000001", "1000002"]}}
+    args = ["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01"]
+    result = run_cli(args)
+    assert f"{ruleset}:3:29: warning: activity_columns.lead_id: {message} [event-lead-unknown]\n" in result.stdout
+    assert result.stdout.splitlines()[-1] == f"{ruleset}: 1 warning"
+    run_cli([*args, "--strict"], exit_code=1)
+    data = json.loads(run_cli([*args, "--json"]).stdout)
+    assert [f["message"] for f in data["findings"] if f["code"] == "event-lead-unknown"] == [message]
+
+
+def test_a_log_whose_ids_are_mostly_the_contacts_gives_no_join_warning(tmp_path):
+    # 1 of 3 readable events for no lead: not most; and without --data there is nothing to join with.
+    ruleset, contacts, events = _join_data(tmp_path, ["1000001.0", "1000002", "1000003"])
+    args = ["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01", "--strict"]
+    assert run_cli(args).stdout.splitlines() == [f"{ruleset}: ok, no findings"]
+    ruleset, contacts, events = _join_data(tmp_path, ["x1", "x2", "x3"])
+    assert "event-lead-unknown" not in run_cli(["validate", ruleset, "-a", events, "--strict"]).stdout
+    result = run_cli(["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01"])
+    # No id of the log is a contact's written another way: the first of each side.
+    assert ("all 3 readable events in " f"{events} name no lead scored from {contacts}: check that the log's lead-id "
+            "column (Lead ID) holds the contacts' ids (Lead ID); e.g. the log has 'x1' and 'x2', the contacts "
+            "'1000001' and '1000002'; `leadq score` would count none of those events [event-lead-unknown]"
+            ) in result.stdout

@@ -41,7 +41,9 @@ def validate(
     Prints one line per finding (file:line:column: severity: item: message [check]).
     With --data it also scores the data as `leadq score` does and reports rules that fire for no lead
     or every lead, disqualifiers hitting most leads and empty tiers (from 50 leads on; --json gives each
-    one's count). Event rules' counts depend on --as-of.
+    one's count). Event rules' counts depend on --as-of. With --data and --activities it also warns when most
+    of the log's events name no scored lead, with example ids of each side ('1000001.0' against '1000001'), as
+    `leadq score`'s summary does.
     Exit 0 clean (warnings allowed), 1 warnings under --strict, 2 errors, 3 a --data or --activities file that
     cannot be read.
 
