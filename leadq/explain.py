@@ -13,7 +13,10 @@ with ``detail=True``, then reads the internal columns of each lead:
 * a one-paragraph hand-off line for the sales rep;
 * the next step, for rulesets with ``routing``, ``sla`` or ``nurture`` sections: the route and
   the routing rule that chose it, the flags, the SLA (and what started its clock), the nurture
-  track. Not the owner: round-robin turns and capacities are shared out over the whole run.
+  track. Not the owner: round-robin turns and capacities are shared out over the whole run. The
+  route's owners are listed, those away for the run (``with_owners_away``, as ``leadq score --away``)
+  and those with share 0 apart: they take no new lead. Owners never change the route: the first
+  routing rule that holds chooses it, whoever is away.
 
 A ruleset whose routing or nurture conditions name ``account_tier`` also needs the account tier
 of whole accounts, which roll up contacts that were not asked for: for those, one more run over
@@ -132,6 +135,8 @@ class RouteStep:
     owners: list[str]  # the route's owners; which of them gets the lead is decided over the whole run
     owner: str  # OWNER_NOTE, or why the lead gets no owner
     capacity: bool  # the route's owners take at most so many new leads a run
+    away: list[str] = field(default_factory=list)  # the route's owners away for the run (--away): no new leads
+    idle: list[str] = field(default_factory=list)  # the route's owners with share 0 in the ruleset: no new leads
 
 
 @dataclass
@@ -481,15 +486,24 @@ def _route_step(ruleset: Ruleset, row: dict) -> RouteStep:
     if ruleset.actions.accounts is not None:
         saw["account_tier"] = row.get("account_tier")
     owners = list(routing.owners(route)) if route is not None else []
+    # As the run's rotation reads them (leadq.owners.capped_turns): an owner with share 0 takes no new lead,
+    # whether away for the run (leadq.routing.with_owners_away sets it) or so in the ruleset.
+    shares = routing.shares(route) if owners else ()
+    away = [o for o in owners if o in routing.away]
+    idle = [o for o, share in zip(owners, shares) if share == 0 and o not in routing.away]
     if route is None:
         owner = "none: no route"
     elif not owners:
         owner = f"none: route {route} has no owners"
+    elif len(away) == len(owners):
+        owner = f"none: every owner of route {route} is away"
+    elif len(away) + len(idle) == len(owners):
+        owner = f"none: route {route}'s owners take no new leads"
     else:
         owner = OWNER_NOTE
     return RouteStep(route, None if rule is None else rule + 1, "" if rule is None else routing.rules[rule].label,
                      saw, list(row.get("route_flags") or []), owners, owner,
-                     route is not None and bool(routing.capacities(route)))
+                     route is not None and bool(routing.capacities(route)), away, idle)
 
 
 def _sla_step(ruleset: Ruleset, row: dict, as_of_text: str) -> SlaStep | None:

@@ -192,8 +192,17 @@ def _next_step(step: NextStep, tier: str) -> list[Text]:
         lines.append(Text(head + (f"; saw {saw}" if saw else "")))
         owner = f"owner: {r.owner}"
         if r.owners and route is not None:
-            owner += f", one of {', '.join(r.owners)}"
-            if r.capacity:
+            taking = [o for o in r.owners if o not in r.away and o not in r.idle]
+            if taking:
+                owner += f", one of {', '.join(taking)}"
+            # Those who take no new leads, by name: the reader looking for one of them sees why not.
+            without = ([f"{', '.join(r.away)} away"] if r.away else []) + \
+                ([f"{', '.join(r.idle)} share 0"] if r.idle else [])
+            if taking and without:
+                owner += f" ({'; '.join(without)})"
+            elif not taking:  # "none: every owner ... is away": say who
+                owner += f" ({', '.join(r.owners)})" if not r.idle else f" ({'; '.join(without)})"
+            if r.capacity and taking:
                 owner += "; its owners have a capacity: the most urgent leads get one first, the rest none"
         lines.append(Text(owner))
         lines.append(Text(f"flags: {', '.join(r.flags) or 'none'}"))

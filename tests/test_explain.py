@@ -584,7 +584,8 @@ def test_the_route_reads_the_tier_of_the_whole_account():
                     "rule_label": "Accounts with a buying committee get the account team",
                     "saw": {"territory": "amer", "segment": "mid_market", "account_tier": "buying_committee"},
                     "flags": ["solutions_engineer"], "owners": ["priya.shah", "lucas.meyer"],
-                    "owner": "assigned across the whole run (leadq score)", "capacity": False},
+                    "owner": "assigned across the whole run (leadq score)", "capacity": False,
+                    "away": [], "idle": []},
         "sla": {"key": "abm_team", "keyed_by": "route", "hours": 8.0, "procedure": "account_team_play",
                 "due_at": "2026-11-01T08:00:00Z", "clock_from": [], "clock_event": None,
                 "clock_started_at": "2026-11-01T00:00:00Z"},
@@ -655,3 +656,128 @@ def test_a_ruleset_without_routing_sla_or_nurture_has_no_next_step():
     data = json.loads(run_cli(["explain", "--lead", "C", CONTACTS, "--json", "-"] + ARGS).stdout)
     assert data["leads"][0]["next_step"] is None
     assert "Next step" not in run_cli(["explain", "C", CONTACTS] + ARGS).stdout
+
+
+# --------------------------------------------------------------------------- --away, as leadq score --away
+
+EMEA = ["anna.kowalski", "ben.murphy", "chloe.roux"]  # the owners of route emea_sdr (b2b_saas), lead 1000007's
+
+
+def _owner_line(args: list[str]) -> list[str]:
+    """The route and owner lines of the next step (100 columns)."""
+    return _next_step_lines(run_cli(args).stdout)[1:3]
+
+
+def test_without_away_every_owner_of_the_route_may_get_the_lead():
+    assert _owner_line(["explain", "1000007"] + SAMPLE_ARGS) == [
+        'route emea_sdr: routing rule 4; saw territory = "emea", segment = "smb", account_tier = "other"',
+        "owner: assigned across the whole run (leadq score), one of anna.kowalski, ben.murphy, chloe.roux",
+    ]
+
+
+def test_an_owner_away_is_named_apart_and_the_route_stays(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    assert _owner_line(["explain", "1000007", "--away", "anna.kowalski"] + SAMPLE_ARGS) == [
+        'route emea_sdr: routing rule 4; saw territory = "emea", segment = "smb", account_tier = "other"',
+        "owner: assigned across the whole run (leadq score), one of ben.murphy, chloe.roux (anna.kowalski away)",
+    ]
+    data = json.loads(run_cli(["explain", "1000007", "--away", "anna.kowalski", "--json", "-"] + SAMPLE_ARGS).stdout)
+    routing = data["leads"][0]["next_step"]["routing"]
+    assert (routing["route"], routing["owners"], routing["away"], routing["idle"], routing["owner"]) == (
+        "emea_sdr", EMEA, ["anna.kowalski"], [], "assigned across the whole run (leadq score)")
+
+
+def test_away_owners_of_another_route_change_nothing_here():
+    out = run_cli(["explain", "1000007", "--away", "maria.gonzalez", "--away", "tom.becker"] + SAMPLE_ARGS).stdout
+    assert _next_step_lines(out)[2] == \
+        "owner: assigned across the whole run (leadq score), one of anna.kowalski, ben.murphy, chloe.roux"
+
+
+def test_every_owner_of_the_route_away_leaves_the_lead_without_one():
+    # Repeated and comma-separated, as score takes them.
+    args = ["explain", "1000007", "--away", "anna.kowalski,ben.murphy", "--away", "chloe.roux"] + SAMPLE_ARGS
+    assert _owner_line(args) == [
+        'route emea_sdr: routing rule 4; saw territory = "emea", segment = "smb", account_tier = "other"',
+        "owner: none: every owner of route emea_sdr is away (anna.kowalski, ben.murphy, chloe.roux)",
+    ]
+    routing = json.loads(run_cli(args + ["--json", "-"]).stdout)["leads"][0]["next_step"]["routing"]
+    assert (routing["route"], routing["away"], routing["owner"]) == (
+        "emea_sdr", EMEA, "none: every owner of route emea_sdr is away")
+
+
+def _emea_shares(tmp_path) -> str:
+    """b2b_saas with anna.kowalski on route emea_sdr at share 0 (she keeps her leads, takes no new ones)."""
+    ruleset = tmp_path / "shares.yaml"
+    text = (ROOT / "rulesets" / "b2b_saas.yaml").read_text()
+    old = "      owners: [anna.kowalski, ben.murphy, chloe.roux]\n"
+    assert old in text
+    ruleset.write_text(text.replace(old, "      owners: {anna.kowalski: 0, ben.murphy: 1, chloe.roux: 1}\n"))
+    return str(ruleset)
+
+
+def test_owners_with_share_0_and_away_are_named_apart(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    ruleset = _emea_shares(tmp_path)
+    base = ["explain", "1000007", "-r", ruleset] + SAMPLE_ARGS
+    assert _next_step_lines(run_cli(base).stdout)[2] == \
+        "owner: assigned across the whole run (leadq score), one of ben.murphy, chloe.roux (anna.kowalski share 0)"
+    assert _next_step_lines(run_cli(base + ["--away", "ben.murphy"]).stdout)[2] == \
+        "owner: assigned across the whole run (leadq score), one of chloe.roux (ben.murphy away; anna.kowalski share 0)"
+    assert _next_step_lines(run_cli(base + ["--away", "ben.murphy,chloe.roux"]).stdout)[2] == \
+        "owner: none: route emea_sdr's owners take no new leads (ben.murphy, chloe.roux away; anna.kowalski share 0)"
+
+
+@pytest.mark.parametrize("command", ["explain", "score"])
+def test_an_unknown_owner_in_away_is_a_usage_error_as_in_score(command, tmp_path):
+    args = ["1000007"] if command == "explain" else []
+    extra = [] if command == "explain" else ["-o", str(tmp_path / "scored.csv")]
+    result = run_cli([command] + args + SAMPLE_ARGS + ["--away", "ben.murphy,anna.kowalsky"] + extra, exit_code=2)
+    assert result.stderr == (
+        "leadq: error: --away: no route has an owner 'anna.kowalsky'; did you mean 'anna.kowalski'?; the owners "
+        "are: alex.rivera, anna.kowalski, ben.murphy, casey.morgan, chloe.roux, dev.patel, jordan.wells, "
+        "lucas.meyer, maria.gonzalez, mei.lin, priya.shah, sam.okafor, tom.becker\n")
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_away_on_a_ruleset_without_routing_is_a_usage_error():
+    result = run_cli(["explain", "C", CONTACTS, "--away", "sam.okafor"] + ARGS, exit_code=2)
+    assert result.stderr == ("leadq: error: --away: no route has an owner 'sam.okafor'; the ruleset 'Worked "
+                             "example (Marketing Director ICP)' has no 'routing' section, so no lead gets an owner\n")
+
+
+def test_an_empty_away_names_nothing():
+    result = run_cli(["explain", "1000007", "--away", " , "] + SAMPLE_ARGS, exit_code=2)
+    assert result.stderr == "leadq: error: --away: ' , ' names nothing; give at least one name, or leave the option out\n"
+
+
+@pytest.mark.parametrize("away", [["anna.kowalski"], EMEA])
+def test_explain_away_agrees_with_score_away(away, tmp_path):
+    """Route, SLA and nurture of explain --away are score --away's; score's owner is one explain names."""
+    leads = ["1000007", "1000022", "1000039"]  # routes emea_sdr, abm_team, amer_sdr
+    scored_path = tmp_path / "scored.parquet"
+    run_cli(["score"] + SAMPLE_ARGS + ["--away", ",".join(away), "-o", str(scored_path), "-q"])
+    scored = {r["lead_id"]: r for r in pl.read_parquet(scored_path).filter(pl.col("lead_id").is_in(leads))
+              .with_columns(pl.col("sla_due_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")).to_dicts()}
+    data = json.loads(run_cli(["explain", *leads, "--json", "-", "--away", ",".join(away)] + SAMPLE_ARGS).stdout)
+    got = {}
+    for lead in data["leads"]:
+        step = lead["next_step"]
+        routing = step["routing"]
+        may_get = [o for o in routing["owners"] if o not in routing["away"] and o not in routing["idle"]]
+        row = scored[lead["lead_id"]]
+        assert (routing["route"], step["sla"]["due_at"], step["sla"]["procedure"]) == \
+            (row["route"], row["sla_due_at"], row["next_step"])
+        if row["owner"] is None:
+            assert routing["owner"] == f"none: every owner of route {row['route']} is away"
+        else:
+            assert row["owner"] in may_get
+        got[lead["lead_id"]] = (routing["route"], row["owner"], routing["away"])
+    emea_owner = "ben.murphy" if away == ["anna.kowalski"] else None
+    assert got == {"1000007": ("emea_sdr", emea_owner, away), "1000022": ("abm_team", "priya.shah", []),
+                   "1000039": ("amer_sdr", "sam.okafor", [])}
+
+
+def test_explain_help_has_away():
+    out = run_cli(["explain", "--help"]).stdout
+    assert "--away" in out and "OWNER" in out

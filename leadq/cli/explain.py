@@ -76,6 +76,10 @@ def explain(
     accounts: AccountsOpt = None,
     ruleset: RulesetOpt = None,
     as_of: AsOfOpt = None,
+    away: Annotated[Optional[list[str]], typer.Option(
+        "--away", metavar="OWNER",
+        help="Owners who get no new leads this run, e.g. out of office (repeatable or comma-separated); their "
+        "routes' other owners take their turns, as with leadq score --away.")] = None,
     json_out: Annotated[Optional[str], typer.Option(
         "--json", help="Write the explanation as JSON to this file, or '-' for stdout (instead of the report).")] = None,
     input_format: InputFormatOpt = None,
@@ -87,7 +91,8 @@ def explain(
 
     Opens each lead with the hand-off line a sales rep reads before the first call, and ends
     with its next step when the ruleset routes: the route and the routing rule that chose it,
-    the flags, the SLA and the nurture track (the owner is assigned across a whole `leadq score` run).
+    the flags, the SLA and the nurture track (the owner is assigned across a whole `leadq score` run;
+    with --away, as for `leadq score --away`, the owners away are named apart and take no new lead).
     Exit 3 when a lead id is not in the data (with close ids), or when no lead or several
     have an --email address (the close addresses, or the leads to pick from).
 
@@ -96,6 +101,8 @@ def explain(
         leadq explain 1042 1043 sample_data/contacts.csv -a 'sample_data/events/*.csv' --as-of 2026-11-01
 
         leadq explain --email jane.doe@acme.com sample_data/contacts.csv -a 'sample_data/events/*.csv'
+
+        leadq explain 1000007 sample_data/contacts.csv -a 'sample_data/events/*.csv' --away anna.kowalski
     """
     from leadq.explain import explain_leads
     from leadq.explain_report import explain_report
@@ -108,6 +115,10 @@ def explain(
     emails = _split_multi(email, "--email")
     ids, inputs = split_arguments(list(args), _split_multi(lead, "--lead"), emails)
     rs = load_ruleset(ruleset)
+    if away:  # as `leadq score --away` does: the next step names the owners who may get the lead
+        from leadq.routing import with_owners_away
+
+        rs = with_owners_away(rs, _split_multi(away, "--away"))
     as_of_dt = _parse_as_of(as_of)
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     if json_out:  # refused before the inputs are read, and never over one of them
