@@ -781,3 +781,13 @@ def test_explain_away_agrees_with_score_away(away, tmp_path):
 def test_explain_help_has_away():
     out = run_cli(["explain", "--help"]).stdout
     assert "--away" in out and "OWNER" in out
+
+
+@pytest.mark.parametrize("option", ["--json", "--ruleset"])
+def test_an_empty_json_or_ruleset_names_nothing_as_in_score(option):
+    # --json '' printed the report as if no --json were given; -r '' said ": ruleset file not found".
+    args = ["explain", "C", CONTACTS, "-a", EVENTS, "--as-of", "2026-11-01", option, ""]
+    result = run_cli(args + ([] if option == "--ruleset" else ["-r", WORKED]), exit_code=2)
+    assert result.stderr == (f"leadq: error: {option}: '' names nothing (an unset shell variable?); give a name, "
+                             "or leave the option out\n")
+    assert result.stdout == ""
