@@ -31,7 +31,7 @@ import polars as pl
 from leadq.activity import DAY_US, age_days, as_of_literal, col_names, normalised_text
 from leadq.condition_compiler import FieldRef, Function, Scope, compile_tree
 from leadq.conditions import Type, names_in
-from leadq.errors import ConditionError, RulesetError
+from leadq.errors import ConditionError
 from leadq.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, DERIVED_FIELDS, DERIVED_FROM, EVENT_FIELDS
 from leadq.ruleset import Condition, Rule, Ruleset, ScoreGroup
 
@@ -228,7 +228,7 @@ def compile_condition_at(cond: Condition, scope: Scope) -> pl.Expr:
     try:
         return compile_tree(cond.text, cond.tree, scope)
     except ConditionError as exc:
-        raise RulesetError(f"{scope.where}: {exc.message}", cond.error_position(exc.offset)) from None
+        raise cond.located_error(scope.where, exc.message, exc.offset) from None
 
 
 # --------------------------------------------------------------------------- formatting

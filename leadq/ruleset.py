@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadq.conditions import Node, Type
-from leadq.errors import Position
+from leadq.errors import Position, RulesetError
 
 CATEGORIES = ("bad_fit", "bad_timing")
 DATE_ORDERS = ("iso", "us", "eu")
@@ -68,6 +68,22 @@ class Condition:
         if self.pos.line and "\n" not in self.text[:offset]:
             return Position(self.pos.path, self.pos.line, self.pos.column + offset + (1 if self.quoted else 0))
         return self.pos
+
+    def located_error(self, where: str, message: str, offset: int) -> RulesetError:
+        """The error ``message`` about the condition's character at ``offset``, at its place in the file.
+
+        The message's "at column N" (N counted in the condition) goes when the file position
+        names that very character: one column number, the file's. It stays where the file
+        position cannot be exact: a condition over several lines, or, in a quoted scalar, a character
+        before it that YAML may have made of two (a quote, a backslash or a control character: ``\\"``,
+        ``''``, ``\\\\``, ``\\t``).
+        """
+        before = self.text[:offset]
+        escaped = self.quoted and any(c in "\"'\\" or c < " " for c in before)
+        exact = bool(self.pos.line) and "\n" not in before and not escaped
+        if exact:
+            message = message.replace(f" at column {offset + 1}", "", 1)
+        return RulesetError(f"{where}: {message}", self.error_position(offset))
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def parse_condition(text: str, pos: Position, where: str, quoted: bool = False) 
         tree = parse(text)
     except ConditionError as exc:
         cond = Condition(text, None, pos, quoted)  # type: ignore[arg-type]
-        raise RulesetError(f"{where}: {exc.message}", cond.error_position(exc.offset)) from None
+        raise cond.located_error(where, exc.message, exc.offset) from None
     return Condition(text, tree, pos, quoted)
 
 

@@ -444,3 +444,12 @@ def test_validate_names_the_rule_of_an_infinite_cap(tmp_path):
     result = run_cli(["validate", path], exit_code=2)
     assert result.stdout == (f"{path}:19:10: error: intent rule 'demo': 'cap' must be a finite number (at most about "
                              f"1.8e308 either way), got .inf [load-error]\n{path}: 1 error\n")
+
+
+def test_a_condition_error_gives_the_files_column_only_where_it_is_exact(tmp_path):
+    # Unquoted: the file's column names the character, so the message gives no second column number.
+    text = _error(tmp_path, 'when: job_title matches "director"', 'when: job_title = "a" and and job_title = "b"')
+    assert text == f"{tmp_path / 'rs.yaml'}:13:31: fit rule 'director': unexpected 'and'"
+    # Escapes in double quotes put the file's column off (32 for 34): the condition's column stays.
+    text = _error(tmp_path, 'when: job_title matches "director"', 'when: "job_title = \\"a\\" and and job_title = 1"')
+    assert text == f"{tmp_path / 'rs.yaml'}:13:32: fit rule 'director': unexpected 'and' at column 21"
