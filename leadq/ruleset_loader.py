@@ -181,6 +181,41 @@ def _groups(caps: dict[str, tuple[str, float, Position]], rules: list[Rule]) -> 
     return tuple(out)
 
 
+def _event_type(value: Any, what: str, pos: Position) -> str:
+    """One event type of a rule's ``event:``, as text: a whole number (a Marketo activity type id
+    written unquoted, ``event: 1``) is its digits, as ``type: 1`` in a ``leadq test`` case is."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise RulesetError(f"{what} is blank; give an event type, as the activity log writes it", pos)
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, bool):
+        found = (f"the YAML boolean {str(value).lower()} (YAML reads yes, no, on, off, true and false unquoted "
+                 "as booleans)")
+        fix = f'quote it as the activity log writes it, e.g. "{"yes" if value else "no"}"'
+    elif isinstance(value, float):
+        found, fix = f"the number {value!r}", f'write event types as text: quote it, "{value!r}"'
+    elif value is None:
+        found, fix = "empty (null)", "give an event type, as the activity log writes it"
+    elif isinstance(value, dict):
+        found, fix = "a mapping", "give an event type (event: demo_request) or a list of them (event: [1, 2])"
+    else:
+        found, fix = "a list inside the list", "give one flat list of event types (event: [1, 2])"
+    raise RulesetError(f"{what} is {found}; {fix}", pos)
+
+
+def _event_types(value: Any, where: str, pos: Position) -> tuple[str, ...]:
+    """A rule's ``event:``: one event type or a list of them, each text or a whole number (see _event_type)."""
+    if not isinstance(value, list):
+        return (_event_type(value, f"{where}: 'event'", pos),)
+    if not value:
+        raise RulesetError(f"{where}: 'event' is an empty list; give at least one event type", pos)
+    item_pos = getattr(value, "item_pos", [pos] * len(value))
+    return tuple(_event_type(item, f"{where}: 'event' item {i}", ipos)
+                 for i, (item, ipos) in enumerate(zip(value, item_pos), start=1))
+
+
 def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: dict | None = None) -> list[Rule]:
     if data is None:
         return []
@@ -217,11 +252,7 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
             raise RulesetError(f"{where}: fit rules describe who the lead is; move event rules to 'intent'",
                                entry.key_pos["event"])
         if is_event:
-            events = entry["event"]
-            if isinstance(events, str):
-                events = [events]
-            if not isinstance(events, list) or not events or not all(isinstance(e, str) and e for e in events):
-                raise RulesetError(f"{where}: 'event' must be an event type or a list of them", r.pos("event"))
+            events = _event_types(entry["event"], where, r.pos("event"))
             per = r.text("per", "event")
             if per not in ("event", "lead"):
                 raise RulesetError(f"{where}: per must be 'event' (points for each event) or 'lead' "
@@ -233,7 +264,7 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
                          if "half_life_days" in entry else settings.half_life_days)
             out.append(Rule(
                 id=rule_id, label=label, section=section, score=score, points=points or 0.0, pos=ipos,
-                events=tuple(events), where=r.condition("where"),
+                events=events, where=r.condition("where"),
                 cap=r.number("cap", None, positive=True),
                 within_days=r.number("within_days", settings.lookback_days, positive=True),
                 half_life_days=half_life, min_count=int(min_count or 1), per=per, group=group,

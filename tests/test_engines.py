@@ -567,3 +567,22 @@ def test_dates_stored_as_unix_time_are_refused_by_sql_and_read_by_polars(tmp_pat
             "engines read only timestamp columns. Use --engine polars") in result.stderr
     run_cli(["score", contacts, "-r", path, "--out", tmp_path / "p.parquet", "-q", "--as-of", "2026-11-01"])
     assert pl.read_parquet(tmp_path / "p.parquet")["fit_score"].to_list() == [5.0, 5.0]
+
+
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.String])
+def test_numeric_event_types_match_a_log_whose_type_column_is_numbers_or_text_on_every_engine(tmp_path, dtype):
+    # Marketo's activity type ids: `event: 1` (unquoted) is the type "1", whether the log's column holds
+    # the number 1 (Parquet) or the text "1" (CSV); 10 and 12 are other types.
+    path, contacts, events = _event_case(
+        tmp_path, "  - {id: visits, event: 1, points: 1, per: event, half_life_days: none}\n"
+                  "  - {id: forms, event: [2, 11], points: 10, per: event, half_life_days: none}\n",
+        "  - {name: all, otherwise: true}\n", ["7", "8"], ["7", "7", "7", "8", "8", "8"], ["1", "1", "10", "2", "11", "12"])
+    log = pl.read_parquet(events).with_columns(pl.col("type").cast(dtype))
+    log.write_parquet(events)
+    scores = {}
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
+                 "--out", out, "-q"])
+        scores[engine] = pl.read_csv(out).select("lead_id", "intent_score").rows()
+    assert scores["polars"] == scores["duckdb"] == [(7, 2.0), (8, 20.0)]

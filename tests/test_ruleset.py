@@ -453,3 +453,32 @@ def test_a_condition_error_gives_the_files_column_only_where_it_is_exact(tmp_pat
     # Escapes in double quotes put the file's column off (32 for 34): the condition's column stays.
     text = _error(tmp_path, 'when: job_title matches "director"', 'when: "job_title = \\"a\\" and and job_title = 1"')
     assert text == f"{tmp_path / 'rs.yaml'}:13:32: fit rule 'director': unexpected 'and' at column 21"
+
+
+def test_whole_numbers_in_event_are_event_types_as_text(tmp_path):
+    # Marketo's activity type ids, written unquoted as a `leadq test` case writes `type: 1`.
+    rs, _ = _load(tmp_path, BASE.replace("event: demo_request", "event: 1"))
+    assert rs.rule("demo").events == ("1",)
+    rs, _ = _load(tmp_path, BASE.replace("event: demo_request", 'event: [1, "2", page_view]'))
+    assert rs.rule("demo").events == ("1", "2", "page_view")
+
+
+@pytest.mark.parametrize("event,message", [
+    ("1.5", ":17:12: intent rule 'demo': 'event' is the number 1.5; write event types as text: quote it, \"1.5\""),
+    ("[1, 2.5]", ":17:16: intent rule 'demo': 'event' item 2 is the number 2.5; write event types as text: quote it, "
+                 "\"2.5\""),
+    ("yes", ":17:12: intent rule 'demo': 'event' is the YAML boolean true (YAML reads yes, no, on, off, true and "
+            "false unquoted as booleans); quote it as the activity log writes it, e.g. \"yes\""),
+    ("[1, off]", ":17:16: intent rule 'demo': 'event' item 2 is the YAML boolean false (YAML reads yes, no, on, off, "
+                 "true and false unquoted as booleans); quote it as the activity log writes it, e.g. \"no\""),
+    ("{type: 1}", ":17:12: intent rule 'demo': 'event' is a mapping; give an event type (event: demo_request) or a "
+                  "list of them (event: [1, 2])"),
+    ("[[1, 2]]", ":17:13: intent rule 'demo': 'event' item 1 is a list inside the list; give one flat list of event "
+                 "types (event: [1, 2])"),
+    ("[]", ":17:12: intent rule 'demo': 'event' is an empty list; give at least one event type"),
+    ("", ":17:11: intent rule 'demo': 'event' is empty (null); give an event type, as the activity log writes it"),
+    ('" "', ":17:12: intent rule 'demo': 'event' is blank; give an event type, as the activity log writes it"),
+])
+def test_an_event_that_is_no_type_says_what_it_is_and_how_to_write_it(tmp_path, event, message):
+    text = _error(tmp_path, "event: demo_request", f"event: {event}".rstrip())
+    assert text == f"{tmp_path / 'rs.yaml'}{message}"
