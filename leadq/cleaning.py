@@ -25,6 +25,8 @@ UTC = pl.Datetime("us", "UTC")
 _ISO_NAIVE = (
     "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d", "%Y/%m/%d", "%Y/%m/%d %H:%M",
+    # With a 12-hour time, as some CRM exports and spreadsheets write it ("2026-10-15 2:03 PM").
+    "%Y-%m-%d %I:%M %p", "%Y-%m-%d %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %I:%M %p", "%Y/%m/%d %I:%M:%S %p",
 )
 _ISO_ZONED = (
     "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%z",
@@ -41,20 +43,39 @@ _SHORT_YEAR = {
     "eu": ("%d/%m/%y %H:%M", "%d/%m/%y", "%d.%m.%y %H:%M", "%d.%m.%y", "%d-%m-%y"),
     "iso": (),
 }
-# With a comma before the time, as Salesforce writes a date-time in reports and exports
-# ("11/1/2026, 3:45 PM"; "01/11/2026, 15:45" in a European locale).
+# Times of day after a date, in every form CRMs write them: 24-hour or 12-hour ("2:03 PM"), with or
+# without seconds, after a blank or after a comma (Salesforce: "11/1/2026, 3:45 PM"; Java and Marketo:
+# "Oct 15, 2026, 2:03:11 PM"). No two of them read the same text, so adding one never changes what
+# another reads.
+_TIMES = (" %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", ", %H:%M", ", %H:%M:%S", ", %I:%M %p", ", %I:%M:%S %p")
+
+
+def _with_times(dates: tuple[str, ...], first: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """``first``, then each of ``dates`` alone and with each of :data:`_TIMES`, less those in ``first``.
+
+    ``first`` keeps the formats of earlier versions where they were, so that they are tried in the
+    same order (and :func:`likely_date_formats` names them as before).
+    """
+    every = [d + t for d in dates for t in ("",) + _TIMES]
+    return first + tuple(f for f in every if f not in first)
+
+
 _ORDERED = {
-    "us": ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y",
-           "%m-%d-%Y", "%m/%d/%Y, %I:%M %p", "%m/%d/%Y, %H:%M"),
-    "eu": ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
-           "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y, %H:%M", "%d.%m.%Y, %H:%M"),
+    "us": _with_times(("%m/%d/%Y",), ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p",
+                                     "%m/%d/%Y %I:%M %p", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%Y, %I:%M %p",
+                                     "%m/%d/%Y, %H:%M")),
+    "eu": _with_times(("%d/%m/%Y", "%d.%m.%Y"), ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+                                                "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d-%m-%Y",
+                                                "%d/%m/%Y, %H:%M", "%d.%m.%Y, %H:%M")),
     "iso": (),
 }
-# Month names say which number is the day, so they are read whatever the date order:
-# "Nov 23, 2026", "November 23, 2026 3:04 PM", "23-Nov-2026", "23 Nov 2026", "23-Nov-26".
+# Month names say which number is the day, so they are read whatever the date order: month first
+# ("Nov 23, 2026", "November 23, 2026, 3:04:05 PM") or day first ("23 Nov 2026 15:04", "23 November
+# 2026 3:04 PM", "23-Nov-2026"), short or full names, with any of the times of day; and "23-Nov-26".
 _NAMED_SHORT_YEAR = ("%d-%b-%y",)
-_NAMED = ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%B %d, %Y %I:%M %p", "%b %d, %Y %H:%M",
-          "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d %b %Y %H:%M")
+_NAMED = _with_times(("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y"),
+                     ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%B %d, %Y %I:%M %p", "%b %d, %Y %H:%M",
+                      "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d %b %Y %H:%M"))
 # Dates outside these years are placeholders for "no date" (0001-01-01, 9999-12-31, as databases and
 # CRMs write them), read as blanks: in another time zone they fall outside what Python's datetime
 # holds (the year 0), which explain and the funnel's cohorts convert to.
@@ -142,10 +163,22 @@ def from_excel_serial(number: pl.Expr, timezone: str) -> pl.Expr:
     return local_time(local, timezone)
 
 
-def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimmed: bool = False) -> pl.Expr:
+# Two letters in a row: a month name or AM/PM may be in the text.
+_WORDED_TEXT = r"[A-Za-z]{2}"
+
+
+def _worded(fmt: str) -> bool:
+    """True when ``fmt`` reads only text with a month name or AM/PM (:data:`_WORDED_TEXT`)."""
+    return "%b" in fmt or "%B" in fmt or "%p" in fmt
+
+
+def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimmed: bool = False,
+                   worded: pl.Expr | None = None) -> pl.Expr:
     """The first of ``formats`` that reads each value, in UTC (UTC, then zoned, then local formats).
 
     ``trimmed``: the text has no surrounding blanks already (0.7 s of 20M timestamps to trim).
+    ``worded``: a column holding the trimmed text where it has two letters in a row, else null
+    (:data:`_WORDED_TEXT`), read by the formats with a month name or AM/PM in place of the text.
     """
     stripped = text if trimmed else text.str.strip_chars()
     parts = [stripped.str.strptime(pl.Datetime("us"), f, strict=False).dt.replace_time_zone("UTC")
@@ -154,8 +187,9 @@ def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimm
     if zoned:
         zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
         parts += [zoned_text.str.strptime(UTC, f, strict=False) for f in zoned]
-    naive = [stripped.str.strptime(pl.Datetime("us"), f, strict=False)
-             for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f not in (EPOCH, EXCEL_SERIAL)]
+    local = [f for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f not in (EPOCH, EXCEL_SERIAL)]
+    naive = [(worded if worded is not None and _worded(f) else stripped).str.strptime(pl.Datetime("us"), f, strict=False)
+             for f in local]
     if naive:
         parts.append(local_time(pl.coalesce(naive), timezone))
     if EPOCH in formats:
@@ -188,8 +222,15 @@ def likely_date_formats(sample: pl.Series, date_order: str = "iso", timezone: st
     if frame.height == 0:
         return ()
     formats = _formats(date_order)
+    # Formats with a month name or AM/PM read only the values with letters (none, in a sample of ISO
+    # dates or Unix times): 40 of them would otherwise triple the time the sample takes.
+    frame = frame.with_columns(pl.col("v").str.strip_chars()).with_columns(
+        pl.when(pl.col("v").str.contains(_WORDED_TEXT)).then(pl.col("v")).alias("w"))
+    if frame["w"].null_count() == frame.height:
+        formats = tuple(f for f in formats if not _worded(f))
     # Parsed first, checked after: _plausible reads its value twice.
-    parsed = frame.select([pl.col("v")] + [_parse_formats(pl.col("v"), (f,), timezone).alias(f) for f in formats])
+    parsed = frame.select([pl.col("v")] + [_parse_formats(pl.col("v"), (f,), timezone, True, pl.col("w")).alias(f)
+                                           for f in formats])
     hits = parsed.select([_plausible(pl.col(f), pl.col("v")).is_not_null().alias(f) for f in formats])
     chosen: list[str] = []
     unread = pl.Series([True] * hits.height, dtype=pl.Boolean)

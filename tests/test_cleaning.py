@@ -293,3 +293,96 @@ def test_a_wall_time_skipped_by_daylight_saving_is_shifted_forward_and_a_repeate
         _utc(2026, 10, 3, 15, 45)]  # 02:45 +11:00
     serial = _typed(["46089.1041666667"], "iso", "America/New_York")  # 2026-03-08 02:30 as a spreadsheet serial
     assert serial["created_at"].dt.round("1m").to_list() == [want[0]]
+
+
+# The date-times HubSpot, Marketo (Java) and other CRMs write that were rejected as unreadable:
+# 12-hour times with seconds, a comma before the time, the day before the month name, ISO dates
+# with AM/PM. (text, date_order, wall time read in settings.timezone)
+NEW_DATE_TIMES = [
+    ("Oct 15, 2026 02:03:11 PM", "iso", (2026, 10, 15, 14, 3, 11)),
+    ("Oct 15, 2026 2:03:11 PM", "iso", (2026, 10, 15, 14, 3, 11)),
+    ("Oct 15, 2026, 2:03 PM", "iso", (2026, 10, 15, 14, 3)),
+    ("Oct 15, 2026, 2:03:11 PM", "us", (2026, 10, 15, 14, 3, 11)),
+    ("Oct 15, 2026, 14:03", "eu", (2026, 10, 15, 14, 3)),
+    ("Oct 15, 2026 14:03:11", "iso", (2026, 10, 15, 14, 3, 11)),
+    ("October 15, 2026 2:03:11 AM", "iso", (2026, 10, 15, 2, 3, 11)),
+    ("October 15, 2026, 12:03 AM", "iso", (2026, 10, 15, 0, 3)),
+    ("October 15, 2026 14:03", "iso", (2026, 10, 15, 14, 3)),
+    ("15 Oct 2026 2:03 PM", "iso", (2026, 10, 15, 14, 3)),
+    ("15 Oct 2026 2:03:11 pm", "us", (2026, 10, 15, 14, 3, 11)),
+    ("15 Oct 2026, 14:03:11", "eu", (2026, 10, 15, 14, 3, 11)),
+    ("15 October 2026 12:03 PM", "iso", (2026, 10, 15, 12, 3)),
+    ("15 October 2026 14:03", "iso", (2026, 10, 15, 14, 3)),
+    ("15-Oct-2026 2:03 PM", "iso", (2026, 10, 15, 14, 3)),
+    ("15-Oct-2026 14:03:11", "iso", (2026, 10, 15, 14, 3, 11)),
+    ("2026-10-15 2:03 PM", "iso", (2026, 10, 15, 14, 3)),
+    ("2026-10-15 02:03:11 PM", "us", (2026, 10, 15, 14, 3, 11)),
+    ("2026/10/15 2:03 PM", "eu", (2026, 10, 15, 14, 3)),
+    ("2026/10/15 14:03:11", "iso", (2026, 10, 15, 14, 3, 11)),
+    ("10/15/2026, 2:03:11 PM", "us", (2026, 10, 15, 14, 3, 11)),
+    ("10/15/2026, 14:03:11", "us", (2026, 10, 15, 14, 3, 11)),
+    ("15/10/2026 2:03 PM", "eu", (2026, 10, 15, 14, 3)),
+    ("15/10/2026, 2:03:11 pm", "eu", (2026, 10, 15, 14, 3, 11)),
+    ("15.10.2026, 14:03:11", "eu", (2026, 10, 15, 14, 3, 11)),
+]
+# Accepted before, with the wall time each read as: they must read the same.
+OLD_DATE_TIMES = [
+    ("Oct 15, 2026 2:03 PM", "iso", (2026, 10, 15, 14, 3)),
+    ("Mar 27, 2026 09:28 AM", "iso", (2026, 3, 27, 9, 28)),
+    ("Oct 15, 2026 14:03", "iso", (2026, 10, 15, 14, 3)),
+    ("Oct 15, 2026", "iso", (2026, 10, 15)),
+    ("October 15, 2026", "iso", (2026, 10, 15)),
+    ("November 23, 2026 3:04 PM", "us", (2026, 11, 23, 15, 4)),
+    ("23-Nov-2026", "eu", (2026, 11, 23)),
+    ("23 Nov 2026 15:04", "iso", (2026, 11, 23, 15, 4)),
+    ("23 November 2026", "iso", (2026, 11, 23)),
+    ("2026-10-15 14:03", "iso", (2026, 10, 15, 14, 3)),
+    ("2026/10/15 14:03", "iso", (2026, 10, 15, 14, 3)),
+    ("12/31/2025 11:59 PM", "us", (2025, 12, 31, 23, 59)),
+    ("12/31/2025 11:59:30 PM", "us", (2025, 12, 31, 23, 59, 30)),
+    ("11/1/2026, 3:45 PM", "us", (2026, 11, 1, 15, 45)),
+    ("01/11/2026, 15:45", "eu", (2026, 11, 1, 15, 45)),
+    ("05/01/2026 10:00", "us", (2026, 5, 1, 10, 0)),
+    ("05/01/2026 10:00", "eu", (2026, 1, 5, 10, 0)),
+    ("1/5/26 2:30 PM", "us", (2026, 1, 5, 14, 30)),
+]
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("sampled", [False, True])
+def test_crm_date_times_read_to_the_exact_instant(monkeypatch, tz, sampled):
+    from zoneinfo import ZoneInfo
+    rows = NEW_DATE_TIMES + OLD_DATE_TIMES
+    for order in ("iso", "us", "eu"):
+        texts = [text for text, o, _ in rows if o == order]
+        want = [datetime(*wall, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc) for text, o, wall in rows if o == order]
+        # Sampled: the first rows pick the formats (likely_date_formats), the rest are read in the second pass.
+        monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", 3 if sampled else len(texts) + 1)
+        got = _typed(texts, order, tz)
+        assert got["created_at"].to_list() == want, order
+        assert not got["_bad__created_at"].any()
+        full = pl.DataFrame({"v": texts}).select(parse_datetime(pl.col("v"), order, tz))["v"].to_list()
+        assert full == want
+
+
+@pytest.mark.parametrize(("order", "text", "want"), [
+    # The order still decides which number is the month: a 12-hour time changes nothing.
+    ("us", "05/01/2026, 2:03:11 PM", _utc(2026, 5, 1, 14, 3, 11)),
+    ("eu", "05/01/2026, 2:03:11 PM", _utc(2026, 1, 5, 14, 3, 11)),
+    ("iso", "05/01/2026, 2:03:11 PM", None),
+    ("iso", "05/01/2026 2:03 PM", None),
+    ("eu", "12/31/2026 2:03 PM", None),
+    ("us", "31/12/2026 2:03 PM", None),
+    ("iso", "Oct 15, 2026 14:03 PM", None),  # 14 is no 12-hour hour
+    ("iso", "Oct 32, 2026 2:03 PM", None),
+])
+def test_twelve_hour_times_keep_the_date_order(order, text, want):
+    assert pl.select(parse_datetime(pl.lit(pl.Series([text])), order)).item() == want
+
+
+def test_a_sample_of_iso_dates_tries_no_month_name_or_am_pm_format():
+    sample = pl.Series(["2026-05-01T00:00:39Z", "2026-05-01 10:00", "1760536980000"])
+    assert likely_date_formats(sample, "us") == ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M", "epoch")
+    worded = pl.Series(["Oct 15, 2026, 2:03:11 PM", "15 Oct 2026 2:03 PM", "2026-10-15 2:03 PM", "2026-10-15 14:03"])
+    assert likely_date_formats(worded, "us") == (
+        "%Y-%m-%d %H:%M", "%Y-%m-%d %I:%M %p", "%b %d, %Y, %I:%M:%S %p", "%d %b %Y %I:%M %p")
