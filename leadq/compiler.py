@@ -24,6 +24,7 @@ import functools
 import operator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 import polars as pl
@@ -89,7 +90,16 @@ def _unseen_by_contacts(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[s
                       "to the CRM column that holds it" for name in {**CONTACT_FIELDS, **ACCOUNT_FIELDS}})
     out.update({name: f"'{name}' is derived from {source}, which this ruleset does not map: map {source} "
                       "under columns:" for name, source in DERIVED_FROM.items()})
+    out.update(_unmapped_by_extends(ruleset, "account_columns"))
+    out.update(_unmapped_by_extends(ruleset, "columns"))
     return {name: why for name, why in out.items() if name not in fields}
+
+
+def _unmapped_by_extends(ruleset: Ruleset, section: str) -> dict[str, str]:
+    """The fields whose parent's mapping a ruleset removes (``field: null`` under ``extends``), each saying where."""
+    return {name: f"'{name}' is not mapped: {Path(pos.path).name} removes the parent's mapping ({section}: "
+                  f"{name}: null, at line {pos.line}); map it there to a column, or test something else"
+            for name, pos in ruleset.unmapped.get(section, {}).items()}
 
 
 def _unseen_by_events(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[str, str]:
@@ -101,6 +111,7 @@ def _unseen_by_events(ruleset: Ruleset, fields: dict[str, FieldRef]) -> dict[str
                  "test the contact in a contact rule's when:, or in a tier with fired(rule)" for name in contact}
     out.update({name: f"'{name}' is an activity field that this ruleset does not map: map it under "
                       "activity_columns: to the activity log's column that holds it" for name in EVENT_FIELDS})
+    out.update(_unmapped_by_extends(ruleset, "activity_columns"))
     return {name: why for name, why in out.items() if name not in fields}
 
 

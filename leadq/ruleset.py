@@ -199,6 +199,8 @@ class Ruleset:
     funnel: Any = None  # leadq.funnel_settings.FunnelSettings: the typed `funnel` section
     actions: Any = None  # leadq.action_model.ActionSections: typed routing, sla, nurture, accounts, titles
     groups: tuple[ScoreGroup, ...] = ()
+    # Per column section, the fields a ruleset that extends another unmaps (`lead_status: null`), where it does.
+    unmapped: dict[str, dict[str, Position]] = field(default_factory=dict)
 
     @property
     def fit_rules(self) -> tuple[Rule, ...]:

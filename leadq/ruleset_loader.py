@@ -45,12 +45,20 @@ def _humanise(identifier: str) -> str:
 # --------------------------------------------------------------------------- sections
 
 
-def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, custom: bool) -> dict[str, Column]:
+def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, custom: bool,
+             unmapped: dict[str, Position] | None = None, texts: dict[str, str] | None = None) -> dict[str, Column]:
+    """A column section. ``field: null`` in a ruleset that extends another removes the parent's
+    mapping: the field goes into ``unmapped`` (with where the null is written)."""
     data = as_mapping(data, section, pos)
     out: dict[str, Column] = {}
     for name, spec in data.items():
         kpos = data.key_pos[name]
         vpos = data.value_pos[name]
+        if spec is None:
+            _check_unmapping(section, name, kpos, texts or {})
+            if unmapped is not None:
+                unmapped[name] = kpos
+            continue
         if name in DERIVED_FIELDS:
             raise RulesetError(f"{section}: '{name}' is derived by leadq and cannot be mapped", kpos)
         if name not in known and not custom:
@@ -81,6 +89,28 @@ def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, 
             raise RulesetError(f"{section}.{name}: the column name is empty", vpos)
         out[name] = Column(name, str(column), typ, vpos)
     return out
+
+
+def _check_unmapping(section: str, name: str, kpos: Position, texts: dict[str, str]) -> None:
+    """That ``name: null``, written at ``kpos``, removes a mapping of the ruleset its file extends.
+
+    The merged sections keep the null and its position (:func:`leadq.ruleset_files.load_merged`),
+    so the file that wrote it is read again, with the parent it extends: only here, for a null.
+    ``texts``: the text of a ruleset that is not in its file (stdin), by its name.
+    """
+    from leadq.ruleset_files import _read_text, _resolve_extends
+    from leadq.yamlsource import load_yaml
+
+    own = load_yaml(texts[kpos.path] if kpos.path in texts else _read_text(kpos.path), kpos.path)
+    if not isinstance(own, YMap) or not isinstance(own.get("extends"), str):
+        raise RulesetError(f"{section}.{name}: null removes a mapping only in a ruleset that extends another; "
+                           f"to leave '{name}' unmapped, leave the key out", kpos)
+    parent_path = _resolve_extends(own["extends"], kpos.path, own.value_pos["extends"])
+    parent = load_merged(parent_path).get(section)
+    mapped = parent if isinstance(parent, YMap) else {}
+    if name not in mapped:
+        raise RulesetError(f"{section}.{name}: null removes the parent's mapping, but {Path(parent_path).name} "
+                           f"maps no '{name}' under {section}:{did_you_mean(name, mapped)}; leave the key out", kpos)
 
 
 def _settings(data: Any, pos: Position) -> Settings:
@@ -401,16 +431,21 @@ def parse_ruleset(path: str, text: str | None = None) -> Ruleset:
         raise RulesetError(f"version: this leadq reads ruleset version 1, not {version!r}", vpos("version"))
     if "columns" not in data:
         raise RulesetError("missing required section 'columns' (at least lead_id: <CRM column>)", pos)
-    columns = _columns(data["columns"], vpos("columns"), "columns", CONTACT_FIELDS, custom=True)
+    unmapped: dict[str, dict[str, Position]] = {"columns": {}, "account_columns": {}, "activity_columns": {}}
+    texts = {} if text is None else {path: text}
+    columns = _columns(data["columns"], vpos("columns"), "columns", CONTACT_FIELDS, custom=True,
+                       unmapped=unmapped["columns"], texts=texts)
     if "lead_id" not in columns:
         raise RulesetError("columns: map 'lead_id' to the CRM's record id column", vpos("columns"))
     account_columns = (_columns(data["account_columns"], vpos("account_columns"), "account_columns",
-                                ACCOUNT_FIELDS, custom=True) if "account_columns" in data else {})
+                                ACCOUNT_FIELDS, custom=True, unmapped=unmapped["account_columns"], texts=texts)
+                       if "account_columns" in data else {})
     if account_columns and "account_id" not in account_columns:
         raise RulesetError("account_columns: map 'account_id' to the accounts file's id column",
                            vpos("account_columns"))
     activity_columns = (_columns(data["activity_columns"], vpos("activity_columns"), "activity_columns",
-                                 EVENT_FIELDS, custom=True) if "activity_columns" in data else {})
+                                 EVENT_FIELDS, custom=True, unmapped=unmapped["activity_columns"], texts=texts)
+                        if "activity_columns" in data else {})
     settings = _settings(data.get("settings"), vpos("settings"))
     caps = _group_caps(data.get("groups"), vpos("groups"))
     rules = (_rules(data.get("fit"), vpos("fit"), "fit", settings, caps)
@@ -467,6 +502,7 @@ def parse_ruleset(path: str, text: str | None = None) -> Ruleset:
         funnel=funnel,
         actions=actions,
         groups=groups,
+        unmapped={section: fields for section, fields in unmapped.items() if fields},
     )
 
 

@@ -482,3 +482,74 @@ def test_whole_numbers_in_event_are_event_types_as_text(tmp_path):
 def test_an_event_that_is_no_type_says_what_it_is_and_how_to_write_it(tmp_path, event, message):
     text = _error(tmp_path, "event: demo_request", f"event: {event}".rstrip())
     assert text == f"{tmp_path / 'rs.yaml'}{message}"
+
+
+_PARENT = """\
+version: 1
+columns:
+  lead_id: Id
+  lead_status: Status
+  job_title: Title
+activity_columns:
+  lead_id: Id
+  event_type: Type
+  occurred_at: At
+  url: Url
+fit:
+  - id: open
+    when: lead_status = "Open"
+    points: 5
+intent:
+  - id: pricing
+    event: page_view
+    where: url contains "/pricing"
+    points: 5
+tiers:
+  - {name: rest, otherwise: true}
+"""
+
+
+def _child(tmp_path, text):
+    (tmp_path / "parent.yaml").write_text(_PARENT)
+    child = tmp_path / "child.yaml"
+    child.write_text("version: 1\nextends: parent.yaml\n" + text)
+    return child
+
+
+def test_a_child_unmaps_a_parents_column_with_null(tmp_path):
+    child = _child(tmp_path, "columns:\n  lead_status: null\nfit:\n  - {id: vp, when: job_title = \"VP\", points: 5}\n"
+                             "activity_columns:\n  url: ~\nintent:\n  - {id: demo, event: demo_request, points: 5}\n")
+    rs = load_ruleset(str(child))
+    assert sorted(rs.columns) == ["job_title", "lead_id"]
+    assert sorted(rs.activity_columns) == ["event_type", "lead_id", "occurred_at"]
+    assert {s: {f: (p.path, p.line) for f, p in fields.items()} for s, fields in rs.unmapped.items()} == {
+        "columns": {"lead_status": (str(child), 4)}, "activity_columns": {"url": (str(child), 8)}}
+
+
+def test_a_rule_reading_a_field_the_child_unmapped_says_the_child_removed_it(tmp_path):
+    child = _child(tmp_path, "columns:\n  lead_status: null\nfit:\n  - {id: lost, when: lead_status = Lost, points: 5}\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(child))
+    assert str(info.value) == (
+        f"{child}:6:22: fit rule 'lost': 'lead_status' is not mapped: child.yaml removes the parent's mapping "
+        "(columns: lead_status: null, at line 4); map it there to a column, or test something else")
+    # A parent's rule reading it: the error is in the parent's file, and says what to do in the child.
+    child = _child(tmp_path, "activity_columns:\n  url: null\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(child))
+    assert str(info.value) == (
+        f"{tmp_path / 'parent.yaml'}:18:12: intent rule 'pricing': 'url' is not mapped: child.yaml removes the "
+        "parent's mapping (activity_columns: url: null, at line 4); map it there to a column, or test something "
+        "else; the 'intent' section comes from parent.yaml through extends, and reads this ruleset's rules and "
+        "tiers: write your own 'intent:' section in child.yaml, or 'intent: null' there to leave it out")
+
+
+def test_null_for_a_column_is_refused_without_extends_or_a_parent_mapping(tmp_path):
+    text = _error(tmp_path, "  email: Email\n", "  email: Email\n  lead_status: null\n")
+    assert text == (f"{tmp_path / 'rs.yaml'}:7:3: columns.lead_status: null removes a mapping only in a ruleset "
+                    "that extends another; to leave 'lead_status' unmapped, leave the key out")
+    child = _child(tmp_path, "columns:\n  lead_stauts: null\n")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(str(child))
+    assert str(info.value) == (f"{child}:4:3: columns.lead_stauts: null removes the parent's mapping, but parent.yaml "
+                               "maps no 'lead_stauts' under columns:; did you mean 'lead_status'?; leave the key out")
