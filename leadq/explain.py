@@ -87,6 +87,7 @@ class RuleExplanation:
     cap: float | None = None
     capped: bool = False
     note: str = ""  # why it did not fire, or what limited it
+    condition: str = ""  # the rule's when: condition ("" for an event rule without one)
 
 
 @dataclass
@@ -287,7 +288,9 @@ def _value_exprs(ruleset: Ruleset, tree: Node, as_of: datetime) -> dict[str, pl.
             out[label] = pl.col(f"_dq__{arg}")
         elif func == "days_since":
             target = pl.col(col_names(arg)["last"]) if arg in event_ids else pl.col(arg)
-            out[label] = ((as_of_lit - target).dt.total_microseconds() / DAY_US).floor().cast(pl.Int64)
+            # The fractional days the condition compares (compiler._days_since), not whole days: 14.5 is
+            # not <= 14, and "saw 14" beside that failed condition read as a contradiction.
+            out[label] = (as_of_lit - target).dt.total_microseconds() / DAY_US
     return out
 
 
@@ -336,7 +339,8 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
     if not rule.is_event_rule:
         raw = rule.points if fired else 0.0
         return RuleExplanation(rule.id, rule.label, rule.section, rule.score, fired, Points(raw, raw, final),
-                               values, note="" if fired else "condition not met")
+                               values, note="" if fired else "condition not met",
+                               condition="" if rule.when is None else rule.when.text)
     names = col_names(rule.id)
     n = int(row.get(names["n"]) or 0)
     last = row.get(names["last"])
@@ -358,7 +362,7 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
         note = ""
     return RuleExplanation(rule.id, rule.label, rule.section, rule.score, fired, Points(raw, decayed, final),
                            values, events=n, last_event_at=_plain(last), days_since_last=days, cap=rule.cap,
-                           capped=capped, note=note)
+                           capped=capped, note=note, condition="" if rule.when is None else rule.when.text)
 
 
 def _fmt_value(value: Any) -> str:

@@ -31,17 +31,22 @@ def _value(value: Any) -> str:
 
 
 def _near_value(value: float, thresholds: set[float]) -> str:
-    """A number as the report writes it, with more decimals when the short figure lands on a threshold it misses.
+    """A number as the report writes it, with more decimals when the short figure lands on or across a threshold.
 
     ``intent >= 40`` is not met by 39.96, which one decimal writes "40": the tier would read
-    "no ... intent = 40". The fewest decimals that keep it off the threshold say why.
+    "no ... intent = 40"; ``days_since(demo_request) <= 14`` is not met by 14.001 days. The fewest
+    decimals that put the figure on the same side of every threshold as the value say why (the figure
+    equals a threshold only when the value does). A value that no 15 decimals tell apart is written in full.
     """
+    def side(x: float, t: float) -> int:
+        return (x > t) - (x < t)
+
     text = fmt_points(value)
-    for decimals in range(2, 7):
-        if float(text) not in thresholds or float(text) == value:
-            break
+    for decimals in range(2, 16):
+        if all(side(float(text), t) == side(value, t) for t in thresholds):
+            return text
         text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-    return text
+    return text if all(side(float(text), t) == side(value, t) for t in thresholds) else repr(value)
 
 
 def _values(values: dict[str, Any], read_from: dict[str, str], condition: str = "") -> str:
@@ -61,7 +66,7 @@ def _values(values: dict[str, Any], read_from: dict[str, str], condition: str = 
 
 def _saw(rule: RuleExplanation, read_from: dict[str, str]) -> str:
     if rule.events is None:
-        text = _values(rule.values, read_from)
+        text = _values(rule.values, read_from, rule.condition)
     elif rule.events == 0:
         return rule.note
     else:

@@ -121,6 +121,7 @@ def test_json_figures(tmp_path):
         "id": "demo_request", "label": "demo request", "section": "intent", "score": "intent", "fired": True,
         "points": {"raw": 25.0, "decayed": 25.0, "final": 25.0}, "values": {}, "events": 1,
         "last_event_at": "2026-10-29T22:00:00Z", "days_since_last": 2, "cap": None, "capped": False, "note": "",
+        "condition": "",
     }
     assert c["explanation"].startswith("Director title +15; 200-1,000 employees +10; SaaS industry +10")
     out = tmp_path / "c.json"
@@ -791,3 +792,106 @@ def test_an_empty_json_or_ruleset_names_nothing_as_in_score(option):
     assert result.stderr == (f"leadq: error: {option}: '' names nothing (an unset shell variable?); give a name, "
                              "or leave the option out\n")
     assert result.stdout == ""
+
+
+# --------------------------------------------------------------------------- days_since as compared
+
+DS_RULESET = """\
+version: 1
+name: ds edge
+columns:
+  lead_id: Lead ID
+  signed_up: {column: Signed Up, type: datetime}
+activity_columns:
+  lead_id: Lead ID
+  event_type: Activity
+  occurred_at: Date
+settings:
+  half_life_days: none
+fit:
+  - id: fresh_signup
+    label: fresh signup
+    when: days_since(signed_up) <= 2
+    points: 5
+intent:
+  - id: demo_request
+    label: demo request
+    event: demo_request
+    points: 25
+tiers:
+  - name: hand_raiser
+    when: days_since(demo_request) <= 14
+  - name: nurture
+    otherwise: true
+"""
+
+
+@pytest.fixture()
+def ds_files(tmp_path):
+    """As of 2026-11-01T00:00Z. A: 2.001 and 14.001 days (86.4 s past each bound); B: exactly 2 and 14
+    days; C: sign-up 14.5 days ago, demo request one microsecond under 14 days; D: 14.5 days (the
+    HubSpot user's lead 7)."""
+    (tmp_path / "rs.yaml").write_text(DS_RULESET)
+    (tmp_path / "c.csv").write_text("Lead ID,Signed Up\nA,2026-10-29T23:58:33.6Z\nB,2026-10-30T00:00:00Z\n"
+                                    "C,2026-10-17T12:00:00Z\nD,2026-10-30T00:00:00Z\n")
+    (tmp_path / "e.csv").write_text("Lead ID,Activity,Date\nA,demo_request,2026-10-17T23:58:33.6Z\n"
+                                    "B,demo_request,2026-10-18T00:00:00Z\nC,demo_request,2026-10-18T00:00:00.000001Z\n"
+                                    "D,demo_request,2026-10-17T12:00:00Z\n")
+    return tmp_path
+
+
+def _ds_args(d) -> list:
+    return [d / "c.csv", "-a", d / "e.csv", "-r", d / "rs.yaml", "--as-of", "2026-11-01"]
+
+
+def test_days_since_is_shown_as_the_condition_compares_it(ds_files, monkeypatch):
+    # It was floored to whole days: "no  days_since(demo_request) <= 14  ... = 14" for 14.5 days.
+    monkeypatch.setenv("COLUMNS", "160")
+    out = run_cli(["explain", "A", "B", "C", "D"] + _ds_args(ds_files)).stdout
+    lines = [line.rstrip() for line in out.splitlines()]
+    for expected in [
+        # 14.001 days: one decimal would write "14", beside a condition it misses.
+        " 1   hand_raiser   no       days_since(demo_request) <= 14   days_since(demo_request) = 14.001",
+        " fresh_signup   fit      no        0         0        0   days_since(signed_up) = 2.001",
+        # Exactly on the bound: met, and written as the bound.
+        " 1   hand_raiser   chosen                 days_since(demo_request) <= 14   days_since(demo_request) = 14",
+        " fresh_signup   fit      yes       5         5       +5   days_since(signed_up) = 2",
+        # One microsecond under 14 days: met; written with the decimals that keep it under the bound.
+        " 1   hand_raiser   chosen                 days_since(demo_request) <= 14   "
+        "days_since(demo_request) = 13.99999999999",
+        " fresh_signup   fit      no        0         0        0   days_since(signed_up) = 14.5",
+        " 1   hand_raiser   no       days_since(demo_request) <= 14   days_since(demo_request) = 14.5",
+    ]:
+        assert expected in lines, expected
+    # The prose keeps whole days ("14 days ago"): it states an age, not the comparison.
+    assert "Lead A. Signals: demo request 14 days ago. Grade D (fit 0), intent 25, total 25 -> nurture." in lines
+
+
+def test_days_since_json_is_the_value_compared(ds_files):
+    data = json.loads(run_cli(["explain", "A", "B", "C", "D", "--json", "-"] + _ds_args(ds_files)).stdout)
+    got = [(l["lead_id"], l["tier"], l["rules"][0]["values"], l["rules"][0]["condition"], l["tiers"][0]["values"])
+           for l in data["leads"]]
+    assert got == [
+        ("A", "nurture", {"days_since(signed_up)": 2.001}, "days_since(signed_up) <= 2",
+         {"days_since(demo_request)": 14.001}),
+        ("B", "hand_raiser", {"days_since(signed_up)": 2.0}, "days_since(signed_up) <= 2",
+         {"days_since(demo_request)": 14.0}),
+        ("C", "hand_raiser", {"days_since(signed_up)": 14.5}, "days_since(signed_up) <= 2",
+         {"days_since(demo_request)": 14 - 1 / 86_400_000_000}),
+        ("D", "nurture", {"days_since(signed_up)": 2.0}, "days_since(signed_up) <= 2",
+         {"days_since(demo_request)": 14.5}),
+    ]
+    # An event rule's whole days since its last event stay whole (the prose's "14 days ago").
+    assert [l["rules"][1]["days_since_last"] for l in data["leads"]] == [14, 14, 13, 14]
+
+
+def test_a_value_is_never_written_across_a_threshold():
+    from leadq.explain_report import _near_value
+
+    assert _near_value(39.96, {40.0}) == "39.96"
+    assert _near_value(40.0, {40.0}) == "40"
+    assert _near_value(14.5, {14.0}) == "14.5"
+    assert _near_value(14.001, {14.0}) == "14.001"
+    assert _near_value(14.44, {14.43}) == "14.44"  # one decimal, "14.4", fell under a bound with two
+    assert _near_value(14.42, {14.43}) == "14.4"
+    assert _near_value(69.63322963078, {60.0}) == "69.6"
