@@ -7,7 +7,7 @@ batch (more when cases share an e-mail address or an account, which would tie on
 case's lead to another's) and says which no longer land where they should, so a change of points is
 reviewed against the examples before it ships::
 
-    as_of: 2026-11-01                 # optional: "now" for decay and windows
+    as_of: 2026-11-01                 # optional: "now" for decay and windows (no offset: settings.timezone)
     cases:
       - name: VP at a mid-market software company who asked for a demo yesterday
         lead: {job_title: VP Marketing, company_size: 500, industry: Software}
@@ -407,10 +407,10 @@ def load_cases(path: str, ruleset: Ruleset, as_of: datetime | None) -> tuple[lis
     top.check_keys({"as_of", "cases"}, {"cases"})
     if "as_of" in data:
         # Read even when the caller's as_of wins: a file that says nothing readable is wrong anyway.
-        from leadq.conditions import literal_date
+        from leadq.conditions import as_of_date
 
-        try:
-            own = literal_date(top.text("as_of") or "")
+        try:  # without an offset, a time in settings.timezone, as --as-of and the events' 'at'
+            own = as_of_date(top.text("as_of") or "", ruleset.settings.timezone)
         except ValueError as exc:
             raise RulesetError(f"as_of: {exc}", top.pos("as_of")) from None
         as_of = as_of or own

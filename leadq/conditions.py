@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 
 class Type(str, Enum):
@@ -233,6 +234,87 @@ def literal_date(value: str | date | datetime) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
+def zoned_date(value: str, tz: str = "UTC") -> datetime:
+    """A date or time given by the user as a UTC instant, a value without offset read in ``tz``.
+
+    ``tz`` is an IANA zone (the ruleset's ``settings.timezone``). A date is midnight in ``tz``
+    (where a daylight saving change skips midnight, the first instant of that day); a time
+    without an offset is that wall time in ``tz``; a time with an offset (or ``Z``) is that
+    instant. A wall time the clocks skip (2026-03-08T02:30 in America/New_York) is refused; one
+    they repeat (2026-11-01T01:30 there) is the earlier of the two (its offset before the change).
+
+    Raises:
+        ValueError: the text is not a date, or is a wall time that does not exist in ``tz``.
+        OverflowError: the instant is outside the years 1 to 9999 once in UTC.
+    """
+    moment = literal_date(value)  # a zone-less value comes back as its wall time in UTC
+    if datetime.fromisoformat(value.strip().replace("Z", "+00:00")).tzinfo is not None:
+        return moment
+    zone, wall = ZoneInfo(tz), moment.replace(tzinfo=None)
+    at = wall.replace(tzinfo=zone)  # fold=0: in a gap, the offset before the change; in a fold, the earlier time
+    instant = at.astimezone(timezone.utc)
+    if instant.astimezone(zone).replace(tzinfo=None) == wall or _is_date_only(value):
+        return instant
+    before, after = at.utcoffset(), wall.replace(tzinfo=zone, fold=1).utcoffset()
+    raise ValueError(f"{value.strip()!r} does not exist in {tz}: the clocks go from UTC{_offset(before)} to "
+                     f"UTC{_offset(after)} then and skip it; give a time outside the skipped {_duration(after - before)}, "
+                     "or one with its UTC offset")
+
+
+def _is_date_only(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _offset(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta()).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return "hour" if minutes == 60 else f"{minutes} minutes"
+
+
+def as_of_limits() -> tuple[int, int]:
+    """The first and last years (in the ruleset's time zone) an as-of time may fall in.
+
+    The last leaves room for the longest delay a ruleset may add to the as-of time (a nurture
+    track's ``recheck_days``, an SLA's ``hours``: a hundred years each) before the year 10000,
+    which no output can write. Before 1900 nothing is scored in earnest, and a case file's
+    ``days_ago`` (up to a hundred years) or the funnel's calendar stop working near the year 1.
+    """
+    from leadq.ruleset_actions import MAX_RECHECK_DAYS, MAX_SLA_HOURS  # imported here: it imports this module
+
+    longest = max(timedelta(days=MAX_RECHECK_DAYS), timedelta(hours=MAX_SLA_HOURS))
+    # The year before the one the delay could reach from the last instant of the year (and a day for the zone).
+    return 1900, (datetime(9999, 12, 31) - longest - timedelta(days=1)).year - 1
+
+
+def as_of_date(value: str, tz: str = "UTC") -> datetime:
+    """An as-of time ("now" of a run) given as text, as a UTC instant: :func:`zoned_date`, within :func:`as_of_limits`.
+
+    Raises:
+        ValueError: not a date, a wall time that does not exist in ``tz``, or out of range (the
+            message gives the years allowed).
+    """
+    first, last = as_of_limits()
+    try:
+        instant = zoned_date(value, tz)
+        year = instant.astimezone(ZoneInfo(tz)).year
+    except OverflowError:
+        year = None
+    if year is None or not first <= year <= last:
+        raise ValueError(f"{value.strip()!r} is out of range; give a time in the years {first} to {last} (a nurture "
+                         "recheck or an SLA due time may fall a hundred years after it)")
+    return instant
+
+
 __all__ = [
-    "Type", "Node", "walk", "names_in", "regex_problem", "date_literal", "literal_date",
+    "Type", "Node", "walk", "names_in", "regex_problem", "date_literal", "literal_date", "zoned_date", "as_of_date",
+    "as_of_limits",
 ]

@@ -377,7 +377,11 @@ def test_a_failed_comparison_shows_the_figure_that_failed_it(tmp_path):
 
 def test_an_as_of_near_the_last_representable_day_is_no_internal_error():
     # A nurture recheck 90 days after 9999-12-31 is past Python's datetime: reading it back was exit 70.
-    result = run_cli(["test", RULESETS / "b2b_saas.yaml", EXAMPLE, "--as-of", "9999-12-31"], exit_code=0)
+    # Such an as-of is refused now; the last one allowed leaves room for a hundred years of delay.
+    result = run_cli(["test", RULESETS / "b2b_saas.yaml", EXAMPLE, "--as-of", "9999-12-31"], exit_code=2)
+    assert result.stderr == ("leadq: error: --as-of: '9999-12-31' is out of range; give a time in the years 1900 to "
+                             "9898 (a nurture recheck or an SLA due time may fall a hundred years after it)\n")
+    result = run_cli(["test", RULESETS / "b2b_saas.yaml", EXAMPLE, "--as-of", "9898-12-31T23:59:59"], exit_code=0)
     assert result.stdout.rstrip().endswith("5 of 5 cases passed")
 
 
@@ -406,7 +410,8 @@ def test_a_local_time_after_as_of_says_the_instant_it_was_read_as(tmp_path):
     ruleset.write_text("version: 1\ncolumns: {lead_id: Id}\nactivity_columns: {lead_id: Id, event_type: Type, "
                        "occurred_at: At}\nsettings: {timezone: America/New_York}\nintent:\n"
                        "  - {id: demo, event: demo, points: 10}\ntiers:\n  - {name: rest, otherwise: true}\n")
-    cases = _write(tmp_path, 'as_of: 2026-11-01\ncases:\n  - name: late\n    lead: {}\n    events:\n'
+    # as_of with its offset: without one it is New York's midnight too (04:00Z), and the event is before it.
+    cases = _write(tmp_path, 'as_of: 2026-11-01T00:00:00Z\ncases:\n  - name: late\n    lead: {}\n    events:\n'
                              '      - {type: demo, at: "2026-10-31 23:00"}\n    expect: {tier: rest}\n')
     result = run_cli(["test", ruleset, cases], exit_code=2)
     assert result.stderr == (f"leadq: error: {cases}:6:26: case 'late': events[1].at: 2026-10-31 23:00 (read as "

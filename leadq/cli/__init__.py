@@ -150,15 +150,18 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def _parse_as_of(value: str | None):
-    from datetime import datetime, timezone
+def _parse_as_of(value: str | None, timezone: str = "UTC"):
+    """``--as-of`` as a UTC instant; a value without offset is a wall time in ``timezone`` (the ruleset's
+    settings.timezone), a date its midnight (:func:`leadq.conditions.as_of_date`). Default: now."""
+    from datetime import datetime
+    from datetime import timezone as tz
 
-    from leadq.conditions import literal_date
+    from leadq.conditions import as_of_date
 
     if value is None:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(tz.utc).replace(microsecond=0)
     try:
-        return literal_date(value)
+        return as_of_date(value, timezone)
     except ValueError as exc:
         raise UsageError(f"--as-of: {exc}") from None
 
@@ -229,7 +232,8 @@ ActivitiesOpt = Annotated[Optional[list[str]], typer.Option(
 AccountsOpt = Annotated[Optional[list[str]], typer.Option(
     "--accounts", help="Accounts (companies) export files or globs; fills blank company fields.")]
 AsOfOpt = Annotated[Optional[str], typer.Option(
-    "--as-of", help="'Now' for decay and windows (YYYY-MM-DD or ISO time, UTC); default: the current time.")]
+    "--as-of", help="'Now' for decay and windows (YYYY-MM-DD or ISO time; without a UTC offset, in the ruleset's "
+    "settings.timezone); default: the current time.")]
 InputFormatOpt = Annotated[Optional[str], typer.Option(
     "--input-format", help="Force the input format: csv, parquet, ndjson or excel (default: from the extension).")]
 EncodingOpt = Annotated[Optional[str], typer.Option(

@@ -84,7 +84,7 @@ def calibrate(
     if target_precision is not None and target_volume is not None:
         raise UsageError("--target-precision and --target-volume are alternatives; give one of them")
     rs = load_ruleset(ruleset)
-    as_of_dt = _parse_as_of(as_of)
+    as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
     tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
     check_options(rs, target_precision=target_precision, target_volume=target_volume, sales_tiers=tiers)
     since_dt = _date_option("--since", since, rs.settings.timezone)

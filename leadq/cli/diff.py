@@ -13,6 +13,7 @@ from leadq.cli import (
 )
 from leadq.cli import working, write_report_json
 from leadq.cli.calibrate import JsonOpt
+from leadq.errors import UsageError
 
 
 @app.command()
@@ -51,7 +52,12 @@ def diff(
 
     rs_a = load_ruleset(ruleset_a)
     rs_b = load_ruleset(ruleset_b)
-    as_of_dt = _parse_as_of(as_of)
+    zone_a, zone_b = rs_a.settings.timezone, rs_b.settings.timezone
+    as_of_dt = _parse_as_of(as_of, zone_a)
+    if as_of and zone_b != zone_a and _parse_as_of(as_of, zone_b) != as_of_dt:
+        # Scores are compared at one instant: a wall time the two rulesets would read as two is ambiguous.
+        raise UsageError(f"--as-of: {as_of.strip()!r} has no UTC offset, and the rulesets' settings.timezone differ "
+                         f"(A: {zone_a}, B: {zone_b}); give it with its offset")
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     if json_out:  # refused before the inputs are read, and never over one of them
         check_output_path(json_out)

@@ -80,7 +80,7 @@ def funnel(
     end = _period_bound(date_to, "--to", rs.settings.timezone, end=True)
     if start is not None and end is not None and start >= end:
         raise UsageError(f"--from {date_from} is not before --to {date_to}")
-    as_of_dt = _parse_as_of(as_of)
+    as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
     if start is not None and start > as_of_dt:
         # The funnel is the one that stood at --as-of: no lead had entered the period yet.
         raise UsageError(f"--from {date_from} is after --as-of {as_of_dt.isoformat().replace('+00:00', 'Z')}: no lead "

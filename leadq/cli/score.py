@@ -168,7 +168,7 @@ def score(
         from leadq.routing import with_owners_away
 
         rs = with_owners_away(rs, _split_multi(away, "--away"))
-    as_of_dt = _parse_as_of(as_of)
+    as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
     if to_db and (db_file := sqlite_file(out)):  # its folder, before any input is read
         check_output_path(db_file)
     outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,

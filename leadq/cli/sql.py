@@ -47,5 +47,5 @@ def sql(
     rs = load_ruleset(ruleset)
     tables = SqlTables(contacts=contacts_table, activities=activities_table or None, accounts=accounts_table,
                        order_column=order_column)
-    text = scoring_sql(rs, _parse_as_of(as_of), dialect, tables)
+    text = scoring_sql(rs, _parse_as_of(as_of, rs.settings.timezone), dialect, tables)
     sys.stdout.write(text.rstrip() + ";\n")

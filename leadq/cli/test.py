@@ -35,7 +35,7 @@ def test_cases(
     from leadq.ruleset_loader import load_ruleset
 
     rs = load_ruleset(ruleset)
-    loaded, when = load_cases(cases, rs, _parse_as_of(as_of) if as_of else None)
+    loaded, when = load_cases(cases, rs, _parse_as_of(as_of, rs.settings.timezone) if as_of else None)
     report = run_cases(rs, loaded, when, cases)
     if json_out:
         write_report_json(report.to_dict(), json_out)

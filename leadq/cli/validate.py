@@ -64,8 +64,9 @@ def validate(
     _refuse_two_stdins(ruleset, specs, activity_specs, account_specs)
     if account_specs and not specs:
         raise UsageError("--accounts: the accounts are read to score --data; give --data too")
+    as_of_dt = _parse_as_of(as_of, _ruleset_timezone(ruleset) if as_of else "UTC")
     report = lint_ruleset(ruleset, specs, _read_options(input_format, encoding, delimiter, sheet), activity_specs,
-                          account_specs, _parse_as_of(as_of))
+                          account_specs, as_of_dt)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
@@ -78,6 +79,24 @@ def validate(
     code = report.exit_code(strict)
     if code:
         raise typer.Exit(code)
+
+
+def _ruleset_timezone(ruleset: str) -> str:
+    """The settings.timezone of the ruleset checked, which --as-of without offset is read in; UTC for a ruleset
+    that does not load (the report says why, and scores nothing)."""
+    import io
+
+    from leadq.errors import LeadqError
+    from leadq.ruleset_loader import STDIN_RULESET, load_ruleset, read_stdin_ruleset
+
+    try:
+        if ruleset != "-":
+            return load_ruleset(ruleset).settings.timezone
+        raw = sys.stdin.buffer.read()
+        sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")  # lint_ruleset reads the same bytes again
+        return load_ruleset(STDIN_RULESET, read_stdin_ruleset(io.BytesIO(raw))).settings.timezone
+    except LeadqError:
+        return "UTC"
 
 
 def _refuse_two_stdins(ruleset: str, specs: list[str], activity_specs: list[str], account_specs: list[str]) -> None:
