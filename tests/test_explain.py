@@ -520,16 +520,30 @@ def test_a_tier_value_just_below_its_threshold_is_not_rounded_onto_it(tmp_path):
 
 
 def test_an_as_of_near_the_last_representable_day_is_no_internal_error(tmp_path):
-    # The lead's recheck_at, 90 days after 9999-12-31, is past Python's datetime: reading it back was exit 70.
+    # The lead's recheck_at, 90 days after 9999-12-31, was past Python's datetime: reading it back was exit 70.
+    # Such an as-of is refused; the last one allowed leaves room for a hundred years of delay.
     contacts = tmp_path / "c.csv"
     contacts.write_text("Record ID,Email,Job Title,Number of Employees,Industry,Country/Region,Lead Status,"
                         "Technologies,Requested Demo,Create Date\n1,a@b.io,Analyst,500,,,,,,2026-01-01\n")
-    data = json.loads(run_cli(["explain", "1", contacts, "--as-of", "9999-12-31", "--json", "-"]).stdout)
-    assert (data["as_of"], data["leads"][0]["tier"]) == ("9999-12-31T00:00:00Z", "nurture")
-    # The next step reads the times as text: the recheck date is in the year 10000, as Polars writes it.
+    result = run_cli(["explain", "1", contacts, "--as-of", "9999-12-31", "--json", "-"], exit_code=2)
+    assert result.stderr == ("leadq: error: --as-of: '9999-12-31' is out of range; give a time in the years 1900 to "
+                             "9898 (a nurture recheck or an SLA due time may fall a hundred years after it)\n")
+    data = json.loads(run_cli(["explain", "1", contacts, "--as-of", "9898-12-31", "--json", "-"]).stdout)
+    assert (data["as_of"], data["leads"][0]["tier"]) == ("9898-12-31T00:00:00Z", "nurture")
     assert data["leads"][0]["next_step"]["nurture"] == {
         "track": "win_back", "label": "Gone quiet; win-back campaign", "recheck_days": 90.0,
-        "recheck_at": "+10000-03-30T00:00:00Z"}
+        "recheck_at": "9899-03-31T00:00:00Z"}
+
+
+def test_a_zone_less_as_of_is_a_time_of_the_rulesets_timezone(tmp_path):
+    # As in leadq score: 2026-11-01 in New York is 04:00 UTC.
+    (tmp_path / "ny.yaml").write_text("extends: b2b_saas\nsettings:\n  timezone: America/New_York\n")
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Record ID,Email,Job Title,Number of Employees,Industry,Country/Region,Lead Status,"
+                        "Technologies,Requested Demo,Create Date\n1,a@b.io,Analyst,500,,,,,,2026-01-01\n")
+    data = json.loads(run_cli(["explain", "1", contacts, "-r", tmp_path / "ny.yaml", "--as-of", "2026-11-01",
+                               "--json", "-"]).stdout)
+    assert data["as_of"] == "2026-11-01T04:00:00Z"
 
 
 # --------------------------------------------------------------------------- the next step

@@ -124,7 +124,7 @@ def explain(
         from leadq.routing import with_owners_away
 
         rs = with_owners_away(rs, _split_multi(away, "--away"))
-    as_of_dt = _parse_as_of(as_of)
+    as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
     if json_out:  # refused before the inputs are read, and never over one of them
         check_output_path(json_out)
