@@ -30,6 +30,7 @@ import polars as pl
 
 from leadq.activity_input import event_fields_needed
 from leadq.compiler import compile_ruleset, group_points
+from leadq.conditions import literal_date
 from leadq.input_columns import check_columns, used_contact_fields
 from leadq.inputs import InputFile
 from leadq.pipeline import ScoreResult
@@ -65,7 +66,12 @@ class MovedLead:
     total_b: float
     total_delta: float
     rules: list[RuleChange]
-    cause: str  # "points": some rule's points differ; "tier conditions": same points, the tiers' tests changed
+    # What moved it: "points" (A's tier conditions on B's scores give another tier than A's), "tier
+    # conditions" (B's conditions differ and on B's scores give another tier than A's would), or
+    # "points and tier conditions" (both). Rule changes alone do not make "points": a lead whose
+    # points rose by 1 can still move down when B's bar rose more.
+    cause: str
+    tier_a_on_b: str = ""  # the tier A's tier conditions give on B's scores (B's points, grade, verdicts)
 
 
 @dataclass
@@ -183,6 +189,40 @@ def _histogram(joined: pl.DataFrame) -> Histogram:
     return Histogram(edges, counts("a::total_score"), counts("b::total_score"))
 
 
+def responsible(moved: MovedLead, rules: str) -> str:
+    """The "rules responsible" text of a moved lead, from its rule changes as drawn (``rules``).
+
+    "ceo 10.0 -> 11.0" when the points moved it; "tier conditions (A's tiers on B's points: mql);
+    ceo 10.0 -> 11.0" when B's tier conditions did, though points changed too; "points and tier
+    conditions (A's tiers on B's points: sql); ..." when each would have moved it alone or both were needed.
+    """
+    if not rules:  # same points: what else of B's scoring moved it
+        return {"points": "same points: grades, disqualifiers or event counts changed",
+                "points and tier conditions": "same points: grades, disqualifiers or event counts and the tier "
+                                              "conditions changed"}.get(moved.cause,
+                                                                        "same points: the tier conditions changed")
+    if moved.cause == "points":
+        return rules
+    return f"{moved.cause} (A's tiers on B's points: {moved.tier_a_on_b}); {rules}"
+
+
+def _tier_tests(ruleset: Ruleset) -> list[tuple[str, str | None]]:
+    return [(t.name, None if t.when is None else " ".join(t.when.text.split())) for t in ruleset.tiers]
+
+
+def _tier_a_on_b(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, as_of: str) -> pl.DataFrame:
+    """lead_id and ``a_on_b``: A's tier expression evaluated on B's scored columns.
+
+    B's points, scores, grade, disqualification flags and event aggregates; a column A's conditions
+    read that B lacks (a rule only A has) is A's own. One expression over the frame, no row loop.
+    """
+    tiers = dict(compile_ruleset(a, literal_date(as_of), explain=False).stages)["tiers"]
+    tier_expr = next(e for e in tiers if e.meta.output_name() == "tier")
+    extra = [c for c in detail_a.columns if c not in detail_b.columns]
+    frame = detail_b.join(detail_a.select(["lead_id"] + extra), on="lead_id", how="left") if extra else detail_b
+    return frame.select("lead_id", tier_expr.alias("a_on_b"))
+
+
 def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: Ruleset, *,
                  as_of: str, top: int = 20) -> DiffReport:
     """Compare two detail frames of the same leads (``ScoreResult.detail`` under A and under B).
@@ -207,10 +247,24 @@ def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: 
         )
     )
     changed = moved_frame.height
+    tiers_changed = _tier_tests(a) != _tier_tests(b)
+    if moved_frame.height:
+        a_on_b = _tier_a_on_b(detail_a.filter(pl.col("lead_id").is_in(moved_frame["lead_id"].implode())),
+                              detail_b.filter(pl.col("lead_id").is_in(moved_frame["lead_id"].implode())), a, as_of)
+        moved_frame = moved_frame.join(a_on_b, on="lead_id", how="left", maintain_order="left")
+    else:
+        moved_frame = moved_frame.with_columns(pl.lit(None, dtype=pl.String).alias("a_on_b"))
+    by_points = pl.col("a_on_b") != pl.col("a::tier")
+    by_tiers = pl.lit(tiers_changed) & (pl.col("a_on_b") != pl.col("b::tier"))
+    moved_frame = moved_frame.with_columns(
+        pl.when(by_points & by_tiers).then(pl.lit("points and tier conditions"))
+        .when(by_tiers).then(pl.lit("tier conditions"))
+        .when(by_points).then(pl.lit("points"))
+        .otherwise(pl.lit(None, dtype=pl.String)).alias("cause"))
     top_frame = (moved_frame.sort(["distance", pl.col("delta").abs(), "lead_id"], descending=[True, True, False])
                  .head(top)
                  .select("lead_id", "a::tier", "b::tier", "distance", "a::total_score", "b::total_score", "delta",
-                         _rule_changes(a, b).alias("rules")))
+                         _rule_changes(a, b).alias("rules"), "cause", "a_on_b"))
     labels = {r.id: r.label for r in b.rules} | {r.id: r.label for r in a.rules}
     moved = []
     for row in top_frame.to_dicts():  # at most --top rows, for display
@@ -219,7 +273,8 @@ def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: 
             row["b::total_score"], row["delta"],
             [RuleChange(c["rule"], labels.get(c["rule"], c["rule"]), c["points_a"], c["points_b"])
              for c in row["rules"]],
-            "points" if row["rules"] else "tier conditions"))
+            # No cause found (A and B name the same tiers alike, yet they differ): by the rule changes, as before.
+            row["cause"] or ("points" if row["rules"] else "tier conditions"), row["a_on_b"] or ""))
     distributions = [Distribution(name, _stats(joined, f"a::{col}"), _stats(joined, f"b::{col}"))
                      for name, col in MEASURES]
     notes = []

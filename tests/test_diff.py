@@ -85,7 +85,12 @@ def test_rules_responsible_compare_points_by_rule_id(report):
         "D05": [("uk", 10.0, 0.0), ("vp", 0.0, 25.0)],
         "D02": [("director", 30.0, 20.0)],
     }
-    assert {m["cause"] for m in report["moved"]} == {"points"}
+    # D05 (45) and D06 (25) would stay mql and nurture under A's tiers on B's points: B's new hot tier
+    # and its lower mql bar moved them. The others A's own tiers move on B's points.
+    assert {m["lead_id"]: (m["cause"], m["tier_a_on_b"]) for m in report["moved"]} == {
+        "D06": ("tier conditions", "nurture"), "D03": ("points", "nurture"), "D04": ("points", "nurture"),
+        "D01": ("points", "mql"), "D05": ("tier conditions", "mql"), "D02": ("points", "mql"),
+    }
     labels = {c["rule"]: c["label"] for m in report["moved"] for c in m["rules"]}
     assert labels == {"vp": "VP title", "director": "Director title", "uk": "UK"}
 
@@ -425,3 +430,77 @@ def test_every_row_rejected_by_both_rulesets_says_why(tmp_path, monkeypatch):
     assert data["notes"] == ["no lead was scored: ruleset A rejected every row (unreadable number in 'Employees' "
                              "2); ruleset B rejected every row (unreadable number in 'Employees' 2)"]
     assert "leads compared 0; tier changed 0 (-)\n" in result.stderr
+
+
+# --------------------------------------------------------------------------- points or tier conditions
+
+CEO_RULESET = """\
+version: 1
+name: {name}
+columns:
+  lead_id: Record ID
+  job_title: Job Title
+fit:
+  - id: ceo
+    label: CEO
+    when: job_title = "CEO"
+    points: {points}
+tiers:
+{tiers}  - name: nurture
+    otherwise: true
+"""
+
+
+def _ceo(tmp_path, name: str, points: int, tiers: list[tuple[str, int]]):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(CEO_RULESET.format(name=name, points=points, tiers="".join(
+        f"  - name: {t}\n    when: total >= {n}\n" for t, n in tiers)))
+    return path
+
+
+def _moved_of(tmp_path, a, b) -> list[tuple]:
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Record ID,Job Title\n1,CEO\n")
+    data = json.loads(run_cli(["diff", a, b, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
+    return [(m["lead_id"], m["tier_a"], m["tier_b"], m["total_a"], m["total_b"], m["cause"], m["tier_a_on_b"])
+            for m in data["moved"]]
+
+
+def test_a_raised_bar_is_blamed_not_the_points_that_rose(tmp_path):
+    from leadq.diff import MovedLead, RuleChange, responsible
+
+    # Points 10 -> 11, mql bar 10 -> 20: under A's tiers 11 is still mql; B's bar moved the lead.
+    a = _ceo(tmp_path, "a", 10, [("mql", 10)])
+    b = _ceo(tmp_path, "b", 11, [("mql", 20)])
+    assert _moved_of(tmp_path, a, b) == [("1", "mql", "nurture", 10.0, 11.0, "tier conditions", "mql")]
+    lead = MovedLead("1", "mql", "nurture", 1, 10.0, 11.0, 1.0, [RuleChange("ceo", "CEO", 10.0, 11.0)],
+                     "tier conditions", "mql")
+    # The "rules responsible" text; it read "ceo 10.0 -> 11.0", as though the points had moved it.
+    assert responsible(lead, "ceo 10.0 -> 11.0") == "tier conditions (A's tiers on B's points: mql); ceo 10.0 -> 11.0"
+
+
+def test_points_alone_move_a_lead_under_the_same_tiers(tmp_path):
+    from leadq.diff import MovedLead, RuleChange, responsible
+
+    a = _ceo(tmp_path, "a", 10, [("mql", 10)])
+    b = _ceo(tmp_path, "b", 5, [("mql", 10)])
+    assert _moved_of(tmp_path, a, b) == [("1", "mql", "nurture", 10.0, 5.0, "points", "nurture")]
+    lead = MovedLead("1", "mql", "nurture", 1, 10.0, 5.0, -5.0, [RuleChange("ceo", "CEO", 10.0, 5.0)], "points",
+                     "nurture")
+    assert responsible(lead, "ceo 10.0 -> 5.0") == "ceo 10.0 -> 5.0"
+
+
+def test_points_and_tier_conditions_both_move_a_lead(tmp_path):
+    from leadq.diff import MovedLead, RuleChange, responsible
+
+    # A: 25 -> hot (>= 20). B: 15 with warm's bar raised 10 -> 18. A's tiers on 15: warm (the points
+    # moved it off hot); B's tiers on 15: cold (the raised bar moved it on from warm).
+    a = _ceo(tmp_path, "a", 25, [("hot", 20), ("warm", 10)])
+    b = _ceo(tmp_path, "b", 15, [("hot", 20), ("warm", 18)])
+    assert _moved_of(tmp_path, a, b) == [("1", "hot", "nurture", 25.0, 15.0, "points and tier conditions", "warm")]
+    lead = MovedLead("1", "hot", "nurture", 2, 25.0, 15.0, -10.0, [RuleChange("ceo", "CEO", 25.0, 15.0)],
+                     "points and tier conditions", "warm")
+    assert responsible(lead, "ceo 25.0 -> 15.0") == \
+        "points and tier conditions (A's tiers on B's points: warm); ceo 25.0 -> 15.0"
+    same = MovedLead("1", "hot", "nurture", 2, 25.0, 25.0, 0.0, [], "tier conditions", "hot")
+    assert responsible(same, "") == "same points: the tier conditions changed"
