@@ -11,7 +11,14 @@ this module chooses the leads and the sales tiers and assembles the report.
 Definitions used throughout:
 
 * **converted**: the outcome is true for the lead (see :mod:`leadq.outcome`);
-  **base rate** = converted / scored leads.
+  **base rate** = converted / scored leads. A stage outcome (``sql``,
+  ``opportunity``, ``won``) is "reached the stage" exactly as ``leadq funnel``
+  decides it (:func:`leadq.funnel.reached`): a date of the stage or a later
+  one, or a ``lifecycle_stage`` at or past it (``funnel.lifecycle_stages``).
+  A lead that reached it by its lifecycle stage alone has no conversion date:
+  it counts as converted, and the report counts such leads. Unlike
+  ``funnel --as-of``, dates after ``--as-of`` count: what happened after the
+  scoring time is what is tested.
 * **rate** of a segment = converted / leads in the segment; **lift** = rate /
   base rate (1.0 = no better than picking leads at random).
 * **score decile** k (1..10, 10 = highest scores): ``floor(10 * below / n) + 1``
@@ -47,11 +54,14 @@ from leadq.calibrate_figures import (
     AuditRow, Classifier, Decile, RuleEvidence, Segment, Suggestion, audit, classifiers, deciles, ratio, roc_auc,
     rule_evidence, score_bands, segments, suggestion, threshold_curve,
 )
-from leadq.cleaning import map_columns
+from leadq.cleaning import UTC, map_columns
 from leadq.conditions import Compare, Literal, Logical, Name, Node, Not, Type
 from leadq.errors import InputError, UsageError, did_you_mean
+from leadq.funnel import lifecycle_rank, reached, stage_evidence
+from leadq.funnel_settings import FunnelSettings
 from leadq.inputs import input_error_from_polars
 from leadq.outcome import CONVERTED as _Y
+from leadq.outcome import STAGES as OUTCOME_STAGES
 from leadq.outcome import Outcome, outcome_column, resolve_outcome
 from leadq.rescoring import InputFrames, score_detail
 from leadq.ruleset import Ruleset
@@ -99,6 +109,9 @@ class CalibrationReport:
     # With a creation window: rejected rows whose creation date is blank or unreadable, which the window
     # cannot place; not in ``rejected``.
     rejected_without_creation_date: int = 0
+    # Stage outcomes: converted leads that reached the stage by their lifecycle stage alone, without a date
+    # of the stage or a later one (counted as converted, with no conversion date).
+    converted_without_date: int = 0
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -321,14 +334,17 @@ def calibrate(
         columns = list(frames.contacts.collect_schema())
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, frames.contacts_label) from exc
-    resolved = resolve_outcome(outcome, ruleset, columns, frames.contacts_label)
+    resolved, lifecycle = resolve_calibration_outcome(outcome, ruleset, columns, frames.contacts_label)
     date_fields = _typed_fields_read(resolved, ruleset)
     raw_dates = [ruleset.columns[f].column for f in date_fields if ruleset.columns[f].column in columns]
     result = score_detail(ruleset, frames, as_of, list(dict.fromkeys([*resolved.keep_columns, *raw_dates])))
     detail = result.detail
     if detail is None:  # pragma: no cover - score_frames always fills it with detail=True
         raise InputError("scoring returned no detail")
-    converted = outcome_column(detail, resolved, ruleset, frames.contacts_label)
+    if resolved.kind == "stage":
+        converted, undated_conversion = stage_reached(detail, resolved, ruleset, lifecycle is not None)
+    else:
+        converted, undated_conversion = outcome_column(detail, resolved, ruleset, frames.contacts_label), None
     # Creation dates choose the leads: counted over every scored lead. The outcome's, over the leads kept.
     choosing = [f for f in date_fields if f not in resolved.fields]
     unreadable_created, created_notes = _unreadable_dates(detail, ruleset, choosing, resolved)
@@ -345,12 +361,16 @@ def calibrate(
     mask = detail.select(keep.alias("keep")).to_series()
     detail, converted = detail.filter(mask), converted.filter(mask)
     deciding = [f for f in date_fields if f in resolved.fields]
-    unreadable, unreadable_notes = _unreadable_dates(detail, ruleset, deciding, resolved)
+    unreadable, unreadable_notes = _unreadable_dates(detail, ruleset, deciding, resolved, lifecycle)
+    without_date = int(undated_conversion.filter(mask).sum()) if undated_conversion is not None else 0
     report = calibrate_detail(
         detail, converted, ruleset, outcome=resolved, as_of=as_of.isoformat().replace("+00:00", "Z"),
         target_precision=target_precision, target_volume=target_volume, sales_tiers=sales_tiers,
         rejected=rejected)
     report.created_after_as_of = after
+    report.converted_without_date = without_date
+    if without_date:
+        unreadable_notes.append(_lifecycle_note(without_date, resolved, lifecycle))
     report.unreadable_dates = {**unreadable, **unreadable_created}
     if nothing_scored and rejected:
         report.notes = [_every_row_rejected(rejected_by_reason, window) if n == NO_LEAD_SCORED else n
@@ -374,6 +394,62 @@ def calibrate(
             report.notes.insert(at, f"{rejected_undated:,} rejected row(s) without a readable creation date "
                                     "(created_at) not counted as rejected: --since/--until cannot place them")
     return report
+
+
+def resolve_calibration_outcome(spec: str, ruleset: Ruleset, contact_columns: Sequence[str],
+                                label: str = "the contacts") -> tuple[Outcome, str | None]:
+    """``--outcome`` resolved (:func:`leadq.outcome.resolve_outcome`), and the CRM column of ``lifecycle_stage``
+    when a stage outcome reads it (else None).
+
+    A stage outcome reads the lifecycle stage when the ruleset maps ``lifecycle_stage`` and the contacts
+    have its column, as ``leadq funnel`` does: then it needs no date column (``--outcome won`` with
+    HubSpot's "Customer" and no ``won_at``), and the stage's date columns the contacts lack are blank.
+
+    Raises:
+        UsageError, MissingColumnsError: as :func:`leadq.outcome.resolve_outcome`, when the lifecycle
+            stage is not read.
+    """
+    name = spec.strip()
+    stage = name.lower()
+    life = ruleset.columns.get("lifecycle_stage")
+    if stage not in OUTCOME_STAGES or life is None or life.column not in contact_columns:
+        return resolve_outcome(spec, ruleset, contact_columns, label), None
+    dates = [f for f in stage_evidence(stage) if f in ruleset.columns and ruleset.columns[f].column in contact_columns]
+    label_ = stage.upper() if stage == "sql" else stage
+    later = " or a later stage" if stage != "won" else ""
+    set_ = f"{', '.join(dates)} set, or " if dates else ""
+    desc = f"reached {label_}{later} ({set_}lifecycle stage '{life.column}' at or past it)"
+    return Outcome(name, "stage", tuple(dates), desc), life.column
+
+
+def stage_reached(detail: pl.DataFrame, outcome: Outcome, ruleset: Ruleset, lifecycle: bool
+                  ) -> tuple[pl.Series, pl.Series]:
+    """Whether each lead of ``detail`` reached the stage of a stage outcome, as ``leadq funnel`` decides it
+    (:func:`leadq.funnel.reached`), and whether it did so with no date (its lifecycle stage alone).
+
+    The stage's date fields not in ``outcome.fields`` (unmapped, or absent from the contacts) are blank;
+    ``lifecycle``: ``detail``'s ``lifecycle_stage`` is read (ranked by ``funnel.lifecycle_stages``).
+    """
+    stage = outcome.spec.strip().lower()
+    evidence = stage_evidence(stage)
+    frame = detail.select(
+        *(pl.col(c) if c in outcome.fields else pl.lit(None, dtype=UTC).alias(c) for c in evidence),
+        *([pl.col("lifecycle_stage")] if lifecycle else []))
+    rank = lifecycle_rank(frame, ruleset.funnel or FunnelSettings()) if lifecycle else pl.lit(0, dtype=pl.Int8)
+    dated = pl.any_horizontal([pl.col(c).is_not_null() for c in evidence])
+    got = frame.select(reached(stage, rank).alias(_Y)).with_columns(frame.select(dated.alias("_dated")))
+    return got[_Y], got[_Y] & ~got["_dated"]
+
+
+def _lifecycle_note(leads: int, outcome: Outcome, lifecycle: str | None) -> str:
+    """How leads that reached the outcome's stage by their lifecycle stage alone were counted."""
+    stage = outcome.spec.strip().lower()
+    name = stage.upper() if stage == "sql" else stage
+    fields = outcome.fields
+    without = (f"no {fields[0]} date" if len(fields) == 1 else f"none of {', '.join(fields)} set" if fields
+               else "no date column of it in the contacts")
+    return (f"{leads:,} converted lead{'' if leads == 1 else 's'} reached {name} by lifecycle stage alone "
+            f"('{lifecycle}' at or past it, {without}): counted as converted, as leadq funnel counts them")
 
 
 def _in_window(since: datetime | None, until: datetime | None) -> pl.Expr:
@@ -481,8 +557,8 @@ def _typed_fields_read(outcome: Outcome, ruleset: Ruleset) -> list[str]:
     return list(dict.fromkeys(fields))
 
 
-def _unreadable_dates(detail: pl.DataFrame, ruleset: Ruleset, fields: Sequence[str], outcome: Outcome
-                      ) -> tuple[dict[str, int], list[str]]:
+def _unreadable_dates(detail: pl.DataFrame, ruleset: Ruleset, fields: Sequence[str], outcome: Outcome,
+                      lifecycle: str | None = None) -> tuple[dict[str, int], list[str]]:
     """Cells of ``fields`` present but not readable as their type (``_bad__<field>``), per CRM column, and notes.
 
     Read as blank, as ``leadq funnel`` reads them ("unreadable dates (treated as blank)"), not
@@ -508,9 +584,12 @@ def _unreadable_dates(detail: pl.DataFrame, ruleset: Ruleset, fields: Sequence[s
         shown = ", e.g. " + ", ".join(f"'{v}'" for v in examples) if examples else ""
         if f == "created_at" and f not in outcome.fields:
             meant = "those leads have no creation date"
-        elif len(outcome.fields) > 1:
+        elif len(outcome.fields) > 1 or lifecycle is not None:
             others = [o for o in outcome.fields if o != f]
-            meant = f"those leads count as not converted unless {' or '.join(others)} is set"
+            unless = [f"{' or '.join(others)} is set"] if others else []
+            if lifecycle is not None:
+                unless.append(f"'{lifecycle}' (lifecycle_stage) is at or past the stage")
+            meant = f"those leads count as not converted unless {' or '.join(unless)}"
         else:
             meant = "those leads count as not converted"
         fix = "correct them in the export" + (", or check settings.date_order" if kind == "dates" else "")
@@ -519,5 +598,6 @@ def _unreadable_dates(detail: pl.DataFrame, ruleset: Ruleset, fields: Sequence[s
 
 
 __all__ = [
-    "CalibrationReport", "calibrate", "calibrate_detail", "check_options", "default_sales_tiers", "total_thresholds",
+    "CalibrationReport", "calibrate", "calibrate_detail", "check_options", "default_sales_tiers",
+    "resolve_calibration_outcome", "stage_reached", "total_thresholds",
 ]

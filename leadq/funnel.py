@@ -225,8 +225,9 @@ def _date_only_same_day(later: str, earlier: Sequence[str]) -> pl.Expr:
             & (pl.col(f"_day_{later}") == pl.coalesce([pl.col(f"_day_{c}") for c in earlier]))).fill_null(False)
 
 
-def _lifecycle_rank(frame: pl.DataFrame, settings: FunnelSettings) -> pl.Expr:
-    """Each lead's stage by its lifecycle value (0: none), worked out once per distinct value, then looked up."""
+def lifecycle_rank(frame: pl.DataFrame, settings: FunnelSettings) -> pl.Expr:
+    """Each lead's stage by its lifecycle value (0: none; the index in :data:`STAGES`), worked out once per
+    distinct value, then looked up. ``leadq calibrate`` reads stage reach with it too (:func:`reached`)."""
     if "lifecycle_stage" not in frame.columns:
         return pl.lit(0, dtype=pl.Int8)
     values = frame.select(pl.col("lifecycle_stage").cast(pl.String).unique().drop_nulls()).to_series()
@@ -238,13 +239,21 @@ def _lifecycle_rank(frame: pl.DataFrame, settings: FunnelSettings) -> pl.Expr:
     return pl.col("lifecycle_stage").cast(pl.String).replace_strict(values, ranks, default=0, return_dtype=pl.Int8)
 
 
-def _evidence(stage: str) -> list[str]:
+def stage_evidence(stage: str) -> list[str]:
     """Date columns showing a lead reached ``stage``: its own and every later stage's."""
     i = STAGES.index(stage)
     cols = [STAGE_DATES[s] for s in STAGES[i:]]
     if i <= STAGES.index("opportunity"):
         cols.append("lost_at")  # a closed-lost deal was an opportunity
     return cols
+
+
+def reached(stage: str, rank: pl.Expr) -> pl.Expr:
+    """Whether each lead reached ``stage`` (mql, sql, opportunity, won): a date of it or of a later stage
+    (:func:`stage_evidence`, every one a column of the frame), or a lifecycle ``rank`` at or past it
+    (:func:`lifecycle_rank`). The one definition of "reached" for ``funnel``, the score summary and
+    ``calibrate --outcome``."""
+    return pl.any_horizontal([pl.col(c).is_not_null() for c in stage_evidence(stage)]) | (rank >= STAGES.index(stage))
 
 
 def as_of_cut(frame: pl.DataFrame, as_of: datetime) -> tuple[pl.DataFrame, int]:
@@ -278,17 +287,16 @@ def _with_row_columns(frame: pl.DataFrame, settings: FunnelSettings, sla: dict[s
     over a million leads took most of the compact funnel's time.
     """
     all_dates = [STAGE_DATES[s] for s in STAGES] + ["lost_at"]
-    frame = frame.with_columns(_lifecycle_rank(frame, settings).alias("_life"), *_local_days(all_dates, tz))
+    frame = frame.with_columns(lifecycle_rank(frame, settings).alias("_life"), *_local_days(all_dates, tz))
     rank = pl.col("_life")
     exprs: list[pl.Expr] = []
     exprs.append(pl.coalesce(pl.col("created_at"), pl.min_horizontal(all_dates)).alias("_entry"))
     exprs.append((pl.all_horizontal([pl.col(c).is_null() for c in all_dates + ["first_touch_at"]])
                   & (pl.col("lifecycle_stage").is_null() if "lifecycle_stage" in frame.columns else pl.lit(True)))
                  .alias("_no_data"))
-    for i, stage in enumerate(STAGES[1:], start=1):
-        ev = _evidence(stage)
-        exprs.append((pl.any_horizontal([pl.col(c).is_not_null() for c in ev]) | (rank >= i)).alias(f"_r_{stage}"))
-        exprs.append(pl.min_horizontal(ev).alias(f"_at_{stage}"))
+    for stage in STAGES[1:]:
+        exprs.append(reached(stage, rank).alias(f"_r_{stage}"))
+        exprs.append(pl.min_horizontal(stage_evidence(stage)).alias(f"_at_{stage}"))
     for stage, earlier in ORDER_CHECKS.items():
         date = STAGE_DATES.get(stage, "lost_at")
         before = pl.col(date) < pl.coalesce(earlier)

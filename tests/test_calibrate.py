@@ -868,3 +868,119 @@ def test_creation_window_without_a_creation_date_column_places_no_rejected_row(t
         "2 rejected row(s) without a readable creation date (created_at) not counted as rejected: --since/--until "
         "cannot place them",
         "no lead was scored"]
+
+
+# --------------------------------------------------------------------------- stage reach as leadq funnel decides it
+
+LIFECYCLE_RULESET = """\
+version: 1
+name: lc
+columns:
+  lead_id: Record ID
+  email: Email
+  job_title: Job Title
+  lifecycle_stage: Lifecycle Stage
+  created_at: Create Date
+  sql_at: SQL Date
+  opportunity_at: Opportunity Date
+  lost_at: Closed Lost Date
+fit:
+  - id: ceo
+    when: job_title matches "CEO"
+    points: 20
+tiers:
+  - name: mql
+    when: fit >= 20
+  - name: nurture
+    otherwise: true
+"""
+# HubSpot lifecycle stages beside stage dates (no won date column at all). Reached, by date (D) or by lifecycle
+# stage alone (L), hand-worked from funnel's rule (a date of the stage or a later one, lost counting as an
+# opportunity, or a lifecycle stage at or past it):
+#   1 Customer: SQL L, opportunity L, won L      2 Sales Qualified Lead: SQL L      3 Lead: none
+#   4 Opportunity + SQL date: SQL D, opportunity L                                   5 Lead + lost date: SQL D, opp D
+#   6 MQL + opportunity date: SQL D, opportunity D                                   7 Subscriber: none
+#   8 blank + SQL date: SQL D                                                        9 Closed Won: SQL L, opp L, won L
+LIFECYCLE_CONTACTS = """\
+Record ID,Email,Job Title,Lifecycle Stage,Create Date,SQL Date,Opportunity Date,Closed Lost Date
+1,a@acme.com,CEO,Customer,2026-01-05 10:00,,,
+2,b@acme.com,CEO,Sales Qualified Lead,2026-01-05 10:00,,,
+3,c@acme.com,Student,Lead,2026-01-05 10:00,,,
+4,d@acme.com,VP Sales,Opportunity,2026-01-05 10:00,2026-02-01 10:00,,
+5,e@acme.com,CEO,Lead,2026-01-05 10:00,,,2026-03-01 10:00
+6,f@acme.com,Student,marketingqualifiedlead,2026-01-05 10:00,,2026-03-01 10:00,
+7,g@acme.com,CEO,Subscriber,2026-01-05 10:00,,,
+8,h@acme.com,Student,,2026-01-05 10:00,2026-02-01 10:00,,
+9,i@acme.com,CEO,Closed Won,2026-01-05 10:00,,,
+"""
+# stage -> (converted, of which by lifecycle stage alone)
+LIFECYCLE_REACHED = {"sql": (7, 3), "opportunity": (5, 3), "won": (2, 2)}
+
+
+def _lifecycle_files(tmp_path, contacts: str = LIFECYCLE_CONTACTS, ruleset: str = LIFECYCLE_RULESET):
+    (tmp_path / "r.yaml").write_text(ruleset)
+    (tmp_path / "c.csv").write_text(contacts)
+    return tmp_path / "c.csv", tmp_path / "r.yaml"
+
+
+@pytest.mark.parametrize("stage", ["sql", "opportunity", "won"])
+def test_a_stage_outcome_counts_the_leads_funnel_counts_as_reaching_it(tmp_path, stage):
+    contacts, ruleset = _lifecycle_files(tmp_path)
+    report = json.loads(run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome", stage,
+                                 "--json", "-", "--quiet"]).stdout)
+    funnel = json.loads(run_cli(["funnel", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--json", "-",
+                                 "--quiet"]).stdout)
+    # funnel's "undated" is of the stage's own date (lead 5, lost only, is an undated SQL there): not compared.
+    reached = {s["stage"]: s["reached"] for s in funnel["stages"]}
+    assert (report["converted"], report["converted_without_date"]) == LIFECYCLE_REACHED[stage]
+    assert report["converted"] == reached[stage]
+    assert report["leads"] == 9 == funnel["stages"][0]["reached"]
+
+
+def test_stage_outcomes_say_how_the_lifecycle_stage_counts(tmp_path):
+    contacts, ruleset = _lifecycle_files(tmp_path)
+
+    def report(stage: str) -> dict:
+        return json.loads(run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome", stage,
+                                   "--json", "-", "--quiet"]).stdout)
+
+    sql, won = report("sql"), report("won")
+    assert sql["outcome_description"] == ("reached SQL or a later stage (sql_at, opportunity_at, lost_at set, or "
+                                          "lifecycle stage 'Lifecycle Stage' at or past it)")
+    assert sql["notes"][0] == ("3 converted leads reached SQL by lifecycle stage alone ('Lifecycle Stage' at or past "
+                               "it, none of sql_at, opportunity_at, lost_at set): counted as converted, as leadq "
+                               "funnel counts them")
+    # No won_at mapped: the lifecycle stage alone tells who was won (it was "the ruleset maps none of won_at", exit 2).
+    assert won["outcome_description"] == "reached won (lifecycle stage 'Lifecycle Stage' at or past it)"
+    assert won["notes"][0] == ("2 converted leads reached won by lifecycle stage alone ('Lifecycle Stage' at or past "
+                               "it, no date column of it in the contacts): counted as converted, as leadq funnel "
+                               "counts them")
+    # Leads 1 and 9 (Customer, Closed Won) are the converted ones, both CEOs (20 points, tier mql, with 2, 5, 7).
+    assert [(t["name"], t["leads"], t["converted"]) for t in won["tiers"]] == [("mql", 5, 2), ("nurture", 4, 0)]
+
+
+def test_the_lifecycle_stages_of_the_funnel_section_decide_for_calibrate_too(tmp_path):
+    # Salesforce-style statuses: "Working" means SQL here, so leads 1 and 9 (no longer known values) do not count.
+    ruleset = LIFECYCLE_RULESET + "funnel:\n  lifecycle_stages:\n    sql: [Working]\n    opportunity: []\n    won: []\n"
+    contacts = LIFECYCLE_CONTACTS.replace("2,b@acme.com,CEO,Sales Qualified Lead", "2,b@acme.com,CEO,Working")
+    contacts, ruleset = _lifecycle_files(tmp_path, contacts, ruleset)
+    report = json.loads(run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome", "sql",
+                                 "--json", "-", "--quiet"]).stdout)
+    funnel = json.loads(run_cli(["funnel", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--json", "-",
+                                 "--quiet"]).stdout)
+    # By date: 4, 5, 6, 8; by lifecycle alone: 2 (Working). 4 is Opportunity, no longer a known value: dated anyway.
+    assert (report["converted"], report["converted_without_date"]) == (5, 1)
+    assert [s["reached"] for s in funnel["stages"] if s["stage"] == "sql"] == [5]
+
+
+def test_without_a_lifecycle_stage_column_stage_outcomes_read_the_dates_as_before(tmp_path):
+    contacts = "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 3)
+                         for line in LIFECYCLE_CONTACTS.splitlines()) + "\n"
+    contacts, ruleset = _lifecycle_files(tmp_path, contacts)
+    report = json.loads(run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome", "sql",
+                                 "--json", "-", "--quiet"]).stdout)
+    assert (report["converted"], report["converted_without_date"]) == (4, 0)  # 4, 5, 6, 8
+    assert report["outcome_description"] == "reached SQL or a later stage (sql_at, opportunity_at, lost_at set)"
+    result = run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome", "won"],
+                     exit_code=2)
+    assert "--outcome won: the ruleset maps none of won_at" in result.stderr
