@@ -683,6 +683,28 @@ def test_an_option_given_an_empty_name_is_refused(tmp_path, option):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args,option", [
+    (["funnel", "{contacts}", "--json", ""], "--json"),
+    (["funnel", "{contacts}", "--ruleset", ""], "--ruleset"),
+    (["explain", "1000001", "{contacts}", "--json", ""], "--json"),
+    (["diff", "", "b2b_saas", "{contacts}"], "RULESET_A"),
+    (["diff", "b2b_saas", "b2b_saas", "{contacts}", "--json", ""], "--json"),
+    (["test", "b2b_saas", ""], "CASES"),
+    (["validate", ""], "RULESET"),
+    (["sql", "--ruleset", " "], "--ruleset"),
+])
+def test_every_command_refuses_an_empty_name(tmp_path, monkeypatch, args, option):
+    # `funnel --json "$OUT"` with the variable unset printed the report where the job expected a file, and said
+    # nothing; `validate ''` said ': error: ruleset file not found'.
+    monkeypatch.chdir(tmp_path)
+    contacts = str(SAMPLE / "contacts.csv")
+    result = run_cli([a.replace("{contacts}", contacts) for a in args], exit_code=2)
+    value = args[args.index(option) + 1] if option.startswith("--") else ""
+    assert result.stderr == (f"leadq: error: {option}: {value!r} names nothing (an unset shell variable?); give a "
+                             "name, or leave the option out\n")
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
 def test_rejects_by_default_where_they_cannot_go_say_how_to_put_them_elsewhere(tmp_path, monkeypatch):
     # `-o -` from a cron job: the rejects' file is one the user never named (in the working folder, often /
     # or a read-only home); the message says how to put it elsewhere.

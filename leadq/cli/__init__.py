@@ -166,6 +166,19 @@ def _parse_as_of(value: str | None, timezone: str = "UTC"):
         raise UsageError(f"--as-of: {exc}") from None
 
 
+def check_named(values: dict[str, str | None]) -> None:
+    """Refuse an option (or argument) given an empty value, before anything is read.
+
+    ``--summary-json "$SUMMARY"`` with the variable unset wrote no summary and said nothing,
+    ``--rejects ''`` wrote the default file, ``-o ''`` ended in "internal error", and ``--json ''``
+    printed the report instead of writing it.
+    """
+    for option, value in values.items():
+        if value is not None and not value.strip():
+            raise UsageError(f"{option}: {value!r} names nothing (an unset shell variable?); give a name, or leave "
+                             "the option out")
+
+
 _FILE_OPTIONS = {"--activities", "--accounts", "--data"}
 
 

@@ -11,7 +11,7 @@ from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt,
     QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors,
 )
-from leadq.cli import working, write_report_json
+from leadq.cli import check_named, working, write_report_json
 from leadq.cli.calibrate import JsonOpt
 from leadq.errors import UsageError
 
@@ -50,6 +50,7 @@ def diff(
     from leadq.rescoring import read_frames
     from leadq.ruleset_loader import load_ruleset
 
+    check_named({"RULESET_A": ruleset_a, "RULESET_B": ruleset_b, "--json": json_out})
     rs_a = load_ruleset(ruleset_a)
     rs_b = load_ruleset(ruleset_b)
     zone_a, zone_b = rs_a.settings.timezone, rs_b.settings.timezone

@@ -11,7 +11,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors, working, write_report_json,
+    _parse_as_of, _read_options, _split_multi, app, check_named, handle_errors, working, write_report_json,
 )
 from leadq.errors import InputError, UsageError
 
@@ -112,11 +112,7 @@ def explain(
     from leadq.report import make_console
     from leadq.ruleset_loader import load_ruleset
 
-    for option, value in (("--json", json_out), ("--ruleset", ruleset)):
-        # As score refuses them: `--json "$OUT"` with the variable unset printed the report, and said nothing.
-        if value is not None and not value.strip():
-            raise UsageError(f"{option}: {value!r} names nothing (an unset shell variable?); give a name, or leave "
-                             "the option out")
+    check_named({"--json": json_out, "--ruleset": ruleset})
     emails = _split_multi(email, "--email")
     ids, inputs = split_arguments(list(args), _split_multi(lead, "--lead"), emails)
     rs = load_ruleset(ruleset)

@@ -9,7 +9,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, QuietOpt, RulesetOpt,
-    _parse_as_of, _read_options, _split_multi, app, handle_errors, working, write_report_json,
+    _parse_as_of, _read_options, _split_multi, app, check_named, handle_errors, working, write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -73,6 +73,7 @@ def funnel(
     from leadq.report import make_console
     from leadq.ruleset_loader import load_ruleset
 
+    check_named({"--json": json_out, "--ruleset": ruleset})
     breakdowns = list(dict.fromkeys(_split_multi(by, "--by")))
     rs = load_ruleset(ruleset)
     # Dates of the period are days of the ruleset's time zone, so the ruleset is read first.

@@ -12,7 +12,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    _default_rejects, _parse_as_of, sibling_path, _read_options, _split_multi, app, handle_errors, report_json_text,
+    _default_rejects, _parse_as_of, check_named, sibling_path, _read_options, _split_multi, app, handle_errors, report_json_text,
     working, write_report_json,
 )
 from leadq.errors import OutputError, UsageError
@@ -123,7 +123,7 @@ def score(
     from leadq.db import describe, is_database_uri, sqlite_file
 
     started = time.perf_counter()
-    _check_named({"--out": out, "--format": fmt, "--rejects": rejects, "--summary-json": summary_json,
+    check_named({"--out": out, "--format": fmt, "--rejects": rejects, "--summary-json": summary_json,
                   "--previous": previous, "--changes": changes_out, "--ruleset": ruleset, "--out-table": out_table})
     engine = engine.lower()
     if engine not in ENGINE_NAMES:  # before the inputs are judged by what the engine reads
@@ -283,16 +283,6 @@ def score(
         from leadq.errors import RejectedRowsError
 
         raise RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {summary.outputs.get('rejects', 'the summary')}")
-
-
-def _check_named(values: dict[str, str | None]) -> None:
-    """Refuse an option given an empty value, before anything is read: ``--summary-json "$SUMMARY"`` with the
-    variable unset wrote no summary and said nothing, ``--rejects ''`` wrote the default file, and ``-o ''``
-    ended in "internal error"."""
-    for option, value in values.items():
-        if value is not None and not value.strip():
-            raise UsageError(f"{option}: {value!r} names nothing (an unset shell variable?); give a name, or leave "
-                             "the option out")
 
 
 def _print_summary(summary, as_json: bool, quiet: bool, stream) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadq.cli import AsOfOpt, RulesetOpt, _parse_as_of, app, handle_errors
+from leadq.cli import AsOfOpt, RulesetOpt, _parse_as_of, app, check_named, handle_errors
 from leadq.errors import UsageError
 
 
@@ -44,6 +44,7 @@ def sql(
 
     if dialect not in DIALECTS:
         raise UsageError(f"--dialect: unknown dialect '{dialect}'; expected one of: {', '.join(sorted(DIALECTS))}")
+    check_named({"--ruleset": ruleset})
     rs = load_ruleset(ruleset)
     tables = SqlTables(contacts=contacts_table, activities=activities_table or None, accounts=accounts_table,
                        order_column=order_column)

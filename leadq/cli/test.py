@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadq.cli import AsOfOpt, QuietOpt, _parse_as_of, app, handle_errors, write_report_json
+from leadq.cli import AsOfOpt, QuietOpt, _parse_as_of, app, check_named, handle_errors, write_report_json
 
 
 @app.command("test")
@@ -34,6 +34,7 @@ def test_cases(
     from leadq.cases import load_cases, run_cases
     from leadq.ruleset_loader import load_ruleset
 
+    check_named({"RULESET": ruleset, "CASES": cases, "--json": json_out})
     rs = load_ruleset(ruleset)
     loaded, when = load_cases(cases, rs, _parse_as_of(as_of, rs.settings.timezone) if as_of else None)
     report = run_cases(rs, loaded, when, cases)

@@ -10,7 +10,7 @@ import typer
 
 from leadq.cli import (
     AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, _parse_as_of, _read_options, _split_multi, app,
-    handle_errors,
+    check_named, handle_errors,
 )
 from leadq.errors import UsageError
 
@@ -57,6 +57,7 @@ def validate(
     """
     from leadq.lint import lint_ruleset
 
+    check_named({"RULESET": ruleset})
     specs, activity_specs = _split_multi(data, "--data"), _split_multi(activities, "--activities")
     account_specs = _split_multi(accounts, "--accounts")
     if specs.count("-") + activity_specs.count("-") + account_specs.count("-") > 1:
