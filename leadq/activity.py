@@ -7,7 +7,8 @@ into one row per lead (no per-(lead, type) groups, no pivot):
 
 * ``_n__<rule>``    matching events inside the rule's lookback window
 * ``_raw__<rule>``  points before decay (``points * n``)
-* ``_dec__<rule>``  points after exponential decay, ``points * 0.5 ** (age / half_life)``
+* ``_dec__<rule>``  points after decay, ``points * 0.5 ** (age / half_life)`` (the rule's ``decay:
+  step``: ``0.5 ** floor(age / half_life)``, :func:`decay_factor`)
 * ``_last__<rule>`` time of the most recent matching event
 
 Ages are measured from the run's ``as_of``; events after ``as_of`` are ignored
@@ -339,13 +340,29 @@ def _aggregated(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: date
                    _event_counts(base, flags, as_of, part) if counts else None)
 
 
-def _decay_factor(half_life: float | None) -> pl.Expr:
+def decay_factor(age: pl.Expr, half_life: float, decay: str) -> pl.Expr:
+    """The share of its points an event keeps at ``age`` days (fractional, from as-of), as a float.
+
+    ``continuous``: ``0.5 ** (age / half_life)``; ``step`` (HubSpot's "50% every 3 months"):
+    ``0.5 ** floor(age / half_life)``, full points until one half-life, then half, a quarter...
+    """
+    if decay == "step":
+        return pl.lit(0.5) ** (age / half_life).floor()
+    return (age * (-LN2 / half_life)).exp()
+
+
+def _decay_factor(half_life: float | None, decay: str = "continuous") -> pl.Expr:
     """An event's decay factor for a half-life, as integer trillionths (see to_fixed); a rule's
     decayed points are its points times the sum of its events' factors. The age is clipped at 0:
     a factor of 2 ** (years / half-life) would overflow the fixed-point integers."""
     if half_life is None:
         return pl.lit(FIXED_ONE, dtype=pl.Int64)
-    return to_fixed((pl.col("_age").clip(lower_bound=0) * (-LN2 / half_life)).exp())
+    return to_fixed(decay_factor(pl.col("_age").clip(lower_bound=0), half_life, decay))
+
+
+def _factor_column(rule: Rule) -> str:
+    """The name of the per-event decay factor column a wide group-by shares among rules of one half-life and decay."""
+    return f"_w__{rule.half_life_days:g}" + ("_step" if rule.decay == "step" else "")
 
 
 def _per_rule(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part: _Part) -> list[pl.LazyFrame]:
@@ -356,7 +373,7 @@ def _per_rule(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part:
         first = pl.lit(True) if i == 0 else ~pl.any_horizontal(flags[:i])
         names = col_names(rule.id)
         events = base.filter(part.only(flags[i])).select(
-            part.lead(), "occurred_at", _decay_factor(rule.half_life_days).alias("_w"), first.alias("_first"))
+            part.lead(), "occurred_at", _decay_factor(rule.half_life_days, rule.decay).alias("_w"), first.alias("_first"))
         groups.append(events.group_by("lead_id").agg(
             pl.len().cast(pl.UInt32).alias(names["n"]), pl.col("_w").sum().alias(names["dec"]),
             pl.col("occurred_at").max().alias(names["last"]), pl.col("_first").sum().cast(pl.Int64).alias("_ev_ruled")))
@@ -370,13 +387,13 @@ def _wide(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part: _Pa
     input of the aggregation element-wise, so that the group-by only adds and takes maxima
     of ready columns.
     """
-    half_lives = sorted({r.half_life_days for r in rules if r.half_life_days is not None})
-    factors = [_decay_factor(h).alias(f"_w__{h:g}") for h in half_lives]
+    decays = {_factor_column(r): r for r in rules if r.half_life_days is not None}
+    factors = [_decay_factor(r.half_life_days, r.decay).alias(name) for name, r in sorted(decays.items())]
     per_event: list[pl.Expr] = []
     aggs: list[pl.Expr] = []
     for m, rule in zip(flags, rules):
         names = col_names(rule.id)
-        weight = _decay_factor(None) if rule.half_life_days is None else pl.col(f"_w__{rule.half_life_days:g}")
+        weight = _decay_factor(None) if rule.half_life_days is None else pl.col(_factor_column(rule))
         per_event += [m.cast(pl.UInt32).alias(names["n"]),
                       pl.when(m).then(weight).otherwise(pl.lit(0, dtype=pl.Int64)).alias(names["dec"]),
                       pl.when(m).then(pl.col("occurred_at")).alias(names["last"])]

@@ -398,7 +398,10 @@ def _rule_hit_and_points(rule: Rule, scope: Scope, as_of: datetime) -> tuple[pl.
     hit = n >= rule.min_count
     if rule.per == "lead":
         last_age = age_days(pl.col(names["last"]), as_of)
-        decay = pl.lit(1.0) if rule.half_life_days is None else pl.lit(0.5) ** (last_age / rule.half_life_days)
+        halvings = None if rule.half_life_days is None else last_age / rule.half_life_days
+        if halvings is not None and rule.decay == "step":
+            halvings = halvings.floor()
+        decay = pl.lit(1.0) if halvings is None else pl.lit(0.5) ** halvings
         value = pl.lit(rule.points) * decay
     else:
         value = pl.col(names["dec"]).fill_null(0.0)

@@ -36,6 +36,11 @@ NUMBER_FORMATS = {
     "1.234,5": "point thousands, comma decimals, as in German or Dutch exports",
     "1 234,5": "space thousands, comma decimals, as in French or Nordic exports",
 }
+# How event points decay with age (settings.decay, a rule's decay), by the half-life.
+DECAY_MODES = {
+    "continuous": "0.5 ** (age / half-life): a little every day; the default",
+    "step": "0.5 ** floor(age / half-life): full points until one half-life, then half, then a quarter",
+}
 # How a range in a number column ("51-200", as enrichment tools write company size) reads as one number.
 RANGE_READINGS = {
     "low": "the lower bound: 51-200 is 51, 'at least'; the default",
@@ -107,6 +112,7 @@ class Rule:
     cap: float | None = None
     within_days: float | None = None
     half_life_days: float | None = None  # None: no decay
+    decay: str = "continuous"  # one of DECAY_MODES
     min_count: int = 1
     per: str = "event"  # "event": points per matching event; "lead": once when min_count reached
     group: str | None = None  # the score group whose cap it shares (Ruleset.groups)
@@ -169,6 +175,7 @@ class Settings:
     """Ruleset-wide defaults."""
 
     half_life_days: float | None = 30.0
+    decay: str = "continuous"  # one of DECAY_MODES: how points fall by the half-life
     lookback_days: float = 180.0
     date_order: str = "iso"
     number_format: str = "1,234.5"  # one of NUMBER_FORMATS

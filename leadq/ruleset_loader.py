@@ -18,7 +18,7 @@ from leadq.conditions import Type
 from leadq.errors import Position, RulesetError, did_you_mean, one_of
 from leadq.fields import ACCOUNT_FIELDS, COLUMN_TYPES, CONTACT_FIELDS, DERIVED_FIELDS, EVENT_FIELDS
 from leadq.ruleset import (
-    CATEGORIES, DATE_ORDERS, NUMBER_FORMATS, RANGE_READINGS, Column, Disqualifier, Grade, Rule, Ruleset,
+    CATEGORIES, DATE_ORDERS, DECAY_MODES, NUMBER_FORMATS, RANGE_READINGS, Column, Disqualifier, Grade, Rule, Ruleset,
     ScoreGroup, Settings, Tier,
 )
 from leadq.ruleset_files import (
@@ -117,7 +117,7 @@ def _settings(data: Any, pos: Position) -> Settings:
     if data is None:
         return Settings()
     r = Reader(as_mapping(data, "settings", pos), "settings")
-    r.check_keys({"half_life_days", "lookback_days", "date_order", "number_format", "number_ranges", "timezone",
+    r.check_keys({"half_life_days", "decay", "lookback_days", "date_order", "number_format", "number_ranges", "timezone",
                   "dedupe_on", "small_segment"})
     date_order = r.text("date_order", "iso")
     if date_order not in DATE_ORDERS:
@@ -149,6 +149,7 @@ def _settings(data: Any, pos: Position) -> Settings:
     small = r.number("small_segment", 30, positive=True)
     return Settings(
         half_life_days=r.number("half_life_days", 30.0, positive=True, allow_none=True),
+        decay=_decay(r, "settings", "continuous"),
         lookback_days=r.number("lookback_days", 180.0, positive=True),
         date_order=date_order,
         number_format=number_format,
@@ -157,6 +158,16 @@ def _settings(data: Any, pos: Position) -> Settings:
         dedupe_on=tuple(dedupe),
         small_segment=int(small or 30),
     )
+
+
+def _decay(r: Reader, where: str, default: str) -> str:
+    """The ``decay`` key: one of :data:`leadq.ruleset.DECAY_MODES`."""
+    decay = r.text("decay", default) or default
+    if decay not in DECAY_MODES:
+        allowed = ", ".join(f"{name} ({what})" for name, what in DECAY_MODES.items())
+        raise RulesetError(f"{where}: unknown decay '{decay}'{did_you_mean(str(decay), DECAY_MODES)}; expected one of: "
+                           f"{allowed}", r.pos("decay"))
+    return str(decay)
 
 
 def _lists(data: Any, pos: Position) -> dict[str, tuple]:
@@ -177,7 +188,7 @@ def _lists(data: Any, pos: Position) -> dict[str, tuple]:
 
 
 _RULE_KEYS_CONTACT = {"id", "label", "when", "points", "score", "group"}
-_RULE_KEYS_EVENT = {"id", "label", "event", "where", "points", "cap", "within_days", "half_life_days",
+_RULE_KEYS_EVENT = {"id", "label", "event", "where", "points", "cap", "within_days", "half_life_days", "decay",
                     "min_count", "per", "score", "group"}
 
 
@@ -297,7 +308,8 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
                 events=events, where=r.condition("where"),
                 cap=r.number("cap", None, positive=True),
                 within_days=r.number("within_days", settings.lookback_days, positive=True),
-                half_life_days=half_life, min_count=int(min_count or 1), per=per, group=group,
+                half_life_days=half_life, decay=_decay(r, where, settings.decay), min_count=int(min_count or 1),
+                per=per, group=group,
                 events_pos=r.pos("event"),
             ))
         else:

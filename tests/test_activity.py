@@ -524,3 +524,17 @@ def test_unknown_lead_examples_pair_an_id_with_the_lead_it_was_written_for():
     scored = pl.Series(["7", "42", "1000001", "abc"])
     assert activity.unknown_lead_examples(ids, scored) == (["1000001.0", "00042"], ["1000001", "42"])
     assert activity.unknown_lead_examples(ids, scored, sample_rows=5) == (["x9"], ["7", "42"])
+
+
+def test_step_and_continuous_decay_of_one_half_life_keep_their_own_factors(tmp_path):
+    # One wide group-by shares a factor column per half-life: step decay needs its own.
+    rules = {"intent": [{"id": "cont", "label": "c", "event": "e", "points": 10, "half_life_days": 90},
+                        {"id": "step", "label": "s", "event": "e", "points": 10, "half_life_days": 90,
+                         "decay": "step"}]}
+    ruleset, compiled = _compiled(tmp_path, rules)
+    events = pl.DataFrame({"lead_id": ["1", "1", "1"], "event_type": ["e"] * 3,
+                           "occurred_at": [AS_OF - timedelta(days=d) for d in (89.9, 90, 185)], "url": [None] * 3},
+                          schema_overrides={"url": pl.String})
+    got = aggregate_events(events.lazy(), ruleset, AS_OF, compiled.event_where).collect()
+    assert got["_dec__step"].item() == 10 + 5 + 2.5
+    assert got["_dec__cont"].item() == pytest.approx(sum(10 * 0.5 ** (d / 90) for d in (89.9, 90, 185)), abs=1e-9)

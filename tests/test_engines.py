@@ -487,6 +487,8 @@ def random_ruleset(draw) -> str:
         if draw(st.booleans()):
             parts.append(f"cap: {draw(st.sampled_from([3, 10, 25]))}")
         parts.append(f"half_life_days: {draw(st.sampled_from(['none', 7, 30]))}")
+        if draw(st.booleans()):  # step decay: full points until a half-life, then half...
+            parts.append("decay: step")
         parts.append(f"within_days: {draw(st.sampled_from([14, 60, 200]))}")
         parts.append(f"min_count: {draw(st.integers(1, 3))}")
         parts.append(f"per: {draw(st.sampled_from(['event', 'lead']))}")

@@ -105,7 +105,8 @@ class EventsStage:
             # (to_fixed), the lead's points its points times their sum; and before decay, points
             # times the count. Summing each event's points in floating point gave other last bits
             # (ten events of 0.1 points: 0.9999999999999999, not 1) and so, at a threshold, another tier.
-            fixed = exp.Sum(this=case_when(m.copy(), self._fixed_factor(r.half_life_days), exp.Literal.number(0)))
+            fixed = exp.Sum(this=case_when(m.copy(), self._fixed_factor(r.half_life_days, r.decay),
+                                           exp.Literal.number(0)))
             aggs += [
                 alias(cast(n, "BIGINT"), f"_n__{r.id}", quoted=True),
                 alias(exp.Mul(this=cast(n.copy(), "DOUBLE"), expression=dbl(r.points)), f"_raw__{r.id}", quoted=True),
@@ -116,12 +117,17 @@ class EventsStage:
         return self.add("lq_activity", exp.select(col("lead_id"), *aggs).from_("lq_events").group_by(col("lead_id")))
 
     @staticmethod
-    def _fixed_factor(half_life: float | None) -> exp.Expression:
+    def _fixed_factor(half_life: float | None, decay: str = "continuous") -> exp.Expression:
         """An event's decay factor as integer trillionths, as :func:`leadq.activity._decay_factor` computes it:
-        ``exp(age * -ln 2 / half_life)`` (ages in ``lq_events`` are never negative), rounded half to even."""
+        ``exp(age * -ln 2 / half_life)`` (ages in ``lq_events`` are never negative), or for ``decay: step``
+        ``POWER(0.5, FLOOR(age / half_life))``, rounded half to even."""
         if half_life is None:
             return exp.Literal.number(FIXED_ONE)
-        factor = exp.Exp(this=exp.Mul(this=col("_age"), expression=dbl(-LN2 / half_life)))
+        if decay == "step":
+            factor: exp.Expression = exp.Pow(this=dbl(0.5), expression=exp.Floor(
+                this=exp.Div(this=col("_age"), expression=dbl(half_life))))
+        else:
+            factor = exp.Exp(this=exp.Mul(this=col("_age"), expression=dbl(-LN2 / half_life)))
         return cast(half_even(exp.Paren(this=exp.Mul(this=factor, expression=dbl(FIXED_POINT)))), "BIGINT")
 
     def rule_match(self, r: Rule) -> exp.Expression:

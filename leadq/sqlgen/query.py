@@ -205,8 +205,10 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
             value: exp.Expression = dbl(rule.points)
             if rule.half_life_days is not None:
                 age = self.days(col(f"_last__{rule.id}"))
-                value = exp.Mul(this=dbl(rule.points), expression=exp.Pow(
-                    this=dbl(0.5), expression=exp.Div(this=age, expression=dbl(rule.half_life_days))))
+                halvings: exp.Expression = exp.Div(this=age, expression=dbl(rule.half_life_days))
+                if rule.decay == "step":
+                    halvings = exp.Floor(this=halvings)
+                value = exp.Mul(this=dbl(rule.points), expression=exp.Pow(this=dbl(0.5), expression=halvings))
         else:
             value = exp.Coalesce(this=col(f"_dec__{rule.id}"), expressions=[dbl(0.0)])
         if rule.cap is not None:
