@@ -369,6 +369,8 @@ def calibrate(
         rejected=rejected)
     report.created_after_as_of = after
     report.converted_without_date = without_date
+    if lifecycle is not None:
+        unreadable_notes[:0] = _absent_stage_columns(resolved, ruleset, columns, lifecycle)
     if without_date:
         unreadable_notes.append(_lifecycle_note(without_date, resolved, lifecycle))
     report.unreadable_dates = {**unreadable, **unreadable_created}
@@ -439,6 +441,19 @@ def stage_reached(detail: pl.DataFrame, outcome: Outcome, ruleset: Ruleset, life
     dated = pl.any_horizontal([pl.col(c).is_not_null() for c in evidence])
     got = frame.select(reached(stage, rank).alias(_Y)).with_columns(frame.select(dated.alias("_dated")))
     return got[_Y], got[_Y] & ~got["_dated"]
+
+
+def _absent_stage_columns(outcome: Outcome, ruleset: Ruleset, contact_columns: Sequence[str],
+                          lifecycle: str) -> list[str]:
+    """A note naming the stage date columns the ruleset maps and the contacts lack, when the lifecycle stage
+    stands in for them (without it they are an input error, :func:`leadq.outcome.resolve_outcome`)."""
+    absent = [f for f in stage_evidence(outcome.spec.strip().lower())
+              if f in ruleset.columns and ruleset.columns[f].column not in contact_columns]
+    if not absent:
+        return []
+    names = ", ".join(f"'{ruleset.columns[f].column}' ({f})" for f in absent)
+    return [f"the contacts have no column {names}: read as blank; the lifecycle stage '{lifecycle}' still "
+            "counts"]
 
 
 def _lifecycle_note(leads: int, outcome: Outcome, lifecycle: str | None) -> str:

@@ -188,8 +188,8 @@ def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimm
         zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
         parts += [zoned_text.str.strptime(UTC, f, strict=False) for f in zoned]
     local = [f for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f not in (EPOCH, EXCEL_SERIAL)]
-    naive = [(worded if worded is not None and _worded(f) else stripped).str.strptime(pl.Datetime("us"), f, strict=False)
-             for f in local]
+    naive = [(worded if worded is not None and _worded(f) else stripped)
+             .str.strptime(pl.Datetime("us"), f, strict=False) for f in local]
     if naive:
         parts.append(local_time(pl.coalesce(naive), timezone))
     if EPOCH in formats:

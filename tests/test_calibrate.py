@@ -984,3 +984,23 @@ def test_without_a_lifecycle_stage_column_stage_outcomes_read_the_dates_as_befor
     result = run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome", "won"],
                      exit_code=2)
     assert "--outcome won: the ruleset maps none of won_at" in result.stderr
+
+
+def test_a_stage_date_column_the_contacts_lack_is_blank_when_the_lifecycle_stage_is_read(tmp_path):
+    # The ruleset maps won_at, the export has no such column: the lifecycle stage still tells who was won
+    # (without a lifecycle stage column it is an input error, as before).
+    ruleset = LIFECYCLE_RULESET.replace("  lost_at: Closed Lost Date\n",
+                                        "  lost_at: Closed Lost Date\n  won_at: Won Date\n")
+    contacts, ruleset = _lifecycle_files(tmp_path, ruleset=ruleset)
+    report = json.loads(run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome", "won",
+                                 "--json", "-", "--quiet"]).stdout)
+    assert (report["converted"], report["converted_without_date"]) == (2, 2)
+    assert report["notes"][:2] == [
+        "the contacts have no column 'Won Date' (won_at): read as blank; the lifecycle stage 'Lifecycle Stage' "
+        "still counts",
+        "2 converted leads reached won by lifecycle stage alone ('Lifecycle Stage' at or past it, no date column "
+        "of it in the contacts): counted as converted, as leadq funnel counts them"]
+    opportunity = json.loads(run_cli(["calibrate", contacts, "-r", ruleset, "--as-of", "2026-12-01", "--outcome",
+                                      "opportunity", "--json", "-", "--quiet"]).stdout)
+    assert (opportunity["converted"], opportunity["converted_without_date"]) == (5, 3)
+    assert opportunity["notes"][0].startswith("the contacts have no column 'Won Date' (won_at): read as blank")
