@@ -23,7 +23,7 @@ MERGED_SECTIONS = {"columns", "account_columns", "activity_columns", "settings",
 REQUIRED_SECTIONS = {"columns", "tiers"}
 
 
-def _read_text(path: str) -> str:
+def read_ruleset_text(path: str) -> str:
     try:
         with open(path, "rb") as fh:
             raw = fh.read(2_000_001)
@@ -76,7 +76,7 @@ def builtin_ruleset_names() -> list[str]:
         return []
 
 
-def _resolve_extends(base: str, current: str, pos: Position) -> str:
+def resolve_extends(base: str, current: str, pos: Position) -> str:
     candidate = Path(current).parent / base
     if candidate.is_file():
         return str(candidate)
@@ -101,7 +101,7 @@ def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = (), text: str
     ``text``: the ruleset's text when it is not read from ``path`` (stdin, :data:`STDIN_RULESET`).
     """
     real = str(Path(path).resolve())
-    data = load_yaml(_read_text(path) if text is None else text, path)
+    data = load_yaml(read_ruleset_text(path) if text is None else text, path)
     if data is None:
         raise RulesetError("ruleset file is empty", Position(path))
     if not isinstance(data, YMap):
@@ -112,7 +112,7 @@ def load_merged(path: str, depth: int = 0, seen: tuple[str, ...] = (), text: str
     if not isinstance(base, str):
         raise RulesetError("extends: give the file name of the ruleset to build on", data.value_pos["extends"])
     pos = data.value_pos["extends"]
-    parent_path = _resolve_extends(base, path, pos)
+    parent_path = resolve_extends(base, path, pos)
     chain = seen + (real,)
     # Said where the chain is closed or made too long, with the files it runs through.
     if str(Path(parent_path).resolve()) in chain:
@@ -165,7 +165,7 @@ def inherited_section_hint(path: str, data: YMap, error: Position) -> str:
     if not error.path or error.path == path or not error.line:
         return ""
     try:
-        parent = load_yaml(_read_text(error.path), error.path)
+        parent = load_yaml(read_ruleset_text(error.path), error.path)
     except RulesetError:
         return ""
     if not isinstance(parent, YMap):

@@ -98,14 +98,14 @@ def _check_unmapping(section: str, name: str, kpos: Position, texts: dict[str, s
     so the file that wrote it is read again, with the parent it extends: only here, for a null.
     ``texts``: the text of a ruleset that is not in its file (stdin), by its name.
     """
-    from leadq.ruleset_files import _read_text, _resolve_extends
+    from leadq.ruleset_files import read_ruleset_text, resolve_extends
     from leadq.yamlsource import load_yaml
 
-    own = load_yaml(texts[kpos.path] if kpos.path in texts else _read_text(kpos.path), kpos.path)
+    own = load_yaml(texts[kpos.path] if kpos.path in texts else read_ruleset_text(kpos.path), kpos.path)
     if not isinstance(own, YMap) or not isinstance(own.get("extends"), str):
         raise RulesetError(f"{section}.{name}: null removes a mapping only in a ruleset that extends another; "
                            f"to leave '{name}' unmapped, leave the key out", kpos)
-    parent_path = _resolve_extends(own["extends"], kpos.path, own.value_pos["extends"])
+    parent_path = resolve_extends(own["extends"], kpos.path, own.value_pos["extends"])
     parent = load_merged(parent_path).get(section)
     mapped = parent if isinstance(parent, YMap) else {}
     if name not in mapped:
