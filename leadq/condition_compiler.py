@@ -19,8 +19,8 @@ import polars as pl
 
 from leadq.condition_parser import parse
 from leadq.conditions import (
-    Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, TextMatch,
-    Type, date_literal, regex_problem,
+    Arith, Between, Call, Compare, HasItems, InList, IsNull, ItemPattern, ListLit, ListRef, Literal, Logical, Name,
+    Node, Not, TextMatch, Type, date_literal, item_pattern, regex_problem,
 )
 from leadq.errors import ConditionError, did_you_mean, one_of
 
@@ -325,6 +325,11 @@ class _Compiler:
 
     def _textmatch(self, node: TextMatch) -> tuple[pl.Expr, Type]:
         subject, st = self.value(node.subject)
+        if isinstance(node.pattern, ItemPattern):  # 'has "text"' / 'has [..]', lowered by the parser
+            if st is not Type.TEXT:
+                raise self.error(node, f"'has' applies to text (items separated by ';'); this is a {st.value} value")
+            expr = self.predicate(subject.str.contains("(?i)" + str(node.pattern.value)))
+            return (~expr if node.negated else expr), Type.BOOL
         if st is not Type.TEXT:
             raise self.error(node, f"'{node.op}' applies to text; this is a {st.value} value")
         if node.op == "matches":
@@ -357,6 +362,20 @@ class _Compiler:
         expr = self.predicate(expr)
         return (~expr if node.negated else expr), Type.BOOL
 
+    def _hasitems(self, node: HasItems) -> tuple[pl.Expr, Type]:
+        """``has @list``: the list's items, known now, made into the regexes the parser makes of an inline list."""
+        subject, st = self.value(node.subject)
+        if st is not Type.TEXT:
+            raise self.error(node, f"'has' applies to text (items separated by ';'); this is a {st.value} value")
+        values, vt = self._items(node.items)
+        if values and vt is not Type.TEXT:
+            raise self.error(node.items, f"'has' compares text; @{node.items.name} holds numbers")  # type: ignore[attr-defined]
+        texts = list(dict.fromkeys(v.strip() for v in values if v.strip()))
+        groups = [[t] for t in texts] if node.all else [texts] if texts else []
+        tests = [subject.str.contains("(?i)" + item_pattern(group)) for group in groups]
+        expr = self.predicate(pl.all_horizontal(tests) if tests else pl.lit(False))
+        return (~expr if node.negated else expr), Type.BOOL
+
     def _isnull(self, node: IsNull) -> tuple[pl.Expr, Type]:
         subject, st = self.value(node.subject)
         expr = subject.is_null()
@@ -368,7 +387,7 @@ class _Compiler:
         return (~expr if node.negated else expr), Type.BOOL
 
     def _listlit(self, node: ListLit) -> tuple[pl.Expr, Type]:
-        raise self.error(node, "a list can only follow 'in', 'contains', 'starts with' or 'ends with'")
+        raise self.error(node, "a list can only follow 'in', 'contains', 'starts with', 'ends with' or 'has'")
 
     _listref = _listlit
 

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 
 from leadq.conditions import (
-    Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, TextMatch,
+    Arith, Between, Call, Compare, HasItems, InList, IsNull, ItemPattern, ListLit, ListRef, Literal, Logical, Name,
+    Node, Not, TextMatch, item_pattern,
 )
 from leadq.errors import ConditionError
 
@@ -46,8 +47,11 @@ def _constant(node: Node) -> float | str | None:
 
 KEYWORDS = {
     "and", "or", "not", "in", "between", "matches", "contains", "starts", "ends",
-    "with", "is", "null", "empty", "true", "false",
+    "with", "is", "null", "empty", "true", "false", "has",
 }
+
+# What may follow 'not' after a value, for the error when something else does.
+_NEGATABLE = "in, between, matches, contains, starts with, ends with or has"
 
 _TOKEN_RE = re.compile(
     r"""
@@ -222,16 +226,22 @@ class _Parser:
         negated = False
         if tok.kind == "kw" and tok.value == "not":
             nxt = self.tokens[self.i + 1]
-            if nxt.kind == "kw" and nxt.value in {"in", "between", "matches", "contains", "starts", "ends"}:
+            if nxt.kind == "kw" and nxt.value in {"in", "between", "matches", "contains", "starts", "ends", "has"}:
                 self.take()
                 negated = True
                 tok = self.tok
             else:
                 return left
+        if self._at_does_not_have():
+            self.i += 2  # 'does not'; 'have' is read as 'has'
+            return self.parse_has(left, self.take(), True)
         if tok.kind != "kw":
             if negated:
-                raise self.error("expected in, between, matches, contains, starts with or ends with after 'not'")
+                raise self.error(f"expected {_NEGATABLE} after 'not'")
             return left
+        if tok.value == "has":
+            self.take()
+            return self.parse_has(left, tok, negated)
         if tok.value == "in":
             self.take()
             return InList(tok.offset, left, self.parse_list(), negated)
@@ -271,8 +281,58 @@ class _Parser:
                 return IsNull(tok.offset, left, True, neg)
             raise self.error(f"expected 'null' or 'empty' after 'is', found {self.describe(self.tok)}")
         if negated:
-            raise self.error("expected in, between, matches, contains, starts with or ends with after 'not'")
+            raise self.error(f"expected {_NEGATABLE} after 'not'")
         return left
+
+    def _at_does_not_have(self) -> bool:
+        words = self.tokens[self.i:self.i + 3]
+        return (len(words) == 3 and words[0].kind == "name" and words[0].value.lower() == "does"
+                and words[1].kind == "kw" and words[1].value == "not"
+                and words[2].kind == "name" and words[2].value.lower() == "have")
+
+    def parse_has(self, subject: Node, tok: Token, negated: bool) -> Node:
+        """``has [any|all] "text" | [..] | @list`` after ``subject`` (``tok`` is 'has' or 'have').
+
+        Text and inline lists are lowered here to a case-insensitive ``matches`` of
+        :func:`~leadq.conditions.item_pattern`, so that every engine (the SQL ones too) runs
+        it as it runs any regex; ``has all`` is an ``and`` of one such test per item.
+        """
+        word = "does not have" if tok.value.lower() == "have" else "has"
+        every = False
+        if self.tok.kind == "name" and self.tok.value.lower() in {"any", "all"} and (
+                self.tokens[self.i + 1].kind == "listref" or self.tokens[self.i + 1].value == "["):
+            every = self.take().value.lower() == "all"
+        operand = self.tok
+        if self.at_list():
+            items = self.parse_list()
+        elif operand.kind == "string":
+            self.take()
+            items = Literal(operand.offset, _unquote(operand.value))
+        else:
+            raise self.error(f"'{word}' takes quoted text, a list such as [\"a\", \"b\"] or a named list such as "
+                             f"@industries; found {self.describe(operand)}")
+        if isinstance(items, ListRef):
+            return HasItems(tok.offset, subject, items, every, negated)
+        if isinstance(items, Literal):
+            if not items.value.strip():  # type: ignore[union-attr]
+                raise self.error(f"'{word}' needs the text of an item; {operand.value} is blank", operand)
+            literals: tuple[Literal, ...] = (items,)
+        else:
+            literals = items.items  # type: ignore[union-attr]
+        for item in literals:
+            if not isinstance(item.value, str):
+                raise ConditionError(f"'{word}' compares text: quote the item ({item.value!r} -> \"{item.value}\")",
+                                     self.text, item.offset)
+        texts = tuple(dict.fromkeys(str(item.value).strip() for item in literals if str(item.value).strip()))
+        if not texts:  # [] or only blanks: no item to find, false as 'in []' is
+            return InList(tok.offset, subject, ListLit(operand.offset, ()), negated)
+        if not every or len(texts) == 1:
+            return TextMatch(tok.offset, "matches", subject, ItemPattern(operand.offset, item_pattern(texts), texts),
+                             negated)
+        tests = tuple(TextMatch(tok.offset, "matches", subject, ItemPattern(operand.offset, item_pattern((t,)), (t,)))
+                      for t in texts)
+        both = Logical(tok.offset, "and", tests)
+        return Not(tok.offset, both) if negated else both
 
     def at_list(self) -> bool:
         return self.at("op", "[") or self.tok.kind == "listref"
@@ -369,7 +429,7 @@ class _Parser:
             self.expect("op", ")", "')'")
             return inner
         if tok.kind == "listref" or (tok.kind == "op" and tok.value == "["):
-            raise self.error("a list can only follow 'in', 'contains', 'starts with' or 'ends with'")
+            raise self.error("a list can only follow 'in', 'contains', 'starts with', 'ends with' or 'has'")
         if tok.kind == "end":
             raise self.error("condition ends too early; a value or field is missing")
         previous = self.tokens[self.i - 1] if self.i else None

@@ -21,6 +21,12 @@ Semantics worth knowing:
 * A predicate on a blank (null) value is false, so ``not`` of it is true:
   two-valued logic, the way analysts read rules.
 * ``grade >= "B"`` means "grade B or better".
+* ``industry has "Internet"`` tests the items of a multi-select value
+  (``"Computer Software;Internet"``, items separated by ``;`` as HubSpot and
+  Salesforce export them), each compared as text is. The parser lowers it to a
+  ``matches`` of :func:`item_pattern` (a :class:`ItemPattern`), which every
+  engine runs; only ``has @list`` stays a :class:`HasItems` node, as the list's
+  items are known when the condition is compiled.
 """
 
 from __future__ import annotations
@@ -154,6 +160,27 @@ class TextMatch(Node):
 
 
 @dataclass(frozen=True)
+class HasItems(Node):
+    """``x has @list`` / ``x has all @list`` (``negated`` for ``not has``): an item of ``x`` is (every) one of the list's.
+
+    Text and inline lists after ``has`` are lowered by the parser to a :class:`TextMatch` on an
+    :class:`ItemPattern`; a named list's items are known only when compiling.
+    """
+
+    subject: Node
+    items: Node
+    all: bool = False
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class ItemPattern(Literal):
+    """The regex (``value``) a ``has`` test was lowered to, with the ``items`` it looks for as written."""
+
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class IsNull(Node):
     """``x is null`` / ``x is empty`` (``negated`` for ``is not``)."""
 
@@ -193,6 +220,25 @@ def names_in(node: Node) -> tuple[set[str], set[str], set[str]]:
     return fields, raws, rules
 
 
+ITEM_SEPARATOR = ";"
+
+# The characters that mean something in a regex outside a [...] class, in every engine leadq writes
+# SQL for (Rust, RE2, Java, PostgreSQL, Snowflake): a backslash before each makes it literal in all of
+# them. '-', '&', '~' and '#' are literal there already (escaping them is an error in some).
+_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def item_pattern(items: tuple[str, ...] | list[str]) -> str:
+    """A regex (run case-insensitively) finding any of ``items`` as a whole item of a ``;``-separated value.
+
+    ``item_pattern(["C++"])`` is ``(?:^|;)\\s*(?:C\\+\\+)\\s*(?:;|$)``: the item between the value's
+    start or a ``;`` and a ``;`` or its end, spaces around it allowed, as text comparisons trim.
+    """
+    alternatives = "|".join(_REGEX_META.sub(r"\\\1", item.strip()) for item in items)
+    sep = re.escape(ITEM_SEPARATOR)
+    return rf"(?:^|{sep})\s*(?:{alternatives})\s*(?:{sep}|$)"
+
+
 def regex_problem(pattern: str) -> str | None:
     """Return why ``pattern`` is not portable across engines, or None when it is fine.
 
@@ -203,7 +249,7 @@ def regex_problem(pattern: str) -> str | None:
     """
     if re.search(r"\(\?<?[=!]", pattern):
         return "lookaround ((?=, (?!, (?<=, (?<!) is not supported"
-    if re.search(r"\\[1-9]|\(\?P=", pattern):
+    if re.search(r"(?<!\\)(?:\\\\)*\\[1-9]|\(\?P=", pattern):  # not an escaped backslash and a digit
         return "backreferences are not supported"
     return None
 
@@ -315,6 +361,6 @@ def as_of_date(value: str, tz: str = "UTC") -> datetime:
 
 
 __all__ = [
-    "Type", "Node", "walk", "names_in", "regex_problem", "date_literal", "literal_date", "zoned_date", "as_of_date",
-    "as_of_limits",
+    "Type", "Node", "HasItems", "ItemPattern", "ITEM_SEPARATOR", "item_pattern", "walk", "names_in", "regex_problem",
+    "date_literal", "literal_date", "zoned_date", "as_of_date", "as_of_limits",
 ]

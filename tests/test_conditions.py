@@ -381,3 +381,171 @@ def test_a_number_condition_called_impossible_is_true_of_no_value(reasoner):
         assert not any(held), [v for v, h in zip(_SIZES, held) if h]
 
     check()
+
+
+# --------------------------------------------------------------------------- has: items of multi-select values
+
+ITEMS = pl.DataFrame({"industry": [
+    "Computer Software;Internet",             # 0 HubSpot/Salesforce multi-select
+    " computer software ; internet ",         # 1 spaces and case
+    "Software",                               # 2 a single item
+    "",                                       # 3 blank
+    None,                                     # 4 null
+    "Software;Computer Software Services",    # 5 an item inside another item
+    "C++;R&D (EU)",                           # 6 regex-special characters
+    "CXX;R&D EU;c+",                          # 7 what those would match were they a regex
+    "Director, Sales",                        # 8 a comma is no separator
+]})
+ITEM_SCOPE = Scope(
+    fields={"industry": FieldRef(pl.col("industry"), Type.TEXT), "size": FieldRef(pl.col("size"), Type.NUMBER)},
+    lists={"targets": ("Internet", " c++ "), "none": (), "numbers": (1, 2)},
+)
+
+
+def has(text: str) -> list[int]:
+    """Indexes of the rows of ITEMS where ``text`` holds."""
+    hit = ITEMS.select(compile_condition(text, ITEM_SCOPE).alias("_c"))["_c"]
+    return [i for i, v in enumerate(hit.to_list()) if v]
+
+
+@pytest.mark.parametrize("text,rows", [
+    ('industry has "Computer Software"', [0, 1]),
+    ('industry has " COMPUTER SOFTWARE "', [0, 1]),
+    ('industry has "Software"', [2, 5]),
+    ('industry has "Internet"', [0, 1]),
+    ('industry has "Computer"', []),
+    ('industry has "C++"', [6]),
+    ('industry has "R&D (EU)"', [6]),
+    ('industry has "c+"', [7]),
+    ('industry has "Director, Sales"', [8]),
+    ('industry has "Sales"', []),
+    ('industry has ["Internet", "C++"]', [0, 1, 6]),
+    ('industry has any ["Internet", "C++"]', [0, 1, 6]),
+    ('industry has all ["Internet", "computer software"]', [0, 1]),
+    ('industry has all ["Internet", "C++"]', []),
+    ('industry has all ["Internet"]', [0, 1]),
+    ('industry has @targets', [0, 1, 6]),
+    ('industry has any @targets', [0, 1, 6]),
+    ('industry has all @targets', []),
+    ('industry has []', []),
+    ('industry has ["", " "]', []),
+    ('industry has @none', []),
+    ('industry has all @none', []),
+    # A test on a blank value is false, so not of it is true (rows 3 and 4).
+    ('industry not has "Software"', [0, 1, 3, 4, 6, 7, 8]),
+    ('industry does not have "Software"', [0, 1, 3, 4, 6, 7, 8]),
+    ('industry does not have any ["Internet", "C++"]', [2, 3, 4, 5, 7, 8]),
+    ('industry not has all ["Internet", "computer software"]', [2, 3, 4, 5, 6, 7, 8]),
+    ('industry not has @targets', [2, 3, 4, 5, 7, 8]),
+    ('industry does not have all @targets', [0, 1, 2, 3, 4, 5, 6, 7, 8]),
+    ('industry not has []', [0, 1, 2, 3, 4, 5, 6, 7, 8]),
+    ('not industry has "Software"', [0, 1, 3, 4, 6, 7, 8]),
+    ('industry has "Software" or industry has "C++"', [2, 5, 6]),
+])
+def test_has_tests_whole_items(text, rows):
+    assert has(text) == rows
+
+
+def test_contains_and_in_are_not_item_tests():
+    # Why 'has' exists: 'in' compares the whole value, 'contains' any substring.
+    assert has('industry in ["Computer Software"]') == []
+    assert has('industry contains "Software"') == [0, 1, 2, 5]
+
+
+def test_has_text_and_lists_are_lowered_to_a_regex_every_engine_runs():
+    from leadq.conditions import HasItems, ItemPattern, ListRef, Logical, Not, TextMatch
+
+    node = parse('industry has ["C++", "R&D (EU)"]')
+    assert isinstance(node, TextMatch) and node.op == "matches" and not node.negated
+    assert node.pattern == ItemPattern(13, r"(?:^|;)\s*(?:C\+\+|R&D \(EU\))\s*(?:;|$)", ("C++", "R&D (EU)"))
+    node = parse('industry does not have all ["a", "b"]')
+    assert isinstance(node, Not) and isinstance(node.operand, Logical) and node.operand.op == "and"
+    assert [op.pattern.items for op in node.operand.operands] == [("a",), ("b",)]
+    assert parse("industry not has @targets") == HasItems(13, parse("industry"), ListRef(17, "targets"), False, True)
+
+
+@pytest.mark.parametrize("text,message,offset", [
+    ("industry has other", "'has' takes quoted text, a list such as [\"a\", \"b\"] or a named list such as "
+                           "@industries; found 'other'", 13),
+    ('industry has ""', "'has' needs the text of an item; \"\" is blank", 13),
+    ('industry has [1, "a"]', "'has' compares text: quote the item (1 -> \"1\")", 14),
+    ("industry does not have", "'does not have' takes quoted text, a list such as [\"a\", \"b\"] or a named list "
+                               "such as @industries; found the end of the condition", 22),
+    ("industry not", None, None),
+])
+def test_has_syntax_errors(text, message, offset):
+    if message is None:
+        with pytest.raises(ConditionError, match="unexpected 'not'"):
+            parse(text)
+        return
+    with pytest.raises(ConditionError) as exc:
+        parse(text)
+    assert (exc.value.message, exc.value.offset) == (message, offset)
+
+
+@pytest.mark.parametrize("text,message,offset", [
+    ('size has "5"', "'has' applies to text (items separated by ';'); this is a number value", 5),
+    ("size has @targets", "'has' applies to text (items separated by ';'); this is a number value", 5),
+    ("industry has @numbers", "'has' compares text; @numbers holds numbers", 13),
+    ("industry has @target", "unknown list '@target'; did you mean 'targets'?; define it under 'lists'", 13),
+])
+def test_has_type_errors(text, message, offset):
+    with pytest.raises(ConditionError) as exc:
+        compile_condition(text, ITEM_SCOPE)
+    assert (exc.value.message, exc.value.offset) == (message, offset)
+
+
+def test_an_escaped_backslash_before_a_digit_is_no_backreference():
+    from leadq.conditions import regex_problem
+
+    assert regex_problem(r"a\\1") is None
+    assert regex_problem(r"a\1") == "backreferences are not supported"
+    assert regex_problem(r"a\\\1") == "backreferences are not supported"
+
+
+HAS_RULESET = """version: 1
+columns: {lead_id: id, industry: ind}
+fit:
+  - {id: software, when: 'industry has "Computer Software"', points: 1}
+  - {id: any_of, when: 'industry has any ["Internet", "R&D (EU)"]', points: 10}
+  - {id: all_of, when: 'industry has all ["computer software", "internet"]', points: 100}
+  - {id: not_sw, when: 'industry does not have "Software"', points: 1000}
+tiers:
+  - {name: all, otherwise: true}
+"""
+
+
+def _has_case(tmp_path):
+    (tmp_path / "rs.yaml").write_text(HAS_RULESET)
+    pl.DataFrame({"id": ["1", "2", "3", "4", "5", "6"],
+                  "ind": ["Computer Software;Internet", " computer software ; internet ", "Software", None,
+                          "Software;Computer Software Services", "C++;R&D (EU)"]}).write_parquet(tmp_path / "c.parquet")
+    return tmp_path / "rs.yaml", tmp_path / "c.parquet"
+
+
+# 1 + 10 + 100 + 1000 for both spellings of the two items; a blank value has no "Software" (1000).
+HAS_SCORES = [(1, 1111.0), (2, 1111.0), (3, 0.0), (4, 1000.0), (5, 0.0), (6, 1010.0)]
+
+
+def test_has_scores_end_to_end(tmp_path):
+    from tests.conftest import run_cli
+
+    rs, contacts = _has_case(tmp_path)
+    out = tmp_path / "out.csv"
+    run_cli(["score", contacts, "-r", rs, "--as-of", "2026-11-01", "--out", out, "-q"])
+    assert pl.read_csv(out).select("lead_id", "fit_score").rows() == HAS_SCORES
+    result = run_cli(["validate", rs])
+    assert result.stdout.strip() == f"{rs}: ok, no findings"
+
+
+def test_has_in_sql_agrees_with_duckdb(tmp_path):
+    pytest.importorskip("duckdb")
+    from tests.conftest import run_cli
+
+    rs, contacts = _has_case(tmp_path)
+    out = tmp_path / "duck.csv"
+    run_cli(["score", contacts, "-r", rs, "--engine", "duckdb", "--as-of", "2026-11-01", "--out", out, "-q"])
+    assert pl.read_csv(out).select("lead_id", "fit_score").rows() == HAS_SCORES
+    sql = run_cli(["sql", "-r", rs, "--as-of", "2026-11-01"]).stdout
+    assert r"REGEXP_MATCHES(" in sql and r"(?:^|;)\s*(?:C\+\+|R&D \(EU\))" not in sql
+    assert r"(?:^|;)[\t-\r\x{85}\p{Z}]*(?:Internet|R&D \(EU\))[\t-\r\x{85}\p{Z}]*(?:;|$)" in sql
