@@ -120,8 +120,8 @@ def test_second_concurrent_run_refuses(big_input: Path, tmp_path: Path) -> None:
     second = subprocess.run([_script(), *_score_args(CORPUS / "good_contacts.csv", out)],
                             capture_output=True, text=True)
     assert second.returncode == 4, second.stderr
-    assert second.stderr == (f"leadq: error: {out} is being written by another leadq run (pid {first.pid}); "
-                             f"remove {out}.lock if that run is gone\n")
+    assert second.stderr == (f"leadq: error: {out} is being written by another leadq run (pid {first.pid}), which "
+                             f"holds {out}.lock; wait for it to end\n")
     _, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
     # The first run's output is complete and the lock is gone.
@@ -139,17 +139,59 @@ def test_stale_lock_is_taken_over(tmp_path: Path) -> None:
     assert not (tmp_path / "scored.csv.lock").exists()
 
 
+def _dead_pid() -> int:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    return dead.pid
+
+
+def test_a_run_in_another_container_is_respected_by_its_flock(tmp_path: Path) -> None:
+    """A run whose pid means nothing here (another pid namespace, another host) still holds the lock's flock.
+
+    The first run reads its contacts from a named pipe nobody writes yet, so it waits holding the lock;
+    its pid in the lock is replaced by a dead one, as a run in another container would look from here.
+    """
+    out = tmp_path / "scored.csv"
+    out.write_bytes(b"previous output\n")
+    pipe = tmp_path / "contacts.csv"
+    os.mkfifo(pipe)
+    first = _start(_score_args(pipe, out))
+    try:
+        _wait_for(tmp_path / "scored.csv.lock", first)
+        dead = _dead_pid()
+        (tmp_path / "scored.csv.lock").write_text(f"{dead}\n")
+        second = subprocess.run([_script(), *_score_args(CORPUS / "good_contacts.csv", out)],
+                                capture_output=True, text=True)
+        assert second.returncode == 4, second.stderr
+        assert second.stderr == (f"leadq: error: {out} is being written by another leadq run (pid {dead}) in another "
+                                 f"container or on another host, which holds {out}.lock; wait for it to end\n")
+        assert out.read_bytes() == b"previous output\n"
+        # The first run then gets its input and ends as usual, removing its lock.
+        pipe.write_bytes((CORPUS / "good_contacts.csv").read_bytes())
+        _, stderr = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, stderr
+    assert pl.read_csv(out)["lead_id"].to_list() == ["L1", "L2", "L3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv", "scored.csv", "scored.rejects.csv"]
+
+
 def test_lock_held_by_live_process_refuses_before_reading(tmp_path: Path) -> None:
     out = tmp_path / "scored.csv"
-    # A Python process stands for the live run: a lock whose pid is now another program (sleep) is stale.
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    lock = tmp_path / "scored.csv.lock"
+    # A Python process holding the lock's flock stands for the live run.
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
+                               "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+                               "fcntl.flock(fd, fcntl.LOCK_EX)\nos.write(fd, b'%d\\n' % os.getpid())\n"
+                               "print(flush=True)\ntime.sleep(60)", str(lock)], stdout=subprocess.PIPE)
     try:
-        (tmp_path / "scored.csv.lock").write_text(f"{holder.pid}\n")
+        holder.stdout.readline()
         # The input does not exist: the lock is checked first, so nothing is read.
         result = run_cli(["score", str(tmp_path / "missing.csv"), "-r", str(RULESET), "-o", str(out)],
                          exit_code=4)
         assert f"is being written by another leadq run (pid {holder.pid})" in result.stderr
-        assert (tmp_path / "scored.csv.lock").read_text() == f"{holder.pid}\n"
+        assert lock.read_text() == f"{holder.pid}\n"
     finally:
         holder.kill()
         holder.wait()

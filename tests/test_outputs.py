@@ -362,18 +362,22 @@ def test_lock_created_and_removed(tmp_path: Path) -> None:
 
 def test_lock_refused_while_owner_alive(tmp_path: Path) -> None:
     target = tmp_path / "out.parquet"
-    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    lock = tmp_path / "out.parquet.lock"
+    # The owner holds the lock's flock, as a run does while it lasts.
+    owner = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
+                              "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+                              "fcntl.flock(fd, fcntl.LOCK_EX)\nos.write(fd, b'%d\\n' % os.getpid())\n"
+                              "print(flush=True)\ntime.sleep(30)", str(lock)], stdout=subprocess.PIPE)
     try:
-        (tmp_path / "out.parquet.lock").write_text(f"{owner.pid}\n")
+        owner.stdout.readline()
         with pytest.raises(OutputError) as info:
             with output_lock(str(target)):
                 pass
         assert str(info.value) == (
-            f"{target} is being written by another leadq run (pid {owner.pid}); "
-            f"remove {target}.lock if that run is gone"
+            f"{target} is being written by another leadq run (pid {owner.pid}), which holds {lock}; wait for it to end"
         )
         assert info.value.exit_code == EXIT_OUTPUT
-        assert (tmp_path / "out.parquet.lock").read_text() == f"{owner.pid}\n"
+        assert lock.read_text() == f"{owner.pid}\n"
     finally:
         owner.kill()
         owner.wait()
