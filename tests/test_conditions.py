@@ -549,3 +549,21 @@ def test_has_in_sql_agrees_with_duckdb(tmp_path):
     sql = run_cli(["sql", "-r", rs, "--as-of", "2026-11-01"]).stdout
     assert r"REGEXP_MATCHES(" in sql and r"(?:^|;)\s*(?:C\+\+|R&D \(EU\))" not in sql
     assert r"(?:^|;)[\t-\r\x{85}\p{Z}]*(?:Internet|R&D \(EU\))[\t-\r\x{85}\p{Z}]*(?:;|$)" in sql
+
+
+def test_has_a_named_list_agrees_on_every_engine(tmp_path):
+    pytest.importorskip("duckdb")
+    from tests.conftest import run_cli
+
+    # `has @list` is compiled once the lists are known: by the Polars compiler and by the SQL one.
+    text = HAS_RULESET.replace("fit:\n", "lists:\n  web: [Internet, R&D (EU)]\n  both: [computer software, internet]\nfit:\n")
+    text = text.replace('has any ["Internet", "R&D (EU)"]', "has @web").replace(
+        'has all ["computer software", "internet"]', "has all @both")
+    _, contacts = _has_case(tmp_path)
+    (tmp_path / "rs.yaml").write_text(text)
+    assert "has @web" in (tmp_path / "rs.yaml").read_text()
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-r", tmp_path / "rs.yaml", "--engine", engine, "--as-of", "2026-11-01",
+                 "--out", out, "-q"])
+        assert pl.read_csv(out).select("lead_id", "fit_score").rows() == HAS_SCORES, engine

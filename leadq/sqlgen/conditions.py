@@ -22,8 +22,8 @@ from typing import Callable
 from sqlglot import exp
 
 from leadq.conditions import (
-    Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, TextMatch,
-    Type, date_literal,
+    Arith, Between, Call, Compare, HasItems, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not,
+    TextMatch, Type, date_literal, item_pattern,
 )
 from leadq.errors import RulesetError
 from leadq.sqlgen.dialects import SqlDialect, cast
@@ -255,6 +255,15 @@ class SqlConditionCompiler:
                     parts.append(exp.EQ(this=exp.Right(this=text.copy(), expression=exp.Literal.number(len(v))),
                                         expression=lit))
             expr = predicate(_or(parts)) if parts else false()
+        return (negate(expr) if node.negated else expr), Type.BOOL
+
+    def _hasitems(self, node: HasItems) -> tuple[exp.Expression, Type]:
+        # `x has @list`: the parser lowers text and inline lists to `matches`; a named list's items are known here.
+        subject, _ = self.value(node.subject)
+        texts = list(dict.fromkeys(str(v).strip() for v in self._items(node.items) if str(v).strip()))
+        groups = [[t] for t in texts] if node.all else [texts] if texts else []
+        parts = [predicate(self.dialect.regex_contains(subject.copy(), item_pattern(g))) for g in groups]
+        expr = predicate(_and(parts)) if parts else false()
         return (negate(expr) if node.negated else expr), Type.BOOL
 
     def _isnull(self, node: IsNull) -> tuple[exp.Expression, Type]:
