@@ -12,6 +12,7 @@ disqualifiers that hit most leads, and tiers no lead reaches.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from leadq.activity import event_type_spellings, most_events_unknown
 from leadq.activity_input import event_fields_needed, read_activity_files
 from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
-from leadq.conditions import Call, Literal, Type, names_in, walk
+from leadq.conditions import Call, Compare, InList, ListLit, Literal, Name, Type, names_in, walk
 from leadq.errors import Position, did_you_mean
 from leadq.inputs import ReadOptions, concat_inputs, input_error_from_polars, read_input_files
 from leadq.input_columns import used_contact_fields
@@ -56,7 +57,8 @@ def check_data(ruleset: Ruleset, specs: Sequence[str], options: ReadOptions | No
     schema = frame.collect_schema()
     label = ", ".join(specs)
     headers = [c for c in schema if not c.startswith("_source_")]
-    return list(check_data_columns(ruleset, headers, label)) + list(check_data_values(ruleset, frame, schema, label))
+    return (list(check_data_columns(ruleset, headers, label)) + list(check_data_values(ruleset, frame, schema, label))
+            + list(check_text_literals(ruleset, frame, schema, label)))
 
 
 def check_data_columns(ruleset: Ruleset, headers: Sequence[str], label: str) -> Iterator[Finding]:
@@ -80,6 +82,114 @@ def _close(column: str, headers: Sequence[str]) -> str:
     """`` (did you mean 'X'?)`` for a close header, else nothing: the sentence goes on after it."""
     close = did_you_mean(column, headers)
     return f" ({close[2:]})" if close else ""
+
+
+DISTINCT_CAP = 5_000  # distinct values per text column kept for "closest values" (the check itself is exact)
+
+
+@dataclass(frozen=True)
+class _TextLiteral:
+    """A quoted value a condition compares a mapped text column with (=, !=, in, not in)."""
+
+    subject: str  # "fit rule 'x'", "disqualifier 'y'", "tier 'z'"
+    field: str
+    column: str
+    value: str
+    op: str
+    pos: Position
+
+
+def _text_literals(ruleset: Ruleset, schema: pl.Schema) -> list[_TextLiteral]:
+    """The quoted values of ``=``/``!=``/``in``/``not in`` on mapped text columns the data has, in ruleset order."""
+    by_column = {col.column: (name, col) for name, col in ruleset.columns.items()}
+    conditions = [(f"{r.section} rule '{r.id}'", r.when) for r in ruleset.rules if r.when is not None]
+    conditions += [(f"disqualifier '{d.code}'", d.when) for d in ruleset.disqualifiers]
+    conditions += [(f"tier '{t.name}'", t.when) for t in ruleset.tiers if t.when is not None]
+    out = []
+    for subject, cond in conditions:
+        for node in walk(cond.tree):
+            if isinstance(node, Compare) and node.op in ("=", "!="):
+                sides = [(node.left, node.right), (node.right, node.left)]
+                pairs = [(n, [lit], node.op) for n, lit in sides if isinstance(n, Name) and isinstance(lit, Literal)]
+            elif isinstance(node, InList) and isinstance(node.subject, Name) and isinstance(node.items, ListLit):
+                pairs = [(node.subject, list(node.items.items), "not in" if node.negated else "in")]
+            else:
+                continue
+            for name, lits, op in pairs:
+                field_name, col = (by_column.get(name.name, (None, None)) if name.raw_column
+                                   else (name.name, ruleset.columns.get(name.name)))
+                if col is None or col.type is not Type.TEXT or col.column not in schema:
+                    continue
+                for lit in lits:
+                    if isinstance(lit.value, str) and lit.value.strip():
+                        out.append(_TextLiteral(subject, str(field_name), col.column, lit.value, op,
+                                                cond.error_position(lit.offset)))
+    return out
+
+
+def _squeezed(text: str) -> str:
+    """Text as a did-you-mean compares it: lower case, letters and digits only ("Sales Qualified Lead" ->
+    "salesqualifiedlead")."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _closest(value: str, pool: list[str]) -> list[str]:
+    """Up to three values of ``pool`` closest to ``value`` by squeezed text: the equal ones first."""
+    squeezed = {}
+    for v in pool:
+        squeezed.setdefault(_squeezed(v), []).append(v)
+    key = _squeezed(value)
+    if key in squeezed:
+        return squeezed[key][:3]
+    close = difflib.get_close_matches(key, list(squeezed), n=3, cutoff=0.85)
+    return [squeezed[c][0] for c in close]
+
+
+def check_text_literals(ruleset: Ruleset, frame: pl.LazyFrame, schema: pl.Schema, label: str) -> Iterator[Finding]:
+    """Quoted values of ``=``, ``!=``, ``in`` and ``not in`` on a text column that no row holds.
+
+    A condition compares text trimmed and in any case, but letter for letter:
+    ``lifecycle_stage in ["salesqualifiedlead", "opportunity"]`` on an export holding HubSpot's
+    labels ("Sales Qualified Lead") matches the opportunities only, and says nothing. One query:
+    per column concerned, its filled rows, which of the values occur (exact) and its distinct
+    values (at most :data:`DISTINCT_CAP`, for the closest). A warning when a close value occurs
+    (the same letters and digits in another case or spacing, or a near spelling: the data's
+    spelling, not the ruleset's); nothing when none does: an export may just hold no lead of that
+    value (a sample of one region), and a rule that then matches no lead is ``rule-never-fires``.
+    """
+    literals = _text_literals(ruleset, schema)
+    if not literals:
+        return
+    columns = list(dict.fromkeys(t.column for t in literals))
+    wanted = {c: sorted({t.value.strip().lower() for t in literals if t.column == c}) for c in columns}
+    exprs = []
+    for i, c in enumerate(columns):
+        text = pl.col(c).cast(pl.String).str.strip_chars()
+        filled = text.filter(text.str.len_chars() > 0)
+        exprs += [filled.len().alias(f"n{i}"),
+                  filled.str.to_lowercase().filter(filled.str.to_lowercase().is_in(wanted[c])).unique()
+                  .implode().alias(f"hit{i}"),
+                  filled.unique().sort().head(DISTINCT_CAP).implode().alias(f"vals{i}")]
+    try:
+        row = frame.select(exprs).collect().row(0, named=True)
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    index = {c: i for i, c in enumerate(columns)}
+    found = {c: set(row[f"hit{index[c]}"] or []) for c in columns}
+    for t in literals:
+        i = index[t.column]
+        filled = int(row[f"n{i}"] or 0)
+        if not filled or t.value.strip().lower() in found[t.column]:
+            continue
+        close = _closest(t.value, row[f"vals{i}"] or [])
+        if not close:  # the export may just hold no such lead; a rule left dead by it is rule-never-fires
+            continue
+        shown = f"{t.field} {t.op} [...]" if t.op.endswith("in") else f"{t.field} {t.op}"
+        message = (f"value \"{t.value}\" of `{shown}` occurs in no row of {label} (column '{t.column}', "
+                   f"{filled:,} row{'s' if filled != 1 else ''} with a value)")
+        message += "; did you mean " + " or ".join(f'"{v}"' for v in close) + "? Text is compared trimmed and in " \
+            "any case, but letter for letter"
+        yield _finding_at("warning", "value-never-seen", t.pos, t.subject, message)
 
 
 def check_data_values(ruleset: Ruleset, frame: pl.LazyFrame, schema: pl.Schema, label: str) -> Iterator[Finding]:

@@ -780,3 +780,91 @@ def test_a_log_whose_ids_are_mostly_the_contacts_gives_no_join_warning(tmp_path)
             "column (Lead ID) holds the contacts' ids (Lead ID); e.g. the log has 'x1' and 'x2', the contacts "
             "'1000001' and '1000002'; `leadq score` would count none of those events [event-lead-unknown]"
             ) in result.stdout
+
+
+# --------------------------------------------------------------------------- value-never-seen
+
+LABELS_RULESET = """\
+version: 1
+name: lifecycle
+columns:
+  lead_id: Record ID
+  job_title: Job Title
+  lifecycle_stage: Lifecycle Stage
+fit:
+  - id: late_stage
+    label: late stage
+    when: lifecycle_stage in ["{sql}", "opportunity"]
+    points: 30
+  - id: chief
+    label: chief
+    when: job_title in ["CFO", "ceo"] or `Job Title` = "VP Sales"
+    points: 15
+tiers:
+  - name: mql
+    when: total >= 20 and lifecycle_stage != "{mql}"
+  - name: nurture
+    otherwise: true
+"""
+
+
+def _labels(tmp_path, sql: str, mql: str = "Marketing Qualified Lead"):
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(LABELS_RULESET.replace("{sql}", sql).replace("{mql}", mql))
+    contacts = tmp_path / "contacts.csv"
+    # HubSpot's export: the lifecycle stage's labels, not its internal names.
+    contacts.write_text("Record ID,Job Title,Lifecycle Stage\n1,CEO,Sales Qualified Lead\n2,CTO,Opportunity\n"
+                        "3,VP Sales, Marketing Qualified Lead\n4,Intern,\n")
+    return ruleset, contacts
+
+
+def test_a_value_the_data_spells_otherwise_is_a_warning(tmp_path):
+    # "salesqualifiedlead" is HubSpot's internal name; the export holds the label: the rule matched the
+    # opportunities only and said nothing.
+    ruleset, contacts = _labels(tmp_path, "salesqualifiedlead", mql="marketingqualifiedlead")
+    args = ["validate", ruleset, "-d", contacts]
+    result = run_cli(args)
+    tail = "? Text is compared trimmed and in any case, but letter for letter [value-never-seen]"
+    assert result.stdout.splitlines() == [
+        f"{ruleset}:10:31: warning: fit rule 'late_stage': value \"salesqualifiedlead\" of `lifecycle_stage in [...]` "
+        f"occurs in no row of {contacts} (column 'Lifecycle Stage', 3 rows with a value); did you mean "
+        f"\"Sales Qualified Lead\"{tail}",
+        f"{ruleset}:18:46: warning: tier 'mql': value \"marketingqualifiedlead\" of `lifecycle_stage !=` occurs in no "
+        f"row of {contacts} (column 'Lifecycle Stage', 3 rows with a value); did you mean "
+        f"\"Marketing Qualified Lead\"{tail}",
+        f"{ruleset}: 2 warnings",
+    ]
+    run_cli([*args, "--strict"], exit_code=1)
+    data = json.loads(run_cli([*args, "--json"]).stdout)
+    assert [(f["code"], f["severity"], f["subject"], f["line"], f["column"]) for f in data["findings"]] == [
+        ("value-never-seen", "warning", "fit rule 'late_stage'", 10, 31),
+        ("value-never-seen", "warning", "tier 'mql'", 18, 46)]
+
+
+def test_values_the_data_holds_in_any_case_or_none_close_give_no_finding(tmp_path):
+    # "sales qualified lead" is the label in another case (the comparison ignores case and the blanks
+    # around a value): it matches. "CFO" occurs nowhere and nothing is close: a sample may just hold
+    # no CFO (and were the rule dead, rule-never-fires says so), so no finding.
+    ruleset, contacts = _labels(tmp_path, "sales qualified lead")
+    assert run_cli(["validate", ruleset, "-d", contacts, "--strict"]).stdout.splitlines() == [
+        f"{ruleset}: ok, no findings"]
+    # A near spelling (a letter off) is offered too, as is a raw column's value.
+    ruleset, contacts = _labels(tmp_path, "Sales Qualifed Lead")
+    report = lint_ruleset(str(ruleset), [str(contacts)])
+    assert [(f.code, f.subject, f.message) for f in report.findings] == [
+        ("value-never-seen", "fit rule 'late_stage'",
+         f"value \"Sales Qualifed Lead\" of `lifecycle_stage in [...]` occurs in no row of {contacts} (column "
+         "'Lifecycle Stage', 3 rows with a value); did you mean \"Sales Qualified Lead\"? Text is compared trimmed "
+         "and in any case, but letter for letter")]
+    ruleset.write_text(ruleset.read_text().replace('"VP Sales"', '"VP-Sales"'))
+    report = lint_ruleset(str(ruleset), [str(contacts)])
+    assert [(f.subject, f.message.split(";")[0]) for f in report.findings if "VP" in f.message] == [
+        ("fit rule 'chief'", f"value \"VP-Sales\" of `job_title =` occurs in no row of {contacts} (column 'Job Title', "
+                             "4 rows with a value)")]
+    assert "did you mean \"VP Sales\"?" in report.findings[-1].message
+
+
+def test_a_column_with_no_values_gives_no_value_finding(tmp_path):
+    ruleset, contacts = _labels(tmp_path, "salesqualifiedlead")
+    contacts.write_text("Record ID,Job Title,Lifecycle Stage\n1,CEO,\n2,CTO,  \n")
+    assert "value-never-seen" not in run_cli(["validate", ruleset, "-d", contacts]).stdout
