@@ -5,7 +5,8 @@ a third of the company sizes are "about 300". This reads the data files as ``lea
 does and reports, against the ruleset's column mapping: mapped columns the files lack, values
 a rule needs that cannot be read (rows the run would reject, with examples and a hint at the
 setting that would read them), unreadable values no rule reads (blanked), and numbers read
-from ranges such as "51-200". It then scores the data (:func:`leadq.pipeline.read_and_score`,
+from ranges such as "51-200", and quoted values of text conditions that no row holds while a close
+value does ("salesqualifiedlead" for the label "Sales Qualified Lead"). It then scores the data (:func:`leadq.pipeline.read_and_score`,
 the path of ``leadq score``) and reports rules that fire for no lead or for every lead,
 disqualifiers that hit most leads, and tiers no lead reaches.
 """

@@ -106,7 +106,9 @@ def _lead(lead: LeadExplanation) -> Group:
     head.append(f"  {lead.source_file} row {lead.source_row}")
     parts.append(head)
     parts.append(Text(lead.handoff))
-    score = Text(f"total {fmt_points(lead.total_score)} = fit {fmt_points(lead.fit_score)} + intent "
+    # The fit beside the grade's own threshold: 49.96 is "fit below 50", not "fit 50".
+    fit = _near_value(lead.fit_score, {float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", lead.grade_rule)})
+    score = Text(f"total {fmt_points(lead.total_score)} = fit {fit} + intent "
                  f"{fmt_points(lead.intent_score)}; grade {lead.grade} ({lead.grade_rule}); tier ")
     score.append(lead.tier, style=TIER_STYLES.get(lead.tier, "bold"))
     parts.append(score)

@@ -474,7 +474,9 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
         as_of: "now" for scoring ``data_specs`` (a timezone-aware datetime; default: the current time):
             the event rules' counts depend on it.
 
-    With ``data_specs`` and no error so far, the data is scored as ``leadq score`` scores it, and
+    With ``data_specs``, the mapping and values are checked against the data
+    (:func:`leadq.data_check.check_data`: missing columns, unreadable values, quoted text values the
+    data spells otherwise). With no error so far, the data is scored as ``leadq score`` scores it, and
     rules that fire for no lead or every lead, disqualifiers hitting most leads and empty tiers
     are reported (:func:`leadq.data_check.check_outcomes`); the counts are ``report.outcomes``.
     With ``activity_specs`` too, a log whose events mostly name no lead of the data is reported

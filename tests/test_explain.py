@@ -909,3 +909,21 @@ def test_a_value_is_never_written_across_a_threshold():
     assert _near_value(14.44, {14.43}) == "14.44"  # one decimal, "14.4", fell under a bound with two
     assert _near_value(14.42, {14.43}) == "14.4"
     assert _near_value(69.63322963078, {60.0}) == "69.6"
+
+
+def test_the_fit_is_never_written_onto_its_grade_threshold(report):
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from leadq.explain_report import _lead
+
+    def score_line(**changes) -> str:
+        console = Console(width=200, record=True, color_system=None)
+        console.print(_lead(replace(report.leads[0], **changes)))
+        return next(line.rstrip() for line in console.export_text().splitlines() if line.startswith("total "))
+
+    # Lead A, fit -10: grade D, "fit below 5". A fit of 4.96 is below 5 too: one decimal wrote "fit 5".
+    assert score_line() == "total -8 = fit -10 + intent 2; grade D (fit below 5); tier nurture"
+    assert score_line(fit_score=4.96) == "total -8 = fit 4.96 + intent 2; grade D (fit below 5); tier nurture"
+    assert score_line(fit_score=4.94) == "total -8 = fit 4.9 + intent 2; grade D (fit below 5); tier nurture"
