@@ -7,9 +7,12 @@ proposed one), and the two scored frames are set side by side:
 * the **tier migration matrix**: leads per (tier under A, tier under B), tiers
   in ruleset order (A's tiers, then those only B has);
 * the **leads that moved most**: tier distance (positions apart in that order)
-  first, then the absolute change of total score, each with the rules
-  responsible, i.e. the rules whose points differ (a rule only one ruleset has
-  counts 0 in the other);
+  first, then the absolute change of total score, each with the rules whose
+  points differ (a rule only one ruleset has counts 0 in the other) and what
+  moved it: A's tier conditions evaluated on B's scores (one expression over
+  the moved leads) tell the points ("points": they move it under A's tiers)
+  from the tier conditions ("tier conditions": B's differ and place it
+  elsewhere than A's would), or both;
 * the **score distributions** of total, fit and intent under A and B (count,
   mean, p10/p25/median/p75/p90, linear interpolation) and a shared-bin
   histogram of the total score.
