@@ -22,6 +22,7 @@ import glob as globlib
 import io
 import json
 import os
+import re
 import stat
 import sys
 from dataclasses import asdict, dataclass
@@ -298,13 +299,26 @@ def _zip_member_name(path: str) -> str | None:
     return members[0] if len(members) == 1 else None
 
 
+# The hidden files and folders leadq makes beside its outputs while a run lasts: the output lock
+# (.scored.csv.lock), temporary files (.scored.csv.<16 hex>.tmp), backups of replaced outputs
+# (.scored.csv.<8 hex>.bak) and a sample's temporary folder (.s.<pid>-<12 hex>.tmp).
+_LEADQ_OWN = re.compile(r"\..+\.(lock|[0-9a-f]{16}\.tmp|[0-9a-f]{8}\.bak|[0-9]+-[0-9a-f]{12}\.tmp)")
+
+
+def _leadq_own(path: str) -> bool:
+    """Whether a glob's match is (inside) one of leadq's own hidden working files: a pattern such as
+    ``'data/.*'`` or ``'data/.*/*.csv'`` would read another run's lock or half-written output."""
+    return any(_LEADQ_OWN.fullmatch(part) for part in os.path.normpath(path).split(os.sep))
+
+
 def expand_inputs(specs: Sequence[str]) -> list[str]:
     """Expand input specs into an ordered, de-duplicated list of readable files.
 
     Args:
         specs: Paths, glob patterns (``*``, ``?``, ``[...]``, ``**``) or ``"-"``
             for stdin. Each glob's matches are sorted; directories matched by a
-            glob are skipped.
+            glob are skipped, and so are leadq's own hidden working files (an
+            output's lock, temporary files and backups: :func:`_leadq_own`).
 
     Returns:
         The files in spec order, each kept at its first occurrence.
@@ -320,7 +334,8 @@ def expand_inputs(specs: Sequence[str]) -> list[str]:
             continue
         # A literal file whose name happens to contain glob characters wins.
         if globlib.has_magic(spec) and not os.path.lexists(spec):
-            matches = [m for m in sorted(globlib.glob(spec, recursive=True)) if not os.path.isdir(m)]
+            matches = [m for m in sorted(globlib.glob(spec, recursive=True))
+                       if not os.path.isdir(m) and not _leadq_own(m)]
             if not matches:
                 raise InputError(f"no files match '{spec}'; check the pattern and the current directory")
             for match in matches:

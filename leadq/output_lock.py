@@ -1,4 +1,4 @@
-"""The lock beside an output file (``<out>.lock``), so that two runs never write the same file at once.
+"""The lock beside an output file (``.<out>.lock``), so that two runs never write the same file at once.
 
 A cron job that overruns its slot and the next one would otherwise race on the same
 output; the second run stops with a message naming the first one's pid. The run holds an
@@ -7,6 +7,10 @@ ends, and every process sharing the file system sees it, in whatever container o
 namespace (or, over NFS, on whatever host) it runs, where a pid means nothing. A lock file
 whose flock is free was left by a run killed outright and is taken over. Where the file
 system has no flock (ENOLCK, EOPNOTSUPP), the pid written in the lock alone tells.
+
+The lock is a hidden file, as the temporary files beside the output are: an input glob such as
+``'data/*'`` or a reader of the output's folder (Spark) skips it. Older leadq versions named it
+``<out>.lock``; such a lock is respected while its pid is a live leadq run, and removed otherwise.
 """
 
 from __future__ import annotations
@@ -32,14 +36,15 @@ _NO_FLOCK = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP",
 
 @contextmanager
 def output_lock(path: str) -> Iterator[None]:
-    """Hold ``<path>.lock`` while writing ``path``, so two runs cannot collide.
+    """Hold ``.<name>.lock`` beside ``path`` (:func:`lock_path`) while writing it, so two runs cannot collide.
 
     The lock file holds the owner's pid (for the message) and the owner holds an exclusive
     ``flock`` on it until the run ends. A lock file whose flock is held belongs to a live run,
     whatever its pid looks like here (a run in another container); one whose flock is free is
     stale and taken over. Where flock is not to be had, a lock whose pid is no longer running
     (or is no leadq run) is stale. Stdout (``"-"``) and a device or named pipe (``/dev/null``:
-    nothing to replace) need no lock.
+    nothing to replace) need no lock. A lock of an older leadq (``<path>.lock``) whose pid is a
+    live leadq run refuses too; otherwise it is removed.
 
     Raises:
         OutputError: Another live leadq run holds the lock, or the lock file
@@ -48,7 +53,7 @@ def output_lock(path: str) -> Iterator[None]:
     if path == STDIN or is_stream_target(path):
         yield
         return
-    lock = f"{path}.lock"
+    lock = lock_path(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
@@ -56,6 +61,9 @@ def output_lock(path: str) -> Iterator[None]:
     if fd is None:
         _take_by_pid(path, lock)
     try:
+        legacy = f"{path}.lock"
+        if legacy != lock and os.path.lexists(legacy):
+            _remove_if_stale(path, legacy)
         yield
     finally:
         if fd is not None:
@@ -65,6 +73,12 @@ def output_lock(path: str) -> Iterator[None]:
                 os.unlink(lock)
             except OSError:
                 pass
+
+
+def lock_path(path: str) -> str:
+    """The lock file of the output ``path``: ``.<name>.lock`` beside it (``<name>.lock`` for a hidden ``path``)."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f"{name}.lock" if name.startswith(".") else f".{name}.lock")
 
 
 def _take_flock(path: str, lock: str) -> int | None:

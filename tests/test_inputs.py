@@ -978,6 +978,22 @@ def test_globs_sorted_deduped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert expand_inputs(["*"]) == ["a.csv", "b.csv", "c.txt"]
 
 
+def test_globs_skip_leadqs_own_hidden_working_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pattern that reaches hidden files ('.*') does not read another run's lock, temporary file or backup."""
+    monkeypatch.chdir(tmp_path)
+    for name in (".scored.csv.lock", ".scored.csv.0123456789abcdef.tmp", ".scored.csv.89abcdef.bak", ".hidden.csv",
+                 "scored.csv"):
+        Path(name).write_text("x\n1\n")
+    Path(".s.123-0123456789ab.tmp").mkdir()  # a sample's temporary folder
+    Path(".s.123-0123456789ab.tmp/contacts.csv").write_text("x\n1\n")
+    assert expand_inputs([".*"]) == [".hidden.csv"]
+    assert expand_inputs(["*"]) == ["scored.csv"]
+    with pytest.raises(InputError, match=r"^no files match '\.\*/\*\.csv'"):
+        expand_inputs([".*/*.csv"])
+    # Named literally, such a file is what the user asked for.
+    assert expand_inputs([".scored.csv.lock"]) == [".scored.csv.lock"]
+
+
 def test_glob_matching_nothing(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no files match '.*\*\.parquet'") as info:
         expand_inputs([str(tmp_path / "*.parquet")])

@@ -82,7 +82,7 @@ def test_killed_run_leaves_previous_output_intact(big_input: Path, tmp_path: Pat
     out.write_bytes(b"previous output\n")
     rejects.write_bytes(b"previous rejects\n")
     proc = _start(_score_args(big_input, out))
-    _wait_for(tmp_path / f"scored.{fmt}.lock", proc)
+    _wait_for(tmp_path / f".scored.{fmt}.lock", proc)
     time.sleep(0.3)  # well inside the run: reading/scoring takes seconds at this size
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
@@ -116,27 +116,27 @@ def test_sigterm_during_the_write_itself(tmp_path: Path, monkeypatch: pytest.Mon
 def test_second_concurrent_run_refuses(big_input: Path, tmp_path: Path) -> None:
     out = tmp_path / "scored.csv"
     first = _start(_score_args(big_input, out))
-    _wait_for(tmp_path / "scored.csv.lock", first)
+    _wait_for(tmp_path / ".scored.csv.lock", first)
     second = subprocess.run([_script(), *_score_args(CORPUS / "good_contacts.csv", out)],
                             capture_output=True, text=True)
     assert second.returncode == 4, second.stderr
     assert second.stderr == (f"leadq: error: {out} is being written by another leadq run (pid {first.pid}), which "
-                             f"holds {out}.lock; wait for it to end\n")
+                             f"holds {tmp_path / '.scored.csv.lock'}; wait for it to end\n")
     _, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
     # The first run's output is complete and the lock is gone.
     assert pl.read_csv(out).height == ROWS
-    assert not (tmp_path / "scored.csv.lock").exists()
+    assert not (tmp_path / ".scored.csv.lock").exists()
 
 
 def test_stale_lock_is_taken_over(tmp_path: Path) -> None:
     out = tmp_path / "scored.csv"
     dead = subprocess.Popen(["true"])
     dead.wait()
-    (tmp_path / "scored.csv.lock").write_text(f"{dead.pid}\n")
+    (tmp_path / ".scored.csv.lock").write_text(f"{dead.pid}\n")
     run_cli(_score_args(CORPUS / "good_contacts.csv", out))
     assert pl.read_csv(out)["lead_id"].to_list() == ["L1", "L2", "L3"]
-    assert not (tmp_path / "scored.csv.lock").exists()
+    assert not (tmp_path / ".scored.csv.lock").exists()
 
 
 def _dead_pid() -> int:
@@ -157,14 +157,15 @@ def test_a_run_in_another_container_is_respected_by_its_flock(tmp_path: Path) ->
     os.mkfifo(pipe)
     first = _start(_score_args(pipe, out))
     try:
-        _wait_for(tmp_path / "scored.csv.lock", first)
+        _wait_for(tmp_path / ".scored.csv.lock", first)
         dead = _dead_pid()
-        (tmp_path / "scored.csv.lock").write_text(f"{dead}\n")
+        (tmp_path / ".scored.csv.lock").write_text(f"{dead}\n")
         second = subprocess.run([_script(), *_score_args(CORPUS / "good_contacts.csv", out)],
                                 capture_output=True, text=True)
         assert second.returncode == 4, second.stderr
         assert second.stderr == (f"leadq: error: {out} is being written by another leadq run (pid {dead}) in another "
-                                 f"container or on another host, which holds {out}.lock; wait for it to end\n")
+                                 f"container or on another host, which holds {tmp_path / '.scored.csv.lock'}; wait for it to "
+                                 "end\n")
         assert out.read_bytes() == b"previous output\n"
         # The first run then gets its input and ends as usual, removing its lock.
         pipe.write_bytes((CORPUS / "good_contacts.csv").read_bytes())
@@ -179,7 +180,7 @@ def test_a_run_in_another_container_is_respected_by_its_flock(tmp_path: Path) ->
 
 def test_lock_held_by_live_process_refuses_before_reading(tmp_path: Path) -> None:
     out = tmp_path / "scored.csv"
-    lock = tmp_path / "scored.csv.lock"
+    lock = tmp_path / ".scored.csv.lock"
     # A Python process holding the lock's flock stands for the live run.
     holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
                                "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
@@ -233,7 +234,7 @@ def test_permission_denied_on_write(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     real_open = os.open
 
     def refuse(file, *args, **kwargs):
-        if ".scored.csv." in str(file):  # the temporary file beside the output
+        if ".scored.csv." in str(file) and str(file).endswith(".tmp"):  # the temporary file beside the output
             raise PermissionError(errno.EACCES, "Permission denied")
         return real_open(file, *args, **kwargs)
 
@@ -241,7 +242,7 @@ def test_permission_denied_on_write(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = run_cli(_score_args(CORPUS / "good_contacts.csv", out), exit_code=4)
     assert result.stderr == f"leadq: error: cannot write {out}: permission denied; check the permissions\n"
     assert out.read_bytes() == b"previous output\n"
-    assert not (tmp_path / "scored.csv.lock").exists()
+    assert not (tmp_path / ".scored.csv.lock").exists()
 
 
 def test_unreadable_input_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -405,7 +406,7 @@ def test_ctrl_c_inside_the_scoring_query(big_input: Path, tmp_path: Path) -> Non
     out = tmp_path / "scored.csv"
     out.write_bytes(b"previous output\n")
     proc = _start(_score_args(big_input, out))
-    _wait_for(tmp_path / "scored.csv.lock", proc)
+    _wait_for(tmp_path / ".scored.csv.lock", proc)
     time.sleep(0.6)  # the whole run takes over a second after the lock at this size, most of it the query
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)

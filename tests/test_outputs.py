@@ -356,13 +356,13 @@ def test_sigterm_during_write_keeps_previous_output(tmp_path: Path) -> None:
 def test_lock_created_and_removed(tmp_path: Path) -> None:
     target = tmp_path / "out.parquet"
     with output_lock(str(target)):
-        assert (tmp_path / "out.parquet.lock").read_text().strip() == str(os.getpid())
-    assert not (tmp_path / "out.parquet.lock").exists()
+        assert (tmp_path / ".out.parquet.lock").read_text().strip() == str(os.getpid())
+    assert not (tmp_path / ".out.parquet.lock").exists()
 
 
 def test_lock_refused_while_owner_alive(tmp_path: Path) -> None:
     target = tmp_path / "out.parquet"
-    lock = tmp_path / "out.parquet.lock"
+    lock = tmp_path / ".out.parquet.lock"
     # The owner holds the lock's flock, as a run does while it lasts.
     owner = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
                               "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
@@ -387,10 +387,10 @@ def test_stale_lock_taken_over(tmp_path: Path) -> None:
     target = tmp_path / "out.parquet"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (tmp_path / "out.parquet.lock").write_text(f"{dead.pid}\n")
+    (tmp_path / ".out.parquet.lock").write_text(f"{dead.pid}\n")
     with output_lock(str(target)):
-        assert (tmp_path / "out.parquet.lock").read_text().strip() == str(os.getpid())
-    assert not (tmp_path / "out.parquet.lock").exists()
+        assert (tmp_path / ".out.parquet.lock").read_text().strip() == str(os.getpid())
+    assert not (tmp_path / ".out.parquet.lock").exists()
 
 
 def test_lock_noop_for_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -570,10 +570,10 @@ def test_a_lock_left_under_this_runs_own_pid_is_taken_over(tmp_path: Path) -> No
     # A run killed outright in a container; the next run's container gives it the same pid. The lock's
     # pid is alive (it is this run), and every run refused: "being written by another leadq run".
     target = tmp_path / "out.parquet"
-    (tmp_path / "out.parquet.lock").write_text(f"{os.getpid()}\n")
+    (tmp_path / ".out.parquet.lock").write_text(f"{os.getpid()}\n")
     with output_lock(str(target)):
-        assert (tmp_path / "out.parquet.lock").read_text() == f"{os.getpid()}\n"
-    assert not (tmp_path / "out.parquet.lock").exists()
+        assert (tmp_path / ".out.parquet.lock").read_text() == f"{os.getpid()}\n"
+    assert not (tmp_path / ".out.parquet.lock").exists()
 
 
 def test_a_lock_whose_pid_is_now_another_program_is_taken_over(tmp_path: Path) -> None:
@@ -584,9 +584,9 @@ def test_a_lock_whose_pid_is_now_another_program_is_taken_over(tmp_path: Path) -
     try:
         while not Path(f"/proc/{other.pid}/cmdline").read_bytes().startswith(b"sleep"):
             time.sleep(0.01)  # the child runs as a copy of this Python until it has exec'd sleep
-        (tmp_path / "out.parquet.lock").write_text(f"{other.pid}\n")
+        (tmp_path / ".out.parquet.lock").write_text(f"{other.pid}\n")
         with output_lock(str(target)):
-            assert (tmp_path / "out.parquet.lock").read_text() == f"{os.getpid()}\n"
+            assert (tmp_path / ".out.parquet.lock").read_text() == f"{os.getpid()}\n"
     finally:
         other.kill()
         other.wait()
