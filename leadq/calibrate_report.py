@@ -13,7 +13,7 @@ from rich.text import Text
 
 from leadq.calibrate import CalibrationReport
 from leadq.calibrate_figures import Decile, Segment
-from leadq.diff import DiffReport, Histogram
+from leadq.diff import DiffReport, Histogram, responsible
 from leadq.report import TIER_STYLES, ReportTable, TableOrLines, table_fits
 
 BAR_WIDTH = 24
@@ -227,7 +227,7 @@ def _moved(report: DiffReport) -> TableOrLines:
     lines = []
     for m in report.moved:
         rules = "; ".join(f"{c.rule} {_num(c.points_a)} -> {_num(c.points_b)}" for c in m.rules)
-        rules = rules or "same points: the tier conditions changed"
+        rules = responsible(m, rules)
         tiers = Text.assemble(_tier(m.tier_a), " -> ", _tier(m.tier_b))
         # Text, not markup: a lead id is data ('X[/]1' ended the report with exit 70).
         table.add_row(Text(m.lead_id), tiers, _num(m.total_a), _num(m.total_b), Text(rules))

@@ -31,6 +31,7 @@ never the data set.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
@@ -347,8 +348,11 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
     days = None if last is None else int((as_of - last).total_seconds() // 86400)
     if rule.per == "lead":
         raw = rule.points if n else 0.0
-        decayed = raw if (rule.half_life_days is None or last is None) else \
-            rule.points * 0.5 ** (((as_of - last).total_seconds() / 86400) / rule.half_life_days)
+        halvings = None if (rule.half_life_days is None or last is None) else \
+            ((as_of - last).total_seconds() / 86400) / rule.half_life_days
+        if halvings is not None and rule.decay == "step":  # full points until a half-life, then half...
+            halvings = math.floor(halvings)
+        decayed = raw if halvings is None else rule.points * 0.5 ** halvings
     else:
         raw, decayed = _num(row.get(names["raw"])), _num(row.get(names["dec"]))
     capped = rule.cap is not None and abs(decayed) > rule.cap

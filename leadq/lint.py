@@ -299,10 +299,16 @@ def check_rules(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
 
 
 def check_decay(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
-    """Event rules whose half-life is longer than their window: the decay never halves any event's points."""
+    """Event rules whose half-life is longer than their window: the decay never halves any event's points.
+
+    With ``decay: step`` a half-life as long as the window is one too: no event loses any points
+    before it drops out (only one exactly at the window's edge would).
+    """
     inherited: list[Rule] = []
     for r in ruleset.event_rules:
-        if r.half_life_days is None or r.within_days is None or r.half_life_days <= r.within_days:
+        if r.half_life_days is None or r.within_days is None:
+            continue
+        if r.half_life_days < r.within_days or (r.half_life_days == r.within_days and r.decay != "step"):
             continue
         own = [k for k in ("half_life_days", "within_days") if positions.item_key(r.section, "id", r.id, k, None)]
         if not own:  # both from settings: one finding there, naming the rules
@@ -310,17 +316,24 @@ def check_decay(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
             continue
         yield _finding("warning", "half-life-beyond-window",
                        positions.item_key(r.section, "id", r.id, own[0], r.pos) or r.pos,
-                       f"{r.section} rule '{r.id}'", _decay_message(r.half_life_days, r.within_days, "within_days"))
+                       f"{r.section} rule '{r.id}'",
+                       _decay_message(r.half_life_days, r.within_days, "within_days", r.decay == "step"))
     if inherited:
         settings = ruleset.settings
         names = ", ".join(f"'{r.id}'" for r in inherited)
         yield _finding("warning", "half-life-beyond-window",
                        positions.key("settings", "half_life_days", Position(ruleset.path)), "settings",
-                       _decay_message(settings.half_life_days, settings.lookback_days, "lookback_days")  # type: ignore[arg-type]
+                       _decay_message(settings.half_life_days, settings.lookback_days, "lookback_days",  # type: ignore[arg-type]
+                                      all(r.decay == "step" for r in inherited))
                        + f" (rules {names})")
 
 
-def _decay_message(half_life: float, window: float, window_key: str) -> str:
+def _decay_message(half_life: float, window: float, window_key: str, step: bool = False) -> str:
+    if step:
+        longer = "as long as" if half_life == window else "longer than"
+        return (f"half_life_days {half_life:g} with decay: step is {longer} the window ({window_key} {window:g}): "
+                f"no event loses any of its points before it drops out of the window at day {window:g}; set "
+                f"half_life_days below {window_key} (or `none` for no decay)")
     return (f"half_life_days {half_life:g} is longer than the window ({window_key} {window:g}): no event loses "
             f"even half its points before it drops out of the window at day {window:g}; set half_life_days below "
             f"{window_key} (or `none` for no decay)")

@@ -146,7 +146,10 @@ def test_terminal_report():
     assert "A: Diff fixture A" in out and "B: Diff fixture B" in out
     assert "leads compared 10; tier changed 6 (60.0%)" in out
     assert "D05    mql -> hot" in out
-    assert "uk 10.0 -> 0.0; vp 0.0 -> 25.0" in out
+    # D05's points would keep it an MQL under A's tiers: B's tier conditions moved it, and the report says so.
+    assert " D05    mql -> hot          30.0      45.0   tier conditions (A's tiers on B's points: mql); uk " in out
+    assert "                                             10.0 -> 0.0; vp 0.0 -> 25.0" in out
+    assert " D04    mql -> nurture      30.0      20.0   uk 10.0 -> 0.0 " in out
     assert "Total score histogram" in out
 
 
@@ -285,7 +288,7 @@ def test_lead_ids_are_shown_not_read_as_markup(tmp_path):
     contacts.write_text(CONTACTS.read_text().replace("D02,", "X[/]1,").replace("D05,", "[red]x[/red],"))
     out = run_cli(["diff", A, B, contacts, "--as-of", AS_OF]).stdout
     lines = [line.rstrip() for line in out.splitlines()]
-    assert " [red]x[/red]   mql -> hot          30.0      45.0   uk 10.0 -> 0.0; vp 0.0 -> 25.0" in lines
+    assert " [red]x[/red]   mql -> hot          30.0      45.0   tier conditions (A's tiers on B's points:" in lines
     assert " X[/]1          sql -> mql          50.0      40.0   director 30.0 -> 20.0" in lines
 
 

@@ -927,3 +927,17 @@ def test_the_fit_is_never_written_onto_its_grade_threshold(report):
     assert score_line() == "total -8 = fit -10 + intent 2; grade D (fit below 5); tier nurture"
     assert score_line(fit_score=4.96) == "total -8 = fit 4.96 + intent 2; grade D (fit below 5); tier nurture"
     assert score_line(fit_score=4.94) == "total -8 = fit 4.9 + intent 2; grade D (fit below 5); tier nurture"
+
+
+def test_a_per_lead_rule_with_step_decay_explains_the_points_score_gives(tmp_path):
+    # explain computes a per-lead rule's decay itself: it halved continuously (8 -> 1.95) where score gave 2.
+    from tests.test_step_decay import RULESET
+
+    (tmp_path / "r.yaml").write_text(RULESET % (", decay: step", "", ""))
+    (tmp_path / "c.csv").write_text("id\nc\n")
+    (tmp_path / "e.csv").write_text("id,type,at\nc,visit,2026-05-01T00:00:00Z\n")  # 184 days: two half-lives
+    data = json.loads(run_cli(["explain", "c", tmp_path / "c.csv", "-a", tmp_path / "e.csv", "-r", tmp_path / "r.yaml",
+                               "--as-of", "2026-11-01", "--json", "-"]).stdout)
+    lead = data["leads"][0]
+    assert [(r["id"], r["points"]["decayed"]) for r in lead["rules"]] == [("ev", 2.5), ("once", 2.0)]
+    assert lead["intent_score"] == 4.5

@@ -868,3 +868,21 @@ def test_a_column_with_no_values_gives_no_value_finding(tmp_path):
     ruleset, contacts = _labels(tmp_path, "salesqualifiedlead")
     contacts.write_text("Record ID,Job Title,Lifecycle Stage\n1,CEO,\n2,CTO,  \n")
     assert "value-never-seen" not in run_cli(["validate", ruleset, "-d", contacts]).stdout
+
+
+def test_a_step_half_life_as_long_as_the_window_is_reported(tmp_path):
+    # With decay: step an event keeps all its points until a whole half-life: 7 days on a 7-day window
+    # decays nothing (continuous decay would take a third of them off by day 7, and is not reported).
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(DECAY_RULESET.replace("half_life_days: 365", "half_life_days: none")
+                       .replace("half_life_days: 90", "half_life_days: 7\n    decay: step"))
+    result = run_cli(["validate", ruleset, "--strict"], exit_code=1)
+    assert result.stdout.splitlines() == [
+        f"{ruleset}:17:5: warning: intent rule 'webinar': half_life_days 7 with decay: step is as long as the "
+        "window (within_days 7): no event loses any of its points before it drops out of the window at day 7; set "
+        "half_life_days below within_days (or `none` for no decay) [half-life-beyond-window]",
+        f"{ruleset}: 1 warning",
+    ]
+    ruleset.write_text(DECAY_RULESET.replace("half_life_days: 365", "half_life_days: none")
+                       .replace("half_life_days: 90", "half_life_days: 7"))
+    assert run_cli(["validate", ruleset, "--strict"]).stdout == f"{ruleset}: ok, no findings\n"
