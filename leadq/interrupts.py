@@ -40,14 +40,19 @@ def interruptible() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def handler(signum: int, frame: object) -> None:
-        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
-            return  # already stopping on a signal: let the cleanup finish
-        raise Terminated(f"received signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """SIGTERM's handler: raise :class:`Terminated`, unless the process is already stopping on a signal.
+
+    A SIGTERM arriving while a signal is being handled (during the cleanup) is ignored, so the
+    cleanup finishes.
+    """
+    if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        return  # already stopping on a signal: let the cleanup finish
+    raise Terminated(f"received signal {signum}")

@@ -414,3 +414,61 @@ def test_ctrl_c_inside_the_scoring_query(big_input: Path, tmp_path: Path) -> Non
     assert stderr == "leadq: error: interrupted; the previous output was left intact\n"
     assert out.read_bytes() == b"previous output\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.csv"]
+
+
+# --------------------------------------------------------------------------- #
+# A signal while the run starts (imports, option parsing): 130 too, not the default 143
+# --------------------------------------------------------------------------- #
+
+# Runs leadq as its console script does, with the step STEP held up until a signal comes: the
+# import of typer (leadq.cli's own import), app_for (before Click runs the command) or the
+# import of polars (inside the command, before it takes its output's lock). MARKER is made once
+# the step is reached.
+_STARTING = """
+import builtins, os, sys, time
+step, marker = sys.argv[1], sys.argv[2]
+
+def hold():
+    open(marker, "w").close()
+    time.sleep(60)
+
+sys.modules["__main__"].__file__ = os.path.join(os.path.dirname(sys.executable), "leadq")
+real_import = builtins.__import__
+
+def held_import(name, *args, **kwargs):
+    if name == step:
+        builtins.__import__ = real_import
+        hold()
+    return real_import(name, *args, **kwargs)
+
+if step in ("typer", "polars"):
+    builtins.__import__ = held_import
+import leadq.cli
+if step == "app_for":
+    real_app_for = leadq.cli.app_for
+    leadq.cli.app_for = lambda args: (hold(), real_app_for(args))[1]
+sys.argv = ["leadq", *sys.argv[3:]]
+leadq.cli.main()
+"""
+
+
+@pytest.mark.parametrize("step", ["typer", "app_for", "polars"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_the_run_starts_exits_130_with_its_line(tmp_path: Path, step: str, sig: int) -> None:
+    out = tmp_path / "scored.csv"
+    out.write_bytes(b"previous output\n")
+    marker = tmp_path / "reached"
+    proc = subprocess.Popen([sys.executable, "-c", _STARTING, step, str(marker),
+                             *_score_args(CORPUS / "good_contacts.csv", out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(marker, proc)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (proc.returncode, stderr, stdout) == (130, "leadq: error: interrupted; the previous output was left intact\n",
+                                                 "")
+    assert out.read_bytes() == b"previous output\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reached", "scored.csv"]

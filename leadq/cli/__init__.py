@@ -29,9 +29,25 @@ import threading
 from pathlib import Path
 from typing import Annotated, Callable, ContextManager, Optional
 
-import typer
 
-from leadq.errors import EXIT_INTERRUPTED, EXIT_OUTPUT, LeadqError, UsageError
+def _stop_while_starting(signum: int, frame: object) -> None:
+    """SIGTERM or SIGINT while the console script imports leadq.cli (Typer, the commands): nothing is
+    written yet, so stop at once with the interrupt's line and exit 130 (it was 143 and no word)."""
+    os.write(2, b"leadq: error: interrupted; the previous output was left intact\n")
+    os._exit(130)
+
+
+# Only for the console script (its __main__ is the `leadq` script): the handlers of a program or test
+# importing leadq.cli are left alone. main() installs the run's own handlers once imported.
+if (os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") == "leadq"
+        and threading.current_thread() is threading.main_thread()):
+    signal.signal(signal.SIGTERM, _stop_while_starting)
+    signal.signal(signal.SIGINT, _stop_while_starting)
+
+import typer  # noqa: E402
+
+from leadq.errors import EXIT_INTERRUPTED, EXIT_OUTPUT, LeadqError, UsageError  # noqa: E402
+from leadq.interrupts import raise_terminated  # noqa: E402
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 rows rejected under --strict (validate --strict: warnings; test: a case failed); "
@@ -106,6 +122,22 @@ def _stream_full(exc: OSError) -> None:
     raise typer.Exit(EXIT_OUTPUT) from None
 
 
+_INTERRUPTED = "interrupted; the previous output was left intact"
+# Whether the run's interruption was reported: main reports one that ended the run outside a command's body.
+_interrupt_reported = False
+
+
+def _report_interrupted() -> None:
+    global _interrupt_reported
+    try:
+        _err(_INTERRUPTED)
+    except KeyboardInterrupt:
+        # Outside interrupts.interruptible, Polars raises its own KeyboardInterrupt for a SIGINT and
+        # Python's handler raises the same signal again at the next call (pola-rs/polars#23988).
+        _err(_INTERRUPTED)
+    _interrupt_reported = True
+
+
 def handle_errors(func: Callable) -> Callable:
     """Turn library exceptions into one-line messages and documented exit codes."""
 
@@ -117,12 +149,7 @@ def handle_errors(func: Callable) -> Callable:
             _err(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            try:
-                _err("interrupted; the previous output was left intact")
-            except KeyboardInterrupt:
-                # Outside interrupts.interruptible, Polars raises its own KeyboardInterrupt for a SIGINT and
-                # Python's handler raises the same signal again at the next call (pola-rs/polars#23988).
-                _err("interrupted; the previous output was left intact")
+            _report_interrupted()
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:
             # The reader of our stdout went away (e.g. `| head`): not an error.
@@ -331,6 +358,9 @@ def _on_sigint(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    # SIGTERM (a scheduler, a container stop) and SIGINT stop the run as Ctrl-C does from the start: exit
+    # 130 with one line. Until a command's interruptible() takes SIGTERM over, the default action killed
+    # the process with 143 and said nothing, as during Polars' import (about a second).
     # On SIGINT, Polars cancels the running query and raises KeyboardInterrupt; Python's handler then
     # raises a second one wherever the cleanup has got to (pola-rs/polars#23988), e.g. between removing
     # a temporary file and releasing the lock. Polars chains to the handler installed before it is
@@ -338,8 +368,17 @@ def main() -> None:
     # does not import polars): the query still stops at once, and one Ctrl-C is one exception.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
+        signal.signal(signal.SIGTERM, raise_terminated)
     try:
-        typer.main.get_group(app_for(sys.argv[1:]))()
+        try:
+            typer.main.get_group(app_for(sys.argv[1:]))()
+        except KeyboardInterrupt:  # before Click runs the command
+            _stopped_outside_a_command()
+        except SystemExit as done:
+            # Typer turns an interrupt outside a command's body (parsing its options) into a silent exit 130.
+            if done.code == EXIT_INTERRUPTED:
+                _stopped_outside_a_command()
+            raise
     except OSError as exc:  # help or a usage message printed by Click, outside any command's handle_errors
         if exc.errno not in _FULL_STREAM or os.environ.get("LEADQ_DEBUG"):
             raise
@@ -347,6 +386,17 @@ def main() -> None:
             _stream_full(exc)
         except typer.Exit as done:
             sys.exit(done.exit_code)
+
+
+def _stopped_outside_a_command() -> None:
+    """Report an interrupt that ended the run outside a command's :func:`handle_errors` (once), and exit 130.
+
+    Nothing was written yet: a command takes its output's lock and writes inside its body.
+    """
+    with contextlib.suppress(KeyboardInterrupt):
+        if not _interrupt_reported:
+            _report_interrupted()
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _command_name(info) -> str:
