@@ -12,7 +12,9 @@ Standard input is recognised by its first bytes instead (gzip, bzip2, xz), so
 ``curl .../export.csv.gz | leadq score -`` needs no ``gzip -d`` in between (a
 zip archive is not: an Excel workbook on standard input is one). A CSV or NDJSON
 file compressed under a plain name (a download saved as ``export.csv`` with its
-transfer encoding left on) is recognised the same way.
+transfer encoding left on) is recognised the same way. zstd data, which the standard
+library of Python 3.11 cannot read, is recognised so too, and refused with the command that
+decompresses it (as a ``.zst`` name is), rather than read as text.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ UNREADABLE_COMPRESSION = {".zst": "zstd -d", ".zstd": "zstd -d", ".lz4": "lz4 -d
 # empty stream's end marker), strict enough that no text header starts so.
 _MAGIC = re.compile(rb"\x1f\x8b\x08|BZh[1-9](?:1AY&SY|\x17rE8P\x90)|\xfd7zXZ\x00")
 _MAGIC_BYTES = 10
+# A zstd frame's magic number (0xFD2FB528, little-endian).
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _COMPRESSION_BY_MAGIC = {0x1F: "gzip", ord("B"): "bzip2", 0xFD: "xz"}
 # Readers that decompress a file object as they read it: the compressed bytes are never held whole.
 _DECOMPRESSING_READER: dict[str, Callable[[BinaryIO], BinaryIO]] = {
@@ -96,16 +100,25 @@ def read_compressed_file(path: str, compression: str) -> tuple[bytes, str]:
 
 
 def decompress_stdin(raw: bytes, label: str) -> bytes:
-    """Standard input's bytes, decompressed when they start as gzip, bzip2 or xz data does."""
-    compression = _compression_by_content(raw[:_MAGIC_BYTES])
+    """Standard input's bytes, decompressed when they start as gzip, bzip2 or xz data does.
+
+    Raises:
+        InputError: They are zstd data (how to decompress them first), or not valid data of their compression.
+    """
+    compression = _compression_by_content(raw[:_MAGIC_BYTES], label, stream=True)
     return raw if compression is None else _decompress(io.BytesIO(raw), compression, label)
 
 
 def read_if_compressed(path: str) -> bytes | None:
-    """The decompressed data of a file whose first bytes are gzip, bzip2 or xz data; None for any other file."""
+    """The decompressed data of a file whose first bytes are gzip, bzip2 or xz data; None for any other file.
+
+    Raises:
+        InputError: The file cannot be read, is zstd data (how to decompress it first), or is not valid
+            data of its compression.
+    """
     try:
         with open(path, "rb") as fh:
-            compression = _compression_by_content(fh.read(_MAGIC_BYTES))
+            compression = _compression_by_content(fh.read(_MAGIC_BYTES), path, stream=False)
             if compression is None:
                 return None
             fh.seek(0)
@@ -114,7 +127,18 @@ def read_if_compressed(path: str) -> bytes | None:
         raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
 
 
-def _compression_by_content(head: bytes) -> str | None:
+def _compression_by_content(head: bytes, label: str, stream: bool) -> str | None:
+    """The compression whose data starts with ``head``; None for any other data.
+
+    Raises:
+        InputError: ``head`` starts a zstd frame (``label``: the file, or the stream's label; ``stream``:
+            standard input or a pipe, decompressed in the pipe rather than to a file).
+    """
+    if head.startswith(_ZSTD_MAGIC):
+        stem, ext = os.path.splitext(label)
+        how = "put zstd -dc in the pipe before leadq" if stream else f"zstd -dc {label} > {stem}.decompressed{ext}"
+        raise InputError(f"this is zstd-compressed data, which leadq cannot read; decompress it first ({how})",
+                         Position(label))
     return _COMPRESSION_BY_MAGIC[head[0]] if _MAGIC.match(head) else None
 
 

@@ -122,6 +122,35 @@ def test_a_compression_leadq_cannot_read_says_how_to_decompress_it(tmp_path: Pat
                              f"first (zstd -d {path})\n")
 
 
+ZSTD = b"\x28\xb5\x2f\xfd" + b"\x04\x58\x91\x00\x00garbage\xff\x00"  # a zstd frame's magic, then anything
+
+
+@pytest.mark.parametrize("name", ["plain.csv", "events.ndjson"])
+def test_zstd_data_under_a_plain_name_says_how_to_decompress_it(tmp_path: Path, name: str) -> None:
+    """It was read as text: NUL bytes / UTF-16 advice, or its bytes listed as column names."""
+    path = tmp_path / name
+    path.write_bytes(ZSTD)
+    with pytest.raises(InputError) as info:
+        _read(path)
+    stem, ext = name.split(".")
+    assert str(info.value) == (f"{path}: this is zstd-compressed data, which leadq cannot read; decompress it first "
+                               f"(zstd -dc {path} > {tmp_path / stem}.decompressed.{ext})")
+    assert info.value.exit_code == EXIT_INPUT
+
+
+def test_zstd_data_on_standard_input_says_how_to_decompress_it(tmp_path: Path) -> None:
+    result = run_cli(["score", "-", "--as-of", SAMPLE_AS_OF, "-o", tmp_path / "out.csv"], input=ZSTD,
+                     exit_code=EXIT_INPUT)
+    assert result.stderr == ("leadq: error: <stdin>: this is zstd-compressed data, which leadq cannot read; "
+                             "decompress it first (put zstd -dc in the pipe before leadq)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_text_that_starts_with_the_zstd_bytes_further_on_is_text(tmp_path: Path) -> None:
+    (tmp_path / "leads.csv").write_bytes(b"Lead ID,x\nL1,\x28\xb5\x2f\xfd\n")
+    assert _read(tmp_path / "leads.csv", encoding="latin-1")["Lead ID"].to_list() == ["L1"]
+
+
 def test_sample_scored_from_compressed_files_and_stdin_as_from_plain_ones(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     events = tmp_path / "events"
