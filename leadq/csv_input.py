@@ -270,19 +270,44 @@ def clean_column_names(raw_names: list[str], label: str) -> list[str]:
     A repeated name's later copies are renamed (:func:`repeated_name`): Salesforce reports repeat
     labels in columns no rule reads. A column the run reads must not be repeated
     (:func:`leadq.input_columns.check_file_columns` says so): which copy was meant, no one can tell.
+    A new name never takes one the header has, nor one given before it (:func:`free_name`): the
+    header ``X,X (column 3),X`` keeps its second column's name. Sets, not lists: a header of
+    200,000 columns is read in a fraction of a second.
     """
-    names: list[str] = []
-    for i, raw in enumerate(raw_names, start=1):
-        name = raw.replace("\ufeff", "").strip() or f"column_{i}"
-        if name in (SOURCE_FILE, SOURCE_ROW):
-            raise InputError(f"column '{name}' is reserved by leadq; rename it in the header", Position(label))
-        names.append(repeated_name(name, i) if name in names else name)
+    names = [raw.replace("\ufeff", "").strip() or f"column_{i}" for i, raw in enumerate(raw_names, start=1)]
+    reserved = next((name for name in names if name in (SOURCE_FILE, SOURCE_ROW)), None)
+    if reserved is not None:
+        raise InputError(f"column '{reserved}' is reserved by leadq; rename it in the header", Position(label))
+    taken = set(names)
+    if len(taken) == len(names):
+        return names
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            names[i] = free_name(repeated_name(name, i + 1), taken)
+            taken.add(names[i])
+        else:
+            seen.add(name)
     return names
 
 
 def repeated_name(name: str, position: int) -> str:
     """The name of a later copy of a header name: ``Notes (column 28)``."""
     return f"{name} (column {position})"
+
+
+def free_name(name: str, taken: Collection[str]) -> str:
+    """``name``, or when ``taken`` holds it the first of ``name (2)``, ``name (3)`` ... that it does not.
+
+    For the names leadq gives columns (a repeated header name's copy, a raw column written beside
+    leadq's own in the rejects): a name the file already has would make two columns of one name.
+    """
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
 
 
 # What a file read as CSV really is, by its first bytes (as read: cp1252 keeps them as they are).
