@@ -7,9 +7,11 @@ import csv
 import io
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from leadq.csv_input import clean_column_names, free_name
+from leadq.outputs import write_frame
 from tests.conftest import run_cli
 
 RULESET = """\
@@ -51,6 +53,19 @@ def test_wide_header_is_cleaned_in_linear_time():
     assert names[-2:] == ["c7 (column 200001)", "c7 (column 200002)"]
 
 
+def test_wide_frame_is_written_as_csv(tmp_path: Path):
+    # One expression escapes every text column; an expression per column took 3.5 s for 10,000
+    # columns and 12 s for 40,000.
+    names = [f"c{i}" for i in range(10_000)]
+    frame = pl.DataFrame({name: ["=1" if i < 3 else "x"] for i, name in enumerate(names)})
+    out = tmp_path / "wide.csv"
+    write_frame(frame, str(out), "csv")
+    header, row = csv_rows(out)
+    assert header == names
+    assert row[:4] == ["'=1", "'=1", "'=1", "x"]
+    assert len(row) == 10_000
+
+
 def test_repeated_name_never_takes_a_name_the_header_has():
     names = clean_column_names(["Lead ID", "Title", "Employees", "X", "X (column 6)", "X"], "f.csv")
     assert names == ["Lead ID", "Title", "Employees", "X", "X (column 6)", "X (column 6) (2)"]
@@ -73,3 +88,38 @@ def test_repeat_named_like_a_renamed_copy_scores(tmp_path: Path, ruleset: Path):
     header, row = csv_rows(out)
     assert header[-2:] == ["X (column 6)", "X (column 6) (2)"]
     assert row[0] == "A" and row[-2:] == ["2", "3"]
+
+
+# --- formula-like header cells are escaped as values are, in every CSV leadq writes -----------------
+
+FORMULA_HEADER = 'Lead ID,Title,Employees,=HYPERLINK("http://e"),@x\n=A1,Director,abc,1,2\nB,Director,500,=3,+4\n'
+
+
+def test_header_cells_escaped_in_scored_and_rejects(tmp_path: Path, ruleset: Path):
+    contacts = tmp_path / "hdr.csv"
+    contacts.write_text(FORMULA_HEADER)
+    out = tmp_path / "h.csv"
+    run_cli(["score", contacts, "-r", ruleset, "-o", out, "-q", "--keep-columns", '=HYPERLINK("http://e"),@x'])
+    header, row = csv_rows(out)
+    assert header[-2:] == ["'=HYPERLINK(\"http://e\")", "'@x"]
+    assert row[0] == "B" and row[-2:] == ["'=3", "'+4"]
+    assert csv_rows(tmp_path / "h.rejects.csv") == [
+        ["source_file", "source_row", "reason", "Lead ID", "Title", "Employees", "'=HYPERLINK(\"http://e\")", "'@x"],
+        [str(contacts), "1", "unreadable number in 'Employees'", "'=A1", "Director", "abc", "1", "2"],
+    ]
+    # --previous reads the file back: the same leads, unchanged.
+    again = tmp_path / "h2.csv"
+    run_cli(["score", contacts, "-r", ruleset, "-o", again, "-q", "--previous", out,
+             "--keep-columns", '=HYPERLINK("http://e"),@x'])
+    header, row = csv_rows(again)
+    assert header[-5:] == ["'=HYPERLINK(\"http://e\")", "'@x", "previous_tier", "score_change", "change"]
+    assert row[-3:] == ["x", "0.0", "unchanged"]
+
+
+def test_header_escape_keeps_names_apart_and_can_be_turned_off(tmp_path: Path):
+    frame = pl.DataFrame({"=a": ["1"], "'=a": ["2"], "-b": [3]})
+    out = tmp_path / "o.csv"
+    write_frame(frame, str(out), "csv")
+    assert csv_rows(out) == [["'=a (2)", "'=a", "'-b"], ["1", "2", "3"]]
+    write_frame(frame, str(out), "csv", escape_formulas=False)
+    assert csv_rows(out) == [["=a", "'=a", "-b"], ["1", "2", "3"]]
