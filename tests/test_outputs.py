@@ -605,3 +605,28 @@ def test_an_output_that_is_a_symlink_replaces_the_file_it_names_and_stays_a_link
     (shared / "leads.csv").unlink()  # a link whose file is not there yet: the file is made
     write_frame(pl.DataFrame({"a": ["y"]}), str(link), "csv")
     assert link.is_symlink() and (shared / "leads.csv").read_text() == "a\ny\n"
+
+
+def test_a_report_to_a_stdout_that_cannot_encode_its_drawing_prints_in_ascii(tmp_path: Path) -> None:
+    """PYTHONIOENCODING=ascii: the outputs were written, then the report's bars raised UnicodeEncodeError (exit 70)."""
+    corpus = REPO / "tests" / "bad_inputs"
+    out = tmp_path / "scored.csv"
+    cmd = [sys.executable, "-c", "from leadq.cli import main; main()", "score", str(corpus / "good_contacts.csv"),
+           "-r", str(corpus / "base_ruleset.yaml"), "--as-of", "2026-11-01", "-o", str(out)]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONIOENCODING": "ascii", "COLUMNS": "100", "NO_COLOR": "1"})
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    lines = proc.stdout.decode("ascii").splitlines()
+    assert "|nurture |     3 | 100.0% | ####################|" in lines
+    assert "|mql     |     0 |   0.0% | ....................|" in lines
+    assert "Lead        |     3 |   100.0% | ######## |      |           | " in lines
+    assert pl.read_csv(out)["lead_id"].to_list() == ["L1", "L2", "L3"]
+
+
+def test_the_ascii_stand_ins_of_the_reports_drawing() -> None:
+    from leadq.cli import _ascii_or_question_mark
+
+    text = "a█·→…é"
+    with pytest.raises(UnicodeEncodeError) as info:
+        text.encode("ascii")
+    assert _ascii_or_question_mark(info.value) == ("#.->...?", 6)

@@ -369,6 +369,7 @@ def main() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
         signal.signal(signal.SIGTERM, raise_terminated)
+    _replace_what_stdout_cannot_encode()
     try:
         try:
             typer.main.get_group(app_for(sys.argv[1:]))()
@@ -386,6 +387,40 @@ def main() -> None:
             _stream_full(exc)
         except typer.Exit as done:
             sys.exit(done.exit_code)
+
+
+# What the reports draw with (bars, sparklines, arrows, ellipses, rules), as ASCII: for a stdout whose
+# encoding lacks them. Rich draws its own tables with ASCII borders there.
+_ASCII_FOR = {"█": "#", "·": ".", "▁": "_", "▂": "_", "▃": "-", "▄": "-", "▅": "=", "▆": "=", "▇": "#", "→": "->",
+              "…": "...", "—": "-", "–": "-", "─": "-", "━": "-", "│": "|"}
+
+
+def _ascii_or_question_mark(exc: UnicodeError) -> tuple[str, int]:
+    """The ``errors`` handler of such a stdout: a report's drawing characters as ASCII, any other as ``?``."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(_ASCII_FOR.get(ch, "?") for ch in text), exc.end
+
+
+def _replace_what_stdout_cannot_encode() -> None:
+    """Print a report to a stdout whose encoding lacks its drawing characters (``PYTHONIOENCODING=ascii``, a
+    Latin-1 locale) with ASCII in their place (other characters as ``?``): the run failed with an internal
+    error (exit 70) after its outputs were written."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "".join(_ASCII_FOR).encode(encoding)
+    except UnicodeEncodeError:
+        pass
+    except LookupError:  # an encoding Python does not know: printing fails whatever is done here
+        return
+    else:
+        return
+    import codecs
+
+    codecs.register_error("leadq-ascii", _ascii_or_question_mark)
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # not a text stream that can be reconfigured
+        sys.stdout.reconfigure(errors="leadq-ascii")
 
 
 def _stopped_outside_a_command() -> None:
