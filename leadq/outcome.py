@@ -3,7 +3,8 @@
 Used by ``leadq calibrate``. A stage name (``sql``, ``opportunity``,
 ``won``) means "reached this stage or a later one": any of the stage date
 fields is set (a closed-lost date counts as an opportunity), so a lead that
-skipped a stage still counts. A canonical field
+skipped a stage still counts; calibrate also reads ``lifecycle_stage`` for a stage
+(:func:`leadq.calibrate.resolve_calibration_outcome`), as funnel does. A canonical field
 or a raw column is read as yes/no (or as a date: set = converted); values that
 are neither are an error, so a wrong column is not silently read as "no".
 """

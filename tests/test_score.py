@@ -691,6 +691,7 @@ def test_an_option_given_an_empty_name_is_refused(tmp_path, option):
     (["diff", "b2b_saas", "b2b_saas", "{contacts}", "--json", ""], "--json"),
     (["test", "b2b_saas", ""], "CASES"),
     (["validate", ""], "RULESET"),
+    (["calibrate", "{contacts}", "--outcome", "sql", "--json", ""], "--json"),
     (["sql", "--ruleset", " "], "--ruleset"),
 ])
 def test_every_command_refuses_an_empty_name(tmp_path, monkeypatch, args, option):

@@ -9,7 +9,7 @@ import typer
 
 from leadq.cli import (
     AccountsOpt, ActivitiesOpt, AsOfOpt, DelimiterOpt, SheetOpt, EncodingOpt, InputFormatOpt, RulesetOpt,
-    QuietOpt, _parse_as_of, _read_options, _split_multi, app, handle_errors, working, write_report_json,
+    QuietOpt, _parse_as_of, _read_options, _split_multi, app, check_named, handle_errors, working, write_report_json,
 )
 from leadq.errors import UsageError
 
@@ -37,8 +37,9 @@ def calibrate(
     contacts: Annotated[list[str], typer.Argument(
         help="Contacts export with known outcomes (files or globs; '-' for CSV on stdin).")],
     outcome: Annotated[str, typer.Option(
-        "--outcome", help="What counts as converted: a stage (sql, opportunity, won: that stage's date or a later "
-        "one is set), a ruleset field (won_at), or a contacts column (true/yes/1/won, or any date).")],
+        "--outcome", help="What counts as converted: a stage (sql, opportunity, won: reached as leadq funnel counts "
+        "it: that stage's or a later stage's date is set, or the lifecycle stage is at or past it), a ruleset field "
+        "(won_at), or a contacts column (true/yes/1/won, or any date).")],
     activities: ActivitiesOpt = None,
     accounts: AccountsOpt = None,
     ruleset: RulesetOpt = None,
@@ -83,6 +84,7 @@ def calibrate(
 
     if target_precision is not None and target_volume is not None:
         raise UsageError("--target-precision and --target-volume are alternatives; give one of them")
+    check_named({"--json": json_out, "--ruleset": ruleset})
     rs = load_ruleset(ruleset)
     as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
     tiers = [t.strip() for t in sales_tiers.split(",") if t.strip()] if sales_tiers is not None else None
