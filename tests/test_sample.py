@@ -391,20 +391,26 @@ def test_a_second_run_into_the_same_folder_stops_with_the_first_ones_pid(tmp_pat
     from conftest import run_cli
 
     out = tmp_path / "s"
-    lock = tmp_path / "s.lock"  # a new folder's lock is beside it; an existing one's inside it
+    lock = tmp_path / ".s.lock"  # a new folder's lock is hidden beside it; an existing one's inside it
+    locked = out
     if state == "empty":
         out.mkdir()
         lock = out / ".leadq-sample.lock"
-    first = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # the first run, still going
+        locked = out / ".leadq-sample"
+    # The first run, still going, holds the lock's flock (its pid may mean nothing here: another container).
+    first = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
+                              "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+                              "fcntl.flock(fd, fcntl.LOCK_EX)\nos.write(fd, b'%d\\n' % os.getpid())\n"
+                              "print(flush=True)\ntime.sleep(120)", str(lock)], stdout=subprocess.PIPE)
     try:
-        lock.write_text(f"{first.pid}\n")
+        first.stdout.readline()
         before = _tree(tmp_path)
         result = run_cli(["sample", "--out", out, *SMALL], exit_code=4)
     finally:
         first.kill()
         first.wait()
-    assert result.stderr == (f"leadq: error: {lock.with_suffix('')} is being written by another leadq run (pid "
-                             f"{first.pid}); remove {lock} if that run is gone\n")
+    assert result.stderr == (f"leadq: error: {locked} is being written by another leadq run (pid {first.pid}), which "
+                             f"holds {lock}; wait for it to end\n")
     assert _tree(tmp_path) == before
 
 
