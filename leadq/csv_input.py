@@ -362,6 +362,10 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
     problem = _not_csv_text(header)
     if problem:
         raise InputError(problem, Position(label))
+    nul = _nul_line(source)
+    if nul is not None:
+        raise InputError(f"line {nul} holds NUL bytes (a binary file, or a file cut short and padded?); export "
+                         "the file again, or remove the NUL bytes", Position(label))
     text_read = header
     skipped, sep_line, header = _preamble(header)
     preamble = text_read[: len(text_read) - len(header)]
@@ -414,6 +418,26 @@ def _csv_frame(source: str | bytes, header: str, label: str, delimiter: str | No
         # Text read whole (stdin, a transcoded file) is kept only as long as its frame.
         weakref.finalize(data, _forget, label, source)
     return data, left_out
+
+
+def _nul_line(source: str | bytes) -> int | None:
+    """The line of the first NUL byte in a CSV source (a path or UTF-8 bytes), or None when it has none.
+
+    No CSV text holds one, and the parser reads a run of them (a file cut short by a crash, padded
+    with zeros to its size; a binary file) as a field: ``\\0\\0\\0`` became a lead whose id is NUL
+    bytes. One C-speed search per chunk, and a count of line ends only when one is found.
+    """
+    if isinstance(source, bytes):
+        at = source.find(b"\0")
+        return None if at < 0 else source.count(b"\n", 0, at) + 1
+    lines = 0
+    with open(source, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            at = chunk.find(b"\0")
+            if at >= 0:
+                return lines + chunk.count(b"\n", 0, at) + 1
+            lines += chunk.count(b"\n")
+    return None
 
 
 FOOTER_MAX_LINES = 12

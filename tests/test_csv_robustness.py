@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from leadq.csv_input import clean_column_names, free_name
+from leadq.errors import EXIT_INPUT
 from leadq.outputs import write_frame
 from tests.conftest import run_cli
 
@@ -123,3 +124,41 @@ def test_header_escape_keeps_names_apart_and_can_be_turned_off(tmp_path: Path):
     assert csv_rows(out) == [["'=a (2)", "'=a", "'-b"], ["1", "2", "3"]]
     write_frame(frame, str(out), "csv", escape_formulas=False)
     assert csv_rows(out) == [["=a", "'=a", "-b"], ["1", "2", "3"]]
+
+
+# --- NUL bytes, stray carriage returns, UTF-8 with a few bad bytes ----------------------------------
+
+CONTACTS = "Lead ID,Email,Title,Company,Employees,Industry,Country\nA,a@x.com,Director,Acme,500,SaaS,UK\n"
+NUL_ERROR = ("line {} holds NUL bytes (a binary file, or a file cut short and padded?); export the file again, "
+             "or remove the NUL bytes")
+
+
+@pytest.mark.parametrize(("tail", "line"), [
+    (b"\0" * 4096, 3),  # a file cut short and padded with zeros: it became a lead whose id is NUL bytes
+    (b"\0\0\0\n", 3),
+    (b"B\0,b@x.com,Director,Acme,500,SaaS,UK\n", 3),
+    (b"B,b@x.com,Director,Acme,500,SaaS,UK\n" * 3 + b"C,\0\n", 6),
+])
+def test_nul_bytes_are_an_input_error_naming_the_line(tmp_path: Path, ruleset: Path, tail: bytes, line: int):
+    contacts = tmp_path / "c.csv"
+    contacts.write_bytes(CONTACTS.encode() + tail)
+    result = run_cli(["score", contacts, "-r", ruleset, "-o", tmp_path / "o.csv"], exit_code=EXIT_INPUT)
+    assert result.stderr == f"leadq: error: {contacts}: {NUL_ERROR.format(line)}\n"
+    # From stdin (read whole) too.
+    result = run_cli(["score", "-", "-r", ruleset, "-o", tmp_path / "o.csv"], input=contacts.read_bytes(),
+                     exit_code=EXIT_INPUT)
+    assert result.stderr == f"leadq: error: <stdin>: {NUL_ERROR.format(line)}\n"
+
+
+def test_nul_on_the_first_line_keeps_its_own_message(tmp_path: Path, ruleset: Path):
+    contacts = tmp_path / "c.csv"
+    contacts.write_bytes(b"Lead ID\0,Title\nA,B\n")
+    result = run_cli(["score", contacts, "-r", ruleset, "-o", tmp_path / "o.csv"], exit_code=EXIT_INPUT)
+    assert result.stderr == (f"leadq: error: {contacts}: this is not CSV text: its first line holds NUL bytes (a "
+                             "binary file, or UTF-16 without a byte-order mark: pass --encoding utf-16-le)\n")
+
+
+UTF8_ERROR = ("line {}: byte {} (0xe9) is not UTF-8, though the rest of the file's accented text is; fix that "
+              "byte, or pass --encoding cp1252 (or latin-1) if the file is in that encoding")
+
+
