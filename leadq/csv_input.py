@@ -43,9 +43,10 @@ _DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
 _CHUNK = 1 << 20
 
 # A ragged CSV record, as _field_count_check reports it through a failing cast:
-# marker:first line:fields found:fields expected:hex of the file label:end
+# marker:first line:fields found:fields expected:1 if the line holds a carriage return inside it, else 0:
+# hex of the file label:end
 _RAGGED_MARKER = "leadq-ragged-record"
-_RAGGED_RE = re.compile(rf"{_RAGGED_MARKER}:(\d+):(\d+):(\d+):([0-9a-f]*):end")
+_RAGGED_RE = re.compile(rf"{_RAGGED_MARKER}:(\d+):(\d+):(\d+):([01]):([0-9a-f]*):end")
 
 
 def resolve_encoding(name: str | None) -> str | None:
@@ -590,8 +591,11 @@ def _field_count_check(source: str | bytes, sep: str, expected: int, label: str,
         )
         .head(1)
     )
-    marker = pl.format(f"{_RAGGED_MARKER}:{{}}:{{}}:{expected}:{label.encode('utf-8').hex()}:end",
-                       pl.col("first_line"), pl.col("found"))
+    # A CR inside the line (not the CR of a CRLF end): a file with mixed line ends, which the count
+    # of fields cannot explain.
+    stray_cr = line.str.strip_chars_end("\r").str.contains("\r", literal=True).cast(pl.Int8)
+    marker = pl.format(f"{_RAGGED_MARKER}:{{}}:{{}}:{expected}:{{}}:{label.encode('utf-8').hex()}:end",
+                       pl.col("first_line"), pl.col("found"), stray_cr)
     # A filter, not a column: the frame's row count is always needed, so no optimisation prunes it.
     return (
         first_bad.with_columns(marker.alias("_ragged"))
@@ -791,9 +795,12 @@ def ragged_record_error(text: str) -> InputError | None:
     found = _RAGGED_RE.search(text)
     if found is None:
         return None
-    line, count, expected, label = found.groups()
-    return InputError(f"line {line}: expected {expected} fields, found {count}; check the delimiter or quoting",
-                      Position(bytes.fromhex(label).decode("utf-8")))
+    line, count, expected, stray_cr, label = found.groups()
+    where = Position(bytes.fromhex(label).decode("utf-8"))
+    if stray_cr == "1":
+        return InputError(f"line {line} holds a carriage return (\\r) inside it: mixed line endings? convert the "
+                          f"file with dos2unix (expected {expected} fields, found {count})", where)
+    return InputError(f"line {line}: expected {expected} fields, found {count}; check the delimiter or quoting", where)
 
 
 def read_csv_bytes(raw: bytes, label: str, encoding: str | None, delimiter: str | None,

@@ -158,6 +158,20 @@ def test_nul_on_the_first_line_keeps_its_own_message(tmp_path: Path, ruleset: Pa
                              "binary file, or UTF-16 without a byte-order mark: pass --encoding utf-16-le)\n")
 
 
+def test_stray_carriage_return_is_named(tmp_path: Path, ruleset: Path):
+    contacts = tmp_path / "c.csv"
+    contacts.write_bytes(CONTACTS.encode() + b"B,b@x.com,Director,Acme,500,SaaS,UK\rC,c@x.com,Director,Acme,5,SaaS,UK\n"
+                         b"D,d@x.com,Director,Acme,500,SaaS,UK\r\n")
+    result = run_cli(["score", contacts, "-r", ruleset, "-o", tmp_path / "o.csv"], exit_code=EXIT_INPUT)
+    assert result.stderr == (f"leadq: error: {contacts}: line 3 holds a carriage return (\\r) inside it: mixed "
+                             "line endings? convert the file with dos2unix (expected 7 fields, found 13)\n")
+    # A short line without one keeps the usual message.
+    contacts.write_bytes(CONTACTS.encode() + b"garbage\n")
+    result = run_cli(["score", contacts, "-r", ruleset, "-o", tmp_path / "o.csv"], exit_code=EXIT_INPUT)
+    assert result.stderr == (f"leadq: error: {contacts}: line 3: expected 7 fields, found 1; check the delimiter "
+                             "or quoting\n")
+
+
 UTF8_ERROR = ("line {}: byte {} (0xe9) is not UTF-8, though the rest of the file's accented text is; fix that "
               "byte, or pass --encoding cp1252 (or latin-1) if the file is in that encoding")
 
