@@ -90,16 +90,45 @@ def detect_file_encoding(path: str) -> str:
         # switch codecs.
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
+        done = 0  # bytes of the file before the chunk
         try:
             while chunk := fh.read(_CHUNK):
                 # Plain ASCII with no sequence pending from the last chunk is valid UTF-8:
                 # checking that is several times cheaper than decoding it.
                 if not (chunk.isascii() and not decoder.getstate()[0]):
                     decoder.decode(chunk)
+                done += len(chunk)
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+        except UnicodeDecodeError as exc:
+            # The offset of the bad byte: exc.start counts from the bytes the decoder held back
+            # from the last chunk (a sequence cut at its end), then this chunk.
+            pending = len(exc.object) - len(chunk) if exc.object.endswith(chunk) else 0
+            bad = done - pending + exc.start
+        else:
+            return "utf-8"
+        fh.seek(0)
+        raw = fh.read()
+    _refuse_mixed_utf8(raw, bad, path)
+    return "cp1252"
+
+
+def _refuse_mixed_utf8(raw: bytes, bad: int, label: str) -> None:
+    """Raise InputError for text that is UTF-8 (a multi-byte sequence decodes) but for a byte at ``bad``.
+
+    A file without a single UTF-8 sequence and with bytes that are not UTF-8 is a Windows export
+    (cp1252, Latin-1), read so. One that has both is UTF-8 damaged (a cut, a paste from another
+    file): read as cp1252, every one of its accented letters would be mojibake ("CafÃ©"), silently.
+    """
+    if b"\0" in raw or raw.startswith(tuple(sig.encode("latin-1") for sig, _ in _NOT_CSV_SIGNATURES)):
+        return  # not text at all: the reader says what it is (_not_csv_text, _nul_line)
+    text = raw.decode("utf-8", errors="surrogateescape")
+    # Any character past ASCII but the escapes of undecodable bytes (U+DC80..U+DCFF).
+    if not re.search("[\u0080-\udc7f\udd00-\U0010ffff]", text):
+        return
+    line = raw.count(b"\n", 0, bad) + 1
+    raise InputError(f"line {line}: byte {bad} (0x{raw[bad]:02x}) is not UTF-8, though the rest of the file's "
+                     "accented text is; fix that byte, or pass --encoding cp1252 (or latin-1) if the file is in "
+                     "that encoding", Position(label))
 
 
 _UTF16_PROBE = 64
@@ -123,7 +152,7 @@ def _bomless_utf16(head: bytes) -> str | None:
     return None
 
 
-def _detect_bytes_encoding(raw: bytes) -> str:
+def _detect_bytes_encoding(raw: bytes, label: str) -> str:
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -133,7 +162,8 @@ def _detect_bytes_encoding(raw: bytes) -> str:
         return utf16
     try:
         raw.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        _refuse_mixed_utf8(raw, exc.start, label)
         return "cp1252"
     return "utf-8"
 
@@ -807,7 +837,7 @@ def read_csv_bytes(raw: bytes, label: str, encoding: str | None, delimiter: str 
                    row_columns: Collection[str] | None = None,
                    used_columns: Collection[str] | None = None) -> tuple[pl.LazyFrame, ReportRows | None]:
     """CSV read whole from bytes (stdin), decoded with ``encoding`` or the detected one; see :func:`read_csv_file`."""
-    codec = encoding or _detect_bytes_encoding(raw)
+    codec = encoding or _detect_bytes_encoding(raw, label)
     if encoding is None and codec == "utf-8" and not raw.startswith(codecs.BOM_UTF8):
         # Detection decoded it whole (valid UTF-8): the bytes go to the parser as they are, not
         # decoded and encoded again in Python (half the time of reading it, twice the memory).

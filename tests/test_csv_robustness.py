@@ -176,3 +176,26 @@ UTF8_ERROR = ("line {}: byte {} (0xe9) is not UTF-8, though the rest of the file
               "byte, or pass --encoding cp1252 (or latin-1) if the file is in that encoding")
 
 
+def test_utf8_with_a_bad_byte_is_refused(tmp_path: Path, ruleset: Path, monkeypatch: pytest.MonkeyPatch):
+    contacts = tmp_path / "c.csv"
+    raw = "Lead ID,Title,Employees\nA,Café Director,500\n".encode() + b"B,Dir\xe9ctor,5\n"
+    contacts.write_bytes(raw)
+    result = run_cli(["score", contacts, "-r", ruleset, "-o", tmp_path / "o.csv"], exit_code=EXIT_INPUT)
+    assert result.stderr == f"leadq: error: {contacts}: {UTF8_ERROR.format(3, 50)}\n"
+    result = run_cli(["score", "-", "-r", ruleset, "-o", tmp_path / "o.csv"], input=raw, exit_code=EXIT_INPUT)
+    assert result.stderr == f"leadq: error: <stdin>: {UTF8_ERROR.format(3, 50)}\n"
+    # The offset past a chunk, with a UTF-8 sequence cut by the chunk's end.
+    monkeypatch.setattr("leadq.csv_input._CHUNK", 30)  # "...A,Caf\xc3" then "\xa9 Director..."
+    result = run_cli(["score", contacts, "-r", ruleset, "-o", tmp_path / "o.csv"], exit_code=EXIT_INPUT)
+    assert result.stderr == f"leadq: error: {contacts}: {UTF8_ERROR.format(3, 50)}\n"
+    # As told, it is read as cp1252.
+    run_cli(["score", contacts, "-r", ruleset, "-o", tmp_path / "o.csv", "-q", "--encoding", "cp1252"])
+    assert [row[0] for row in csv_rows(tmp_path / "o.csv")] == ["lead_id", "A", "B"]
+
+
+def test_windows_export_without_utf8_is_still_read_as_cp1252(tmp_path: Path, ruleset: Path):
+    contacts = tmp_path / "c.csv"
+    contacts.write_bytes(b"Lead ID,Title,Employees\nA,Caf\xe9 Director,500\n")
+    out = tmp_path / "o.csv"
+    run_cli(["score", contacts, "-r", ruleset, "-o", out, "-q", "--keep-columns", "Title"])
+    assert csv_rows(out)[1][-1] == "Café Director"
