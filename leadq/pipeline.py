@@ -77,6 +77,9 @@ class RunStats:
     # ({log_column, contacts_column, log, contacts}; empty otherwise: unknown_lead_examples)
     events_unknown_examples: dict = field(default_factory=dict)
     unmatched_titles: int = 0
+    # Scored leads whose created_at is after the as-of time (a backfill of data exported later); None when
+    # the ruleset maps no created_at. They stay in the output: every input lead ends in exactly one place.
+    created_after_as_of: int | None = None
 
     @property
     def input_rows(self) -> int:
@@ -349,6 +352,11 @@ def _score_frames(
         # would compute the whole scoring again (collect_all does not share it).
         scored = scored.with_columns(unmatched_title().alias("_unmatched_title"))
         internal.append("_unmatched_title")
+    if "created_at" in ruleset.columns:
+        # A column of the scored plan too, summed after the one collect.
+        scored = scored.with_columns((pl.col("created_at") > pl.lit(as_of, dtype=pl.Datetime("us", "UTC")))
+                                     .fill_null(False).alias("_created_after"))
+        internal.append("_created_after")
     funnel_cols: list[pl.Expr] = []
     if funnel_detail and not detail:
         from leadq.funnel_input import DATE_FIELDS, SCORED_FUNNEL_FIELDS
@@ -400,6 +408,8 @@ def _score_frames(
             "scored": _lookup(scored_counts, name), "rejected": _lookup(reject_counts, name),
         })
     stats.unmatched_titles = int(scored_df["_unmatched_title"].sum()) if "_unmatched_title" in scored_df.columns else 0
+    if "_created_after" in scored_df.columns:
+        stats.created_after_as_of = int(scored_df["_created_after"].sum())
     output = scored_df.select([c for c in scored_df.columns if not c.startswith("_") and c not in ("bad_timing",)]) \
         if not detail else scored_df.select(out_cols)
     if funnel_cols:

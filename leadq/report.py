@@ -193,6 +193,13 @@ def unknown_leads_note(events: dict) -> str:
     return note
 
 
+def created_after_note(leads: int, as_of: str) -> str:
+    """The summary's line for scored leads created after the as-of time (``leads_created_after_as_of``): they
+    are scored and kept, as every input lead is, but could not have existed then."""
+    when = as_of[:-len("T00:00:00Z")] if as_of.endswith("T00:00:00Z") else as_of
+    return f"{_leads(leads)} created after --as-of {when} (a backfill of data exported later?)"
+
+
 def report_rows_note(name: str, rows: dict) -> str:
     """What was left out of a report export (``RunSummary.report_rows``), in one line."""
     unit = rows.get("unit", "sheet row")
@@ -234,6 +241,8 @@ def run_summary(summary: RunSummary) -> Group:
             # holding '[/]' ended the run with exit 70, and '[red]' vanished.
             files.add_row(Text(f["file"]), f"{f['rows']:,}", f"{f['scored']:,}", f"{f['rejected']:,}")
         parts.append(files)
+    if summary.leads_created_after_as_of:
+        parts.append(Text(created_after_note(summary.leads_created_after_as_of, summary.as_of), style="yellow"))
     if summary.rejected_by_reason:
         parts.append(Text("rejected: " + "; ".join(f"{k} {v:,}" for k, v in summary.rejected_by_reason.items()),
                           style="yellow"))
@@ -291,11 +300,14 @@ def run_summary(summary: RunSummary) -> Group:
         for letter, row in zip(summary.matrix_grades, summary.matrix):
             matrix.add_row(Text(letter), *[f"{n:,}" for n in row], f"{sum(row):,}")
         parts += [tiers, matrix]
-        if summary.reasons:
+        # The JSON lists every reason code, 0 included; the table only those that disqualified a lead,
+        # commonest first (a ruleset may have dozens).
+        found = sorted((r for r in summary.reasons if r.count), key=lambda r: -r.count)
+        if found:
             reasons = ReportTable(title="Disqualification reasons")
             for col in ("reason", "category", "leads", "share"):
                 reasons.add_column(col, justify="right" if col in ("leads", "share") else "left")
-            for r in summary.reasons[:10]:
+            for r in found[:10]:
                 reasons.add_row(Text(r.label), Text(r.category), f"{r.count:,}", _pct(r.share))
             parts.append(reasons)
     if summary.funnel:
@@ -333,6 +345,7 @@ def _change_lines(ch: dict) -> list[Text]:
     when = f"as of {ch['previous_as_of']}, " if ch.get("previous_as_of") else ""
     counts = [("new", "new"), ("tier changed", "tier_changed"), ("route changed", "route_changed"),
               ("score changed", "score_changed"), ("unchanged", "unchanged"), ("gone", "gone")]
+    # A previous output as of this run's time or later (changes["warning"]) is said on stderr, not here again.
     lines = [Text(f"since {ch['previous']} ({when}{ch['previous_leads']:,} leads): "
                   + "; ".join(f"{label} {ch[key]:,}" for label, key in counts
                               if ch[key] or key != "route_changed"))]
@@ -351,7 +364,9 @@ def _leads(n: int) -> str:
 
 
 def _joined(counts: dict[str, int]) -> str:
-    return "; ".join(f"{k} {v:,}" for k, v in counts.items())
+    """``name count; ...`` for the names with a count: the JSON lists every name of the ruleset, 0 included,
+    and a line of zeros would hide the few that count (the tiers and grades tables keep their zero rows)."""
+    return "; ".join(f"{k} {v:,}" for k, v in counts.items() if v)
 
 
 def _action_lines(summary: RunSummary) -> list[Text]:
@@ -359,13 +374,15 @@ def _action_lines(summary: RunSummary) -> list[Text]:
     lines: list[Text] = []
     r = summary.routing or {}
     if "routes" in r:
-        routes = [_joined(r["routes"])] if r["routes"] else []
+        routes = [_joined(r["routes"])] if any(r["routes"].values()) else []
         unrouted = f"unrouted {r['unrouted']:,}"
         lines.append(Text("routes: " + "; ".join([*routes, unrouted])))
     if r.get("away"):
         lines.append(Text(f"owners away (no new leads): {', '.join(r['away'])}"))
     why: dict[str, dict] = {}  # the reason leads went without an owner -> route -> leads
     for route, n in (r.get("unassigned") or {}).items():
+        if not n:
+            continue
         owners, away = set(r["owners"][route]), set(r.get("away", ()))
         reason = ("every owner of the route away" if owners <= away or route not in r.get("capacity", {}) else
                   "every owner away or at capacity; the most urgent leads went first" if owners & away else
@@ -373,12 +390,12 @@ def _action_lines(summary: RunSummary) -> list[Text]:
         why.setdefault(reason, {})[route] = n
     for reason, routes in why.items():
         lines.append(Text(f"without an owner ({reason}): {_joined(routes)}", style="yellow"))
-    if r.get("flags"):
+    if any((r.get("flags") or {}).values()):
         lines.append(Text(f"flags: {_joined(r['flags'])}"))
     if "sla_due" in r:
         lines.append(Text(f"SLA: {_leads(r['sla_due'])} with a due time; {r['sla_overdue']:,} already due "
                           "before the as-of time", style="yellow" if r["sla_overdue"] else ""))
-    if r.get("nurture_tracks"):
+    if any((r.get("nurture_tracks") or {}).values()):
         lines.append(Text(f"nurture tracks: {_joined(r['nurture_tracks'])}"))
     if summary.accounts:
         lines.append(Text(f"accounts {summary.accounts['accounts']:,}: {_joined(summary.accounts['tiers'])}"))

@@ -21,7 +21,12 @@ INTENT_BANDS = (("none", None, 0.0), ("low", 0.0, 20.0), ("medium", 20.0, 40.0),
 
 @dataclass
 class Count:
-    """A labelled count with its share of the scored leads."""
+    """A labelled count with its share of the scored leads.
+
+    ``label`` is the ruleset's text for the name: a disqualifier's ``label``, a tier's ``description``
+    (the first of its tiers that has one); grades have none (""). ``category`` is a disqualifier's
+    category (bad_fit or bad_timing); tiers and grades have none in a ruleset ("").
+    """
 
     name: str
     count: int
@@ -62,6 +67,9 @@ class RunSummary:
     routing: dict | None = None  # routes, unrouted, owners, away, capacity, unassigned, flags, sla_*, ...
     accounts: dict | None = None  # accounts, tiers (with --rollup account)
     changes: dict | None = None  # since the --previous output (leadq.changes.compare_with_previous)
+    # Scored leads created after the as-of time (None: the ruleset maps no created_at, or the engine did not
+    # count them); kept in the output, counted here as calibrate and funnel count theirs.
+    leads_created_after_as_of: int | None = None
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (the schema documented in the README), its version and leadq's first."""
@@ -78,10 +86,22 @@ def count_by(frame: pl.DataFrame, column: str) -> dict:
     return dict(zip(per[column].to_list(), per["len"].to_list()))
 
 
-def _counts(frame: pl.DataFrame, column: str, order: list[str], total: int) -> list[Count]:
+def _counts(frame: pl.DataFrame, column: str, order: list[str], total: int,
+            labels: dict[str, str] | None = None) -> list[Count]:
     got = count_by(frame, column)
     names = order + sorted(k for k in got if k not in order and k is not None)
-    return [Count(n, int(got.get(n, 0)), (got.get(n, 0) / total) if total else 0.0) for n in names]
+    labels = labels or {}
+    return [Count(n, int(got.get(n, 0)), (got.get(n, 0) / total) if total else 0.0, labels.get(n, ""))
+            for n in names]
+
+
+def _tier_labels(rs) -> dict[str, str]:
+    """Each tier name's description: the first of its tiers that has one (a name may have several tiers)."""
+    labels: dict[str, str] = {}
+    for tier in rs.tiers:
+        if tier.description and not labels.get(tier.name):
+            labels[tier.name] = tier.description
+    return labels
 
 
 def intent_band(expr: pl.Expr) -> pl.Expr:
@@ -98,15 +118,15 @@ def summarise(result: ScoreResult) -> RunSummary:
     rs = result.ruleset
     total = scored.height
     stats = result.stats
-    tiers = _counts(scored, "tier", list(rs.tier_names), total)
+    tiers = _counts(scored, "tier", list(rs.tier_names), total, _tier_labels(rs))
     grades = _counts(scored, "grade", list(rs.grade_letters), total)
-    reasons: list[Count] = []
-    if total:
-        exploded = scored.select(pl.col("disqualification_reasons").explode().alias("code")).drop_nulls()
-        got = count_by(exploded, "code")
-        for d in sorted(rs.disqualifiers, key=lambda d: -got.get(d.code, 0)):
-            if got.get(d.code):
-                reasons.append(Count(d.code, int(got[d.code]), got[d.code] / total, d.label, d.category))
+    # Every reason code of the ruleset, in its order, 0 included: a monitoring step's keys stay put day to day.
+    got = count_by(scored.select(pl.col("disqualification_reasons").explode().alias("code")).drop_nulls(), "code") \
+        if total else {}
+    first = {d.code: d for d in reversed(rs.disqualifiers)}  # a code given twice: its first label
+    reasons = [Count(code, int(got.get(code, 0)), got.get(code, 0) / total if total else 0.0,
+                     first[code].label, first[code].category)
+               for code in dict.fromkeys(d.code for d in rs.disqualifiers)]
     bands = [b[0] for b in INTENT_BANDS]
     letters = list(rs.grade_letters)
     matrix = [[0] * len(bands) for _ in letters]
@@ -145,13 +165,15 @@ def summarise(result: ScoreResult) -> RunSummary:
         unmatched_titles=stats.unmatched_titles if "job_title" in rs.columns else None,
         routing=_routing(result),
         accounts=_accounts(result),
+        leads_created_after_as_of=stats.created_after_as_of,
     )
 
 
 def _named_counts(frame: pl.DataFrame, column: str, order: tuple[str, ...]) -> dict[str, int]:
+    """Rows per name: every name of the ruleset (``order``), 0 included, then any other value found."""
     got = count_by(frame, column)
-    return {name: int(got[name]) for name in list(order) + sorted(k for k in got if k is not None and k not in order)
-            if got.get(name)}
+    return {name: int(got.get(name, 0))
+            for name in list(order) + sorted(k for k in got if k is not None and k not in order)}
 
 
 def _routing(result: ScoreResult) -> dict | None:
@@ -192,7 +214,7 @@ def _owner_counts(scored: pl.DataFrame, routing) -> dict:
                        for route in routes},
             "away": list(routing.away),
             "capacity": capacities,
-            "unassigned": {route: counts[(route, None)] for route in routes if counts.get((route, None))}}
+            "unassigned": {route: counts.get((route, None), 0) for route in routes}}
 
 
 def _accounts(result: ScoreResult) -> dict | None:
