@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Sequence
 
 import polars as pl
@@ -135,9 +136,36 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
     return PreviousRun(path=path, frame=frame, as_of=as_of)
 
 
+def not_before_note(previous: PreviousRun, as_of: datetime | None) -> str | None:
+    """What it means when the previous output's as-of time is not before this run's (None when it is, or
+    when either is unknown: a previous output in CSV or NDJSON records no as-of time).
+
+    A same-day retry compares with the run it retries (its --changes file holds only what moved since:
+    the first run's hand-off is lost if the CRM sync had not taken it); a backfill run out of order
+    compares with the future. Both are legitimate, so the run goes on and says so.
+    """
+    if as_of is None or not previous.as_of or previous.first_run:
+        return None
+    try:
+        before = datetime.fromisoformat(previous.as_of)
+    except ValueError:
+        return None
+    if before.tzinfo is None:
+        before = before.replace(tzinfo=timezone.utc)
+    if before < as_of:
+        return None
+    this = as_of.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return (f"--previous {previous.path}: changes are against a run as of {previous.as_of}, not before this "
+            f"one's {this}: a retry or a backfill out of order?")
+
+
 def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: Ruleset,
-                          min_score_change: float = DEFAULT_MIN_SCORE_CHANGE) -> tuple[pl.DataFrame, dict]:
+                          min_score_change: float = DEFAULT_MIN_SCORE_CHANGE,
+                          as_of: datetime | None = None) -> tuple[pl.DataFrame, dict]:
     """The scored frame with the change columns (and kept owners), and the change figures for the summary.
+
+    ``as_of``: this run's as-of time; a previous output as of it or later gives ``previous_not_before``
+    true and a ``warning`` (:func:`not_before_note`).
 
     Raises:
         UsageError: ``min_score_change`` is negative or not a number, or the
@@ -171,9 +199,12 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
     moves = (out.filter(pl.col("change") == "tier_changed").group_by("previous_tier", "tier").len()
              .sort(["len", "previous_tier", "tier"], descending=[True, False, False]))
     gone = previous.frame.join(scored.select("lead_id"), on="lead_id", how="anti").height
+    note = not_before_note(previous, as_of)
     figures = {
         "previous": previous.path, "previous_as_of": previous.as_of, "previous_leads": previous.frame.height,
         "first_run": previous.first_run,
+        "previous_not_before": note is not None,
+        "warning": note,
         "min_score_change": min_score_change,
         **{c: int(counts.get(c, 0)) for c in CHANGES}, "gone": gone,
         "transitions": moves.select(pl.col("previous_tier").alias("from"), pl.col("tier").alias("to"),
@@ -181,6 +212,30 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
         "owners_kept": owners_kept,
     }
     return out, figures
+
+
+def check_not_empty(scored: int, input_rows: int, rejected_by_reason: dict[str, int], previous: PreviousRun) -> None:
+    """Stop a run that scored no lead when the previous output holds some (``--allow-empty`` skips this check).
+
+    An empty export is valid, but after a run that had leads it is far more likely a failed upstream step
+    (a download that failed and left an empty file, a query that timed out) than a CRM with no leads; the
+    run would write an empty state and hand every lead on as ``gone``. Every row rejected is the same
+    case (a header renamed upstream).
+
+    Raises:
+        InputError: before anything is written, saying how to go on on purpose.
+    """
+    if scored or not previous.frame.height:
+        return
+    if input_rows:
+        top = next(iter(rejected_by_reason.items()), None)
+        what = f"every one of the {input_rows:,} rows read was rejected" + (f" (most: {top[0]} {top[1]:,})" if top else "")
+    else:
+        what = "the input holds no leads (0 rows read)"
+    raise InputError(f"no lead scored: {what}, and --previous {previous.path} holds {previous.frame.height:,}. "
+                     "Nothing was written: after a run with leads this is more likely a failed export upstream "
+                     "than a CRM with none. Check the input; to write the empty output and hand on every lead as "
+                     "'gone', run again with --allow-empty")
 
 
 def check_change_options(previous: str | None, changes: str | None, min_score_change: float | None,

@@ -76,7 +76,7 @@ def test_each_lead_gets_its_previous_tier_score_change_and_change(routed):
     }
     assert figures == {
         "previous": "prev.parquet", "previous_as_of": "2026-10-31T00:00:00Z", "previous_leads": 12,
-        "first_run": False, "min_score_change": 1.0,
+        "first_run": False, "previous_not_before": False, "warning": None, "min_score_change": 1.0,
         "new": 1, "tier_changed": 1, "route_changed": 2, "score_changed": 1, "unchanged": 7, "gone": 1,
         "transitions": [{"from": "mql", "to": "hand_raiser", "leads": 1}],
         "owners_kept": 4,
@@ -390,3 +390,79 @@ def test_a_floor_of_zero_counts_every_move_and_no_standstill(routed):
     assert moved and all(change != 0 for change in moved.values())
     assert all(r["score_change"] == 0 for r in out.to_dicts() if r["change"] == "unchanged")
     assert figures["unchanged"] == sum(1 for r in out.to_dicts() if r["change"] == "unchanged") > 0
+
+
+def test_a_previous_output_as_of_this_runs_time_or_later_is_said_on_stderr_and_in_the_summary(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = "scored.parquet"
+    args = ["-o", state, "--previous", state, "--changes", "delta.csv", "--summary-json", "s.json"]
+    _score(tmp_path, "2026-10-25", *args, "-q")
+    # A same-day retry: nothing moved since the run it retries, and the hand-off holds only the header.
+    retry = _score(tmp_path, "2026-10-25", *args)
+    note = ("--previous scored.parquet: changes are against a run as of 2026-10-25T00:00:00Z, not before this one's "
+            "2026-10-25T00:00:00Z: a retry or a backfill out of order?")
+    assert retry.stderr == f"leadq: warning: {note}\n"
+    figures = json.loads((tmp_path / "s.json").read_text())["changes"]
+    assert (figures["previous_not_before"], figures["warning"], figures["unchanged"]) == (True, note, 2941)
+    assert pl.read_csv("delta.csv").height == 0
+    # A backfill run out of order compares with the future.
+    backfill = _score(tmp_path, "2026-10-20", *args)
+    assert "not before this one's 2026-10-20T00:00:00Z: a retry or a backfill out of order?" in backfill.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["changes"]["previous_not_before"] is True
+    # The next day's run is as it always was.
+    later = _score(tmp_path, "2026-10-26", *args)
+    assert later.stderr == ""
+    figures = json.loads((tmp_path / "s.json").read_text())["changes"]
+    assert (figures["previous_as_of"], figures["previous_not_before"], figures["warning"]) == \
+        ("2026-10-20T00:00:00Z", False, None)
+
+
+def _empty_run_message(what: str) -> str:
+    return (f"leadq: error: no lead scored: {what}, and --previous scored.parquet holds 2,941. Nothing was written: "
+            "after a run with leads this is more likely a failed export upstream than a CRM with none. Check the "
+            "input; to write the empty output and hand on every lead as 'gone', run again with --allow-empty\n")
+
+
+def test_an_empty_input_does_not_wipe_the_state_unless_allowed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _score(tmp_path, SAMPLE_AS_OF, "-o", "scored.parquet", "-q")
+    before = (tmp_path / "scored.parquet").read_bytes()
+    args = ["score", "-", "--as-of", "2026-11-02", "-o", "scored.parquet", "--previous", "scored.parquet",
+            "--changes", "delta.csv", "--summary-json", "s.json"]
+    result = run_cli(args, input=b"", exit_code=3)  # a failed curl: zero bytes
+    assert result.stderr == _empty_run_message("the input holds no leads (0 rows read)")
+    assert (tmp_path / "scored.parquet").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.parquet", "scored.rejects.csv"]
+    # On purpose: every lead is handed on as gone, and the state is emptied.
+    run_cli(args + ["--allow-empty", "-q"], input=b"")
+    assert pl.read_parquet("scored.parquet").height == 0
+    delta = pl.read_csv("delta.csv")
+    assert (delta.height, set(delta["change"])) == (2941, {"gone"})
+
+
+def test_every_row_rejected_with_a_previous_output_is_refused_too(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _score(tmp_path, SAMPLE_AS_OF, "-o", "scored.parquet", "-q")
+    before = [(tmp_path / n).read_bytes() for n in ("scored.parquet", "scored.rejects.csv")]
+    header = (SAMPLE / "contacts.csv").read_text().splitlines()[0]
+    (tmp_path / "c.csv").write_text(header + "\n" + "".join("," * header.count(",") + "x\n" for _ in range(3)))
+    result = run_cli(["score", "c.csv", "--as-of", "2026-11-02", "-o", "scored.parquet", "--previous",
+                      "scored.parquet"], exit_code=3)
+    assert result.stderr == _empty_run_message("every one of the 3 rows read was rejected (most: missing lead id 3)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "scored.parquet", "scored.rejects.csv"]
+    assert [(tmp_path / n).read_bytes() for n in ("scored.parquet", "scored.rejects.csv")] == before
+
+
+def test_an_empty_input_on_a_first_run_is_written_as_before(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run_cli(["score", "-", "--as-of", SAMPLE_AS_OF, "-o", "s.parquet", "--previous", "s.parquet", "-q"], input=b"")
+    assert pl.read_parquet("s.parquet").height == 0
+
+
+def test_allow_empty_without_previous_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["score", "-", "--as-of", SAMPLE_AS_OF, "-o", "s.parquet", "--allow-empty"], input=b"",
+                     exit_code=2)
+    assert result.stderr == ("leadq: error: --allow-empty needs --previous (without it an input of no leads writes "
+                             "an empty output anyway)\n")
+    assert list(tmp_path.iterdir()) == []

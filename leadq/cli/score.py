@@ -69,6 +69,10 @@ def score(
         "--max-tier-changes", metavar="PERCENT",
         help="With --previous: write nothing and exit 5 when more than this percentage of the previous "
         "output's leads changed tier or are gone (a broken export should not reach the CRM).")] = None,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="With --previous: write the output even when no lead is scored (an empty input, or "
+        "every row rejected) and the previous output holds leads; without it such a run writes nothing and exits "
+        "3 (an empty export is more likely a failed download than no leads).")] = False,
     away: Annotated[Optional[list[str]], typer.Option(
         "--away", metavar="OWNER",
         help="Owners who get no new leads this run, e.g. out of office (repeatable or comma-separated); their "
@@ -162,6 +166,9 @@ def score(
         from leadq.changes import check_change_options
 
         check_change_options(previous, changes_out, score_change_floor, kept, max_tier_changes)
+    if allow_empty and not previous:
+        raise UsageError("--allow-empty needs --previous (without it an input of no leads writes an empty output "
+                         "anyway)")
     changes_fmt = format_from_path(changes_out, option="--changes") if changes_out else None
     rs = load_ruleset(ruleset)
     if away:
@@ -232,9 +239,16 @@ def score(
                 and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
             )
         if earlier is not None:
-            from leadq.changes import check_tier_changes, compare_with_previous
+            from leadq.changes import check_not_empty, check_tier_changes, compare_with_previous
 
-            result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change)
+            if not allow_empty:
+                check_not_empty(result.scored.height, result.stats.input_rows, result.stats.rejected_by_reason,
+                                earlier)
+
+            result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change,
+                                                           as_of=result.stats.as_of)
+            if changes["warning"] and not quiet:
+                sys.stderr.write(f"leadq: warning: {changes['warning']}\n")
             if max_tier_changes is not None:
                 check_tier_changes(changes, max_tier_changes)
         summary = summarise(result)
