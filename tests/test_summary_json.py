@@ -1,5 +1,7 @@
 """The --summary-json document of `leadq score`: its version and every key, pinned.
 
+The golden file is the contract of the document: every path, with every type found there over runs that
+fill every part ("string|null": may be null), and "?" after a key some runs leave out of its object.
 Regenerate after an intended change with ``LEADQ_UPDATE_GOLDEN=1 pytest tests/test_summary_json.py``,
 review the diff, and raise ``leadq.summary.SUMMARY_SCHEMA_VERSION`` when a key was renamed or removed.
 """
@@ -14,7 +16,7 @@ import polars as pl
 from leadq import __version__
 from leadq.ruleset_loader import load_ruleset
 from leadq.summary import SUMMARY_SCHEMA_VERSION
-from tests.conftest import FIXTURES, ROOT, RULESETS, SAMPLE, json_shape, run_cli
+from tests.conftest import FIXTURES, ROOT, RULESETS, SAMPLE, run_cli
 
 GOLDEN = ROOT / "tests" / "golden" / "score" / "summary_schema.txt"
 UPDATE = bool(os.environ.get("LEADQ_UPDATE_GOLDEN"))
@@ -28,21 +30,92 @@ MAPS = {
 }
 
 
+def _shapes(value, path: str, out: dict[str, set[str]], objects: dict[str, set[str]]) -> None:
+    """Every path of ``value`` with the types found there (every item of a list, not only the first);
+    ``objects``: each object path with the keys it held."""
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null",
+            dict: "object", list: "array"}[type(value)]
+    out.setdefault(path, set()).add(kind)
+    if isinstance(value, dict):
+        if path not in MAPS:
+            objects.setdefault(path, set()).update(value)
+        for k, v in value.items():
+            _shapes(v, f"{path}.{'*' if path in MAPS else k}", out, objects)
+    elif isinstance(value, list):
+        for item in value:
+            _shapes(item, f"{path}[]", out, objects)
+
+
+def schema_lines(docs: list[dict]) -> list[str]:
+    """The contract of the summary documents ``docs``: each path once, in order of first appearance, with
+    every type found there ("string|null": nullable); "?" after a key that some document's object lacked."""
+    types: dict[str, set[str]] = {}
+    held: list[dict[str, set[str]]] = []
+    for doc in docs:
+        objects: dict[str, set[str]] = {}
+        _shapes(doc, "$", types, objects)
+        held.append(objects)
+    order = ["object", "array", "string", "integer", "number", "boolean", "null"]
+    children: dict[str, list[str]] = {}  # each path's own paths, in order of first appearance
+    for path in types:
+        if path != "$":
+            parent = path[:-2] if path.endswith("[]") else path.rpartition(".")[0]
+            children.setdefault(parent, []).append(path)
+    lines = []
+
+    def emit(path: str) -> None:
+        parent, _, key = path.rpartition(".")
+        optional = not path.endswith("]") and parent not in MAPS and key != "*" and any(
+            parent in objects and key not in objects[parent] for objects in held)
+        lines.append(f"{path}{'?' if optional else ''}: {'|'.join(k for k in order if k in types[path])}")
+        for child in children.get(path, []):
+            emit(child)
+
+    emit("$")
+    return lines
+
+
+def _summary(tmp_path, name: str, args: list, stdin: bytes | None = None) -> dict:
+    path = tmp_path / f"{name}.json"
+    run_cli(["score", *args, "--summary-json", path, "-q"], input=stdin)
+    return json.loads(path.read_text())
+
+
 def test_every_key_of_the_summary_json_is_pinned(tmp_path):
-    # A run that fills every section: events, accounts and their rollup, routing, the funnel, changes.
-    out = tmp_path / "scored.parquet"
-    common = ["-a", str(SAMPLE / "events" / "*.csv"), "--accounts", SAMPLE / "accounts.csv", "--rollup", "account",
-              "-o", out, "-q"]
-    run_cli(["score", SAMPLE / "contacts.csv", "--as-of", "2026-10-01", *common])
-    result = run_cli(["score", SAMPLE / "contacts.csv", "--as-of", "2026-11-01", "--previous", out,
-                      "--summary-json", "-", *common])
-    data = json.loads(result.stdout)
-    assert (data["schema_version"], data["leadq_version"]) == (SUMMARY_SCHEMA_VERSION, __version__)
-    assert list(data)[:2] == ["schema_version", "leadq_version"]
-    text = "\n".join(json_shape(data, maps=MAPS)) + "\n"
+    """The summary's contract: runs that between them fill every part (events, accounts and their rollup,
+    routing, the funnel with benchmarks, changes on a first run, a later one and a retry; no leads; a
+    ruleset without routing, funnel or created_at; speed to lead unavailable), their types merged."""
+    state = tmp_path / "state.parquet"
+    sample = [SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--accounts", SAMPLE / "accounts.csv",
+              "--rollup", "account", "-o", state, "--previous", state, "--changes", tmp_path / "delta.csv"]
+    docs = [_summary(tmp_path, "first", [*sample, "--as-of", "2026-10-01"])]
+    docs.append(_summary(tmp_path, "later", [*sample, "--as-of", "2026-11-01"]))
+    docs.append(_summary(tmp_path, "retry", [*sample, "--as-of", "2026-11-01"]))
+    header = (SAMPLE / "contacts.csv").read_text().splitlines()[0] + "\n"
+    docs.append(_summary(tmp_path, "empty", ["-", "--as-of", "2026-11-01", "-o", tmp_path / "e.csv"],
+                         stdin=header.encode()))
+    worked = FIXTURES / "worked_example"
+    docs.append(_summary(tmp_path, "worked", [worked / "contacts.csv", "-a", worked / "events.csv", "-r",
+                                              RULESETS / "worked_example.yaml", "-o", tmp_path / "w.csv"]))
+    untouched = tmp_path / "funnel.yaml"
+    untouched.write_text((FIXTURES / "funnel" / "ruleset.yaml").read_text().replace("  first_touch_at: touch\n", ""))
+    docs.append(_summary(tmp_path, "untouched", [FIXTURES / "funnel" / "contacts.csv", "-r", untouched,
+                                                 "--as-of", "2026-11-01", "-o", tmp_path / "f.csv"]))
+    later = docs[1]
+    assert (later["schema_version"], later["leadq_version"]) == (SUMMARY_SCHEMA_VERSION, __version__)
+    assert list(later)[:2] == ["schema_version", "leadq_version"]
+    text = "\n".join(schema_lines(docs)) + "\n"
     if UPDATE:
         GOLDEN.write_text(text, encoding="utf-8")
     assert GOLDEN.read_text(encoding="utf-8") == text, "the summary's keys changed; see tests/golden/score"
+
+
+def test_the_schema_lines_merge_types_and_mark_nullable_and_optional_keys():
+    docs = [{"a": 1, "b": [{"x": None}, {"x": "t"}], "routing": {"routes": {"r1": 0}}},
+            {"a": None, "b": [], "c": True, "routing": {"routes": {}}}]
+    assert schema_lines(docs) == [
+        "$: object", "$.a: integer|null", "$.b: array", "$.b[]: object", "$.b[].x: string|null", "$.routing: object",
+        "$.routing.routes: object", "$.routing.routes.*: integer", "$.c?: boolean"]
 
 
 def _three_leads(tmp_path, created: list[str]):
