@@ -67,6 +67,19 @@ def test_wide_frame_is_written_as_csv(tmp_path: Path):
     assert len(row) == 10_000
 
 
+def test_wide_file_scores(tmp_path: Path, ruleset: Path):
+    # 5,000 columns (an expression per column in the reader and the writer: 4.9 s, 20,000: 20 s). A
+    # column named like a pattern ("^c.*$") is read as the one column it names.
+    contacts = tmp_path / "wide.csv"
+    extra = ["^c.*$", "=k"] + [f"c{i}" for i in range(5_000)]
+    contacts.write_text(",".join(["Lead ID", "Title", "Employees", *extra]) + "\n"
+                        + ",".join(["A", " Director ", "500", "p", " =x ", *["v"] * 5_000]) + "\n")
+    out = tmp_path / "o.csv"
+    run_cli(["score", contacts, "-r", ruleset, "-o", out, "-q", "--keep-columns", "=k,c4999"])
+    assert csv_rows(out)[0][-2:] == ["'=k", "c4999"]
+    assert csv_rows(out)[1] == ["A", "20.0", "0.0", "20.0", "C", "x", "false", "", "dir +10; big +10", "'=x", "v"]
+
+
 def test_repeated_name_never_takes_a_name_the_header_has():
     names = clean_column_names(["Lead ID", "Title", "Employees", "X", "X (column 6)", "X"], "f.csv")
     assert names == ["Lead ID", "Title", "Employees", "X", "X (column 6)", "X (column 6) (2)"]
