@@ -212,3 +212,26 @@ def test_windows_export_without_utf8_is_still_read_as_cp1252(tmp_path: Path, rul
     out = tmp_path / "o.csv"
     run_cli(["score", contacts, "-r", ruleset, "-o", out, "-q", "--keep-columns", "Title"])
     assert csv_rows(out)[1][-1] == "Café Director"
+
+
+# --- a folder as --out ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", [".", "/", "..", "./"])
+def test_folder_as_out_is_an_output_error(tmp_path: Path, ruleset: Path, monkeypatch: pytest.MonkeyPatch,
+                                          folder: str):
+    # "." and "/" ended in "internal error: ValueError: PosixPath('.') has an empty name" (exit 70).
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Lead ID,Title,Employees\nA,Director,500\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["score", contacts, "-r", ruleset, "-o", folder], exit_code=4)
+    assert result.stderr == f"leadq: error: cannot write {folder}: it is a directory; give a file name\n"
+
+
+def test_sibling_of_a_folder():
+    from leadq.cli import sibling_path
+
+    assert sibling_path(".", "rejects", "csv") == "scored.rejects.csv"
+    assert sibling_path("/", "accounts", default_ext="parquet") == "/scored.accounts.parquet"
+    assert sibling_path("..", "rejects", "csv") == "../scored.rejects.csv"
+    assert sibling_path("out/scored.csv.gz", "rejects", "csv") == "out/scored.rejects.csv"

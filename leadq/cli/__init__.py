@@ -237,11 +237,15 @@ def sibling_path(out: str, kind: str, ext: str | None = None, default_ext: str |
     their date: ``scores.2026-12-02.parquet`` gives ``scores.2026-12-02.rejects.csv``, not a
     ``scores.rejects.csv`` that each day's run would overwrite. ``ext``: the sibling's
     extension; by default ``out``'s own format extension (``csv.gz`` for ``scored.csv.gz``),
-    else ``default_ext`` (else none).
+    else ``default_ext`` (else none). A folder's name (``.``, ``..``, ``/``) has no file name to
+    follow: the sibling is ``scored.<kind>`` inside it, and ``out`` itself is refused as a folder
+    (exit 4, :func:`leadq.outputs.check_output_path`), not an internal error of ``Path.with_name``.
     """
     from leadq.inputs import FORMAT_BY_EXTENSION
 
     p = Path(out)
+    if p.name in ("", ".", ".."):
+        return str(p / (f"scored.{kind}" + (f".{ext or default_ext}" if ext or default_ext else "")))
     name = p.name[:-3] if p.name.lower().endswith(".gz") else p.name
     _, dot, tail = name.rpartition(".")
     suffix = f".{tail}" if dot and f".{tail}".lower() in FORMAT_BY_EXTENSION else ""
