@@ -322,6 +322,8 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
     if dtype.is_nested():  # a list or an object (NDJSON, Parquet): read as its text
         src, dtype = nested_text(src, dtype), pl.String
     if col.type is Type.NUMBER:
+        if dtype.is_float():  # NaN is blank and an infinity unreadable, as the texts "NaN" and "inf" are
+            return pl.when(src.is_finite()).then(src.cast(pl.Float64))
         if dtype.is_numeric():
             return src.cast(pl.Float64)
         if dtype == pl.Boolean:
@@ -362,6 +364,8 @@ def bad_value(col: Column, dtype: pl.DataType) -> pl.Expr:
     """
     src = pl.col(col.column)
     unread = pl.col(col.field).is_null()
+    if dtype.is_float():
+        return src.is_not_null() & src.is_not_nan() & unread
     if dtype != pl.String:
         return src.is_not_null() & unread
     text = pl.when(unread).then(src).str.strip_chars().str.to_lowercase()

@@ -132,3 +132,40 @@ def test_ranges_leave_no_temporary_columns_and_keep_readable_values() -> None:
     out = with_ranges(frame, {"a": "v", "b": "w"}).collect()
     assert out.columns == ["v", "w", "a", "b"]
     assert out.rows() == [("12", "3k", 12.0, 3000.0), ("51-200", "x", 51.0, None)]
+
+
+NAN_RULESET = """version: 1
+columns: {lead_id: Lead ID, company_size: Employees}
+fit:
+  - {id: big, label: Enterprise (5000+), when: company_size > 5000, points: 20}
+  - {id: unknown, label: size unknown, when: company_size is null, points: 1}
+tiers:
+  - {name: all, otherwise: true}
+"""
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_nan_and_infinity_in_a_parquet_number_column_are_no_numbers(tmp_path, engine):
+    # NaN in a float column passed `company_size > 5000` (+20) and an infinity was read as one, where the texts
+    # "NaN" and "inf" in a CSV are a blank and an unreadable value; explain stopped with exit 70 on both.
+    from tests.conftest import run_cli
+
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    (tmp_path / "rs.yaml").write_text(NAN_RULESET)
+    pl.DataFrame({"Lead ID": ["A", "B", "C", "D"], "Employees": [float("nan"), float("inf"), None, 6000.0]}) \
+        .write_parquet(tmp_path / "c.parquet")
+    out = tmp_path / "out.csv"
+    run_cli(["score", tmp_path / "c.parquet", "-r", tmp_path / "rs.yaml", "--engine", engine, "--as-of",
+             "2026-11-01", "-o", out, "-q"])
+    scored = pl.read_csv(out).select("lead_id", "fit_score").rows()
+    if engine == "polars":  # an infinity is unreadable: the row is rejected, as "inf" in a CSV is
+        assert scored == [("A", 1.0), ("C", 1.0), ("D", 20.0)]
+        rejects = pl.read_csv(tmp_path / "out.rejects.csv", infer_schema=False)
+        assert rejects.select("source_row", "reason").rows() == [("2", "unreadable number in 'Employees'")]
+    else:  # the SQL engines read unreadable numbers as blank
+        assert scored == [("A", 1.0), ("B", 1.0), ("C", 1.0), ("D", 20.0)]
+    if engine == "polars":
+        text = run_cli(["explain", "A", tmp_path / "c.parquet", "-r", tmp_path / "rs.yaml", "--as-of",
+                        "2026-11-01"]).stdout
+        assert "total 1 = fit 1 + intent 0" in text

@@ -57,6 +57,9 @@ def table(name: str) -> exp.Table:
     return exp.to_table(name)
 
 
+_LARGEST = 1.7976931348623157e308  # the largest finite double
+
+
 def typed_column(column: Column, dialect: SqlDialect, present: bool, placeholders: bool = True) -> exp.Expression:
     """A mapped CRM column read as its field's type (see :func:`leadq.cleaning.typed`).
 
@@ -72,7 +75,11 @@ def typed_column(column: Column, dialect: SqlDialect, present: bool, placeholder
         target = {Type.NUMBER: "DOUBLE", Type.BOOL: "BOOLEAN"}.get(column.type)
         return cast(src, target) if target else cast(src, dialect.timestamp_type)
     if column.type is Type.NUMBER:
-        return dialect.cast_number(src)
+        # NaN and the infinities are no numbers, as leadq.cleaning.typed reads them (NaN sorts above every
+        # number in DuckDB, PostgreSQL and Spark: `size > 5000` held): a finite double is between the largest two.
+        number = dialect.cast_number(src)
+        return case_when(exp.Between(this=number.copy(), low=exp.Literal.number(-_LARGEST),
+                                     high=exp.Literal.number(_LARGEST)), number)
     if column.type is Type.BOOL:
         return dialect.cast_bool(src)
     # Placeholder dates (0001-01-01, 9999-12-31) are blanks, as in leadq.cleaning.map_columns.
