@@ -142,11 +142,44 @@ def _compression_by_content(head: bytes, label: str, stream: bool) -> str | None
     return _COMPRESSION_BY_MAGIC[head[0]] if _MAGIC.match(head) else None
 
 
+# A decompression bomb (a few hundred kB that make gigabytes of blank lines) is refused before it fills
+# the memory: past BOMB_FLOOR bytes, data that grew more than BOMB_RATIO times its compressed size.
+# Real exports compress 5-20 times, rarely 50; gzip's own limit is about 1,000.
+BOMB_RATIO = 100
+BOMB_FLOOR = 256 * 1024 * 1024
+_CHUNK = 16 * 1024 * 1024
+
+
+def read_guarded(reader: BinaryIO, compressed_size: int, what: str, label: str) -> bytes:
+    """Everything ``reader`` decompresses to, read in chunks (a signal is acted on between them).
+
+    ``compressed_size``: the compressed data's size in bytes (0: unknown, and not judged).
+
+    Raises:
+        InputError: The data grew past :data:`BOMB_FLOOR` and :data:`BOMB_RATIO` times ``compressed_size``.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := reader.read(_CHUNK):
+        chunks.append(chunk)
+        total += len(chunk)
+        if compressed_size and total > BOMB_FLOOR and total > BOMB_RATIO * compressed_size:
+            raise InputError(f"this {what} data decompresses to more than {total // 2**20:,} MiB, over "
+                             f"{BOMB_RATIO} times its {compressed_size:,} bytes: a decompression bomb, or an export "
+                             "of mostly repeated lines; if it is genuine, decompress it first and pass the "
+                             "decompressed file", Position(label))
+    return b"".join(chunks)
+
+
 def _decompress(fh: BinaryIO, compression: str, label: str) -> bytes:
     """Everything ``fh`` decompresses to; data errors (not the opening of the file) as an InputError."""
     try:
+        size = os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):  # standard input's bytes, in memory
+        size = len(fh.getbuffer()) if isinstance(fh, io.BytesIO) else 0
+    try:
         with _DECOMPRESSING_READER[compression](fh) as reader:
-            return reader.read()
+            return read_guarded(reader, size, compression, label)
     except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
         raise InputError(f"this is not valid {compression} data, or the file was cut short ({exc}); "
                          "check the download or export", Position(label)) from exc
@@ -163,7 +196,8 @@ def _read_zip_member(path: str) -> tuple[bytes, str]:
                 raise InputError(f"this zip archive {what}; leadq reads an archive of one file. Extract the one "
                                  f"to read and pass that file (unzip '{path}' '{example}')", Position(path))
             member = members[0]
-            return archive.read(member), member.filename
+            with archive.open(member) as reader:
+                return read_guarded(reader, member.compress_size, "zip", path), member.filename
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         raise InputError(f"this is not a zip archive leadq can read ({exc}); check the download or export",
                          Position(path)) from exc

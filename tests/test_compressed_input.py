@@ -234,3 +234,40 @@ def test_a_tar_archive_says_to_extract_its_file(tmp_path: Path, name: str) -> No
     result = run_cli(["score", path, "-o", tmp_path / "out.csv"], exit_code=EXIT_USAGE)
     assert result.stderr == (f"leadq: error: {path} is a tar archive, which leadq does not read; extract the file "
                              f"to read first (tar -xf {path}) and pass that file\n")
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zip", "stdin"])
+def test_a_decompression_bomb_is_refused_before_it_fills_the_memory(tmp_path, monkeypatch, kind):
+    # 510 kB of gzip made 512 MiB of blank lines: the run grew past 2 GB and went on for minutes.
+    import leadq.compressed_input as compressed
+    from tests.conftest import RULESETS, run_cli
+
+    monkeypatch.setattr(compressed, "BOMB_FLOOR", 100_000)
+    monkeypatch.setattr(compressed, "_CHUNK", 65_536)
+    data = b"Record ID,Email\n" + b"\n" * 2_000_000
+    if kind == "zip":
+        path = tmp_path / "contacts.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("contacts.csv", data)
+    else:
+        path = tmp_path / "contacts.csv.gz"
+        path.write_bytes(gzip.compress(data, 9))
+    size = path.stat().st_size if kind != "zip" else zipfile.ZipFile(path).infolist()[0].compress_size
+    args = ["score", "-" if kind == "stdin" else path, "-r", RULESETS / "b2b_saas.yaml", "-o", tmp_path / "o.csv"]
+    result = run_cli(args, input=path.read_bytes() if kind == "stdin" else None, exit_code=EXIT_INPUT)
+    label = "<stdin>" if kind == "stdin" else str(path)
+    what = "zip" if kind == "zip" else "gzip"
+    assert result.stderr == (f"leadq: error: {label}: this {what} data decompresses to more than 0 MiB, over 100 "
+                             f"times its {size:,} bytes: a decompression bomb, or an export of mostly repeated lines; "
+                             "if it is genuine, decompress it first and pass the decompressed file\n")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_data_that_compresses_well_but_not_like_a_bomb_is_read(tmp_path, monkeypatch):
+    import leadq.compressed_input as compressed
+
+    monkeypatch.setattr(compressed, "BOMB_FLOOR", 1_000)
+    text = "Record ID,Email\n" + "".join(f"{i},user{i}@example.com\n" for i in range(20_000))
+    path = tmp_path / "contacts.csv.gz"
+    path.write_bytes(gzip.compress(text.encode(), 9))
+    assert compressed.read_if_compressed(str(path)) == text.encode()
