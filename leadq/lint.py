@@ -30,6 +30,7 @@ from typing import Any, Iterator, Sequence
 from leadq.condition_reasoning import Bound, Reasoner, canon, reachable_grades, rule_range, score_bounds
 from leadq.conditions import Call, ListRef, Literal, Logical, Name, TextMatch, names_in, walk
 from leadq.errors import Position, RulesetError
+from leadq.printable import printable
 from leadq.ruleset import Condition, Rule, Ruleset, Tier
 from leadq.ruleset_files import STDIN_RULESET
 from leadq.ruleset_loader import load_ruleset, read_stdin_ruleset
@@ -55,8 +56,9 @@ class Finding:
         return str(Position(self.path, self.line, self.column))
 
     def __str__(self) -> str:
+        # Messages quote the data (values, headers): an uploaded file's escape sequences are written escaped.
         subject = f"{self.subject}: " if self.subject else ""
-        return f"{self.location}: {self.severity}: {subject}{self.message} [{self.code}]"
+        return printable(f"{self.location}: {self.severity}: {subject}{self.message} [{self.code}]")
 
 
 

@@ -886,3 +886,15 @@ def test_a_step_half_life_as_long_as_the_window_is_reported(tmp_path):
     ruleset.write_text(DECAY_RULESET.replace("half_life_days: 365", "half_life_days: none")
                        .replace("half_life_days: 90", "half_life_days: 7"))
     assert run_cli(["validate", ruleset, "--strict"]).stdout == f"{ruleset}: ok, no findings\n"
+
+
+def test_an_uploaded_files_escape_sequences_are_written_escaped(tmp_path):
+    # A value 'abc ESC[2J' was printed as it was: the finding cleared the terminal (or the CI log) it went to.
+    (tmp_path / "r.yaml").write_text("version: 1\ncolumns: {lead_id: Lead ID, company_size: Employees}\n"
+                                     "fit:\n  - {id: big, when: company_size > 5000, points: 20}\n"
+                                     "grades: {A: 20, B: otherwise}\ntiers:\n  - {name: all, otherwise: true}\n")
+    (tmp_path / "c.csv").write_text("Lead ID,Employees\nA,abc\x1b[2J\nB,6000\n")
+    out = run_cli(["validate", tmp_path / "r.yaml", "--data", tmp_path / "c.csv"]).stdout
+    assert "\x1b" not in out
+    assert (f"warning: columns.company_size: 1 value in column 'Employees' cannot be read as a number "
+            f"({tmp_path / 'c.csv'} row 1: 'abc\\x1b[2J'); `leadq score` rejects those rows [value-unreadable]") in out
