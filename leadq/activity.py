@@ -5,11 +5,20 @@ pass over the events: each rule's events grouped by lead (or, with many event
 rules, the events some rule counts in one wide group-by), and those rows spread
 into one row per lead (no per-(lead, type) groups, no pivot):
 
-* ``_n__<rule>``    matching events inside the rule's lookback window
+* ``_n__<rule>``    matching events inside the rule's lookback window (with ``per: day`` or
+  ``per: week``, its scoring events: the days or weeks with one, :func:`_per_period`)
 * ``_raw__<rule>``  points before decay (``points * n``)
 * ``_dec__<rule>``  points after decay, ``points * 0.5 ** (age / half_life)`` (the rule's ``decay:
   step``: ``0.5 ** floor(age / half_life)``, :func:`decay_factor`)
 * ``_last__<rule>`` time of the most recent matching event
+
+and a ``per: day`` / ``per: week`` rule a fifth, ``_matched__<rule>``: its matching events (the
+summary's events by rule, :func:`matched_column`).
+
+A ``per: day`` (``per: week``) rule scores at most one event per lead and calendar day
+(ISO week, Monday first) of ``settings.timezone``: the period's latest, decayed by its own age.
+Its events are grouped by (lead, day) first, then by lead (:func:`_per_period`); the other
+rules' plans are unchanged.
 
 Ages are measured from the run's ``as_of``; events after ``as_of`` are ignored
 so that re-running with the same ``--as-of`` gives the same result.
@@ -39,6 +48,12 @@ REST_COLUMN, ODD_COLUMN = "_rest", "_odd"  # and the filters of its event counts
 def col_names(rule_id: str) -> dict[str, str]:
     """Names of the aggregate columns of one event rule."""
     return {k: f"_{k}__{rule_id}" for k in ("n", "raw", "dec", "last")}
+
+
+def matched_column(rule: Rule) -> str:
+    """The column of a rule's matching events per lead: ``_n__`` but for ``per: day`` / ``per: week``
+    rules, whose ``_n__`` counts the days (weeks) that scored and ``_matched__`` the events."""
+    return f"_matched__{rule.id}" if rule.once_per is not None else col_names(rule.id)["n"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -218,7 +233,9 @@ def event_partials(events: pl.LazyFrame, ruleset: Ruleset, as_of: datetime,
             by_code = by_code._replace(rule_types=list(coded.type_codes), type_column=pl.col(code_column("event_type")))
         flagged = _flagged(base.with_columns(coded.columns), rules, window, as_of, counts, by_code,
                            None if coded.known is None else (coded.known, coded.fields, as_text), keyed=keyed)
-    return _keyed(flagged, rules, counts, as_of) if keyed else _aggregated(flagged, rules, counts, as_of)
+    tz = ruleset.settings.timezone
+    return (_keyed(flagged, rules, counts, as_of, tz) if keyed
+            else _aggregated(flagged, rules, counts, as_of, tz=tz))
 
 
 def numeric_key(lead: pl.Expr) -> pl.Expr:
@@ -272,7 +289,7 @@ def _key_columns(flags: list[pl.Expr], as_of: datetime) -> list[pl.Expr]:
             (odd & ~textual).alias(ODD_COLUMN + "0"), (odd & textual).alias(ODD_COLUMN + "1")]
 
 
-def _keyed(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: datetime) -> pl.LazyFrame:
+def _keyed(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: datetime, tz: str = "UTC") -> pl.LazyFrame:
     """:func:`_aggregated` with the events grouped by :func:`numeric_key` where the lead id has one.
 
     The events whose id is a number (and those without an id) are grouped by the number,
@@ -283,8 +300,8 @@ def _keyed(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: datetime)
     """
     # A flagged event has a lead id: its part is whether it has a key.
     key = pl.col(KEY_COLUMN)
-    by_number = _aggregated(base, rules, counts, as_of, part=_Part(key.is_not_null(), KEY_COLUMN, "0"))
-    by_text = _aggregated(base, rules, counts, as_of, wide=True, part=_Part(key.is_null(), "lead_id", "1"))
+    by_number = _aggregated(base, rules, counts, as_of, part=_Part(key.is_not_null(), KEY_COLUMN, "0"), tz=tz)
+    by_text = _aggregated(base, rules, counts, as_of, wide=True, part=_Part(key.is_null(), "lead_id", "1"), tz=tz)
     return pl.concat([by_number.with_columns(pl.col("lead_id").cast(pl.String)), by_text])
 
 
@@ -314,7 +331,7 @@ PER_RULE_GROUP_BYS = 40
 
 
 def _aggregated(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: datetime,
-                wide: bool = False, part: _Part = _EVERY) -> pl.LazyFrame:
+                wide: bool = False, part: _Part = _EVERY, tz: str = "UTC") -> pl.LazyFrame:
     """The per-lead partials of flagged events (:func:`_flagged`): :func:`event_partials` after the flags.
 
     With few rules (up to :data:`PER_RULE_GROUP_BYS`), a narrow group-by per rule: each
@@ -330,12 +347,15 @@ def _aggregated(base: pl.LazyFrame, rules: list[Rule], counts: bool, as_of: date
 
     Either way the rows are spread into one row per lead, with the counts of the events no
     rule counts, by :func:`_spread`. ``wide``: the wide group-by whatever the rules; ``part``: which events,
-    grouped by which column.
+    grouped by which column; ``tz``: the time zone of the calendar days of ``per: day`` rules.
+
+    A ``per: day`` or ``per: week`` rule is aggregated by :func:`_per_period` in either plan
+    (the wide group-by leaves its columns out, and counts its events in ``_ev_ruled``).
     """
     flags = [pl.col(f"_m{i}") for i in range(len(rules))]
     per_rule = len(rules) <= PER_RULE_GROUP_BYS and not wide
-    groups = _per_rule(base, rules, flags, part) if per_rule else [_wide(base, rules, flags, part)]
     schema = base.collect_schema()
+    groups = _per_rule(base, rules, flags, part, tz) if per_rule else _wide(base, rules, flags, part, tz)
     return _spread(groups, rules, schema[part.key], schema["occurred_at"],
                    _event_counts(base, flags, as_of, part) if counts else None)
 
@@ -365,12 +385,54 @@ def _factor_column(rule: Rule) -> str:
     return f"_w__{rule.half_life_days:g}" + ("_step" if rule.decay == "step" else "")
 
 
-def _per_rule(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part: _Part) -> list[pl.LazyFrame]:
+def period_key(time: pl.Expr, once_per: str, tz: str) -> pl.Expr:
+    """The calendar period of ``per: day`` / ``per: week`` an event falls in, as a whole number.
+
+    A day is the local date in ``tz`` (days since 1970-01-01); a week is an ISO week, Monday to
+    Sunday: 1970-01-01 was a Thursday, so day ``d`` is in week ``(d + 3) // 7``. The SQL engines
+    (UTC only) number them the same way (:meth:`leadq.sqlgen.events.EventsStage.period_key`).
+    """
+    local = time if tz == "UTC" else time.dt.convert_time_zone(tz)
+    day = local.dt.date().cast(pl.Int32)
+    return day if once_per == "day" else (day + 3) // 7
+
+
+def _per_period(base: pl.LazyFrame, rule: Rule, flag: pl.Expr, part: _Part, tz: str,
+                first: pl.Expr | None) -> pl.LazyFrame:
+    """A ``per: day`` (``per: week``) rule's aggregates per lead: one scoring event per lead and period.
+
+    The rule's events are grouped by (lead, period) first: the period's scoring event is its
+    latest, whose age (the period's least) gives the decay factor; then by lead, so ``_n__`` is
+    the number of periods with an event. ``_last__`` is the latest event, as for any rule.
+    ``first``: the events this rule counts first, for ``_ev_ruled`` (None: the wide group-by
+    counts them).
+    """
+    names = col_names(rule.id)
+    tagged = [part.lead(), period_key(pl.col("occurred_at"), rule.once_per or "day", tz).alias("_period"),
+              "occurred_at", "_age"]
+    per_period = [pl.col("occurred_at").max(), pl.col("_age").min(), pl.len().cast(pl.UInt32).alias("_matched")]
+    if first is not None:
+        tagged.append(first.alias("_first"))
+        per_period.append(pl.col("_first").sum().cast(pl.Int64))
+    periods = (base.filter(part.only(flag)).select(tagged).group_by("lead_id", "_period").agg(per_period)
+               .with_columns(_decay_factor(rule.half_life_days, rule.decay).alias("_w")))
+    aggs = [pl.len().cast(pl.UInt32).alias(names["n"]), pl.col("_w").sum().alias(names["dec"]),
+            pl.col("occurred_at").max().alias(names["last"]), pl.col("_matched").sum().alias(matched_column(rule))]
+    if first is not None:
+        aggs.append(pl.col("_first").sum().alias("_ev_ruled"))
+    return periods.group_by("lead_id").agg(aggs)
+
+
+def _per_rule(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part: _Part,
+              tz: str = "UTC") -> list[pl.LazyFrame]:
     """Each rule's aggregates per lead, in a group-by of its own events: its three columns and ``_ev_ruled``."""
     groups = []
     for i, rule in enumerate(rules):
         # An event several rules count is counted once, by the first (the accounting's `_ev_ruled`).
         first = pl.lit(True) if i == 0 else ~pl.any_horizontal(flags[:i])
+        if rule.once_per is not None:
+            groups.append(_per_period(base, rule, flags[i], part, tz, first))
+            continue
         names = col_names(rule.id)
         events = base.filter(part.only(flags[i])).select(
             part.lead(), "occurred_at", _decay_factor(rule.half_life_days, rule.decay).alias("_w"), first.alias("_first"))
@@ -380,26 +442,32 @@ def _per_rule(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part:
     return groups
 
 
-def _wide(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part: _Part) -> pl.LazyFrame:
+def _wide(base: pl.LazyFrame, rules: list[Rule], flags: list[pl.Expr], part: _Part,
+          tz: str = "UTC") -> list[pl.LazyFrame]:
     """Every rule's aggregates per lead, in one group-by of the events some rule counts, and ``_ev_ruled``.
 
     Each distinct half-life's decay factor is computed once per event, and every per-event
     input of the aggregation element-wise, so that the group-by only adds and takes maxima
-    of ready columns.
+    of ready columns. A ``per: day`` / ``per: week`` rule's columns come from a group-by of
+    its own (:func:`_per_period`, after this one in the list); its events are counted here.
     """
-    decays = {_factor_column(r): r for r in rules if r.half_life_days is not None}
+    periodic = [(m, r) for m, r in zip(flags, rules) if r.once_per is not None]
+    decays = {_factor_column(r): r for r in rules if r.half_life_days is not None and r.once_per is None}
     factors = [_decay_factor(r.half_life_days, r.decay).alias(name) for name, r in sorted(decays.items())]
     per_event: list[pl.Expr] = []
     aggs: list[pl.Expr] = []
     for m, rule in zip(flags, rules):
+        if rule.once_per is not None:
+            continue
         names = col_names(rule.id)
         weight = _decay_factor(None) if rule.half_life_days is None else pl.col(_factor_column(rule))
         per_event += [m.cast(pl.UInt32).alias(names["n"]),
                       pl.when(m).then(weight).otherwise(pl.lit(0, dtype=pl.Int64)).alias(names["dec"]),
                       pl.when(m).then(pl.col("occurred_at")).alias(names["last"])]
         aggs += [pl.col(names["n"]).sum().cast(pl.UInt32), pl.col(names["dec"]).sum(), pl.col(names["last"]).max()]
-    return (base.filter(part.only(pl.any_horizontal(flags))).with_columns(factors).select([part.lead()] + per_event)
+    wide = (base.filter(part.only(pl.any_horizontal(flags))).with_columns(factors).select([part.lead()] + per_event)
             .group_by("lead_id").agg(aggs + [pl.len().cast(pl.Int64).alias("_ev_ruled")]))
+    return [wide] + [_per_period(base, rule, m, part, tz, None) for m, rule in periodic]
 
 
 # The partials' types, and "last" the type of the events' time. Counts stay UInt32 (4 bytes a lead and
@@ -421,6 +489,7 @@ def _spread(per_rule: list[pl.LazyFrame], rules: list[Rule], key_type: pl.DataTy
     """
     counts = ("_ev_ruled",) + (("_ev_rows", "_ev_untimed", "_ev_future") if rest is not None else ())
     partial = [(kind, col_names(r.id)[kind]) for r in rules for kind in ("n", "dec", "last")]
+    partial += [("n", matched_column(r)) for r in rules if r.once_per is not None]
     # Every column, typed, even without rules or rows: the concatenation takes the columns it sees.
     schema = {"lead_id": key_type} | {c: _PARTIAL_TYPES.get(kind, time_type) for kind, c in partial}
     skeleton = pl.LazyFrame(schema=schema | {c: pl.Int64 for c in counts})
@@ -574,7 +643,7 @@ def known_event_columns(rules: tuple[Rule, ...]) -> list[pl.Expr]:
     counts of every lead, after the plan, took 5 s of a run at L.)
     """
     return [pl.col("_ev_timed").fill_null(0).sum().alias("_stat_known_timed")] + [
-        pl.col(col_names(r.id)["n"]).fill_null(0).sum().alias(f"_stat_n__{r.id}") for r in rules]
+        pl.col(matched_column(r)).fill_null(0).sum().alias(f"_stat_n__{r.id}") for r in rules]
 
 
 def event_accounting(counts: pl.LazyFrame, known: dict[str, int], rules: tuple[Rule, ...]) -> dict[str, int]:
@@ -600,7 +669,8 @@ def event_count_columns(known: pl.Expr, rules: tuple[Rule, ...] = ()) -> list[pl
     * ``_stat_unreadable``: events without a lead id (or with a null marker for one) or a readable time;
     * ``_stat_in_window``: readable events at or before the as-of time;
     * ``_stat_unknown``: readable events whose lead is not among the scored leads;
-    * ``_stat_n__<rule>`` for each of ``rules``: the events the rule counted for scored leads.
+    * ``_stat_n__<rule>`` for each of ``rules``: the events the rule counted for scored leads (its
+      matching events, those of a ``per: day`` rule's days that did not score too: :func:`matched_column`).
     """
     # A null marker for a lead id ("#N/A") is no lead id, as in the contacts (cleaning.map_columns).
     lead = pl.col("lead_id").is_not_null() & ~pl.col("lead_id").str.to_lowercase().is_in(NULL_MARKERS)
@@ -610,7 +680,7 @@ def event_count_columns(known: pl.Expr, rules: tuple[Rule, ...] = ()) -> list[pl
         pl.when(lead).then(rows - timed).otherwise(rows).sum().alias("_stat_unreadable"),
         pl.when(lead).then(due).otherwise(0).sum().alias("_stat_in_window"),
         pl.when(lead & ~known).then(timed).otherwise(0).sum().alias("_stat_unknown"),
-    ] + [pl.when(known).then(pl.col(col_names(r.id)["n"])).otherwise(0).fill_null(0).sum().alias(f"_stat_n__{r.id}")
+    ] + [pl.when(known).then(pl.col(matched_column(r))).otherwise(0).fill_null(0).sum().alias(f"_stat_n__{r.id}")
          for r in rules]
 
 

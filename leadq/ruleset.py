@@ -41,6 +41,16 @@ DECAY_MODES = {
     "continuous": "0.5 ** (age / half-life): a little every day; the default",
     "step": "0.5 ** floor(age / half-life): full points until one half-life, then half, then a quarter",
 }
+# How often an event rule scores (its `per:`): points per event, once per lead, or at most one
+# scoring event per lead and calendar day or ISO week (Monday first) of settings.timezone.
+PER_MODES = {
+    "event": "points for each matching event; the default",
+    "lead": "points once, decayed from the latest event",
+    "day": "points for at most one event a calendar day, its latest",
+    "week": "points for at most one event a week, Monday to Sunday, its latest",
+}
+# The `per:` values that score at most one event per calendar period (Rule.once_per).
+PER_PERIODS = ("day", "week")
 # How a range in a number column ("51-200", as enrichment tools write company size) reads as one number.
 RANGE_READINGS = {
     "low": "the lower bound: 51-200 is 51, 'at least'; the default",
@@ -114,7 +124,10 @@ class Rule:
     half_life_days: float | None = None  # None: no decay
     decay: str = "continuous"  # one of DECAY_MODES
     min_count: int = 1
-    per: str = "event"  # "event": points per matching event; "lead": once when min_count reached
+    per: str = "event"  # "event": points per scoring event; "lead": once when min_count reached
+    # `per: day` / `per: week`: at most one scoring event per lead and calendar day / ISO week of
+    # settings.timezone, the period's latest (per is then "event": `_n__` counts those days).
+    once_per: str | None = None
     group: str | None = None  # the score group whose cap it shares (Ruleset.groups)
     events_pos: Position | None = None  # where `event:` is written (an event rule's type findings point there)
 

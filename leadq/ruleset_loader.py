@@ -18,7 +18,7 @@ from leadq.conditions import Type
 from leadq.errors import Position, RulesetError, did_you_mean, one_of
 from leadq.fields import ACCOUNT_FIELDS, COLUMN_TYPES, CONTACT_FIELDS, DERIVED_FIELDS, EVENT_FIELDS
 from leadq.ruleset import (
-    CATEGORIES, DATE_ORDERS, DECAY_MODES, NUMBER_FORMATS, RANGE_READINGS, Column, Disqualifier, Grade, Rule, Ruleset,
+    CATEGORIES, DATE_ORDERS, DECAY_MODES, NUMBER_FORMATS, PER_MODES, PER_PERIODS, RANGE_READINGS, Column, Disqualifier, Grade, Rule, Ruleset,
     ScoreGroup, Settings, Tier,
 )
 from leadq.ruleset_files import (
@@ -170,6 +170,16 @@ def _decay(r: Reader, where: str, default: str) -> str:
     return str(decay)
 
 
+def _per(r: Reader, where: str) -> str:
+    """An event rule's ``per`` key: one of :data:`leadq.ruleset.PER_MODES`."""
+    per = r.text("per", "event") or "event"
+    if per not in PER_MODES:
+        allowed = ", ".join(f"{name} ({what})" for name, what in PER_MODES.items())
+        raise RulesetError(f"{where}: unknown per '{per}'{did_you_mean(str(per), PER_MODES)}; expected one of: "
+                           f"{allowed}", r.pos("per"))
+    return str(per)
+
+
 def _lists(data: Any, pos: Position) -> dict[str, tuple]:
     from leadq.domain_lists import BUILTIN_LISTS, load_builtin_list
 
@@ -294,10 +304,9 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
                                entry.key_pos["event"])
         if is_event:
             events = _event_types(entry["event"], where, r.pos("event"))
-            per = r.text("per", "event")
-            if per not in ("event", "lead"):
-                raise RulesetError(f"{where}: per must be 'event' (points for each event) or 'lead' "
-                                   "(points once)", r.pos("per"))
+            per = _per(r, where)
+            once_per = per if per in PER_PERIODS else None
+            per = "event" if once_per else per
             min_count = r.number("min_count", 1, positive=True)
             if min_count is not None and min_count != int(min_count):
                 raise RulesetError(f"{where}: min_count must be a whole number", r.pos("min_count"))
@@ -309,7 +318,7 @@ def _rules(data: Any, pos: Position, section: str, settings: Settings, groups: d
                 cap=r.number("cap", None, positive=True),
                 within_days=r.number("within_days", settings.lookback_days, positive=True),
                 half_life_days=half_life, decay=_decay(r, where, settings.decay), min_count=int(min_count or 1),
-                per=per, group=group,
+                per=per, once_per=once_per, group=group,
                 events_pos=r.pos("event"),
             ))
         else:

@@ -538,3 +538,20 @@ def test_step_and_continuous_decay_of_one_half_life_keep_their_own_factors(tmp_p
     got = aggregate_events(events.lazy(), ruleset, AS_OF, compiled.event_where).collect()
     assert got["_dec__step"].item() == 10 + 5 + 2.5
     assert got["_dec__cont"].item() == pytest.approx(sum(10 * 0.5 ** (d / 90) for d in (89.9, 90, 185)), abs=1e-9)
+
+
+def test_a_per_day_rule_beside_per_event_rules_counts_each_event_once_in_the_accounting(tmp_path):
+    # The wide group-by leaves a per: day rule's columns to a (lead, day) group-by of its own
+    # (activity._per_period) but counts its events (_ev_ruled): each event once, whichever rule took it.
+    rules = {"intent": [{"id": "each", "label": "each", "event": "e", "points": 1, "half_life_days": None},
+                        {"id": "daily", "label": "daily", "event": ["e", "f"], "points": 10, "per": "day",
+                         "half_life_days": 1, "decay": "step"}]}
+    ruleset, compiled = _compiled(tmp_path, rules)
+    ages = [0.25, 0.5, 1.2, 1.9, 1.3]  # days before the as-of time (midnight): the 31st, 31st, 30th, 30th, 30th
+    events = pl.DataFrame({"lead_id": ["1"] * 5, "event_type": ["e", "e", "e", "f", "e"],
+                           "occurred_at": [AS_OF - timedelta(days=d) for d in ages], "url": [None] * 5},
+                          schema_overrides={"url": pl.String})
+    got = aggregate_events(events.lazy(), ruleset, AS_OF, compiled.event_where, counts=True).collect()
+    # Days: 31 October (ages 0.25, 0.5: latest 0.25, full) and 30 October (1.2, 1.9, 1.3: latest 1.2, half).
+    assert got.select("_n__each", "_n__daily", "_matched__daily", "_dec__daily", "_raw__daily", "_ev_rows",
+                      "_ev_due").row(0) == (4, 2, 5, 15.0, 20.0, 5, 5)

@@ -491,7 +491,8 @@ def random_ruleset(draw) -> str:
             parts.append("decay: step")
         parts.append(f"within_days: {draw(st.sampled_from([14, 60, 200]))}")
         parts.append(f"min_count: {draw(st.integers(1, 3))}")
-        parts.append(f"per: {draw(st.sampled_from(['event', 'lead']))}")
+        # per: day / week: one scoring event per lead and day (week), its latest
+        parts.append(f"per: {draw(st.sampled_from(['event', 'lead', 'day', 'week']))}")
         if draw(st.booleans()):
             parts.append(f"where: 'url contains \"{draw(st.sampled_from(['/pricing', '/blog/', 'a']))}\"'")
         events.append("  - {" + ", ".join(parts) + "}")

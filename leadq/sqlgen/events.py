@@ -2,7 +2,9 @@
 
 ``lq_events_typed`` reads the mapped activity columns typed; ``lq_events_moved`` gives a dropped
 e-mail duplicate's events to the kept lead; ``lq_events_aged`` adds ages in days;
-``lq_events`` keeps the event types some rule counts within the longest window; and
+``lq_events`` keeps the event types some rule counts within the longest window;
+``lq_events_periods`` (only with a ``per: day`` or ``per: week`` rule) numbers each such rule's
+events within their lead and day (week), latest first, so that the rule counts the latest only; and
 ``lq_activity`` is ONE ``GROUP BY lead_id`` with conditional sums per event rule (count, raw
 points, decayed points, last event), as :mod:`leadq.activity` computes them. ``lq_workspaces``
 gives each lead's product workspace.
@@ -97,9 +99,16 @@ class EventsStage:
         self.add("lq_events", exp.select(exp.Star()).from_("lq_events_aged").where(exp.and_(
             exp.In(this=col("_type"), expressions=[lit(e) for e in relevant]),
             exp.GTE(this=col("_age"), expression=num(0)), exp.LTE(this=col("_age"), expression=num(window)))))
+        source = "lq_events"
+        periodic = [r for r in rules if r.once_per is not None]
+        if periodic:
+            source = self.add("lq_events_periods", exp.select(exp.Star(), *[
+                alias(self._period_rank(r), f"_rank__{r.id}", quoted=True) for r in periodic]).from_("lq_events"))
         aggs: list[exp.Expression] = []
         for r in rules:
             m = self.rule_match(r)
+            if r.once_per is not None:  # the period's latest event only
+                m = exp.Paren(this=exp.and_(m, exp.EQ(this=col(f"_rank__{r.id}"), expression=exp.Literal.number(1))))
             n = exp.Sum(this=case_when(m.copy(), exp.Literal.number(1), exp.Literal.number(0)))
             # As leadq.activity sums them: each event's decay factor as integer trillionths
             # (to_fixed), the lead's points its points times their sum; and before decay, points
@@ -114,7 +123,27 @@ class EventsStage:
                               expression=dbl(r.points)), f"_dec__{r.id}", quoted=True),
                 alias(exp.Max(this=case_when(m.copy(), col("occurred_at"))), f"_last__{r.id}", quoted=True),
             ]
-        return self.add("lq_activity", exp.select(col("lead_id"), *aggs).from_("lq_events").group_by(col("lead_id")))
+        return self.add("lq_activity", exp.select(col("lead_id"), *aggs).from_(source).group_by(col("lead_id")))
+
+    def period_key(self, once_per: str) -> exp.Expression:
+        """The calendar period of an event of ``lq_events`` as a whole number, as
+        :func:`leadq.activity.period_key` numbers it: days since 1970-01-01 (UTC: the SQL engines
+        read times as UTC), and ISO weeks ``FLOOR((day + 3) / 7)`` (Monday first)."""
+        day: exp.Expression = exp.Floor(this=exp.Div(this=cast(self.d.epoch_us(col("occurred_at")), "DOUBLE"),
+                                                     expression=dbl(86_400_000_000)))
+        if once_per == "week":
+            day = exp.Floor(this=exp.Div(this=exp.Paren(this=exp.Add(this=day, expression=num(3))),
+                                         expression=dbl(7)))
+        return day
+
+    def _period_rank(self, r: Rule) -> exp.Expression:
+        """1 on the latest event that rule ``r`` counts of each lead and period (``per: day``), as
+        :func:`leadq.activity._per_period` scores it; other numbers on its other events (ties: any one)."""
+        m = self.rule_match(r)
+        window = exp.Window(this=exp.RowNumber(), partition_by=[
+            col("lead_id"), case_when(m.copy(), self.period_key(r.once_per or "day"))],
+            order=exp.Order(expressions=[exp.Ordered(this=col("occurred_at"), desc=True)]))
+        return case_when(m, window)
 
     @staticmethod
     def _fixed_factor(half_life: float | None, decay: str = "continuous") -> exp.Expression:
