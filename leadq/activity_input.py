@@ -154,6 +154,10 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
     # The partition of an event's lead: its id trimmed, every blank one the same ("" or null). Not
     # blanked to null as the aggregation types it (leadq.cleaning.typed): that trims every id twice.
     key = stripped_text(pl.col(lead.column), scan_schema[lead.column]).fill_null("")
+    if remap is not None:
+        # A dropped duplicate's events go to the partition of the lead kept: a `per: day` rule counts one day
+        # once, where the day's events split over two partitions each scored it.
+        key = key.replace(found["lead_id"], found["_kept_id"])
     columns = [c.column for f, c in ruleset.activity_columns.items()
                if f in event_fields_needed(compiled) and c.column in scan_schema]
     try:

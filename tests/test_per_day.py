@@ -177,3 +177,25 @@ def test_an_unknown_per_names_the_allowed_values_and_the_closest(tmp_path):
         "event (points for each matching event; the default), lead (points once, decayed from the latest event), "
         "day (points for at most one event a calendar day, its latest), "
         "week (points for at most one event a week, Monday to Sunday, its latest)")
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_a_duplicates_events_in_other_partitions_count_a_day_once(tmp_path, monkeypatch, parts):
+    # With e-mail de-duplication the events of a dropped duplicate (dup) go to the lead kept (a). Partitioned by
+    # the ids as the log writes them, a's and dup's visits of the same day were in two partitions, each scoring
+    # the day: 30 where one day and the next make 20.
+    path = tmp_path / "r.yaml"
+    path.write_text((RULESET % (", dedupe_on: [lead_id, email]", "")).replace(
+        "columns: {lead_id: id}", "columns: {lead_id: id, email: mail}"))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("id,mail\na,a@x.com\nb,b@x.com\ndup,a@x.com\nc,c@x.com\n")  # dup: another partition
+    log = tmp_path / "events.parquet"
+    events = [("a", _utc(30, 6)), ("b", _utc(31, 23)), ("dup", _utc(30, 12)), ("c", _utc(20, 1)), ("dup", _utc(31, 9)),
+              ("b", _utc(29, 1))]
+    _frames(events)[1].write_parquet(log)
+    if parts > 1:
+        monkeypatch.setenv(ENV_VAR, "2")
+        assert partition_count(read_input_files([str(log)], ReadOptions())) == parts
+    out = tmp_path / "out.csv"
+    run_cli(["score", contacts, "-a", log, "-r", path, "--as-of", "2026-11-01", "-o", out, "-q"])
+    assert pl.read_csv(out).select("lead_id", "intent_score").rows() == [("a", 20.0), ("b", 20.0), ("c", 10.0)]
