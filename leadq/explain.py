@@ -359,7 +359,8 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
     if n == 0:
         note = f"no events in the last {rule.within_days:g} days"
     elif n < rule.min_count:
-        note = f"needs {rule.min_count} events"
+        # per: day/week: min_count counts days (weeks) with events, and so does n
+        note = f"needs {rule.min_count:g} {'days' if rule.once_per == 'day' else 'weeks' if rule.once_per else 'events'}"
     elif capped:
         note = f"capped at {rule.cap:g}"
     else:

@@ -941,3 +941,17 @@ def test_a_per_lead_rule_with_step_decay_explains_the_points_score_gives(tmp_pat
     lead = data["leads"][0]
     assert [(r["id"], r["points"]["decayed"]) for r in lead["rules"]] == [("ev", 2.5), ("once", 2.0)]
     assert lead["intent_score"] == 4.5
+
+
+def test_a_per_day_rule_below_its_min_count_needs_days(tmp_path):
+    # min_count of a per: day rule counts days with events: "needs 3 events" read as if 3 visits would do.
+    from tests.test_per_day import RULESET
+
+    (tmp_path / "r.yaml").write_text(RULESET % ("", ", min_count: 3"))
+    (tmp_path / "c.csv").write_text("id\na\n")
+    (tmp_path / "e.csv").write_text("id,type,at\na,visit,2026-10-30T06:00:00Z\na,visit,2026-10-30T09:00:00Z\n"
+                                    "a,visit,2026-10-31T09:00:00Z\n")
+    data = json.loads(run_cli(["explain", "a", tmp_path / "c.csv", "-a", tmp_path / "e.csv", "-r", tmp_path / "r.yaml",
+                               "--as-of", "2026-11-01", "--json", "-"]).stdout)
+    rule = data["leads"][0]["rules"][0]
+    assert (rule["id"], rule["events"], rule["note"], rule["fired"]) == ("visits", 2, "needs 3 days", False)
