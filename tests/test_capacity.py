@@ -185,7 +185,7 @@ def test_cli_summary_counts_the_leads_over_capacity(tmp_path):
     doc = json.loads(summary.read_text())["routing"]
     assert doc["owners"]["amer_sdr"] == {"sam.okafor": 20, "jordan.wells": 20, "alex.rivera": 20, "casey.morgan": 20}
     assert doc["capacity"] == {"amer_sdr": dict.fromkeys(doc["owners"]["amer_sdr"], 20)}
-    assert doc["unassigned"] == {"amer_sdr": 13}
+    assert doc["unassigned"] == {"enterprise_ae": 0, "abm_team": 0, "emea_sdr": 0, "apac_sdr": 0, "amer_sdr": 13}
     amer = pl.read_parquet(tmp_path / "scored.parquet").filter(pl.col("route") == "amer_sdr")
     # The 80 with an owner are the most urgent: no lead without one is due before, or scores above at the
     # same due time, any lead with one.

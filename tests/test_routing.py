@@ -287,7 +287,10 @@ def test_default_ruleset_routes_the_sample(tmp_path):
     routing = doc["routing"]
     assert sum(routing["routes"].values()) + routing["unrouted"] == df.height
     assert routing["unrouted"] == df.filter(pl.col("tier") == "disqualified").height
-    assert routing["routes"] == dict(df.drop_nulls("route").group_by("route").len().iter_rows()) | {}
+    # Every route of the ruleset, 0 included: a monitoring step's keys stay put from day to day.
+    routed = dict(df.drop_nulls("route").group_by("route").len().iter_rows())
+    assert {k: v for k, v in routing["routes"].items() if v} == routed
+    assert routing["routes"]["enterprise_ae"] == 0
     assert doc["unmatched_titles"] == 0
     # Owners only in queues that have them; every SDR lead has one.
     sdr = df.filter(pl.col("route").str.ends_with("_sdr"))
