@@ -37,6 +37,7 @@ from leadq.cleaning import email_domain, map_columns, polars_type, stripped_text
 from leadq.dedupe import drop_duplicates
 from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
+from leadq.csv_input import free_name
 from leadq.errors import UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.input_columns import check_columns, check_file_columns, check_not_repeated, used_contact_fields
@@ -490,8 +491,12 @@ def _rejects_with_raw(contacts: pl.LazyFrame, rejects: pl.DataFrame) -> pl.DataF
     went to ``reason_right``), or stopped the run as a "duplicate column".
     """
     keys = rejects.rename({"_source_file": "source_file", "_source_row": "source_row", "_reason": "reason"})
-    raw_columns = {c: f"{c} (input)" if c in REJECT_COLUMNS else c for c in contacts.collect_schema()
-                   if c not in ("_source_file", "_source_row")}
+    names = [c for c in contacts.collect_schema() if c not in ("_source_file", "_source_row")]
+    taken = set(names) | set(REJECT_COLUMNS)
+    raw_columns = {}
+    for c in names:  # columns, not rows
+        raw_columns[c] = free_name(f"{c} (input)", taken) if c in REJECT_COLUMNS else c
+        taken.add(raw_columns[c])
     if keys.height == 0:
         return pl.DataFrame(schema={"source_file": pl.String, "source_row": pl.Int64, "reason": pl.String,
                                     **{name: pl.String for name in raw_columns.values()}})

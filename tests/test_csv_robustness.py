@@ -235,3 +235,16 @@ def test_sibling_of_a_folder():
     assert sibling_path("/", "accounts", default_ext="parquet") == "/scored.accounts.parquet"
     assert sibling_path("..", "rejects", "csv") == "../scored.rejects.csv"
     assert sibling_path("out/scored.csv.gz", "rejects", "csv") == "out/scored.rejects.csv"
+
+
+def test_a_contacts_column_named_like_a_renamed_reason_keeps_both_in_the_rejects(tmp_path):
+    # Columns 'reason' and 'reason (input)': the rejects file stopped the run with Polars' "duplicate output
+    # name 'reason (input)'" (exit 3).
+    (tmp_path / "r.yaml").write_text("version: 1\ncolumns: {lead_id: Lead ID, company_size: Employees}\n"
+                                     "fit:\n  - {id: big, when: company_size > 5000, points: 20}\n"
+                                     "tiers:\n  - {name: all, otherwise: true}\n")
+    (tmp_path / "c.csv").write_text("Lead ID,Employees,reason,reason (input)\n,5,a,b\nB,6,c,d\n")
+    run_cli(["score", tmp_path / "c.csv", "-r", tmp_path / "r.yaml", "-o", tmp_path / "o.csv", "-q"])
+    assert (tmp_path / "o.rejects.csv").read_text() == (
+        "source_file,source_row,reason,Lead ID,Employees,reason (input) (2),reason (input)\n"
+        f"{tmp_path / 'c.csv'},1,missing lead id,,5,a,b\n")
