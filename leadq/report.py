@@ -12,15 +12,17 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from typing import Iterator, TextIO
+from typing import Iterable, Iterator, TextIO
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from leadq.activity import most_events_unknown
+from leadq.printable import printable
 from leadq.progress import reporting
 from leadq.summary import RunSummary
 
@@ -92,6 +94,14 @@ class _Console(Console):
     def on_broken_pipe(self) -> None:
         self.quiet = True
         raise BrokenPipeError(errno.EPIPE, "broken pipe")
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        # Reports print values of uploaded files (titles, lead ids, segments): their escape sequences are
+        # written escaped (leadq.printable), where they cleared the screen or retitled the terminal. Only
+        # text is: rich's own colours and cursor moves are styles and control segments, rendered after.
+        return super()._render_buffer(
+            segment if segment.control or not segment.text else Segment(printable(segment.text), segment.style)
+            for segment in buffer)
 
 
 def make_console(stream: TextIO | None = None) -> Console:

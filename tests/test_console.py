@@ -81,3 +81,26 @@ def test_a_narrow_terminal_folds_cells_and_cuts_none(monkeypatch: pytest.MonkeyP
     assert any(title in report for title in ("Tiers", "Rules", "Funnel", "Conversion by tier"))
     assert "…" not in report
     assert max(len(line) for line in report.splitlines()) <= 60
+
+
+def test_an_uploaded_files_escape_sequences_are_printed_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A job title 'Director ESC[2J ESC]0;pwned BEL' cleared the screen and retitled the terminal of the
+    # analyst running explain (and a cron log's reader): reports print the values of uploaded files.
+    stream = _Terminal()
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    console = make_console(stream)
+    console.print("[bold]title[/bold] ", "Director\x1b[2J\x1b]0;pwned\u202e")
+    out = stream.getvalue()
+    assert "Director\\x1b[2J\\x1b]0;pwned\\u202e" in out
+    assert out.count("\x1b") == 2 and "\x1b[1mtitle\x1b[0m" in out  # the report's own bold, nothing else
+
+
+def test_explain_prints_a_hostile_title_escaped(tmp_path) -> None:
+    from tests.conftest import run_cli
+
+    (tmp_path / "r.yaml").write_text("version: 1\ncolumns: {lead_id: Lead ID, job_title: Title}\n"
+                                     "fit:\n  - {id: d, when: 'job_title matches \"director\"', points: 5}\n"
+                                     "tiers:\n  - {name: all, otherwise: true}\n")
+    (tmp_path / "c.csv").write_text("Lead ID,Title\nA,Director\x1b[2J\n")
+    out = run_cli(["explain", "A", tmp_path / "c.csv", "-r", tmp_path / "r.yaml", "--as-of", "2026-11-01"]).stdout
+    assert "\x1b" not in out and 'job_title = "Director\\x1b[2J"' in out
