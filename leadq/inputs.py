@@ -848,9 +848,12 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
             if len(data) > limit:
                 return None
             try:
-                records = json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"))
+                records = json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"),
+                                     parse_constant=_no_constant)
             except json.JSONDecodeError as exc:
                 return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}; fix or remove that record"
+            except (ValueError, RecursionError) as exc:
+                return f"invalid JSON: {_json_value_problem(exc)}"
             kinds = _FieldKinds()
             for number, record in enumerate(records if isinstance(records, list) else [], 1):
                 if isinstance(record, dict):
@@ -866,14 +869,27 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(line, parse_constant=_no_constant)
             except json.JSONDecodeError as exc:
                 return (f"line {number}, column {exc.colno}: invalid JSON: {exc.msg}; each line must hold one "
                         "complete JSON object (a record split over several lines is JSON, not NDJSON)")
+            except (ValueError, RecursionError) as exc:
+                return f"line {number}: invalid JSON: {_json_value_problem(exc)}"
             if not isinstance(record, dict):
                 return f"line {number}: expected a JSON object ({{...}}), found {type(record).__name__}"
             kinds.add(record, f"line {number}")
     return kinds.conflicts()
+
+
+def _no_constant(name: str) -> None:
+    """Refuse ``NaN``/``Infinity``, which Python's json reads but JSON (and Polars) do not."""
+    raise ValueError(f"{name} is not JSON (Python's json.dumps writes it for a float {name}); write null instead")
+
+
+def _json_value_problem(exc: ValueError | RecursionError) -> str:
+    if isinstance(exc, RecursionError):
+        return "lists or objects nested too deep to read (hundreds of levels); flatten the record"
+    return str(exc)
 
 
 class _FieldKinds:

@@ -720,6 +720,14 @@ def test_ndjson_fields_whose_type_changes_after_the_first_lines_are_read(tmp_pat
     ("pretty.jsonl", b'{\n  "id": "L1"\n}\n', "line 1, column 2: invalid JSON: Expecting property name"),
     ("list.ndjson", b'{"id": "L1"}\n[1, 2]\n', "line 2: expected a JSON object ({...}), found list"),
     ("array.json", b'[{"id": "L1"},\n {"id": "L2",}]', "line 2, column 14: invalid JSON: Expecting property name"),
+    # Python's json.dumps writes a float NaN as NaN: Polars said "InternalError(TapeError) at character 30".
+    ("nan.ndjson", b'{"id": "L1", "n": 5}\n{"id": "L2", "n": NaN}\n',
+     "line 2: invalid JSON: NaN is not JSON (Python's json.dumps writes it for a float NaN); write null instead"),
+    ("inf.json", b'[{"id": "L1", "n": Infinity}]',
+     "invalid JSON: Infinity is not JSON (Python's json.dumps writes it for a float Infinity); write null instead"),
+    # A field nested 3,000 lists deep was "internal error: RecursionError" (exit 70).
+    ("deep.ndjson", b'{"id": "L1", "n": ' + b"[" * 3000 + b"]" * 3000 + b"}\n",
+     "line 1: invalid JSON: lists or objects nested too deep to read (hundreds of levels); flatten the record"),
 ])
 def test_invalid_json_is_named_by_line(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     path = write_bytes(tmp_path, name, content)
