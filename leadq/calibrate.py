@@ -63,6 +63,7 @@ from leadq.inputs import input_error_from_polars
 from leadq.outcome import CONVERTED as _Y
 from leadq.outcome import STAGES as OUTCOME_STAGES
 from leadq.outcome import Outcome, outcome_column, resolve_outcome
+from leadq.pipeline import reason_counts
 from leadq.rescoring import InputFrames, score_detail
 from leadq.ruleset import Ruleset
 
@@ -499,18 +500,7 @@ def _rejects_in_window(rejects: pl.DataFrame, ruleset: Ruleset, in_window: pl.Ex
     placed = typed.select(pl.col("keep::_reason").alias("_reason"), in_window.alias("_in"),
                           pl.col("created_at").is_null().alias("_undated")).collect()
     inside = placed.filter(pl.col("_in"))
-    return inside.height, _reason_counts(inside), int(placed["_undated"].sum())
-
-
-def _reason_counts(rejects: pl.DataFrame) -> dict[str, int]:
-    """Rows by reason, the duplicates' reasons (which name the kept row) under one each, most first: as
-    ``RunStats.rejected_by_reason`` counts them (leadq.pipeline)."""
-    general = rejects.select(
-        pl.when(pl.col("_reason").str.starts_with("duplicate lead id")).then(pl.lit("duplicate lead id"))
-        .when(pl.col("_reason").str.starts_with("duplicate e-mail")).then(pl.lit("duplicate e-mail"))
-        .otherwise(pl.col("_reason")).alias("_reason"))
-    counts = general.group_by("_reason").len().sort(["len", "_reason"], descending=[True, False])
-    return dict(zip(counts["_reason"].to_list(), counts["len"].to_list()))
+    return inside.height, reason_counts(inside), int(placed["_undated"].sum())
 
 
 def _local_day(moment: datetime, ruleset: Ruleset) -> str:

@@ -393,7 +393,7 @@ def _score_frames(
             stats.events_unknown_examples = _unknown_examples(events, scored_df["lead_id"], ruleset)
 
     rejects_full = _rejects_with_raw(contacts, rejects_df)
-    stats.rejected_by_reason = _reason_counts(rejects_df)
+    stats.rejected_by_reason = reason_counts(rejects_df)
     stats.duplicates = sum(v for k, v in stats.rejected_by_reason.items() if k.startswith("duplicate"))
     counts = blanked_df.row(0, named=True)
     stats.blanked_values = {ruleset.columns[k].column: int(v) for k, v in counts.items()
@@ -472,7 +472,9 @@ def _lookup(counts: pl.DataFrame, name: str) -> int:
     return int(hit["len"][0]) if hit.height else 0
 
 
-def _reason_counts(rejects: pl.DataFrame) -> dict[str, int]:
+def reason_counts(rejects: pl.DataFrame) -> dict[str, int]:
+    """Rejected rows by ``_reason``, most first; the duplicates' reasons (which name the row kept) under
+    one each ("duplicate lead id", "duplicate e-mail"): ``RunStats.rejected_by_reason``."""
     if rejects.height == 0:
         return {}
     general = rejects.with_columns(

@@ -233,6 +233,17 @@ def _one_rule_case(tmp_path: Path, columns: str, rule: str, contacts: dict) -> t
     return path, data
 
 
+def _intent_by_engine(tmp_path, contacts, events, ruleset) -> dict[str, list[tuple]]:
+    """Each lead's intent score as Polars and DuckDB score the case, by engine."""
+    scores = {}
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-a", events, "-r", ruleset, "--engine", engine, "--as-of", "2026-11-01",
+                 "--out", out, "-q"])
+        scores[engine] = pl.read_csv(out).select("lead_id", "intent_score").rows()
+    return scores
+
+
 def _event_case(tmp_path: Path, intent: str, tiers: str, contact_ids: list[str],
                 leads: list[str | None], types: list[str]) -> tuple[Path, Path, Path]:
     """A ruleset of event rules (``intent``, ``tiers``: YAML list lines), Parquet contacts and a Parquet
@@ -261,12 +272,7 @@ def test_event_types_match_in_any_case_and_with_any_word_joiner_on_every_engine(
         "  - {id: views, event: Page View, points: 1, per: event, half_life_days: none}\n"
         "  - {id: other, event: [webinar-attended, e_book], points: 100, per: event, half_life_days: none}\n",
         "  - {name: all, otherwise: true}\n", ["1", "2", "3"], [r[0] for r in rows], [r[1] for r in rows])
-    scores = {}
-    for engine in ("polars", "duckdb"):
-        out = tmp_path / f"{engine}.csv"
-        run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
-                 "--out", out, "-q"])
-        scores[engine] = pl.read_csv(out).select("lead_id", "intent_score").rows()
+    scores = _intent_by_engine(tmp_path, contacts, events, path)
     # "demo  request" (two spaces), "Page Views" (a plural), "webinar" and "demo.request" are other types.
     assert scores["polars"] == scores["duckdb"] == [(1, 40.0), (2, 4.0), (3, 300.0)]
 
@@ -582,10 +588,5 @@ def test_numeric_event_types_match_a_log_whose_type_column_is_numbers_or_text_on
         "  - {name: all, otherwise: true}\n", ["7", "8"], ["7", "7", "7", "8", "8", "8"], ["1", "1", "10", "2", "11", "12"])
     log = pl.read_parquet(events).with_columns(pl.col("type").cast(dtype))
     log.write_parquet(events)
-    scores = {}
-    for engine in ("polars", "duckdb"):
-        out = tmp_path / f"{engine}.csv"
-        run_cli(["score", contacts, "-a", events, "-r", path, "--engine", engine, "--as-of", "2026-11-01",
-                 "--out", out, "-q"])
-        scores[engine] = pl.read_csv(out).select("lead_id", "intent_score").rows()
+    scores = _intent_by_engine(tmp_path, contacts, events, path)
     assert scores["polars"] == scores["duckdb"] == [(7, 2.0), (8, 20.0)]
