@@ -457,18 +457,23 @@ def _nul_line(source: str | bytes) -> int | None:
 
     No CSV text holds one, and the parser reads a run of them (a file cut short by a crash, padded
     with zeros to its size; a binary file) as a field: ``\\0\\0\\0`` became a lead whose id is NUL
-    bytes. One C-speed search per chunk, and a count of line ends only when one is found.
+    bytes. One C-speed search per chunk; the line ends are counted only when one is found, reading
+    the file again up to it.
     """
     if isinstance(source, bytes):
         at = source.find(b"\0")
         return None if at < 0 else source.count(b"\n", 0, at) + 1
-    lines = 0
     with open(source, "rb") as fh:
+        start = 0
         while chunk := fh.read(_CHUNK):
             at = chunk.find(b"\0")
             if at >= 0:
-                return lines + chunk.count(b"\n", 0, at) + 1
-            lines += chunk.count(b"\n")
+                fh.seek(0)
+                lines, left = 1, start + at
+                while left > 0 and (part := fh.read(min(_CHUNK, left))):
+                    lines, left = lines + part.count(b"\n"), left - len(part)
+                return lines
+            start += len(chunk)
     return None
 
 

@@ -248,3 +248,15 @@ def test_a_contacts_column_named_like_a_renamed_reason_keeps_both_in_the_rejects
     assert (tmp_path / "o.rejects.csv").read_text() == (
         "source_file,source_row,reason,Lead ID,Employees,reason (input) (2),reason (input)\n"
         f"{tmp_path / 'c.csv'},1,missing lead id,,5,a,b\n")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 16, 1 << 20])
+def test_the_line_of_a_nul_byte_is_the_same_whatever_the_chunks(tmp_path, monkeypatch, chunk):
+    from leadq import csv_input
+
+    monkeypatch.setattr(csv_input, "_CHUNK", chunk)
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"id,title\n1,a\n2,b\n\n3,c\r\n4,\0d\n5,e\n")
+    assert csv_input._nul_line(str(path)) == 6
+    path.write_bytes(b"id,title\n1,a\n")
+    assert csv_input._nul_line(str(path)) is None
