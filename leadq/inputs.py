@@ -642,11 +642,41 @@ def error_cells_in(*groups: tuple[Sequence[InputFile], Collection[str]]) -> dict
     return found
 
 
+MANY_FILES = 8  # inputs of this many text files ...
+SMALL_TOTAL_BYTES = 64 << 20  # ... and at most this size in all are read once, into memory (concat_inputs)
+
+
 def concat_inputs(files: Sequence[InputFile]) -> pl.LazyFrame:
-    """Concatenate input files by column name (``diagonal_relaxed``): a column a file lacks is null there."""
+    """Concatenate input files by column name (``diagonal_relaxed``): a column a file lacks is null there.
+
+    Many small text files (a log exported one file a day) are read at once, into memory: each
+    file's read is a branch of every plan that reads the input (the date formats' sample, the
+    event types', the scoring), and 184 daily files of 60k events in all took 2.7 times as long as
+    the same events in 6 files, nearly all of it in those branches, not in the data. A file that
+    cannot be read is then named by its own read (:func:`_first_unreadable`).
+    """
     if len(files) == 1:
         return files[0].frame
-    return pl.concat([f.frame for f in files], how="diagonal_relaxed")
+    together = pl.concat([f.frame for f in files], how="diagonal_relaxed")
+    if len(files) < MANY_FILES or not all(f.parquet_path is None and f.disk_bytes is not None for f in files) \
+            or sum(f.disk_bytes or 0 for f in files) > SMALL_TOTAL_BYTES:
+        return together
+    try:
+        return together.collect().lazy()
+    except pl.exceptions.PolarsError as exc:
+        raise _first_unreadable(files, exc) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {', '.join(f.label for f in files)}: {os_reason(exc)}") from exc
+
+
+def _first_unreadable(files: Sequence[InputFile], exc: pl.exceptions.PolarsError) -> InputError:
+    """The error of the first of ``files`` that fails its own read (``exc``'s, for all of them, if none does)."""
+    for f in files:
+        try:
+            f.frame.collect()
+        except pl.exceptions.PolarsError as own:
+            return input_error_from_polars(own, f.label)
+    return input_error_from_polars(exc, ", ".join(f.label for f in files))
 
 
 def collect_input(lf: pl.LazyFrame, what: str, **collect_kwargs: object) -> pl.DataFrame:

@@ -460,6 +460,42 @@ def test_a_long_record_making_up_for_a_short_one_is_found_among_several_files(tm
     assert str(info.value) == f"{bad}: line 2: expected 3 fields, found 2; check the delimiter or quoting"
 
 
+def _daily_files(tmp_path: Path, days: int, bad_day: int | None = None, bad: bytes = b"") -> list[Path]:
+    """A log exported one small file a day; ``bad_day``'s file holds ``bad`` instead."""
+    return [write_bytes(tmp_path, f"day{d:02}.csv",
+                        bad if d == bad_day else f"a,b\n\n{d},x\n{d},y\n".encode()) for d in range(days)]
+
+
+def test_many_small_files_are_read_once_with_each_files_rows_numbered(tmp_path: Path) -> None:
+    files = _daily_files(tmp_path, 9)
+    df = collect_input(read_inputs([str(tmp_path / "day*.csv")]), "log")
+    assert df["a"].to_list() == [str(d) for d in range(9) for _ in range(2)]
+    assert df["_source_file"].to_list() == [str(f) for f in files for _ in range(2)]
+    assert df["_source_row"].to_list() == [2, 3] * 9  # the blank line keeps its number
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (BALANCED_RAGGED[0][0], "line 2: expected 3 fields, found 2; check the delimiter or quoting"),
+    (b"a,b\n1,2\n3,4,5\n", "line 3: expected 2 fields, found 3; check the delimiter or quoting"),
+])
+def test_an_unreadable_file_among_many_small_ones_is_named(tmp_path: Path, bad: bytes, message: str) -> None:
+    _daily_files(tmp_path, 10, bad_day=7, bad=bad)
+    with pytest.raises(InputError) as info:
+        read_inputs([str(tmp_path / "day*.csv")])  # read at once: the error comes now
+    assert str(info.value) == f"{tmp_path / 'day07.csv'}: {message}"
+
+
+def test_many_files_too_large_together_stay_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import leadq.inputs
+
+    monkeypatch.setattr(leadq.inputs, "SMALL_TOTAL_BYTES", 10)
+    _daily_files(tmp_path, 10, bad_day=7, bad=BALANCED_RAGGED[0][0])
+    frame = read_inputs([str(tmp_path / "day*.csv")])  # not read yet
+    with pytest.raises(InputError) as info:
+        collect_input(frame, str(tmp_path / "day*.csv"))
+    assert str(info.value).startswith(f"{tmp_path / 'day07.csv'}: line 2: expected 3 fields, found 2")
+
+
 def test_a_long_record_making_up_for_a_short_one_is_found_in_text_read_whole(tmp_path: Path) -> None:
     """Stdin and a transcoded file are read without the line-by-line check too, and their bytes kept to find it."""
     import gc

@@ -780,3 +780,21 @@ def test_the_unknown_leads_note_without_examples_names_no_column():
 
     assert unknown_leads_note({"read": 10, "unreadable": 2, "unknown_lead": 5}) == (
         "5 of 8 readable events name no scored lead: check that the log's lead ids are the contacts' ids")
+
+
+def test_a_log_in_many_daily_files_scores_as_the_same_log_in_one(tmp_path) -> None:
+    """Many small files are read at once (leadq.inputs.concat_inputs): nothing about the scores may change."""
+    events = pl.read_csv(SAMPLE / "events" / "events-2026-10.csv", infer_schema=False)
+    events.write_csv(tmp_path / "all.csv")
+    daily = tmp_path / "daily"
+    daily.mkdir()
+    for (day,), part in events.group_by(pl.col("Timestamp").str.slice(0, 10), maintain_order=True):
+        part.write_csv(daily / f"{day}.csv")
+    assert len(list(daily.iterdir())) == 31
+    outputs = []
+    for log in (tmp_path / "all.csv", daily / "*.csv"):
+        out = tmp_path / f"scored{len(outputs)}.parquet"
+        run_cli(["score", SAMPLE / "contacts.csv", "-a", log, "--as-of", AS_OF, "-o", out, "-q"])
+        outputs.append(pl.read_parquet(out))
+    assert outputs[0]["intent_score"].sum() > 0
+    assert_frame_equal(outputs[0], outputs[1])
