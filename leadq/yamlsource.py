@@ -7,7 +7,8 @@ where each key and value came from, so every validation error can say
 
 Numbers are read as YAML 1.2 reads them, in one place for every reader: a plain
 ``1e308`` or ``2E-3`` is a number (YAML 1.1 wants a dot and a signed exponent,
-``1.0e+308``, and reads the rest as text); ``.nan``, ``.inf`` and a number too
+``1.0e+308``, and reads the rest as text); ``010`` is 10 (YAML 1.1: octal 8) and ``1:30``
+is text (YAML 1.1: base 60, 90); ``.nan``, ``.inf`` and a number too
 large for a float are refused, since no setting, points or threshold means them; the
 message names the place as the ruleset loader does (``fit rule 'demo': 'points'``,
 ``settings: 'half_life_days'``, ``lists.sizes: item 2``).
@@ -57,6 +58,12 @@ _STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "boo
 _EXPONENT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
 
 
+# YAML 1.1 forms of numbers YAML 1.2 reads otherwise: base 60 (text in 1.2) and a leading zero (decimal in 1.2).
+_YAML11_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_YAML11_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_EVENT_TYPE_KEYS = {"event", "type"}  # a rule's event types, a case file's event's type: codes as written
+
+
 # Ruleset lists whose items the loader's messages name by an id ("fit rule 'demo'", "tier 'hot'"), or by
 # number when the id key is None ("routing rule 2").
 _NAMED_ITEMS: dict[tuple[str, ...], tuple[str, str | None]] = {
@@ -101,6 +108,12 @@ def _scalar(path: str, node: yaml.ScalarNode, loader: yaml.SafeLoader, trail: tu
     # constructor raises on a date that does not exist (2026-02-30), which leadq reports itself.
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value
+    if node.tag in _YAML11_NUMBER_TAGS and ":" in node.value:
+        return node.value  # YAML 1.1's base 60 (1:30 is 90); YAML 1.2 reads it as the text it is
+    if node.tag == "tag:yaml.org,2002:int" and _YAML11_OCTAL.fullmatch(node.value):
+        # YAML 1.1's octal (010 is 8). An event type is the code as written (Marketo's "010"); elsewhere,
+        # as YAML 1.2 reads it, 10.
+        return node.value if _EVENT_TYPE_KEYS.intersection(trail[-2:]) else int(node.value.replace("_", ""), 10)
     value = loader.construct_object(node)
     # A plain scalar's style is None, or '' from libyaml; a quoted "1e5" stays text.
     if node.tag == "tag:yaml.org,2002:str" and not node.style and _EXPONENT_NUMBER.fullmatch(node.value):

@@ -463,6 +463,16 @@ def test_whole_numbers_in_event_are_event_types_as_text(tmp_path):
     assert rs.rule("demo").events == ("1", "2", "page_view")
 
 
+def test_yaml_1_1_octal_and_base_60_numbers_are_read_as_yaml_1_2_reads_them(tmp_path):
+    # YAML 1.1 (PyYAML) reads 010 as 8 and 1:30 as 90; an event type keeps its leading zero.
+    rs, _ = _load(tmp_path, BASE.replace("points: 10", "points: 010").replace("event: demo_request", "event: [010, 7]"))
+    assert rs.rules[0].points == 10.0
+    assert rs.rule("demo").events == ("010", "7")
+    rs, _ = _load(tmp_path, BASE.replace("event: demo_request", "event: 010"))
+    assert rs.rule("demo").events == ("010",)
+    assert "'points' must be a number, got '1:30'" in _error(tmp_path, "points: 10", "points: 1:30")
+
+
 @pytest.mark.parametrize("event,message", [
     ("1.5", ":17:12: intent rule 'demo': 'event' is the number 1.5; write event types as text: quote it, \"1.5\""),
     ("[1, 2.5]", ":17:16: intent rule 'demo': 'event' item 2 is the number 2.5; write event types as text: quote it, "
