@@ -254,8 +254,10 @@ def run_summary(summary: RunSummary) -> Group:
     if summary.leads_created_after_as_of:
         parts.append(Text(created_after_note(summary.leads_created_after_as_of, summary.as_of), style="yellow"))
     if summary.rejected_by_reason:
-        parts.append(Text("rejected: " + "; ".join(f"{k} {v:,}" for k, v in summary.rejected_by_reason.items()),
-                          style="yellow"))
+        unreadable = any(reason.startswith("unreadable ") for reason in summary.rejected_by_reason)
+        parts.append(Text("rejected: " + "; ".join(f"{k} {v:,}" for k, v in summary.rejected_by_reason.items())
+                          + (" (leadq validate --data shows examples, and the setting that reads such values where "
+                             "one does: date_order, number_format)" if unreadable else ""), style="yellow"))
     ev = summary.events
     if ev.get("read"):
         parts.append(Text(f"events read {ev['read']:,}; unreadable {ev['unreadable']:,}; "
@@ -280,7 +282,8 @@ def run_summary(summary: RunSummary) -> Group:
         parts.append(Text("blanked unreadable values in unused columns: "
                           + "; ".join(f"{k} {v:,}" for k, v in summary.blanked_values.items()), style="yellow"))
     if summary.ranged_values:
-        parts.append(Text("numbers read from ranges such as 51-200 (one bound, as settings.number_ranges says): "
+        parts.append(Text("numbers read from ranges or abbreviations such as 51-200 and 2.5M (one bound of a range, "
+                          "as settings.number_ranges says): "
                           + "; ".join(f"{k} {v:,}" for k, v in summary.ranged_values.items())))
     if summary.missing_columns:
         parts.append(Text("mapped columns absent from the input (treated as blank): "

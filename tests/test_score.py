@@ -798,3 +798,15 @@ def test_a_log_in_many_daily_files_scores_as_the_same_log_in_one(tmp_path) -> No
         outputs.append(pl.read_parquet(out))
     assert outputs[0]["intent_score"].sum() > 0
     assert_frame_equal(outputs[0], outputs[1])
+
+
+def test_rows_rejected_for_unreadable_values_point_to_validate_data(tmp_path):
+    contacts = (WORKED / "contacts.csv").read_text().replace("B,ben@saasco.co.uk,Marketing Director,SaaSCo,500,",
+                                                             "B,ben@saasco.co.uk,Marketing Director,SaaSCo,5OO,")
+    (tmp_path / "c.csv").write_text(contacts)
+    args = ["-r", RULESETS / "worked_example.yaml", "--as-of", "2026-11-01", "-o", tmp_path / "out.csv"]
+    out = run_cli(["score", tmp_path / "c.csv", *args]).stdout
+    assert ("rejected: unreadable number in 'Employees' 1 (leadq validate --data shows examples, and the setting "
+            "that reads such values where one does: date_order, number_format)") in " ".join(out.split())
+    clean = run_cli(["score", WORKED / "contacts.csv", *args]).stdout
+    assert "validate --data" not in clean
