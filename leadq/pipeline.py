@@ -246,6 +246,10 @@ def _score_frames(
     stats.error_cells = error_cells_in(*((files, {c.column for c in columns.values()}) for files, columns in (
         (contacts_files, ruleset.columns), (events_files, ruleset.activity_columns),
         (accounts_files, ruleset.account_columns))))
+    # --keep-columns values: one that is exactly a column's name is that column ('Revenue, USD'), any
+    # other is split on its commas ('Region,Owner'); only here are the names known.
+    keep_columns = [name for value in keep_columns for name in (
+        [value] if value in schema else [part.strip() for part in value.split(",") if part.strip()])]
     if keep_columns and not any(not c.startswith("_source_") for c in schema):
         # Zero bytes or blank lines: no header to find them in. Empty, they are in the empty output an
         # empty input gives (exit 0), as the mapped columns are blank; refusing them stopped the job.
@@ -533,7 +537,8 @@ def read_and_score(
     # The contacts' blank rows are looked for in the columns the run reads, so that the others are
     # not parsed (18 of 26 columns of the benchmark's export; most of a real one's), checked by a
     # count (run_counted).
-    used = {c.column for c in ruleset.columns.values()} | set(keep_columns)
+    used = {c.column for c in ruleset.columns.values()} | set(keep_columns) \
+        | {part.strip() for value in keep_columns for part in value.split(",")}  # taken whole or split (_score_frames)
     contact_files = read_input_files(contact_specs, options, stdin=stdin, used_columns=used)
     event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     account_files = read_account_files(account_specs, ruleset, options=options, stdin=stdin)

@@ -70,12 +70,31 @@ class RunSummary:
     # Scored leads created after the as-of time (None: the ruleset maps no created_at, or the engine did not
     # count them); kept in the output, counted here as calibrate and funnel count theirs.
     leads_created_after_as_of: int | None = None
+    # {"exit_code", "error"} when the run fails after writing its outputs (--strict, --max-rejects: exit 1);
+    # the document then says "status": "failed" and keeps the figures of the files it wrote.
+    failure: dict | None = None
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict (the schema documented in the README), its version and leadq's first."""
+        """A JSON-ready dict (the schema documented in the README): its version, leadq's and the status first."""
         from leadq import __version__
 
-        return {"schema_version": SUMMARY_SCHEMA_VERSION, "leadq_version": __version__, **asdict(self)}
+        body = asdict(self)
+        failure = body.pop("failure")
+        return {"schema_version": SUMMARY_SCHEMA_VERSION, "leadq_version": __version__,
+                "status": "failed" if failure else "ok", **(failure or {}), **body}
+
+
+def failed_run(exit_code: int, error: str, *, ruleset: str | None, as_of: str | None) -> dict:
+    """The --summary-json document of a run that stopped before its figures existed (exit 3, 4, 5 ...).
+
+    Written over the previous run's summary, so that a monitor reading the file does not take an old
+    success for today's: ``status`` is "failed" and ``exit_code`` and ``error`` say why. ``ruleset``
+    and ``as_of`` are None when the run stopped before they were known.
+    """
+    from leadq import __version__
+
+    return {"schema_version": SUMMARY_SCHEMA_VERSION, "leadq_version": __version__, "status": "failed",
+            "exit_code": exit_code, "error": error, "ruleset": ruleset, "as_of": as_of}
 
 
 def count_by(frame: pl.DataFrame, column: str) -> dict:

@@ -4,6 +4,8 @@ The golden file is the contract of the document: every path, with every type fou
 fill every part ("string|null": may be null), and "?" after a key some runs leave out of its object.
 Regenerate after an intended change with ``LEADQ_UPDATE_GOLDEN=1 pytest tests/test_summary_json.py``,
 review the diff, and raise ``leadq.summary.SUMMARY_SCHEMA_VERSION`` when a key was renamed or removed.
+After the runs' document comes, under its own heading, the document of a run that failed before its
+figures existed (exit 3, 4, 5 ...): a monitor tells the two apart by ``status``.
 """
 
 from __future__ import annotations
@@ -75,9 +77,12 @@ def schema_lines(docs: list[dict]) -> list[str]:
     return lines
 
 
-def _summary(tmp_path, name: str, args: list, stdin: bytes | None = None) -> dict:
+FAILED_HEADING = "# a run that failed before its figures existed (status: failed)"
+
+
+def _summary(tmp_path, name: str, args: list, stdin: bytes | None = None, exit_code: int = 0) -> dict:
     path = tmp_path / f"{name}.json"
-    run_cli(["score", *args, "--summary-json", path, "-q"], input=stdin)
+    run_cli(["score", *args, "--summary-json", path, "-q"], input=stdin, exit_code=exit_code)
     return json.loads(path.read_text())
 
 
@@ -101,10 +106,20 @@ def test_every_key_of_the_summary_json_is_pinned(tmp_path):
     untouched.write_text((FIXTURES / "funnel" / "ruleset.yaml").read_text().replace("  first_touch_at: touch\n", ""))
     docs.append(_summary(tmp_path, "untouched", [FIXTURES / "funnel" / "contacts.csv", "-r", untouched,
                                                  "--as-of", "2026-11-01", "-o", tmp_path / "f.csv"]))
-    later = docs[1]
+    # --strict with a rejected row: the outputs are written, and the figures come with the failure.
+    rejecting = tmp_path / "rejecting.csv"
+    rejecting.write_text((worked / "contacts.csv").read_text() + ",x@example.com,CEO,X,10,SaaS,France\n")
+    docs.append(_summary(tmp_path, "strict", [rejecting, "-r", RULESETS / "worked_example.yaml", "--strict",
+                                              "-o", tmp_path / "s.csv"], exit_code=1))
+    later, strict = docs[1], docs[-1]
     assert (later["schema_version"], later["leadq_version"]) == (SUMMARY_SCHEMA_VERSION, __version__)
-    assert list(later)[:2] == ["schema_version", "leadq_version"]
-    text = "\n".join(schema_lines(docs)) + "\n"
+    assert list(later)[:3] == ["schema_version", "leadq_version", "status"]
+    assert [d["status"] for d in docs] == ["ok"] * (len(docs) - 1) + ["failed"]
+    assert list(strict)[:5] == ["schema_version", "leadq_version", "status", "exit_code", "error"]
+    assert (strict["exit_code"], strict["rejected"]) == (1, 1)
+    failed = _summary(tmp_path, "failed", [tmp_path / "absent.csv", "-o", tmp_path / "a.csv"], exit_code=3)
+    assert list(failed) == ["schema_version", "leadq_version", "status", "exit_code", "error", "ruleset", "as_of"]
+    text = "\n".join([*schema_lines(docs), "", FAILED_HEADING, *schema_lines([failed])]) + "\n"
     if UPDATE:
         GOLDEN.write_text(text, encoding="utf-8")
     assert GOLDEN.read_text(encoding="utf-8") == text, "the summary's keys changed; see tests/golden/score"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
+from datetime import datetime, timezone
+from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,7 +19,7 @@ from leadq.cli import (
     _default_rejects, _parse_as_of, check_named, sibling_path, _read_options, _split_multi, app, handle_errors, report_json_text,
     working, write_report_json,
 )
-from leadq.errors import OutputError, UsageError
+from leadq.errors import LeadqError, OutputError, RejectedRowsError, UsageError
 from leadq.progress import stage
 
 
@@ -44,16 +48,27 @@ def score(
     delimiter: DelimiterOpt = None,
     sheet: SheetOpt = None,
     keep_columns: Annotated[Optional[list[str]], typer.Option(
-        "--keep-columns", "-k", help="Input columns to carry into the output (repeatable or comma-separated).")] = None,
+        "--keep-columns", "-k", help="Input columns to carry into the output (repeatable or comma-separated); a "
+        "value that is exactly one of the contacts' column names is that column, commas and all "
+        "(-k 'Revenue, USD').")] = None,
     rejects: Annotated[Optional[str], typer.Option(
         "--rejects", help="Where rejected rows go, in the format of its extension (CSV when it has none; '-' for "
         "CSV on stdout); default: <out>.rejects.csv beside the output (scored.rejects.csv with --out -).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was rejected.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when any row was rejected (--max-rejects 0); the outputs and the rejects are "
+        "written first.")] = False,
+    max_rejects: Annotated[Optional[str], typer.Option(
+        "--max-rejects", metavar="N|P%",
+        help="Exit 1 when more than N rows, or more than P percent of the input rows, were rejected (e.g. 100, "
+        "2.5%); as with --strict the outputs and the rejects are written first, and --summary-json says "
+        "\"status\": \"failed\".")] = None,
     escape_formulas: Annotated[bool, typer.Option(
         "--escape-formulas/--no-escape-formulas",
         help="Neutralise spreadsheet formulas (=, +, -, @) in CSV output.")] = True,
     summary_json: Annotated[Optional[str], typer.Option(
-        "--summary-json", help="Also write the summary figures as JSON to this file ('-' for stdout).")] = None,
+        "--summary-json", help="Also write the summary figures as JSON to this file ('-' for stdout), with "
+        "\"status\": \"ok\"; a run that fails once the command line is accepted (exit 1, 3, 4, 5) writes "
+        "{\"status\": \"failed\", \"exit_code\", \"error\", ...} there instead, over the previous run's.")] = None,
     previous: Annotated[Optional[str], typer.Option(
         "--previous", help="The output of an earlier run (it may be --out itself): add previous_tier, "
         "score_change and change (new, tier_changed, route_changed, score_changed, unchanged); owners stay "
@@ -133,7 +148,8 @@ def score(
     if engine not in ENGINE_NAMES:  # before the inputs are judged by what the engine reads
         raise UsageError(f"--engine: unknown engine '{engine}'; expected one of: {', '.join(ENGINE_NAMES)}")
     activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
-    kept = _split_multi(keep_columns, "--keep-columns")
+    kept = _split_multi(keep_columns, "--keep-columns")  # refuses a value naming nothing; split as far as it goes
+    reject_limit = _reject_limit(max_rejects, strict)
     _check_database_contacts(contacts, activity_specs, account_specs)
     to_db = is_database_uri(out)
     if to_db and not out_table:
@@ -181,122 +197,246 @@ def score(
     outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
                "--summary-json": summary_json, "accounts rollup": accounts_path}
     check_outputs_distinct(outputs)
-    for option, path in outputs.items():  # refuse now
-        if not path:
-            continue
-        try:
-            check_output_path(path)
-        except OutputError as exc:
-            if option != "--rejects" or rejects:
-                raise
-            # A name the user never gave: with --out - (or a device) it is in the working folder, which for
-            # a cron job is often / or a read-only home.
-            raise OutputError(f"{exc} (where the rejects go by default; name another file with --rejects PATH)") \
-                from None
-    # Held until the command ends (Click closes the context even on errors): a second run on the
-    # same output refuses at once (exit 4) instead of scoring and then overwriting; SIGTERM
-    # unwinds like Ctrl-C (exit 130), releasing the lock and removing temporary files.
-    ctx.with_resource(interruptible())
-    if not to_db:
-        ctx.with_resource(output_lock(out))
-    if not is_database_uri(contacts[0]):
-        check_outputs_not_read(
-            {"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs},
-            outputs)
-    if previous:  # it may be --out (the state a scheduled job keeps), never another output
-        check_outputs_not_read({"--previous": [previous]}, {k: v for k, v in outputs.items() if k != "--out"})
-    with working(quiet):  # erased before the summary or an error is printed
-        earlier = None
-        if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
-            from leadq.changes import read_previous
+    # From here on a failure (exit 1, 3, 4, 5; an exit 2 found in the data) replaces the previous run's
+    # --summary-json with one that says so: a monitor reading that file must not take yesterday's success
+    # for today's. Not before its own path is known to be writable and none of the run's inputs.
+    failure = _FailureSummary(rs.name, as_of_dt)
+    rejected_error = None  # --strict, --max-rejects: raised once the outputs and the summary are written
+    try:
+        failure.target = _failure_target(summary_json, contacts, activity_specs, account_specs, previous)
+        for option, path in outputs.items():  # refuse now
+            if not path:
+                continue
+            try:
+                check_output_path(path)
+            except OutputError as exc:
+                if option != "--rejects" or rejects:
+                    raise
+                # A name the user never gave: with --out - (or a device) it is in the working folder, which for
+                # a cron job is often / or a read-only home.
+                raise OutputError(f"{exc} (where the rejects go by default; name another file with --rejects PATH)") \
+                    from None
+        # Held until the command ends (Click closes the context even on errors): a second run on the
+        # same output refuses at once (exit 4) instead of scoring and then overwriting; SIGTERM
+        # unwinds like Ctrl-C (exit 130), releasing the lock and removing temporary files.
+        ctx.with_resource(interruptible())
+        if not to_db:
+            ctx.with_resource(output_lock(out))
+        if not is_database_uri(contacts[0]):
+            check_outputs_not_read(
+                {"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs},
+                outputs)
+        if previous:  # it may be --out (the state a scheduled job keeps), never another output
+            check_outputs_not_read({"--previous": [previous]}, {k: v for k, v in outputs.items() if k != "--out"})
+        with working(quiet):  # erased before the summary or an error is printed
+            earlier = None
+            if previous:  # read now: it may be the file this run replaces, and a bad one should fail before scoring
+                from leadq.changes import read_previous
 
-            # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
-            earlier = read_previous(previous, missing_ok=not to_db and out != "-"
-                                    and os.path.abspath(previous) == os.path.abspath(out))
-        db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
-        if engine != "polars":
-            from leadq.engines import score_with_engine
+                # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
+                earlier = read_previous(previous, missing_ok=not to_db and out != "-"
+                                        and os.path.abspath(previous) == os.path.abspath(out))
+            db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
+            if engine != "polars":
+                from leadq.engines import score_with_engine
 
-            if keep_columns:
-                raise UsageError("--keep-columns works with --engine polars only")
-            sources = db_inputs or (contacts, activity_specs, account_specs)
-            result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
-        elif db_inputs:
-            from leadq.pipeline import score_frames
+                if keep_columns:
+                    raise UsageError("--keep-columns works with --engine polars only")
+                sources = db_inputs or (contacts, activity_specs, account_specs)
+                result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
+            elif db_inputs:
+                from leadq.pipeline import score_frames
 
-            frames = [f.lazy() if f is not None else None for f in db_inputs]
-            result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
-                                  keep_columns=kept, rollup=rollup,
-                                  contacts_label=describe(contacts[0], table, query))
-        else:
-            result = read_and_score(
-                rs, contacts, activity_specs, account_specs,
-                options=read_options, as_of=as_of_dt,
-                keep_columns=kept, rollup=rollup,
-                # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
-                # printed or written (a quiet cron job without --summary-json has none to compute).
-                funnel_detail=bool(not quiet or summary_json)
-                and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
-            )
-        if earlier is not None:
-            from leadq.changes import check_not_empty, check_tier_changes, compare_with_previous
+                frames = [f.lazy() if f is not None else None for f in db_inputs]
+                result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
+                                      keep_columns=keep_columns or (), rollup=rollup,
+                                      contacts_label=describe(contacts[0], table, query))
+            else:
+                result = read_and_score(
+                    rs, contacts, activity_specs, account_specs,
+                    options=read_options, as_of=as_of_dt,
+                    keep_columns=keep_columns or (), rollup=rollup,
+                    # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
+                    # printed or written (a quiet cron job without --summary-json has none to compute).
+                    funnel_detail=bool(not quiet or summary_json)
+                    and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
+                )
+            if earlier is not None:
+                from leadq.changes import check_not_empty, check_tier_changes, compare_with_previous
 
-            if not allow_empty:
-                check_not_empty(result.scored.height, result.stats.input_rows, result.stats.rejected_by_reason,
-                                earlier)
+                if not allow_empty:
+                    check_not_empty(result.scored.height, result.stats.input_rows, result.stats.rejected_by_reason,
+                                    earlier)
 
-            result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change,
-                                                           as_of=result.stats.as_of)
-            if changes["warning"] and not quiet:
-                sys.stderr.write(f"leadq: warning: {changes['warning']}\n")
-            if max_tier_changes is not None:
-                check_tier_changes(changes, max_tier_changes)
-        summary = summarise(result)
-        if earlier is not None:
-            summary.changes = changes
-        metadata = {
-            "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
-            "leadq.ruleset_path": rs.path,
-        }
-        summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
-        if rejects_path:
-            summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
-        if accounts_path:
-            summary.outputs["accounts"] = accounts_path
-        if changes_out:
-            summary.outputs["changes"] = "<stdout>" if changes_out == "-" else changes_out
-        # The scored output, its rejects, the accounts and the summary file appear together or not at
-        # all: each is written to a temporary file first, and only when all are ready are they renamed.
-        stage("writing the output")
-        with AtomicWrites() as files:
-            if not to_db:
-                write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
+                result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change,
+                                                               as_of=result.stats.as_of)
+                if changes["warning"] and not quiet:
+                    sys.stderr.write(f"leadq: warning: {changes['warning']}\n")
+                if max_tier_changes is not None:
+                    check_tier_changes(changes, max_tier_changes)
+            summary = summarise(result)
+            if earlier is not None:
+                summary.changes = changes
+            metadata = {
+                "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
+                "leadq.ruleset_path": rs.path,
+            }
+            summary.outputs = {"scored": describe(out, out_table) if to_db else ("<stdout>" if out == "-" else out)}
             if rejects_path:
-                write_frame(result.rejects, rejects_path, rejects_fmt, escape_formulas=escape_formulas, files=files)
+                summary.outputs["rejects"] = "<stdout>" if rejects_path == "-" else rejects_path
+            if accounts_path:
+                summary.outputs["accounts"] = accounts_path
             if changes_out:
-                from leadq.changes import only_changed
+                summary.outputs["changes"] = "<stdout>" if changes_out == "-" else changes_out
+            rejected_error = _rejects_error(summary, strict, reject_limit)
+            if rejected_error is not None:
+                summary.failure = {"exit_code": rejected_error.exit_code, "error": str(rejected_error)}
+            # The scored output, its rejects, the accounts and the summary file appear together or not at
+            # all: each is written to a temporary file first, and only when all are ready are they renamed.
+            stage("writing the output")
+            with AtomicWrites() as files:
+                if not to_db:
+                    write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
+                if rejects_path:
+                    write_frame(result.rejects, rejects_path, rejects_fmt, escape_formulas=escape_formulas, files=files)
+                if changes_out:
+                    from leadq.changes import only_changed
 
-                write_frame(only_changed(result.scored, earlier), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
-                            escape_formulas=escape_formulas, metadata=metadata, files=files)
-            if accounts_path and result.accounts is not None:
-                write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
-                            files=files)
-            summary.elapsed_seconds = round(time.perf_counter() - started, 3)
-            if summary_json and summary_json != "-":
-                text = report_json_text(summary.to_dict()).encode("utf-8")
-                files.prepare(summary_json, gzip_if_named(summary_json, lambda fh: fh.write(text)))
-            if to_db:
-                from leadq.db import write_database
+                    write_frame(only_changed(result.scored, earlier), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
+                                escape_formulas=escape_formulas, metadata=metadata, files=files)
+                if accounts_path and result.accounts is not None:
+                    write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
+                                files=files)
+                summary.elapsed_seconds = round(time.perf_counter() - started, 3)
+                if summary_json and summary_json != "-":
+                    text = report_json_text(summary.to_dict()).encode("utf-8")
+                    files.prepare(summary_json, gzip_if_named(summary_json, lambda fh: fh.write(text)))
+                if to_db:
+                    from leadq.db import write_database
 
-                # The table commits in its own transaction: last, once the files are ready to be renamed.
-                write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
-            files.commit()
-    _print_summary(summary, summary_json == "-", quiet,
-                   sys.stderr if "-" in (out, summary_json, rejects_path, changes_out) else sys.stdout)
+                    # The table commits in its own transaction: last, once the files are ready to be renamed.
+                    write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
+                files.commit()
+        if summary_json == "-":
+            failure.target = None  # stdout holds (part of) the document now: a second one would break its reader
+        _print_summary(summary, summary_json == "-", quiet,
+                       sys.stderr if "-" in (out, summary_json, rejects_path, changes_out) else sys.stdout)
+    except LeadqError as exc:
+        failure.write(exc)
+        raise
+    if rejected_error is not None:
+        raise rejected_error
+
+
+_COUNT = re.compile(r"\d+")
+_PERCENT = re.compile(r"\d+(\.\d+)?%")
+
+
+@dataclass(frozen=True)
+class _RejectLimit:
+    """--max-rejects: at most ``count`` rejected rows, or at most ``percent`` percent of the input rows."""
+
+    text: str  # as given, for the message
+    count: int | None = None
+    percent: Fraction | None = None
+
+    def exceeded(self, rejected: int, rows: int) -> bool:
+        """Whether ``rejected`` of ``rows`` input rows is over the limit (exactly at it passes)."""
+        if self.count is not None:
+            return rejected > self.count
+        return rejected * 100 > self.percent * rows  # exact: 10% of 30 rows allows 3, not 3.0000000000000004
+
+
+def _reject_limit(value: str | None, strict: bool) -> _RejectLimit | None:
+    """``--max-rejects`` read and checked before anything is read (exit 2 for a bad value).
+
+    ``--strict`` is ``--max-rejects 0``: both together are refused only when the limit allows rows.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if _COUNT.fullmatch(text):
+        limit = _RejectLimit(text, count=int(text))
+    elif _PERCENT.fullmatch(text):
+        limit = _RejectLimit(text, percent=Fraction(text[:-1]))
+        if limit.percent > 100:
+            raise UsageError(f"--max-rejects: {value!r} is more than 100%; give a percentage from 0% to 100% of the "
+                             "input rows, or a number of rows")
+    elif text.startswith("-") and (_COUNT.fullmatch(text[1:]) or _PERCENT.fullmatch(text[1:])):
+        raise UsageError(f"--max-rejects: {value!r} is negative; give a number of rows (0 or more) or a "
+                         "percentage of the input rows (0% to 100%)")
+    else:
+        raise UsageError(f"--max-rejects: {value!r} is neither a number of rows nor a percentage; give a whole "
+                         "number (e.g. 100) or a percentage of the input rows (e.g. 2.5%)")
+    if strict and (limit.count or limit.percent):
+        raise UsageError(f"--strict fails the run on any rejected row, and --max-rejects {text} allows some; give "
+                         "one of them")
+    return limit
+
+
+def _rejects_error(summary, strict: bool, limit: _RejectLimit | None) -> RejectedRowsError | None:
+    """The error a run with too many rejected rows ends in (exit 1, once its outputs are written), or None."""
+    where = summary.outputs.get("rejects", "the summary")
     if strict and summary.rejected:
-        from leadq.errors import RejectedRowsError
+        return RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {where}")
+    if limit is None or not limit.exceeded(summary.rejected, summary.input_rows):
+        return None
+    share = Fraction(summary.rejected * 100, summary.input_rows)  # rejected > 0, so there were rows
+    for places in range(2, 7):  # as many places as show it over the limit: 1.0001%, not "1%" over 1%
+        shown = round(share, places)
+        if limit.percent is None or shown > limit.percent:
+            break
+    percent = f"{float(shown):.{places}f}".rstrip("0").rstrip(".")
+    return RejectedRowsError(f"{summary.rejected:,} of {summary.input_rows:,} input row(s) rejected ({percent}%), "
+                             f"over --max-rejects {limit.text}; see {where} (the outputs were written)")
 
-        raise RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {summary.outputs.get('rejects', 'the summary')}")
+
+def _failure_target(summary_json: str | None, contacts: list[str], activity_specs: list[str],
+                    account_specs: list[str], previous: str | None) -> str | None:
+    """Where a failed run writes its summary: ``--summary-json`` once it is known to be writable and none of
+    the run's inputs (it replaces the file whatever it holds); None without the option.
+
+    Raises:
+        OutputError: its folder cannot be written (the run stops; nothing can be written there).
+        UsageError: it is one of the inputs, or --previous.
+    """
+    from leadq.db import is_database_uri
+    from leadq.inputs import check_outputs_not_read
+    from leadq.outputs import check_output_path
+
+    if not summary_json:
+        return None
+    check_output_path(summary_json)
+    inputs = {"--previous": [previous] if previous else []}
+    if not is_database_uri(contacts[0]):
+        inputs.update({"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs})
+    check_outputs_not_read(inputs, {"--summary-json": summary_json})
+    return summary_json
+
+
+class _FailureSummary:
+    """What a failed run writes to --summary-json (:func:`leadq.summary.failed_run`), once it has a target."""
+
+    def __init__(self, ruleset: str | None, as_of: datetime | None) -> None:
+        self.ruleset = ruleset
+        self.as_of = as_of.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if as_of else None
+        self.target: str | None = None
+
+    def write(self, exc: LeadqError) -> None:
+        """Write the failure of ``exc`` to the target, atomically (or to stdout for '-').
+
+        Best effort: when the target cannot be written either (it is what failed, or the disk is full) the
+        run's own error is the one reported, once; nothing is retried.
+        """
+        if self.target is None:
+            return
+        from leadq.summary import failed_run
+
+        target, self.target = self.target, None  # never twice
+        try:
+            write_report_json(failed_run(exc.exit_code, str(exc), ruleset=self.ruleset, as_of=self.as_of), target)
+        except (LeadqError, OSError):
+            pass
 
 
 def _print_summary(summary, as_json: bool, quiet: bool, stream) -> None:
