@@ -233,8 +233,8 @@ def check_not_empty(scored: int, input_rows: int, rejected_by_reason: dict[str, 
     else:
         what = "the input holds no leads (0 rows read)"
     raise InputError(f"no lead scored: {what}, and --previous {previous.path} holds {previous.frame.height:,}. "
-                     "Nothing was written: after a run with leads this is more likely a failed export upstream "
-                     "than a CRM with none. Check the input; to write the empty output and hand on every lead as "
+                     "No output was written: after a run with leads this is more likely a failed export "
+                     "upstream than a CRM with none. Check the input; to write the empty output and hand on every lead as "
                      "'gone', run again with --allow-empty")
 
 
@@ -289,7 +289,7 @@ def check_tier_changes(figures: dict, max_percent: float) -> None:
     raise TooManyChangesError(
         f"--max-tier-changes {max_percent:g}: {moved * 100 / base:.2f}% of the {base:,} leads of "
         f"{figures['previous']} changed tier ({figures['tier_changed']:,}) or are gone ({figures['gone']:,})"
-        + (f"; most: {moves}" if moves else "") + ". Nothing was written: check the inputs, then run "
+        + (f"; most: {moves}" if moves else "") + ". No output was written: check the inputs, then run "
         "again with a higher limit to accept the changes")
 
 

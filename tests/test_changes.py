@@ -358,9 +358,11 @@ def test_a_broken_export_trips_the_guard_and_nothing_is_written(tmp_path, monkey
     moved = re.search(r"--max-tier-changes 5: (\d+\.\d\d)% of the 2,941 leads of scored.parquet changed tier "
                       r"\(([\d,]+)\) or are gone \(0\); most: hand_raiser -> nurture", result.stderr)
     assert moved and float(moved.group(1)) > 5
-    assert "Nothing was written" in result.stderr
+    assert "No output was written" in result.stderr
     assert (tmp_path / "scored.parquet").read_bytes() == before
-    assert not (tmp_path / "handoff.csv").exists() and not (tmp_path / "s.json").exists()
+    assert not (tmp_path / "handoff.csv").exists()
+    failed = json.loads((tmp_path / "s.json").read_text())  # the monitor's record of the failure
+    assert (failed["status"], failed["exit_code"]) == ("failed", 5)
     # The same share under a higher limit is accepted.
     run_cli(args + ["--max-tier-changes", str(float(moved.group(1)) + 0.01), "-q"])
     changed = int(moved.group(2).replace(",", ""))
@@ -418,7 +420,7 @@ def test_a_previous_output_as_of_this_runs_time_or_later_is_said_on_stderr_and_i
 
 
 def _empty_run_message(what: str) -> str:
-    return (f"leadq: error: no lead scored: {what}, and --previous scored.parquet holds 2,941. Nothing was written: "
+    return (f"leadq: error: no lead scored: {what}, and --previous scored.parquet holds 2,941. No output was written: "
             "after a run with leads this is more likely a failed export upstream than a CRM with none. Check the "
             "input; to write the empty output and hand on every lead as 'gone', run again with --allow-empty\n")
 
@@ -432,7 +434,9 @@ def test_an_empty_input_does_not_wipe_the_state_unless_allowed(tmp_path, monkeyp
     result = run_cli(args, input=b"", exit_code=3)  # a failed curl: zero bytes
     assert result.stderr == _empty_run_message("the input holds no leads (0 rows read)")
     assert (tmp_path / "scored.parquet").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.parquet", "scored.rejects.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json", "scored.parquet", "scored.rejects.csv"]
+    failed = json.loads((tmp_path / "s.json").read_text())
+    assert (failed["status"], failed["exit_code"]) == ("failed", 3)
     # On purpose: every lead is handed on as gone, and the state is emptied.
     run_cli(args + ["--allow-empty", "-q"], input=b"")
     assert pl.read_parquet("scored.parquet").height == 0
