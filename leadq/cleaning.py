@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import polars as pl
 
 from leadq.conditions import Type
-from leadq.number_text import parse_number, with_ranges
+from leadq.number_text import number_cell_column, parse_number, with_ranges
 from leadq.ruleset import Column, Settings
 
 UTC = pl.Datetime("us", "UTC")
@@ -307,9 +307,12 @@ def stripped_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str, ...] | None = None,
-          trimmed: bool = False) -> pl.Expr:
+          trimmed: bool = False, number_cells: bool = False) -> pl.Expr:
     """Expression turning the CRM column into the canonical field's type.
 
+    ``number_cells``: the frame has the column's values that were numbers in the file (a
+    workbook's number cells, NDJSON's numbers: :func:`leadq.number_text.number_cell_column`);
+    a number field takes those as they are, and reads only the others (text) in ``number_format``.
     ``likely``: for a date column held as text, read only with these formats;
     the caller finishes with :func:`parse_datetime_rest` (as :func:`map_columns` does).
     ``trimmed``: text dates have no surrounding blanks already (read by leadq's CSV reader).
@@ -328,7 +331,11 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
             return src.cast(pl.Float64)
         if dtype == pl.Boolean:
             return src.cast(pl.Float64)
-        return parse_number(src.cast(pl.String), settings.number_format)
+        text = parse_number(src.cast(pl.String), settings.number_format)
+        if number_cells:  # 1.125 in a number cell is 1.125, even where "1.125" written as text is 1125
+            cell = pl.col(number_cell_column(col.column))
+            return pl.when(cell.is_not_null()).then(cell.cast(pl.Float64)).otherwise(text)
+        return text
     if col.type is Type.BOOL:
         if dtype == pl.Boolean:
             return src
@@ -425,7 +432,8 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     text = [name for name, col in present.items() if col.type is Type.TEXT and name not in as_read]
     exprs = [(pl.col(col.column) if name in as_read else
               stripped_text(pl.col(col.column), schema[col.column]) if name in text else
-              typed(col, schema[col.column], settings, likely.get(name), trimmed)).alias(name)
+              typed(col, schema[col.column], settings, likely.get(name), trimmed,
+                    number_cell_column(col.column) in schema)).alias(name)
              for name, col in present.items()]
     exprs += [pl.lit(None, dtype=polars_type(col.type)).alias(name)
               for name, col in columns.items() if name not in present]

@@ -62,7 +62,8 @@ import polars as pl
 
 from leadq.csv_input import FOOTER_MAX_LINES, clean_column_names, empty_frame, text_rows
 from leadq.errors import InputError, Position
-from leadq.provenance import ReportRows
+from leadq.number_text import number_cell_column
+from leadq.provenance import SOURCE_ROW, ReportRows
 
 EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
@@ -101,7 +102,7 @@ class ErrorCells:
 
 def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
                       row_columns: Collection[str] | None = None,
-                      ) -> tuple[pl.LazyFrame, ReportRows | None, tuple[ErrorCells, ...]]:
+                      ) -> tuple[pl.LazyFrame, ReportRows | None, tuple[ErrorCells, ...], tuple[str, ...]]:
     """One sheet of a workbook (a path, or the bytes of one) as text, with provenance columns.
 
     Args:
@@ -111,15 +112,17 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
         row_columns: the columns whose text makes a row (:func:`leadq.csv_input.text_rows`).
 
     Returns:
-        The rows, what was left out of a report sheet (None when nothing was), and its
-        error cells by column (none found in a workbook other than ``.xlsx``/``.xlsm``).
+        The rows, what was left out of a report sheet (None when nothing was), its
+        error cells by column (none found in a workbook other than ``.xlsx``/``.xlsm``), and
+        the sheet read followed by the workbook's other sheets (for a message: the table may
+        be on another); empty for an empty workbook.
 
     Raises:
         InputError: the file is not a workbook leadq can read, has no such sheet, its
             header has a repeated or reserved column name, or it is a grouped report.
     """
     if (len(source) if isinstance(source, bytes) else os.path.getsize(source)) == 0:
-        return empty_frame(), None, ()
+        return empty_frame(), None, (), ()
     import fastexcel  # only runs that read a workbook pay for the import
 
     try:
@@ -135,9 +138,10 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
                          ".xlsx, or export the sheet as CSV", Position(label)) from exc
     except OSError as exc:
         raise InputError(f"cannot read {label}: {exc.strerror or exc}") from exc
+    sheets = tuple(dict.fromkeys([reader.sheet_names[index], *reader.sheet_names])) if reader.sheet_names else ()
     filled = cells.select(pl.any_horizontal(pl.all().is_not_null())).to_series() if cells.width else None
     if filled is None or not filled.any():
-        return empty_frame(), None, ()
+        return empty_frame(), None, (), sheets
     start = int(filled.arg_max())  # the first row that is not empty
     head = cells.slice(start, HEAD_ROWS + BELOW_ROWS).rows()
     header, above = _header_index(head)
@@ -153,7 +157,56 @@ def read_excel_source(source: str | bytes, label: str, sheet: str | None = None,
     first = cells.columns.index(table.columns[0])
     errors = _errors_by_column(_xlsx_error_cells(source, reader.sheet_names[index]), reader.sheet_names[index],
                                range(header + 2, table_end + 1), first, names)
-    return text_rows(rows.lazy(), names, label, row_columns), report, errors
+    frame = text_rows(rows.lazy(), names, label, row_columns)
+    numbers = _number_cells(reader, index, table.columns, rows, range(header + 1, table_end))
+    if numbers is not None:
+        frame = frame.join(numbers.lazy(), on=SOURCE_ROW, how="left", maintain_order="left")
+    return frame, report, errors, sheets
+
+
+# A cell's text that may be a number cell's (as calamine writes one: "250", "-1.125", "1e-7"); only columns
+# with such text are read again.
+_NUMBER_CELL_TEXT = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
+_BOOL_CELL_TEXT = ["true", "false"]
+
+
+def _number_cells(reader: object, index: int, frame_columns: list[str], rows: pl.DataFrame,
+                  data_rows: range) -> pl.DataFrame | None:
+    """The table's number cells, by row (``_source_row``) and column (:func:`number_cell_column`), or None.
+
+    The sheet is read as text, and a number cell 1.125 reads "1.125": with ``number_format``
+    "1.234,5" that text is 1125. So the columns holding text that may be a number cell's are read
+    twice more (calamine's own typing, not per cell in Python): as numbers, where a number cell is
+    its number but a text cell such as "1.125" is read as one too, and as true/false, where a number
+    cell is true or false but no text cell is anything. A cell that is not null in both, and is no
+    true/false cell, is a number cell. ``frame_columns`` are the table's columns in the sheet's frame,
+    ``rows`` its data rows (named by the header), at the frame's rows ``data_rows``.
+    """
+    candidates = [i for i, hit in enumerate(rows.select(
+        pl.col(c).str.strip_chars().str.contains(_NUMBER_CELL_TEXT).any() for c in rows.columns).row(0)) if hit]
+    if not candidates:
+        return None
+    options = dict(header_row=None, skip_rows=0, skip_whitespace_tail_rows=True,
+                   use_columns=[frame_columns[i] for i in candidates])
+    as_number = reader.load_sheet(index, dtypes="float", **options).to_polars()  # type: ignore[attr-defined]
+    as_bool = reader.load_sheet(index, dtypes="boolean", **options).to_polars()  # type: ignore[attr-defined]
+    start, length = data_rows.start, len(data_rows)
+    as_number, as_bool = as_number.slice(start, length), as_bool.slice(start, length)
+    texts = rows.slice(0, as_number.height)
+    cells = pl.DataFrame([
+        _number_cell(as_number.get_column(frame_columns[i]), as_bool.get_column(frame_columns[i]),
+                     texts.get_column(rows.columns[i])).alias(number_cell_column(rows.columns[i]))
+        for i in candidates])
+    cells = cells.select(c for c in cells.columns if cells.get_column(c).null_count() < cells.height)
+    if not cells.width:
+        return None
+    return cells.with_row_index(SOURCE_ROW, offset=1).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+
+
+def _number_cell(number: pl.Series, truth: pl.Series, text: pl.Series) -> pl.Series:
+    """``number`` where the cell is a number cell (see :func:`_number_cells`), else null."""
+    is_cell = number.is_not_null() & truth.is_not_null() & ~text.is_in(_BOOL_CELL_TEXT).fill_null(False)
+    return number.zip_with(is_cell, pl.Series([None] * len(number), dtype=pl.Float64))
 
 
 def _errors_by_column(found: list[tuple[int, int, str, str]], sheet: str, data_rows: range, first: int,

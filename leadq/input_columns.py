@@ -11,6 +11,7 @@ one in a field nothing reads is blanked and counted. ``leadq validate --data`` a
 
 from __future__ import annotations
 
+import shlex
 from typing import Sequence
 
 import polars as pl
@@ -18,7 +19,7 @@ import polars as pl
 from leadq.conditions import names_in
 from leadq.csv_input import repeated_name
 from leadq.errors import InputError, MissingColumnsError, Position, did_you_mean
-from leadq.inputs import InputFile
+from leadq.inputs import STDIN_LABEL, InputFile
 from leadq.ruleset import Column, Ruleset
 
 # Fields leadq derives from a mapped column: a condition on one needs its source.
@@ -72,7 +73,7 @@ def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], r
     absent: dict[str, list[str]] = {}
     for f in with_columns:
         check_not_repeated(list(f.columns), [c.column for c in columns.values()], f.label)
-        _raise_if_missing(list(f.columns), columns, required, f.label)
+        _raise_if_missing(list(f.columns), columns, required, f.label, _other_sheets_hint(f))
         if not f.text_ready:  # Parquet, NDJSON: a field may hold objects
             _raise_if_objects(f, columns)
         have = set(f.columns)
@@ -115,8 +116,25 @@ def check_not_repeated(names: Sequence[str], read: Sequence[str], label: str) ->
                              "rename one of them", Position(label))
 
 
-def _raise_if_missing(names: list[str], columns: dict[str, Column], required: set[str], what: str) -> None:
-    """Raise MissingColumnsError naming the required columns absent from ``names``, with did-you-mean."""
+def _other_sheets_hint(file: InputFile) -> str:
+    """For a workbook with other sheets, where the table may be (a first sheet that is a title page): which
+    sheet was read, the others, and how to read one; else ""."""
+    if len(file.sheets) < 2:
+        return ""
+    read, others = file.sheets[0], file.sheets[1:]
+    listed = ", ".join(f"'{name}'" for name in others)
+    example = shlex.quote(others[0] if file.label == STDIN_LABEL else f"{file.label}={others[0]}")
+    how = "--sheet SHEET" if file.label == STDIN_LABEL else "--sheet FILE=SHEET"
+    return (f"; sheet '{read}' was read, and the workbook has other sheets: {listed}; to read another, give "
+            f"{how} (e.g. --sheet {example})")
+
+
+def _raise_if_missing(names: list[str], columns: dict[str, Column], required: set[str], what: str,
+                      hint: str = "") -> None:
+    """Raise MissingColumnsError naming the required columns absent from ``names``, with did-you-mean.
+
+    ``hint``: appended to the message (:func:`_other_sheets_hint`).
+    """
     present = set(names)
     missing = [col for f, col in columns.items() if f in required and col.column not in present]
     if missing:
@@ -124,5 +142,5 @@ def _raise_if_missing(names: list[str], columns: dict[str, Column], required: se
         parts = [f"'{c.column}' (for {c.field}{did_you_mean(c.column, names)})" for c in missing]
         raise MissingColumnsError(
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
-            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}", Position(what),
+            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}{hint}", Position(what),
             columns=[c.column for c in missing], advice="Fix the ruleset's column mapping or the export")

@@ -43,6 +43,7 @@ from leadq.compressed_input import (
     unreadable_compression_hint,
 )
 from leadq.excel_input import EXCEL_EXTENSIONS, ErrorCells, read_excel_source
+from leadq.number_text import NUMBER_CELL_PREFIX, number_cell_column
 from leadq.provenance import SOURCE_FILE, SOURCE_ROW, ReportRows
 
 __all__ = [
@@ -468,6 +469,7 @@ class InputFile:
         error_cells: A workbook's error cells (``#N/A``, ``#DIV/0!`` ...), read as blank, by
             column (:class:`~leadq.excel_input.ErrorCells`); the caller tells those of the
             columns it uses.
+        sheets: A workbook's sheet that was read, then its other sheets; empty for other files.
     """
 
     label: str
@@ -480,6 +482,7 @@ class InputFile:
     rows_counted: int | None = None
     stdin_bytes: bytes | None = None
     error_cells: tuple[ErrorCells, ...] = ()
+    sheets: tuple[str, ...] = ()
 
 
 def read_inputs(
@@ -567,22 +570,25 @@ def read_input_files(
             label = source = path
             if fmt in ("csv", "ndjson") and (unpacked := read_if_compressed(path)) is not None:
                 source = unpacked
-        report_rows, error_cells = None, ()
+        report_rows, error_cells, sheets = None, (), ()
         if fmt == "excel":
-            frame, report_rows, error_cells = read_excel_source(source, label, options.sheet_for(path), row_columns)
+            frame, report_rows, error_cells, sheets = read_excel_source(source, label, options.sheet_for(path),
+                                                                        row_columns)
         elif fmt == "csv":
             frame, report_rows = (read_csv_bytes(source, label, encoding, delimiter, row_columns, used_columns)
                                   if isinstance(source, bytes)
                                   else read_csv_file(path, encoding, delimiter, row_columns, used_columns))
         else:
-            frame = _scan_native(source, fmt, label)
-        columns = tuple(c for c in frame.collect_schema() if c not in (SOURCE_FILE, SOURCE_ROW))
+            frame = _scan_native(source, fmt, label, used_columns if used_columns is not None else row_columns)
+        columns = tuple(c for c in frame.collect_schema()
+                        if c not in (SOURCE_FILE, SOURCE_ROW) and not c.startswith(NUMBER_CELL_PREFIX))
         on_disk = path if isinstance(source, str) and fmt == "parquet" else None
         counted = counted_rows(label) if fmt == "csv" and used_columns is not None else None
         size = None if path == STDIN else os.path.getsize(path) if isinstance(source, str) else len(source)
         files.append(InputFile(label, columns, frame, on_disk, size,
                                report_rows, text_ready=fmt in ("csv", "excel"), rows_counted=counted,
-                               stdin_bytes=source if path == STDIN else None, error_cells=error_cells))
+                               stdin_bytes=source if path == STDIN else None, error_cells=error_cells,
+                               sheets=sheets))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files
@@ -779,8 +785,10 @@ def _input_format_from_path(name: str, path: str | None = None) -> str:
     return fmt
 
 
-def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
+def _scan_native(source: str | bytes, fmt: str, label: str, wanted: Collection[str] | None = None) -> pl.LazyFrame:
     """Scan a Parquet or NDJSON source lazily (a JSON array is read whole); see :func:`_scan_ndjson` for types.
+
+    ``wanted``: the columns the caller reads (None: all), for :func:`_scan_ndjson`.
 
     An NDJSON source of zero bytes or blank lines (a day's event file with no events, leadq's
     own output of no leads) is an empty input, as a CSV one is: no columns, no rows.
@@ -801,7 +809,7 @@ def _scan_native(source: str | bytes, fmt: str, label: str) -> pl.LazyFrame:
             lf = pl.read_json(source if isinstance(source, str) else io.BytesIO(source),
                               infer_schema_length=None).lazy()
         else:
-            lf = _scan_ndjson(source)
+            lf = _scan_ndjson(source, wanted)
         # Reading the schema now (footer / first lines) reports a corrupt file
         # before any work is done.
         schema = lf.collect_schema()
@@ -840,7 +848,7 @@ def _without_bom(source: str | bytes, label: str) -> str | bytes:
         raise InputError(f"cannot read {label}: {os_reason(exc)}") from exc
 
 
-def _scan_ndjson(source: str | bytes) -> pl.LazyFrame:
+def _scan_ndjson(source: str | bytes, wanted: Collection[str] | None = None) -> pl.LazyFrame:
     """Scan NDJSON with its scalar fields as text, typed later like CSV values.
 
     Polars infers each field's type from the first lines and fails on a later line
@@ -848,14 +856,30 @@ def _scan_ndjson(source: str | bytes) -> pl.LazyFrame:
     as Int64"), and CRM and analytics exports mix them freely. As text every value
     is read, and the ruleset's column types read numbers, booleans and dates from it
     as they do from CSV. Nested fields (lists, objects) keep their types.
+
+    But a JSON number is a number: ``{"Umsatz": 1.125}`` is 1.125 whatever ``number_format``
+    says, where ``"1.125"`` is text, read in it. So the scalar fields among ``wanted`` (all of
+    them when None) are scanned again as numbers, a string read as null (``ignore_errors``), into
+    ``_source_number::<field>`` (:func:`leadq.number_text.number_cell_column`), which number fields
+    take first (:func:`leadq.cleaning.typed`). A field holding numbers only where Polars infers the
+    types (the first lines) is read as text too: a later "51-200" must not fail the read.
     """
-    def scan(schema: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
-        return pl.scan_ndjson(source if isinstance(source, str) else io.BytesIO(source), schema=schema)
+    def scan(schema: dict[str, pl.DataType] | None = None, ignore_errors: bool = False) -> pl.LazyFrame:
+        return pl.scan_ndjson(source if isinstance(source, str) else io.BytesIO(source), schema=schema,
+                              ignore_errors=ignore_errors)
 
     inferred = scan().collect_schema()
     if all(dtype == pl.String or dtype.is_nested() for dtype in inferred.values()):
-        return scan()
-    return scan({name: dtype if dtype.is_nested() else pl.String for name, dtype in inferred.items()})
+        text = scan()
+    else:
+        text = scan({name: dtype if dtype.is_nested() else pl.String for name, dtype in inferred.items()})
+    numbers = [name for name, dtype in inferred.items()
+               if not dtype.is_nested() and (wanted is None or name in wanted)]
+    if not numbers:
+        return text
+    as_numbers = scan({name: pl.Float64 for name in numbers}, ignore_errors=True)
+    return pl.concat([text, as_numbers.rename({name: number_cell_column(name) for name in numbers})],
+                     how="horizontal")
 
 
 def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:

@@ -24,6 +24,17 @@ _NUMBER_SEPARATORS = {
 }
 _CURRENCY = ["$", "€", "£", "%"]
 
+# A workbook's number cells and NDJSON's numbers, beside their text: ``_source_number::<column>`` holds
+# the number where the value was one (null where it was text), so that a number field takes it as it
+# is, whatever ``number_format`` says (:func:`leadq.cleaning.typed`). Named as provenance (``_source_``),
+# it is no column of the file: headers, messages and ``--keep-columns`` leave ``_source_*`` columns out.
+NUMBER_CELL_PREFIX = "_source_number::"
+
+
+def number_cell_column(column: str) -> str:
+    """The name of the column holding ``column``'s values that were numbers in the file (see :data:`NUMBER_CELL_PREFIX`)."""
+    return NUMBER_CELL_PREFIX + column
+
 # Scale words as English, finance ("MM") and German ("Mio.", "Mrd.") exports write them.
 _SCALES = {"k": 1e3, "thousand": 1e3, "tsd": 1e3, "tsd.": 1e3,
            "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6, "mio": 1e6, "mio.": 1e6,
