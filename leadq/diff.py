@@ -9,10 +9,11 @@ proposed one), and the two scored frames are set side by side:
 * the **leads that moved most**: tier distance (positions apart in that order)
   first, then the absolute change of total score, each with the rules whose
   points differ (a rule only one ruleset has counts 0 in the other) and what
-  moved it: A's tier conditions evaluated on B's scores (one expression over
-  the moved leads) tell the points ("points": they move it under A's tiers)
-  from the tier conditions ("tier conditions": B's differ and place it
-  elsewhere than A's would), or both;
+  moved it, from the two mixed cases (one expression each over the moved
+  leads): A's tier conditions on B's scores, and B's on A's. "points" when B's
+  scores alone give B's tier (under A's conditions too), "tier conditions"
+  when B's conditions alone do (on A's scores too), "points and tier
+  conditions" when neither alone does (both were needed) or each alone does;
 * the **score distributions** of total, fit and intent under A and B (count,
   mean, p10/p25/median/p75/p90, linear interpolation) and a shared-bin
   histogram of the total score.
@@ -69,12 +70,14 @@ class MovedLead:
     total_b: float
     total_delta: float
     rules: list[RuleChange]
-    # What moved it: "points" (A's tier conditions on B's scores give another tier than A's), "tier
-    # conditions" (B's conditions differ and on B's scores give another tier than A's would), or
-    # "points and tier conditions" (both). Rule changes alone do not make "points": a lead whose
-    # points rose by 1 can still move down when B's bar rose more.
+    # What moved it: "points" (A's tier conditions on B's scores give B's tier, and B's conditions on
+    # A's scores do not), "tier conditions" (B's conditions on A's scores give B's tier, and A's on B's
+    # scores do not), or "points and tier conditions" (neither alone gives B's tier: both were needed;
+    # or each alone does). Rule changes alone do not make "points": a lead whose points rose by 1 can
+    # still move down when B's bar rose more.
     cause: str
     tier_a_on_b: str = ""  # the tier A's tier conditions give on B's scores (B's points, grade, verdicts)
+    tier_b_on_a: str = ""  # the tier B's tier conditions give on A's scores (A's points, grade, verdicts)
 
 
 @dataclass
@@ -197,7 +200,8 @@ def responsible(moved: MovedLead, rules: str) -> str:
 
     "ceo 10.0 -> 11.0" when the points moved it; "tier conditions (A's tiers on B's points: mql);
     ceo 10.0 -> 11.0" when B's tier conditions did, though points changed too; "points and tier
-    conditions (A's tiers on B's points: sql); ..." when each would have moved it alone or both were needed.
+    conditions (A's tiers on B's points: sql; B's tiers on A's points: mql); ..." when both were
+    needed (neither mixed case gives B's tier) or each alone would have moved it there.
     """
     if not rules:  # same points: what else of B's scoring moved it
         return {"points": "same points: grades, disqualifiers or event counts changed",
@@ -206,24 +210,28 @@ def responsible(moved: MovedLead, rules: str) -> str:
                                                                         "same points: the tier conditions changed")
     if moved.cause == "points":
         return rules
-    return f"{moved.cause} (A's tiers on B's points: {moved.tier_a_on_b}); {rules}"
+    mixed = f"A's tiers on B's points: {moved.tier_a_on_b}"
+    if moved.cause != "tier conditions":  # B's tiers on A's points give B's tier for "tier conditions": no news
+        mixed += f"; B's tiers on A's points: {moved.tier_b_on_a}"
+    return f"{moved.cause} ({mixed}); {rules}"
 
 
 def _tier_tests(ruleset: Ruleset) -> list[tuple[str, str | None]]:
     return [(t.name, None if t.when is None else " ".join(t.when.text.split())) for t in ruleset.tiers]
 
 
-def _tier_a_on_b(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, as_of: str) -> pl.DataFrame:
-    """lead_id and ``a_on_b``: A's tier expression evaluated on B's scored columns.
+def _tier_on_other(own: pl.DataFrame, other: pl.DataFrame, ruleset: Ruleset, as_of: str, name: str) -> pl.DataFrame:
+    """lead_id and ``name``: ``ruleset``'s tier expression evaluated on the other ruleset's scored columns.
 
-    B's points, scores, grade, disqualification flags and event aggregates; a column A's conditions
-    read that B lacks (a rule only A has) is A's own. One expression over the frame, no row loop.
+    The other's points, scores, grade, disqualification flags and event aggregates; a column the
+    conditions read that the other lacks (a rule only ``ruleset`` has) is ``ruleset``'s own (``own``).
+    One expression over the frame, no row loop.
     """
-    tiers = dict(compile_ruleset(a, literal_date(as_of), explain=False).stages)["tiers"]
+    tiers = dict(compile_ruleset(ruleset, literal_date(as_of), explain=False).stages)["tiers"]
     tier_expr = next(e for e in tiers if e.meta.output_name() == "tier")
-    extra = [c for c in detail_a.columns if c not in detail_b.columns]
-    frame = detail_b.join(detail_a.select(["lead_id"] + extra), on="lead_id", how="left") if extra else detail_b
-    return frame.select("lead_id", tier_expr.alias("a_on_b"))
+    extra = [c for c in own.columns if c not in other.columns]
+    frame = other.join(own.select(["lead_id"] + extra), on="lead_id", how="left") if extra else other
+    return frame.select("lead_id", tier_expr.alias(name))
 
 
 def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: Ruleset, *,
@@ -252,22 +260,28 @@ def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: 
     changed = moved_frame.height
     tiers_changed = _tier_tests(a) != _tier_tests(b)
     if moved_frame.height:
-        a_on_b = _tier_a_on_b(detail_a.filter(pl.col("lead_id").is_in(moved_frame["lead_id"].implode())),
-                              detail_b.filter(pl.col("lead_id").is_in(moved_frame["lead_id"].implode())), a, as_of)
-        moved_frame = moved_frame.join(a_on_b, on="lead_id", how="left", maintain_order="left")
+        ids = moved_frame["lead_id"].implode()
+        moved_a, moved_b = detail_a.filter(pl.col("lead_id").is_in(ids)), detail_b.filter(pl.col("lead_id").is_in(ids))
+        for mixed in (_tier_on_other(moved_a, moved_b, a, as_of, "a_on_b"),
+                      _tier_on_other(moved_b, moved_a, b, as_of, "b_on_a")):
+            moved_frame = moved_frame.join(mixed, on="lead_id", how="left", maintain_order="left")
     else:
-        moved_frame = moved_frame.with_columns(pl.lit(None, dtype=pl.String).alias("a_on_b"))
-    by_points = pl.col("a_on_b") != pl.col("a::tier")
-    by_tiers = pl.lit(tiers_changed) & (pl.col("a_on_b") != pl.col("b::tier"))
+        moved_frame = moved_frame.with_columns(pl.lit(None, dtype=pl.String).alias("a_on_b"),
+                                               pl.lit(None, dtype=pl.String).alias("b_on_a"))
+    # Each change alone, the other undone: B's scores under A's conditions, A's scores under B's. The one
+    # that alone gives B's tier explains the move; when neither does, it took both (a lead at 25 under B,
+    # 0 under A, moved to mql by B's new points AND its bar lowered 30 -> 25). Identical tier conditions
+    # cannot have moved a lead.
+    by_points = ~pl.lit(tiers_changed) | (pl.col("a_on_b") == pl.col("b::tier"))
+    by_tiers = pl.lit(tiers_changed) & (pl.col("b_on_a") == pl.col("b::tier"))
     moved_frame = moved_frame.with_columns(
-        pl.when(by_points & by_tiers).then(pl.lit("points and tier conditions"))
-        .when(by_tiers).then(pl.lit("tier conditions"))
-        .when(by_points).then(pl.lit("points"))
-        .otherwise(pl.lit(None, dtype=pl.String)).alias("cause"))
+        pl.when(by_points & ~by_tiers).then(pl.lit("points"))
+        .when(by_tiers & ~by_points).then(pl.lit("tier conditions"))
+        .otherwise(pl.lit("points and tier conditions")).alias("cause"))
     top_frame = (moved_frame.sort(["distance", pl.col("delta").abs(), "lead_id"], descending=[True, True, False])
                  .head(top)
                  .select("lead_id", "a::tier", "b::tier", "distance", "a::total_score", "b::total_score", "delta",
-                         _rule_changes(a, b).alias("rules"), "cause", "a_on_b"))
+                         _rule_changes(a, b).alias("rules"), "cause", "a_on_b", "b_on_a"))
     labels = {r.id: r.label for r in b.rules} | {r.id: r.label for r in a.rules}
     moved = []
     for row in top_frame.to_dicts():  # at most --top rows, for display
@@ -276,8 +290,7 @@ def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: 
             row["b::total_score"], row["delta"],
             [RuleChange(c["rule"], labels.get(c["rule"], c["rule"]), c["points_a"], c["points_b"])
              for c in row["rules"]],
-            # No cause found (A and B name the same tiers alike, yet they differ): by the rule changes, as before.
-            row["cause"] or ("points" if row["rules"] else "tier conditions"), row["a_on_b"] or ""))
+            row["cause"], row["a_on_b"] or "", row["b_on_a"] or ""))
     distributions = [Distribution(name, _stats(joined, f"a::{col}"), _stats(joined, f"b::{col}"))
                      for name, col in MEASURES]
     notes = []

@@ -85,11 +85,15 @@ def test_rules_responsible_compare_points_by_rule_id(report):
         "D05": [("uk", 10.0, 0.0), ("vp", 0.0, 25.0)],
         "D02": [("director", 30.0, 20.0)],
     }
-    # D05 (45) and D06 (25) would stay mql and nurture under A's tiers on B's points: B's new hot tier
-    # and its lower mql bar moved them. The others A's own tiers move on B's points.
-    assert {m["lead_id"]: (m["cause"], m["tier_a_on_b"]) for m in report["moved"]} == {
-        "D06": ("tier conditions", "nurture"), "D03": ("points", "nurture"), "D04": ("points", "nurture"),
-        "D01": ("points", "mql"), "D05": ("tier conditions", "mql"), "D02": ("points", "mql"),
+    # D05 (45) and D06 (25) would stay mql and nurture under A's tiers on B's points, and under B's tiers
+    # on A's points (30: mql, not hot >= 45; 0: nurture, not mql >= 25): it took B's new VP points AND its
+    # new hot tier (lower mql bar) to move them. They read "tier conditions" when only A's tiers on B's
+    # points were tried. The others A's own tiers move on B's points, and B's tiers on A's points do not
+    # (D03 40 and D04 30 stay mql >= 25; D01 60 and D02 50 would be hot).
+    assert {m["lead_id"]: (m["cause"], m["tier_a_on_b"], m["tier_b_on_a"]) for m in report["moved"]} == {
+        "D06": ("points and tier conditions", "nurture", "nurture"), "D03": ("points", "nurture", "mql"),
+        "D04": ("points", "nurture", "mql"), "D01": ("points", "mql", "hot"),
+        "D05": ("points and tier conditions", "mql", "mql"), "D02": ("points", "mql", "hot"),
     }
     labels = {c["rule"]: c["label"] for m in report["moved"] for c in m["rules"]}
     assert labels == {"vp": "VP title", "director": "Director title", "uk": "UK"}
@@ -146,9 +150,10 @@ def test_terminal_report():
     assert "A: Diff fixture A" in out and "B: Diff fixture B" in out
     assert "leads compared 10; tier changed 6 (60.0%)" in out
     assert "D05    mql -> hot" in out
-    # D05's points would keep it an MQL under A's tiers: B's tier conditions moved it, and the report says so.
-    assert " D05    mql -> hot          30.0      45.0   tier conditions (A's tiers on B's points: mql); uk " in out
-    assert "                                             10.0 -> 0.0; vp 0.0 -> 25.0" in out
+    # D05 stays an MQL under A's tiers on B's points and under B's tiers on A's points: it took both.
+    assert " D05    mql -> hot          30.0      45.0   points and tier conditions (A's tiers on B's points: " in out
+    assert "                                             mql; B's tiers on A's points: mql); uk 10.0 -> 0.0; vp " in out
+    assert "                                             0.0 -> 25.0 " in out
     assert " D04    mql -> nurture      30.0      20.0   uk 10.0 -> 0.0 " in out
     assert "Total score histogram" in out
 
@@ -288,7 +293,7 @@ def test_lead_ids_are_shown_not_read_as_markup(tmp_path):
     contacts.write_text(CONTACTS.read_text().replace("D02,", "X[/]1,").replace("D05,", "[red]x[/red],"))
     out = run_cli(["diff", A, B, contacts, "--as-of", AS_OF]).stdout
     lines = [line.rstrip() for line in out.splitlines()]
-    assert " [red]x[/red]   mql -> hot          30.0      45.0   tier conditions (A's tiers on B's points:" in lines
+    assert " [red]x[/red]   mql -> hot          30.0      45.0   points and tier conditions (A's tiers on B's" in lines
     assert " X[/]1          sql -> mql          50.0      40.0   director 30.0 -> 20.0" in lines
 
 
@@ -465,19 +470,19 @@ def _moved_of(tmp_path, a, b) -> list[tuple]:
     contacts = tmp_path / "c.csv"
     contacts.write_text("Record ID,Job Title\n1,CEO\n")
     data = json.loads(run_cli(["diff", a, b, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
-    return [(m["lead_id"], m["tier_a"], m["tier_b"], m["total_a"], m["total_b"], m["cause"], m["tier_a_on_b"])
-            for m in data["moved"]]
+    return [(m["lead_id"], m["tier_a"], m["tier_b"], m["total_a"], m["total_b"], m["cause"], m["tier_a_on_b"],
+             m["tier_b_on_a"]) for m in data["moved"]]
 
 
 def test_a_raised_bar_is_blamed_not_the_points_that_rose(tmp_path):
     from leadq.diff import MovedLead, RuleChange, responsible
 
-    # Points 10 -> 11, mql bar 10 -> 20: under A's tiers 11 is still mql; B's bar moved the lead.
+    # Points 10 -> 11, mql bar 10 -> 20: under A's tiers 11 is still mql; B's bar alone moves 10 to nurture.
     a = _ceo(tmp_path, "a", 10, [("mql", 10)])
     b = _ceo(tmp_path, "b", 11, [("mql", 20)])
-    assert _moved_of(tmp_path, a, b) == [("1", "mql", "nurture", 10.0, 11.0, "tier conditions", "mql")]
+    assert _moved_of(tmp_path, a, b) == [("1", "mql", "nurture", 10.0, 11.0, "tier conditions", "mql", "nurture")]
     lead = MovedLead("1", "mql", "nurture", 1, 10.0, 11.0, 1.0, [RuleChange("ceo", "CEO", 10.0, 11.0)],
-                     "tier conditions", "mql")
+                     "tier conditions", "mql", "nurture")
     # The "rules responsible" text; it read "ceo 10.0 -> 11.0", as though the points had moved it.
     assert responsible(lead, "ceo 10.0 -> 11.0") == "tier conditions (A's tiers on B's points: mql); ceo 10.0 -> 11.0"
 
@@ -487,9 +492,9 @@ def test_points_alone_move_a_lead_under_the_same_tiers(tmp_path):
 
     a = _ceo(tmp_path, "a", 10, [("mql", 10)])
     b = _ceo(tmp_path, "b", 5, [("mql", 10)])
-    assert _moved_of(tmp_path, a, b) == [("1", "mql", "nurture", 10.0, 5.0, "points", "nurture")]
+    assert _moved_of(tmp_path, a, b) == [("1", "mql", "nurture", 10.0, 5.0, "points", "nurture", "mql")]
     lead = MovedLead("1", "mql", "nurture", 1, 10.0, 5.0, -5.0, [RuleChange("ceo", "CEO", 10.0, 5.0)], "points",
-                     "nurture")
+                     "nurture", "mql")
     assert responsible(lead, "ceo 10.0 -> 5.0") == "ceo 10.0 -> 5.0"
 
 
@@ -497,13 +502,43 @@ def test_points_and_tier_conditions_both_move_a_lead(tmp_path):
     from leadq.diff import MovedLead, RuleChange, responsible
 
     # A: 25 -> hot (>= 20). B: 15 with warm's bar raised 10 -> 18. A's tiers on 15: warm (the points
-    # moved it off hot); B's tiers on 15: cold (the raised bar moved it on from warm).
+    # moved it off hot); B's tiers on 25: hot (the bar alone moves nothing); only both give nurture.
     a = _ceo(tmp_path, "a", 25, [("hot", 20), ("warm", 10)])
     b = _ceo(tmp_path, "b", 15, [("hot", 20), ("warm", 18)])
-    assert _moved_of(tmp_path, a, b) == [("1", "hot", "nurture", 25.0, 15.0, "points and tier conditions", "warm")]
+    assert _moved_of(tmp_path, a, b) == [
+        ("1", "hot", "nurture", 25.0, 15.0, "points and tier conditions", "warm", "hot")]
     lead = MovedLead("1", "hot", "nurture", 2, 25.0, 15.0, -10.0, [RuleChange("ceo", "CEO", 25.0, 15.0)],
-                     "points and tier conditions", "warm")
+                     "points and tier conditions", "warm", "hot")
     assert responsible(lead, "ceo 25.0 -> 15.0") == \
-        "points and tier conditions (A's tiers on B's points: warm); ceo 25.0 -> 15.0"
-    same = MovedLead("1", "hot", "nurture", 2, 25.0, 25.0, 0.0, [], "tier conditions", "hot")
+        "points and tier conditions (A's tiers on B's points: warm; B's tiers on A's points: hot); ceo 25.0 -> 15.0"
+    same = MovedLead("1", "hot", "nurture", 2, 25.0, 25.0, 0.0, [], "tier conditions", "hot", "nurture")
     assert responsible(same, "") == "same points: the tier conditions changed"
+
+
+def test_a_lead_that_needed_both_the_points_and_the_tier_conditions_is_named_both(tmp_path, monkeypatch):
+    # Points 10 -> 15 and the mql bar 20 -> 12: A's tiers on 15 give nurture (15 < 20), B's tiers on 10
+    # give nurture (10 < 12); only B's points under B's bar make mql. The one-sided test (A's tiers on B's
+    # points only) read "tier conditions", as though B's bar alone had moved it.
+    a = _ceo(tmp_path, "a", 10, [("mql", 20)])
+    b = _ceo(tmp_path, "b", 15, [("mql", 12)])
+    assert _moved_of(tmp_path, a, b) == [
+        ("1", "nurture", "mql", 10.0, 15.0, "points and tier conditions", "nurture", "nurture")]
+    monkeypatch.setenv("COLUMNS", "200")
+    out = run_cli(["diff", a, b, tmp_path / "c.csv", "--as-of", AS_OF]).stdout
+    assert ("points and tier conditions (A's tiers on B's points: nurture; B's tiers on A's points: nurture); "
+            "ceo 10.0 -> 15.0") in out
+
+
+def test_a_lead_each_change_alone_would_move_is_named_both(tmp_path):
+    # Points 10 -> 25 and the mql bar 20 -> 5: A's tiers on 25 give mql, and so do B's tiers on 10; either
+    # change alone moves the lead, so neither is "the" cause.
+    a = _ceo(tmp_path, "a", 10, [("mql", 20)])
+    b = _ceo(tmp_path, "b", 25, [("mql", 5)])
+    assert _moved_of(tmp_path, a, b) == [("1", "nurture", "mql", 10.0, 25.0, "points and tier conditions", "mql", "mql")]
+
+
+def test_tier_conditions_alone_with_points_that_did_not_change(tmp_path):
+    # Same points (10), mql bar 20 -> 10: B's tiers on A's points give mql; A's tiers on B's keep nurture.
+    a = _ceo(tmp_path, "a", 10, [("mql", 20)])
+    b = _ceo(tmp_path, "b", 10, [("mql", 10)])
+    assert _moved_of(tmp_path, a, b) == [("1", "nurture", "mql", 10.0, 10.0, "tier conditions", "nurture", "mql")]
