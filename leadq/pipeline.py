@@ -29,7 +29,7 @@ import polars as pl
 from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces
 from leadq.actions import action_columns, check_rollup, with_actions
 from leadq.activity import (
-    event_accounting, event_count_columns, finish_aggregates, known_event_columns, most_events_unknown,
+    _id_shape, event_accounting, event_count_columns, finish_aggregates, known_event_columns, most_events_unknown,
     unknown_lead_examples,
 )
 from leadq.activity_input import aggregate_activity, event_fields_needed, read_activity_files
@@ -38,7 +38,7 @@ from leadq.dedupe import drop_duplicates
 from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
 from leadq.csv_input import free_name
-from leadq.errors import UsageError, did_you_mean
+from leadq.errors import RulesetError, UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.input_columns import check_columns, check_file_columns, check_not_repeated, used_contact_fields
 from leadq.inputs import (
@@ -78,6 +78,8 @@ class RunStats:
     # ({log_column, contacts_column, log, contacts}; empty otherwise: unknown_lead_examples)
     events_unknown_examples: dict = field(default_factory=dict)
     unmatched_titles: int = 0
+    # With --accounts: how the contacts' account ids met the accounts file (pipeline.account_accounting)
+    accounts_file: dict | None = None
     # Scored leads whose created_at is after the as-of time (a backfill of data exported later); None when
     # the ruleset maps no created_at. They stay in the output: every input lead ends in exactly one place.
     created_after_as_of: int | None = None
@@ -133,30 +135,95 @@ def read_account_files(specs: Sequence[str], *rulesets: Ruleset, options: ReadOp
                             row_columns={c.column for r in rulesets for c in r.account_columns.values()})
 
 
-def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Ruleset, label: str) -> pl.LazyFrame:
+# The contacts' side of the accounts join, summed after the one collect (account_accounting): whether each
+# contact's account id is in the accounts file (null: no account id), and the id when it is not.
+ACCOUNT_MATCH, ACCOUNT_UNMATCHED_ID = "_acct_join", "_acct_unmatched_id"
+ACCOUNT_EXAMPLES = 5  # ids shown of each kind (unmatched, duplicated, likely the same)
+
+
+def _with_accounts(contacts: pl.LazyFrame, accounts: pl.LazyFrame, ruleset: Ruleset,
+                   label: str) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+    """The contacts with the accounts file's fields (contact values win), and a plan of the file's rows per
+    account id (a null id included), for :func:`account_accounting`; None for an export of no accounts.
+
+    Each contact also gets :data:`ACCOUNT_MATCH` and :data:`ACCOUNT_UNMATCHED_ID`: an account id the file
+    lacks ('ACC-00101' against the file's 'acc-00101') left the contact without the firmographics with no word.
+    """
     schema = accounts.collect_schema()
     if all(c.startswith("_source_") for c in schema):  # zero bytes: an export of no accounts
-        return _without_accounts(contacts, ruleset)
+        return _matched(_without_accounts(contacts, ruleset), None), None
     check_columns(schema, ruleset.account_columns, {"account_id"}, label)
+    if "account_id" not in contacts.collect_schema():
+        raise RulesetError("account_columns: the accounts file is joined on the contacts' account id: map "
+                           "'account_id' under 'columns' too (the CRM column that holds each contact's account id)",
+                           ruleset.account_columns["account_id"].pos)
     typed = map_columns(accounts, schema, ruleset.account_columns, ruleset.settings)
     fields = [f for f in ruleset.account_columns if f != "account_id"]
+    per_id = typed.group_by("account_id", maintain_order=True).agg(pl.len().alias("rows"))
     typed = (typed.filter(pl.col("account_id").is_not_null())
              .unique("account_id", keep="first", maintain_order=True)
-             .select(["account_id"] + [pl.col(f).alias(f"_acct__{f}") for f in fields]))
-    joined = contacts.join(typed, on="account_id", how="left")
+             .select(["account_id", pl.lit(True).alias("_acct_in_file")]
+                     + [pl.col(f).alias(f"_acct__{f}") for f in fields]))
+    joined = _matched(contacts.join(typed, on="account_id", how="left"), pl.col("_acct_in_file").is_not_null())
     exprs = []
     for f in fields:
         if f in ruleset.columns:
             exprs.append(pl.coalesce(pl.col(f), pl.col(f"_acct__{f}")).alias(f))
         else:
             exprs.append(pl.col(f"_acct__{f}").alias(f))
-    return joined.with_columns(exprs).drop([f"_acct__{f}" for f in fields])
+    return joined.with_columns(exprs).drop(["_acct_in_file"] + [f"_acct__{f}" for f in fields]), per_id
+
+
+def _matched(contacts: pl.LazyFrame, found: pl.Expr | None) -> pl.LazyFrame:
+    """:data:`ACCOUNT_MATCH` and :data:`ACCOUNT_UNMATCHED_ID` (``found``: the file has the id; None: no file rows)."""
+    if "account_id" not in contacts.collect_schema():
+        return contacts.with_columns(pl.lit(None, pl.Boolean).alias(ACCOUNT_MATCH),
+                                     pl.lit(None, pl.String).alias(ACCOUNT_UNMATCHED_ID))
+    has_id = pl.col("account_id").is_not_null()
+    found = pl.lit(False) if found is None else found
+    return contacts.with_columns(pl.when(has_id).then(found).alias(ACCOUNT_MATCH),
+                                 pl.when(has_id & ~found).then(pl.col("account_id")).alias(ACCOUNT_UNMATCHED_ID))
 
 
 def _without_accounts(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
     """Fields mapped only under account_columns, blank: no accounts file, or an empty one (the summary says so)."""
     only = {f: c for f, c in ruleset.account_columns.items() if f not in ruleset.columns}
     return contacts.with_columns(pl.lit(None, dtype=polars_type(c.type)).alias(f) for f, c in only.items())
+
+
+def account_accounting(per_id: pl.DataFrame | None, match: pl.Series, unmatched_ids: pl.Series) -> dict:
+    """How the contacts' account ids met the accounts file: ``RunStats.accounts_file``.
+
+    Args:
+        per_id: the file's rows per account id (:func:`_with_accounts`; a null id for rows without one),
+            in file order; None for an export of no accounts.
+        match: each scored contact's :data:`ACCOUNT_MATCH`.
+        unmatched_ids: each scored contact's :data:`ACCOUNT_UNMATCHED_ID`, in input order.
+
+    Returns:
+        ``rows`` (of the file), ``rows_without_id``, ``duplicate_ids`` (ids on more than one row: the
+        first row of each is joined) and ``duplicate_examples``; ``contacts_with_account_id``, ``matched``,
+        ``unmatched`` and ``unmatched_examples`` (distinct ids, first seen first); ``likely_same``: pairs
+        [contact's id, file's id] that differ only in case, leading zeros or a ".0"
+        (:func:`leadq.activity._id_shape`, as the activity log's unknown lead ids are paired).
+    """
+    if per_id is None:
+        per_id = pl.DataFrame(schema={"account_id": pl.String, "rows": pl.UInt32})
+    ids = per_id.filter(pl.col("account_id").is_not_null())
+    duplicated = ids.filter(pl.col("rows") > 1)["account_id"]
+    with_id = match.len() - match.null_count()
+    matched = int(match.sum() or 0)
+    unmatched = unmatched_ids.drop_nulls().unique(maintain_order=True)
+    shaped = ids.select("account_id", _id_shape(pl.col("account_id")).alias("_shape")) \
+        .unique("_shape", keep="first", maintain_order=True)
+    pairs = pl.DataFrame({"contact": unmatched}) \
+        .with_columns(_id_shape(pl.col("contact")).alias("_shape")) \
+        .join(shaped, on="_shape", maintain_order="left").head(ACCOUNT_EXAMPLES)
+    return {"rows": int(per_id["rows"].sum()), "rows_without_id": int(per_id["rows"].sum() - ids["rows"].sum()),
+            "duplicate_ids": duplicated.len(), "duplicate_examples": duplicated.head(ACCOUNT_EXAMPLES).to_list(),
+            "contacts_with_account_id": with_id, "matched": matched, "unmatched": with_id - matched,
+            "unmatched_examples": unmatched.head(ACCOUNT_EXAMPLES).to_list(),
+            "likely_same": [list(p) for p in pairs.select("contact", "account_id").rows()]}
 
 
 def score_frames(ruleset: Ruleset, contacts: pl.LazyFrame, events: pl.LazyFrame | None = None,
@@ -295,7 +362,7 @@ def _score_frames(
     if accounts is not None and ruleset.account_columns:
         accounts_label = ", ".join(f.label for f in accounts_files) or "the accounts"
         try:  # typing the accounts reads their first rows (the date formats)
-            valid = _with_accounts(valid, accounts, ruleset, accounts_label)
+            valid, accounts_per_id = _with_accounts(valid, accounts, ruleset, accounts_label)
         except pl.exceptions.PolarsError as exc:
             raise input_error_from_polars(exc, accounts_label) from exc
     else:
@@ -306,6 +373,7 @@ def _score_frames(
     by_title = compiled.reading_only(TITLE_FIELDS) if maps_titles(ruleset) else []
     valid = with_ruleset_titles(valid, ruleset, by_title)
 
+    joined_accounts = accounts is not None and bool(ruleset.account_columns)
     counted = False
     ready: pl.LazyFrame | None = None  # the per-lead event counts, when computed in partitions already
     if ruleset.event_rules:
@@ -357,6 +425,8 @@ def _score_frames(
         # would compute the whole scoring again (collect_all does not share it).
         scored = scored.with_columns(unmatched_title().alias("_unmatched_title"))
         internal.append("_unmatched_title")
+    if joined_accounts:
+        internal += [ACCOUNT_MATCH, ACCOUNT_UNMATCHED_ID]  # counted after the one collect, as the titles are
     if "created_at" in ruleset.columns:
         # A column of the scored plan too, summed after the one collect.
         scored = scored.with_columns((pl.col("created_at") > pl.lit(as_of, dtype=pl.Datetime("us", "UTC")))
@@ -376,6 +446,8 @@ def _score_frames(
     # Sorted last, on the output columns only: joins need not keep the input order, and a
     # sort before the select would hold every internal column of every lead at once.
     plans = [scored.sort("_order").drop("_order"), rejects_lf, per_file, blanked]
+    if joined_accounts and accounts_per_id is not None:
+        plans.append(accounts_per_id)
     # The query reads every input (the log and the accounts too): an error in it may come from any of them.
     inputs_label = ", ".join(f.label for f in (*contacts_files, *events_files, *accounts_files)) or contacts_label
     stage("scoring the leads")
@@ -413,6 +485,9 @@ def _score_frames(
             "scored": _lookup(scored_counts, name), "rejected": _lookup(reject_counts, name),
         })
     stats.unmatched_titles = int(scored_df["_unmatched_title"].sum()) if "_unmatched_title" in scored_df.columns else 0
+    if joined_accounts:
+        stats.accounts_file = account_accounting(frames[4] if len(frames) > 4 else None,
+                                                 scored_df[ACCOUNT_MATCH], scored_df[ACCOUNT_UNMATCHED_ID])
     if "_created_after" in scored_df.columns:
         stats.created_after_as_of = int(scored_df["_created_after"].sum())
     output = scored_df.select([c for c in scored_df.columns if not c.startswith("_") and c not in ("bad_timing",)]) \

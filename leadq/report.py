@@ -231,6 +231,33 @@ def error_cells_note(name: str, cells: list[dict]) -> str:
             "export again")
 
 
+SHOWN_IDS = 3  # ids quoted in a line of the report (the JSON has up to five)
+
+
+def _quoted(ids: list[str]) -> str:
+    return ", ".join(f"'{i}'" for i in ids[:SHOWN_IDS])
+
+
+def accounts_file_notes(af: dict) -> list[str]:
+    """The summary's lines on the accounts join (``RunSummary.accounts_file``): duplicate ids in the file,
+    and contacts whose account id it lacks (scored without its fields), with the pairs of ids that differ
+    only in case or leading zeros when there are such."""
+    notes = []
+    if af["duplicate_ids"]:
+        n = af["duplicate_ids"]
+        notes.append(f"accounts file: {n:,} duplicate account id{'' if n == 1 else 's'}, the first row of each "
+                     f"kept, e.g. {_quoted(af['duplicate_examples'])}")
+    if af["unmatched"]:
+        note = (f"account ids not in the accounts file: {af['unmatched']:,} of {af['contacts_with_account_id']:,} "
+                f"contacts, scored without the file's fields; e.g. {_quoted(af['unmatched_examples'])}")
+        if af["likely_same"]:
+            pairs = ", ".join(f"'{ours}' (file '{theirs}')" for ours, theirs in af["likely_same"][:SHOWN_IDS])
+            note += (f"; some differ from the file's ids only in case or leading zeros: {pairs}: export the ids "
+                     "alike in both")
+        notes.append(note)
+    return notes
+
+
 def run_summary(summary: RunSummary) -> Group:
     """The end-of-run summary of `leadq score`."""
     parts: list = []
@@ -292,6 +319,8 @@ def run_summary(summary: RunSummary) -> Group:
         lacking = "; ".join(f"{name}: {', '.join(cols)}" for name, cols in summary.partly_missing_columns.items())
         parts.append(Text(f"mapped columns absent from some input files (blank in their rows): {lacking}",
                           style="yellow"))
+    if summary.accounts_file:
+        parts += [Text(note, style="yellow") for note in accounts_file_notes(summary.accounts_file)]
     for name, rows in summary.report_rows.items():
         parts.append(Text(report_rows_note(name, rows)))
     for name, cells in summary.error_cells.items():

@@ -66,6 +66,9 @@ class RunSummary:
     unmatched_titles: int | None = None  # non-blank job titles no seniority pattern matched (None: no titles)
     routing: dict | None = None  # routes, unrouted, owners, away, capacity, unassigned, flags, sla_*, ...
     accounts: dict | None = None  # accounts, tiers (with --rollup account)
+    # With --accounts: the file's rows, duplicate ids, and the contacts whose account id it has or lacks
+    # (rows, rows_without_id, duplicate_ids, contacts_with_account_id, matched, unmatched, examples, likely_same)
+    accounts_file: dict | None = None
     changes: dict | None = None  # since the --previous output (leadq.changes.compare_with_previous)
     # Scored leads created after the as-of time (None: the ruleset maps no created_at, or the engine did not
     # count them); kept in the output, counted here as calibrate and funnel count theirs.
@@ -184,6 +187,7 @@ def summarise(result: ScoreResult) -> RunSummary:
         unmatched_titles=stats.unmatched_titles if "job_title" in rs.columns else None,
         routing=_routing(result),
         accounts=_accounts(result),
+        accounts_file=stats.accounts_file,
         leads_created_after_as_of=stats.created_after_as_of,
     )
 

@@ -19,6 +19,9 @@ from leadq import __version__
 from leadq.ruleset_loader import load_ruleset
 from leadq.summary import SUMMARY_SCHEMA_VERSION
 from tests.conftest import FIXTURES, ROOT, RULESETS, SAMPLE, run_cli
+from tests.test_accounts_join import ACCOUNTS as JOIN_ACCOUNTS
+from tests.test_accounts_join import CONTACTS as JOIN_CONTACTS
+from tests.test_accounts_join import RULESET as JOIN_RULESET
 
 GOLDEN = ROOT / "tests" / "golden" / "score" / "summary_schema.txt"
 UPDATE = bool(os.environ.get("LEADQ_UPDATE_GOLDEN"))
@@ -89,7 +92,8 @@ def _summary(tmp_path, name: str, args: list, stdin: bytes | None = None, exit_c
 def test_every_key_of_the_summary_json_is_pinned(tmp_path):
     """The summary's contract: runs that between them fill every part (events, accounts and their rollup,
     routing, the funnel with benchmarks, changes on a first run, a later one and a retry; no leads; a
-    ruleset without routing, funnel or created_at; speed to lead unavailable), their types merged."""
+    ruleset without routing, funnel or created_at; speed to lead unavailable; account ids the accounts file
+    lacks), their types merged."""
     state = tmp_path / "state.parquet"
     sample = [SAMPLE / "contacts.csv", "-a", str(SAMPLE / "events" / "*.csv"), "--accounts", SAMPLE / "accounts.csv",
               "--rollup", "account", "-o", state, "--previous", state, "--changes", tmp_path / "delta.csv"]
@@ -106,6 +110,14 @@ def test_every_key_of_the_summary_json_is_pinned(tmp_path):
     untouched.write_text((FIXTURES / "funnel" / "ruleset.yaml").read_text().replace("  first_touch_at: touch\n", ""))
     docs.append(_summary(tmp_path, "untouched", [FIXTURES / "funnel" / "contacts.csv", "-r", untouched,
                                                  "--as-of", "2026-11-01", "-o", tmp_path / "f.csv"]))
+    # Account ids the accounts file lacks, some written another way, and duplicate ids in it.
+    (tmp_path / "join.yaml").write_text(JOIN_RULESET)
+    (tmp_path / "join_contacts.csv").write_text(JOIN_CONTACTS)
+    (tmp_path / "join_accounts.csv").write_text(JOIN_ACCOUNTS)
+    docs.append(_summary(tmp_path, "join", [tmp_path / "join_contacts.csv", "-r", tmp_path / "join.yaml",
+                                            "--accounts", tmp_path / "join_accounts.csv", "--as-of", "2026-11-01",
+                                            "-o", tmp_path / "j.csv"]))
+    assert docs[-1]["accounts_file"]["likely_same"] and docs[-1]["accounts_file"]["duplicate_examples"]
     # --strict with a rejected row: the outputs are written, and the figures come with the failure.
     rejecting = tmp_path / "rejecting.csv"
     rejecting.write_text((worked / "contacts.csv").read_text() + ",x@example.com,CEO,X,10,SaaS,France\n")
