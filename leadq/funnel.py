@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from leadq.conditions import literal_date
+from leadq.conditions import literal_date, zoned_date
 from leadq.funnel_input import BLANK, SIZE_BAND, FunnelInput, size_band_labels
 from leadq.funnel_settings import DEFAULT_SLA_HOURS, Benchmark, FunnelSettings, normalise_stage_value, sla_hours
 from leadq.ruleset import Ruleset
@@ -154,20 +154,21 @@ def period_bound(text: str, tz: str = "UTC", *, end: bool = False) -> datetime:
     """A ``--from``/``--to`` value as a UTC instant, its calendar read in ``tz`` (``settings.timezone``).
 
     A date is the start of that day in ``tz``; with ``end``, the start of the next day, so that a
-    date-only end includes its whole day. A time without an offset is a wall time in ``tz``, as
-    zone-less timestamps of the data are; a time with an offset (or ``Z``) is that instant.
+    date-only end includes its whole day. A time is read as ``--as-of`` reads it
+    (:func:`leadq.conditions.zoned_date`): without an offset, a wall time in ``tz`` (one the clocks
+    skip is refused, one they repeat is the earlier); with an offset (or ``Z``), that instant.
 
     Raises:
-        ValueError: the text is not a date (the message says what to write).
+        ValueError: the text is not a date, or a wall time that does not exist in ``tz`` (the message
+            says what to write).
     """
     moment = literal_date(text)  # a zone-less value comes back as its wall time in UTC
     try:
         if _is_date_only(text):
             day = moment.date() + timedelta(days=1) if end else moment.date()
             return day_start(day, tz)
-        if datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is not None:
-            return moment
-        return moment.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+        # A skipped wall time was read with the offset before the change, where --as-of refused it.
+        return zoned_date(text, tz)
     except OverflowError:  # the day after 9999-12-31, or year 1 moved to UTC from east of it
         raise ValueError(f"{text.strip()!r} is out of range; use a date between 0002-01-01 and 9999-12-30") from None
 

@@ -398,7 +398,7 @@ def test_the_report_names_the_time_zone_of_its_calendar(tmp_path, monkeypatch):
     ("2026-11-01", NEW_YORK, True, utc(2026, 11, 2, 5)),  # a 25-hour day: clocks go back at 02:00
     ("2026-03-08", NEW_YORK, True, utc(2026, 3, 9, 4)),  # a 23-hour day
     ("2026-10-01T09:00", NEW_YORK, False, utc(2026, 10, 1, 13)),  # a time without an offset is local
-    ("2026-03-08T02:30", NEW_YORK, False, utc(2026, 3, 8, 7, 30)),  # skipped: read as 03:30 EDT, as in the data
+    ("2026-11-01T01:30", NEW_YORK, False, utc(2026, 11, 1, 5, 30)),  # repeated: the earlier, EDT (as --as-of)
     ("2026-10-01T09:00:00Z", NEW_YORK, False, utc(2026, 10, 1, 9)),  # an offset keeps its meaning
     ("2026-10-01T09:00:00+02:00", NEW_YORK, True, utc(2026, 10, 1, 7)),
     ("2026-10-01", "UTC", True, utc(2026, 10, 2)),
@@ -410,6 +410,30 @@ def test_the_report_names_the_time_zone_of_its_calendar(tmp_path, monkeypatch):
 ])
 def test_period_bounds_in_a_time_zone(text, tz, end, expected):
     assert period_bound(text, tz, end=end) == expected
+
+
+SKIPPED = ("'2026-03-08T02:30' does not exist in America/New_York: the clocks go from UTC-05:00 to UTC-04:00 then "
+           "and skip it; give a time outside the skipped hour, or one with its UTC offset")
+
+
+@pytest.mark.parametrize("end", [False, True])
+def test_a_bound_the_clocks_skip_is_refused_as_as_of_refuses_it(end):
+    # It was read with the offset before the change (02:30 EST = 03:30 EDT), where --as-of refused it.
+    with pytest.raises(ValueError) as err:
+        period_bound("2026-03-08T02:30", NEW_YORK, end=end)
+    assert str(err.value) == SKIPPED
+    assert period_bound("2026-03-08T02:30-05:00", NEW_YORK, end=end) == utc(2026, 3, 8, 7, 30)  # with its offset
+    assert period_bound("2026-03-08T03:30", NEW_YORK, end=end) == utc(2026, 3, 8, 7, 30)
+    assert period_bound("2026-03-08T02:30", "UTC", end=end) == utc(2026, 3, 8, 2, 30)  # UTC skips nothing
+
+
+@pytest.mark.parametrize("option", ["--from", "--to", "--as-of"])
+def test_funnel_refuses_a_skipped_time_alike_in_from_to_and_as_of(tmp_path, option):
+    dates = {"--from": "2026-01-01", "--to": "2026-12-01", "--as-of": "2026-12-15"} | {option: "2026-03-08T02:30"}
+    result = run_cli(["funnel", month_ends(tmp_path), "-r", zoned_ruleset(tmp_path)]
+                     + [a for item in dates.items() for a in item], exit_code=2)
+    assert result.stdout == ""
+    assert result.stderr == f"leadq: error: {option}: {SKIPPED}\n"
 
 
 def test_a_bound_given_with_an_offset_keeps_its_meaning(tmp_path, monkeypatch):
