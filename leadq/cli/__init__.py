@@ -298,9 +298,26 @@ def report_json_text(data: dict) -> str:
 
 
 def write_report_json(data: dict, path: str) -> None:
-    """Write a report dict as JSON to ``path`` (atomically) or to stdout for ``-``."""
+    """Write a report dict as JSON to ``path`` (atomically) or to stdout for ``-``.
+
+    To a stdout whose encoding is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1 locale) the JSON
+    is written in ASCII, every other character as JSON's ``\\uXXXX`` escape (``ensure_ascii``): the
+    stream wrote 'Zürich' as 'Z?rich' (its errors handler), and the JSON no longer held the data.
+    ASCII is written as is by such encodings, and is UTF-8 to whatever reads the JSON.
+    """
     text = report_json_text(data)
     if path == "-":
+        import codecs
+        import re
+
+        try:
+            utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name == "utf-8"
+        except LookupError:  # an encoding Python does not know: escaped, the JSON is at least ASCII
+            utf8 = False
+        if not utf8:
+            # Outside strings JSON is ASCII: each run of other characters is inside one, escaped as ensure_ascii
+            # escapes it (json.dumps of the run, without its quotes). A report is small: no data path.
+            text = re.sub(r"[^\x00-\x7f]+", lambda m: json.dumps(m.group())[1:-1], text)
         sys.stdout.write(text)
         sys.stdout.flush()
         return
