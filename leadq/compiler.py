@@ -34,7 +34,7 @@ from leadq.condition_compiler import FieldRef, Function, Scope, compile_tree
 from leadq.conditions import Type, names_in
 from leadq.errors import ConditionError
 from leadq.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, DERIVED_FIELDS, DERIVED_FROM, EVENT_FIELDS
-from leadq.ruleset import Condition, Rule, Ruleset, ScoreGroup
+from leadq.ruleset import SCORE_DECIMALS, Condition, Rule, Ruleset, ScoreGroup
 
 
 @dataclass(frozen=True)
@@ -352,6 +352,20 @@ def added(parts: list[pl.Expr]) -> pl.Expr:
     return functools.reduce(operator.add, parts) if parts else pl.lit(0.0)
 
 
+def snapped(score: pl.Expr) -> pl.Expr:
+    """A score snapped to :data:`SCORE_DECIMALS` decimals: the nearest float to the decimal sum.
+
+    Points with decimals add up in binary with an error in the last bits: +0.2, +16.4 and +3.4
+    make 19.999999999999996, which missed a tier's ``total >= 20`` while every report showed 20.
+    Snapped, the sum is the float that the text 20 (or 19.9) reads as, so thresholds hold as the
+    analyst wrote them; decayed points move by less than 5e-10. (Not ``(score * 1e9).round() / 1e9``:
+    Polars divides by a constant as it multiplies by its inverse, and 15 came out 15.000000000000002.
+    The SQL engines divide, as :func:`leadq.sqlgen.query._snapped` does: PostgreSQL has no
+    ``round(double, n)``.)
+    """
+    return score.round(SCORE_DECIMALS)
+
+
 def group_points(group: ScoreGroup) -> pl.Expr:
     """A score group's points before its cap: the sum of its rules' points."""
     return added([pl.col(f"_pts__{rid}") for rid in group.rules])
@@ -449,7 +463,7 @@ def compile_ruleset(ruleset: Ruleset, as_of: datetime, *, explain: bool = True) 
         parts = [pl.col(f"_pts__{r.id}") for r in rules] + [group_points(g).clip(-g.cap, g.cap) for g in groups]
         return added(parts)
 
-    scores = [total("fit").alias("fit_score"), total("intent").alias("intent_score")]
+    scores = [snapped(total("fit")).alias("fit_score"), snapped(total("intent")).alias("intent_score")]
 
     grade_expr: pl.Expr | None = None
     rank_expr: pl.Expr | None = None
@@ -461,7 +475,7 @@ def compile_ruleset(ruleset: Ruleset, as_of: datetime, *, explain: bool = True) 
             grade_expr = pl.when(cond).then(pl.lit(g.letter)).otherwise(grade_expr)
             rank_expr = pl.when(cond).then(pl.lit(-float(i))).otherwise(rank_expr)
     totals = [
-        (pl.col("fit_score") + pl.col("intent_score")).alias("total_score"),
+        snapped(pl.col("fit_score") + pl.col("intent_score")).alias("total_score"),
         grade_expr.alias("grade"),  # type: ignore[union-attr]
         rank_expr.alias("_grade_rank"),  # type: ignore[union-attr]
     ]

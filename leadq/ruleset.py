@@ -29,6 +29,7 @@ from leadq.conditions import Node, Type
 from leadq.errors import Position, RulesetError
 
 CATEGORIES = ("bad_fit", "bad_timing")
+SCORE_DECIMALS = 9  # fit, intent and total are snapped to this many decimals (leadq.compiler.snapped)
 DATE_ORDERS = ("iso", "us", "eu")
 # How numbers are written in CSV text: thousands separator, then decimal separator.
 NUMBER_FORMATS = {

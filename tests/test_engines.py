@@ -590,3 +590,22 @@ def test_numeric_event_types_match_a_log_whose_type_column_is_numbers_or_text_on
     log.write_parquet(events)
     scores = _intent_by_engine(tmp_path, contacts, events, path)
     assert scores["polars"] == scores["duckdb"] == [(7, 2.0), (8, 20.0)]
+
+
+def test_points_with_decimals_reach_the_threshold_they_add_up_to_on_every_engine(tmp_path):
+    # In binary, 0.2 + 16.4 + 3.4 is 19.999999999999996: a lead whose points make 20 missed `total >= 20`.
+    path = tmp_path / "ruleset.yaml"
+    path.write_text("version: 1\ncolumns: {lead_id: id, job_title: title, company_size: size, country: country}\n"
+                    "fit:\n"
+                    "  - {id: vp, when: 'job_title contains \"vp\"', points: 0.2}\n"
+                    "  - {id: size, when: 'company_size >= 100', points: 16.4}\n"
+                    "  - {id: us, when: 'country = \"US\"', points: 3.4}\n"
+                    "grades: {A: 20, C: otherwise}\n"
+                    "tiers:\n  - {name: mql, when: total >= 20}\n  - {name: nurture, otherwise: true}\n")
+    contacts = tmp_path / "c.parquet"
+    pl.DataFrame({"id": ["a", "b"], "title": ["VP", "CEO"], "size": [500, 500], "country": ["US", "US"]}).write_parquet(contacts)
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        run_cli(["score", contacts, "-r", path, "--engine", engine, "--as-of", "2026-11-01", "--out", out, "-q"])
+        assert pl.read_csv(out).select("lead_id", "fit_score", "total_score", "grade", "tier").rows() == [
+            ("a", 20.0, 20.0, "A", "mql"), ("b", 19.8, 19.8, "C", "nurture")], engine

@@ -38,7 +38,7 @@ from sqlglot import exp
 from leadq.conditions import Call, Literal, Name, Node, TextMatch, Type, names_in, walk
 from leadq.errors import UsageError
 from leadq.fields import DERIVED_FIELDS
-from leadq.ruleset import Rule, Ruleset
+from leadq.ruleset import SCORE_DECIMALS, Rule, Ruleset
 from leadq.sqlgen.conditions import SqlField, SqlScope, col, compile_sql_condition, dbl, days_between, false, num
 from leadq.sqlgen.contacts import ContactsStage
 from leadq.sqlgen.counts import RunCountQueries
@@ -54,6 +54,12 @@ def _sum(parts: list[exp.Expression]) -> exp.Expression:
     for part in parts[1:]:
         out = exp.Add(this=out, expression=part)
     return out
+
+
+def _snapped(score: exp.Expression) -> exp.Expression:
+    """:func:`leadq.compiler.snapped` in SQL: ``ROUND(score * 1e9) / 1e9``."""
+    scale = dbl(float(10 ** SCORE_DECIMALS))
+    return exp.Div(this=exp.Round(this=exp.Mul(this=exp.Paren(this=score), expression=scale)), expression=scale.copy())
 
 
 def _clipped(value: exp.Expression, cap: float) -> exp.Expression:
@@ -266,7 +272,8 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
             parts = [col(f"_pts__{r.id}") for r in rules] + [_clipped(col(f"_grp__{g.id}"), g.cap) for g in groups]
             return _sum(parts) if parts else dbl(0.0)
 
-        current = self.stage("lq_scores", current, [("fit_score", total("fit")), ("intent_score", total("intent"))])
+        current = self.stage("lq_scores", current, [("fit_score", _snapped(total("fit"))),
+                                                    ("intent_score", _snapped(total("intent")))])
         grade_ifs, rank_ifs = [], []
         default_grade: exp.Expression = lit("")
         default_rank: exp.Expression = dbl(0)
@@ -278,7 +285,7 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
             grade_ifs.append(exp.If(this=cond, true=lit(g.letter)))
             rank_ifs.append(exp.If(this=cond.copy(), true=num(-float(i))))
         current = self.stage("lq_totals", current, [
-            ("total_score", exp.Add(this=col("fit_score"), expression=col("intent_score"))),
+            ("total_score", _snapped(exp.Add(this=col("fit_score"), expression=col("intent_score")))),
             ("grade", exp.Case(ifs=grade_ifs, default=default_grade) if grade_ifs else default_grade),
             ("_grade_rank", exp.Case(ifs=rank_ifs, default=default_rank) if rank_ifs else default_rank),
         ])
