@@ -375,21 +375,48 @@ def check_regexes(ruleset: Ruleset) -> Iterator[Finding]:
 
 
 def check_lists(ruleset: Ruleset, positions: _Positions) -> Iterator[Finding]:
-    """Lists the ruleset file defines but no condition uses (an inherited list is its own file's concern)."""
+    """Lists the ruleset file defines but nothing uses (an inherited list is its own file's concern), and
+    built-in lists it replaces where it may have meant to add to them."""
     from leadq.domain_lists import BUILTIN_LISTS
 
     used: set[str] = set()
     for _, cond in _conditions(ruleset):
         used |= {n.name for n in walk(cond.tree) if isinstance(n, ListRef)}
     section = positions.data.get("lists") if positions.data else None
+    defined = section if hasattr(section, "key_pos") else {}
+    for items in defined.values():  # "@name" in a list includes that list: a use of it
+        used |= {item[1:] for item in items or () if isinstance(item, str) and item.startswith("@")}
+    accounts = getattr(ruleset.actions, "accounts", None)
+    if accounts is not None and "email_domain" in accounts.key:  # the account key skips these domains
+        used |= {"personal_email_domains", "disposable_email_domains"}
     for name in ruleset.lists:
-        if name in used or (name in BUILTIN_LISTS and not (hasattr(section, "key_pos") and name in section)):
+        if name in BUILTIN_LISTS and name not in defined:
             continue
         pos = positions.key("lists", name, Position(ruleset.path))
         if pos.path != ruleset.path:  # inherited through extends: this file cannot remove it (its own check says)
             continue
-        yield _finding("warning", "unused-list", pos, f"list '{name}'",
-                       f"is never used: no condition refers to @{name}")
+        if name in BUILTIN_LISTS:
+            yield from _replaced_builtin(name, ruleset.lists[name], pos)
+        if name not in used:
+            yield _finding("warning", "unused-list", pos, f"list '{name}'",
+                           f"is never used: no condition refers to @{name}")
+
+
+def _replaced_builtin(name: str, items: tuple, pos: Position) -> Iterator[Finding]:
+    """A ruleset list named as a built-in one replaces it; without ``"@name"`` in it, the built-in items it
+    leaves out no longer count (``gmx.de`` is no personal domain after ``personal_email_domains: [mail.de]``)."""
+    from leadq.domain_lists import load_builtin_list
+
+    builtin = load_builtin_list(name)
+    have = {str(v).strip().lower() for v in items}
+    dropped = [d for d in builtin if d not in have]
+    if not dropped:
+        return
+    shown = ", ".join(dropped[:3]) + (f" and {len(dropped) - 3:,} more" if len(dropped) > 3 else "")
+    own = [str(v) for v in items][:2] or ["example.com"]
+    yield _finding("warning", "list-replaces-builtin", pos, f"list '{name}'",
+                   f"replaces the built-in list of {len(builtin):,} domains: {shown} no longer count; to add to "
+                   f"the built-in list instead, include it: {name}: [\"@{name}\", {', '.join(own)}]")
 
 
 def _tiers_named(node: Any) -> set[str] | None:

@@ -181,20 +181,94 @@ def _per(r: Reader, where: str) -> str:
 
 
 def _lists(data: Any, pos: Position) -> dict[str, tuple]:
+    """The ``lists`` section, every list expanded: the built-in lists, then the ruleset's.
+
+    An item ``"@name"`` includes the items of another list: one the ruleset defines, or a
+    built-in one (:data:`leadq.domain_lists.BUILTIN_LISTS`). In a list that redefines a
+    built-in one, ``"@"`` and its own name is the built-in list
+    (``personal_email_domains: ["@personal_email_domains", mail.de]`` adds to it); elsewhere
+    ``@name`` is the list as the ruleset leaves it, as in a condition. The result is what every
+    user of the lists reads (conditions on both engines, ``accounts``, routing): no ``@`` item
+    is left in it, and an item listed twice is kept once.
+    """
     from leadq.domain_lists import BUILTIN_LISTS, load_builtin_list
 
-    out: dict[str, tuple] = {name: load_builtin_list(name) for name in BUILTIN_LISTS}
+    builtin = {name: load_builtin_list(name) for name in BUILTIN_LISTS}
     if data is None:
-        return out
+        return builtin
     data = as_mapping(data, "lists", pos)
+    known = set(builtin) | set(data)
+    raw: dict[str, Any] = {}
     for name, values in data.items():
         check_id(name, "lists", data.key_pos[name])
         seq = as_sequence(values, f"lists.{name}", data.value_pos[name])
         for item, ipos in zip(seq, seq.item_pos):
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 raise RulesetError(f"lists.{name}: items must be text or numbers", ipos)
-        out[name] = tuple(seq)
-    return out
+            ref = _included(item)
+            if ref is not None and ref not in known:
+                raise RulesetError(f"lists.{name}: unknown list '{item}'{did_you_mean(ref, known)}; "
+                                   f"{one_of(known)}{_not_a_list_hint(ref)}", ipos)
+        raw[name] = seq
+    return {**builtin, **_expand_includes(raw, builtin)}
+
+
+def _included(item: Any) -> str | None:
+    """The list an item ``"@name"`` includes, or None for a plain item."""
+    return item[1:] if isinstance(item, str) and item.startswith("@") else None
+
+
+def _not_a_list_hint(ref: str) -> str:
+    """What to write when ``@ref`` was not meant as a list (``@gmail.com``): the text without the @."""
+    if re.fullmatch(r"[a-z][a-z0-9_]*", ref):
+        return ""
+    return f"; an item starting with '@' includes the list of that name: write '{ref}' without the '@'"
+
+
+def _expand_includes(raw: dict[str, Any], builtin: dict[str, tuple]) -> dict[str, tuple]:
+    """Each list of ``raw`` with its ``@name`` items replaced by those lists' items (depth first, no recursion:
+    a chain of includes may be as long as the ruleset has lists)."""
+    done: dict[str, tuple] = {}
+    for root in raw:
+        if root in done:
+            continue
+        stack: list[list] = [[root, 0]]  # [list name, index of its next item]
+        items: dict[str, list] = {root: []}  # the lists being expanded (the path from root), with their items so far
+        while stack:
+            name, i = stack[-1]
+            seq = raw[name]
+            if i == len(seq):
+                stack.pop()
+                done[name] = tuple(dict.fromkeys(items.pop(name)))  # the first of repeated items, in order
+                if stack:
+                    items[stack[-1][0]].extend(done[name])
+                continue
+            stack[-1][1] += 1
+            item, ref = seq[i], _included(seq[i])
+            if ref is None:
+                items[name].append(item)
+            elif (ref == name and ref in builtin) or ref not in raw:
+                items[name].extend(builtin[ref])  # a built-in list extended in place, or one not redefined
+            elif ref in done:
+                items[name].extend(done[ref])
+            elif ref in items:
+                raise RulesetError(_cycle_message(name, ref, [n for n, _ in stack], builtin), seq.item_pos[i])
+            else:
+                stack.append([ref, 0])
+                items[ref] = []
+    return {name: done[name] for name in raw}  # in file order
+
+
+def _cycle_message(name: str, ref: str, path: list[str], builtin: dict[str, tuple]) -> str:
+    if ref == name:
+        return (f"lists.{name}: '@{name}' includes the list in itself; only a built-in list "
+                f"({', '.join(builtin)}) may name itself, to add to its built-in items")
+    chain = " -> ".join(path[path.index(ref):] + [ref])
+    hint = ""
+    if ref in builtin or name in builtin:
+        b = ref if ref in builtin else name
+        hint = f"; to add to the built-in {b}, write '@{b}' in lists.{b} itself"
+    return f"lists.{name}: the lists include each other in a cycle ({chain}); remove one of these includes{hint}"
 
 
 _RULE_KEYS_CONTACT = {"id", "label", "when", "points", "score", "group"}
