@@ -204,20 +204,24 @@ def check_data_values(ruleset: Ruleset, frame: pl.LazyFrame, schema: pl.Schema, 
     if not typed_cols:
         return
     raw = sorted({col.column for col in typed_cols.values()})
+    counts_of = [name for name, col in typed_cols.items() if col.type is Type.NUMBER and _whole_count(name)]
     try:  # reading errors (a ragged row) surface here, where the data is read
         typed = map_columns(frame, schema, typed_cols, ruleset.settings, keep=tuple(raw), flag_ranges=True)
-        flags = [c for c in typed.collect_schema().names() if c.startswith(("_bad__", "_ranged__"))]
+        names = set(typed.collect_schema().names())
+        typed = typed.with_columns(_fraction_flag(name, names) for name in counts_of)
+        flags = [c for c in typed.collect_schema().names() if c.startswith(("_bad__", "_ranged__", "_fraction__"))]
         counts, sample = pl.collect_all([
             typed.select(pl.col(flags).sum()),
             typed.filter(pl.any_horizontal(flags))
-            .select([SOURCE_FILE, SOURCE_ROW] + flags + [f"keep::{c}" for c in raw]).head(EXAMPLES * 100),
+            .select([SOURCE_FILE, SOURCE_ROW] + flags + [f"keep::{c}" for c in raw] + counts_of)
+            .head(EXAMPLES * 100),
         ])
     except pl.exceptions.PolarsError as exc:
         raise input_error_from_polars(exc, label) from exc
     total = counts.row(0, named=True)
     used = used_contact_fields(ruleset)
     for name, col in typed_cols.items():
-        for flag in (f"_bad__{name}", f"_ranged__{name}"):
+        for flag in (f"_bad__{name}", f"_ranged__{name}", f"_fraction__{name}"):
             if not total.get(flag):
                 continue
             rows = sample.filter(pl.col(flag)).head(EXAMPLES)
@@ -225,7 +229,14 @@ def check_data_values(ruleset: Ruleset, frame: pl.LazyFrame, schema: pl.Schema, 
             where = ", ".join(f"{file} row {row}: '{value}'" for file, row, value in
                               zip(rows[SOURCE_FILE].to_list(), rows[SOURCE_ROW].to_list(), values))
             count = f"{total[flag]:,} value{'s' if total[flag] != 1 else ''} in column '{col.column}'"
-            if flag.startswith("_ranged__"):
+            if flag.startswith("_fraction__"):
+                read = ", ".join(f"{file} row {row}: '{value}' read as {_number(v)}" for file, row, value, v in
+                                 zip(rows[SOURCE_FILE].to_list(), rows[SOURCE_ROW].to_list(), values,
+                                     rows[name].to_list()))
+                yield _finding("warning", "value-fractional-count", col,
+                               f"{count} read as {'fractions' if total[flag] != 1 else 'a fraction'} ({read}); {name} counts employees, a whole number, so "
+                               f"the values were likely misread{_fraction_hint(ruleset, col, values)}")
+            elif flag.startswith("_ranged__"):
                 yield _finding("info", "value-range", col,
                                f"{count} read from ranges or abbreviations ({where}), as their "
                                f"{_READING[ruleset.settings.number_ranges]} (settings.number_ranges)")
@@ -237,6 +248,44 @@ def check_data_values(ruleset: Ruleset, frame: pl.LazyFrame, schema: pl.Schema, 
                 yield _finding("info", "value-unreadable", col,
                                f"{count} cannot be read as {_KIND[col.type]} ({where}); no rule reads "
                                f"{name}, so `leadq score` leaves them blank{_hint(ruleset, col, values)}")
+
+
+# Number fields that hold a whole count of employees: the canonical company_size and the usual custom names.
+_EMPLOYEE_COUNT = re.compile(r"(number_of_|num_|total_)?(employees?|headcount|staff)(_count)?|employee_count")
+_COMMA_THOUSANDS = re.compile(r"^\s*\d{1,3}(,\d{3})+\s*$")
+_POINT_THOUSANDS = re.compile(r"^\s*\d{1,3}(\.\d{3})+\s*$")
+
+
+def _whole_count(name: str) -> bool:
+    """Whether a number field holds a count of employees, never a fraction (``company_size``, ``employees``)."""
+    return name == "company_size" or bool(_EMPLOYEE_COUNT.fullmatch(name))
+
+
+def _fraction_flag(name: str, columns: set[str]) -> pl.Expr:
+    """``_fraction__<field>``: the value read is not a whole number (a range's midpoint, 125.5, is not counted:
+    ``value-range`` reports those)."""
+    fraction = (pl.col(name) != pl.col(name).floor()).fill_null(False)
+    ranged = f"_ranged__{name}"
+    if ranged in columns:
+        fraction = fraction & ~pl.col(ranged).fill_null(False)
+    return fraction.alias(f"_fraction__{name}")
+
+
+def _number(value: float) -> str:
+    """A number read, as a user writes it: 1.25, 1250 (no exponent, no trailing zeros)."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _fraction_hint(ruleset: Ruleset, col: Column, values: list[str]) -> str:
+    """The setting to check for whole counts read as fractions, with what the other format reads."""
+    fmt = ruleset.settings.number_format
+    for pattern, other, sep in ((_COMMA_THOUSANDS, "1,234.5", ","), (_POINT_THOUSANDS, "1.234,5", ".")):
+        example = next((v for v in values if pattern.match(v)), None)
+        if example is not None and fmt != other:
+            whole = int(example.strip().replace(sep, ""))
+            return (f"; check settings.number_format: \"{fmt}\" reads the '{sep}' of '{example}' as a decimal "
+                    f"separator, \"{other}\" reads '{example}' as {whole}")
+    return (f"; check settings.number_format (\"{fmt}\") against how the export writes column '{col.column}'")
 
 
 def _hint(ruleset: Ruleset, col: Column, values: list[str]) -> str:

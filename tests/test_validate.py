@@ -273,6 +273,12 @@ def test_values_the_run_would_reject_or_blank_are_reported_with_examples_and_a_h
     found = [(f.line, f.severity, f.code, f.message) for f in report.findings if f.code.startswith("value-")]
     bands, comma = files
     assert found == [
+        # A whole count read as a fraction: '1.200' (German thousands) under the default "1,234.5".
+        (17, "warning", "value-fractional-count", f"1 value in column 'Employees' read as a fraction ({comma} row 1: "
+                                                  "'1.200' read as 1.2); company_size counts employees, a whole "
+                                                  "number, so the values were likely misread; check "
+                                                  "settings.number_format: \"1,234.5\" reads the '.' of '1.200' as "
+                                                  "a decimal separator, \"1.234,5\" reads '1.200' as 1200"),
         (17, "info", "value-range", f"4 values in column 'Employees' read from ranges or abbreviations ({bands} row "
                                     f"1: '51-200', {bands} row 2: '201-500', {bands} row 3: '10,001+'), as their "
                                     "lower bound (settings.number_ranges)"),
@@ -898,3 +904,54 @@ def test_an_uploaded_files_escape_sequences_are_written_escaped(tmp_path):
     assert "\x1b" not in out
     assert (f"warning: columns.company_size: 1 value in column 'Employees' cannot be read as a number "
             f"({tmp_path / 'c.csv'} row 1: 'abc\\x1b[2J'); `leadq score` rejects those rows [value-unreadable]") in out
+
+
+FRACTION_RULESET = """version: 1
+columns:
+  lead_id: Record ID
+  company_size: Number of Employees
+  annual_revenue: Revenue
+  employees: {column: Staff, type: number}
+settings:
+  number_format: "1.234,5"
+fit:
+  - {id: big, when: company_size >= 1000 and employees >= 0, points: 10}
+tiers:
+  - {name: all, otherwise: true}
+"""
+
+
+def test_whole_counts_read_as_fractions_are_a_warning_naming_the_setting(tmp_path):
+    # A US export read with number_format "1.234,5": "1,250" employees became 1.25, and the rule for
+    # companies of 1,000 or more missed them. Revenue (not a count) may hold cents; "51-200" read as its
+    # midpoint (125.5) is a range (value-range), not a misread.
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(FRACTION_RULESET)
+    contacts = tmp_path / "c.csv"
+    contacts.write_text('Record ID,Number of Employees,Revenue,Staff\n1,"1,250","2,5","7,5"\n2,80,"1,5",3\n'
+                        '3,"2,500",9,4\n4,12,3,"12,25"\n')
+    found = [(f.line, f.severity, f.code, f.subject, f.message) for f in lint_ruleset(str(ruleset), [str(contacts)]).findings
+             if f.code.startswith("value-")]
+    assert found == [
+        (4, "warning", "value-fractional-count", "columns.company_size",
+         f"2 values in column 'Number of Employees' read as fractions ({contacts} row 1: '1,250' read as 1.25, "
+         f"{contacts} row 3: '2,500' read as 2.5); company_size counts employees, a whole number, so the values "
+         "were likely misread; check settings.number_format: \"1.234,5\" reads the ',' of '1,250' as a decimal "
+         "separator, \"1,234.5\" reads '1,250' as 1250"),
+        (6, "warning", "value-fractional-count", "columns.employees",
+         f"2 values in column 'Staff' read as fractions ({contacts} row 1: '7,5' read as 7.5, {contacts} row 4: "
+         "'12,25' read as 12.25); employees counts employees, a whole number, so the values were likely misread; "
+         "check settings.number_format (\"1.234,5\") against how the export writes column 'Staff'"),
+    ]
+    run_cli(["validate", ruleset, "--data", contacts, "--strict"], exit_code=1)
+
+
+def test_a_range_midpoint_is_no_fractional_count(tmp_path):
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(FRACTION_RULESET.replace('number_format: "1.234,5"', "number_ranges: middle"))
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Record ID,Number of Employees,Revenue,Staff\n1,51-200,2.5,7\n2,1250,1.5,3\n")
+    found = [(f.code, f.message) for f in lint_ruleset(str(ruleset), [str(contacts)]).findings
+             if f.code.startswith("value-")]
+    assert found == [("value-range", f"1 value in column 'Number of Employees' read from ranges or abbreviations "
+                                     f"({contacts} row 1: '51-200'), as their midpoint (settings.number_ranges)")]
