@@ -38,7 +38,7 @@ from datetime import datetime
 
 import polars as pl
 
-from leadq.compiler import added
+from leadq.compiler import added, snapped
 from leadq.condition_compiler import FieldRef, Scope
 from leadq.conditions import Type
 from leadq.ruleset import Ruleset
@@ -183,11 +183,13 @@ def rollup(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
     aggs = [
         pl.len().cast(pl.Int64).alias("contacts"),
         engaged.sum().cast(pl.Int64).alias("engaged_contacts"),
-        pl.col("_acct__fit").max().alias("account_fit"),
+        # Snapped as the leads' scores are (leadq.compiler.snapped), before the tiers read them: a sum of
+        # decayed intents was written with its binary tail (212.06995138475997 in the sample).
+        snapped(pl.col("_acct__fit").max()).alias("account_fit"),
         # Added one by one, smallest first: a float sum depends on its order, and the group-by's follows the
         # input's, so a shuffled export gave last-bit different intents (which can reorder accounts or cross a
         # tier's threshold). A running total, because Polars drops a sort before a plain sum.
-        pl.col("_acct__intent").fill_null(0.0).sort().cum_sum().last().alias("account_intent"),
+        snapped(pl.col("_acct__intent").fill_null(0.0).sort().cum_sum().last()).alias("account_intent"),
     ]
     # The first contact in input order that has the value: the group-by does not keep the order.
     aggs += [pl.col(f).sort_by("_order").drop_nulls().first().alias(f"_firm__{f}") for f in firm]

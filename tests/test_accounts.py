@@ -288,3 +288,20 @@ def test_account_intent_does_not_depend_on_the_contacts_order():
     got = {rollup(contacts(list(order)), ruleset).collect()["account_intent"][0]
            for order in itertools.permutations([15.394549, 31.566115, 34.896971])}
     assert got == {81.857635}
+
+
+def test_account_scores_are_snapped_as_the_leads_scores_are():
+    """Snapped to 9 decimals (leadq.compiler.snapped), before the tiers read them: 0.1 + 0.2 is 0.3, not
+    0.30000000000000004; 69.4205412019 + 0.0000000000012 is 69.420541202 (the tail below 5e-10 goes)."""
+    from leadq.accounts import KEY_COLUMN, rollup
+
+    ruleset = load_ruleset(str(RULESET))
+    contacts = pl.LazyFrame({KEY_COLUMN: ["A1", "A1", "B2", "B2"], "_acct__engaged": [True] * 4,
+                             "_acct__intent": [0.1, 0.2, 69.4205412019, 0.0000000000012],
+                             "_acct__fit": [0.1 + 0.2, 0.0, 2.675000000000001, 1.0],
+                             "_role__economic_buyer": [False] * 4, "_role__technical_evaluator": [False] * 4,
+                             "_role__user": [False] * 4, "company": ["Alpha"] * 2 + ["Beta"] * 2,
+                             "company_size": [500] * 4, "industry": ["Software"] * 4, "_order": [0, 1, 2, 3]})
+    got = rollup(contacts, ruleset).collect()
+    assert got.select("account_id", "account_fit", "account_intent").rows() == [
+        ("B2", 2.675, 69.420541202), ("A1", 0.3, 0.3)]
