@@ -38,7 +38,7 @@ from typing import Any, Sequence
 
 import polars as pl
 
-from leadq.activity import DAY_US, as_of_literal, col_names
+from leadq.activity import DAY_US, as_of_literal, col_names, matched_column
 from leadq.activity_input import read_activity_files
 from leadq.cleaning import email_key
 from leadq.compiler import compile_condition_at, score_scope
@@ -83,6 +83,10 @@ class RuleExplanation:
     points: Points
     values: dict[str, Any] = field(default_factory=dict)  # fields named in the condition, as seen
     events: int | None = None  # event rules: matching events inside the window
+    # per: day / per: week rules: the days (weeks) with a matching event, each of which scores once
+    # (min_count counts these); None for other rules.
+    days: int | None = None
+    weeks: int | None = None
     last_event_at: str | None = None
     days_since_last: int | None = None
     cap: float | None = None
@@ -343,7 +347,8 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
                                values, note="" if fired else "condition not met",
                                condition="" if rule.when is None else rule.when.text)
     names = col_names(rule.id)
-    n = int(row.get(names["n"]) or 0)
+    n = int(row.get(names["n"]) or 0)  # per: day / per: week: the days (weeks) with events
+    events = int(row.get(matched_column(rule)) or 0) if rule.once_per is not None else n
     last = row.get(names["last"])
     days = None if last is None else int((as_of - last).total_seconds() // 86400)
     if rule.per == "lead":
@@ -359,21 +364,32 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
     if n == 0:
         note = f"no events in the last {rule.within_days:g} days"
     elif n < rule.min_count:
-        # per: day/week: min_count counts days (weeks) with events, and so does n
+        # per: day/week: min_count counts days (weeks) with events, and so does n (the report shows both)
         note = f"needs {rule.min_count:g} {'days' if rule.once_per == 'day' else 'weeks' if rule.once_per else 'events'}"
     elif capped:
         note = f"capped at {rule.cap:g}"
     else:
         note = ""
     return RuleExplanation(rule.id, rule.label, rule.section, rule.score, fired, Points(raw, decayed, final),
-                           values, events=n, last_event_at=_plain(last), days_since_last=days, cap=rule.cap,
-                           capped=capped, note=note, condition="" if rule.when is None else rule.when.text)
+                           values, events=events, days=n if rule.once_per == "day" else None,
+                           weeks=n if rule.once_per == "week" else None, last_event_at=_plain(last),
+                           days_since_last=days, cap=rule.cap, capped=capped, note=note,
+                           condition="" if rule.when is None else rule.when.text)
 
 
 def _fmt_value(value: Any) -> str:
     if isinstance(value, float):
         return fmt_points(value)
     return str(value)
+
+
+def period_text(rule: RuleExplanation) -> str:
+    """The scoring periods of a ``per: day`` / ``per: week`` rule, as " on 3 days" / " in 2 weeks"; "" for others."""
+    if rule.days is not None:
+        return f" on {rule.days} {'day' if rule.days == 1 else 'days'}"
+    if rule.weeks is not None:
+        return f" in {rule.weeks} {'week' if rule.weeks == 1 else 'weeks'}"
+    return ""
 
 
 def handoff_line(lead: LeadExplanation) -> str:
@@ -399,7 +415,7 @@ def handoff_line(lead: LeadExplanation) -> str:
         if r.events is None:
             signals.append(r.label)
         elif r.events > 1:
-            signals.append(f"{r.label} x{r.events}, last {_days_ago(r.days_since_last)}")
+            signals.append(f"{r.label} x{r.events}{period_text(r)}, last {_days_ago(r.days_since_last)}")
         else:
             signals.append(f"{r.label} {_days_ago(r.days_since_last)}")
     watch = [f"{r.label} ({fmt_points(r.points.final)})" for r in lead.rules if r.fired and r.points.final < 0]

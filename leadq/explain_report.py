@@ -14,7 +14,8 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 
-from leadq.explain import ExplainReport, LeadExplanation, NextStep, RuleExplanation, SlaStep, fmt_points
+from leadq.explain import (ExplainReport, LeadExplanation, NextStep, RuleExplanation, SlaStep, fmt_points,
+                           period_text)
 from leadq.report import TIER_STYLES, ReportTable
 
 
@@ -72,7 +73,8 @@ def _saw(rule: RuleExplanation, read_from: dict[str, str]) -> str:
     else:
         when = rule.days_since_last
         ago = "today" if when is not None and when <= 0 else ("1 day ago" if when == 1 else f"{when} days ago")
-        text = f"{rule.events} {'event' if rule.events == 1 else 'events'}, last {ago}"
+        # per: day / per: week: the events and the days (weeks) that scored, each once ("7 events on 3 days")
+        text = f"{rule.events} {'event' if rule.events == 1 else 'events'}{period_text(rule)}, last {ago}"
     if rule.note and rule.events is not None:
         text += f" ({rule.note})"
     return text

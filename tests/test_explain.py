@@ -119,7 +119,7 @@ def test_json_figures(tmp_path):
     demo = next(r for r in c["rules"] if r["id"] == "demo_request")
     assert demo == {
         "id": "demo_request", "label": "demo request", "section": "intent", "score": "intent", "fired": True,
-        "points": {"raw": 25.0, "decayed": 25.0, "final": 25.0}, "values": {}, "events": 1,
+        "points": {"raw": 25.0, "decayed": 25.0, "final": 25.0}, "values": {}, "events": 1, "days": None, "weeks": None,
         "last_event_at": "2026-10-29T22:00:00Z", "days_since_last": 2, "cap": None, "capped": False, "note": "",
         "condition": "",
     }
@@ -954,4 +954,44 @@ def test_a_per_day_rule_below_its_min_count_needs_days(tmp_path):
     data = json.loads(run_cli(["explain", "a", tmp_path / "c.csv", "-a", tmp_path / "e.csv", "-r", tmp_path / "r.yaml",
                                "--as-of", "2026-11-01", "--json", "-"]).stdout)
     rule = data["leads"][0]["rules"][0]
-    assert (rule["id"], rule["events"], rule["note"], rule["fired"]) == ("visits", 2, "needs 3 days", False)
+    # events: the real matching events (3); days: the days with one, which min_count counts (2)
+    assert (rule["id"], rule["events"], rule["days"], rule["weeks"], rule["note"], rule["fired"]) == \
+        ("visits", 3, 2, None, "needs 3 days", False)
+
+
+PER_PERIOD_EVENTS = ("id,type,at\na,visit,2026-10-20T06:00:00Z\na,visit,2026-10-30T06:00:00Z\n"
+                     "a,visit,2026-10-30T09:00:00Z\na,visit,2026-10-30T18:00:00Z\na,visit,2026-10-31T09:00:00Z\n")
+
+
+@pytest.mark.parametrize("per, saw, counts, handoff", [
+    # Five visits: three on Friday 30 October, one on the 31st, one on Tuesday 20 October (weeks of the
+    # 19th and the 26th). "5 events" alone read as if 5 had scored: 3 days (2 weeks) did.
+    ("day", "5 events on 3 days, last today", {"days": 3, "weeks": None}, "visits x5 on 3 days, last today"),
+    ("week", "5 events in 2 weeks, last today", {"days": None, "weeks": 2}, "visits x5 in 2 weeks, last today"),
+])
+def test_a_per_day_or_week_rule_shows_its_events_and_the_days_or_weeks_that_scored(tmp_path, per, saw, counts,
+                                                                                    handoff):
+    from tests.test_per_day import RULESET
+
+    (tmp_path / "r.yaml").write_text((RULESET % ("", "")).replace("per: day", f"per: {per}"))
+    (tmp_path / "c.csv").write_text("id\na\n")
+    (tmp_path / "e.csv").write_text(PER_PERIOD_EVENTS)
+    args = ["explain", "a", tmp_path / "c.csv", "-a", tmp_path / "e.csv", "-r", tmp_path / "r.yaml", "--as-of",
+            "2026-11-01"]
+    lead = json.loads(run_cli(args + ["--json", "-"]).stdout)["leads"][0]
+    rule = lead["rules"][0]
+    points = 30.0 if per == "day" else 20.0
+    assert {k: rule[k] for k in ("events", "days", "weeks", "note", "fired")} == \
+        {"events": 5, **counts, "note": "", "fired": True}
+    assert rule["points"] == {"raw": points, "decayed": points, "final": points}
+    out = run_cli(args).stdout
+    row = next(line.strip() for line in out.splitlines() if line.strip().startswith("visits"))
+    assert row.split()[:6] == ["visits", "intent", "yes", f"{points:g}", f"{points:g}", f"+{points:g}"]
+    assert row.endswith(saw)
+    assert lead["handoff"] == f"Lead a. Signals: {handoff}. Grade D (fit 0), intent {points:g}, total {points:g} -> all."
+
+
+def test_an_event_rule_without_per_has_no_days_or_weeks(report):
+    pricing = next(r for r in report.leads[2].rules if r.id == "pricing_page")
+    assert (pricing.events, pricing.days, pricing.weeks) == (2, None, None)
+    assert all(r.days is None and r.weeks is None for lead in report.leads for r in lead.rules)
