@@ -49,8 +49,10 @@ def read_activity_files(specs: Sequence[str], *rulesets: Ruleset, options: ReadO
     """
     if not specs:
         return []
-    return read_input_files(specs, options, stdin=stdin,
-                            row_columns={c.column for r in rulesets for c in r.activity_columns.values()})
+    columns = [c for r in rulesets for c in r.activity_columns.values()]
+    # Number fields only: the log's ids, types and times need no second parse of an NDJSON log.
+    return read_input_files(specs, options, stdin=stdin, row_columns={c.column for c in columns},
+                            number_columns={c.column for c in columns if c.type is Type.NUMBER})
 
 
 def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,

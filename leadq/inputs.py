@@ -530,6 +530,7 @@ def read_input_files(
     stdin: BinaryIO | None = None,
     row_columns: Collection[str] | None = None,
     used_columns: Collection[str] | None = None,
+    number_columns: Collection[str] | None = None,
 ) -> list[InputFile]:
     """Open every input file lazily, one :class:`InputFile` each, in input order.
 
@@ -540,6 +541,9 @@ def read_input_files(
     count cheaply (:attr:`InputFile.rows_counted`); its other columns are then parsed only
     when selected. A caller that finds fewer rows than counted (a row with text only in other
     columns) must read the input again without ``used_columns`` (:func:`run_counted`).
+    ``number_columns``: the columns the caller reads as numbers, whose JSON numbers NDJSON input
+    keeps beside their text (:func:`_scan_ndjson`: a second parse of the file); None: every
+    column the caller reads.
     """
     encoding = resolve_encoding(options.encoding)
     delimiter = resolve_delimiter(options.delimiter)
@@ -579,7 +583,8 @@ def read_input_files(
                                   if isinstance(source, bytes)
                                   else read_csv_file(path, encoding, delimiter, row_columns, used_columns))
         else:
-            frame = _scan_native(source, fmt, label, used_columns if used_columns is not None else row_columns)
+            frame = _scan_native(source, fmt, label, number_columns if number_columns is not None
+                                 else used_columns if used_columns is not None else row_columns)
         columns = tuple(c for c in frame.collect_schema()
                         if c not in (SOURCE_FILE, SOURCE_ROW) and not c.startswith(NUMBER_CELL_PREFIX))
         on_disk = path if isinstance(source, str) and fmt == "parquet" else None

@@ -32,6 +32,7 @@ from leadq.inputs import (
     read_inputs,
     run_counted,
 )
+from leadq.number_text import NUMBER_CELL_PREFIX
 from leadq.provenance import ReportRows
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +51,12 @@ def expected(label: str, rows: list[int], **columns: list[str | None]) -> pl.Dat
 
 
 def read(path: Path | str, **options: str) -> pl.DataFrame:
-    return collect_input(read_inputs([str(path)], ReadOptions(**options)), str(path))
+    return visible(collect_input(read_inputs([str(path)], ReadOptions(**options)), str(path)))
+
+
+def visible(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame without the numbers kept beside a workbook's or NDJSON's text (``_source_number::``)."""
+    return frame.select(pl.exclude(f"^{re.escape(NUMBER_CELL_PREFIX)}.*$"))
 
 
 def write_bytes(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -724,7 +730,7 @@ def test_parquet_keeps_types_ndjson_scalars_are_text_and_files_concat_diagonally
     nd = tmp_path / "b.jsonl"
     nd.write_text('{"email": "c@x.io", "employees": 50}\n')
     csv_path = write_bytes(tmp_path, "c.csv", b"email\nd@x.io\n")
-    df = collect_input(read_inputs([str(pq), str(nd), str(csv_path)]), "inputs")
+    df = visible(collect_input(read_inputs([str(pq), str(nd), str(csv_path)]), "inputs"))
     assert_frame_equal(
         df,
         pl.DataFrame(
@@ -744,7 +750,7 @@ def test_ndjson_fields_whose_type_changes_after_the_first_lines_are_read(tmp_pat
     lines = [f'{{"id": "L{i}", "size": {i}, "paid": true, "tags": ["a"]}}' for i in range(3000)]
     lines.append('{"id": "L3000", "size": "51-200", "paid": "yes", "tags": ["b", "c"]}')
     path = write_bytes(tmp_path, "leads.ndjson", "\n".join(lines).encode())
-    df = collect_input(read_inputs([str(path)]), "inputs")
+    df = read(path)
     assert df.schema["size"] == pl.String and df.schema["tags"] == pl.List(pl.String)
     assert df.row(0, named=True) | {"_source_file": None} == {
         "id": "L0", "size": "0", "paid": "true", "tags": ["a"], "_source_file": None, "_source_row": 1}
@@ -805,7 +811,7 @@ def test_a_json_array_of_records_reads_like_ndjson(tmp_path: Path) -> None:
     path = write_bytes(tmp_path, "leads.json", records)
     assert_frame_equal(read(path), want.with_columns(_source_file=pl.lit(str(path))))
     stdin = io.BytesIO(records)
-    got = collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"), stdin=stdin), "<stdin>")
+    got = visible(collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"), stdin=stdin), "<stdin>"))
     assert_frame_equal(got, want.with_columns(_source_file=pl.lit("<stdin>")))
 
 
@@ -816,7 +822,7 @@ def test_ndjson_with_a_byte_order_mark_reads_as_without(tmp_path: Path) -> None:
     path = write_bytes(tmp_path, "leads.ndjson", b"\xef\xbb\xbf" + records)
     assert_frame_equal(read(path).drop("_source_file"), want)
     stdin = io.BytesIO(b"\xef\xbb\xbf" + records)
-    got = collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"), stdin=stdin), "<stdin>")
+    got = visible(collect_input(read_inputs(["-"], ReadOptions(input_format="ndjson"), stdin=stdin), "<stdin>"))
     assert_frame_equal(got.drop("_source_file"), want)
 
 
@@ -830,7 +836,7 @@ def test_an_excel_workbook_reads_its_first_sheet_as_text() -> None:
     got = read(WORKBOOK).select("Record ID", "Number of Employees", "Create Date", "Requested Demo", "_source_row")
     assert got.rows() == [("101", "1200", "2026-09-01 10:00:00", "true", 1), ("102", "15", "2025-01-01 08:00:00", None, 3)]
     stdin = io.BytesIO(WORKBOOK.read_bytes())
-    from_stdin = collect_input(read_inputs(["-"], ReadOptions(input_format="excel"), stdin=stdin), "<stdin>")
+    from_stdin = visible(collect_input(read_inputs(["-"], ReadOptions(input_format="excel"), stdin=stdin), "<stdin>"))
     assert_frame_equal(from_stdin.drop("_source_file"), read(WORKBOOK).drop("_source_file"))
 
 
@@ -871,7 +877,7 @@ def test_an_export_whose_first_row_is_the_header_reads_as_before(name: str, shee
     path = CRM / name
     [file] = read_input_files([str(path)], ReadOptions(sheet=str(sheet + 1)))
     assert file.report_rows is None
-    assert_frame_equal(collect_input(file.frame, str(path)), _read_as_before(path, sheet))
+    assert_frame_equal(visible(collect_input(file.frame, str(path))), _read_as_before(path, sheet))
 
 
 def test_a_report_sheet_is_read_from_its_header_under_the_title_rows() -> None:
@@ -881,7 +887,7 @@ def test_a_report_sheet_is_read_from_its_header_under_the_title_rows() -> None:
     path = CRM / "salesforce_leads_report.xlsx"
     [file] = read_input_files([str(path)])
     assert file.report_rows == ReportRows(header_row=7, rows_above=4, rows_below=3)
-    got = collect_input(file.frame, str(path))
+    got = visible(collect_input(file.frame, str(path)))
     # Column A, blank from the header down, is dropped; the columns are those of the CSV export.
     csv_export = read(CRM / "salesforce_leads.csv")
     assert got.columns == csv_export.columns
