@@ -22,7 +22,7 @@ from leadq.compiler import CompiledRuleset
 from leadq.conditions import Type
 from leadq.event_codes import codable_fields, coded_log, distinct_values, sampled_values
 from leadq.event_partitions import aggregate_in_partitions, partition_count, scan_together
-from leadq.input_columns import check_columns
+from leadq.input_columns import check_columns, number_columns
 from leadq.inputs import InputFile, ReadOptions, input_error_from_polars, read_input_files
 from leadq.progress import stage
 from leadq.ruleset import Ruleset
@@ -52,7 +52,7 @@ def read_activity_files(specs: Sequence[str], *rulesets: Ruleset, options: ReadO
     columns = [c for r in rulesets for c in r.activity_columns.values()]
     # Number fields only: the log's ids, types and times need no second parse of an NDJSON log.
     return read_input_files(specs, options, stdin=stdin, row_columns={c.column for c in columns},
-                            number_columns={c.column for c in columns if c.type is Type.NUMBER})
+                            number_columns=number_columns(columns))
 
 
 def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.LazyFrame | None,

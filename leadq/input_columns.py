@@ -12,11 +12,11 @@ one in a field nothing reads is blanked and counted. ``leadq validate --data`` a
 from __future__ import annotations
 
 import shlex
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import polars as pl
 
-from leadq.conditions import names_in
+from leadq.conditions import Type, names_in
 from leadq.csv_input import repeated_name
 from leadq.errors import InputError, MissingColumnsError, Position, did_you_mean
 from leadq.inputs import STDIN_LABEL, InputFile
@@ -101,6 +101,12 @@ def _raise_if_objects(file: InputFile, columns: dict[str, Column]) -> None:
             raise InputError(f"column '{col.column}' (for {col.field}) holds {what}, not values leadq can read as "
                              "text; export the field as a value or a list of values (flatten it, e.g. with jq), "
                              "or map another column", Position(file.label))
+
+
+def number_columns(columns: Iterable[Column]) -> set[str]:
+    """The input columns of the mapped ``columns`` read as numbers: the ``number_columns`` of
+    :func:`leadq.inputs.read_input_files` (an NDJSON file keeps their JSON numbers)."""
+    return {c.column for c in columns if c.type is Type.NUMBER}
 
 
 def check_not_repeated(names: Sequence[str], read: Sequence[str], label: str) -> None:

@@ -40,7 +40,9 @@ from leadq.conditions import Type
 from leadq.csv_input import free_name
 from leadq.errors import RulesetError, UsageError, did_you_mean
 from leadq.fields import OUTPUT_COLUMNS
-from leadq.input_columns import check_columns, check_file_columns, check_not_repeated, used_contact_fields
+from leadq.input_columns import (
+    check_columns, check_file_columns, check_not_repeated, number_columns, used_contact_fields,
+)
 from leadq.inputs import (
     STDIN_LABEL, InputFile, ReadOptions, concat_inputs, error_cells_in, expand_inputs, input_error_from_polars,
     read_input_files, run_counted,
@@ -131,8 +133,9 @@ def read_account_files(specs: Sequence[str], *rulesets: Ruleset, options: ReadOp
     """
     if not specs:
         return []
-    return read_input_files(specs, options, stdin=stdin,
-                            row_columns={c.column for r in rulesets for c in r.account_columns.values()})
+    columns = [c for r in rulesets for c in r.account_columns.values()]
+    return read_input_files(specs, options, stdin=stdin, row_columns={c.column for c in columns},
+                            number_columns=number_columns(columns))
 
 
 # The contacts' side of the accounts join, summed after the one collect (account_accounting): whether each
@@ -614,7 +617,8 @@ def read_and_score(
     # count (run_counted).
     used = {c.column for c in ruleset.columns.values()} | set(keep_columns) \
         | {part.strip() for value in keep_columns for part in value.split(",")}  # taken whole or split (_score_frames)
-    contact_files = read_input_files(contact_specs, options, stdin=stdin, used_columns=used)
+    contact_files = read_input_files(contact_specs, options, stdin=stdin, used_columns=used,
+                                     number_columns=number_columns(ruleset.columns.values()))
     event_files = read_activity_files(activity_specs, ruleset, options=options, stdin=stdin)
     account_files = read_account_files(account_specs, ruleset, options=options, stdin=stdin)
     if not ruleset.event_rules:

@@ -16,6 +16,7 @@ import polars as pl
 
 from leadq.activity_input import read_activity_files
 from leadq.errors import UsageError
+from leadq.input_columns import number_columns
 from leadq.inputs import InputFile, ReadOptions, concat_inputs, input_error_from_polars, read_input_files, run_counted
 from leadq.pipeline import ScoreResult, read_account_files, score_frames
 from leadq.ruleset import Ruleset
@@ -53,7 +54,9 @@ def read_frames(contact_specs: Sequence[str], activity_specs: Sequence[str] = ()
     if list(activity_specs).count("-") + list(contact_specs).count("-") + list(account_specs).count("-") > 1:
         raise UsageError("only one input can come from stdin ('-')")
     used = {c.column for r in rulesets for c in r.columns.values()} if rulesets else None
-    contacts = read_input_files(contact_specs, options, stdin=stdin, used_columns=used)
+    contacts = read_input_files(contact_specs, options, stdin=stdin, used_columns=used,
+                                number_columns=number_columns(c for r in rulesets for c in r.columns.values())
+                                if rulesets else None)
     events = read_activity_files(activity_specs, *rulesets, options=options, stdin=stdin)
     accounts = read_account_files(account_specs, *rulesets, options=options, stdin=stdin)
     return InputFrames(concat_inputs(contacts), concat_inputs(events) if events else None,
