@@ -73,8 +73,9 @@ def key_expr(ruleset: Ruleset) -> pl.Expr:
         if key == "company_domain":
             parts.append(normalise_domain(pl.col("company_domain")))
         elif key == "email_domain":
-            free = list(ruleset.lists.get("personal_email_domains", ())) + list(
-                ruleset.lists.get("disposable_email_domains", ()))
+            # Compared lower-cased on both sides: a ruleset's list may write "Mail.DE".
+            free = [str(d).strip().lower() for d in (*ruleset.lists.get("personal_email_domains", ()),
+                                                      *ruleset.lists.get("disposable_email_domains", ()))]
             dom = _blank_to_null(pl.col("email_domain")).str.to_lowercase()
             parts.append(pl.when(~dom.is_in(free)).then(dom))
         elif key == "workspace_id":

@@ -115,7 +115,7 @@ def test_every_engine_scores_with_the_expanded_lists(tmp_path, engine):
 
 
 def test_the_accounts_key_skips_the_domains_a_ruleset_adds(tmp_path):
-    path = _ruleset(tmp_path, '  personal_email_domains: ["@personal_email_domains", kundenpost.example]\n',
+    path = _ruleset(tmp_path, '  personal_email_domains: ["@personal_email_domains", " Kundenpost.Example"]\n',
                     extra="accounts:\n  key: [email_domain]\n  tiers:\n    - {name: all, otherwise: true}\n")
     rs = load_ruleset(path)
     keys = pl.DataFrame({"email_domain": ["gmx.de", "kundenpost.example", "acme.com", "mailinator.com"]}).select(
