@@ -29,7 +29,19 @@ Seniority: ``intern_student`` > ``c_level`` > ``vp`` > ``director`` >
 * Seniority comes from the words, not from the org chart: "Account Manager"
   and "Product Manager" are ``manager``.
 * A trailing reporting line ("Executive Assistant to the CEO", "Chief of Staff
-  to the CEO") is dropped by normalisation: it names someone else's role.
+  to the CEO", "Assistenz der Geschäftsführung", "Assistante de direction") is
+  dropped by normalisation: it names someone else's role.
+* German and French titles (written with or without accents; umlauts also as
+  "ae"/"ue"): Geschäftsführer(in), Geschäftsleitung, Inhaber(in), Gründer(in),
+  Vorstand (the executive board of a German company, so ``c_level``), PDG, DG,
+  Directeur/Directrice général(e), Gérant(e) and Président(e) are ``c_level``
+  like "Managing Director"; Vice-président(e) is ``vp``; Leiter(in)/Leitung X
+  and its compounds (Vertriebsleiter, Marketingleiterin, Abteilungsleiter),
+  Prokurist and Directeur/Directrice are ``director``; Teamleiter,
+  Gruppenleiter, Projektleiter, Responsable X and Chef de/des X are
+  ``manager``; Werkstudent(in), Praktikant(in), Azubi, Auszubildende(r),
+  Alternant(e) and Stagiaire are ``intern_student``. "Leiter" counts only as a
+  word or in a listed compound, so "Begleiter" and "Halbleiter" are no lead.
 
 Department: ``security`` > ``hr`` > ``procurement`` > ``it`` > ``data`` >
 ``finance`` > ``operations`` > ``sales`` > ``customer_success`` >
@@ -51,6 +63,11 @@ Department: ``security`` > ``hr`` > ``procurement`` > ``it`` > ``data`` >
 * ``executive`` is last: it only names general management (CEO, founder,
   president, owner, managing director, general manager), so "Co-Founder &
   CTO" is ``engineering`` and "President, Sales" is ``sales``.
+* German and French department words: Vertrieb, Verkauf, ventes, commercial
+  are ``sales``; Einkauf, achats are ``procurement``; Personal (as a word
+  after a lead or in a compound: Personalreferentin, not "Personal
+  Assistant"), RH, ressources humaines are ``hr``; informatique, EDV are
+  ``it``; Finanzen, comptabilité, Buchhaltung, Controlling are ``finance``.
 * Known limitation: "Media Buyer" is ``procurement``.
 """
 
@@ -94,7 +111,42 @@ class TitleMap:
 # "president" not preceded by the word "vice": the Rust regex engine has no
 # look-behind, so the preceding word is spelled out as "anything not ending
 # in 'vice'" (or a longer word ending in it, like "service").
-_PRESIDENT = r"(?:^|[^e] |[^c]e |[^i]ce |[^v]ice |[a-z]vice )president\b"
+_PRESIDENT = r"(?:^|[^e] |[^c]e |[^i]ce |[^v]ice |[a-z]vice )pr[ée]sidente?\b"
+# Umlauts as written, as "ae"/"ue", or dropped: Geschäftsführer, Geschaeftsfuehrer, Geschaftsfuhrer.
+_GESCH = r"gesch(?:ä|ae?)fts"
+# German and French general management: owners, founders, managing directors, the executive
+# board. Shared by c_level and the executive department.
+_GENERAL_MANAGEMENT = (
+    rf"\b{_GESCH}f(?:ü|ue?)hrer(?:in|innen)?\b",
+    rf"\b{_GESCH}f(?:ü|ue?)hrende[rn]?\b",
+    # As the whole title or its start ("Geschäftsführung", "Geschäftsleitung Vertrieb") or as a
+    # member of it; "Assistenz der Geschäftsleitung" loses its reporting line in normalisation.
+    rf"^{_GESCH}(?:f(?:ü|ue?)hrung|leitung)\b",
+    rf"\b(?:mitglied|vorsitzender?|sprecher(?:in)?) der {_GESCH}(?:f(?:ü|ue?)hrung|leitung)\b",
+    rf"\b{_GESCH}leiter(?:in)?\b",
+    r"\b(?:mit|co |geschäfts)?inhaber(?:in)?\b",
+    r"\b(?:mit|co |co)?gr(?:ü|ue?)nder(?:in)?\b",
+    # The Vorstand of a German company is its executive board ("Vorstand Finanzen" is the CFO).
+    # Not "vorstands" alone: "Assistent Vorstands..." and the works council's board are not it.
+    r"\bvorstand(?:svorsitzender?|smitglied|ssprecher(?:in)?)?\b",
+    r"\b(?:mitglied|vorsitzender?|sprecher(?:in)?) des vorstands?\b",
+    r"\bpdg\b",
+    # Directeur général (adjoint).
+    r"\bdga?\b",
+    r"\bdirect(?:eur|rice) g[ée]n[ée]rale?\b",
+    r"\bg[ée]rante?\b",
+    r"\b(?:co ?)?fonda(?:teur|trice|tore)\b",
+    r"\b(?:co ?)?fundador(?:a)?\b",
+    # Spanish "Director General" is the CEO; not "Director, General Counsel".
+    r"\bdirectora? general(?:$| (?:de|del|adjunt[oa])\b)",
+    r"\bdirett(?:ore|rice) generale\b",
+    r"\bamministrat(?:ore|rice) delegat[oa]\b",
+    r"\bconsejer[oa] delegad[oa]\b",
+    r"\btitolare\b",
+    r"\b(?:algemeen|algemene) directeur\b",
+    r"\beigena(?:ar|res)\b",
+    r"\boprichter\b",
+)
 # Owners of a business, not "Product Owner" / "Process Owner".
 _OWNER = (
     r"^(?:co )?owners?\b",
@@ -109,9 +161,19 @@ _SENIORITY: Levels = (
             r"\binternship\b",
             r"\btrainee\b",
             r"\bapprentice(?:ship)?\b",
-            r"\bwerkstudent\b",
+            r"\bwerkstudent(?:in)?\b",
             r"\bpraktikant(?:in)?\b",
-            r"\bstagiaire\b",
+            r"\bazubis?\b",
+            r"\bauszubildender?\b",
+            r"\bdualer? student(?:in)?\b",
+            r"\bstudentin\b",
+            r"\bstagiaires?\b",
+            r"\bstagiair\b",
+            r"\balternante?s?\b",
+            r"\ben alternance\b",
+            r"\bapprentie?\b",
+            r"\bbecari[oa]\b",
+            r"\b(?:tirocinante|stagista)\b",
             r"\b(?:working|graduate|grad|phd|ph d|doctoral|masters?|master s|mba|undergraduate|undergrad"
             r"|exchange|university|college|high school|co op) students?\b",
             r"^students?$",
@@ -139,6 +201,7 @@ _SENIORITY: Levels = (
             r"\bboard (?:member|director)\b",
             r"\bnon executive director\b",
             r"\bc (?:level|suite)\b",
+            *_GENERAL_MANAGEMENT,
         ),
     ),
     (
@@ -146,8 +209,9 @@ _SENIORITY: Levels = (
         (
             r"\bvps?\b",
             r"\b[saeg]vp\b",
-            r"\bvice president\b",
+            r"\bvice pr[ée]sidente?\b",
             r"\bvice pres\b",
+            r"\bvicepresidente\b",
         ),
     ),
     (
@@ -156,7 +220,19 @@ _SENIORITY: Levels = (
             r"\bdirectors?\b",
             r"\bdir\b",
             r"\bdirect(?:eur|rice|ora)\b",
+            r"\bdirett(?:ore|rice)\b",
             r"\bdirektor(?:in)?\b",
+            # German "Leiter X", "Leitung X", "Vertriebsleiter", "Marketingleiterin": whoever runs a
+            # function. Team-level leads are manager (joined by normalisation: "Team-Leiter" is
+            # "teamleiter"). Compounds are spelt out, with any "-s-" compound, so that
+            # "Begleiter" (companion) and "Halbleiter" (semiconductor) are not read as a lead.
+            r"\bleit(?:er|erin|erinnen|ung)\b",
+            r"\b(?:\w+s|marketing|personal|finanz|produkt|service|technik|labor|standort|werk|qualität"
+            r"|controlling|\w*dienst|it|edv|hr)leit(?:er|erin|erinnen|ung)\b",
+            r"\bprokurist(?:in)?\b",
+            r"\bgerente general\b",
+            r"\bchef de (?:service|d[ée]partement)\b",
+            r"\b(?:drh|daf|dsi)\b",
             r"\bhead\b",
             r"\bgeneral manager\b",
             r"\bgm\b",
@@ -178,6 +254,11 @@ _SENIORITY: Levels = (
             # A financial controller runs the accounting team.
             r"\b(?:controller|comptroller)\b",
             r"\b(?:csm|bdm)\b",
+            r"\b(?:team|gruppen|projekt|schicht|filial|lager|bau|markt)leit(?:er|erin|erinnen|ung)\b",
+            r"\bresponsable\b",
+            # "Chef de projet", "Chef des ventes", "Chef d'équipe", "Chef de produit".
+            r"\bchef (?:de|des|du|d)\b",
+            r"\bgerente\b",
         ),
     ),
     (
@@ -210,6 +291,20 @@ _SENIORITY: Levels = (
             r"\bsourcer\b",
             r"\bgeneralist\b",
             r"\b(?:assistant|asst)\b",
+            r"\bassist(?:ante|ent|entin|enz)\b",
+            r"\bsekret(?:ä|ae?)r(?:in)?\b",
+            r"\bsecr[ée]taire\b",
+            # German compounds: "Vertriebsmitarbeiter", "Personalreferentin", "Softwareentwickler".
+            r"(?:mitarbeiter|sachbearbeiter|referent|berater|ingenieur|entwickler)(?:in)?\b",
+            r"\bing[ée]nieure?\b",
+            r"\bcharg[ée]e? (?:de|des|du|d)\b",
+            r"\bconseill(?:er|[èe]re)\b",
+            r"\bd[ée]veloppeu(?:r|se)\b",
+            r"\bcomptable\b",
+            r"\b(?:ein|ver)k(?:ä|ae?)ufer(?:in)?\b",
+            r"\bacheteu(?:r|se)\b",
+            r"buchhalter(?:in)?\b",
+            r"(?:kaufmann|kauffrau)\b",
             r"\btechnician\b",
             r"\bofficer\b",
             r"\bagent\b",
@@ -270,6 +365,18 @@ _DEPARTMENT: Levels = (
             r"\bbenefits\b",
             r"\blearning (?:and )?development\b",
             r"\bl d\b",
+            r"\brh\b",
+            r"\bdrh\b",
+            r"\bressources humaines\b",
+            r"\brecursos humanos\b",
+            r"\brisorse umane\b",
+            r"\brecrut",
+            # German "Personal" is HR, the English "Personal Assistant" is not: compounds, or
+            # the word after a lead or as the whole title.
+            r"\bpersonal(?:abteilung|wesen|leiter\w*|leitung|referent\w*|sachbearbeiter\w*|entwickl\w*"
+            r"|manage\w*|berater\w*|betreuer\w*|disponent\w*|recruit\w*|chef\w*)\b",
+            r"(?:leiter(?:in)?|leitung|bereich|abteilung|referent(?:in)?) personal\b",
+            r"^personal$",
         ),
     ),
     (
@@ -281,6 +388,13 @@ _DEPARTMENT: Levels = (
             r"\bsourcing\b",
             r"\bvendor (?:management|manager)\b",
             r"\bsupplier\b",
+            r"einkauf",
+            r"eink(?:ä|ae?)ufer",
+            r"\bachats?\b",
+            r"\bacheteu(?:r|se)s?\b",
+            r"\bcompras\b",
+            r"\bacquisti\b",
+            r"\binkoop",
         ),
     ),
     (
@@ -289,6 +403,10 @@ _DEPARTMENT: Levels = (
             r"\bit\b",
             r"\bict\b",
             r"\binformation technology\b",
+            r"\binformati(?:que|k|ker|kerin|ca)\b",
+            r"\bedv\b",
+            r"\bdsi\b",
+            r"\bsyst[èe]mes? d information\b",
             r"\bcio\b",
             r"\bchief information officer\b",
             r"\bsystems? administrator\b",
@@ -329,6 +447,16 @@ _DEPARTMENT: Levels = (
         (
             r"\bfinance\b",
             r"\bfinancial\b",
+            r"\bfinances\b",
+            r"\bfinanci[eè]re?\b",
+            r"\bfinanz",
+            r"\bfinanzas\b",
+            r"\bfinanza\b",
+            r"buchhalt",
+            r"\bcomptab",
+            r"\bcontabilidad\b",
+            r"\bcontrolling\b",
+            r"\bdaf\b",
             r"\bfinops\b",
             r"\bcfo\b",
             r"\baccounting\b",
@@ -376,7 +504,15 @@ _DEPARTMENT: Levels = (
             r"\bkey accounts?\b",
             r"\bpre ?sales\b",
             r"\bsolutions? (?:engineer|consultant)\b",
-            r"\bcommercial\b",
+            r"\bcommercial(?:e|es|i|aux)?\b",
+            r"vertrieb",
+            r"verkauf",
+            r"\bverk(?:ä|ae?)ufer(?:in)?\b",
+            r"\bau(?:ß|ss)endienst",
+            r"\bventes?\b",
+            r"\bventas\b",
+            r"\bvendite\b",
+            r"\bverkoop",
             r"\bchannel\b",
             r"\bpartnerships?\b",
             r"\bterritory\b",
@@ -395,12 +531,16 @@ _DEPARTMENT: Levels = (
             r"\bonboarding\b",
             r"\bimplementation\b",
             r"\bchief customer officer\b",
+            r"\bkunden(?:service|dienst|support)",
+            r"\b(?:service|relation|support) clients?\b",
         ),
     ),
     (
         "marketing",
         (
             r"\bmarketing\b",
+            # German compounds: "Marketingleiterin", "Marketingreferent".
+            r"\bmarketing\w+",
             r"\bmarketer\b",
             r"\bmktg\b",
             r"\bmarcomm?s?\b",
@@ -461,6 +601,9 @@ _DEPARTMENT: Levels = (
             r"\b(?:firmware|embedded)\b",
             r"\br d\b",
             r"\bscrum master\b",
+            r"\btechni(?:que|k|scher?)\b",
+            r"entwickler",
+            r"\bd[ée]veloppeu(?:r|se)\b",
         ),
     ),
     (
@@ -481,6 +624,8 @@ _DEPARTMENT: Levels = (
             r"\bboard (?:member|director)\b",
             r"\b(?:non )?executive director\b",
             r"\bc (?:level|suite)\b",
+            *_GENERAL_MANAGEMENT,
+            r"\bgerente general\b",
         ),
     ),
 )

@@ -32,8 +32,19 @@ _REPORTING_LINE = (
     r"|chair\w*|board|owners?|md|managing director|vp|svp|evp|executives?|directors?|partners?"
     r"|chief|head|general manager|gm|c suite|leadership|office of)\b.*$"
 )
+# German and French assistants of the management ("Assistenz der Geschäftsführung", "Assistant de
+# direction", "Referentin des Vorstands"): like the English reporting line, what follows names
+# someone else's role, so only the assistant's own word is kept.
+_ASSISTANT_OF = (
+    r"\b(assist(?:ant|ante|ent|entin|enz)|sekret(?:ä|ae?)r(?:in)?|secr[ée]taire|referent(?:in)?)"
+    r" (?:(?:der|des|dem|zur|zum|de la|de l|du|de|d) )?(?:gesch(?:ä|ae?)fts|vorstand|inhaber|direction"
+    r"|\w*leit(?:er|erin|ers|ung)\b|pdg\b|dg\b|g[ée]rant|pr[ée]sident|direct(?:eur|rice)).*$"
+)
 # Compounds that titles spell both joined and apart ("DevOps", "Dev-Ops").
 _OPS_COMPOUND = r"\b(dev|rev|sec|fin|ml) ops\b"
+# German team-level leads spelt apart ("Team-Leiter", "Projekt Leitung") are joined, so that
+# the director-level "Leiter X" / "Leitung X" pattern does not read them.
+_LEAD_COMPOUND = r"\b(team|gruppen|projekt|schicht|filial|lager|bau|markt) (leiter|leiterin|leitung)\b"
 # Look-around and backreferences compile in Python's `re` but not in Polars.
 _UNSUPPORTED = re.compile(r"(?<!\\)(?:\\\\)*(\(\?<?[=!]|\(\?P=|\\[1-9])")
 _SECTIONS = {"seniority": SENIORITY_LEVELS, "department": DEPARTMENTS}
@@ -42,11 +53,15 @@ _SECTIONS = {"seniority": SENIORITY_LEVELS, "department": DEPARTMENTS}
 def normalise_title_expr(title: pl.Expr) -> pl.Expr:
     """Normalise a raw job title so patterns can stay simple.
 
-    Lowercases; joins dotted abbreviations ("V.P." -> "vp", "I.T." -> "it");
-    turns every run of punctuation and whitespace into one space ("Sr.Mgr,
-    Sales & Ops" -> "sr mgr sales ops"); strips; joins split "-ops" compounds
-    ("Dev-Ops" -> "devops"); drops a trailing reporting line ("EA to the CEO"
-    -> "ea"). A title that is null, blank or only punctuation becomes null.
+    Composes accents (NFC: an "e" followed by a combining accent becomes "é",
+    so patterns such as ``pr[ée]sident`` see one letter); lowercases; joins
+    dotted abbreviations ("V.P." -> "vp", "I.T." -> "it"); turns every run of
+    punctuation and whitespace into one space ("Sr.Mgr, Sales & Ops" -> "sr mgr
+    sales ops"); strips; joins split "-ops" compounds ("Dev-Ops" -> "devops")
+    and German team-level leads ("Team-Leiter" -> "teamleiter"); drops a
+    trailing reporting line ("EA to the CEO" -> "ea", "Assistenz der
+    Geschäftsführung" -> "assistenz"). A title that is null, blank or only
+    punctuation becomes null.
 
     Args:
         title: Expression yielding the raw title strings.
@@ -57,13 +72,16 @@ def normalise_title_expr(title: pl.Expr) -> pl.Expr:
     return (
         # An all-empty column can arrive with dtype Null; give it text.
         title.cast(pl.String)
+        .str.normalize("NFC")
         .str.to_lowercase()
         # Only single letters followed by a dot: "sr." must stay a word.
         .str.replace_all(r"\b([a-z])\.", "$1")
         .str.replace_all(r"[^\p{L}\p{N}]+", " ")
         .str.strip_chars()
         .str.replace_all(_OPS_COMPOUND, "${1}ops")
+        .str.replace_all(_LEAD_COMPOUND, "${1}${2}")
         .str.replace(_REPORTING_LINE, "")
+        .str.replace(_ASSISTANT_OF, "${1}")
         .replace("", None)
     )
 
@@ -231,9 +249,13 @@ def title_map_from_dict(data: Mapping[str, Any]) -> TitleMap:
 
     Args:
         data: ``{"seniority": {level: [pattern, ...]}, "department": {...}}``.
-            Key order is precedence. Either section may be omitted. Patterns
-            are regexes matched case-insensitively against the normalised
-            title (see :func:`normalise_title_expr`).
+            Key order is the precedence of the map returned here, used on its
+            own. A ruleset's ``titles:`` section is not used on its own: it is
+            laid over the defaults by :func:`merge_title_maps`, where each
+            value keeps the default's position, so there key order does not
+            change precedence. Either section may be omitted. Patterns are
+            regexes matched case-insensitively against the normalised title
+            (see :func:`normalise_title_expr`).
 
     Returns:
         The title map, with the sections given (missing ones empty).
@@ -286,6 +308,11 @@ def merge_title_maps(base: TitleMap, override: TitleMap) -> TitleMap:
     A value present in ``override`` replaces the same value's patterns in
     ``base`` at base's position; values only in ``override`` come after
     base's, in override's order. An empty pattern list switches a value off.
+    The position is base's, not override's, on purpose: the default order is
+    a reasoned precedence (seniority from the top down, specialised
+    departments before generic ones), and a ruleset that replaces the
+    patterns of one level ("ic", say) must not thereby move it above the
+    others ("Senior Manager" would become ``ic``).
 
     Args:
         base: Usually :data:`DEFAULT_TITLE_MAP`.
