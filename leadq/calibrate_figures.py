@@ -143,14 +143,18 @@ def score_bands(frame: pl.DataFrame) -> int:
 def deciles(frame: pl.DataFrame, base: float | None) -> list[Decile]:
     """Conversion per total-score decile (or band, under ten leads: :func:`score_bands`), highest first.
 
-    Tied scores share a decile, so some may be missing; only deciles with leads are listed.
+    Tied scores share a decile (by the lowest rank among them), so some may be missing; only deciles
+    with leads are listed. The highest score is always decile 10, the one an analyst looks for: by
+    their rank, 19 leads whose three best tie made those decile 9, and no decile 10.
     Bands are numbered 1 (lowest score) to their count, none of them empty.
     """
     n = frame.height
     if not n:
         return []
-    below = pl.col("total_score").rank("min").cast(pl.Int64) - 1
-    band = below * 10 // n + 1 if n >= 10 else pl.col("total_score").rank("dense").cast(pl.Int64)
+    score = pl.col("total_score")
+    below = score.rank("min").cast(pl.Int64) - 1
+    band = (pl.when(score == score.max()).then(pl.lit(10, pl.Int64)).otherwise(below * 10 // n + 1) if n >= 10
+            else score.rank("dense").cast(pl.Int64))
     got = (frame.group_by(band.alias("decile"))
            .agg(pl.len().alias("leads"), pl.col(_Y).sum().alias("converted"),
                 pl.col("total_score").min().alias("lo"), pl.col("total_score").max().alias("hi"))

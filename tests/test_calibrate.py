@@ -108,7 +108,8 @@ def test_tier_and_grade_rates_and_lifts(report):
 def test_deciles_keep_ties_together(report):
     y = _outcome_sql()
     n = len(SCORES)
-    decile = {k: sum(o < s for o in SCORES.values()) * 10 // n + 1 for k, s in SCORES.items()}
+    top = max(SCORES.values())
+    decile = {k: 10 if s == top else sum(o < s for o in SCORES.values()) * 10 // n + 1 for k, s in SCORES.items()}
     expected = []
     for d in sorted(set(decile.values()), reverse=True):
         members = [k for k in SCORES if decile[k] == d]
@@ -117,8 +118,8 @@ def test_deciles_keep_ties_together(report):
                          "min_score": min(SCORES[k] for k in members), "max_score": max(SCORES[k] for k in members)})
     got = [{k: d[k] for k in ("decile", "leads", "converted", "min_score", "max_score")} for d in report["deciles"]]
     assert got == expected
-    # Both 60s share the top decile (scores below them: 10 of 12 -> decile 9).
-    assert got[0] == {"decile": 9, "leads": 2, "converted": 2, "min_score": 60, "max_score": 60}
+    # Both 60s share the top decile: 10, though 10 of the 12 scores are below them (by rank, decile 9).
+    assert got[0] == {"decile": 10, "leads": 2, "converted": 2, "min_score": 60, "max_score": 60}
 
 
 def test_auc_with_ties_matches_pairwise_count(report):
