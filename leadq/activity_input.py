@@ -138,6 +138,7 @@ def aggregate_activity(ruleset: Ruleset, compiled: CompiledRuleset, events: pl.L
         # (leadq.activity._with_keys). Not when they are joined to the dropped duplicates' leads first.
         ids_as_read = keyed and remap is None and raw_schema.get(ruleset.activity_columns["lead_id"].column) == pl.String
         typed = map_columns(raw, raw_schema, ruleset.activity_columns, ruleset.settings, blank_placeholders=False,
+                            compose=False,
                             as_read=as_read | {"lead_id"} if ids_as_read else as_read, trimmed=trimmed)
         if remap is not None:
             typed = typed.join(remap, on="lead_id", how="left") \

