@@ -18,7 +18,11 @@ proposed one), and the two scored frames are set side by side:
   mean, p10/p25/median/p75/p90, linear interpolation) and a shared-bin
   histogram of the total score.
 
-Leads are matched on ``lead_id``; a lead scored by only one side (e.g. rejected
+Leads created after ``--as-of`` are left out and counted, as ``leadq calibrate``
+leaves them out (a lead either ruleset dates after it; an undated lead is kept),
+so that the two commands cover the same leads of the same history. Leads are
+matched on ``lead_id``; ids that are all numbers list in numeric order (7 before
+14), others as text. A lead scored by only one side (e.g. rejected
 for an unreadable value in a field only the other ruleset uses) is counted,
 not compared. Everything is computed with Polars expressions;
 :mod:`leadq.calibrate_report` draws it.
@@ -33,6 +37,7 @@ from typing import Sequence
 import polars as pl
 
 from leadq.activity_input import event_fields_needed
+from leadq.calibrate import _existing_at
 from leadq.compiler import compile_ruleset, group_points
 from leadq.conditions import literal_date
 from leadq.input_columns import check_columns, used_contact_fields
@@ -117,6 +122,7 @@ class DiffReport:
     distributions: list[Distribution]
     histogram: Histogram
     notes: list[str] = field(default_factory=list)
+    created_after_as_of: int = 0  # leads left out: created after the as-of time (by either ruleset's created_at)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -234,6 +240,19 @@ def _tier_on_other(own: pl.DataFrame, other: pl.DataFrame, ruleset: Ruleset, as_
     return frame.select("lead_id", tier_expr.alias(name))
 
 
+def _id_order(joined: pl.DataFrame) -> list[pl.Expr]:
+    """Sort keys ordering lead ids numerically when every compared id is a number (7 before 14), else as text.
+
+    Digits without leading zeros, then their count, order numbers of any length; the id itself breaks
+    ties ("07" and "7").
+    """
+    ids = pl.col("lead_id").cast(pl.String)
+    if joined.height and joined.select(ids.str.contains(r"^[0-9]+$").all()).item():
+        digits = ids.str.strip_chars_start("0")
+        return [digits.str.len_bytes(), digits, ids]
+    return [ids]
+
+
 def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: Ruleset, *,
                  as_of: str, top: int = 20) -> DiffReport:
     """Compare two detail frames of the same leads (``ScoreResult.detail`` under A and under B).
@@ -278,7 +297,9 @@ def diff_details(detail_a: pl.DataFrame, detail_b: pl.DataFrame, a: Ruleset, b: 
         pl.when(by_points & ~by_tiers).then(pl.lit("points"))
         .when(by_tiers & ~by_points).then(pl.lit("tier conditions"))
         .otherwise(pl.lit("points and tier conditions")).alias("cause"))
-    top_frame = (moved_frame.sort(["distance", pl.col("delta").abs(), "lead_id"], descending=[True, True, False])
+    by_id = _id_order(joined)
+    top_frame = (moved_frame.sort(["distance", pl.col("delta").abs(), *by_id],
+                                  descending=[True, True] + [False] * len(by_id))
                  .head(top)
                  .select("lead_id", "a::tier", "b::tier", "distance", "a::total_score", "b::total_score", "delta",
                          _rule_changes(a, b).alias("rules"), "cause", "a_on_b", "b_on_a"))
@@ -323,7 +344,11 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
     result_b = _score_naming_rulesets(frames, as_of, "B", b)
     detail_a, detail_b = result_a.detail, result_b.detail
     assert detail_a is not None and detail_b is not None  # detail=True always fills them
+    detail_a, detail_b, after, as_of_notes = _existing_at_as_of(detail_a, detail_b, result_a, result_b, a, b, as_of)
     report = diff_details(detail_a, detail_b, a, b, as_of=as_of.isoformat().replace("+00:00", "Z"), top=top)
+    report.created_after_as_of = after
+    # What chose the leads comes first, as in calibrate's report.
+    report.notes[:0] = as_of_notes
     # Why one side rejected leads the other scored ("unreadable number in 'Employees'"): the note alone
     # left the analyst to guess which column of which ruleset.
     for tag, result, ruleset, other in (("A", result_a, a, detail_b), ("B", result_b, b, detail_a)):
@@ -337,6 +362,30 @@ def diff_rulesets(a: Ruleset, b: Ruleset, frames: InputFrames, *, as_of: datetim
             f"ruleset {tag} rejected every row ({_reason_list(result.stats.rejected_by_reason)})"
             for tag, result in (("A", result_a), ("B", result_b))))
     return report
+
+
+def _existing_at_as_of(detail_a: pl.DataFrame, detail_b: pl.DataFrame, result_a: ScoreResult,
+                       result_b: ScoreResult, a: Ruleset, b: Ruleset, as_of: datetime
+                       ) -> tuple[pl.DataFrame, pl.DataFrame, int, list[str]]:
+    """Both detail frames without the leads created after ``as_of``, how many those are, and notes.
+
+    Leads are chosen as ``leadq calibrate`` chooses them (:func:`leadq.calibrate._existing_at`), so that the
+    two commands cover the same leads of the same history. A lead either ruleset's creation date puts
+    after ``as_of`` is left out of both sides; a note one ruleset alone gives is marked with it.
+    """
+    kept, notes = [], {}
+    for tag, detail, result, ruleset in (("A", detail_a, result_a, a), ("B", detail_b, result_b, b)):
+        keep, _, side_notes = _existing_at(detail, ruleset, as_of, result.stats.missing_columns, window=False)
+        kept.append(keep)
+        for note in side_notes:
+            notes.setdefault(note, []).append(tag)
+    after_ids = pl.concat([detail_a.filter(~kept[0]).select("lead_id"), detail_b.filter(~kept[1]).select("lead_id")]
+                          ).unique()["lead_id"].implode()
+    if after_ids.list.len().item():
+        detail_a = detail_a.filter(~pl.col("lead_id").is_in(after_ids))
+        detail_b = detail_b.filter(~pl.col("lead_id").is_in(after_ids))
+    texts = [note if len(tags) == 2 else f"ruleset {tags[0]}: {note}" for note, tags in notes.items()]
+    return detail_a, detail_b, int(after_ids.list.len().item()), texts
 
 
 def _reason_list(by_reason: dict[str, int]) -> str:

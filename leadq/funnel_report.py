@@ -345,8 +345,14 @@ def _dq_table(dq: dict) -> list:
     return [table, Text(f"leads with a reason {dq['leads_with_reasons']:,} ({_pct(dq['share'])}): {cats}")]
 
 
-def funnel_report(data: dict, width: int = 100) -> Group:
-    """The full `leadq funnel` report from :meth:`FunnelReport.to_dict`, drawn for ``width`` columns."""
+def funnel_report(data: dict, width: int = 100, *, disqualifiers: bool | None = None) -> Group:
+    """The full `leadq funnel` report from :meth:`FunnelReport.to_dict`, drawn for ``width`` columns.
+
+    Args:
+        disqualifiers: whether the ruleset has disqualifiers. Without them the "Disqualification reasons"
+            table is left out unless a lead has a reason (the JSON keeps its keys): it was a header and
+            "leads with a reason 0". None (not known): left out when no lead has a reason.
+    """
     inp, period = data["input"], data["period"]
     parts: list = []
     head = Text()
@@ -397,8 +403,9 @@ def funnel_report(data: dict, width: int = 100) -> Group:
     legend = _breakdown_legend(data["breakdowns"])
     if legend is not None:
         parts.append(legend)
-    if data["disqualification"] is not None:
-        parts += _dq_table(data["disqualification"])
+    dq = data["disqualification"]
+    if dq is not None and (disqualifiers or dq["leads_with_reasons"]):
+        parts += _dq_table(dq)
     return Group(*[_fitted(p) if isinstance(p, Table) else p for p in parts])
 
 

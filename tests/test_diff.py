@@ -21,6 +21,7 @@ dropped); tiers disqualified, hot >= 45 (new), mql >= 25, nurture.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import polars as pl
 import pytest
@@ -34,6 +35,11 @@ TOTAL_A = {"D01": 60, "D02": 50, "D03": 40, "D04": 30, "D05": 30, "D06": 0, "D07
            "D10": 20}
 TOTAL_B = {"D01": 40, "D02": 40, "D03": 20, "D04": 20, "D05": 45, "D06": 25, "D07": -10, "D08": 20, "D09": 0,
            "D10": 20}
+
+
+# The fixtures map no creation date: diff says, as calibrate does, that leads created after --as-of are counted.
+NO_CREATED = ("the ruleset maps no created_at column: leads created after --as-of could not be told apart and "
+              "are counted; map the creation date under columns")
 
 
 def _diff(*extra: str) -> dict:
@@ -280,11 +286,12 @@ def test_leads_only_one_ruleset_rejected_say_why(tmp_path):
     data = json.loads(run_cli(["diff", A, text_size, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
     assert (data["leads"], data["only_a"], data["only_b"]) == (0, 9, 0)  # D04 is rejected by both
     assert data["notes"] == [
+        NO_CREATED,
         "9 lead(s) scored only under A and 0 only under B (rejected by the other ruleset) are left out of the "
         "comparison",
         "ruleset B rejected them for: unreadable number in 'Title' (9)"]
     data = json.loads(run_cli(["diff", A, B, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
-    assert data["notes"] == []  # rejected by both sides: not a difference
+    assert data["notes"] == [NO_CREATED]  # rejected by both sides: not a difference
 
 
 def test_lead_ids_are_shown_not_read_as_markup(tmp_path):
@@ -435,7 +442,7 @@ def test_every_row_rejected_by_both_rulesets_says_why(tmp_path, monkeypatch):
     result = run_cli(["diff", A, B, contacts, "--as-of", AS_OF, "--json", "-"])
     data = json.loads(result.stdout)
     assert (data["leads"], data["only_a"], data["only_b"], data["changed"]) == (0, 0, 0, 0)
-    assert data["notes"] == ["no lead was scored: ruleset A rejected every row (unreadable number in 'Employees' "
+    assert data["notes"] == [NO_CREATED, "no lead was scored: ruleset A rejected every row (unreadable number in 'Employees' "
                              "2); ruleset B rejected every row (unreadable number in 'Employees' 2)"]
     assert "leads compared 0; tier changed 0 (-)\n" in result.stderr
 
@@ -542,3 +549,78 @@ def test_tier_conditions_alone_with_points_that_did_not_change(tmp_path):
     a = _ceo(tmp_path, "a", 10, [("mql", 20)])
     b = _ceo(tmp_path, "b", 10, [("mql", 10)])
     assert _moved_of(tmp_path, a, b) == [("1", "nurture", "mql", 10.0, 10.0, "tier conditions", "nurture", "mql")]
+
+
+# --------------------------------------------------------------------------- leads created after --as-of
+
+CREATED = {"D06": "2026-06-15", "D09": "2026-06-01T12:00:00Z", "D10": ""}  # the others: 2026-01-10
+
+
+def _dated(tmp_path, map_a: bool = True, map_b: bool = True):
+    """The fixture with a Created column (D06 and D09 created after --as-of 2026-06-01, D10 undated)."""
+    rows = CONTACTS.read_text().splitlines()
+    contacts = tmp_path / "dated.csv"
+    contacts.write_text("\n".join([rows[0] + ",Created"] + [f"{row},{CREATED.get(row[:3], '2026-01-10')}"
+                                                             for row in rows[1:]]) + "\n")
+    paths = []
+    for name, source, mapped in (("a.yaml", A, map_a), ("b.yaml", B, map_b)):
+        text = source.read_text()
+        if mapped:
+            text = text.replace("  lead_id: Lead ID\n", "  lead_id: Lead ID\n  created_at: Created\n")
+        (tmp_path / name).write_text(text)
+        paths.append(tmp_path / name)
+    return paths[0], paths[1], contacts
+
+
+def test_leads_created_after_as_of_are_left_out_as_calibrate_leaves_them_out(tmp_path, monkeypatch):
+    # diff counted them ("leads compared 10") where calibrate, on the same history, left them out.
+    monkeypatch.chdir(tmp_path)
+    a, b, contacts = _dated(tmp_path)
+    result = run_cli(["diff", a, b, contacts, "--as-of", AS_OF, "--json", "-"])
+    data = json.loads(result.stdout)
+    # D06 (nurture -> mql) and D09 (nurture both) are left out; D10, undated, is kept as calibrate keeps it.
+    assert (data["leads"], data["changed"], data["created_after_as_of"]) == (8, 5, 2)
+    assert [m["lead_id"] for m in data["moved"]] == ["D03", "D04", "D01", "D05", "D02"]
+    assert data["notes"] == [
+        "2 leads created after --as-of 2026-06-01 left out",
+        "1 lead without a creation date (created_at) counted: whether they existed at --as-of is unknown"]
+    assert "leads compared 8; tier changed 5 (62.5%)\n" in result.stderr
+    assert "note: 2 leads created after --as-of 2026-06-01 left out\n" in result.stderr
+    # The same words as calibrate's note.
+    from leadq.calibrate import _existing_at
+    from leadq.ruleset_loader import load_ruleset
+    detail = pl.DataFrame({"created_at": [datetime(2026, 6, 15, tzinfo=timezone.utc), None]},
+                          schema={"created_at": pl.Datetime("us", "UTC")})
+    _, after, notes = _existing_at(detail, load_ruleset(str(a)), datetime(2026, 6, 1, tzinfo=timezone.utc), [], False)
+    assert after == 1 and notes[0] == "1 lead created after --as-of 2026-06-01 left out"
+
+
+def test_a_later_as_of_leaves_no_lead_out(tmp_path):
+    a, b, contacts = _dated(tmp_path)
+    data = json.loads(run_cli(["diff", a, b, contacts, "--as-of", "2026-07-01", "--json", "-"]).stdout)
+    assert (data["leads"], data["changed"], data["created_after_as_of"]) == (10, 6, 0)
+    assert data["notes"] == [
+        "1 lead without a creation date (created_at) counted: whether they existed at --as-of is unknown"]
+
+
+def test_a_lead_one_ruleset_dates_after_as_of_is_left_out_of_both(tmp_path):
+    a, b, contacts = _dated(tmp_path, map_a=False)
+    data = json.loads(run_cli(["diff", a, b, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
+    assert (data["leads"], data["only_a"], data["only_b"], data["created_after_as_of"]) == (8, 0, 0, 2)
+    assert data["notes"] == [
+        f"ruleset A: {NO_CREATED}",
+        "ruleset B: 2 leads created after --as-of 2026-06-01 left out",
+        "ruleset B: 1 lead without a creation date (created_at) counted: whether they existed at --as-of is unknown"]
+
+
+def test_equal_moves_are_ordered_by_numeric_lead_id(tmp_path):
+    # Ids 14, 19, 20, 7 (text order) for numbers: 7 comes first.
+    a = _ceo(tmp_path, "a", 10, [("mql", 10)])
+    b = _ceo(tmp_path, "b", 5, [("mql", 10)])
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("Record ID,Job Title\n20,CEO\n7,CEO\n019,CEO\n14,CEO\n100,CEO\n")
+    data = json.loads(run_cli(["diff", a, b, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
+    assert [m["lead_id"] for m in data["moved"]] == ["7", "14", "019", "20", "100"]
+    contacts.write_text("Record ID,Job Title\n20,CEO\n7,CEO\nL14,CEO\n14,CEO\n")  # one id is text: all are
+    data = json.loads(run_cli(["diff", a, b, contacts, "--as-of", AS_OF, "--json", "-"]).stdout)
+    assert [m["lead_id"] for m in data["moved"]] == ["14", "20", "7", "L14"]

@@ -1015,3 +1015,66 @@ def test_speed_to_lead_is_not_available_when_mql_dates_have_no_time(tmp_path):
     contacts.write_text(contacts.read_text().replace("2026-03-06,", "2026-03-06 08:00,"))
     speed = funnel_of(zoned_ruleset(tmp_path), str(contacts), AS_OF)["speed_to_lead"]
     assert (speed["unavailable"], speed["touched"]) == (None, 2)
+
+
+
+def _no_disqualifiers(tmp_path):
+    text = (HERE / "ruleset.yaml").read_text()
+    start, end = text.index("disqualifiers:"), text.index("tiers:")
+    path = tmp_path / "no_dq.yaml"
+    path.write_text(text[:start] + text[end:])
+    return path
+
+
+def _drawn_knowing(data: dict, disqualifiers: bool) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from leadq.funnel_report import funnel_report
+
+    out = io.StringIO()
+    Console(file=out, width=100, no_color=True, highlight=False).print(
+        funnel_report(data, 100, disqualifiers=disqualifiers))
+    return [line.rstrip() for line in out.getvalue().splitlines()]
+
+
+def test_a_ruleset_without_disqualifiers_draws_no_disqualification_table(tmp_path):
+    # It drew the table's header alone, then "leads with a reason 0 (0.0%): bad_fit 0 (0.0%); ...".
+    ruleset = _no_disqualifiers(tmp_path)
+    out = tmp_path / "funnel.json"
+    result = run_cli(["funnel", CONTACTS, "-r", ruleset, "--as-of", "2026-07-01", "--score", "--json", str(out)])
+    assert "Disqualification reasons" not in result.stdout and "leads with a reason" not in result.stdout
+    assert "leads with a reason" not in result.stderr
+    dq = json.loads(out.read_text())["disqualification"]  # the JSON keeps its keys
+    assert (dq["leads_with_reasons"], dq["share"], dq["reasons"]) == (0, 0.0, [])
+    assert [(c["category"], c["leads"]) for c in dq["categories"]] == [("bad_fit", 0), ("bad_timing", 0)]
+    data = report(load_ruleset(str(ruleset)), score=True)
+    assert not any("Disqualification" in line or "leads with a reason" in line
+                   for line in _drawn_knowing(data, False))
+
+
+def _met_by_none(data: dict) -> dict:
+    """The report of disqualifiers that no lead met."""
+    dq = data["disqualification"]
+    dq.update(leads_with_reasons=0, share=0.0, reasons=[],
+              categories=[dict(c, leads=0, share=0.0) for c in dq["categories"]])
+    return data
+
+
+def test_disqualifiers_no_lead_met_keep_their_table_when_the_report_knows_of_them(rs):
+    data = _met_by_none(report(rs, score=True))
+    lines = _drawn_knowing(data, True)
+    at = lines.index("Disqualification reasons")
+    assert lines[at + 1].split() == ["reason", "category", "leads", "share"]
+    assert lines[at + 3:] == ["leads with a reason 0 (0.0%): bad_fit 0 (0.0%); bad_timing 0 (0.0%)"]
+    # Not told whether the ruleset has any: a table with no row is left out.
+    assert not any("Disqualification" in line or "leads with a reason" in line for line in _drawn(data, 100))
+
+
+def test_reasons_are_drawn_even_from_a_ruleset_without_disqualifiers(rs):
+    # A scored export's reasons column (scored by another ruleset) still has reasons to show.
+    lines = _drawn_knowing(report(rs, score=True), False)
+    at = lines.index("Disqualification reasons")
+    assert lines[at + 3:] == ["Not now     bad_timing       1   11.1%", "Too small   bad_fit          1   11.1%",
+                              "leads with a reason 2 (22.2%): bad_fit 1 (11.1%); bad_timing 1 (11.1%)"]
