@@ -100,4 +100,4 @@ def funnel(
         write_report_json(data, json_out)
     if not quiet:
         console = make_console(sys.stderr if json_out == "-" else sys.stdout)
-        console.print(funnel_report(data, console.width))
+        console.print(funnel_report(data, console.width, disqualifiers=bool(rs.disqualifiers)))
