@@ -1,6 +1,6 @@
 """Writing results atomically: output files and stdout.
 
-:func:`write_frame` writes Parquet, CSV or NDJSON to a temporary file next to
+:func:`write_frame` writes Parquet, CSV, NDJSON or an Excel workbook (.xlsx) to a temporary file next to
 the target, fsyncs it and renames it into place, so an interrupted or failed
 run never leaves a truncated output or clobbers the previous one.
 :class:`AtomicWrites` does the same for several files at once (the scored
@@ -52,7 +52,7 @@ __all__ = [
     "write_text",
 ]
 
-FORMATS = ("parquet", "csv", "ndjson")
+FORMATS = ("parquet", "csv", "ndjson", "xlsx")
 
 # Prefixes that make spreadsheet software evaluate a cell (OWASP CSV injection).
 FORMULA_PREFIX = r"^[=+\-@\t\r]"  # CSV values that start so are written with a "'" first
@@ -72,6 +72,32 @@ ROW_GROUP_SIZE = 262_144
 ZSTD_LEVEL = 1
 
 
+# An Excel sheet's limits (Excel's "specifications and limits"): rows with the header's, columns, and
+# the characters of a cell as Excel counts them (UTF-16 code units: an emoji is two).
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
+XLSX_MAX_CELL_CHARS = 32_767
+# The end of a text cut to XLSX_MAX_CELL_CHARS (a long explanation): the cell says it is not whole.
+XLSX_TRUNCATED = " [...cut at Excel's 32,767 characters]"
+# Excel has no time zones: a zoned datetime is written as its UTC time, and shown so.
+XLSX_UTC_FORMAT = 'yyyy-mm-dd hh:mm:ss "UTC"'
+XLSX_NAIVE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+# Numbers as they are ("General": Excel's locale picks the decimal comma), not Polars' default of three
+# decimals; integers without a thousands separator (ids). Integers beyond 2^53 are written as text: Excel
+# holds numbers as doubles and would round them.
+_XLSX_FLOAT_FORMAT = "General"
+_XLSX_INTEGER_FORMAT = "0"
+_XLSX_EXACT_INTEGER = 2**53 - 1
+_ASTRAL = r"[\x{10000}-\x{10FFFF}]"  # two UTF-16 code units each
+# Text stays text: a value "=HYPERLINK(...)", "007" or "http://..." is written as a string, so the CSV
+# escape of formulas is not needed (nor applied); URLs are not made links (Excel allows 65,530 a sheet).
+_XLSX_WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,  # NaN and inf as #NUM! and #DIV/0! cells, as Polars writes them
+}
+
 # gzip's level for .csv.gz and .ndjson.gz: 6 (gzip's own default) packs the explanations' text
 # about as well as 9, in a fraction of the time.
 GZIP_LEVEL = 6
@@ -80,8 +106,8 @@ GZIP_LEVEL = 6
 # such a name (the default for an unknown extension) would hand a spreadsheet or a decompressor a
 # file it cannot open.
 _FOREIGN_OUTPUTS = {
-    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"),
-                    "a spreadsheet workbook; write .csv, which spreadsheets open"),
+    **dict.fromkeys((".xlsm", ".xls", ".ods", ".numbers"),
+                    "that kind of spreadsheet workbook; write .xlsx, which spreadsheets open, or .csv"),
     **dict.fromkeys((".zip", ".bz2", ".xz", ".zst"),
                     "that compression; write .csv.gz or .ndjson.gz (gzip), or .parquet, which is compressed "
                     "already"),
@@ -103,36 +129,41 @@ def format_from_path(path: str, default: str = "parquet", option: str = "--out")
         option: The option that named ``path``, for messages.
 
     Returns:
-        One of :data:`FORMATS`.
+        One of :data:`FORMATS`: ``.xlsx`` is an Excel workbook.
 
     Raises:
         UsageError: The extension names a kind of file leadq does not write
-            (``.xlsx``, ``.csv.zip``, ``.parquet.gz``, ``.db`` ...): the message says what to do.
+            (``.xls``, ``.csv.zip``, ``.parquet.gz``, ``.xlsx.gz``, ``.db`` ...): the message says what to do.
     """
     if path == STDIN:
         return "csv"
     ext = os.path.splitext(path)[1].lower()
     if is_gzip_path(path):
-        fmt = FORMAT_BY_EXTENSION.get(os.path.splitext(path[: -len(ext)])[1].lower())
+        inner = os.path.splitext(path[: -len(ext)])[1].lower()
+        fmt = "xlsx" if inner == ".xlsx" else FORMAT_BY_EXTENSION.get(inner)
         if fmt in ("csv", "ndjson"):
             return fmt
-        if fmt == "parquet":
+        if fmt in ("parquet", "xlsx"):
             check_output_format(path, fmt, option)
         raise UsageError(f"{option} {path}: leadq does not write gzip without a format before .gz; write .csv.gz, "
                          ".tsv.gz or .ndjson.gz")
     if ext in _FOREIGN_OUTPUTS:
         hint = " (or pass --format to write parquet, csv or ndjson under this name)" if option == "--out" else ""
         raise UsageError(f"{option} {path}: leadq does not write {_FOREIGN_OUTPUTS[ext]}{hint}")
+    if ext == ".xlsx":
+        return "xlsx"
     return FORMAT_BY_EXTENSION.get(ext, default)
 
 
 def check_output_format(path: str, fmt: str, option: str = "--out") -> None:
-    """Raise UsageError when ``fmt`` cannot be written to ``path``: Parquet under ``.gz``, or to stdout."""
-    if fmt == "parquet" and is_gzip_path(path):
-        raise UsageError(f"{option} {path}: leadq does not write Parquet compressed again; write .parquet, which is "
+    """Raise UsageError when ``fmt`` cannot be written to ``path``: Parquet or xlsx under ``.gz``, or to stdout."""
+    if fmt in ("parquet", "xlsx") and is_gzip_path(path):
+        name = "Parquet" if fmt == "parquet" else "an .xlsx workbook (a zip file)"
+        raise UsageError(f"{option} {path}: leadq does not write {name} compressed again; write .{fmt}, which is "
                          "compressed already")
-    if fmt == "parquet" and path == STDIN:
-        raise UsageError("parquet cannot be written to stdout; use --format csv or ndjson")
+    if fmt in ("parquet", "xlsx") and path == STDIN:
+        raise UsageError(f"{fmt} cannot be written to stdout; use --format csv or ndjson, or give {option} a file "
+                         "name")
 
 
 def check_outputs_distinct(outputs: Mapping[str, str | None]) -> None:
@@ -163,7 +194,7 @@ def check_outputs_distinct(outputs: Mapping[str, str | None]) -> None:
 def check_format_matches_name(path: str, fmt: str, option: str = "--out") -> None:
     """Refuse ``--format csv`` for ``scored.parquet``: leadq (``--previous``) and everyone else read a file by its name.
 
-    Names of no format of leadq's own (``scored.out``, ``scored.xlsx``) take any ``--format``.
+    Names of no format of leadq's own (``scored.out``, ``scored.xls``) take any ``--format``.
 
     Raises:
         UsageError: The name's format is another of :data:`FORMATS`.
@@ -205,23 +236,35 @@ def write_frame(
     Args:
         df: The frame to write.
         path: The target file, or ``"-"`` for stdout (CSV or NDJSON only).
-        fmt: One of :data:`FORMATS`.
+        fmt: One of :data:`FORMATS`. An ``xlsx`` workbook holds one sheet with the
+            frame as an Excel table (see :func:`_write_xlsx`).
         escape_formulas: In CSV only, prefix String cells starting with
             ``= + - @``, tab or carriage return with ``'`` so spreadsheets do
-            not evaluate them.
-        metadata: Parquet key-value metadata (ignored by CSV and NDJSON).
+            not evaluate them (xlsx cells are typed: text is never a formula).
+        metadata: Parquet key-value metadata; custom document properties of an
+            xlsx workbook (ignored by CSV and NDJSON).
         stdout: The stream for ``"-"``; defaults to ``sys.stdout.buffer``.
         files: Commit this write together with others (:class:`AtomicWrites`).
 
     Raises:
-        UsageError: Unknown format, or Parquet to stdout.
-        OutputError: The file cannot be written.
+        UsageError: Unknown format, or Parquet or xlsx to stdout.
+        OutputError: The file cannot be written, or an xlsx sheet cannot hold the
+            frame (raised before anything is written).
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown output format '{fmt}'; {one_of(FORMATS)}")
+    check_output_format(path, fmt)
     if fmt == "csv":
         df = _csv_ready(df, escape_formulas)
-    check_output_format(path, fmt)
+    elif fmt == "xlsx":
+        check_xlsx_fits(df, path)
+        df, utc_columns = _xlsx_ready(df)
+        to_workbook = _xlsx_writer(df, path, utc_columns, metadata)
+        if files is not None:
+            files.prepare(path, to_workbook)
+        else:
+            atomic_write(path, to_workbook)
+        return
     separator = "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else ","
 
     if path == STDIN:
@@ -628,8 +671,24 @@ def _csv_ready(df: pl.DataFrame, escape_formulas: bool) -> pl.DataFrame:
     over the schema does no more than sort the columns: a frame of 200,000 columns is written
     in seconds (an expression per column made it minutes).
     """
+    df, text_columns, _ = _flattened(df, datetimes_as_text=True)
+    if not escape_formulas:
+        return df
+    if text_columns:
+        df = df.with_columns(cs.by_name(text_columns).str.replace(FORMULA_PREFIX, "'$0"))
+    return df.rename(escaped_header(df.columns))
+
+
+def _flattened(df: pl.DataFrame, *, datetimes_as_text: bool) -> tuple[pl.DataFrame, list[str], list[str]]:
+    """Nested columns as text (a list joined with "; ", a struct as JSON), categoricals as text, and datetimes
+    as RFC 3339 text (``datetimes_as_text``, for CSV) or, zoned, as their UTC time without a zone (for xlsx).
+
+    Returns:
+        The frame, the names of its text columns, and those of the zoned datetimes made UTC.
+    """
     converted = []
     text_columns = []
+    utc_columns = []
     for name, dtype in df.schema.items():
         col = pl.col(name)
         if isinstance(dtype, pl.Array):
@@ -646,18 +705,102 @@ def _csv_ready(df: pl.DataFrame, escape_formulas: bool) -> pl.DataFrame:
         elif isinstance(dtype, (pl.Categorical, pl.Enum)):
             converted.append(col.cast(pl.String).alias(name))
         elif isinstance(dtype, pl.Datetime):
-            converted.append(col.dt.to_string(CSV_DATETIME_ZONED if dtype.time_zone else CSV_DATETIME).alias(name))
+            if datetimes_as_text:
+                converted.append(col.dt.to_string(CSV_DATETIME_ZONED if dtype.time_zone else CSV_DATETIME).alias(name))
+            elif dtype.time_zone:
+                converted.append(col.dt.convert_time_zone("UTC").dt.replace_time_zone(None).alias(name))
+                utc_columns.append(name)
             continue
         elif dtype != pl.String:
             continue
         text_columns.append(name)
     if converted:
         df = df.with_columns(converted)
-    if not escape_formulas:
-        return df
-    if text_columns:
-        df = df.with_columns(cs.by_name(text_columns).str.replace(FORMULA_PREFIX, "'$0"))
-    return df.rename(escaped_header(df.columns))
+    return df, text_columns, utc_columns
+
+
+def check_xlsx_fits(df: pl.DataFrame, path: str) -> None:
+    """Raise OutputError when ``df`` and its header do not fit one Excel sheet (1,048,576 rows, 16,384 columns).
+
+    Raised before anything is written: a workbook Excel cannot open whole is no output.
+    """
+    if df.height + 1 > XLSX_MAX_ROWS:
+        raise OutputError(f"cannot write {path}: {df.height:,} rows and the header do not fit an Excel sheet "
+                          f"({XLSX_MAX_ROWS:,} rows at most); write .csv or .parquet")
+    if df.width > XLSX_MAX_COLUMNS:
+        raise OutputError(f"cannot write {path}: {df.width:,} columns do not fit an Excel sheet "
+                          f"({XLSX_MAX_COLUMNS:,} columns at most); write .csv or .parquet")
+
+
+def _xlsx_ready(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The frame as Excel cells hold it: nested columns as text (as in CSV, without the escape of formulas),
+    zoned datetimes in UTC, integers beyond 2^53 as text, and text longer than a cell holds cut with
+    :data:`XLSX_TRUNCATED` at its end: to exactly 32,767 characters, or fewer in a text with characters
+    Excel counts twice (emoji and others beyond the Basic Multilingual Plane).
+
+    Returns:
+        The frame and the names of the datetime columns written in UTC.
+    """
+    df, text_columns, utc_columns = _flattened(df, datetimes_as_text=False)
+    wide = [name for name, dtype in df.schema.items() if dtype in (pl.Int64, pl.UInt64, pl.Int128, pl.UInt128)]
+    if wide:
+        inexact = df.select(((cs.by_name(wide) > _XLSX_EXACT_INTEGER) | (cs.by_name(wide) < -_XLSX_EXACT_INTEGER))
+                            .any()).row(0)
+        as_text = [name for name, bad in zip(wide, inexact) if bad]
+        if as_text:
+            df = df.with_columns(cs.by_name(as_text).cast(pl.String))
+    if text_columns and df.height:
+        # A text of at most half the limit in characters fits whatever they are; only longer ones are counted.
+        longest = df.select(cs.by_name(text_columns).str.len_chars().max()).row(0)
+        long = [name for name, n in zip(text_columns, longest) if n is not None and n > XLSX_MAX_CELL_CHARS // 2]
+        if long:
+            df = df.with_columns(_cut_to_cell(name) for name in long)
+    return df, utc_columns
+
+
+def _cut_to_cell(name: str) -> pl.Expr:
+    """Column ``name`` with each text longer than :data:`XLSX_MAX_CELL_CHARS` UTF-16 code units cut to fit,
+    ending in :data:`XLSX_TRUNCATED`."""
+    text = pl.col(name)
+    room = XLSX_MAX_CELL_CHARS - len(XLSX_TRUNCATED)
+    head = text.str.slice(0, room)
+    head = head.str.slice(0, room - head.str.count_matches(_ASTRAL))  # emoji take two units each
+    too_long = text.str.len_chars() + text.str.count_matches(_ASTRAL) > XLSX_MAX_CELL_CHARS
+    return pl.when(too_long).then(head + XLSX_TRUNCATED).otherwise(text).alias(name)
+
+
+def _xlsx_writer(df: pl.DataFrame, path: str, utc_columns: list[str],
+                 metadata: dict[str, str] | None) -> Callable[[BinaryIO], None]:
+    """What writes ``df`` (made ready by :func:`_xlsx_ready`) as a workbook into a file handle.
+
+    One sheet, "Sheet1", holding an Excel table (a filter on each column) with its header row frozen.
+    Text is written as text, numbers as numbers, dates and datetimes as Excel date-times (those of
+    ``utc_columns`` shown with "UTC" after the time).
+    """
+    from xlsxwriter import Workbook
+    from xlsxwriter.exceptions import XlsxWriterException
+
+    formats: dict = {dtype: _XLSX_FLOAT_FORMAT for dtype in (pl.Float32, pl.Float64)}
+    formats.update({dtype: _XLSX_INTEGER_FORMAT for dtype in (
+        pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)})
+    formats[pl.Datetime] = XLSX_NAIVE_FORMAT
+    columns = {cs.by_name(utc_columns): XLSX_UTC_FORMAT} if utc_columns else None
+
+    def write(fh: BinaryIO) -> None:
+        try:
+            workbook = Workbook(fh, dict(_XLSX_WORKBOOK_OPTIONS))
+            for key, value in (metadata or {}).items():
+                if value is not None:
+                    workbook.set_custom_property(key, str(value))
+            df.write_excel(workbook, "Sheet1", dtype_formats=formats, column_formats=columns, freeze_panes="A2")
+            workbook.close()
+        except XlsxWriterException as exc:
+            cause = exc.__cause__ or (exc.args[0] if exc.args else None)
+            if isinstance(cause, OSError):
+                raise cause from exc  # a full disk: AtomicWrites says so, and removes the temporary file
+            raise OutputError(f"cannot write {path}: {exc}") from exc
+
+    return write
 
 
 def escaped_header(names: list[str]) -> dict[str, str]:

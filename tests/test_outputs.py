@@ -59,7 +59,8 @@ def test_sibling_path_takes_the_format_extension_only_when_out_has_none() -> Non
 
 
 def test_format_from_path() -> None:
-    assert FORMATS == ("parquet", "csv", "ndjson")
+    assert FORMATS == ("parquet", "csv", "ndjson", "xlsx")
+    assert format_from_path("Leads.XLSX") == "xlsx"
     assert format_from_path("-") == "csv"
     assert format_from_path("out.CSV") == "csv"
     assert format_from_path("out.pq") == "parquet"
@@ -70,7 +71,10 @@ def test_format_from_path() -> None:
 
 
 @pytest.mark.parametrize(("name", "hint"), [
-    ("leads.xlsx", "a spreadsheet workbook; write .csv, which spreadsheets open"),
+    ("leads.xls", "that kind of spreadsheet workbook; write .xlsx, which spreadsheets open, or .csv"),
+    ("leads.xlsm", "that kind of spreadsheet workbook; write .xlsx, which spreadsheets open, or .csv"),
+    ("leads.ods", "that kind of spreadsheet workbook; write .xlsx, which spreadsheets open, or .csv"),
+    ("leads.numbers", "that kind of spreadsheet workbook; write .xlsx, which spreadsheets open, or .csv"),
     ("leads.csv.zip", "that compression; write .csv.gz or .ndjson.gz (gzip), or .parquet, which is compressed "
                       "already"),
     ("crm.db", "a database file by name; pass --out sqlite:///PATH with --out-table"),
@@ -93,9 +97,13 @@ def test_gzip_outputs_take_the_format_before_gz() -> None:
                                          r"write \.csv\.gz, \.tsv\.gz or \.ndjson\.gz$"):
         format_from_path("s.gz")
     # The --format hint is for --out only.
-    with pytest.raises(UsageError, match=r"^--rejects r\.xlsx: leadq does not write a spreadsheet workbook; "
-                                         r"write \.csv, which spreadsheets open$"):
-        format_from_path("r.xlsx", "csv", option="--rejects")
+    with pytest.raises(UsageError, match=r"^--rejects r\.ods: leadq does not write that kind of spreadsheet "
+                                         r"workbook; write \.xlsx, which spreadsheets open, or \.csv$"):
+        format_from_path("r.ods", "csv", option="--rejects")
+    # A workbook is a zip archive already.
+    with pytest.raises(UsageError, match=r"^--out s\.xlsx\.gz: leadq does not write an \.xlsx workbook \(a zip "
+                                         r"file\) compressed again; write \.xlsx, which is compressed already$"):
+        format_from_path("s.xlsx.gz")
 
 
 @pytest.mark.parametrize(("name", "fmt", "text"), [
@@ -211,8 +219,9 @@ def test_parquet_to_stdout_is_usage_error() -> None:
 
 
 def test_unknown_format_is_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="unknown output format 'xlsx'"):
-        write_frame(pl.DataFrame({"a": [1]}), str(tmp_path / "o.xlsx"), "xlsx")
+    with pytest.raises(UsageError, match="unknown output format 'xls'"):
+        write_frame(pl.DataFrame({"a": [1]}), str(tmp_path / "o.xls"), "xls")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_parquet_metadata_round_trip(tmp_path: Path) -> None:

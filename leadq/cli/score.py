@@ -39,10 +39,12 @@ def score(
     ruleset: RulesetOpt = None,
     as_of: AsOfOpt = None,
     out: Annotated[str, typer.Option(
-        "--out", "-o", help="Output file (.parquet, .csv, .tsv or .ndjson; .csv.gz, .tsv.gz or .ndjson.gz "
-        "gzip-compressed), or '-' for stdout.")] = "scored.parquet",
+        "--out", "-o", help="Output file (.parquet, .csv, .tsv, .ndjson or .xlsx; .csv.gz, .tsv.gz or .ndjson.gz "
+        "gzip-compressed), or '-' for stdout. An .xlsx workbook (Excel) holds typed cells: numbers as numbers, "
+        "text as text (never a formula, so not escaped), zoned times in UTC; at most 1,048,575 leads, text cut "
+        "at 32,767 characters.")] = "scored.parquet",
     fmt: Annotated[Optional[str], typer.Option(
-        "--format", "-f", help="Output format: parquet, csv or ndjson (default: from --out's extension).")] = None,
+        "--format", "-f", help="Output format: parquet, csv, ndjson or xlsx (default: from --out's extension).")] = None,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
@@ -64,7 +66,8 @@ def score(
         "\"status\": \"failed\".")] = None,
     escape_formulas: Annotated[bool, typer.Option(
         "--escape-formulas/--no-escape-formulas",
-        help="Neutralise spreadsheet formulas (=, +, -, @) in CSV output.")] = True,
+        help="Neutralise spreadsheet formulas (=, +, -, @) in CSV output with a leading '; .xlsx cells are text "
+        "and need none.")] = True,
     summary_json: Annotated[Optional[str], typer.Option(
         "--summary-json", help="Also write the summary figures as JSON to this file ('-' for stdout), with "
         "\"status\": \"ok\"; a run that fails once the command line is accepted (exit 1, 3, 4, 5) writes "
@@ -132,7 +135,7 @@ def score(
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
     from leadq.inputs import check_outputs_not_read
-    from leadq.outputs import (AtomicWrites, check_format_matches_name, check_output_format, check_output_path,
+    from leadq.outputs import (FORMATS, AtomicWrites, check_format_matches_name, check_output_format, check_output_path,
                                check_outputs_distinct, format_from_path, gzip_if_named, is_stream_target,
                                write_frame)
     from leadq.pipeline import read_and_score
@@ -161,14 +164,14 @@ def score(
 
         quote_table(out_table)  # a name it cannot write is refused before anything is read
     out_fmt = fmt or ("parquet" if to_db else format_from_path(out))
-    if out_fmt not in ("parquet", "csv", "ndjson"):
-        raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: csv, ndjson, parquet")
+    if out_fmt not in FORMATS:
+        raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: {', '.join(sorted(FORMATS))}")
     check_output_format(out, out_fmt)
     if fmt and not to_db:
         check_format_matches_name(out, fmt)
     # For --out - or a device (-o /dev/null): in the working folder, as nothing can be written beside it.
     rejects_path = rejects or (None if is_stream_target(out) else _default_rejects(
-        _database_out_sibling(out, out_table) if to_db else out)) or "scored.rejects.csv"
+        _database_out_sibling(out, out_table) if to_db else _named_after(out))) or "scored.rejects.csv"
     if to_db and previous:
         raise UsageError("--previous names the scored file of an earlier run; leadq does not read a database table "
                          "back: keep the run's state in a file (-o state.parquet --previous state.parquet) and load "
@@ -527,7 +530,15 @@ def _accounts_path(rollup: str | None, out: str, out_fmt: str, to_db: bool) -> s
     check_rollup_name(rollup)  # before any input is read
     if out == "-" or to_db:
         raise UsageError("--rollup account writes the accounts beside the leads file; give --out a file name")
-    return sibling_path(out, "accounts", default_ext=out_fmt)
+    return sibling_path(_named_after(out), "accounts", default_ext=out_fmt)
+
+
+def _named_after(out: str) -> str:
+    """``out`` as the files beside it are named after: without ``.xlsx`` (``scored.xlsx`` gives
+    ``scored.rejects.csv`` and ``scored.accounts.xlsx``), which :func:`sibling_path` does not take for a
+    format's extension, as leadq reads more kinds of workbook than it writes."""
+    stem, ext = os.path.splitext(out)
+    return stem if ext.lower() == ".xlsx" and os.path.basename(stem) else out
 
 
 def _database_out_sibling(out: str, out_table: str | None) -> str:
