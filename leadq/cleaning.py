@@ -12,6 +12,7 @@ can reject the row (when a rule uses the field) or blank the value (when none do
 from __future__ import annotations
 
 import functools
+import unicodedata
 from datetime import datetime, timezone
 
 import polars as pl
@@ -43,6 +44,9 @@ _SHORT_YEAR = {
     "eu": ("%d/%m/%y %H:%M", "%d/%m/%y", "%d.%m.%y %H:%M", "%d.%m.%y", "%d-%m-%y"),
     "iso": (),
 }
+# German exports end a time of day with "Uhr" ("20.10.2026 14:30 Uhr"): read after the day-first dates
+# German writes (20.10.2026, 20. Oktober 2026).
+_UHR_TIMES = (" %H:%M Uhr", " %H:%M:%S Uhr")
 # Times of day after a date, in every form CRMs write them: 24-hour or 12-hour ("2:03 PM"), with or
 # without seconds, after a blank or after a comma (Salesforce: "11/1/2026, 3:45 PM"; Java and Marketo:
 # "Oct 15, 2026, 2:03:11 PM"). No two of them read the same text, so adding one never changes what
@@ -64,18 +68,68 @@ _ORDERED = {
     "us": _with_times(("%m/%d/%Y",), ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p",
                                      "%m/%d/%Y %I:%M %p", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%Y, %I:%M %p",
                                      "%m/%d/%Y, %H:%M")),
-    "eu": _with_times(("%d/%m/%Y", "%d.%m.%Y"), ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+    "eu": (_with_times(("%d/%m/%Y", "%d.%m.%Y"), ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
                                                 "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d-%m-%Y",
-                                                "%d/%m/%Y, %H:%M", "%d.%m.%Y, %H:%M")),
+                                                "%d/%m/%Y, %H:%M", "%d.%m.%Y, %H:%M"))
+           + tuple("%d.%m.%Y" + t for t in _UHR_TIMES)),
     "iso": (),
 }
 # Month names say which number is the day, so they are read whatever the date order: month first
 # ("Nov 23, 2026", "November 23, 2026, 3:04:05 PM") or day first ("23 Nov 2026 15:04", "23 November
 # 2026 3:04 PM", "23-Nov-2026"), short or full names, with any of the times of day; and "23-Nov-26".
 _NAMED_SHORT_YEAR = ("%d-%b-%y",)
-_NAMED = _with_times(("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y"),
-                     ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%B %d, %Y %I:%M %p", "%b %d, %Y %H:%M",
-                      "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d %b %Y %H:%M"))
+# German and French month names ("20. Oktober 2026", "3. Mär. 2026", "1er octobre 2026", "03 avr. 2026") are
+# read as their English names (:func:`english_months`); German writes a point after the day ("%d. %B %Y":
+# %B reads short and full names).
+_NAMED = (_with_times(("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y"),
+                      ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%B %d, %Y %I:%M %p", "%b %d, %Y %H:%M",
+                       "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d %b %Y %H:%M"))
+          + _with_times(("%d. %B %Y",)) + tuple("%d. %B %Y" + t for t in _UHR_TIMES))
+
+# German and French month names, with and without accents and points, as the English abbreviation
+# chrono reads (%b, %B). English names that hold one of them ("January" holds "januar") map to
+# themselves, and longer names are matched first, so no English date changes.
+_MONTH_WORDS = {
+    "Jan": ("januar", "jänner", "jän", "jän.", "janvier", "janv.", "janv", "jan."),
+    "Feb": ("februar", "feber", "février", "fevrier", "févr.", "fevr.", "févr", "fevr", "fév.", "fev.", "fév",
+            "feb."),
+    "Mar": ("märz", "maerz", "mär.", "mär", "mrz.", "mrz", "mars", "mar."),
+    "Apr": ("avril", "avr.", "avr", "apr."),
+    "May": ("mai", "mai."),
+    "Jun": ("juni", "juin", "jun."),
+    "Jul": ("juli", "juillet", "juil.", "juil", "jul."),
+    "Aug": ("août", "aout", "aoû.", "aug."),
+    "Sep": ("septembre", "sept.", "sept", "sep."),
+    "Oct": ("oktober", "octobre", "okt.", "okt", "oct."),
+    "Nov": ("novembre", "nov."),
+    "Dec": ("dezember", "décembre", "decembre", "déc.", "dec.", "déc", "dez.", "dez"),
+}
+_ENGLISH_HOLDING = ("january", "february", "september")
+
+
+def _month_replacements() -> dict[str, str]:
+    """Pattern -> replacement for :func:`english_months`: each name as written, in capitals and with its
+    accents as separate marks (NFD, as macOS writes them), longest first; "1er" (French: the first) is 1."""
+    pairs = {word: word for word in _ENGLISH_HOLDING}
+    pairs.update((word, english) for english, words in _MONTH_WORDS.items() for word in words)
+    pairs["1er"] = "1"
+    spelled = {}
+    for word, english in pairs.items():
+        for form in (word, word.upper()):
+            spelled[form] = english
+            spelled[unicodedata.normalize("NFD", form)] = english
+    return dict(sorted(spelled.items(), key=lambda item: -len(item[0])))
+
+
+_MONTH_REPLACEMENTS = _month_replacements()
+
+
+def english_months(text: pl.Expr) -> pl.Expr:
+    """Text with German and French month names as English ones ("20. Oktober 2026" -> "20. Oct 2026"),
+    "1er" as 1; other text as it is. One pass of literal replacements (Aho-Corasick), leftmost first."""
+    return text.str.replace_many(list(_MONTH_REPLACEMENTS), list(_MONTH_REPLACEMENTS.values()),
+                                 ascii_case_insensitive=True, leftmost=True)
+
 # Dates outside these years are placeholders for "no date" (0001-01-01, 9999-12-31, as databases and
 # CRMs write them), read as blanks: in another time zone they fall outside what Python's datetime
 # holds (the year 0), which explain and the funnel's cohorts convert to.
@@ -163,13 +217,18 @@ def from_excel_serial(number: pl.Expr, timezone: str) -> pl.Expr:
     return local_time(local, timezone)
 
 
-# Two letters in a row: a month name or AM/PM may be in the text.
-_WORDED_TEXT = r"[A-Za-z]{2}"
+# Two letters in a row (accented ones too: "Mär"): a month name, AM/PM or "Uhr" may be in the text.
+_WORDED_TEXT = r"[^\W\d_]{2}"
+
+
+def _named(fmt: str) -> bool:
+    """True when ``fmt`` reads a month name (read from :func:`english_months` of the text)."""
+    return "%b" in fmt or "%B" in fmt
 
 
 def _worded(fmt: str) -> bool:
-    """True when ``fmt`` reads only text with a month name or AM/PM (:data:`_WORDED_TEXT`)."""
-    return "%b" in fmt or "%B" in fmt or "%p" in fmt
+    """True when ``fmt`` reads only text with a month name, AM/PM or "Uhr" (:data:`_WORDED_TEXT`)."""
+    return _named(fmt) or "%p" in fmt or "Uhr" in fmt
 
 
 def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimmed: bool = False,
@@ -177,8 +236,10 @@ def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimm
     """The first of ``formats`` that reads each value, in UTC (UTC, then zoned, then local formats).
 
     ``trimmed``: the text has no surrounding blanks already (0.7 s of 20M timestamps to trim).
-    ``worded``: a column holding the trimmed text where it has two letters in a row, else null
-    (:data:`_WORDED_TEXT`), read by the formats with a month name or AM/PM in place of the text.
+    ``worded``: a column holding the trimmed text (its months in English: :func:`english_months`)
+    where it has two letters in a row, else null (:data:`_WORDED_TEXT`), read by the formats with a
+    month name, AM/PM or "Uhr" in place of the text. Without it, the formats with a month name read
+    the text's :func:`english_months` (computed only when one of ``formats`` reads a month name).
     """
     stripped = text if trimmed else text.str.strip_chars()
     parts = [stripped.str.strptime(pl.Datetime("us"), f, strict=False).dt.replace_time_zone("UTC")
@@ -188,8 +249,9 @@ def _parse_formats(text: pl.Expr, formats: tuple[str, ...], timezone: str, trimm
         zoned_text = stripped.str.replace(r"Z$", "+00:00").str.replace(r" UTC$", "+00:00")
         parts += [zoned_text.str.strptime(UTC, f, strict=False) for f in zoned]
     local = [f for f in formats if f not in _ISO_UTC and f not in _ISO_ZONED and f not in (EPOCH, EXCEL_SERIAL)]
-    naive = [(worded if worded is not None and _worded(f) else stripped)
-             .str.strptime(pl.Datetime("us"), f, strict=False) for f in local]
+    months = english_months(stripped) if worded is None and any(_named(f) for f in local) else None
+    naive = [(worded if worded is not None and _worded(f) else months if months is not None and _named(f)
+              else stripped).str.strptime(pl.Datetime("us"), f, strict=False) for f in local]
     if naive:
         parts.append(local_time(pl.coalesce(naive), timezone))
     if EPOCH in formats:
@@ -224,9 +286,12 @@ def likely_date_formats(sample: pl.Series, date_order: str = "iso", timezone: st
     formats = _formats(date_order)
     # Formats with a month name or AM/PM read only the values with letters (none, in a sample of ISO
     # dates or Unix times): 40 of them would otherwise triple the time the sample takes.
-    frame = frame.with_columns(pl.col("v").str.strip_chars()).with_columns(
-        pl.when(pl.col("v").str.contains(_WORDED_TEXT)).then(pl.col("v")).alias("w"))
-    if frame["w"].null_count() == frame.height:
+    frame = frame.with_columns(pl.col("v").str.strip_chars())
+    has_words = frame["v"].str.contains(_WORDED_TEXT)
+    if has_words.any():
+        frame = frame.with_columns(pl.when(has_words).then(english_months(pl.col("v"))).alias("w"))
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("w"))
         formats = tuple(f for f in formats if not _worded(f))
     # Parsed first, checked after: _plausible reads its value twice.
     parsed = frame.select([pl.col("v")] + [_parse_formats(pl.col("v"), (f,), timezone, True, pl.col("w")).alias(f)
@@ -332,6 +397,7 @@ def typed(col: Column, dtype: pl.DataType, settings: Settings, likely: tuple[str
     A text date is not yet checked for a misread year: the caller does that on the
     column (:func:`_plausible`, as :func:`map_columns` does).
     """
+    settings = col.read_settings(settings)
     src = pl.col(col.column)
     if col.type is Type.TEXT:
         return blank_to_null(stripped_text(src, dtype))
@@ -467,8 +533,11 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
         frame = frame.with_columns(composed(pl.col(name)).alias(name) for name in accented)
     numbers = {name: f"_raw__{name}" for name, col in present.items()
                if col.type is Type.NUMBER and schema[col.column] == pl.String}
-    frame = with_ranges(frame, numbers, settings.number_format, settings.number_ranges,
-                        flag_prefix="_ranged__" if flag_ranges else None)
+    # A column with its own number_format (Column.number_format) is read in it, the others as settings say.
+    for number_format in dict.fromkeys(present[name].read_settings(settings).number_format for name in numbers):
+        frame = with_ranges(frame, {name: raw for name, raw in numbers.items()
+                                    if present[name].read_settings(settings).number_format == number_format},
+                            number_format, settings.number_ranges, flag_prefix="_ranged__" if flag_ranges else None)
     # A year misread ("12/31/26" as the year 26) is dropped, and left to the second pass if there is
     # one. Not checked when the sample found only ISO dates with dashes, as machines write them (6% of
     # the typing of 10M timestamps).
@@ -478,8 +547,8 @@ def map_columns(frame: pl.LazyFrame, schema: pl.Schema, columns: dict[str, Colum
         frame = frame.with_columns(_plausible(pl.col(name), pl.col(f"_raw__{name}")).alias(name) for name in suspect)
     if likely:
         frame = frame.with_columns(
-            parse_datetime_rest(pl.col(f"_raw__{name}"), pl.col(name), settings.date_order, settings.timezone)
-            .alias(name) for name in likely)
+            parse_datetime_rest(pl.col(f"_raw__{name}"), pl.col(name), present[name].read_settings(settings).date_order,
+                                settings.timezone).alias(name) for name in likely)
     flags = [bad_value(Column(name, f"_raw__{name}", col.type, col.pos), schema[col.column]).alias(f"_bad__{name}")
              for name, col in present.items() if col.type is not Type.TEXT]
     if flags:
@@ -511,7 +580,7 @@ def _sample_date_formats(frame: pl.LazyFrame, schema: pl.Schema, present: dict[s
     sample = frame.select(columns).head(DATE_SAMPLE_ROWS).collect()
     if sample.height < DATE_SAMPLE_ROWS:
         return {}
-    return {name: likely_date_formats(sample[col.column], settings.date_order, settings.timezone)
+    return {name: likely_date_formats(sample[col.column], col.read_settings(settings).date_order, settings.timezone)
             for name, col in text_dates.items()}
 
 

@@ -276,28 +276,41 @@ def _number(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
+def _setting(ruleset: Ruleset, col: Column, key: str) -> tuple[str, str]:
+    """The ``date_order`` or ``number_format`` that reads ``col``, and where it is set: the column's
+    own mapping (``columns.annual_revenue.number_format``) where it gives one, else ``settings``."""
+    own = getattr(col, key)
+    if own is None:
+        return getattr(ruleset.settings, key), f"settings.{key}"
+    section = next((name for name, mapped in (("columns", ruleset.columns), ("account_columns", ruleset.account_columns),
+                                              ("activity_columns", ruleset.activity_columns))
+                    if mapped.get(col.field) is col), "columns")
+    return own, f"{section}.{col.field}.{key}"
+
+
 def _fraction_hint(ruleset: Ruleset, col: Column, values: list[str]) -> str:
     """The setting to check for whole counts read as fractions, with what the other format reads."""
-    fmt = ruleset.settings.number_format
+    fmt, where = _setting(ruleset, col, "number_format")
     for pattern, other, sep in ((_COMMA_THOUSANDS, "1,234.5", ","), (_POINT_THOUSANDS, "1.234,5", ".")):
         example = next((v for v in values if pattern.match(v)), None)
         if example is not None and fmt != other:
             whole = int(example.strip().replace(sep, ""))
-            return (f"; check settings.number_format: \"{fmt}\" reads the '{sep}' of '{example}' as a decimal "
+            return (f"; check {where}: \"{fmt}\" reads the '{sep}' of '{example}' as a decimal "
                     f"separator, \"{other}\" reads '{example}' as {whole}")
-    return (f"; check settings.number_format (\"{fmt}\") against how the export writes column '{col.column}'")
+    return (f"; check {where} (\"{fmt}\") against how the export writes column '{col.column}'")
 
 
 def _hint(ruleset: Ruleset, col: Column, values: list[str]) -> str:
-    """The setting that would read values like these, when one would."""
-    settings = ruleset.settings
+    """The setting that would read values like these, when one would (the column's own, where it has one)."""
     if col.type is Type.DATETIME and any(_ORDERED_DATE.match(v) for v in values):
-        other = {"iso": "us or eu", "us": "eu", "eu": "us"}[settings.date_order]
-        return (f"; if these are dates in {'US or European' if settings.date_order == 'iso' else 'another'} order, "
-                f"set settings.date_order: {other}")
-    if col.type is Type.NUMBER and settings.number_format == "1,234.5" and any(
-            _DECIMAL_COMMA.match(v) for v in values):
-        return '; a decimal comma needs settings.number_format: "1.234,5" (or "1 234,5")'
+        order, where = _setting(ruleset, col, "date_order")
+        other = {"iso": "us or eu", "us": "eu", "eu": "us"}[order]
+        return (f"; if these are dates in {'US or European' if order == 'iso' else 'another'} order, "
+                f"set {where}: {other}")
+    if col.type is Type.NUMBER and any(_DECIMAL_COMMA.match(v) for v in values):
+        fmt, where = _setting(ruleset, col, "number_format")
+        if fmt == "1,234.5":
+            return f'; a decimal comma needs {where}: "1.234,5" (or "1 234,5")'
     return ""
 
 

@@ -15,14 +15,18 @@ from collections.abc import Callable
 import polars as pl
 
 # number_format -> (digit-group separators, decimal separator). Spaces include the no-break, narrow
-# no-break and thin spaces spreadsheets put between digit groups. Literal characters, removed with
-# replace_many: several times cheaper than a regex over every value.
+# no-break and thin spaces spreadsheets put between digit groups. Apostrophes (straight and typographic,
+# as Swiss exports write 1'250'000 and 1’250’000) group digits in every format: no format reads one as a
+# decimal separator, so they are never ambiguous. Literal characters, removed with replace_many: several
+# times cheaper than a regex over every value.
+_APOSTROPHES = "'\u2019"
 _NUMBER_SEPARATORS = {
-    "1,234.5": (",' \u00a0\u202f\u2009", "."),
-    "1.234,5": (". \u00a0\u202f\u2009", ","),
-    "1 234,5": (" \u00a0\u202f\u2009", ","),
+    "1,234.5": (",' \u00a0\u202f\u2009\u2019", "."),
+    "1.234,5": (". \u00a0\u202f\u2009" + _APOSTROPHES, ","),
+    "1 234,5": (" \u00a0\u202f\u2009" + _APOSTROPHES, ","),
 }
-_CURRENCY = ["$", "€", "£", "%"]
+# Currency marks around a plain amount: symbols and the Swiss franc's code (CHF 2'500'000, 2'500'000 CHF).
+_CURRENCY = ["$", "€", "£", "%", "CHF"]
 
 # A workbook's number cells and NDJSON's numbers, beside their text: ``_source_number::<column>`` holds
 # the number where the value was one (null where it was text), so that a number field takes it as it
@@ -40,7 +44,11 @@ _SCALES = {"k": 1e3, "thousand": 1e3, "tsd": 1e3, "tsd.": 1e3,
            "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6, "mio": 1e6, "mio.": 1e6,
            "b": 1e9, "bn": 1e9, "billion": 1e9, "mrd": 1e9, "mrd.": 1e9}
 _SCALE = "(" + "|".join(re.escape(s) for s in sorted(_SCALES, key=len, reverse=True)) + ")?"
-_RANGE_CURRENCY = [*_CURRENCY, "usd", "eur", "gbp"]
+_RANGE_CURRENCY = [*(c.lower() for c in _CURRENCY), "usd", "eur", "gbp"]
+# Amounts in thousands of a currency, as German and Swiss accounts write them: "2.500 TEUR", "2.500 T€" and
+# "2'500 TCHF" are 2,500,000, read as the scale "tsd" (before the currency is taken off: "teur" holds "eur").
+_THOUSANDS_OF = {"teur": "tsd", "t€": "tsd", "tchf": "tsd", "tusd": "tsd"}
+_RANGE_MARKS = {**_THOUSANDS_OF, **{c: "" for c in _RANGE_CURRENCY}}
 
 
 def _range_pattern(number_format: str) -> str:
@@ -132,7 +140,8 @@ def with_ranges(frame: pl.LazyFrame, numbers: dict[str, str], number_format: str
 
     frame = step({"text": lambda name: pl.when(pl.col(name).is_null() & pl.col(numbers[name]).is_not_null())
                   .then(pl.col(numbers[name]))
-                  .str.to_lowercase().str.replace_many(_RANGE_CURRENCY, [""] * len(_RANGE_CURRENCY)).str.strip_chars()})
+                  .str.to_lowercase()
+                  .str.replace_many(list(_RANGE_MARKS), list(_RANGE_MARKS.values()), leftmost=True).str.strip_chars()})
     # One extract per part: fields of extract_groups' struct made Polars 2.1 panic (a mask of length 0).
     pattern = _range_pattern(number_format)
     frame = step({what: (lambda i: lambda name: part(name, "text").str.extract(pattern, i))(i)

@@ -22,7 +22,7 @@ name real fields. :func:`leadq.ruleset_loader.load_ruleset` runs both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from leadq.conditions import Node, Type
@@ -62,12 +62,26 @@ RANGE_READINGS = {
 
 @dataclass(frozen=True)
 class Column:
-    """One mapped column: canonical field name, CRM column name and value type."""
+    """One mapped column: canonical field name, CRM column name and value type.
+
+    ``date_order`` (a date field) and ``number_format`` (a number field) read this column
+    in another way than ``settings`` says, where the mapping gives one (None: as settings say):
+    an activity log from a US tool among European contacts. :meth:`read_settings` applies them.
+    """
 
     field: str
     column: str
     type: Type
     pos: Position
+    date_order: str | None = None  # one of DATE_ORDERS
+    number_format: str | None = None  # one of NUMBER_FORMATS
+
+    def read_settings(self, settings: Settings) -> Settings:
+        """``settings`` with this column's own ``date_order`` and ``number_format`` in place of the ruleset's."""
+        if self.date_order is None and self.number_format is None:
+            return settings
+        return replace(settings, date_order=self.date_order or settings.date_order,
+                       number_format=self.number_format or settings.number_format)
 
 
 @dataclass(frozen=True)

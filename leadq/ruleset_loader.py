@@ -68,7 +68,7 @@ def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, 
         default_type = known.get(name, Type.TEXT)
         if isinstance(spec, YMap):
             reader = Reader(spec, f"{section}.{name}")
-            reader.check_keys({"column", "type"}, {"column"})
+            reader.check_keys({"column", "type", "date_order", "number_format"}, {"column"})
             column = reader.text("column")
             type_name = reader.text("type")
             if type_name is None:
@@ -81,14 +81,42 @@ def _columns(data: Any, pos: Position, section: str, known: dict[str, Type], *, 
                 if name in known and typ is not known[name]:
                     raise RulesetError(
                         f"{section}.{name}: '{name}' is always {known[name].value}; remove 'type'", reader.pos("type"))
+            date_order, number_format = _column_formats(reader, f"{section}.{name}", name, typ,
+                                                        custom=name not in known)
         elif isinstance(spec, (str, int)) and not isinstance(spec, bool):
             column, typ = str(spec), default_type
+            date_order = number_format = None
         else:
             raise RulesetError(f"{section}.{name}: expected the CRM column name as text", vpos)
         if not column:
             raise RulesetError(f"{section}.{name}: the column name is empty", vpos)
-        out[name] = Column(name, str(column), typ, vpos)
+        out[name] = Column(name, str(column), typ, vpos, date_order, number_format)
     return out
+
+
+# What a column's own date_order / number_format reads, and the type of field it applies to.
+_COLUMN_FORMAT_TYPES = {"date_order": Type.DATETIME, "number_format": Type.NUMBER}
+
+
+def _column_formats(reader: Reader, where: str, name: str, typ: Type, *,
+                    custom: bool) -> tuple[str | None, str | None]:
+    """A column mapping's own ``date_order`` and ``number_format`` (None where not given), checked as
+    ``settings`` checks them, and refused on a field of another type (a date order on a number field)."""
+    for key, needed in _COLUMN_FORMAT_TYPES.items():
+        if reader.get(key) is not None and typ is not needed:
+            kind = "date" if needed is Type.DATETIME else "number"
+            raise RulesetError(f"{where}: {key} applies to {kind} fields only, and '{name}' is a {typ.value} field; "
+                               f"remove '{key}'" + (f" or give type: {needed.value}" if custom else ""), reader.pos(key))
+    date_order = reader.text("date_order")
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise RulesetError(f"{where}: unknown date_order '{date_order}'; {one_of(DATE_ORDERS)} "
+                           "(us = month/day/year, eu = day/month/year)", reader.pos("date_order"))
+    number_format = reader.text("number_format")
+    if number_format is not None and number_format not in NUMBER_FORMATS:
+        allowed = ", ".join(f'"{fmt}" ({what})' for fmt, what in NUMBER_FORMATS.items())
+        raise RulesetError(f"{where}: unknown number_format '{number_format}'; expected one of: {allowed}",
+                           reader.pos("number_format"))
+    return date_order, number_format
 
 
 def _check_unmapping(section: str, name: str, kpos: Position, texts: dict[str, str]) -> None:

@@ -386,3 +386,57 @@ def test_a_sample_of_iso_dates_tries_no_month_name_or_am_pm_format():
     worded = pl.Series(["Oct 15, 2026, 2:03:11 PM", "15 Oct 2026 2:03 PM", "2026-10-15 2:03 PM", "2026-10-15 14:03"])
     assert likely_date_formats(worded, "us") == (
         "%Y-%m-%d %H:%M", "%Y-%m-%d %I:%M %p", "%b %d, %Y, %I:%M:%S %p", "%d %b %Y %I:%M %p")
+
+
+# German and French month names, as European CRMs and spreadsheets write them: every one was unreadable.
+GERMAN_FRENCH = {
+    "20. Oktober 2026": _utc(2026, 10, 20),
+    "15. Okt 2026": _utc(2026, 10, 15),
+    "3. Mär. 2026": _utc(2026, 3, 3),
+    "3. MÄRZ 2026": _utc(2026, 3, 3),
+    "3. April 2026": _utc(2026, 4, 3),
+    "12. Februar 2026": _utc(2026, 2, 12),
+    "1. Mai 2026 09:15": _utc(2026, 5, 1, 9, 15),
+    "24. Dez. 2026 14:30 Uhr": _utc(2026, 12, 24, 14, 30),
+    "20 octobre 2026": _utc(2026, 10, 20),
+    "03 avr. 2026": _utc(2026, 4, 3),
+    "1er octobre 2026": _utc(2026, 10, 1),
+    "7 févr. 2026": _utc(2026, 2, 7),
+    "15 août 2026 09:15": _utc(2026, 8, 15, 9, 15),
+    "5 de\u0301cembre 2026": _utc(2026, 12, 5),  # the accent as a separate mark (NFD), as macOS writes it
+    "5 decembre 2026": _utc(2026, 12, 5),
+    # English names holding a German one ("January" holds "Januar") are still English
+    "January 5, 2026": _utc(2026, 1, 5),
+    "September 5, 2026": _utc(2026, 9, 5),
+    "5 Sept 2026": _utc(2026, 9, 5),
+}
+
+
+@pytest.mark.parametrize("order", ["iso", "us", "eu"])
+@pytest.mark.parametrize(("text", "want"), list(GERMAN_FRENCH.items()))
+def test_german_and_french_month_names_are_read_in_every_order(order, text, want):
+    assert pl.select(parse_datetime(pl.lit(pl.Series([text])), order)).item() == want
+
+
+@pytest.mark.parametrize(("order", "want"), [("eu", _utc(2026, 10, 20, 14, 30)), ("iso", None), ("us", None)])
+def test_uhr_after_a_day_first_date_is_read_where_the_order_is_european(order, want):
+    assert pl.select(parse_datetime(pl.lit(pl.Series(["20.10.2026 14:30 Uhr"])), order)).item() == want
+
+
+@pytest.mark.parametrize("sample_rows", [3, len(GERMAN_FRENCH) - 1])
+def test_sampled_month_names_read_what_every_format_reads(monkeypatch, sample_rows):
+    monkeypatch.setattr(cleaning, "DATE_SAMPLE_ROWS", sample_rows)
+    values = list(GERMAN_FRENCH) + ["20.10.2026 14:30 Uhr", "2026-10-01", "junk"]
+    got = _typed(values, "eu", "Europe/Berlin")
+    full = pl.select(parse_datetime(pl.lit(pl.Series(values)), "eu", "Europe/Berlin")).to_series().to_list()
+    assert got["created_at"].to_list() == full
+    assert got["created_at"].to_list()[0] == datetime(2026, 10, 19, 22, 0, tzinfo=timezone.utc)  # 00:00 CEST
+    assert got["_bad__created_at"].to_list() == [False] * (len(values) - 1) + [True]
+
+
+def test_a_sample_of_numeric_dates_tries_no_month_name():
+    # No letters in the sample: the formats with a month name, AM/PM or "Uhr" are not tried on it.
+    assert likely_date_formats(pl.Series(["2026-05-01T00:00:39Z", "2026-05-01"]), "eu") == (
+        "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d")
+    assert likely_date_formats(pl.Series(["3. Mär. 2026", "20 octobre 2026", "20.10.2026 14:30 Uhr"]), "eu") == (
+        "%d.%m.%Y %H:%M Uhr", "%d %b %Y", "%d. %B %Y")

@@ -169,3 +169,33 @@ def test_nan_and_infinity_in_a_parquet_number_column_are_no_numbers(tmp_path, en
         text = run_cli(["explain", "A", tmp_path / "c.parquet", "-r", tmp_path / "rs.yaml", "--as-of",
                         "2026-11-01"]).stdout
         assert "total 1 = fit 1 + intent 0" in text
+
+
+# Swiss apostrophes, the Swiss franc and thousands of a currency: text -> value in "1,234.5", "1.234,5", "1 234,5".
+SWISS_AND_THOUSANDS = {
+    "1'250'000": (1_250_000.0, 1_250_000.0, 1_250_000.0),
+    "2'500'000": (2_500_000.0, 2_500_000.0, 2_500_000.0),
+    "2\u2019500\u2019000": (2_500_000.0, 2_500_000.0, 2_500_000.0),  # typographic apostrophe
+    "CHF 2'500'000": (2_500_000.0, 2_500_000.0, 2_500_000.0),
+    "2'500'000 CHF": (2_500_000.0, 2_500_000.0, 2_500_000.0),
+    "1'234.50": (1234.5, None, None),  # a Swiss decimal point: only "1,234.5" reads it
+    "1'234,50": (None, 1234.5, 1234.5),
+    "12'34": (None, None, None),  # digit groups of three only
+    "2,5 Mio. CHF": (None, 2_500_000.0, 2_500_000.0),
+    "2.500 TEUR": (2500.0, 2_500_000.0, None),  # "1,234.5" reads 2.500 as 2.5 (thousand euros)
+    "2.500 T€": (2500.0, 2_500_000.0, None),
+    "2'500 TCHF": (2_500_000.0, 2_500_000.0, 2_500_000.0),
+    "CHF 1'000-5'000": (1000.0, 1000.0, 1000.0),
+}
+
+
+@pytest.mark.parametrize("number_format", list(NUMBER_FORMATS))
+def test_swiss_amounts_and_thousands_of_a_currency(number_format: str) -> None:
+    index = list(NUMBER_FORMATS).index(number_format)
+    frame = pl.LazyFrame({"raw": list(SWISS_AND_THOUSANDS)}).with_columns(
+        parse_number(pl.col("raw"), number_format).alias("n"))
+    got = with_ranges(frame, {"n": "raw"}, number_format, flag_prefix="_ranged__").collect()
+    assert got["n"].to_list() == [want[index] for want in SWISS_AND_THOUSANDS.values()]
+    # Plain amounts (with CHF as with $) are read in the first pass; scales and ranges are flagged as read from them.
+    plain = [t for t in SWISS_AND_THOUSANDS if "T" not in t and "Mio" not in t and "-" not in t]
+    assert got.filter(pl.col("raw").is_in(plain))["_ranged__n"].to_list() == [False] * len(plain)
