@@ -74,7 +74,7 @@ def test_an_offset_or_z_is_that_instant_whatever_the_time_zone(files):
     rows, as_of, _ = _score(files, "2026-11-01T00:00:00Z")
     assert as_of == "2026-11-01T00:00:00Z"
     assert float(rows["1"]["intent_score"]) == pytest.approx(AT_UTC_MIDNIGHT, abs=1e-9)
-    assert rows["1"]["intent_score"] == "15.12428837544"
+    assert rows["1"]["intent_score"] == "15.124288375"  # snapped to 9 decimals
     assert rows["2"]["recheck_at"] == "2026-12-31T00:00:00+00:00"
     assert _score(files, "2026-11-01T05:00:00+01:00")[1] == "2026-11-01T04:00:00Z"
 
@@ -82,7 +82,7 @@ def test_an_offset_or_z_is_that_instant_whatever_the_time_zone(files):
 def test_a_utc_ruleset_reads_as_before(files):
     rows, as_of, _ = _score(files, "2026-11-01", ruleset=None)  # the embedded b2b_saas: timezone UTC
     assert as_of == "2026-11-01T00:00:00Z"
-    assert rows["1"]["intent_score"] == "15.12428837544"
+    assert rows["1"]["intent_score"] == "15.124288375"  # snapped to 9 decimals
 
 
 def test_a_time_without_offset_is_a_wall_time_there(files):
