@@ -15,7 +15,10 @@ A ruleset's ``accounts`` section (see :mod:`leadq.ruleset_actions`) says how:
   fit score. Without it, the best contact's whole fit score.
 * **account intent**: the sum of the contacts' decayed intent scores, each
   clipped to ``contact_intent_cap`` first when given (so that one very busy
-  contact cannot make an account look engaged).
+  contact cannot make an account look engaged). With ``intent_from: engaged``
+  only the engaged contacts' intents are summed (a disqualified contact's page
+  views then count only if ``engaged`` lets it in); the default ``all`` sums
+  every contact's.
 * **engaged contacts**: contacts for which ``engaged`` holds (default
   ``intent > 0``).
 * **roles**: buying roles (economic buyer, technical evaluator, user ...),
@@ -29,7 +32,9 @@ each role id (true when covered) and the firmographic fields (``company_size``,
 ``industry``, ``country`` ..., the first non-blank value among the contacts).
 
 Everything is one ``group_by`` over the scored contacts; the account tier is
-joined back to every contact as ``account_tier``.
+joined back to every contact as ``account_tier``, and the account's figures
+(:data:`ACCOUNT_FIGURES`) as internal columns (:func:`figure_column`) that
+routing, SLA and nurture conditions read (blank for a contact without an account).
 """
 
 from __future__ import annotations
@@ -49,6 +54,13 @@ ACCOUNT_OUTPUT = ("account_id", "contacts", "engaged_contacts", "account_fit", "
 # Firmographic fields an account-tier condition may name (first non-blank value among the contacts).
 FIRMOGRAPHICS = ("company", "company_size", "annual_revenue", "industry", "country", "region", "technologies")
 _FIELD_TYPES = {"company_size": Type.NUMBER, "annual_revenue": Type.NUMBER}
+# The account's figures that the action sections' conditions may read on each of its contacts.
+ACCOUNT_FIGURES = ("account_fit", "account_intent", "engaged_contacts", "contacts")
+
+
+def figure_column(name: str) -> str:
+    """The internal column that carries an account figure (:data:`ACCOUNT_FIGURES`) on each contact."""
+    return f"_acct_fig__{name}"
 
 
 def normalise_domain(expr: pl.Expr) -> pl.Expr:
@@ -181,6 +193,9 @@ def rollup(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
     acc = ruleset.actions.accounts
     engaged = pl.col("_acct__engaged")
     firm = _firmographic_fields(ruleset)
+    intent = pl.col("_acct__intent")
+    if acc.intent_from == "engaged":  # the others count 0 (a blank engaged flag is not engaged)
+        intent = pl.when(engaged).then(intent).otherwise(pl.lit(0.0))
     aggs = [
         pl.len().cast(pl.Int64).alias("contacts"),
         engaged.sum().cast(pl.Int64).alias("engaged_contacts"),
@@ -190,7 +205,7 @@ def rollup(contacts: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
         # Added one by one, smallest first: a float sum depends on its order, and the group-by's follows the
         # input's, so a shuffled export gave last-bit different intents (which can reorder accounts or cross a
         # tier's threshold). A running total, because Polars drops a sort before a plain sum.
-        snapped(pl.col("_acct__intent").fill_null(0.0).sort().cum_sum().last()).alias("account_intent"),
+        snapped(intent.fill_null(0.0).sort().cum_sum().last()).alias("account_intent"),
     ]
     # The first contact in input order that has the value: the group-by does not keep the order.
     aggs += [pl.col(f).sort_by("_order").drop_nulls().first().alias(f"_firm__{f}") for f in firm]
@@ -215,18 +230,19 @@ _CARRY = "_acct_row__"
 
 
 def with_account_tier(contacts: pl.LazyFrame, accounts: pl.LazyFrame, *, carry: bool = False) -> pl.LazyFrame:
-    """Join each contact's account tier (null when it has no account).
+    """Join each contact's account tier and figures (:func:`figure_column`; null when it has no account).
 
     With ``carry``, the whole account row comes along as ``_acct_row__*`` columns, so that
     :func:`accounts_from_leads` can take the accounts back from the collected leads.
     """
+    figures = [pl.col(name).alias(figure_column(name)) for name in ACCOUNT_FIGURES]
     if carry:
         cols = accounts.collect_schema().names()
         rows = accounts.with_row_index(f"{_CARRY}order").select(
-            [pl.col("account_id").alias(KEY_COLUMN), "account_tier"]
+            [pl.col("account_id").alias(KEY_COLUMN), "account_tier", *figures]
             + [pl.col(c).alias(f"{_CARRY}{c}") for c in cols] + [f"{_CARRY}order"])
         return contacts.join(rows, on=KEY_COLUMN, how="left", maintain_order="left")
-    tiers = accounts.select(pl.col("account_id").alias(KEY_COLUMN), "account_tier")
+    tiers = accounts.select(pl.col("account_id").alias(KEY_COLUMN), "account_tier", *figures)
     return contacts.join(tiers, on=KEY_COLUMN, how="left", maintain_order="left")
 
 

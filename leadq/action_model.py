@@ -13,6 +13,8 @@ from typing import Any
 from leadq.errors import Position
 
 ACCOUNT_KEYS = ("account_id", "company_domain", "email_domain", "workspace_id")
+ASSIGN_MODES = ("lead", "account")  # what a route's owners rotate over (RouteRule.assign)
+INTENT_FROM = ("all", "engaged")  # whose intent account_intent sums (Accounts.intent_from)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class RouteRule:
     shares: tuple[int, ...] = ()
     # Each owner's capacity: the most new leads it takes in a run (None: no limit); () when none has one.
     capacities: tuple[int | None, ...] = ()
+    # What the owners rotate over: "lead" (each lead takes the next turn) or "account" (each account of
+    # the accounts rollup takes one turn, and all its contacts on the route its owner).
+    assign: str = "lead"
 
     def share(self, i: int) -> int:
         """The share of the i-th owner (1 when the owners were a list)."""
@@ -98,6 +103,16 @@ class Routing:
         rule = next((r for r in self.rules if r.route == route and r.owners), None)
         return rule.capacities if rule else ()
 
+    def assign(self, route: str) -> str:
+        """What the route's owners rotate over: ``lead`` or ``account`` (:data:`ASSIGN_MODES`)."""
+        rule = next((r for r in self.rules if r.route == route and r.owners), None)
+        return rule.assign if rule else "lead"
+
+    @property
+    def account_routes(self) -> tuple[str, ...]:
+        """The routes whose owners rotate over accounts (``assign: account``), in ruleset order."""
+        return tuple(route for route in self.routes if self.assign(route) == "account")
+
 
 @dataclass(frozen=True)
 class Sla:
@@ -145,6 +160,7 @@ class Accounts:
     roles: tuple[NamedCondition, ...]
     tiers: tuple[Any, ...]  # leadq.ruleset.Tier
     pos: Position
+    intent_from: str = "all"  # "engaged": account_intent sums the engaged contacts' intent only
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import polars as pl
 
-from leadq.accounts import contact_expressions, rollup, rollup_columns, with_account_tier
+from leadq.accounts import ACCOUNT_FIGURES, contact_expressions, figure_column, rollup, rollup_columns, with_account_tier
 from leadq.errors import UsageError
 from leadq.routing import action_stages, apply_actions, output_columns
 from leadq.ruleset import Ruleset
@@ -84,7 +84,7 @@ def action_inputs(ruleset: Ruleset, as_of: datetime) -> list[str]:
     the compiled expressions themselves, so that the list cannot fall behind them.
     """
     exprs = [e for stage in action_stages(ruleset, as_of) for e in stage]
-    made = {"account_tier"}  # joined on by with_account_tier
+    made = {"account_tier", *map(figure_column, ACCOUNT_FIGURES)}  # joined on by with_account_tier
     read: set[str] = set()
     if has_accounts(ruleset):
         exprs += contact_expressions(ruleset, as_of)

@@ -20,6 +20,12 @@ that routing may use ``account_tier``):
     most that many leads in a run: such a route hands its leads out most urgent
     first (:func:`urgency_order`) and leaves those beyond its owners' capacity
     without an owner (:func:`leadq.owners.capped_turns`).
+    A route with ``assign: account`` rotates its owners over accounts instead
+    (:func:`_account_rank_stages`): each account of the rollup (by its key) takes
+    one turn and all its contacts on the route get that owner; accounts go in key
+    text order, then the route's contacts without an account, one turn each in
+    lead id order. A capacity then counts accounts (an account is never split),
+    and the most urgent account is the one with the most urgent contact.
 ``route_flags``
     Every flag whose condition holds (e.g. "also notify a solutions engineer").
 ``sla_due_at`` / ``next_step``
@@ -39,7 +45,9 @@ that routing may use ``account_tier``):
 Routing, flag and track conditions may name everything a tier condition may,
 plus ``tier``, ``territory`` (from ``country`` via the territory lists),
 ``segment`` and ``product_line`` (ordered conditions) when defined, and
-``account_tier`` when the ruleset has an ``accounts`` section.
+``account_tier``, ``account_fit``, ``account_intent``, ``engaged_contacts`` and
+``contacts`` (numbers; blank for a contact without an account) when the ruleset
+has an ``accounts`` section.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from datetime import datetime, timedelta, timezone
 
 import polars as pl
 
+from leadq.accounts import ACCOUNT_FIGURES, KEY_COLUMN, figure_column
 from leadq.activity import as_of_literal, col_names
 from leadq.condition_compiler import FieldRef, Scope
 from leadq.conditions import Type
@@ -57,6 +66,8 @@ from leadq.owners import capped_turns
 from leadq.ruleset import Ruleset
 
 ROUTE_RANK = "_route__rank"
+ROUTE_UNIT = "_route__unit"  # what takes a turn on a route with assign: account (an account, or a lead without one)
+_UNIT_POS = "_route__unit_pos"
 
 
 def output_columns(ruleset: Ruleset) -> list[str]:
@@ -87,9 +98,13 @@ def _base_scope(ruleset: Ruleset, as_of: datetime, where: str) -> Scope:
     scope.fields["tier"] = FieldRef(pl.col("tier"), Type.TEXT)
     if ruleset.actions.accounts is not None:
         scope.fields["account_tier"] = FieldRef(pl.col("account_tier"), Type.TEXT)
+        for name in ACCOUNT_FIGURES:  # blank for a contact without an account
+            scope.fields[name] = FieldRef(pl.col(figure_column(name)), Type.NUMBER)
     else:
-        scope.unseen["account_tier"] = ("'account_tier' is given by the ruleset's accounts: section, which this "
-                                        "ruleset does not have; add one to tier accounts")
+        for name in ("account_tier", *ACCOUNT_FIGURES):
+            if name not in scope.fields:
+                scope.unseen[name] = (f"'{name}' is given by the ruleset's accounts: section, which this ruleset "
+                                      "does not have; add one to tier accounts")
     return scope
 
 
@@ -180,6 +195,38 @@ def urgency_order(has_sla: bool) -> list[pl.Expr]:
     return keys + [pl.when(total == 0).then(pl.lit(0.0)).otherwise(-total), pl.col("lead_id")]
 
 
+def _account_rank_stages(routes: list[str], capped: list[str], has_sla: bool) -> list[list[pl.Expr]]:
+    """Stages giving each lead of an ``assign: account`` route its account's turn, as ``_route__unit_pos``.
+
+    The unit that takes a turn is the lead's account (:data:`leadq.accounts.KEY_COLUMN`), or the lead itself
+    when it has no account key: the accounts first, in account key text order, then the leads without one,
+    in lead id order (the units' names sort so: ``a<key>``, ``l<lead_id>``). Where the route's owners have
+    capacities the units go most urgent first instead: an account is as urgent as its most urgent contact
+    (earliest SLA due time, then highest total score), ties by the unit's name. The turn is the unit's
+    dense rank on its route, so every contact of an account gets the same owner, and a capacity counts accounts.
+    """
+    key = pl.col(KEY_COLUMN)
+    unit = (pl.when(key.is_not_null()).then(pl.concat_str([pl.lit("a"), key]))
+            .otherwise(pl.concat_str([pl.lit("l"), pl.col("lead_id").cast(pl.String)])))
+    stages = [[pl.when(pl.col("route").is_in(routes)).then(unit).alias(ROUTE_UNIT)]]
+    by_name = pl.col(ROUTE_UNIT).rank("dense").over("route").cast(pl.Int64) - 1
+    if not capped:
+        return stages + [[by_name.alias(_UNIT_POS)]]
+    # Windows do not nest, hence a stage each: the unit's urgency, its leads' places in that order, the
+    # unit's first place (the same for all its leads), and that place's dense rank on the route.
+    over = ["route", ROUTE_UNIT]
+    due, total, first = "_route__unit_due", "_route__unit_total", "_route__unit_first"
+    figures = [pl.col("total_score").max().over(over).alias(total)]
+    if has_sla:
+        figures.append(pl.col("sla_due_at").min().over(over).alias(due))
+    keys = [pl.col(due)] if has_sla else []
+    keys += [pl.when(pl.col(total) == 0).then(pl.lit(0.0)).otherwise(-pl.col(total)), pl.col(ROUTE_UNIT)]
+    place = pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by=keys, nulls_last=True)
+    urgent = pl.col(first).rank("dense").over("route").cast(pl.Int64) - 1
+    return stages + [figures, [place.alias(first)], [pl.col(first).min().over(over).alias(first)],
+                     [pl.when(pl.col("route").is_in(capped)).then(urgent).otherwise(by_name).alias(_UNIT_POS)]]
+
+
 def _owner_expr(ruleset: Ruleset) -> pl.Expr:
     """The owner of each routed lead: its route's turns (:func:`leadq.owners.capped_turns`) at its rank."""
     routing = ruleset.actions.routing
@@ -264,6 +311,10 @@ def action_stages(ruleset: Ruleset, as_of: datetime) -> list[list[pl.Expr]]:
             urgent = pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by=urgency_order(bool(actions.sla)),
                                                                  nulls_last=True)
             rank = pl.when(pl.col("route").is_in(capped)).then(urgent).otherwise(rank)
+        by_account = list(routing.account_routes)
+        if by_account:
+            stages += _account_rank_stages(by_account, [r for r in by_account if r in capped], bool(actions.sla))
+            rank = pl.when(pl.col("route").is_in(by_account)).then(pl.col(_UNIT_POS)).otherwise(rank)
         stages.append([rank.alias(ROUTE_RANK)])
         stages.append([_owner_expr(ruleset).alias("owner")])
     if actions.nurture is not None:

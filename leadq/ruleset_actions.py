@@ -20,6 +20,7 @@ Shapes (every key but the ones marked required is optional)::
         - {when: <condition>, route: emea_sdr, owners: [anna, ben]}   # route required
         - {when: <condition>, route: amer_sdr, owners: {sam: 2, casey: 1}}   # weighted shares
         - {when: <condition>, route: apac_sdr, owners: [dev, mei], capacity: 25}   # or {dev: 10}
+        - {when: <condition>, route: abm, owners: [priya, lucas], assign: account}   # one owner per account
         - {otherwise: true, route: marketing_nurture}
       flags:                      # not exclusive: every flag that applies
         - {id: solutions_engineer, label: ..., when: <condition>}
@@ -35,6 +36,7 @@ Shapes (every key but the ones marked required is optional)::
       fit_rules: [mid_market_size, ...]   # default: the best contact's fit score
       contact_intent_cap: 60
       engaged: intent > 0
+      intent_from: engaged                # account_intent sums the engaged contacts' only (default: all)
       roles: {economic_buyer: seniority in ["c_level", "vp"]}
       tiers: [{name: target, when: ...}, {name: other, otherwise: true}]
 """
@@ -45,6 +47,8 @@ from typing import Any
 
 from leadq.action_model import (
     ACCOUNT_KEYS,
+    ASSIGN_MODES,
+    INTENT_FROM,
     Accounts,
     ActionSections,
     Flag,
@@ -204,6 +208,16 @@ def _check_unreachable(items: list, where: str) -> None:
                                "the one above it matches everything ('otherwise')", items[i + 1].pos)
 
 
+def _choice(r, key: str, allowed: tuple[str, ...], where: str) -> str:
+    """The value of ``key``, one of ``allowed`` (a RulesetError naming them otherwise)."""
+    value = r.get(key)
+    if not isinstance(value, str) or value not in allowed:
+        shown = _shown(value)
+        raise RulesetError(f"{where}: {key}: unknown value '{shown}'{did_you_mean(shown, allowed)}; "
+                           f"{one_of(allowed)}", r.pos(key))
+    return value
+
+
 # --------------------------------------------------------------------------- sections
 
 
@@ -233,24 +247,28 @@ def _routing(value: Any, pos: Position, lists: dict[str, tuple]) -> Routing:
     for n, (item, ipos) in enumerate(zip(seq, seq.item_pos), start=1):
         where = f"routing rule {n}"
         rr = _reader(item, where, ipos)
-        rr.check_keys({"route", "when", "otherwise", "owners", "capacity", "label"}, {"route"})
+        rr.check_keys({"route", "when", "otherwise", "owners", "capacity", "label", "assign"}, {"route"})
         route = check_id(rr.get("route"), f"{where}: route", rr.pos("route"))
         where = f"routing rule {n} (route '{route}')"
         owners, shares = _owners(rr.get("owners"), where, rr.pos("owners")) if "owners" in rr.data \
             else ((), ())
         capacities = (_capacities(rr.get("capacity"), owners, where, rr.pos("capacity")) if "capacity" in rr.data
                       else ())
+        assign = _choice(rr, "assign", ASSIGN_MODES, where) if "assign" in rr.data else "lead"
+        if "assign" in rr.data and not owners:
+            raise RulesetError(f"{where}: assign needs owners; give the route's owners beside it", rr.pos("assign"))
         rules.append(RouteRule(route, _when_or_otherwise(rr, where, ipos), owners, ipos, rr.text("label", "") or "",
-                               shares, capacities))
+                               shares, capacities, assign))
     if not rules:
         raise RulesetError("routing.rules: give at least one rule", r.pos("rules"))
     _check_unreachable(rules, "routing.rules")
     for rule in rules:
         first = next(x for x in rules if x.route == rule.route and (x.owners or x is rule))
-        if rule.owners and (first.owners, first.shares, first.capacities) != (rule.owners, rule.shares,
-                                                                               rule.capacities):
+        if rule.owners and (first.owners, first.shares, first.capacities, first.assign) != (
+                rule.owners, rule.shares, rule.capacities, rule.assign):
             raise RulesetError(f"routing: route '{rule.route}' already has owners {list(first.owners)} (line "
-                               f"{first.pos.line}); list a route's owners (and capacity) once, or the same way", rule.pos)
+                               f"{first.pos.line}); list a route's owners (and capacity, assign) once, or the same "
+                               "way", rule.pos)
     flags: list[Flag] = []
     if "flags" in r.data:
         fseq = as_sequence(r.get("flags"), "routing.flags", r.pos("flags"))
@@ -335,7 +353,7 @@ def _accounts(value: Any, pos: Position, ruleset_parts: dict) -> Accounts:
     from leadq.ruleset_loader import _tiers
 
     r = _reader(value, "accounts", pos)
-    r.check_keys({"key", "fit_rules", "contact_intent_cap", "engaged", "roles", "tiers"}, {"tiers"})
+    r.check_keys({"key", "fit_rules", "contact_intent_cap", "engaged", "intent_from", "roles", "tiers"}, {"tiers"})
     key = _text_list(r.get("key", "account_id") if "key" in r.data else "account_id", "accounts.key", r.pos("key"))
     columns, activity = ruleset_parts["columns"], ruleset_parts["activity_columns"]
     for k in key:
@@ -357,8 +375,9 @@ def _accounts(value: Any, pos: Position, ruleset_parts: dict) -> Accounts:
     roles = _named_conditions(r.get("roles"), "accounts.roles", r.pos("roles"), allow_otherwise=False) \
         if "roles" in r.data else ()
     tiers = tuple(_tiers(r.get("tiers"), r.pos("tiers")))
+    intent_from = _choice(r, "intent_from", INTENT_FROM, "accounts") if "intent_from" in r.data else "all"
     return Accounts(key, fit_rules, r.number("contact_intent_cap", None, positive=True), r.condition("engaged"),
-                    roles, tiers, pos)
+                    roles, tiers, pos, intent_from)
 
 
 def _title_map(value: Any, pos: Position):
@@ -400,5 +419,10 @@ def parse_action_sections(sections: dict[str, Any], positions: dict[str, Positio
            if "sla" in sections else ())
     nurture = _nurture(sections["nurture"], positions["nurture"], parts["tiers"]) if "nurture" in sections else None
     accounts = _accounts(sections["accounts"], positions["accounts"], parts) if "accounts" in sections else None
+    by_account = next((rule for rule in (routing.rules if routing else ()) if rule.assign == "account"), None)
+    if by_account is not None and accounts is None:
+        raise RulesetError(f"routing: route '{by_account.route}': assign: account rotates owners over the accounts "
+                           "of the 'accounts' section, which this ruleset does not have; add one (key, tiers) or "
+                           "use assign: lead", by_account.pos)
     title_map = _title_map(sections["titles"], positions["titles"]) if "titles" in sections else None
     return ActionSections(routing, sla, nurture, accounts, title_map)

@@ -195,3 +195,28 @@ def test_cli_rollup_without_an_accounts_section_is_refused_on_duckdb(files, tmp_
     result = run_cli(["score", *contacts, "-a", *events, "-r", RULESETS / "worked_example.yaml", "--engine",
                       "duckdb", "--rollup", "account", "--out", tmp_path / "x.parquet"], exit_code=2)
     assert "has no 'accounts' section" in result.stderr
+
+
+def test_account_routing_and_figures_need_no_more_than_the_contact_columns(tmp_path):
+    """assign: account and the account figures in routing are computed in Polars from the rollup: the query is
+    asked for the account key's field and the scores, never for the rollup's own columns."""
+    text = (RULESETS / "b2b_saas.yaml").read_text()
+    emea = "      owners: [anna.kowalski, ben.murphy, chloe.roux]\n"
+    assert emea in text
+    (tmp_path / "abm.yaml").write_text(text.replace(emea, emea + "      assign: account\n"))
+    rs = load_ruleset(str(tmp_path / "abm.yaml"))
+    assert rs.actions.routing.account_routes == ("emea_sdr",)
+    inputs = action_inputs(rs, AS_OF)
+    assert not [c for c in inputs if c.startswith(("_acct", "_route__"))]
+    assert "account_tier" not in inputs and "account_intent" not in inputs
+
+
+def test_account_routing_on_duckdb_gives_one_owner_per_account(files, tmp_path):
+    text = (RULESETS / "b2b_saas.yaml").read_text()
+    emea = "      owners: [anna.kowalski, ben.murphy, chloe.roux]\n"
+    (tmp_path / "abm.yaml").write_text(text.replace(emea, emea + "      assign: account\n"))
+    rs = load_ruleset(str(tmp_path / "abm.yaml"))
+    found = files("b2b_saas.yaml")
+    expected = polars_result(rs, found).scored
+    got = score_with_engine("duckdb", rs, *found, as_of=AS_OF).scored
+    assert_same_actions(expected, got)
