@@ -217,8 +217,9 @@ def test_an_output_name_leadq_cannot_write_is_refused_before_reading(tmp_path: P
     for args, message in [
         (["-o", tmp_path / "s.parquet.gz"], "--out {}: leadq does not write Parquet compressed again"),
         (["-f", "parquet", "-o", tmp_path / "s.gz"], "--out {}: leadq does not write Parquet compressed again"),
-        (["-o", tmp_path / "o.csv", "--rejects", tmp_path / "r.xlsx"],
-         "--rejects {}: leadq does not write a spreadsheet workbook; write .csv, which spreadsheets open\n"),
+        (["-o", tmp_path / "o.csv", "--rejects", tmp_path / "r.xls"],
+         "--rejects {}: leadq does not write that kind of spreadsheet workbook; write .xlsx, which spreadsheets "
+         "open, or .csv\n"),
     ]:
         result = run_cli(["score", contacts, *args], exit_code=EXIT_USAGE)
         assert result.stderr.startswith("leadq: error: " + message.format(args[-1]))
