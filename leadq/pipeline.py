@@ -50,7 +50,7 @@ from leadq.inputs import (
 from leadq.progress import stage
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
-from leadq.titles import TITLE_FIELDS, maps_titles, unmatched_title, with_ruleset_titles
+from leadq.titles import TITLE_FIELDS, maps_titles, top_unmatched_titles, unmatched_title_text, with_ruleset_titles
 
 EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
 
@@ -80,6 +80,8 @@ class RunStats:
     # ({log_column, contacts_column, log, contacts}; empty otherwise: unknown_lead_examples)
     events_unknown_examples: dict = field(default_factory=dict)
     unmatched_titles: int = 0
+    # The most frequent of them, [{title, count}] (titles.top_unmatched_titles); None: not computed
+    unmatched_titles_top: list[dict] | None = None
     # With --accounts: how the contacts' account ids met the accounts file (pipeline.account_accounting)
     accounts_file: dict | None = None
     # Scored leads whose created_at is after the as-of time (a backfill of data exported later); None when
@@ -425,8 +427,9 @@ def _score_frames(
         or [pl.lit(0).alias("_none")])
     if "job_title" in ruleset.columns:
         # A column of the scored plan, not a plan of its own: a second plan over `scored`
-        # would compute the whole scoring again (collect_all does not share it).
-        scored = scored.with_columns(unmatched_title().alias("_unmatched_title"))
+        # would compute the whole scoring again (collect_all does not share it). The title itself, not a flag:
+        # one column gives the count and the most frequent unmatched titles.
+        scored = scored.with_columns(unmatched_title_text().alias("_unmatched_title"))
         internal.append("_unmatched_title")
     if joined_accounts:
         internal += [ACCOUNT_MATCH, ACCOUNT_UNMATCHED_ID]  # counted after the one collect, as the titles are
@@ -487,7 +490,9 @@ def _score_frames(
             "file": name, "rows": row["rows"],
             "scored": _lookup(scored_counts, name), "rejected": _lookup(reject_counts, name),
         })
-    stats.unmatched_titles = int(scored_df["_unmatched_title"].sum()) if "_unmatched_title" in scored_df.columns else 0
+    if "_unmatched_title" in scored_df.columns:
+        stats.unmatched_titles = int(scored_df["_unmatched_title"].is_not_null().sum())
+        stats.unmatched_titles_top = top_unmatched_titles(scored_df["_unmatched_title"])
     if joined_accounts:
         stats.accounts_file = account_accounting(frames[4] if len(frames) > 4 else None,
                                                  scored_df[ACCOUNT_MATCH], scored_df[ACCOUNT_UNMATCHED_ID])

@@ -411,6 +411,12 @@ def _joined(counts: dict[str, int]) -> str:
     return "; ".join(f"{k} {v:,}" for k, v in counts.items() if v)
 
 
+def _shown_title(title: str, width: int = 60) -> str:
+    """A job title of the input as one short line: control characters escaped, a long one cut with "…"."""
+    safe = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in title)
+    return safe if len(safe) <= width else safe[:width - 1] + "…"
+
+
 def _action_lines(summary: RunSummary) -> list[Text]:
     """Routes, SLAs, nurture tracks, accounts and unmatched titles, one line each."""
     lines: list[Text] = []
@@ -442,6 +448,8 @@ def _action_lines(summary: RunSummary) -> list[Text]:
     if summary.accounts:
         lines.append(Text(f"accounts {summary.accounts['accounts']:,}: {_joined(summary.accounts['tiers'])}"))
     if summary.unmatched_titles is not None:
-        lines.append(Text(f"job titles without a seniority match: {summary.unmatched_titles:,}",
+        top = "; ".join(f"'{_shown_title(t['title'])}' {t['count']:,}" for t in summary.unmatched_titles_top or [])
+        lines.append(Text(f"job titles without a seniority match: {summary.unmatched_titles:,}"
+                          + (f" (most frequent: {top})" if top else ""),
                           style="yellow" if summary.unmatched_titles else ""))
     return lines

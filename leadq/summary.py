@@ -64,6 +64,8 @@ class RunSummary:
     elapsed_seconds: float | None = None
     funnel: dict | None = None
     unmatched_titles: int | None = None  # non-blank job titles no seniority pattern matched (None: no titles)
+    # The most frequent of them, [{title, count}], at most 5 (None: no titles, or the engine did not list them)
+    unmatched_titles_top: list[dict] | None = None
     routing: dict | None = None  # routes, unrouted, owners, away, capacity, unassigned, flags, sla_*, ...
     accounts: dict | None = None  # accounts, tiers (with --rollup account)
     # With --accounts: the file's rows, duplicate ids, and the contacts whose account id it has or lacks
@@ -185,6 +187,7 @@ def summarise(result: ScoreResult) -> RunSummary:
         error_cells=stats.error_cells,
         funnel=_funnel(result),
         unmatched_titles=stats.unmatched_titles if "job_title" in rs.columns else None,
+        unmatched_titles_top=stats.unmatched_titles_top if "job_title" in rs.columns else None,
         routing=_routing(result),
         accounts=_accounts(result),
         accounts_file=stats.accounts_file,

@@ -179,6 +179,52 @@ def unmatched_title() -> pl.Expr:
     return ~blank & pl.col("seniority").is_null()
 
 
+def unmatched_title_text() -> pl.Expr:
+    """The ``job_title`` of a lead :func:`unmatched_title` is true for, else null: one column that gives both
+    the count (its non-null values) and :func:`top_unmatched_titles`."""
+    return pl.when(unmatched_title()).then(pl.col("job_title").cast(pl.String))
+
+
+# Unmatched titles the summary names, most frequent first.
+UNMATCHED_SHOWN = 5
+
+
+def top_unmatched_titles(titles: pl.Series, n: int = UNMATCHED_SHOWN) -> list[dict[str, Any]]:
+    """The ``n`` most frequent titles among ``titles`` (the unmatched ones; nulls are skipped), as
+    ``[{"title": ..., "count": ...}]``.
+
+    Titles that normalise alike ("Inhaber", "INHABER ") are one title, shown as first written, since one
+    pattern matches them all; ties keep the order of first appearance. One group-by over the unmatched
+    titles alone.
+    """
+    frame = titles.cast(pl.String).drop_nulls().alias("title").to_frame()
+    if not frame.height:
+        return []
+    top = (frame.group_by(normalise_title_expr(pl.col("title")).alias("_key"), maintain_order=True)
+           .agg(pl.col("title").first(), pl.len().alias("count"))
+           .sort("count", descending=True, maintain_order=True)
+           .head(n))
+    return top.select("title", "count").to_dicts()
+
+
+def title_map_yaml(tmap: TitleMap = DEFAULT_TITLE_MAP) -> str:
+    """``tmap`` as a ruleset's ``titles:`` section, ready to paste (what ``leadq titles`` prints).
+
+    Every pattern is written in single quotes, where YAML reads a backslash as itself (``'\\bvp\\b'``);
+    values come in precedence order, first match wins. Loading the text gives ``tmap`` back.
+    """
+    def quoted(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    lines = ["titles:"]
+    for section, levels in (("seniority", tmap.seniority), ("department", tmap.department)):
+        lines.append(f"  {section}:")
+        for value, patterns in levels:
+            lines.append(f"    {value}:" + ("" if patterns else " []"))
+            lines += [f"      - {quoted(p)}" for p in patterns]
+    return "\n".join(lines) + "\n"
+
+
 def _check_pattern(where: str, pattern: Any) -> str:
     if not isinstance(pattern, str) or not pattern.strip():
         raise ValueError(f"{where}: expected a non-empty regex string, got {pattern!r}")
@@ -229,10 +275,33 @@ def _check_engine(checked: list[tuple[str, str]]) -> None:
                              f"{reason}") from None
 
 
-def _levels_from_dict(section: str, data: Any) -> Levels:
+# A pattern-list item that stands for the built-in patterns of its level, as "@personal_email_domains"
+# in `lists: personal_email_domains:` stands for the built-in list: ["@builtin", '\bleiter\b'] adds one.
+BUILTIN_ITEM = "@builtin"
+
+
+def _patterns(where: str, patterns: Any, builtin: tuple[str, ...], own: list[tuple[str, str]]) -> tuple[str, ...]:
+    """A level's patterns with :data:`BUILTIN_ITEM` replaced by ``builtin`` (each pattern once, first place
+    kept); the level's own patterns, checked, are appended to ``own`` as ``(where, pattern)``."""
+    out: list[str] = []
+    for p in patterns:
+        if p == BUILTIN_ITEM:
+            out += builtin
+            continue
+        if isinstance(p, str) and p.startswith("@"):
+            # A normalised title holds no "@", so such a pattern could never match: it is a misspelt include.
+            raise ValueError(f"{where}: unknown item {p!r}{did_you_mean(p, [BUILTIN_ITEM])}; the only item "
+                             f"starting with '@' is '{BUILTIN_ITEM}' (the built-in patterns of this level)")
+        own.append((where, _check_pattern(where, p)))
+        out.append(p)
+    return tuple(dict.fromkeys(out))
+
+
+def _levels_from_dict(section: str, data: Any, builtin: Levels, own: list[tuple[str, str]]) -> Levels:
     allowed = _SECTIONS[section]
     if not isinstance(data, Mapping):
         raise ValueError(f"titles.{section}: expected a mapping of value -> list of patterns")
+    defaults = dict(builtin)
     levels = []
     for value, patterns in data.items():
         where = f"titles.{section}.{value}"
@@ -240,11 +309,11 @@ def _levels_from_dict(section: str, data: Any) -> Levels:
             raise ValueError(f"{where}: unknown {section} {value!r}{did_you_mean(str(value), allowed)}; {one_of(allowed)}")
         if not isinstance(patterns, (list, tuple)):
             raise ValueError(f"{where}: expected a list of regex patterns, got {type(patterns).__name__}")
-        levels.append((value, tuple(_check_pattern(where, p) for p in patterns)))
+        levels.append((value, _patterns(where, patterns, defaults.get(value, ()), own)))
     return tuple(levels)
 
 
-def title_map_from_dict(data: Mapping[str, Any]) -> TitleMap:
+def title_map_from_dict(data: Mapping[str, Any], builtin: TitleMap = DEFAULT_TITLE_MAP) -> TitleMap:
     """Build a :class:`TitleMap` from a ruleset's ``titles:`` section.
 
     Args:
@@ -255,7 +324,13 @@ def title_map_from_dict(data: Mapping[str, Any]) -> TitleMap:
             value keeps the default's position, so there key order does not
             change precedence. Either section may be omitted. Patterns are
             regexes matched case-insensitively against the normalised title
-            (see :func:`normalise_title_expr`).
+            (see :func:`normalise_title_expr`). The item ``"@builtin"``
+            (:data:`BUILTIN_ITEM`) in a list stands for that value's patterns
+            in ``builtin``, so ``director: ["@builtin", '\\bleiter\\b']``
+            keeps the built-in director patterns and adds one; a list without
+            it replaces them.
+        builtin: The patterns ``"@builtin"`` stands for (checked already, so
+            not checked again).
 
     Returns:
         The title map, with the sections given (missing ones empty).
@@ -271,13 +346,12 @@ def title_map_from_dict(data: Mapping[str, Any]) -> TitleMap:
     if unknown:
         name = str(unknown[0])
         raise ValueError(f"titles: unknown section {name!r}{did_you_mean(name, _SECTIONS)}; {one_of(_SECTIONS)}")
+    own: list[tuple[str, str]] = []  # the section's own patterns, for one question to the engine
     tmap = TitleMap(
-        seniority=_levels_from_dict("seniority", data.get("seniority", {})),
-        department=_levels_from_dict("department", data.get("department", {})),
+        seniority=_levels_from_dict("seniority", data.get("seniority", {}), builtin.seniority, own),
+        department=_levels_from_dict("department", data.get("department", {}), builtin.department, own),
     )
-    _check_engine([(f"titles.{section}.{value}", p) for section, levels in
-                   (("seniority", tmap.seniority), ("department", tmap.department))
-                   for value, patterns in levels for p in patterns])
+    _check_engine(own)
     return tmap
 
 
@@ -308,6 +382,9 @@ def merge_title_maps(base: TitleMap, override: TitleMap) -> TitleMap:
     A value present in ``override`` replaces the same value's patterns in
     ``base`` at base's position; values only in ``override`` come after
     base's, in override's order. An empty pattern list switches a value off.
+    To add to a value's patterns rather than replace them, the override's
+    list holds base's: :func:`title_map_from_dict` writes them in place of
+    its ``"@builtin"`` item.
     The position is base's, not override's, on purpose: the default order is
     a reasoned precedence (seniority from the top down, specialised
     departments before generic ones), and a ruleset that replaces the

@@ -118,9 +118,11 @@ def test_every_key_of_the_summary_json_is_pinned(tmp_path):
                                             "--accounts", tmp_path / "join_accounts.csv", "--as-of", "2026-11-01",
                                             "-o", tmp_path / "j.csv"]))
     assert docs[-1]["accounts_file"]["likely_same"] and docs[-1]["accounts_file"]["duplicate_examples"]
-    # --strict with a rejected row: the outputs are written, and the figures come with the failure.
+    # --strict with a rejected row: the outputs are written, and the figures come with the failure. A title
+    # no seniority pattern matches, for the unmatched titles' list.
     rejecting = tmp_path / "rejecting.csv"
-    rejecting.write_text((worked / "contacts.csv").read_text() + ",x@example.com,CEO,X,10,SaaS,France\n")
+    rejecting.write_text((worked / "contacts.csv").read_text() + ",x@example.com,CEO,X,10,SaaS,France\n"
+                         "Z,z@example.com,Astronaut,X,10,SaaS,France\n")
     docs.append(_summary(tmp_path, "strict", [rejecting, "-r", RULESETS / "worked_example.yaml", "--strict",
                                               "-o", tmp_path / "s.csv"], exit_code=1))
     later, strict = docs[1], docs[-1]
@@ -129,6 +131,7 @@ def test_every_key_of_the_summary_json_is_pinned(tmp_path):
     assert [d["status"] for d in docs] == ["ok"] * (len(docs) - 1) + ["failed"]
     assert list(strict)[:5] == ["schema_version", "leadq_version", "status", "exit_code", "error"]
     assert (strict["exit_code"], strict["rejected"]) == (1, 1)
+    assert (strict["unmatched_titles"], strict["unmatched_titles_top"]) == (1, [{"title": "Astronaut", "count": 1}])
     failed = _summary(tmp_path, "failed", [tmp_path / "absent.csv", "-o", tmp_path / "a.csv"], exit_code=3)
     assert list(failed) == ["schema_version", "leadq_version", "status", "exit_code", "error", "ruleset", "as_of"]
     text = "\n".join([*schema_lines(docs), "", FAILED_HEADING, *schema_lines([failed])]) + "\n"

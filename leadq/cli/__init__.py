@@ -489,3 +489,4 @@ from leadq.cli import funnel as _funnel  # noqa: E402,F401
 from leadq.cli import init as _init  # noqa: E402,F401
 from leadq.cli import sql as _sql  # noqa: E402,F401
 from leadq.cli import test as _test  # noqa: E402,F401
+from leadq.cli import titles as _titles  # noqa: E402,F401
