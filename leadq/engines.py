@@ -101,10 +101,12 @@ def _check_typed(source: Source, columns: dict[str, Column], what: str, date_ord
                              "would read 1000001 as '1000001.0' (and match no event of lead 1000001). Use --engine "
                              "polars (it reads whole floats as integers), or store the column as integers or text",
                              Position(label))
-        if col.type is Type.DATETIME and schema.get(col.column) == pl.String and date_order != "iso":
-            raise InputError(f"column '{col.column}' ({name}, a date field) is text and settings.date_order is "
-                             f"{date_order}; the SQL engines read text dates in ISO order only (2026-12-31). Use "
-                             "--engine polars, or store the column as a timestamp", Position(label))
+        order = col.date_order or date_order  # the mapping's own, else the settings'
+        if col.type is Type.DATETIME and schema.get(col.column) == pl.String and order != "iso":
+            where = f"its mapping's date_order is {order}" if col.date_order else f"settings.date_order is {order}"
+            raise InputError(f"column '{col.column}' ({name}, a date field) is text and {where}; the SQL engines "
+                             "read text dates in ISO order only (2026-12-31). Use --engine polars, or store the "
+                             "column as a timestamp", Position(label))
         if col.type is Type.DATETIME and schema.get(col.column, pl.Null).is_numeric():
             raise InputError(f"column '{col.column}' ({name}, a date field) is stored as a number (Unix time?); the "
                              "SQL engines read only timestamp columns. Use --engine polars (it reads Unix seconds "

@@ -38,6 +38,7 @@ from typing import Any, Sequence
 
 import polars as pl
 
+from leadq.accounts import ACCOUNT_FIGURES, KEY_COLUMN, figure_column
 from leadq.activity import DAY_US, as_of_literal, col_names, matched_column
 from leadq.activity_input import read_activity_files
 from leadq.cleaning import email_key
@@ -441,10 +442,11 @@ def has_next_step(ruleset: Ruleset) -> bool:
 
 
 def actions_read_account_tier(ruleset: Ruleset) -> bool:
-    """True when a routing rule, flag, segment, product line or nurture track names ``account_tier``.
+    """True when a routing rule, flag, segment, product line or nurture track names ``account_tier`` or
+    an account figure (``account_intent``, ``engaged_contacts`` ...: :data:`leadq.accounts.ACCOUNT_FIGURES`).
 
-    The account tier rolls up every contact of the account, not only the leads explained: such a
-    ruleset's route (and so its SLA) is read with the account tiers of a run over every contact.
+    They roll up every contact of the account, not only the leads explained: such a ruleset's
+    route (and so its SLA) is read with the accounts of a run over every contact.
     """
     actions = ruleset.actions
     if actions is None or actions.accounts is None:
@@ -456,14 +458,20 @@ def actions_read_account_tier(ruleset: Ruleset) -> bool:
                                               *routing.product_lines)]
     if actions.nurture is not None:
         conditions += [track.when for track in actions.nurture.tracks]
-    return any(c is not None and "account_tier" in names_in(c.tree)[0] for c in conditions)
+    rolled_up = {"account_tier", *ACCOUNT_FIGURES}
+    return any(c is not None and rolled_up & set(names_in(c.tree)[0]) for c in conditions)
 
 
 def _with_whole_account_tiers(frame: pl.DataFrame, ruleset: Ruleset, as_of: datetime,
-                              account_tiers: pl.DataFrame) -> pl.DataFrame:
-    """The requested leads' rows with the account tiers of a run over every contact, and their
-    route, flags, SLA and nurture track computed again from those (the owners stay unread)."""
-    frame = frame.drop("account_tier").join(account_tiers, on="lead_id", how="left", maintain_order="left")
+                              accounts: pl.DataFrame) -> pl.DataFrame:
+    """The requested leads' rows with the account tiers and figures of a run over every contact
+    (``accounts``: its ``--rollup account`` rows), and their route, flags, SLA and nurture track
+    computed again from those (the owners stay unread)."""
+    figures = [figure_column(name) for name in ACCOUNT_FIGURES]
+    whole = accounts.select(pl.col("account_id").alias(KEY_COLUMN), "account_tier",
+                            *[pl.col(name).alias(figure_column(name)) for name in ACCOUNT_FIGURES])
+    frame = frame.drop("account_tier", *figures, strict=False).join(whole, on=KEY_COLUMN, how="left",
+                                                                     maintain_order="left")
     return apply_actions(frame.lazy(), ruleset, as_of).collect()
 
 
@@ -578,8 +586,8 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
                    account_tiers: pl.DataFrame | None = None) -> ExplainReport:
     """Build the explanations from a ``detail=True`` scoring result that holds the requested leads.
 
-    ``account_tiers``: (lead_id, account_tier) of a run over every contact, for a ruleset whose
-    routing or nurture reads the account tier (:func:`actions_read_account_tier`).
+    ``account_tiers``: the accounts of a run over every contact (its ``--rollup account`` rows), for a
+    ruleset whose routing or nurture reads the account tier or figures (:func:`actions_read_account_tier`).
     """
     ruleset = result.ruleset
     detail = result.detail
@@ -587,7 +595,8 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
     extra, rule_values, tier_values = _explain_columns(ruleset, as_of)
     ranged = {name: f"keep::{col.column}" for name, col in ruleset.columns.items()
               if col.type is Type.NUMBER and f"keep::{col.column}" in detail.columns}
-    extra += [parse_number(pl.col(raw).cast(pl.String), ruleset.settings.number_format).alias(f"_plain__{name}")
+    extra += [parse_number(pl.col(raw).cast(pl.String),
+                           ruleset.columns[name].number_format or ruleset.settings.number_format).alias(f"_plain__{name}")
               for name, raw in ranged.items()]
     frame = detail.filter(pl.col("lead_id").is_in(list(lead_ids)))
     if account_tiers is not None:
@@ -834,8 +843,8 @@ def explain_frames(
     if actions_read_account_tier(ruleset):  # the tiers of whole accounts, not of the leads explained
         whole = score_frames(ruleset, contacts, events, accounts, as_of=as_of, contacts_label=contacts_label,
                              events_label=events_label, contacts_files=contacts_files, events_files=events_files,
-                             accounts_files=accounts_files)
-        account_tiers = whole.scored.filter(pl.col("lead_id").is_in(chosen)).select("lead_id", "account_tier")
+                             accounts_files=accounts_files, rollup="account")
+        account_tiers = whole.accounts
     return explain_result(result, chosen, as_of, account_tiers)
 
 

@@ -361,3 +361,21 @@ def test_duckdb_gives_the_same_account_owners_and_figures(tmp_path):
     assert dict(zip(got.scored["lead_id"], got.scored["owner"])) == {
         "A1": "priya", "A2": "priya", "A3": "priya", "C1": "lucas", "D1": "priya",
         "B1": "lucas", "B2": "lucas", "E1": None, "E2": None, "D2": None}
+
+
+def test_explain_routes_by_the_figures_of_the_whole_account(tmp_path):
+    """Routing reads account_intent: explained alone, A2 (page_view, 5) would make globex's intent 5 and route
+    it inbound; the whole account (A1 30 + A2 5) is 35, so score and explain both route it abm."""
+    path = tmp_path / "abm.yaml"
+    path.write_text(RULESET)
+    contacts, events = tmp_path / "c.csv", tmp_path / "e.csv"
+    _contacts().collect().write_csv(contacts)
+    _events().collect().write_csv(events)
+    out = tmp_path / "o.csv"
+    run_cli(["score", contacts, "-a", events, "-r", path, "--as-of", "2026-11-01", "-o", out, "-q"])
+    assert dict(pl.read_csv(out).select("lead_id", "route").rows())["A2"] == "abm"
+    import json
+
+    report = json.loads(run_cli(["explain", "A2", contacts, "-a", events, "-r", path, "--as-of", "2026-11-01",
+                                 "--json", "-"]).stdout)
+    assert report["leads"][0]["next_step"]["routing"]["route"] == "abm"

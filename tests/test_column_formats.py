@@ -172,8 +172,6 @@ def test_validate_data_names_the_columns_own_setting(tmp_path):
             "rejects those rows; if these are dates in another order, set columns.created_at.date_order: eu") in out
 
 
-@pytest.mark.xfail(strict=True, reason="leadq/engines.py _check_typed reads settings.date_order only, not the column's "
-                   "own: the US Timestamp is read by the SQL cast as unreadable, without a word")
 def test_sql_engines_refuse_a_text_date_column_read_in_us_order(tmp_path):
     pytest.importorskip("duckdb")
     ruleset, events, contacts = tmp_path / "r.yaml", tmp_path / "e.parquet", tmp_path / "c.parquet"
