@@ -43,7 +43,7 @@ from leadq.conditions import Type
 from leadq.ruleset import Column, Ruleset
 from leadq.sqlgen.query import QueryBuilder
 from leadq.sqlgen.tables import ORDER_COLUMN, SqlTables
-from leadq.titles import unmatched_title, with_ruleset_titles
+from leadq.titles import top_unmatched_titles, unmatched_title, with_ruleset_titles
 
 ENGINES = ("polars", "duckdb", "spark")
 ROW_COLUMN = "_leadq_row"  # input order added when registering a source
@@ -149,6 +149,7 @@ def _finish_actions(leads: pl.DataFrame, ruleset: Ruleset, as_of: datetime, inpu
     done = with_actions(frame, ruleset, as_of, carry_accounts=rollup == "account").collect()
     if "_unmatched_title" in done.columns:
         stats.unmatched_titles = int(done["_unmatched_title"].sum())
+        stats.unmatched_titles_top = top_unmatched_titles(done["job_title"].filter(done["_unmatched_title"]))
     return done, accounts_from_leads(done) if rollup == "account" else None
 
 

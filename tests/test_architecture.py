@@ -76,7 +76,7 @@ def test_the_entry_point_builds_only_the_command_it_runs():
 
     assert [c.callback.__name__ for c in app_for(["score", "x.csv"]).registered_commands] == ["score"]
     assert app_for([]) is app and app_for(["scor"]) is app and app_for(["--help"]) is app
-    assert len(app.registered_commands) == 10
+    assert len(app.registered_commands) == 11
 
 
 @pytest.mark.parametrize(("args", "code", "text"), [

@@ -20,6 +20,7 @@ from benchmarks.run import RULESET, agreement
 from leadq.compiler import _fragment, fmt_constant, fmt_number
 from leadq.pipeline import read_and_score
 from leadq.ruleset_loader import load_ruleset
+from tests.conftest import ENGINE_SCORE_TOLERANCE
 
 AS_OF = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
@@ -128,7 +129,7 @@ def test_typed_contacts_score_the_same_on_the_duckdb_engine(tiny):
         duck.scored.select("lead_id", "tier", "total_score"), on="lead_id", how="full", suffix="_duck")
     assert both.height == result.scored.height
     assert both.filter(pl.col("tier") != pl.col("tier_duck")).height == 0
-    assert both.select((pl.col("total_score") - pl.col("total_score_duck")).abs().max()).item() <= 1e-9
+    assert both.select((pl.col("total_score") - pl.col("total_score_duck")).abs().max()).item() <= ENGINE_SCORE_TOLERANCE
 
 
 def test_the_startup_run_times_both_steps_and_renders_them(tmp_path):

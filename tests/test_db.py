@@ -23,7 +23,7 @@ from leadq.pipeline import score_frames
 from leadq.ruleset_loader import load_ruleset
 from leadq.sample import SampleSpec, generate
 
-from conftest import AS_OF, RULESETS, run_cli
+from conftest import AS_OF, ENGINE_SCORE_TOLERANCE, RULESETS, run_cli
 
 pytest.importorskip("adbc_driver_postgresql")
 pytest.importorskip("adbc_driver_sqlite")
@@ -122,7 +122,7 @@ def _same(expected: pl.DataFrame, got: pl.DataFrame) -> None:
     expected = expected.select(got.columns).sort("lead_id")
     assert got.height == expected.height > 700
     for c in ("fit_score", "intent_score", "total_score"):
-        assert (got[c] - expected[c]).abs().max() <= 1e-9
+        assert (got[c] - expected[c]).abs().max() <= ENGINE_SCORE_TOLERANCE
     for c in ("grade", "tier", "disqualified", "explanation"):
         assert got[c].to_list() == expected[c].to_list(), c
     reasons = got["disqualification_reasons"]

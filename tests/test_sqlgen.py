@@ -16,7 +16,7 @@ import pytest
 from leadq.compiler import fmt_number
 from leadq.ruleset_loader import load_ruleset
 
-from conftest import AS_OF, RULESETS, run_cli
+from conftest import AS_OF, ENGINE_SCORE_TOLERANCE, RULESETS, run_cli
 
 sqlglot = pytest.importorskip("sqlglot")
 duckdb = pytest.importorskip("duckdb")
@@ -337,7 +337,7 @@ def test_postgres_scores_the_sample_like_polars(pg):
                             frames["accounts"].drop("row_no").lazy(), as_of=AS_OF).scored
     assert got["lead_id"].to_list() == expected["lead_id"].to_list()  # input order kept (ORDER BY row_no)
     for c in ("fit_score", "intent_score", "total_score"):
-        assert (got[c] - expected[c]).abs().max() <= 1e-9
+        assert (got[c] - expected[c]).abs().max() <= ENGINE_SCORE_TOLERANCE
     for c in ("grade", "tier", "disqualified", "explanation"):
         assert got[c].to_list() == expected[c].to_list(), c
     assert got["disqualification_reasons"].to_list() == expected["disqualification_reasons"].list.join("; ").to_list()

@@ -466,7 +466,7 @@ def app_for(args: list[str]) -> typer.Typer:
     otherwise be that command, and read the command's name as its first argument.
 
     Typer builds every command's options from its signature before it runs one
-    (about 25 ms for leadq's ten): a cron job scoring a small file should not pay
+    (about 25 ms for leadq's eleven): a cron job scoring a small file should not pay
     for the other nine. Help, usage lines and errors of the command are the same.
     """
     if not args:
