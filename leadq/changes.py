@@ -31,6 +31,7 @@ from typing import Sequence
 
 import polars as pl
 
+from leadq.accounts import KEY_COLUMN
 from leadq.cleaning import stripped_text
 from leadq.compressed_input import COMPRESSION_BY_EXTENSION
 from leadq.errors import InputError, TooManyChangesError, UsageError, did_you_mean, os_reason
@@ -161,11 +162,17 @@ def not_before_note(previous: PreviousRun, as_of: datetime | None) -> str | None
 
 def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: Ruleset,
                           min_score_change: float = DEFAULT_MIN_SCORE_CHANGE,
-                          as_of: datetime | None = None) -> tuple[pl.DataFrame, dict]:
+                          as_of: datetime | None = None,
+                          account_keys: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict]:
     """The scored frame with the change columns (and kept owners), and the change figures for the summary.
 
     ``as_of``: this run's as-of time; a previous output as of it or later gives ``previous_not_before``
     true and a ``warning`` (:func:`not_before_note`).
+
+    ``account_keys``: each lead's account key (``ScoreResult.account_keys``:
+    :func:`leadq.routing.account_keys`), or the key as a column of ``scored``. On a route with
+    ``assign: account`` an account's new contacts then get the owner its kept contacts have
+    (:func:`_keep_owners`); without the keys every contact is its own account there.
 
     Raises:
         UsageError: ``min_score_change`` is negative or not a number, or the
@@ -178,6 +185,8 @@ def compare_with_previous(scored: pl.DataFrame, previous: PreviousRun, ruleset: 
         *[pl.col(c).cast(pl.String).alias(f"_prev_{c}") for c in _ROUTING if c in previous.frame.columns],
         pl.lit(True).alias("_seen"))
     joined = scored.join(prev, on="lead_id", how="left", maintain_order="left")
+    if account_keys is not None and KEY_COLUMN not in joined.columns:
+        joined = joined.join(account_keys.select("lead_id", KEY_COLUMN), on="lead_id", how="left", maintain_order="left")
     owners_kept = None
     if _owners_of(ruleset) and "owner" in scored.columns and "_prev_owner" in joined.columns:
         joined, owners_kept = _keep_owners(joined, ruleset)
@@ -322,23 +331,58 @@ def _capacities_of(ruleset: Ruleset) -> dict[str, tuple[int | None, ...]]:
 
 def _keep_owners(joined: pl.DataFrame, ruleset: Ruleset) -> tuple[pl.DataFrame, int]:
     """A lead in the same route as before keeps its previous owner while that owner is still on the route
-    (away or not); the route's other leads go to its least loaded owners (:func:`_balanced_owners`)."""
+    (away or not); on a route with ``assign: account`` a lead that keeps none follows its account's kept owner
+    (:func:`_account_owners`); the route's other leads go to its least loaded owners (:func:`_balanced_owners`)."""
     owners = _owners_of(ruleset)
+    by_account = [route for route in ruleset.actions.routing.account_routes if route in owners]
     pairs = [f"{route}\x1f{owner}" for route, roster in owners.items() for owner, _ in roster]
     keep = ((pl.col("route") == pl.col("_prev_route")).fill_null(False)
             & pl.concat_str([pl.col("route"), pl.col("_prev_owner")], separator="\x1f").is_in(pairs).fill_null(False))
     joined = joined.with_columns(keep.alias("_keep"))
-    fresh = _balanced_owners(joined, owners, _capacities_of(ruleset))
+    if by_account and KEY_COLUMN not in joined.columns:  # no keys given: each contact is its own account
+        joined = joined.with_columns(pl.lit(None, dtype=pl.String).alias(KEY_COLUMN))
+    if by_account:
+        joined = joined.join(_account_owners(joined, owners, by_account), on=["route", KEY_COLUMN], how="left",
+                             maintain_order="left")
+    else:
+        joined = joined.with_columns(pl.lit(None, dtype=pl.String).alias("_acct_owner"))
+    joined = joined.with_columns((~pl.col("_keep") & pl.col("_acct_owner").is_not_null()).alias("_follow"))
+    fresh = _balanced_owners(joined, owners, _capacities_of(ruleset), by_account)
     joined = (joined.join(fresh, on="lead_id", how="left", maintain_order="left")
               .with_columns(pl.when(pl.col("_keep")).then(pl.col("_prev_owner"))
+                            .when(pl.col("_follow")).then(pl.col("_acct_owner"))
                             .when(pl.col("route").is_in(list(owners))).then(pl.col("_fresh_owner"))
                             .otherwise(pl.col("owner")).alias("owner")))
     return joined, int(joined["_keep"].sum())
 
 
+def _roster(owners: dict[str, tuple[tuple[str, int], ...]],
+            capacities: dict[str, tuple[int | None, ...]]) -> pl.DataFrame:
+    """One row per route and owner: route, _pos (the owner's place in the route's list), owner, _share, _cap."""
+    return pl.DataFrame([(route, i, name, share, capacities[route][i] if route in capacities else None)
+                         for route, names in owners.items() for i, (name, share) in enumerate(names)],
+                        schema={"route": pl.String, "_pos": pl.Int64, "owner": pl.String, "_share": pl.Int64,
+                                "_cap": pl.Int64}, orient="row")
+
+
+def _account_owners(joined: pl.DataFrame, owners: dict[str, tuple[tuple[str, int], ...]],
+                    by_account: list[str]) -> pl.DataFrame:
+    """The owner of each account on an ``assign: account`` route that has kept leads there: route, the key,
+    _acct_owner. Contacts kept under different owners (an account split before, or by an earlier
+    ``assign: lead``): the owner who keeps most of them, ties by the order of the route's owners."""
+    kept = joined.filter(pl.col("_keep") & pl.col("route").is_in(by_account) & pl.col(KEY_COLUMN).is_not_null())
+    return (kept.group_by("route", KEY_COLUMN, pl.col("_prev_owner").alias("owner")).len()
+            .join(_roster(owners, {}).select("route", "owner", "_pos"), on=["route", "owner"], how="inner")
+            .sort(["route", KEY_COLUMN, "len", "_pos"], descending=[False, False, True, False])
+            .unique(["route", KEY_COLUMN], keep="first", maintain_order=True)
+            .select("route", KEY_COLUMN, pl.col("owner").alias("_acct_owner")))
+
+
 def _balanced_owners(joined: pl.DataFrame, owners: dict[str, tuple[tuple[str, int], ...]],
-                     capacities: dict[str, tuple[int | None, ...]] | None = None) -> pl.DataFrame:
-    """An owner for each lead of a route with owners that keeps none: lead_id, _fresh_owner.
+                     capacities: dict[str, tuple[int | None, ...]] | None = None,
+                     by_account: Sequence[str] = ()) -> pl.DataFrame:
+    """An owner for each lead of a route with owners that keeps none (nor follows its account's,
+    ``_follow``): lead_id, _fresh_owner.
 
     Each owner with a share above 0 has turns ordered by :func:`leadq.owners.turn_order`
     from the leads it keeps upward: (2 * (kept + turn) + 1) / (2 * share), ties in the
@@ -351,25 +395,37 @@ def _balanced_owners(joined: pl.DataFrame, owners: dict[str, tuple[tuple[str, in
     has at most that many turns: the leads it keeps do not count, its new leads do.
     Such a route's leads take the turns most urgent first
     (:func:`leadq.routing.urgency_order`), and those left over get no owner.
+
+    On the ``by_account`` routes (``assign: account``) an account takes a turn, not a lead
+    (:func:`leadq.routing.account_rank_stages`, in its order): all its new contacts get the
+    same owner, an owner's load is the accounts it keeps, and a capacity counts accounts.
     """
+    from leadq.routing import UNIT_POS, account_rank_stages, urgency_order
+
     capacities = capacities or {}
-    roster = pl.DataFrame([(route, i, name, share, capacities[route][i] if route in capacities else None)
-                           for route, names in owners.items() for i, (name, share) in enumerate(names)],
-                          schema={"route": pl.String, "_pos": pl.Int64, "owner": pl.String, "_share": pl.Int64,
-                                  "_cap": pl.Int64}, orient="row")
+    roster = _roster(owners, capacities)
     rank = pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by="lead_id")
     if capacities:
-        from leadq.routing import urgency_order
-
         urgent = pl.int_range(pl.len(), dtype=pl.Int64).over(
             "route", order_by=urgency_order("sla_due_at" in joined.columns), nulls_last=True)
         rank = pl.when(pl.col("route").is_in(list(capacities))).then(urgent).otherwise(rank)
-    leads = (joined.filter(~pl.col("_keep") & pl.col("route").is_in(list(owners)))
-             .with_columns(rank.alias("_slot")).select("lead_id", "route", "_slot"))
-    kept = joined.filter(pl.col("_keep")).group_by("route", pl.col("_prev_owner").alias("owner")).len()
+    follows = pl.col("_follow") if "_follow" in joined.columns else pl.lit(False)
+    leads = joined.filter(~pl.col("_keep") & ~follows & pl.col("route").is_in(list(owners)))
+    # What an owner keeps, in what takes turns: a contact, or on an assign: account route its account.
+    unit = pl.concat_str([pl.lit("l"), pl.col("lead_id").cast(pl.String)])
+    if by_account:
+        for stage in account_rank_stages(list(by_account), [r for r in by_account if r in capacities],
+                                         "sla_due_at" in joined.columns):
+            leads = leads.with_columns(stage)
+        rank = pl.when(pl.col("route").is_in(list(by_account))).then(pl.col(UNIT_POS)).otherwise(rank)
+        unit = (pl.when(pl.col("route").is_in(list(by_account)) & pl.col(KEY_COLUMN).is_not_null())
+                .then(pl.concat_str([pl.lit("a"), pl.col(KEY_COLUMN)])).otherwise(unit))
+    leads = leads.with_columns(rank.alias("_slot")).select("lead_id", "route", "_slot")
+    kept = (joined.filter(pl.col("_keep")).group_by("route", pl.col("_prev_owner").alias("owner"))
+            .agg(unit.n_unique().alias("len")))
     load = (roster.filter(pl.col("_share") > 0)
             .join(kept, on=["route", "owner"], how="left").with_columns(pl.col("len").fill_null(0).cast(pl.Int64))
-            .join(leads.group_by("route").len("_new"), on="route", how="inner"))
+            .join(leads.group_by("route").agg(pl.col("_slot").n_unique().alias("_new")), on="route", how="inner"))
     # The uncapped owners' turns up to this key: together at least the route's new leads, whatever each
     # keeps. An owner with a capacity has exactly that many turns.
     free = pl.col("_cap").is_null()

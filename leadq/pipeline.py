@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Sequence
 
 import polars as pl
 
-from leadq.accounts import accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces
+from leadq.accounts import KEY_COLUMN, accounts_from_leads, carried_account_columns, lead_workspaces, uses_workspaces
 from leadq.actions import action_columns, check_rollup, with_actions
 from leadq.activity import (
     _id_shape, event_accounting, event_count_columns, finish_aggregates, known_event_columns, most_events_unknown,
@@ -48,6 +48,7 @@ from leadq.inputs import (
     read_input_files, run_counted,
 )
 from leadq.progress import stage
+from leadq.routing import account_keys
 from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 from leadq.titles import TITLE_FIELDS, maps_titles, top_unmatched_titles, unmatched_title_text, with_ruleset_titles
@@ -113,6 +114,7 @@ class ScoreResult:
     ruleset: Ruleset
     detail: pl.DataFrame | None = None  # every internal column, for explain/calibrate
     accounts: pl.DataFrame | None = None  # one row per account, with rollup="account"
+    account_keys: pl.DataFrame | None = None  # lead_id, _account_key with an assign: account route (--previous)
 
 
 def _reject_reason(ruleset: Ruleset, bad_fields: list[str], required: set[str]) -> pl.Expr:
@@ -433,6 +435,8 @@ def _score_frames(
         internal.append("_unmatched_title")
     if joined_accounts:
         internal += [ACCOUNT_MATCH, ACCOUNT_UNMATCHED_ID]  # counted after the one collect, as the titles are
+    if ruleset.actions is not None and ruleset.actions.routing is not None and ruleset.actions.routing.account_routes:
+        internal.append(KEY_COLUMN)  # for --previous: an account's new contacts follow its kept owner
     if "created_at" in ruleset.columns:
         # A column of the scored plan too, summed after the one collect.
         scored = scored.with_columns((pl.col("created_at") > pl.lit(as_of, dtype=pl.Datetime("us", "UTC")))
@@ -506,7 +510,8 @@ def _score_frames(
                               how="horizontal")
     return ScoreResult(scored=output, rejects=rejects_full, stats=stats, ruleset=ruleset,
                        detail=scored_df if detail else (funnel_df if funnel_cols else None),
-                       accounts=accounts_from_leads(scored_df) if rollup == "account" else None)
+                       accounts=accounts_from_leads(scored_df) if rollup == "account" else None,
+                       account_keys=account_keys(scored_df, ruleset))
 
 
 def _unknown_examples(events: pl.LazyFrame, scored_ids: pl.Series, ruleset: Ruleset) -> dict:

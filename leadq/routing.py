@@ -21,11 +21,14 @@ that routing may use ``account_tier``):
     first (:func:`urgency_order`) and leaves those beyond its owners' capacity
     without an owner (:func:`leadq.owners.capped_turns`).
     A route with ``assign: account`` rotates its owners over accounts instead
-    (:func:`_account_rank_stages`): each account of the rollup (by its key) takes
+    (:func:`account_rank_stages`): each account of the rollup (by its key) takes
     one turn and all its contacts on the route get that owner; accounts go in key
     text order, then the route's contacts without an account, one turn each in
     lead id order. A capacity then counts accounts (an account is never split),
     and the most urgent account is the one with the most urgent contact.
+    With ``--previous`` (:func:`leadq.changes.compare_with_previous`) an account's
+    new contacts follow the owner its kept contacts have (:func:`account_keys`
+    hands the accounts on); only new accounts take turns.
 ``route_flags``
     Every flag whose condition holds (e.g. "also notify a solutions engineer").
 ``sla_due_at`` / ``next_step``
@@ -67,7 +70,7 @@ from leadq.ruleset import Ruleset
 
 ROUTE_RANK = "_route__rank"
 ROUTE_UNIT = "_route__unit"  # what takes a turn on a route with assign: account (an account, or a lead without one)
-_UNIT_POS = "_route__unit_pos"
+UNIT_POS = "_route__unit_pos"  # the turn of that unit on its route (account_rank_stages)
 
 
 def output_columns(ruleset: Ruleset) -> list[str]:
@@ -195,7 +198,7 @@ def urgency_order(has_sla: bool) -> list[pl.Expr]:
     return keys + [pl.when(total == 0).then(pl.lit(0.0)).otherwise(-total), pl.col("lead_id")]
 
 
-def _account_rank_stages(routes: list[str], capped: list[str], has_sla: bool) -> list[list[pl.Expr]]:
+def account_rank_stages(routes: list[str], capped: list[str], has_sla: bool) -> list[list[pl.Expr]]:
     """Stages giving each lead of an ``assign: account`` route its account's turn, as ``_route__unit_pos``.
 
     The unit that takes a turn is the lead's account (:data:`leadq.accounts.KEY_COLUMN`), or the lead itself
@@ -211,7 +214,7 @@ def _account_rank_stages(routes: list[str], capped: list[str], has_sla: bool) ->
     stages = [[pl.when(pl.col("route").is_in(routes)).then(unit).alias(ROUTE_UNIT)]]
     by_name = pl.col(ROUTE_UNIT).rank("dense").over("route").cast(pl.Int64) - 1
     if not capped:
-        return stages + [[by_name.alias(_UNIT_POS)]]
+        return stages + [[by_name.alias(UNIT_POS)]]
     # Windows do not nest, hence a stage each: the unit's urgency, its leads' places in that order, the
     # unit's first place (the same for all its leads), and that place's dense rank on the route.
     over = ["route", ROUTE_UNIT]
@@ -224,7 +227,17 @@ def _account_rank_stages(routes: list[str], capped: list[str], has_sla: bool) ->
     place = pl.int_range(pl.len(), dtype=pl.Int64).over("route", order_by=keys, nulls_last=True)
     urgent = pl.col(first).rank("dense").over("route").cast(pl.Int64) - 1
     return stages + [figures, [place.alias(first)], [pl.col(first).min().over(over).alias(first)],
-                     [pl.when(pl.col("route").is_in(capped)).then(urgent).otherwise(by_name).alias(_UNIT_POS)]]
+                     [pl.when(pl.col("route").is_in(capped)).then(urgent).otherwise(by_name).alias(UNIT_POS)]]
+
+
+def account_keys(frame: pl.DataFrame, ruleset: Ruleset) -> pl.DataFrame | None:
+    """Each lead's account key (``lead_id``, :data:`leadq.accounts.KEY_COLUMN`; null without an account), for
+    :func:`leadq.changes.compare_with_previous`; None when no route has ``assign: account`` (or the frame lacks
+    the key). The scored output leaves internal columns out, so the key travels beside it."""
+    routing = ruleset.actions.routing if ruleset.actions is not None else None
+    if routing is None or not routing.account_routes or KEY_COLUMN not in frame.columns:
+        return None
+    return frame.select("lead_id", KEY_COLUMN)
 
 
 def _owner_expr(ruleset: Ruleset) -> pl.Expr:
@@ -313,8 +326,8 @@ def action_stages(ruleset: Ruleset, as_of: datetime) -> list[list[pl.Expr]]:
             rank = pl.when(pl.col("route").is_in(capped)).then(urgent).otherwise(rank)
         by_account = list(routing.account_routes)
         if by_account:
-            stages += _account_rank_stages(by_account, [r for r in by_account if r in capped], bool(actions.sla))
-            rank = pl.when(pl.col("route").is_in(by_account)).then(pl.col(_UNIT_POS)).otherwise(rank)
+            stages += account_rank_stages(by_account, [r for r in by_account if r in capped], bool(actions.sla))
+            rank = pl.when(pl.col("route").is_in(by_account)).then(pl.col(UNIT_POS)).otherwise(rank)
         stages.append([rank.alias(ROUTE_RANK)])
         stages.append([_owner_expr(ruleset).alias("owner")])
     if actions.nurture is not None:
