@@ -22,13 +22,13 @@ import sys
 import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, Mapping
+from typing import BinaryIO, Callable, Collection, Iterator, Mapping, Sequence
 
 import polars as pl
 import polars.selectors as cs
 
 from leadq.csv_input import free_name
-from leadq.errors import OutputError, UsageError, one_of, os_reason
+from leadq.errors import OutputError, UsageError, did_you_mean, one_of, os_reason
 from leadq.inputs import FORMAT_BY_EXTENSION, STDIN
 from leadq.interrupts import interruptible
 
@@ -36,6 +36,7 @@ __all__ = [
     "FORMATS",
     "ROW_GROUP_SIZE",
     "AtomicWrites",
+    "OutputColumns",
     "atomic_write",
     "check_format_matches_name",
     "check_output_format",
@@ -46,6 +47,8 @@ __all__ = [
     "gzip_if_named",
     "is_gzip_path",
     "is_stream_target",
+    "output_fields",
+    "selected_columns",
     "signals_held",
     "stdout_os_error",
     "write_frame",
@@ -116,6 +119,185 @@ _FOREIGN_OUTPUTS = {
     **dict.fromkeys((".arrow", ".feather", ".ipc", ".avro", ".orc", ".xml", ".html"),
                     "that format; write .parquet, .csv, .tsv or .ndjson"),
 }
+
+
+# The columns --previous adds (leadq.changes.CHANGE_COLUMNS, which imports this module).
+_CHANGE_COLUMNS = ("previous_tier", "score_change", "change")
+
+
+def output_fields(ruleset, previous: bool) -> list[str]:
+    """The columns ``leadq score`` writes whatever the input holds: leadq's, the action sections' and, with
+    ``previous``, the change columns (``--columns`` takes any other field for an input column)."""
+    from leadq.actions import action_columns
+    from leadq.fields import OUTPUT_COLUMNS
+
+    return [*OUTPUT_COLUMNS, *action_columns(ruleset), *(_CHANGE_COLUMNS if previous else ())]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One value of ``--columns``: its items, or (``pending``) one item or several, as the contacts' header says."""
+
+    value: str
+    items: tuple[tuple[str, str], ...]  # (header, field), in order
+    whole: tuple[str, str] | None = None  # the value as one item, if its field turns out to be an input column
+
+
+@dataclass(frozen=True)
+class OutputColumns:
+    """``--columns``: the output's columns, in order, each ``FIELD`` or ``HEADER=FIELD``.
+
+    Parsed before anything is read (:meth:`parse`); a field that is not a column leadq writes is an input
+    column, carried as ``--keep-columns`` carries it (:meth:`keep_values`); once the output's columns are
+    known, :meth:`resolve` gives the (header, field) pairs that :func:`selected_columns` applies.
+    """
+
+    entries: tuple[_Entry, ...]
+    known: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, values: Sequence[str], known: Sequence[str]) -> OutputColumns:
+        """Split the option's values into items (repeatable or comma-separated, as ``--keep-columns``).
+
+        A value with commas is split on them unless it is whole one item: exactly a column leadq writes,
+        or, when none of its parts is one and only its first part has a ``HEADER=``, an input column
+        whose name has commas ('Revenue, USD', 'Revenue=Revenue, USD'), which the contacts' header
+        decides (:meth:`resolve`).
+
+        Raises:
+            UsageError: a value naming nothing, an empty header or field, a header given twice.
+        """
+        known_set = set(known)
+        entries = []
+        for value in values:
+            text = value.strip()
+            if not text.strip(", "):
+                raise UsageError(f"--columns: {value!r} names nothing; give at least one column, or leave the "
+                                 "option out")
+            if "," not in text or text in known_set:
+                entries.append(_Entry(value, (_item(text, known_set),)))
+                continue
+            parts = tuple(_item(p.strip(), known_set) for p in text.split(",") if p.strip())
+            header, eq, field = text.partition("=")
+            named = [p.strip() for p in (field if eq else text).split(",")]
+            if (not eq or "," not in header) and "=" not in field and not known_set.intersection(named):
+                entries.append(_Entry(value, parts, whole=_item(text, known_set)))
+            else:
+                entries.append(_Entry(value, parts))
+        spec = cls(tuple(entries), tuple(known))
+        _check_headers([i for e in spec.entries if e.whole is None for i in e.items])
+        return spec
+
+    def check_read_back(self, previous: str) -> None:
+        """Refuse a selection the next run cannot read as ``--previous`` (when this run's ``--out`` is its
+        ``--previous`` too: the state a scheduled job keeps), before anything is read.
+
+        Raises:
+            UsageError: lead_id, tier or total_score is left out or renamed.
+        """
+        items = {item for e in self.entries for item in e.items}
+        lost = [f for f in ("lead_id", "tier", "total_score") if (f, f) not in items]
+        if lost:
+            raise UsageError(f"--columns leaves out {lost[0]} (or renames it), and --previous {previous} is --out: "
+                             "the next run reads lead_id, tier and total_score back from it; keep them under their "
+                             "own names, or keep the state in another file and write the CRM's columns to --changes")
+
+    def keep_values(self, keep_columns: Sequence[str] = ()) -> list[str]:
+        """The input columns the items name, as ``--keep-columns`` values (whole or split as it does), but
+        those ``keep_columns`` (its values) carries already."""
+        covered = set()
+        for value in keep_columns:
+            covered |= {value, *(p.strip() for p in value.split(","))}
+        out = []
+        for entry in self.entries:
+            wanted = [entry.whole[1]] if entry.whole else [f for _, f in entry.items if f not in self.known]
+            for name in wanted:
+                parts = {name, *(p.strip() for p in name.split(","))} if entry.whole else {name}
+                if name in covered or parts <= covered:
+                    continue
+                covered |= parts
+                out.append(name)
+        return out
+
+    def resolve(self, columns: Sequence[str]) -> list[tuple[str, str]]:
+        """The (header, field) pairs for a frame of ``columns``, in order.
+
+        Raises:
+            UsageError: a field that is not one of ``columns`` (naming them, and the closest), a header
+                given twice.
+        """
+        present = set(columns)
+        pairs = [item for e in self.entries
+                 for item in ((e.whole,) if e.whole and e.whole[1] in present else e.items)]
+        for _, field in pairs:
+            if field not in present:
+                raise UsageError(f"--columns: no column '{field}' in the output{did_you_mean(field, columns)}"
+                                 f"{_change_hint(field)}; available: {', '.join(columns)}")
+        _check_headers(pairs)
+        return pairs
+
+    def with_changes(self, columns: Sequence[str]) -> list[tuple[str, str]]:
+        """:meth:`resolve` for the ``--changes`` file: the same columns and headers (a CRM re-import of the
+        changes matches records by the same id header), then the change columns not among them."""
+        pairs = self.resolve(columns)
+        fields = {f for _, f in pairs}
+        pairs += [(c, c) for c in _CHANGE_COLUMNS if c in columns and c not in fields]
+        _check_headers(pairs, " (the --changes file adds the change columns not chosen)")
+        return pairs
+
+    def unknown_input_column(self, exc: UsageError) -> UsageError:
+        """The error of a field that is neither a column leadq writes nor one of the contacts' (the scoring's
+        ``--keep-columns: no column 'X' in FILE; did you mean ...`` said of a value of ``--columns``), or
+        ``exc`` itself when it is about another option."""
+        start = "--keep-columns: no column '"
+        text = str(exc)
+        if not text.startswith(start):
+            return exc
+        missing, _, where = text[len(start):].partition("' in ")
+        named = {n for name in self.keep_values() for n in (name, *(p.strip() for p in name.split(",")))}
+        if missing not in named:
+            return exc
+        where, _, hint = where.partition("; did you mean ")
+        hint = did_you_mean(missing, self.known) or (f"; did you mean {hint}" if hint else "")
+        return UsageError(f"--columns: no column '{missing}' in the output nor in {where}{hint}{_change_hint(missing)}"
+                          f"; available: {', '.join(self.known)}, or any column of {where}")
+
+
+def _change_hint(field: str) -> str:
+    """Why a change column is not there: it comes with --previous."""
+    return f" ({field} comes with --previous)" if field in _CHANGE_COLUMNS else ""
+
+
+def _item(text: str, known: Collection[str]) -> tuple[str, str]:
+    """(header, field) of one item: ``FIELD`` (its own header) or ``HEADER=FIELD``, split at the first ``=``
+    (a field that is a column leadq writes is never split)."""
+    if text in known or "=" not in text:
+        return text, text
+    header, _, field = text.partition("=")
+    header, field = header.strip(), field.strip()
+    if not header:
+        raise UsageError(f"--columns: {text!r} has an empty header; write HEADER=FIELD, or FIELD alone to keep "
+                         "its name")
+    if not field:
+        raise UsageError(f"--columns: {text!r} names no column after '='; write HEADER=FIELD")
+    return header, field
+
+
+def _check_headers(pairs: Sequence[tuple[str, str]], why: str = "") -> None:
+    """Refuse a header given twice: a reader matching columns by header would take one for the other."""
+    seen: set[str] = set()
+    for header, _ in pairs:
+        if header in seen:
+            raise UsageError(f"--columns: header '{header}' is given twice{why}; give each column its own header")
+        seen.add(header)
+
+
+def selected_columns(df: pl.DataFrame, pairs: Sequence[tuple[str, str]] | None) -> pl.DataFrame:
+    """``df`` with the columns of ``pairs`` (header, field) only, in their order, under their headers (``None``:
+    ``df`` as it is)."""
+    if pairs is None:
+        return df
+    return df.select(pl.col(field).alias(header) for header, field in pairs)
 
 
 def format_from_path(path: str, default: str = "parquet", option: str = "--out") -> str:

@@ -53,6 +53,12 @@ def score(
         "--keep-columns", "-k", help="Input columns to carry into the output (repeatable or comma-separated); a "
         "value that is exactly one of the contacts' column names is that column, commas and all "
         "(-k 'Revenue, USD').")] = None,
+    columns: Annotated[Optional[list[str]], typer.Option(
+        "--columns", metavar="[HEADER=]FIELD",
+        help="The output's columns, exactly these in this order (repeatable or comma-separated), each a column the "
+        "output would have (leadq's, the action sections', --previous's) or an input column (kept without -k), "
+        "written under HEADER when given: --columns 'Record ID=lead_id,leadq Score=total_score,tier'. The same in "
+        "--changes, with the change columns not chosen after them; the rejects keep theirs.")] = None,
     rejects: Annotated[Optional[str], typer.Option(
         "--rejects", help="Where rejected rows go, in the format of its extension (CSV when it has none; '-' for "
         "CSV on stdout); default: <out>.rejects.csv beside the output (scored.rejects.csv with --out -).")] = None,
@@ -135,9 +141,9 @@ def score(
     from leadq.interrupts import interruptible
     from leadq.output_lock import output_lock
     from leadq.inputs import check_outputs_not_read
-    from leadq.outputs import (FORMATS, AtomicWrites, check_format_matches_name, check_output_format, check_output_path,
-                               check_outputs_distinct, format_from_path, gzip_if_named, is_stream_target,
-                               write_frame)
+    from leadq.outputs import (FORMATS, AtomicWrites, OutputColumns, check_format_matches_name, check_output_format,
+                               check_output_path, check_outputs_distinct, format_from_path, gzip_if_named,
+                               is_stream_target, output_fields, selected_columns, write_frame)
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
@@ -195,6 +201,14 @@ def score(
 
         rs = with_owners_away(rs, _split_multi(away, "--away"))
     as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
+    chosen = OutputColumns.parse(columns, output_fields(rs, bool(previous))) if columns else None
+    if chosen and previous and not to_db and os.path.abspath(previous) == os.path.abspath(out):
+        chosen.check_read_back(previous)
+    # The input columns --columns names are kept as -k keeps them (the contacts' header says which they are).
+    keep_all = [*(keep_columns or ()), *(chosen.keep_values(keep_columns or ()) if chosen else ())]
+    if engine != "polars" and chosen and chosen.keep_values():
+        raise UsageError(f"--columns: '{chosen.keep_values()[0]}' is no column leadq writes (an input column?); "
+                         "input columns can be kept with --engine polars only")
     if to_db and (db_file := sqlite_file(out)):  # its folder, before any input is read
         check_output_path(db_file)
     outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
@@ -240,30 +254,33 @@ def score(
                 earlier = read_previous(previous, missing_ok=not to_db and out != "-"
                                         and os.path.abspath(previous) == os.path.abspath(out))
             db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
-            if engine != "polars":
-                from leadq.engines import score_with_engine
+            try:  # a field of --columns that is neither leadq's nor an input column is found here
+                if engine != "polars":
+                    from leadq.engines import score_with_engine
 
-                if keep_columns:
-                    raise UsageError("--keep-columns works with --engine polars only")
-                sources = db_inputs or (contacts, activity_specs, account_specs)
-                result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
-            elif db_inputs:
-                from leadq.pipeline import score_frames
+                    if keep_columns:
+                        raise UsageError("--keep-columns works with --engine polars only")
+                    sources = db_inputs or (contacts, activity_specs, account_specs)
+                    result = score_with_engine(engine, rs, *sources, as_of=as_of_dt, spark_master=spark_master, rollup=rollup)
+                elif db_inputs:
+                    from leadq.pipeline import score_frames
 
-                frames = [f.lazy() if f is not None else None for f in db_inputs]
-                result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
-                                      keep_columns=keep_columns or (), rollup=rollup,
-                                      contacts_label=describe(contacts[0], table, query))
-            else:
-                result = read_and_score(
-                    rs, contacts, activity_specs, account_specs,
-                    options=read_options, as_of=as_of_dt,
-                    keep_columns=keep_columns or (), rollup=rollup,
-                    # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
-                    # printed or written (a quiet cron job without --summary-json has none to compute).
-                    funnel_detail=bool(not quiet or summary_json)
-                    and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
-                )
+                    frames = [f.lazy() if f is not None else None for f in db_inputs]
+                    result = score_frames(rs, frames[0], frames[1], frames[2], as_of=as_of_dt,
+                                          keep_columns=keep_all, rollup=rollup,
+                                          contacts_label=describe(contacts[0], table, query))
+                else:
+                    result = read_and_score(
+                        rs, contacts, activity_specs, account_specs,
+                        options=read_options, as_of=as_of_dt,
+                        keep_columns=keep_all, rollup=rollup,
+                        # The typed stage dates, for the compact funnel at the end of the summary, when a summary is
+                        # printed or written (a quiet cron job without --summary-json has none to compute).
+                        funnel_detail=bool(not quiet or summary_json)
+                        and any(f in rs.columns for f in ("created_at", "mql_at", "sql_at", "opportunity_at", "won_at")),
+                    )
+            except UsageError as exc:
+                raise (chosen.unknown_input_column(exc) if chosen else exc) from None
             if earlier is not None:
                 from leadq.changes import check_not_empty, check_tier_changes, compare_with_previous
 
@@ -291,6 +308,9 @@ def score(
                 summary.outputs["accounts"] = accounts_path
             if changes_out:
                 summary.outputs["changes"] = "<stdout>" if changes_out == "-" else changes_out
+            # Before anything is written: a field of --columns missing from the output, a header twice.
+            picked = chosen.resolve(result.scored.columns) if chosen else None
+            picked_changes = chosen.with_changes(result.scored.columns) if chosen and changes_out else None
             rejected_error = _rejects_error(summary, strict, reject_limit)
             if rejected_error is not None:
                 summary.failure = {"exit_code": rejected_error.exit_code, "error": str(rejected_error)}
@@ -299,13 +319,13 @@ def score(
             stage("writing the output")
             with AtomicWrites() as files:
                 if not to_db:
-                    write_frame(result.scored, out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
+                    write_frame(selected_columns(result.scored, picked), out, out_fmt, escape_formulas=escape_formulas, metadata=metadata, files=files)
                 if rejects_path:
                     write_frame(result.rejects, rejects_path, rejects_fmt, escape_formulas=escape_formulas, files=files)
                 if changes_out:
                     from leadq.changes import only_changed
 
-                    write_frame(only_changed(result.scored, earlier), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
+                    write_frame(selected_columns(only_changed(result.scored, earlier), picked_changes), changes_out, changes_fmt or "csv",  # type: ignore[arg-type]
                                 escape_formulas=escape_formulas, metadata=metadata, files=files)
                 if accounts_path and result.accounts is not None:
                     write_frame(result.accounts, accounts_path, out_fmt, escape_formulas=escape_formulas, metadata=metadata,
@@ -318,7 +338,7 @@ def score(
                     from leadq.db import write_database
 
                     # The table commits in its own transaction: last, once the files are ready to be renamed.
-                    write_database(result.scored, out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
+                    write_database(selected_columns(result.scored, picked), out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
                 files.commit()
         if summary_json == "-":
             failure.target = None  # stdout holds (part of) the document now: a second one would break its reader
