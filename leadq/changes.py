@@ -16,7 +16,9 @@ Leads of the previous output that are not scored now are counted as ``gone``,
 and ``--changes`` lists them too (:func:`only_changed`). When the ruleset routes
 with owners, a lead that stays in its route keeps the owner the previous output
 gave it (if that owner is still on the route); the other leads of a route go to
-its least loaded owners, in lead-id order. ``--max-tier-changes`` stops a run
+its least loaded owners, in lead-id order. On a route with ``assign: account``
+an account's other contacts follow the owner its kept contacts have, and only
+new accounts take turns (a capacity counts them). ``--max-tier-changes`` stops a run
 that moves too many leads at once (:func:`check_tier_changes`). Everything here
 is Polars on the scored frame, after scoring.
 """
