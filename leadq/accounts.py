@@ -5,9 +5,10 @@ A ruleset's ``accounts`` section (see :mod:`leadq.ruleset_actions`) says how:
 * **key**: which contact field names the account, tried in order; the first
   non-blank one wins (``[account_id, company_domain]``). ``company_domain`` is
   normalised (``https://www.Acme.com/about`` -> ``acme.com``); ``email_domain``
-  skips free-mail and disposable domains; ``workspace_id`` is the product
-  workspace of the lead's most recent product event that carries one.
-  Contacts without a key belong to no account.
+  skips free-mail and disposable domains; ``workspace_id`` is the lead's product
+  workspace (:func:`workspace_expr`): the contacts' own ``workspace_id`` when
+  ``columns`` maps it, else that of the lead's most recent product event that
+  carries one. Contacts without a key belong to no account.
 * **account fit**: with ``fit_rules``, the firmographic part of fit: the sum of
   those fit rules' points, for the account's best-scoring contact (contacts of
   one account share firmographics, so the max picks the most complete record).
@@ -91,10 +92,26 @@ def key_expr(ruleset: Ruleset) -> pl.Expr:
             dom = _blank_to_null(pl.col("email_domain")).str.to_lowercase()
             parts.append(pl.when(~dom.is_in(free)).then(dom))
         elif key == "workspace_id":
-            parts.append(_blank_to_null(pl.col("_workspace_id")))
+            parts.append(workspace_expr(ruleset))
         else:
             parts.append(_blank_to_null(pl.col(key)))
     return pl.coalesce(parts).alias(KEY_COLUMN)
+
+
+def workspace_expr(ruleset: Ruleset) -> pl.Expr:
+    """A lead's product workspace: its contact record's ``workspace_id`` (when ``columns`` maps it), else the
+    workspace of its latest event that names one (``_workspace_id``, :func:`lead_workspaces`).
+
+    The contact's value comes first: the CRM (or the product's user table) says which workspace a user
+    belongs to, and it holds for users with no event yet; an event's workspace is a guess from usage
+    (a consultant's event in a client's workspace would move them). Blank values count as none.
+    """
+    parts = []
+    if "workspace_id" in ruleset.columns:
+        parts.append(_blank_to_null(pl.col("workspace_id")))
+    if "workspace_id" in ruleset.activity_columns:
+        parts.append(_blank_to_null(pl.col("_workspace_id")))
+    return pl.coalesce(parts) if parts else pl.lit(None, dtype=pl.String)
 
 
 def lead_workspaces(events: pl.LazyFrame, as_of: datetime) -> pl.LazyFrame:
@@ -112,9 +129,11 @@ def lead_workspaces(events: pl.LazyFrame, as_of: datetime) -> pl.LazyFrame:
 
 
 def uses_workspaces(ruleset: Ruleset) -> bool:
-    """True when accounts are keyed (partly) by product workspace."""
+    """True when accounts are keyed (partly) by product workspace and the events name workspaces: the
+    leads then need :func:`lead_workspaces` joined on as ``_workspace_id``. A workspace the contacts give
+    is read from their own ``workspace_id`` column (:func:`workspace_expr`)."""
     acc = ruleset.actions.accounts if ruleset.actions else None
-    return bool(acc and "workspace_id" in acc.key)
+    return bool(acc and "workspace_id" in acc.key and "workspace_id" in ruleset.activity_columns)
 
 
 def _firmographic_fields(ruleset: Ruleset) -> list[str]:

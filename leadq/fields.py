@@ -29,6 +29,9 @@ CONTACT_FIELDS: dict[str, Type] = {
     "lead_status": Type.TEXT,
     "technologies": Type.TEXT,
     "account_id": Type.TEXT,
+    # The user's product workspace (self-serve products); always text, as the events' workspace_id, so that
+    # "00123" stays "00123". An accounts key: workspace_id reads it before the events' workspace.
+    "workspace_id": Type.TEXT,
     "created_at": Type.DATETIME,
     "mql_at": Type.DATETIME,
     "sql_at": Type.DATETIME,
