@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import polars as pl
 
-from leadq.cleaning import NULL_MARKERS, blank_to_null
-from leadq.ruleset import Rule, Ruleset
+from leadq.cleaning import NULL_MARKERS, blank_to_null, map_columns, parse_datetime
+from leadq.ruleset import Column, Rule, Ruleset
 
 if TYPE_CHECKING:
     from leadq.event_codes import CodedLog
@@ -667,6 +667,8 @@ def event_count_columns(known: pl.Expr, rules: tuple[Rule, ...] = ()) -> list[pl
 
     * ``_stat_read``: events read;
     * ``_stat_unreadable``: events without a lead id (or with a null marker for one) or a readable time;
+    * ``_stat_untimed``: of those, the events with a lead id but no readable time (blank or not a date):
+      a log whose times the ruleset cannot read (a US export under ``date_order: iso``) loses them all;
     * ``_stat_in_window``: readable events at or before the as-of time;
     * ``_stat_unknown``: readable events whose lead is not among the scored leads;
     * ``_stat_n__<rule>`` for each of ``rules``: the events the rule counted for scored leads (its
@@ -678,6 +680,7 @@ def event_count_columns(known: pl.Expr, rules: tuple[Rule, ...] = ()) -> list[pl
     return [
         rows.sum().alias("_stat_read"),
         pl.when(lead).then(rows - timed).otherwise(rows).sum().alias("_stat_unreadable"),
+        pl.when(lead).then(rows - timed).otherwise(0).sum().alias("_stat_untimed"),
         pl.when(lead).then(due).otherwise(0).sum().alias("_stat_in_window"),
         pl.when(lead & ~known).then(timed).otherwise(0).sum().alias("_stat_unknown"),
     ] + [pl.when(known).then(pl.col(matched_column(r))).otherwise(0).fill_null(0).sum().alias(f"_stat_n__{r.id}")
@@ -719,3 +722,70 @@ def unknown_lead_examples(ids: pl.LazyFrame, scored_ids: pl.Series,
     if pairs.height:
         return pairs["lead_id"].to_list(), pairs["lead_id_scored"].to_list()
     return unknown["lead_id"].head(UNKNOWN_EXAMPLES).to_list(), known["lead_id"].head(UNKNOWN_EXAMPLES).to_list()
+
+
+TIME_SAMPLE_ROWS = 100_000  # events read for the examples of times that cannot be read
+TIME_EXAMPLES = 3  # shown; the date orders are judged on up to TIME_ORDER_VALUES distinct values
+TIME_ORDER_VALUES = 200
+OTHER_DATE_ORDERS = ("us", "eu")  # the orders a date_order setting can add to ISO
+
+
+def date_orders_reading(values: Sequence[str], current: str, timezone: str = "UTC") -> list[str]:
+    """The date orders other than ``current`` (``us``, ``eu``) that read every one of ``values``.
+
+    For the hint beside unreadable dates: ``10/28/2026 10:00 AM`` reads in US order only,
+    ``28.10.2026`` in European order only, ``05/02/2026`` in both; ``soon`` in none.
+    """
+    if not values:
+        return []
+    text = pl.DataFrame({"v": list(values)}, schema={"v": pl.String})
+    read = text.select(parse_datetime(pl.col("v"), order, timezone).is_not_null().all().alias(order)
+                       for order in OTHER_DATE_ORDERS if order != current).row(0, named=True)
+    return [order for order, ok in read.items() if ok]
+
+
+def unreadable_time_examples(events: pl.LazyFrame, ruleset: Ruleset,
+                             sample_rows: int = TIME_SAMPLE_ROWS) -> dict:
+    """Examples of the log's event times that cannot be read, and the date order that would read them.
+
+    For the summary's warning when events with a lead id have no readable time
+    (``_stat_untimed``): off the normal path, only the first ``sample_rows`` events of the
+    raw log are read again, typed as the aggregation types them. A blank time (or a null
+    marker such as ``n/a``) is no example: it is not a date in any order.
+
+    Returns:
+        ``column`` (the log's time column), ``examples`` (up to :data:`TIME_EXAMPLES` distinct
+        values, first seen first; empty when the sample holds none), ``date_order`` (the
+        setting that reads it now), ``date_orders_reading`` (:func:`date_orders_reading` of the
+        sample's unreadable values) and ``fix`` (the mapping to write, when one order reads them).
+    """
+    time_col = ruleset.activity_columns["occurred_at"]
+    lead_col = ruleset.activity_columns["lead_id"]
+    schema = events.collect_schema()
+    order = time_col.read_settings(ruleset.settings).date_order
+    out: dict = {"column": time_col.column, "examples": [], "date_order": order, "date_orders_reading": [],
+                 "fix": None}
+    if time_col.column not in schema or lead_col.column not in schema:
+        return out
+    raw = f"keep::{time_col.column}"
+    typed = map_columns(events.head(sample_rows), schema, {"lead_id": lead_col, "occurred_at": time_col},
+                        ruleset.settings, keep=(time_col.column,), blank_placeholders=False, compose=False)
+    lead = pl.col("lead_id")
+    bad = [c for c in typed.collect_schema() if c == "_bad__occurred_at"]
+    if not bad:  # a column of datetimes: every value that is there reads
+        return out
+    values = (typed.filter(lead.is_not_null() & ~lead.str.to_lowercase().is_in(NULL_MARKERS)
+                           & pl.col("_bad__occurred_at"))
+              .select(pl.col(raw).cast(pl.String).str.strip_chars())
+              .unique(maintain_order=True).head(TIME_ORDER_VALUES).collect().to_series().to_list())
+    out["examples"] = values[:TIME_EXAMPLES]
+    out["date_orders_reading"] = date_orders_reading(values, order, ruleset.settings.timezone)
+    if out["date_orders_reading"]:
+        out["fix"] = time_setting_fix(time_col, out["date_orders_reading"][0])
+    return out
+
+
+def time_setting_fix(col: Column, order: str) -> str:
+    """The mapping that reads an activity date column in ``order``: its own ``date_order``, so that the
+    contacts keep theirs (``activity_columns.occurred_at: {column: "Activity Date", date_order: us}``)."""
+    return f'activity_columns.{col.field}: {{column: "{col.column}", date_order: {order}}}'

@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 
 import polars as pl
 
-from leadq.activity import event_type_spellings, most_events_unknown
+from leadq.activity import date_orders_reading, event_type_spellings, most_events_unknown, time_setting_fix
 from leadq.activity_input import event_fields_needed, read_activity_files
 from leadq.cleaning import map_columns
 from leadq.compiler import compile_ruleset
@@ -315,6 +315,71 @@ def _hint(ruleset: Ruleset, col: Column, values: list[str]) -> str:
 
 
 UNUSED_SHOWN = 5
+_ORDER_NAMES = {"us": "US dates (month first)", "eu": "European dates (day first)"}
+
+
+def check_activity_values(ruleset: Ruleset, frame: pl.LazyFrame, schema: pl.Schema, label: str,
+                          needed: set[str]) -> Iterator[Finding]:
+    """Values of the activity log's date, number and true/false columns that cannot be read.
+
+    An event whose time cannot be read is counted by no rule: a HubSpot export writing
+    ``10/28/2026 10:00 AM`` under ``date_order: iso`` loses every event, and the scoring run's
+    only trace was "unreadable 21". A warning for ``occurred_at`` and for the fields a ``where:``
+    reads (the value is blank to the condition), info for the others; with the first files and
+    rows, and the mapping that reads the dates where one date order reads every unreadable value
+    of the sample (:func:`leadq.activity.date_orders_reading`). One query for the counts and a
+    bounded sample, as :func:`check_data_values`.
+    """
+    typed_cols = {name: col for name, col in ruleset.activity_columns.items()
+                  if col.type is not Type.TEXT and col.column in schema}
+    if not typed_cols:
+        return
+    raw = sorted({col.column for col in typed_cols.values()})
+    try:  # reading errors (a ragged row) surface here, where the data is read
+        typed = map_columns(frame, schema, typed_cols, ruleset.settings, keep=tuple(raw), blank_placeholders=False,
+                            compose=False)
+        flags = [c for c in typed.collect_schema().names() if c.startswith("_bad__")]
+        if not flags:
+            return
+        counts, sample = pl.collect_all([
+            typed.select(pl.col(flags).sum()),
+            typed.filter(pl.any_horizontal(flags))
+            .select([SOURCE_FILE, SOURCE_ROW] + flags + [f"keep::{c}" for c in raw]).head(EXAMPLES * 100),
+        ])
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
+    total = counts.row(0, named=True)
+    for name, col in typed_cols.items():
+        flag = f"_bad__{name}"
+        if not total.get(flag):
+            continue
+        bad = sample.filter(pl.col(flag))
+        rows = bad.head(EXAMPLES)
+        values = [str(v).strip() for v in rows[f"keep::{col.column}"].to_list()]
+        where = ", ".join(f"{file} row {row}: '{value}'" for file, row, value in
+                          zip(rows[SOURCE_FILE].to_list(), rows[SOURCE_ROW].to_list(), values))
+        count = f"{total[flag]:,} value{'s' if total[flag] != 1 else ''} in column '{col.column}'"
+        hint = _hint(ruleset, col, values)
+        if col.type is Type.DATETIME:
+            order = col.read_settings(ruleset.settings).date_order
+            pool = bad[f"keep::{col.column}"].cast(pl.String).str.strip_chars().unique(maintain_order=True).to_list()
+            orders = date_orders_reading(pool, order, ruleset.settings.timezone)
+            if orders:
+                hint = (f"; they read as {' or '.join(_ORDER_NAMES[o] for o in orders)}: set "
+                        f"{time_setting_fix(col, orders[0])}" + (f" (or date_order: {orders[1]})" if len(orders) > 1
+                                                                 else ""))
+        if name == "occurred_at":
+            yield _finding("warning", "value-unreadable", col,
+                           f"{count} cannot be read as {_KIND[col.type]} ({where}); `leadq score` counts none of "
+                           f"those events{hint}", "activity_columns")
+        elif name in needed:
+            yield _finding("warning", "value-unreadable", col,
+                           f"{count} cannot be read as {_KIND[col.type]} ({where}); a `where:` reads {name}, and "
+                           f"`leadq score` reads those values as blank{hint}", "activity_columns")
+        else:
+            yield _finding("info", "value-unreadable", col,
+                           f"{count} cannot be read as {_KIND[col.type]} ({where}); no rule reads {name}, so "
+                           f"`leadq score` leaves them blank{hint}", "activity_columns")
 
 
 def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOptions | None = None) -> list[Finding]:
@@ -342,6 +407,7 @@ def check_activity_types(ruleset: Ruleset, specs: Sequence[str], options: ReadOp
                             else "") + "`leadq score` would stop (exit 3)", "activity_columns")
                 for name, col in ruleset.activity_columns.items()
                 if name in needed and col.column not in schema]
+    findings += check_activity_values(ruleset, frame, schema, label, needed)
     if type_col.column not in schema:
         return findings
     try:

@@ -61,6 +61,10 @@ MAX_LEADS = 200  # explain is for reading; a bigger selection is a `score` job
 # Why explain shows no owner: round-robin turns and capacities depend on every lead of the route in the run.
 OWNER_NOTE = "assigned across the whole run (leadq score)"
 TIME_TEXT = "%Y-%m-%dT%H:%M:%S%.fZ"  # as _plain writes a datetime; Polars also writes years past 9999
+# An event rule's note, and the hand-off's, when the ruleset's event rules were given no log to read: they did
+# not find no events, they looked at none ("no events in the last 365 days" and "No buying signals yet" said so).
+NO_LOG = "no activity log given"
+NO_LOG_NOTE = f"{NO_LOG} (--activities): the event rules counted no event"
 
 
 @dataclass
@@ -218,6 +222,8 @@ class ExplainReport:
     ruleset_path: str
     as_of: str
     leads: list[LeadExplanation]
+    # What holds for every lead: "no activity log given (--activities): ..." (NO_LOG_NOTE)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (the ``--json`` output)."""
@@ -338,7 +344,8 @@ def _explain_columns(ruleset: Ruleset, as_of: datetime) -> tuple[list[pl.Expr], 
     return exprs, rule_values, tier_values
 
 
-def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -> RuleExplanation:
+def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime,
+                      log_given: bool = True) -> RuleExplanation:
     final = _num(row.get(f"_pts__{rule.id}"))
     fired = bool(row.get(f"_hit__{rule.id}"))
     values = {k: _plain(row.get(f"_see__{rule.id}__{k}")) for k in seen}
@@ -362,7 +369,9 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime) -
     else:
         raw, decayed = _num(row.get(names["raw"])), _num(row.get(names["dec"]))
     capped = rule.cap is not None and abs(decayed) > rule.cap
-    if n == 0:
+    if not log_given:
+        note = NO_LOG
+    elif n == 0:
         note = f"no events in the last {rule.within_days:g} days"
     elif n < rule.min_count:
         # per: day/week: min_count counts days (weeks) with events, and so does n (the report shows both)
@@ -421,7 +430,9 @@ def handoff_line(lead: LeadExplanation) -> str:
             signals.append(f"{r.label} {_days_ago(r.days_since_last)}")
     watch = [f"{r.label} ({fmt_points(r.points.final)})" for r in lead.rules if r.fired and r.points.final < 0]
     parts = ["; ".join(who) if who else f"lead {lead.lead_id}"]
-    parts.append("signals: " + "; ".join(signals) if signals else "no buying signals yet")
+    parts.append("signals: " + "; ".join(signals) if signals else
+                 f"{NO_LOG}: buying signals unknown" if any(r.note == NO_LOG for r in lead.rules)
+                 else "no buying signals yet")
     if watch:
         parts.append("watch: " + "; ".join(watch))
     parts.append(f"grade {lead.grade} (fit {fmt_points(lead.fit_score)}), intent {fmt_points(lead.intent_score)}, "
@@ -613,10 +624,11 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
     shown_fields = [f for f in ruleset.columns if f != "lead_id"] + \
         [f for f in ruleset.account_columns if f not in ruleset.columns and f != "account_id"]
     as_of_text = _plain(as_of.astimezone(timezone.utc))
+    log_given = result.stats.activity_log is not False
     leads = []
     for lead_id in lead_ids:
         row = rows[lead_id]
-        rules = [_rule_explanation(r, row, rule_values.get(r.id, []), as_of) for r in ruleset.rules]
+        rules = [_rule_explanation(r, row, rule_values.get(r.id, []), as_of, log_given) for r in ruleset.rules]
         steps, chosen_seen = [], False
         for i, tier in enumerate(ruleset.tiers):
             matched = True if tier.when is None else bool(row[f"_tier__{i}"])
@@ -647,7 +659,8 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
         )
         lead.handoff = handoff_line(lead)
         leads.append(lead)
-    return ExplainReport(ruleset.name, ruleset.path, as_of.isoformat().replace("+00:00", "Z"), leads)
+    return ExplainReport(ruleset.name, ruleset.path, as_of.isoformat().replace("+00:00", "Z"), leads,
+                         [] if log_given else [NO_LOG_NOTE])
 
 
 # --------------------------------------------------------------------------- entry points

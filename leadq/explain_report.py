@@ -8,6 +8,7 @@ next step (route, flags, SLA, nurture track: lines, which fold at any width).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -80,6 +81,8 @@ def _saw(rule: RuleExplanation, read_from: dict[str, str]) -> str:
     return text
 
 
+CAP_TOLERANCE = 1e-9  # scores are snapped to 9 decimals: a group's sum that far from its cap is at it
+
 # Below these widths a table's columns get a few characters each (a rule's "saw" one letter a line) or
 # are dropped whole (the tiers' condition and values at 40): the same rows are drawn as lines instead.
 RULES_TABLE_MIN_WIDTH = 72
@@ -134,8 +137,11 @@ def _lead(lead: LeadExplanation) -> Group:
             f"saw {_saw(r, lead.read_from) or 'nothing'}", style="" if r.fired else "dim"))
     parts.append(_TableOrLines(rules, "Rules", rule_lines, RULES_TABLE_MIN_WIDTH))
     for g in lead.groups:
+        # At the cap exactly, the cap cut nothing but any more points would count for nothing.
+        reached = "reached" if math.isclose(abs(g.rules_points), g.cap, rel_tol=0, abs_tol=CAP_TOLERANCE) \
+            else "not reached"
         cut = (f", capped at {fmt_points(g.points, signed=True)}" if g.capped
-               else f" (cap {fmt_points(g.cap)}: not reached)")
+               else f" (cap {fmt_points(g.cap)}: {reached})")
         parts.append(Text(f"group {g.id} ({g.score}): rules {', '.join(g.rules)} gave "
                           f"{fmt_points(g.rules_points, signed=True)}{cut}", style="" if g.capped else "dim"))
 
@@ -236,6 +242,7 @@ def explain_report(report: ExplainReport) -> Group:
     head.append("leadq explain", style="bold")
     head.append(f"  ruleset: {report.ruleset}  as of: {report.as_of}")
     parts: list = [head]
+    parts += [Text(note, style="yellow") for note in report.notes]
     for lead in report.leads:
         parts += [Text(""), _lead(lead)]
     return Group(*parts)

@@ -30,7 +30,7 @@ from leadq.accounts import KEY_COLUMN, accounts_from_leads, carried_account_colu
 from leadq.actions import action_columns, check_rollup, with_actions
 from leadq.activity import (
     _id_shape, event_accounting, event_count_columns, finish_aggregates, known_event_columns, most_events_unknown,
-    unknown_lead_examples,
+    unknown_lead_examples, unreadable_time_examples,
 )
 from leadq.activity_input import aggregate_activity, event_fields_needed, read_activity_files
 from leadq.cleaning import email_domain, map_columns, polars_type, stripped_text
@@ -53,7 +53,7 @@ from leadq.ruleset import Ruleset
 from leadq.scratch import ScratchFolder
 from leadq.titles import TITLE_FIELDS, maps_titles, top_unmatched_titles, unmatched_title_text, with_ruleset_titles
 
-EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown")
+EVENT_STATS = ("_stat_read", "_stat_unreadable", "_stat_in_window", "_stat_unknown", "_stat_untimed")
 
 
 @dataclass
@@ -80,6 +80,15 @@ class RunStats:
     # When most readable events name no scored lead: the id columns and a few ids of each side
     # ({log_column, contacts_column, log, contacts}; empty otherwise: unknown_lead_examples)
     events_unknown_examples: dict = field(default_factory=dict)
+    # Of events_unreadable, the events with a lead id but no readable time (blank or not a date); None: not
+    # counted (an engine that does not count them)
+    events_untimed: int | None = None
+    # When some are: the log's time column, a few of its values that are no date, and the date order that
+    # reads them ({column, examples, date_order, date_orders_reading, fix}: activity.unreadable_time_examples)
+    events_untimed_examples: dict = field(default_factory=dict)
+    # Whether an activity log was given to a ruleset with event rules (False: its event rules count nothing,
+    # which the summary and explain say); None: the ruleset has no event rules, or the engine did not say
+    activity_log: bool | None = None
     unmatched_titles: int = 0
     # The most frequent of them, [{title, count}] (titles.top_unmatched_titles); None: not computed
     unmatched_titles_top: list[dict] | None = None
@@ -381,6 +390,10 @@ def _score_frames(
     valid = with_ruleset_titles(valid, ruleset, by_title)
 
     joined_accounts = accounts is not None and bool(ruleset.account_columns)
+    if ruleset.event_rules:  # an empty log (zero bytes) is a log given: a day without events
+        stats.activity_log = events is not None
+        if events is None:  # each rule counted no event: said so, as a log's idle rules are
+            stats.events_by_rule = {r.id: 0 for r in ruleset.event_rules}
     counted = False
     ready: pl.LazyFrame | None = None  # the per-lead event counts, when computed in partitions already
     if ruleset.event_rules:
@@ -471,12 +484,14 @@ def _score_frames(
             ev = scored_df.select(*EVENT_STATS, *rule_stats).row(0, named=True)
         else:  # no lead scored: every readable event belongs to an unknown lead
             ev = agg.select(event_count_columns(pl.lit(False), ruleset.event_rules)).collect().row(0, named=True)
-        stats.events_read, stats.events_unreadable, stats.events_scored, stats.events_unknown_lead = (
-            int(ev[c]) for c in EVENT_STATS)
+        stats.events_read, stats.events_unreadable, stats.events_scored, stats.events_unknown_lead, \
+            stats.events_untimed = (int(ev[c]) for c in EVENT_STATS)
         stats.events_by_rule = {r.id: int(ev[f"_stat_n__{r.id}"]) for r in ruleset.event_rules}
         if scored_df.height and most_events_unknown(stats.events_read - stats.events_unreadable,
                                                     stats.events_unknown_lead):
             stats.events_unknown_examples = _unknown_examples(events, scored_df["lead_id"], ruleset)
+        if stats.events_untimed:
+            stats.events_untimed_examples = _untimed_examples(events, ruleset)
 
     rejects_full = _rejects_with_raw(contacts, rejects_df)
     stats.rejected_by_reason = reason_counts(rejects_df)
@@ -512,6 +527,15 @@ def _score_frames(
                        detail=scored_df if detail else (funnel_df if funnel_cols else None),
                        accounts=accounts_from_leads(scored_df) if rollup == "account" else None,
                        account_keys=account_keys(scored_df, ruleset))
+
+
+def _untimed_examples(events: pl.LazyFrame, ruleset: Ruleset) -> dict:
+    """The summary's examples of the log's event times that cannot be read
+    (:func:`leadq.activity.unreadable_time_examples`); empty when the log could not be read again."""
+    try:
+        return unreadable_time_examples(events, ruleset)
+    except pl.exceptions.PolarsError:  # a diagnosis only: the run's figures stand without it
+        return {}
 
 
 def _unknown_examples(events: pl.LazyFrame, scored_ids: pl.Series, ruleset: Ruleset) -> dict:

@@ -24,7 +24,7 @@ from rich.text import Text
 from leadq.activity import most_events_unknown
 from leadq.printable import printable
 from leadq.progress import reporting
-from leadq.summary import RunSummary
+from leadq.summary import RunSummary, untimed_events
 
 TRANSITIONS_SHOWN = 8  # tier moves listed after "since ...:", commonest first
 
@@ -203,6 +203,33 @@ def unknown_leads_note(events: dict) -> str:
     return note
 
 
+def untimed_events_note(events: dict) -> str:
+    """The summary's warning when events with a lead id have no readable time (``events.no_readable_time``):
+    how many, a few of the values, and the mapping that reads them when one date order reads them all."""
+    note = f"{untimed_events(events)}: counted by no rule"
+    found = events.get("unreadable_time_examples") or {}
+    if found.get("examples"):
+        note += ", e.g. " + ", ".join(f"'{printable(v)}'" for v in found["examples"])
+    orders = found.get("date_orders_reading") or []
+    if found.get("fix"):
+        reads = {"us": "US dates (month first)", "eu": "European dates (day first)"}
+        which = " or ".join(reads[o] for o in orders)
+        note += f"; they read as {which}: set {found['fix']}"
+        if len(orders) > 1:
+            note += f" (or date_order: {orders[1]})"
+    else:
+        note += ("; leadq validate RULESET --activities LOG lists them, with the setting that reads such values "
+                 "where one does (date_order)")
+    return note
+
+
+def no_activity_log_note(rules: list[str]) -> str:
+    """The summary's note when a ruleset with event rules was run without an activity log (``events.log_given``)."""
+    shown = ", ".join(rules[:5]) + (f" and {len(rules) - 5} more" if len(rules) > 5 else "")
+    return (f"no activity log given (--activities): the event rules ({shown}) counted no event and gave no "
+            "points; pass the log with --activities (-a)")
+
+
 def created_after_note(leads: int, as_of: str) -> str:
     """The summary's line for scored leads created after the as-of time (``leads_created_after_as_of``): they
     are scored and kept, as every input lead is, but could not have existed then."""
@@ -286,6 +313,8 @@ def run_summary(summary: RunSummary) -> Group:
                           + (" (leadq validate --data shows examples, and the setting that reads such values where "
                              "one does: date_order, number_format)" if unreadable else ""), style="yellow"))
     ev = summary.events
+    if ev.get("log_given") is False:
+        parts.append(Text(no_activity_log_note(list(ev.get("by_rule") or {})), style="yellow"))
     if ev.get("read"):
         parts.append(Text(f"events read {ev['read']:,}; unreadable {ev['unreadable']:,}; "
                           f"for unknown leads {ev['unknown_lead']:,}"))
@@ -296,15 +325,15 @@ def run_summary(summary: RunSummary) -> Group:
                               style="yellow"))
         elif later:
             parts.append(Text(f"events after the as-of time, not counted: {later:,}"))
+        if ev.get("no_readable_time"):
+            parts.append(Text(untimed_events_note(ev), style="yellow"))
         unmatched = summary.scored and most_events_unknown(ev["read"] - ev["unreadable"], ev["unknown_lead"])
         if unmatched:
             parts.append(Text(unknown_leads_note(ev), style="yellow"))
         idle = [rule for rule, n in ev.get("by_rule", {}).items() if not n]
-        if idle and ev.get("up_to_as_of"):
-            # With most events for no scored lead, the ids are what to check first, not the types.
-            check = ("most events name no scored lead: check the lead ids first" if unmatched
-                     else "check their `event:` types with leadq validate --activities")
-            parts.append(Text(f"event rules that counted no event: {', '.join(idle)} ({check})", style="yellow"))
+        if idle and summary.scored:
+            parts.append(Text(f"event rules that counted no event: {', '.join(idle)} ({_idle_check(ev, unmatched)})",
+                              style="yellow"))
     if summary.blanked_values:
         parts.append(Text("blanked unreadable values in unused columns: "
                           + "; ".join(f"{k} {v:,}" for k, v in summary.blanked_values.items()), style="yellow"))
@@ -360,6 +389,19 @@ def run_summary(summary: RunSummary) -> Group:
     if summary.changes is not None:
         parts += _change_lines(summary.changes)
     return Group(*parts)
+
+
+def _idle_check(ev: dict, unmatched: bool) -> str:
+    """What to check first for event rules that counted nothing: whatever lost the events before the types."""
+    readable = ev["read"] - ev["unreadable"]
+    if not readable:
+        return ("no event has a readable time: see above" if ev.get("no_readable_time")
+                else "no event has a lead id and a readable time")
+    if not ev.get("up_to_as_of"):
+        return "no event is at or before the as-of time: see above"
+    if unmatched:  # with most events for no scored lead, the ids are what to check first, not the types
+        return "most events name no scored lead: check the lead ids first"
+    return "check their `event:` types with leadq validate --activities"
 
 
 def _events_after_as_of(ev: dict) -> int:

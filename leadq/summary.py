@@ -7,6 +7,7 @@ and ``--summary-json`` writes :meth:`RunSummary.to_dict` as it is.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import polars as pl
 
@@ -87,6 +88,41 @@ class RunSummary:
         failure = body.pop("failure")
         return {"schema_version": SUMMARY_SCHEMA_VERSION, "leadq_version": __version__,
                 "status": "failed" if failure else "ok", **(failure or {}), **body}
+
+
+def untimed_events(events: dict) -> str:
+    """The events a run dropped for want of a readable time, in a few words (``events.no_readable_time``):
+    "21 of 21 events (100%) without a readable time in 'Activity Date'"; "" when there are none."""
+    lost = events.get("no_readable_time") or 0
+    if not lost:
+        return ""
+    read = events["read"]
+    column = (events.get("unreadable_time_examples") or {}).get("column")
+    share = f"{lost * 100 / read:.1f}".removesuffix(".0") if read else "0"
+    return (f"{lost:,} of {read:,} event{'s' if read != 1 else ''} ({share}%) without a readable time"
+            + (f" in '{column}'" if column else ""))
+
+
+def untimed_events_error(summary: RunSummary, strict: bool, exceeded: Callable[[int, int], bool] | None = None,
+                         limit: str = "") -> str | None:
+    """Why a run fails (exit 1, once its outputs are written) for the events it dropped without a readable
+    time, or None.
+
+    Such an event is counted by no rule, as a rejected contact is scored by none: ``--strict`` fails on
+    any, and ``--max-rejects`` (``exceeded(dropped, events read)``, its text ``limit``) applies its limit
+    to them apart from the contacts: more than N events, or more than P percent of the events read. An
+    event without a lead id is no such event: web logs hold anonymous visits.
+    """
+    what = untimed_events(summary.events)
+    if not what:
+        return None
+    fix = (summary.events.get("unreadable_time_examples") or {}).get("fix")
+    see = f"set {fix}" if fix else "leadq validate RULESET --activities LOG shows examples"
+    if strict:
+        return f"{what}, counted by no rule (--strict); {see}"
+    if exceeded is not None and exceeded(summary.events["no_readable_time"], summary.events["read"]):
+        return f"{what}, counted by no rule, over --max-rejects {limit}; {see} (the outputs were written)"
+    return None
 
 
 def failed_run(exit_code: int, error: str, *, ruleset: str | None, as_of: str | None) -> dict:
@@ -178,7 +214,11 @@ def summarise(result: ScoreResult) -> RunSummary:
         events={"read": stats.events_read, "unreadable": stats.events_unreadable,
                 "unknown_lead": stats.events_unknown_lead, "up_to_as_of": stats.events_scored,
                 **({"by_rule": stats.events_by_rule} if stats.events_by_rule else {}),
-                **({"unknown_lead_examples": stats.events_unknown_examples} if stats.events_unknown_examples else {})},
+                **({"unknown_lead_examples": stats.events_unknown_examples} if stats.events_unknown_examples else {}),
+                **({"no_readable_time": stats.events_untimed} if stats.events_untimed is not None else {}),
+                **({"unreadable_time_examples": stats.events_untimed_examples}
+                   if stats.events_untimed_examples else {}),
+                **({"log_given": stats.activity_log} if stats.activity_log is not None else {})},
         blanked_values=stats.blanked_values,
         ranged_values=stats.ranged_values,
         missing_columns=stats.missing_columns,

@@ -450,7 +450,11 @@ def test_the_event_accounting_counts_every_kind_of_event_once(tmp_path, monkeypa
     # each kind of event, counted by hand, on every path of the aggregation.
     events, out = _accounting_run(tmp_path, monkeypatch, layout, "id\n1\n2\n3\n")
     assert events == {
-        "read": 15, "unreadable": 4, "unknown_lead": 4, "up_to_as_of": 9, "by_rule": {"demo": 1, "pricing": 1}}
+        "read": 15, "unreadable": 4, "unknown_lead": 4, "up_to_as_of": 9, "by_rule": {"demo": 1, "pricing": 1},
+        # The event of lead 2 without a time: one with a lead id and no readable time; blank, so no example.
+        "no_readable_time": 1, "unreadable_time_examples": {
+            "column": "at", "examples": [], "date_order": "iso", "date_orders_reading": [], "fix": None},
+        "log_given": True}
     assert pl.read_csv(out, schema_overrides={"lead_id": pl.String}).select("lead_id", "intent_score").rows() == [
         ("1", 15.0), ("2", 0.0), ("3", 0.0)]
 
@@ -463,7 +467,11 @@ def test_with_no_lead_of_the_log_scored_every_readable_event_is_of_an_unknown_le
     events, _ = _accounting_run(tmp_path, monkeypatch, layout, "id\n99\n")
     assert events == {
         "read": 15, "unreadable": 4, "unknown_lead": 11, "up_to_as_of": 9, "by_rule": {"demo": 0, "pricing": 0},
-        "unknown_lead_examples": {"log_column": "id", "contacts_column": "id", "log": ["1", "2"], "contacts": ["99"]}}
+        "unknown_lead_examples": {"log_column": "id", "contacts_column": "id", "log": ["1", "2"], "contacts": ["99"]},
+        # The event of lead 2 without a time: one with a lead id and no readable time; blank, so no example.
+        "no_readable_time": 1, "unreadable_time_examples": {
+            "column": "at", "examples": [], "date_order": "iso", "date_orders_reading": [], "fix": None},
+        "log_given": True}
 
 
 BLANK_ROWS_LOG = ("id,type,at,url,campaign\n"
@@ -484,7 +492,8 @@ def test_a_log_row_blank_in_every_column_the_ruleset_maps_is_no_event(tmp_path):
     run_cli(["score", contacts, "-a", log, "-r", path, "--as-of", "2026-11-01", "-o", tmp_path / "out.csv",
              "--summary-json", summary, "-q"])
     assert json.loads(summary.read_text())["events"] == {
-        "read": 2, "unreadable": 1, "unknown_lead": 0, "up_to_as_of": 1, "by_rule": {"demo": 1, "pricing": 0}}
+        "read": 2, "unreadable": 1, "unknown_lead": 0, "up_to_as_of": 1, "by_rule": {"demo": 1, "pricing": 0},
+        "no_readable_time": 0, "log_given": True}
 
 
 def test_the_log_rows_read_for_several_rulesets_are_those_blank_in_what_none_of_them_maps(tmp_path):

@@ -243,7 +243,8 @@ def test_a_number_read_from_a_range_says_from_what():
     l1, l2 = data["leads"]
     assert l1["read_from"] == {"company_size": "51-200", "annual_revenue": "$10M-$50M"}
     assert (l1["fields"]["company_size"], l1["fields"]["annual_revenue"]) == (51.0, 10_000_000.0)
-    assert l1["handoff"].startswith("CEO; 51-200 employees. No buying signals yet.")
+    # No activity log given: the signals are unknown, not absent.
+    assert l1["handoff"].startswith("CEO; 51-200 employees. No activity log given: buying signals unknown.")
     assert l2["read_from"] == {"company_size": "201-500"}  # a blank revenue was read from nothing
     out = run_cli(args).stdout
     assert 'company_size = 51 (from "51-200")' in out

@@ -499,7 +499,8 @@ def test_activity_dated_years_after_the_as_of_time_is_left_out_not_fatal(tmp_pat
              "--summary-json", summary, "-q"])
     events_summary = json.loads(summary.read_text())["events"]
     assert events_summary == {"read": 2, "unreadable": 0, "unknown_lead": 0, "up_to_as_of": 1,
-                              "by_rule": {**dict.fromkeys(events_summary["by_rule"], 0), "demo_request": 1}}
+                              "by_rule": {**dict.fromkeys(events_summary["by_rule"], 0), "demo_request": 1},
+                              "no_readable_time": 0, "log_given": True}
     lead = pl.read_csv(tmp_path / "out.csv", infer_schema=False).filter(pl.col("lead_id") == "1002260")
     # 30 points halving every 14 days, one day old: 30 * 0.5 ** (1 / 14) = 28.55
     assert "demo request +28.6 (decayed from 30, 1 day ago)" in lead["explanation"].item()
@@ -624,13 +625,14 @@ def test_events_after_the_as_of_time_are_counted_in_the_summary(tmp_path):
 
 
 def test_a_log_wholly_after_the_as_of_time_is_said_to_be(tmp_path):
-    # Every event later than --as-of: no rule counted any (the "counted no event" line stays out, since
-    # the event types are not what is wrong); the summary says so and what to check.
+    # Every event later than --as-of: no rule counted any; the summary says so and what to check (the
+    # "counted no event" line points there, since the event types are not what is wrong).
     out = " ".join(_worked_as_of(tmp_path, "2026-10-01").split())
     assert ("events read 6; unreadable 0; for unknown leads 0 every readable event (6) is after the as-of time "
             "2026-10-01T00:00:00Z, so none was counted; check --as-of (the date a back-test or a re-run scores "
             "as of)") in out
-    assert "counted no event" not in out
+    assert ("event rules that counted no event: blog_download, case_study_download, pricing_page, demo_request "
+            "(no event is at or before the as-of time: see above)") in out
 
 
 def test_one_lead_with_an_sla_is_one_lead(tmp_path):

@@ -747,6 +747,10 @@ def _join_data(tmp_path, log_ids: list[str]):
     return ruleset, contacts, events
 
 
+SOMEDAY = ("1 value in column 'When' cannot be read as a date ({events} row 4: 'someday'); `leadq score` counts "
+           "none of those events [value-unreadable]")
+
+
 def test_a_log_whose_lead_ids_name_no_contact_is_a_warning(tmp_path):
     # A log written by a spreadsheet: 1000001.0 for 1000001. `leadq score` says so in its summary; validate
     # said nothing, and the cron run scored every lead without its events. 3 readable events (the fourth has
@@ -767,7 +771,9 @@ def test_a_log_whose_lead_ids_name_no_contact_is_a_warning(tmp_path):
     args = ["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01"]
     result = run_cli(args)
     assert f"{ruleset}:3:29: warning: activity_columns.lead_id: {message} [event-lead-unknown]\n" in result.stdout
-    assert result.stdout.splitlines()[-1] == f"{ruleset}: 1 warning"
+    # The fourth event's time is a warning of its own (value-unreadable).
+    assert f"{ruleset}:3:70: warning: activity_columns.occurred_at: {SOMEDAY.format(events=events)}" in result.stdout
+    assert result.stdout.splitlines()[-1] == f"{ruleset}: 2 warnings"
     run_cli([*args, "--strict"], exit_code=1)
     data = json.loads(run_cli([*args, "--json"]).stdout)
     assert [f["message"] for f in data["findings"] if f["code"] == "event-lead-unknown"] == [message]
@@ -777,9 +783,12 @@ def test_a_log_whose_ids_are_mostly_the_contacts_gives_no_join_warning(tmp_path)
     # 1 of 3 readable events for no lead: not most; and without --data there is nothing to join with.
     ruleset, contacts, events = _join_data(tmp_path, ["1000001.0", "1000002", "1000003"])
     args = ["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01", "--strict"]
-    assert run_cli(args).stdout.splitlines() == [f"{ruleset}: ok, no findings"]
+    # The only finding is the fourth event's time, which no date order reads (exit 1 under --strict).
+    assert run_cli(args, exit_code=1).stdout.splitlines() == [
+        f"{ruleset}:3:70: warning: activity_columns.occurred_at: {SOMEDAY.format(events=events)}",
+        f"{ruleset}: 1 warning"]
     ruleset, contacts, events = _join_data(tmp_path, ["x1", "x2", "x3"])
-    assert "event-lead-unknown" not in run_cli(["validate", ruleset, "-a", events, "--strict"]).stdout
+    assert "event-lead-unknown" not in run_cli(["validate", ruleset, "-a", events, "--strict"], exit_code=1).stdout
     result = run_cli(["validate", ruleset, "-d", contacts, "-a", events, "--as-of", "2026-11-01"])
     # No id of the log is a contact's written another way: the first of each side.
     assert ("all 3 readable events in " f"{events} name no lead scored from {contacts}: check that the log's lead-id "
