@@ -33,15 +33,18 @@ from pathlib import Path
 from typing import Sequence, Union
 
 import polars as pl
+import sqlglot
+from sqlglot import exp
 
 from leadq.accounts import accounts_from_leads
 from leadq.actions import action_columns, action_inputs, check_rollup, with_actions
 from leadq.errors import InputError, Position, UsageError
 from leadq.fields import OUTPUT_COLUMNS
-from leadq.pipeline import RunStats, ScoreResult
+from leadq.pipeline import ACCOUNT_EXAMPLES, RunStats, ScoreResult
 from leadq.conditions import Type
 from leadq.ruleset import Column, Ruleset
 from leadq.sqlgen.query import QueryBuilder
+from leadq.sqlgen.dialects import SqlDialect
 from leadq.sqlgen.tables import ORDER_COLUMN, SqlTables
 from leadq.titles import top_unmatched_titles, unmatched_title, with_ruleset_titles
 
@@ -158,6 +161,83 @@ def _reasons_list(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         pl.when(text.is_null() | (text == "")).then(pl.lit([], dtype=pl.List(pl.String)))
         .otherwise(text.str.split("; ")).alias("disqualification_reasons"))
+
+
+# How the contacts' account ids met the accounts file (RunStats.accounts_file, as
+# leadq.pipeline.account_accounting figures it), over the query's typed accounts and kept
+# leads: the counts are summed in the engine, and only a few example ids come back, as rows
+# (kind, ord, id, file_id, n). LQ_SHAPE(x) stands for :func:`_id_shape_sql`.
+_ACCOUNTS_FILE_STAGES = {"lq_contacts", "lq_valid", "lq_unique_id", "lq_unique", "lq_accounts_typed"}
+_ACCOUNTS_FILE_CTES = [
+    ("lq_af_file", "SELECT account_id, COUNT(*) AS n, MIN(_acct_row) AS first_row FROM lq_accounts_typed "
+                   "GROUP BY account_id"),
+    ("lq_af_leads", f"SELECT account_id, COUNT(*) AS n, MIN({ORDER_COLUMN}) AS first_row FROM lq_unique "
+                    "WHERE account_id IS NOT NULL GROUP BY account_id"),
+    ("lq_af_missing", "SELECT l.account_id, l.n, l.first_row FROM lq_af_leads AS l LEFT JOIN lq_af_file AS f "
+                      "ON l.account_id = f.account_id WHERE f.account_id IS NULL"),
+    # The file's ids by shape, the first in file order of each (as account_accounting's unique(keep="first")).
+    ("lq_af_shapes", "SELECT account_id, shape FROM (SELECT account_id, LQ_SHAPE(account_id) AS shape, "
+                     "ROW_NUMBER() OVER (PARTITION BY LQ_SHAPE(account_id) ORDER BY first_row) AS rk "
+                     "FROM lq_af_file WHERE account_id IS NOT NULL) AS s WHERE rk = 1"),
+]
+_NO_IDS = "CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)"
+_ACCOUNTS_FILE_ROWS = " UNION ALL ".join([
+    "SELECT 'rows' AS kind, CAST(NULL AS BIGINT) AS ord, CAST(NULL AS VARCHAR) AS id, CAST(NULL AS VARCHAR) "
+    "AS file_id, COALESCE(SUM(n), 0) AS n FROM lq_af_file",
+    f"SELECT 'rows_without_id', {_NO_IDS}, COALESCE(SUM(n), 0) FROM lq_af_file WHERE account_id IS NULL",
+    f"SELECT 'duplicate_ids', {_NO_IDS}, COUNT(*) FROM lq_af_file WHERE account_id IS NOT NULL AND n > 1",
+    f"SELECT 'contacts_with_account_id', {_NO_IDS}, COALESCE(SUM(n), 0) FROM lq_af_leads",
+    f"SELECT 'unmatched', {_NO_IDS}, COALESCE(SUM(n), 0) FROM lq_af_missing",
+    "SELECT * FROM (SELECT 'duplicate_example', first_row, account_id, CAST(NULL AS VARCHAR), n FROM lq_af_file "
+    f"WHERE account_id IS NOT NULL AND n > 1 ORDER BY first_row LIMIT {ACCOUNT_EXAMPLES}) AS d",
+    "SELECT * FROM (SELECT 'unmatched_example', first_row, account_id, CAST(NULL AS VARCHAR), n FROM lq_af_missing "
+    f"ORDER BY first_row LIMIT {ACCOUNT_EXAMPLES}) AS u",
+    "SELECT * FROM (SELECT 'likely_same', m.first_row, m.account_id, s.account_id, m.n FROM lq_af_missing AS m "
+    f"JOIN lq_af_shapes AS s ON LQ_SHAPE(m.account_id) = s.shape ORDER BY m.first_row LIMIT {ACCOUNT_EXAMPLES}) AS p",
+])
+
+
+def _id_shape_sql(d: SqlDialect, value: exp.Expression) -> exp.Expression:
+    """:func:`leadq.activity._id_shape` in SQL: lower case, no zero fraction, no leading zeros (the ids are
+    trimmed already, as the typed columns are)."""
+    low = exp.Lower(this=value)
+    whole = exp.Coalesce(this=d.regex_group(low.copy(), r"^(\d+)\.0+$"), expressions=[low.copy()])
+    zeros = d.regex_group(whole.copy(), r"^(0+)\d")  # all but the last of the leading zeros before a digit
+    rest = exp.Substring(this=whole.copy(), start=exp.Add(this=exp.Length(this=zeros), expression=exp.Literal.number(1)))
+    return exp.Coalesce(this=rest, expressions=[whole.copy()])
+
+
+def _accounts_file_query(builder: QueryBuilder, dialect: str, with_stages: bool) -> exp.Select:
+    """The query of :data:`_ACCOUNTS_FILE_ROWS`; ``with_stages``: with the scoring query's CTEs it reads
+    (DuckDB; Spark has them as views already)."""
+    d = SqlDialect(dialect)
+
+    def shape(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and node.name.upper() == "LQ_SHAPE":
+            return _id_shape_sql(d, node.expressions[0].copy())
+        return node
+
+    query = exp.select("*").from_(exp.Subquery(this=sqlglot.parse_one(_ACCOUNTS_FILE_ROWS, read="duckdb"),
+                                               alias=exp.TableAlias(this=exp.to_identifier("lq_af"))))
+    if with_stages:
+        query = builder._with_ctes(query, _ACCOUNTS_FILE_STAGES)
+    for name, sql in _ACCOUNTS_FILE_CTES:
+        query = query.with_(name, as_=sqlglot.parse_one(sql, read="duckdb"), copy=False)
+    return query.transform(shape)  # type: ignore[return-value]
+
+
+def _accounts_file(rows: pl.DataFrame) -> dict:
+    """``RunStats.accounts_file`` from the rows of :func:`_accounts_file_query` (a dozen at most)."""
+    def ids(kind: str, column: str = "id") -> list[str]:
+        return rows.filter(pl.col("kind") == kind).sort("ord")[column].to_list()
+
+    n = dict(rows.filter(pl.col("ord").is_null()).select("kind", pl.col("n").cast(pl.Int64)).iter_rows())
+    with_id, unmatched = int(n["contacts_with_account_id"]), int(n["unmatched"])
+    return {"rows": int(n["rows"]), "rows_without_id": int(n["rows_without_id"]),
+            "duplicate_ids": int(n["duplicate_ids"]), "duplicate_examples": ids("duplicate_example"),
+            "contacts_with_account_id": with_id, "matched": with_id - unmatched, "unmatched": unmatched,
+            "unmatched_examples": ids("unmatched_example"),
+            "likely_same": [list(p) for p in zip(ids("likely_same"), ids("likely_same", "file_id"))]}
 
 
 class _Engine:
@@ -411,12 +491,17 @@ def score_with_engine(
                            activities_columns=a.columns if a else None, accounts_columns=acc.columns if acc else None)
         builder = QueryBuilder(ruleset, as_of, eng.dialect, tables, carry=_sql_carry(inputs))  # type: ignore[attr-defined]
         queries = [builder.build(), builder.counts_query(), builder.rejects_query()]
+        spark = isinstance(eng, SparkEngine)
+        # With the accounts joined (the contacts map an account id), the join accounted for, as the polars engine does.
+        joined = any(name == "lq_accounts_typed" for name, _ in builder.ctes)
         try:
-            if isinstance(eng, SparkEngine):
+            if spark:
                 eng.run_stages(builder.ctes)
                 for q in queries:
                     q.set("with_", None)
-            scored, counts_df, rejects = (eng.query(q.sql(dialect=eng.dialect)) for q in queries)  # type: ignore[attr-defined]
+            if joined:
+                queries.append(_accounts_file_query(builder, eng.dialect, with_stages=not spark))  # type: ignore[attr-defined]
+            scored, counts_df, rejects, *accounts_rows = (eng.query(q.sql(dialect=eng.dialect)) for q in queries)  # type: ignore[attr-defined]
             counts = counts_df.row(0, named=True)
         except Exception as exc:  # engine errors carry no leadq type; report them as input errors
             if type(exc).__name__ in ("KeyboardInterrupt",):
@@ -427,6 +512,8 @@ def score_with_engine(
     scored = _reasons_list(scored.sort(ORDER_COLUMN).drop(ORDER_COLUMN))
     scored = scored.with_columns(pl.col("lead_id").cast(pl.String), pl.col("disqualified").cast(pl.Boolean))
     stats = RunStats(as_of=as_of)
+    if accounts_rows:
+        stats.accounts_file = _accounts_file(accounts_rows[0])
     accounts_df = None
     if ruleset.actions is not None:
         scored, accounts_df = _finish_actions(scored, ruleset, as_of, inputs, rollup, stats)
