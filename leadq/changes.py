@@ -81,7 +81,7 @@ class PreviousRun:
     first_run: bool = False  # no previous output yet: every lead is new
 
 
-def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
+def read_previous(path: str, *, missing_ok: bool = False, keep_columns: Sequence[str] = ()) -> PreviousRun:
     """Read an earlier output of ``leadq score``, in any format leadq reads (by its extension).
 
     With ``missing_ok`` a missing file is a first run (no lead seen before): the
@@ -113,7 +113,8 @@ def read_previous(path: str, *, missing_ok: bool = False) -> PreviousRun:
     if missing:
         raise InputError(f"{where}: no column '{missing[0]}'{did_you_mean(missing[0], names)}; give the output "
                          "file of an earlier leadq score run")
-    wanted = [c for c in (*REQUIRED, *_ROUTING) if c in names]
+    # The kept input columns it holds too: the --changes file fills them in for the leads gone since.
+    wanted = [c for c in dict.fromkeys((*REQUIRED, *_ROUTING, *keep_columns)) if c in names]
     frame = collect_input(files[0].frame.select(*wanted, SOURCE_ROW), where)
     if files[0].parquet_path is None:  # text: undo the escape of formula-like values in CSV output
         frame = frame.with_columns(
@@ -306,11 +307,13 @@ def check_tier_changes(figures: dict, max_percent: float) -> None:
 
 def only_changed(scored: pl.DataFrame, previous: PreviousRun) -> pl.DataFrame:
     """What ``--changes`` writes: the leads whose ``change`` is not ``unchanged``, then a row for each
-    lead of the previous output that is not scored now (``change`` = ``gone``: only ``lead_id`` and
-    ``previous_tier`` set), so that a CRM sync can take it out of the queues it was in."""
+    lead of the previous output that is not scored now (``change`` = ``gone``: only ``lead_id``,
+    ``previous_tier`` and the kept input columns the previous output holds set), so that a CRM sync can take it out of the queues it was in."""
     changed = scored.filter(pl.col("change") != "unchanged")
+    kept = [c for c in previous.frame.columns
+            if c in scored.columns and c not in (*REQUIRED, *_ROUTING, *CHANGE_COLUMNS)]
     gone = (previous.frame.join(scored.select("lead_id"), on="lead_id", how="anti")
-            .select("lead_id", pl.col("tier").alias("previous_tier"), pl.lit("gone").alias("change")))
+            .select("lead_id", pl.col("tier").alias("previous_tier"), pl.lit("gone").alias("change"), *kept))
     if not gone.height:
         return changed
     return pl.concat([changed, gone], how="diagonal_relaxed").select(scored.columns)

@@ -116,7 +116,6 @@ def test_changes_file_uses_the_same_headers_then_the_change_columns(tmp_path):
     assert back.select("Record ID", "change", "Score", "previous_tier").rows() == [("C", "gone", None, "mql")]
 
 
-@pytest.mark.xfail(strict=True, reason="needs read_previous to keep the kept columns (leadq/changes.py patch)")
 def test_gone_rows_of_the_changes_file_keep_the_kept_columns_of_the_previous_output(tmp_path):
     state = tmp_path / "state.parquet"
     run_cli(_args(state, "-k", "Email"))

@@ -90,9 +90,7 @@ def _by_library(tmp_path, contacts, previous, text=RULESET) -> pl.DataFrame:
 
 @pytest.fixture(params=[
     "library",
-    pytest.param("cli", marks=pytest.mark.xfail(
-        strict=True, reason="leadq/cli/score.py does not yet pass account_keys=result.account_keys to "
-                            "compare_with_previous; remove this mark once it does")),
+    "cli",
 ])
 def score(request):
     """Score ``contacts`` against a ``previous`` output: lead_id -> (route, owner, change)."""

@@ -252,7 +252,7 @@ def score(
 
                 # When it is --out itself (the state a scheduled job keeps), the first run has none yet.
                 earlier = read_previous(previous, missing_ok=not to_db and out != "-"
-                                        and os.path.abspath(previous) == os.path.abspath(out))
+                                        and os.path.abspath(previous) == os.path.abspath(out), keep_columns=keep_all)
             db_inputs = _database_inputs(contacts, table, query, activities_table, activities_query, accounts_table)
             try:  # a field of --columns that is neither leadq's nor an input column is found here
                 if engine != "polars":
@@ -289,7 +289,8 @@ def score(
                                     earlier)
 
                 result.scored, changes = compare_with_previous(result.scored, earlier, rs, min_score_change,
-                                                               as_of=result.stats.as_of)
+                                                               as_of=result.stats.as_of,
+                                                               account_keys=result.account_keys)
                 if changes["warning"] and not quiet:
                     sys.stderr.write(f"leadq: warning: {changes['warning']}\n")
                 if max_tier_changes is not None:
