@@ -536,10 +536,12 @@ def _shared_keys(ruleset: Ruleset, cases: list[Case]) -> list[set[tuple[str, str
     for key_field in accounts.key:
         if key_field == "email_domain":
             found = [e.rsplit("@", 1)[1] if e else None for e in emails]
-        elif key_field == "workspace_id":
+        elif key_field == "workspace_id":  # the lead's own workspace and those its events give
             ws = ruleset.activity_columns.get("workspace_id")
-            found = ["\n".join(sorted({str(e[ws.column]) for e in case.events if ws and e.get(ws.column)})) or None
-                     for case in cases]
+            own = values("workspace_id") if "workspace_id" in column else [None] * len(cases)
+            found = ["\n".join(sorted({str(e[ws.column]) for e in case.events if ws and e.get(ws.column)}
+                                      | ({mine.strip()} if mine and mine.strip() else set()))) or None
+                     for case, mine in zip(cases, own)]
         else:
             text = pl.Series("v", values(key_field), dtype=pl.String)
             expr = normalise_domain(pl.col("v")) if key_field == "company_domain" else \

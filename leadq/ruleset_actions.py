@@ -361,10 +361,13 @@ def _accounts(value: Any, pos: Position, ruleset_parts: dict) -> Accounts:
             raise RulesetError(f"accounts.key: unknown key '{k}'{did_you_mean(k, ACCOUNT_KEYS)}; "
                                f"{one_of(ACCOUNT_KEYS)}", r.pos("key"))
         needed = {"email_domain": "email"}.get(k, k)
-        source = activity if k == "workspace_id" else columns
-        if needed not in source:
-            section = "activity_columns" if k == "workspace_id" else "columns"
-            raise RulesetError(f"accounts.key: '{k}' needs '{needed}' mapped under '{section}'", r.pos("key"))
+        if k == "workspace_id":  # the contact's own workspace, else that of its latest event (leadq.accounts)
+            if k not in columns and k not in activity:
+                raise RulesetError("accounts.key: 'workspace_id' needs 'workspace_id' mapped under 'columns' (the "
+                                   "contact's workspace) or 'activity_columns' (that of its latest event)",
+                                   r.pos("key"))
+        elif needed not in columns:
+            raise RulesetError(f"accounts.key: '{k}' needs '{needed}' mapped under 'columns'", r.pos("key"))
     fit_rules = _text_list(r.get("fit_rules"), "accounts.fit_rules", r.pos("fit_rules")) \
         if "fit_rules" in r.data else ()
     fit_ids = ruleset_parts["fit_rule_ids"]

@@ -176,7 +176,8 @@ def test_sample_rollup_accounts_for_every_contact_with_a_key(tmp_path):
     ("  key: [account_id, company_domain, email_domain]", "  key: [account_id, domain]",
      ":55:8: accounts.key: unknown key 'domain'"),
     ("  key: [account_id, company_domain, email_domain]", "  key: [workspace_id]",
-     "accounts.key: 'workspace_id' needs 'workspace_id' mapped under 'activity_columns'"),
+     "accounts.key: 'workspace_id' needs 'workspace_id' mapped under 'columns' (the contact's workspace) or "
+     "'activity_columns' (that of its latest event)"),
     ("  fit_rules: [size, software]", "  fit_rules: [size, demo]", "accounts.fit_rules: 'demo' is not a fit rule"),
     ('    user: seniority in ["manager", "ic"]', '    contacts: seniority in ["manager", "ic"]',
      "accounts.roles: 'contacts' is the name of an account field; rename the role"),

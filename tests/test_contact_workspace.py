@@ -211,3 +211,38 @@ def test_the_sql_engines_read_the_contacts_workspace_too(tmp_path, engine):
                              events_file=tmp_path / "events.parquet")
     assert accounts.to_dicts() == ACCOUNTS
     assert _leads(leads) == LEADS
+
+
+ONLY = RULESET.replace(", workspace_id: workspace_id}\nsettings", "}\nsettings")
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_a_workspace_mapped_only_under_columns_is_the_account_key(tmp_path, engine):
+    assert ONLY != RULESET
+    _files(tmp_path, ONLY)
+    pl.read_csv(tmp_path / "contacts.csv", infer_schema=False).write_parquet(tmp_path / "contacts.parquet")
+    pl.DataFrame(EVENTS).write_parquet(tmp_path / "events.parquet")
+    leads, accounts = _score(tmp_path, "--engine", engine, ruleset=ONLY, contacts_file=tmp_path / "contacts.parquet",
+                             events_file=tmp_path / "events.parquet")
+    assert dict(leads.select("lead_id", "account_tier").rows()) == {
+        "w1": "active", "w2": "active", "w3": None, "w4": "active", "w5": None, "w6": None}
+    assert accounts.select("account_id", "contacts", "engaged_contacts", "account_intent").rows() == [
+        ("ws7", 1, 1, 20.0), ("ws9", 2, 1, 20.0)]
+    run_cli(["validate", tmp_path / "rs.yaml"])
+
+
+def test_cases_sharing_a_contact_workspace_are_scored_apart(tmp_path):
+    rs, _, _ = _files(tmp_path)
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("""as_of: 2026-11-01
+cases:
+  - name: a user with an invite
+    lead: {user_id: u1, email: a@x.io, workspace_id: ws1}
+    events:
+      - {type: invited_teammate, days_ago: 1, count: 2}
+    expect: {route: team}
+  - name: a user of the same workspace with no event is judged alone
+    lead: {user_id: u2, email: b@x.io, workspace_id: ws1}
+    expect: {route: self_serve}
+""")
+    run_cli(["test", rs, cases])
