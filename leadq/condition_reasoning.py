@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from leadq.conditions import (
-    Arith, Between, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, date_literal,
+    Arith, Between, Call, Compare, InList, IsNull, ListLit, ListRef, Literal, Logical, Name, Node, Not, date_literal,
 )
 from leadq.ruleset import Rule, Ruleset
 
@@ -158,6 +158,78 @@ def interval_of(node: Node) -> Interval | None:
         if low is not None and high is not None:
             return Interval(node.subject.name, low, high)
     return None
+
+
+def _days_since_rule(node: Node) -> str | None:
+    """The rule of a ``days_since(rule)`` call (or of a date field: the caller tells them apart), or None."""
+    if isinstance(node, Call) and node.name == "days_since" and len(node.args) == 1:
+        arg = node.args[0]
+        if isinstance(arg, Name) and not arg.raw_column:
+            return arg.name
+    return None
+
+
+def days_since_interval(node: Node) -> tuple[str, Interval] | None:
+    """The rule and the interval a ``days_since(rule) op number`` (or ``between``) atom requires, or None.
+
+    The interval is named ``days_since(rule)``, apart from a field of that name.
+    """
+    if isinstance(node, Compare) and node.op in _FLIP:
+        call, num, op = node.left, _number(node.right), node.op
+        if num is None:
+            call, num, op = node.right, _number(node.left), _FLIP[node.op]
+        rule = _days_since_rule(call)
+        if rule is None or num is None:
+            return None
+        name = f"days_since({rule})"
+        return rule, {
+            "<": Interval(name, high=num, high_open=True), "<=": Interval(name, high=num),
+            ">": Interval(name, low=num, low_open=True), ">=": Interval(name, low=num),
+            "=": Interval(name, low=num, high=num),
+        }[op]
+    if isinstance(node, Between) and not node.negated:
+        rule, low, high = _days_since_rule(node.subject), _number(node.low), _number(node.high)
+        if rule is not None and low is not None and high is not None:
+            return rule, Interval(f"days_since({rule})", low, high)
+    return None
+
+
+def _needs(iv: Interval) -> str:
+    """``> 60``, ``between 0 and 10``: what an interval asks of its name, as the condition would say it."""
+    if math.isinf(iv.low) and math.isinf(iv.high):
+        return "any value"
+    if math.isinf(iv.high):
+        return f"{'>' if iv.low_open else '>='} {iv.low:g}"
+    if math.isinf(iv.low):
+        return f"{'<' if iv.high_open else '<='} {iv.high:g}"
+    if iv.low == iv.high and not (iv.low_open or iv.high_open):
+        return f"= {iv.low:g}"
+    if not (iv.low_open or iv.high_open):
+        return f"between {iv.low:g} and {iv.high:g}"
+    return f"{'>' if iv.low_open else '>='} {iv.low:g} and {'<' if iv.high_open else '<='} {iv.high:g}"
+
+
+def days_since_beyond_window(node: Node, windows: dict[str, float]) -> tuple[str, str] | None:
+    """The comparison (``days_since(habit) > 60``) and why it can never be true, for a
+    ``days_since(rule) op number`` atom over an event rule; None when it can be, or is no such atom.
+
+    ``days_since(rule)`` is the age of the rule's latest matching event, and the rule matches
+    events of its window only (``within_days``, else ``settings.lookback_days``), none after the
+    as-of time: it lies between 0 and the window, or is blank (no matching event), and a
+    comparison with a blank is false. ``windows`` maps each event rule to its window in days.
+    """
+    found = days_since_interval(node)
+    if found is None or found[0] not in windows:
+        return None
+    rule, iv = found
+    window = windows[rule]
+    if not iv.meet(Interval(iv.name, 0.0, window)).empty():
+        return None
+    comparison = f"{iv.name} {_needs(iv)}"
+    if iv.high < 0 or (iv.high == 0 and iv.high_open):
+        return comparison, f"{iv.name} is never below 0 (events after the as-of time are not counted)"
+    return comparison, (f"rule '{rule}' looks back {window:g} days (its window), so {iv.name} is at most "
+                        f"{window:g}, or blank when no event matched in them")
 
 
 def bounded_subjects(node: Node) -> set[tuple[bool, str]]:
@@ -325,6 +397,7 @@ class Reasoner:
         self.bounds = bounds
         self.grades = reachable_grades(ruleset, bounds["fit"])
         self.lists = ruleset.lists
+        self.windows = {r.id: r.within_days for r in ruleset.event_rules if r.within_days is not None}
 
     def _atoms(self, node: Node) -> list[Node]:
         if isinstance(node, Logical) and node.op == "and":
@@ -358,6 +431,17 @@ class Reasoner:
                 if iv.high < b.low or (iv.high == b.low and iv.high_open):
                     return f"it needs {iv.name} {'<' if iv.high_open else '<='} {iv.high:g} but the lowest " \
                            f"reachable {iv.name} is {b.low:g}"
+        ages: dict[str, Interval] = {}
+        for atom in atoms:
+            beyond = days_since_beyond_window(atom, self.windows)
+            if beyond:
+                return f"it needs {beyond[0]}, but {beyond[1]}"
+            found = days_since_interval(atom)
+            if found is not None:
+                iv = found[1]
+                ages[iv.name] = ages[iv.name].meet(iv) if iv.name in ages else iv
+                if ages[iv.name].empty():
+                    return f"its conditions on {iv.name} contradict each other"
         texts: dict[tuple[bool, str], tuple[TextSet, int]] = {}
         for atom in atoms:
             found = text_set(atom, self.lists)

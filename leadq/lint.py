@@ -27,7 +27,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from leadq.condition_reasoning import Bound, Reasoner, canon, reachable_grades, rule_range, score_bounds
+from leadq.condition_reasoning import (
+    Bound, Reasoner, canon, days_since_beyond_window, reachable_grades, rule_range, score_bounds,
+)
 from leadq.conditions import Call, ListRef, Literal, Logical, Name, TextMatch, names_in, walk
 from leadq.errors import Position, RulesetError
 from leadq.printable import printable
@@ -497,6 +499,46 @@ def check_slas(ruleset: Ruleset) -> Iterator[Finding]:
                                "wins, a tie the tier's: give the route fewer hours, or drop its SLA")
 
 
+def _action_conditions(ruleset: Ruleset) -> Iterator[tuple[str, Condition]]:
+    """The conditions of routing, nurture and accounts, each with the name of its item."""
+    actions = ruleset.actions
+    routing = getattr(actions, "routing", None)
+    if routing is not None:
+        for kind, named in (("segment", routing.segments), ("product line", routing.product_lines)):
+            for item in named:
+                if item.when is not None:
+                    yield f"routing {kind} '{item.name}'", item.when
+        for rule in routing.rules:
+            if rule.when is not None:
+                yield f"routing rule to '{rule.route}'", rule.when
+        for flag in routing.flags:
+            yield f"routing flag '{flag.id}'", flag.when
+    nurture = getattr(actions, "nurture", None)
+    for track in nurture.tracks if nurture is not None else ():
+        if track.when is not None:
+            yield f"nurture track '{track.id}'", track.when
+    accounts = getattr(actions, "accounts", None)
+    for tier in accounts.tiers if accounts is not None else ():
+        if tier.when is not None:
+            yield f"accounts tier '{tier.name}'", tier.when
+
+
+def check_days_since_windows(ruleset: Ruleset, reasoner: Reasoner) -> Iterator[Finding]:
+    """Comparisons of ``days_since(event_rule)`` that can never be true: beyond the rule's window, or below 0.
+
+    Reported wherever the comparison stands (inside an ``or``, under ``not``), since the condition
+    as written then means something else than it says: ``days_since(habit) > 60 or not fired(habit)``
+    over a 30-day rule is just ``not fired(habit)``.
+    """
+    for subject, cond in [*_conditions(ruleset), *_action_conditions(ruleset)]:
+        for node in walk(cond.tree):
+            beyond = days_since_beyond_window(node, reasoner.windows)
+            if beyond:
+                start = min(n.offset for n in walk(node))
+                yield _finding("warning", "days-since-beyond-window", cond.error_position(start), subject,
+                               f"`{beyond[0]}` can never be true: {beyond[1]}")
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -548,6 +590,7 @@ def lint_ruleset(path: str, data_specs: Sequence[str] = (), options: Any = None,
     findings += check_grades(ruleset, bounds, positions)
     findings += check_disqualifiers(ruleset, reasoner)
     findings += check_rule_conditions(ruleset, reasoner)
+    findings += check_days_since_windows(ruleset, reasoner)
     findings += check_rules(ruleset, positions)
     findings += check_decay(ruleset, positions)
     findings += check_labels(ruleset, positions)
