@@ -35,8 +35,10 @@ _ISO_ZONED = (
     "%a, %d %b %Y %H:%M:%S %z",  # RFC 2822, as e-mail and web APIs write it
 )
 # Values ending in "Z" (or "GMT") are UTC: read as naive times, which is several times faster than "%z".
+# "2026-10-15 14:03 GMT" is HubSpot's (%.f reads seconds with or without a fraction). " UTC" and the
+# other "Z" forms are read by the zoned formats (_parse_formats makes them "+00:00").
 _ISO_UTC = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%d %H:%M:%SZ", "%Y-%m-%d %H:%M:%S%.fZ",
-            "%a, %d %b %Y %H:%M:%S GMT")
+            "%a, %d %b %Y %H:%M:%S GMT", "%Y-%m-%d %H:%M GMT", "%Y-%m-%d %H:%M:%S%.f GMT")
 # Two-digit years, as Excel writes a short date (12/31/26). They come before every four-digit-year
 # format, because chrono's %Y reads "26" as the year 26 (see _plausible).
 _SHORT_YEAR = {

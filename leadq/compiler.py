@@ -23,13 +23,14 @@ import dataclasses
 import functools
 import operator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from leadq.activity import DAY_US, age_days, as_of_literal, col_names, normalised_text
+from leadq.activity import DAY_US, age_days, as_of_literal, col_names, matched_column, normalised_text, period_key
 from leadq.condition_compiler import FieldRef, Function, Scope, compile_tree
 from leadq.conditions import Type, names_in
 from leadq.errors import ConditionError
@@ -275,13 +276,37 @@ def fmt_constant(value: float, signed: bool = False) -> str:
 
 
 def _days_ago(days: pl.Expr) -> pl.Expr:
-    """"today", "1 day ago" or "N days ago" for whole ``days`` since the last event (never negative)."""
+    """"today", "1 day ago" or "N days ago" for the calendar ``days`` since the last event (:func:`calendar_days`)."""
     return (pl.when(days > 1).then(days.cast(pl.String) + pl.lit(" days ago"))
             .when(days == 1).then(pl.lit("1 day ago"))
             .otherwise(pl.lit("today")))
 
 
-def _fragment(rule: Rule, as_of: datetime) -> pl.Expr:
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def local_day(moment: datetime, tz: str) -> int:
+    """The calendar day of an aware ``moment`` in ``tz``, as days since 1970-01-01 (:func:`leadq.activity.period_key`)."""
+    return (moment.astimezone(ZoneInfo(tz)).date() - _EPOCH_DAY).days
+
+
+def calendar_days(last: pl.Expr, as_of: datetime, tz: str) -> pl.Expr:
+    """Calendar days of ``tz`` from the day of ``last`` (UTC times) to the day of ``as_of``: 0 the same day.
+
+    What "today" and "N days ago" count: an event at 15:00 on the day before a midnight as-of
+    is "1 day ago", not "today" (whole 24-hour periods: 9 hours). The days of ``settings.timezone``,
+    those a ``per: day`` rule scores once each. A whole number per lead: the local date
+    (:func:`leadq.activity.period_key`) less a constant.
+    """
+    return pl.lit(local_day(as_of, tz), dtype=pl.Int32) - period_key(last, "day", tz)
+
+
+def calendar_days_between(last: datetime, as_of: datetime, tz: str) -> int:
+    """:func:`calendar_days` for one aware ``last`` (for ``leadq explain``, which formats in Python)."""
+    return local_day(as_of, tz) - local_day(last, tz)
+
+
+def _fragment(rule: Rule, as_of: datetime, tz: str = "UTC") -> pl.Expr:
     """One rule's part of the explanation as a column; null when the rule gave nothing.
 
     A contact rule's points are a constant, so its text is a literal picked by
@@ -290,29 +315,45 @@ def _fragment(rule: Rule, as_of: datetime) -> pl.Expr:
     its own separator: "Demo request +25 (3 events, decayed from 30, last 2 days
     ago, capped at 25)" (joining the details with a second, separated
     concatenation gave the same text about 20% slower), and only for the leads
-    it shows for (:func:`_formatted_where`).
+    it shows for (:func:`_formatted_where`). ``tz``: the ruleset's ``settings.timezone``,
+    whose calendar days "2 days ago" counts.
     """
     if not rule.is_event_rule:
         return pl.when(pl.col(f"_hit__{rule.id}")).then(pl.lit(f"{rule.label} {fmt_constant(rule.points, True)}"))
     names = col_names(rule.id)
     shown = pl.col(f"_hit__{rule.id}") & (pl.col(f"_pts__{rule.id}") != 0)
     # The fewest, narrowest fields, computed for every lead (cheap numbers): the streaming
-    # engine holds them for the whole frame before formatting.
-    fields = {"pts": pl.col(f"_pts__{rule.id}"), "n": pl.col(names["n"]),
-              "days": (as_of_literal(as_of) - pl.col(names["last"])).dt.total_days().cast(pl.Int32)}
+    # engine holds them for the whole frame before formatting. "n" the matching events; a
+    # per: day / per: week rule's _n__ counts its days (weeks), which are "periods" here.
+    fields = {"pts": pl.col(f"_pts__{rule.id}"), "n": pl.col(matched_column(rule)),
+              "days": calendar_days(pl.col(names["last"]), as_of, tz)}
+    if rule.once_per is not None:
+        fields["periods"] = pl.col(names["n"])
     if rule.cap is not None:
         fields["capped"] = pl.col(names["dec"]).abs() > rule.cap
-    return _formatted_where(shown, fields, lambda pts, n, days, capped=None: _event_text(rule, pts, n, days, capped))
+    return _formatted_where(shown, fields, lambda **f: _event_text(rule, **f))
 
 
-def _event_text(rule: Rule, pts: pl.Expr, n: pl.Expr, days: pl.Expr, capped: pl.Expr | None) -> pl.Expr:
-    """An event rule's fragment from its points, events, whole days since the last one and whether its cap cut."""
+def _period_text(rule: Rule, periods: pl.Expr) -> pl.Expr:
+    """" on 3 days" / " in 2 weeks" (" on 1 day", " in 1 week"): a per: day / per: week rule's
+    scoring periods, as ``leadq explain`` words them (:func:`leadq.explain.period_text`)."""
+    one, many, word = (" day", " days", " on ") if rule.once_per == "day" else (" week", " weeks", " in ")
+    return pl.lit(word) + periods.cast(pl.String) + pl.when(periods == 1).then(pl.lit(one)).otherwise(pl.lit(many))
+
+
+def _event_text(rule: Rule, pts: pl.Expr, n: pl.Expr, days: pl.Expr, capped: pl.Expr | None = None,
+                periods: pl.Expr | None = None) -> pl.Expr:
+    """An event rule's fragment from its points, matching events, calendar days since the last one, whether
+    its cap cut and (``per: day`` / ``per: week``) its scoring days (weeks): "4 events on 2 days, ..."."""
     many = n > 1
+    count = n.cast(pl.String) + (pl.lit(" events") if periods is None else pl.lit(" events") + _period_text(rule, periods))
     pieces = [pl.lit(f"{rule.label} "), _plus_sign(pts), fmt_number(pts), pl.lit(" ("),
-              pl.when(many).then(n.cast(pl.String) + pl.lit(" events, "))]
+              pl.when(many).then(count + pl.lit(", "))]
     if rule.half_life_days is not None:
-        # Points before decay: per event, the events' points (leadq.activity.finish_aggregates' _raw__).
-        basis = n.cast(pl.Float64) * rule.points if rule.per == "event" else pl.lit(rule.points)
+        # Points before decay: per event (per day, per week), the scoring events' points
+        # (leadq.activity.finish_aggregates' _raw__: points times _n__, the days for per: day).
+        scoring = n if periods is None else periods
+        basis = scoring.cast(pl.Float64) * rule.points if rule.per == "event" else pl.lit(rule.points)
         pieces.append(pl.when((basis - pts).abs() > 0.05)
                       .then(pl.lit("decayed from ") + fmt_number(basis) + pl.lit(", ")))
     pieces += [pl.when(many).then(pl.lit("last ")), _days_ago(days)]
@@ -323,7 +364,7 @@ def _event_text(rule: Rule, pts: pl.Expr, n: pl.Expr, days: pl.Expr, capped: pl.
 
 
 def _formatted_where(shown: pl.Expr, fields: dict[str, pl.Expr], text: Callable[..., pl.Expr]) -> pl.Expr:
-    """``text(*fields)`` on the rows where ``shown`` is true, null on the others: formatted on those rows only.
+    """``text(**fields)`` on the rows where ``shown`` is true, null on the others: formatted on those rows only.
 
     ``pl.when(shown).then(text)`` would format every lead (Polars evaluates both
     sides), though an event rule shows for 4-31% of the leads of the benchmark
@@ -338,7 +379,7 @@ def _formatted_where(shown: pl.Expr, fields: dict[str, pl.Expr], text: Callable[
     frame, which has fewer rows than the frame (Polars 2.1 panics in memory).
     """
     rows = pl.struct(**fields).filter(shown)
-    texts = rows.struct.with_fields(text(*(pl.field(name) for name in fields)).alias("_text")).struct.field("_text")
+    texts = rows.struct.with_fields(text(**{name: pl.field(name) for name in fields}).alias("_text")).struct.field("_text")
     return texts.gather(pl.when(shown).then(shown.cast(pl.UInt32).cum_sum() - 1))
 
 
@@ -393,7 +434,7 @@ def explanation_expr(ruleset: Ruleset, as_of: datetime) -> pl.Expr:
     Event-rule and group fragments are formatted only for the leads they show
     for (:func:`_formatted_where`).
     """
-    fragments = [_fragment(r, as_of) for r in ruleset.rules] + [_group_fragment(g) for g in ruleset.groups]
+    fragments = [_fragment(r, as_of, ruleset.settings.timezone) for r in ruleset.rules] + [_group_fragment(g) for g in ruleset.groups]
     if not fragments:
         return pl.lit("")
     return pl.concat_str(fragments, separator="; ", ignore_nulls=True)

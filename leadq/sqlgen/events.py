@@ -16,7 +16,7 @@ from typing import Callable
 
 from sqlglot import exp
 
-from leadq.activity import FIXED_ONE, FIXED_POINT, LN2, max_window_days, rule_event_spellings
+from leadq.activity import FIXED_ONE, FIXED_POINT, LN2, matched_column, max_window_days, rule_event_spellings
 from leadq.conditions import names_in
 from leadq.ruleset import Rule, Ruleset
 from leadq.sqlgen.conditions import SqlField, SqlScope, col, compile_sql_condition, dbl, false, lower_text, num
@@ -107,7 +107,9 @@ class EventsStage:
         aggs: list[exp.Expression] = []
         for r in rules:
             m = self.rule_match(r)
-            if r.once_per is not None:  # the period's latest event only
+            if r.once_per is not None:  # the period's latest event only; _matched__ counts them all (matched_column)
+                aggs.append(alias(cast(exp.Sum(this=case_when(m.copy(), exp.Literal.number(1), exp.Literal.number(0))),
+                                       "BIGINT"), matched_column(r), quoted=True))
                 m = exp.Paren(this=exp.and_(m, exp.EQ(this=col(f"_rank__{r.id}"), expression=exp.Literal.number(1))))
             n = exp.Sum(this=case_when(m.copy(), exp.Literal.number(1), exp.Literal.number(0)))
             # As leadq.activity sums them: each event's decay factor as integer trillionths

@@ -35,6 +35,7 @@ from typing import Sequence
 
 from sqlglot import exp
 
+from leadq.activity import matched_column
 from leadq.conditions import Call, Literal, Name, Node, TextMatch, Type, names_in, walk
 from leadq.errors import UsageError
 from leadq.fields import DERIVED_FIELDS
@@ -240,6 +241,7 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
         agg_cols: list[str] = []
         if agg is not None:
             agg_cols = [f"_{k}__{r.id}" for r in rs.event_rules for k in ("n", "raw", "dec", "last")]
+            agg_cols += [matched_column(r) for r in rs.event_rules if r.once_per is not None]
             workspaces = self.workspaces() if WORKSPACE_COLUMN in self.carry else None
             select = [exp.column(c, "l", quoted=True) for c in cols] + \
                      [exp.column(c, "x", quoted=True) for c in agg_cols]
@@ -327,7 +329,7 @@ class QueryBuilder(ContactsStage, EventsStage, RunCountQueries):
         rounded += [(f"_tg__{g.id}", tenths(col(f"_grp__{g.id}"))) for g in rs.groups]
         if rounded:
             current = self.stage("lq_rounded", current, rounded)
-        explanation = joined([rule_fragment(r, self.d, self.as_of) for r in rs.rules] +
+        explanation = joined([rule_fragment(r, self.d, self.as_of, rs.settings.timezone) for r in rs.rules] +
                              [group_fragment(g, self.d) for g in rs.groups],
                              "; ")
         current = self.stage("lq_final", current, [

@@ -12,9 +12,10 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from leadq.compiler import fmt_constant
+from leadq.activity import matched_column
+from leadq.compiler import fmt_constant, local_day
 from leadq.ruleset import Rule, ScoreGroup
-from leadq.sqlgen.conditions import col, days_between, dbl, num
+from leadq.sqlgen.conditions import col, dbl, num
 from leadq.sqlgen.dialects import SqlDialect, cast
 
 
@@ -92,20 +93,25 @@ def fmt_tenths(tenth: exp.Expression, dialect: SqlDialect, sign_of: exp.Expressi
     return exp.Paren(this=text)
 
 
-def days_ago(last: exp.Expression, dialect: SqlDialect, as_of: datetime) -> exp.Expression:
-    """"today", "1 day ago" or "N days ago": whole days from ``last`` to ``as_of``."""
-    days = cast(exp.Floor(this=days_between(dialect, as_of, last)), "BIGINT")
+def days_ago(last: exp.Expression, dialect: SqlDialect, as_of: datetime, tz: str = "UTC") -> exp.Expression:
+    """"today", "1 day ago" or "N days ago": calendar days from the day of ``last`` to the day of ``as_of``,
+    as :func:`leadq.compiler.calendar_days` counts them (the SQL engines read times as UTC, so ``tz`` is
+    UTC: a day is ``FLOOR(epoch_us / 86400e6)``, as :meth:`leadq.sqlgen.events.EventsStage.period_key`)."""
+    day = exp.Floor(this=exp.Div(this=cast(dialect.epoch_us(last), "DOUBLE"), expression=dbl(86_400_000_000)))
+    days = cast(exp.Paren(this=exp.Sub(this=exp.Literal.number(local_day(as_of, tz)), expression=day)), "BIGINT")
     return exp.Case(ifs=[exp.If(this=exp.LTE(this=days.copy(), expression=exp.Literal.number(0)), true=lit("today")),
                          exp.If(this=exp.EQ(this=days.copy(), expression=exp.Literal.number(1)),
                                 true=lit("1 day ago"))],
                     default=exp.DPipe(this=dialect.text(days.copy()), expression=lit(" days ago"), safe=True))
 
 
-def rule_fragment(rule: Rule, dialect: SqlDialect, as_of: datetime) -> tuple[exp.Expression, exp.Expression]:
+def rule_fragment(rule: Rule, dialect: SqlDialect, as_of: datetime,
+                  tz: str = "UTC") -> tuple[exp.Expression, exp.Expression]:
     """A rule's part of the explanation and when it is shown, as :mod:`leadq.compiler` words it.
 
-    "demo request +28.6 (2 events, decayed from 30, last 2 days ago)"; a contact rule's part is its
-    label and points. Reads the scoring stages' columns (``_pts__``, ``_t__``, ``_hit__``, ``_n__`` ...).
+    "demo request +28.6 (2 events, decayed from 30, last 2 days ago)", a ``per: day`` rule's "visits
+    +20 (4 events on 2 days, last 1 day ago)"; a contact rule's part is its label and points. Reads
+    the scoring stages' columns (``_pts__``, ``_t__``, ``_hit__``, ``_n__``, ``_matched__`` ...).
 
     Returns:
         (condition, text): the text is shown where the condition holds.
@@ -115,18 +121,23 @@ def rule_fragment(rule: Rule, dialect: SqlDialect, as_of: datetime) -> tuple[exp
     hit = col(f"_hit__{rule.id}")
     if not rule.is_event_rule:
         return hit, head
-    n, raw, dec, last = (col(f"_{k}__{rule.id}") for k in ("n", "raw", "dec", "last"))
+    periods, raw, dec, last = (col(f"_{k}__{rule.id}") for k in ("n", "raw", "dec", "last"))
+    n = col(matched_column(rule))  # the matching events (_n__ counts a per: day rule's days)
     many = exp.GT(this=n.copy(), expression=exp.Literal.number(1))
     basis = raw if rule.per == "event" else dbl(rule.points)
-    parts: list[exp.Expression] = [case_when(many.copy(), exp.DPipe(this=dialect.text(n.copy()),
-                                                                     expression=lit(" events, "), safe=True), lit(""))]
+    count = [dialect.text(n.copy()), lit(" events")]
+    if rule.once_per is not None:  # " on 3 days" / " in 2 weeks", as leadq.compiler._period_text
+        one, several, word = (" day", " days", " on ") if rule.once_per == "day" else (" week", " weeks", " in ")
+        count += [lit(word), dialect.text(periods.copy()),
+                  case_when(exp.EQ(this=periods.copy(), expression=exp.Literal.number(1)), lit(one), lit(several))]
+    parts: list[exp.Expression] = [case_when(many.copy(), concat([*count, lit(", ")]), lit(""))]
     if rule.half_life_days is not None:
         decayed = exp.GT(this=exp.Abs(this=exp.Sub(this=basis.copy(), expression=pts.copy())),
                          expression=num(0.05))
         parts.append(case_when(decayed, concat([lit("decayed from "), fmt_tenths(col(f"_tb__{rule.id}"), dialect),
                                                 lit(", ")]), lit("")))
     parts.append(case_when(many.copy(), lit("last "), lit("")))
-    parts.append(days_ago(last, dialect, as_of))
+    parts.append(days_ago(last, dialect, as_of, tz))
     if rule.cap is not None:
         parts.append(case_when(exp.GT(this=exp.Abs(this=dec.copy()), expression=num(rule.cap)),
                                lit(f", capped at {rule.cap:g}"), lit("")))
