@@ -42,6 +42,21 @@ def rust_regex_problem(pattern: str) -> str | None:
 
 # --------------------------------------------------------------------------- scope
 
+# The figures of a contact's account (leadq.accounts.ACCOUNT_FIGURES, kept apart: that module imports this
+# one). They exist once the contacts are rolled up, after the tiers: routing, nurture and the accounts'
+# own tiers read them, a lead's rules, disqualifiers and tiers cannot.
+_ACCOUNT_FIGURES = ("account_fit", "account_intent", "engaged_contacts", "contacts")
+
+
+def _account_figure_message(name: str, where: str) -> str:
+    """Why an account figure is unknown where a condition names it, and where it can be read."""
+    place = next((text for start, text in (("tier", "lead tiers"), ("disqualifier", "disqualifiers"),
+                                           ("fit rule", "scoring rules"), ("intent rule", "scoring rules"),
+                                           ("negative rule", "scoring rules")) if where.startswith(start)),
+                 where or "here")
+    return (f"{name} is an account figure: it can be read in routing, nurture and accounts.tiers (with an "
+            f"'accounts:' section), not in {place}; the accounts are rolled up after the leads are scored "
+            "and tiered")
 
 @dataclass(frozen=True)
 class FieldRef:
@@ -150,6 +165,8 @@ class _Compiler:
                                  f"count({node.name}) or days_since({node.name})")
             if node.name in self.scope.unseen:
                 raise self.error(node, self.scope.unseen[node.name])
+            if node.name in _ACCOUNT_FIGURES:
+                raise self.error(node, _account_figure_message(node.name, self.scope.where))
             hint = did_you_mean(node.name, list(pool) + list(self.scope.functions) + list(self.scope.unseen))
             raise self.error(node, f"unknown field '{node.name}'{hint}")
         return ref.expr, ref.type

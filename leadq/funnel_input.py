@@ -377,9 +377,14 @@ def input_from_score(result, ruleset: Ruleset, *, by_cols: dict[str, str] | None
     )
 
 
+# What tells that a lead went past creation: a later stage's date, or a lifecycle stage. created_at
+# alone makes every lead a "lead" and every later stage 0; lost_at and first_touch_at are no stage.
+LATER_STAGE_FIELDS = ("mql_at", "sql_at", "opportunity_at", "won_at", "lifecycle_stage")
+
+
 def has_stage_columns(inp: FunnelInput, ruleset: Ruleset) -> bool:
-    """True when at least one mapped stage date column was present in the input."""
-    mapped = [ruleset.columns[f].column for f in DATE_FIELDS if f in ruleset.columns]
-    return any(c not in inp.missing_columns for c in mapped)
+    """True when the input has a column of a stage after creation (a later stage's date, or the lifecycle
+    stage) that the ruleset maps: without one, a funnel has nothing but its created leads to count."""
+    return any(f in ruleset.columns and f in inp.columns for f in LATER_STAGE_FIELDS)
 
 

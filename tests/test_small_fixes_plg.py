@@ -3,6 +3,8 @@ the message for an account figure in a lead tier, and calibrate's one-lead compa
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from leadq.cases import load_cases, run_cases
@@ -58,3 +60,83 @@ def test_dormant_means_signed_up_over_60_days_ago_and_no_product_use_since(tmp_p
     cases, as_of = load_cases(str(path), rs, None)
     result = run_cases(rs, cases, as_of).results[0]
     assert (result.tier, "dormant" in result.reasons) == (("nurture", True) if dormant else ("activated", False))
+
+
+# ---------------------------------------------------------------- score: no funnel without a later stage
+
+BASE = RULESETS.parent / "tests" / "cases" / "rules" / "_base.yaml"  # maps created_at, no later stage date
+CONTACTS = "lead_id,email,job_title,company_size,created_at{extra}\n" \
+           "1,a@x.com,CEO,100,2026-10-01{one}\n2,b@y.com,Engineer,10,2026-09-01{two}\n"
+
+
+def _score(tmp_path, ruleset, extra="", one="", two=""):
+    contacts = tmp_path / "c.csv"
+    contacts.write_text(CONTACTS.format(extra=extra, one=one, two=two))
+    result = run_cli(["score", contacts, "-r", ruleset, "--as-of", "2026-11-01", "-o", tmp_path / "o.csv",
+                      "--summary-json", tmp_path / "s.json"])
+    return result.stderr + result.stdout, json.loads((tmp_path / "s.json").read_text())["funnel"]
+
+
+def test_a_ruleset_mapping_only_created_at_gets_no_funnel(tmp_path):
+    # Before: "Funnel ... Lead 2 100.0%, MQL 0 0.0%, SQL 0 – 10-20% ..." from created_at alone.
+    printed, funnel = _score(tmp_path, BASE)
+    assert "Funnel" not in printed and "MQL" not in printed
+    assert funnel is None
+
+
+def _with_columns(tmp_path, columns: str) -> str:
+    path = tmp_path / "r.yaml"
+    path.write_text(f"extends: {BASE}\ncolumns:\n  lead_id: lead_id\n  email: email\n  job_title: job_title\n"
+                    f"  company_size: company_size\n  created_at: created_at\n{columns}")
+    return str(path)
+
+
+def test_a_later_stage_date_brings_the_funnel_back(tmp_path):
+    ruleset = _with_columns(tmp_path, "  mql_at: mql_at\n")
+    printed, funnel = _score(tmp_path, ruleset, ",mql_at", ",2026-10-05", ",")
+    assert "Funnel" in printed
+    assert [(s["stage"], s["reached"]) for s in funnel["stages"]][:2] == [("lead", 2), ("mql", 1)]
+
+
+def test_a_mapped_later_stage_the_input_lacks_does_not_count(tmp_path):
+    # mql_at is mapped but the file has no such column: created_at is still the only stage date.
+    printed, funnel = _score(tmp_path, _with_columns(tmp_path, "  mql_at: mql_at\n"))
+    assert "Funnel" not in printed and funnel is None
+
+
+def test_a_lifecycle_stage_is_a_later_stage(tmp_path):
+    ruleset = _with_columns(tmp_path, "  lifecycle_stage: lifecycle_stage\n")
+    printed, funnel = _score(tmp_path, ruleset, ",lifecycle_stage", ",salesqualifiedlead", ",lead")
+    assert "Funnel" in printed
+    assert [(s["stage"], s["reached"]) for s in funnel["stages"]][:3] == [("lead", 2), ("mql", 1), ("sql", 1)]
+
+
+# ---------------------------------------------------------------- an account figure in a lead's condition
+
+ACCOUNT_FIGURE = ("{name} is an account figure: it can be read in routing, nurture and accounts.tiers (with an "
+                  "'accounts:' section), not in {place}; the accounts are rolled up after the leads are scored "
+                  "and tiered")
+
+
+@pytest.mark.parametrize(("section", "name", "place", "line"), [
+    ("tiers:\n  - name: pql\n    when: engaged_contacts >= 2 and intent > 20\n  - name: hand_raiser\n"
+     "    when: intent > 10\n  - name: nurture\n    otherwise: true\n", "engaged_contacts", "lead tiers", 4),
+    ("disqualifiers:\n  - code: x\n    category: bad_fit\n    when: account_intent > 5\n", "account_intent",
+     "disqualifiers", 5),
+    ("fit:\n  - id: x\n    points: 5\n    when: contacts > 5\n", "contacts", "scoring rules", 5),
+])
+def test_an_account_figure_in_a_lead_condition_says_where_it_can_be_read(tmp_path, section, name, place, line):
+    # Before: "unknown field 'engaged_contacts'; did you mean 'workspace_id_contact'?" (or no hint at all).
+    path = tmp_path / "r.yaml"
+    path.write_text(f"extends: {RULESETS / 'product_led.yaml'}\n{section}")
+    result = run_cli(["validate", path], exit_code=2)
+    assert f"r.yaml:{line}:11: error: " in result.stdout
+    assert ACCOUNT_FIGURE.format(name=name, place=place) in result.stdout
+    assert "did you mean" not in result.stdout
+    result = run_cli(["score", tmp_path / "none.csv", "-r", path, "-o", tmp_path / "o.csv"], exit_code=2)
+    assert ACCOUNT_FIGURE.format(name=name, place=place) in result.stderr
+
+
+def test_routing_still_reads_account_figures():
+    # product_led's accounts.tiers read engaged_contacts and account_intent: it loads.
+    run_cli(["validate", "product_led"])
