@@ -74,7 +74,7 @@ class RuleEvidence:
     not_fired_rate: float | None
     lift: float | None  # fired rate / base rate
     verdict: str  # predictive | no lift: use it for nurture | penalises converters | never fired | ...
-    few_leads: bool  # fewer fired leads than settings.small_segment: read with care
+    few_leads: bool  # fewer fired (or not fired) leads than settings.small_segment: read with care
 
 
 @dataclass
@@ -198,6 +198,10 @@ def classifiers(frame: pl.DataFrame, predicates: list[tuple[str, pl.Expr]], conv
     return out
 
 
+# The verdict of a rule whose leads convert more (a negative rule's, less) on too few leads to tell.
+TOO_FEW = "too few leads to tell"
+
+
 def rule_evidence(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> list[RuleEvidence]:
     """For every rule, conversion where it fired against where it did not, and a verdict (from ``_hit__<rule>``)."""
     if not ruleset.rules:
@@ -225,8 +229,13 @@ def rule_evidence(frame: pl.DataFrame, ruleset: Ruleset, base: float | None) -> 
             verdict = "predictive" if f_rate > n_rate else "no lift: use it for nurture"  # type: ignore[operator]
         else:
             verdict = "predictive" if f_rate < n_rate else "penalises converters"  # type: ignore[operator]
+        # A rate of a handful of leads, on either side, proves nothing: 198 fired against 1 not fired
+        # compares the 198 with one lead's 0 or 100%.
+        few = 0 < fired < small or 0 < rest < small
+        if few and verdict == "predictive":
+            verdict = TOO_FEW
         out.append(RuleEvidence(r.id, r.label, r.section, r.points, fired, fired_conv, f_rate, rest, rest_conv,
-                                n_rate, lift(f_rate, base), verdict, 0 < fired < small))
+                                n_rate, lift(f_rate, base), verdict, few))
     return out
 
 

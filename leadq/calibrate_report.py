@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from leadq.calibrate import CalibrationReport
-from leadq.calibrate_figures import Decile, Segment
+from leadq.calibrate_figures import TOO_FEW, Decile, Segment
 from leadq.diff import DiffReport, Histogram, responsible
 from leadq.report import TIER_STYLES, ReportTable, TableOrLines, table_fits
 
@@ -147,7 +147,8 @@ def calibration_report(report: CalibrationReport) -> Group:
         lines = []
         for r in report.rules:
             style = "" if r.verdict == "predictive" else "yellow"
-            verdict = Text(r.verdict + (" (few leads)" if r.few_leads else ""), style=style)
+            few = r.few_leads and r.verdict != TOO_FEW  # the verdict says so already
+            verdict = Text(r.verdict + (" (few leads)" if few else ""), style=style)
             points = _num(r.points, 0 if float(r.points).is_integer() else 1)
             table.add_row(Text(r.rule), points, f"{r.fired:,}", _pct(r.fired_rate), f"{r.not_fired:,}",
                           _pct(r.not_fired_rate), _lift(r.lift), verdict)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
+from leadq.calibrate_figures import rule_evidence
 from leadq.cases import load_cases, run_cases
+from leadq.outcome import CONVERTED as OUTCOME
 from leadq.ruleset_loader import load_ruleset
 from tests.conftest import RULESETS, run_cli
 
@@ -140,3 +143,38 @@ def test_an_account_figure_in_a_lead_condition_says_where_it_can_be_read(tmp_pat
 def test_routing_still_reads_account_figures():
     # product_led's accounts.tiers read engaged_contacts and account_intent: it loads.
     run_cli(["validate", "product_led"])
+
+
+# ---------------------------------------------------------------- calibrate: few leads on either side
+
+CALIBRATE = RULESETS.parent / "tests" / "fixtures" / "calibrate"
+
+
+def test_a_rule_is_not_called_predictive_on_few_leads_on_either_side(tmp_path):
+    # tests/fixtures/calibrate, outcome sql, 12 leads: director fired 6 (4 converted) vs 6 not (2);
+    # big_company 7 (4) vs 5 (2) and uk 7 (5) vs 5 (1): before, their 5 not-fired leads went unmarked
+    # (the mark read the fired side only) and they were "predictive"; intern (negative) 1 (0) vs 11 (6).
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(f"extends: {CALIBRATE / 'ruleset.yaml'}\nsettings:\n  small_segment: 6\n")
+    args = ["calibrate", CALIBRATE / "contacts.csv", "--ruleset", ruleset, "--as-of", "2026-06-01",
+            "--outcome", "sql"]
+    report = json.loads(run_cli([*args, "--json", "-"]).stdout)
+    rules = {r["rule"]: (r["fired"], r["not_fired"], r["verdict"], r["few_leads"]) for r in report["rules"]}
+    assert rules == {"director": (6, 6, "predictive", False),
+                     "big_company": (7, 5, "too few leads to tell", True),
+                     "uk": (7, 5, "too few leads to tell", True),
+                     "intern": (1, 11, "too few leads to tell", True)}
+    text = " ".join(run_cli(args).stdout.split())
+    assert "predictive (few leads)" not in text and "too few leads to tell (few leads)" not in text
+    assert "too few leads to tell" in text
+
+
+def test_a_rule_without_lift_on_few_leads_keeps_its_verdict_and_is_marked(tmp_path):
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(f"extends: {CALIBRATE / 'ruleset.yaml'}\nsettings:\n  small_segment: 6\n")
+    rs = load_ruleset(str(ruleset))
+    # 10 leads: director fired for 9 (3 converted), not for 1 (who converted): lower rate, on one lead.
+    frame = pl.DataFrame({f"_hit__{r.id}": [True] * 9 + [False] for r in rs.rules}
+                         | {OUTCOME: [True] * 3 + [False] * 6 + [True]})
+    evidence = {e.rule: e for e in rule_evidence(frame, rs, 0.4)}
+    assert (evidence["director"].verdict, evidence["director"].few_leads) == ("no lift: use it for nurture", True)
