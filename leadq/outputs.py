@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import gzip
+import io
 import os
 import re
 import secrets
@@ -608,9 +609,25 @@ def check_output_path(path: str) -> None:
         raise OutputError(f"cannot write {path}: {directory} is a file, not a directory")
     if not os.path.isdir(directory):
         raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
+    if _on_read_only_file_system(directory):
+        raise _read_only_error(path, directory)
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: permission denied on directory {directory}; write elsewhere or "
                           "change the directory's permissions")
+
+
+def _on_read_only_file_system(directory: str) -> bool:
+    """Whether ``directory`` is on a file system mounted read-only (``os.access`` says only "not writable":
+    a read-only container image or a backup mount was told to change the directory's permissions)."""
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows): the write says what is wrong
+        return False
+
+
+def _read_only_error(path: str, directory: str) -> OutputError:
+    return OutputError(f"cannot write {path}: {directory} is on a read-only file system; write elsewhere (a "
+                       "writable folder or volume), or mount it read-write")
 
 
 @dataclass
@@ -725,6 +742,8 @@ class AtomicWrites:
             self._prepared.append(_Prepared(path, tmp))
             tmp = None
         except OSError as exc:
+            if exc.errno == errno.EROFS:
+                raise _read_only_error(path, directory) from exc
             raise OutputError(f"cannot write {path}: {os_reason(exc)}") from exc
         except pl.exceptions.PolarsError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -836,12 +855,53 @@ def _unlink_quietly(path: str) -> None:
 
 def _write(df: pl.DataFrame, fh: BinaryIO, fmt: str, separator: str, metadata: dict[str, str] | None) -> None:
     if fmt == "parquet":
-        df.write_parquet(fh, metadata=dict(metadata) if metadata else None, row_group_size=ROW_GROUP_SIZE,
-                         compression="zstd", compression_level=ZSTD_LEVEL)
+        target = _ErrorKeepingWriter(fh)
+        try:
+            df.write_parquet(target, metadata=dict(metadata) if metadata else None,  # type: ignore[arg-type]
+                             row_group_size=ROW_GROUP_SIZE, compression="zstd", compression_level=ZSTD_LEVEL)
+        except pl.exceptions.PolarsError as exc:
+            if target.error is not None:
+                raise target.error from exc
+            raise
     elif fmt == "csv":
         df.write_csv(fh, separator=separator)
     else:
         df.write_ndjson(fh)
+
+
+class _ErrorKeepingWriter(io.RawIOBase):
+    """A file's writer that keeps the operating-system error of a failed write.
+
+    Polars' Parquet writer wraps it into its own text, which can lose it: a full disk (or
+    ``-o /dev/full``) said "parquet: File out of specification: Invalid thrift: transport error"
+    where CSV said "no space left on device". Writing through this object, whose writes Polars
+    buffers into a few large ones, the error is raised as itself (:func:`_write`).
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        super().__init__()
+        self._fh = fh
+        self.error: OSError | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        try:
+            written = self._fh.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+        return len(data) if written is None else written
+
+    def flush(self) -> None:
+        if self.closed or self._fh.closed:  # closing this object (or its collection) closes no file
+            return
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
 
 
 def _csv_ready(df: pl.DataFrame, escape_formulas: bool) -> pl.DataFrame:
