@@ -25,6 +25,7 @@ import io
 import lzma
 import os
 import re
+import stat
 import zipfile
 import zlib
 from typing import BinaryIO, Callable
@@ -94,9 +95,32 @@ def read_compressed_file(path: str, compression: str) -> tuple[bytes, str]:
         if compression == "zip":
             return _read_zip_member(path)
         with open(path, "rb") as fh:
+            _refuse_empty_file(fh, compression, path)
             return _decompress(fh, compression, path), os.path.splitext(path)[0]
     except OSError as exc:
         raise InputError(f"cannot read {path}: {os_reason(exc)}") from exc
+
+
+# The size of the compressed data of nothing: no file of the compression is smaller.
+_EMPTY_STREAM_BYTES = {"gzip": 20, "bzip2": 14, "xz": 32}
+
+
+def _refuse_empty_file(fh: BinaryIO, compression: str, path: str) -> None:
+    """Refuse a regular file of 0 bytes named as compressed data: a download or copy that failed.
+
+    Even the compressed data of nothing has a header (a ``.gz`` of an empty file is 20 bytes), so
+    0 bytes is no valid file of the compression; read as "no rows" it made a nightly run score
+    nothing, or a day's events count for nothing, and exit 0. (A zip archive of 0 bytes is refused as
+    no archive already; a named pipe is read by its content, never by this.)
+
+    Raises:
+        InputError: naming the file and what probably happened.
+    """
+    status = os.fstat(fh.fileno())
+    if stat.S_ISREG(status.st_mode) and status.st_size == 0:
+        raise InputError(f"this {compression} file is cut short (0 bytes; even the {compression} data of an empty "
+                         f"file is {_EMPTY_STREAM_BYTES[compression]} bytes): the download or copy failed? Fetch or "
+                         "copy it again", Position(path))
 
 
 def decompress_stdin(raw: bytes, label: str) -> bytes:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import weakref
 from dataclasses import dataclass
@@ -127,9 +128,12 @@ def _refuse_mixed_utf8(raw: bytes, bad: int, label: str) -> None:
     if not re.search("[\u0080-\udc7f\udd00-\U0010ffff]", text):
         return
     line = raw.count(b"\n", 0, bad) + 1
-    raise InputError(f"line {line}: byte {bad} (0x{raw[bad]:02x}) is not UTF-8, though the rest of the file's "
-                     "accented text is; fix that byte, or pass --encoding cp1252 (or latin-1) if the file is in "
-                     "that encoding", Position(label))
+    # The column in characters, as an editor shows it (the offset counts from the file's start, not the line's).
+    start = raw.rfind(b"\n", 0, bad) + 1
+    column = len(raw[start:bad].decode("utf-8", errors="replace")) + 1
+    raise InputError(f"line {line}, column {column} (byte {bad:,} of the file): the byte 0x{raw[bad]:02x} is not "
+                     "UTF-8, though the rest of the file's accented text is; fix that byte, or pass --encoding "
+                     "cp1252 (or latin-1) if the file is in that encoding", Position(label))
 
 
 _UTF16_PROBE = 64
@@ -356,6 +360,24 @@ _NOT_CSV_SIGNATURES = (
 # array opening with an object (or empty, or at the end of its line, as pretty-printed JSON starts).
 # No CSV header starts so: '{"' or '[{' is no column name.
 _JSON_START = re.compile(r'\s*(?:\{\s*["}]|\[\s*(?:[{\]]|$))')
+
+
+def starts_as_json_records(text: str) -> bool:
+    """Whether text (a file's first characters, decoded) starts as JSON records: NDJSON or a JSON array.
+
+    By :data:`_JSON_START`, or a first line that is a whole JSON array or object (``[1, 2]``, read
+    as JSON so that it is told what it is); a CSV header such as ``[Id],[Name]`` is neither.
+    """
+    text = text.lstrip("\ufeff")
+    if _JSON_START.match(text):
+        return True
+    first = text.lstrip().partition("\n")[0]
+    if not first.startswith(("[", "{")):
+        return False
+    try:
+        return isinstance(json.loads(first), (list, dict))
+    except ValueError:
+        return False
 
 
 def _not_csv_text(header: str) -> str | None:

@@ -32,7 +32,7 @@ import polars as pl
 
 from leadq.csv_input import (
     counted_rows, empty_frame, locate_long_record, locate_unbalanced_quote, ragged_record_error, read_csv_bytes,
-    read_csv_file, resolve_delimiter, resolve_encoding,
+    read_csv_file, resolve_delimiter, resolve_encoding, starts_as_json_records,
 )
 from leadq.errors import InputError, Position, UsageError, one_of, os_reason
 from leadq.compressed_input import (
@@ -96,7 +96,8 @@ class ReadOptions:
         input_format: ``"csv"``, ``"parquet"``, ``"ndjson"`` or ``"excel"``; ``None``
             picks it from each file's extension (``.csv .tsv .txt``, ``.parquet .pq``,
             ``.ndjson .jsonl .json``, ``.xlsx .xlsm .xlsb .xls .ods``: the first sheet).
-            Stdin is CSV unless this says otherwise.
+            Stdin and a named pipe without an extension are told by their first bytes
+            (:func:`format_from_content`: Parquet, a workbook, JSON records, else CSV).
         encoding: A Python codec name forcing the CSV encoding; ``None``
             detects it (BOM, then UTF-16 by its NUL bytes, then UTF-8, falling
             back to cp1252).
@@ -401,6 +402,11 @@ def _common_input_extension(folder: str) -> str:
 _STREAM_BYTES: dict[str, bytes] = {}
 
 
+# The bytes of standard input, when they were read as JSON records: a read error found only when the frame is
+# collected (:func:`input_error_from_polars`) is told by its line in them.
+_STDIN_JSON: dict[str, bytes] = {}
+
+
 def stream_file_bytes(path: str) -> bytes | None:
     """The bytes of an input that is not a regular file (a named pipe, a device), read whole once; else None.
 
@@ -424,13 +430,24 @@ def stream_file_bytes(path: str) -> bytes | None:
     return _STREAM_BYTES[path]
 
 
+# The bytes format_from_content is given: enough for the first line of most NDJSON records.
+CONTENT_HEAD_BYTES = 4096
+
+
 def format_from_content(head: bytes) -> str:
-    """The format of data whose name does not say it, from its first bytes: Parquet, NDJSON, else CSV."""
+    """The format of data whose name does not say it (standard input, a named pipe), from its first bytes
+    (:data:`CONTENT_HEAD_BYTES` of them, decompressed): Parquet, a workbook, JSON records, else CSV.
+
+    A workbook is a zip archive (``.xlsx``) or an OLE2 file (``.xls``); a zipped CSV export has a name
+    that says so. JSON records start as :func:`leadq.csv_input.starts_as_json_records` says, so a CSV
+    header in brackets (``[Id],[Name]``) is still CSV.
+    """
     if head.startswith(b"PAR1"):
         return "parquet"
-    if head.startswith(b"PK\x03\x04"):
-        return "excel"  # a workbook is a zip archive (a zipped CSV export has a name that says so)
-    return "ndjson" if head.lstrip().startswith((b"{", b"[")) else "csv"
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return "excel"
+    text = head.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="replace")
+    return "ndjson" if starts_as_json_records(text) else "csv"
 
 
 def _check_readable(path: str) -> None:
@@ -470,6 +487,8 @@ class InputFile:
             column (:class:`~leadq.excel_input.ErrorCells`); the caller tells those of the
             columns it uses.
         sheets: A workbook's sheet that was read, then its other sheets; empty for other files.
+        fieldless: The file has rows but no columns (NDJSON or a JSON array of records ``{}``): unlike
+            an empty input (zero bytes, no rows), every column read from it is missing.
     """
 
     label: str
@@ -483,6 +502,7 @@ class InputFile:
     stdin_bytes: bytes | None = None
     error_cells: tuple[ErrorCells, ...] = ()
     sheets: tuple[str, ...] = ()
+    fieldless: bool = False
 
 
 def read_inputs(
@@ -557,13 +577,16 @@ def read_input_files(
             except OSError as exc:
                 raise InputError(f"cannot read {STDIN_LABEL}: {exc.strerror or exc}") from exc
             source = decompress_stdin(source, STDIN_LABEL)
-            fmt = options.input_format or "csv"
+            fmt = options.input_format or format_from_content(source[:CONTENT_HEAD_BYTES])
             label = STDIN_LABEL
+            _STDIN_JSON.clear()
+            if fmt == "ndjson":  # a line Polars refuses only when the frame is collected is found in them
+                _STDIN_JSON[STDIN_LABEL] = source
         elif (piped := stream_file_bytes(path)) is not None:
             source = decompress_stdin(piped, path)
             ext = os.path.splitext(path)[1].lower()
             fmt = (options.input_format or FORMAT_BY_EXTENSION.get(ext) or INPUT_ONLY_FORMAT_BY_EXTENSION.get(ext)
-                   or format_from_content(source[:64]))
+                   or format_from_content(source[:CONTENT_HEAD_BYTES]))
             label = path
         elif (compression := compression_of(path)) is not None:
             source, inner = read_compressed_file(path, compression)
@@ -587,16 +610,26 @@ def read_input_files(
                                  else used_columns if used_columns is not None else row_columns)
         columns = tuple(c for c in frame.collect_schema()
                         if c not in (SOURCE_FILE, SOURCE_ROW) and not c.startswith(NUMBER_CELL_PREFIX))
+        # Records without fields have rows to count (a file of no rows and no columns is an empty input).
+        fieldless = not columns and fmt in ("ndjson", "parquet") and _has_rows(frame, label)
         on_disk = path if isinstance(source, str) and fmt == "parquet" else None
         counted = counted_rows(label) if fmt == "csv" and used_columns is not None else None
         size = None if path == STDIN else os.path.getsize(path) if isinstance(source, str) else len(source)
         files.append(InputFile(label, columns, frame, on_disk, size,
                                report_rows, text_ready=fmt in ("csv", "excel"), rows_counted=counted,
                                stdin_bytes=source if path == STDIN else None, error_cells=error_cells,
-                               sheets=sheets))
+                               sheets=sheets, fieldless=fieldless))
     if not files:
         raise UsageError("no input files given; pass a path, a glob or '-' for stdin")
     return files
+
+
+def _has_rows(frame: pl.LazyFrame, label: str) -> bool:
+    """Whether an input frame has a row (read for a file of no columns only: its rows are all it holds)."""
+    try:
+        return frame.select(pl.len()).collect().item() > 0
+    except pl.exceptions.PolarsError as exc:
+        raise input_error_from_polars(exc, label) from exc
 
 
 Result = TypeVar("Result")
@@ -734,9 +767,10 @@ def input_error_from_polars(exc: BaseException, what: str) -> InputError:
     lowered = text.lower()
     if "syntax at character" in lowered or "error parsing line" in lowered or "json" in lowered:
         for path in what.split(", "):
-            located = _json_error_line(path) if _is_json_path(path) else None
+            source = _json_source(path)
+            located = _json_error_line(source) if source is not None else None
             if located is not None:
-                return InputError(located, Position(path))
+                return InputError(located, Position(STDIN_LABEL if path == STDIN else path))
     if "more fields than defined" in lowered:
         located = locate_long_record(_named_labels(what)) or locate_unbalanced_quote(_named_labels(what))
         if located is not None:
@@ -906,17 +940,23 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
             data = stream.read(limit + 1)
             if len(data) > limit:
                 return None
+            text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
             try:
-                records = json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"),
-                                     parse_constant=_no_constant)
+                records = json.loads(text, parse_constant=_no_constant)
             except json.JSONDecodeError as exc:
-                return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}; fix or remove that record"
+                what = (f"the file ends inside the array: {_CUT_SHORT}" if _ends_early(exc, text)
+                        else "fix or remove that record")
+                return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {_json_problem(exc)}; {what}"
             except (ValueError, RecursionError) as exc:
                 return f"invalid JSON: {_json_value_problem(exc)}"
+            if not isinstance(records, list):
+                return None
+            not_records = _array_not_of_records(records)
+            if not_records is not None:
+                return not_records
             kinds = _FieldKinds()
-            for number, record in enumerate(records if isinstance(records, list) else [], 1):
-                if isinstance(record, dict):
-                    kinds.add(record, f"record {number}")
+            for number, record in enumerate(records, 1):
+                kinds.add(record, f"record {number}")
             return kinds.conflicts()
         seen = 0
         kinds = _FieldKinds()
@@ -930,14 +970,73 @@ def _json_error_line(source: str | bytes, limit: int = 1 << 30) -> str | None:
             try:
                 record = json.loads(line, parse_constant=_no_constant)
             except json.JSONDecodeError as exc:
-                return (f"line {number}, column {exc.colno}: invalid JSON: {exc.msg}; each line must hold one "
-                        "complete JSON object (a record split over several lines is JSON, not NDJSON)")
+                if _ends_early(exc, line) and not stream.read().strip():  # the last line, and it stops mid-record
+                    what = f"the file ends inside this record: {_CUT_SHORT}"
+                else:
+                    what = ("each line must hold one complete JSON object (a record split over several lines is "
+                            "JSON, not NDJSON)")
+                return f"line {number}, column {exc.colno}: invalid JSON: {_json_problem(exc)}; {what}"
             except (ValueError, RecursionError) as exc:
                 return f"line {number}: invalid JSON: {_json_value_problem(exc)}"
             if not isinstance(record, dict):
-                return f"line {number}: expected a JSON object ({{...}}), found {type(record).__name__}"
+                return f"line {number}: expected a JSON object ({{...}}), found {_json_kind(record)}"
             kinds.add(record, f"line {number}")
     return kinds.conflicts()
+
+
+_CUT_SHORT = ("it looks cut short (an interrupted download, copy or export?); fetch it again, or remove the "
+              "incomplete record")
+
+# Python's messages that end in "at" (the position follows in its own text, which leadq gives as the column).
+_JSON_PROBLEMS = {
+    "Unterminated string starting at": "a string that starts here has no closing '\"'",
+    "Invalid control character at": "a control character (a tab or line break) inside a string, where JSON writes \\t or \\n",
+}
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """What a JSON syntax error is, as a whole phrase (Python's ``exc.msg`` can end in "... starting at")."""
+    message = exc.msg
+    for start, phrase in _JSON_PROBLEMS.items():
+        if message.startswith(start[:-3]):  # the pure-Python decoder puts the character before "at"
+            return phrase
+    return message.removesuffix(" at")
+
+
+def _ends_early(exc: json.JSONDecodeError, text: str) -> bool:
+    """Whether the JSON ``text`` is invalid only because it stops: a string left open, or the error at its end."""
+    return exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip())
+
+
+def _json_kind(value: object) -> str:
+    """A JSON value's kind by its JSON name: null, true, false, a string, a number, an array, an object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+_PLURAL_KINDS = {"null": "nulls", "true": "true/false values", "false": "true/false values", "a string": "strings",
+                 "a number": "numbers", "an array": "arrays"}
+
+
+def _array_not_of_records(items: list) -> str | None:
+    """Why a JSON array is not one of records (``[1, 2]``, ``["a", {...}]``); None when every item is an object."""
+    kinds = [_json_kind(item) for item in items if not isinstance(item, dict)]
+    if not kinds:
+        return None
+    if len(kinds) == len(items):
+        plural = list(dict.fromkeys(_PLURAL_KINDS[k] for k in kinds))
+        named = " and ".join([", ".join(plural[:-1]), plural[-1]] if len(plural) > 1 else plural)
+        return (f"this is a JSON array of {named}, not of records (objects, {{...}}); leadq reads one record per "
+                "lead or event: an array of objects, or NDJSON (one object a line)")
+    number, kind = next((n, _json_kind(item)) for n, item in enumerate(items, 1) if not isinstance(item, dict))
+    return f"record {number} of the JSON array is {kind}, not a record (an object, {{...}}); fix or remove it"
 
 
 def _no_constant(name: str) -> None:
@@ -983,6 +1082,17 @@ class _FieldKinds:
         more = f" and {len(self.mixed) - self.SHOWN} more" if len(self.mixed) > self.SHOWN else ""
         return (f"fields that hold different kinds of value in different records: {', '.join(named)}{more}; give "
                 "each field the same kind in every record (a list, an object, or text and numbers)")
+
+
+def _json_source(path: str) -> str | bytes | None:
+    """The JSON records an input label names, to find a read error's line in: a JSON file's path, or the bytes
+    read from standard input or a named pipe when they were read as JSON; else None."""
+    if path in (STDIN, STDIN_LABEL):
+        return _STDIN_JSON.get(STDIN_LABEL)
+    piped = _STREAM_BYTES.get(path)
+    if piped is not None:
+        return piped if format_from_content(piped[:CONTENT_HEAD_BYTES]) == "ndjson" else None
+    return path if _is_json_path(path) else None
 
 
 def _is_json_path(path: str) -> bool:

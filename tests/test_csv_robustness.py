@@ -185,8 +185,8 @@ def test_stray_carriage_return_is_named(tmp_path: Path, ruleset: Path):
                              "or quoting\n")
 
 
-UTF8_ERROR = ("line {}: byte {} (0xe9) is not UTF-8, though the rest of the file's accented text is; fix that "
-              "byte, or pass --encoding cp1252 (or latin-1) if the file is in that encoding")
+UTF8_ERROR = ("line {}, column 6 (byte {} of the file): the byte 0xe9 is not UTF-8, though the rest of the file's "
+              "accented text is; fix that byte, or pass --encoding cp1252 (or latin-1) if the file is in that encoding")
 
 
 def test_utf8_with_a_bad_byte_is_refused(tmp_path: Path, ruleset: Path, monkeypatch: pytest.MonkeyPatch):

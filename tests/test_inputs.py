@@ -163,10 +163,13 @@ def test_files_that_are_not_csv_text_say_what_they_are(tmp_path: Path, data: byt
     assert info.value.exit_code == EXIT_INPUT
 
 
-def test_json_on_stdin_is_named_and_a_header_in_brackets_is_csv(tmp_path: Path) -> None:
+def test_json_on_stdin_is_read_as_json_and_a_header_in_brackets_is_csv(tmp_path: Path) -> None:
+    # Standard input is told by its first bytes, as a named pipe is; --input-format csv still reads it as CSV.
     records = b'{"Record ID": "1", "Job Title": "Owner"}\n'
+    assert visible(collect_input(read_inputs(["-"], stdin=io.BytesIO(records)), "<stdin>")).to_dicts() == [
+        {"Record ID": "1", "Job Title": "Owner", "_source_file": "<stdin>", "_source_row": 1}]
     with pytest.raises(InputError, match=r"^<stdin>: this is not CSV text but JSON records .* --input-format ndjson"):
-        read_inputs(["-"], stdin=io.BytesIO(records))
+        read_inputs(["-"], ReadOptions(input_format="csv"), stdin=io.BytesIO(records))
     assert read(write_bytes(tmp_path, "b.csv", b"[id],{name}\n1,a\n"))["[id]"].to_list() == ["1"]
 
 
@@ -760,7 +763,7 @@ def test_ndjson_fields_whose_type_changes_after_the_first_lines_are_read(tmp_pat
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("cut.ndjson", b'{"id": "L1"}\n{"id": "L2",\n', "line 2, column 13: invalid JSON: Expecting property name"),
     ("pretty.jsonl", b'{\n  "id": "L1"\n}\n', "line 1, column 2: invalid JSON: Expecting property name"),
-    ("list.ndjson", b'{"id": "L1"}\n[1, 2]\n', "line 2: expected a JSON object ({...}), found list"),
+    ("list.ndjson", b'{"id": "L1"}\n[1, 2]\n', "line 2: expected a JSON object ({...}), found an array"),
     ("array.json", b'[{"id": "L1"},\n {"id": "L2",}]', "line 2, column 14: invalid JSON: Expecting property name"),
     # Python's json.dumps writes a float NaN as NaN: Polars said "InternalError(TapeError) at character 30".
     ("nan.ndjson", b'{"id": "L1", "n": 5}\n{"id": "L2", "n": NaN}\n',
