@@ -27,7 +27,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Callable, ContextManager, Optional
+from typing import Annotated, Callable, ContextManager, NoReturn, Optional
 
 
 def _stop_while_starting(signum: int, frame: object) -> None:
@@ -169,12 +169,27 @@ def handle_errors(func: Callable) -> Callable:
                 raise
             if isinstance(exc, OSError) and exc.errno in _FULL_STREAM:
                 _stream_full(exc)
-            first = (str(exc).strip().splitlines() or [""])[0]
-            _err(f"internal error: {type(exc).__name__}: {first}; this is a bug in leadq, please report it "
-                 "(set LEADQ_DEBUG=1 to see the traceback)")
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal_error(exc)
+        except BaseException as exc:
+            # A Rust panic in Polars (pyo3's PanicException, a BaseException). A SIGINT or SIGTERM that lands
+            # while Polars runs Python code of its own (a data type built while it collects a schema) raises
+            # the KeyboardInterrupt there, and Polars panics on it instead of passing it on.
+            if type(exc).__name__ != "PanicException" or os.environ.get("LEADQ_DEBUG"):
+                raise
+            if "KeyboardInterrupt" in str(exc) or "interrupts.Terminated" in str(exc):
+                _report_interrupted()
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            _internal_error(exc)
 
     return wrapper
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    """Never a traceback for the user: one line, a distinct exit code (70), and a way to see more."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    _err(f"internal error: {type(exc).__name__}: {first}; this is a bug in leadq, please report it "
+         "(set LEADQ_DEBUG=1 to see the traceback)")
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _parse_as_of(value: str | None, timezone: str = "UTC"):
