@@ -11,14 +11,21 @@ system has no flock (ENOLCK, EOPNOTSUPP), the pid written in the lock alone tell
 The lock is a hidden file, as the temporary files beside the output are: an input glob such as
 ``'data/*'`` or a reader of the output's folder (Spark) skips it. Older leadq versions named it
 ``<out>.lock``; such a lock is respected while its pid is a live leadq run, and removed otherwise.
+
+A run locks every file it writes, not only ``--out``: its rejects (``scored.rejects.csv`` in the
+working folder for every ``-o -`` run), ``--changes``, ``--summary-json`` and the accounts beside
+the output. :class:`OutputLocks` takes them one by one in :func:`lock_order` (by real path), so two
+runs sharing some of their outputs never each hold a lock the other needs: the one that comes
+second stops at the first file they share. An output that is a symbolic link is locked beside the
+file it names, which is the file replaced.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Iterable, Iterator
 
 from leadq.errors import OutputError, os_reason
 from leadq.inputs import STDIN
@@ -50,10 +57,11 @@ def output_lock(path: str) -> Iterator[None]:
         OutputError: Another live leadq run holds the lock, or the lock file
             cannot be created.
     """
-    if path == STDIN or is_stream_target(path):
+    if not lockable(path):
         yield
         return
-    lock = lock_path(path)
+    # A link is replaced through (the file it names is written): that file is the one two runs share.
+    lock = lock_path(os.path.realpath(path) if os.path.islink(path) else path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise OutputError(f"cannot write {path}: directory {directory} does not exist; create it first")
@@ -73,6 +81,84 @@ def output_lock(path: str) -> Iterator[None]:
                 os.unlink(lock)
             except OSError:
                 pass
+
+
+def lockable(path: str) -> bool:
+    """Whether writing ``path`` takes a lock: not stdout (``"-"``), a device or a named pipe (nothing replaced)."""
+    return path != STDIN and not is_stream_target(path)
+
+
+def lock_order(paths: Iterable[str | None]) -> list[str]:
+    """The files among ``paths`` whose lock a run takes (:func:`lockable`), once each, in the order it takes them.
+
+    Sorted by real path: two runs that share some outputs then reach the first shared one in the
+    same order, and the second stops there, holding nothing the first needs. None is skipped.
+    """
+    found: dict[str, str] = {}
+    for path in paths:
+        if path and lockable(path):
+            found.setdefault(_real(path), path)
+    return [found[key] for key in sorted(found)]
+
+
+class OutputLocks:
+    """The output locks one run holds: taken one by one (:meth:`take`), let go together on exit.
+
+    Example::
+
+        with OutputLocks() as locks:
+            for path in lock_order([out, rejects, summary_json]):
+                locks.take(path)  # OutputError (exit 4) when another run holds it
+            ...  # write the outputs
+    """
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._held: set[str] = set()
+
+    def __enter__(self) -> OutputLocks:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def take(self, path: str) -> None:
+        """Take the lock of ``path`` (:func:`output_lock`) and hold it until :meth:`release`; nothing for a
+        path held already or not :func:`lockable`.
+
+        Raises:
+            OutputError: Another live leadq run holds it, or it cannot be created.
+        """
+        if not lockable(path) or self.holds(path):
+            return
+        self._stack.enter_context(output_lock(path))
+        self._held.add(_real(path))
+
+    def holds(self, path: str) -> bool:
+        """Whether this run holds the lock of ``path`` (the same file by any name)."""
+        return _real(path) in self._held
+
+    @contextmanager
+    def held_for(self, path: str) -> Iterator[None]:
+        """The lock of ``path`` while the block runs: the one held already, or one taken for the block alone.
+
+        Raises:
+            OutputError: Another live leadq run holds it (the block does not run).
+        """
+        if not lockable(path) or self.holds(path):
+            yield
+            return
+        with output_lock(path):
+            yield
+
+    def release(self) -> None:
+        """Let go of every lock held (each removed, as :func:`output_lock` does)."""
+        self._held.clear()
+        self._stack.close()
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(os.path.abspath(path))
 
 
 def lock_path(path: str) -> str:

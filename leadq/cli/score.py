@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
@@ -21,6 +21,9 @@ from leadq.cli import (
 )
 from leadq.errors import LeadqError, OutputError, RejectedRowsError, UsageError
 from leadq.progress import stage
+
+if TYPE_CHECKING:
+    from leadq.output_lock import OutputLocks
 
 
 # leadq.engines.ENGINES, without importing the SQL back end for a polars run (test_engines checks they agree).
@@ -76,8 +79,8 @@ def score(
         "and need none.")] = True,
     summary_json: Annotated[Optional[str], typer.Option(
         "--summary-json", help="Also write the summary figures as JSON to this file ('-' for stdout), with "
-        "\"status\": \"ok\"; a run that fails once the command line is accepted (exit 1, 3, 4, 5) writes "
-        "{\"status\": \"failed\", \"exit_code\", \"error\", ...} there instead, over the previous run's.")] = None,
+        "\"status\": \"ok\"; a run that fails once this option is read (exit 1 to 5, or 130) writes "
+        "{\"status\": \"failed\", \"exit_code\", \"error\", ...} there instead, over the previous run's (never over a file another run is writing).")] = None,
     previous: Annotated[Optional[str], typer.Option(
         "--previous", help="The output of an earlier run (it may be --out itself): add previous_tier, "
         "score_change and change (new, tier_changed, route_changed, score_changed, unchanged); owners stay "
@@ -139,11 +142,11 @@ def score(
         leadq score contacts.csv -a 'events/*.csv' -o scored.parquet --previous scored.parquet --changes handoff.csv -q
     """
     from leadq.interrupts import interruptible
-    from leadq.output_lock import output_lock
+    from leadq.output_lock import OutputLocks, lock_order
     from leadq.inputs import check_outputs_not_read
     from leadq.outputs import (FORMATS, AtomicWrites, OutputColumns, check_format_matches_name, check_output_format,
                                check_output_path, check_outputs_distinct, format_from_path, gzip_if_named,
-                               is_stream_target, output_fields, selected_columns, write_frame)
+                               output_fields, selected_columns, write_frame)
     from leadq.pipeline import read_and_score
     from leadq.ruleset_loader import load_ruleset
     from leadq.summary import summarise
@@ -153,92 +156,97 @@ def score(
     started = time.perf_counter()
     check_named({"--out": out, "--format": fmt, "--rejects": rejects, "--summary-json": summary_json,
                   "--previous": previous, "--changes": changes_out, "--ruleset": ruleset, "--out-table": out_table})
-    engine = engine.lower()
-    if engine not in ENGINE_NAMES:  # before the inputs are judged by what the engine reads
-        raise UsageError(f"--engine: unknown engine '{engine}'; expected one of: {', '.join(ENGINE_NAMES)}")
-    activity_specs, account_specs = _split_multi(activities, "--activities"), _split_multi(accounts, "--accounts")
-    kept = _split_multi(keep_columns, "--keep-columns")  # refuses a value naming nothing; split as far as it goes
-    reject_limit = _reject_limit(max_rejects, strict)
-    _check_database_contacts(contacts, activity_specs, account_specs)
-    to_db = is_database_uri(out)
-    if to_db and not out_table:
-        raise UsageError("--out is a database URI; name the table with --out-table")
-    if out_table and not to_db:
-        raise UsageError("--out-table needs a database URI as --out (postgresql://... or sqlite:///...)")
-    if out_table:
-        from leadq.db import quote_table
-
-        quote_table(out_table)  # a name it cannot write is refused before anything is read
-    out_fmt = fmt or ("parquet" if to_db else format_from_path(out))
-    if out_fmt not in FORMATS:
-        raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: {', '.join(sorted(FORMATS))}")
-    check_output_format(out, out_fmt)
-    if fmt and not to_db:
-        check_format_matches_name(out, fmt)
-    # For --out - or a device (-o /dev/null): in the working folder, as nothing can be written beside it.
-    rejects_path = rejects or (None if is_stream_target(out) else _default_rejects(
-        _database_out_sibling(out, out_table) if to_db else _named_after(out))) or "scored.rejects.csv"
-    if to_db and previous:
-        raise UsageError("--previous names the scored file of an earlier run; leadq does not read a database table "
-                         "back: keep the run's state in a file (-o state.parquet --previous state.parquet) and load "
-                         "that into the database")
-    rejects_fmt = format_from_path(rejects_path, default="csv", option="--rejects") if rejects_path else "csv"
-    accounts_path = _accounts_path(rollup, out, out_fmt, to_db)
-    _check_applies(ctx, engine, out_table)
-    read_options = _read_options(input_format, encoding, delimiter, sheet)  # refuses a --sheet that does nothing
-    score_change_floor = min_score_change if _given(ctx, "min_score_change") else None
-    if previous or changes_out or max_tier_changes is not None or score_change_floor is not None:
-        from leadq.changes import check_change_options
-
-        check_change_options(previous, changes_out, score_change_floor, kept, max_tier_changes)
-    if allow_empty and not previous:
-        raise UsageError("--allow-empty needs --previous (without it an input of no leads writes an empty output "
-                         "anyway)")
-    changes_fmt = format_from_path(changes_out, option="--changes") if changes_out else None
-    rs = load_ruleset(ruleset)
-    if away:
-        from leadq.routing import with_owners_away
-
-        rs = with_owners_away(rs, _split_multi(away, "--away"))
-    as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
-    chosen = OutputColumns.parse(columns, output_fields(rs, bool(previous))) if columns else None
-    if chosen and previous and not to_db and os.path.abspath(previous) == os.path.abspath(out):
-        chosen.check_read_back(previous)
-    # The input columns --columns names are kept as -k keeps them (the contacts' header says which they are).
-    keep_all = [*(keep_columns or ()), *(chosen.keep_values(keep_columns or ()) if chosen else ())]
-    if engine != "polars" and chosen and chosen.keep_values():
-        raise UsageError(f"--columns: '{chosen.keep_values()[0]}' is no column leadq writes (an input column?); "
-                         "input columns can be kept with --engine polars only")
-    if to_db and (db_file := sqlite_file(out)):  # its folder, before any input is read
-        check_output_path(db_file)
-    outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
-               "--summary-json": summary_json, "accounts rollup": accounts_path}
-    check_outputs_distinct(outputs)
-    # From here on a failure (exit 1, 3, 4, 5; an exit 2 found in the data) replaces the previous run's
-    # --summary-json with one that says so: a monitor reading that file must not take yesterday's success
-    # for today's. Not before its own path is known to be writable and none of the run's inputs.
-    failure = _FailureSummary(rs.name, as_of_dt)
+    # From here on a failure (exit 1 to 5; 130 until the outputs are in place) replaces the previous run's
+    # --summary-json with one that says so: a monitor reading that file must not take yesterday's success for
+    # today's. A bad option value or ruleset (exit 2) too, once the file is known to be usable: writable, and
+    # none of the files the command line reads or writes otherwise (a mistyped option must not replace those).
+    locks = OutputLocks()
+    failure = _FailureSummary(locks, _early_failure_target(
+        summary_json, contacts, activities, accounts, previous, ruleset,
+        lambda: _named_outputs(out, fmt, rejects, changes_out, rollup, out_table)))
     rejected_error = None  # --strict, --max-rejects: raised once the outputs and the summary are written
     try:
-        failure.target = _failure_target(summary_json, contacts, activity_specs, account_specs, previous)
+        engine = engine.lower()
+        if engine not in ENGINE_NAMES:  # before the inputs are judged by what the engine reads
+            raise UsageError(f"--engine: unknown engine '{engine}'; expected one of: {', '.join(ENGINE_NAMES)}")
+        activity_specs = _split_multi(activities, "--activities")
+        account_specs = _split_multi(accounts, "--accounts")
+        kept = _split_multi(keep_columns, "--keep-columns")  # refuses a value naming nothing; split as far as it goes
+        reject_limit = _reject_limit(max_rejects, strict)
+        _check_database_contacts(contacts, activity_specs, account_specs)
+        to_db = is_database_uri(out)
+        if to_db and not out_table:
+            raise UsageError("--out is a database URI; name the table with --out-table")
+        if out_table and not to_db:
+            raise UsageError("--out-table needs a database URI as --out (postgresql://... or sqlite:///...)")
+        if out_table:
+            from leadq.db import quote_table
+
+            quote_table(out_table)  # a name it cannot write is refused before anything is read
+        out_fmt = fmt or ("parquet" if to_db else format_from_path(out))
+        if out_fmt not in FORMATS:
+            raise UsageError(f"--format: unknown format '{out_fmt}'; expected one of: {', '.join(sorted(FORMATS))}")
+        check_output_format(out, out_fmt)
+        if fmt and not to_db:
+            check_format_matches_name(out, fmt)
+        rejects_path = _rejects_path(out, rejects, out_table)
+        if to_db and previous:
+            raise UsageError("--previous names the scored file of an earlier run; leadq does not read a database "
+                             "table back: keep the run's state in a file (-o state.parquet --previous state.parquet) "
+                             "and load that into the database")
+        rejects_fmt = format_from_path(rejects_path, default="csv", option="--rejects") if rejects_path else "csv"
+        accounts_path = _accounts_path(rollup, out, out_fmt, to_db)
+        _check_applies(ctx, engine, out_table)
+        read_options = _read_options(input_format, encoding, delimiter, sheet)  # refuses a --sheet that does nothing
+        score_change_floor = min_score_change if _given(ctx, "min_score_change") else None
+        if previous or changes_out or max_tier_changes is not None or score_change_floor is not None:
+            from leadq.changes import check_change_options
+
+            check_change_options(previous, changes_out, score_change_floor, kept, max_tier_changes)
+        if allow_empty and not previous:
+            raise UsageError("--allow-empty needs --previous (without it an input of no leads writes an empty "
+                             "output anyway)")
+        changes_fmt = format_from_path(changes_out, option="--changes") if changes_out else None
+        rs = load_ruleset(ruleset)
+        failure.ruleset = rs.name
+        if away:
+            from leadq.routing import with_owners_away
+
+            rs = with_owners_away(rs, _split_multi(away, "--away"))
+        as_of_dt = _parse_as_of(as_of, rs.settings.timezone)
+        failure.as_of = as_of_dt
+        chosen = OutputColumns.parse(columns, output_fields(rs, bool(previous))) if columns else None
+        if chosen and previous and not to_db and os.path.abspath(previous) == os.path.abspath(out):
+            chosen.check_read_back(previous)
+        # The input columns --columns names are kept as -k keeps them (the contacts' header says which they are).
+        keep_all = [*(keep_columns or ()), *(chosen.keep_values(keep_columns or ()) if chosen else ())]
+        if engine != "polars" and chosen and chosen.keep_values():
+            raise UsageError(f"--columns: '{chosen.keep_values()[0]}' is no column leadq writes (an input column?); "
+                             "input columns can be kept with --engine polars only")
+        if to_db and (db_file := sqlite_file(out)):  # its folder, before any input is read
+            check_output_path(db_file)
+        outputs = {"--out": None if to_db else out, "--rejects": rejects_path, "--changes": changes_out,
+                   "--summary-json": summary_json, "accounts rollup": accounts_path}
+        check_outputs_distinct(outputs)
+        failure.target = _failure_target(summary_json, contacts, activity_specs, account_specs, previous, ruleset)
         for option, path in outputs.items():  # refuse now
             if not path:
                 continue
             try:
                 check_output_path(path)
             except OutputError as exc:
-                if option != "--rejects" or rejects:
-                    raise
-                # A name the user never gave: with --out - (or a device) it is in the working folder, which for
-                # a cron job is often / or a read-only home.
-                raise OutputError(f"{exc} (where the rejects go by default; name another file with --rejects PATH)") \
-                    from None
-        # Held until the command ends (Click closes the context even on errors): a second run on the
-        # same output refuses at once (exit 4) instead of scoring and then overwriting; SIGTERM
-        # unwinds like Ctrl-C (exit 130), releasing the lock and removing temporary files.
+                raise _default_rejects_error(exc, option, rejects) from None
+        # Held until the command ends (Click closes the context even on errors), released before the SIGTERM
+        # handler goes: a second run writing any of the same files refuses at once (exit 4) instead of
+        # scoring and then overwriting them, its own outputs and --summary-json untouched; SIGTERM unwinds
+        # like Ctrl-C (exit 130), releasing the locks and removing temporary files.
         ctx.with_resource(interruptible())
-        if not to_db:
-            ctx.with_resource(output_lock(out))
+        ctx.with_resource(locks)
+        for path in lock_order(outputs.values()):
+            try:
+                locks.take(path)
+            except OutputError as exc:
+                raise _default_rejects_error(exc, "--rejects" if path == rejects_path else "", rejects) from None
         if not is_database_uri(contacts[0]):
             check_outputs_not_read(
                 {"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs},
@@ -281,8 +289,9 @@ def score(
                     )
             except UsageError as exc:
                 raise (chosen.unknown_input_column(exc) if chosen else exc) from None
+            changes = None
             if earlier is not None:
-                from leadq.changes import check_not_empty, check_tier_changes, compare_with_previous
+                from leadq.changes import check_not_empty, compare_with_previous
 
                 if not allow_empty:
                     check_not_empty(result.scored.height, result.stats.input_rows, result.stats.rejected_by_reason,
@@ -293,11 +302,10 @@ def score(
                                                                account_keys=result.account_keys)
                 if changes["warning"] and not quiet:
                     sys.stderr.write(f"leadq: warning: {changes['warning']}\n")
-                if max_tier_changes is not None:
-                    check_tier_changes(changes, max_tier_changes)
             summary = summarise(result)
-            if earlier is not None:
-                summary.changes = changes
+            summary.changes = changes
+            if changes is not None and max_tier_changes is not None:
+                _check_tier_changes(summary, max_tier_changes, failure, started)
             metadata = {
                 "leadq.version": _version(), "leadq.as_of": summary.as_of, "leadq.ruleset": rs.name,
                 "leadq.ruleset_path": rs.path,
@@ -341,12 +349,16 @@ def score(
                     # The table commits in its own transaction: last, once the files are ready to be renamed.
                     write_database(selected_columns(result.scored, picked), out, out_table, if_exists=if_exists)  # type: ignore[arg-type]
                 files.commit()
+                failure.outputs_in_place = True
         if summary_json == "-":
             failure.target = None  # stdout holds (part of) the document now: a second one would break its reader
         _print_summary(summary, summary_json == "-", quiet,
                        sys.stderr if "-" in (out, summary_json, rejects_path, changes_out) else sys.stdout)
     except LeadqError as exc:
-        failure.write(exc)
+        failure.write(exc.exit_code, str(exc))
+        raise
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (interruptible)
+        failure.interrupted()
         raise
     if rejected_error is not None:
         raise rejected_error
@@ -415,14 +427,77 @@ def _rejects_error(summary, strict: bool, limit: _RejectLimit | None) -> Rejecte
                              f"over --max-rejects {limit.text}; see {where} (the outputs were written)")
 
 
+def _rejects_path(out: str, rejects: str | None, out_table: str | None) -> str:
+    """Where the rejects go: ``--rejects``, else ``<out>.rejects.csv`` beside the output, and for ``--out -``
+    or a device (``-o /dev/null``) ``scored.rejects.csv`` in the working folder, as nothing can be written
+    beside those."""
+    from leadq.db import is_database_uri
+    from leadq.outputs import is_stream_target
+
+    if rejects:
+        return rejects
+    if is_stream_target(out):
+        return "scored.rejects.csv"
+    named = _database_out_sibling(out, out_table) if is_database_uri(out) else _named_after(out)
+    return _default_rejects(named) or "scored.rejects.csv"
+
+
+def _default_rejects_error(exc: OutputError, option: str, rejects: str | None) -> OutputError:
+    """``exc`` about the file of ``option``, with a hint where that is the rejects file the user never named:
+    with ``--out -`` (or a device) it is in the working folder, which for a cron job is often / or a read-only
+    home, and every such run shares it."""
+    if option != "--rejects" or rejects:
+        return exc
+    return OutputError(f"{exc} (where the rejects go by default; name another file with --rejects PATH)")
+
+
+def _named_outputs(out: str, fmt: str | None, rejects: str | None, changes_out: str | None, rollup: str | None,
+                   out_table: str | None) -> dict[str, str | None]:
+    """The files the command line writes besides --summary-json, as they are named before any option is checked
+    (the accounts file only when its name can be told).
+
+    Raises:
+        LeadqError: a name that cannot be told (an unknown --out extension with --rollup).
+    """
+    from leadq.db import is_database_uri
+    from leadq.outputs import format_from_path
+
+    to_db = is_database_uri(out)
+    named = {"--out": None if to_db else out, "--rejects": _rejects_path(out, rejects, out_table),
+             "--changes": changes_out}
+    if rollup and not to_db and out != "-":
+        named["accounts rollup"] = sibling_path(_named_after(out), "accounts", default_ext=fmt or format_from_path(out))
+    return named
+
+
+def _early_failure_target(summary_json: str | None, contacts: list[str], activities: list[str] | None,
+                          accounts: list[str] | None, previous: str | None, ruleset: str | None,
+                          outputs: Callable[[], dict[str, str | None]]) -> str | None:
+    """Where a run that stops on a bad option value or a bad ruleset (exit 2) writes its failure: --summary-json
+    when :func:`_failure_target` accepts it and it is none of the run's other outputs (``outputs()``, the
+    default rejects file included), which a failure record must never replace; else None, and nothing is
+    written. Never raises: a name that cannot be told, or an option that cannot be read, is no target.
+    """
+    from leadq.outputs import check_outputs_distinct
+
+    if not summary_json:
+        return None
+    try:
+        check_outputs_distinct({"--summary-json": summary_json, **outputs()})
+        return _failure_target(summary_json, contacts, _split_multi(activities, "--activities"),
+                               _split_multi(accounts, "--accounts"), previous, ruleset)
+    except Exception:  # noqa: BLE001 - a probe: whatever it cannot tell, the checks of the run report
+        return None
+
+
 def _failure_target(summary_json: str | None, contacts: list[str], activity_specs: list[str],
-                    account_specs: list[str], previous: str | None) -> str | None:
+                    account_specs: list[str], previous: str | None, ruleset: str | None = None) -> str | None:
     """Where a failed run writes its summary: ``--summary-json`` once it is known to be writable and none of
     the run's inputs (it replaces the file whatever it holds); None without the option.
 
     Raises:
         OutputError: its folder cannot be written (the run stops; nothing can be written there).
-        UsageError: it is one of the inputs, or --previous.
+        UsageError: it is one of the inputs, --previous or the --ruleset file.
     """
     from leadq.db import is_database_uri
     from leadq.inputs import check_outputs_not_read
@@ -435,32 +510,84 @@ def _failure_target(summary_json: str | None, contacts: list[str], activity_spec
     if not is_database_uri(contacts[0]):
         inputs.update({"contacts": contacts, "--activities": activity_specs, "--accounts": account_specs})
     check_outputs_not_read(inputs, {"--summary-json": summary_json})
+    if ruleset and summary_json != "-" and os.path.isfile(ruleset) and os.path.isfile(summary_json) \
+            and os.path.samefile(ruleset, summary_json):
+        raise UsageError(f"{summary_json} is both this run's --summary-json and its --ruleset; write the summary "
+                         "elsewhere")
     return summary_json
 
 
+def _check_tier_changes(summary, max_percent: float, failure: _FailureSummary, started: float) -> None:
+    """--max-tier-changes: stop the run (exit 5) when too many leads moved, its figures kept for the failure
+    record (``outputs`` empty: nothing is written).
+
+    Raises:
+        TooManyChangesError: from :func:`leadq.changes.check_tier_changes`.
+    """
+    from leadq.changes import check_tier_changes
+    from leadq.errors import TooManyChangesError
+
+    try:
+        check_tier_changes(summary.changes, max_percent)
+    except TooManyChangesError as exc:
+        summary.elapsed_seconds = round(time.perf_counter() - started, 3)
+        summary.failure = {"exit_code": exc.exit_code, "error": str(exc)}
+        failure.figures = summary
+        raise
+
+
 class _FailureSummary:
-    """What a failed run writes to --summary-json (:func:`leadq.summary.failed_run`), once it has a target."""
+    """What a failed run writes to --summary-json (:func:`leadq.summary.failed_run`, or the run's figures with
+    ``"status": "failed"`` once they exist), once it has a target.
 
-    def __init__(self, ruleset: str | None, as_of: datetime | None) -> None:
-        self.ruleset = ruleset
-        self.as_of = as_of.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if as_of else None
-        self.target: str | None = None
+    The record is written under the target's lock (the run's own, or one taken for the write): a run that
+    finds another one writing the same summary leaves that run's file alone.
+    """
 
-    def write(self, exc: LeadqError) -> None:
-        """Write the failure of ``exc`` to the target, atomically (or to stdout for '-').
+    def __init__(self, locks: OutputLocks, target: str | None) -> None:
+        self.locks = locks
+        self.target = target
+        self.ruleset: str | None = None
+        self._as_of: str | None = None
+        self.figures = None  # the run's RunSummary, its failure set (exit 5: scored, then stopped)
+        self.outputs_in_place = False  # an interrupt then leaves the run's own summary ("ok") alone
 
-        Best effort: when the target cannot be written either (it is what failed, or the disk is full) the
-        run's own error is the one reported, once; nothing is retried.
+    @property
+    def as_of(self) -> str | None:
+        return self._as_of
+
+    @as_of.setter
+    def as_of(self, value: datetime | None) -> None:
+        self._as_of = value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+    def write(self, exit_code: int, error: str) -> None:
+        """Write the failure (``exit_code``, ``error``) to the target, atomically (or to stdout for '-').
+
+        Best effort: when the target cannot be written either (it is what failed, the disk is full, another
+        run holds its lock) the run's own error is the one reported, once; nothing is retried.
         """
         if self.target is None:
             return
         from leadq.summary import failed_run
 
         target, self.target = self.target, None  # never twice
+        if self.figures is not None:
+            document = self.figures.to_dict()
+        else:
+            document = failed_run(exit_code, error, ruleset=self.ruleset, as_of=self.as_of)
         try:
-            write_report_json(failed_run(exc.exit_code, str(exc), ruleset=self.ruleset, as_of=self.as_of), target)
+            with self.locks.held_for(target):
+                write_report_json(document, target)
         except (LeadqError, OSError):
             pass
+
+    def interrupted(self) -> None:
+        """Write the failure of an interrupted run (exit 130), unless its outputs are in place already."""
+        from leadq.cli import _INTERRUPTED
+        from leadq.errors import EXIT_INTERRUPTED
+
+        if not self.outputs_in_place:
+            self.write(EXIT_INTERRUPTED, _INTERRUPTED)
 
 
 def _print_summary(summary, as_json: bool, quiet: bool, stream) -> None:
