@@ -42,7 +42,7 @@ from leadq.accounts import ACCOUNT_FIGURES, KEY_COLUMN, figure_column
 from leadq.activity import DAY_US, as_of_literal, col_names, matched_column
 from leadq.activity_input import read_activity_files
 from leadq.cleaning import email_key
-from leadq.compiler import compile_condition_at, score_scope
+from leadq.compiler import calendar_days_between, compile_condition_at, score_scope
 from leadq.conditions import Call, Name, Node, Type, names_in, walk
 from leadq.errors import InputError, UsageError
 from leadq.fields import OUTPUT_COLUMNS
@@ -345,7 +345,7 @@ def _explain_columns(ruleset: Ruleset, as_of: datetime) -> tuple[list[pl.Expr], 
 
 
 def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime,
-                      log_given: bool = True) -> RuleExplanation:
+                      log_given: bool = True, tz: str = "UTC") -> RuleExplanation:
     final = _num(row.get(f"_pts__{rule.id}"))
     fired = bool(row.get(f"_hit__{rule.id}"))
     values = {k: _plain(row.get(f"_see__{rule.id}__{k}")) for k in seen}
@@ -358,7 +358,7 @@ def _rule_explanation(rule: Rule, row: dict, seen: list[str], as_of: datetime,
     n = int(row.get(names["n"]) or 0)  # per: day / per: week: the days (weeks) with events
     events = int(row.get(matched_column(rule)) or 0) if rule.once_per is not None else n
     last = row.get(names["last"])
-    days = None if last is None else int((as_of - last).total_seconds() // 86400)
+    days = None if last is None else calendar_days_between(last, as_of, tz)  # as the score's explanation counts
     if rule.per == "lead":
         raw = rule.points if n else 0.0
         halvings = None if (rule.half_life_days is None or last is None) else \
@@ -628,7 +628,8 @@ def explain_result(result: ScoreResult, lead_ids: Sequence[str], as_of: datetime
     leads = []
     for lead_id in lead_ids:
         row = rows[lead_id]
-        rules = [_rule_explanation(r, row, rule_values.get(r.id, []), as_of, log_given) for r in ruleset.rules]
+        rules = [_rule_explanation(r, row, rule_values.get(r.id, []), as_of, log_given,
+                                   ruleset.settings.timezone) for r in ruleset.rules]
         steps, chosen_seen = [], False
         for i, tier in enumerate(ruleset.tiers):
             matched = True if tier.when is None else bool(row[f"_tier__{i}"])

@@ -76,7 +76,7 @@ def test_every_rule_with_points_before_decay_after_decay_and_after_cap(report):
         "demo_request": (True, 25.0, 25.0, 25.0), "intern_title": not_fired,
     }
     pricing = next(r for r in c.rules if r.id == "pricing_page")
-    assert (pricing.events, pricing.days_since_last, pricing.capped, pricing.note) == (2, 4, True, "capped at 10")
+    assert (pricing.events, pricing.days_since_last, pricing.capped, pricing.note) == (2, 5, True, "capped at 10")
     assert pricing.last_event_at == "2026-10-27T11:00:00Z"
 
 
@@ -93,12 +93,12 @@ def test_values_seen_and_tiers_tried(report):
 
 def test_handoff_lines(report):
     assert [l.handoff for l in report.leads] == [
-        "Marketing Intern at Tiny Start; 20 employees; Retail; United Kingdom. Signals: blog post download 11 "
+        "Marketing Intern at Tiny Start; 20 employees; Retail; United Kingdom. Signals: blog post download 12 "
         "days ago. Watch: Intern title (-10). Grade D (fit -10), intent 2, total -8 -> nurture.",
         "Marketing Director at Acme Analytics; 500 employees; SaaS; United Kingdom. Signals: pricing page view "
-        "3 days ago; case study download 6 days ago. Grade A (fit 35), intent 15, total 50 -> nurture.",
-        "Marketing Director at Bright Data; 500 employees; SaaS; United Kingdom. Signals: demo request 2 days "
-        "ago; pricing page view x2, last 4 days ago; case study download 10 days ago. Grade A (fit 35), "
+        "4 days ago; case study download 7 days ago. Grade A (fit 35), intent 15, total 50 -> nurture.",
+        "Marketing Director at Bright Data; 500 employees; SaaS; United Kingdom. Signals: demo request 3 days "
+        "ago; pricing page view x2, last 5 days ago; case study download 11 days ago. Grade A (fit 35), "
         "intent 40, total 75 -> mql.",
     ]
 
@@ -120,7 +120,7 @@ def test_json_figures(tmp_path):
     assert demo == {
         "id": "demo_request", "label": "demo request", "section": "intent", "score": "intent", "fired": True,
         "points": {"raw": 25.0, "decayed": 25.0, "final": 25.0}, "values": {}, "events": 1, "days": None, "weeks": None,
-        "last_event_at": "2026-10-29T22:00:00Z", "days_since_last": 2, "cap": None, "capped": False, "note": "",
+        "last_event_at": "2026-10-29T22:00:00Z", "days_since_last": 3, "cap": None, "capped": False, "note": "",
         "condition": "",
     }
     assert c["explanation"].startswith("Director title +15; 200-1,000 employees +10; SaaS industry +10")
@@ -357,7 +357,7 @@ def test_a_narrow_terminal_gets_the_rules_and_tiers_as_lines(monkeypatch):
     text = " ".join(line.rstrip() for line in out.splitlines())
     assert ("Rules director_title (fit): fired; raw 15, decayed 15, points +15; saw job_title = "
             '"Marketing Director" manager_title (fit): not fired;') in text
-    assert ("pricing_page (intent): fired; raw 20, decayed 20, points +10; saw 2 events, last 4 days ago "
+    assert ("pricing_page (intent): fired; raw 20, decayed 20, points +10; saw 2 events, last 5 days ago "
             "(capped at 10)") in text
     assert ("Tiers (first match wins) 1 mql: chosen; total >= 75; saw total = 75 2 nurture: matched, not "
             "reached; otherwise Disqualification reasons: none") in text
@@ -879,7 +879,7 @@ def test_days_since_is_shown_as_the_condition_compares_it(ds_files, monkeypatch)
     ]:
         assert expected in lines, expected
     # The prose keeps whole days ("14 days ago"): it states an age, not the comparison.
-    assert "Lead A. Signals: demo request 14 days ago. Grade D (fit 0), intent 25, total 25 -> nurture." in lines
+    assert "Lead A. Signals: demo request 15 days ago. Grade D (fit 0), intent 25, total 25 -> nurture." in lines
 
 
 def test_days_since_json_is_the_value_compared(ds_files):
@@ -896,8 +896,8 @@ def test_days_since_json_is_the_value_compared(ds_files):
         ("D", "nurture", {"days_since(signed_up)": 2.0}, "days_since(signed_up) <= 2",
          {"days_since(demo_request)": 14.5}),
     ]
-    # An event rule's whole days since its last event stay whole (the prose's "14 days ago").
-    assert [l["rules"][1]["days_since_last"] for l in data["leads"]] == [14, 14, 13, 14]
+    # An event rule's calendar days since its last event (the prose's "15 days ago": 14.001 days before a midnight as-of).
+    assert [l["rules"][1]["days_since_last"] for l in data["leads"]] == [15, 14, 14, 15]
 
 
 def test_a_value_is_never_written_across_a_threshold():
@@ -967,8 +967,8 @@ PER_PERIOD_EVENTS = ("id,type,at\na,visit,2026-10-20T06:00:00Z\na,visit,2026-10-
 @pytest.mark.parametrize("per, saw, counts, handoff", [
     # Five visits: three on Friday 30 October, one on the 31st, one on Tuesday 20 October (weeks of the
     # 19th and the 26th). "5 events" alone read as if 5 had scored: 3 days (2 weeks) did.
-    ("day", "5 events on 3 days, last today", {"days": 3, "weeks": None}, "visits x5 on 3 days, last today"),
-    ("week", "5 events in 2 weeks, last today", {"days": None, "weeks": 2}, "visits x5 in 2 weeks, last today"),
+    ("day", "5 events on 3 days, last 1 day ago", {"days": 3, "weeks": None}, "visits x5 on 3 days, last 1 day ago"),
+    ("week", "5 events in 2 weeks, last 1 day ago", {"days": None, "weeks": 2}, "visits x5 in 2 weeks, last 1 day ago"),
 ])
 def test_a_per_day_or_week_rule_shows_its_events_and_the_days_or_weeks_that_scored(tmp_path, per, saw, counts,
                                                                                     handoff):

@@ -6,6 +6,7 @@ As of 2026-11-01 00:00 UTC (tests.conftest.AS_OF), a Sunday, unless a test says 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import polars as pl
@@ -165,6 +166,21 @@ def test_score_cli_says_events_and_days(tmp_path, monkeypatch):
                                     "a,Email Click,2026-10-31T10:00:00Z\na,Email Click,2026-10-31T15:00:00Z\n")
     out = run_cli(["score", "c.csv", "-a", "e.csv", "-r", "r.yaml", "--as-of", "2026-11-01", "-o", "-", "-q"]).stdout
     assert '"email click +14.9 (4 events on 2 days, decayed from 20, last 1 day ago)"' in out
+
+
+def test_explain_counts_the_same_calendar_days(tmp_path, monkeypatch):
+    # A click at 23:30 New York time on 31 October (03:30 UTC on 1 November), as of 09:00 on 1 November
+    # there: 5.5 hours, the day before in the ruleset's days: "1 day ago" in the score and in explain.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.yaml").write_text(RULESET % ("none", ", timezone: America/New_York", "event"))
+    (tmp_path / "c.csv").write_text("id\na\n")
+    (tmp_path / "e.csv").write_text("id,type,at\na,Email Click,2026-11-01T03:30:00Z\n")
+    args = ["c.csv", "-a", "e.csv", "-r", "r.yaml", "--as-of", "2026-11-01T09:00"]
+    out = run_cli(["score", *args, "-o", "-", "-q"]).stdout
+    assert out.endswith(",email click +10 (1 day ago)\n")
+    shown = json.loads(run_cli(["explain", "a", *args, "--json", "-"]).stdout)
+    (click,) = [r for r in shown["leads"][0]["rules"] if r["id"] == "email_click"]
+    assert click["days_since_last"] == 1
 
 
 # --------------------------------------------------------------------------- dates written "... GMT"
