@@ -69,7 +69,7 @@ def check_file_columns(files: Sequence[InputFile], columns: dict[str, Column], r
         MissingColumnsError: A file lacks a required column (names the file).
         InputError: A mapped column of a Parquet or NDJSON file holds objects (names the file).
     """
-    with_columns = [f for f in files if f.columns]
+    with_columns = [f for f in files if f.columns or f.fieldless]
     absent: dict[str, list[str]] = {}
     for f in with_columns:
         check_not_repeated(list(f.columns), [c.column for c in columns.values()], f.label)
@@ -148,5 +148,5 @@ def _raise_if_missing(names: list[str], columns: dict[str, Column], required: se
         parts = [f"'{c.column}' (for {c.field}{did_you_mean(c.column, names)})" for c in missing]
         raise MissingColumnsError(
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; the file has: "
-            f"{', '.join(names[:30])}{' ...' if len(names) > 30 else ''}{hint}", Position(what),
+            f"{', '.join(names[:30]) or '(no fields: its records are empty, {})'}{' ...' if len(names) > 30 else ''}{hint}", Position(what),
             columns=[c.column for c in missing], advice="Fix the ruleset's column mapping or the export")

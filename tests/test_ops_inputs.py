@@ -118,8 +118,6 @@ def test_records_without_fields_are_told_from_an_empty_input(tmp_path: Path, dat
     assert piped.fieldless == fieldless
 
 
-@pytest.mark.xfail(strict=True, reason="needs leadq/input_columns.py to check a file whose records have no fields "
-                                       "(InputFile.fieldless): a patch is proposed in the report")
 def test_records_without_fields_are_missing_the_mapped_columns(tmp_path: Path, ruleset: Path):
     path = tmp_path / "c.ndjson"
     path.write_bytes(b"{}\n{}\n{}\n")

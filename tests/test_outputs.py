@@ -628,7 +628,8 @@ def test_a_report_to_a_stdout_that_cannot_encode_its_drawing_prints_in_ascii(tmp
     lines = proc.stdout.decode("ascii").splitlines()
     assert "|nurture |     3 | 100.0% | ####################|" in lines
     assert "|mql     |     0 |   0.0% | ....................|" in lines
-    assert "Lead        |     3 |   100.0% | ######## |      |           | " in lines
+    # No funnel table: the contacts have created_at but no later stage (it would be all zeros).
+    assert not [line for line in lines if line.startswith("Lead ")]
     assert pl.read_csv(out)["lead_id"].to_list() == ["L1", "L2", "L3"]
 
 

@@ -86,7 +86,7 @@ def test_no_rejected_row_passes_a_limit_of_0(tmp_path):
     (1_000_001, 100_000_000, "1%", "1.000001"),
 ])
 def test_the_share_has_the_places_that_show_it_over_the_limit(rejected, rows, limit, shown):
-    summary = SimpleNamespace(rejected=rejected, input_rows=rows, outputs={"rejects": "r.csv"})
+    summary = SimpleNamespace(rejected=rejected, input_rows=rows, outputs={"rejects": "r.csv"}, events={})
     error = _rejects_error(summary, False, _reject_limit(limit, False))
     assert str(error) == (f"{rejected:,} of {rows:,} input row(s) rejected ({shown}%), over --max-rejects {limit}; "
                           "see r.csv (the outputs were written)")
@@ -116,7 +116,9 @@ def test_a_bad_limit_is_refused_before_anything_is_read_or_written(tmp_path, val
     result = _score(tmp_path, tmp_path / "absent.csv", f"--max-rejects={value}", "--summary-json", summary,
                     exit_code=2)
     assert _error(result) == message
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    # Nothing is read or written but the failure a monitor reads (the ruleset and the as-of not known yet).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+    assert json.loads(summary.read_text()) == {**_failed(2, message), "ruleset": None, "as_of": None}
 
 
 def test_strict_with_a_limit_that_allows_rows_is_refused(tmp_path):
@@ -174,7 +176,11 @@ def test_too_many_tier_changes_writes_the_failure_and_no_output(tmp_path):
     others = _contacts(tmp_path, without_id=1, first=100)  # every previous lead is gone; one row rejected
     result = _score(tmp_path, others, "--previous", state, "--max-tier-changes", "50", "--summary-json", summary,
                     exit_code=5)
-    assert json.loads(summary.read_text()) == _failed(5, _error(result))
+    data = json.loads(summary.read_text())  # the failure, with the figures of the run that stopped
+    assert {key: data[key] for key in _failed(5, "")} == _failed(5, _error(result))
+    assert (data["input_rows"], data["scored"], data["rejected"], data["outputs"]) == (10, 9, 1, {})
+    assert {key: data["changes"][key] for key in ("previous_leads", "gone", "new")} == {
+        "previous_leads": 9, "gone": 9, "new": 9}
     # The output and its rejects are as the previous run left them; nothing else was written.
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in before} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name not in before) == ["contacts100.csv", "s.json"]

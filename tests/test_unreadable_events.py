@@ -12,7 +12,6 @@ import json
 from types import SimpleNamespace
 
 import polars as pl
-import pytest
 
 from leadq.activity import date_orders_reading
 from leadq.report import untimed_events_note
@@ -152,12 +151,6 @@ def test_strict_and_max_rejects_judge_the_events_without_a_time():
     assert untimed_events_error(_summary({"read": 0, "unreadable": 0}), strict=True) is None
 
 
-NEEDS_CLI = pytest.mark.xfail(
-    strict=True, reason="leadq/cli/score.py's _rejects_error must call leadq.summary.untimed_events_error "
-    "(the change is described in the session's report); remove this mark with it")
-
-
-@NEEDS_CLI
 def test_strict_fails_a_run_whose_event_times_cannot_be_read_after_writing_the_outputs(tmp_path):
     _, summary, out, result = _score(tmp_path, US_LOG, "--strict", exit_code=1)
     assert out.exists() and summary["status"] == "failed" and summary["exit_code"] == 1
@@ -166,7 +159,6 @@ def test_strict_fails_a_run_whose_event_times_cannot_be_read_after_writing_the_o
     assert summary["error"] in " ".join(result.stderr.split())
 
 
-@NEEDS_CLI
 def test_max_rejects_counts_the_events_without_a_time_apart_from_the_contacts(tmp_path):
     log = (WORKED / "events.csv").read_text() + "C,demo_request,soon,https://example.com/demo\n"  # 1 of 7: 14.3%
     _score(tmp_path, log, "--max-rejects", "20%")

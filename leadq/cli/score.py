@@ -66,12 +66,14 @@ def score(
         "--rejects", help="Where rejected rows go, in the format of its extension (CSV when it has none; '-' for "
         "CSV on stdout); default: <out>.rejects.csv beside the output (scored.rejects.csv with --out -).")] = None,
     strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 1 when any row was rejected (--max-rejects 0); the outputs and the rejects are "
-        "written first.")] = False,
+        "--strict", help="Exit 1 when any row was rejected (--max-rejects 0), or any event of a lead in the "
+        "activity log had no readable time (no rule could count it); the outputs and the rejects are written "
+        "first.")] = False,
     max_rejects: Annotated[Optional[str], typer.Option(
         "--max-rejects", metavar="N|P%",
         help="Exit 1 when more than N rows, or more than P percent of the input rows, were rejected (e.g. 100, "
-        "2.5%); as with --strict the outputs and the rejects are written first, and --summary-json says "
+        "2.5%), or as many of the activity log's events (of the events read) had no readable time; as with "
+        "--strict the outputs and the rejects are written first, and --summary-json says "
         "\"status\": \"failed\".")] = None,
     escape_formulas: Annotated[bool, typer.Option(
         "--escape-formulas/--no-escape-formulas",
@@ -411,10 +413,26 @@ def _reject_limit(value: str | None, strict: bool) -> _RejectLimit | None:
 
 
 def _rejects_error(summary, strict: bool, limit: _RejectLimit | None) -> RejectedRowsError | None:
-    """The error a run with too many rejected rows ends in (exit 1, once its outputs are written), or None."""
+    """The error a run with too many rejected rows, or events dropped without a readable time, ends in (exit 1,
+    once its outputs are written), or None.
+
+    An event of a lead whose time cannot be read is counted by no rule, as a rejected row is scored by none:
+    --strict fails on any, and --max-rejects applies its limit to them apart from the rows (more than N events,
+    or more than P% of the events read: leadq.summary.untimed_events_error).
+    """
+    from leadq.summary import untimed_events_error
+
+    problems = [_rows_error(summary, strict, limit),
+                untimed_events_error(summary, strict, limit.exceeded if limit else None, limit.text if limit else "")]
+    problems = [p for p in problems if p]
+    return RejectedRowsError("; ".join(problems)) if problems else None
+
+
+def _rows_error(summary, strict: bool, limit: _RejectLimit | None) -> str | None:
+    """Why a run with too many rejected rows fails, or None."""
     where = summary.outputs.get("rejects", "the summary")
     if strict and summary.rejected:
-        return RejectedRowsError(f"{summary.rejected:,} row(s) rejected (--strict); see {where}")
+        return f"{summary.rejected:,} row(s) rejected (--strict); see {where}"
     if limit is None or not limit.exceeded(summary.rejected, summary.input_rows):
         return None
     share = Fraction(summary.rejected * 100, summary.input_rows)  # rejected > 0, so there were rows
@@ -423,8 +441,8 @@ def _rejects_error(summary, strict: bool, limit: _RejectLimit | None) -> Rejecte
         if limit.percent is None or shown > limit.percent:
             break
     percent = f"{float(shown):.{places}f}".rstrip("0").rstrip(".")
-    return RejectedRowsError(f"{summary.rejected:,} of {summary.input_rows:,} input row(s) rejected ({percent}%), "
-                             f"over --max-rejects {limit.text}; see {where} (the outputs were written)")
+    return (f"{summary.rejected:,} of {summary.input_rows:,} input row(s) rejected ({percent}%), "
+            f"over --max-rejects {limit.text}; see {where} (the outputs were written)")
 
 
 def _rejects_path(out: str, rejects: str | None, out_table: str | None) -> str:
