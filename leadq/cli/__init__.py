@@ -287,7 +287,7 @@ def _default_rejects(out: str) -> str | None:
 RulesetOpt = Annotated[Optional[str], typer.Option(
     "--ruleset", "-r", help="Ruleset YAML file, or the name of a built-in one; default: the embedded b2b_saas.")]
 ActivitiesOpt = Annotated[Optional[list[str]], typer.Option(
-    "--activities", "-a", help="Activity log files or globs (repeatable); '-' for CSV on stdin.")]
+    "--activities", "-a", help="Activity log files or globs (repeatable); '-' for standard input (CSV, NDJSON, Parquet or a workbook, told by its first bytes).")]
 AccountsOpt = Annotated[Optional[list[str]], typer.Option(
     "--accounts", help="Accounts (companies) export files or globs; fills blank company fields.")]
 AsOfOpt = Annotated[Optional[str], typer.Option(

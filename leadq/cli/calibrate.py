@@ -35,7 +35,7 @@ def _date_option(name: str, value: str | None, tz: str):
 @handle_errors
 def calibrate(
     contacts: Annotated[list[str], typer.Argument(
-        help="Contacts export with known outcomes (files or globs; '-' for CSV on stdin).")],
+        help="Contacts export with known outcomes (files or globs; '-' for standard input (CSV, NDJSON, Parquet or a workbook, told by its first bytes)).")],
     outcome: Annotated[str, typer.Option(
         "--outcome", help="What counts as converted: a stage (sql, opportunity, won: reached as leadq funnel counts "
         "it: that stage's or a later stage's date is set, or the lifecycle stage is at or past it), a ruleset field "

@@ -21,7 +21,7 @@ from leadq.errors import UsageError
 def diff(
     ruleset_a: Annotated[str, typer.Argument(help="The current ruleset (file, or a built-in name).")],
     ruleset_b: Annotated[str, typer.Argument(help="The proposed ruleset (file, or a built-in name).")],
-    contacts: Annotated[list[str], typer.Argument(help="Contacts export files or globs; '-' for CSV on stdin.")],
+    contacts: Annotated[list[str], typer.Argument(help="Contacts export files or globs; '-' for standard input (CSV, NDJSON, Parquet or a workbook, told by its first bytes).")],
     activities: ActivitiesOpt = None,
     accounts: AccountsOpt = None,
     as_of: AsOfOpt = None,

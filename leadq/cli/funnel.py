@@ -31,7 +31,7 @@ def _period_bound(value: str | None, option: str, tz: str, *, end: bool):
 @handle_errors
 def funnel(
     contacts: Annotated[list[str], typer.Argument(
-        help="Contacts export (or `leadq score` output) files or globs; '-' for CSV on stdin.")],
+        help="Contacts export (or `leadq score` output) files or globs; '-' for standard input (CSV, NDJSON, Parquet or a workbook, told by its first bytes).")],
     ruleset: RulesetOpt = None,
     by: Annotated[Optional[list[str]], typer.Option(
         "--by", "-b", help="Break down by a field (lead_source, industry, country, region, company_size, tier, "

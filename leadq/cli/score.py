@@ -36,7 +36,7 @@ def score(
     ctx: typer.Context,
     contacts: Annotated[list[str], typer.Argument(
         help="Contacts/leads export files or globs (also compressed: .gz, .bz2, .xz, a one-file .zip); "
-             "'-' for CSV on stdin.")],
+             "'-' for standard input (CSV, NDJSON, Parquet or a workbook, told by its first bytes).")],
     activities: ActivitiesOpt = None,
     accounts: AccountsOpt = None,
     ruleset: RulesetOpt = None,
