@@ -42,6 +42,7 @@ from leadq.errors import InputError, Position, UsageError
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.pipeline import ACCOUNT_EXAMPLES, RunStats, ScoreResult
 from leadq.conditions import Type
+from leadq.routing import account_keys
 from leadq.ruleset import Column, Ruleset
 from leadq.sqlgen.query import QueryBuilder
 from leadq.sqlgen.dialects import SqlDialect
@@ -141,10 +142,11 @@ def _utc_times(frame: pl.DataFrame) -> pl.DataFrame:
         for c, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime))
 
 
-def _finish_actions(leads: pl.DataFrame, ruleset: Ruleset, as_of: datetime, inputs: list[str],
-                    rollup: str | None, stats: RunStats) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+def _finish_actions(leads: pl.DataFrame, ruleset: Ruleset, as_of: datetime, inputs: list[str], rollup: str | None,
+                    stats: RunStats) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
     """The action sections on the query's leads (in input order, with the carried columns), as in the
-    polars engine; the leads with the action columns, and the accounts with ``rollup="account"``."""
+    polars engine; the leads with the action columns, the accounts with ``rollup="account"``, and each
+    lead's account key for ``--previous`` with an ``assign: account`` route (:func:`leadq.routing.account_keys`)."""
     frame = _utc_times(leads).with_row_index("_order").lazy()
     if any(f in inputs for f in TITLE_FIELDS):
         frame = with_ruleset_titles(frame, ruleset)
@@ -153,7 +155,7 @@ def _finish_actions(leads: pl.DataFrame, ruleset: Ruleset, as_of: datetime, inpu
     if "_unmatched_title" in done.columns:
         stats.unmatched_titles = int(done["_unmatched_title"].sum())
         stats.unmatched_titles_top = top_unmatched_titles(done["job_title"].filter(done["_unmatched_title"]))
-    return done, accounts_from_leads(done) if rollup == "account" else None
+    return done, accounts_from_leads(done) if rollup == "account" else None, account_keys(done, ruleset)
 
 
 def _reasons_list(frame: pl.DataFrame) -> pl.DataFrame:
@@ -512,11 +514,14 @@ def score_with_engine(
     scored = _reasons_list(scored.sort(ORDER_COLUMN).drop(ORDER_COLUMN))
     scored = scored.with_columns(pl.col("lead_id").cast(pl.String), pl.col("disqualified").cast(pl.Boolean))
     stats = RunStats(as_of=as_of)
+    if acc is None:  # the query read these fields as blanks, as the polars engine does (its words)
+        stats.missing_columns += [f"{col.column} (an accounts column: no --accounts given)"
+                                  for f, col in ruleset.account_columns.items() if f not in ruleset.columns]
     if accounts_rows:
         stats.accounts_file = _accounts_file(accounts_rows[0])
-    accounts_df = None
+    accounts_df = keys = None
     if ruleset.actions is not None:
-        scored, accounts_df = _finish_actions(scored, ruleset, as_of, inputs, rollup, stats)
+        scored, accounts_df, keys = _finish_actions(scored, ruleset, as_of, inputs, rollup, stats)
     scored = scored.select(*OUTPUT_COLUMNS, *action_columns(ruleset))
     stats.files = [{"file": c.label, "rows": int(counts["rows"]), "scored": scored.height,
                     "rejected": int(counts["rows"]) - scored.height}]
@@ -534,4 +539,5 @@ def score_with_engine(
         stats.events_by_rule = {r.id: int(counts[f"by_rule__{r.id}"]) for r in ruleset.event_rules}
     rejects = rejects.with_columns(pl.lit(c.label).alias("source_file")).select(
         "source_file", pl.col("source_row").cast(pl.Int64), "reason").sort("source_row")
-    return ScoreResult(scored=scored, rejects=rejects, stats=stats, ruleset=ruleset, accounts=accounts_df)
+    return ScoreResult(scored=scored, rejects=rejects, stats=stats, ruleset=ruleset, accounts=accounts_df,
+                       account_keys=keys)

@@ -14,10 +14,11 @@ from sqlglot import exp
 
 from leadq.cleaning import EMAIL_ADDRESS_PATTERN, EMAIL_DOMAIN_PATTERN, EMAIL_LIST_MARKS
 from leadq.conditions import Type, names_in
+from leadq.errors import RulesetError
 from leadq.ruleset import Condition, Ruleset
 from leadq.sqlgen.conditions import col, lower_text
 from leadq.sqlgen.dialects import SqlDialect
-from leadq.sqlgen.tables import ORDER_COLUMN, SqlTables, alias, select_typed, table, unreadable
+from leadq.sqlgen.tables import ORDER_COLUMN, SqlTables, alias, select_typed, table, typed_column, unreadable
 from leadq.sqlgen.text import case_when, lit
 
 
@@ -56,19 +57,21 @@ class ContactsStage:
             MissingColumnsError: known table columns lack a column a rule needs.
         """
         rs, t = self.rs, self.t
+        joined = self._joins_accounts()
         used = self._used_fields()
         needed = {"lead_id"} | {f for f in (*used, *self.carry) if f in rs.columns}
         if (used | set(self.carry)) & {"email_domain"} or "email" in rs.settings.dedupe_on:
             needed.add("email")
         if "updated_at" in rs.columns:
             needed.add("updated_at")
-        if t.accounts and rs.account_columns and "account_id" in rs.columns:
+        if joined:
             needed.add("account_id")
         required = {"lead_id"} | {f for f in used if f in rs.columns}
         if "email" in rs.settings.dedupe_on or "email_domain" in used:
             required.add("email")
         fields = [f for f in rs.columns if f in needed]
-        select = select_typed(self.d, rs.columns, fields, t.contacts_columns, required, t.contacts)
+        select = select_typed(self.d, rs.columns, fields, t.contacts_columns, required, t.contacts,
+                              number_format=rs.settings.number_format)
         if t.order_column:
             select.append(alias(col(t.order_column), ORDER_COLUMN, quoted=True))
         self.checked_dates = [f for f in fields if f in required and rs.columns[f].type is Type.DATETIME
@@ -108,11 +111,33 @@ class ContactsStage:
                            self.d.regex_group(low, EMAIL_DOMAIN_PATTERN))
             select.append(alias(domain, "email_domain", quoted=True))
             cols.append("email_domain")
+        if not joined:
+            # No accounts table: a field only the accounts map is blank, as the polars engine reads it
+            # without --accounts (a typed null, so that a rule on it compares as with a blank).
+            blank = [f for f in rs.account_columns if f not in rs.columns and f in (*used, *self.carry)]
+            select += [alias(typed_column(rs.account_columns[f], self.d, False), f, quoted=True) for f in blank]
+            cols += blank
         self.add("lq_unique", exp.select(*select).from_(current).where(keep))
         current = "lq_unique"
-        if t.accounts and rs.account_columns and "account_id" in rs.columns:
+        if joined:
             current, cols = self._accounts(current, cols)
         return current, cols
+
+    def _joins_accounts(self) -> bool:
+        """Whether the query joins an accounts table: one is given and the ruleset maps account fields.
+
+        Raises:
+            RulesetError: an accounts table is given but the contacts map no ``account_id`` to join it on
+                (the polars engine's words, :func:`leadq.pipeline._with_accounts`).
+        """
+        rs = self.rs
+        if not self.t.accounts or not rs.account_columns:
+            return False
+        if "account_id" not in rs.columns:
+            raise RulesetError("account_columns: the accounts file is joined on the contacts' account id: map "
+                               "'account_id' under 'columns' too (the CRM column that holds each contact's "
+                               "account id)", rs.account_columns["account_id"].pos)
+        return True
 
     def _readable(self) -> exp.Expression:
         """Rows that are not rejected before de-duplication: a lead id, and every used date readable."""
@@ -156,7 +181,8 @@ class ContactsStage:
         """Joins each lead's account (the first row per account id); account fields fill the lead's blanks."""
         rs, t = self.rs, self.t
         fields = list(rs.account_columns)
-        select = select_typed(self.d, rs.account_columns, fields, t.accounts_columns, {"account_id"}, t.accounts)
+        select = select_typed(self.d, rs.account_columns, fields, t.accounts_columns, {"account_id"}, t.accounts,
+                              number_format=rs.settings.number_format)
         order = col(t.order_column) if t.order_column and (t.accounts_columns is None
                                                             or t.order_column in t.accounts_columns) else None
         rank = exp.Window(this=exp.RowNumber(), partition_by=[col("account_id")],

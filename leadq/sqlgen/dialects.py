@@ -243,11 +243,69 @@ class SqlDialect:
         """The type timestamps are cast to (UTC wall time, or BigQuery's instant type)."""
         return exp.DataType.build("TIMESTAMPTZ" if self.name == "bigquery" else "TIMESTAMP")
 
-    def cast_number(self, value: exp.Expression) -> exp.Expression:
-        """A column read as a double; TRY_CAST where the engine has it, so bad text becomes null."""
-        if self.name in ("duckdb", "trino", "bigquery"):
-            return exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
-        return cast(value, "DOUBLE")
+    def cast_number(self, value: exp.Expression, number_format: str = "1,234.5") -> exp.Expression:
+        """A column read as a double, as leadq reads it: a typed column cast; text parsed in ``number_format``.
+
+        Text is read as :func:`leadq.number_text.parse_number` reads a plain amount ("3,976", "$1,200.50",
+        "1.200,5" with "1.234,5"): blanks and null markers are null, currency marks and the format's digit
+        groups (by three) are taken off, a decimal comma made a point. Anything else ("51-200", "10k",
+        "1,5" with "1,234.5") is CAST as it is, so that the database stops with an error rather than read
+        it as a blank and change scores without a word (leadq score reads ranges; the SQL does not).
+
+        The column's type decides where the engine can tell it (DuckDB, PostgreSQL, Spark, Trino):
+        a number column is not read through its text, which "1.234,5" would misread (3.976 is not 3976).
+        BigQuery and Snowflake read every column through its text.
+        """
+        is_text = self._is_text(value)
+        parsed = self._number_text(value.copy(), number_format)
+        if is_text is None:
+            return parsed
+        return exp.Case(ifs=[exp.If(this=is_text, true=parsed)], default=cast(value, "DOUBLE"))
+
+    def _is_text(self, value: exp.Expression) -> exp.Expression | None:
+        """True where ``value``'s column is of a text type; None where the engine cannot tell."""
+        if self.name == "duckdb":
+            return exp.EQ(this=_anon("TYPEOF", value.copy()), expression=exp.Literal.string("VARCHAR"))
+        if self.name == "postgres":
+            return exp.In(this=cast(_anon("PG_TYPEOF", value.copy()), "TEXT"),
+                          expressions=[exp.Literal.string(t) for t in ("text", "character varying", "character")])
+        if self.name == "spark":
+            return exp.Like(this=_anon("TYPEOF", value.copy()), expression=exp.Literal.string("string%"))
+        if self.name == "trino":
+            kind = _anon("TYPEOF", value.copy())
+            return exp.or_(exp.Like(this=kind, expression=exp.Literal.string("varchar%")),
+                           exp.Like(this=kind.copy(), expression=exp.Literal.string("char%")))
+        return None
+
+    def _number_text(self, value: exp.Expression, number_format: str) -> exp.Expression:
+        """``value`` read as text and parsed (see :meth:`cast_number`)."""
+        from leadq.cleaning import NULL_MARKERS
+        from leadq.number_text import _CURRENCY as CURRENCY_MARKS, _NUMBER_SEPARATORS as NUMBER_SEPARATORS
+
+        groups, decimal = NUMBER_SEPARATORS[number_format]
+        text = self.trim(self.text(value))
+        body: exp.Expression = text.copy()
+        for mark in CURRENCY_MARKS:
+            body = exp.func("REPLACE", body, exp.Literal.string(mark), exp.Literal.string(""))
+        body = self.trim(body)
+        point = f"[{decimal}]"
+        readable = self.regex_contains(body.copy(), (
+            rf"^[+-]?(?:\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{point}\d*)?"
+            rf"|(?:\d+(?:{point}\d*)?|{point}\d+)(?:[eE][+-]?\d{{1,2}})?)$"))
+        plain = body.copy()
+        for sep in groups:
+            plain = exp.func("REPLACE", plain, exp.Literal.string(sep), exp.Literal.string(""))
+        if decimal == ",":
+            plain = exp.func("REPLACE", plain, exp.Literal.string(","), exp.Literal.string("."))
+        stated = cast(body.copy(), "DOUBLE")
+        if self.name == "spark":  # a CAST of bad text is null, not an error, unless spark.sql.ansi.enabled
+            stated = exp.Coalesce(this=stated, expressions=[_anon("RAISE_ERROR", exp.func(
+                "CONCAT", exp.Literal.string("not a number: '"), body.copy(), exp.Literal.string("'")))])
+        # Blank (or only currency marks) and null markers ("N/A") are no value, not a bad one.
+        blank = exp.or_(exp.EQ(this=body.copy(), expression=exp.Literal.string("")),
+                        exp.In(this=exp.Lower(this=text), expressions=[exp.Literal.string(m) for m in NULL_MARKERS]))
+        return exp.Case(ifs=[exp.If(this=blank, true=cast(exp.Null(), "DOUBLE")),
+                             exp.If(this=readable, true=cast(plain, "DOUBLE"))], default=stated)
 
     def cast_bool(self, value: exp.Expression) -> exp.Expression:
         """A column read as a boolean."""

@@ -75,7 +75,7 @@ class EventsStage:
             self.add("lq_events_typed", exp.select(*select).where(false()))
         else:
             select = select_typed(self.d, rs.activity_columns, fields, t.activities_columns, needed, t.activities,
-                                        placeholders=False)
+                                  placeholders=False, number_format=rs.settings.number_format)
             self.add("lq_events_typed", exp.select(*select).from_(table(t.activities)))
         source = "lq_events_typed"
         self.events_source = source

@@ -60,11 +60,13 @@ def table(name: str) -> exp.Table:
 _LARGEST = 1.7976931348623157e308  # the largest finite double
 
 
-def typed_column(column: Column, dialect: SqlDialect, present: bool, placeholders: bool = True) -> exp.Expression:
+def typed_column(column: Column, dialect: SqlDialect, present: bool, placeholders: bool = True,
+                 number_format: str = "1,234.5") -> exp.Expression:
     """A mapped CRM column read as its field's type (see :func:`leadq.cleaning.typed`).
 
     ``placeholders``: dates outside the years 1800-2200 are blanks, as ``map_columns``
-    makes them for contacts and accounts (not for the activity log)."""
+    makes them for contacts and accounts (not for the activity log). ``number_format``: the
+    ruleset's (``settings.number_format``), for a number field held as text; the column's own wins."""
     src: exp.Expression = col(column.column) if present else exp.Null()
     if column.type is Type.TEXT:
         text = exp.Nullif(this=dialect.trim(dialect.text(src)), expression=exp.Literal.string(""))
@@ -77,7 +79,7 @@ def typed_column(column: Column, dialect: SqlDialect, present: bool, placeholder
     if column.type is Type.NUMBER:
         # NaN and the infinities are no numbers, as leadq.cleaning.typed reads them (NaN sorts above every
         # number in DuckDB, PostgreSQL and Spark: `size > 5000` held): a finite double is between the largest two.
-        number = dialect.cast_number(src)
+        number = dialect.cast_number(src, column.number_format or number_format)
         return case_when(exp.Between(this=number.copy(), low=exp.Literal.number(-_LARGEST),
                                      high=exp.Literal.number(_LARGEST)), number)
     if column.type is Type.BOOL:
@@ -106,7 +108,8 @@ def unreadable(column: Column, dialect: SqlDialect) -> exp.Expression:
 
 
 def select_typed(dialect: SqlDialect, columns: dict[str, Column], fields: list[str], known: frozenset[str] | None,
-                 required: set[str], label: str, placeholders: bool = True) -> list[exp.Expression]:
+                 required: set[str], label: str, placeholders: bool = True,
+                 number_format: str = "1,234.5") -> list[exp.Expression]:
     """The mapped ``fields`` of a table read typed, each under its field name.
 
     Args:
@@ -116,7 +119,7 @@ def select_typed(dialect: SqlDialect, columns: dict[str, Column], fields: list[s
         known: the table's columns when known (absent ones then read as typed nulls), or None.
         required: fields whose column must exist.
         label: the table's name, for the error.
-        placeholders: see :func:`typed_column`.
+        placeholders, number_format: see :func:`typed_column`.
 
     Raises:
         MissingColumnsError: ``known`` lacks the column of a required field.
@@ -128,6 +131,6 @@ def select_typed(dialect: SqlDialect, columns: dict[str, Column], fields: list[s
             parts = [f"'{c.column}' (for {c.field}){did_you_mean(c.column, names)}" for c in missing]
             raise MissingColumnsError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; "
                                       f"the table has: {', '.join(names[:30])}", Position(label))
-    return [alias(typed_column(columns[f], dialect, known is None or columns[f].column in known, placeholders), f,
-                  quoted=True)
+    return [alias(typed_column(columns[f], dialect, known is None or columns[f].column in known, placeholders,
+                               number_format), f, quoted=True)
             for f in fields]
