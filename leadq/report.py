@@ -99,9 +99,13 @@ class _Console(Console):
         # Reports print values of uploaded files (titles, lead ids, segments): their escape sequences are
         # written escaped (leadq.printable), where they cleared the screen or retitled the terminal. Only
         # text is: rich's own colours and cursor moves are styles and control segments, rendered after.
-        return super()._render_buffer(
+        text = super()._render_buffer(
             segment if segment.control or not segment.text else Segment(printable(segment.text), segment.style)
             for segment in buffer)
+        if self.is_terminal:
+            return text
+        # In a file or a cron log, a table's padding to the report's width is noise in every diff.
+        return "\n".join(line.rstrip(" ") for line in text.split("\n"))
 
 
 def make_console(stream: TextIO | None = None) -> Console:

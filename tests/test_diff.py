@@ -157,10 +157,10 @@ def test_terminal_report():
     assert "leads compared 10; tier changed 6 (60.0%)" in out
     assert "D05    mql -> hot" in out
     # D05 stays an MQL under A's tiers on B's points and under B's tiers on A's points: it took both.
-    assert " D05    mql -> hot          30.0      45.0   points and tier conditions (A's tiers on B's points: " in out
-    assert "                                             mql; B's tiers on A's points: mql); uk 10.0 -> 0.0; vp " in out
-    assert "                                             0.0 -> 25.0 " in out
-    assert " D04    mql -> nurture      30.0      20.0   uk 10.0 -> 0.0 " in out
+    assert " D05    mql -> hot          30.0      45.0   points and tier conditions (A's tiers on B's points:\n" in out
+    assert "                                             mql; B's tiers on A's points: mql); uk 10.0 -> 0.0; vp\n" in out
+    assert "                                             0.0 -> 25.0\n" in out
+    assert " D04    mql -> nurture      30.0      20.0   uk 10.0 -> 0.0\n" in out
     assert "Total score histogram" in out
 
 

@@ -516,8 +516,8 @@ def test_a_tier_value_just_below_its_threshold_is_not_rounded_onto_it(tmp_path):
     (tmp_path / "e.csv").write_text("Id,Type,At\nL1,demo_request,2026-10-31T23:31:00Z\n")
     out = run_cli(["explain", "L1", tmp_path / "c.csv", "-a", tmp_path / "e.csv", "-r", ruleset,
                    "--as-of", "2026-11-01"]).stdout
-    assert " 1   hot    no                     intent >= 40   intent = 39.96 " in out
-    assert " 2   warm   chosen                 intent >= 30   intent = 40 " in out  # far from 30: one decimal
+    assert " 1   hot    no                     intent >= 40   intent = 39.96\n" in out
+    assert " 2   warm   chosen                 intent >= 30   intent = 40\n" in out  # far from 30: one decimal
 
 
 def test_an_as_of_near_the_last_representable_day_is_no_internal_error(tmp_path):

@@ -103,7 +103,7 @@ def test_explain_shows_the_number_cell_as_it_is(tmp_path):
     leads = write_leads(tmp_path / "leads.xlsx")
     (tmp_path / "r.yaml").write_text(RULESET)
     result = run_cli(["explain", "a", str(leads), "-r", str(tmp_path / "r.yaml"), "--as-of", "2026-11-15"])
-    assert "annual_revenue = 1.1 " in result.stdout  # 1.125, as explain rounds it (1125 before)
+    assert "annual_revenue = 1.1\n" in result.stdout  # 1.125, as explain rounds it (1125 before)
     assert "1125" not in result.stdout
 
 
