@@ -60,6 +60,17 @@ class UsageError(LeadqError):
     exit_code = EXIT_USAGE
 
 
+class UnknownKeptColumnError(UsageError):
+    """A column asked to be kept (``--keep-columns``, an input column of ``--columns``) that the contacts lack.
+
+    Carries what its message says, so that ``--columns`` can say it in its own words.
+    """
+
+    def __init__(self, column: str, where: str, columns: list[str]) -> None:
+        self.column, self.where, self.columns = column, where, columns
+        super().__init__(f"--keep-columns: no column '{column}' in {where}{did_you_mean(column, columns)}")
+
+
 class RulesetError(LeadqError):
     """The ruleset file is invalid (schema, types, regexes, conditions)."""
 

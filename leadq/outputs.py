@@ -29,7 +29,7 @@ import polars as pl
 import polars.selectors as cs
 
 from leadq.csv_input import free_name
-from leadq.errors import OutputError, UsageError, did_you_mean, one_of, os_reason
+from leadq.errors import OutputError, UnknownKeptColumnError, UsageError, did_you_mean, one_of, os_reason
 from leadq.inputs import FORMAT_BY_EXTENSION, STDIN
 from leadq.interrupts import interruptible
 
@@ -250,16 +250,13 @@ class OutputColumns:
         """The error of a field that is neither a column leadq writes nor one of the contacts' (the scoring's
         ``--keep-columns: no column 'X' in FILE; did you mean ...`` said of a value of ``--columns``), or
         ``exc`` itself when it is about another option."""
-        start = "--keep-columns: no column '"
-        text = str(exc)
-        if not text.startswith(start):
+        if not isinstance(exc, UnknownKeptColumnError):
             return exc
-        missing, _, where = text[len(start):].partition("' in ")
+        missing, where = exc.column, exc.where
         named = {n for name in self.keep_values() for n in (name, *(p.strip() for p in name.split(",")))}
         if missing not in named:
             return exc
-        where, _, hint = where.partition("; did you mean ")
-        hint = did_you_mean(missing, self.known) or (f"; did you mean {hint}" if hint else "")
+        hint = did_you_mean(missing, self.known) or did_you_mean(missing, exc.columns)
         return UsageError(f"--columns: no column '{missing}' in the output nor in {where}{hint}{_change_hint(missing)}"
                           f"; available: {', '.join(self.known)}, or any column of {where}")
 

@@ -38,7 +38,7 @@ from leadq.dedupe import drop_duplicates
 from leadq.compiler import compile_ruleset
 from leadq.conditions import Type
 from leadq.csv_input import free_name
-from leadq.errors import RulesetError, UsageError, did_you_mean
+from leadq.errors import RulesetError, UnknownKeptColumnError, UsageError
 from leadq.fields import OUTPUT_COLUMNS
 from leadq.input_columns import (
     check_columns, check_file_columns, check_not_repeated, number_columns, used_contact_fields,
@@ -341,8 +341,7 @@ def _score_frames(
     check_not_repeated(list(schema), keep_columns, contacts_label)
     unknown_keep = [c for c in keep_columns if c not in schema]
     if unknown_keep:
-        raise UsageError(f"--keep-columns: no column '{unknown_keep[0]}' in {contacts_label}"
-                         f"{did_you_mean(unknown_keep[0], list(schema))}")
+        raise UnknownKeptColumnError(unknown_keep[0], contacts_label, list(schema))
     action_cols = action_columns(ruleset)
     clash = [c for c in keep_columns if c in OUTPUT_COLUMNS or c in action_cols]
     if clash:
